@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine: `make lock` and `make test`.
+# Both create or refresh .venv from pyproject.toml first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ENV_FILE ?= environment.yml
+LOCKS ?= locks
+# MIRROR=<url or path>: send every https://conda.anaconda.org request there; locks keep canonical URLs.
+MIRROR ?=
+LOCK_ARGS ?=
+
+.PHONY: venv lock check test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/lockgen lock -f $(ENV_FILE) -o $(LOCKS) $(if $(MIRROR),--mirror https://conda.anaconda.org=$(MIRROR)) $(LOCK_ARGS)
+
+check: $(STAMP)
+	$(BIN)/lockgen check -f $(ENV_FILE) -o $(LOCKS)
+
+test: $(STAMP)
+	$(BIN)/ruff check lockgen tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lockgen tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,4 @@
+"""lockgen: reproducible, hashed, per-platform locks from a conda environment.yml."""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -1,0 +1,3 @@
+from lockgen.cli.main import main
+
+main()

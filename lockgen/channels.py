@@ -1,0 +1,140 @@
+"""Channel names → URLs: canonical (written to locks) and fetch (mirrors and credentials applied).
+
+A mirror maps a canonical URL prefix to a replacement (an http(s) URL or a local directory).
+Repodata is read from the replacement; every URL lockgen writes is the canonical one, with no
+credentials, so a lock made against a mirror installs anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lockgen.errors import ConfigError
+from lockgen.secrets import strip_credentials
+
+__all__ = [
+    "CHANNEL_ALIAS",
+    "Mirror",
+    "ResolvedChannel",
+    "parse_mirror",
+    "resolve_channel",
+    "resolve_channels",
+    "to_canonical_url",
+]
+
+CHANNEL_ALIAS = "https://conda.anaconda.org"
+DEFAULTS_MAIN = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
+DEFAULTS_WIN = ("https://repo.anaconda.com/pkgs/msys2",)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    canonical: str
+    replacement: str
+
+    def __str__(self) -> str:
+        return f"{self.canonical}={self.replacement}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedChannel:
+    """A channel as lockgen uses it. URLs have no trailing slash."""
+
+    name: str
+    canonical: str
+    fetch: str
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+
+def _location_to_url(value: str, base_dir: Path) -> str:
+    value = value.strip()
+    if _SCHEME.match(value):
+        return value.rstrip("/")
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    return path.resolve().as_uri().rstrip("/")
+
+
+def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
+    """Parse ``CANONICAL=REPLACEMENT``; a replacement that is a path becomes a ``file://`` URL."""
+    canonical, sep, replacement = text.partition("=")
+    if not sep or not canonical.strip() or not replacement.strip():
+        raise ConfigError(f"--mirror expects CANONICAL=REPLACEMENT, got {text!r}")
+    canonical = canonical.strip().rstrip("/")
+    if not _SCHEME.match(canonical):
+        raise ConfigError(f"mirror source must be a URL such as {CHANNEL_ALIAS}, got {canonical!r}")
+    return Mirror(canonical, _location_to_url(replacement, base_dir or Path.cwd()))
+
+
+def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
+    bare = strip_credentials(url)
+    best: Mirror | None = None
+    for mirror in mirrors:
+        prefix = mirror.canonical
+        if (bare == prefix or bare.startswith(prefix + "/")) and (
+            best is None or len(prefix) > len(best.canonical)
+        ):
+            best = mirror
+    if best is None:
+        return url
+    return best.replacement + bare[len(best.canonical) :]
+
+
+def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None) -> ResolvedChannel:
+    """Resolve a channel as written in environment.yml (name, URL or local path)."""
+    raw = raw.strip().rstrip("/")
+    if not raw or any(c.isspace() for c in raw):
+        raise ConfigError(f"invalid channel name {raw!r}")
+    if _SCHEME.match(raw):
+        full = raw
+    elif raw.startswith((".", "/", "~")):
+        full = _location_to_url(raw, base_dir or Path.cwd())
+    else:
+        if ".." in raw.split("/"):
+            raise ConfigError(f"invalid channel name {raw!r}")
+        full = f"{CHANNEL_ALIAS}/{raw}"
+    canonical = strip_credentials(full)
+    path = urlsplit(canonical).path.rstrip("/")
+    name = raw if not _SCHEME.match(raw) else (
+        path.removeprefix("/") if canonical.startswith(CHANNEL_ALIAS + "/") else canonical
+    )
+    return ResolvedChannel(name=strip_credentials(name) if "://" in name else name, canonical=canonical,
+                           fetch=_apply_mirrors(full, mirrors))
+
+
+def resolve_channels(
+    raw: Iterable[str], platform: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None
+) -> tuple[ResolvedChannel, ...]:
+    """Resolve the channel list for one platform; ``defaults`` expands to Anaconda's channels."""
+    out: list[ResolvedChannel] = []
+    for name in raw:
+        if name == "defaults":
+            urls = DEFAULTS_MAIN + (DEFAULTS_WIN if platform.startswith("win-") else ())
+            out += [resolve_channel(u, mirrors, base_dir) for u in urls]
+        else:
+            out.append(resolve_channel(name, mirrors, base_dir))
+    seen: set[str] = set()
+    unique = []
+    for channel in out:
+        if channel.canonical not in seen:
+            seen.add(channel.canonical)
+            unique.append(channel)
+    return tuple(unique)
+
+
+def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:
+    """Map a URL under a channel's fetch location back to its canonical form, credentials removed."""
+    for channel in channels:
+        for prefix in (channel.fetch, strip_credentials(channel.fetch)):
+            if url.startswith(prefix + "/"):
+                return channel.canonical + url[len(prefix) :]
+    return strip_credentials(url)

@@ -1,0 +1,232 @@
+"""Solve each target platform with py-rattler (Gateway + resolvo), all platforms concurrently.
+
+This module is the only place that talks to rattler's solver; it takes and returns lockgen's own
+dataclasses so the rest of the code does not follow rattler's API churn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
+from lockgen.errors import ChannelError, SolveError
+from lockgen.models import LockedPackage, sort_dependency_order
+from lockgen.platforms import VirtualPackage
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    from rattler import Gateway, MatchSpec, RepoDataRecord
+
+__all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
+
+_NO_CANDIDATES = re.compile(r"No candidates were found for (?P<spec>[^\n]+?)\.?\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SolveRequest:
+    """Everything that determines one platform's solve."""
+
+    platform: str
+    specs: tuple[str, ...]
+    channels: tuple[ResolvedChannel, ...]
+    virtual_packages: tuple[VirtualPackage, ...]
+    channel_priority: str = "strict"
+    exclude_newer: dt.datetime | None = None
+    preferred: tuple[str, ...] = field(default=())
+    """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
+
+
+class CondaSolver(Protocol):
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]: ...
+
+
+class RattlerSolver:
+    """Fetches repodata through one shared rattler Gateway and solves every request concurrently."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        secrets: SecretRegistry | None = None,
+        reporter: Reporter | None = None,
+        offline: bool = False,
+        timeout_s: int = 60,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.secrets = secrets or SecretRegistry()
+        self.reporter = reporter or NullReporter()
+        self.offline = offline
+        self.timeout_s = timeout_s
+
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        return asyncio.run(self._solve_all(requests))
+
+    def _gateway(self) -> Gateway:
+        from rattler import Client, Gateway, SourceConfig
+        from rattler.networking.middleware import AuthenticationMiddleware, RetryMiddleware
+
+        config = SourceConfig(cache_action="force-cache-only" if self.offline else "cache-or-fetch")
+        client = Client([RetryMiddleware(3), AuthenticationMiddleware()], timeout=self.timeout_s)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
+
+    async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        gateway = self._gateway()
+        results = await asyncio.gather(*(self._solve_one(gateway, r) for r in requests), return_exceptions=True)
+        solved: dict[str, tuple[LockedPackage, ...]] = {}
+        failures: list[tuple[str, BaseException]] = []
+        for request, result in zip(requests, results, strict=True):
+            if isinstance(result, BaseException):
+                failures.append((request.platform, result))
+            else:
+                solved[request.platform] = result
+        if failures:
+            raise self._combine(failures)
+        return solved
+
+    def _combine(self, failures: list[tuple[str, BaseException]]) -> Exception:
+        network = [(p, e) for p, e in failures if isinstance(e, ChannelError)]
+        if network:
+            return ChannelError("\n".join(f"{p}: {e}" for p, e in network))
+        solve = [(p, e) for p, e in failures if isinstance(e, SolveError)]
+        if len(solve) == len(failures):
+            text = "\n\n".join(str(e) for _, e in solve)
+            return SolveError(text, tuple(p for p, _ in solve))
+        platform, exc = next((p, e) for p, e in failures if not isinstance(e, SolveError))
+        return exc if isinstance(exc, Exception) else RuntimeError(f"{platform}: {exc!r}")
+
+    async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> tuple[LockedPackage, ...]:
+        from rattler import ChannelPriority, solve
+
+        channels, specs = _rewrite_channel_specs(request)
+        sources = [c.fetch for c in channels]
+        platforms = [request.platform, "noarch"]
+        self.reporter.event("solve", request.platform, f"solving {len(specs)} specs")
+        try:
+            locked = await self._preferred_records(gateway, request, sources, platforms)
+            records = await solve(
+                sources,
+                specs,
+                gateway=gateway,
+                platforms=platforms,
+                locked_packages=locked,
+                virtual_packages=_virtual_packages(request.virtual_packages),
+                channel_priority=getattr(ChannelPriority, request.channel_priority.capitalize()),
+                exclude_newer=request.exclude_newer,
+                timestamp_policy="allow-missing",
+            )
+        except Exception as exc:
+            raise await self._translate(exc, gateway, request, sources, platforms) from exc
+        packages = [_to_locked(r, channels) for r in records]
+        self.reporter.event("solved", request.platform, f"{len(packages)} packages")
+        return tuple(sort_dependency_order(packages))
+
+    async def _preferred_records(
+        self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+    ) -> list[RepoDataRecord]:
+        if not request.preferred:
+            return []
+        wanted = {url.rsplit("/", 1)[-1]: url for url in request.preferred}
+        names = sorted({_name_from_filename(f) for f in wanted})
+        result = await gateway.query(sources, platforms, names, recursive=False)
+        found = []
+        for records in result:
+            for record in records:
+                if record.file_name in wanted:
+                    found.append(record)
+        return found
+
+    async def _translate(
+        self, exc: Exception, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+    ) -> Exception:
+        from rattler.exceptions import SolverError
+
+        text = self.secrets.redact(str(exc).strip())
+        if isinstance(exc, SolverError):
+            return await self._explain(text, gateway, request, sources, platforms)
+        where = ", ".join(self.secrets.redact(s) for s in sources)
+        if self.offline:
+            return ChannelError(
+                f"offline: repodata for {request.platform} is not in the cache ({where}); "
+                f"run once without --offline. ({text})"
+            )
+        return ChannelError(f"could not fetch repodata for {request.platform} from {where}: {text}")
+
+    async def _explain(
+        self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+    ) -> SolveError:
+        channels = ", ".join(c.name for c in request.channels)
+        lines = [f"{request.platform}: no solution."]
+        unknown: list[str] = []
+        for match in _NO_CANDIDATES.finditer(text):
+            name = match.group("spec").split()[0].split("[")[0]
+            try:
+                result = await gateway.query(sources, platforms, [name], recursive=False)
+                count = sum(len(r) for r in result)
+            except Exception:
+                count = -1
+            if count == 0 and name not in unknown:
+                unknown.append(name)
+        for name in unknown:
+            lines.append(f"  no package named `{name}` in {channels} for {request.platform}")
+        body = text.removeprefix("Cannot solve the request because of: ")
+        lines.append("  " + body.replace("\n", "\n  ").rstrip())
+        return SolveError("\n".join(lines), (request.platform,))
+
+
+def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[MatchSpec]]:
+    """Point ``channel::name`` specs at the channel's fetch URL, adding that channel if needed."""
+    from rattler import MatchSpec
+
+    channels = list(request.channels)
+    specs = []
+    for text in request.specs:
+        head, sep, rest = text.partition("::")
+        if sep and head:
+            parts = head.split("/")
+            subdir = parts[-1] if len(parts) > 1 and "-" in parts[-1] else None
+            base = "/".join(parts[:-1]) if subdir else head
+            known = next((c for c in channels if base in (c.name, c.canonical, c.fetch)), None)
+            channel = known or resolve_channel(base)
+            if known is None:  # the core adds spec channels (mirrored); this is the fallback
+                channels.append(channel)
+            text = f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}"
+        specs.append(MatchSpec(text, strict=False))
+    return tuple(channels), specs
+
+
+def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
+    from rattler import BuildString, GenericVirtualPackage, PackageName, Version
+
+    return [
+        GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages
+    ]
+
+
+def _name_from_filename(file_name: str) -> str:
+    stem = file_name.removesuffix(".conda").removesuffix(".tar.bz2")
+    return stem.rsplit("-", 2)[0]
+
+
+def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> LockedPackage:
+    timestamp = record.timestamp
+    return LockedPackage(
+        name=record.name.normalized,
+        version=str(record.version),
+        build=str(record.build),
+        subdir=record.subdir,
+        url=to_canonical_url(record.url, channels),
+        md5=record.md5.hex() if record.md5 else None,
+        sha256=record.sha256.hex() if record.sha256 else None,
+        depends=tuple(record.depends),
+        constrains=tuple(record.constrains),
+        build_number=record.build_number,
+        timestamp_ms=int(timestamp.timestamp() * 1000) if timestamp else None,
+        size=record.size,
+    )

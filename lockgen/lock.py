@@ -1,0 +1,261 @@
+"""The ``lock`` pipeline: spec → channels → conda solve per platform → pip → lock files.
+
+:func:`plan` computes, without network, what each platform's lock depends on (its input hash);
+``check`` uses the same plan. :func:`lock` solves what is out of date and commits all files at
+once, or none when any platform fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
+from lockgen.conda import CondaSolver, SolveRequest
+from lockgen.config import LockOptions
+from lockgen.errors import InputError, Problem
+from lockgen.lockfiles import ExplicitLock, commit_files, parse_explicit, recover, render_explicit
+from lockgen.models import LockedPackage
+from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry
+from lockgen.spec import EnvSpec, load_env_specs
+
+__all__ = ["LockPlan", "LockResult", "PlatformChange", "PlatformPlan", "lock", "plan"]
+
+LOCK_FORMAT = 1
+REQUIREMENTS_NAME = "requirements.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformPlan:
+    platform: str
+    lock_name: str
+    request: SolveRequest
+    input_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockPlan:
+    spec: EnvSpec
+    options: LockOptions
+    platforms: tuple[PlatformPlan, ...]
+    explicit_platforms: bool
+    secrets: SecretRegistry
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(Path(f).name for f in self.spec.files)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformChange:
+    platform: str
+    count: int
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    reused: bool = False
+
+    @property
+    def summary(self) -> str:
+        if self.reused:
+            return f"{self.platform}: {self.count} packages, up to date"
+        parts = [f"{len(self.added)} added", f"{len(self.removed)} removed", f"{len(self.changed)} changed"]
+        return f"{self.platform}: {self.count} packages ({', '.join(parts)})"
+
+
+@dataclass(frozen=True, slots=True)
+class LockResult:
+    output_dir: Path
+    changes: tuple[PlatformChange, ...]
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+
+def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:
+    found = default_virtual_packages(platform, options.cuda)
+    for target, package in options.virtual_overrides:
+        if target in ("*", platform):
+            found[package.name] = package
+    return tuple(sorted(found.values()))
+
+
+def _hash(payload: object) -> str:
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[ResolvedChannel, ...]:
+    base_dir = spec.base_dir
+    channels = list(resolve_channels(spec.channels, platform, options.mirrors, base_dir))
+    for dep in spec.conda_dependencies(platform):
+        if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
+            channels.append(resolve_channel(dep.channel, options.mirrors, base_dir))
+    return tuple(channels)
+
+
+def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
+    """Read the environment file(s) and work out every platform's request. No network."""
+    reporter = reporter or NullReporter()
+    spec = load_env_specs(options.files)
+    for note in spec.notes:
+        reporter.event("warning" if "warning" in note else "note", None, note)
+    explicit = options.platforms is not None
+    platforms = options.platforms or spec.platforms or DEFAULT_PLATFORMS
+    problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
+    if not spec.channels:
+        problems.append(Problem("no channels listed (add `channels: [conda-forge]`)", str(spec.files[0])))
+    if problems:
+        raise InputError(problems)
+    secrets = SecretRegistry()
+    for mirror in options.mirrors:
+        secrets.add_url(mirror.replacement)
+    plans = []
+    for platform in platforms:
+        channels = _channels_for(spec, platform, options)
+        for channel in channels:
+            secrets.add_url(channel.fetch)
+        deps = spec.conda_dependencies(platform)
+        virtual = _virtual_packages(platform, options)
+        request = SolveRequest(
+            platform=platform,
+            specs=tuple(d.spec for d in deps),
+            channels=channels,
+            virtual_packages=virtual,
+            channel_priority=options.channel_priority,
+            exclude_newer=options.exclude_newer,
+        )
+        input_hash = _hash(
+            {
+                "format": LOCK_FORMAT,
+                "platform": platform,
+                "channels": [c.canonical for c in channels],
+                "specs": list(request.specs),
+                "virtual-packages": [str(v) for v in virtual],
+                "channel-priority": options.channel_priority,
+                "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,
+                "hash": options.hash_kind,
+            }
+        )
+        plans.append(PlatformPlan(platform, options.lock_name(platform), request, input_hash))
+    return LockPlan(spec, options, tuple(plans), explicit, secrets)
+
+
+def _read_previous(path: Path) -> ExplicitLock | None:
+    try:
+        return parse_explicit(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _change(platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...]) -> PlatformChange:
+    before = {e.name: (e.version, e.build) for e in old.entries} if old else {}
+    after = {p.name: (p.version, p.build) for p in new}
+    return PlatformChange(
+        platform=platform,
+        count=len(new),
+        added=tuple(sorted(set(after) - set(before))),
+        removed=tuple(sorted(set(before) - set(after))),
+        changed=tuple(sorted(n for n in set(after) & set(before) if after[n] != before[n])),
+    )
+
+
+def _preferred(previous: ExplicitLock | None, options: LockOptions) -> tuple[str, ...]:
+    if previous is None or options.update_all:
+        return ()
+    frozen = {n.lower() for n in options.update}
+    return tuple(e.url for e in previous.entries if e.name not in frozen)
+
+
+def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSolver | None = None) -> LockResult:
+    """Lock every target platform; write all files or, on any failure, none."""
+    reporter = reporter or NullReporter()
+    the_plan = plan(options, reporter)
+    out_dir = options.output_dir
+    if out_dir.is_dir():
+        recover(out_dir)
+    previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
+    forced = options.update_all or bool(options.update)
+    to_solve = [
+        p for p in the_plan.platforms
+        if forced or previous[p.platform] is None or previous[p.platform].input_hash != p.input_hash  # type: ignore[union-attr]
+    ]  # fmt: skip
+    solutions: dict[str, tuple[LockedPackage, ...]] = {}
+    if to_solve:
+        if solver is None:
+            from lockgen.conda import RattlerSolver
+
+            solver = RattlerSolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
+        requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
+        solutions = solver.solve(requests)
+    files: dict[str, bytes | None] = {}
+    changes: list[PlatformChange] = []
+    for p in the_plan.platforms:
+        if p.platform in solutions:
+            text = render_explicit(p.platform, solutions[p.platform], p.input_hash, the_plan.source_names,
+                                   options.hash_kind)
+            files[p.lock_name] = text.encode()
+            changes.append(_change(p.platform, previous[p.platform], solutions[p.platform]))
+        else:
+            old = previous[p.platform]
+            assert old is not None
+            changes.append(PlatformChange(p.platform, len(old.entries), reused=True))
+    files.update(_stale_platform_files(the_plan, out_dir))
+    files.update(_pip_files(the_plan, solutions, previous, reporter))
+    result = commit_files(out_dir, files)
+    return LockResult(out_dir, tuple(changes), result.written, result.unchanged, result.removed,
+                      tuple(the_plan.spec.notes))
+
+
+def _with_preferred(request: SolveRequest, preferred: tuple[str, ...]) -> SolveRequest:
+    from dataclasses import replace
+
+    return replace(request, preferred=preferred)
+
+
+def _stale_platform_files(the_plan: LockPlan, out_dir: Path) -> dict[str, bytes | None]:
+    """Locks of platforms no longer targeted are removed (unless -p chose a subset)."""
+    if the_plan.explicit_platforms or not out_dir.is_dir():
+        return {}
+    targeted = {p.lock_name for p in the_plan.platforms}
+    stale: dict[str, bytes | None] = {}
+    for platform in KNOWN_PLATFORMS:
+        name = the_plan.options.lock_name(platform)
+        path = out_dir / name
+        if name not in targeted and path.is_file():
+            head = path.read_text(encoding="utf-8", errors="replace")[:200]
+            if head.startswith("# Generated by lockgen"):
+                stale[name] = None
+    return stale
+
+
+def _pip_files(
+    the_plan: LockPlan,
+    solutions: Mapping[str, tuple[LockedPackage, ...]],
+    previous: Mapping[str, ExplicitLock | None],
+    reporter: Reporter,
+) -> dict[str, bytes | None]:
+    """The pip section's lock, or its removal when the environment has no pip section."""
+    if the_plan.spec.pip is None:
+        return {REQUIREMENTS_NAME: None}
+    from lockgen.pypi import lock_pip_section
+
+    conda: dict[str, tuple[tuple[str, str], ...]] = {}
+    for p in the_plan.platforms:
+        if p.platform in solutions:
+            conda[p.platform] = tuple((pkg.name, pkg.version) for pkg in solutions[p.platform])
+        else:
+            old = previous[p.platform]
+            assert old is not None
+            conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
+    return {REQUIREMENTS_NAME: lock_pip_section(the_plan, conda, reporter)}

@@ -1,0 +1,79 @@
+"""Values shared by the pipeline stages: locked packages and per-platform results."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["LockedPackage", "dependency_name", "sort_dependency_order"]
+
+_DEP_NAME = re.compile(r"^\s*(?:[^\s:]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+
+
+def dependency_name(spec: str) -> str:
+    """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``)."""
+    match = _DEP_NAME.match(spec)
+    return match.group("name").lower() if match else spec.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class LockedPackage:
+    """One conda package of a solved platform. ``url`` is canonical and credential-free."""
+
+    name: str
+    version: str
+    build: str
+    subdir: str
+    url: str
+    md5: str | None = None
+    sha256: str | None = None
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    build_number: int = 0
+    timestamp_ms: int | None = None
+    size: int | None = None
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def channel_url(self) -> str:
+        """The channel part of the URL (without subdir and file name)."""
+        return self.url.rsplit("/", 2)[0]
+
+
+def sort_dependency_order(packages: list[LockedPackage] | tuple[LockedPackage, ...]) -> list[LockedPackage]:
+    """Dependencies before dependents; among packages ready at the same time, by name.
+
+    Cycles (rare, but they exist in real repodata) are broken deterministically by taking the
+    alphabetically first remaining package.
+    """
+    by_name = {p.name: p for p in packages}
+    deps: dict[str, set[str]] = {
+        p.name: {d for d in map(dependency_name, p.depends) if d in by_name and d != p.name} for p in packages
+    }
+    dependents: dict[str, set[str]] = {name: set() for name in by_name}
+    for name, ds in deps.items():
+        for d in ds:
+            dependents[d].add(name)
+    remaining = {name: len(ds) for name, ds in deps.items()}
+    ordered: list[str] = []
+    ready = sorted(n for n, count in remaining.items() if count == 0)
+    while remaining:
+        if not ready:  # a cycle: release the first remaining name
+            ready = [min(remaining)]
+        name = ready.pop(0)
+        if name not in remaining:
+            continue
+        del remaining[name]
+        ordered.append(name)
+        newly = []
+        for dependent in dependents[name]:
+            if dependent in remaining:
+                remaining[dependent] -= 1
+                if remaining[dependent] == 0:
+                    newly.append(dependent)
+        if newly:
+            ready = sorted(set(ready) | set(newly))
+    return [by_name[n] for n in ordered]

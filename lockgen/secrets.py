@@ -1,0 +1,62 @@
+"""Credential handling: strip secrets from URLs and mask them in any text we show or write.
+
+Channel URLs may carry ``user:password@`` or a ``/t/<token>/`` path segment (anaconda.org
+style); pip index URLs may carry ``user:password@``. These are used to fetch and never appear in
+lock files, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["SecretRegistry", "redact", "strip_credentials"]
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)/")
+MASK = "***"
+
+
+def strip_credentials(url: str) -> str:
+    """Return ``url`` without userinfo or a ``/t/<token>`` segment (the canonical, shareable form)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    path = _TOKEN.sub("/", parts.path, count=1) if parts.path.startswith("/t/") else parts.path
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
+def redact(text: str, extra: tuple[str, ...] | frozenset[str] = ()) -> str:
+    """Mask credentials in URLs found in ``text``, and every literal string in ``extra``."""
+    for secret in sorted(extra, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    return _TOKEN.sub(f"/t/{MASK}/", text)
+
+
+class SecretRegistry:
+    """Collects the secret parts of every URL and variable a run uses, so messages can mask them."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            userinfo = parts.netloc.rsplit("@", 1)[0]
+            self._secrets.add(userinfo)
+            self._secrets.update(p for p in userinfo.split(":", 1) if len(p) >= 4)
+        match = _TOKEN.search(parts.path)
+        if match and parts.path.startswith("/t/"):
+            self._secrets.add(match.group("token"))
+
+    def add(self, secret: str) -> None:
+        if secret:
+            self._secrets.add(secret)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(self._secrets)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)

@@ -1,0 +1,421 @@
+"""environment.yml → :class:`EnvSpec`.
+
+Reads one or more conda environment files with line numbers kept (PyYAML's composer), checks
+every entry, and reports all problems at once as an :class:`~lockgen.errors.InputError` whose
+lines read ``file:line: message``. Line selectors (``- pywin32  # [win]``) are kept with each entry
+and applied per target platform by :meth:`EnvSpec.conda_dependencies` and :meth:`EnvSpec.pip_entries`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lockgen.errors import InputError, Problem
+from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
+
+__all__ = [
+    "CondaDependency",
+    "EnvSpec",
+    "Location",
+    "PipEntry",
+    "load_env_specs",
+    "parse_env_text",
+]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ITEMS = 20_000
+_KNOWN_KEYS = {"name", "channels", "dependencies", "platforms"}
+_IGNORED_KEYS = {"prefix", "variables"}
+_SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
+_NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class CondaDependency:
+    """One conda match spec as the user wrote it (``conda-forge::scipy>=1.11``)."""
+
+    spec: str
+    name: str
+    channel: str | None
+    selector: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class PipEntry:
+    """One line of the ``pip:`` list: a requirement, a URL, or an option such as ``--index-url``."""
+
+    text: str
+    selector: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class EnvSpec:
+    """What the environment file(s) ask for, before any platform is chosen."""
+
+    files: tuple[str, ...]
+    name: str | None
+    channels: tuple[str, ...]
+    nodefaults: bool
+    dependencies: tuple[CondaDependency, ...]
+    pip: tuple[PipEntry, ...] | None
+    platforms: tuple[str, ...] | None
+    notes: tuple[str, ...] = field(default=())
+
+    def conda_dependencies(self, platform: str) -> tuple[CondaDependency, ...]:
+        return tuple(d for d in self.dependencies if _selected(d.selector, platform))
+
+    def pip_entries(self, platform: str) -> tuple[PipEntry, ...]:
+        return tuple(e for e in self.pip or () if _selected(e.selector, platform))
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.files[0]).parent if self.files else Path()
+
+
+def _selected(selector: str | None, platform: str) -> bool:
+    return selector is None or evaluate_selector(selector, platform)
+
+
+class _Reader:
+    """Walks one composed YAML document and collects entries and problems."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        self.lines = text.splitlines()
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+
+    def problem(self, message: str, node: yaml.Node | None = None) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(message, self.file, line))
+
+    def location(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1)
+
+    def selector(self, node: yaml.Node) -> str | None:
+        index = node.start_mark.line
+        if index >= len(self.lines):
+            return None
+        match = _SELECTOR.search(self.lines[index])
+        if match is None:
+            return None
+        expr = match.group("expr").strip()
+        try:
+            evaluate_selector(expr, "linux-64")
+        except ValueError as exc:
+            self.problem(str(exc), node)
+            return None
+        return expr
+
+    def string(self, node: yaml.Node, what: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            kind = _describe(node)
+            self.problem(f"{what} must be a string, got {kind}", node)
+            return None
+        value = str(node.value).strip()
+        if not value:
+            self.problem(f"{what} is empty", node)
+            return None
+        return value
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(f"{what} must be a list, got {_describe(node)}", node)
+            return []
+        if len(node.value) > MAX_ITEMS:
+            self.problem(f"{what} has {len(node.value)} entries (at most {MAX_ITEMS})", node)
+            return []
+        return list(node.value)
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    tag = str(node.tag).rsplit(":", 1)[-1]
+    return {"null": "nothing", "int": "a number", "float": "a number", "bool": "true/false"}.get(
+        tag, f"{tag} {node.value!r}"
+    )
+
+
+@dataclass(slots=True)
+class _Parsed:
+    name: str | None = None
+    channels: list[str] = field(default_factory=list)
+    nodefaults: bool = False
+    dependencies: list[CondaDependency] = field(default_factory=list)
+    pip: list[PipEntry] | None = None
+    platforms: list[str] | None = None
+
+
+def parse_env_text(text: str, file: str) -> EnvSpec:
+    """Parse the text of one environment file. Raises InputError listing every problem."""
+    reader = _Reader(text, file)
+    parsed = _parse(reader, text)
+    if reader.problems:
+        raise InputError(reader.problems)
+    return EnvSpec(
+        files=(file,),
+        name=parsed.name,
+        channels=tuple(parsed.channels),
+        nodefaults=parsed.nodefaults,
+        dependencies=tuple(parsed.dependencies),
+        pip=tuple(parsed.pip) if parsed.pip is not None else None,
+        platforms=tuple(parsed.platforms) if parsed.platforms is not None else None,
+        notes=tuple(reader.notes),
+    )
+
+
+def _compose(reader: _Reader, text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        reader.problems.append(Problem(f"malformed YAML: {what}", reader.file, line))
+    except yaml.YAMLError as exc:
+        reader.problems.append(Problem(f"malformed YAML: {exc}", reader.file))
+    except RecursionError:
+        reader.problems.append(Problem("malformed YAML: nesting too deep", reader.file))
+    return None
+
+
+def _parse(reader: _Reader, text: str) -> _Parsed:
+    parsed = _Parsed()
+    if not text.strip():
+        reader.problems.append(Problem("the file is empty", reader.file))
+        return parsed
+    root = _compose(reader, text)
+    if root is None:
+        if not reader.problems:
+            reader.problems.append(Problem("the file has no content (only comments?)", reader.file))
+        return parsed
+    if not isinstance(root, yaml.MappingNode):
+        reader.problem(f"top level must be a mapping (name:, channels:, dependencies:), got {_describe(root)}", root)
+        return parsed
+    seen: set[str] = set()
+    for key_node, value_node in root.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(key, str):
+            reader.problem("top-level keys must be strings", key_node)
+            continue
+        if key in seen:
+            reader.problem(f"duplicate top-level key {key!r}", key_node)
+            continue
+        seen.add(key)
+        if key == "name":
+            parsed.name = reader.string(value_node, "name")
+        elif key == "channels":
+            _parse_channels(reader, value_node, parsed)
+        elif key == "dependencies":
+            _parse_dependencies(reader, value_node, parsed)
+        elif key == "platforms":
+            _parse_platforms(reader, value_node, parsed)
+        elif key in _IGNORED_KEYS:
+            reader.notes.append(f"{reader.location(key_node)}: note: `{key}:` is ignored by lockgen")
+        else:
+            reader.notes.append(f"{reader.location(key_node)}: warning: unknown top-level key `{key}` (ignored)")
+    if "dependencies" not in seen:
+        reader.problems.append(Problem("no `dependencies:` list", reader.file))
+    return parsed
+
+
+def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
+    for item in reader.sequence(node, "channels"):
+        value = reader.string(item, "a channel")
+        if value is None:
+            continue
+        if any(ch.isspace() for ch in value):
+            reader.problem(f"channel {value!r} contains white space", item)
+            continue
+        if value == "nodefaults":
+            parsed.nodefaults = True
+        elif value not in parsed.channels:
+            parsed.channels.append(value)
+
+
+def _parse_platforms(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
+    parsed.platforms = []
+    for item in reader.sequence(node, "platforms"):
+        value = reader.string(item, "a platform")
+        if value is None:
+            continue
+        if value not in KNOWN_PLATFORMS:
+            reader.problem(f"unknown platform {value!r} (for example: linux-64, osx-arm64, win-64)", item)
+        elif value not in parsed.platforms:
+            parsed.platforms.append(value)
+
+
+def _parse_dependencies(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
+    for item in reader.sequence(node, "dependencies"):
+        if isinstance(item, yaml.MappingNode):
+            _parse_pip_block(reader, item, parsed)
+            continue
+        value = reader.string(item, "a dependency")
+        if value is None:
+            continue
+        dependency = _conda_dependency(reader, value, item)
+        if dependency is not None:
+            parsed.dependencies.append(dependency)
+
+
+def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDependency | None:
+    from rattler import MatchSpec
+
+    try:
+        MatchSpec(value, strict=False)
+    except Exception as exc:  # rattler raises InvalidMatchSpecError and friends
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reader.problem(f"invalid conda spec {value!r}: {first}", node)
+        return None
+    channel, sep, rest = value.partition("::")
+    if not sep:
+        channel, rest = "", value
+    match = _NAME.match(rest)
+    if match is None:
+        reader.problem(f"invalid conda spec {value!r}: no package name", node)
+        return None
+    name = match.group("name").lower()
+    if name == "pip" and rest.strip().startswith("pip:"):
+        reader.problem("`pip:` must be a mapping (`- pip:` followed by an indented list)", node)
+        return None
+    return CondaDependency(
+        spec=value,
+        name=name,
+        channel=channel.split("/")[0] if channel else None,
+        selector=reader.selector(node),
+        location=reader.location(node),
+    )
+
+
+def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -> None:
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key != "pip":
+            reader.problem(f"a mapping in dependencies must be `pip:`, got {key!r}", key_node)
+            continue
+        if not isinstance(value_node, yaml.SequenceNode):
+            reader.problem(f"`pip:` must be a list, got {_describe(value_node)}", value_node)
+            continue
+        entries = parsed.pip if parsed.pip is not None else []
+        for item in reader.sequence(value_node, "pip"):
+            text = reader.string(item, "a pip requirement")
+            if text is None:
+                continue
+            problem = _check_pip_entry(text)
+            if problem:
+                reader.problem(problem, item)
+                continue
+            entries.append(PipEntry(text=text, selector=reader.selector(item), location=reader.location(item)))
+        parsed.pip = entries
+
+
+def _check_pip_entry(text: str) -> str | None:
+    """Return a problem description for a pip line that cannot be valid, else None."""
+    if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")):
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        first = str(exc).splitlines()[0]
+        return f"invalid pip requirement {text!r}: {first}"
+    return None
+
+
+def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
+    """Read and merge environment files in order; later files win for the same package name."""
+    if not paths:
+        raise InputError([Problem("no environment file given")])
+    problems: list[Problem] = []
+    specs: list[EnvSpec] = []
+    for raw in paths:
+        path = Path(raw)
+        shown = str(raw)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                problems.append(Problem(f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB", shown))
+                continue
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append(Problem("no such file", shown))
+            continue
+        except IsADirectoryError:
+            problems.append(Problem("is a directory, not an environment file", shown))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(f"cannot read: {exc}", shown))
+            continue
+        try:
+            specs.append(parse_env_text(text, shown))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return merge_specs(specs)
+
+
+def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
+    specs = list(specs)
+    if len(specs) == 1:
+        return specs[0]
+    name: str | None = None
+    channels: list[str] = []
+    nodefaults = False
+    deps: dict[str, CondaDependency] = {}
+    pip: dict[str, PipEntry] | None = None
+    platforms: tuple[str, ...] | None = None
+    notes: list[str] = []
+    for spec in specs:
+        name = spec.name or name
+        channels += [c for c in spec.channels if c not in channels]
+        nodefaults = nodefaults or spec.nodefaults
+        for dep in spec.dependencies:
+            deps.pop(dep.name, None)  # later wins, and moves to the end
+            deps[dep.name] = dep
+        if spec.pip is not None:
+            pip = {} if pip is None else pip
+            for entry in spec.pip:
+                key = _pip_key(entry.text)
+                pip.pop(key, None)
+                pip[key] = entry
+        platforms = spec.platforms if spec.platforms is not None else platforms
+        notes += spec.notes
+    return EnvSpec(
+        files=tuple(f for s in specs for f in s.files),
+        name=name,
+        channels=tuple(channels),
+        nodefaults=nodefaults,
+        dependencies=tuple(deps.values()),
+        pip=tuple(pip.values()) if pip is not None else None,
+        platforms=platforms,
+        notes=tuple(notes),
+    )
+
+
+def _pip_key(text: str) -> str:
+    match = _NAME.match(text)
+    if text.startswith("-") or "://" in text or match is None:
+        return text
+    return re.sub(r"[-_.]+", "-", match.group("name")).lower()
