@@ -80,9 +80,7 @@ def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
     best: Mirror | None = None
     for mirror in mirrors:
         prefix = mirror.canonical
-        if (bare == prefix or bare.startswith(prefix + "/")) and (
-            best is None or len(prefix) > len(best.canonical)
-        ):
+        if (bare == prefix or bare.startswith(prefix + "/")) and (best is None or len(prefix) > len(best.canonical)):
             best = mirror
     if best is None:
         return url
@@ -104,11 +102,16 @@ def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | N
         full = f"{CHANNEL_ALIAS}/{raw}"
     canonical = strip_credentials(full)
     path = urlsplit(canonical).path.rstrip("/")
-    name = raw if not _SCHEME.match(raw) else (
-        path.removeprefix("/") if canonical.startswith(CHANNEL_ALIAS + "/") else canonical
+    name = (
+        raw
+        if not _SCHEME.match(raw)
+        else (path.removeprefix("/") if canonical.startswith(CHANNEL_ALIAS + "/") else canonical)
     )
-    return ResolvedChannel(name=strip_credentials(name) if "://" in name else name, canonical=canonical,
-                           fetch=_apply_mirrors(full, mirrors))
+    return ResolvedChannel(
+        name=strip_credentials(name) if "://" in name else name,
+        canonical=canonical,
+        fetch=_apply_mirrors(full, mirrors),
+    )
 
 
 def resolve_channels(

@@ -106,7 +106,7 @@ class RattlerSolver:
 
         channels, specs = _rewrite_channel_specs(request)
         sources = [c.fetch for c in channels]
-        platforms = [request.platform, "noarch"]
+        platforms: list[Any] = [request.platform, "noarch"]
         self.reporter.event("solve", request.platform, f"solving {len(specs)} specs")
         try:
             locked = await self._preferred_records(gateway, request, sources, platforms)
@@ -128,7 +128,7 @@ class RattlerSolver:
         return tuple(sort_dependency_order(packages))
 
     async def _preferred_records(
-        self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+        self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
     ) -> list[RepoDataRecord]:
         if not request.preferred:
             return []
@@ -143,7 +143,7 @@ class RattlerSolver:
         return found
 
     async def _translate(
-        self, exc: Exception, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+        self, exc: Exception, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
     ) -> Exception:
         from rattler.exceptions import SolverError
 
@@ -159,7 +159,7 @@ class RattlerSolver:
         return ChannelError(f"could not fetch repodata for {request.platform} from {where}: {text}")
 
     async def _explain(
-        self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[str]
+        self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
     ) -> SolveError:
         channels = ", ".join(c.name for c in request.channels)
         lines = [f"{request.platform}: no solution."]
@@ -196,17 +196,16 @@ def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel
             channel = known or resolve_channel(base)
             if known is None:  # the core adds spec channels (mirrored); this is the fallback
                 channels.append(channel)
-            text = f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}"
-        specs.append(MatchSpec(text, strict=False))
+            specs.append(MatchSpec(f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}", strict=False))
+        else:
+            specs.append(MatchSpec(text, strict=False))
     return tuple(channels), specs
 
 
 def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
     from rattler import BuildString, GenericVirtualPackage, PackageName, Version
 
-    return [
-        GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages
-    ]
+    return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages]
 
 
 def _name_from_filename(file_name: str) -> str:

@@ -28,6 +28,15 @@ _TOOL_KEYS = {
 }  # fmt: skip
 
 
+def default_cache_dir() -> Path:
+    env = os.environ.get("LOCKGEN_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("lockgen", appauthor=False))
+
+
 @dataclass(frozen=True, slots=True)
 class LockOptions:
     files: tuple[Path, ...]
@@ -39,7 +48,7 @@ class LockOptions:
     channel_priority: str = "strict"
     exclude_newer: dt.datetime | None = None
     hash_kind: str = "md5"
-    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
+    cache_dir: Path = field(default_factory=default_cache_dir)
     filename_template: str = "{platform}.txt"
     offline: bool = False
     update: tuple[str, ...] = ()
@@ -51,22 +60,15 @@ class LockOptions:
         return self.filename_template.format(platform=platform)
 
 
-def default_cache_dir() -> Path:
-    env = os.environ.get("LOCKGEN_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("lockgen", appauthor=False))
-
-
 def parse_date(text: str) -> dt.datetime:
     """``YYYY-MM-DD`` (end of that day is *not* implied: midnight UTC) or an ISO 8601 datetime."""
     value = text.strip()
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"--exclude-newer expects a date like 2026-08-01 or 2026-08-01T12:00:00Z, got {text!r}") from exc
+        raise ConfigError(
+            f"--exclude-newer expects a date like 2026-08-01 or 2026-08-01T12:00:00Z, got {text!r}"
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.astimezone(dt.timezone.utc)
@@ -150,7 +152,8 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
     if isinstance(exclude_newer_raw, dt.date) and not isinstance(exclude_newer_raw, dt.datetime):
         exclude_newer_raw = exclude_newer_raw.isoformat()
     exclude_newer = (
-        exclude_newer_raw if isinstance(exclude_newer_raw, dt.datetime) or exclude_newer_raw is None
+        exclude_newer_raw
+        if isinstance(exclude_newer_raw, dt.datetime) or exclude_newer_raw is None
         else parse_date(str(exclude_newer_raw))
     )
     if isinstance(exclude_newer, dt.datetime) and exclude_newer.tzinfo is None:

@@ -202,8 +202,9 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     changes: list[PlatformChange] = []
     for p in the_plan.platforms:
         if p.platform in solutions:
-            text = render_explicit(p.platform, solutions[p.platform], p.input_hash, the_plan.source_names,
-                                   options.hash_kind)
+            text = render_explicit(
+                p.platform, solutions[p.platform], p.input_hash, the_plan.source_names, options.hash_kind
+            )
             files[p.lock_name] = text.encode()
             changes.append(_change(p.platform, previous[p.platform], solutions[p.platform]))
         else:
@@ -213,8 +214,9 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     files.update(_stale_platform_files(the_plan, out_dir))
     files.update(_pip_files(the_plan, solutions, previous, reporter))
     result = commit_files(out_dir, files)
-    return LockResult(out_dir, tuple(changes), result.written, result.unchanged, result.removed,
-                      tuple(the_plan.spec.notes))
+    return LockResult(
+        out_dir, tuple(changes), result.written, result.unchanged, result.removed, tuple(the_plan.spec.notes)
+    )
 
 
 def _with_preferred(request: SolveRequest, preferred: tuple[str, ...]) -> SolveRequest:

@@ -45,45 +45,83 @@ class StderrReporter:
 def input_options(func: F) -> F:
     """Options that say which environment and which locks: shared by every command."""
     func = click.option(
-        "-o", "--output-dir", type=click.Path(path_type=Path), default=None,
+        "-o",
+        "--output-dir",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Directory of the lock files [default: locks, or [tool.lockgen] output-dir].",
     )(func)
-    func = click.option(
-        "-f", "--file", "files", multiple=True, type=click.Path(path_type=Path),
+    return click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        type=click.Path(path_type=Path),
         help="Environment file; repeat to merge several (later wins) [default: environment.yml].",
     )(func)
-    return func
 
 
 def platform_options(func: F) -> F:
-    func = click.option(
-        "-p", "--platform", "platforms", multiple=True, metavar="SUBDIR",
+    return click.option(
+        "-p",
+        "--platform",
+        "platforms",
+        multiple=True,
+        metavar="SUBDIR",
         help="Target platform (repeatable); overrides `platforms:` [default: linux-64, osx-64, win-64].",
     )(func)
-    return func
 
 
 def solve_options(func: F) -> F:
     """Options that change what is solved; they also feed each lock's input hash."""
     opts = [
-        click.option("--mirror", "mirrors", multiple=True, metavar="CANONICAL=REPLACEMENT",
-                     help="Fetch CANONICAL (e.g. https://conda.anaconda.org) from REPLACEMENT (URL or directory);"
-                          " locks keep canonical URLs. Repeatable."),
+        click.option(
+            "--mirror",
+            "mirrors",
+            multiple=True,
+            metavar="CANONICAL=REPLACEMENT",
+            help="Fetch CANONICAL (e.g. https://conda.anaconda.org) from REPLACEMENT (URL or directory);"
+            " locks keep canonical URLs. Repeatable.",
+        ),
         click.option("--cuda", metavar="VERSION", help="Add __cuda=VERSION to linux and windows targets."),
-        click.option("--virtual-package", "virtual_packages", multiple=True, metavar="PLATFORM:NAME=VERSION",
-                     help="Override or add a virtual package, e.g. osx-64:__osx=11.0 (PLATFORM may be *)."),
-        click.option("--channel-priority", type=click.Choice(["strict", "flexible", "disabled"]),
-                     help="Channel priority [default: strict]."),
-        click.option("--exclude-newer", metavar="DATE",
-                     help="Ignore packages published after DATE (2026-08-01 or ISO 8601, UTC)."),
-        click.option("--hash", "hash_kind", type=click.Choice(["md5", "sha256"]),
-                     help="Hash written after each URL [default: md5]."),
-        click.option("--filename-template", metavar="TEMPLATE",
-                     help="Lock file name, must contain {platform} [default: {platform}.txt]."),
-        click.option("--pypi-mapping", type=click.Path(path_type=Path, dir_okay=False),
-                     help="conda→PyPI name mapping JSON to use instead of downloading one."),
-        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
-                     help="Repodata and mapping cache [default: the user cache dir, or $LOCKGEN_CACHE_DIR]."),
+        click.option(
+            "--virtual-package",
+            "virtual_packages",
+            multiple=True,
+            metavar="PLATFORM:NAME=VERSION",
+            help="Override or add a virtual package, e.g. osx-64:__osx=11.0 (PLATFORM may be *).",
+        ),
+        click.option(
+            "--channel-priority",
+            type=click.Choice(["strict", "flexible", "disabled"]),
+            help="Channel priority [default: strict].",
+        ),
+        click.option(
+            "--exclude-newer",
+            metavar="DATE",
+            help="Ignore packages published after DATE (2026-08-01 or ISO 8601, UTC).",
+        ),
+        click.option(
+            "--hash",
+            "hash_kind",
+            type=click.Choice(["md5", "sha256"]),
+            help="Hash written after each URL [default: md5].",
+        ),
+        click.option(
+            "--filename-template",
+            metavar="TEMPLATE",
+            help="Lock file name, must contain {platform} [default: {platform}.txt].",
+        ),
+        click.option(
+            "--pypi-mapping",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="conda→PyPI name mapping JSON to use instead of downloading one.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Repodata and mapping cache [default: the user cache dir, or $LOCKGEN_CACHE_DIR].",
+        ),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -147,16 +185,28 @@ def cli() -> None:
 @input_options
 @platform_options
 @solve_options
-@click.option("--update", "update", multiple=True, metavar="NAME",
-              help="Let NAME (and what it forces) move to a newer version; repeatable.")
+@click.option(
+    "--update",
+    "update",
+    multiple=True,
+    metavar="NAME",
+    help="Let NAME (and what it forces) move to a newer version; repeatable.",
+)
 @click.option("--update-all", is_flag=True, help="Solve from scratch, ignoring the existing locks.")
 @click.option("--check", "check_only", is_flag=True, help="Do not lock; exit like `lockgen check`.")
 @click.option("--offline", is_flag=True, help="Use only cached repodata; say what is missing.")
 @click.option("--strict", is_flag=True, help="Turn warnings (e.g. a package both in conda and pip) into errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
-def lock(files: tuple[Path, ...], output_dir: Path | None, platforms: tuple[str, ...], check_only: bool,
-         quiet: bool, verbose: bool, **rest: Any) -> None:
+def lock(
+    files: tuple[Path, ...],
+    output_dir: Path | None,
+    platforms: tuple[str, ...],
+    check_only: bool,
+    quiet: bool,
+    verbose: bool,
+    **rest: Any,
+) -> None:
     """Solve every target platform and write the lock files, all or nothing.
 
     Reads environment.yml (or -f files), fetches repodata for each platform and noarch, solves

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["lock_pip_section"]
 
 
-def lock_pip_section(
-    the_plan: LockPlan, conda: Mapping[str, tuple[tuple[str, str], ...]], reporter: Reporter
-) -> bytes:
+def lock_pip_section(the_plan: LockPlan, conda: Mapping[str, tuple[tuple[str, str], ...]], reporter: Reporter) -> bytes:
     """Return the text of locks/requirements.txt for ``the_plan``'s pip section."""
     raise PypiResolutionError("locking the pip: section is not implemented yet")
