@@ -1,0 +1,201 @@
+"""Build small but real conda channels in a tmp dir, and serve directories on 127.0.0.1.
+
+Packages are real archives (``.tar.bz2`` always; ``.conda`` when ``zstandard`` is importable) with
+``info/index.json`` and ``info/paths.json``; ``repodata.json`` records carry their true md5,
+sha256 and size, so installers and verifiers can check them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import tarfile
+import threading
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STANDARD_SUBDIRS = ("noarch", "linux-64", "osx-64", "win-64", "osx-arm64", "linux-aarch64")
+# A fixed mtime for every tar member: archives are byte-identical from run to run.
+_MTIME = 1_700_000_000
+
+
+@dataclass
+class Package:
+    name: str
+    version: str
+    build: str = "0"
+    build_number: int = 0
+    subdir: str = "noarch"
+    depends: Sequence[str] = ()
+    constrains: Sequence[str] = ()
+    noarch: str | None = None
+    timestamp_ms: int | None = 1_700_000_000_000
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    fmt: str = ".tar.bz2"
+    license: str = "BSD-3-Clause"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}-{self.version}-{self.build}{self.fmt}"
+
+    def index_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "build_number": self.build_number,
+            "depends": list(self.depends),
+            "constrains": list(self.constrains),
+            "subdir": self.subdir,
+            "license": self.license,
+        }
+        if self.noarch:
+            data["noarch"] = self.noarch
+        if self.timestamp_ms is not None:
+            data["timestamp"] = self.timestamp_ms
+        return data
+
+
+def _tar_bytes(members: Mapping[str, bytes], compression: str) -> bytes:
+    buffer = io.BytesIO()
+    mode = "w:bz2" if compression == "bz2" else "w"
+    with tarfile.open(fileobj=buffer, mode=mode) as tar:  # type: ignore[call-overload]
+        for name in sorted(members):
+            info = tarfile.TarInfo(name)
+            info.size = len(members[name])
+            info.mtime = _MTIME
+            info.mode = 0o755 if name.startswith("bin/") else 0o644
+            tar.addfile(info, io.BytesIO(members[name]))
+    return buffer.getvalue()
+
+
+def _info_members(package: Package) -> dict[str, bytes]:
+    paths = {
+        "paths": [
+            {
+                "_path": path,
+                "path_type": "hardlink",
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "size_in_bytes": len(content),
+            }
+            for path, content in sorted(package.files.items())
+        ],
+        "paths_version": 1,
+    }
+    return {
+        "info/index.json": json.dumps(package.index_json(), indent=2, sort_keys=True).encode(),
+        "info/paths.json": json.dumps(paths, indent=2, sort_keys=True).encode(),
+        "info/files": "".join(f"{p}\n" for p in sorted(package.files)).encode(),
+    }
+
+
+def build_archive(package: Package) -> bytes:
+    info = _info_members(package)
+    if package.fmt == ".tar.bz2":
+        return _tar_bytes({**info, **package.files}, "bz2")
+    import zstandard  # only needed for .conda
+
+    stem = package.file_name.removesuffix(".conda")
+    compressor = zstandard.ZstdCompressor(level=3)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in (
+            ("metadata.json", json.dumps({"conda_pkg_format_version": 2}).encode()),
+            (f"info-{stem}.tar.zst", compressor.compress(_tar_bytes(info, "none"))),
+            (f"pkg-{stem}.tar.zst", compressor.compress(_tar_bytes(dict(package.files), "none"))),
+        ):
+            entry = zipfile.ZipInfo(name, date_time=(2023, 11, 14, 0, 0, 0))
+            archive.writestr(entry, data)
+    return buffer.getvalue()
+
+
+class ChannelBuilder:
+    """A channel directory: add packages, then :meth:`write` the repodata of every subdir."""
+
+    def __init__(self, root: Path, subdirs: Sequence[str] = STANDARD_SUBDIRS) -> None:
+        self.root = root
+        self.subdirs = tuple(subdirs)
+        self.packages: list[Package] = []
+        root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return self.root.resolve().as_uri()
+
+    def add(self, name: str, version: str, **kwargs: object) -> Package:
+        package = Package(name, version, **kwargs)  # type: ignore[arg-type]
+        if package.subdir == "noarch" and package.noarch is None:
+            package.noarch = "generic"
+        self.packages.append(package)
+        return package
+
+    def path_of(self, package: Package) -> Path:
+        return self.root / package.subdir / package.file_name
+
+    def write(self) -> None:
+        records: dict[str, dict[str, dict[str, dict[str, object]]]] = {
+            s: {"packages": {}, "packages.conda": {}} for s in self.subdirs
+        }
+        for package in self.packages:
+            data = build_archive(package)
+            target = self.path_of(package)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            record = package.index_json()
+            record.update(
+                md5=hashlib.md5(data).hexdigest(),
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+            )
+            key = "packages.conda" if package.fmt == ".conda" else "packages"
+            records.setdefault(package.subdir, {"packages": {}, "packages.conda": {}})[key][package.file_name] = record
+        for subdir, body in records.items():
+            folder = self.root / subdir
+            folder.mkdir(parents=True, exist_ok=True)
+            repodata = {"info": {"subdir": subdir}, "repodata_version": 1, **body}
+            (folder / "repodata.json").write_text(json.dumps(repodata, indent=1, sort_keys=True))
+
+    def record(self, package: Package) -> dict[str, object]:
+        repodata = json.loads((self.root / package.subdir / "repodata.json").read_text())
+        key = "packages.conda" if package.fmt == ".conda" else "packages"
+        return dict(repodata[key][package.file_name])
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    requests_seen: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+@dataclass
+class Server:
+    url: str
+    requests: list[str]
+
+
+@contextmanager
+def serve_directory(root: Path) -> Iterator[Server]:
+    """Serve ``root`` over HTTP on 127.0.0.1 (a free port) for the duration of the block."""
+
+    def handler(*args: object, **kwargs: object) -> _QuietHandler:
+        return _QuietHandler(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server.requests_seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{server.server_address[1]}", server.requests_seen)  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
