@@ -240,6 +240,18 @@ def lock(
     run_core(verbose, action)
 
 
+def _register_commands() -> None:
+    """Commands defined in sibling modules: each module's ``register`` adds its own."""
+    from lockgen.cli import install as install_commands
+    from lockgen.cli import review as review_commands
+
+    review_commands.register(cli)
+    install_commands.register(cli)
+
+
+_register_commands()
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lockgen.cli.main import run_core
+import click
+
 from lockgen.errors import ConfigError
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the top-level group."""
 
 
 def run_check(
@@ -17,6 +22,8 @@ def run_check(
     verbose: bool,
     rest: dict[str, Any],
 ) -> None:
+    from lockgen.cli.main import run_core
+
     def action() -> int:
         raise ConfigError("`lock --check` is not available yet")
 
