@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
 from lockgen.errors import ChannelError, SolveError
-from lockgen.models import LockedPackage, sort_dependency_order
+from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
 __all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
-
-_NO_CANDIDATES = re.compile(r"No candidates were found for (?P<spec>[^\n]+?)\.?\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +39,8 @@ class SolveRequest:
     exclude_newer: dt.datetime | None = None
     preferred: tuple[str, ...] = field(default=())
     """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
+    origins: tuple[str, ...] = field(default=())
+    """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
 
 
 class CondaSolver(Protocol):
@@ -161,23 +161,68 @@ class RattlerSolver:
     async def _explain(
         self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
     ) -> SolveError:
-        channels = ", ".join(c.name for c in request.channels)
         lines = [f"{request.platform}: no solution."]
-        unknown: list[str] = []
-        for match in _NO_CANDIDATES.finditer(text):
-            name = match.group("spec").split()[0].split("[")[0]
-            try:
-                result = await gateway.query(sources, platforms, [name], recursive=False)
-                count = sum(len(r) for r in result)
-            except Exception:
-                count = -1
-            if count == 0 and name not in unknown:
-                unknown.append(name)
-        for name in unknown:
-            lines.append(f"  no package named `{name}` in {channels} for {request.platform}")
+        seen: set[str] = set()
+        for spec in _missing_specs(text):
+            name = spec.split()[0].split("[")[0]
+            if name in seen:
+                continue
+            seen.add(name)
+            hint = await self._hint(name, spec, gateway, request, (sources, platforms))
+            if hint:
+                lines.append(f"  {hint}")
         body = text.removeprefix("Cannot solve the request because of: ")
         lines.append("  " + body.replace("\n", "\n  ").rstrip())
         return SolveError("\n".join(lines), (request.platform,))
+
+    async def _hint(
+        self, name: str, spec: str, gateway: Gateway, request: SolveRequest, where: tuple[list[str], list[Any]]
+    ) -> str | None:
+        """One line saying why nothing matched ``spec``: unknown name, virtual package, or versions on offer."""
+        if name.startswith("__"):
+            offered = next((str(v) for v in request.virtual_packages if v.name == name), None)
+            fix = "--cuda VERSION" if name == "__cuda" else f"--virtual-package {request.platform}:{name}=VERSION"
+            if offered:
+                return f"`{spec}` needs the virtual package {name}, but the target has {offered} (change it with {fix})"
+            return f"`{spec}` needs the virtual package {name}, which the target lacks (add it with {fix})"
+        try:
+            result = await gateway.query(where[0], where[1], [name], recursive=False)
+        except Exception:
+            return None
+        records = [r for group in result for r in group]
+        channels = ", ".join(c.name for c in request.channels)
+        if not records:
+            return f"no package named `{name}` in {channels} for {request.platform}"
+        from rattler import MatchSpec, Version
+
+        try:
+            wanted = MatchSpec(spec, strict=False)
+            matching = any(r.matches(wanted) for r in records)
+        except Exception:
+            matching = False
+        if matching:
+            mine = [
+                f"`{text}` ({origin})" if origin else f"`{text}`"
+                for text, origin in zip(request.specs, request.origins or [""] * len(request.specs), strict=True)
+                if dependency_name(text) == name
+            ]
+            against = f" conflicts with {', '.join(mine)}" if mine else " is excluded by another requirement"
+            return f"`{spec}`{against}"
+        versions = sorted({str(r.version) for r in records}, key=Version)
+        shown = ", ".join(versions[-6:])
+        return f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
+
+
+_MISSING = re.compile(
+    r"(?:No candidates were found for (?P<top>[^\n]+?)\.\s*$)"
+    r"|(?:[└├]─ (?P<dep>[^\n]+?), for which no candidates were found)",
+    re.MULTILINE,
+)
+
+
+def _missing_specs(text: str) -> list[str]:
+    """The specs the solver found nothing for, in the order it reports them."""
+    return [(m.group("top") or m.group("dep")).strip() for m in _MISSING.finditer(text)]
 
 
 def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[MatchSpec]]:

@@ -130,6 +130,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
         request = SolveRequest(
             platform=platform,
             specs=tuple(d.spec for d in deps),
+            origins=tuple(str(d.location) for d in deps),
             channels=channels,
             virtual_packages=virtual,
             channel_priority=options.channel_priority,
