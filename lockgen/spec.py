@@ -314,7 +314,8 @@ def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -
         if key != "pip":
             reader.problem(f"a mapping in dependencies must be `pip:`, got {key!r}", key_node)
             continue
-        if not isinstance(value_node, yaml.SequenceNode):
+        is_null = isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:null"
+        if not isinstance(value_node, yaml.SequenceNode) and not is_null:
             reader.problem(f"`pip:` must be a list, got {_describe(value_node)}", value_node)
             continue
         entries = parsed.pip if parsed.pip is not None else []

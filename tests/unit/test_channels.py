@@ -1,0 +1,76 @@
+"""Channel resolution, mirrors, credential stripping and redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockgen.channels import parse_mirror, resolve_channel, resolve_channels, to_canonical_url
+from lockgen.errors import ConfigError
+from lockgen.secrets import SecretRegistry, redact, strip_credentials
+
+
+def test_names_urls_and_paths(tmp_path: Path) -> None:
+    assert resolve_channel("conda-forge").canonical == "https://conda.anaconda.org/conda-forge"
+    url = resolve_channel("https://example.org/chan/")
+    assert (url.name, url.canonical) == ("https://example.org/chan", "https://example.org/chan")
+    local = resolve_channel(str(tmp_path / "ch"))
+    assert local.canonical == (tmp_path / "ch").as_uri()
+
+
+def test_defaults_expand_per_platform() -> None:
+    linux = [c.canonical for c in resolve_channels(["defaults"], "linux-64")]
+    win = [c.canonical for c in resolve_channels(["defaults"], "win-64")]
+    assert linux == ["https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r"]
+    assert win == [*linux, "https://repo.anaconda.com/pkgs/msys2"]
+
+
+def test_mirror_replaces_fetch_url_but_not_canonical(tmp_path: Path) -> None:
+    mirror = parse_mirror(f"https://conda.anaconda.org={tmp_path}")
+    channel = resolve_channel("conda-forge", [mirror])
+    assert channel.canonical == "https://conda.anaconda.org/conda-forge"
+    assert channel.fetch == tmp_path.as_uri() + "/conda-forge"
+    fetched = f"{channel.fetch}/linux-64/zlib-1.3-h1_0.conda"
+    assert to_canonical_url(fetched, [channel]) == f"{channel.canonical}/linux-64/zlib-1.3-h1_0.conda"
+
+
+def test_longest_mirror_prefix_wins() -> None:
+    general = parse_mirror("https://conda.anaconda.org=http://127.0.0.1:1/all")
+    special = parse_mirror("https://conda.anaconda.org/pytorch=http://127.0.0.1:2/pt")
+    assert resolve_channel("pytorch", [general, special]).fetch == "http://127.0.0.1:2/pt"
+    assert resolve_channel("conda-forge", [general, special]).fetch == "http://127.0.0.1:1/all/conda-forge"
+
+
+@pytest.mark.parametrize("bad", ["no-equals", "=x", "https://a=", "not-a-url=/tmp"])
+def test_bad_mirror_rejected(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_mirror(bad)
+
+
+def test_credentials_are_used_for_fetch_and_stripped_from_canonical() -> None:
+    token = resolve_channel("https://conda.anaconda.org/t/tk-SECRET123/private")
+    assert token.fetch == "https://conda.anaconda.org/t/tk-SECRET123/private"
+    assert token.canonical == "https://conda.anaconda.org/private"
+    basic = resolve_channel("https://alice:pa55word@example.org/chan")
+    assert basic.canonical == "https://example.org/chan"
+    assert "pa55word" not in basic.name
+    assert (
+        to_canonical_url(basic.fetch + "/noarch/a-1-0.conda", [basic]) == "https://example.org/chan/noarch/a-1-0.conda"
+    )
+
+
+def test_redaction() -> None:
+    text = "GET https://alice:pa55word@h/x and https://conda.anaconda.org/t/tk-SECRET123/ch/noarch failed"
+    out = redact(text)
+    assert "pa55word" not in out and "tk-SECRET123" not in out and "alice" not in out
+    registry = SecretRegistry()
+    registry.add_url("https://conda.anaconda.org/t/tk-SECRET123/ch")
+    assert registry.redact("token tk-SECRET123 leaked") == "token *** leaked"
+    assert strip_credentials("https://u:p@h/t/tok/c/x") == "https://h/c/x"
+
+
+def test_hostile_channel_names_rejected() -> None:
+    for bad in ["my channel", "conda-forge/../../etc", ""]:
+        with pytest.raises(ConfigError):
+            resolve_channel(bad)

@@ -1,0 +1,75 @@
+"""Virtual packages per target, overrides, and option merging with [tool.lockgen]."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from lockgen.config import build_options
+from lockgen.errors import ConfigError
+from lockgen.platforms import default_virtual_packages, parse_virtual_package_override
+
+
+def test_default_virtual_packages() -> None:
+    assert set(default_virtual_packages("linux-64")) == {"__unix", "__linux", "__glibc", "__archspec"}
+    assert set(default_virtual_packages("osx-64")) == {"__unix", "__osx", "__archspec"}
+    assert set(default_virtual_packages("win-64")) == {"__win", "__archspec"}
+    assert default_virtual_packages("osx-arm64")["__archspec"].build == "arm64"
+    assert default_virtual_packages("linux-aarch64")["__archspec"].build == "aarch64"
+
+
+def test_cuda_only_on_linux_and_windows() -> None:
+    assert default_virtual_packages("linux-64", cuda="12.4")["__cuda"].version == "12.4"
+    assert default_virtual_packages("win-64", cuda="12.4")["__cuda"].version == "12.4"
+    assert "__cuda" not in default_virtual_packages("osx-64", cuda="12.4")
+    assert "__cuda" not in default_virtual_packages("linux-64")
+
+
+def test_override_parsing() -> None:
+    platform, vp = parse_virtual_package_override("osx-64:__osx=11.0")
+    assert (platform, vp.name, vp.version, vp.build) == ("osx-64", "__osx", "11.0", "0")
+    assert parse_virtual_package_override("*:__glibc=2.17")[0] == "*"
+    for bad in ["__osx=11", "osx-64:osx=11", "mars-64:__osx=1", "osx-64:__osx="]:
+        with pytest.raises(ValueError):
+            parse_virtual_package_override(bad)
+
+
+def test_tool_config_is_read_and_cli_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lockgen]\nplatforms = ["linux-64"]\ncuda = "12.4"\nexclude-newer = 2026-01-02\n'
+        'mirrors = { "https://conda.anaconda.org" = "mirror" }\nvirtual-packages = ["linux-64:__glibc=2.17"]\n'
+    )
+    env = tmp_path / "environment.yml"
+    options = build_options([env], {})
+    assert options.platforms == ("linux-64",)
+    assert options.cuda == "12.4"
+    assert options.exclude_newer == dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    assert options.mirrors[0].replacement == (tmp_path / "mirror").as_uri()
+    assert options.virtual_overrides[0][1].version == "2.17"
+    cli = build_options([env], {"platforms": ("win-64",), "cuda": "11.8", "exclude_newer": "2025-05-01T12:00:00Z"})
+    assert cli.platforms == ("win-64",) and cli.cuda == "11.8"
+    assert cli.exclude_newer == dt.datetime(2025, 5, 1, 12, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"platforms": ("linux-65",)},
+        {"exclude_newer": "yesterday"},
+        {"filename_template": "../{platform}.txt"},
+        {"filename_template": "lock.txt"},
+        {"virtual_packages": ("bad",)},
+        {"channel_priority": "loose"},
+    ],
+)
+def test_bad_options(tmp_path: Path, values: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        build_options([tmp_path / "environment.yml"], values)
+
+
+def test_unknown_tool_key_rejected(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.lockgen]\nplatform = ['linux-64']\n")
+    with pytest.raises(ConfigError, match="unknown"):
+        build_options([tmp_path / "environment.yml"], {})

@@ -1,0 +1,200 @@
+"""environment.yml parsing: every spec form, selectors, merging, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockgen.errors import InputError
+from lockgen.spec import load_env_specs, parse_env_text
+
+SPEC_FORMS = [
+    ("numpy", "numpy", None),
+    ("numpy=1.24.0", "numpy", None),
+    ("numpy=1.24", "numpy", None),
+    ("numpy==1.24.0", "numpy", None),
+    ("numpy>=1.20,<2.0", "numpy", None),
+    ("numpy 1.24.*", "numpy", None),
+    ("pandas~=2.1.0", "pandas", None),
+    ("numpy=1.24.0=py310h5f9d8c6_0", "numpy", None),
+    ("libblas=*=*mkl", "libblas", None),
+    ("conda-forge::scipy", "scipy", "conda-forge"),
+    ("conda-forge::scipy>=1.11,<1.14", "scipy", "conda-forge"),
+    ("pytorch[version='>=2',build=*cpu*]", "pytorch", None),
+    ("PyYAML>=6", "pyyaml", None),
+    ("python=3.11.*", "python", None),
+]
+
+
+def _env(deps: str, extra: str = "") -> str:
+    return f"name: t\nchannels:\n  - conda-forge\n{extra}dependencies:\n{deps}"
+
+
+@pytest.mark.parametrize(("text", "name", "channel"), SPEC_FORMS)
+def test_every_spec_form_parses(text: str, name: str, channel: str | None) -> None:
+    spec = parse_env_text(_env(f"  - {text!r}\n" if "'" not in text else f'  - "{text}"\n'), "env.yml")
+    (dep,) = spec.dependencies
+    assert dep.spec == text
+    assert dep.name == name
+    assert dep.channel == channel
+    assert dep.location.line == 5
+
+
+SELECTORS = {
+    "linux": {"linux-64": True, "osx-64": False, "win-64": False, "linux-aarch64": True, "osx-arm64": False},
+    "osx": {"linux-64": False, "osx-64": True, "win-64": False, "osx-arm64": True},
+    "win": {"linux-64": False, "osx-64": False, "win-64": True},
+    "unix": {"linux-64": True, "osx-64": True, "win-64": False, "osx-arm64": True},
+    "linux64": {"linux-64": True, "linux-aarch64": False, "osx-64": False},
+    "osx64": {"osx-64": True, "osx-arm64": False, "linux-64": False},
+    "win64": {"win-64": True, "linux-64": False},
+    "arm64": {"osx-arm64": True, "linux-aarch64": True, "osx-64": False, "linux-64": False},
+    "not win": {"linux-64": True, "osx-64": True, "win-64": False},
+    "linux and not aarch64": {"linux-64": True, "linux-aarch64": False, "win-64": False},
+    "osx or win": {"linux-64": False, "osx-64": True, "win-64": True},
+}
+
+
+@pytest.mark.parametrize("selector", sorted(SELECTORS))
+def test_line_selectors_apply_per_platform(selector: str) -> None:
+    spec = parse_env_text(_env(f"  - python\n  - extra  # [{selector}]\n"), "env.yml")
+    for platform, expected in SELECTORS[selector].items():
+        names = [d.name for d in spec.conda_dependencies(platform)]
+        assert ("extra" in names) is expected, (selector, platform)
+        assert "python" in names
+
+
+def test_selectors_apply_to_pip_entries_too() -> None:
+    text = _env("  - pip\n  - pip:\n    - rich\n    - pywin32-ctypes  # [win]\n")
+    spec = parse_env_text(text, "env.yml")
+    assert [e.text for e in spec.pip_entries("win-64")] == ["rich", "pywin32-ctypes"]
+    assert [e.text for e in spec.pip_entries("linux-64")] == ["rich"]
+    assert spec.pip is not None and spec.pip[1].location.line == 8
+
+
+def test_full_file_fields(tmp_path: Path) -> None:
+    text = """\
+name: dl
+channels:
+  - conda-forge
+  - https://conda.anaconda.org/pytorch
+  - defaults
+  - nodefaults
+platforms:
+  - linux-64
+  - osx-arm64
+dependencies:
+  - python=3.11
+  - pip
+  - pip:
+    - --extra-index-url https://example.org/simple
+    - transformers[torch]>=4.30
+    - colorama ; sys_platform == "win32"
+    - -r extra-requirements.txt
+    - -e .
+"""
+    spec = parse_env_text(text, "environment.yml")
+    assert spec.name == "dl"
+    assert spec.channels == ("conda-forge", "https://conda.anaconda.org/pytorch", "defaults")
+    assert spec.nodefaults is True
+    assert spec.platforms == ("linux-64", "osx-arm64")
+    assert [d.name for d in spec.dependencies] == ["python", "pip"]
+    assert spec.pip is not None
+    assert [e.text for e in spec.pip][1] == "transformers[torch]>=4.30"
+    assert len(spec.pip) == 5
+
+
+def test_no_pip_section_is_none_and_empty_pip_list_is_empty() -> None:
+    assert parse_env_text(_env("  - python\n"), "e.yml").pip is None
+    assert parse_env_text(_env("  - python\n  - pip:\n"), "e.yml").pip == ()
+    spec = parse_env_text(_env("  - python\n  - pip: []\n"), "e.yml")
+    assert spec.pip == ()
+
+
+def test_unknown_keys_warn_and_prefix_variables_are_noted() -> None:
+    spec = parse_env_text(_env("  - python\n", "prefix: /opt/env\nvariables:\n  A: b\nfoo: 1\n"), "e.yml")
+    assert any("prefix" in n and "ignored" in n and n.startswith("e.yml:4") for n in spec.notes)
+    assert any("variables" in n and "ignored" in n for n in spec.notes)
+    assert any("warning: unknown top-level key `foo`" in n for n in spec.notes)
+
+
+BAD_INPUTS = [
+    ("", ["e.yml: the file is empty"]),
+    ("# only a comment\n", ["e.yml: the file has no content"]),
+    ("name: [unclosed\n", ["e.yml:2: malformed YAML"]),
+    ("- a\n- b\n", ["e.yml:1: top level must be a mapping"]),
+    (_env("  - num$py\n"), ["e.yml:5: invalid conda spec 'num$py'"]),
+    (_env("  - '>=1.0'\n"), ["e.yml:5: invalid conda spec '>=1.0'"]),
+    (_env("  - python\n", "platforms:\n  - linux-65\n"), ["e.yml:5: unknown platform 'linux-65'"]),
+    (_env("  - python\n", "platforms:\n  - linux-64/../../etc\n"), ["e.yml:5: unknown platform"]),
+    (_env("  - pip:\n      rich: 1\n"), ["e.yml:6: `pip:` must be a list, got a mapping"]),
+    (_env("  - pip: rich\n"), ["e.yml:5: `pip:` must be a list"]),
+    ("name: t\nchannels:\n  - 42\ndependencies:\n  - python\n", ["e.yml:3: a channel must be a string, got a number"]),
+    ("name: t\nchannels:\n  - [a]\ndependencies:\n  - python\n", ["e.yml:3: a channel must be a string, got a list"]),
+    ("name: t\nchannels:\n  - 'my chan'\ndependencies:\n  - python\n", ["e.yml:3: channel 'my chan' contains white"]),
+    ("name: t\nchannels: conda-forge\ndependencies:\n  - python\n", ["e.yml:2: channels must be a list"]),
+    ("name: t\nchannels:\n  - conda-forge\n", ["e.yml: no `dependencies:` list"]),
+    (_env("  - python  # [windows]\n"), ["e.yml:5: unknown selector name 'windows'"]),
+    (_env("  - python  # [linux and]\n"), ["e.yml:5: selector [linux and] is not a valid expression"]),
+    (_env("  - python\n  - {a: 1}\n"), ["e.yml:6: a mapping in dependencies must be `pip:`"]),
+    (_env("  - pip:\n    - 'requests >= = 2'\n"), ["e.yml:6: invalid pip requirement"]),
+    (_env("  - 3.5\n"), ["e.yml:5: a dependency must be a string, got a number"]),
+    ("name: a\nname: b\nchannels: [x]\ndependencies: [python]\n", ["e.yml:2: duplicate top-level key 'name'"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_INPUTS)
+def test_bad_input_gives_file_line_messages(text: str, expected: list[str]) -> None:
+    with pytest.raises(InputError) as info:
+        parse_env_text(text, "e.yml")
+    messages = [str(p) for p in info.value.problems]
+    for want in expected:
+        assert any(m.startswith(want) for m in messages), (want, messages)
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    text = "name: t\nchannels:\n  - 42\nplatforms: [linux-65]\ndependencies:\n  - num$py\n  - ok\n  - '=1'\n"
+    with pytest.raises(InputError) as info:
+        parse_env_text(text, "e.yml")
+    lines = sorted(p.line or 0 for p in info.value.problems)
+    assert lines == [3, 4, 6, 8]
+    assert "4 problems" in info.value.message
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        load_env_specs([tmp_path / "nope.yml", tmp_path])
+    messages = [str(p) for p in info.value.problems]
+    assert messages[0].endswith("nope.yml: no such file")
+    assert "is a directory" in messages[1]
+
+
+def test_merge_later_file_wins(tmp_path: Path) -> None:
+    base = tmp_path / "base.yml"
+    over = tmp_path / "over.yml"
+    base.write_text(
+        "name: a\nchannels: [conda-forge]\nplatforms: [linux-64]\n"
+        "dependencies:\n  - numpy=1.26\n  - scipy\n  - pip:\n    - rich==13\n"
+    )
+    over.write_text(
+        "name: b\nchannels: [pytorch, conda-forge]\ndependencies:\n  - numpy>=2\n"
+        "  - pytorch\n  - pip:\n    - rich>=14\n    - wandb\n"
+    )
+    spec = load_env_specs([base, over])
+    assert spec.name == "b"
+    assert spec.channels == ("conda-forge", "pytorch")
+    assert spec.platforms == ("linux-64",)
+    assert [d.spec for d in spec.dependencies] == ["scipy", "numpy>=2", "pytorch"]
+    assert spec.pip is not None and [e.text for e in spec.pip] == ["rich>=14", "wandb"]
+    assert spec.files == (str(base), str(over))
+
+
+def test_yaml_alias_bomb_does_not_expand() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        bomb += f"{chr(97 + i)}: &{chr(97 + i)} [*{chr(96 + i)}, *{chr(96 + i)}, *{chr(96 + i)}, *{chr(96 + i)}]\n"
+    bomb += "name: t\nchannels: [conda-forge]\ndependencies: [python]\n"
+    spec = parse_env_text(bomb, "bomb.yml")
+    assert [d.name for d in spec.dependencies] == ["python"]
+    assert sum("unknown top-level key" in n for n in spec.notes) == 9
