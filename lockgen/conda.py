@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
-from lockgen.errors import ChannelError, SolveError
+from lockgen.errors import ChannelError, ConfigError, SolveError
 from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
@@ -43,6 +44,26 @@ class SolveRequest:
     """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
 
 
+TIMEOUT_ENV = "LOCKGEN_HTTP_TIMEOUT"
+RETRIES_ENV = "LOCKGEN_HTTP_RETRIES"
+DEFAULT_TIMEOUT_S = 60
+DEFAULT_RETRIES = 3
+
+
+def _env_int(name: str, default: int, minimum: int) -> int:
+    """An integer setting from the environment; a bad value raises ConfigError naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name} must be a whole number >= {minimum}, got {raw!r}")
+    return value
+
+
 class CondaSolver(Protocol):
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]: ...
 
@@ -56,13 +77,16 @@ class RattlerSolver:
         secrets: SecretRegistry | None = None,
         reporter: Reporter | None = None,
         offline: bool = False,
-        timeout_s: int = 60,
+        *,
+        timeout_s: int | None = None,
+        retries: int | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s if timeout_s is not None else _env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
+        self.retries = retries if retries is not None else _env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         return asyncio.run(self._solve_all(requests))
@@ -72,7 +96,7 @@ class RattlerSolver:
         from rattler.networking.middleware import AuthenticationMiddleware, RetryMiddleware
 
         config = SourceConfig(cache_action="force-cache-only" if self.offline else "cache-or-fetch")
-        client = Client([RetryMiddleware(3), AuthenticationMiddleware()], timeout=self.timeout_s)
+        client = Client([RetryMiddleware(self.retries), AuthenticationMiddleware()], timeout=self.timeout_s)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
