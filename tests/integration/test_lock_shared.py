@@ -139,7 +139,7 @@ def test_unsatisfiable_env_explains_and_leaves_locks_untouched(shared_dir: Path,
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
     conflict = tmp_path / "environment.yml"
     conflict.write_text((shared_dir / "environments" / "conflict-tf-torch.yml").read_text())
-    code, stdout, stderr = _lock(conflict, out, shared_dir)
+    code, _, stderr = _lock(conflict, out, shared_dir)
     assert code == 4
     assert "Traceback" not in stderr
     assert "linux-64: no solution" in stderr
