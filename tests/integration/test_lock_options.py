@@ -1,0 +1,186 @@
+"""Solve options end to end on channels the tests build: exclude-newer, virtual packages, priority,
+channel-qualified specs through mirrors, credentials, hash kinds, file names, stale platforms."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lockgen.lockfiles import parse_explicit
+from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.cli import run_lockgen
+
+DAY_MS = 86_400_000
+T0 = 1_750_000_000_000  # 2025-06-15
+
+
+def _lock(tmp_path: Path, env_text: str, *args: str | Path) -> tuple[int, str, str]:
+    env = tmp_path / "environment.yml"
+    env.write_text(env_text)
+    result = run_lockgen("lock", "-f", env, "--cache-dir", tmp_path / "cache", *args, cwd=tmp_path)
+    return result.returncode, result.stdout, result.stderr
+
+
+def _versions(path: Path) -> dict[str, str]:
+    return {e.name: e.version for e in parse_explicit(path.read_text()).entries}
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Path:
+    """A mirror root holding channels `main` and `extra`."""
+    main = ChannelBuilder(tmp_path / "mirror" / "main")
+    main.add("tool", "1.0", timestamp_ms=T0)
+    main.add("tool", "2.0", timestamp_ms=T0 + 30 * DAY_MS)
+    main.add("old", "0.1", timestamp_ms=None)  # conda-forge's oldest records have no timestamp
+    main.add("gpu", "1.0", subdir="linux-64", depends=["__cuda >=12"])
+    main.add("gpu", "1.0", subdir="win-64", depends=["__cuda >=12"])
+    main.add("newglibc", "1.0", subdir="linux-64", depends=["__glibc >=2.34"])
+    main.add("shared-name", "1.0")
+    main.write()
+    extra = ChannelBuilder(tmp_path / "mirror" / "extra")
+    extra.add("shared-name", "9.0")
+    extra.add("only-extra", "1.0")
+    extra.write()
+    return tmp_path / "mirror"
+
+
+def _mirror_args(mirror: Path) -> tuple[str, str]:
+    return ("--mirror", f"https://conda.anaconda.org={mirror}")
+
+
+def test_exclude_newer_keeps_records_without_timestamp(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [tool, old]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--exclude-newer", "2025-07-01")
+    assert code == 0, err
+    assert _versions(tmp_path / "locks" / "linux-64.txt") == {"tool": "1.0", "old": "0.1"}
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--update-all")
+    assert code == 0, err
+    assert _versions(tmp_path / "locks" / "linux-64.txt")["tool"] == "2.0"
+
+
+def test_cuda_virtual_package_only_when_asked(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [gpu]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64")
+    assert code == 4
+    assert "__cuda" in err and "--cuda" in err
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "-p", "win-64", "--cuda", "12.4")
+    assert code == 0, err
+    assert "gpu" in _versions(tmp_path / "locks" / "win-64.txt")
+
+
+def test_virtual_package_override(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [newglibc]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64")
+    assert code == 4 and "__glibc" in err and "2.28" in err
+    code, _, err = _lock(
+        tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--virtual-package", "linux-64:__glibc=2.35"
+    )
+    assert code == 0, err
+
+
+def test_channel_priority(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main, extra]\ndependencies: [shared-name, only-extra]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64")
+    assert code == 0, err
+    lock = (tmp_path / "locks" / "linux-64.txt").read_text()
+    assert "https://conda.anaconda.org/main/noarch/shared-name-1.0-0.tar.bz2#" in lock
+    assert "https://conda.anaconda.org/extra/noarch/only-extra-1.0-0.tar.bz2#" in lock
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--channel-priority", "disabled")
+    assert code == 0, err  # the existing pin still satisfies the specs: minimal update keeps it
+    assert "main/noarch/shared-name-1.0" in (tmp_path / "locks" / "linux-64.txt").read_text()
+    code, _, err = _lock(
+        tmp_path,
+        env,
+        *_mirror_args(mirror),
+        "-p",
+        "linux-64",
+        "--channel-priority",
+        "disabled",
+        "--update",
+        "shared-name",
+    )
+    assert code == 0, err
+    assert (
+        "https://conda.anaconda.org/extra/noarch/shared-name-9.0-0.tar.bz2#"
+        in (tmp_path / "locks" / "linux-64.txt").read_text()
+    )
+
+
+def test_channel_qualified_spec_goes_through_the_mirror(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies:\n  - tool\n  - extra::shared-name>=2\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "osx-64")
+    assert code == 0, err
+    text = (tmp_path / "locks" / "osx-64.txt").read_text()
+    assert "https://conda.anaconda.org/extra/noarch/shared-name-9.0-0.tar.bz2#" in text
+    assert str(mirror) not in text
+
+
+def test_sha256_hashes_and_filename_template(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [tool]\n"
+    code, _, err = _lock(
+        tmp_path,
+        env,
+        *_mirror_args(mirror),
+        "-p",
+        "linux-64",
+        "--hash",
+        "sha256",
+        "--filename-template",
+        "conda-{platform}.lock.txt",
+        "-o",
+        "out",
+    )
+    assert code == 0, err
+    lines = (tmp_path / "out" / "conda-linux-64.lock.txt").read_text().splitlines()
+    assert re.fullmatch(
+        r"https://conda\.anaconda\.org/main/noarch/tool-2\.0-0\.tar\.bz2#sha256:[0-9a-f]{64}", lines[-1]
+    )
+
+
+def test_platforms_from_file_and_stale_platform_removed(tmp_path: Path, mirror: Path) -> None:
+    code, _, err = _lock(tmp_path, "channels: [main]\ndependencies: [tool]\n", *_mirror_args(mirror))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "locks").glob("*.txt")) == ["linux-64.txt", "osx-64.txt", "win-64.txt"]
+    (tmp_path / "locks" / "notes.txt").write_text("mine")
+    env = "channels: [main]\nplatforms: [linux-64, osx-arm64]\ndependencies: [tool]\n"
+    code, out, err = _lock(tmp_path, env, *_mirror_args(mirror))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "locks").glob("*.txt")) == ["linux-64.txt", "notes.txt", "osx-arm64.txt"]
+    assert "osx-64.txt" in out and "win-64.txt" in out
+
+
+def test_credentials_never_written_or_shown(tmp_path: Path) -> None:
+    canary = "tk-CANARY-5f3a9c"
+    root = tmp_path / "served"
+    channel = ChannelBuilder(root / "t" / canary / "private")
+    channel.add("tool", "1.0")
+    channel.write()
+    with serve_directory(root) as server:
+        env = f"channels:\n  - {server.url}/t/{canary}/private\ndependencies: [tool, missing-pkg]\n"
+        code, out, err = _lock(tmp_path, env, "-p", "linux-64", "-v")
+        assert code == 4
+        assert canary not in out + err
+        env = f"channels:\n  - {server.url}/t/{canary}/private\ndependencies: [tool]\n"
+        code, out, err = _lock(tmp_path, env, "-p", "linux-64", "-v")
+        assert code == 0, err
+    text = (tmp_path / "locks" / "linux-64.txt").read_text()
+    assert canary not in out + err + text
+    assert f"{server.url}/private/noarch/tool-1.0-0.tar.bz2#" in text
+
+
+def test_offline_uses_the_cache_and_says_what_is_missing(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [tool]\n"
+    with serve_directory(mirror) as server:
+        args = ("--mirror", f"https://conda.anaconda.org={server.url}", "-p", "linux-64")
+        code, _, err = _lock(tmp_path, env, *args, "--offline")
+        assert code == 5
+        assert "offline" in err and "linux-64" in err and "main" in err
+        assert "Traceback" not in err
+        code, _, err = _lock(tmp_path, env, *args)  # fills the cache
+        assert code == 0, err
+        fetched = len(server.requests)
+        code, _, err = _lock(tmp_path, env, *args, "--offline", "--update-all")
+        assert code == 0, err
+        assert len(server.requests) == fetched
