@@ -156,3 +156,13 @@ def test_unknown_package_named_per_platform(shared_dir: Path, tmp_path: Path) ->
     assert code == 4
     assert "no package named `tensorflw` in conda-forge for win-64" in stderr
     assert not (tmp_path / "locks").exists() or not list((tmp_path / "locks").glob("*.txt"))
+
+
+def test_any_conda_subdir_works(shared_dir: Path, tmp_path: Path) -> None:
+    env = _conda_part(shared_dir / "environments" / "minimal-pytorch.yml", tmp_path / "environment.yml")
+    out = tmp_path / "locks"
+    code, _, stderr = _lock(env, out, shared_dir, "-p", "osx-arm64", "-p", "linux-aarch64")
+    assert code == 0, stderr
+    for platform in ("osx-arm64", "linux-aarch64"):
+        names = _check_against_snapshot(out / f"{platform}.txt", platform, shared_dir / "channels")
+        assert "pytorch" in names
