@@ -1,9 +1,229 @@
-"""`install` and `verify` commands (being written: see issue 5)."""
+"""`install` and `verify` commands: build options, call :mod:`lockgen.install` / :mod:`lockgen.verify`, show results."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import click
+
+from lockgen.channels import Mirror, parse_mirror
+from lockgen.errors import ConfigError, VerifyError
+
+
+def _tool_settings() -> tuple[dict[str, Any], Path]:
+    """``[tool.lockgen]`` of ./pyproject.toml (the one ``lock`` reads beside ./environment.yml)."""
+    from lockgen.config import read_tool_config
+
+    section, pyproject = read_tool_config(Path("environment.yml"))
+    return section, (pyproject.parent if pyproject else Path.cwd())
+
+
+def _mirrors(cli_values: tuple[str, ...], tool: Mapping[str, Any], base: Path) -> tuple[Mirror, ...]:
+    if cli_values:
+        return tuple(parse_mirror(m) for m in cli_values)
+    raw = tool.get("mirrors", [])
+    if isinstance(raw, Mapping):
+        raw = [f"{k}={v}" for k, v in raw.items()]
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise ConfigError("[tool.lockgen] mirrors must be a table or a list of CANONICAL=REPLACEMENT strings")
+    return tuple(parse_mirror(m, base) for m in raw)
+
+
+def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str, ...]) -> dict[str, Any]:
+    from lockgen.config import default_cache_dir
+
+    tool, base = _tool_settings()
+    lock_dir = output_dir or Path(tool.get("output-dir", "locks"))
+    cache = cache_dir or (Path(tool["cache-dir"]) if tool.get("cache-dir") else default_cache_dir())
+    template = str(tool.get("filename-template", "{platform}.txt"))
+    return {"lock_dir": lock_dir, "cache_dir": cache, "mirrors": _mirrors(mirrors, tool, base), "template": template}
+
+
+def _shared_options(func: Any) -> Any:
+    func = click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Repodata and package cache [default: the user cache dir, or $LOCKGEN_CACHE_DIR].",
+    )(func)
+    func = click.option(
+        "--mirror",
+        "mirrors",
+        multiple=True,
+        metavar="CANONICAL=REPLACEMENT",
+        help="Fetch CANONICAL (e.g. https://conda.anaconda.org) from REPLACEMENT (URL or directory). Repeatable.",
+    )(func)
+    return click.option(
+        "-o",
+        "--output-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Directory of the lock files [default: locks, or [tool.lockgen] output-dir].",
+    )(func)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+    from lockgen.cli.main import EXIT_HELP
+
+    @group.command(epilog=EXIT_HELP)
+    @click.option("-p", "--platform", metavar="SUBDIR", help="Lock to install [default: this machine's platform].")
+    @click.option(
+        "--prefix",
+        required=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Environment directory to create or update.",
+    )
+    @_shared_options
+    @click.option("--no-pip", is_flag=True, help="Do not install requirements.txt.")
+    @click.option(
+        "--pip-installer",
+        type=click.Choice(["auto", "uv", "pip"]),
+        default="auto",
+        help="Installer for requirements.txt [default: auto: uv when available, else the environment's pip].",
+    )
+    @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+    @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
+    def install(
+        platform: str | None,
+        prefix: Path,
+        output_dir: Path | None,
+        mirrors: tuple[str, ...],
+        cache_dir: Path | None,
+        no_pip: bool,
+        pip_installer: str,
+        quiet: bool,
+        verbose: bool,
+    ) -> None:
+        """Create or update a conda environment at PREFIX from OUTPUT_DIR/<platform>.txt, without conda.
+
+        Downloads every package in parallel into the package cache, checks each file against the
+        lock's hash before anything is linked (a mismatch, a missing file or an unreachable URL
+        leaves PREFIX unchanged), links them with rattler, then installs OUTPUT_DIR/requirements.txt
+        (if present) with the environment's own Python. An up-to-date PREFIX is left alone.
+        """
+        _run_install(platform, prefix, output_dir, mirrors, cache_dir, no_pip, pip_installer, quiet, verbose)
+
+    @group.command(epilog=EXIT_HELP)
+    @click.option(
+        "-p",
+        "--platform",
+        "platforms",
+        multiple=True,
+        metavar="SUBDIR",
+        help="Lock to check (repeatable) [default: every lock].",
+    )
+    @_shared_options
+    @click.option("--offline", is_flag=True, help="Use only cached repodata.")
+    @click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
+    @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
+    def verify(
+        platforms: tuple[str, ...],
+        output_dir: Path | None,
+        mirrors: tuple[str, ...],
+        cache_dir: Path | None,
+        offline: bool,
+        quiet: bool,
+        verbose: bool,
+    ) -> None:
+        """Check the lock files against their channels' repodata, without installing.
+
+        Every URL must be a file in its channel's repodata with the same hash, no name may appear
+        twice, lines must come in dependency order, every dependency must be satisfied by another
+        line of the same file, and every line's subdir must be the lock's platform or noarch.
+        Each problem is reported with file, line and package; exit 8 when there is any.
+        """
+        _run_verify(platforms, output_dir, mirrors, cache_dir, offline, quiet, verbose)
+
+
+def _run_install(
+    platform: str | None,
+    prefix: Path,
+    output_dir: Path | None,
+    mirrors: tuple[str, ...],
+    cache_dir: Path | None,
+    no_pip: bool,
+    pip_installer: str,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    from lockgen.cli.main import StderrReporter, run_core
+
+    def action() -> int:
+        from lockgen.install import InstallOptions, activation_hint, install_lock
+        from lockgen.install.core import host_platform
+
+        common = _common(output_dir, cache_dir, mirrors)
+        options = InstallOptions(
+            prefix=prefix,
+            platform=platform or host_platform(),
+            lock_dir=common["lock_dir"],
+            cache_dir=common["cache_dir"],
+            mirrors=common["mirrors"],
+            filename_template=common["template"],
+            pip=not no_pip,
+            pip_installer=pip_installer,
+        )
+        result = install_lock(options, StderrReporter(quiet, verbose), os.environ)
+        if quiet:
+            return 0
+        if result.installed or result.removed:
+            click.echo(
+                f"{result.prefix}: linked {len(result.installed)} packages ({result.downloaded} downloaded,"
+                f" {len(result.installed) - result.downloaded} from the cache), removed {len(result.removed)},"
+                f" kept {result.unchanged}"
+            )
+        else:
+            click.echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
+        if result.pip in ("uv", "pip"):
+            click.echo(f"installed {options.requirements_path} with {result.pip}")
+        elif result.pip == "up-to-date":
+            click.echo(f"{options.requirements_path}: already installed")
+        click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+        return 0
+
+    run_core(verbose, action)
+
+
+def _run_verify(
+    platforms: tuple[str, ...],
+    output_dir: Path | None,
+    mirrors: tuple[str, ...],
+    cache_dir: Path | None,
+    offline: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    from lockgen.cli.main import StderrReporter, run_core
+
+    def action() -> int:
+        from lockgen.verify import VerifyOptions, verify_locks
+
+        common = _common(output_dir, cache_dir, mirrors)
+        options = VerifyOptions(
+            lock_dir=common["lock_dir"],
+            cache_dir=common["cache_dir"],
+            platforms=platforms,
+            mirrors=common["mirrors"],
+            filename_template=common["template"],
+            offline=offline,
+        )
+        report = verify_locks(options, StderrReporter(quiet, verbose))
+        for lock in report.locks:
+            if lock.findings:
+                click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
+                for finding in lock.findings:
+                    click.echo(f"  {finding}")
+            elif not quiet:
+                click.echo(f"{lock.path}: ok ({lock.packages} packages, platform {lock.platform})")
+        if report.ok:
+            return 0
+        bad = sum(1 for lock in report.locks if lock.findings)
+        raise VerifyError(
+            f"{len(report.findings)} problem(s) in {bad} of {len(report.locks)} lock file(s)",
+            [str(f) for f in report.findings],
+        )
+
+    run_core(verbose, action)

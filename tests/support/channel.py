@@ -38,6 +38,8 @@ class Package:
     files: Mapping[str, bytes] = field(default_factory=dict)
     fmt: str = ".tar.bz2"
     license: str = "BSD-3-Clause"
+    entry_points: Sequence[str] = ()
+    """``name = module:function`` console scripts; written to ``info/link.json`` for ``noarch: python``."""
 
     @property
     def file_name(self) -> str:
@@ -87,11 +89,15 @@ def _info_members(package: Package) -> dict[str, bytes]:
         ],
         "paths_version": 1,
     }
-    return {
+    members = {
         "info/index.json": json.dumps(package.index_json(), indent=2, sort_keys=True).encode(),
         "info/paths.json": json.dumps(paths, indent=2, sort_keys=True).encode(),
         "info/files": "".join(f"{p}\n" for p in sorted(package.files)).encode(),
     }
+    if package.noarch == "python":
+        link = {"noarch": {"type": "python", "entry_points": list(package.entry_points)}, "package_metadata_version": 1}
+        members["info/link.json"] = json.dumps(link, indent=2, sort_keys=True).encode()
+    return members
 
 
 def build_archive(package: Package) -> bytes:

@@ -1,0 +1,175 @@
+"""Download package archives in parallel into the shared cache, and check each against its lock hash.
+
+An archive is first written to a temporary name, hashed while it streams, and renamed into
+``<cache>/archives/`` only when its md5 or sha256 equals the lock's. A file already in the cache
+is reused when its hash still matches (a corrupt cached copy is fetched again). ``file://`` URLs
+(local mirrors) are copied. Nothing here touches an environment prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from lockgen.lockfiles import ExplicitEntry
+from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Archive", "DownloadFailure", "Downloader"]
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """A package file in the cache whose hash equals the lock's."""
+
+    entry: ExplicitEntry
+    path: Path
+    md5: str
+    sha256: str
+    size: int
+    reused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadFailure:
+    """Why one lock entry could not be used: unreachable, missing, or a hash mismatch."""
+
+    entry: ExplicitEntry
+    url: str
+    """The URL it was fetched from, credentials masked."""
+    problem: str
+
+    def __str__(self) -> str:
+        return f"line {self.entry.line}: {self.entry.name} ({self.url}): {self.problem}"
+
+
+class _Failed(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    md5: str
+    sha256: str
+    size: int
+
+
+def _hash_file(path: Path) -> _Digest:
+    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+            size += len(chunk)
+    return _Digest(md5.hexdigest(), sha256.hexdigest(), size)
+
+
+def _matches(entry: ExplicitEntry, digest: _Digest) -> bool:
+    if entry.sha256:
+        return digest.sha256 == entry.sha256
+    return digest.md5 == entry.md5
+
+
+def _expected(entry: ExplicitEntry) -> str:
+    return f"sha256 {entry.sha256}" if entry.sha256 else f"md5 {entry.md5}"
+
+
+class Downloader:
+    """Fetches lock entries concurrently (``jobs`` at a time) into ``archive_dir``."""
+
+    def __init__(
+        self,
+        archive_dir: Path,
+        secrets: SecretRegistry | None = None,
+        *,
+        jobs: int = 8,
+        timeout_s: float = 60,
+        retries: int = 3,
+    ) -> None:
+        self.archive_dir = archive_dir
+        self.secrets = secrets or SecretRegistry()
+        self.jobs = jobs
+        self.timeout_s = timeout_s
+        self.retries = retries
+
+    async def fetch_all(
+        self, wanted: Sequence[tuple[ExplicitEntry, str]]
+    ) -> tuple[list[Archive], list[DownloadFailure]]:
+        """Fetch every (entry, fetch URL); returns the archives and every failure (never raises for one)."""
+        import httpx
+
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        for _, url in wanted:
+            self.secrets.add_url(url)
+        limit = asyncio.Semaphore(self.jobs)
+        async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True) as client:
+            results = await asyncio.gather(*(self._one(client, limit, entry, url) for entry, url in wanted))
+        archives = [r for r in results if isinstance(r, Archive)]
+        failures = [r for r in results if isinstance(r, DownloadFailure)]
+        return archives, failures
+
+    async def _one(
+        self, client: httpx.AsyncClient, limit: asyncio.Semaphore, entry: ExplicitEntry, url: str
+    ) -> Archive | DownloadFailure:
+        target = self.archive_dir / entry.file_name
+        if target.is_file():
+            digest = await asyncio.to_thread(_hash_file, target)
+            if _matches(entry, digest):
+                return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            async with limit:
+                await self._fetch(client, url, partial)
+            digest = await asyncio.to_thread(_hash_file, partial)
+            if not _matches(entry, digest):
+                got = f"sha256 {digest.sha256}" if entry.sha256 else f"md5 {digest.md5}"
+                raise _Failed(f"hash mismatch: the lock says {_expected(entry)}, the file has {got}")
+            os.replace(partial, target)
+        except _Failed as exc:
+            return DownloadFailure(entry, self.secrets.redact(url), str(exc))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+        return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=False)
+
+    async def _fetch(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
+        if url.startswith("file://"):
+            source = Path(unquote(urlsplit(url).path))
+            try:
+                await asyncio.to_thread(shutil.copyfile, source, dest)
+            except OSError as exc:
+                raise _Failed(f"cannot read the file: {exc.strerror or exc}") from exc
+            return
+        last = "no attempt made"
+        for attempt in range(self.retries + 1):
+            try:
+                await self._http_get(client, url, dest)
+                return
+            except _Failed:
+                raise
+            except Exception as exc:
+                last = self.secrets.redact(f"{type(exc).__name__}: {exc}")
+            if attempt < self.retries:
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise _Failed(f"unreachable after {self.retries + 1} attempts ({last})")
+
+    async def _http_get(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
+        async with client.stream("GET", url) as response:
+            if response.status_code in (401, 403, 404, 410):
+                raise _Failed(f"HTTP {response.status_code}: the file is missing or not accessible")
+            response.raise_for_status()
+            with dest.open("wb") as handle:
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    handle.write(chunk)

@@ -1,0 +1,133 @@
+"""Install ``requirements.txt`` into a conda environment with the environment's own Python.
+
+uv (a lockgen dependency) is preferred: ``uv pip install --python <env python> --no-deps
+--require-hashes -r requirements.txt``; without it, ``<env python> -m pip install --no-deps
+--require-hashes -r requirements.txt``. When every pinned requirement is already installed (by
+its ``*.dist-info``), nothing runs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockgen.errors import InstallError
+from lockgen.secrets import SecretRegistry
+
+__all__ = ["PipCommand", "pinned_requirements", "pip_command", "requirements_satisfied", "run_pip"]
+
+_DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
+
+
+@dataclass(frozen=True, slots=True)
+class PipCommand:
+    tool: str
+    """``uv`` or ``pip``."""
+    argv: tuple[str, ...]
+
+
+def _find_uv() -> str | None:
+    try:
+        from uv import find_uv_bin
+    except ImportError:  # pragma: no cover - uv is a dependency
+        return shutil.which("uv")
+    try:
+        return str(find_uv_bin())
+    except FileNotFoundError:  # pragma: no cover
+        return shutil.which("uv")
+
+
+def pip_command(python: Path, requirements: Path, installer: str = "auto") -> PipCommand:
+    """The argument list that installs ``requirements`` into ``python``'s environment."""
+    uv = _find_uv() if installer in ("auto", "uv") else None
+    if installer == "uv" and uv is None:
+        raise InstallError("--pip-installer uv: uv was not found")
+    tail = ("--no-deps", "--require-hashes", "-r", str(requirements))
+    if uv is not None:
+        return PipCommand("uv", (uv, "pip", "install", "--python", str(python), *tail))
+    return PipCommand("pip", (str(python), "-m", "pip", "install", "--no-input", *tail))
+
+
+def _logical_lines(text: str) -> list[str]:
+    joined = re.sub(r"\\\r?\n", " ", text)
+    lines = []
+    for raw in joined.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            lines.append(line)
+    return lines
+
+
+def pinned_requirements(text: str) -> dict[str, str] | None:
+    """``name → version`` for a file of ``name==version --hash=...`` lines; None if any line is another form."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    for line in _logical_lines(text):
+        if line.startswith("-"):
+            continue  # an option line (--index-url ...): no package
+        spec = " ".join(token for token in line.split() if not token.startswith("--hash"))
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            return None
+        exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+        if requirement.url or len(exact) != 1:
+            return None
+        pins[canonicalize_name(requirement.name)] = exact[0]
+    return pins
+
+
+def _installed_distributions(prefix: Path) -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, str] = {}
+    for site in [*prefix.glob("lib/python*/site-packages"), prefix / "Lib" / "site-packages"]:
+        for info in site.glob("*.dist-info"):
+            match = _DIST_INFO.match(info.name)
+            if match and (info / "METADATA").is_file():
+                found[canonicalize_name(match.group("name"))] = match.group("version")
+    return found
+
+
+def requirements_satisfied(prefix: Path, requirements: Path) -> bool:
+    """True when every pin in ``requirements`` is installed in ``prefix`` at exactly that version."""
+    from packaging.version import InvalidVersion, Version
+
+    pins = pinned_requirements(requirements.read_text(encoding="utf-8"))
+    if not pins:
+        return False
+    installed = _installed_distributions(prefix)
+    for name, version in pins.items():
+        try:
+            if name not in installed or Version(installed[name]) != Version(version):
+                return False
+        except InvalidVersion:
+            return False
+    return True
+
+
+def run_pip(command: PipCommand, secrets: SecretRegistry, extra_env: Sequence[tuple[str, str]] = ()) -> str:
+    """Run the installer; returns its combined output. Raises InstallError (output masked) on failure."""
+    import os
+
+    env = dict(os.environ)
+    env.update(extra_env)
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    try:
+        done = subprocess.run(command.argv, capture_output=True, text=True, check=True, env=env)
+    except FileNotFoundError as exc:
+        raise InstallError(f"cannot run {command.argv[0]}: {exc.strerror or exc}") from exc
+    except subprocess.CalledProcessError as exc:
+        output = secrets.redact(((exc.stdout or "") + (exc.stderr or "")).strip())
+        raise InstallError(
+            f"the conda packages are installed, but `{command.tool} install -r requirements.txt` failed "
+            f"(exit {exc.returncode}):\n  " + output.replace("\n", "\n  ")
+        ) from exc
+    return secrets.redact((done.stdout + done.stderr).strip())

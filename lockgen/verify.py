@@ -1,0 +1,248 @@
+"""``lockgen verify``: check lock files against their channels' repodata, without installing.
+
+For each ``@EXPLICIT`` file: every URL is a file in the channel's repodata, every hash equals the
+record's, no package name appears twice, every line's subdir is the header's platform or
+``noarch``, every dependency (virtual packages ``__*`` aside) is satisfied by another line of the
+same file, ``constrains`` hold, and dependencies come before their dependents (members of a
+dependency cycle may appear in either order). Each problem is a :class:`Finding` naming the file,
+line and package; the caller decides how to show them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgen.channels import Mirror
+from lockgen.errors import ChannelError, VerifyError
+from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.models import dependency_name
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    from rattler import RepoDataRecord
+
+__all__ = ["Finding", "LockReport", "VerifyOptions", "VerifyReport", "check_lock", "verify_locks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    file: Path
+    line: int | None
+    package: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else str(self.file)
+        return f"{where}: {self.package}: {self.problem}" if self.package else f"{where}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class LockReport:
+    path: Path
+    platform: str | None
+    packages: int
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    locks: tuple[LockReport, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for lock in self.locks for f in lock.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    lock_dir: Path
+    cache_dir: Path
+    platforms: tuple[str, ...] = ()
+    """Empty: every ``@EXPLICIT`` ``*.txt`` file in ``lock_dir``."""
+    mirrors: tuple[Mirror, ...] = ()
+    filename_template: str = "{platform}.txt"
+    offline: bool = False
+
+
+def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
+    """Each lock to check, with the platform its name promises (None when found by listing)."""
+    if options.platforms:
+        return [(options.lock_dir / options.filename_template.format(platform=p), p) for p in options.platforms]
+    paths: list[tuple[Path, str | None]] = []
+    for path in sorted(options.lock_dir.glob("*.txt")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "@EXPLICIT" in text:
+            paths.append((path, None))
+    if not paths:
+        raise VerifyError(f"no @EXPLICIT lock files in {options.lock_dir}")
+    return paths
+
+
+def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> VerifyReport:
+    """Check every selected lock; raises ChannelError when a channel's repodata cannot be read."""
+    reporter = reporter or NullReporter()
+    parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
+    for path, platform in _lock_paths(options):
+        try:
+            lock = parse_explicit(path.read_text(encoding="utf-8"))
+            wrong = platform is not None and lock.platform not in (None, platform)
+            note = [Finding(path, None, None, f"header says platform {lock.platform}, expected {platform}")]
+            parsed.append((path, lock, note if wrong else []))
+        except FileNotFoundError:
+            parsed.append((path, None, [Finding(path, None, None, "no such lock file")]))
+        except (OSError, ValueError) as exc:
+            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {exc}")]))
+    entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
+    reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
+    found = asyncio.run(_lookup(options, entries))
+    if found.failures:
+        lines = "\n  ".join(f"{c}/{s}: {why}" for (c, s), why in sorted(found.failures.items()))
+        raise ChannelError(f"cannot verify: repodata could not be read for\n  {lines}")
+    reports = []
+    for path, parsed_lock, findings in parsed:
+        if parsed_lock is not None:
+            findings.extend(check_lock(path, parsed_lock, found.records))
+        count = len(parsed_lock.entries) if parsed_lock else 0
+        reports.append(LockReport(path, parsed_lock.platform if parsed_lock else None, count, tuple(findings)))
+    return VerifyReport(tuple(reports))
+
+
+async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> LookupResult:
+    secrets = SecretRegistry()
+    for mirror in options.mirrors:
+        secrets.add_url(mirror.replacement)
+    gateway = make_gateway(options.cache_dir, offline=options.offline)
+    return await ChannelLookup(gateway, options.mirrors, secrets).lookup(entries)
+
+
+def check_lock(path: Path, lock: ExplicitLock, records: Mapping[str, RepoDataRecord]) -> list[Finding]:
+    """Every finding for one parsed lock, given the repodata records found for its URLs."""
+    findings = _header_findings(path, lock)
+    first: dict[str, ExplicitEntry] = {}
+    for entry in lock.entries:
+        if entry.name in first:
+            findings.append(
+                Finding(path, entry.line, entry.name, f"duplicate package (also on line {first[entry.name].line})")
+            )
+            continue
+        first[entry.name] = entry
+        findings += _record_findings(path, lock, entry, records.get(entry.url))
+    findings += _closure_findings(path, first, records)
+    return sorted(findings, key=lambda f: (f.line or 0, f.problem))
+
+
+def _header_findings(path: Path, lock: ExplicitLock) -> list[Finding]:
+    findings = []
+    if not lock.platform:
+        findings.append(Finding(path, None, None, "no `# platform:` line before @EXPLICIT"))
+    if not lock.entries:
+        findings.append(Finding(path, None, None, "no packages after @EXPLICIT"))
+    return findings
+
+
+def _record_findings(
+    path: Path, lock: ExplicitLock, entry: ExplicitEntry, record: RepoDataRecord | None
+) -> list[Finding]:
+    def finding(problem: str) -> Finding:
+        return Finding(path, entry.line, entry.name, problem)
+
+    out = []
+    allowed = {lock.platform, "noarch"} if lock.platform else None
+    if allowed and entry.subdir not in allowed:
+        out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
+    if record is None:
+        channel = entry.url.rsplit("/", 1)[0]
+        return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]
+    if allowed and record.subdir not in allowed:
+        out.append(finding(f"record's subdir is {record.subdir}, but the lock is for {lock.platform}"))
+    kind, expected = ("sha256", entry.sha256) if entry.sha256 else ("md5", entry.md5)
+    actual = hash_of(record, kind)
+    if actual is None:
+        out.append(finding(f"the channel's record has no {kind} to compare with"))
+    elif actual != expected:
+        out.append(finding(f"{kind} mismatch: the lock says {expected}, the channel's repodata says {actual}"))
+    return out
+
+
+def _closure_findings(
+    path: Path, by_name: Mapping[str, ExplicitEntry], records: Mapping[str, RepoDataRecord]
+) -> list[Finding]:
+    from rattler import MatchSpec
+
+    findings = []
+    graph = _dependency_graph(by_name, records)
+    for name, entry in by_name.items():
+        record = records.get(entry.url)
+        if record is None:
+            continue
+        for kind, specs in (("depends on", record.depends), ("constrains", record.constrains)):
+            for spec in specs:
+                dep = dependency_name(spec)
+                if dep.startswith("__"):
+                    continue
+                provider = by_name.get(dep)
+                if provider is None:
+                    if kind == "depends on":
+                        findings.append(
+                            Finding(path, entry.line, name, f"depends on `{spec}`, which no line of this lock provides")
+                        )
+                    continue
+                provider_record = records.get(provider.url)
+                try:
+                    ok = provider_record is None or provider_record.matches(MatchSpec(spec, strict=False))
+                except Exception:  # an unparsable spec in repodata: the solver would have skipped it too
+                    ok = True
+                if not ok:
+                    have = f"{provider.name} {provider.version} {provider.build}"
+                    findings.append(
+                        Finding(path, entry.line, name, f"{kind} `{spec}`, but line {provider.line} has {have}")
+                    )
+                if kind == "depends on" and provider.line > entry.line and not _reaches(graph, dep, name):
+                    findings.append(
+                        Finding(
+                            path,
+                            entry.line,
+                            name,
+                            f"out of dependency order: needs {dep} (line {provider.line}), which must come first",
+                        )
+                    )
+    return findings
+
+
+def _dependency_graph(
+    by_name: Mapping[str, ExplicitEntry], records: Mapping[str, RepoDataRecord]
+) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name, entry in by_name.items():
+        record = records.get(entry.url)
+        depends = record.depends if record is not None else []
+        graph[name] = {d for d in map(dependency_name, depends) if d in by_name and d != name}
+    return graph
+
+
+def _reaches(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    """Whether ``start`` depends, directly or not, on ``goal`` (then the two form a cycle)."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in graph.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
