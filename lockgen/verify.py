@@ -133,13 +133,12 @@ def check_lock(path: Path, lock: ExplicitLock, records: Mapping[str, RepoDataRec
     findings = _header_findings(path, lock)
     first: dict[str, ExplicitEntry] = {}
     for entry in lock.entries:
-        if entry.name in first:
-            findings.append(
-                Finding(path, entry.line, entry.name, f"duplicate package (also on line {first[entry.name].line})")
-            )
-            continue
-        first[entry.name] = entry
         findings += _record_findings(path, lock, entry, records.get(entry.url))
+        if entry.name in first:
+            problem = f"duplicate package (also on line {first[entry.name].line})"
+            findings.append(Finding(path, entry.line, entry.name, problem))
+        else:
+            first[entry.name] = entry
     findings += _closure_findings(path, first, records)
     return sorted(findings, key=lambda f: (f.line or 0, f.problem))
 
