@@ -17,7 +17,7 @@ from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import InputError, Problem
-from lockgen.lockfiles import ExplicitLock, commit_files, parse_explicit, recover, render_explicit
+from lockgen.lockfiles import ExplicitLock, commit_files, parse_explicit, recover, render_explicit, short_digest
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
@@ -36,6 +36,8 @@ class PlatformPlan:
     lock_name: str
     request: SolveRequest
     input_hash: str
+    input_parts: tuple[tuple[str, str], ...] = ()
+    """Short hashes of each part of the input (specs, channels, virtual, options): say *what* changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,19 @@ def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[R
     return tuple(channels)
 
 
+INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("specs", ("specs",)),
+    ("channels", ("channels",)),
+    ("virtual", ("virtual-packages",)),
+    ("options", ("format", "channel-priority", "exclude-newer", "hash")),
+)
+"""The breakdown written after the input hash: each part is a short hash of these payload keys."""
+
+
+def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
+
+
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     """Read the environment file(s) and work out every platform's request. No network."""
     reporter = reporter or NullReporter()
@@ -136,19 +151,19 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
             channel_priority=options.channel_priority,
             exclude_newer=options.exclude_newer,
         )
-        input_hash = _hash(
-            {
-                "format": LOCK_FORMAT,
-                "platform": platform,
-                "channels": [c.canonical for c in channels],
-                "specs": list(request.specs),
-                "virtual-packages": [str(v) for v in virtual],
-                "channel-priority": options.channel_priority,
-                "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,
-                "hash": options.hash_kind,
-            }
+        payload = {
+            "format": LOCK_FORMAT,
+            "platform": platform,
+            "channels": [c.canonical for c in channels],
+            "specs": list(request.specs),
+            "virtual-packages": [str(v) for v in virtual],
+            "channel-priority": options.channel_priority,
+            "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,
+            "hash": options.hash_kind,
+        }
+        plans.append(
+            PlatformPlan(platform, options.lock_name(platform), request, _hash(payload), _input_parts(payload))
         )
-        plans.append(PlatformPlan(platform, options.lock_name(platform), request, input_hash))
     return LockPlan(spec, options, tuple(plans), explicit, secrets)
 
 
@@ -187,10 +202,7 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
         recover(out_dir)
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
     forced = options.update_all or bool(options.update)
-    to_solve = [
-        p for p in the_plan.platforms
-        if forced or previous[p.platform] is None or previous[p.platform].input_hash != p.input_hash  # type: ignore[union-attr]
-    ]  # fmt: skip
+    to_solve = [p for p in the_plan.platforms if forced or not _up_to_date(previous[p.platform], p)]
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
     if to_solve:
         if solver is None:
@@ -204,7 +216,12 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     for p in the_plan.platforms:
         if p.platform in solutions:
             text = render_explicit(
-                p.platform, solutions[p.platform], p.input_hash, the_plan.source_names, options.hash_kind
+                p.platform,
+                solutions[p.platform],
+                p.input_hash,
+                the_plan.source_names,
+                options.hash_kind,
+                input_parts=p.input_parts,
             )
             files[p.lock_name] = text.encode()
             changes.append(_change(p.platform, previous[p.platform], solutions[p.platform]))
@@ -218,6 +235,14 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     return LockResult(
         out_dir, tuple(changes), result.written, result.unchanged, result.removed, tuple(the_plan.spec.notes)
     )
+
+
+def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan) -> bool:
+    """The lock was made from these inputs and its package lines are as lockgen wrote them."""
+    if previous is None or previous.input_hash != platform.input_hash:
+        return False
+    recorded = previous.recorded_packages_digest
+    return recorded is None or recorded == previous.packages_digest()
 
 
 def _with_preferred(request: SolveRequest, preferred: tuple[str, ...]) -> SolveRequest:
