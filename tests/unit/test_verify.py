@@ -90,7 +90,8 @@ def test_changed_hash_and_unknown_file() -> None:
     text = text.replace(_md5("liba-1.0-0.tar.bz2"), "0" * 32)
     findings = _check(text)
     assert findings == [
-        f"{PATH}:4: liba: md5 mismatch: the lock says {'0' * 32}, the channel's repodata says {_md5('liba-1.0-0.tar.bz2')}",
+        f"{PATH}:4: liba: md5 mismatch: the lock says {'0' * 32}, "
+        f"the channel's repodata says {_md5('liba-1.0-0.tar.bz2')}",
         f"{PATH}:5: ghost: ghost-1-0.tar.bz2 is not in the repodata of {BASE}/linux-64",
     ]
 
