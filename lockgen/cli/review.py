@@ -1,17 +1,29 @@
-"""`check`, `diff` and `explain` commands (being written: see issue 4)."""
+"""The ``check``, ``diff`` and ``explain`` commands: parse options, call :mod:`lockgen.review`, print.
+
+``check`` is on the pre-commit path, so this module imports nothing heavy at import time: the
+core modules are imported inside each command.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from lockgen.errors import ConfigError
+from lockgen.cli.main import EXIT_HELP, collect, input_options, platform_options, run_core, solve_options
+
+if TYPE_CHECKING:
+    from lockgen.review.sources import LockSet
+
+EXIT_CHANGED = 6
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+    group.add_command(check_command)
+    group.add_command(diff_command)
+    group.add_command(explain_command)
 
 
 def run_check(
@@ -22,9 +34,113 @@ def run_check(
     verbose: bool,
     rest: dict[str, Any],
 ) -> None:
-    from lockgen.cli.main import run_core
+    """``lockgen check`` and ``lockgen lock --check``: exit 0 when up to date, 6 (StaleLockError) otherwise."""
+    from lockgen.cli.main import StderrReporter
 
     def action() -> int:
-        raise ConfigError("`lock --check` is not available yet")
+        from lockgen.config import build_options
+        from lockgen.errors import StaleLockError
+        from lockgen.review.check import check
+
+        solve_only = {k: v for k, v in rest.items() if k not in ("update", "update_all", "offline", "strict")}
+        options = build_options(files, collect(platforms=platforms, output_dir=output_dir, **solve_only))
+        result = check(options, StderrReporter(quiet, verbose))
+        if result.ok:
+            if not quiet:
+                click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
+            return 0
+        reasons: dict[str, list[str]] = {}
+        for stale in result.stale:
+            reasons.setdefault(stale.target, []).append(stale.detail)
+        count = len(reasons)
+        lines = [f"{count} lock{'s are' if count != 1 else ' is'} not up to date in {result.output_dir}:"]
+        lines += [f"  {s}" for s in result.stale]
+        lines.append("run `lockgen lock` to update them")
+        raise StaleLockError("\n".join(lines), reasons)
 
     run_core(verbose, action)
+
+
+@click.command("check", epilog=EXIT_HELP)
+@input_options
+@platform_options
+@solve_options
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+def check_command(
+    files: tuple[Path, ...],
+    output_dir: Path | None,
+    platforms: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+    **rest: Any,
+) -> None:
+    """Are the locks present, well-formed and up to date with environment.yml? No network, no solve.
+
+    Takes the same options as `lock` (they feed each lock's input hash). Exits 0 when every lock
+    is up to date; exits 6 naming each stale platform (or pip) and why: spec changed, channels
+    changed, option changed, platform added or removed, file missing, malformed or hand-edited.
+    """
+    run_check(files, output_dir, platforms, quiet, verbose, rest)
+
+
+def _read_side(argument: str, lock_dir: Path) -> LockSet:
+    """A directory when ``argument`` names one, else a git revision of ``lock_dir``."""
+    from lockgen.review.sources import read_directory, read_revision
+
+    path = Path(argument)
+    if path.is_dir():
+        return read_directory(path, argument)
+    return read_revision(argument, lock_dir)
+
+
+@click.command("diff", epilog=EXIT_HELP)
+@click.argument("base", required=False)
+@click.argument("head", required=False)
+@input_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a terminal table; markdown: a pull-request comment; json: for bots.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+def diff_command(
+    base: str | None,
+    head: str | None,
+    files: tuple[Path, ...],
+    output_dir: Path | None,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """Compare two sets of locks: added, removed, upgraded, downgraded and rebuilt packages.
+
+    \b
+    lockgen diff              HEAD's locks → the working tree's
+    lockgen diff REV          REV's locks (e.g. origin/main) → the working tree's
+    lockgen diff A B          A → B, each a directory of locks or a git revision
+
+    Exits 0 when nothing changed and 6 when something did.
+    """
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.review.diff import diff_locks
+        from lockgen.review.render import render
+        from lockgen.review.sources import read_directory
+
+        lock_dir = build_options(files, collect(output_dir=output_dir)).output_dir
+        old = _read_side(base or "HEAD", lock_dir)
+        new = _read_side(head, lock_dir) if head else read_directory(lock_dir, "working tree")
+        result = diff_locks(old, new)
+        click.echo(render(result, fmt), nl=False)
+        return EXIT_CHANGED if result.changed else 0
+
+    run_core(verbose, action)
+
+
+@click.command("explain", epilog=EXIT_HELP)
+def explain_command() -> None:
+    """Why NAME is in a platform's lock (being written)."""

@@ -1,0 +1,193 @@
+"""``lockgen diff``: what changed between two sets of locks, per platform and for pip.
+
+Each package is added, removed, upgraded, downgraded (conda versions ordered as conda orders
+them, pip versions as PEP 440 does) or rebuilt (same version, another build or file). Changes
+that are the same on every platform present on both sides are also listed once, in
+:attr:`DiffResult.common`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from lockgen.review.sources import LockSet, PackageState
+
+__all__ = ["KINDS", "Change", "DiffResult", "TargetDiff", "diff_locks"]
+
+KINDS = ("added", "removed", "upgraded", "downgraded", "rebuilt")
+PIP = "pip"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    name: str
+    kind: str
+    """One of :data:`KINDS`."""
+    old: PackageState | None
+    new: PackageState | None
+
+    @property
+    def old_label(self) -> str:
+        return _label(self.old, self.kind == "rebuilt")
+
+    @property
+    def new_label(self) -> str:
+        return _label(self.new, self.kind == "rebuilt")
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.name, self.kind, self.old_label, self.new_label)
+
+
+def _label(state: PackageState | None, with_build: bool) -> str:
+    if state is None:
+        return ""
+    if with_build and state.build:
+        return f"{state.version} ({state.build})"
+    return state.version
+
+
+@dataclass(frozen=True, slots=True)
+class TargetDiff:
+    """One platform's lock, or the pip lock (``target == "pip"``)."""
+
+    target: str
+    status: str
+    """``changed``, ``unchanged``, ``added`` (no lock on the old side) or ``removed`` (none on the new side)."""
+    before: int
+    after: int
+    changes: tuple[Change, ...]
+
+    def counts(self, exclude: frozenset[tuple[str, str, str, str]] = frozenset()) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
+        for change in self.changes:
+            if change.key not in exclude:
+                counts[change.kind] += 1
+        return counts
+
+    @property
+    def summary(self) -> str:
+        if self.status == "added":
+            return f"{self.target}: new lock ({self.after} packages)"
+        if self.status == "removed":
+            return f"{self.target}: lock removed (had {self.before} packages)"
+        if not self.changes:
+            return f"{self.target}: no changes ({self.after} packages)"
+        parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
+        return f"{self.target}: {', '.join(parts)} ({self.before} → {self.after} packages)"
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    base: str
+    head: str
+    targets: tuple[TargetDiff, ...]
+    """Conda platforms in name order, then pip when either side has a pip lock."""
+    common: tuple[Change, ...]
+    """Changes identical on every platform present on both sides (when there are two or more)."""
+
+    @property
+    def changed(self) -> bool:
+        return any(t.status != "unchanged" for t in self.targets)
+
+    @property
+    def common_platforms(self) -> tuple[str, ...]:
+        return tuple(t.target for t in self.targets if t.target != PIP and t.status in ("changed", "unchanged"))
+
+    def own_changes(self, target: TargetDiff) -> tuple[Change, ...]:
+        """``target``'s changes less those listed once in :attr:`common`."""
+        if target.target == PIP or target.status != "changed":
+            return target.changes
+        shared = {c.key for c in self.common}
+        return tuple(c for c in target.changes if c.key not in shared)
+
+    def totals(self) -> dict[str, int]:
+        """Headline numbers: each common change counted once, plus every other change."""
+        totals = dict.fromkeys(KINDS, 0)
+        for change in self.common:
+            totals[change.kind] += 1
+        for target in self.targets:
+            for change in self.own_changes(target):
+                totals[change.kind] += 1
+        return totals
+
+
+Compare = Callable[[str, str], int]
+
+
+def _conda_compare(a: str, b: str) -> int:
+    from rattler import Version
+
+    try:
+        left, right = Version(a), Version(b)
+    except Exception:  # rattler raises its own InvalidVersionError
+        return (a > b) - (a < b)
+    return (left > right) - (left < right)
+
+
+def _pip_compare(a: str, b: str) -> int:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        left, right = Version(a), Version(b)
+    except InvalidVersion:
+        return (a > b) - (a < b)
+    return (left > right) - (left < right)
+
+
+def _compare_packages(
+    old: Mapping[str, PackageState], new: Mapping[str, PackageState], compare: Compare
+) -> tuple[Change, ...]:
+    changes: list[Change] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if before is None:
+            changes.append(Change(name, "added", None, after))
+        elif after is None:
+            changes.append(Change(name, "removed", before, None))
+        else:
+            order = compare(before.version, after.version) if before.version != after.version else 0
+            kind = "upgraded" if order < 0 else "downgraded" if order > 0 else "rebuilt"
+            changes.append(Change(name, kind, before, after))
+    return tuple(changes)
+
+
+def _target(
+    target: str,
+    old: Mapping[str, PackageState] | None,
+    new: Mapping[str, PackageState] | None,
+    compare: Compare,
+) -> TargetDiff:
+    changes = _compare_packages(old or {}, new or {}, compare)
+    if old is None:
+        status = "added"
+    elif new is None:
+        status = "removed"
+    else:
+        status = "changed" if changes else "unchanged"
+    return TargetDiff(target, status, len(old or {}), len(new or {}), changes)
+
+
+def _common(targets: list[TargetDiff]) -> tuple[Change, ...]:
+    both = [t for t in targets if t.status in ("changed", "unchanged")]
+    if len(both) < 2:
+        return ()
+    shared = {c.key for c in both[0].changes}
+    for target in both[1:]:
+        shared &= {c.key for c in target.changes}
+    return tuple(c for c in both[0].changes if c.key in shared)
+
+
+def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
+    """Compare ``base`` (old) with ``head`` (new)."""
+    targets = [
+        _target(platform, base.conda.get(platform), head.conda.get(platform), _conda_compare)
+        for platform in sorted(set(base.conda) | set(head.conda))
+    ]
+    common = _common(targets)
+    if base.pip is not None or head.pip is not None:
+        targets.append(_target(PIP, base.pip, head.pip, _pip_compare))
+    return DiffResult(base.label, head.label, tuple(targets), common)

@@ -1,0 +1,133 @@
+"""Present a :class:`~lockgen.review.diff.DiffResult` as a terminal table, Markdown or JSON.
+
+Pure functions from a result to text; the CLI prints what they return. The formats are stable
+(golden tests in tests/golden/diff/): change them deliberately, with the goldens.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
+
+__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_text"]
+
+FORMATS = ("text", "markdown", "json")
+_HEAD = ("package", "change", "old", "new")
+
+
+def _rows(changes: Sequence[Change]) -> list[tuple[str, str, str, str]]:
+    return [(c.name, c.kind, c.old_label or "-", c.new_label or "-") for c in changes]
+
+
+def _headline(result: DiffResult) -> str:
+    totals = result.totals()
+    changed = [t.target for t in result.targets if t.status != "unchanged"]
+    if not changed:
+        return "no changes"
+    parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
+    return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
+
+
+def _table(changes: Sequence[Change], indent: str = "  ") -> list[str]:
+    rows = [_HEAD, *_rows(changes)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(3)]
+        lines.append((indent + "  ".join([*cells, row[3]])).rstrip())
+    return lines
+
+
+def render_text(result: DiffResult) -> str:
+    """The terminal table: headline, one summary line per lock, then the changes."""
+    lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
+    lines += [f"  {t.summary}" for t in result.targets]
+    if result.common:
+        lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *_table(result.common)]
+    for target in result.targets:
+        own = result.own_changes(target)
+        if own:
+            lines += ["", f"{target.target}:", *_table(own)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|") or "-"
+
+
+def _md_table(changes: Sequence[Change]) -> list[str]:
+    lines = ["| " + " | ".join(_HEAD) + " |", "|---|---|---|---|"]
+    for row in _rows(changes):
+        name, kind, old, new = (_md_cell(cell) for cell in row)
+        lines.append(f"| `{name}` | {kind} | {old} | {new} |")
+    return lines
+
+
+def _md_target(result: DiffResult, target: TargetDiff) -> list[str]:
+    own = result.own_changes(target)
+    lines = ["<details>", f"<summary>{target.summary}</summary>", ""]
+    if own:
+        lines += _md_table(own)
+    else:
+        lines.append("Only the changes common to every platform (above).")
+    return [*lines, "", "</details>"]
+
+
+def render_markdown(result: DiffResult) -> str:
+    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock."""
+    lines = [f"### Lock changes: `{result.base}` → `{result.head}`", "", f"**{_headline(result)}**", ""]
+    if result.changed:
+        totals = result.totals()
+        lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
+        lines += ["| " + " | ".join(str(totals[k]) for k in KINDS) + " |", ""]
+    lines += [f"- {t.summary}" for t in result.targets]
+    if result.common:
+        lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *_md_table(result.common)]
+    for target in result.targets:
+        if target.status != "unchanged":
+            lines += ["", *_md_target(result, target)]
+    return "\n".join(lines) + "\n"
+
+
+def _state(change: Change, which: str) -> dict[str, str] | None:
+    state = change.old if which == "old" else change.new
+    if state is None:
+        return None
+    return {"version": state.version, "build": state.build}
+
+
+def _change_json(change: Change) -> dict[str, object]:
+    return {"name": change.name, "change": change.kind, "old": _state(change, "old"), "new": _state(change, "new")}
+
+
+def render_json(result: DiffResult) -> str:
+    """For bots: every lock's full list of changes, plus the common ones and the totals."""
+    data = {
+        "base": result.base,
+        "head": result.head,
+        "changed": result.changed,
+        "totals": result.totals(),
+        "common": {"platforms": list(result.common_platforms), "changes": [_change_json(c) for c in result.common]},
+        "locks": [
+            {
+                "target": t.target,
+                "status": t.status,
+                "before": t.before,
+                "after": t.after,
+                "summary": t.summary,
+                "changes": [_change_json(c) for c in t.changes],
+            }
+            for t in result.targets
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(result: DiffResult, fmt: str) -> str:
+    if fmt == "markdown":
+        return render_markdown(result)
+    if fmt == "json":
+        return render_json(result)
+    return render_text(result)

@@ -1,0 +1,166 @@
+"""Read a set of locks from a directory or from a git revision, for ``lockgen diff``.
+
+A git revision is read with ``git ls-tree`` and ``git show REV:path`` (a subprocess with an
+argument list), so the working tree and the index are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lockgen.errors import ConfigError
+from lockgen.lock import REQUIREMENTS_NAME
+from lockgen.lockfiles import parse_explicit
+
+__all__ = [
+    "LockSet",
+    "PackageState",
+    "ReviewSourceError",
+    "parse_requirements",
+    "read_directory",
+    "read_files",
+    "read_revision",
+]
+
+
+class ReviewSourceError(ConfigError):
+    """A diff source could not be read: unknown revision, not a git repository, malformed lock (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackageState:
+    """One locked package as a diff sees it. ``build`` is empty for pip packages."""
+
+    version: str
+    build: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LockSet:
+    """The locks of one side of a diff: conda packages per platform, and the pip lock if any."""
+
+    label: str
+    conda: Mapping[str, Mapping[str, PackageState]] = field(default_factory=dict)
+    pip: Mapping[str, PackageState] | None = None
+
+
+def read_files(label: str, files: Mapping[str, str]) -> LockSet:
+    """Build a :class:`LockSet` from file names and texts (``*.txt`` with ``@EXPLICIT``, requirements.txt)."""
+    conda: dict[str, dict[str, PackageState]] = {}
+    pip = None
+    for name in sorted(files):
+        text = files[name]
+        if name == REQUIREMENTS_NAME:
+            pip = parse_requirements(text)
+            continue
+        if not name.endswith(".txt") or "@EXPLICIT" not in text:
+            continue
+        try:
+            lock = parse_explicit(text)
+        except ValueError as exc:
+            raise ReviewSourceError(f"{label}: {name} is malformed: {exc}") from exc
+        platform = lock.platform or name.removesuffix(".txt")
+        conda[platform] = {e.name: PackageState(e.version, e.build, e.url) for e in lock.entries}
+    return LockSet(label, conda, pip)
+
+
+def read_directory(path: Path, label: str | None = None) -> LockSet:
+    """The locks in ``path`` (an absent directory holds no locks)."""
+    files: dict[str, str] = {}
+    if path.is_dir():
+        for item in sorted(path.iterdir()):
+            if item.is_file() and item.suffix == ".txt":
+                files[item.name] = item.read_text(encoding="utf-8", errors="replace")
+    return read_files(label or str(path), files)
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    git = shutil.which("git")
+    if git is None:
+        raise ReviewSourceError("git is not installed; compare two directories instead (`lockgen diff A B`)")
+    return subprocess.run([git, *args], cwd=cwd, capture_output=True, check=False)
+
+
+def _existing_parent(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd()
+
+
+def read_revision(revision: str, lock_dir: Path) -> LockSet:
+    """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``."""
+    if revision.startswith("-") or not revision.strip():
+        raise ReviewSourceError(f"not a git revision: {revision!r}")
+    absolute = lock_dir.resolve()
+    where = _existing_parent(absolute)
+    top = _git(["rev-parse", "--show-toplevel"], where)
+    if top.returncode != 0:
+        raise ReviewSourceError(f"{where} is not in a git repository, so {revision!r} cannot be read")
+    root = Path(top.stdout.decode().strip()).resolve()
+    try:
+        relative = absolute.relative_to(root).as_posix()
+    except ValueError as exc:
+        raise ReviewSourceError(f"{lock_dir} is outside the git repository at {root}") from exc
+    verify = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
+    if verify.returncode != 0:
+        raise ReviewSourceError(f"unknown git revision {revision!r} (nor a directory)")
+    prefix = "" if relative == "." else relative.rstrip("/") + "/"
+    listing = _git(["ls-tree", "-z", "--name-only", revision, "--", prefix or "."], root)
+    files: dict[str, str] = {}
+    for entry in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+        name = entry[len(prefix) :] if entry.startswith(prefix) else ""
+        if not name.endswith(".txt") or "/" in name:
+            continue
+        blob = _git(["show", f"{revision}:{prefix}{name}"], root)
+        if blob.returncode == 0:
+            files[name] = blob.stdout.decode("utf-8", errors="replace")
+    return read_files(revision, files)
+
+
+_HASH_OPTION = re.compile(r"\s--hash[=\s]\S+")
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        lines.append(pending + line)
+        pending = ""
+    if pending:
+        lines.append(pending)
+    return lines
+
+
+def parse_requirements(text: str) -> dict[str, PackageState]:
+    """Pinned requirements (``name==version``, hashes, markers) keyed by name and marker."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, PackageState] = {}
+    for line in _logical_lines(text):
+        body = _HASH_OPTION.sub("", " " + line).strip()
+        body = body.split(" #", 1)[0].strip()
+        if not body or body.startswith(("#", "-")):
+            continue
+        try:
+            requirement = Requirement(body)
+        except InvalidRequirement:
+            continue
+        key: str = canonicalize_name(requirement.name)
+        if requirement.marker is not None:
+            key += f"; {requirement.marker}"
+        pins = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+        version = pins[0] if pins else (requirement.url or str(requirement.specifier))
+        found[key] = PackageState(version, "", requirement.url or "")
+    return found
