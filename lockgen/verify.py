@@ -4,7 +4,8 @@ For each ``@EXPLICIT`` file: every URL is a file in the channel's repodata, ever
 record's, no package name appears twice, every line's subdir is the header's platform or
 ``noarch``, every dependency (virtual packages ``__*`` aside) is satisfied by another line of the
 same file, ``constrains`` hold, and dependencies come before their dependents (members of a
-dependency cycle may appear in either order). Each problem is a :class:`Finding` naming the file,
+dependency cycle may appear in either order), and the package lines still have the digest
+``lock`` recorded in the header (a hand edit shows). Each problem is a :class:`Finding` naming the file,
 line and package; the caller decides how to show them.
 """
 
@@ -149,6 +150,17 @@ def _header_findings(path: Path, lock: ExplicitLock) -> list[Finding]:
         findings.append(Finding(path, None, None, "no `# platform:` line before @EXPLICIT"))
     if not lock.entries:
         findings.append(Finding(path, None, None, "no packages after @EXPLICIT"))
+    recorded = lock.recorded_packages_digest
+    if recorded and recorded != lock.packages_digest():
+        findings.append(
+            Finding(
+                path,
+                None,
+                None,
+                f"package lines were edited after lockgen wrote them (header packages={recorded},"
+                f" lines now {lock.packages_digest()})",
+            )
+        )
     return findings
 
 

@@ -111,11 +111,20 @@ def install_lock(
     options = dataclasses.replace(options, cache_dir=options.cache_dir.resolve())
     lock = read_lock(options.lock_path, options.platform)
     prefix = options.prefix.resolve()
+    _check_prefix(prefix)
     plan = plan_prefix(lock.entries, read_conda_meta(prefix))
     result = InstallResult(prefix, options.platform, options.lock_path, unchanged=len(plan.unchanged))
     if not plan.up_to_date:
         result = asyncio.run(_apply_plan(options, prefix, plan, reporter))
     return _pip_step(options, prefix, result, reporter, environ)
+
+
+def _check_prefix(prefix: Path) -> None:
+    """Refuse a directory that holds files but is not a conda environment (a mistyped --prefix)."""
+    if prefix.exists() and not prefix.is_dir():
+        raise InstallError(f"{prefix} exists and is not a directory")
+    if prefix.is_dir() and not (prefix / "conda-meta").is_dir() and any(prefix.iterdir()):
+        raise InstallError(f"{prefix} is not empty and is not a conda environment (no conda-meta); refusing to use it")
 
 
 async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, reporter: Reporter) -> InstallResult:
@@ -163,15 +172,24 @@ async def _record_for(archive: Archive, from_repodata: RepoDataRecord | None) ->
 
     entry = archive.entry
     record = from_repodata
-    if record is not None and (hash_of(record, "sha256") or archive.sha256) != archive.sha256:
-        record = None
-    if record is not None and (hash_of(record, "md5") or archive.md5) != archive.md5:
-        record = None
+    if record is not None:
+        md5_agrees = (hash_of(record, "md5") or archive.md5) == archive.md5
+        sha_agrees = (hash_of(record, "sha256") or archive.sha256) == archive.sha256
+        if md5_agrees and not sha_agrees:
+            raise InstallError(
+                f"line {entry.line}: {entry.name} ({entry.url}): the file's md5 matches the lock but its sha256"
+                f" {archive.sha256} is not the channel's {hash_of(record, 'sha256')}; refusing it"
+                " (the prefix was not changed)"
+            )
+        record = record if md5_agrees and sha_agrees else None
     if record is None:
         try:
             record = await RepoDataRecord.from_package_archive(archive.path)
         except Exception as exc:
-            raise InstallError(f"line {entry.line}: {entry.name} ({entry.url}): not a valid package: {exc}") from exc
+            raise InstallError(
+                f"line {entry.line}: {entry.name} ({entry.url}): not a valid package ({exc});"
+                " the prefix was not changed"
+            ) from exc
         record.md5 = bytes.fromhex(archive.md5)
         record.sha256 = bytes.fromhex(archive.sha256)
         record.size = archive.size

@@ -353,3 +353,15 @@ def test_pip_refuses_requirement_with_wrong_hash(tmp_path: Path, scenario: Chann
     result = _install(tmp_path, mirror, prefix)
     assert result.returncode == 9
     assert "requirements.txt" in result.stderr and "hash" in result.stderr.lower()
+
+
+def test_non_empty_directory_that_is_not_an_environment_is_refused(tmp_path: Path, scenario: ChannelBuilder) -> None:
+    mirror = str(tmp_path / "mirror")
+    _lock(tmp_path, mirror)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("keep me")
+    result = _install(tmp_path, mirror, home)
+    assert result.returncode == 9
+    assert "is not empty and is not a conda environment" in result.stderr
+    assert sorted(p.name for p in home.iterdir()) == ["notes.txt"]

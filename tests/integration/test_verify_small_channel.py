@@ -226,3 +226,17 @@ def test_rattler_parses_locks_and_fragments_are_record_hashes(
         built = next(p for p in channel.packages if p.subdir == subdir and p.file_name == file_name)
         record = channel.record(built)
         assert fragment == (record["md5"] if hash_kind == "md5" else f"sha256:{record['sha256']}")
+
+
+def test_hand_edit_that_keeps_the_lock_valid_is_still_reported(tmp_path: Path, channel: ChannelBuilder) -> None:
+    lock = _lock(tmp_path)
+    lines = lock.read_text().splitlines()
+    libcore = next(i for i, line in enumerate(lines) if "/libcore-2.0" in line)
+    pydata = next(i for i, line in enumerate(lines) if "/pydata-3.0" in line)
+    lines[libcore], lines[pydata] = lines[pydata], lines[libcore]  # independent packages: order still valid
+    lock.write_text("\n".join(lines) + "\n")
+    code, out, _ = _verify(tmp_path, "-p", "linux-64")
+    assert code == 8
+    findings = [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    assert len(findings) == 1
+    assert findings[0].startswith("locks/linux-64.txt: package lines were edited after lockgen wrote them")

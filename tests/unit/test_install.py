@@ -235,3 +235,20 @@ def test_lock_entries_round_trip_through_parse(tmp_path: Path) -> None:
     text = f"# platform: linux-64\n@EXPLICIT\n{BASE}/linux-64/a-1-0.tar.bz2#{'1' * 32}\n"
     entry = parse_explicit(text).entries[0]
     assert (entry.name, entry.subdir, entry.line) == ("a", "linux-64", 3)
+
+
+def test_md5_match_with_another_sha256_is_refused(tmp_path: Path) -> None:
+    """An md5 collision: the file matches the lock's md5 but not the channel's sha256."""
+    from rattler import BuildString, PackageRecord, RepoDataRecord
+
+    from lockgen.install.core import _record_for
+    from lockgen.install.download import Archive
+
+    entry = _entry("a-1-0.tar.bz2", "1" * 32)
+    package = PackageRecord(
+        "a", "1", BuildString("0"), 0, "linux-64", md5=bytes.fromhex("1" * 32), sha256=bytes.fromhex("2" * 64)
+    )
+    record = RepoDataRecord(package, entry.file_name, entry.url, f"{BASE}/")
+    archive = Archive(entry, tmp_path / "a-1-0.tar.bz2", "1" * 32, "3" * 64, 10, reused=False)
+    with pytest.raises(InstallError, match=r"md5 matches the lock but its sha256 3+ is not the channel.s 2+"):
+        asyncio.run(_record_for(archive, record))

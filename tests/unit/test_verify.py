@@ -119,3 +119,17 @@ def test_duplicate_name() -> None:
 
 def test_finding_text_without_line_or_package() -> None:
     assert str(Finding(PATH, None, None, "no such lock file")) == f"{PATH}: no such lock file"
+
+
+def test_recorded_package_digest_detects_hand_edits() -> None:
+    from lockgen.lockfiles import packages_digest
+
+    text = _lock_text("liba-1.0-0.tar.bz2", "libb-2.0-0.tar.bz2")
+    lines = [line for line in text.splitlines() if "://" in line]
+    stamped = text.replace("@EXPLICIT", f"# input-hash: sha256:{'a' * 64} packages={packages_digest(lines)}\n@EXPLICIT")
+    assert _check(stamped) == []
+    edited = stamped.replace(lines[1] + "\n", "")
+    assert _check(edited) == [
+        f"{PATH}: package lines were edited after lockgen wrote them (header packages={packages_digest(lines)},"
+        f" lines now {packages_digest(lines[:1])})"
+    ]
