@@ -14,6 +14,7 @@ import click
 from lockgen.cli.main import EXIT_HELP, collect, input_options, platform_options, run_core, solve_options
 
 if TYPE_CHECKING:
+    from lockgen.review.explain import Explanation
     from lockgen.review.sources import LockSet
 
 EXIT_CHANGED = 6
@@ -142,5 +143,56 @@ def diff_command(
 
 
 @click.command("explain", epilog=EXIT_HELP)
-def explain_command() -> None:
-    """Why NAME is in a platform's lock (being written)."""
+@click.argument("name")
+@input_options
+@click.option(
+    "-p", "--platform", "platform", metavar="SUBDIR", help="Which lock [default: this machine's, or the first]."
+)
+@solve_options
+@click.option("--offline", is_flag=True, help="Read dependency data only from the repodata cache.")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+def explain_command(
+    name: str,
+    files: tuple[Path, ...],
+    output_dir: Path | None,
+    platform: str | None,
+    offline: bool,
+    verbose: bool,
+    **rest: Any,
+) -> None:
+    """Why NAME is in a platform's lock: the chains from your specs to it, and what constrains its version.
+
+    Dependency data comes from the channels' repodata for exactly the files in the lock (from the
+    cache only with --offline; use the same --mirror and --cache-dir as `lock`).
+    """
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.review.explain import explain
+
+        options = build_options(files, collect(output_dir=output_dir, offline=offline, **rest))
+        click.echo(format_explanation(explain(options, name, platform)), nl=False)
+        return 0
+
+    run_core(verbose, action)
+
+
+def format_explanation(found: Explanation) -> str:
+    target = found.target
+    lines = [f"{target.label} is in {found.lock_file} ({found.platform})", ""]
+    if found.chains:
+        lines.append("required through:")
+        for number, chain in enumerate(found.chains, start=1):
+            root = chain[0]
+            lines.append(f"  {number}. `{root.requirement}` ({root.origin}) -> {root.record.label}")
+            lines += [f"       needs `{step.requirement}` -> {step.record.label}" for step in chain[1:]]
+    else:
+        lines.append("no chain from your specs leads to it (kept from an earlier lock, or a dependency cycle)")
+    lines += ["", "its version is constrained by:"]
+    if not found.constraints:
+        lines.append("  nothing: any version satisfies every requirement in the lock")
+    width = max((len(c.source) for c in found.constraints), default=0)
+    for constraint in found.constraints:
+        note = "" if constraint.kind != "constrains" else "  (run_constrained)"
+        lines.append(f"  {constraint.source.ljust(width)}  `{constraint.spec}`{note}")
+    return "\n".join(lines) + "\n"

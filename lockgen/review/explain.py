@@ -1,0 +1,242 @@
+"""``lockgen explain NAME``: why a package is in a platform's lock, and what constrains its version.
+
+A lock holds URLs only, so the dependency data of its records is read again from the channels'
+repodata through rattler's Gateway: from the cache alone with ``offline`` (the same cache and
+mirrors as ``lock``), else from the cache or the channel. Records are matched by subdir and file
+name, so the explanation is of exactly the files in the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from lockgen.channels import ResolvedChannel, resolve_channel
+from lockgen.config import LockOptions
+from lockgen.errors import ChannelError, ConfigError
+from lockgen.lock import LockPlan, plan
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
+from lockgen.models import dependency_name
+from lockgen.reporting import Reporter
+
+__all__ = [
+    "Constraint",
+    "DependencySource",
+    "ExplainError",
+    "Explanation",
+    "MissingRepodataError",
+    "Record",
+    "RepodataSource",
+    "Step",
+    "explain",
+    "explain_records",
+]
+
+MAX_CHAINS = 20
+
+
+class ExplainError(ConfigError):
+    """NAME is not in the lock, the platform is not a target, or the lock is missing (exit 2)."""
+
+
+class MissingRepodataError(ChannelError):
+    """The repodata for some locked files is not available (not cached, with --offline) (exit 5)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The part of a repodata record that explain needs."""
+
+    name: str
+    version: str
+    build: str
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version} ({self.build})"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One link of a chain: ``record`` is there because of ``requirement`` (a user spec or a dependency)."""
+
+    record: Record
+    requirement: str
+    origin: str = ""
+    """``environment.yml:4`` for the user's spec at the start of a chain; empty below it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A requirement on NAME's version: the user's spec, a dependency of a locked package, or a constrains entry."""
+
+    spec: str
+    source: str
+    """``environment.yml:4`` or the label of the locked package that declares it."""
+    kind: str
+    """``spec``, ``depends`` or ``constrains``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    platform: str
+    lock_file: Path
+    target: Record
+    chains: tuple[tuple[Step, ...], ...]
+    """Shortest paths from each user spec that leads to NAME, root first, NAME last."""
+    constraints: tuple[Constraint, ...]
+
+
+class DependencySource(Protocol):
+    def records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
+        """The record of every entry, by package name. Raises MissingRepodataError naming what is missing."""
+
+
+def explain(
+    options: LockOptions,
+    name: str,
+    platform: str | None = None,
+    source: DependencySource | None = None,
+    reporter: Reporter | None = None,
+) -> Explanation:
+    """Explain ``name`` in ``platform``'s lock (default: this machine's platform, else the first target)."""
+    the_plan = plan(options, reporter)
+    targets = [p.platform for p in the_plan.platforms]
+    chosen = platform or _default_platform(targets)
+    if chosen not in targets:
+        raise ExplainError(f"{chosen} is not a target platform (targets: {', '.join(targets)})")
+    path = options.output_dir / options.lock_name(chosen)
+    lock = _read_lock(path)
+    wanted = name.strip().lower()
+    if wanted not in lock.by_name():
+        raise ExplainError(f"{wanted} is not in {path} ({len(lock.entries)} packages); see `lockgen diff` or the lock")
+    source = source or RepodataSource(the_plan, options)
+    records = source.records(chosen, lock.entries)
+    specs = [(d.spec, str(d.location)) for d in the_plan.spec.conda_dependencies(chosen)]
+    chains, constraints = explain_records(records, specs, wanted)
+    return Explanation(chosen, path, records[wanted], chains, constraints)
+
+
+def _read_lock(path: Path) -> ExplicitLock:
+    try:
+        lock = read_explicit(path)
+    except ValueError as exc:
+        raise ExplainError(f"{path} is malformed: {exc}") from exc
+    if lock is None:
+        raise ExplainError(f"{path} does not exist; run `lockgen lock` first")
+    return lock
+
+
+def _default_platform(targets: Sequence[str]) -> str:
+    import platform as host
+    import sys
+
+    machine = host.machine().lower()
+    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64"}.get(machine, machine)
+    system = {"linux": "linux", "darwin": "osx", "win32": "win"}.get(sys.platform, sys.platform)
+    if system == "linux" and arch == "arm64":
+        arch = "aarch64"
+    here = f"{system}-{arch}"
+    return here if here in targets else targets[0]
+
+
+def explain_records(
+    records: Mapping[str, Record], specs: Sequence[tuple[str, str]], name: str
+) -> tuple[tuple[tuple[Step, ...], ...], tuple[Constraint, ...]]:
+    """The chains from the user's ``specs`` (text, origin) to ``name`` and the constraints on it."""
+    chains: list[tuple[Step, ...]] = []
+    for spec, origin in specs:
+        root = dependency_name(spec)
+        if root not in records:
+            continue
+        chain = _shortest_chain(records, Step(records[root], spec, origin), name)
+        if chain and chain not in chains:
+            chains.append(chain)
+    chains.sort(key=len)
+    constraints = [Constraint(spec, origin, "spec") for spec, origin in specs if dependency_name(spec) == name]
+    for record in sorted(records.values(), key=lambda r: r.name):
+        constraints += [Constraint(d, record.label, "depends") for d in record.depends if dependency_name(d) == name]
+        constraints += [
+            Constraint(c, record.label, "constrains") for c in record.constrains if dependency_name(c) == name
+        ]
+    return tuple(chains[:MAX_CHAINS]), tuple(constraints)
+
+
+def _shortest_chain(records: Mapping[str, Record], root: Step, name: str) -> tuple[Step, ...] | None:
+    """Breadth-first from ``root`` along dependencies that are in the lock."""
+    queue: deque[tuple[Step, ...]] = deque([(root,)])
+    seen = {root.record.name}
+    while queue:
+        chain = queue.popleft()
+        if chain[-1].record.name == name:
+            return chain
+        for dep in chain[-1].record.depends:
+            dep_name = dependency_name(dep)
+            if dep_name in records and dep_name not in seen:
+                seen.add(dep_name)
+                queue.append((*chain, Step(records[dep_name], dep)))
+    return None
+
+
+class RepodataSource:
+    """Reads records through rattler's Gateway, with the lock's cache directory and mirrors."""
+
+    def __init__(self, the_plan: LockPlan, options: LockOptions) -> None:
+        self.plan = the_plan
+        self.options = options
+
+    def records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
+        return asyncio.run(self._records(platform, entries))
+
+    def _channels(self, platform: str, entries: Sequence[ExplicitEntry]) -> list[ResolvedChannel]:
+        planned = next(p for p in self.plan.platforms if p.platform == platform).request.channels
+        known = {c.canonical: c for c in planned}
+        channels: dict[str, ResolvedChannel] = {}
+        for entry in entries:
+            canonical = entry.url.rsplit("/", 2)[0]
+            if canonical not in channels:
+                channels[canonical] = known.get(canonical) or resolve_channel(canonical, self.options.mirrors)
+        return list(channels.values())
+
+    async def _records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
+        from lockgen.conda import RattlerSolver
+
+        channels = self._channels(platform, entries)
+        solver = RattlerSolver(self.options.cache_dir, self.plan.secrets, offline=self.options.offline)
+        gateway = solver._gateway()  # the same client, cache and offline policy as `lock`
+        names = sorted({e.name for e in entries})
+        subdirs: list[Any] = [platform, "noarch"]
+        sources = [c.fetch for c in channels]
+        try:
+            found = await gateway.query(sources, subdirs, names, recursive=False)
+        except Exception as exc:
+            where = ", ".join(self.plan.secrets.redact(s) for s in sources)
+            if self.options.offline:
+                raise MissingRepodataError(
+                    f"offline: repodata for {platform} from {where} is not in the cache {self.options.cache_dir};"
+                    " run once without --offline (or `lockgen lock` with the same --cache-dir)"
+                ) from exc
+            raise MissingRepodataError(f"cannot read repodata for {platform} from {where}: {exc}") from exc
+        wanted = {(e.subdir, e.file_name): e for e in entries}
+        records: dict[str, Record] = {}
+        for group in found:
+            for r in group:
+                if (r.subdir, r.file_name) in wanted:
+                    records[r.name.normalized] = Record(
+                        r.name.normalized, str(r.version), str(r.build), tuple(r.depends), tuple(r.constrains)
+                    )
+        missing = [e.file_name for e in entries if e.name not in records]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            if self.options.offline:
+                where = f"the repodata cache {self.options.cache_dir}; run without --offline (or `lockgen lock`) once"
+            else:
+                where = "the channels' repodata (removed from the channel?); re-lock with `lockgen lock`"
+            raise MissingRepodataError(f"{platform}: no record of {shown} in {where}")
+        return records
