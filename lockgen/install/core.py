@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from lockgen.channels import Mirror
 from lockgen.errors import InstallError
 from lockgen.install.download import Archive, Downloader
-from lockgen.install.pip import pip_command, requirements_satisfied, run_pip
+from lockgen.install.pip import marker_environment, pip_command, requirements_satisfied, run_pip
 from lockgen.install.prefix import PrefixPlan, plan_prefix, python_executable, read_conda_meta
 from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
@@ -116,7 +116,7 @@ def install_lock(
     result = InstallResult(prefix, options.platform, options.lock_path, unchanged=len(plan.unchanged))
     if not plan.up_to_date:
         result = asyncio.run(_apply_plan(options, prefix, plan, reporter))
-    return _pip_step(options, prefix, result, reporter, environ)
+    return _pip_step(options, lock, result, reporter, environ)
 
 
 def _check_prefix(prefix: Path) -> None:
@@ -238,9 +238,13 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
 
 
 def _pip_step(
-    options: InstallOptions, prefix: Path, result: InstallResult, reporter: Reporter, environ: Mapping[str, str] | None
+    options: InstallOptions,
+    lock: ExplicitLock,
+    result: InstallResult,
+    reporter: Reporter,
+    environ: Mapping[str, str] | None,
 ) -> InstallResult:
-    requirements = options.requirements_path
+    requirements, prefix = options.requirements_path, result.prefix
     if not options.pip or not requirements.is_file():
         return result
     python = python_executable(prefix, options.platform)
@@ -248,7 +252,9 @@ def _pip_step(
         raise InstallError(
             f"{requirements} lists pip packages, but {prefix} has no Python ({python}); add python to the conda part"
         )
-    if requirements_satisfied(prefix, requirements):
+    python_entry = lock.by_name().get("python")
+    environment = marker_environment(options.platform, python_entry.version if python_entry else None)
+    if requirements_satisfied(prefix, requirements, environment):
         return _replace(result, pip="up-to-date")
     command = pip_command(python, requirements, options.pip_installer)
     reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")

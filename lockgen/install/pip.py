@@ -18,7 +18,14 @@ from pathlib import Path
 from lockgen.errors import InstallError
 from lockgen.secrets import SecretRegistry
 
-__all__ = ["PipCommand", "pinned_requirements", "pip_command", "requirements_satisfied", "run_pip"]
+__all__ = [
+    "PipCommand",
+    "marker_environment",
+    "pinned_requirements",
+    "pip_command",
+    "requirements_satisfied",
+    "run_pip",
+]
 
 _DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
 
@@ -62,8 +69,34 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
-def pinned_requirements(text: str) -> dict[str, str] | None:
-    """``name → version`` for a file of ``name==version --hash=...`` lines; None if any line is another form."""
+_SYS_PLATFORM = {
+    "linux": ("linux", "Linux", "posix"),
+    "osx": ("darwin", "Darwin", "posix"),
+    "win": ("win32", "Windows", "nt"),
+}
+_MACHINE = {"64": "x86_64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le", "32": "x86"}
+
+
+def marker_environment(platform: str, python_version: str | None) -> dict[str, str]:
+    """PEP 508 marker values of a conda environment for ``platform`` with that Python version."""
+    system, _, arch = platform.partition("-")
+    env: dict[str, str] = {"implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    if system in _SYS_PLATFORM:
+        env["sys_platform"], env["platform_system"], env["os_name"] = _SYS_PLATFORM[system]
+    machine = _MACHINE.get(arch)
+    if machine:
+        env["platform_machine"] = "AMD64" if system == "win" and machine == "x86_64" else machine
+    if python_version:
+        env["python_full_version"] = python_version
+        env["python_version"] = ".".join(python_version.split(".")[:2])
+    return env
+
+
+def pinned_requirements(text: str, environment: dict[str, str] | None = None) -> dict[str, str] | None:
+    """``name → version`` for a file of ``name==version --hash=...`` lines; None if any line is another form.
+
+    With ``environment`` (see :func:`marker_environment`), lines whose marker is false are left out.
+    """
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
@@ -76,6 +109,8 @@ def pinned_requirements(text: str) -> dict[str, str] | None:
             requirement = Requirement(spec)
         except InvalidRequirement:
             return None
+        if environment is not None and requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
         exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
         if requirement.url or len(exact) != 1:
             return None
@@ -95,11 +130,11 @@ def _installed_distributions(prefix: Path) -> dict[str, str]:
     return found
 
 
-def requirements_satisfied(prefix: Path, requirements: Path) -> bool:
-    """True when every pin in ``requirements`` is installed in ``prefix`` at exactly that version."""
+def requirements_satisfied(prefix: Path, requirements: Path, environment: dict[str, str] | None = None) -> bool:
+    """True when every pin in ``requirements`` (that applies) is installed in ``prefix`` at exactly that version."""
     from packaging.version import InvalidVersion, Version
 
-    pins = pinned_requirements(requirements.read_text(encoding="utf-8"))
+    pins = pinned_requirements(requirements.read_text(encoding="utf-8"), environment)
     if not pins:
         return False
     installed = _installed_distributions(prefix)

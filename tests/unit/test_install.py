@@ -252,3 +252,22 @@ def test_md5_match_with_another_sha256_is_refused(tmp_path: Path) -> None:
     archive = Archive(entry, tmp_path / "a-1-0.tar.bz2", "1" * 32, "3" * 64, 10, reused=False)
     with pytest.raises(InstallError, match=r"md5 matches the lock but its sha256 3+ is not the channel.s 2+"):
         asyncio.run(_record_for(archive, record))
+
+
+def test_markers_leave_out_other_platforms_pins(tmp_path: Path) -> None:
+    from lockgen.install.pip import marker_environment
+
+    text = (
+        "numpy==2.1.0 --hash=sha256:aa\n"
+        "pywin32==306 ; sys_platform == 'win32' --hash=sha256:bb\n"
+        "tomli==2.0.1 ; python_version < '3.11' --hash=sha256:cc\n"
+    )
+    linux311 = marker_environment("linux-64", "3.11.9")
+    assert linux311["platform_machine"] == "x86_64" and linux311["python_version"] == "3.11"
+    assert pinned_requirements(text, linux311) == {"numpy": "2.1.0"}
+    assert pinned_requirements(text, marker_environment("win-64", "3.10.4")) == {
+        "numpy": "2.1.0",
+        "pywin32": "306",
+        "tomli": "2.0.1",
+    }
+    assert marker_environment("osx-arm64", None)["sys_platform"] == "darwin"
