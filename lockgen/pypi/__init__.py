@@ -1,19 +1,266 @@
-"""The pip section: resolve it per platform against what conda installs (work in progress)."""
+"""The pip section: resolve it per platform against what conda installs → ``locks/requirements.txt``.
+
+Pipeline, per target platform: read the pip lines (:mod:`.requirements`), map the platform's
+conda solution to PyPI names (:mod:`.mapping`), write stub wheels and ``==<version>+conda``
+constraints for them (:mod:`.stubs`), run ``uv pip compile`` for the platform's Python and
+wheel tags (:mod:`.targets`, :mod:`.uv`, all platforms concurrently), drop what conda provides,
+and merge the platforms into one file with markers (:mod:`.render`). When the file's input hash
+is unchanged and nothing forces an update, the existing bytes are returned without running uv.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.errors import PypiResolutionError
+from lockgen.errors import InputError, Problem
+from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
+from lockgen.pypi.render import Header, render_requirements
+from lockgen.pypi.requirements import Pin, PipInput, PreviousLock, parse_compiled, parse_pip_entries, read_previous
+from lockgen.pypi.stubs import ProvidedPackage, provided_packages, write_stubs
+from lockgen.pypi.targets import PipTarget, pip_target
+from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
+from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan
 
-__all__ = ["lock_pip_section"]
+__all__ = ["PIP_LOCK_FORMAT", "lock_pip_section"]
+
+PIP_LOCK_FORMAT = 1
+REQUIREMENTS_NAME = "requirements.txt"
+Conda = Mapping[str, tuple[tuple[str, str], ...]]
 
 
-def lock_pip_section(the_plan: LockPlan, conda: Mapping[str, tuple[tuple[str, str], ...]], reporter: Reporter) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Platform:
+    """Everything one platform's pip resolution depends on."""
+
+    platform: str
+    pip: PipInput
+    target: PipTarget | None
+    """None when the platform has no pip requirements (nothing to resolve)."""
+    provided: tuple[ProvidedPackage, ...]
+    conda_digest: str
+
+    def hash_payload(self) -> dict[str, object]:
+        return {
+            "pip": self.pip.hash_payload(),
+            "target": self.target.hash_payload() if self.target else None,
+            "provided": [p.constraint for p in self.provided],
+            "conda": self.conda_digest,
+        }
+
+
+def _digest(payload: object) -> str:
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
+    """Every platform's pip lines; all problems of all platforms reported at once."""
+    inputs: dict[str, PipInput] = {}
+    problems: list[Problem] = []
+    for p in the_plan.platforms:
+        try:
+            inputs[p.platform] = parse_pip_entries(the_plan.spec.pip_entries(p.platform))
+        except InputError as exc:
+            problems += [q for q in exc.problems if q not in problems]
+    if problems:
+        raise InputError(problems)
+    for pip in inputs.values():
+        for url in (pip.index_url, *pip.extra_index_urls, *pip.find_links, *pip.requirements):
+            if url and "://" in url:
+                the_plan.secrets.add_url(url.split("@", 1)[1].strip() if " @ " in url else url)
+    return inputs
+
+
+def _mapping(the_plan: LockPlan, reporter: Reporter, source: MappingSource | None) -> PypiMapping:
+    options = the_plan.options
+    if source is None and options.pypi_mapping is None:
+        source = ParselmouthSource(options.cache_dir, offline=options.offline)
+    mapping = load_mapping(the_plan.spec.channels, options.pypi_mapping, source)
+    for note in mapping.notes:
+        reporter.event("note", None, f"note: {the_plan.secrets.redact(note)}")
+    return mapping
+
+
+def _platforms(the_plan: LockPlan, conda: Conda, mapping: PypiMapping, reporter: Reporter) -> list[_Platform]:
+    inputs = _read_inputs(the_plan)
+    result = []
+    for p in the_plan.platforms:
+        pairs = conda.get(p.platform, ())
+        names = {name: mapping.pypi_names(name) for name, _ in pairs}
+        provided, notes = provided_packages(pairs, names)
+        target = None
+        if inputs[p.platform].requirements:
+            target = pip_target(p.platform, pairs, p.request.virtual_packages)
+            notes += target.notes
+        for note in notes:
+            reporter.event("note", p.platform, f"note: {note}")
+        result.append(_Platform(p.platform, inputs[p.platform], target, provided, _digest(sorted(pairs))))
+    return result
+
+
+def _overlaps(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
+    """Packages listed both as conda dependencies and under pip: (conda first, pip second)."""
+    found: list[Problem] = []
+    for item in platforms:
+        provided = {p.name: p for p in item.provided}
+        deps = the_plan.spec.conda_dependencies(item.platform)
+        for name, where in item.pip.names:
+            for dep in deps:
+                if name in mapping.pypi_names(dep.name) or name == dep.name:
+                    have = provided.get(name)
+                    used = f"conda's {name} {have.conda_version}" if have else f"conda's {dep.name}"
+                    message = (
+                        f"{name} is listed under pip: and as conda dependency `{dep.spec}` ({dep.location});"
+                        f" {used} is kept and pip does not install it"
+                    )
+                    problem = Problem(message, where.file, where.line)
+                    if problem not in found:
+                        found.append(problem)
+    return found
+
+
+def _warnings(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
+    problems = _overlaps(the_plan, platforms, mapping)
+    for item in platforms:
+        for text in item.pip.warnings:
+            where, _, message = text.partition(": ")
+            file, _, line = where.rpartition(":")
+            problem = Problem(message, file, int(line)) if line.isdigit() else Problem(text)
+            if problem not in problems:
+                problems.append(problem)
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.message))
+
+
+def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> str:
+    exclude = the_plan.options.exclude_newer
+    return _digest(
+        {
+            "format": PIP_LOCK_FORMAT,
+            "exclude-newer": exclude.isoformat() if exclude else None,
+            "mapping": mapping.description,
+            "platforms": {item.platform: item.hash_payload() for item in platforms},
+        }
+    )
+
+
+def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_plan: LockPlan) -> CompileJob:
+    assert item.target is not None
+    options = the_plan.options
+    folder = root / item.platform
+    folder.mkdir(parents=True)
+    requirements = folder / "requirements.in"
+    requirements.write_text("".join(f"{r}\n" for r in item.pip.requirements), encoding="utf-8")
+    constraints = [write_stubs(folder / "stubs", item.provided)]
+    if item.pip.constraints:
+        user = folder / "constraints.txt"
+        user.write_text("".join(f"{c}\n" for c in item.pip.constraints), encoding="utf-8")
+        constraints.append(user)
+    output = folder / "requirements.txt"
+    preferences = () if previous is None or options.update_all else previous.preferences(
+        item.target.marker_environment()
+    )  # fmt: skip
+    output.write_text("".join(f"{p}\n" for p in preferences), encoding="utf-8")
+    return CompileJob(
+        target=item.target,
+        requirements=requirements,
+        constraints=tuple(constraints),
+        output=output,
+        find_links=(str(folder / "stubs"), *item.pip.find_links),
+        index_url=item.pip.index_url,
+        extra_index_urls=item.pip.extra_index_urls,
+        pre=item.pip.pre,
+        no_index=item.pip.no_index,
+        exclude_newer=options.exclude_newer,
+        upgrade_packages=tuple(sorted(set(options.update))),
+        provided={p.name: p for p in item.provided},
+    )
+
+
+def _resolve(
+    the_plan: LockPlan, platforms: Sequence[_Platform], previous: PreviousLock | None, resolver: PipResolver
+) -> dict[str, tuple[Pin, ...]]:
+    with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
+        jobs = [_write_job(Path(tmp), item, previous, the_plan) for item in platforms if item.target is not None]
+        texts = resolver.compile(jobs)
+    resolved: dict[str, tuple[Pin, ...]] = {}
+    for item in platforms:
+        provided = {p.name for p in item.provided}
+        pins = parse_compiled(texts.get(item.platform, ""))
+        resolved[item.platform] = tuple(p for p in pins if p.name not in provided and "+conda" not in p.version)
+    return resolved
+
+
+def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping, input_hash: str) -> Header:
+    against = []
+    for item in platforms:
+        lock_name = the_plan.options.lock_name(item.platform)
+        if item.target is None:
+            against.append(f"{item.platform}: no pip packages")
+            continue
+        target = item.target.python_platform
+        if item.target.macos_target:
+            target += f" (macOS {item.target.macos_target})"
+        against.append(
+            f"{item.platform}: against {lock_name} (conda set {item.conda_digest[:23]}), Python"
+            f" {item.target.python_version}, {target}, {len(item.provided)} conda packages seen as installed"
+        )
+    options: list[str] = []
+    for item in platforms:
+        pip = item.pip
+        lines = [f"--index-url {strip_credentials(pip.index_url)}"] if pip.index_url else []
+        lines += [f"--extra-index-url {strip_credentials(u)}" for u in pip.extra_index_urls]
+        lines += [f"--find-links {strip_credentials(u)}" for u in pip.find_links if "://" in u]
+        options += [line for line in lines if line not in options]
+    return Header(
+        sources=tuple(Path(f).name for f in the_plan.spec.files),
+        input_hash=input_hash,
+        platforms=tuple(item.platform for item in platforms),
+        resolved_against=tuple(against),
+        mapping=mapping.description,
+        warnings=(),
+        options=tuple(options),
+    )
+
+
+def lock_pip_section(
+    the_plan: LockPlan,
+    conda: Conda,
+    reporter: Reporter,
+    *,
+    resolver: PipResolver | None = None,
+    mapping_source: MappingSource | None = None,
+) -> bytes:
     """Return the text of locks/requirements.txt for ``the_plan``'s pip section."""
-    raise PypiResolutionError("locking the pip: section is not implemented yet")
+    from dataclasses import replace
+
+    options = the_plan.options
+    mapping = _mapping(the_plan, reporter, mapping_source)
+    platforms = _platforms(the_plan, conda, mapping, reporter)
+    warnings = _warnings(the_plan, platforms, mapping)
+    if warnings and options.strict:
+        raise InputError([replace(w, message=f"{w.message} (--strict)") for w in warnings])
+    for warning in warnings:
+        reporter.event("warning", None, f"warning: {warning}")
+    input_hash = _input_hash(the_plan, platforms, mapping)
+    path = options.output_dir / REQUIREMENTS_NAME
+    previous = read_previous(path)
+    forced = options.update_all or bool(options.update)
+    if previous is not None and previous.input_hash == input_hash and not forced:
+        reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")
+        return path.read_bytes()
+    if resolver is None:
+        resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
+    resolved = _resolve(the_plan, platforms, previous, resolver)
+    shown = tuple(str(replace(w, file=Path(w.file).name if w.file else None)) for w in warnings)
+    header = replace(_header(the_plan, platforms, mapping, input_hash), warnings=shown)
+    return the_plan.secrets.redact(render_requirements(header, resolved)).encode()

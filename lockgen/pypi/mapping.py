@@ -1,0 +1,270 @@
+"""conda package names → PyPI distribution names.
+
+Sources, in order: ``--pypi-mapping FILE``; parselmouth's per-channel mapping
+(``https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json``), fetched
+with httpx and cached on disk for :data:`REFRESH_AGE_S`; a stale cached copy when the fetch
+fails; and, when there is nothing else, :data:`BUILTIN_RENAMES` plus "same name" for conda
+packages that do not look like system libraries. Every file has the format
+``{conda_name: [pypi_name, ...] | null}`` (null: not a Python distribution).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from lockgen.errors import ConfigError
+
+__all__ = [
+    "BUILTIN_RENAMES",
+    "MAPPING_URL_ENV",
+    "MappingSource",
+    "ParselmouthSource",
+    "PypiMapping",
+    "load_mapping",
+    "mapping_channel_name",
+]
+
+MAPPING_URL = "https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json"
+MAPPING_URL_ENV = "LOCKGEN_PYPI_MAPPING_URL"
+"""Overrides :data:`MAPPING_URL` (a template with ``{channel}``), e.g. for a local copy or tests."""
+REFRESH_AGE_S = 24 * 3600
+FETCH_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 3.0
+MAX_MAPPING_BYTES = 64 * 1024 * 1024
+
+# The common cases where the conda name is not the PyPI name, so a lock made offline still keeps
+# pip from installing these again. `None`: a conda package that is not a Python distribution.
+BUILTIN_RENAMES: Mapping[str, tuple[str, ...] | None] = {
+    "pytorch": ("torch",),
+    "pytorch-cpu": ("torch",),
+    "pytorch-gpu": None,
+    "libtorch": None,
+    "py-opencv": ("opencv-python", "opencv-python-headless"),
+    "opencv": None,
+    "matplotlib-base": ("matplotlib",),
+    "pytables": ("tables",),
+    "msgpack-python": ("msgpack",),
+    "py-xgboost": ("xgboost",),
+    "py-xgboost-cpu": ("xgboost",),
+    "py-xgboost-gpu": ("xgboost",),
+    "libxgboost": None,
+    "liblightgbm": None,
+    "brotli-python": ("brotli",),
+    "python-xxhash": ("xxhash",),
+    "pyqt": ("pyqt5",),
+    "ruamel.yaml": ("ruamel-yaml",),
+    "typing_extensions": ("typing-extensions",),
+    "typing-extensions": None,
+    "importlib_metadata": ("importlib-metadata",),
+    "huggingface_hub": ("huggingface-hub",),
+    "tensorflow-base": ("tensorflow",),
+    "jax-cuda12-plugin": ("jax-cuda12-plugin",),
+    "jaxlib": ("jaxlib",),
+    "protobuf": ("protobuf",),
+    "libprotobuf": None,
+    "python-flatbuffers": ("flatbuffers",),
+    "python-tzdata": ("tzdata",),
+    "tzdata": None,
+    "pillow": ("pillow",),
+    "pyyaml": ("pyyaml",),
+    "pywin32": ("pywin32",),
+    "setuptools": ("setuptools",),
+    "wheel": ("wheel",),
+    "pip": ("pip",),
+    "python": None,
+}
+
+# Names (or prefixes) of conda packages that are not Python distributions, used only when no
+# mapping could be had: the fallback then treats every other conda package as its own PyPI name.
+_NOT_PYTHON_PREFIXES = ("lib", "_", "cuda-", "cudnn", "nccl", "mkl", "intel-", "llvm", "gcc", "gxx", "ca-cert")
+_NOT_PYTHON_SUFFIXES = ("-devel", "-dev", "-bin", "-tools", "_impl", "-headers")
+_NOT_PYTHON = frozenset(
+    {
+        "python", "openssl", "zlib", "xz", "bzip2", "ncurses", "readline", "sqlite", "tk", "tzdata",
+        "zstd", "lz4-c", "icu", "krb5", "keyutils", "c-ares", "expat", "pcre2", "gettext", "openblas",
+        "blas", "tbb", "fmt", "spdlog", "sleef", "yaml", "zeromq", "freetype", "fontconfig", "qhull",
+        "lerc", "giflib", "jpeg", "openjpeg", "pthread-stubs", "xorg-libx11", "gmp", "mpfr", "mpc",
+        "nodejs", "pandoc", "ucrt", "vc", "vc14_runtime", "vs2015_runtime", "tbb-devel", "nlohmann_json",
+    }
+)  # fmt: skip
+
+
+def mapping_channel_name(channel: str) -> str | None:
+    """The parselmouth channel name for a channel as written (``conda-forge``, a conda.anaconda.org URL)."""
+    value = channel.rstrip("/")
+    if "://" not in value:
+        return value if re.fullmatch(r"[A-Za-z0-9_.\-]+", value) else None
+    if value.startswith(("https://conda.anaconda.org/", "http://conda.anaconda.org/")):
+        name = value.split("/")[3]
+        return name or None
+    return None
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class PypiMapping:
+    """Merged per-channel tables; ``description`` names the source for the output header."""
+
+    tables: tuple[Mapping[str, Sequence[str] | None], ...]
+    description: str
+    fallback: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def pypi_names(self, conda_name: str) -> tuple[str, ...]:
+        """PyPI names (canonical, sorted) that conda package ``conda_name`` installs; () when none."""
+        for table in self.tables:
+            if conda_name in table:
+                found = table[conda_name]
+                return tuple(sorted({_canonical(n) for n in found or ()}))
+        if conda_name in BUILTIN_RENAMES:
+            builtin = BUILTIN_RENAMES[conda_name]
+            return tuple(sorted({_canonical(n) for n in builtin or ()}))
+        if self.fallback and _looks_like_python(conda_name):
+            return (_canonical(conda_name),)
+        return ()
+
+
+def _looks_like_python(name: str) -> bool:
+    return not (
+        name in _NOT_PYTHON
+        or name.startswith(_NOT_PYTHON_PREFIXES)
+        or name.endswith(_NOT_PYTHON_SUFFIXES)
+        or "_linux-" in name
+        or "_osx-" in name
+        or "_win-" in name
+    )
+
+
+class MappingSource(Protocol):
+    """Where per-channel tables come from (tests pass a fake)."""
+
+    def load(self, channel: str) -> tuple[Mapping[str, Sequence[str] | None] | None, str | None]:
+        """The table for ``channel`` (or None) and a note to show (or None)."""
+
+
+def _parse_table(data: bytes, where: str) -> dict[str, Sequence[str] | None]:
+    try:
+        table = json.loads(data)
+    except ValueError as exc:
+        raise ValueError(f"{where}: not JSON ({exc})") from exc
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: expected an object of conda name → [PyPI names] or null")
+    clean: dict[str, Sequence[str] | None] = {}
+    for key, value in table.items():
+        if value is None:
+            clean[str(key)] = None
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            clean[str(key)] = tuple(value)
+        else:
+            raise ValueError(f"{where}: entry {key!r} must be a list of names or null")
+    return clean
+
+
+class ParselmouthSource:
+    """Fetch parselmouth's table for a channel, cached under ``cache_dir`` for ``refresh_age_s``."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        offline: bool = False,
+        url_template: str | None = None,
+        refresh_age_s: float = REFRESH_AGE_S,
+        transport: object | None = None,
+    ) -> None:
+        self.cache_dir = cache_dir / "pypi-mapping"
+        self.offline = offline
+        self.url_template = url_template or os.environ.get(MAPPING_URL_ENV) or MAPPING_URL
+        self.refresh_age_s = refresh_age_s
+        self.transport = transport
+
+    def _cached(self, channel: str) -> tuple[Path, float | None]:
+        path = self.cache_dir / f"{channel}.json"
+        try:
+            return path, time.time() - path.stat().st_mtime
+        except OSError:
+            return path, None
+
+    def load(self, channel: str) -> tuple[Mapping[str, Sequence[str] | None] | None, str | None]:
+        path, age = self._cached(channel)
+        if age is not None and (age < self.refresh_age_s or self.offline):
+            try:
+                return _parse_table(path.read_bytes(), str(path)), None
+            except (OSError, ValueError):
+                age = None
+        if self.offline:
+            return None, f"no cached conda→PyPI mapping for {channel} (--offline)"
+        url = self.url_template.format(channel=channel)
+        try:
+            data = self._fetch(url)
+            table = _parse_table(data, url)
+        except (OSError, ValueError) as exc:
+            if age is not None:
+                table = _parse_table(path.read_bytes(), str(path))
+                return table, f"conda→PyPI mapping for {channel}: {exc}; using the cached copy"
+            return None, f"conda→PyPI mapping for {channel} could not be fetched: {exc}"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return table, None
+
+    def _fetch(self, url: str) -> bytes:
+        import httpx
+
+        timeout = httpx.Timeout(FETCH_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        kwargs: dict[str, object] = {"timeout": timeout, "follow_redirects": True}
+        if self.transport is not None:
+            kwargs["transport"] = self.transport
+        try:
+            with httpx.Client(**kwargs) as client:  # type: ignore[arg-type]
+                response = client.get(url)
+        except httpx.HTTPError as exc:
+            raise OSError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code != 200:
+            raise OSError(f"HTTP {response.status_code} from {url}")
+        if len(response.content) > MAX_MAPPING_BYTES:
+            raise OSError(f"{url} is larger than {MAX_MAPPING_BYTES // 1024 // 1024} MiB")
+        return response.content
+
+
+def _from_file(path: Path) -> PypiMapping:
+    try:
+        table = _parse_table(path.read_bytes(), str(path))
+    except OSError as exc:
+        raise ConfigError(f"--pypi-mapping {path}: cannot read: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"--pypi-mapping {exc}") from exc
+    return PypiMapping((table,), f"file {path.name}")
+
+
+def load_mapping(channels: Sequence[str], mapping_file: Path | None, source: MappingSource | None) -> PypiMapping:
+    """The mapping for ``channels`` (in priority order): the file, else each channel's table, else fallback."""
+    if mapping_file is not None:
+        return _from_file(mapping_file)
+    names = [n for n in (mapping_channel_name(c) for c in channels) if n]
+    tables: list[Mapping[str, Sequence[str] | None]] = []
+    used: list[str] = []
+    notes: list[str] = []
+    for name in dict.fromkeys(names):
+        if source is None:
+            break
+        table, note = source.load(name)
+        if note:
+            notes.append(note)
+        if table is not None:
+            tables.append(table)
+            used.append(name)
+    if tables:
+        return PypiMapping(tuple(tables), "parselmouth " + ", ".join(used), notes=tuple(notes))
+    notes.append("no conda→PyPI mapping available: used lockgen's built-in table of common renames")
+    return PypiMapping((), "built-in fallback", fallback=True, notes=tuple(notes))

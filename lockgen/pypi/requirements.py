@@ -1,0 +1,312 @@
+"""The ``pip:`` list in, ``requirements.txt`` out.
+
+:func:`parse_pip_entries` turns one platform's pip lines (and the ``-r``/``-c`` files they name)
+into a :class:`PipInput` for the resolver; :func:`parse_compiled` reads what uv wrote;
+:func:`read_previous` reads an earlier ``locks/requirements.txt`` (its input hash and pins).
+Rendering the merged file lives in :mod:`lockgen.pypi.render`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from lockgen.errors import InputError, Problem
+from lockgen.spec import Location, PipEntry
+
+__all__ = [
+    "Pin",
+    "PipInput",
+    "PreviousLock",
+    "logical_lines",
+    "parse_compiled",
+    "parse_pip_entries",
+    "read_previous",
+]
+
+MAX_INCLUDE_DEPTH = 8
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
+_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_SHORT_GLUED = re.compile(r"^(?P<opt>-[rcif])(?P<value>\S.*)$")
+_OPTIONS_WITH_VALUE = {
+    "-r": "--requirement",
+    "--requirement": "--requirement",
+    "-c": "--constraint",
+    "--constraint": "--constraint",
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "-e": "--editable",
+    "--editable": "--editable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PipInput:
+    """One platform's pip section, ready for the resolver."""
+
+    requirements: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    pre: bool = False
+    no_index: bool = False
+    warnings: tuple[str, ...] = ()
+    names: tuple[tuple[str, Location], ...] = ()
+    """Canonical names of the requirements, with where each was written."""
+
+    def hash_payload(self) -> dict[str, object]:
+        from lockgen.secrets import strip_credentials
+
+        return {
+            "requirements": [strip_credentials(r) if "://" in r else r for r in self.requirements],
+            "constraints": list(self.constraints),
+            "index-url": strip_credentials(self.index_url) if self.index_url else None,
+            "extra-index-urls": [strip_credentials(u) for u in self.extra_index_urls],
+            "find-links": [strip_credentials(u) for u in self.find_links],
+            "pre": self.pre,
+            "no-index": self.no_index,
+        }
+
+
+@dataclass(slots=True)
+class _Collector:
+    requirements: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    pre: bool = False
+    no_index: bool = False
+    warnings: list[str] = field(default_factory=list)
+    names: list[tuple[str, Location]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    seen_files: set[Path] = field(default_factory=set)
+
+    def problem(self, where: Location, message: str) -> None:
+        self.problems.append(Problem(message, where.file, where.line))
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of a requirements file: continuations joined, comments and blanks dropped."""
+    lines: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = re.sub(r"(^|\s)#.*$", "", pending + line).strip()
+        pending = ""
+        if full:
+            lines.append((start, full))
+    if pending.strip():
+        lines.append((start, pending.strip()))
+    return lines
+
+
+def _split_option(text: str) -> tuple[str, str | None] | None:
+    glued = _SHORT_GLUED.match(text)
+    if glued and not text.startswith("--"):
+        return glued.group("opt"), glued.group("value").strip()
+    match = _OPTION.match(text)
+    if match is None:
+        return None
+    value = match.group("value")
+    return match.group("opt"), value.strip() if value else None
+
+
+def _is_local_path(text: str) -> bool:
+    return text.startswith((".", "/", "~", "file:")) or bool(re.match(r"^[A-Za-z]:[\\/]", text))
+
+
+def _handle_option(col: _Collector, text: str, where: Location, base: Path, depth: int) -> None:
+    parsed = _split_option(text)
+    if parsed is None:
+        col.problem(where, f"cannot read pip option {text!r}")
+        return
+    opt, value = parsed
+    if opt == "--pre":
+        col.pre = True
+        return
+    if opt == "--no-index":
+        col.no_index = True
+        return
+    long = _OPTIONS_WITH_VALUE.get(opt)
+    if long is None:
+        col.problem(where, f"pip option {opt} is not supported in a locked pip section")
+        return
+    if not value:
+        col.problem(where, f"pip option {opt} needs a value")
+        return
+    if long == "--editable":
+        col.warnings.append(f"{where}: skipped `{text}`: editable installs cannot be locked")
+    elif long in ("--requirement", "--constraint"):
+        _include(col, base / Path(value).expanduser(), where, depth, constraints=long == "--constraint")
+    elif long == "--index-url":
+        col.index_url = value
+    elif long == "--extra-index-url":
+        col.extra_index_urls.append(value)
+    elif "://" in value:
+        col.find_links.append(value)
+    else:
+        col.find_links.append(str((base / Path(value).expanduser()).resolve()))
+
+
+def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool) -> None:
+    if text.startswith("-"):
+        _handle_option(col, text, where, base, depth)
+        return
+    if _is_local_path(text) or text.startswith(_VCS):
+        col.warnings.append(f"{where}: skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        return
+    if "://" in text and not _NAMED_URL.match(text):
+        col.requirements.append(text)  # a bare URL: uv reads the name from the file name
+        return
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        col.problem(where, f"invalid pip requirement {text!r}: {str(exc).splitlines()[0]}")
+        return
+    if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
+        col.warnings.append(f"{where}: skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        return
+    if constraints:
+        col.constraints.append(text)
+        return
+    col.requirements.append(text)
+    col.names.append((canonicalize_name(requirement.name), where))
+
+
+def _include(col: _Collector, path: Path, where: Location, depth: int, constraints: bool) -> None:
+    resolved = path.resolve()
+    if depth >= MAX_INCLUDE_DEPTH or resolved in col.seen_files:
+        col.problem(where, f"{path} is included again (a cycle?) or nested more than {MAX_INCLUDE_DEPTH} deep")
+        return
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        col.problem(where, f"cannot read {path}: {reason}")
+        return
+    col.seen_files.add(resolved)
+    for number, line in logical_lines(text):
+        _handle_line(col, line, Location(str(path), number), resolved.parent, depth + 1, constraints=constraints)
+    col.seen_files.discard(resolved)
+
+
+def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
+    """Read one platform's pip lines. Raises InputError listing every bad line with file:line."""
+    col = _Collector()
+    for entry in entries:
+        base = Path(entry.location.file).parent
+        text = entry.text.split(" #", 1)[0].strip()
+        _handle_line(col, text, entry.location, base, 0, constraints=False)
+    if col.problems:
+        raise InputError(col.problems)
+    return PipInput(
+        requirements=tuple(col.requirements),
+        constraints=tuple(col.constraints),
+        index_url=col.index_url,
+        extra_index_urls=tuple(col.extra_index_urls),
+        find_links=tuple(col.find_links),
+        pre=col.pre,
+        no_index=col.no_index,
+        warnings=tuple(col.warnings),
+        names=tuple(col.names),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """One resolved distribution: ``name==version`` or ``name @ url``, with its file hashes."""
+
+    name: str
+    version: str
+    url: str | None
+    hashes: tuple[str, ...]
+    marker: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.version, self.url)
+
+
+def _pin_from_line(line: str) -> Pin | None:
+    tokens = line.split()
+    hashes = sorted({t.split("=", 1)[1] for t in tokens if t.startswith("--hash=")})
+    spec = " ".join(t for t in tokens if not t.startswith("--hash="))
+    if not spec or spec.startswith("-"):
+        return None
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    marker = str(requirement.marker) if requirement.marker else None
+    name = canonicalize_name(requirement.name)
+    if requirement.url:
+        version = ""
+        match = re.search(r"-(?P<version>\d[^-]*)-[^-]+-[^-]+-[^-]+\.whl", requirement.url)
+        if match:
+            version = match.group("version")
+        return Pin(name, version, requirement.url, tuple(hashes), marker)
+    exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+    if len(exact) != 1:
+        return None
+    return Pin(name, exact[0], None, tuple(hashes), marker)
+
+
+def parse_compiled(text: str) -> tuple[Pin, ...]:
+    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines)."""
+    pins = [_pin_from_line(line) for _, line in logical_lines(text)]
+    return tuple(p for p in pins if p is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousLock:
+    input_hash: str | None
+    pins: tuple[Pin, ...]
+
+    def preferences(self, environment: dict[str, str]) -> tuple[str, ...]:
+        """``name==version`` of the earlier pins that apply to a platform (its marker environment)."""
+        found = []
+        for pin in self.pins:
+            if pin.url is not None:
+                continue
+            if pin.marker:
+                try:
+                    if not Marker(pin.marker).evaluate(environment):
+                        continue
+                except InvalidMarker:
+                    continue
+            found.append(f"{pin.name}=={pin.version}")
+        return tuple(sorted(set(found)))
+
+
+def read_previous(path: Path) -> PreviousLock | None:
+    """An earlier requirements.txt written by lockgen, or None when absent or not ours."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("# Generated by lockgen"):
+        return None
+    input_hash = None
+    for line in text.splitlines():
+        if line.startswith("# input-hash:"):
+            input_hash = line.partition(":")[2].strip()
+            break
+    return PreviousLock(input_hash, parse_compiled(text))

@@ -1,0 +1,135 @@
+"""Stand-ins for conda-installed Python packages, so the pip resolver sees them as installed.
+
+Each conda package that maps to PyPI name(s) becomes a metadata-only wheel
+``name-<version>+conda-py3-none-any.whl`` (METADATA, WHEEL, RECORD; no dependencies: those are
+conda's business) in a find-links directory, plus the constraint ``name==<version>+conda``. The
+resolver then neither installs the package again nor picks another version of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["LOCAL_LABEL", "ProvidedPackage", "conda_to_pep440", "provided_packages", "write_stubs"]
+
+LOCAL_LABEL = "conda"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ProvidedPackage:
+    """A PyPI distribution that conda installs on one platform."""
+
+    name: str
+    """Canonical PyPI name."""
+    version: str
+    """PEP 440 public version (``2.1.0.post1``), without the ``+conda`` label."""
+    conda_name: str
+    conda_version: str
+
+    @property
+    def stub_version(self) -> str:
+        return f"{self.version}+{LOCAL_LABEL}"
+
+    @property
+    def constraint(self) -> str:
+        return f"{self.name}=={self.stub_version}"
+
+    @property
+    def wheel_name(self) -> str:
+        return f"{self.name.replace('-', '_')}-{self.stub_version}-py3-none-any.whl"
+
+
+def conda_to_pep440(version: str) -> str | None:
+    """The PEP 440 public version a conda version stands for, or None when there is no sensible one.
+
+    conda accepts ``_`` as a separator and a ``!`` epoch like PEP 440; a local part (``+cpu``) is
+    dropped because the stub adds its own. ``1.26.4`` → ``1.26.4``; ``2.1.0.post1`` →
+    ``2.1.0.post1``; ``1_2_3`` → ``1.2.3``; ``9e`` → None.
+    """
+    text = version.strip().split("+", 1)[0].replace("_", ".")
+    if not text or not text[0].isdigit():
+        return None
+    try:
+        parsed = Version(text)
+    except InvalidVersion:
+        return None
+    return parsed.public
+
+
+def provided_packages(
+    conda: Iterable[tuple[str, str]], pypi_names: Mapping[str, tuple[str, ...]]
+) -> tuple[tuple[ProvidedPackage, ...], tuple[str, ...]]:
+    """Which PyPI distributions a conda solution provides, and notes for packages that were skipped.
+
+    ``pypi_names`` maps conda names to PyPI names (only entries with names). When two conda
+    packages claim one PyPI name, the one whose own name is that PyPI name wins, else the first
+    by conda name.
+    """
+    chosen: dict[str, ProvidedPackage] = {}
+    notes: list[str] = []
+    for conda_name, conda_version in sorted(conda):
+        names = pypi_names.get(conda_name, ())
+        if not names:
+            continue
+        version = conda_to_pep440(conda_version)
+        if version is None:
+            notes.append(
+                f"conda {conda_name} {conda_version}: not a PEP 440 version, so pip is not told it is installed"
+            )
+            continue
+        for name in names:
+            candidate = ProvidedPackage(name, version, conda_name, conda_version)
+            current = chosen.get(name)
+            own = re.sub(r"[-_.]+", "-", conda_name).lower() == name
+            if current is None or (own and re.sub(r"[-_.]+", "-", current.conda_name).lower() != name):
+                chosen[name] = candidate
+    return tuple(sorted(chosen.values())), tuple(notes)
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
+    """A valid, metadata-only wheel (byte-identical for the same package)."""
+    dist_info = f"{package.name.replace('-', '_')}-{package.stub_version}.dist-info"
+    summary = f"Installed by conda as {package.conda_name} {package.conda_version} (lockgen stand-in)"
+    files = {
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {package.name}\nVersion: {package.stub_version}\nSummary: {summary}\n"
+        ).encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: lockgen\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
+    files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            info = zipfile.ZipInfo(path, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def write_stubs(directory: Path, packages: Iterable[ProvidedPackage]) -> Path:
+    """Write the stub wheels into ``directory`` and return the constraints file beside them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for package in packages:
+        (directory / package.wheel_name).write_bytes(stub_wheel_bytes(package))
+        lines.append(package.constraint)
+    constraints = directory.parent / f"{directory.name}-constraints.txt"
+    constraints.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return constraints

@@ -1,0 +1,259 @@
+"""Run ``uv pip compile`` once per platform, concurrently, and explain its failures.
+
+uv is a lockgen dependency, found with ``uv.find_uv_bin()`` (the venv's copy, never a global
+one). Each run gets an argument list, a clean environment (no user uv config, no Python
+downloads, lockgen's cache), index URLs through the environment (so credentials stay off the
+command line), and a timeout. stderr is parsed into a message that names both sides of a
+conflict with conda; every message passes through the secret registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
+from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
+from lockgen.pypi.targets import PipTarget
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry
+
+__all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv"]
+
+TIMEOUT_ENV = "LOCKGEN_UV_TIMEOUT"
+DEFAULT_TIMEOUT_S = 600
+MAX_WORKERS = 4
+# uv settings that only change how it connects, not what it resolves: passed through.
+_KEEP_UV_ENV = {
+    "UV_NATIVE_TLS", "UV_SYSTEM_CERTS", "UV_INSECURE_HOST", "UV_HTTP_TIMEOUT", "UV_HTTP_RETRIES",
+    "UV_KEYRING_PROVIDER", "UV_CONCURRENT_DOWNLOADS", "UV_REQUEST_TIMEOUT",
+}  # fmt: skip
+_NETWORK = re.compile(
+    r"(error sending request|dns error|failed to lookup address|Could not connect|connection refused|"
+    r"tcp connect error|operation timed out|Request failed after \d+ retr|Network is unreachable|"
+    r"client error \(Connect\)|HTTP status server error|status code 5\d\d)",
+    re.IGNORECASE,
+)
+_DEPENDS = re.compile(
+    r"(?P<who>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]*)?(?:,[=<>!~]=?[^\s,]+)*)"
+    r" depends on (?P<dep>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<spec>[=<>!~]=?[^\s,]*(?:,[=<>!~]=?[^\s,]+)*)?"
+)
+_REQUIRE = re.compile(
+    r"you require (?P<req>(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?[^\s,]*) and "
+    r"(?P=name)==[^\s,]*\+" + LOCAL_LABEL
+)
+_NO_WHEEL = re.compile(
+    r"(?P<what>[A-Za-z0-9][A-Za-z0-9._\-]*(?:[=<>!~]=?[^\s,]+)?) has no (?:usable )?wheels"
+    r"(?P<rest> with a matching (?:platform|Python ABI|Python implementation) tag)?"
+)
+
+
+def find_uv() -> str:
+    """The uv executable installed with lockgen (the ``uv`` Python package)."""
+    try:
+        from uv import find_uv_bin
+    except ImportError as exc:  # pragma: no cover - uv is a declared dependency
+        raise ConfigError("the `uv` package is missing from lockgen's environment; reinstall lockgen") from exc
+    try:
+        return str(find_uv_bin())
+    except FileNotFoundError as exc:  # pragma: no cover
+        raise ConfigError("the `uv` package is installed but its executable is missing; reinstall it") from exc
+
+
+def _timeout() -> int:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{TIMEOUT_ENV} must be a whole number of seconds >= 1, got {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class CompileJob:
+    """One platform's ``uv pip compile``."""
+
+    target: PipTarget
+    requirements: Path
+    constraints: tuple[Path, ...]
+    output: Path
+    """Pre-filled with earlier pins (uv keeps them where it can); uv writes the result here."""
+    find_links: tuple[str, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    pre: bool = False
+    no_index: bool = False
+    exclude_newer: dt.datetime | None = None
+    upgrade: bool = False
+    upgrade_packages: tuple[str, ...] = ()
+    provided: Mapping[str, ProvidedPackage] = field(default_factory=dict)
+
+
+class PipResolver(Protocol):
+    def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
+        """platform → the requirements text uv wrote. Raises a LockgenError naming every failure."""
+
+
+class UvResolver:
+    def __init__(
+        self,
+        cache_dir: Path,
+        secrets: SecretRegistry | None = None,
+        reporter: Reporter | None = None,
+        offline: bool = False,
+        timeout_s: int | None = None,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.secrets = secrets or SecretRegistry()
+        self.reporter = reporter or NullReporter()
+        self.offline = offline
+        self.timeout_s = timeout_s if timeout_s is not None else _timeout()
+        self.uv: str | None = None
+
+    def argv(self, job: CompileJob) -> list[str]:
+        args = [
+            self.uv or find_uv(), "pip", "compile", str(job.requirements),
+            "--output-file", str(job.output),
+            "--python", sys.executable,
+            "--python-platform", job.target.python_platform,
+            "--python-version", job.target.python_version,
+            "--no-build", "--generate-hashes", "--no-header", "--no-annotate", "--quiet",
+            "--color", "never",
+        ]  # fmt: skip
+        for constraint in job.constraints:
+            args += ["--constraints", str(constraint)]
+        for link in job.find_links:
+            args += ["--find-links", link]
+        if job.no_index:
+            args.append("--no-index")
+        if job.pre:
+            args += ["--prerelease", "allow"]
+        if job.exclude_newer is not None:
+            args += ["--exclude-newer", job.exclude_newer.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")]
+        if job.upgrade:
+            args.append("--upgrade")
+        for name in job.upgrade_packages:
+            args += ["--upgrade-package", name]
+        return args
+
+    def environment(self, job: CompileJob) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("UV_") or k in _KEEP_UV_ENV}
+        env.pop("MACOSX_DEPLOYMENT_TARGET", None)
+        env.update(
+            UV_PYTHON_DOWNLOADS="never",
+            UV_NO_CONFIG="1",
+            UV_CACHE_DIR=str(self.cache_dir / "uv"),
+            UV_NO_PROGRESS="1",
+            NO_COLOR="1",
+        )
+        if self.offline:
+            env["UV_OFFLINE"] = "1"
+        if job.index_url:
+            env["UV_INDEX_URL"] = job.index_url
+        if job.extra_index_urls:
+            env["UV_EXTRA_INDEX_URL"] = " ".join(job.extra_index_urls)
+        if job.target.macos_target:
+            env["MACOSX_DEPLOYMENT_TARGET"] = job.target.macos_target
+        return env
+
+    def _run(self, job: CompileJob) -> str:
+        platform = job.target.platform
+        self.reporter.event("pip", platform, f"resolving pip packages for {job.target.python_platform}")
+        try:
+            done = subprocess.run(
+                self.argv(job),
+                env=self.environment(job),
+                capture_output=True,
+                text=True,
+                timeout=self.timeout_s,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PypiResolutionError(
+                f"{platform}: uv pip compile did not finish within {self.timeout_s} s"
+                f" (set {TIMEOUT_ENV} to wait longer)"
+            ) from exc
+        if done.returncode != 0:
+            stderr = self.secrets.redact(done.stderr)
+            if _NETWORK.search(stderr) and "No solution found" not in stderr:
+                raise ChannelError(f"{platform}: a Python package index could not be reached:\n{_indent(stderr)}")
+            raise PypiResolutionError(explain_failure(stderr, job.target, job.provided))
+        self.reporter.event("pip", platform, "pip packages resolved")
+        return job.output.read_text(encoding="utf-8")
+
+    def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
+        if not jobs:
+            return {}
+        self.uv = find_uv()  # before the threads: uv's finder reads sysconfig, which is not thread-safe
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
+            futures = {job.target.platform: pool.submit(self._run, job) for job in jobs}
+        results: dict[str, str] = {}
+        failures: list[LockgenError] = []
+        for platform, future in futures.items():
+            error = future.exception()
+            if error is None:
+                results[platform] = future.result()
+            elif isinstance(error, LockgenError):
+                failures.append(error)
+            else:
+                raise error
+        if failures:
+            raise _combine(failures)
+        return results
+
+
+def _combine(failures: list[LockgenError]) -> LockgenError:
+    network = [f for f in failures if isinstance(f, ChannelError)]
+    if network:
+        return ChannelError("\n".join(f.message for f in network))
+    other = [f for f in failures if not isinstance(f, PypiResolutionError)]
+    if other or len(failures) == 1:
+        return (other or failures)[0]
+    return PypiResolutionError("\n\n".join(f.message for f in failures))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.strip().splitlines())
+
+
+def _conda_side(package: ProvidedPackage, platform: str) -> str:
+    alias = "" if package.conda_name == package.name else f" (as {package.conda_name})"
+    return f"conda provides {package.name} {package.conda_version}{alias} on {platform}"
+
+
+def explain_failure(stderr: str, target: PipTarget, provided: Mapping[str, ProvidedPackage]) -> str:
+    """A message naming both sides of each conflict with conda, then uv's own explanation."""
+    from packaging.utils import canonicalize_name
+
+    platform = target.platform
+    findings: list[str] = []
+    flat = " ".join(stderr.split())
+    for match in _DEPENDS.finditer(flat):
+        dep = canonicalize_name(match.group("dep"))
+        if dep in provided:
+            spec = match.group("spec") or ""
+            findings.append(f"{match.group('who')} needs {dep}{spec}; {_conda_side(provided[dep], platform)}")
+    for match in _REQUIRE.finditer(flat):
+        dep = canonicalize_name(match.group("name"))
+        if dep in provided:
+            findings.append(f"pip: asks for {match.group('req')}; {_conda_side(provided[dep], platform)}")
+    for match in _NO_WHEEL.finditer(flat):
+        where = f"{target.python_platform}, Python {target.python_version}"
+        findings.append(
+            f"{match.group('what')} has no wheel for {platform} ({where}); lockgen locks wheels only, never sdists"
+        )
+    head = f"{platform}: the pip section cannot be resolved"
+    lines = [head + (":" if findings else " (uv's explanation below)")]
+    lines += [f"  - {f}" for f in dict.fromkeys(findings)]
+    lines.append(f"  uv says (`+{LOCAL_LABEL}` versions are what conda installs):")
+    lines.append(_indent(stderr.replace("error: ", "", 1)))
+    return "\n".join(lines)
