@@ -1,0 +1,190 @@
+"""`check` core: each stale reason, from locks rendered for a plan (no solve, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lockgen.config import build_options
+from lockgen.lock import plan
+from lockgen.lockfiles import parse_explicit, render_explicit
+from lockgen.models import LockedPackage
+from lockgen.review.check import CheckResult, check, check_pip_lock
+
+ENV = """\
+name: demo
+channels:
+  - conda-forge
+platforms: [linux-64, osx-64]
+dependencies:
+  - numpy >=1.20
+  - libzlib
+"""
+
+
+def _options(root: Path, **cli: Any) -> Any:
+    return build_options([root / "environment.yml"], {"output_dir": root / "locks", "cache_dir": root / "c", **cli})
+
+
+def _write_locks(root: Path, **cli: Any) -> None:
+    """Locks as `lockgen lock` would write them for the current inputs (fake but well-formed packages)."""
+    options = _options(root, **cli)
+    the_plan = plan(options)
+    (root / "locks").mkdir(exist_ok=True)
+    for p in the_plan.platforms:
+        packages = [
+            LockedPackage(
+                d.name, "1.0", "h0_0", p.platform,
+                f"https://conda.anaconda.org/conda-forge/{p.platform}/{d.name}-1.0-h0_0.conda",
+                md5="0" * 32, sha256="a" * 64,
+            )
+            for d in the_plan.spec.conda_dependencies(p.platform)
+        ]  # fmt: skip
+        text = render_explicit(
+            p.platform, packages, p.input_hash, the_plan.source_names, options.hash_kind, input_parts=p.input_parts
+        )
+        (root / "locks" / p.lock_name).write_text(text)
+
+
+def _reasons(result: CheckResult) -> set[tuple[str, str]]:
+    return {(s.target, s.reason) for s in result.stale}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "environment.yml").write_text(ENV)
+    _write_locks(tmp_path)
+    return tmp_path
+
+
+def test_fresh_locks_are_up_to_date(root: Path) -> None:
+    result = check(_options(root))
+    assert result.ok, result.stale
+    assert result.checked == ("linux-64.txt", "osx-64.txt")
+
+
+def test_header_carries_a_readable_breakdown(root: Path) -> None:
+    lock = parse_explicit((root / "locks" / "linux-64.txt").read_text())
+    assert [key for key, _ in lock.input_parts] == ["specs", "channels", "virtual", "options", "packages"]
+    assert all(len(value) == 12 for _, value in lock.input_parts)
+    assert lock.recorded_packages_digest == lock.packages_digest()
+
+
+def test_new_spec_is_named_with_its_line(root: Path) -> None:
+    (root / "environment.yml").write_text(ENV + "  - requests\n")
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "specs"), ("osx-64", "specs")}
+    assert "`requests` (" in result.stale[0].detail and "environment.yml:8" in result.stale[0].detail
+
+
+def test_edited_constraint_is_a_spec_change(root: Path) -> None:
+    (root / "environment.yml").write_text(ENV.replace("numpy >=1.20", "numpy >=1.22"))
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "specs"), ("osx-64", "specs")}
+    assert "constraint edited or a spec removed" in result.stale[0].detail
+
+
+def test_channel_change(root: Path) -> None:
+    (root / "environment.yml").write_text(ENV.replace("  - conda-forge\n", "  - conda-forge\n  - bioconda\n"))
+    assert _reasons(check(_options(root))) == {("linux-64", "channels"), ("osx-64", "channels")}
+
+
+@pytest.mark.parametrize(
+    ("cli", "reason"),
+    [
+        ({"exclude_newer": "2026-01-01"}, "options"),
+        ({"hash_kind": "sha256"}, "options"),
+        ({"channel_priority": "flexible"}, "options"),
+        ({"cuda": "12.0"}, "virtual"),
+        ({"virtual_packages": ("osx-64:__osx=13.0",)}, "virtual"),
+    ],
+)
+def test_option_changes(root: Path, cli: dict[str, Any], reason: str) -> None:
+    result = check(_options(root, **cli))
+    assert result.stale and all(s.reason == reason for s in result.stale)
+    assert all("option changed" in s.detail for s in result.stale)
+    _write_locks(root, **cli)
+    assert check(_options(root, **cli)).ok
+
+
+def test_platform_added_and_removed(root: Path) -> None:
+    (root / "environment.yml").write_text(ENV.replace("[linux-64, osx-64]", "[linux-64, win-64]"))
+    result = check(_options(root))
+    assert _reasons(result) == {("win-64", "missing"), ("osx-64", "removed")}
+    assert "platform removed" in next(s.detail for s in result.stale if s.target == "osx-64")
+
+
+def test_explicit_platform_subset_does_not_flag_the_others(root: Path) -> None:
+    assert check(_options(root, platforms=("linux-64",))).ok
+
+
+def test_malformed_lock(root: Path) -> None:
+    (root / "locks" / "linux-64.txt").write_text("# platform: linux-64\nhttps://x/y/a-1-0.conda#abc\n")
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "malformed")}
+    assert "before @EXPLICIT" in result.stale[0].detail
+
+
+def test_lock_without_input_hash(root: Path) -> None:
+    path = root / "locks" / "linux-64.txt"
+    path.write_text("".join(line for line in path.read_text().splitlines(True) if "input-hash" not in line))
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "malformed")}
+    assert "no `# input-hash:` line" in result.stale[0].detail
+
+
+def test_header_for_another_platform(root: Path) -> None:
+    text = (root / "locks" / "linux-64.txt").read_text()
+    (root / "locks" / "osx-64.txt").write_text(text)
+    result = check(_options(root))
+    assert _reasons(result) == {("osx-64", "malformed")}
+    assert "expected osx-64" in result.stale[0].detail
+
+
+def test_hand_edited_package_line(root: Path) -> None:
+    path = root / "locks" / "linux-64.txt"
+    path.write_text(path.read_text().replace("numpy-1.0-h0_0", "numpy-1.1-h0_0"))
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "hand-edited")}
+
+
+def test_deleted_package_line_is_a_hand_edit(root: Path) -> None:
+    path = root / "locks" / "osx-64.txt"
+    path.write_text("".join(line for line in path.read_text().splitlines(True) if "libzlib" not in line))
+    assert _reasons(check(_options(root))) == {("osx-64", "hand-edited")}
+
+
+def test_lock_without_breakdown_still_checks_its_hash(root: Path) -> None:
+    path = root / "locks" / "linux-64.txt"
+    lines = path.read_text().splitlines()
+    lines[2] = " ".join(lines[2].split()[:3])  # `# input-hash: sha256:...` as older lockgen wrote it
+    path.write_text("\n".join(lines) + "\n")
+    assert check(_options(root)).ok
+    (root / "environment.yml").write_text(ENV + "  - requests\n")
+    stale = [s for s in check(_options(root)).stale if s.target == "linux-64"]
+    assert [s.reason for s in stale] == ["inputs"]
+    assert "predates the input breakdown" in stale[0].detail
+
+
+def test_pip_lock_presence_follows_the_pip_section(root: Path) -> None:
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n")
+    result = check(_options(root))
+    assert ("pip", "missing") in _reasons(result)
+    assert "requirements.txt" in result.checked
+
+
+def test_pip_lock_without_pip_section_is_extra(root: Path) -> None:
+    (root / "locks" / "requirements.txt").write_text("# input-hash: sha256:00\nrich==13.0\n")
+    assert _reasons(check(_options(root))) == {("pip", "extra")}
+
+
+def test_check_pip_lock_form(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    assert [s.reason for s in check_pip_lock(True, path)] == ["missing"]
+    assert check_pip_lock(False, path) == []
+    path.write_text("rich==13.0\n")
+    assert [s.reason for s in check_pip_lock(True, path)] == ["malformed"]
+    path.write_text("# Generated by lockgen\n# input-hash: sha256:" + "0" * 64 + "\nrich==13.0\n")
+    assert check_pip_lock(True, path) == []
