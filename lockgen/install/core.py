@@ -218,7 +218,10 @@ async def _link(options: InstallOptions, prefix: Path, plan: PrefixPlan, new: Se
             package_cache=cache,
         )
     except Exception as exc:
-        raise InstallError(f"linking into {prefix} failed: {exc}") from exc
+        raise InstallError(
+            f"linking into {prefix} failed after every file was verified; the environment may be incomplete,"
+            f" run the same command again: {exc}"
+        ) from exc
     _restore_canonical_urls(prefix, plan.to_install)
 
 

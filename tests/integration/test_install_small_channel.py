@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ dependencies:
   - tinypy
 """
 CANONICAL = "https://conda.anaconda.org"
+HOST_IS_LINUX_64 = sys.platform.startswith("linux") and platform.machine() == "x86_64"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
 
@@ -92,10 +94,10 @@ def _lock(tmp_path: Path, mirror: str, *extra: str) -> None:
 
 
 def _install(tmp_path: Path, mirror: str, prefix: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    platform_args = () if HOST_IS_LINUX_64 else ("-p", PLATFORM)  # on linux-64 the default platform is used
     return run_lockgen(
         "install",
-        "-p",
-        PLATFORM,
+        *platform_args,
         "--prefix",
         prefix,
         "--mirror",

@@ -92,10 +92,12 @@ def _line_of(path: Path, needle: str) -> int:
 
 def test_good_locks_verify(tmp_path: Path, channel: ChannelBuilder) -> None:
     _lock(tmp_path)
+    (tmp_path / "locks" / "requirements.txt").write_text("numpy==2.1.0 --hash=sha256:aa\n")  # not a conda lock
     code, out, err = _verify(tmp_path)
     assert code == 0, out + err
     assert "locks/linux-64.txt: ok (5 packages, platform linux-64)" in out
     assert "locks/osx-64.txt: ok (5 packages, platform osx-64)" in out
+    assert "requirements" not in out
 
 
 def test_sha256_locks_verify_over_http(tmp_path: Path, channel: ChannelBuilder) -> None:
