@@ -48,6 +48,10 @@ def _label(state: PackageState | None, with_build: bool) -> str:
     return state.version
 
 
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
 @dataclass(frozen=True, slots=True)
 class TargetDiff:
     """One platform's lock, or the pip lock (``target == "pip"``)."""
@@ -69,13 +73,13 @@ class TargetDiff:
     @property
     def summary(self) -> str:
         if self.status == "added":
-            return f"{self.target}: new lock ({self.after} packages)"
+            return f"{self.target}: new lock ({_packages(self.after)})"
         if self.status == "removed":
-            return f"{self.target}: lock removed (had {self.before} packages)"
+            return f"{self.target}: lock removed (had {_packages(self.before)})"
         if not self.changes:
-            return f"{self.target}: no changes ({self.after} packages)"
+            return f"{self.target}: no changes ({_packages(self.after)})"
         parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
-        return f"{self.target}: {', '.join(parts)} ({self.before} → {self.after} packages)"
+        return f"{self.target}: {', '.join(parts)} ({self.before} → {_packages(self.after)})"
 
 
 @dataclass(frozen=True, slots=True)
