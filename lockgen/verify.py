@@ -115,7 +115,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
     reports = []
     for path, parsed_lock, findings in parsed:
         if parsed_lock is not None:
-            findings.extend(check_lock(path, parsed_lock, found.records))
+            findings.extend(check_lock(path, parsed_lock, found.records, found.removed))
         count = len(parsed_lock.entries) if parsed_lock else 0
         reports.append(LockReport(path, parsed_lock.platform if parsed_lock else None, count, tuple(findings)))
     return VerifyReport(tuple(reports))
@@ -129,12 +129,17 @@ async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> L
     return await ChannelLookup(gateway, options.mirrors, secrets).lookup(entries)
 
 
-def check_lock(path: Path, lock: ExplicitLock, records: Mapping[str, RepoDataRecord]) -> list[Finding]:
-    """Every finding for one parsed lock, given the repodata records found for its URLs."""
+def check_lock(
+    path: Path, lock: ExplicitLock, records: Mapping[str, RepoDataRecord], removed: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every finding for one parsed lock, given the repodata records found for its URLs.
+
+    ``removed``: URLs the channel lists as removed (yanked), for a more precise message.
+    """
     findings = _header_findings(path, lock)
     first: dict[str, ExplicitEntry] = {}
     for entry in lock.entries:
-        findings += _record_findings(path, lock, entry, records.get(entry.url))
+        findings += _record_findings(path, lock, entry, records.get(entry.url), entry.url in removed)
         if entry.name in first:
             problem = f"duplicate package (also on line {first[entry.name].line})"
             findings.append(Finding(path, entry.line, entry.name, problem))
@@ -165,7 +170,7 @@ def _header_findings(path: Path, lock: ExplicitLock) -> list[Finding]:
 
 
 def _record_findings(
-    path: Path, lock: ExplicitLock, entry: ExplicitEntry, record: RepoDataRecord | None
+    path: Path, lock: ExplicitLock, entry: ExplicitEntry, record: RepoDataRecord | None, removed: bool
 ) -> list[Finding]:
     def finding(problem: str) -> Finding:
         return Finding(path, entry.line, entry.name, problem)
@@ -176,6 +181,8 @@ def _record_findings(
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
     if record is None:
         channel = entry.url.rsplit("/", 1)[0]
+        if removed:
+            return [*out, finding(f"{entry.file_name} was removed from {channel} (listed under `removed`)")]
         return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]
     if allowed and record.subdir not in allowed:
         out.append(finding(f"record's subdir is {record.subdir}, but the lock is for {lock.platform}"))

@@ -59,6 +59,8 @@ class LookupResult:
     records: dict[str, RepoDataRecord]
     failures: dict[tuple[str, str], str]
     """(canonical channel, subdir) → why its repodata could not be read (credentials masked)."""
+    removed: frozenset[str] = frozenset()
+    """Canonical URLs of entries the channel lists as removed (yanked)."""
 
     def failure_for(self, entry: ExplicitEntry) -> str | None:
         return self.failures.get((channel_of(entry.url), entry.subdir))
@@ -80,14 +82,18 @@ class ChannelLookup:
         results = await asyncio.gather(*(self._query(key, groups[key]) for key in keys), return_exceptions=True)
         records: dict[str, RepoDataRecord] = {}
         failures: dict[tuple[str, str], str] = {}
+        removed: set[str] = set()
         for key, result in zip(keys, results, strict=True):
             if isinstance(result, BaseException):
                 failures[key] = self.secrets.redact(str(result).strip() or type(result).__name__)
             else:
-                records.update(result)
-        return LookupResult(records, failures)
+                records.update(result[0])
+                removed.update(result[1])
+        return LookupResult(records, failures, frozenset(removed))
 
-    async def _query(self, key: tuple[str, str], entries: list[ExplicitEntry]) -> dict[str, RepoDataRecord]:
+    async def _query(
+        self, key: tuple[str, str], entries: list[ExplicitEntry]
+    ) -> tuple[dict[str, RepoDataRecord], set[str]]:
         from rattler import Channel, Subdir
 
         channel, subdir = key
@@ -102,4 +108,6 @@ class ChannelLookup:
             for record in group:
                 if record.subdir == subdir or record.url.rsplit("/", 2)[-2] == subdir:
                     by_file.setdefault(record.file_name, record)
-        return {e.url: by_file[e.file_name] for e in entries if e.file_name in by_file}
+        gone = {package.file_name for group in result.removed for package in group}
+        found = {e.url: by_file[e.file_name] for e in entries if e.file_name in by_file}
+        return found, {e.url for e in entries if e.file_name in gone and e.url not in found}

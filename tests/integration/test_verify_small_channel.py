@@ -242,3 +242,18 @@ def test_hand_edit_that_keeps_the_lock_valid_is_still_reported(tmp_path: Path, c
     findings = [line.strip() for line in out.splitlines() if line.startswith("  ")]
     assert len(findings) == 1
     assert findings[0].startswith("locks/linux-64.txt: package lines were edited after lockgen wrote them")
+
+
+def test_removed_package_is_named_as_such(tmp_path: Path, channel: ChannelBuilder) -> None:
+    import json
+
+    lock = _lock(tmp_path)
+    repodata_path = tmp_path / "mirror" / "testchan" / "noarch" / "repodata.json"
+    repodata = json.loads(repodata_path.read_text())
+    del repodata["packages"]["pydata-3.0-pyhd8ed1ab_0.tar.bz2"]
+    repodata["removed"] = ["pydata-3.0-pyhd8ed1ab_0.tar.bz2"]
+    repodata_path.write_text(json.dumps(repodata))
+    code, out, _ = _verify(tmp_path, "-p", "linux-64")
+    assert code == 8
+    line = _line_of(lock, "pydata-3.0")
+    assert f"linux-64.txt:{line}: pydata: pydata-3.0-pyhd8ed1ab_0.tar.bz2 was removed from {BASE}/noarch" in out
