@@ -73,6 +73,8 @@ class VerifyOptions:
     mirrors: tuple[Mirror, ...] = ()
     filename_template: str = "{platform}.txt"
     offline: bool = False
+    timeout_s: int = 60
+    retries: int = 3
 
 
 def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
@@ -125,7 +127,7 @@ async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> L
     secrets = SecretRegistry()
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
-    gateway = make_gateway(options.cache_dir, offline=options.offline)
+    gateway = make_gateway(options.cache_dir, options.offline, options.timeout_s, options.retries)
     return await ChannelLookup(gateway, options.mirrors, secrets).lookup(entries)
 
 

@@ -33,13 +33,21 @@ def _mirrors(cli_values: tuple[str, ...], tool: Mapping[str, Any], base: Path) -
 
 
 def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str, ...]) -> dict[str, Any]:
+    from lockgen.conda import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, _env_int
     from lockgen.config import default_cache_dir
 
     tool, base = _tool_settings()
     lock_dir = output_dir or Path(tool.get("output-dir", "locks"))
     cache = cache_dir or (Path(tool["cache-dir"]) if tool.get("cache-dir") else default_cache_dir())
     template = str(tool.get("filename-template", "{platform}.txt"))
-    return {"lock_dir": lock_dir, "cache_dir": cache, "mirrors": _mirrors(mirrors, tool, base), "template": template}
+    return {
+        "lock_dir": lock_dir,
+        "cache_dir": cache,
+        "mirrors": _mirrors(mirrors, tool, base),
+        "template": template,
+        "timeout_s": _env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1),
+        "retries": _env_int(RETRIES_ENV, DEFAULT_RETRIES, 0),
+    }
 
 
 def _shared_options(func: Any) -> Any:
@@ -165,6 +173,8 @@ def _run_install(
             filename_template=common["template"],
             pip=not no_pip,
             pip_installer=pip_installer,
+            timeout_s=common["timeout_s"],
+            retries=common["retries"],
         )
         result = install_lock(options, StderrReporter(quiet, verbose), os.environ)
         if quiet:
@@ -209,6 +219,8 @@ def _run_verify(
             mirrors=common["mirrors"],
             filename_template=common["template"],
             offline=offline,
+            timeout_s=common["timeout_s"],
+            retries=common["retries"],
         )
         report = verify_locks(options, StderrReporter(quiet, verbose))
         for lock in report.locks:

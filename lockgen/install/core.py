@@ -136,7 +136,9 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         options.cache_dir / "archives", secrets, jobs=options.jobs, timeout_s=options.timeout_s, retries=options.retries
     )
     wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install]
-    lookup = ChannelLookup(make_gateway(options.cache_dir, timeout_s=options.timeout_s), options.mirrors, secrets)
+    lookup = ChannelLookup(
+        make_gateway(options.cache_dir, timeout_s=options.timeout_s, retries=options.retries), options.mirrors, secrets
+    )
     (archives, failures), found = await asyncio.gather(downloader.fetch_all(wanted), lookup.lookup(plan.to_install))
     if failures:
         lines = "\n  ".join(str(f) for f in sorted(failures, key=lambda f: f.entry.line))
