@@ -155,7 +155,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     for note in notes:
         reporter.event("note", options.platform, note)
     reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
-    await _link(options, prefix, plan, records)
+    await _link(options, prefix, plan, records, reporter)
     return InstallResult(
         prefix,
         options.platform,
@@ -201,7 +201,25 @@ async def _record_for(archive: Archive, from_repodata: RepoDataRecord | None) ->
     return record
 
 
-async def _link(options: InstallOptions, prefix: Path, plan: PrefixPlan, new: Sequence[RepoDataRecord]) -> None:
+class _LinkProgress:
+    """Forwards rattler's installer callbacks (link, unlink) to lockgen's reporter."""
+
+    def __init__(self, reporter: Reporter, platform: str) -> None:
+        self.reporter = reporter
+        self.platform = platform
+
+    def on_link_start(self, operation: int, package_name: str) -> int:
+        self.reporter.event("link", self.platform, f"linking {package_name}")
+        return operation
+
+    def on_unlink_start(self, operation: int, package_name: str) -> int:
+        self.reporter.event("link", self.platform, f"removing {package_name}")
+        return operation
+
+
+async def _link(
+    options: InstallOptions, prefix: Path, plan: PrefixPlan, new: Sequence[RepoDataRecord], reporter: Reporter
+) -> None:
     from rattler import PackageCache, PrefixRecord, Subdir, install
 
     installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
@@ -218,6 +236,7 @@ async def _link(options: InstallOptions, prefix: Path, plan: PrefixPlan, new: Se
             execute_link_scripts=False,
             show_progress=False,
             package_cache=cache,
+            reporter=_LinkProgress(reporter, options.platform),  # type: ignore[arg-type]
         )
     except Exception as exc:
         raise InstallError(
