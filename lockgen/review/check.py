@@ -77,7 +77,8 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     pip_path = out_dir / REQUIREMENTS_NAME
     if the_plan.spec.pip is not None or pip_path.is_file():
         checked.append(REQUIREMENTS_NAME)
-    stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path))
+    targets = tuple(p.platform for p in the_plan.platforms)
+    stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
 
 
@@ -176,11 +177,13 @@ def _generated(path: Path) -> bool:
         return False
 
 
-def check_pip_lock(has_pip_section: bool, path: Path) -> list[Stale]:
-    """The pip lock exists exactly when the environment has a ``pip:`` section, and is well-formed.
+def check_pip_lock(has_pip_section: bool, path: Path, platforms: tuple[str, ...] = ()) -> list[Stale]:
+    """The pip lock exists exactly when the environment has a ``pip:`` section, is well-formed,
+    and was resolved for the current target platforms (its ``# platforms:`` header line).
 
-    Kept apart from the conda checks: the pip lock's input hash is written by :mod:`lockgen.pypi`
-    and depends on the conda solution, so this function judges presence and form only.
+    Kept apart from the conda checks: the pip lock's input hash is computed by :mod:`lockgen.pypi`
+    from the conda solution and the conda→PyPI name mapping (which may need the network), so this
+    function judges presence, form and platforms only.
     """
     exists = path.is_file()
     if has_pip_section and not exists:
@@ -190,9 +193,19 @@ def check_pip_lock(has_pip_section: bool, path: Path) -> list[Stale]:
     if not exists:
         return []
     try:
-        head = path.read_text(encoding="utf-8")
+        header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
         return [Stale(PIP_TARGET, path.name, "malformed", f"{path} is unreadable: {exc}")]
-    if not any(line.startswith("# input-hash: sha256:") for line in head.splitlines()[:20]):
+    return _pip_header_problems(path, header, platforms)
+
+
+def _pip_header_problems(path: Path, header: list[str], platforms: tuple[str, ...]) -> list[Stale]:
+    if not any(line.startswith("# input-hash: sha256:") for line in header):
         return [Stale(PIP_TARGET, path.name, "malformed", f"{path} has no `# input-hash:` line")]
+    locked = next((line.partition(":")[2] for line in header if line.startswith("# platforms:")), None)
+    if locked is not None and platforms:
+        was = tuple(p.strip() for p in locked.split(",") if p.strip())
+        if sorted(was) != sorted(platforms):
+            detail = f"platforms changed: {path} was resolved for {', '.join(was)}; targets are {', '.join(platforms)}"
+            return [Stale(PIP_TARGET, path.name, "platforms", detail)]
     return []

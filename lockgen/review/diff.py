@@ -185,6 +185,36 @@ def _common(targets: list[TargetDiff]) -> tuple[Change, ...]:
     return tuple(c for c in both[0].changes if c.key in shared)
 
 
+def _merge_single_markers(
+    old: Mapping[str, PackageState] | None, new: Mapping[str, PackageState] | None
+) -> tuple[dict[str, PackageState] | None, dict[str, PackageState] | None]:
+    """Key a pip package by name alone when each side pins it once, whatever its marker.
+
+    ``rich==13.9`` becoming ``rich==13.10 ; sys_platform == "linux"`` is an upgrade, not a
+    removal and an addition. Packages pinned several times (per platform) keep ``name; marker`` keys.
+    """
+
+    def names(side: Mapping[str, PackageState] | None) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for key in side or {}:
+            found.setdefault(key.split(";", 1)[0], []).append(key)
+        return found
+
+    old_names, new_names = names(old), names(new)
+
+    def rekey(side: Mapping[str, PackageState] | None) -> dict[str, PackageState] | None:
+        if side is None:
+            return None
+        out: dict[str, PackageState] = {}
+        for key, state in side.items():
+            name = key.split(";", 1)[0]
+            single = len(old_names.get(name, [])) <= 1 and len(new_names.get(name, [])) <= 1
+            out[name if single else key] = state
+        return out
+
+    return rekey(old), rekey(new)
+
+
 def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
     """Compare ``base`` (old) with ``head`` (new)."""
     targets = [
@@ -193,5 +223,6 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
     ]
     common = _common(targets)
     if base.pip is not None or head.pip is not None:
-        targets.append(_target(PIP, base.pip, head.pip, _pip_compare))
+        old_pip, new_pip = _merge_single_markers(base.pip, head.pip)
+        targets.append(_target(PIP, old_pip, new_pip, _pip_compare))
     return DiffResult(base.label, head.label, tuple(targets), common)

@@ -116,3 +116,24 @@ def test_malformed_lock_in_a_diff_source(tmp_path: Path) -> None:
     (tmp_path / "linux-64.txt").write_text("@EXPLICIT\nnot-a-url\n")
     with pytest.raises(ReviewSourceError, match=r"linux-64\.txt is malformed"):
         read_directory(tmp_path)
+
+
+def test_pip_pin_gaining_a_marker_is_an_upgrade() -> None:
+    old = LockSet("a", {}, {"rich": PackageState("13.0")})
+    new = LockSet("b", {}, {'rich; sys_platform == "linux"': PackageState("13.1")})
+    assert [(c.name, c.kind) for c in diff_locks(old, new).targets[0].changes] == [("rich", "upgraded")]
+
+
+def test_pip_pins_split_per_platform_keep_their_markers() -> None:
+    old = LockSet("a", {}, {"rich": PackageState("13.0")})
+    new = LockSet(
+        "b",
+        {},
+        {'rich; sys_platform == "linux"': PackageState("13.1"), 'rich; sys_platform != "linux"': PackageState("13.0")},
+    )
+    kinds = sorted((c.name, c.kind) for c in diff_locks(old, new).targets[0].changes)
+    assert kinds == [
+        ("rich", "removed"),
+        ('rich; sys_platform != "linux"', "added"),
+        ('rich; sys_platform == "linux"', "added"),
+    ]
