@@ -94,17 +94,7 @@ def register(group: click.Group) -> None:
     )
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
     @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
-    def install(
-        platform: str | None,
-        prefix: Path,
-        output_dir: Path | None,
-        mirrors: tuple[str, ...],
-        cache_dir: Path | None,
-        no_pip: bool,
-        pip_installer: str,
-        quiet: bool,
-        verbose: bool,
-    ) -> None:
+    def install(quiet: bool, verbose: bool, **values: Any) -> None:
         """Create or update a conda environment at PREFIX from OUTPUT_DIR/<platform>.txt, without conda.
 
         Downloads every package in parallel into the package cache, checks each file against the
@@ -112,7 +102,9 @@ def register(group: click.Group) -> None:
         leaves PREFIX unchanged), links them with rattler, then installs OUTPUT_DIR/requirements.txt
         (if present) with the environment's own Python. An up-to-date PREFIX is left alone.
         """
-        _run_install(platform, prefix, output_dir, mirrors, cache_dir, no_pip, pip_installer, quiet, verbose)
+        from lockgen.cli.main import run_core
+
+        run_core(verbose, lambda: _install_action(values, quiet, verbose))
 
     @group.command(epilog=EXIT_HELP)
     @click.option(
@@ -127,15 +119,7 @@ def register(group: click.Group) -> None:
     @click.option("--offline", is_flag=True, help="Use only cached repodata.")
     @click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
     @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
-    def verify(
-        platforms: tuple[str, ...],
-        output_dir: Path | None,
-        mirrors: tuple[str, ...],
-        cache_dir: Path | None,
-        offline: bool,
-        quiet: bool,
-        verbose: bool,
-    ) -> None:
+    def verify(quiet: bool, verbose: bool, **values: Any) -> None:
         """Check the lock files against their channels' repodata, without installing.
 
         Every URL must be a file in its channel's repodata with the same hash, no name may appear
@@ -143,99 +127,75 @@ def register(group: click.Group) -> None:
         line of the same file, and every line's subdir must be the lock's platform or noarch.
         Each problem is reported with file, line and package; exit 8 when there is any.
         """
-        _run_verify(platforms, output_dir, mirrors, cache_dir, offline, quiet, verbose)
+        from lockgen.cli.main import run_core
+
+        run_core(verbose, lambda: _verify_action(values, quiet, verbose))
 
 
-def _run_install(
-    platform: str | None,
-    prefix: Path,
-    output_dir: Path | None,
-    mirrors: tuple[str, ...],
-    cache_dir: Path | None,
-    no_pip: bool,
-    pip_installer: str,
-    quiet: bool,
-    verbose: bool,
-) -> None:
-    from lockgen.cli.main import StderrReporter, run_core
+def _install_action(values: Mapping[str, Any], quiet: bool, verbose: bool) -> int:
+    from lockgen.cli.main import StderrReporter
+    from lockgen.install import InstallOptions, activation_hint, install_lock
+    from lockgen.install.core import host_platform
 
-    def action() -> int:
-        from lockgen.install import InstallOptions, activation_hint, install_lock
-        from lockgen.install.core import host_platform
-
-        common = _common(output_dir, cache_dir, mirrors)
-        options = InstallOptions(
-            prefix=prefix,
-            platform=platform or host_platform(),
-            lock_dir=common["lock_dir"],
-            cache_dir=common["cache_dir"],
-            mirrors=common["mirrors"],
-            filename_template=common["template"],
-            pip=not no_pip,
-            pip_installer=pip_installer,
-            timeout_s=common["timeout_s"],
-            retries=common["retries"],
-        )
-        result = install_lock(options, StderrReporter(quiet, verbose), os.environ)
-        if quiet:
-            return 0
-        if result.installed or result.removed:
-            click.echo(
-                f"{result.prefix}: linked {len(result.installed)} packages ({result.downloaded} downloaded,"
-                f" {len(result.installed) - result.downloaded} from the cache), removed {len(result.removed)},"
-                f" kept {result.unchanged}"
-            )
-        else:
-            click.echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
-        if result.pip in ("uv", "pip"):
-            click.echo(f"installed {options.requirements_path} with {result.pip}")
-        elif result.pip == "up-to-date":
-            click.echo(f"{options.requirements_path}: already installed")
-        click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+    common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
+    options = InstallOptions(
+        prefix=values["prefix"],
+        platform=values["platform"] or host_platform(),
+        lock_dir=common["lock_dir"],
+        cache_dir=common["cache_dir"],
+        mirrors=common["mirrors"],
+        filename_template=common["template"],
+        pip=not values["no_pip"],
+        pip_installer=values["pip_installer"],
+        timeout_s=common["timeout_s"],
+        retries=common["retries"],
+    )
+    result = install_lock(options, StderrReporter(quiet, verbose), os.environ)
+    if quiet:
         return 0
-
-    run_core(verbose, action)
-
-
-def _run_verify(
-    platforms: tuple[str, ...],
-    output_dir: Path | None,
-    mirrors: tuple[str, ...],
-    cache_dir: Path | None,
-    offline: bool,
-    quiet: bool,
-    verbose: bool,
-) -> None:
-    from lockgen.cli.main import StderrReporter, run_core
-
-    def action() -> int:
-        from lockgen.verify import VerifyOptions, verify_locks
-
-        common = _common(output_dir, cache_dir, mirrors)
-        options = VerifyOptions(
-            lock_dir=common["lock_dir"],
-            cache_dir=common["cache_dir"],
-            platforms=platforms,
-            mirrors=common["mirrors"],
-            filename_template=common["template"],
-            offline=offline,
-            timeout_s=common["timeout_s"],
-            retries=common["retries"],
+    if result.installed or result.removed:
+        click.echo(
+            f"{result.prefix}: linked {len(result.installed)} packages ({result.downloaded} downloaded,"
+            f" {len(result.installed) - result.downloaded} from the cache), removed {len(result.removed)},"
+            f" kept {result.unchanged}"
         )
-        report = verify_locks(options, StderrReporter(quiet, verbose))
-        for lock in report.locks:
-            if lock.findings:
-                click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
-                for finding in lock.findings:
-                    click.echo(f"  {finding}")
-            elif not quiet:
-                click.echo(f"{lock.path}: ok ({lock.packages} packages, platform {lock.platform})")
-        if report.ok:
-            return 0
-        bad = sum(1 for lock in report.locks if lock.findings)
-        raise VerifyError(
-            f"{len(report.findings)} problem(s) in {bad} of {len(report.locks)} lock file(s)",
-            [str(f) for f in report.findings],
-        )
+    else:
+        click.echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
+    if result.pip in ("uv", "pip"):
+        click.echo(f"installed {options.requirements_path} with {result.pip}")
+    elif result.pip == "up-to-date":
+        click.echo(f"{options.requirements_path}: already installed")
+    click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+    return 0
 
-    run_core(verbose, action)
+
+def _verify_action(values: Mapping[str, Any], quiet: bool, verbose: bool) -> int:
+    from lockgen.cli.main import StderrReporter
+    from lockgen.verify import VerifyOptions, verify_locks
+
+    common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
+    options = VerifyOptions(
+        lock_dir=common["lock_dir"],
+        cache_dir=common["cache_dir"],
+        platforms=values["platforms"],
+        mirrors=common["mirrors"],
+        filename_template=common["template"],
+        offline=values["offline"],
+        timeout_s=common["timeout_s"],
+        retries=common["retries"],
+    )
+    report = verify_locks(options, StderrReporter(quiet, verbose))
+    for lock in report.locks:
+        if lock.findings:
+            click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
+            for finding in lock.findings:
+                click.echo(f"  {finding}")
+        elif not quiet:
+            click.echo(f"{lock.path}: ok ({lock.packages} packages, platform {lock.platform})")
+    if report.ok:
+        return 0
+    bad = sum(1 for lock in report.locks if lock.findings)
+    raise VerifyError(
+        f"{len(report.findings)} problem(s) in {bad} of {len(report.locks)} lock file(s)",
+        [str(f) for f in report.findings],
+    )
