@@ -118,10 +118,13 @@ def _overlaps(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiM
             for dep in deps:
                 if name in mapping.pypi_names(dep.name) or name == dep.name:
                     have = provided.get(name)
-                    used = f"conda's {name} {have.conda_version}" if have else f"conda's {dep.name}"
+                    outcome = (
+                        f"conda's {name} {have.conda_version} is kept and pip does not install it"
+                        if have
+                        else f"conda's {dep.name} is not known as {name}, so pip may install it again"
+                    )
                     message = (
-                        f"{name} is listed under pip: and as conda dependency `{dep.spec}` ({dep.location});"
-                        f" {used} is kept and pip does not install it"
+                        f"{name} is listed under pip: and as conda dependency `{dep.spec}` ({dep.location}); {outcome}"
                     )
                     problem = Problem(message, where.file, where.line)
                     if problem not in found:

@@ -4,7 +4,7 @@ Sources, in order: ``--pypi-mapping FILE``; parselmouth's per-channel mapping
 (``https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json``), fetched
 with httpx and cached on disk for :data:`REFRESH_AGE_S`; a stale cached copy when the fetch
 fails; and, when there is nothing else, :data:`BUILTIN_RENAMES` plus "same name" for conda
-packages that do not look like system libraries. Every file has the format
+packages that do not look like system libraries (also for names a table does not list). Every file has the format
 ``{conda_name: [pypi_name, ...] | null}`` (null: not a Python distribution).
 """
 
@@ -81,8 +81,9 @@ BUILTIN_RENAMES: Mapping[str, tuple[str, ...] | None] = {
     "python": None,
 }
 
-# Names (or prefixes) of conda packages that are not Python distributions, used only when no
-# mapping could be had: the fallback then treats every other conda package as its own PyPI name.
+# Names (or prefixes) of conda packages that are not Python distributions. A conda package that no
+# table knows and that is not one of these is taken to be the PyPI distribution of the same name:
+# pip must not install again what conda may already have installed.
 _NOT_PYTHON_PREFIXES = ("lib", "_", "cuda-", "cudnn", "nccl", "mkl", "intel-", "llvm", "gcc", "gxx", "ca-cert")
 _NOT_PYTHON_SUFFIXES = ("-devel", "-dev", "-bin", "-tools", "_impl", "-headers")
 _NOT_PYTHON = frozenset(
@@ -129,8 +130,8 @@ class PypiMapping:
         if conda_name in BUILTIN_RENAMES:
             builtin = BUILTIN_RENAMES[conda_name]
             return tuple(sorted({_canonical(n) for n in builtin or ()}))
-        if self.fallback and _looks_like_python(conda_name):
-            return (_canonical(conda_name),)
+        if _looks_like_python(conda_name):
+            return (_canonical(conda_name),)  # unknown to every table: assume the same name
         return ()
 
 

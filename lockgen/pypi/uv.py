@@ -42,9 +42,10 @@ _NETWORK = re.compile(
     r"client error \(Connect\)|HTTP status server error|status code 5\d\d)",
     re.IGNORECASE,
 )
+_SPEC = r"(?:[=<>!~]=?[^\s,]*)(?:,[=<>!~]=?[^\s,]+)*"
 _DEPENDS = re.compile(
-    r"(?P<who>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?(?:[=<>!~]=?[^\s,]*)?(?:,[=<>!~]=?[^\s,]+)*)"
-    r" depends on (?P<dep>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<spec>[=<>!~]=?[^\s,]*(?:,[=<>!~]=?[^\s,]+)*)?"
+    rf"(?P<all>all versions of )?(?P<who>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?(?:{_SPEC})?)"
+    rf" depends? on (?P<dep>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<spec>{_SPEC})?"
 )
 _REQUIRE = re.compile(
     r"you require (?P<req>(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?[^\s,]*) and "
@@ -240,8 +241,9 @@ def explain_failure(stderr: str, target: PipTarget, provided: Mapping[str, Provi
     for match in _DEPENDS.finditer(flat):
         dep = canonicalize_name(match.group("dep"))
         if dep in provided:
-            spec = match.group("spec") or ""
-            findings.append(f"{match.group('who')} needs {dep}{spec}; {_conda_side(provided[dep], platform)}")
+            spec = (match.group("spec") or "").rstrip(".")
+            who = f"every version of {match.group('who')}" if match.group("all") else match.group("who")
+            findings.append(f"{who} needs {dep}{spec}; {_conda_side(provided[dep], platform)}")
     for match in _REQUIRE.finditer(flat):
         dep = canonicalize_name(match.group("name"))
         if dep in provided:

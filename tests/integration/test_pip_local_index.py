@@ -1,0 +1,326 @@
+"""`lockgen lock` with a pip: section, offline: a conda channel and a PyPI-like index built by the tests.
+
+The conda side provides python 3.11.9 and numpy 1.26.4 (and py-appc, which the mapping names
+`appc`); the index offers wheels that depend on them, per-platform wheels, and a numpy wheel that
+must never be chosen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+
+from lockgen.pypi.requirements import logical_lines
+from tests.support.channel import ChannelBuilder, Server, serve_directory
+from tests.support.cli import run_lockgen
+from tests.support.pypi_index import SimpleIndex
+
+PLATFORMS = ("linux-64", "osx-64", "win-64")
+ENVIRONMENTS = {
+    "linux-64": {"sys_platform": "linux", "platform_machine": "x86_64"},
+    "osx-64": {"sys_platform": "darwin", "platform_machine": "x86_64"},
+    "win-64": {"sys_platform": "win32", "platform_machine": "AMD64"},
+}
+TAGS = {
+    "linux-64": "cp311-cp311-manylinux_2_17_x86_64",
+    "osx-64": "cp311-cp311-macosx_10_9_x86_64",
+    "win-64": "cp311-cp311-win_amd64",
+}
+
+
+def build_conda(root: Path, numpy: str = "1.26.4") -> ChannelBuilder:
+    builder = ChannelBuilder(root / "testchan", subdirs=("noarch", *PLATFORMS))
+    for subdir in PLATFORMS:
+        builder.add("python", "3.11.9", build="h0_cpython", subdir=subdir)
+        builder.add("numpy", numpy, build="py311h0_0", subdir=subdir, depends=["python >=3.11,<3.12"])
+    builder.add("py-appc", "2.0", build="pyhd8ed1ab_0", noarch="python", depends=["python"])
+    builder.write()
+    return builder
+
+
+def build_index(root: Path) -> SimpleIndex:
+    index = SimpleIndex(root)
+    index.add("appa", "1.0", requires=["numpy>=1.20"])
+    index.add("numpy", "2.0.0")
+    index.add("numpy", "1.26.4")
+    index.add("appb", "1.0", requires=["numpy>=1.0"])
+    index.add("appb", "2.0", requires=["numpy>=2.0"])
+    index.add("appc", "1.0")
+    index.add("appd", "1.0", requires=["appc>=3"])
+    for platform, tag in TAGS.items():
+        index.add("native", "1.0", tag=tag, payload=platform.encode())
+        if platform != "osx-64":
+            index.add("native", "1.1", tag=tag, payload=platform.encode())
+    index.add("linuxonly", "1.0", tag=TAGS["linux-64"])
+    index.add("colorama", "0.4.6")
+    index.add("helper", "1.0")
+    index.add("helper", "2.0")
+    index.write()
+    return index
+
+
+@dataclass
+class World:
+    root: Path
+    index: SimpleIndex
+    conda: ChannelBuilder
+    channel_server: Server
+    index_server: Server
+    mapping_server: Server
+
+    @property
+    def index_url(self) -> str:
+        return self.index_server.url + "/simple"
+
+    def write_env(
+        self, pip_lines: list[str], conda_lines: tuple[str, ...] = ("python=3.11", "numpy", "py-appc")
+    ) -> Path:
+        lines = ["name: piptest", "channels:", "  - testchan", "dependencies:"]
+        lines += [f"  - {c}" for c in conda_lines]
+        lines += ["  - pip:", f"    - --index-url {self.index_url}"]
+        lines += [f"    - {p}" for p in pip_lines]
+        path = self.root / "environment.yml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def lock(self, *args: str, out: str = "locks"):  # type: ignore[no-untyped-def]
+        return run_lockgen(
+            "lock",
+            "--mirror",
+            f"https://conda.anaconda.org={self.channel_server.url}",
+            "--cache-dir",
+            self.root / "cache",
+            "-o",
+            out,
+            *args,
+            cwd=self.root,
+            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping_server.url + "/{channel}.json"},
+        )
+
+    def requirements(self, out: str = "locks") -> str:
+        return (self.root / out / "requirements.txt").read_text()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    conda = build_conda(tmp_path / "channels")
+    index = build_index(tmp_path / "index")
+    mapping_dir = tmp_path / "mapping"
+    mapping_dir.mkdir()
+    (mapping_dir / "testchan.json").write_text(json.dumps({"python": None, "numpy": ["numpy"], "py-appc": ["appc"]}))
+    with (
+        serve_directory(tmp_path / "channels") as channel_server,
+        serve_directory(tmp_path / "index") as index_server,
+        serve_directory(mapping_dir) as mapping_server,
+    ):
+        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+
+
+def pins(text: str) -> list[tuple[str, str, str | None, list[str]]]:
+    """(name, version, marker, hashes) of every requirement line."""
+    found = []
+    for _, line in logical_lines(text):
+        if line.startswith("-"):
+            continue
+        hashes = [t.split(":", 1)[1] for t in line.split() if t.startswith("--hash=")]
+        requirement = Requirement(" ".join(t for t in line.split() if not t.startswith("--hash=")))
+        version = next(iter(requirement.specifier)).version
+        found.append((requirement.name, version, str(requirement.marker) if requirement.marker else None, hashes))
+    return found
+
+
+def pins_for(text: str, platform: str) -> dict[str, tuple[str, list[str]]]:
+    """name → (version, hashes) of the lines whose marker is true on ``platform``; one each."""
+    selected: dict[str, tuple[str, list[str]]] = {}
+    for name, version, marker, hashes in pins(text):
+        if marker is None or Marker(marker).evaluate({**ENVIRONMENTS[platform], "python_version": "3.11"}):
+            assert name not in selected, f"two pins of {name} apply to {platform}"
+            selected[name] = (version, hashes)
+    return selected
+
+
+def test_conda_packages_are_excluded_and_hashes_match(world: World) -> None:
+    world.write_env(["appa", "appc"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    text = world.requirements()
+    names = {name for name, *_ in pins(text)}
+    assert names == {"appa"}, text  # numpy and appc are conda's (appc through the mapping's py-appc)
+    for line in text.splitlines():
+        assert not line.startswith(("numpy", "appc")), line
+    wheel = next(w for w in world.index.wheels if w.name == "appa")
+    assert pins(text) == [("appa", "1.0", None, [world.index.sha256(wheel)])]
+    assert "parselmouth testchan" in text
+
+
+def test_version_conflict_with_conda_is_explained(world: World) -> None:
+    world.write_env(["appb>=2"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 7, result.stderr
+    assert "appb>=2.0 needs numpy>=2.0; conda provides numpy 1.26.4 on linux-64" in result.stderr
+    assert not (world.root / "locks" / "requirements.txt").exists()
+    assert not (world.root / "locks" / "linux-64.txt").exists()  # all or nothing
+
+
+def test_resolver_backtracks_to_a_version_that_fits_conda(world: World) -> None:
+    world.write_env(["appb"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert [(n, v) for n, v, *_ in pins(world.requirements())] == [("appb", "1.0")]
+
+
+def test_pip_requirement_that_conda_contradicts(world: World) -> None:
+    world.write_env(["appd"])  # appd needs appc>=3; conda's py-appc is 2.0
+    result = world.lock("-p", "osx-64")
+    assert result.returncode == 7
+    assert "needs appc>=3; conda provides appc 2.0 (as py-appc) on osx-64" in result.stderr, result.stderr
+
+
+def test_per_platform_wheels_get_markers_and_their_hashes(world: World) -> None:
+    world.write_env(["native", "appa"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    text = world.requirements()
+    for platform in PLATFORMS:
+        chosen = pins_for(text, platform)
+        assert set(chosen) == {"native", "appa"}
+        version, hashes = chosen["native"]
+        assert version == ("1.0" if platform == "osx-64" else "1.1")
+        files = [w for w in world.index.wheels if w.name == "native" and w.version == version]
+        assert set(hashes) == {world.index.sha256(w) for w in files}
+    markers = {(name, version): marker for name, version, marker, _ in pins(text)}
+    assert markers[("native", "1.0")] == 'sys_platform == "darwin"'
+    assert markers[("native", "1.1")] == 'sys_platform == "linux" or sys_platform == "win32"'
+    assert markers[("appa", "1.0")] is None
+
+
+def test_requirements_file_include_and_markers(world: World) -> None:
+    (world.root / "reqs").mkdir()
+    (world.root / "reqs" / "more.txt").write_text("# helpers\nhelper<2  # pinned low\n")
+    world.write_env(["-r reqs/more.txt", 'colorama ; sys_platform == "win32"'])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    found = {(name, version, marker) for name, version, marker, _ in pins(world.requirements())}
+    assert found == {("helper", "1.0", None), ("colorama", "0.4.6", 'sys_platform == "win32"')}
+
+
+def test_missing_wheel_names_package_and_platform(world: World) -> None:
+    world.write_env(["linuxonly"])
+    result = world.lock()
+    assert result.returncode == 7
+    assert "linuxonly" in result.stderr
+    assert "no wheel for osx-64" in result.stderr and "no wheel for win-64" in result.stderr
+
+
+def test_second_run_is_a_no_op_without_uv(world: World) -> None:
+    world.write_env(["appa", "native"])
+    assert world.lock().returncode == 0
+    first = world.requirements()
+    seen = len(world.index_server.requests)
+    again = world.lock()
+    assert again.returncode == 0, again.stderr
+    assert world.requirements() == first
+    assert len(world.index_server.requests) == seen  # the index was not asked again
+    assert "nothing changed" in again.stdout
+
+
+def test_fresh_run_is_byte_identical(world: World) -> None:
+    world.write_env(["appa", "native", 'colorama ; sys_platform == "win32"'])
+    assert world.lock(out="one").returncode == 0
+    assert world.lock(out="two").returncode == 0
+    assert world.requirements("one") == world.requirements("two")
+    assert "\r" not in world.requirements("one")
+
+
+def test_earlier_pins_are_kept_until_updated(world: World) -> None:
+    world.write_env(["helper"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert pins(world.requirements())[0][:2] == ("helper", "2.0")
+    world.write_env(["helper<2"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert pins(world.requirements())[0][:2] == ("helper", "1.0")
+    world.write_env(["helper", "appa"])  # input changes: uv runs again, with the old pins preferred
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert ("helper", "1.0") in [p[:2] for p in pins(world.requirements())]  # kept
+    assert world.lock("-p", "linux-64", "--update", "helper").returncode == 0
+    assert ("helper", "2.0") in [p[:2] for p in pins(world.requirements())]
+
+
+def test_update_all_drops_earlier_pins(world: World) -> None:
+    world.write_env(["helper<2"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    world.write_env(["helper"])
+    assert world.lock("-p", "linux-64", "--update-all").returncode == 0
+    assert pins(world.requirements())[0][:2] == ("helper", "2.0")
+
+
+def test_editable_line_is_skipped_with_a_warning_and_strict_refuses(world: World) -> None:
+    world.write_env(["appa", "-e ."])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert "environment.yml:11: skipped `-e .`" in result.stderr
+    assert "# warning: environment.yml:11: skipped `-e .`: editable installs cannot be locked" in world.requirements()
+    strict = world.lock("-p", "linux-64", "--strict", out="strict")
+    assert strict.returncode == 3
+    assert "environment.yml:11" in strict.stderr and "(--strict)" in strict.stderr
+
+
+def test_package_in_conda_and_pip_warns(world: World) -> None:
+    world.write_env(["numpy", "appa"])
+    result = world.lock("-p", "win-64")
+    assert result.returncode == 0, result.stderr
+    assert "numpy is listed under pip: and as conda dependency `numpy`" in result.stderr
+    assert [n for n, *_ in pins(world.requirements())] == ["appa"]
+    assert world.lock("-p", "win-64", "--strict", out="strict").returncode == 3
+
+
+def test_index_credentials_are_used_but_never_written(world: World) -> None:
+    port_url = world.index_url.replace("http://", "http://alice:s3cretpass@")
+    env = world.write_env(["appa"])
+    env.write_text(env.read_text().replace(world.index_url, port_url))
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    text = world.requirements()
+    assert "s3cretpass" not in text and "alice" not in text
+    assert f"--index-url {world.index_url}" in text
+    assert "s3cretpass" not in result.stderr + result.stdout
+
+
+def test_conda_python_is_required(world: World) -> None:
+    world.write_env(["appa"], conda_lines=())
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 7
+    assert "linux-64: the pip section needs Python" in result.stderr
+
+
+def test_no_pip_section_no_file_and_stale_one_removed(world: World) -> None:
+    world.write_env(["appa"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert (world.root / "locks" / "requirements.txt").is_file()
+    (world.root / "environment.yml").write_text(
+        "name: piptest\nchannels:\n  - testchan\ndependencies:\n  - python=3.11\n"
+    )
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert not (world.root / "locks" / "requirements.txt").exists()
+
+
+def test_direct_url_with_hash(world: World) -> None:
+    wheel = next(w for w in world.index.wheels if w.name == "colorama")
+    digest = world.index.sha256(wheel)
+    url = f"{world.index_server.url}/files/{wheel.file_name}#sha256={digest}"
+    world.write_env([f"colorama @ {url}"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    lines = [line for _, line in logical_lines(world.requirements()) if line.startswith("colorama")]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"colorama @ {world.index_server.url}/files/{wheel.file_name}")
+    assert f"--hash=sha256:{digest}" in lines[0]
+    assert hashlib.sha256(world.index.path_of(wheel).read_bytes()).hexdigest() == digest
