@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,7 +40,7 @@ MAX_CHAINS = 20
 
 
 class ExplainError(ConfigError):
-    """NAME is not in the lock, the platform is not a target, or the lock is missing (exit 2)."""
+    """NAME is not in the lock, or the lock is missing or malformed (exit 2)."""
 
 
 class MissingRepodataError(ChannelError):
@@ -105,13 +105,13 @@ def explain(
     source: DependencySource | None = None,
     reporter: Reporter | None = None,
 ) -> Explanation:
-    """Explain ``name`` in ``platform``'s lock (default: this machine's platform, else the first target)."""
+    """Explain ``name`` in ``platform``'s lock (default: this machine's platform, else the first locked target)."""
+    if platform is not None:
+        options = replace(options, platforms=(platform,))
     the_plan = plan(options, reporter)
     targets = [p.platform for p in the_plan.platforms]
-    chosen = platform or _default_platform(targets)
-    if chosen not in targets:
-        raise ExplainError(f"{chosen} is not a target platform (targets: {', '.join(targets)})")
-    path = options.output_dir / options.lock_name(chosen)
+    chosen = platform or _default_platform(targets, [t for t in targets if _lock_path(options, t).is_file()])
+    path = _lock_path(options, chosen)
     lock = _read_lock(path)
     wanted = name.strip().lower()
     if wanted not in lock.by_name():
@@ -133,7 +133,12 @@ def _read_lock(path: Path) -> ExplicitLock:
     return lock
 
 
-def _default_platform(targets: Sequence[str]) -> str:
+def _lock_path(options: LockOptions, platform: str) -> Path:
+    return options.output_dir / options.lock_name(platform)
+
+
+def _default_platform(targets: Sequence[str], locked: Sequence[str]) -> str:
+    """This machine's platform when it has a lock, else the first target that has one."""
     import platform as host
     import sys
 
@@ -143,7 +148,9 @@ def _default_platform(targets: Sequence[str]) -> str:
     if system == "linux" and arch == "arm64":
         arch = "aarch64"
     here = f"{system}-{arch}"
-    return here if here in targets else targets[0]
+    if here in locked:
+        return here
+    return locked[0] if locked else targets[0]
 
 
 def explain_records(

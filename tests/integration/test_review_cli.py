@@ -142,9 +142,16 @@ def test_explain_errors(project: Path) -> None:
     missing = run_lockgen("explain", "numpy", "-p", "linux-64", *_mirror(project), cwd=project)
     assert missing.returncode == 2
     assert "numpy is not in locks/linux-64.txt" in missing.stderr
-    wrong = run_lockgen("explain", "app", "-p", "win-64", *_mirror(project), cwd=project)
-    assert wrong.returncode == 2
-    assert "win-64 is not a target platform" in wrong.stderr
+    unlocked = run_lockgen("explain", "app", "-p", "win-64", *_mirror(project), cwd=project)
+    assert unlocked.returncode == 2
+    assert "locks/win-64.txt does not exist; run `lockgen lock` first" in unlocked.stderr
+
+
+def test_explain_a_platform_locked_with_p(project: Path) -> None:
+    _lock(project, "-p", "osx-64")
+    default = run_lockgen("explain", "pydata", *_mirror(project), cwd=project)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.startswith("pydata 3.0 (pyh_0) is in locks/osx-64.txt (osx-64)")
 
 
 def test_explain_offline_needs_the_cache(project: Path) -> None:
