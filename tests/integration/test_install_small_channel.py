@@ -187,10 +187,16 @@ def test_install_over_http_with_sha256_lock(tmp_path: Path, scenario: ChannelBui
     with serve_directory(tmp_path / "mirror") as server:
         _lock(tmp_path, server.url, "--hash", "sha256")
         prefix = tmp_path / "env"
-        result = _install(tmp_path, server.url, prefix)
+        with_credentials = server.url.replace("http://", "http://mirroruser:Pa55word-xyz@")
+        result = _install(tmp_path, with_credentials, prefix, "-v")
         assert result.returncode == 0, result.stderr
         assert any(r.endswith("/app-1.1-h2_0.conda") for r in server.requests)
     assert (prefix / "conda-meta" / "app-1.1-h2_0.json").is_file()
+    written = "".join(p.read_text() for p in (prefix / "conda-meta").iterdir() if p.is_file())
+    for secret in ("Pa55word-xyz", "mirroruser", "127.0.0.1"):
+        assert secret not in written  # records name the canonical URL only
+        assert secret not in result.stdout
+    assert "Pa55word-xyz" not in result.stderr
 
 
 def test_records_from_archives_when_repodata_is_gone(tmp_path: Path, scenario: ChannelBuilder) -> None:
