@@ -69,33 +69,24 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
-_SYS_PLATFORM = {
-    "linux": ("linux", "Linux", "posix"),
-    "osx": ("darwin", "Darwin", "posix"),
-    "win": ("win32", "Windows", "nt"),
-}
-_MACHINE = {"64": "x86_64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le", "32": "x86"}
+def marker_environment(platform: str, python_version: str | None) -> dict[str, str] | None:
+    """PEP 508 marker values of a conda environment, as the pip lock wrote its markers (None: unknown)."""
+    from lockgen.errors import PypiResolutionError
+    from lockgen.pypi.targets import pip_target
 
-
-def marker_environment(platform: str, python_version: str | None) -> dict[str, str]:
-    """PEP 508 marker values of a conda environment for ``platform`` with that Python version."""
-    system, _, arch = platform.partition("-")
-    env: dict[str, str] = {"implementation_name": "cpython", "platform_python_implementation": "CPython"}
-    if system in _SYS_PLATFORM:
-        env["sys_platform"], env["platform_system"], env["os_name"] = _SYS_PLATFORM[system]
-    machine = _MACHINE.get(arch)
-    if machine:
-        env["platform_machine"] = "AMD64" if system == "win" and machine == "x86_64" else machine
-    if python_version:
-        env["python_full_version"] = python_version
-        env["python_version"] = ".".join(python_version.split(".")[:2])
-    return env
+    if not python_version:
+        return None
+    try:
+        return pip_target(platform, [("python", python_version)], ()).marker_environment()
+    except PypiResolutionError:
+        return None
 
 
 def pinned_requirements(text: str, environment: dict[str, str] | None = None) -> dict[str, str] | None:
     """``name → version`` for a file of ``name==version --hash=...`` lines; None if any line is another form.
 
-    With ``environment`` (see :func:`marker_environment`), lines whose marker is false are left out.
+    With ``environment`` (see :func:`marker_environment`), lines whose marker is false are left out;
+    without it, every line counts.
     """
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name

@@ -51,7 +51,7 @@ def _python_files() -> dict[str, bytes]:
     }
 
 
-def _build_channel(root: Path) -> ChannelBuilder:
+def build_install_channel(root: Path) -> ChannelBuilder:
     builder = ChannelBuilder(root / "testchan", subdirs=("noarch", PLATFORM))
     pyver = f"{sys.version_info[0]}.{sys.version_info[1]}"
     builder.add("python", f"{pyver}.0", build="h0_0", subdir=PLATFORM, files=_python_files())
@@ -117,7 +117,7 @@ def _tree(prefix: Path) -> dict[str, bytes]:
 @pytest.fixture
 def scenario(tmp_path: Path) -> ChannelBuilder:
     (tmp_path / "environment.yml").write_text(ENV)
-    return _build_channel(tmp_path / "mirror")
+    return build_install_channel(tmp_path / "mirror")
 
 
 def _python_runs(prefix: Path) -> bool:

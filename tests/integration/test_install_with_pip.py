@@ -1,0 +1,93 @@
+"""Lock an environment with a pip: section, then `lockgen install` both halves, all offline.
+
+A conda channel (a working `python`, a `noarch: python` package) and a PyPI-like index are served
+on 127.0.0.1; `lock` writes linux-64.txt and requirements.txt, `install` links the conda part and
+installs the pip part with the environment's own Python through uv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_install_small_channel import build_install_channel
+from tests.support.channel import Server, serve_directory
+from tests.support.cli import run_lockgen
+from tests.support.pypi_index import SimpleIndex
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
+
+
+@dataclass
+class World:
+    root: Path
+    channel: Server
+    index: Server
+    mapping: Server
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_lockgen(
+            *args,
+            "--mirror",
+            f"https://conda.anaconda.org={self.channel.url}",
+            "--cache-dir",
+            self.root / "cache",
+            cwd=self.root,
+            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping.url + "/{channel}.json"},
+        )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    build_install_channel(tmp_path / "channels")
+    index = SimpleIndex(tmp_path / "index")
+    index.add("helper", "1.0")
+    index.write()
+    (tmp_path / "mapping").mkdir()
+    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"python": None, "tinypy": ["tinypy"]}))
+    with (
+        serve_directory(tmp_path / "channels") as channel,
+        serve_directory(tmp_path / "index") as index_server,
+        serve_directory(tmp_path / "mapping") as mapping,
+    ):
+        (tmp_path / "environment.yml").write_text(
+            "name: e\nchannels:\n  - testchan\ndependencies:\n  - python\n  - tinypy\n"
+            f"  - pip:\n    - --index-url {index_server.url}/simple\n    - helper\n"
+        )
+        yield World(tmp_path, channel, index_server, mapping)
+
+
+def _python(prefix: Path, code: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def test_lock_then_install_conda_and_pip_parts(world: World) -> None:
+    locked = world.run("lock", "-p", "linux-64")
+    assert locked.returncode == 0, locked.stderr
+    assert "helper==1.0" in (world.root / "locks" / "requirements.txt").read_text()
+    prefix = world.root / "env"
+    first = world.run("install", "-p", "linux-64", "--prefix", str(prefix), "--no-pip")
+    assert first.returncode == 0, first.stderr
+    probe = _python(prefix, "import sys; print(sys.prefix)")
+    if probe.returncode != 0 or Path(probe.stdout.strip()).resolve() != prefix.resolve():
+        pytest.skip("this interpreter does not run from a copy (needs a shared libpython with an absolute runpath)")
+    second = world.run("install", "-p", "linux-64", "--prefix", str(prefix))
+    assert second.returncode == 0, second.stderr
+    assert "installed locks/requirements.txt with uv" in second.stdout
+    imported = _python(prefix, "import helper, tinypy; print(helper.__file__)")
+    assert imported.returncode == 0, imported.stderr
+    assert Path(imported.stdout.strip()).resolve().is_relative_to(prefix.resolve())
+    third = world.run("install", "-p", "linux-64", "--prefix", str(prefix))
+    assert third.returncode == 0, third.stderr
+    assert "is up to date" in third.stdout
+    assert "locks/requirements.txt: already installed" in third.stdout
