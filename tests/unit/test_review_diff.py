@@ -137,3 +137,28 @@ def test_pip_pins_split_per_platform_keep_their_markers() -> None:
         ('rich; sys_platform != "linux"', "added"),
         ('rich; sys_platform == "linux"', "added"),
     ]
+
+
+def test_reads_what_the_pip_lock_writer_writes(tmp_path: Path) -> None:
+    """The pip lock's own renderer (lockgen.pypi.render): diff parses its pins, check its header."""
+    from lockgen.pypi.render import Header, render_requirements
+    from lockgen.pypi.requirements import Pin
+    from lockgen.review.check import check_pip_lock
+
+    header = Header(("environment.yml",), "sha256:" + "0" * 64, ("linux-64", "osx-64"), (), "mapping")
+    pins = {
+        "linux-64": [
+            Pin("rich", "13.9.0", None, ("sha256:aa",), None),
+            Pin("tomli", "2.0.1", None, ("sha256:bb",), None),
+        ],
+        "osx-64": [Pin("rich", "13.9.0", None, ("sha256:aa",), None)],
+    }
+    text = render_requirements(header, pins)
+    assert parse_requirements(text) == {
+        "rich": PackageState("13.9.0"),
+        'tomli; sys_platform == "linux"': PackageState("2.0.1"),
+    }
+    path = tmp_path / "requirements.txt"
+    path.write_text(text)
+    assert check_pip_lock(True, path, ("osx-64", "linux-64")) == []
+    assert [s.reason for s in check_pip_lock(True, path, ("linux-64",))] == ["platforms"]
