@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -144,6 +145,15 @@ def _warnings(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiM
     return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.message))
 
 
+def _relative(text: str, the_plan: LockPlan) -> str:
+    """``text`` with the environment file's directory left out (the header must not name this machine)."""
+    for file in the_plan.spec.files:
+        parent = str(Path(file).parent)
+        if parent not in ("", "."):
+            text = text.replace(parent + os.sep, "")
+    return text
+
+
 def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> str:
     exclude = the_plan.options.exclude_newer
     return _digest(
@@ -264,6 +274,6 @@ def lock_pip_section(
     if resolver is None:
         resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
     resolved = _resolve(the_plan, platforms, previous, resolver)
-    shown = tuple(str(replace(w, file=Path(w.file).name if w.file else None)) for w in warnings)
+    shown = tuple(_relative(str(w), the_plan) for w in warnings)
     header = replace(_header(the_plan, platforms, mapping, input_hash), warnings=shown)
     return the_plan.secrets.redact(render_requirements(header, resolved)).encode()

@@ -155,7 +155,7 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
     if long == "--editable":
         col.warnings.append(f"{where}: skipped `{text}`: editable installs cannot be locked")
     elif long in ("--requirement", "--constraint"):
-        _include(col, base / Path(value).expanduser(), where, depth, constraints=long == "--constraint")
+        _include(col, value, base, where, depth, constraints=long == "--constraint")
     elif long == "--index-url":
         col.index_url = value
     elif long == "--extra-index-url":
@@ -191,16 +191,17 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
     col.names.append((canonicalize_name(requirement.name), where))
 
 
-def _include(col: _Collector, path: Path, where: Location, depth: int, constraints: bool) -> None:
+def _include(col: _Collector, value: str, base: Path, where: Location, depth: int, *, constraints: bool) -> None:
+    path = base / Path(value).expanduser()
     resolved = path.resolve()
     if depth >= MAX_INCLUDE_DEPTH or resolved in col.seen_files:
-        col.problem(where, f"{path} is included again (a cycle?) or nested more than {MAX_INCLUDE_DEPTH} deep")
+        col.problem(where, f"{value} is included again (a cycle?) or nested more than {MAX_INCLUDE_DEPTH} deep")
         return
     try:
         text = resolved.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        col.problem(where, f"cannot read {path}: {reason}")
+        col.problem(where, f"cannot read {value} ({path}): {reason}")
         return
     col.seen_files.add(resolved)
     for number, line in logical_lines(text):

@@ -109,15 +109,17 @@ class UvResolver:
         cache_dir: Path,
         secrets: SecretRegistry | None = None,
         reporter: Reporter | None = None,
+        *,
         offline: bool = False,
         timeout_s: int | None = None,
+        uv_path: str | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
         self.timeout_s = timeout_s if timeout_s is not None else _timeout()
-        self.uv: str | None = None
+        self.uv = uv_path
 
     def argv(self, job: CompileJob) -> list[str]:
         args = [
@@ -194,7 +196,7 @@ class UvResolver:
     def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
         if not jobs:
             return {}
-        self.uv = find_uv()  # before the threads: uv's finder reads sysconfig, which is not thread-safe
+        self.uv = self.uv or find_uv()  # before the threads: uv's finder reads sysconfig, which is not thread-safe
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
             futures = {job.target.platform: pool.submit(self._run, job) for job in jobs}
         results: dict[str, str] = {}

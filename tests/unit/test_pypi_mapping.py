@@ -1,0 +1,135 @@
+"""conda → PyPI names: the file, parselmouth (fetched through a fake transport, cached), the fallback."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lockgen.errors import ConfigError
+from lockgen.pypi.mapping import ParselmouthSource, PypiMapping, load_mapping, mapping_channel_name
+from tests.conftest import SHARED_MAPPING
+
+TABLE = {"pytorch": ["torch"], "py-opencv": ["opencv-python"], "libfoo": None, "numpy": ["numpy"]}
+
+
+class Counting:
+    """An httpx transport that serves TABLE (or a status) and counts requests."""
+
+    def __init__(self, status: int = 200, body: bytes | None = None) -> None:
+        self.status = status
+        self.body = json.dumps(TABLE).encode() if body is None else body
+        self.urls: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        return httpx.Response(self.status, content=self.body)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+
+@pytest.mark.parametrize(
+    ("channel", "name"),
+    [
+        ("conda-forge", "conda-forge"),
+        ("pytorch", "pytorch"),
+        ("https://conda.anaconda.org/nvidia", "nvidia"),
+        ("https://conda.anaconda.org/conda-forge/", "conda-forge"),
+        ("https://repo.example.com/channel", None),
+        ("/srv/channels/local", None),
+    ],
+)
+def test_channel_names(channel: str, name: str | None) -> None:
+    assert mapping_channel_name(channel) == name
+
+
+def test_fetch_then_cache(tmp_path: Path) -> None:
+    fake = Counting()
+    source = ParselmouthSource(tmp_path, url_template="https://mapping.test/{channel}.json", transport=fake.transport)
+    mapping = load_mapping(["conda-forge", "nodefaults-is-not-a-url/x"], None, source)
+    assert fake.urls == ["https://mapping.test/conda-forge.json"]
+    assert mapping.description == "parselmouth conda-forge" and not mapping.fallback
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    assert mapping.pypi_names("libfoo") == ()
+    again = load_mapping(["conda-forge"], None, source)
+    assert fake.urls == ["https://mapping.test/conda-forge.json"]  # served from the cache
+    assert again.pypi_names("py-opencv") == ("opencv-python",)
+
+
+def test_stale_cache_is_refreshed_and_used_when_the_fetch_fails(tmp_path: Path) -> None:
+    cache = tmp_path / "pypi-mapping" / "conda-forge.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({"pytorch": ["torch"]}))
+    old = time.time() - 3 * 24 * 3600
+    os.utime(cache, (old, old))
+    failing = Counting(status=503)
+    source = ParselmouthSource(tmp_path, url_template="https://m.test/{channel}", transport=failing.transport)
+    mapping = load_mapping(["conda-forge"], None, source)
+    assert len(failing.urls) == 1
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    assert any("using the cached copy" in n for n in mapping.notes)
+    fresh = Counting()
+    ParselmouthSource(tmp_path, url_template="https://m.test/{channel}", transport=fresh.transport).load("conda-forge")
+    assert json.loads(cache.read_text()) == TABLE
+
+
+def test_offline_without_cache_falls_back(tmp_path: Path) -> None:
+    fake = Counting()
+    source = ParselmouthSource(tmp_path, offline=True, transport=fake.transport)
+    mapping = load_mapping(["conda-forge"], None, source)
+    assert fake.urls == []
+    assert mapping.fallback and mapping.description == "built-in fallback"
+    assert any("built-in table" in n for n in mapping.notes)
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    assert mapping.pypi_names("matplotlib-base") == ("matplotlib",)
+    assert mapping.pypi_names("pytables") == ("tables",)
+    assert mapping.pypi_names("msgpack-python") == ("msgpack",)
+    assert mapping.pypi_names("py-opencv") == ("opencv-python", "opencv-python-headless")
+    assert mapping.pypi_names("requests") == ("requests",)  # unknown: same name
+    assert mapping.pypi_names("libopenblas") == ()
+    assert mapping.pypi_names("python") == ()
+    assert mapping.pypi_names("cuda-nvcc_linux-64") == ()
+
+
+def test_network_error_falls_back_quickly(tmp_path: Path) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("no route", request=request)
+
+    source = ParselmouthSource(tmp_path, transport=httpx.MockTransport(refuse))
+    mapping = load_mapping(["conda-forge", "pytorch"], None, source)
+    assert mapping.fallback
+    assert sum("could not be fetched" in n for n in mapping.notes) == 2
+
+
+def test_bad_json_from_the_server_is_not_cached(tmp_path: Path) -> None:
+    source = ParselmouthSource(tmp_path, transport=Counting(body=b"<html>").transport)
+    table, note = source.load("conda-forge")
+    assert table is None and note and "not JSON" in note
+    assert not (tmp_path / "pypi-mapping" / "conda-forge.json").exists()
+
+
+def test_mapping_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(TABLE))
+    mapping = load_mapping(["conda-forge"], path, None)
+    assert mapping.description == "file m.json"
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    path.write_text(json.dumps({"x": 3}))
+    with pytest.raises(ConfigError, match="entry 'x' must be a list"):
+        load_mapping([], path, None)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_mapping([], tmp_path / "missing.json", None)
+
+
+def test_shared_parselmouth_copy_reads(shared_dir: Path) -> None:
+    table = json.loads((SHARED_MAPPING / "conda-forge.json").read_text())
+    mapping = PypiMapping((table,), "shared")
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    assert mapping.pypi_names("libgcc") == ()
+    assert mapping.pypi_names("typing_extensions") == ("typing-extensions",)

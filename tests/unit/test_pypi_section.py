@@ -1,0 +1,144 @@
+"""lock_pip_section with a fake resolver: what it asks for, what it writes, when it does nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from lockgen.config import LockOptions
+from lockgen.errors import InputError
+from lockgen.lock import LockPlan, plan
+from lockgen.pypi import lock_pip_section
+from lockgen.pypi.uv import CompileJob
+from lockgen.reporting import RecordingReporter
+
+ENV = """\
+name: t
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - pytorch
+  - pip:
+    - --index-url https://user:hunter22@pypi.example/simple
+    - accelerate
+    - colorama  # [win]
+"""
+CONDA = {
+    "linux-64": (("python", "3.11.9"), ("pytorch", "2.1.0"), ("libgcc", "14.2.0"), ("filelock", "3.13.1")),
+    "win-64": (("python", "3.11.9"), ("pytorch", "2.1.0"), ("filelock", "3.13.1")),
+}
+
+
+class FakeResolver:
+    """Answers like uv would: accelerate (+ torch, filelock as stubs), colorama on windows."""
+
+    def __init__(self) -> None:
+        self.jobs: list[CompileJob] = []
+        self.preferences: dict[str, str] = {}
+        self.stubs: dict[str, list[str]] = {}
+
+    def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
+        self.jobs += jobs
+        out = {}
+        for job in jobs:
+            self.preferences[job.target.platform] = job.output.read_text()
+            assert "accelerate\n" in job.requirements.read_text()
+            self.stubs[job.target.platform] = sorted(p.name for p in Path(job.find_links[0]).iterdir())
+            text = "accelerate==1.2.1 \\\n    --hash=sha256:aa\ntorch==2.1.0+conda \\\n    --hash=sha256:st\n"
+            text += "filelock==3.13.1+conda \\\n    --hash=sha256:fl\n"
+            if job.target.platform == "win-64":
+                text += "colorama==0.4.6 \\\n    --hash=sha256:cc\n"
+            out[job.target.platform] = text
+        return out
+
+
+def make_plan(tmp_path: Path, env: str = ENV, **kwargs: object) -> LockPlan:
+    (tmp_path / "environment.yml").write_text(env)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"pytorch": ["torch"], "python": None, "libgcc": None, "filelock": ["filelock"]}))
+    options = LockOptions(
+        files=(tmp_path / "environment.yml",),
+        output_dir=tmp_path / "locks",
+        platforms=("linux-64", "win-64"),
+        cache_dir=tmp_path / "cache",
+        pypi_mapping=mapping,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return plan(options)
+
+
+def test_writes_merged_file_without_conda_packages_or_secrets(tmp_path: Path) -> None:
+    resolver = FakeResolver()
+    text = lock_pip_section(make_plan(tmp_path), CONDA, RecordingReporter(), resolver=resolver).decode()
+    assert [j.target.platform for j in resolver.jobs] == ["linux-64", "win-64"]
+    stubs = ["filelock-3.13.1+conda-py3-none-any.whl", "torch-2.1.0+conda-py3-none-any.whl"]
+    assert resolver.stubs == {"linux-64": stubs, "win-64": stubs}
+    assert resolver.jobs[0].provided["torch"].conda_name == "pytorch"
+    assert "hunter22" not in text and "user" not in text
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    assert body == [
+        "--index-url https://pypi.example/simple",
+        "accelerate==1.2.1 \\",
+        "    --hash=sha256:aa",
+        'colorama==0.4.6 ; sys_platform == "win32" \\',
+        "    --hash=sha256:cc",
+    ]
+    assert "# conda→PyPI names: file mapping.json" in text
+
+
+def test_unchanged_inputs_return_the_existing_bytes_without_resolving(tmp_path: Path) -> None:
+    the_plan = make_plan(tmp_path)
+    data = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver())
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "requirements.txt").write_bytes(data)
+    idle = FakeResolver()
+    assert lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=idle) == data
+    assert idle.jobs == []
+    changed = dict(CONDA, **{"win-64": (("python", "3.11.9"), ("pytorch", "2.2.0"), ("filelock", "3.13.1"))})
+    busy = FakeResolver()
+    lock_pip_section(the_plan, changed, RecordingReporter(), resolver=busy)  # conda's torch moved: resolve again
+    assert len(busy.jobs) == 2
+    assert "torch-2.2.0+conda-py3-none-any.whl" in busy.stubs["win-64"]
+    assert busy.preferences["win-64"] == "accelerate==1.2.1\ncolorama==0.4.6\n"  # earlier pins preferred
+    assert busy.preferences["linux-64"] == "accelerate==1.2.1\n"
+
+
+def test_update_all_forgets_earlier_pins(tmp_path: Path) -> None:
+    data = lock_pip_section(make_plan(tmp_path), CONDA, RecordingReporter(), resolver=FakeResolver())
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "requirements.txt").write_bytes(data)
+    resolver = FakeResolver()
+    lock_pip_section(make_plan(tmp_path, update_all=True), CONDA, RecordingReporter(), resolver=resolver)
+    assert resolver.preferences == {"linux-64": "", "win-64": ""}
+    named = FakeResolver()
+    lock_pip_section(make_plan(tmp_path, update=("accelerate",)), CONDA, RecordingReporter(), resolver=named)
+    assert named.jobs[0].upgrade_packages == ("accelerate",)
+
+
+def test_conda_and_pip_overlap_warns_and_strict_refuses(tmp_path: Path) -> None:
+    env = ENV.replace("    - accelerate\n", "    - accelerate\n    - torch>=2\n")
+    reporter = RecordingReporter()
+    text = lock_pip_section(make_plan(tmp_path, env), CONDA, reporter, resolver=FakeResolver()).decode()
+    warning = (
+        "environment.yml:10: torch is listed under pip: and as conda dependency `pytorch` (environment.yml:6);"
+        " conda's torch 2.1.0 is kept and pip does not install it"
+    )
+    assert f"# warning: {warning}" in text
+    assert any(kind == "warning" and "torch is listed under pip:" in detail for kind, _, detail in reporter.events)
+    with pytest.raises(InputError, match=r"environment.yml:10: torch is listed .* \(--strict\)"):
+        lock_pip_section(make_plan(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=FakeResolver())
+
+
+def test_platform_without_pip_lines_is_not_resolved(tmp_path: Path) -> None:
+    env = ENV.replace("    - accelerate\n", "").replace(
+        "colorama  # [win]", "colorama  # [win]\n    - accelerate  # [win]"
+    )
+    resolver = FakeResolver()
+    text = lock_pip_section(make_plan(tmp_path, env), CONDA, RecordingReporter(), resolver=resolver).decode()
+    assert [j.target.platform for j in resolver.jobs] == ["win-64"]
+    assert "# linux-64: no pip packages" in text
+    assert 'accelerate==1.2.1 ; sys_platform == "win32"' in text

@@ -1,0 +1,87 @@
+"""Stub wheels and PEP 440 versions for conda-provided Python packages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.utils import parse_wheel_filename
+from packaging.version import Version
+
+from lockgen.pypi.stubs import ProvidedPackage, conda_to_pep440, provided_packages, stub_wheel_bytes, write_stubs
+
+
+@pytest.mark.parametrize(
+    ("conda", "pep440"),
+    [
+        ("1.26.4", "1.26.4"),
+        ("2.1.0.post1", "2.1.0.post1"),
+        ("2.1.0post1", "2.1.0.post1"),
+        ("1_2_3", "1.2.3"),
+        ("2.3.1+cpu", "2.3.1"),
+        ("1.0rc1", "1.0rc1"),
+        ("2024.1", "2024.1"),
+        ("1!2.0", "1!2.0"),
+    ],
+)
+def test_conda_versions_become_pep440(conda: str, pep440: str) -> None:
+    assert conda_to_pep440(conda) == pep440
+
+
+@pytest.mark.parametrize("conda", ["9e", "", "abc", "1.2.3.x-y", "r2023a"])
+def test_versions_without_a_pep440_meaning(conda: str) -> None:
+    assert conda_to_pep440(conda) is None
+
+
+def test_provided_packages_notes_and_choice() -> None:
+    conda = [("pytorch", "2.1.0"), ("numpy", "1.26.4"), ("jpeg", "9e"), ("weird", "9e"), ("ansible", "9.0")]
+    names = {"pytorch": ("torch",), "numpy": ("numpy",), "weird": ("weird",), "ansible": ("ansible", "numpy")}
+    provided, notes = provided_packages(conda, names)
+    assert [(p.name, p.version, p.conda_name) for p in provided] == [
+        ("ansible", "9.0", "ansible"),
+        ("numpy", "1.26.4", "numpy"),  # the conda package named numpy wins over ansible's bundled claim
+        ("torch", "2.1.0", "pytorch"),
+    ]
+    assert notes == ("conda weird 9e: not a PEP 440 version, so pip is not told it is installed",)
+
+
+def test_stub_is_a_valid_wheel(tmp_path: Path) -> None:
+    package = ProvidedPackage("typing-extensions", "4.12.2", "typing_extensions", "4.12.2")
+    data = stub_wheel_bytes(package)
+    assert data == stub_wheel_bytes(package)  # deterministic
+    name, version, _, tags = parse_wheel_filename(package.wheel_name)
+    assert (name, version) == ("typing-extensions", Version("4.12.2+conda"))
+    assert {str(t) for t in tags} == {"py3-none-any"}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = set(archive.namelist())
+        dist_info = "typing_extensions-4.12.2+conda.dist-info"
+        assert members == {f"{dist_info}/METADATA", f"{dist_info}/WHEEL", f"{dist_info}/RECORD"}
+        metadata = archive.read(f"{dist_info}/METADATA").decode()
+        assert "Name: typing-extensions\n" in metadata and "Version: 4.12.2+conda\n" in metadata
+        assert "Requires-Dist" not in metadata
+        assert "Tag: py3-none-any" in archive.read(f"{dist_info}/WHEEL").decode()
+        for row in archive.read(f"{dist_info}/RECORD").decode().splitlines():
+            path, digest, size = row.split(",")
+            if path.endswith("RECORD"):
+                assert (digest, size) == ("", "")
+                continue
+            content = archive.read(path)
+            expected = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+            assert digest == f"sha256={expected}" and int(size) == len(content)
+
+
+def test_write_stubs_and_constraints(tmp_path: Path) -> None:
+    packages = [
+        ProvidedPackage("torch", "2.1.0", "pytorch", "2.1.0"),
+        ProvidedPackage("numpy", "1.26.4", "numpy", "1.26.4"),
+    ]
+    constraints = write_stubs(tmp_path / "stubs", packages)
+    assert sorted(p.name for p in (tmp_path / "stubs").iterdir()) == [
+        "numpy-1.26.4+conda-py3-none-any.whl",
+        "torch-2.1.0+conda-py3-none-any.whl",
+    ]
+    assert constraints.read_text() == "torch==2.1.0+conda\nnumpy==1.26.4+conda\n"

@@ -1,0 +1,161 @@
+"""The uv adapter: which uv, its arguments and environment, timeouts, and failure messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lockgen.errors import ChannelError, PypiResolutionError
+from lockgen.pypi.stubs import ProvidedPackage
+from lockgen.pypi.targets import PipTarget
+from lockgen.pypi.uv import CompileJob, UvResolver, explain_failure, find_uv
+from lockgen.secrets import SecretRegistry
+
+OSX = PipTarget("osx-64", "x86_64-apple-darwin", "3.11.9", "darwin", "x86_64", "11.0")
+LINUX = PipTarget("linux-64", "x86_64-manylinux_2_28", "3.11.9", "linux", "x86_64")
+TORCH = {"torch": ProvidedPackage("torch", "1.13.1", "pytorch", "1.13.1")}
+
+
+def job(tmp_path: Path, target: PipTarget = OSX, **kwargs: object) -> CompileJob:
+    (tmp_path / "requirements.in").write_text("accelerate\n")
+    return CompileJob(
+        target=target,
+        requirements=tmp_path / "requirements.in",
+        constraints=(tmp_path / "c.txt",),
+        output=tmp_path / "out.txt",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_uv_is_the_venv_copy() -> None:
+    path = Path(find_uv()).resolve()
+    assert path.is_relative_to(Path(sys.prefix).resolve()), (path, sys.prefix)
+    version = subprocess.run([str(path), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("uv ")
+
+
+def test_uv_found_without_it_on_path() -> None:
+    code = "from lockgen.pypi.uv import find_uv; print(find_uv())"
+    env = {"PATH": "/nonexistent", "HOME": os.environ.get("HOME", "/tmp")}
+    assert shutil.which("uv", path="/nonexistent") is None
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert Path(done.stdout.strip()).resolve() == Path(find_uv()).resolve()
+
+
+def test_arguments(tmp_path: Path) -> None:
+    when = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+    resolver = UvResolver(tmp_path / "cache", uv_path="uv")
+    argv = resolver.argv(
+        job(tmp_path, find_links=("/stubs",), pre=True, exclude_newer=when, upgrade_packages=("wandb",))
+    )
+    assert argv[:4] == ["uv", "pip", "compile", str(tmp_path / "requirements.in")]
+    pairs = {(a, b) for a, b in itertools.pairwise(argv)}
+    assert ("--python-platform", "x86_64-apple-darwin") in pairs
+    assert ("--python-version", "3.11.9") in pairs
+    assert ("--exclude-newer", "2026-09-01T00:00:00Z") in pairs
+    assert ("--constraints", str(tmp_path / "c.txt")) in pairs
+    assert ("--find-links", "/stubs") in pairs
+    assert ("--prerelease", "allow") in pairs
+    assert ("--upgrade-package", "wandb") in pairs
+    assert {"--no-build", "--generate-hashes"} <= set(argv)
+    assert "--universal" not in argv
+
+
+def test_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_INDEX_URL", "https://user-config.example/simple")
+    monkeypatch.setenv("UV_CONSTRAINT", "/etc/whatever.txt")
+    monkeypatch.setenv("UV_NATIVE_TLS", "1")
+    resolver = UvResolver(tmp_path / "cache", uv_path="uv", offline=True)
+    secret_job = job(
+        tmp_path, index_url="https://u:tok3n@idx.example/simple", extra_index_urls=("https://a", "https://b")
+    )
+    env = resolver.environment(secret_job)
+    assert env["UV_PYTHON_DOWNLOADS"] == "never" and env["UV_NO_CONFIG"] == "1" and env["UV_OFFLINE"] == "1"
+    assert env["UV_CACHE_DIR"] == str(tmp_path / "cache" / "uv")
+    assert env["UV_INDEX_URL"] == "https://u:tok3n@idx.example/simple"  # used, through the environment
+    assert env["UV_EXTRA_INDEX_URL"] == "https://a https://b"
+    assert env["MACOSX_DEPLOYMENT_TARGET"] == "11.0"
+    assert "UV_CONSTRAINT" not in env and env["UV_NATIVE_TLS"] == "1"
+    assert not any("tok3n" in a for a in resolver.argv(secret_job))  # never on the command line
+    assert "MACOSX_DEPLOYMENT_TARGET" not in resolver.environment(job(tmp_path, target=LINUX))
+
+
+def fake_uv(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "fake-uv"
+    script.write_text(f"#!{sys.executable}\nimport sys, time\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_timeout_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    resolver = UvResolver(tmp_path, uv_path=fake_uv(tmp_path, "time.sleep(60)"), timeout_s=1)
+    with pytest.raises(PypiResolutionError, match="did not finish within 1 s"):
+        resolver.compile([job(tmp_path)])
+
+
+def test_network_failures_are_channel_errors_with_secrets_masked(tmp_path: Path) -> None:
+    stderr = (
+        "error: Request failed after 3 retries\n  cause: Failed to fetch: https://u:tok3n@idx.example/simple/x/\n"
+        "  cause: error sending request for url\n"
+    )
+    secrets = SecretRegistry()
+    secrets.add_url("https://u:tok3n@idx.example/simple")
+    uv = fake_uv(tmp_path, f"sys.stderr.write({stderr!r}); sys.exit(2)")
+    with pytest.raises(ChannelError) as info:
+        UvResolver(tmp_path, secrets, uv_path=uv).compile([job(tmp_path)])
+    assert "osx-64: a Python package index could not be reached" in info.value.message
+    assert "tok3n" not in info.value.message
+
+
+def test_every_failing_platform_is_reported(tmp_path: Path) -> None:
+    stderr = "error: No solution found when resolving dependencies\n  cause: Because x is unavailable\n"
+    uv = fake_uv(tmp_path, f"sys.stderr.write({stderr!r}); sys.exit(1)")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(PypiResolutionError) as info:
+        UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path / "a"), job(tmp_path / "b", target=LINUX)])
+    assert "osx-64: the pip section cannot be resolved" in info.value.message
+    assert "linux-64: the pip section cannot be resolved" in info.value.message
+
+
+# stderr as uv 0.13 writes it (captured from real runs)
+DEPENDS = """error: No solution found when resolving dependencies
+  cause: Because accelerate>=1.5.0 depends on torch>=2.0.0 and torch==1.13.1+conda, we can conclude that \
+accelerate>=1.5.0 cannot be used.
+         And because you require accelerate>=1.5, we can conclude that your requirements are unsatisfiable.
+"""
+DIRECT = """error: No solution found when resolving dependencies
+  cause: Because you require torch>=2 and torch==1.13.1+conda, we can conclude that your requirements are \
+unsatisfiable.
+"""
+NO_WHEEL = """error: No solution found when resolving dependencies
+  cause: Because tensorflow-io-gcs-filesystem==0.37.1 has no wheels with a matching platform tag (e.g., \
+`win_amd64`) and you require tensorflow-io-gcs-filesystem==0.37.1, we can conclude that your requirements are \
+unsatisfiable.
+"""
+
+
+def test_conflict_names_both_sides() -> None:
+    message = explain_failure(DEPENDS, OSX, TORCH)
+    assert "accelerate>=1.5.0 needs torch>=2.0.0; conda provides torch 1.13.1 (as pytorch) on osx-64" in message
+    assert "uv says" in message and "accelerate>=1.5.0 cannot be used" in message
+
+
+def test_direct_requirement_against_conda() -> None:
+    message = explain_failure(DIRECT, OSX, TORCH)
+    assert "pip: asks for torch>=2; conda provides torch 1.13.1 (as pytorch) on osx-64" in message
+
+
+def test_no_wheel_names_package_and_platform() -> None:
+    win = PipTarget("win-64", "x86_64-pc-windows-msvc", "3.12.1", "win32", "AMD64")
+    message = explain_failure(NO_WHEEL, win, {})
+    assert "tensorflow-io-gcs-filesystem==0.37.1 has no wheel for win-64 (x86_64-pc-windows-msvc, Python 3.12.1)" in (
+        message
+    )
