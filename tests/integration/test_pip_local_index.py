@@ -324,3 +324,50 @@ def test_direct_url_with_hash(world: World) -> None:
     assert lines[0].startswith(f"colorama @ {world.index_server.url}/files/{wheel.file_name}")
     assert f"--hash=sha256:{digest}" in lines[0]
     assert hashlib.sha256(world.index.path_of(wheel).read_bytes()).hexdigest() == digest
+
+
+def test_without_a_mapping_the_fallback_is_used_and_said(world: World) -> None:
+    (world.root / "mapping" / "testchan.json").unlink()  # the mapping server now answers 404
+    world.write_env(["appa"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert "used lockgen's built-in table of common renames" in result.stderr
+    text = world.requirements()
+    assert "# conda→PyPI names: built-in fallback" in text
+    assert [n for n, *_ in pins(text)] == ["appa"]  # numpy is still conda's
+
+
+def test_mapping_is_cached_between_runs(world: World) -> None:
+    world.write_env(["appa"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert world.lock("-p", "linux-64", "--update-all").returncode == 0
+    assert world.mapping_server.requests == ["/testchan.json"]
+    assert (world.root / "cache" / "pypi-mapping" / "testchan.json").is_file()
+
+
+def test_find_links_directory_relative_to_the_env_file(world: World) -> None:
+    local = SimpleIndex(world.root / "wheelhouse")
+    wheel = local.add("localonly", "1.0")
+    local.write()
+    world.write_env(["-f wheelhouse/files", "localonly"])
+    result = world.lock("-p", "win-64")
+    assert result.returncode == 0, result.stderr
+    assert pins(world.requirements()) == [("localonly", "1.0", None, [local.sha256(wheel)])]
+
+
+def test_unreachable_index_is_a_network_error(world: World) -> None:
+    env = world.write_env(["appa"])
+    env.write_text(env.read_text().replace(world.index_url, "http://127.0.0.1:9/simple"))
+    result = run_lockgen(
+        "lock",
+        "-p",
+        "linux-64",
+        "--mirror",
+        f"https://conda.anaconda.org={world.channel_server.url}",
+        "--cache-dir",
+        world.root / "cache",
+        cwd=world.root,
+        env={"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json", "UV_HTTP_RETRIES": "0"},
+    )
+    assert result.returncode == 5, result.stderr
+    assert "linux-64: a Python package index could not be reached" in result.stderr
