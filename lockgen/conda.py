@@ -117,7 +117,10 @@ class RattlerSolver:
     def _combine(self, failures: list[tuple[str, BaseException]]) -> Exception:
         network = [(p, e) for p, e in failures if isinstance(e, ChannelError)]
         if network:
-            return ChannelError("\n".join(f"{p}: {e}" for p, e in network))
+            by_message: dict[str, list[str]] = {}
+            for p, e in network:
+                by_message.setdefault(str(e), []).append(p)
+            return ChannelError("\n".join(f"{', '.join(ps)}: {m}" for m, ps in by_message.items()))
         solve = [(p, e) for p, e in failures if isinstance(e, SolveError)]
         if len(solve) == len(failures):
             text = "\n\n".join(str(e) for _, e in solve)
@@ -173,14 +176,63 @@ class RattlerSolver:
 
         text = self.secrets.redact(str(exc).strip())
         if isinstance(exc, SolverError):
-            return await self._explain(text, gateway, request, sources, platforms)
-        where = ", ".join(self.secrets.redact(s) for s in sources)
+            explained = await self._explain(text, gateway, request, sources, platforms)
+            empty = await self._empty_subdirs(gateway, request)
+            return SolveError("\n".join([explained.message, *empty]), explained.platforms) if empty else explained
+        if not isinstance(exc, (*_rattler_fetch_errors(), OSError)):
+            return exc  # not a fetch problem: a bug, shown as an internal error
         if self.offline:
-            return ChannelError(
-                f"offline: repodata for {request.platform} is not in the cache ({where}); "
-                f"run once without --offline. ({text})"
-            )
-        return ChannelError(f"could not fetch repodata for {request.platform} from {where}: {text}")
+            return await self._offline_error(gateway, request, text)
+        url = _first_url(str(exc))
+        if url is None:  # e.g. a JSON error: find the subdir that fails
+            url = next((f"{u}/repodata.json" for u in await self._failing_subdirs(gateway, request)), None)
+        reason = _fetch_reason(text, self.timeout_s, self.retries)
+        if "not valid" in reason and url and await asyncio.to_thread(_serves_html, url, self.timeout_s):
+            reason = "the server sent an HTML page (a login or proxy page?) instead of repodata"
+        shown = self.secrets.redact(url) if url else ", ".join(self.secrets.redact(s) for s in sources)
+        detail = " / ".join(line.strip() for line in text.splitlines() if line.strip())
+        return ChannelError(f"cannot fetch {shown}: {reason}\n  (rattler: {detail})")
+
+    async def _offline_error(self, gateway: Gateway, request: SolveRequest, text: str) -> ChannelError:
+        """Name every channel/subdir whose repodata the cache lacks."""
+        missing = [
+            f"{self._channel_name(request, url)} ({self.secrets.redact(url)})"
+            for url in await self._failing_subdirs(gateway, request)
+        ]
+        listed = "; ".join(missing) if missing else f"? ({text})"
+        return ChannelError(
+            f"offline: the cache {self.cache_dir} has no repodata for {listed}; run once without --offline to fill it"
+        )
+
+    async def _failing_subdirs(self, gateway: Gateway, request: SolveRequest) -> list[str]:
+        """The fetch URLs (``<channel>/<subdir>``) of the request whose repodata cannot be loaded."""
+        failing = []
+        for channel in request.channels:
+            for subdir in (request.platform, "noarch"):
+                try:
+                    await gateway.names([channel.fetch], [subdir])  # type: ignore[list-item]
+                except Exception:
+                    failing.append(f"{channel.fetch}/{subdir}")
+        return failing
+
+    @staticmethod
+    def _channel_name(request: SolveRequest, subdir_url: str) -> str:
+        base, _, subdir = subdir_url.rpartition("/")
+        name = next((c.name for c in request.channels if c.fetch == base), base)
+        return f"{name}/{subdir}"
+
+    async def _empty_subdirs(self, gateway: Gateway, request: SolveRequest) -> list[str]:
+        """Notes for channels that serve nothing for the target platform (a 404 counts as empty)."""
+        notes = []
+        for channel in request.channels:
+            try:
+                names = await gateway.names([channel.fetch], [request.platform])  # type: ignore[list-item]
+            except Exception:  # that failure has its own message; this is only a hint
+                names = None
+            if names is not None and not names:
+                where = self.secrets.redact(f"{channel.fetch}/{request.platform}/repodata.json")
+                notes.append(f"  note: {channel.name} has no {request.platform} packages: {where} is missing or empty")
+        return notes
 
     async def _explain(
         self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
@@ -235,6 +287,73 @@ class RattlerSolver:
         versions = sorted({str(r.version) for r in records}, key=Version)
         shown = ", ".join(versions[-6:])
         return f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
+
+
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s()'\"`]+")
+_HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((?P<status>\d{3})(?P<phrase>[^)]*)\)")
+_RETRIED = "; gave up after {retries} with backoff"
+_FETCH_REASONS = tuple(
+    (re.compile(pattern, re.IGNORECASE), reason)
+    for pattern, reason in (
+        (r"connection refused", "connection refused (is the server up, and the URL right?)" + _RETRIED),
+        (r"dns error|failed to lookup address|name or service not known", "the host name does not resolve"),
+        (r"timed out", "no answer within {timeout} s (LOCKGEN_HTTP_TIMEOUT sets the limit)" + _RETRIED),
+        (r"redirect", "the server redirects in a loop (too many redirects)"),
+        (r"end of file before message length|connection closed before message|incomplete", "the download was cut off"
+         " before its end (truncated response)"),
+        (r"frame descriptor|dictionary mismatch|zstd|bz2|bzip|decompress|corrupt", "the response is not valid"
+         " compressed repodata (a corrupt file, or a page served in its place)"),
+        (r"json|expected value|eof while parsing|invalid type|missing field|trailing characters", "the response is"
+         " not valid repodata JSON"),
+        (r"no such file|could not find subdir", "not found"),
+    )
+)  # fmt: skip
+
+
+def _rattler_fetch_errors() -> tuple[type[Exception], ...]:
+    from rattler import exceptions as rx
+
+    names = ("GatewayError", "FetchRepoDataError", "CacheDirError", "IoError", "InvalidChannelError", "InvalidUrlError")
+    return tuple(getattr(rx, n) for n in names if isinstance(getattr(rx, n, None), type))
+
+
+def _first_url(text: str) -> str | None:
+    match = _URL.search(text)
+    return match.group(0).rstrip(".,;:") if match else None
+
+
+def _fetch_reason(text: str, timeout_s: int, retries: int) -> str:
+    """What went wrong, in words, from rattler's error chain (already redacted)."""
+    tries = f"{retries} {'retry' if retries == 1 else 'retries'}"
+    status = _HTTP_STATUS.search(text)
+    if status:
+        code = int(status.group("status"))
+        said = f"the server answered HTTP {code}{status.group('phrase')}"
+        if code in (401, 403):
+            return f"{said}: access denied, check the channel's credentials or token"
+        if code >= 500 or code in (408, 429):
+            return said + _RETRIED.format(retries=tries)
+        return said
+    for pattern, reason in _FETCH_REASONS:
+        if pattern.search(text):
+            return reason.format(timeout=timeout_s, retries=tries)
+    return "the download failed"
+
+
+def _serves_html(url: str, timeout_s: int) -> bool:
+    """Whether ``url`` answers with an HTML page (a proxy's login page, say): one bounded request."""
+    import httpx
+
+    try:
+        with (
+            httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5) as client,
+            client.stream("GET", url) as response,
+        ):
+            head = next(response.iter_bytes(512), b"")
+            kind = response.headers.get("content-type", "")
+    except (httpx.HTTPError, OSError, ValueError):
+        return False
+    return "html" in kind or head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
 
 
 _MISSING = re.compile(
