@@ -134,6 +134,6 @@ EXIT_CODES: dict[int, str] = {
     6: "`check`: a lock is missing, malformed or stale; `diff`: changes found",
     7: "the pip section could not be resolved for a platform",
     8: "`verify`: a lock does not match its channels or is not closed",
-    9: "`install`: refused before changing the prefix",
+    9: "`install`: refused before changing the prefix, or its pip step failed after linking",
     10: "lock files could not be written",
 }
