@@ -250,7 +250,22 @@ def _write_durable(path: Path, data: bytes) -> None:
 
 
 def recover(out_dir: Path) -> None:
-    """Finish a commit that a killed process left behind, or discard one it never committed."""
+    """Finish a commit that a killed process left behind, or discard one it never committed.
+
+    Takes the output directory's lock first, so it never races a live writer's commit (that
+    writer's journal would otherwise be applied twice or deleted under it). Costs nothing and
+    writes nothing when there is no journal.
+    """
+    if not (out_dir / TXN_DIR).is_dir():
+        return
+    try:
+        with output_lock(out_dir):
+            _recover_locked(out_dir)
+    except OSError as exc:
+        raise OutputError(f"cannot finish the interrupted commit in {out_dir}: {exc.strerror or exc}") from exc
+
+
+def _recover_locked(out_dir: Path) -> None:
     txn = out_dir / TXN_DIR
     if not txn.is_dir():
         return
@@ -306,7 +321,7 @@ def commit_files(out_dir: Path, files: Mapping[str, bytes | None]) -> CommitResu
     """
     try:
         with output_lock(out_dir):
-            recover(out_dir)
+            _recover_locked(out_dir)
             put, unchanged, delete = plan_changes(out_dir, files)
             if not put and not delete:
                 return CommitResult((), tuple(unchanged), ())

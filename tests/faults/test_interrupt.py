@@ -1,0 +1,217 @@
+"""SIGKILL at random points: the output directory is always the old complete set or the new one.
+
+Two harnesses:
+- end to end: ``lockgen lock`` in a subprocess, killed after a random delay spread over a whole run;
+- the journal alone: a child process runs :func:`lockgen.lockfiles.commit_files` with each step slowed
+  by a few milliseconds (so random kills land inside the commit, the only window that matters),
+  killed after a random delay.
+
+After each kill the test records what a plain reader (``cat``) would see before any lockgen command
+runs (per file always complete; the set may be mixed if the kill fell between two renames), then runs
+lockgen's recovery (what every command does first) and asserts old-or-new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from lockgen.lockfiles import TXN_DIR, output_lock, recover
+from tests.faults.conftest import ENV, FAST_NET, Project, snapshot
+from tests.faults.figures import count
+
+CLI_TRIALS = 24
+JOURNAL_TRIALS = 60
+PLATFORMS = ("linux-64", "osx-64")
+
+
+def _classify(files: dict[str, bytes], old: dict[str, bytes], new: dict[str, bytes]) -> str:
+    visible = {k: v for k, v in files.items() if not k.startswith(TXN_DIR)}
+    if visible == old:
+        return "old"
+    if visible == new:
+        return "new"
+    return "mixed"
+
+
+def _restore(out: Path, old: dict[str, bytes]) -> None:
+    for path in list(out.iterdir()):
+        if path.is_file() and path.name != ".lockgen.lock":
+            path.unlink()
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+
+
+def _lock_args(project: Project, mirror: str) -> list[str]:
+    args = ["lock", "-p", PLATFORMS[0], "-p", PLATFORMS[1], "--mirror", f"https://conda.anaconda.org={mirror}"]
+    return [sys.executable, "-m", "lockgen", *args, "--cache-dir", str(project.cache)]
+
+
+def test_sigkill_during_lock_leaves_old_or_new(project: Project, channel_root: Path) -> None:
+    rng = random.Random(20261123)
+    env_file = project.root / "environment.yml"
+    run = _lock_args(project, channel_root.as_uri())
+    first = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    old = snapshot(project.locks)
+    env_file.write_text(ENV.replace("app >=1.0", "app >=1.0\n  - pydata"))  # the new set differs
+    started = time.monotonic()
+    second = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    duration = time.monotonic() - started
+    assert second.returncode == 0, second.stderr
+    new = snapshot(project.locks)
+    assert new != old and sorted(new) == sorted(old)
+    seen = {"old": 0, "new": 0, "mixed": 0}
+    for _ in range(CLI_TRIALS):
+        _restore(project.locks, old)
+        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, duration * 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        seen[_classify(snapshot(project.locks), old, new)] += 1
+        recover(project.locks)
+        after = _classify(snapshot(project.locks), old, new)
+        assert after in ("old", "new"), snapshot(project.locks).keys()
+        assert not (project.locks / TXN_DIR).exists()
+        count("kill trials (CLI)")
+    count("kills that left the new set (CLI)", seen["new"])
+    count("kills seen mixed by a plain reader before recovery (CLI)", seen["mixed"])
+    # the kills did not damage the cache or the directory: a normal run still works
+    final = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    assert final.returncode == 0, final.stderr
+    assert snapshot(project.locks) == new
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import lockgen.lockfiles as lf
+
+    step = float(sys.argv[3])
+    real_replace, real_write = lf.os.replace, lf._write_durable
+
+    def slow_replace(src, dst):
+        time.sleep(step)
+        real_replace(src, dst)
+
+    def slow_write(path, data):
+        time.sleep(step)
+        real_write(path, data)
+
+    lf.os.replace = slow_replace
+    lf._write_durable = slow_write
+    files = {k: (v.encode() if v is not None else None) for k, v in json.loads(Path(sys.argv[2]).read_text()).items()}
+    print("ready", flush=True)
+    sys.stdin.readline()
+    lf.commit_files(Path(sys.argv[1]), files)
+    print("done", flush=True)
+    """
+)
+
+
+def _old_and_new(n: int) -> tuple[dict[str, bytes], dict[str, bytes | None]]:
+    old = {f"p{i}.txt": f"old {i}\n".encode() * 50 for i in range(n)}
+    old["gone.txt"] = b"removed by the new set\n"
+    new: dict[str, bytes | None] = {f"p{i}.txt": f"new {i}\n".encode() * 50 for i in range(n)}
+    new["added.txt"] = b"added by the new set\n"
+    new["gone.txt"] = None
+    return old, new
+
+
+def test_sigkill_inside_the_commit_leaves_old_or_new(tmp_path: Path) -> None:
+    rng = random.Random(6)
+    step = 0.002
+    old, new_files = _old_and_new(6)
+    new = {k: v for k, v in new_files.items() if v is not None}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({k: (v.decode() if v is not None else None) for k, v in new_files.items()}))
+    window = step * (2 * len(new_files) + 2) * 1.3
+    out = tmp_path / "out"
+    out.mkdir()
+    seen = {"old": 0, "new": 0, "mixed": 0}
+    for _ in range(JOURNAL_TRIALS):
+        _restore(out, old)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(out), str(plan), str(step)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        time.sleep(rng.uniform(0, window))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
+        seen[_classify(snapshot(out), old, new)] += 1
+        recover(out)
+        assert _classify(snapshot(out), old, new) in ("old", "new")
+        assert not (out / TXN_DIR).exists()
+        count("kill trials (journal)")
+    count("kills seen mixed by a plain reader before recovery (journal)", seen["mixed"])
+    # the random delays must actually reach inside the commit, or this test proves nothing
+    assert seen["old"] > 0 and (seen["new"] + seen["mixed"]) > 0, seen
+
+
+def test_recover_waits_for_a_live_writer(tmp_path: Path) -> None:
+    """A reader's recovery must not apply or delete the journal of a writer still committing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_text("old\n")
+    txn = out / TXN_DIR
+    release = threading.Event()
+    holding = threading.Event()
+
+    def writer() -> None:
+        with output_lock(out):
+            txn.mkdir()
+            (txn / "a.txt").write_text("new\n")
+            (txn / "MANIFEST").write_text(json.dumps({"put": ["a.txt"], "delete": []}))
+            holding.set()
+            release.wait(30)
+            os.replace(txn / "a.txt", out / "a.txt")  # the writer finishes its own commit
+            (txn / "MANIFEST").unlink()
+            txn.rmdir()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holding.wait(30)
+    reader = threading.Thread(target=recover, args=(out,))
+    reader.start()
+    reader.join(timeout=0.5)
+    still_waiting = reader.is_alive()
+    journal_intact = (txn / "a.txt").exists()
+    release.set()
+    thread.join(timeout=30)
+    reader.join(timeout=30)
+    assert still_waiting and journal_intact
+    assert (out / "a.txt").read_text() == "new\n"
+    assert not txn.exists()
+
+
+def test_killed_lock_then_any_command_recovers(locked_project: Project, channel_root: Path) -> None:
+    """A journal left by a kill after the commit point is finished by the next `lockgen lock`."""
+    out = locked_project.locks
+    old = snapshot(out)
+    txn = out / TXN_DIR
+    txn.mkdir()
+    new_linux = old["linux-64.txt"].replace(b"# platform: linux-64", b"# platform: linux-64\n# recovered")
+    (txn / "linux-64.txt").write_bytes(new_linux)
+    (txn / "MANIFEST").write_text(json.dumps({"put": ["linux-64.txt"], "delete": []}))
+    result = locked_project.lock(channel_root.as_uri(), env=FAST_NET)
+    assert result.returncode == 0, result.stderr
+    assert not txn.exists()
+    # the committed journal was applied before the run read the old locks (same input hash: reused)
+    assert snapshot(out)["linux-64.txt"] == new_linux
