@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from lockgen.errors import InputError, Problem
+from lockgen.secrets import strip_credentials
 from lockgen.spec import Location, PipEntry
 
 __all__ = [
@@ -59,6 +60,8 @@ class PipInput:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    find_links_key: tuple[str, ...] = ()
+    """What the find-links locations hold, machine-independent: URLs, or directory (as written) and file names."""
     pre: bool = False
     no_index: bool = False
     warnings: tuple[str, ...] = ()
@@ -66,14 +69,12 @@ class PipInput:
     """Canonical names of the requirements, with where each was written."""
 
     def hash_payload(self) -> dict[str, object]:
-        from lockgen.secrets import strip_credentials
-
         return {
             "requirements": [strip_credentials(r) if "://" in r else r for r in self.requirements],
             "constraints": list(self.constraints),
             "index-url": strip_credentials(self.index_url) if self.index_url else None,
             "extra-index-urls": [strip_credentials(u) for u in self.extra_index_urls],
-            "find-links": [strip_credentials(u) for u in self.find_links],
+            "find-links": list(self.find_links_key),
             "pre": self.pre,
             "no-index": self.no_index,
         }
@@ -86,6 +87,7 @@ class _Collector:
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
+    find_links_key: list[str] = field(default_factory=list)
     pre: bool = False
     no_index: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -162,8 +164,12 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.extra_index_urls.append(value)
     elif "://" in value:
         col.find_links.append(value)
+        col.find_links_key.append(strip_credentials(value))
     else:
-        col.find_links.append(str((base / Path(value).expanduser()).resolve()))
+        folder = (base / Path(value).expanduser()).resolve()
+        col.find_links.append(str(folder))
+        files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        col.find_links_key.append(f"{value}: {', '.join(files)}")
 
 
 def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool) -> None:
@@ -224,6 +230,7 @@ def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
         index_url=col.index_url,
         extra_index_urls=tuple(col.extra_index_urls),
         find_links=tuple(col.find_links),
+        find_links_key=tuple(col.find_links_key),
         pre=col.pre,
         no_index=col.no_index,
         warnings=tuple(col.warnings),

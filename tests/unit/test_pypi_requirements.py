@@ -25,6 +25,7 @@ def entries(tmp_path: Path, *texts: str) -> list[PipEntry]:
 
 def test_options_and_requirements(tmp_path: Path) -> None:
     (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "x-1.0-py3-none-any.whl").write_bytes(b"")
     pip = parse_pip_entries(
         entries(
             tmp_path,
@@ -46,6 +47,7 @@ def test_options_and_requirements(tmp_path: Path) -> None:
     assert pip.names[1][1] == Location(str(tmp_path / "environment.yml"), 25)
     payload = pip.hash_payload()
     assert payload["index-url"] == "https://pypi.example/simple"  # no credentials in the hash input
+    assert payload["find-links"] == ["wheels: x-1.0-py3-none-any.whl"]  # as written: the same on every machine
 
 
 def test_requirement_and_constraint_files_relative_to_the_env_file(tmp_path: Path) -> None:
