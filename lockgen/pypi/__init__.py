@@ -136,12 +136,7 @@ def _overlaps(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiM
 def _warnings(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
     problems = _overlaps(the_plan, platforms, mapping)
     for item in platforms:
-        for text in item.pip.warnings:
-            where, _, message = text.partition(": ")
-            file, _, line = where.rpartition(":")
-            problem = Problem(message, file, int(line)) if line.isdigit() else Problem(text)
-            if problem not in problems:
-                problems.append(problem)
+        problems += [w for w in item.pip.warnings if w not in problems]
     return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.message))
 
 

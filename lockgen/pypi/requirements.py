@@ -64,7 +64,8 @@ class PipInput:
     """What the find-links locations hold, machine-independent: URLs, or directory (as written) and file names."""
     pre: bool = False
     no_index: bool = False
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    """Lines that were skipped (``-e .``, local paths): shown and written to the header, errors with --strict."""
     names: tuple[tuple[str, Location], ...] = ()
     """Canonical names of the requirements, with where each was written."""
 
@@ -90,13 +91,16 @@ class _Collector:
     find_links_key: list[str] = field(default_factory=list)
     pre: bool = False
     no_index: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     names: list[tuple[str, Location]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seen_files: set[Path] = field(default_factory=set)
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(message, where.file, where.line))
+
+    def warn(self, where: Location, message: str) -> None:
+        self.warnings.append(Problem(message, where.file, where.line))
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
@@ -155,7 +159,7 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.problem(where, f"pip option {opt} needs a value")
         return
     if long == "--editable":
-        col.warnings.append(f"{where}: skipped `{text}`: editable installs cannot be locked")
+        col.warn(where, f"skipped `{text}`: editable installs cannot be locked")
     elif long in ("--requirement", "--constraint"):
         _include(col, value, base, where, depth, constraints=long == "--constraint")
     elif long == "--index-url":
@@ -177,7 +181,7 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
         _handle_option(col, text, where, base, depth)
         return
     if _is_local_path(text) or text.startswith(_VCS):
-        col.warnings.append(f"{where}: skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        col.warn(where, f"skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
         return
     if "://" in text and not _NAMED_URL.match(text):
         col.requirements.append(text)  # a bare URL: uv reads the name from the file name
@@ -188,7 +192,7 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
         col.problem(where, f"invalid pip requirement {text!r}: {str(exc).splitlines()[0]}")
         return
     if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
-        col.warnings.append(f"{where}: skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        col.warn(where, f"skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
         return
     if constraints:
         col.constraints.append(text)

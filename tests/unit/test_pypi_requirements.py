@@ -67,7 +67,7 @@ def test_skipped_forms_become_warnings(tmp_path: Path) -> None:
     )
     assert pip.requirements == ()
     assert len(pip.warnings) == 4
-    assert pip.warnings[0].endswith("environment.yml:20: skipped `-e .`: editable installs cannot be locked")
+    assert str(pip.warnings[0]).endswith("environment.yml:20: skipped `-e .`: editable installs cannot be locked")
 
 
 def test_all_problems_at_once_with_locations(tmp_path: Path) -> None:
