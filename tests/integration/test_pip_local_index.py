@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from lockgen.pypi.requirements import logical_lines
 from tests.support.channel import ChannelBuilder, Server, serve_directory
 from tests.support.cli import run_lockgen
-from tests.support.pypi_index import SimpleIndex
+from tests.support.pypi_index import SimpleIndex, serve_index
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
 ENVIRONMENTS = {
@@ -60,8 +60,8 @@ def build_index(root: Path) -> SimpleIndex:
             index.add("native", "1.1", tag=tag, payload=platform.encode())
     index.add("linuxonly", "1.0", tag=TAGS["linux-64"])
     index.add("colorama", "0.4.6")
-    index.add("helper", "1.0")
-    index.add("helper", "2.0")
+    index.add("helper", "1.0", upload_time="2024-01-01T00:00:00Z")
+    index.add("helper", "2.0", upload_time="2026-10-01T00:00:00Z")
     index.write()
     return index
 
@@ -117,7 +117,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     (mapping_dir / "testchan.json").write_text(json.dumps({"python": None, "numpy": ["numpy"], "py-appc": ["appc"]}))
     with (
         serve_directory(tmp_path / "channels") as channel_server,
-        serve_directory(tmp_path / "index") as index_server,
+        serve_index(tmp_path / "index") as index_server,
         serve_directory(mapping_dir) as mapping_server,
     ):
         yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
@@ -371,3 +371,12 @@ def test_unreachable_index_is_a_network_error(world: World) -> None:
     )
     assert result.returncode == 5, result.stderr
     assert "linux-64: a Python package index could not be reached" in result.stderr
+
+
+def test_exclude_newer_applies_to_the_index(world: World) -> None:
+    world.write_env(["helper"])
+    result = world.lock("-p", "linux-64", "--exclude-newer", "2026-09-01")
+    assert result.returncode == 0, result.stderr
+    assert [p[:2] for p in pins(world.requirements())] == [("helper", "1.0")]  # 2.0 was uploaded later
+    assert world.lock("-p", "linux-64", out="later").returncode == 0
+    assert [p[:2] for p in pins(world.requirements("later"))] == [("helper", "2.0")]

@@ -1,9 +1,11 @@
-"""A small PyPI-like simple index (PEP 503 HTML, sha256 fragments) built from wheels the tests make.
+"""A small PyPI-like simple index built from wheels the tests make.
 
 Wheels are real and byte-identical from run to run (fixed zip dates), with METADATA carrying
 ``Requires-Dist`` and ``Requires-Python``, so uv resolves against them exactly as against PyPI.
-Serve the index directory with :func:`tests.support.channel.serve_directory`; its URL is
-``<server>/simple``.
+Each project page exists as PEP 503 HTML (sha256 fragments) and as PEP 691/700 JSON (with
+``upload-time`` when a wheel has one). Serve the index directory with
+:func:`tests.support.channel.serve_directory` (HTML only) or :func:`serve_index` (JSON to clients
+that ask for it, as uv does); its URL is ``<server>/simple``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import http.server
 import io
+import json
 import re
+import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.channel import Server
 
 _DATE = (2024, 1, 1, 0, 0, 0)
 
@@ -34,6 +42,8 @@ class Wheel:
     requires_python: str | None = None
     payload: bytes = b""
     """Extra bytes in the module, so two wheels of one name differ (and so do their hashes)."""
+    upload_time: str | None = None
+    """``2024-01-01T00:00:00Z``: listed in the JSON page (uv's --exclude-newer needs it)."""
 
     @property
     def file_name(self) -> str:
@@ -92,20 +102,79 @@ class SimpleIndex:
     def write(self) -> None:
         files = self.root / "files"
         files.mkdir(parents=True, exist_ok=True)
-        pages: dict[str, list[str]] = {}
+        pages: dict[str, list[Wheel]] = {}
         for wheel in self.wheels:
-            data = build_wheel(wheel)
-            self.path_of(wheel).write_bytes(data)
-            digest = hashlib.sha256(data).hexdigest()
-            attrs = f' data-requires-python="{html.escape(wheel.requires_python)}"' if wheel.requires_python else ""
-            link = f'<a href="../../files/{wheel.file_name}#sha256={digest}"{attrs}>{wheel.file_name}</a><br/>'
-            pages.setdefault(canonical(wheel.name), []).append(link)
+            self.path_of(wheel).write_bytes(build_wheel(wheel))
+            pages.setdefault(canonical(wheel.name), []).append(wheel)
         simple = self.root / "simple"
         simple.mkdir(parents=True, exist_ok=True)
-        for name, links in pages.items():
+        for name, unsorted in pages.items():
             page = simple / name
             page.mkdir(exist_ok=True)
-            body = "\n".join(sorted(links))
-            (page / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n")
+            wheels = sorted(unsorted, key=lambda w: w.file_name)
+            links = [self._link(w) for w in wheels]
+            (page / "index.html").write_text(
+                "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
+            )
+            (page / "index.json").write_text(json.dumps(self._json_page(name, wheels), indent=1))
         index = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in sorted(pages))
         (simple / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{index}\n</body></html>\n")
+
+    def _link(self, wheel: Wheel) -> str:
+        attrs = f' data-requires-python="{html.escape(wheel.requires_python)}"' if wheel.requires_python else ""
+        href = f"../../files/{wheel.file_name}#sha256={self.sha256(wheel)}"
+        return f'<a href="{href}"{attrs}>{wheel.file_name}</a><br/>'
+
+    def _json_page(self, name: str, wheels: list[Wheel]) -> dict[str, object]:
+        entries = []
+        for wheel in wheels:
+            entry: dict[str, object] = {
+                "filename": wheel.file_name,
+                "url": f"../../files/{wheel.file_name}",
+                "hashes": {"sha256": self.sha256(wheel)},
+                "requires-python": wheel.requires_python,
+            }
+            if wheel.upload_time:
+                entry["upload-time"] = wheel.upload_time
+            entries.append(entry)
+        versions = sorted({w.version for w in wheels})
+        return {"meta": {"api-version": "1.1"}, "name": name, "versions": versions, "files": entries}
+
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+class _IndexHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+        page = Path(self.directory) / self.path.lstrip("/").split("?")[0] / "index.json"
+        if self.path.startswith("/simple/") and JSON_TYPE in self.headers.get("Accept", "") and page.is_file():
+            body = page.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", JSON_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+
+@contextmanager
+def serve_index(root: Path) -> Iterator[Server]:
+    """Serve a :class:`SimpleIndex` directory on 127.0.0.1, JSON pages to clients that accept them."""
+
+    def handler(*args: object, **kwargs: object) -> _IndexHandler:
+        return _IndexHandler(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server.requests_seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{server.server_address[1]}", server.requests_seen)  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
