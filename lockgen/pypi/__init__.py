@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +27,7 @@ from lockgen.pypi.stubs import ProvidedPackage, provided_packages, write_stubs
 from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
-from lockgen.secrets import strip_credentials
+from lockgen.secrets import redact, strip_credentials
 
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan
@@ -74,7 +74,7 @@ def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
         except InputError as exc:
             problems += [q for q in exc.problems if q not in problems]
     if problems:
-        raise InputError(problems)
+        raise InputError([replace(q, message=redact(q.message)) for q in problems])
     for pip in inputs.values():
         for url in (pip.index_url, *pip.extra_index_urls, *pip.find_links, *pip.requirements):
             if url and "://" in url:
@@ -249,16 +249,14 @@ def lock_pip_section(
     mapping_source: MappingSource | None = None,
 ) -> bytes:
     """Return the text of locks/requirements.txt for ``the_plan``'s pip section."""
-    from dataclasses import replace
-
     options = the_plan.options
     mapping = _mapping(the_plan, reporter, mapping_source)
     platforms = _platforms(the_plan, conda, mapping, reporter)
     warnings = _warnings(the_plan, platforms, mapping)
     if warnings and options.strict:
-        raise InputError([replace(w, message=f"{w.message} (--strict)") for w in warnings])
+        raise InputError([replace(w, message=f"{the_plan.secrets.redact(w.message)} (--strict)") for w in warnings])
     for warning in warnings:
-        reporter.event("warning", None, f"warning: {warning}")
+        reporter.event("warning", None, f"warning: {the_plan.secrets.redact(str(warning))}")
     input_hash = _input_hash(the_plan, platforms, mapping)
     path = options.output_dir / REQUIREMENTS_NAME
     previous = read_previous(path)
@@ -271,4 +269,6 @@ def lock_pip_section(
     resolved = _resolve(the_plan, platforms, previous, resolver)
     shown = tuple(_relative(str(w), the_plan) for w in warnings)
     header = replace(_header(the_plan, platforms, mapping, input_hash), warnings=shown)
-    return the_plan.secrets.redact(render_requirements(header, resolved)).encode()
+    # URLs are written without credentials already; `redact` (URL userinfo and /t/ tokens only, not
+    # every registered string, which could match a package name) also covers text quoted from pip lines.
+    return redact(render_requirements(header, resolved)).encode()

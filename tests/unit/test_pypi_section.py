@@ -142,3 +142,25 @@ def test_platform_without_pip_lines_is_not_resolved(tmp_path: Path) -> None:
     assert [j.target.platform for j in resolver.jobs] == ["win-64"]
     assert "# linux-64: no pip packages" in text
     assert 'accelerate==1.2.1 ; sys_platform == "win32"' in text
+
+
+class EchoResolver(FakeResolver):
+    def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
+        out = super().compile(jobs)
+        return {platform: text + "user-agents==2.2.0 \\\n    --hash=sha256:ua\n" for platform, text in out.items()}
+
+
+def test_secrets_are_masked_but_names_like_them_are_not(tmp_path: Path) -> None:
+    env = ENV.replace(
+        "    - accelerate\n",
+        "    - accelerate\n    - user-agents\n    - -e git+https://user:hunter22@github.com/x/y.git\n",
+    )
+    reporter = RecordingReporter()
+    text = lock_pip_section(make_plan(tmp_path, env), CONDA, reporter, resolver=EchoResolver()).decode()
+    assert "hunter22" not in text
+    assert "user-agents==2.2.0 \\\n" in text  # the index user name "user" is no reason to mangle this line
+    assert "# warning: environment.yml:11: skipped `-e git+https://***@github.com/x/y.git`" in text
+    assert not any("hunter22" in detail for _, _, detail in reporter.events)
+    with pytest.raises(InputError) as info:
+        lock_pip_section(make_plan(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=EchoResolver())
+    assert "hunter22" not in info.value.message
