@@ -1,0 +1,501 @@
+"""lockgen's benchmark: wall time, peak RSS and bytes fetched, beside the bare engine.
+
+Not a test: it prints a table and writes bench/results.md. ``make bench`` runs it. Every
+scenario locks linux-64, osx-64 and win-64 together against channels served over HTTP on
+127.0.0.1 by :mod:`server` (which counts the bytes it sends), in three serving modes: ``json``
+(plain repodata.json), ``zst`` (+ repodata.json.zst, what conda-forge serves) and ``sharded``
+(+ CEP-16 shards). Each scenario runs lockgen as a user does (``python -m lockgen lock``, a new
+process each run) and the bare engine (bench/engine.py: rattler's Gateway + solve for the same
+specs and platforms, writing @EXPLICIT files, also a new process), ``--runs`` times each, and
+reports medians. Peak RSS is GNU time's ``%M`` of each run: the largest process of its
+tree (uv children included). ``lockgen/engine`` is the headline.
+
+    python bench/run.py                   # everything (~10 min on 2 cores)
+    python bench/run.py --quick           # 3 runs, a 10x smaller scale channel
+    python bench/run.py --only dl-warm,noop --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from server import Server, serve  # noqa: E402
+from variants import prepare_channels  # noqa: E402
+
+PLATFORMS = ("linux-64", "osx-64", "win-64")
+CANONICAL = "https://conda.anaconda.org"
+TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
+"""GNU time reports the peak RSS of the command (and its waited-for children); ``wait4`` of a
+child of this (large) process would also count pages the child shared with it before ``exec``."""
+SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "concurrency", "scale")
+
+
+@dataclass
+class Sample:
+    wall: float
+    rss_kb: int
+    bytes_sent: int
+    requests: int
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    scenario: str
+    lockgen: list[Sample]
+    engine: list[Sample] = field(default_factory=list)
+    note: str = ""
+
+    @staticmethod
+    def _median(samples: list[Sample], attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in samples) if samples else float("nan")
+
+    def cells(self) -> list[str]:
+        lw, ew = self._median(self.lockgen, "wall"), self._median(self.engine, "wall")
+        ratio = f"**{lw / ew:.2f}**" if self.engine else "–"
+
+        def mb(samples: list[Sample]) -> str:
+            return f"{max(s.rss_kb for s in samples) / 1024:.0f}" if samples else "–"
+
+        def fetched(samples: list[Sample]) -> str:
+            if not samples:
+                return "–"
+            s = samples[len(samples) // 2]
+            return f"{s.bytes_sent / 1e6:.2f} MB / {s.requests}"
+
+        spread = f"{min(s.wall for s in self.lockgen):.3f}–{max(s.wall for s in self.lockgen):.3f}"
+        return [
+            self.scenario,
+            f"{lw:.3f}",
+            spread,
+            f"{ew:.3f}" if self.engine else "–",
+            ratio,
+            mb(self.lockgen),
+            mb(self.engine),
+            fetched(self.lockgen),
+            fetched(self.engine),
+        ]
+
+
+HEADER = [
+    "scenario",
+    "lockgen s (median)",
+    "lockgen min–max",
+    "engine s",
+    "lockgen/engine",
+    "lockgen RSS MB",
+    "engine RSS MB",
+    "lockgen fetched / requests",
+    "engine fetched / requests",
+]
+
+
+def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str, str] | None = None) -> Sample:
+    """One process: wall time, peak RSS of its tree, bytes the server sent, and its stderr lines, timed."""
+    if server:
+        server.counters.reset()
+    events: list[tuple[float, str]] = []
+    handle, rss_name = tempfile.mkstemp(prefix="lockgen-bench-rss-")
+    os.close(handle)
+    rss_file = Path(rss_name)
+    wrapped = [TIME, "-f", "%M", "-o", rss_name, *cmd] if TIME else list(cmd)
+    started = time.perf_counter()
+    proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    stderr = proc.stderr
+    assert stderr is not None
+
+    def read() -> None:
+        for line in stderr:
+            events.append((time.perf_counter() - started, line.rstrip()))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(5)
+    rss_text = rss_file.read_text().strip()
+    rss_file.unlink()
+    if proc.returncode != 0:
+        tail = "\n".join(line for _, line in events[-15:])
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{tail}")
+    sent, requests = (server.counters.bytes_sent, server.counters.requests) if server else (0, 0)
+    rss = int(rss_text.splitlines()[-1]) if TIME and rss_text else usage.ru_maxrss
+    return Sample(wall, rss, sent, requests, events)
+
+
+def repeat(
+    runs: int, cmd: Sequence[str], cwd: Path, server: Server | None, before: Callable[[], None] = lambda: None
+) -> list[Sample]:
+    samples = []
+    for _ in range(runs):
+        before()
+        samples.append(run_once(cmd, cwd, server))
+    return samples
+
+
+def wipe(*paths: Path) -> Callable[[], None]:
+    def clear() -> None:
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+
+    return clear
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+def write_env(source: Path, target: Path, pip: bool) -> list[str]:
+    """The example environment with the three platforms (and without its pip section unless ``pip``)."""
+    data = yaml.safe_load(source.read_text())
+    if not pip:
+        data["dependencies"] = [d for d in data["dependencies"] if not isinstance(d, dict)]
+    data["platforms"] = list(PLATFORMS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return [d for d in data["dependencies"] if isinstance(d, str)]
+
+
+def virtual_args() -> list[str]:
+    from lockgen.platforms import default_virtual_packages
+
+    out = []
+    for p in PLATFORMS:
+        for vp in default_virtual_packages(p).values():
+            out += ["--virtual", f"{p}:{vp.name}={vp.version}={vp.build}"]
+    return out
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    server: Server
+    scratch: Path
+    modes: dict[str, list[Path]]
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def py(self) -> str:
+        return sys.executable
+
+    def lockgen(self, work: Path, mode: str, *extra: str) -> list[str]:
+        return [
+            self.py, "-m", "lockgen", "lock", "-v", "-f", str(work / "environment.yml"), "-o", str(work / "locks"),
+            "--cache-dir", str(work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/{mode}", *extra,
+        ]  # fmt: skip
+
+    def engine(self, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str]) -> list[str]:
+        cmd = [self.py, str(BENCH / "engine.py"), "--cache-dir", str(work / "engine-cache"), "--out-dir"]
+        cmd += [str(work / "engine-out")]
+        for channel in channels:
+            cmd += ["--channel", f"{self.server.url}/{mode}/{channel}"]
+        for spec in specs:
+            cmd += ["--spec", spec]
+        for p in PLATFORMS:
+            cmd += ["--platform", p]
+        return cmd + virtual_args()
+
+    def pair(self, name: str, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str], cold: bool) -> Row:
+        """lockgen and the engine on the same input, cold (cache wiped each run) or warm (locks wiped)."""
+        runs = self.args.runs
+        lock_cmd, engine_cmd = self.lockgen(work, mode), self.engine(work, mode, channels, specs)
+        if cold:
+            lock_before = wipe(work / "cache", work / "locks")
+            engine_before = wipe(work / "engine-cache", work / "engine-out")
+        else:
+            run_once(lock_cmd, ROOT, self.server)  # prime the caches
+            run_once(engine_cmd, ROOT, self.server)
+            lock_before, engine_before = wipe(work / "locks"), wipe(work / "engine-out")
+        lock = repeat(runs, lock_cmd, ROOT, self.server, lock_before)
+        engine = repeat(runs, engine_cmd, ROOT, self.server, engine_before)
+        row = Row(name, lock, engine)
+        self.add(row)
+        return row
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        print(" | ".join(row.cells()) + (f"  ({row.note})" if row.note else ""), flush=True)
+
+    # --- scenarios --------------------------------------------------------------------------------
+
+    def dl_work(self, tag: str, pip: bool = False) -> tuple[Path, list[str]]:
+        work = self.scratch / "runs" / tag
+        shutil.rmtree(work, ignore_errors=True)
+        specs = write_env(self.args.shared / "environments" / "dl-conda-forge.yml", work / "environment.yml", pip)
+        return work, specs
+
+    def dl_cold(self) -> None:
+        for mode in ("zst", "sharded", "json"):
+            work, specs = self.dl_work(f"dl-cold-{mode}")
+            self.pair(f"1. dl conda, cold, {mode}", work, mode, ["conda-forge"], specs, cold=True)
+
+    def dl_warm(self) -> None:
+        for mode in ("zst", "sharded"):
+            work, specs = self.dl_work(f"dl-warm-{mode}")
+            self.pair(f"2. dl conda, warm, {mode}", work, mode, ["conda-forge"], specs, cold=False)
+
+    def dl_pip(self) -> None:
+        if not _pip_functional():
+            self.notes.append("3. skipped: lockgen.pypi is not functional in this checkout.")
+            print("3. skipped: lockgen.pypi not functional", flush=True)
+            return
+        work, _specs = self.dl_work("dl-pip", pip=True)
+        mapping = str(self.args.shared / "pypi-mapping" / "conda-forge.json")
+        cmd = [*self.lockgen(work, "zst"), "--pypi-mapping", mapping]
+        run_once(cmd, ROOT, self.server)  # conda cache, uv cache and mapping warm
+        pip = repeat(self.args.runs, cmd, ROOT, self.server, wipe(work / "locks"))
+        row = Row("3. dl conda+pip (live PyPI), warm, zst", pip)
+        shares, overlap = [], []
+        for s in pip:
+            solved = [t for t, line in s.events if line.endswith("packages") and line.startswith("[")]
+            starts = [t for t, line in s.events if "resolving pip packages" in line]
+            ends = [t for t, line in s.events if "pip packages resolved" in line]
+            if solved and starts and ends:
+                shares.append((max(ends) - min(starts)) / s.wall)
+                overlap.append(max(starts) < min(ends))
+        if shares:
+            row.note = (
+                f"pip share of wall {statistics.median(shares):.0%} (first uv start → last uv end); "
+                f"3 uv runs overlapping in {sum(overlap)}/{len(overlap)} runs; engine column: conda only, see 2."
+            )
+        self.add(row)
+
+    def noop(self) -> None:
+        work, _ = self.dl_work("noop", pip=_pip_functional())
+        extra = ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
+        run_once([*self.lockgen(work, "zst"), *extra], ROOT, self.server)
+        runs = max(self.args.runs, 7)
+        env_args = ["-f", str(work / "environment.yml"), "-o", str(work / "locks")]
+        noop = repeat(runs, [*self.lockgen(work, "zst"), *extra], ROOT, self.server)
+        self.add(Row("4a. no-op `lockgen lock` (dl + pip)", noop, note="no solve, no fetch"))
+        if _check_functional():
+            check = repeat(runs, [self.py, "-m", "lockgen", "check", *env_args], ROOT, self.server)
+            self.add(Row("4b. `lockgen check` (dl + pip)", check))
+        else:
+            self.notes.append("4b. skipped: `lockgen check` is not implemented in this checkout.")
+        bare = repeat(runs, [self.py, "-c", "pass"], ROOT, None)
+        rattler = repeat(runs, [self.py, "-c", "import rattler"], ROOT, None)
+        self.add(Row("4c. reference: `python -c pass`", bare))
+        self.add(Row("4d. reference: `python -c 'import rattler'`", rattler))
+        self.importtime(work, env_args)
+
+    def importtime(self, work: Path, env_args: list[str]) -> None:
+        heavy = ("rattler", "httpx", "packaging", "yaml", "click", "asyncio", "lockgen.conda", "lockgen.pypi")
+        for command in ("lock", "check"):
+            cmd = [self.py, "-X", "importtime", "-m", "lockgen", command, *env_args]
+            if command == "lock":
+                cmd += ["--cache-dir", str(work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/zst"]
+                cmd += ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+            found: dict[str, int] = {}
+            total = 0
+            for line in done.stderr.splitlines():
+                if not line.startswith("import time:") or "|" not in line:
+                    continue
+                _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+                if not cumulative.isdigit():
+                    continue
+                if not line.split("|")[2].startswith("  "):  # top level: counts toward the total
+                    total += int(cumulative)
+                if name in heavy:
+                    found[name] = int(cumulative)
+            shown = ", ".join(f"{k} {v / 1000:.1f} ms" for k, v in found.items()) or "none"
+            self.notes.append(
+                f"`python -X importtime -m lockgen {command}` (no-op): {total / 1000:.0f} ms of imports;"
+                f" heavy modules imported: {shown}."
+            )
+
+    def concurrency(self) -> None:
+        for tag, work, mode in self.concurrency_inputs():
+            cmd = [self.py, str(BENCH / "concurrency.py"), str(work / "environment.yml"), str(work / "cache")]
+            cmd += [f"{CANONICAL}={self.server.url}/{mode}", str(self.args.runs)]
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            data = json.loads(done.stdout.strip().splitlines()[-1])
+            alone = ", ".join(f"{p} {t:.3f}" for p, t in data["alone"].items())
+            self.notes.append(
+                f"Concurrency ({tag}, warm, in one process): platforms alone {alone} s, sum {data['sum']:.3f} s;"
+                f" all three in one solve call {data['together']:.3f} s"
+                f" ({data['together'] / data['sum']:.0%} of the sum)."
+            )
+            print(self.notes[-1], flush=True)
+
+    def concurrency_inputs(self) -> list[tuple[str, Path, str]]:
+        out = []
+        work = self.scratch / "runs" / "dl-warm-zst"
+        if not (work / "cache").is_dir():
+            work, _ = self.dl_work("concurrency")
+        out.append(("dl-conda-forge, zst", work, "zst"))
+        scale = self.scratch / "runs" / "scale-sharded-warm"
+        if (scale / "cache").is_dir():
+            out.append(("scale, sharded", scale, "sharded"))
+        return out
+
+    def scale(self) -> None:
+        import scalegen
+
+        records, names = (60_000, 3_000) if self.args.quick else (self.args.scale_records, self.args.scale_names)
+        root = self.scratch / f"scale-v{scalegen.VERSION}-{records}-{names}"
+        print(f"scale channel: {root} (generated once)", flush=True)
+        code = f"import json, scalegen; print(json.dumps(scalegen.generate({str(root)!r}, {records}, {names})))"
+        done = subprocess.run([self.py, "-c", code], cwd=BENCH, capture_output=True, text=True, check=True)
+        info = json.loads(done.stdout)  # generated in a child: this serving process stays small
+        counts = info["counts"]
+        self.notes.append(
+            f"Scale channel (generated in {info['seconds']} s, seed 7): "
+            + ", ".join(f"{p} {counts[p]:,} records / {counts[p + ' names']:,} names" for p in (*PLATFORMS, "noarch"))
+            + f"; linux-64 repodata.json {counts['linux-64 json bytes'] / 1e6:.0f} MB uncompressed;"
+            f" environment: {len(info['specs'])} specs."
+        )
+        self.server_modes_scale(root)
+        for mode in ("sharded", "zst"):
+            for cold in (True, False):
+                tag = f"scale-{mode}-{'cold' if cold else 'warm'}"
+                work = self.scratch / "runs" / tag
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir(parents=True)
+                env = (root / "environment.yml").read_text()
+                env += "platforms:\n" + "".join(f"  - {p}\n" for p in PLATFORMS)
+                (work / "environment.yml").write_text(env)
+                self.pair(f"5. scale, {'cold' if cold else 'warm'}, {mode}", work, f"scale-{mode}", ["scale"],
+                          info["specs"], cold=cold)  # fmt: skip
+
+    def server_modes_scale(self, root: Path) -> None:
+        self.modes["scale-zst"] = [root]
+        self.modes["scale-sharded"] = [root / "sharded", root]
+
+
+def _pip_functional() -> bool:
+    try:
+        from lockgen.pypi import lock_pip_section  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def _check_functional() -> bool:
+    try:
+        from lockgen.review.check import check  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    from importlib.metadata import version
+
+    import rattler  # noqa: F401
+
+    uv = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, text=True, check=False)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "lockgen"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return [
+        f"- machine: {cpu}, {os.cpu_count()} cores, {int(mem) / 1024 / 1024:.0f} GiB RAM; {platform.platform()}",
+        f"- Python {platform.python_version()}, py-rattler {version('py-rattler')}, {uv.stdout.strip()}",
+        f"- lockgen at {commit.stdout.strip()}" + (" (with uncommitted changes in lockgen/)" if dirty.stdout else ""),
+    ]
+
+
+def write_results(bench: Bench, started: float, load_before: tuple[float, ...], out: Path) -> None:
+    load_after = os.getloadavg()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `make bench` (`python bench/run.py {' '.join(sys.argv[1:])}`) on"
+        f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in {time.time() - started:.0f} s."
+        " Method: docs/performance.md.",
+        "",
+        *machine(),
+        f"- load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min) — other work on this"
+        " machine shares its 2 cores, so absolute times are noisy; the ratio is measured under the same load.",
+        f"- {bench.args.runs} runs per cell (no-op and references: at least 7); times are medians of wall time",
+        "  of a new process per run; RSS is the peak of the largest process of the run's tree (GNU time %M);",
+        "  fetched = bytes of HTTP bodies the loopback server sent during the median run / number of requests.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *("| " + " | ".join(row.cells()) + " |" for row in bench.rows),
+        "",
+        *(f"- {row.scenario}: {row.note}" for row in bench.rows if row.note),
+        *(f"- {note}" for note in bench.notes),
+        "",
+    ]
+    out.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="3 runs, scale channel of 60k records")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {SCENARIOS}")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()) / "lockgen-bench")
+    parser.add_argument("--scale-records", type=int, default=600_000)
+    parser.add_argument("--scale-names", type=int, default=30_000)
+    parser.add_argument("--output", type=Path, default=BENCH / "results.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 3)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(only) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s) {sorted(unknown)}; choose from {SCENARIOS}")
+    channels = args.shared / "channels"
+    if not channels.is_dir():
+        sys.exit(f"no channel snapshot at {channels} (use --shared)")
+    started, load_before = time.time(), os.getloadavg()
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    zst_root, shard_root = prepare_channels(channels, args.scratch / "shared")
+    modes: dict[str, list[Path]] = {
+        "json": [channels],
+        "zst": [zst_root, channels],
+        "sharded": [shard_root, zst_root, channels],
+    }
+    with serve(modes) as server:
+        bench = Bench(args, server, args.scratch, modes)  # the server reads `modes`: scale adds to it
+        print(" | ".join(HEADER), flush=True)
+        for name in SCENARIOS:
+            if name in only:
+                getattr(bench, name.replace("-", "_"))()
+    write_results(bench, started, load_before, args.output)
+    print(f"wrote {args.output}")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
