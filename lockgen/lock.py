@@ -119,6 +119,32 @@ def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
 
 
+_PIP_FILE_OPTIONS = ("-r", "-c", "--requirement", "--constraint")
+
+
+def pip_sources_digest(the_plan: LockPlan) -> str:
+    """A short hash of what the pip lock was asked for, computable with no network or solve.
+
+    Covers each platform's pip lines (after selectors), the bytes of the files they include with
+    ``-r``/``-c``, and ``--exclude-newer``. Written as ``pip=<hash>`` on requirements.txt's
+    input-hash line so ``lockgen check`` can tell an edited ``pip:`` section from an unchanged one.
+    """
+    payload: dict[str, object] = {"exclude-newer": str(the_plan.options.exclude_newer)}
+    for platform in the_plan.platforms:
+        lines = []
+        for entry in the_plan.spec.pip_entries(platform.platform):
+            lines.append(entry.text)
+            option, _, target = entry.text.partition(" ")
+            if option in _PIP_FILE_OPTIONS and target.strip():
+                path = the_plan.spec.base_dir / target.strip()
+                try:
+                    lines.append(hashlib.sha256(path.read_bytes()).hexdigest())
+                except OSError:
+                    lines.append(f"missing {target.strip()}")
+        payload[platform.platform] = lines
+    return short_digest(payload)
+
+
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     """Read the environment file(s) and work out every platform's request. No network."""
     reporter = reporter or NullReporter()

@@ -150,8 +150,10 @@ def _relative(text: str, the_plan: LockPlan) -> str:
 
 
 def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> str:
+    from lockgen.lock import pip_sources_digest
+
     exclude = the_plan.options.exclude_newer
-    return _digest(
+    full = _digest(
         {
             "format": PIP_LOCK_FORMAT,
             "exclude-newer": exclude.isoformat() if exclude else None,
@@ -159,6 +161,7 @@ def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: Pyp
             "platforms": {item.platform: item.hash_payload() for item in platforms},
         }
     )
+    return f"{full} pip={pip_sources_digest(the_plan)}"
 
 
 def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_plan: LockPlan) -> CompileJob:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.config import LockOptions
-from lockgen.lock import REQUIREMENTS_NAME, LockPlan, PlatformPlan, plan
+from lockgen.lock import REQUIREMENTS_NAME, LockPlan, PlatformPlan, pip_sources_digest, plan
 from lockgen.lockfiles import ExplicitLock, parse_explicit, recover
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
@@ -78,7 +78,8 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     if the_plan.spec.pip is not None or pip_path.is_file():
         checked.append(REQUIREMENTS_NAME)
     targets = tuple(p.platform for p in the_plan.platforms)
-    stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets))
+    pip_digest = pip_sources_digest(the_plan) if the_plan.spec.pip is not None else None
+    stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets, pip_digest))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
 
 
@@ -177,7 +178,9 @@ def _generated(path: Path) -> bool:
         return False
 
 
-def check_pip_lock(has_pip_section: bool, path: Path, platforms: tuple[str, ...] = ()) -> list[Stale]:
+def check_pip_lock(
+    has_pip_section: bool, path: Path, platforms: tuple[str, ...] = (), pip_digest: str | None = None
+) -> list[Stale]:
     """The pip lock exists exactly when the environment has a ``pip:`` section, is well-formed,
     and was resolved for the current target platforms (its ``# platforms:`` header line).
 
@@ -196,12 +199,19 @@ def check_pip_lock(has_pip_section: bool, path: Path, platforms: tuple[str, ...]
         header = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
         return [Stale(PIP_TARGET, path.name, "malformed", f"{path} is unreadable: {exc}")]
-    return _pip_header_problems(path, header, platforms)
+    return _pip_header_problems(path, header, platforms, pip_digest)
 
 
-def _pip_header_problems(path: Path, header: list[str], platforms: tuple[str, ...]) -> list[Stale]:
-    if not any(line.startswith("# input-hash: sha256:") for line in header):
+def _pip_header_problems(
+    path: Path, header: list[str], platforms: tuple[str, ...], pip_digest: str | None
+) -> list[Stale]:
+    hash_line = next((line for line in header if line.startswith("# input-hash: sha256:")), None)
+    if hash_line is None:
         return [Stale(PIP_TARGET, path.name, "malformed", f"{path} has no `# input-hash:` line")]
+    written = next((part[4:] for part in hash_line.split() if part.startswith("pip=")), None)
+    if pip_digest is not None and written != pip_digest:
+        detail = f"spec changed: the pip: section (or a file it includes) changed since {path} was written"
+        return [Stale(PIP_TARGET, path.name, "specs", detail)]
     locked = next((line.partition(":")[2] for line in header if line.startswith("# platforms:")), None)
     if locked is not None and platforms:
         was = tuple(p.strip() for p in locked.split(",") if p.strip())
