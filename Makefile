@@ -8,6 +8,8 @@ ENV_FILE ?= environment.yml
 LOCKS ?= locks
 # MIRROR=<url or path>: send every https://conda.anaconda.org request there; locks keep canonical URLs.
 MIRROR ?=
+# PYPI_MAPPING=<file>: conda→PyPI name mapping to use instead of downloading parselmouth's.
+PYPI_MAPPING ?=
 LOCK_ARGS ?=
 
 .PHONY: venv lock check test lint bench clean
@@ -21,7 +23,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lock: $(STAMP)
-	$(BIN)/lockgen lock -f $(ENV_FILE) -o $(LOCKS) $(if $(MIRROR),--mirror https://conda.anaconda.org=$(MIRROR)) $(LOCK_ARGS)
+	$(BIN)/lockgen lock -f $(ENV_FILE) -o $(LOCKS) $(if $(MIRROR),--mirror https://conda.anaconda.org=$(MIRROR)) \
+		$(if $(PYPI_MAPPING),--pypi-mapping $(PYPI_MAPPING)) $(LOCK_ARGS)
 
 check: $(STAMP)
 	$(BIN)/lockgen check -f $(ENV_FILE) -o $(LOCKS)

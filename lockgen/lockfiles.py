@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 TXN_DIR = ".lockgen-txn"
-LOCK_NAME = ".lockgen.lock"
 MANIFEST = "MANIFEST"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -215,22 +214,26 @@ def _check_name(name: str) -> None:
 
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the output directory (waits for another lockgen writer)."""
+    """Hold an exclusive lock on the output directory itself (waits for another lockgen writer).
+
+    The lock is taken on the directory's own file descriptor, so no lock file is left beside the
+    locks for users to ignore or commit.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    handle = (out_dir / LOCK_NAME).open("a+")
     try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory lock; the journal still protects
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock; the journal still protects
+        yield
+        return
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        handle.close()
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
