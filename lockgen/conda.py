@@ -117,10 +117,16 @@ class RattlerSolver:
     def _combine(self, failures: list[tuple[str, BaseException]]) -> Exception:
         network = [(p, e) for p, e in failures if isinstance(e, ChannelError)]
         if network:
+            # a platform that waited on another's failed download only says "a coalesced request failed"
+            useful = [(p, e) for p, e in network if "coalesced request failed" not in str(e)]
             by_message: dict[str, list[str]] = {}
-            for p, e in network:
+            for p, e in useful or network:
                 by_message.setdefault(str(e), []).append(p)
-            return ChannelError("\n".join(f"{', '.join(ps)}: {m}" for m, ps in by_message.items()))
+            lines = [f"{', '.join(ps)}: {m}" for m, ps in by_message.items()]
+            waited = [p for p, e in network if useful and (p, e) not in useful]
+            if waited:
+                lines.append(f"{', '.join(waited)}: stopped by the same failed download")
+            return ChannelError("\n".join(lines))
         solve = [(p, e) for p, e in failures if isinstance(e, SolveError)]
         if len(solve) == len(failures):
             text = "\n\n".join(str(e) for _, e in solve)
@@ -297,15 +303,15 @@ _FETCH_REASONS = tuple(
     for pattern, reason in (
         (r"connection refused", "connection refused (is the server up, and the URL right?)" + _RETRIED),
         (r"dns error|failed to lookup address|name or service not known", "the host name does not resolve"),
+        (r"no such file|could not find subdir", "not found"),
         (r"timed out", "no answer within {timeout} s (LOCKGEN_HTTP_TIMEOUT sets the limit)" + _RETRIED),
         (r"redirect", "the server redirects in a loop (too many redirects)"),
         (r"end of file before message length|connection closed before message|incomplete", "the download was cut off"
          " before its end (truncated response)"),
         (r"frame descriptor|dictionary mismatch|zstd|bz2|bzip|decompress|corrupt", "the response is not valid"
          " compressed repodata (a corrupt file, or a page served in its place)"),
-        (r"json|expected value|eof while parsing|invalid type|missing field|trailing characters", "the response is"
-         " not valid repodata JSON"),
-        (r"no such file|could not find subdir", "not found"),
+        (r"failed to parse|expected value|eof while parsing|invalid type|missing field|trailing characters",
+         "the response is not valid repodata JSON"),
     )
 )  # fmt: skip
 

@@ -29,6 +29,9 @@ __all__ = [
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ITEMS = 20_000
+MAX_VALUE_CHARS = 4096  # longer entries are refused: YAML aliases could repeat them 20,000 times
+MAX_PROBLEMS = 200
+MAX_PROBLEM_CHARS = 500
 _KNOWN_KEYS = {"name", "channels", "dependencies", "platforms"}
 _IGNORED_KEYS = {"prefix", "variables"}
 _SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
@@ -103,6 +106,8 @@ class _Reader:
 
     def problem(self, message: str, node: yaml.Node | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
+        if len(message) > MAX_PROBLEM_CHARS:
+            message = message[: MAX_PROBLEM_CHARS - 3] + "..."
         self.problems.append(Problem(message, self.file, line))
 
     def location(self, node: yaml.Node) -> Location:
@@ -132,6 +137,9 @@ class _Reader:
         if not value:
             self.problem(f"{what} is empty", node)
             return None
+        if len(value) > MAX_VALUE_CHARS:
+            self.problem(f"{what} is too long ({len(value)} characters, at most {MAX_VALUE_CHARS})", node)
+            return None
         return value
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
@@ -139,6 +147,9 @@ class _Reader:
             return []
         if not isinstance(node, yaml.SequenceNode):
             self.problem(f"{what} must be a list, got {_describe(node)}", node)
+            return []
+        if node.tag != "tag:yaml.org,2002:seq":
+            self.problem(f"{what}: YAML tag {str(node.tag)[:60]!r} is not allowed", node)
             return []
         if len(node.value) > MAX_ITEMS:
             self.problem(f"{what} has {len(node.value)} entries (at most {MAX_ITEMS})", node)
@@ -153,7 +164,7 @@ def _describe(node: yaml.Node) -> str:
         return "a list"
     tag = str(node.tag).rsplit(":", 1)[-1]
     return {"null": "nothing", "int": "a number", "float": "a number", "bool": "true/false"}.get(
-        tag, f"{tag} {node.value!r}"
+        tag, f"{tag} {str(node.value)[:60]!r}"
     )
 
 
@@ -171,6 +182,9 @@ def parse_env_text(text: str, file: str) -> EnvSpec:
     """Parse the text of one environment file. Raises InputError listing every problem."""
     reader = _Reader(text, file)
     parsed = _parse(reader, text)
+    if len(reader.problems) > MAX_PROBLEMS:
+        more = len(reader.problems) - MAX_PROBLEMS
+        reader.problems[MAX_PROBLEMS:] = [Problem(f"... and {more} more problems", file)]
     if reader.problems:
         raise InputError(reader.problems)
     return EnvSpec(
@@ -240,6 +254,13 @@ def _parse(reader: _Reader, text: str) -> _Parsed:
     return parsed
 
 
+def _bad_channel_name(name: str) -> bool:
+    """A channel *name* (not a URL, not a ./path) with white space or a ``..`` segment."""
+    if "://" in name or name.startswith((".", "/", "~")):
+        return any(ch.isspace() for ch in name)
+    return any(ch.isspace() for ch in name) or ".." in name.split("/")
+
+
 def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
     for item in reader.sequence(node, "channels"):
         value = reader.string(item, "a channel")
@@ -247,6 +268,9 @@ def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
             continue
         if any(ch.isspace() for ch in value):
             reader.problem(f"channel {value!r} contains white space", item)
+            continue
+        if _bad_channel_name(value):
+            reader.problem(f"invalid channel name {value!r} (a `..` segment; write a path as ./dir or /dir)", item)
             continue
         if value == "nodefaults":
             parsed.nodefaults = True
@@ -291,6 +315,9 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
     channel, sep, rest = value.partition("::")
     if not sep:
         channel, rest = "", value
+    if channel and _bad_channel_name(channel):
+        reader.problem(f"invalid channel {channel!r} in spec {value!r}", node)
+        return None
     match = _NAME.match(rest)
     if match is None:
         reader.problem(f"invalid conda spec {value!r}: no package name", node)
