@@ -157,7 +157,9 @@ def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: Pyp
         {
             "format": PIP_LOCK_FORMAT,
             "exclude-newer": exclude.isoformat() if exclude else None,
-            "mapping": mapping.description,
+            # Not the mapping's name: its effect (which conda packages pip sees as installed, under
+            # which names) is in each platform's payload, so switching between equivalent sources
+            # (parselmouth online, a file, the built-in table) does not re-resolve.
             "platforms": {item.platform: item.hash_payload() for item in platforms},
         }
     )
