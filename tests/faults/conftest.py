@@ -30,8 +30,11 @@ dependencies:
 FAST_NET = {"LOCKGEN_HTTP_TIMEOUT": "1", "LOCKGEN_HTTP_RETRIES": "1"}
 
 
-def build_channel(root: Path, subdirs: tuple[str, ...] = ("noarch", "linux-64", "osx-64")) -> ChannelBuilder:
-    """A three-package channel; every subdir also gets ``repodata.json.zst`` (what rattler asks first)."""
+def build_channel(
+    root: Path, subdirs: tuple[str, ...] = ("noarch", "linux-64", "osx-64"), python: bool = False
+) -> ChannelBuilder:
+    """A three-package channel (plus python 3.11.9 if asked, for pip sections); every subdir also
+    gets ``repodata.json.zst`` (what rattler asks first)."""
     import zstandard
 
     builder = ChannelBuilder(root / CHANNEL, subdirs=subdirs)
@@ -40,6 +43,8 @@ def build_channel(root: Path, subdirs: tuple[str, ...] = ("noarch", "linux-64", 
             continue
         builder.add("libcore", "2.0", build="h1_0", subdir=subdir, files={"lib/core.txt": b"core"})
         builder.add("app", "1.1", build="h2_0", subdir=subdir, depends=["libcore >=2", "pydata"])
+        if python:
+            builder.add("python", "3.11.9", build="h0_cpython", subdir=subdir)
     builder.add("pydata", "3.0", build="pyhd8ed1ab_0", files={"share/pydata.txt": b"data"})
     builder.write()
     for subdir in subdirs:

@@ -76,15 +76,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
 
     def _fault(self) -> bool:
-        """Apply the first matching rule; True when the response has been sent."""
-        path = self.path.split("?", 1)[0]
+        """Apply matching rules in order until one sends a response (credential checks that pass,
+        and token prefixes that are stripped, let later rules apply); True when a response was sent."""
         for fault in self.server.rules():
+            path = self.path.split("?", 1)[0]
             if not fnmatch.fnmatchcase(path, fault.pattern):
                 continue
             if fault.times is not None and fault.fired >= fault.times:
                 continue
             fault.fired += 1
-            return self._apply(fault, path)
+            if self._apply(fault, path):
+                return True
         return False
 
     def _apply(self, fault: Fault, path: str) -> bool:
