@@ -15,6 +15,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,8 +282,38 @@ def _recover_locked(out_dir: Path) -> None:
             plan = None
         if isinstance(plan, dict):
             _apply(out_dir, txn, list(plan.get("put", [])), list(plan.get("delete", [])))
-    shutil.rmtree(txn, ignore_errors=True)
+    _discard(txn)
     _fsync_dir(out_dir)
+
+
+def _discard(txn: Path) -> None:
+    """Remove a journal: the manifest first, so a half-removed journal never looks committed."""
+    with contextlib.suppress(FileNotFoundError):
+        (txn / MANIFEST).unlink()
+    shutil.rmtree(txn, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT), SIGTERM and SIGHUP until the block ends, then act on the first one.
+
+    A signal arriving mid-commit is noted by a temporary handler (whichever thread the kernel gave
+    it to, Python runs handlers in the main thread) and re-raised once the commit is whole, so only
+    SIGKILL or a crash can stop a commit between two renames; :func:`recover` handles those.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {s: signal.signal(s, lambda number, _frame: caught.append(number)) for s in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def _apply(out_dir: Path, txn: Path, put: list[str], delete: list[str]) -> None:
@@ -317,6 +349,19 @@ def plan_changes(out_dir: Path, files: Mapping[str, bytes | None]) -> tuple[list
     return put, unchanged, delete
 
 
+def _stage_and_apply(
+    out_dir: Path, txn: Path, files: Mapping[str, bytes | None], put: list[str], delete: list[str]
+) -> None:
+    for name in put:
+        data = files[name]
+        assert data is not None
+        _write_durable(txn / name, data)
+    _write_durable(txn / (MANIFEST + ".tmp"), json.dumps({"put": put, "delete": delete}).encode())
+    os.replace(txn / (MANIFEST + ".tmp"), txn / MANIFEST)  # the commit point
+    _fsync_dir(txn)
+    _apply(out_dir, txn, put, delete)
+
+
 def commit_files(out_dir: Path, files: Mapping[str, bytes | None]) -> CommitResult:
     """Make ``out_dir`` hold ``files`` (None: remove that file), all or nothing.
 
@@ -329,17 +374,15 @@ def commit_files(out_dir: Path, files: Mapping[str, bytes | None]) -> CommitResu
             if not put and not delete:
                 return CommitResult((), tuple(unchanged), ())
             txn = out_dir / TXN_DIR
-            shutil.rmtree(txn, ignore_errors=True)
-            txn.mkdir()
-            for name in put:
-                data = files[name]
-                assert data is not None
-                _write_durable(txn / name, data)
-            _write_durable(txn / (MANIFEST + ".tmp"), json.dumps({"put": put, "delete": delete}).encode())
-            os.replace(txn / (MANIFEST + ".tmp"), txn / MANIFEST)  # the commit point
-            _fsync_dir(txn)
-            _apply(out_dir, txn, put, delete)
-            shutil.rmtree(txn, ignore_errors=True)
+            with _signals_deferred():
+                _discard(txn)
+                txn.mkdir()
+                try:
+                    _stage_and_apply(out_dir, txn, files, put, delete)
+                except BaseException:  # a write error: finish a committed journal, drop an uncommitted one
+                    _recover_locked(out_dir)
+                    raise
+                _discard(txn)
             return CommitResult(tuple(put), tuple(unchanged), tuple(delete))
     except OSError as exc:
         raise OutputError(f"cannot write lock files in {out_dir}: {exc.strerror or exc}") from exc

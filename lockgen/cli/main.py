@@ -143,7 +143,7 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         click.echo(f"error: {exc.message}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted; no lock file was changed", err=True)
+        click.echo("interrupted; lock files are the old set, or the whole new set if writing had begun", err=True)
         code = 130
     except click.exceptions.Exit as exc:
         code = exc.exit_code

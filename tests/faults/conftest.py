@@ -130,3 +130,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("lockgen fault injection")
     for kind, number in sorted(FIGURES.items()):
         terminalreporter.write_line(f"{kind}: {number}")
+    kills = sum(n for k, n in FIGURES.items() if k.startswith(("kill trials", "interrupt trials")))
+    fuzz = sum(n for k, n in FIGURES.items() if k.startswith("fuzz cases"))
+    faults = FIGURES["network faults injected"] + FIGURES["cache faults injected"]
+    lost = FIGURES["lost or mixed after recovery"]
+    terminalreporter.write_line(
+        f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
+        f"{FIGURES['secret checks']} secret checks; lock sets lost or mixed: {lost}"
+    )

@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from lockgen.lockfiles import TXN_DIR, output_lock, recover
 from tests.faults.conftest import ENV, FAST_NET, Project, snapshot
 from tests.faults.figures import count
@@ -79,15 +81,52 @@ def test_sigkill_during_lock_leaves_old_or_new(project: Project, channel_root: P
         seen[_classify(snapshot(project.locks), old, new)] += 1
         recover(project.locks)
         after = _classify(snapshot(project.locks), old, new)
+        count("lost or mixed after recovery", after == "mixed")
         assert after in ("old", "new"), snapshot(project.locks).keys()
         assert not (project.locks / TXN_DIR).exists()
         count("kill trials (CLI)")
     count("kills that left the new set (CLI)", seen["new"])
-    count("kills seen mixed by a plain reader before recovery (CLI)", seen["mixed"])
+    count("SIGKILL seen mixed by a plain reader before recovery (CLI)", seen["mixed"])
     # the kills did not damage the cache or the directory: a normal run still works
     final = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
     assert final.returncode == 0, final.stderr
     assert snapshot(project.locks) == new
+
+
+def test_ctrl_c_during_lock_leaves_old_or_new_without_recovery(project: Project, channel_root: Path) -> None:
+    """SIGINT (Ctrl-C): lockgen itself finishes or discards its journal, so even a plain reader sees
+    the old or the new set, with no journal left behind."""
+    rng = random.Random(2)
+    run = _lock_args(project, channel_root.as_uri())
+    first = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    old = snapshot(project.locks)
+    (project.root / "environment.yml").write_text(ENV.replace("app >=1.0", "app >=1.0\n  - pydata"))
+    started = time.monotonic()
+    second = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    duration = time.monotonic() - started
+    new = snapshot(project.locks)
+    clean = 0
+    for _ in range(12):
+        _restore(project.locks, old)
+        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0, duration * 1.2))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        state = _classify(snapshot(project.locks), old, new)
+        count("interrupt trials (SIGINT)")
+        count("lost or mixed after recovery", state == "mixed")
+        assert state in ("old", "new"), err
+        assert not (project.locks / TXN_DIR).exists()
+        if "interrupted; lock files are" in err:
+            clean += 1
+            assert proc.returncode == 130 and "Traceback" not in err
+        elif proc.returncode != 0:  # Python's own start-up (before its handler, or in site/imports)
+            assert proc.returncode == -signal.SIGINT or "KeyboardInterrupt" in err, (proc.returncode, err)
+            assert "lockgen/lock.py" not in err, err
+            count("interrupts during interpreter start-up (SIGINT)")
+    assert second.returncode == 0
+    count("interrupts reported cleanly (SIGINT)", clean)
 
 
 CHILD = textwrap.dedent(
@@ -127,7 +166,10 @@ def _old_and_new(n: int) -> tuple[dict[str, bytes], dict[str, bytes | None]]:
     return old, new
 
 
-def test_sigkill_inside_the_commit_leaves_old_or_new(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["SIGKILL", "SIGINT", "SIGTERM"])
+def test_signal_inside_the_commit_leaves_old_or_new(tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGKILL: old or new after recovery. SIGINT/SIGTERM: lockgen holds them until the commit is
+    whole, so even before any recovery a reader sees old or new and no journal is left."""
     rng = random.Random(6)
     step = 0.002
     old, new_files = _old_and_new(6)
@@ -138,12 +180,14 @@ def test_sigkill_inside_the_commit_leaves_old_or_new(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     seen = {"old": 0, "new": 0, "mixed": 0}
+    deferred = 0
     for _ in range(JOURNAL_TRIALS):
         _restore(out, old)
         proc = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(out), str(plan), str(step)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the child's own KeyboardInterrupt traceback
             text=True,
         )
         assert proc.stdout is not None and proc.stdin is not None
@@ -151,18 +195,29 @@ def test_sigkill_inside_the_commit_leaves_old_or_new(tmp_path: Path) -> None:
         proc.stdin.write("go\n")
         proc.stdin.flush()
         time.sleep(rng.uniform(0, window))
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)
         proc.wait(timeout=30)
+        finished = "done" in proc.stdout.read()
         proc.stdin.close()
         proc.stdout.close()
-        seen[_classify(snapshot(out), old, new)] += 1
+        before_recovery = _classify(snapshot(out), old, new)
+        seen[before_recovery] += 1
+        if sig != signal.SIGKILL:
+            assert before_recovery in ("old", "new") and not (out / TXN_DIR).exists()
+            deferred += before_recovery == "new" and not finished  # the signal landed inside the commit
         recover(out)
-        assert _classify(snapshot(out), old, new) in ("old", "new")
+        after = _classify(snapshot(out), old, new)
+        count("lost or mixed after recovery", after == "mixed")
+        assert after in ("old", "new")
         assert not (out / TXN_DIR).exists()
-        count("kill trials (journal)")
-    count("kills seen mixed by a plain reader before recovery (journal)", seen["mixed"])
+        count(f"{'kill' if sig == signal.SIGKILL else 'interrupt'} trials (journal)")
+    count(f"{sig.name} seen mixed by a plain reader before recovery (journal)", seen["mixed"])
     # the random delays must actually reach inside the commit, or this test proves nothing
-    assert seen["old"] > 0 and (seen["new"] + seen["mixed"]) > 0, seen
+    if sig == signal.SIGKILL:
+        assert seen["old"] > 0 and (seen["new"] + seen["mixed"]) > 0, seen
+    else:
+        count(f"{sig.name} held until the commit was whole (journal)", deferred)
+        assert deferred > 0, seen
 
 
 def test_recover_waits_for_a_live_writer(tmp_path: Path) -> None:
