@@ -120,6 +120,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def _truncate(self, fault: Fault, path: str) -> bool:
         local = Path(self.translate_path(path))
+        if local.is_dir():
+            local = local / "index.html"
         if not local.is_file():
             return False
         data = local.read_bytes()

@@ -1,0 +1,127 @@
+"""Faults on the pip side: the package index (read by uv) and the conda→PyPI mapping download.
+
+Each ends in a documented exit code (5: the index or mapping could not be fetched; 7: the pip
+section could not be resolved), a message naming the URL, no traceback, and the locks untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.faults.conftest import CHANNEL, build_channel, snapshot
+from tests.faults.figures import count
+from tests.faults.server import FaultServer, serve_faults
+from tests.support.cli import run_lockgen
+from tests.support.pypi_index import SimpleIndex
+
+FAST_UV = {"UV_HTTP_TIMEOUT": "2", "UV_HTTP_RETRIES": "1", "LOCKGEN_HTTP_TIMEOUT": "1", "LOCKGEN_HTTP_RETRIES": "1"}
+
+
+@dataclass
+class PipWorld:
+    root: Path
+    server: FaultServer
+
+    def lock(self, *args: str, cache: str = "cache") -> subprocess.CompletedProcess[str]:
+        env = {**FAST_UV, "LOCKGEN_PYPI_MAPPING_URL": self.server.url + "/mapping/{channel}.json"}
+        return run_lockgen(
+            "lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={self.server.url}/channels",
+            "--cache-dir", self.root / cache, *args, cwd=self.root, env=env, timeout=240,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def pip_world(tmp_path: Path) -> Iterator[PipWorld]:
+    served = tmp_path / "served"
+    build_channel(served / "channels", python=True)
+    index = SimpleIndex(served / "index")
+    index.add("pipdep", "1.0")
+    index.write()
+    (served / "mapping").mkdir()
+    (served / "mapping" / f"{CHANNEL}.json").write_text(json.dumps({"python": None, "app": ["app"]}))
+    with serve_faults(served) as server:
+        world = PipWorld(tmp_path, server)
+        (tmp_path / "environment.yml").write_text(
+            f"channels: [{CHANNEL}]\ndependencies:\n  - app\n  - python=3.11\n"
+            f"  - pip:\n    - --index-url {server.url}/index/simple\n    - pipdep\n"
+        )
+        first = world.lock()
+        assert first.returncode == 0, first.stderr
+        assert "pipdep==1.0" in (tmp_path / "locks" / "requirements.txt").read_text()
+        server.clear()
+        yield world
+
+
+INDEX_FAULTS = {
+    "http-500": {"kind": "status", "status": 500},
+    "http-503": {"kind": "status", "status": 503},
+    "stall": {"kind": "stall", "seconds": 30},
+    "html-login": {"kind": "html"},
+    "redirect-loop": {"kind": "redirect"},
+    "truncated": {"kind": "truncate"},
+}
+
+
+HTML_INDEX_GAP = pytest.mark.xfail(
+    strict=True,
+    reason="known gap (lockgen/pypi, not this suite's to fix): uv reads a login page as an index with no"
+    " files, so lockgen reports 'no versions of pipdep' (exit 7) without naming the index URL",
+)
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=HTML_INDEX_GAP) if n == "html-login" else n for n in sorted(INDEX_FAULTS)]
+)
+def test_index_fault(pip_world: PipWorld, name: str) -> None:
+    before = snapshot(pip_world.root / "locks")
+    fault = dict(INDEX_FAULTS[name])
+    kind = str(fault.pop("kind"))
+    pip_world.server.fault("/index/*", kind, **fault)
+    result = pip_world.lock("--update-all", cache="fresh-cache")
+    count("network faults injected")
+    assert result.returncode in (5, 7), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"{pip_world.server.url}/index" in result.stderr, result.stderr
+    assert snapshot(pip_world.root / "locks") == before
+
+
+MAPPING_FAULTS = {
+    "http-500": {"kind": "status", "status": 500},
+    "stall": {"kind": "stall", "seconds": 30},
+    "invalid-json": {"kind": "garbage", "body": b'{"python": [1,'},
+    "html-login": {"kind": "html"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPPING_FAULTS))
+def test_mapping_fault_without_cached_copy(pip_world: PipWorld, name: str) -> None:
+    before = snapshot(pip_world.root / "locks")
+    fault = dict(MAPPING_FAULTS[name])
+    kind = str(fault.pop("kind"))
+    pip_world.server.fault("/mapping/*", kind, **fault)
+    result = pip_world.lock("--update-all", cache="fresh-cache")
+    count("network faults injected")
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.returncode == 0:  # a documented fallback (no mapping: names taken as PyPI names) must say so
+        assert re.search(r"mapping", result.stderr, re.IGNORECASE), result.stderr
+        return
+    assert result.returncode == 5, result.stderr
+    assert f"{pip_world.server.url}/mapping" in result.stderr, result.stderr
+    assert snapshot(pip_world.root / "locks") == before
+
+
+def test_mapping_fault_with_cached_copy_uses_it(pip_world: PipWorld) -> None:
+    """The first run cached the mapping: a later failing download falls back to that copy."""
+    before = snapshot(pip_world.root / "locks")
+    pip_world.server.fault("/mapping/*", "status", status=500)
+    result = pip_world.lock("--update-all")
+    count("network faults injected")
+    assert result.returncode == 0, result.stderr
+    assert snapshot(pip_world.root / "locks") == before
