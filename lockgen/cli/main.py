@@ -18,6 +18,7 @@ import click
 
 from lockgen import __version__
 from lockgen.errors import EXIT_CODES, LockgenError
+from lockgen.secrets import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +36,7 @@ class StderrReporter:
     def event(self, kind: str, platform: str | None, detail: str) -> None:
         if self.quiet:
             return
+        detail = redact(detail)  # the core masks what it knows; this catches URL credentials it did not
         if kind in ("warning", "note"):
             click.echo(detail, err=True)
         elif self.progress:
@@ -139,8 +141,8 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         code = action()
     except LockgenError as exc:
         if verbose:
-            traceback.print_exc()
-        click.echo(f"error: {exc.message}", err=True)
+            print_traceback()
+        click.echo(f"error: {redact(exc.message)}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted; lock files are the old set, or the whole new set if writing had begun", err=True)
@@ -149,10 +151,16 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         code = exc.exit_code
     except Exception as exc:  # an unexpected failure: a bug
         if verbose:
-            traceback.print_exc()
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (run with -v for a traceback)", err=True)
+            print_traceback()
+        click.echo(f"internal error: {type(exc).__name__}: {redact(str(exc))} (run with -v for a traceback)", err=True)
         code = 1
     finish(code)
+
+
+def print_traceback() -> None:
+    """The current traceback (with its chained causes) on stderr, URL credentials masked: a third-party
+    exception's text may carry a URL with ``user:password@`` or ``/t/<token>/``."""
+    click.echo(redact(traceback.format_exc()), err=True, nl=False)
 
 
 def finish(code: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,3 +180,27 @@ def test_credentials_from_rattler_auth_file_env(world: World) -> None:
     )
     assert failed.returncode == 5, failed.stderr
     world.assert_no_canary(failed)
+
+
+@pytest.mark.parametrize("error", ["RuntimeError", "ChannelError"])
+def test_unexpected_errors_and_tracebacks_are_masked(error: str) -> None:
+    """The CLI's last line of defence: an error text (and its -v traceback, causes included) that
+    carries a URL credential nobody registered is masked before it is printed."""
+    code = f"""
+from lockgen.cli.main import run_core
+from lockgen.errors import ChannelError
+
+def action():
+    try:
+        raise OSError("fetching http://{USER}:{PASSWORD}@127.0.0.1:9/t/{TOKEN}/chan failed")
+    except OSError as exc:
+        raise {error}("while reading http://{USER}:{PASSWORD}@127.0.0.1:9/t/{TOKEN}/chan") from exc
+
+run_core(True, action)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    count("secret checks")
+    assert result.returncode in (1, 5), result.stderr
+    assert "Traceback" in result.stderr and "OSError" in result.stderr  # the cause is shown, masked
+    for canary in CANARIES:
+        assert canary not in result.stderr + result.stdout
