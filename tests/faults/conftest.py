@@ -132,7 +132,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{kind}: {number}")
     kills = sum(n for k, n in FIGURES.items() if k.startswith(("kill trials", "interrupt trials")))
     fuzz = sum(n for k, n in FIGURES.items() if k.startswith("fuzz cases"))
-    faults = FIGURES["network faults injected"] + FIGURES["cache faults injected"]
+    faults = FIGURES["network faults injected"] + FIGURES["cache faults injected"] + FIGURES["write faults injected"]
     lost = FIGURES["lost or mixed after recovery"]
     terminalreporter.write_line(
         f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "

@@ -157,6 +157,20 @@ CHILD = textwrap.dedent(
 )
 
 
+def _start_child(command: list[str]) -> subprocess.Popen[str]:
+    """Start the journal child and wait until it is ready (imports done, steps slowed)."""
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # the child's own KeyboardInterrupt traceback
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
 def _old_and_new(n: int) -> tuple[dict[str, bytes], dict[str, bytes | None]]:
     old = {f"p{i}.txt": f"old {i}\n".encode() * 50 for i in range(n)}
     old["gone.txt"] = b"removed by the new set\n"
@@ -176,22 +190,22 @@ def test_signal_inside_the_commit_leaves_old_or_new(tmp_path: Path, sig: signal.
     new = {k: v for k, v in new_files.items() if v is not None}
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({k: (v.decode() if v is not None else None) for k, v in new_files.items()}))
-    window = step * (2 * len(new_files) + 2) * 1.3
     out = tmp_path / "out"
     out.mkdir()
+    child = [sys.executable, "-c", CHILD, str(out), str(plan), str(step)]
+    # calibrate: how long one whole commit takes here (fsync speed varies from disk to disk)
+    _restore(out, old)
+    proc = _start_child(child)
+    started = time.monotonic()
+    assert proc.communicate("go\n", timeout=60)[0].strip().endswith("done")
+    window = (time.monotonic() - started) * 1.3
+    assert _classify(snapshot(out), old, new) == "new"
     seen = {"old": 0, "new": 0, "mixed": 0}
     deferred = 0
     for _ in range(JOURNAL_TRIALS):
         _restore(out, old)
-        proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(out), str(plan), str(step)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # the child's own KeyboardInterrupt traceback
-            text=True,
-        )
+        proc = _start_child(child)
         assert proc.stdout is not None and proc.stdin is not None
-        assert proc.stdout.readline().strip() == "ready"
         proc.stdin.write("go\n")
         proc.stdin.flush()
         time.sleep(rng.uniform(0, window))
