@@ -184,7 +184,10 @@ class RattlerSolver:
         if isinstance(exc, SolverError):
             explained = await self._explain(text, gateway, request, sources, platforms)
             empty = await self._empty_subdirs(gateway, request)
-            return SolveError("\n".join([explained.message, *empty]), explained.platforms) if empty else explained
+            if empty:  # amend in place: keeps whatever else _explain attached
+                explained.message = "\n".join([explained.message, *empty])
+                explained.args = (explained.message,)
+            return explained
         if not isinstance(exc, (*_rattler_fetch_errors(), OSError)):
             return exc  # not a fetch problem: a bug, shown as an internal error
         if self.offline:
