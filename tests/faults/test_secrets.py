@@ -204,3 +204,23 @@ run_core(True, action)
     assert "Traceback" in result.stderr and "OSError" in result.stderr  # the cause is shown, masked
     for canary in CANARIES:
         assert canary not in result.stderr + result.stdout
+
+
+def test_credentials_in_environment_variables(world: World) -> None:
+    """Credentials that reach lockgen through environment variables (a mapping URL with user:password,
+    uv's own index variables) are masked in notes, warnings and errors alike."""
+    _auth(world)
+    world.server.fault("/mapping/*", "status", status=500)  # the note names the mapping URL
+    world.server.fault("/index/*", "status", status=503)  # the error names the index
+    with_auth = world.server.url.replace("http://", f"http://{USER}:{PASSWORD}@")
+    result = world.run(
+        _env(f"{with_auth}/channels/{CHANNEL}", f"{with_auth}/index/simple"),
+        env={
+            "LOCKGEN_PYPI_MAPPING_URL": with_auth + "/mapping/{channel}.json",
+            "UV_INDEX_URL": f"{with_auth}/index/simple",
+            "UV_EXTRA_INDEX_URL": f"{world.server.url}/t/{TOKEN}/index/simple",
+        },
+    )
+    assert result.returncode != 0
+    assert "mapping" in result.stderr  # the failed mapping download was reported...
+    world.assert_no_canary(result)  # ...without its credentials
