@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from lockgen.channels import Mirror
 from lockgen.errors import ChannelError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit, recover
 from lockgen.models import dependency_name
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
@@ -97,6 +97,8 @@ def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
 def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> VerifyReport:
     """Check every selected lock; raises ChannelError when a channel's repodata cannot be read."""
     reporter = reporter or NullReporter()
+    if options.lock_dir.is_dir():
+        recover(options.lock_dir)  # finish or drop a commit a killed `lock` left behind
     parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
     for path, platform in _lock_paths(options):
         try:

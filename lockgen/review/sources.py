@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lockgen.errors import ConfigError
 from lockgen.lock import REQUIREMENTS_NAME
-from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles import parse_explicit, recover
 
 __all__ = [
     "LockSet",
@@ -74,6 +74,7 @@ def read_directory(path: Path, label: str | None = None) -> LockSet:
     """The locks in ``path`` (an absent directory holds no locks)."""
     files: dict[str, str] = {}
     if path.is_dir():
+        recover(path)  # finish or drop a commit a killed `lock` left behind
         for item in sorted(path.iterdir()):
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
