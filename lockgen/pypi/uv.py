@@ -24,7 +24,7 @@ from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResoluti
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
 from lockgen.pypi.targets import PipTarget
 from lockgen.reporting import NullReporter, Reporter
-from lockgen.secrets import SecretRegistry
+from lockgen.secrets import SecretRegistry, strip_credentials
 
 __all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv"]
 
@@ -39,7 +39,8 @@ _KEEP_UV_ENV = {
 _NETWORK = re.compile(
     r"(error sending request|dns error|failed to lookup address|Could not connect|connection refused|"
     r"tcp connect error|operation timed out|Request failed after \d+ retr|Network is unreachable|"
-    r"client error \(Connect\)|HTTP status server error|status code 5\d\d)",
+    r"client error \(Connect\)|HTTP status server error|status code 5\d\d|too many redirects|"
+    r"Missing `?Content-Type`? header|error decoding response body)",
     re.IGNORECASE,
 )
 _SPEC = r"(?:[=<>!~]=?[^\s,]*)(?:,[=<>!~]=?[^\s,]+)*"
@@ -189,7 +190,10 @@ class UvResolver:
             stderr = self.secrets.redact(done.stderr)
             if _NETWORK.search(stderr) and "No solution found" not in stderr:
                 raise ChannelError(f"{platform}: a Python package index could not be reached:\n{_indent(stderr)}")
-            raise PypiResolutionError(explain_failure(stderr, job.target, job.provided))
+            message = explain_failure(stderr, job.target, job.provided)
+            if _NOT_FOUND.search(" ".join(stderr.split())):
+                message += "\n" + _where_searched(job)
+            raise PypiResolutionError(message)
         self.reporter.event("pip", platform, "pip packages resolved")
         return job.output.read_text(encoding="utf-8")
 
@@ -212,6 +216,19 @@ class UvResolver:
         if failures:
             raise _combine(failures)
         return results
+
+
+_NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
+
+
+def _where_searched(job: CompileJob) -> str:
+    """Which indexes uv searched: a package 'not found' may be a typo, or an index that wants a login."""
+    indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls]
+    shown = ", ".join(strip_credentials(u) for u in indexes)
+    return (
+        f"  searched: {shown} (check the name; an index that needs a login may answer with a page"
+        " that lists no files)"
+    )
 
 
 def _combine(failures: list[LockgenError]) -> LockgenError:
