@@ -36,6 +36,19 @@ _KNOWN_KEYS = {"name", "channels", "dependencies", "platforms"}
 _IGNORED_KEYS = {"prefix", "variables"}
 _SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
 _NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+_VERSION = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
+_OPERATOR = r"(?:>=|<=|>|<|!=|==)"
+_PLAIN_CONDA_SPEC = re.compile(
+    rf"(?:[A-Za-z0-9_][A-Za-z0-9_.\-]*::)?[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+    rf"(?: *={_VERSION}(?:\.\*)?| *{_OPERATOR}{_VERSION}(?:,{_OPERATOR}{_VERSION})*)?"
+)
+_PLAIN_PIP_REQUIREMENT = re.compile(
+    rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?: *{_OPERATOR} *{_VERSION}(?: *, *{_OPERATOR} *{_VERSION})*)?"
+)
+"""The common shapes (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``, ``wandb>=0.15``), which
+rattler's MatchSpec and packaging's Requirement always accept (tests/unit/test_spec_plain.py checks
+that on generated examples): they skip importing those libraries, so ``check`` and a no-op ``lock``
+stay fast. Anything else is validated by the library as before."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -304,14 +317,15 @@ def _parse_dependencies(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> No
 
 
 def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDependency | None:
-    from rattler import MatchSpec
+    if not _PLAIN_CONDA_SPEC.fullmatch(value):
+        from rattler import MatchSpec
 
-    try:
-        MatchSpec(value, strict=False)
-    except Exception as exc:  # rattler raises InvalidMatchSpecError and friends
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        reader.problem(f"invalid conda spec {value!r}: {first}", node)
-        return None
+        try:
+            MatchSpec(value, strict=False)
+        except Exception as exc:  # rattler raises InvalidMatchSpecError and friends
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reader.problem(f"invalid conda spec {value!r}: {first}", node)
+            return None
     channel, sep, rest = value.partition("::")
     if not sep:
         channel, rest = "", value
@@ -361,6 +375,8 @@ def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -
 def _check_pip_entry(text: str) -> str | None:
     """Return a problem description for a pip line that cannot be valid, else None."""
     if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")):
+        return None
+    if _PLAIN_PIP_REQUIREMENT.fullmatch(text):
         return None
     from packaging.requirements import InvalidRequirement, Requirement
 
