@@ -6,7 +6,6 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import re
@@ -89,6 +88,8 @@ class RattlerSolver:
         self.retries = retries if retries is not None else _env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
+
         return asyncio.run(self._solve_all(requests))
 
     def _gateway(self) -> Gateway:
@@ -101,6 +102,8 @@ class RattlerSolver:
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        import asyncio
+
         gateway = self._gateway()
         results = await asyncio.gather(*(self._solve_one(gateway, r) for r in requests), return_exceptions=True)
         solved: dict[str, tuple[LockedPackage, ...]] = {}
@@ -196,6 +199,8 @@ class RattlerSolver:
         if url is None:  # e.g. a JSON error: find the subdir that fails
             url = next((f"{u}/repodata.json" for u in await self._failing_subdirs(gateway, request)), None)
         reason = _fetch_reason(text, self.timeout_s, self.retries)
+        import asyncio
+
         if "not valid" in reason and url and await asyncio.to_thread(_serves_html, url, self.timeout_s):
             reason = "the server sent an HTML page (a login or proxy page?) instead of repodata"
         shown = self.secrets.redact(url) if url else ", ".join(self.secrets.redact(s) for s in sources)
