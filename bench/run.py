@@ -46,7 +46,7 @@ CANONICAL = "https://conda.anaconda.org"
 TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
 """GNU time reports the peak RSS of the command (and its waited-for children); ``wait4`` of a
 child of this (large) process would also count pages the child shared with it before ``exec``."""
-SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "concurrency", "scale")
+SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "scale", "concurrency")
 
 
 @dataclass
@@ -56,6 +56,9 @@ class Sample:
     bytes_sent: int
     requests: int
     events: list[tuple[float, str]] = field(default_factory=list)
+    anon_kb: int = 0
+    """Peak private (anonymous) RSS of the main process, sampled every 10 ms; the rest of the peak is
+    file-backed pages, chiefly repodata files rattler memory-maps from its cache."""
 
 
 @dataclass
@@ -74,7 +77,10 @@ class Row:
         ratio = f"**{lw / ew:.2f}**" if self.engine else "–"
 
         def mb(samples: list[Sample]) -> str:
-            return f"{max(s.rss_kb for s in samples) / 1024:.0f}" if samples else "–"
+            if not samples:
+                return "–"
+            anon = max(s.anon_kb for s in samples) / 1024
+            return f"{max(s.rss_kb for s in samples) / 1024:.0f} ({anon:.0f})"
 
         def fetched(samples: list[Sample]) -> str:
             if not samples:
@@ -102,8 +108,8 @@ HEADER = [
     "lockgen min–max",
     "engine s",
     "lockgen/engine",
-    "lockgen RSS MB",
-    "engine RSS MB",
+    "lockgen peak RSS MB (anon)",
+    "engine peak RSS MB (anon)",
     "lockgen fetched / requests",
     "engine fetched / requests",
 ]
@@ -129,10 +135,14 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    sampler = _AnonSampler(proc.pid, wrapped=TIME is not None)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    sampler.done.set()
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join(5)
+    sampler.join(5)
     rss_text = rss_file.read_text().strip()
     rss_file.unlink()
     if proc.returncode != 0:
@@ -140,7 +150,43 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{tail}")
     sent, requests = (server.counters.bytes_sent, server.counters.requests) if server else (0, 0)
     rss = int(rss_text.splitlines()[-1]) if TIME and rss_text else usage.ru_maxrss
-    return Sample(wall, rss, sent, requests, events)
+    return Sample(wall, rss, sent, requests, events, sampler.peak_kb)
+
+
+class _AnonSampler(threading.Thread):
+    """Polls ``RssAnon`` of the measured process (the child of GNU time, when wrapped)."""
+
+    def __init__(self, pid: int, wrapped: bool) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.wrapped = pid, wrapped
+        self.done = threading.Event()
+        self.peak_kb = 0
+
+    def _find_child(self) -> int | None:
+        if not self.wrapped:
+            return self.pid
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:
+                return int(stat.parent.name)
+        return None
+
+    def run(self) -> None:
+        target = None
+        while not self.done.wait(0.01):
+            target = target or self._find_child()
+            if target is None:
+                continue
+            try:
+                status = Path(f"/proc/{target}/status").read_text()
+            except OSError:
+                return
+            for line in status.splitlines():
+                if line.startswith("RssAnon:"):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
 
 
 def repeat(
@@ -223,11 +269,11 @@ class Bench:
             lock_before = wipe(work / "cache", work / "locks")
             engine_before = wipe(work / "engine-cache", work / "engine-out")
         else:
-            run_once(lock_cmd, ROOT, self.server)  # prime the caches
-            run_once(engine_cmd, ROOT, self.server)
+            run_once(lock_cmd, self.scratch, self.server)  # prime the caches
+            run_once(engine_cmd, self.scratch, self.server)
             lock_before, engine_before = wipe(work / "locks"), wipe(work / "engine-out")
-        lock = repeat(runs, lock_cmd, ROOT, self.server, lock_before)
-        engine = repeat(runs, engine_cmd, ROOT, self.server, engine_before)
+        lock = repeat(runs, lock_cmd, self.scratch, self.server, lock_before)
+        engine = repeat(runs, engine_cmd, self.scratch, self.server, engine_before)
         row = Row(name, lock, engine)
         self.add(row)
         return row
@@ -262,8 +308,8 @@ class Bench:
         work, _specs = self.dl_work("dl-pip", pip=True)
         mapping = str(self.args.shared / "pypi-mapping" / "conda-forge.json")
         cmd = [*self.lockgen(work, "zst"), "--pypi-mapping", mapping]
-        run_once(cmd, ROOT, self.server)  # conda cache, uv cache and mapping warm
-        pip = repeat(self.args.runs, cmd, ROOT, self.server, wipe(work / "locks"))
+        run_once(cmd, self.scratch, self.server)  # conda cache, uv cache and mapping warm
+        pip = repeat(self.args.runs, cmd, self.scratch, self.server, wipe(work / "locks"))
         row = Row("3. dl conda+pip (live PyPI), warm, zst", pip)
         shares, overlap = [], []
         for s in pip:
@@ -283,18 +329,18 @@ class Bench:
     def noop(self) -> None:
         work, _ = self.dl_work("noop", pip=_pip_functional())
         extra = ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
-        run_once([*self.lockgen(work, "zst"), *extra], ROOT, self.server)
+        run_once([*self.lockgen(work, "zst"), *extra], self.scratch, self.server)
         runs = max(self.args.runs, 7)
         env_args = ["-f", str(work / "environment.yml"), "-o", str(work / "locks")]
-        noop = repeat(runs, [*self.lockgen(work, "zst"), *extra], ROOT, self.server)
+        noop = repeat(runs, [*self.lockgen(work, "zst"), *extra], self.scratch, self.server)
         self.add(Row("4a. no-op `lockgen lock` (dl + pip)", noop, note="no solve, no fetch"))
         if _check_functional():
-            check = repeat(runs, [self.py, "-m", "lockgen", "check", *env_args], ROOT, self.server)
+            check = repeat(runs, [self.py, "-m", "lockgen", "check", *env_args], self.scratch, self.server)
             self.add(Row("4b. `lockgen check` (dl + pip)", check))
         else:
             self.notes.append("4b. skipped: `lockgen check` is not implemented in this checkout.")
-        bare = repeat(runs, [self.py, "-c", "pass"], ROOT, None)
-        rattler = repeat(runs, [self.py, "-c", "import rattler"], ROOT, None)
+        bare = repeat(runs, [self.py, "-c", "pass"], self.scratch, None)
+        rattler = repeat(runs, [self.py, "-c", "import rattler"], self.scratch, None)
         self.add(Row("4c. reference: `python -c pass`", bare))
         self.add(Row("4d. reference: `python -c 'import rattler'`", rattler))
         self.importtime(work, env_args)
@@ -306,7 +352,7 @@ class Bench:
             if command == "lock":
                 cmd += ["--cache-dir", str(work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/zst"]
                 cmd += ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False)
             found: dict[str, int] = {}
             total = 0
             for line in done.stderr.splitlines():
@@ -329,7 +375,11 @@ class Bench:
         for tag, work, mode in self.concurrency_inputs():
             cmd = [self.py, str(BENCH / "concurrency.py"), str(work / "environment.yml"), str(work / "cache")]
             cmd += [f"{CANONICAL}={self.server.url}/{mode}", str(self.args.runs)]
-            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                self.notes.append(f"Concurrency ({tag}): failed: {done.stderr.strip().splitlines()[-1:]}")
+                print(self.notes[-1], flush=True)
+                continue
             data = json.loads(done.stdout.strip().splitlines()[-1])
             alone = ", ".join(f"{p} {t:.3f}" for p, t in data["alone"].items())
             self.notes.append(
@@ -346,8 +396,8 @@ class Bench:
             work, _ = self.dl_work("concurrency")
         out.append(("dl-conda-forge, zst", work, "zst"))
         scale = self.scratch / "runs" / "scale-sharded-warm"
-        if (scale / "cache").is_dir():
-            out.append(("scale, sharded", scale, "sharded"))
+        if "scale-sharded" in self.modes and (scale / "cache").is_dir():
+            out.append(("scale, sharded", scale, "scale-sharded"))
         return out
 
     def scale(self) -> None:
@@ -444,6 +494,8 @@ def write_results(bench: Bench, started: float, load_before: tuple[float, ...], 
         " machine shares its 2 cores, so absolute times are noisy; the ratio is measured under the same load.",
         f"- {bench.args.runs} runs per cell (no-op and references: at least 7); times are medians of wall time",
         "  of a new process per run; RSS is the peak of the largest process of the run's tree (GNU time %M);",
+        "  in brackets the peak private (anonymous) RSS of the main process, sampled every 10 ms: the rest is",
+        "  file-backed pages, mostly repodata that rattler memory-maps from its cache;",
         "  fetched = bytes of HTTP bodies the loopback server sent during the median run / number of requests.",
         "",
         "| " + " | ".join(HEADER) + " |",
