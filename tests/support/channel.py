@@ -172,7 +172,9 @@ class ChannelBuilder:
         return dict(repodata[key][package.file_name])
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging, and records every path asked for."""
+
     requests_seen: list[str]
 
     def log_message(self, format: str, *args: object) -> None:
@@ -190,11 +192,12 @@ class Server:
 
 
 @contextmanager
-def serve_directory(root: Path) -> Iterator[Server]:
+def serve_directory(root: Path, handler_class: type[QuietHandler] | None = None) -> Iterator[Server]:
     """Serve ``root`` over HTTP on 127.0.0.1 (a free port) for the duration of the block."""
+    cls = handler_class or QuietHandler
 
-    def handler(*args: object, **kwargs: object) -> _QuietHandler:
-        return _QuietHandler(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+    def handler(*args: object, **kwargs: object) -> QuietHandler:
+        return cls(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
     server.requests_seen = []  # type: ignore[attr-defined]

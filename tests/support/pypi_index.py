@@ -13,18 +13,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import http.server
 import io
 import json
 import re
-import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.channel import Server
+from tests.support.channel import QuietHandler, Server, serve_directory
 
 _DATE = (2024, 1, 1, 0, 0, 0)
 
@@ -144,14 +142,11 @@ class SimpleIndex:
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
-class _IndexHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        return None
-
+class _IndexHandler(QuietHandler):
     def do_GET(self) -> None:
-        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
         page = Path(self.directory) / self.path.lstrip("/").split("?")[0] / "index.json"
         if self.path.startswith("/simple/") and JSON_TYPE in self.headers.get("Accept", "") and page.is_file():
+            self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
             body = page.read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", JSON_TYPE)
@@ -165,16 +160,5 @@ class _IndexHandler(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def serve_index(root: Path) -> Iterator[Server]:
     """Serve a :class:`SimpleIndex` directory on 127.0.0.1, JSON pages to clients that accept them."""
-
-    def handler(*args: object, **kwargs: object) -> _IndexHandler:
-        return _IndexHandler(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
-    server.requests_seen = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{server.server_address[1]}", server.requests_seen)  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(root, _IndexHandler) as server:
+        yield server
