@@ -47,6 +47,10 @@ CANONICAL = "https://conda.anaconda.org"
 TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
 """GNU time reports the peak RSS of the command (and its waited-for children); ``wait4`` of a
 child of this (large) process would also count pages the child shared with it before ``exec``."""
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Children run as on a user's machine, where Python caches compiled modules. A sandbox or CI that
+sets PYTHONDONTWRITEBYTECODE leaves an editable lockgen without .pyc files, so every run compiles
+its ~25 modules from source (about 20-40 ms more; see docs/performance.md)."""
 SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "scale", "concurrency")
 
 
@@ -120,6 +124,7 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
     """One process: wall time, peak RSS of its tree, bytes the server sent, and its stderr lines, timed."""
     if server:
         server.counters.reset()
+    env = env if env is not None else CHILD_ENV
     events: list[tuple[float, str]] = []
     handle, rss_name = tempfile.mkstemp(prefix="lockgen-bench-rss-")
     os.close(handle)
@@ -191,12 +196,17 @@ class _AnonSampler(threading.Thread):
 
 
 def repeat(
-    runs: int, cmd: Sequence[str], cwd: Path, server: Server | None, before: Callable[[], None] = lambda: None
+    runs: int,
+    cmd: Sequence[str],
+    cwd: Path,
+    server: Server | None,
+    before: Callable[[], None] = lambda: None,
+    env: dict[str, str] | None = None,
 ) -> list[Sample]:
     samples = []
     for _ in range(runs):
         before()
-        samples.append(run_once(cmd, cwd, server))
+        samples.append(run_once(cmd, cwd, server, env))
     return samples
 
 
@@ -353,7 +363,7 @@ class Bench:
             if command == "lock":
                 cmd += ["--cache-dir", str(work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/zst"]
                 cmd += ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
-            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False)
+            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False, env=CHILD_ENV)
             total, found = import_costs(done.stderr, heavy)
             shown = ", ".join(f"{k} {v / 1000:.1f} ms" for k, v in found.items()) or "none"
             self.notes.append(
@@ -365,7 +375,7 @@ class Bench:
         for tag, work, mode in self.concurrency_inputs():
             cmd = [self.py, str(BENCH / "concurrency.py"), str(work / "environment.yml"), str(work / "cache")]
             cmd += [f"{CANONICAL}={self.server.url}/{mode}", str(self.args.runs)]
-            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False)
+            done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False, env=CHILD_ENV)
             if done.returncode != 0:
                 self.notes.append(f"Concurrency ({tag}): failed: {done.stderr.strip().splitlines()[-1:]}")
                 print(self.notes[-1], flush=True)
