@@ -38,8 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check lockgen tests bench
 	$(BIN)/mypy
 
+# BENCH_ARGS: e.g. --quick, --only dl-warm,noop, --runs 9 (see bench/run.py --help).
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
