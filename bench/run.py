@@ -283,8 +283,10 @@ class Bench:
             run_once(lock_cmd, self.scratch, self.server)  # prime the caches
             run_once(engine_cmd, self.scratch, self.server)
             lock_before, engine_before = wipe(work / "locks"), wipe(work / "engine-out")
-        lock = repeat(runs, lock_cmd, self.scratch, self.server, lock_before)
-        engine = repeat(runs, engine_cmd, self.scratch, self.server, engine_before)
+        lock, engine = [], []
+        for _ in range(runs):  # interleaved, so both see the same load
+            lock += repeat(1, lock_cmd, self.scratch, self.server, lock_before)
+            engine += repeat(1, engine_cmd, self.scratch, self.server, engine_before)
         row = Row(name, lock, engine)
         self.add(row)
         return row
