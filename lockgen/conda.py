@@ -7,7 +7,6 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
-from lockgen.errors import ChannelError, ConfigError, SolveError
+from lockgen.config import env_int
+from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
@@ -49,20 +49,6 @@ DEFAULT_TIMEOUT_S = 60
 DEFAULT_RETRIES = 3
 
 
-def _env_int(name: str, default: int, minimum: int) -> int:
-    """An integer setting from the environment; a bad value raises ConfigError naming the variable."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise ConfigError(f"{name} must be a whole number >= {minimum}, got {raw!r}")
-    return value
-
-
 class CondaSolver(Protocol):
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]: ...
 
@@ -84,8 +70,8 @@ class RattlerSolver:
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
-        self.timeout_s = timeout_s if timeout_s is not None else _env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
-        self.retries = retries if retries is not None else _env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
+        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
+        self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve

@@ -18,7 +18,15 @@ from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, parse_virtual_package_override
 
-__all__ = ["LockOptions", "build_options", "default_cache_dir", "parse_date", "read_tool_config"]
+__all__ = [
+    "LockOptions",
+    "build_options",
+    "default_cache_dir",
+    "env_int",
+    "parse_date",
+    "read_tool_config",
+    "tool_mirrors",
+]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
 HASH_KINDS = ("md5", "sha256")
@@ -96,7 +104,22 @@ def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     return section, pyproject
 
 
-def _mirrors(values: Any, base_dir: Path, where: str) -> list[Mirror]:
+def env_int(name: str, default: int, minimum: int) -> int:
+    """An integer setting from the environment; a bad value raises ConfigError naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name} must be a whole number >= {minimum}, got {raw!r}")
+    return value
+
+
+def tool_mirrors(values: Any, base_dir: Path, where: str = "[tool.lockgen]") -> list[Mirror]:
+    """``mirrors`` from [tool.lockgen]: a table or a list of CANONICAL=REPLACEMENT, paths relative to ``base_dir``."""
     if isinstance(values, Mapping):
         values = [f"{k}={v}" for k, v in values.items()]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -132,7 +155,7 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
 
     mirrors = [parse_mirror(m) for m in cli.get("mirrors") or ()]
     if not mirrors and "mirrors" in tool:
-        mirrors = _mirrors(tool["mirrors"], tool_dir, where)
+        mirrors = tool_mirrors(tool["mirrors"], tool_dir, where)
 
     overrides_raw = list(cli.get("virtual_packages") or ()) or _string_list(
         tool.get("virtual-packages", []), f"{where} virtual-packages"

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from lockgen.channels import Mirror, parse_mirror
-from lockgen.errors import ConfigError, VerifyError
+from lockgen.errors import VerifyError
 
 
 def _tool_settings() -> tuple[dict[str, Any], Path]:
@@ -22,19 +22,16 @@ def _tool_settings() -> tuple[dict[str, Any], Path]:
 
 
 def _mirrors(cli_values: tuple[str, ...], tool: Mapping[str, Any], base: Path) -> tuple[Mirror, ...]:
+    from lockgen.config import tool_mirrors
+
     if cli_values:
         return tuple(parse_mirror(m) for m in cli_values)
-    raw = tool.get("mirrors", [])
-    if isinstance(raw, Mapping):
-        raw = [f"{k}={v}" for k, v in raw.items()]
-    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
-        raise ConfigError("[tool.lockgen] mirrors must be a table or a list of CANONICAL=REPLACEMENT strings")
-    return tuple(parse_mirror(m, base) for m in raw)
+    return tuple(tool_mirrors(tool.get("mirrors", []), base))
 
 
 def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str, ...]) -> dict[str, Any]:
-    from lockgen.conda import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, _env_int
-    from lockgen.config import default_cache_dir
+    from lockgen.conda import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV
+    from lockgen.config import default_cache_dir, env_int
 
     tool, base = _tool_settings()
     lock_dir = output_dir or Path(tool.get("output-dir", "locks"))
@@ -45,8 +42,8 @@ def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str,
         "cache_dir": cache,
         "mirrors": _mirrors(mirrors, tool, base),
         "template": template,
-        "timeout_s": _env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1),
-        "retries": _env_int(RETRIES_ENV, DEFAULT_RETRIES, 0),
+        "timeout_s": env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1),
+        "retries": env_int(RETRIES_ENV, DEFAULT_RETRIES, 0),
     }
 
 

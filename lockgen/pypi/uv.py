@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from lockgen.config import env_int
 from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
 from lockgen.pypi.targets import PipTarget
@@ -70,15 +71,6 @@ def find_uv() -> str:
         raise ConfigError("the `uv` package is installed but its executable is missing; reinstall it") from exc
 
 
-def _timeout() -> int:
-    raw = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT_S
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{TIMEOUT_ENV} must be a whole number of seconds >= 1, got {raw!r}")
-    return int(raw)
-
-
 @dataclass(frozen=True, slots=True)
 class CompileJob:
     """One platform's ``uv pip compile``."""
@@ -119,7 +111,7 @@ class UvResolver:
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
-        self.timeout_s = timeout_s if timeout_s is not None else _timeout()
+        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
         self.uv = uv_path
 
     def argv(self, job: CompileJob) -> list[str]:
@@ -226,8 +218,7 @@ def _where_searched(job: CompileJob) -> str:
     indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls]
     shown = ", ".join(strip_credentials(u) for u in indexes)
     return (
-        f"  searched: {shown} (check the name; an index that needs a login may answer with a page"
-        " that lists no files)"
+        f"  searched: {shown} (check the name; an index that needs a login may answer with a page that lists no files)"
     )
 
 
