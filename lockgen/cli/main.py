@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -174,7 +174,31 @@ def collect(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, (), [], False)}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
+class LazyGroup(click.Group):
+    """Loads a sibling module's commands only when one of them is asked for (or listed by --help),
+    so `lockgen lock` and `lockgen check` do not import the code of the other commands."""
+
+    modules: ClassVar[dict[str, str]] = {
+        "check": "review",
+        "diff": "review",
+        "explain": "review",
+        "install": "install",
+        "verify": "install",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.modules})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.modules:
+            import importlib
+
+            module = importlib.import_module(f"lockgen.cli.{self.modules[cmd_name]}")
+            module.register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.version_option(__version__, prog_name="lockgen")
 def cli() -> None:
     """Turn a conda environment.yml into reproducible, hashed, per-platform locks.
@@ -246,18 +270,6 @@ def lock(
         return 0
 
     run_core(verbose, action)
-
-
-def _register_commands() -> None:
-    """Commands defined in sibling modules: each module's ``register`` adds its own."""
-    from lockgen.cli import install as install_commands
-    from lockgen.cli import review as review_commands
-
-    review_commands.register(cli)
-    install_commands.register(cli)
-
-
-_register_commands()
 
 
 def main() -> None:
