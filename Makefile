@@ -9,7 +9,9 @@ LOCKS ?= locks
 # MIRROR=<url or path>: send every https://conda.anaconda.org request there; locks keep canonical URLs.
 MIRROR ?=
 # PYPI_MAPPING=<file>: conda→PyPI name mapping to use instead of downloading parselmouth's.
-PYPI_MAPPING ?=
+# With a MIRROR, parselmouth's copy in ../shared/pypi-mapping is used when it exists (the offline
+# setup our own locks were made with), so `make lock MIRROR=../shared/channels` reproduces them.
+PYPI_MAPPING ?= $(if $(MIRROR),$(wildcard ../shared/pypi-mapping/conda-forge.json))
 LOCK_ARGS ?=
 
 .PHONY: venv lock check test lint bench clean
