@@ -7,6 +7,7 @@ written through the terminal reporter, so they show without ``-s``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from tests.faults.figures import FIGURES
 from tests.faults.server import FaultServer, serve_faults
 from tests.support.channel import ChannelBuilder
 from tests.support.cli import run_lockgen
+from tests.support.pypi_index import SimpleIndex
 
 CHANNEL = "testchan"
 ENV = """\
@@ -51,6 +53,17 @@ def build_channel(
         plain = root / CHANNEL / subdir / "repodata.json"
         (plain.parent / "repodata.json.zst").write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
     return builder
+
+
+def build_pip_world(served: Path, mapping: dict[str, list[str] | None]) -> None:
+    """Under ``served``: a channel with python (``channels/``), a PyPI-like index with ``pipdep``
+    (``index/``) and a conda→PyPI mapping for the channel (``mapping/``), to serve with faults."""
+    build_channel(served / "channels", python=True)
+    index = SimpleIndex(served / "index")
+    index.add("pipdep", "1.0")
+    index.write()
+    (served / "mapping").mkdir()
+    (served / "mapping" / f"{CHANNEL}.json").write_text(json.dumps(mapping))
 
 
 def snapshot(out_dir: Path) -> dict[str, bytes]:

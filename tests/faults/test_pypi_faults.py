@@ -6,7 +6,6 @@ section could not be resolved), a message naming the URL, no traceback, and the 
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -15,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import CHANNEL, build_channel, snapshot
+from tests.faults.conftest import CHANNEL, build_pip_world, snapshot
 from tests.faults.figures import count
 from tests.faults.server import FaultServer, serve_faults
 from tests.support.cli import run_lockgen
-from tests.support.pypi_index import SimpleIndex
 
 FAST_UV = {"UV_HTTP_TIMEOUT": "2", "UV_HTTP_RETRIES": "1", "LOCKGEN_HTTP_TIMEOUT": "1", "LOCKGEN_HTTP_RETRIES": "1"}
 
@@ -40,12 +38,7 @@ class PipWorld:
 @pytest.fixture
 def pip_world(tmp_path: Path) -> Iterator[PipWorld]:
     served = tmp_path / "served"
-    build_channel(served / "channels", python=True)
-    index = SimpleIndex(served / "index")
-    index.add("pipdep", "1.0")
-    index.write()
-    (served / "mapping").mkdir()
-    (served / "mapping" / f"{CHANNEL}.json").write_text(json.dumps({"python": None, "app": ["app"]}))
+    build_pip_world(served, {"python": None, "app": ["app"]})
     with serve_faults(served) as server:
         world = PipWorld(tmp_path, server)
         (tmp_path / "environment.yml").write_text(

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import CHANNEL, FAST_NET, build_channel, snapshot
+from tests.faults.conftest import CHANNEL, FAST_NET, build_pip_world, snapshot
 from tests.faults.figures import count
 from tests.faults.server import FaultServer, serve_faults
 from tests.support.cli import run_lockgen
-from tests.support.pypi_index import SimpleIndex
 
 TOKEN = "canarytok-8f3a2c1e9b77"
 USER = "canaryuser"
@@ -55,12 +54,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     served = tmp_path / "served"
-    build_channel(served / "channels", python=True)
-    index = SimpleIndex(served / "index")
-    index.add("pipdep", "1.0")
-    index.write()
-    (served / "mapping").mkdir()
-    (served / "mapping" / f"{CHANNEL}.json").write_text(json.dumps({"python": None}))
+    build_pip_world(served, {"python": None})
     with serve_faults(served) as server:
         yield World(tmp_path, server)
 
