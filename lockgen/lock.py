@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
-from lockgen.errors import InputError, Problem
+from lockgen.errors import InputError, OutputError, Problem
 from lockgen.lockfiles import ExplicitLock, commit_files, parse_explicit, recover, render_explicit, short_digest
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
@@ -193,6 +193,23 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     return LockPlan(spec, options, tuple(plans), explicit, secrets)
 
 
+def pip_plan(the_plan: LockPlan) -> LockPlan:
+    """The plan the pip lock is made for: every target platform, not only those ``-p`` chose.
+
+    ``lockgen lock -p linux-64`` re-locks one platform, but requirements.txt serves them all: it
+    keeps covering each other target of the environment whose conda lock exists in the output
+    directory (resolved against that existing lock).
+    """
+    if not the_plan.explicit_platforms:
+        return the_plan
+    full = plan(replace(the_plan.options, platforms=None))
+    chosen = {p.platform for p in the_plan.platforms}
+    out_dir = the_plan.options.output_dir
+    platforms = [p for p in full.platforms if p.platform in chosen or (out_dir / p.lock_name).is_file()]
+    platforms += [p for p in the_plan.platforms if p.platform not in {q.platform for q in platforms}]
+    return replace(the_plan, platforms=tuple(platforms))
+
+
 def _read_previous(path: Path) -> ExplicitLock | None:
     try:
         return parse_explicit(path.read_text(encoding="utf-8"))
@@ -272,8 +289,6 @@ def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan) -> bool:
 
 
 def _with_preferred(request: SolveRequest, preferred: tuple[str, ...]) -> SolveRequest:
-    from dataclasses import replace
-
     return replace(request, preferred=preferred)
 
 
@@ -304,12 +319,14 @@ def _pip_files(
         return {REQUIREMENTS_NAME: None}
     from lockgen.pypi import lock_pip_section
 
+    targets = pip_plan(the_plan)
     conda: dict[str, tuple[tuple[str, str], ...]] = {}
-    for p in the_plan.platforms:
+    for p in targets.platforms:
         if p.platform in solutions:
             conda[p.platform] = tuple((pkg.name, pkg.version) for pkg in solutions[p.platform])
-        else:
-            old = previous[p.platform]
-            assert old is not None
-            conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
-    return {REQUIREMENTS_NAME: lock_pip_section(the_plan, conda, reporter)}
+            continue
+        old = previous.get(p.platform) or _read_previous(the_plan.options.output_dir / p.lock_name)
+        if old is None:
+            raise OutputError(f"{p.lock_name} is missing or malformed; run `lockgen lock` for {p.platform}")
+        conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
+    return {REQUIREMENTS_NAME: lock_pip_section(targets, conda, reporter)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.config import LockOptions
-from lockgen.lock import REQUIREMENTS_NAME, LockPlan, PlatformPlan, pip_sources_digest, plan
+from lockgen.lock import REQUIREMENTS_NAME, LockPlan, PlatformPlan, pip_plan, pip_sources_digest, plan
 from lockgen.lockfiles import ExplicitLock, parse_explicit, recover
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
@@ -77,8 +77,9 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     pip_path = out_dir / REQUIREMENTS_NAME
     if the_plan.spec.pip is not None or pip_path.is_file():
         checked.append(REQUIREMENTS_NAME)
-    targets = tuple(p.platform for p in the_plan.platforms)
-    pip_digest = pip_sources_digest(the_plan) if the_plan.spec.pip is not None else None
+    pip_targets = pip_plan(the_plan)  # requirements.txt serves every target, also under -p
+    targets = tuple(p.platform for p in pip_targets.platforms)
+    pip_digest = pip_sources_digest(pip_targets) if the_plan.spec.pip is not None else None
     stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets, pip_digest))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
 

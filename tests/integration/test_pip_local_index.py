@@ -380,3 +380,18 @@ def test_exclude_newer_applies_to_the_index(world: World) -> None:
     assert [p[:2] for p in pins(world.requirements())] == [("helper", "1.0")]  # 2.0 was uploaded later
     assert world.lock("-p", "linux-64", out="later").returncode == 0
     assert [p[:2] for p in pins(world.requirements("later"))] == [("helper", "2.0")]
+
+
+def test_relocking_one_platform_keeps_the_others_in_requirements(world: World) -> None:
+    world.write_env(["native", "appa"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    before = world.requirements()
+    assert 'native==1.0 ; sys_platform == "darwin"' in before
+    result = world.lock("-p", "linux-64", "--update-all")
+    assert result.returncode == 0, result.stderr
+    after = world.requirements()
+    assert "# platforms: linux-64, osx-64, win-64" in after
+    assert after == before
+    check = run_lockgen("check", "-p", "linux-64", cwd=world.root)
+    assert check.returncode == 0, check.stderr + check.stdout
