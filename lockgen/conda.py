@@ -1,4 +1,7 @@
-"""Solve each target platform with py-rattler (Gateway + resolvo), all platforms concurrently.
+"""Solve each target platform with py-rattler (Gateway + resolvo), platforms concurrently.
+
+How many platforms run at once is :mod:`lockgen.scheduling`'s call: all of them, unless the flat
+repodata they would map together is too large for memory.
 
 This module is the only place that talks to rattler's solver; it takes and returns lockgen's own
 dataclasses so the rest of the code does not follow rattler's API churn.
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +26,7 @@ from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
+
 
 __all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
 
@@ -45,6 +49,7 @@ class SolveRequest:
 
 TIMEOUT_ENV = "LOCKGEN_HTTP_TIMEOUT"
 RETRIES_ENV = "LOCKGEN_HTTP_RETRIES"
+MEMORY_ENV = "LOCKGEN_REPODATA_MEMORY_MB"
 DEFAULT_TIMEOUT_S = 60
 DEFAULT_RETRIES = 3
 
@@ -54,7 +59,8 @@ class CondaSolver(Protocol):
 
 
 class RattlerSolver:
-    """Fetches repodata through one shared rattler Gateway and solves every request concurrently."""
+    """Fetches repodata through one shared rattler Gateway and solves the requests concurrently, as many
+    at once as the repodata's memory footprint allows (or ``jobs``)."""
 
     def __init__(
         self,
@@ -65,6 +71,8 @@ class RattlerSolver:
         *,
         timeout_s: int | None = None,
         retries: int | None = None,
+        jobs: int | None = None,
+        repodata_budget: int | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.secrets = secrets or SecretRegistry()
@@ -72,6 +80,10 @@ class RattlerSolver:
         self.offline = offline
         self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
         self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
+        self.jobs = jobs
+        """At most this many platforms at once; None: as many as memory allows (see lockgen.scheduling)."""
+        self.repodata_budget = repodata_budget
+        """Bytes of flat repodata mapped at once when ``jobs`` is None; None: from MEMORY_ENV."""
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
@@ -88,10 +100,31 @@ class RattlerSolver:
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
-        import asyncio
+        from lockgen.scheduling import REPODATA_BUDGET, plan_schedule, run_scheduled
 
         gateway = self._gateway()
-        results = await asyncio.gather(*(self._solve_one(gateway, r) for r in requests), return_exceptions=True)
+        targets = [(r.platform, [c.fetch for c in _rewrite_channel_specs(r)[0]]) for r in requests]
+        if self.jobs is None and len(requests) > 1:
+            failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
+            if failed is not None:  # every solve needs that noarch: report now rather than fetch it again
+                raise self._combine([(r.platform, await self._translate_fetch(failed, gateway, r)) for r in requests])
+        budget = self.repodata_budget
+        if budget is None:
+            budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
+        schedule = plan_schedule(targets, self.jobs, self.cache_dir, budget)
+        if not schedule.concurrent:
+            self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
+
+        def release(index: int) -> None:
+            platform, channels = targets[index]
+            subdirs: list[Any] = [platform]  # rattler types subdirs as a Literal of known names
+            for channel in channels:
+                gateway.clear_repodata_cache(channel, subdirs)
+
+        def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
+            return lambda: self._solve_one(gateway, request)
+
+        results = await run_scheduled(schedule, [job(r) for r in requests], release)
         solved: dict[str, tuple[LockedPackage, ...]] = {}
         failures: list[tuple[str, BaseException]] = []
         for request, result in zip(requests, results, strict=True):
@@ -102,6 +135,25 @@ class RattlerSolver:
         if failures:
             raise self._combine(failures)
         return solved
+
+    async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
+        """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
+        The Gateway keeps what it loaded, so the solves do not fetch it again. Returns the failure."""
+        from lockgen.scheduling import unknown_channels
+
+        unknown = unknown_channels(channels, self.cache_dir)
+        if not unknown:
+            return None
+        noarch: list[Any] = ["noarch"]
+        try:
+            await gateway.names(unknown, noarch)
+        except Exception as exc:
+            return exc
+        return None
+
+    async def _translate_fetch(self, exc: Exception, gateway: Gateway, request: SolveRequest) -> Exception:
+        channels, _ = _rewrite_channel_specs(request)
+        return await self._translate(exc, gateway, request, [c.fetch for c in channels], [request.platform, "noarch"])
 
     def _combine(self, failures: list[tuple[str, BaseException]]) -> Exception:
         network = [(p, e) for p, e in failures if isinstance(e, ChannelError)]

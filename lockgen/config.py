@@ -32,7 +32,7 @@ CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
 HASH_KINDS = ("md5", "sha256")
 _TOOL_KEYS = {
     "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
-    "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict",
+    "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs",
 }  # fmt: skip
 
 
@@ -63,6 +63,8 @@ class LockOptions:
     update_all: bool = False
     strict: bool = False
     pypi_mapping: Path | None = None
+    jobs: int | None = None
+    """Platforms solved at once; None (``auto``): all, unless their flat repodata would not fit in memory."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
@@ -188,6 +190,12 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
     output_dir = Path(pick("output_dir", "output-dir", "locks"))
     cache_dir = pick("cache_dir", "cache-dir", None)
     mapping = pick("pypi_mapping", "pypi-mapping", None)
+    if cli.get("jobs") is not None:
+        jobs = parse_jobs(cli["jobs"], "--jobs")
+    elif "jobs" in tool:
+        jobs = parse_jobs(tool["jobs"], f"{where} jobs")
+    else:
+        jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
     return LockOptions(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
@@ -205,4 +213,21 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         update_all=bool(cli.get("update_all", False)),
         strict=bool(pick("strict", "strict", False)),
         pypi_mapping=Path(mapping) if mapping else None,
+        jobs=jobs,
     )
+
+
+JOBS_ENV = "LOCKGEN_JOBS"
+
+
+def parse_jobs(value: Any, where: str) -> int | None:
+    """``auto`` (None) or a whole number >= 1; ``where`` names the setting in the error message."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        jobs = int(str(value).strip()) if not isinstance(value, bool) else 0
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise ConfigError(f"{where} must be `auto` or a whole number >= 1, got {value!r}")
+    return jobs

@@ -251,7 +251,9 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
         if solver is None:
             from lockgen.conda import RattlerSolver
 
-            solver = RattlerSolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
+            solver = RattlerSolver(
+                options.cache_dir, the_plan.secrets, reporter, offline=options.offline, jobs=options.jobs
+            )
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
         solutions = solver.solve(requests)
     files: dict[str, bytes | None] = {}

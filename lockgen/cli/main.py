@@ -227,6 +227,13 @@ def cli() -> None:
 @click.option("--update-all", is_flag=True, help="Solve from scratch, ignoring the existing locks.")
 @click.option("--check", "check_only", is_flag=True, help="Do not lock; exit like `lockgen check`.")
 @click.option("--offline", is_flag=True, help="Use only cached repodata; say what is missing.")
+@click.option(
+    "-j",
+    "--jobs",
+    metavar="N|auto",
+    help="Platforms solved at once [default: auto: all, unless their flat repodata would take over"
+    " 320 MB of memory together; env LOCKGEN_JOBS].",
+)
 @click.option("--strict", is_flag=True, help="Turn warnings (e.g. a package both in conda and pip) into errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")

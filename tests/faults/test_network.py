@@ -13,6 +13,7 @@ import pytest
 from tests.faults.conftest import CHANNEL, FAST_NET, Project, snapshot
 from tests.faults.figures import count
 from tests.faults.server import FaultServer
+from tests.support.cli import run_lockgen
 
 LINUX = f"/{CHANNEL}/linux-64/"
 
@@ -127,3 +128,19 @@ def test_missing_noarch_is_a_channel_error(locked_project: Project, server: Faul
     count("network faults injected")
     _assert_clean_failure(result.stderr, result.returncode, f"{server.url}/{CHANNEL}/noarch/", r"404|not found")
     assert snapshot(locked_project.locks) == before
+
+
+def test_noarch_failure_on_a_cold_multi_platform_lock_is_reported_once(project: Project, server: FaultServer) -> None:
+    """With an empty cache lockgen fetches each channel's noarch first (flat or sharded decides how
+    many platforms run at once). If that fails, every platform is reported failing from that one
+    attempt: noarch is not fetched again by each platform's solve."""
+    server.fault(f"/{CHANNEL}/noarch/*", "status", status=503)
+    result = run_lockgen(
+        "lock", "-p", "linux-64", "-p", "osx-64", "--mirror", f"https://conda.anaconda.org={server.url}",
+        "--cache-dir", project.cache, cwd=project.root, env=FAST_NET,
+    )  # fmt: skip
+    count("network faults injected")
+    _assert_clean_failure(result.stderr, result.returncode, f"{server.url}/{CHANNEL}/noarch/", r"HTTP 503")
+    assert "linux-64, osx-64:" in result.stderr, result.stderr
+    assert server.count(f"/{CHANNEL}/noarch/*") == 2  # one attempt and LOCKGEN_HTTP_RETRIES=1 retry
+    assert not project.locks.exists()
