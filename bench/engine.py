@@ -2,10 +2,14 @@
 
 One rattler Gateway, one ``solve`` per platform run concurrently (asyncio.gather), each result
 written as an ``@EXPLICIT`` file of ``url#md5`` lines. No spec parsing, no hashing of inputs, no
-ordering, no pip. Usage (bench/run.py builds the arguments)::
+ordering, no pip. With ``--one-at-a-time`` the platforms are solved in turn and each one's subdir is
+dropped from the Gateway before the next: the least memory rattler needs for flat repodata, which
+is what lockgen's ``--jobs auto`` does when repodata is large. Usage (bench/run.py builds the
+arguments)::
 
     python bench/engine.py --cache-dir C --out-dir O --channel URL [--channel URL ...] \
-        --spec 'python=3.11' ... --platform linux-64 --virtual linux-64:__glibc=2.17=0 ...
+        --spec 'python=3.11' ... --platform linux-64 --virtual linux-64:__glibc=2.17=0 ... \
+        [--one-at-a-time]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--spec", action="append", required=True)
     parser.add_argument("--platform", action="append", required=True)
     parser.add_argument("--virtual", action="append", default=[], help="PLATFORM:NAME=VERSION=BUILD")
+    parser.add_argument("--one-at-a-time", action="store_true", help="solve in turn, releasing each subdir")
     return parser.parse_args(argv)
 
 
@@ -55,7 +60,13 @@ async def _main(args: argparse.Namespace) -> None:
         (args.out_dir / f"{platform}.txt").write_text("\n".join(lines) + "\n")
 
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    await asyncio.gather(*(one(p) for p in args.platform))
+    if args.one_at_a_time:
+        for platform in args.platform:
+            await one(platform)
+            for channel in args.channel:
+                gateway.clear_repodata_cache(channel, [platform])
+    else:
+        await asyncio.gather(*(one(p) for p in args.platform))
 
 
 def main() -> None:
