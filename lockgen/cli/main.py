@@ -231,8 +231,8 @@ def cli() -> None:
     "-j",
     "--jobs",
     metavar="N|auto",
-    help="Platforms solved at once [default: auto: all, unless their flat repodata would take over"
-    " 320 MB of memory together; env LOCKGEN_JOBS].",
+    help="Platforms solved at once [default: auto: all, unless their flat repodata would take more than"
+    " LOCKGEN_REPODATA_MEMORY_MB (320) of memory together; env LOCKGEN_JOBS].",
 )
 @click.option("--strict", is_flag=True, help="Turn warnings (e.g. a package both in conda and pip) into errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
