@@ -112,14 +112,19 @@ class RattlerSolver:
         if budget is None:
             budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, budget)
-        if not schedule.concurrent:
+        if not schedule.concurrent and len(requests) > 1:
             self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
 
         def release(index: int) -> None:
             platform, channels = targets[index]
             subdirs: list[Any] = [platform]  # rattler types subdirs as a Literal of known names
             for channel in channels:
-                gateway.clear_repodata_cache(channel, subdirs)
+                try:
+                    gateway.clear_repodata_cache(channel, subdirs)
+                except Exception as exc:  # only memory is at stake: never fail a lock over it
+                    self.reporter.event(
+                        "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
+                    )
 
         def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
             return lambda: self._solve_one(gateway, request)
