@@ -27,7 +27,6 @@ from lockgen.secrets import SecretRegistry
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
-
 __all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
 
 
@@ -82,8 +81,12 @@ class RattlerSolver:
         self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
         self.jobs = jobs
         """At most this many platforms at once; None: as many as memory allows (see lockgen.scheduling)."""
+        if repodata_budget is None:
+            from lockgen.scheduling import REPODATA_BUDGET
+
+            repodata_budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
         self.repodata_budget = repodata_budget
-        """Bytes of flat repodata mapped at once when ``jobs`` is None; None: from MEMORY_ENV."""
+        """Bytes of flat repodata mapped at once when ``jobs`` is None (default: from MEMORY_ENV)."""
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
@@ -100,18 +103,19 @@ class RattlerSolver:
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
-        from lockgen.scheduling import REPODATA_BUDGET, plan_schedule, run_scheduled
+        from lockgen.scheduling import plan_schedule, run_scheduled
 
         gateway = self._gateway()
         targets = [(r.platform, [c.fetch for c in _rewrite_channel_specs(r)[0]]) for r in requests]
         if self.jobs is None and len(requests) > 1:
             failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
             if failed is not None:  # every solve needs that noarch: report now rather than fetch it again
-                raise self._combine([(r.platform, await self._translate_fetch(failed, gateway, r)) for r in requests])
-        budget = self.repodata_budget
-        if budget is None:
-            budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
-        schedule = plan_schedule(targets, self.jobs, self.cache_dir, budget)
+                translated = [
+                    (r.platform, await self._translate(failed, gateway, r, sources, [r.platform, "noarch"]))
+                    for r, (_, sources) in zip(requests, targets, strict=True)
+                ]
+                raise self._combine(translated)
+        schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
         if not schedule.concurrent and len(requests) > 1:
             self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
 
@@ -156,11 +160,7 @@ class RattlerSolver:
             return exc
         return None
 
-    async def _translate_fetch(self, exc: Exception, gateway: Gateway, request: SolveRequest) -> Exception:
-        channels, _ = _rewrite_channel_specs(request)
-        return await self._translate(exc, gateway, request, [c.fetch for c in channels], [request.platform, "noarch"])
-
-    def _combine(self, failures: list[tuple[str, BaseException]]) -> Exception:
+    def _combine(self, failures: Sequence[tuple[str, BaseException]]) -> Exception:
         network = [(p, e) for p, e in failures if isinstance(e, ChannelError)]
         if network:
             # a platform that waited on another's failed download only says "a coalesced request failed"

@@ -71,13 +71,10 @@ def flat_repodata_sizes(cache_dir: Path) -> dict[str, int]:
     return sizes
 
 
-def _local_size(subdir_url: str) -> int | None:
-    """For a ``file://`` channel: the size of its flat repodata, 0 if it is sharded, None if neither."""
-    directory = Path(unquote(urlsplit(subdir_url).path))
-    flat = directory / "repodata.json"
-    if flat.is_file():
-        return flat.stat().st_size
-    return 0 if (directory / "repodata_shards.msgpack.zst").is_file() else None
+def _local_size(subdir_url: str) -> int:
+    """For a ``file://`` channel: the size of its flat repodata; 0 when it has none (sharded)."""
+    flat = Path(unquote(urlsplit(subdir_url).path)) / "repodata.json"
+    return flat.stat().st_size if flat.is_file() else 0
 
 
 NOARCH_FACTOR = 12
@@ -89,7 +86,7 @@ def _size(channel: str, subdir: str, cached: Mapping[str, int]) -> int | None:
     """Bytes of flat repodata ``channel/subdir`` will map; None when nothing is known of ``channel``."""
     url = f"{channel.rstrip('/')}/{subdir}"
     if url.startswith("file://"):
-        return _local_size(url) or 0
+        return _local_size(url)
     if url in cached:
         return cached[url]
     prefix = f"{channel.rstrip('/')}/"
@@ -123,7 +120,7 @@ def plan_schedule(
     if jobs is not None:
         return Schedule(tuple(1 for _ in targets), jobs, f"--jobs {jobs}")
     cached = flat_repodata_sizes(cache_dir)
-    channels = sorted({c for _, cs in targets for c in cs})
+    channels = {c for _, cs in targets for c in cs}
     noarch = sum(_size(c, "noarch", cached) or 0 for c in channels)
     weights = tuple(sum(_size(c, platform, cached) or 0 for c in chans) for platform, chans in targets)
     capacity = max(budget - noarch, 0)

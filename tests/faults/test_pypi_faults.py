@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,16 @@ def pip_world(tmp_path: Path) -> Iterator[PipWorld]:
         yield world
 
 
+def _lock_with_fault(world: PipWorld, pattern: str, spec: Mapping[str, object]) -> subprocess.CompletedProcess[str]:
+    """Inject ``spec`` (``kind`` plus its arguments) on ``pattern``, then lock from scratch with a new cache."""
+    fault = dict(spec)
+    kind = str(fault.pop("kind"))
+    world.server.fault(pattern, kind, **fault)
+    result = world.lock("--update-all", cache="fresh-cache")
+    count("network faults injected")
+    return result
+
+
 INDEX_FAULTS = {
     "http-500": {"kind": "status", "status": 500},
     "http-503": {"kind": "status", "status": 503},
@@ -65,11 +75,7 @@ INDEX_FAULTS = {
 @pytest.mark.parametrize("name", sorted(INDEX_FAULTS))
 def test_index_fault(pip_world: PipWorld, name: str) -> None:
     before = snapshot(pip_world.root / "locks")
-    fault = dict(INDEX_FAULTS[name])
-    kind = str(fault.pop("kind"))
-    pip_world.server.fault("/index/*", kind, **fault)
-    result = pip_world.lock("--update-all", cache="fresh-cache")
-    count("network faults injected")
+    result = _lock_with_fault(pip_world, "/index/*", INDEX_FAULTS[name])
     # A login page served as an index reads as "no files": uv cannot tell it from an empty project,
     # so that one is a resolution error (7) naming the index searched; the rest are fetch errors (5).
     assert result.returncode == (7 if name == "html-login" else 5), result.stderr
@@ -89,11 +95,7 @@ MAPPING_FAULTS = {
 @pytest.mark.parametrize("name", sorted(MAPPING_FAULTS))
 def test_mapping_fault_without_cached_copy(pip_world: PipWorld, name: str) -> None:
     before = snapshot(pip_world.root / "locks")
-    fault = dict(MAPPING_FAULTS[name])
-    kind = str(fault.pop("kind"))
-    pip_world.server.fault("/mapping/*", kind, **fault)
-    result = pip_world.lock("--update-all", cache="fresh-cache")
-    count("network faults injected")
+    result = _lock_with_fault(pip_world, "/mapping/*", MAPPING_FAULTS[name])
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     if result.returncode == 0:  # a documented fallback (no mapping: names taken as PyPI names) must say so
         assert re.search(r"mapping", result.stderr, re.IGNORECASE), result.stderr

@@ -95,9 +95,8 @@ def test_flat_repodata_over_budget_is_solved_one_platform_at_a_time(tmp_path: Pa
         cold, bounded = _lock(tmp_path, server.url, "bounded")  # empty cache: noarch first tells flat
         assert "not every platform at once" in cold
         assert _one_at_a_time(_order(cold)), cold
-        (tmp_path / "bounded" / "linux-64.txt").unlink()
-        (tmp_path / "bounded" / "osx-64.txt").unlink()
-        (tmp_path / "bounded" / "win-64.txt").unlink()
+        for platform in PLATFORMS:
+            (tmp_path / "bounded" / f"{platform}.txt").unlink()
         warm, again = _lock(tmp_path, server.url, "bounded")  # warm: sizes straight from the cache
         assert "not every platform at once" in warm
         assert _one_at_a_time(_order(warm)), warm
