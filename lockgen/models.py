@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LockedPackage", "dependency_name", "sort_dependency_order"]
+__all__ = ["PACKAGE_EXTENSIONS", "LockedPackage", "PackageUrl", "dependency_name", "sort_dependency_order"]
+
+PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
+"""The archive kinds a conda package URL ends with."""
 
 _DEP_NAME = re.compile(r"^\s*(?:[^\s:]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
 
@@ -14,6 +17,54 @@ def dependency_name(spec: str) -> str:
     """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``)."""
     match = _DEP_NAME.match(spec)
     return match.group("name").lower() if match else spec.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class PackageUrl:
+    """A conda package URL split once: ``<channel>/<subdir>/<name>-<version>-<build><ext>``.
+
+    The one place that knows how a package URL and its file name are laid out; everything else asks
+    it. ``channel`` is the URL up to the subdir (no trailing slash). A file name that is not
+    ``name-version-build.ext`` leaves ``version`` and ``build`` empty rather than guessing.
+    """
+
+    channel: str
+    subdir: str
+    filename: str
+    name: str
+    version: str
+    build: str
+    ext: str
+
+    @classmethod
+    def parse(cls, url: str) -> PackageUrl:
+        head, _, filename = url.rpartition("/")
+        channel, _, subdir = head.rpartition("/")
+        name, version, build, ext = split_filename(filename)
+        return cls(channel, subdir, filename, name, version, build, ext)
+
+    @property
+    def url(self) -> str:
+        return f"{self.channel}/{self.subdir}/{self.filename}"
+
+    @property
+    def stem(self) -> str:
+        """``name-version-build``: the file name without its archive extension."""
+        return self.filename.removesuffix(self.ext) if self.ext else self.filename
+
+    def with_channel(self, channel: str) -> str:
+        """This package's URL under another channel URL (a mirror, say)."""
+        return f"{channel.rstrip('/')}/{self.subdir}/{self.filename}"
+
+
+def split_filename(filename: str) -> tuple[str, str, str, str]:
+    """``numpy-1.26.4-py311h_0.conda`` → (``numpy``, ``1.26.4``, ``py311h_0``, ``.conda``)."""
+    ext = next((e for e in PACKAGE_EXTENSIONS if filename.endswith(e)), "")
+    stem = filename.removesuffix(ext) if ext else filename
+    parts = stem.rsplit("-", 2)
+    if len(parts) != 3:
+        return stem, "", "", ext
+    return parts[0], parts[1], parts[2], ext
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,3 +128,31 @@ def test_recover_discards_an_uncommitted_journal(tmp_path: Path) -> None:
 def test_unsafe_names_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(OutputError):
         commit_files(tmp_path / "locks", {name: b"x"})
+
+
+def test_package_url_splits_channel_subdir_and_file_name() -> None:
+    from lockgen.models import PackageUrl
+
+    url = PackageUrl.parse("https://conda.anaconda.org/conda-forge/linux-64/python-dateutil-2.9.0-pyhd8ed1ab_1.conda")
+    assert url.channel == "https://conda.anaconda.org/conda-forge"
+    assert url.subdir == "linux-64"
+    assert (url.name, url.version, url.build, url.ext) == ("python-dateutil", "2.9.0", "pyhd8ed1ab_1", ".conda")
+    assert url.stem == "python-dateutil-2.9.0-pyhd8ed1ab_1"
+    assert url.url == "https://conda.anaconda.org/conda-forge/linux-64/python-dateutil-2.9.0-pyhd8ed1ab_1.conda"
+    assert url.with_channel("file:///m/cf/") == "file:///m/cf/linux-64/python-dateutil-2.9.0-pyhd8ed1ab_1.conda"
+
+
+def test_package_url_tar_bz2_and_odd_names() -> None:
+    from lockgen.models import PackageUrl
+
+    tar = PackageUrl.parse("https://host/t/x/noarch/_libgcc_mutex-0.1-conda_forge.tar.bz2")
+    assert (tar.channel, tar.subdir, tar.name, tar.version, tar.build, tar.ext) == (
+        "https://host/t/x",
+        "noarch",
+        "_libgcc_mutex",
+        "0.1",
+        "conda_forge",
+        ".tar.bz2",
+    )
+    odd = PackageUrl.parse("https://host/c/linux-64/notapackage.conda")
+    assert (odd.name, odd.version, odd.build) == ("notapackage", "", "")
