@@ -47,6 +47,11 @@ _ARCHSPEC = {
 DEFAULT_GLIBC = "2.28"
 DEFAULT_LINUX = "4.18"
 DEFAULT_OSX = {"osx-64": "11.0", "osx-arm64": "11.0"}
+# conda reports the Windows version as `__win` (platform.version(): 10.0.<build> on Windows 10 and 11
+# alike) and only says 0 when it is not running on Windows. conda-forge builds may constrain on it
+# (libboost 1.90: `__win >=10`), so the default is a version real machines report: Windows 10 1809 /
+# Server 2019 (build 17763), the oldest Windows still under Microsoft's long-term servicing.
+DEFAULT_WIN = "10.0.17763"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -78,7 +83,7 @@ def default_virtual_packages(platform: str, cuda: str | None = None) -> dict[str
     elif os_name == "osx":
         found += [VirtualPackage("__unix", "0"), VirtualPackage("__osx", DEFAULT_OSX.get(platform, "11.0"))]
     elif os_name == "win":
-        found += [VirtualPackage("__win", "0")]
+        found += [VirtualPackage("__win", DEFAULT_WIN)]
     elif os_name in {"freebsd", "emscripten", "wasi", "zos"}:
         found += [VirtualPackage("__unix", "0")]
     found.append(archspec)

@@ -37,6 +37,8 @@ def mirror(tmp_path: Path) -> Path:
     main.add("gpu", "1.0", subdir="linux-64", depends=["__cuda >=12"])
     main.add("gpu", "1.0", subdir="win-64", depends=["__cuda >=12"])
     main.add("newglibc", "1.0", subdir="linux-64", depends=["__glibc >=2.34"])
+    main.add("boostlike", "1.89", subdir="win-64")
+    main.add("boostlike", "1.90", subdir="win-64", constrains=["__win >=10"])  # as conda-forge's libboost 1.90
     main.add("shared-name", "1.0")
     main.write()
     extra = ChannelBuilder(tmp_path / "mirror" / "extra")
@@ -68,6 +70,18 @@ def test_cuda_virtual_package_only_when_asked(tmp_path: Path, mirror: Path) -> N
     code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "-p", "win-64", "--cuda", "12.4")
     assert code == 0, err
     assert "gpu" in _versions(tmp_path / "locks" / "win-64.txt")
+
+
+def test_windows_default_reports_a_real_windows_version(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies: [boostlike]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "win-64")
+    assert code == 0, err
+    assert _versions(tmp_path / "locks" / "win-64.txt")["boostlike"] == "1.90"
+    code, _, err = _lock(
+        tmp_path, env, *_mirror_args(mirror), "-p", "win-64", "--virtual-package", "win-64:__win=6.1", "--update-all"
+    )
+    assert code == 0, err
+    assert _versions(tmp_path / "locks" / "win-64.txt")["boostlike"] == "1.89"
 
 
 def test_virtual_package_override(tmp_path: Path, mirror: Path) -> None:

@@ -18,6 +18,8 @@ def test_default_virtual_packages() -> None:
     assert set(default_virtual_packages("win-64")) == {"__win", "__archspec"}
     assert default_virtual_packages("osx-arm64")["__archspec"].build == "arm64"
     assert default_virtual_packages("linux-aarch64")["__archspec"].build == "aarch64"
+    # conda reports the Windows version (10.0.<build>), never 0 on a real machine
+    assert default_virtual_packages("win-64")["__win"].version == "10.0.17763"
 
 
 def test_cuda_only_on_linux_and_windows() -> None:
