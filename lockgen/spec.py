@@ -170,6 +170,32 @@ class _Reader:
         return list(node.value)
 
 
+_FOLDED_ITEM = re.compile(r"(?:^|\s)-\s+\S")
+
+
+def _folded_item(reader: _Reader, node: yaml.Node, value: str, what: str) -> bool:
+    """Report an entry that swallowed the next list item: ``   - numpy`` indented deeper than the
+    ``- python=3.11`` above it is folded into that scalar (``python=3.11 - numpy``), which conda
+    would read as a build string. Returns True when reported."""
+    if not _FOLDED_ITEM.search(value):
+        return False
+    first, _, rest = value.partition(" - ")
+    line = node.start_mark.line + 1
+    for index in range(node.start_mark.line + 1, min(node.end_mark.line + 1, len(reader.lines))):
+        if reader.lines[index].lstrip().startswith("-"):
+            line = index + 1
+            break
+    shown = rest.split(" - ")[0] if rest else value
+    message = (
+        f"{what} {value!r} holds two list items: `- {shown}` is indented deeper than `- {first}` above it,"
+        f" so YAML joined them; indent `- {shown}` like the other items"
+    )
+    if len(message) > MAX_PROBLEM_CHARS:
+        message = message[: MAX_PROBLEM_CHARS - 3] + "..."
+    reader.problems.append(Problem(message, reader.file, line))
+    return True
+
+
 def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
@@ -309,7 +335,7 @@ def _parse_dependencies(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> No
             _parse_pip_block(reader, item, parsed)
             continue
         value = reader.string(item, "a dependency")
-        if value is None:
+        if value is None or _folded_item(reader, item, value, "dependency"):
             continue
         dependency = _conda_dependency(reader, value, item)
         if dependency is not None:
@@ -362,7 +388,7 @@ def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -
         entries = parsed.pip if parsed.pip is not None else []
         for item in reader.sequence(value_node, "pip"):
             text = reader.string(item, "a pip requirement")
-            if text is None:
+            if text is None or _folded_item(reader, item, text, "pip entry"):
                 continue
             problem = _check_pip_entry(text)
             if problem:
@@ -436,13 +462,17 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
         channels += [c for c in spec.channels if c not in channels]
         nodefaults = nodefaults or spec.nodefaults
         for dep in spec.dependencies:
-            deps.pop(dep.name, None)  # later wins, and moves to the end
+            earlier = deps.pop(dep.name, None)  # later wins, and moves to the end
+            if earlier is not None and earlier.location.file != dep.location.file and earlier.spec != dep.spec:
+                notes.append(_override_note(earlier.spec, earlier.location, dep.spec, dep.location))
             deps[dep.name] = dep
         if spec.pip is not None:
             pip = {} if pip is None else pip
             for entry in spec.pip:
                 key = _pip_key(entry.text)
-                pip.pop(key, None)
+                replaced = pip.pop(key, None)
+                if replaced is not None and replaced.location.file != entry.location.file and replaced.text != entry.text:
+                    notes.append(_override_note(replaced.text, replaced.location, entry.text, entry.location, "pip "))
                 pip[key] = entry
         platforms = spec.platforms if spec.platforms is not None else platforms
         notes += spec.notes
@@ -456,6 +486,10 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
         platforms=platforms,
         notes=tuple(notes),
     )
+
+
+def _override_note(old: str, old_at: Location, new: str, new_at: Location, kind: str = "") -> str:
+    return f"{new_at}: note: {kind}`{new}` replaces `{old}` from {old_at} (a later -f file wins for the same package)"
 
 
 def _pip_key(text: str) -> str:

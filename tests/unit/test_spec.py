@@ -140,6 +140,9 @@ BAD_INPUTS = [
     (_env("  - python\n  - {a: 1}\n"), ["e.yml:6: a mapping in dependencies must be `pip:`"]),
     (_env("  - pip:\n    - 'requests >= = 2'\n"), ["e.yml:6: invalid pip requirement"]),
     (_env("  - 3.5\n"), ["e.yml:5: a dependency must be a string, got a number"]),
+    # a list item indented deeper than the one above is folded into it by YAML
+    (_env("  - python=3.11\n   - numpy\n"), ["e.yml:6: dependency 'python=3.11 - numpy' holds two list items"]),
+    (_env("  - pip:\n    - rich\n     - wandb>=0.15\n"), ["e.yml:7: pip entry 'rich - wandb>=0.15' holds two"]),
     ("name: a\nname: b\nchannels: [x]\ndependencies: [python]\n", ["e.yml:2: duplicate top-level key 'name'"]),
 ]
 
@@ -188,6 +191,19 @@ def test_merge_later_file_wins(tmp_path: Path) -> None:
     assert [d.spec for d in spec.dependencies] == ["scipy", "numpy>=2", "pytorch"]
     assert spec.pip is not None and [e.text for e in spec.pip] == ["rich>=14", "wandb"]
     assert spec.files == (str(base), str(over))
+    overrides = [n for n in spec.notes if "replaces" in n]
+    assert overrides == [
+        f"{over}:4: note: `numpy>=2` replaces `numpy=1.26` from {base}:5 (a later -f file wins for the same package)",
+        f"{over}:7: note: pip `rich>=14` replaces `rich==13` from {base}:8 (a later -f file wins for the same package)",
+    ]
+
+
+def test_folded_item_names_the_fix() -> None:
+    with pytest.raises(InputError) as info:
+        parse_env_text(_env("  - python=3.11\n   - numpy\n  - scipy\n"), "e.yml")
+    assert info.value.exit_code == 3
+    (problem,) = info.value.problems
+    assert problem.line == 6 and "indent `- numpy` like the other items" in problem.message
 
 
 def test_yaml_alias_bomb_does_not_expand() -> None:
