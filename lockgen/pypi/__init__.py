@@ -149,7 +149,18 @@ def _relative(text: str, the_plan: LockPlan) -> str:
     return text
 
 
-def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> str:
+def _mapping_digest(conda: Conda, mapping: PypiMapping) -> tuple[str, int]:
+    """A digest of what the mapping says for every conda package locked (any platform), and their count.
+
+    Not the mapping's source nor its whole content: the download, a file and lockgen's snapshot give
+    the same digest, and the same requirements.txt, whenever they agree on these packages.
+    """
+    names = [name for pairs in conda.values() for name, _ in pairs]
+    answers = mapping.answers(names)
+    return _digest({k: list(v) for k, v in answers.items()}).removeprefix("sha256:")[:12], len(answers)
+
+
+def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_digest: str) -> str:
     from lockgen.lock import pip_sources_digest
 
     exclude = the_plan.options.exclude_newer
@@ -157,9 +168,10 @@ def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: Pyp
         {
             "format": PIP_LOCK_FORMAT,
             "exclude-newer": exclude.isoformat() if exclude else None,
-            # Not the mapping's name: its effect (which conda packages pip sees as installed, under
-            # which names) is in each platform's payload, so switching between equivalent sources
-            # (parselmouth online, a file, the built-in table) does not re-resolve.
+            # The mapping by what it answers for the conda packages locked, not by its source: a
+            # change there is an input change like any other; a different source giving the same
+            # answers is not.
+            "mapping": mapping_digest,
             "platforms": {item.platform: item.hash_payload() for item in platforms},
         }
     )
@@ -213,7 +225,7 @@ def _resolve(
     return resolved
 
 
-def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping, input_hash: str) -> Header:
+def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
     against = []
     for item in platforms:
         lock_name = the_plan.options.lock_name(item.platform)
@@ -239,7 +251,7 @@ def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMap
         input_hash=input_hash,
         platforms=tuple(item.platform for item in platforms),
         resolved_against=tuple(against),
-        mapping=mapping.description,
+        mapping=mapping,
         warnings=(),
         options=tuple(options),
     )
@@ -262,7 +274,9 @@ def lock_pip_section(
         raise InputError([replace(w, message=f"{the_plan.secrets.redact(w.message)} (--strict)") for w in warnings])
     for warning in warnings:
         reporter.event("warning", None, f"warning: {the_plan.secrets.redact(str(warning))}")
-    input_hash = _input_hash(the_plan, platforms, mapping)
+    digest, count = _mapping_digest(conda, mapping)
+    reporter.event("pip", None, f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages")
+    input_hash = _input_hash(the_plan, platforms, digest)
     path = options.output_dir / REQUIREMENTS_NAME
     previous = read_previous(path)
     forced = options.update_all or bool(options.update)
@@ -273,7 +287,8 @@ def lock_pip_section(
         resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
     resolved = _resolve(the_plan, platforms, previous, resolver)
     shown = tuple(_relative(str(w), the_plan) for w in warnings)
-    header = replace(_header(the_plan, platforms, mapping, input_hash), warnings=shown)
+    described = f"digest {digest} (what the mapping says for the {count} conda packages locked)"
+    header = replace(_header(the_plan, platforms, described, input_hash), warnings=shown)
     # URLs are written without credentials already; `redact` (URL userinfo and /t/ tokens only, not
     # every registered string, which could match a package name) also covers text quoted from pip lines.
     return redact(render_requirements(header, resolved)).encode()

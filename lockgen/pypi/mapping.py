@@ -3,13 +3,20 @@
 Sources, in order: ``--pypi-mapping FILE``; parselmouth's per-channel mapping
 (``https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json``), fetched
 with httpx and cached on disk for :data:`REFRESH_AGE_S`; a stale cached copy when the fetch
-fails; and, when there is nothing else, :data:`BUILTIN_RENAMES` plus "same name" for conda
-packages that do not look like system libraries (also for names a table does not list). Every file has the format
-``{conda_name: [pypi_name, ...] | null}`` (null: not a Python distribution).
+fails; lockgen's dated snapshot of parselmouth's conda-forge and pytorch tables (package data,
+:data:`SNAPSHOT_DATE`) when neither is available; and, for channels the snapshot does not cover,
+:data:`BUILTIN_RENAMES` plus "same name" for conda packages that do not look like system libraries
+(also for names a table does not list). Every file has the format ``{conda_name: [pypi_name, ...] |
+null}`` (null: not a Python distribution).
+
+The lock records what the mapping answered for the conda packages it saw (:meth:`PypiMapping.answers`),
+not where the mapping came from: the download, a file or the snapshot give the same file whenever they
+agree on those packages.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -24,11 +31,13 @@ from lockgen.errors import ConfigError
 __all__ = [
     "BUILTIN_RENAMES",
     "MAPPING_URL_ENV",
+    "SNAPSHOT_DATE",
     "MappingSource",
     "ParselmouthSource",
     "PypiMapping",
     "load_mapping",
     "mapping_channel_name",
+    "snapshot_table",
 ]
 
 MAPPING_URL = "https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json"
@@ -38,6 +47,9 @@ REFRESH_AGE_S = 24 * 3600
 FETCH_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 3.0
 MAX_MAPPING_BYTES = 64 * 1024 * 1024
+SNAPSHOT_DATE = "2026-08-19"
+"""parselmouth commit 345e9bfbd11d of that date; lockgen/data/PARSELMOUTH-LICENSE.txt (BSD-3) says more."""
+_SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "data"
 
 # The common cases where the conda name is not the PyPI name, so a lock made offline still keeps
 # pip from installing these again. `None`: a conda package that is not a Python distribution.
@@ -120,6 +132,10 @@ class PypiMapping:
     description: str
     fallback: bool = False
     notes: tuple[str, ...] = field(default=())
+
+    def answers(self, conda_names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """What this mapping says for each of ``conda_names``: the part of it a lock depends on."""
+        return {name: self.pypi_names(name) for name in sorted(set(conda_names))}
 
     def pypi_names(self, conda_name: str) -> tuple[str, ...]:
         """PyPI names (canonical, sorted) that conda package ``conda_name`` installs; () when none."""
@@ -238,6 +254,14 @@ class ParselmouthSource:
         return response.content
 
 
+def snapshot_table(channel: str) -> Mapping[str, Sequence[str] | None] | None:
+    """lockgen's copy of parselmouth's table for ``channel`` (conda-forge, pytorch), or None."""
+    path = _SNAPSHOT_DIR / f"parselmouth-{channel}.json.gz"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", channel) or not path.is_file():
+        return None
+    return _parse_table(gzip.decompress(path.read_bytes()), str(path))
+
+
 def _from_file(path: Path) -> PypiMapping:
     try:
         table = _parse_table(path.read_bytes(), str(path))
@@ -257,9 +281,13 @@ def load_mapping(channels: Sequence[str], mapping_file: Path | None, source: Map
     used: list[str] = []
     notes: list[str] = []
     for name in dict.fromkeys(names):
-        if source is None:
-            break
-        table, note = source.load(name)
+        table, note = source.load(name) if source is not None else (None, None)
+        if table is None:
+            table = snapshot_table(name)
+            if table is not None:
+                used_snapshot = f"lockgen's snapshot of {SNAPSHOT_DATE}"
+                note = f"{note}; using {used_snapshot}" if note else None
+                name = f"{name} ({used_snapshot})"
         if note:
             notes.append(note)
         if table is not None:

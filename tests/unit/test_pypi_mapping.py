@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lockgen.errors import ConfigError
-from lockgen.pypi.mapping import ParselmouthSource, PypiMapping, load_mapping, mapping_channel_name
+from lockgen.pypi.mapping import ParselmouthSource, PypiMapping, load_mapping, mapping_channel_name, snapshot_table
 from tests.conftest import SHARED_MAPPING
 
 TABLE = {"pytorch": ["torch"], "py-opencv": ["opencv-python"], "libfoo": None, "numpy": ["numpy"]}
@@ -79,10 +79,31 @@ def test_stale_cache_is_refreshed_and_used_when_the_fetch_fails(tmp_path: Path) 
     assert json.loads(cache.read_text()) == TABLE
 
 
-def test_offline_without_cache_falls_back(tmp_path: Path) -> None:
+def test_offline_without_cache_uses_the_snapshot(tmp_path: Path) -> None:
     fake = Counting()
     source = ParselmouthSource(tmp_path, offline=True, transport=fake.transport)
-    mapping = load_mapping(["conda-forge"], None, source)
+    mapping = load_mapping(["conda-forge", "pytorch"], None, source)
+    assert fake.urls == []
+    assert not mapping.fallback and "snapshot of 2026-08-19" in mapping.description
+    assert sum("using lockgen's snapshot" in n for n in mapping.notes) == 2
+    assert mapping.pypi_names("pytorch") == ("torch",)
+    assert mapping.pypi_names("ignite") == ("pytorch-ignite",)  # only in pytorch's table
+    assert mapping.pypi_names("libgcc") == ()
+
+
+def test_snapshot_is_parselmouths_table(shared_dir: Path) -> None:
+    for channel in ("conda-forge", "pytorch"):
+        shared = json.loads((SHARED_MAPPING / f"{channel}.json").read_text())
+        snapshot = snapshot_table(channel)
+        assert snapshot is not None
+        assert {k: list(v) if v is not None else None for k, v in snapshot.items()} == shared
+    assert snapshot_table("nvidia") is None and snapshot_table("../data/x") is None
+
+
+def test_offline_without_cache_or_snapshot_falls_back(tmp_path: Path) -> None:
+    fake = Counting()
+    source = ParselmouthSource(tmp_path, offline=True, transport=fake.transport)
+    mapping = load_mapping(["mychannel"], None, source)
     assert fake.urls == []
     assert mapping.fallback and mapping.description == "built-in fallback"
     assert any("built-in table" in n for n in mapping.notes)
@@ -102,9 +123,10 @@ def test_network_error_falls_back_quickly(tmp_path: Path) -> None:
         raise httpx.ConnectError("no route", request=request)
 
     source = ParselmouthSource(tmp_path, transport=httpx.MockTransport(refuse))
-    mapping = load_mapping(["conda-forge", "pytorch"], None, source)
-    assert mapping.fallback
-    assert sum("could not be fetched" in n for n in mapping.notes) == 2
+    mapping = load_mapping(["conda-forge", "pytorch", "mychannel"], None, source)
+    assert not mapping.fallback  # conda-forge and pytorch come from lockgen's snapshot
+    assert sum("could not be fetched" in n for n in mapping.notes) == 3
+    assert load_mapping(["mychannel"], None, source).fallback
 
 
 def test_bad_json_from_the_server_is_not_cached(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_writes_merged_file_without_conda_packages_or_secrets(tmp_path: Path) ->
         'colorama==0.4.6 ; sys_platform == "win32" \\',
         "    --hash=sha256:cc",
     ]
-    assert "# conda→PyPI names: file mapping.json" in text
+    assert "# conda→PyPI names: digest " in text and "mapping.json" not in text
 
 
 def test_unchanged_inputs_return_the_existing_bytes_without_resolving(tmp_path: Path) -> None:
@@ -105,6 +106,41 @@ def test_unchanged_inputs_return_the_existing_bytes_without_resolving(tmp_path: 
     assert "torch-2.2.0+conda-py3-none-any.whl" in busy.stubs["win-64"]
     assert busy.preferences["win-64"] == "accelerate==1.2.1\ncolorama==0.4.6\n"  # earlier pins preferred
     assert busy.preferences["linux-64"] == "accelerate==1.2.1\n"
+
+
+class _Unreachable:
+    """A mapping source whose download always fails (as on a machine without access)."""
+
+    def load(self, channel: str) -> tuple[None, str]:
+        return None, f"conda→PyPI mapping for {channel} could not be fetched: no route"
+
+
+def test_mapping_is_recorded_by_content_not_by_source(tmp_path: Path) -> None:
+    from lockgen.pypi.mapping import snapshot_table
+
+    table = snapshot_table("conda-forge")
+    assert table is not None
+    the_plan = make_plan(tmp_path)
+    (tmp_path / "mapping.json").write_text(json.dumps(dict(table)))  # the same content, as a file
+    from_file = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver()).decode()
+    offline = plan(replace(the_plan.options, pypi_mapping=None))
+    reporter = RecordingReporter()
+    from_snapshot = lock_pip_section(offline, CONDA, reporter, resolver=FakeResolver(), mapping_source=_Unreachable())
+    assert from_snapshot.decode() == from_file  # no "file ..." or "snapshot" in the header: same bytes
+    assert any("using lockgen's snapshot" in detail for _, _, detail in reporter.events)
+    header = next(line for line in from_file.splitlines() if line.startswith("# conda→PyPI names:"))
+    assert "conda packages locked" in header and "file" not in header
+
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "requirements.txt").write_text(from_file)
+    idle = FakeResolver()
+    lock_pip_section(offline, CONDA, RecordingReporter(), resolver=idle, mapping_source=_Unreachable())
+    assert idle.jobs == []  # the mapping is unavailable, the snapshot answers the same: nothing to do
+    # a mapping that answers differently for a locked package is an input change
+    (tmp_path / "mapping.json").write_text(json.dumps({**table, "libgcc": ["libgcc"]}))
+    busy = FakeResolver()
+    changed = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=busy).decode()
+    assert len(busy.jobs) == 2 and changed.splitlines()[3] != header
 
 
 def test_update_all_forgets_earlier_pins(tmp_path: Path) -> None:
