@@ -47,9 +47,14 @@ def test_plain_make_lock_on_a_fresh_clone_changes_nothing(tmp_path: Path, shared
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
     closed = f"http://127.0.0.1:{_closed_port()}"
     env = dict(os.environ, LOCKGEN_PYPI_MAPPING_URL=closed + "/{channel}.json")
-    # Make the clone's locks current for this code, as `make lock MIRROR=...` does (a no-op when the
-    # committed locks are; otherwise the pip part asks PyPI).
-    made = _make(clone, dict(env, LOCKGEN_CACHE_DIR=str(tmp_path / "cache-mirror")), f"MIRROR={shared_dir / 'channels'}")
+    # Make the clone's locks current for this code, as `make lock MIRROR=../shared/channels` does (a
+    # no-op when the committed locks are current; otherwise the pip part asks PyPI).
+    made = _make(
+        clone,
+        dict(env, LOCKGEN_CACHE_DIR=str(tmp_path / "cache-mirror")),
+        f"MIRROR={shared_dir / 'channels'}",
+        f"PYPI_MAPPING={shared_dir / 'pypi-mapping' / 'conda-forge.json'}",  # what ../shared gives the Makefile
+    )
     assert made.returncode == 0, made.stderr
     if _git(clone, "status", "--porcelain"):
         _git(clone, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-am", "current locks")
