@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,10 +48,31 @@ class ResolvedChannel:
     name: str
     canonical: str
     fetch: str
+    written: str = ""
+    """The channel as the environment file lists it (``defaults`` for each of its expansions)."""
+    origin: str | None = None
+    """Where it is listed (``environment.yml:5``), when known; for messages."""
 
     @property
     def display(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """How to name it to the user: as written."""
+        return self.written or self.name
+
+    def mirror_hint(self) -> str:
+        """The ``--mirror`` option that would serve this channel from elsewhere (and ``nodefaults``)."""
+        parts = urlsplit(self.canonical)
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+        if base is None:
+            return f"check that {self.canonical} exists"
+        hint = f"serve it from a reachable copy with `--mirror {base}=<mirror URL or directory>`"
+        if self.written == "defaults":
+            where = f" in {self.origin}" if self.origin else ""
+            hint += f", or drop Anaconda's channels: replace `defaults` with `nodefaults`{where}"
+        return hint
 
 
 def _location_to_url(value: str, base_dir: Path) -> str:
@@ -111,18 +132,20 @@ def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | N
         name=strip_credentials(name) if "://" in name else name,
         canonical=canonical,
         fetch=_apply_mirrors(full, mirrors),
+        written=strip_credentials(raw) if "://" in raw else raw,
     )
 
 
 def resolve_channels(
     raw: Iterable[str], platform: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None
 ) -> tuple[ResolvedChannel, ...]:
-    """Resolve the channel list for one platform; ``defaults`` expands to Anaconda's channels."""
+    """Resolve the channel list for one platform; ``defaults`` expands to Anaconda's channels as conda
+    does (``pkgs/main``, ``pkgs/r``, and ``pkgs/msys2`` only for win-* targets)."""
     out: list[ResolvedChannel] = []
     for name in raw:
         if name == "defaults":
             urls = DEFAULTS_MAIN + (DEFAULTS_WIN if platform.startswith("win-") else ())
-            out += [resolve_channel(u, mirrors, base_dir) for u in urls]
+            out += [replace(resolve_channel(u, mirrors, base_dir), written="defaults") for u in urls]
         else:
             out.append(resolve_channel(name, mirrors, base_dir))
     seen: set[str] = set()

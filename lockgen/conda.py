@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
 from lockgen.config import env_int
@@ -110,9 +111,11 @@ class RattlerSolver:
         if self.jobs is None and len(requests) > 1:
             failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
             if failed is not None:  # every solve needs that noarch: report now rather than fetch it again
+                concerned = _concerned(requests, failed)
                 translated = [
                     (r.platform, await self._translate(failed, gateway, r, sources, [r.platform, "noarch"]))
                     for r, (_, sources) in zip(requests, targets, strict=True)
+                    if r in concerned  # msys2 (win-* only) failing is not linux-64's problem
                 ]
                 raise self._combine(translated)
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
@@ -246,17 +249,37 @@ class RattlerSolver:
 
         if "not valid" in reason and url and await asyncio.to_thread(_serves_html, url, self.timeout_s):
             reason = "the server sent an HTML page (a login or proxy page?) instead of repodata"
+        channel = _channel_of(url, request.channels) if url else None
+        if reason.startswith(_NO_DNS):
+            # which of several channels on dead hosts fails first is a race: name the first in order
+            first = await asyncio.to_thread(_first_unresolvable, request.channels)
+            if first is not None:
+                host = urlsplit(first.fetch)
+                where = _where(first)
+                hint = self.secrets.redact(first.mirror_hint())
+                return ChannelError(
+                    f"cannot reach {host.scheme}://{host.hostname} for {where}: {reason}\n  hint: {hint}"
+                )
         shown = self.secrets.redact(url) if url else ", ".join(self.secrets.redact(s) for s in sources)
         detail = " / ".join(line.strip() for line in text.splitlines() if line.strip())
-        return ChannelError(f"cannot fetch {shown}: {reason}\n  (rattler: {detail})")
+        about = f" for {_where(channel)}" if channel is not None else ""
+        hint = f"\n  hint: {self.secrets.redact(channel.mirror_hint())}" if channel is not None else ""
+        return ChannelError(f"cannot fetch {shown}{about}: {reason}{hint}\n  (rattler: {detail})")
 
     async def _offline_error(self, gateway: Gateway, request: SolveRequest, text: str) -> ChannelError:
         """Name every channel/subdir whose repodata the cache lacks."""
-        missing = [
-            f"{self._channel_name(request, url)} ({self.secrets.redact(url)})"
-            for url in await self._failing_subdirs(gateway, request)
-        ]
-        listed = "; ".join(missing) if missing else f"? ({text})"
+        missing: dict[str, list[str]] = {}
+        for url in await self._failing_subdirs(gateway, request):
+            channel = _channel_of(url, request.channels)
+            shown = self.secrets.redact(url)
+            if channel is None or channel.written != channel.name:  # e.g. defaults: its URLs say which part
+                key = _where(channel) if channel is not None else shown
+                missing.setdefault(key, []).append(shown)
+            else:
+                name = self._channel_name(request, url)
+                missing.setdefault(name if name == shown else f"{name} ({shown})", [])
+        parts = [f"{key}: {', '.join(urls)}" if urls else key for key, urls in missing.items()]
+        listed = "; ".join(parts) if parts else f"? ({text})"
         return ChannelError(
             f"offline: the cache {self.cache_dir} has no repodata for {listed}; run once without --offline to fill it"
         )
@@ -346,6 +369,8 @@ class RattlerSolver:
         return f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
 
 
+_NO_DNS = "the host name does not resolve"
+_DNS_FAILURE = r"dns error|failed to lookup address|name or service not known"
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s()'\"`]+")
 _HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((?P<status>\d{3})(?P<phrase>[^)]*)\)")
 _RETRIED = "; gave up after {retries} with backoff"
@@ -353,7 +378,7 @@ _FETCH_REASONS = tuple(
     (re.compile(pattern, re.IGNORECASE), reason)
     for pattern, reason in (
         (r"connection refused", "connection refused (is the server up, and the URL right?)" + _RETRIED),
-        (r"dns error|failed to lookup address|name or service not known", "the host name does not resolve"),
+        (_DNS_FAILURE, _NO_DNS),
         (r"no such file|could not find subdir", "not found"),
         (r"timed out", "no answer within {timeout} s (LOCKGEN_HTTP_TIMEOUT sets the limit)" + _RETRIED),
         (r"redirect", "the server redirects in a loop (too many redirects)"),
@@ -365,6 +390,53 @@ _FETCH_REASONS = tuple(
          "the response is not valid repodata JSON"),
     )
 )  # fmt: skip
+
+
+def _channel_of(url: str, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
+    """The channel ``url`` (a fetch URL, maybe redacted) belongs to: the longest matching prefix."""
+    found = [c for c in channels if url == c.fetch or url.startswith(c.fetch + "/")]
+    return max(found, key=lambda c: len(c.fetch), default=None)
+
+
+def _concerned(requests: Sequence[SolveRequest], failed: Exception) -> list[SolveRequest]:
+    """The requests a failed download of some channel's noarch stops: those listing that channel
+    (pkgs/msys2 is only win-*'s), or, when its host does not resolve, any channel on that host."""
+    url = _first_url(str(failed))
+    if url is None:
+        return list(requests)
+    host = urlsplit(url).hostname
+    dead_host = re.search(_DNS_FAILURE, str(failed), re.IGNORECASE) is not None
+    concerned = [
+        r
+        for r in requests
+        if _channel_of(url, r.channels) or (dead_host and any(urlsplit(c.fetch).hostname == host for c in r.channels))
+    ]
+    return concerned or list(requests)
+
+
+def _where(channel: ResolvedChannel) -> str:
+    """``channel `defaults` (environment.yml:5)``."""
+    return f"channel `{channel.label}`" + (f" ({channel.origin})" if channel.origin else "")
+
+
+def _first_unresolvable(channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
+    """The first channel, in order, whose http(s) host name does not resolve (one lookup per host)."""
+    import socket
+
+    checked: dict[str, bool] = {}
+    for channel in channels:
+        host = urlsplit(channel.fetch).hostname
+        if urlsplit(channel.fetch).scheme not in ("http", "https") or not host:
+            continue
+        if host not in checked:
+            try:
+                socket.getaddrinfo(host, None)
+                checked[host] = True
+            except (OSError, UnicodeError):
+                checked[host] = False
+        if not checked[host]:
+            return channel
+    return None
 
 
 def _rattler_fetch_errors() -> tuple[type[Exception], ...]:

@@ -100,6 +100,10 @@ def _hash(payload: object) -> str:
 def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[ResolvedChannel, ...]:
     base_dir = spec.base_dir
     channels = list(resolve_channels(spec.channels, platform, options.mirrors, base_dir))
+    for index, channel in enumerate(channels):
+        where = spec.channel_location(channel.written)
+        if where is not None:
+            channels[index] = replace(channel, origin=str(where))
     for dep in spec.conda_dependencies(platform):
         if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
             channels.append(resolve_channel(dep.channel, options.mirrors, base_dir))

@@ -92,6 +92,11 @@ class EnvSpec:
     pip: tuple[PipEntry, ...] | None
     platforms: tuple[str, ...] | None
     notes: tuple[str, ...] = field(default=())
+    channel_locations: tuple[tuple[str, Location], ...] = field(default=())
+    """Where each channel (and ``defaults``) is listed: the first file and line that names it."""
+
+    def channel_location(self, channel: str) -> Location | None:
+        return next((where for name, where in self.channel_locations if name == channel), None)
 
     def conda_dependencies(self, platform: str) -> tuple[CondaDependency, ...]:
         return tuple(d for d in self.dependencies if _selected(d.selector, platform))
@@ -215,6 +220,7 @@ class _Parsed:
     dependencies: list[CondaDependency] = field(default_factory=list)
     pip: list[PipEntry] | None = None
     platforms: list[str] | None = None
+    channel_locations: dict[str, Location] = field(default_factory=dict)
 
 
 def parse_env_text(text: str, file: str) -> EnvSpec:
@@ -235,6 +241,7 @@ def parse_env_text(text: str, file: str) -> EnvSpec:
         pip=tuple(parsed.pip) if parsed.pip is not None else None,
         platforms=tuple(parsed.platforms) if parsed.platforms is not None else None,
         notes=tuple(reader.notes),
+        channel_locations=tuple(parsed.channel_locations.items()),
     )
 
 
@@ -311,6 +318,7 @@ def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
         if _bad_channel_name(value):
             reader.problem(f"invalid channel name {value!r} (a `..` segment; write a path as ./dir or /dir)", item)
             continue
+        parsed.channel_locations.setdefault(value, reader.location(item))
         if value == "nodefaults":
             parsed.nodefaults = True
         elif value not in parsed.channels:
@@ -457,8 +465,11 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
     pip: dict[str, PipEntry] | None = None
     platforms: tuple[str, ...] | None = None
     notes: list[str] = []
+    locations: dict[str, Location] = {}
     for spec in specs:
         name = spec.name or name
+        for channel, where in spec.channel_locations:
+            locations.setdefault(channel, where)
         channels += [c for c in spec.channels if c not in channels]
         nodefaults = nodefaults or spec.nodefaults
         for dep in spec.dependencies:
@@ -470,9 +481,9 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
             pip = {} if pip is None else pip
             for entry in spec.pip:
                 key = _pip_key(entry.text)
-                replaced = pip.pop(key, None)
-                if replaced is not None and replaced.location.file != entry.location.file and replaced.text != entry.text:
-                    notes.append(_override_note(replaced.text, replaced.location, entry.text, entry.location, "pip "))
+                old = pip.pop(key, None)
+                if old is not None and old.location.file != entry.location.file and old.text != entry.text:
+                    notes.append(_override_note(old.text, old.location, entry.text, entry.location, "pip "))
                 pip[key] = entry
         platforms = spec.platforms if spec.platforms is not None else platforms
         notes += spec.notes
@@ -485,6 +496,7 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
         pip=tuple(pip.values()) if pip is not None else None,
         platforms=platforms,
         notes=tuple(notes),
+        channel_locations=tuple(locations.items()),
     )
 
 

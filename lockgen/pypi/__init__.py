@@ -275,7 +275,8 @@ def lock_pip_section(
     for warning in warnings:
         reporter.event("warning", None, f"warning: {the_plan.secrets.redact(str(warning))}")
     digest, count = _mapping_digest(conda, mapping)
-    reporter.event("pip", None, f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages")
+    source_line = f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages"
+    reporter.event("pip", None, source_line)
     input_hash = _input_hash(the_plan, platforms, digest)
     path = options.output_dir / REQUIREMENTS_NAME
     previous = read_previous(path)

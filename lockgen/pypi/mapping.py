@@ -282,17 +282,18 @@ def load_mapping(channels: Sequence[str], mapping_file: Path | None, source: Map
     notes: list[str] = []
     for name in dict.fromkeys(names):
         table, note = source.load(name) if source is not None else (None, None)
+        label = name
         if table is None:
             table = snapshot_table(name)
             if table is not None:
                 used_snapshot = f"lockgen's snapshot of {SNAPSHOT_DATE}"
                 note = f"{note}; using {used_snapshot}" if note else None
-                name = f"{name} ({used_snapshot})"
+                label = f"{name} ({used_snapshot})"
         if note:
             notes.append(note)
         if table is not None:
             tables.append(table)
-            used.append(name)
+            used.append(label)
     if tables:
         return PypiMapping(tuple(tables), "parselmouth " + ", ".join(used), notes=tuple(notes))
     notes.append("no conda→PyPI mapping available: used lockgen's built-in table of common renames")

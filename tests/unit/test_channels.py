@@ -74,3 +74,20 @@ def test_hostile_channel_names_rejected() -> None:
     for bad in ["my channel", "conda-forge/../../etc", ""]:
         with pytest.raises(ConfigError):
             resolve_channel(bad)
+
+
+def test_defaults_expand_per_platform_as_conda_does() -> None:
+    from lockgen.channels import resolve_channels
+
+    linux = resolve_channels(["conda-forge", "defaults"], "linux-64")
+    assert [c.canonical for c in linux] == [
+        "https://conda.anaconda.org/conda-forge",
+        "https://repo.anaconda.com/pkgs/main",
+        "https://repo.anaconda.com/pkgs/r",
+    ]
+    assert [c.label for c in linux] == ["conda-forge", "defaults", "defaults"]
+    assert [c.canonical for c in resolve_channels(["defaults"], "osx-arm64")][-1].endswith("/pkgs/r")
+    assert [c.canonical for c in resolve_channels(["defaults"], "win-64")][-1] == "https://repo.anaconda.com/pkgs/msys2"
+    hint = linux[1].mirror_hint()
+    assert "--mirror https://repo.anaconda.com=" in hint and "nodefaults" in hint
+    assert "nodefaults" not in linux[0].mirror_hint()
