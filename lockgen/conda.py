@@ -10,6 +10,7 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -176,12 +177,15 @@ class RattlerSolver:
             if waited:
                 lines.append(f"{', '.join(waited)}: stopped by the same failed download")
             return ChannelError("\n".join(lines))
-        solve = [(p, e) for p, e in failures if isinstance(e, SolveError)]
-        if len(solve) == len(failures):
-            text = "\n\n".join(str(e) for _, e in solve)
-            return SolveError(text, tuple(p for p, _ in solve))
-        platform, exc = next((p, e) for p, e in failures if not isinstance(e, SolveError))
-        return exc if isinstance(exc, Exception) else RuntimeError(f"{platform}: {exc!r}")
+        unsolved = [(p, e) for p, e in failures if isinstance(e, SolveError)]
+        if len(unsolved) == len(failures):
+            bodies: dict[str, list[str]] = {}  # the same explanation for several platforms is shown once
+            for platform, error in unsolved:
+                bodies.setdefault(str(error).removeprefix(f"{platform}: "), []).append(platform)
+            text = "\n\n".join(f"{', '.join(ps)}: {body}" for body, ps in bodies.items())
+            return SolveError(text, tuple(p for p, _ in unsolved))
+        where, exc = next((p, e) for p, e in failures if not isinstance(e, SolveError))
+        return exc if isinstance(exc, Exception) else RuntimeError(f"{where}: {exc!r}")
 
     async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> tuple[LockedPackage, ...]:
         from rattler import ChannelPriority, solve
@@ -317,6 +321,12 @@ class RattlerSolver:
     async def _explain(
         self, text: str, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
     ) -> SolveError:
+        unknown = await self._unknown_names(gateway, request, sources, platforms)
+        if unknown:  # typos first, all at once: the solver would name only one of them per run
+            channels = ", ".join(dict.fromkeys(c.label for c in request.channels))
+            plural = "s" if len(unknown) > 1 else ""
+            lines = [f"{request.platform}: unknown package name{plural} (not in {channels}):", *unknown]
+            return SolveError("\n".join(lines), (request.platform,))
         lines = [f"{request.platform}: no solution."]
         seen: set[str] = set()
         for spec in _missing_specs(text):
@@ -330,6 +340,33 @@ class RattlerSolver:
         body = text.removeprefix("Cannot solve the request because of: ")
         lines.append("  " + body.replace("\n", "\n  ").rstrip())
         return SolveError("\n".join(lines), (request.platform,))
+
+    async def _unknown_names(
+        self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
+    ) -> list[str]:
+        """One line per spec of the environment whose package name no channel has, with the closest
+        names that exist (one ``names()`` call: the channels' package names, no records)."""
+        wanted = [
+            (text, origin, dependency_name(text.rpartition("::")[2]))
+            for text, origin in zip(request.specs, request.origins or [""] * len(request.specs), strict=True)
+        ]
+        wanted = [(t, o, n) for t, o, n in wanted if not n.startswith("__") and "*" not in n]
+        if not wanted:
+            return []
+        try:
+            known = {name.normalized for name in await gateway.names(sources, platforms)}
+        except Exception:  # the failure at hand has its own message; this only sharpens it
+            return []
+        lines = []
+        for text, origin, name in wanted:
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+            guess = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
+            where = f"{origin}: " if origin else ""
+            what = f"`{name}`" if text == name else f"`{name}` (in `{text}`)"
+            lines.append(f"  {where}no package named {what}{guess}")
+        return lines
 
     async def _hint(
         self, name: str, spec: str, gateway: Gateway, request: SolveRequest, where: tuple[list[str], list[Any]]

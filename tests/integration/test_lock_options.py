@@ -84,6 +84,24 @@ def test_windows_default_reports_a_real_windows_version(tmp_path: Path, mirror: 
     assert _versions(tmp_path / "locks" / "win-64.txt")["boostlike"] == "1.89"
 
 
+def test_every_unknown_name_at_once_with_line_and_closest_names(tmp_path: Path, mirror: Path) -> None:
+    env = "channels: [main]\ndependencies:\n  - tol\n  - old\n  - shared-nmae>=1\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "-p", "win-64")
+    assert code == 4, err
+    assert err.count("unknown package names") == 1, err  # once: both platforms agree
+    assert "linux-64, win-64: unknown package names (not in main):" in err
+    assert "environment.yml:3: no package named `tol`; did you mean `tool`?" in err
+    assert "environment.yml:5: no package named `shared-nmae` (in `shared-nmae>=1`); did you mean `shared-name`?" in err
+    assert "No candidates" not in err
+    # newglibc exists for linux-64 only: the platforms disagree, each says what it lacks
+    env = "channels: [main]\ndependencies:\n  - tol\n  - newglibc\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "-p", "win-64")
+    assert code == 4, err
+    linux, win = err.split("\n\n")
+    assert "linux-64: unknown package name (not in main)" in linux and "newglibc" not in linux
+    assert "win-64: unknown package names" in win and "environment.yml:4: no package named `newglibc`" in win
+
+
 def test_virtual_package_override(tmp_path: Path, mirror: Path) -> None:
     env = "channels: [main]\ndependencies: [newglibc]\n"
     code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64")
