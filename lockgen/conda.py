@@ -254,15 +254,17 @@ class RattlerSolver:
         if "not valid" in reason and url and await asyncio.to_thread(_serves_html, url, self.timeout_s):
             reason = "the server sent an HTML page (a login or proxy page?) instead of repodata"
         channel = _channel_of(url, request.channels) if url else None
-        if reason.startswith(_NO_DNS):
+        if reason.startswith((_NO_DNS, _REFUSED)):
             # which of several channels on dead hosts fails first is a race: name the first in order
-            first = await asyncio.to_thread(_first_unresolvable, request.channels)
+            refused = reason.startswith(_REFUSED)
+            first = await asyncio.to_thread(_first_unreachable, request.channels, refused)
             if first is not None:
-                host = urlsplit(first.fetch)
+                parts = urlsplit(first.fetch)
+                port = f":{parts.port}" if parts.port else ""
                 where = _where(first)
                 hint = self.secrets.redact(first.mirror_hint())
                 return ChannelError(
-                    f"cannot reach {host.scheme}://{host.hostname} for {where}: {reason}\n  hint: {hint}"
+                    f"cannot reach {parts.scheme}://{parts.hostname}{port} for {where}: {reason}\n  hint: {hint}"
                 )
         shown = self.secrets.redact(url) if url else ", ".join(self.secrets.redact(s) for s in sources)
         detail = " / ".join(line.strip() for line in text.splitlines() if line.strip())
@@ -407,6 +409,8 @@ class RattlerSolver:
 
 
 _NO_DNS = "the host name does not resolve"
+_REFUSED = "connection refused"
+_PROBE_TIMEOUT_S = 3
 _DNS_FAILURE = r"dns error|failed to lookup address|name or service not known"
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s()'\"`]+")
 _HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((?P<status>\d{3})(?P<phrase>[^)]*)\)")
@@ -456,22 +460,29 @@ def _where(channel: ResolvedChannel) -> str:
     return f"channel `{channel.label}`" + (f" ({channel.origin})" if channel.origin else "")
 
 
-def _first_unresolvable(channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
-    """The first channel, in order, whose http(s) host name does not resolve (one lookup per host)."""
+def _first_unreachable(channels: Sequence[ResolvedChannel], connect: bool) -> ResolvedChannel | None:
+    """The first channel, in order, whose http(s) host name does not resolve (or, with ``connect``,
+    refuses a connection): one quick check per host, no retries."""
     import socket
 
-    checked: dict[str, bool] = {}
+    checked: dict[tuple[str, int], bool] = {}
     for channel in channels:
-        host = urlsplit(channel.fetch).hostname
-        if urlsplit(channel.fetch).scheme not in ("http", "https") or not host:
+        parts = urlsplit(channel.fetch)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             continue
-        if host not in checked:
+        key = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        if key not in checked:
             try:
-                socket.getaddrinfo(host, None)
-                checked[host] = True
+                if connect:
+                    socket.create_connection(key, timeout=_PROBE_TIMEOUT_S).close()
+                else:
+                    socket.getaddrinfo(key[0], key[1])
+                checked[key] = True
+            except ConnectionRefusedError:
+                checked[key] = False
             except (OSError, UnicodeError):
-                checked[host] = False
-        if not checked[host]:
+                checked[key] = connect  # looking for refusals, a timeout is another matter; a lookup failed
+        if not checked[key]:
             return channel
     return None
 

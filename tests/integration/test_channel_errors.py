@@ -58,3 +58,27 @@ def test_offline_names_each_missing_url_once_and_msys2_only_for_windows(tmp_path
     for line in lines:
         urls = [w.strip(",;") for w in line.split() if "://" in w]
         assert len(urls) == len(set(urls)), line  # no URL printed twice
+
+
+def test_refused_connections_name_the_first_channel_in_order(tmp_path: Path) -> None:
+    import socket
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:  # ports nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    env = tmp_path / "environment.yml"
+    first, second = (f"http://127.0.0.1:{port}" for port in ports)
+    env.write_text(f"channels:\n  - {first}/a\n  - {second}/b\ndependencies:\n  - x\n")
+    seen = set()
+    for _ in range(3):
+        result = run_lockgen(
+            "lock", "-f", "environment.yml", "--cache-dir", tmp_path / "cache", "-p", "linux-64", cwd=tmp_path, env=FAST
+        )
+        assert result.returncode == 5, result.stderr
+        seen.add(result.stderr)
+    assert len(seen) == 1, seen
+    (err,) = seen
+    assert f"cannot reach {first} for channel `{first}/a` (environment.yml:2)" in err
+    assert "connection refused" in err and f"--mirror {first}=" in err
