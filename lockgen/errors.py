@@ -127,13 +127,14 @@ class OutputError(LockgenError):
 EXIT_CODES: dict[int, str] = {
     0: "success (for `check`: locks up to date; for `diff`: no changes)",
     1: "unexpected internal error (a bug: please report it with `-v` output)",
-    2: "bad command-line option or [tool.lockgen] setting",
+    2: "bad command-line option or `[tool.lockgen]` setting",
     3: "invalid environment file (every problem listed with file:line)",
-    4: "no solution for a platform (conflict explained) or unknown package",
+    4: "no solution for a platform (conflict explained, per platform) or unknown package",
     5: "a channel, index or mapping could not be fetched (URL and reason given)",
     6: "`check`: a lock is missing, malformed or stale; `diff`: changes found",
     7: "the pip section could not be resolved for a platform",
     8: "`verify`: a lock does not match its channels or is not closed",
     9: "`install`: refused before changing the prefix, or its pip step failed after linking",
     10: "lock files could not be written",
+    130: "interrupted (Ctrl-C): lock files are the old set, or the whole new set if writing had begun",
 }

@@ -71,9 +71,9 @@ def _shared_options(func: Any) -> Any:
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
-    from lockgen.cli.main import EXIT_HELP
+    from lockgen.cli.main import SEE_EXIT_CODES
 
-    @group.command(epilog=EXIT_HELP)
+    @group.command(short_help="Create an environment from a lock, without conda.", epilog=SEE_EXIT_CODES)
     @click.option("-p", "--platform", metavar="SUBDIR", help="Lock to install [default: this machine's platform].")
     @click.option(
         "--prefix",
@@ -103,7 +103,7 @@ def register(group: click.Group) -> None:
 
         run_core(verbose, lambda: _install_action(values, quiet, verbose))
 
-    @group.command(epilog=EXIT_HELP)
+    @group.command(short_help="Check the locks against their channels' repodata.", epilog=SEE_EXIT_CODES)
     @click.option(
         "-p",
         "--platform",

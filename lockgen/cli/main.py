@@ -22,7 +22,11 @@ from lockgen.secrets import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in EXIT_CODES.items())
+EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES.items())
+"""The one exit-code table: shown by `lockgen --help` (and in README, "Exit codes")."""
+
+SEE_EXIT_CODES = "Exit codes: see `lockgen --help`."
+"""Each command's epilog: the table lives in one place."""
 
 
 class StderrReporter:
@@ -185,9 +189,12 @@ class LazyGroup(click.Group):
         "install": "install",
         "verify": "install",
     }
+    order: ClassVar[tuple[str, ...]] = ("lock", "check", "diff", "explain", "verify", "install")
+    """The order of a day's work, which `lockgen --help` lists them in."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.modules})
+        names = {*super().list_commands(ctx), *self.modules}
+        return sorted(names, key=lambda n: (self.order.index(n) if n in self.order else len(self.order), n))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.modules:
@@ -203,17 +210,13 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Turn a conda environment.yml into reproducible, hashed, per-platform locks.
 
-    \b
-    lockgen lock      solve every platform and write locks/<platform>.txt (+ requirements.txt)
-    lockgen check     are the locks up to date with environment.yml? (no network)
-    lockgen diff      what changed between two sets of locks
-    lockgen explain   why a package is in a lock
-    lockgen verify    check a lock against the channels' repodata
-    lockgen install   create an environment from a lock, without conda
+    `lockgen COMMAND --help` describes each command's options.
     """
 
 
-@cli.command(epilog=EXIT_HELP)
+@cli.command(
+    short_help="Solve every platform and write the lock files.", epilog=SEE_EXIT_CODES
+)
 @input_options
 @platform_options
 @solve_options

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lockgen.cli.main import EXIT_HELP, collect, input_options, platform_options, run_core, solve_options
+from lockgen.cli.main import SEE_EXIT_CODES, collect, input_options, platform_options, run_core, solve_options
 
 if TYPE_CHECKING:
     from lockgen.review.explain import Explanation
@@ -62,7 +62,9 @@ def run_check(
     run_core(verbose, action)
 
 
-@click.command("check", epilog=EXIT_HELP)
+@click.command(
+    "check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES
+)
 @input_options
 @platform_options
 @solve_options
@@ -95,7 +97,7 @@ def _read_side(argument: str, lock_dir: Path) -> LockSet:
     return read_revision(argument, lock_dir)
 
 
-@click.command("diff", epilog=EXIT_HELP)
+@click.command("diff", short_help="What changed between two sets of locks.", epilog=SEE_EXIT_CODES)
 @click.argument("base", required=False)
 @click.argument("head", required=False)
 @input_options
@@ -142,7 +144,9 @@ def diff_command(
     run_core(verbose, action)
 
 
-@click.command("explain", epilog=EXIT_HELP)
+@click.command(
+    "explain", short_help="Why a package is in a lock, and what constrains it.", epilog=SEE_EXIT_CODES
+)
 @click.argument("name")
 @input_options
 @click.option(
