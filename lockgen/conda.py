@@ -24,7 +24,7 @@ from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
-from lockgen.secrets import SecretRegistry
+from lockgen.secrets import SecretRegistry, strip_credentials
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
@@ -268,9 +268,9 @@ class RattlerSolver:
                 )
         shown = self.secrets.redact(url) if url else ", ".join(self.secrets.redact(s) for s in sources)
         detail = " / ".join(line.strip() for line in text.splitlines() if line.strip())
-        about = f" for {_where(channel)}" if channel is not None else ""
+        headline = fetch_failure(shown, reason=reason, channel=channel)
         hint = f"\n  hint: {self.secrets.redact(channel.mirror_hint())}" if channel is not None else ""
-        return ChannelError(f"cannot fetch {shown}{about}: {reason}{hint}\n  (rattler: {detail})")
+        return ChannelError(f"{headline}{hint}\n  (rattler: {detail})")
 
     async def _offline_error(self, gateway: Gateway, request: SolveRequest, text: str) -> ChannelError:
         """Name every channel/subdir whose repodata the cache lacks."""
@@ -286,9 +286,7 @@ class RattlerSolver:
                 missing.setdefault(name if name == shown else f"{name} ({shown})", [])
         parts = [f"{key}: {', '.join(urls)}" if urls else key for key, urls in missing.items()]
         listed = "; ".join(parts) if parts else f"? ({text})"
-        return ChannelError(
-            f"offline: the cache {self.cache_dir} has no repodata for {listed}; run once without --offline to fill it"
-        )
+        return ChannelError(offline_miss(self.cache_dir, listed, mirrored=any(_mirrored(c) for c in request.channels)))
 
     async def _failing_subdirs(self, gateway: Gateway, request: SolveRequest) -> list[str]:
         """The fetch URLs (``<channel>/<subdir>``) of the request whose repodata cannot be loaded."""
@@ -515,6 +513,43 @@ def _fetch_reason(text: str, timeout_s: int, retries: int) -> str:
         if pattern.search(text):
             return reason.format(timeout=timeout_s, retries=tries)
     return "the download failed"
+
+
+def fetch_failure(
+    where: str | None,
+    text: str = "",
+    *,
+    reason: str | None = None,
+    channel: ResolvedChannel | None = None,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+) -> str:
+    """One line for repodata that could not be fetched: ``where`` (a URL, credentials masked; None:
+    the first URL in ``text``), the channel as the user wrote it, and why in words (from rattler's
+    error chain ``text``, already redacted, unless ``reason`` is given). The fix for an unreachable
+    channel is the channel's :meth:`~lockgen.channels.ResolvedChannel.mirror_hint`.
+
+    ``lock``, ``verify`` and ``explain`` all word fetch failures with this function."""
+    where = where or _first_url(text) or "the channel's repodata"
+    why = reason if reason is not None else _fetch_reason(text, timeout_s, retries)
+    about = f" for {_where(channel)}" if channel is not None and not where.startswith(channel.label) else ""
+    return f"cannot fetch {where}{about}: {why}"
+
+
+def offline_miss(cache_dir: Path, listed: str, *, mirrored: bool) -> str:
+    """The message for ``--offline`` when the cache lacks repodata for ``listed`` (channel/subdir names).
+
+    The cache is kept per fetch URL, so a lock made through a mirror is found only with the same
+    ``--mirror``: say so when none was given, rather than only "run without --offline"."""
+    fix = "run once without --offline to fill it"
+    if not mirrored:
+        fix += " (or, if the locks were made through a mirror, pass the same --mirror and --cache-dir)"
+    return f"offline: the cache {cache_dir} has no repodata for {listed}; {fix}"
+
+
+def _mirrored(channel: ResolvedChannel) -> bool:
+    """Whether ``channel`` is fetched from a --mirror replacement rather than from where it lives."""
+    return strip_credentials(channel.fetch) != channel.canonical
 
 
 def _serves_html(url: str, timeout_s: int) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.channels import Mirror
+from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit, recover
@@ -114,8 +114,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
     reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
     found = asyncio.run(_lookup(options, entries))
     if found.failures:
-        lines = "\n  ".join(f"{c}/{s}: {why}" for (c, s), why in sorted(found.failures.items()))
-        raise ChannelError(f"cannot verify: repodata could not be read for\n  {lines}")
+        raise ChannelError(_fetch_failures(options, found.failures))
     reports = []
     for path, parsed_lock, findings in parsed:
         if parsed_lock is not None:
@@ -123,6 +122,30 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
         count = len(parsed_lock.entries) if parsed_lock else 0
         reports.append(LockReport(path, parsed_lock.platform if parsed_lock else None, count, tuple(findings)))
     return VerifyReport(tuple(reports))
+
+
+def _fetch_failures(options: VerifyOptions, failures: Mapping[tuple[str, str], str]) -> str:
+    """One line per channel/subdir whose repodata could not be read, worded as `lock` words them, then
+    the fix for each channel once (the --mirror that would serve it)."""
+    from lockgen.conda import fetch_failure, offline_miss
+
+    head = "cannot verify: repodata could not be read"
+    if options.offline:
+        listed = ", ".join(f"{channel}/{subdir}" for channel, subdir in sorted(failures))
+        return f"{head}\n  {offline_miss(options.cache_dir, listed, mirrored=bool(options.mirrors))}"
+    secrets = SecretRegistry()
+    lines = [head]
+    hints: list[str] = []
+    for (channel, subdir), why in sorted(failures.items()):
+        resolved = resolve_channel(channel, options.mirrors)
+        secrets.add_url(resolved.fetch)
+        where = secrets.redact(f"{resolved.fetch}/{subdir}")
+        line = fetch_failure(where, why, channel=resolved, timeout_s=options.timeout_s, retries=options.retries)
+        lines.append(f"  {line}")
+        hint = f"  hint: {secrets.redact(resolved.mirror_hint())}"
+        if hint not in hints:
+            hints.append(hint)
+    return "\n".join(lines + hints)
 
 
 async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> LookupResult:

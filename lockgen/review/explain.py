@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.config import LockOptions
@@ -22,6 +22,9 @@ from lockgen.lock import LockPlan, plan
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit, recover
 from lockgen.models import dependency_name
 from lockgen.reporting import Reporter
+
+if TYPE_CHECKING:
+    from lockgen.conda import RattlerSolver
 
 __all__ = [
     "Constraint",
@@ -225,13 +228,7 @@ class RepodataSource:
         try:
             found = await gateway.query(sources, subdirs, names, recursive=False)
         except Exception as exc:
-            where = ", ".join(self.plan.secrets.redact(s) for s in sources)
-            if self.options.offline:
-                raise MissingRepodataError(
-                    f"offline: repodata for {platform} from {where} is not in the cache {self.options.cache_dir};"
-                    " run once without --offline (or `lockgen lock` with the same --cache-dir)"
-                ) from exc
-            raise MissingRepodataError(f"cannot read repodata for {platform} from {where}: {exc}") from exc
+            raise self._fetch_error(platform, channels, exc, solver) from exc
         wanted = {(e.subdir, e.file_name): e for e in entries}
         records: dict[str, Record] = {}
         for group in found:
@@ -249,3 +246,22 @@ class RepodataSource:
                 where = "the channels' repodata (removed from the channel?); re-lock with `lockgen lock`"
             raise MissingRepodataError(f"{platform}: no record of {shown} in {where}")
         return records
+
+    def _fetch_error(
+        self, platform: str, channels: Sequence[ResolvedChannel], exc: Exception, solver: RattlerSolver
+    ) -> MissingRepodataError:
+        """Worded as `lock` words it: what could not be read and why in one line, then the fix (--mirror)."""
+        from lockgen.conda import fetch_failure, offline_miss
+
+        redact = self.plan.secrets.redact
+        if self.options.offline:
+            listed = f"{platform} and noarch of " + ", ".join(f"{c.name} ({redact(c.fetch)})" for c in channels)
+            mirrored = bool(self.options.mirrors)
+            return MissingRepodataError(
+                f"{platform}: {offline_miss(self.options.cache_dir, listed, mirrored=mirrored)}"
+            )
+        text = redact(str(exc).strip())
+        channel = next((c for c in channels if c.fetch in str(exc)), channels[0] if len(channels) == 1 else None)
+        line = fetch_failure(None, text, channel=channel, timeout_s=solver.timeout_s, retries=solver.retries)
+        hint = f"\n  hint: {redact(channel.mirror_hint())}" if channel is not None else ""
+        return MissingRepodataError(f"{platform}: {line}{hint}")

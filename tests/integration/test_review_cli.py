@@ -162,6 +162,6 @@ def test_explain_offline_needs_the_cache(project: Path) -> None:
         cold = run_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "empty", cwd=project)
         warm = run_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "cache", cwd=project)
     assert cold.returncode == 5
-    assert "offline: repodata for" in cold.stderr and "not in the cache" in cold.stderr
+    assert "offline: the cache" in cold.stderr and "has no repodata for" in cold.stderr
     assert warm.returncode == 0, warm.stderr
     assert "`app >=1.0` (environment.yml:5) -> app 1.1 (h2_0)" in warm.stdout
