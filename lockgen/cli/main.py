@@ -214,9 +214,7 @@ def cli() -> None:
     """
 
 
-@cli.command(
-    short_help="Solve every platform and write the lock files.", epilog=SEE_EXIT_CODES
-)
+@cli.command(short_help="Solve every platform and write the lock files.", epilog=SEE_EXIT_CODES)
 @input_options
 @platform_options
 @solve_options

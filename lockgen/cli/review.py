@@ -62,9 +62,7 @@ def run_check(
     run_core(verbose, action)
 
 
-@click.command(
-    "check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES
-)
+@click.command("check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES)
 @input_options
 @platform_options
 @solve_options
@@ -144,9 +142,7 @@ def diff_command(
     run_core(verbose, action)
 
 
-@click.command(
-    "explain", short_help="Why a package is in a lock, and what constrains it.", epilog=SEE_EXIT_CODES
-)
+@click.command("explain", short_help="Why a package is in a lock, and what constrains it.", epilog=SEE_EXIT_CODES)
 @click.argument("name")
 @input_options
 @click.option(
