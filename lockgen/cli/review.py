@@ -85,14 +85,15 @@ def check_command(
     run_check(files, output_dir, platforms, quiet, verbose, rest)
 
 
-def _read_side(argument: str, lock_dir: Path) -> LockSet:
-    """A directory when ``argument`` names one, else a git revision of ``lock_dir``."""
-    from lockgen.review.sources import read_directory, read_revision
+def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...]) -> LockSet:
+    """A directory when ``argument`` names one (its specs: the environment file beside it, else the
+    working tree's), else a git revision of ``lock_dir`` (its specs: the environment file at that revision)."""
+    from lockgen.review.sources import environment_beside, read_directory, read_revision
 
     path = Path(argument)
     if path.is_dir():
-        return read_directory(path, argument)
-    return read_revision(argument, lock_dir)
+        return read_directory(path, argument, environment_beside(path, env_files))
+    return read_revision(argument, lock_dir, env_files)
 
 
 @click.command("diff", short_help="What changed between two sets of locks.", epilog=SEE_EXIT_CODES)
@@ -132,9 +133,10 @@ def diff_command(
         from lockgen.review.render import render
         from lockgen.review.sources import read_directory
 
-        lock_dir = build_options(files, collect(output_dir=output_dir)).output_dir
-        old = _read_side(base or "HEAD", lock_dir)
-        new = _read_side(head, lock_dir) if head else read_directory(lock_dir, "working tree")
+        options = build_options(files, collect(output_dir=output_dir))
+        lock_dir, env_files = options.output_dir, options.files
+        old = _read_side(base or "HEAD", lock_dir, env_files)
+        new = _read_side(head, lock_dir, env_files) if head else read_directory(lock_dir, "working tree", env_files)
         result = diff_locks(old, new)
         click.echo(render(result, fmt), nl=False)
         return EXIT_CHANGED if result.changed else 0

@@ -9,9 +9,9 @@ that are the same on every platform present on both sides are also listed once, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lockgen.review.sources import LockSet, PackageState
+from lockgen.review.sources import DirectSpecs, LockSet, PackageState
 
 __all__ = ["KINDS", "Change", "DiffResult", "TargetDiff", "diff_locks"]
 
@@ -90,6 +90,14 @@ class DiffResult:
     """Conda platforms in name order, then pip when either side has a pip lock."""
     common: tuple[Change, ...]
     """Changes identical on every platform present on both sides (when there are two or more)."""
+    direct: DirectSpecs = field(default_factory=DirectSpecs)
+    """What either side's environment file named: those rows are the user's own specs."""
+
+    def is_direct(self, target: str, change: Change) -> bool:
+        """Whether ``change`` is of a package the environment file names (not only a dependency)."""
+        if target == PIP:
+            return change.name.split(";", 1)[0] in self.direct.pip
+        return change.name in self.direct.conda
 
     @property
     def changed(self) -> bool:
@@ -225,4 +233,4 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
     if base.pip is not None or head.pip is not None:
         old_pip, new_pip = _merge_single_markers(base.pip, head.pip)
         targets.append(_target(PIP, old_pip, new_pip, _pip_compare))
-    return DiffResult(base.label, head.label, tuple(targets), common)
+    return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct)

@@ -7,7 +7,7 @@ Pure functions from a result to text; the CLI prints what they return. The forma
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
 
@@ -17,8 +17,18 @@ FORMATS = ("text", "markdown", "json")
 _HEAD = ("package", "change", "old", "new")
 
 
-def _rows(changes: Sequence[Change]) -> list[tuple[str, str, str, str]]:
-    return [(c.name, c.kind, c.old_label or "-", c.new_label or "-") for c in changes]
+def _rows(changes: Sequence[Change], mark: Callable[[Change], str]) -> list[tuple[str, str, str, str]]:
+    """One row a change; ``mark`` writes the package cell (it shows whether the user named the package)."""
+    return [(mark(c), c.kind, c.old_label or "-", c.new_label or "-") for c in changes]
+
+
+def _direct_shown(result: DiffResult) -> bool:
+    """Whether any listed change is of a package the environment file names."""
+    return any(result.is_direct(t.target, c) for t in result.targets for c in t.changes)
+
+
+def _files(result: DiffResult) -> str:
+    return ", ".join(result.direct.files) or "the environment file"
 
 
 def _headline(result: DiffResult) -> str:
@@ -30,8 +40,8 @@ def _headline(result: DiffResult) -> str:
     return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
 
 
-def _table(changes: Sequence[Change], indent: str = "  ") -> list[str]:
-    rows = [_HEAD, *_rows(changes)]
+def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str = "  ") -> list[str]:
+    rows = [_HEAD, *_rows(changes, mark)]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
     for row in rows:
@@ -44,12 +54,19 @@ def render_text(result: DiffResult) -> str:
     """The terminal table: headline, one summary line per lock, then the changes."""
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
     lines += [f"  {t.summary}" for t in result.targets]
+    if _direct_shown(result):
+        lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
+
+    def marker(target: str) -> Callable[[Change], str]:
+        return lambda c: f"{c.name}*" if result.is_direct(target, c) else c.name
+
     if result.common:
-        lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *_table(result.common)]
+        common = _table(result.common, marker(result.common_platforms[0]))
+        lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *common]
     for target in result.targets:
         own = result.own_changes(target)
         if own:
-            lines += ["", f"{target.target}:", *_table(own)]
+            lines += ["", f"{target.target}:", *_table(own, marker(target.target))]
     return "\n".join(lines) + "\n"
 
 
@@ -57,22 +74,25 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|") or "-"
 
 
-def _md_table(changes: Sequence[Change]) -> list[str]:
+def _md_table(result: DiffResult, target: str, changes: Sequence[Change]) -> list[str]:
     lines = ["| " + " | ".join(_HEAD) + " |", "|---|---|---|---|"]
-    for row in _rows(changes):
-        name, kind, old, new = (_md_cell(cell) for cell in row)
-        lines.append(f"| `{name}` | {kind} | {old} | {new} |")
+
+    def mark(change: Change) -> str:
+        code = f"`{_md_cell(change.name)}`"
+        return f"**{code}**" if result.is_direct(target, change) else code
+
+    for name, kind, old, new in _rows(changes, mark):
+        lines.append(f"| {name} | {kind} | {_md_cell(old)} | {_md_cell(new)} |")
     return lines
 
 
 def _md_target(result: DiffResult, target: TargetDiff) -> list[str]:
+    """A collapsible section with the lock's own changes; none when they were all common (listed above)."""
     own = result.own_changes(target)
-    lines = ["<details>", f"<summary>{target.summary}</summary>", ""]
-    if own:
-        lines += _md_table(own)
-    else:
-        lines.append("Only the changes common to every platform (above).")
-    return [*lines, "", "</details>"]
+    if not own:
+        return []
+    return ["", "<details>", f"<summary>{target.summary}</summary>", "", *_md_table(result, target.target, own), "",
+            "</details>"]  # fmt: skip
 
 
 def render_markdown(result: DiffResult) -> str:
@@ -83,11 +103,14 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
         lines += ["| " + " | ".join(str(totals[k]) for k in KINDS) + " |", ""]
     lines += [f"- {t.summary}" for t in result.targets]
+    if _direct_shown(result):
+        lines += ["", f"**Bold**: named in {_files(result)}; the other packages are dependencies."]
     if result.common:
-        lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *_md_table(result.common)]
+        common = _md_table(result, result.common_platforms[0], result.common)
+        lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *common]
     for target in result.targets:
         if target.status != "unchanged":
-            lines += ["", *_md_target(result, target)]
+            lines += _md_target(result, target)
     return "\n".join(lines) + "\n"
 
 
@@ -98,8 +121,14 @@ def _state(change: Change, which: str) -> dict[str, str] | None:
     return {"version": state.version, "build": state.build}
 
 
-def _change_json(change: Change) -> dict[str, object]:
-    return {"name": change.name, "change": change.kind, "old": _state(change, "old"), "new": _state(change, "new")}
+def _change_json(result: DiffResult, target: str, change: Change) -> dict[str, object]:
+    return {
+        "name": change.name,
+        "change": change.kind,
+        "old": _state(change, "old"),
+        "new": _state(change, "new"),
+        "direct": result.is_direct(target, change),
+    }
 
 
 def render_json(result: DiffResult) -> str:
@@ -109,7 +138,15 @@ def render_json(result: DiffResult) -> str:
         "head": result.head,
         "changed": result.changed,
         "totals": result.totals(),
-        "common": {"platforms": list(result.common_platforms), "changes": [_change_json(c) for c in result.common]},
+        "common": {
+            "platforms": list(result.common_platforms),
+            "changes": [_change_json(result, result.common_platforms[0], c) for c in result.common],
+        },
+        "direct": {
+            "files": list(result.direct.files),
+            "conda": sorted(result.direct.conda),
+            "pip": sorted(result.direct.pip),
+        },
         "locks": [
             {
                 "target": t.target,
@@ -117,7 +154,7 @@ def render_json(result: DiffResult) -> str:
                 "before": t.before,
                 "after": t.after,
                 "summary": t.summary,
-                "changes": [_change_json(c) for c in t.changes],
+                "changes": [_change_json(result, t.target, c) for c in t.changes],
             }
             for t in result.targets
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +18,12 @@ from lockgen.lock import REQUIREMENTS_NAME
 from lockgen.lockfiles import parse_explicit, recover
 
 __all__ = [
+    "DirectSpecs",
     "LockSet",
     "PackageState",
     "ReviewSourceError",
+    "direct_specs",
+    "environment_beside",
     "parse_requirements",
     "read_directory",
     "read_files",
@@ -42,15 +45,78 @@ class PackageState:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectSpecs:
+    """The packages the environment file names itself (the others are dependencies), on any platform."""
+
+    conda: frozenset[str] = frozenset()
+    pip: frozenset[str] = frozenset()
+    """PyPI names, normalized."""
+    files: tuple[str, ...] = ()
+    """The file names they were read from (for the legend)."""
+
+    def __or__(self, other: DirectSpecs) -> DirectSpecs:
+        files = tuple(dict.fromkeys((*self.files, *other.files)))
+        return DirectSpecs(self.conda | other.conda, self.pip | other.pip, files)
+
+
+@dataclass(frozen=True, slots=True)
 class LockSet:
     """The locks of one side of a diff: conda packages per platform, and the pip lock if any."""
 
     label: str
     conda: Mapping[str, Mapping[str, PackageState]] = field(default_factory=dict)
     pip: Mapping[str, PackageState] | None = None
+    direct: DirectSpecs = field(default_factory=DirectSpecs)
+    """What that side's environment file named (empty when it was not found or does not parse)."""
 
 
-def read_files(label: str, files: Mapping[str, str]) -> LockSet:
+def direct_specs(texts: Mapping[str, str]) -> DirectSpecs:
+    """The names the environment files ``texts`` (file name → text) list, conda and pip, whatever
+    the platform. Best effort, as it only marks rows: a file that does not parse names nothing."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    from lockgen.errors import InputError
+    from lockgen.spec import parse_env_text
+
+    conda: set[str] = set()
+    pip: set[str] = set()
+    read: list[str] = []
+    for name, text in texts.items():
+        try:
+            spec = parse_env_text(text, name)
+        except InputError:
+            continue
+        read.append(Path(name).name)
+        conda.update(d.name for d in spec.dependencies)
+        for entry in spec.pip or ():
+            try:
+                pip.add(canonicalize_name(Requirement(entry.text.split(" #", 1)[0].strip()).name))
+            except InvalidRequirement:
+                continue  # -r FILE, -e PATH, a bare URL: no name to mark
+    return DirectSpecs(frozenset(conda), frozenset(pip), tuple(dict.fromkeys(read)))
+
+
+def _read_texts(paths: Sequence[Path]) -> dict[str, str]:
+    texts = {}
+    for path in paths:
+        try:
+            texts[str(path)] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
+
+
+def environment_beside(lock_dir: Path, env_files: Sequence[Path]) -> list[Path]:
+    """The environment files a directory of locks was made from: those of ``env_files`` (by name)
+    beside ``lock_dir``, else ``env_files`` themselves."""
+    beside = [lock_dir.parent / path.name for path in env_files]
+    if beside and all(path.is_file() for path in beside):
+        return beside
+    return list(env_files)
+
+
+def read_files(label: str, files: Mapping[str, str], direct: DirectSpecs | None = None) -> LockSet:
     """Build a :class:`LockSet` from file names and texts (``*.txt`` with ``@EXPLICIT``, requirements.txt)."""
     conda: dict[str, dict[str, PackageState]] = {}
     pip = None
@@ -67,18 +133,19 @@ def read_files(label: str, files: Mapping[str, str]) -> LockSet:
             raise ReviewSourceError(f"{label}: {name} is malformed: {exc}") from exc
         platform = lock.platform or name.removesuffix(".txt")
         conda[platform] = {e.name: PackageState(e.version, e.build, e.url) for e in lock.entries}
-    return LockSet(label, conda, pip)
+    return LockSet(label, conda, pip, direct or DirectSpecs())
 
 
-def read_directory(path: Path, label: str | None = None) -> LockSet:
-    """The locks in ``path`` (an absent directory holds no locks)."""
+def read_directory(path: Path, label: str | None = None, env_files: Sequence[Path] = ()) -> LockSet:
+    """The locks in ``path`` (an absent directory holds no locks); ``env_files``: the environment
+    files whose specs to mark as direct."""
     files: dict[str, str] = {}
     if path.is_dir():
         recover(path)  # finish or drop a commit a killed `lock` left behind
         for item in sorted(path.iterdir()):
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
-    return read_files(label or str(path), files)
+    return read_files(label or str(path), files, direct_specs(_read_texts(env_files)))
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -95,8 +162,9 @@ def _existing_parent(path: Path) -> Path:
     return Path.cwd()
 
 
-def read_revision(revision: str, lock_dir: Path) -> LockSet:
-    """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``."""
+def read_revision(revision: str, lock_dir: Path, env_files: Sequence[Path] = ()) -> LockSet:
+    """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``, and the
+    specs ``env_files`` (paths in the working tree) named at that revision."""
     if revision.startswith("-") or not revision.strip():
         raise ReviewSourceError(f"not a git revision: {revision!r}")
     absolute = lock_dir.resolve()
@@ -122,7 +190,16 @@ def read_revision(revision: str, lock_dir: Path) -> LockSet:
         blob = _git(["show", f"{revision}:{prefix}{name}"], root)
         if blob.returncode == 0:
             files[name] = blob.stdout.decode("utf-8", errors="replace")
-    return read_files(revision, files)
+    environments: dict[str, str] = {}
+    for env_file in env_files:
+        try:
+            inside = env_file.resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue  # outside the repository: it has no version at that revision
+        blob = _git(["show", f"{revision}:{inside}"], root)
+        if blob.returncode == 0:
+            environments[inside] = blob.stdout.decode("utf-8", errors="replace")
+    return read_files(revision, files, direct_specs(environments))
 
 
 _HASH_OPTION = re.compile(r"\s--hash[=\s]\S+")

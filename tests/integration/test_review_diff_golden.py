@@ -15,7 +15,7 @@ import pytest
 from tests.support.cli import run_lockgen
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "diff"
-SCENARIOS = ("empty", "mixed", "platforms")
+SCENARIOS = ("empty", "mixed", "platforms", "common")
 FORMATS = {"text": "expected.txt", "markdown": "expected.md", "json": "expected.json"}
 
 
@@ -24,6 +24,8 @@ FORMATS = {"text": "expected.txt", "markdown": "expected.md", "json": "expected.
 def test_diff_matches_golden(tmp_path: Path, scenario: str, fmt: str) -> None:
     shutil.copytree(GOLDEN / scenario / "old", tmp_path / "old")
     shutil.copytree(GOLDEN / scenario / "new", tmp_path / "new")
+    if (GOLDEN / scenario / "environment.yml").is_file():  # beside both sides: its specs are marked
+        shutil.copy(GOLDEN / scenario / "environment.yml", tmp_path / "environment.yml")
     result = run_lockgen("diff", "old", "new", "--format", fmt, cwd=tmp_path)
     assert result.stderr == ""
     assert result.returncode == (0 if scenario == "empty" else 6)

@@ -84,10 +84,38 @@ def _edit(packages: list[Pkg], **changes: Pkg | None) -> list[Pkg]:
     return out
 
 
+ENV = """\
+# The specs both sides were locked from: `diff` marks these packages as the user's own.
+channels: [conda-forge]
+dependencies:
+  - python=3.11
+  - numpy>=1.26
+  - pip
+  - pip:
+    - rich>=13
+"""
+
+
 def main() -> None:
     same = {f"{p}.txt": _lock(p, pkgs) for p, pkgs in BASE.items()} | {"requirements.txt": _requirements(PIP)}
     _write("empty", "old", same)
     _write("empty", "new", same)
+    for scenario in ("mixed", "common"):
+        (HERE / scenario).mkdir(exist_ok=True)
+        (HERE / scenario / "environment.yml").write_text(ENV)
+
+    # Only changes common to every platform (numpy, a direct spec, and six, a dependency):
+    # no per-platform section is needed.
+    common = {
+        p: _edit(pkgs, numpy=("numpy", "1.26.4", f"py311h{i}_1", ""), six=("six", "1.10.0", "pyhd8ed1ab_0", "noarch"))
+        for i, (p, pkgs) in enumerate(BASE.items())
+    }
+    _write("common", "old", same)
+    _write(
+        "common",
+        "new",
+        {f"{p}.txt": _lock(p, pkgs) for p, pkgs in common.items()} | {"requirements.txt": _requirements(PIP)},
+    )
 
     # numpy and six move everywhere (grouped once); each platform has changes of its own.
     six = ("six", "1.10.0", "pyhd8ed1ab_0", "noarch")
