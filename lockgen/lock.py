@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
 from lockgen.conda import CondaSolver, SolveRequest
@@ -23,6 +24,9 @@ from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 from lockgen.spec import EnvSpec, load_env_specs
+
+if TYPE_CHECKING:
+    from lockgen.pypi.summary import PipSummary
 
 __all__ = ["LockPlan", "LockResult", "PlatformChange", "PlatformPlan", "lock", "plan"]
 
@@ -78,6 +82,8 @@ class LockResult:
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    pip: PipSummary | None = None
+    """What requirements.txt holds per platform (None without a pip section)."""
 
     @property
     def changed(self) -> bool:
@@ -282,8 +288,22 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     files.update(_pip_files(the_plan, solutions, previous, reporter))
     result = commit_files(out_dir, files)
     return LockResult(
-        out_dir, tuple(changes), result.written, result.unchanged, result.removed, tuple(the_plan.spec.notes)
+        out_dir,
+        tuple(changes),
+        result.written,
+        result.unchanged,
+        result.removed,
+        tuple(the_plan.spec.notes),
+        _pip_summary(files.get(REQUIREMENTS_NAME)),
     )
+
+
+def _pip_summary(text: bytes | None) -> PipSummary | None:
+    if text is None:
+        return None
+    from lockgen.pypi.summary import summarize_requirements
+
+    return summarize_requirements(text.decode("utf-8", errors="replace"))
 
 
 def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan) -> bool:

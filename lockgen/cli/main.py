@@ -271,6 +271,8 @@ def lock(
         if not quiet:
             for change in result.changes:
                 click.echo(change.summary)
+            for line in result.pip.lines() if result.pip else ():
+                click.echo(line)
             if result.changed:
                 click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
             else:

@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 from lockgen.errors import PypiResolutionError
 from lockgen.platforms import VirtualPackage
 
-__all__ = ["PipTarget", "pip_target", "platform_marker"]
+__all__ = ["PipTarget", "marker_terms", "pip_target", "platform_marker"]
 
 # conda subdir → (sys_platform, platform_machine, uv triple prefix or None for manylinux)
 _PLATFORMS: dict[str, tuple[str, str, str | None]] = {
@@ -117,6 +117,14 @@ def pip_target(platform: str, conda: Sequence[tuple[str, str]], virtual: Sequenc
 def _term(platform: str) -> tuple[str, str]:
     sys_platform, machine, _ = _PLATFORMS[platform]
     return sys_platform, machine
+
+
+def marker_terms(platform: str) -> dict[str, str]:
+    """The marker variables :func:`platform_marker` writes, as they are on ``platform`` (empty if unknown)."""
+    if platform not in _PLATFORMS:
+        return {}
+    sys_platform, machine = _term(platform)
+    return {"sys_platform": sys_platform, "platform_machine": machine}
 
 
 def platform_marker(chosen: Iterable[str], targets: Iterable[str]) -> str | None:

@@ -199,6 +199,9 @@ def test_per_platform_wheels_get_markers_and_their_hashes(world: World) -> None:
     assert markers[("native", "1.0")] == 'sys_platform == "darwin"'
     assert markers[("native", "1.1")] == 'sys_platform == "linux" or sys_platform == "win32"'
     assert markers[("appa", "1.0")] is None
+    # the summary says so: counts per platform and the divergent pin
+    assert "pip: 2 packages on each of linux-64, osx-64, win-64" in result.stdout
+    assert "    native: 1.1 on linux-64, win-64; 1.0 on osx-64 (osx-64 is resolved for macOS" in result.stdout
 
 
 def test_requirements_file_include_and_markers(world: World) -> None:

@@ -1,0 +1,120 @@
+"""What ``locks/requirements.txt`` holds per platform: counts, and the pins that differ between platforms.
+
+Read back from the file's text (the same text whether it was just resolved or kept as it was), so
+`lock` can say it in its summary: a version that only one platform got (a wheel missing for an
+older macOS, a dependency conda pins differently) is written with a marker and is easy to miss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.version import InvalidVersion, Version
+
+from lockgen.pypi.requirements import Pin, parse_compiled
+from lockgen.pypi.targets import marker_terms
+
+__all__ = ["Divergence", "PipSummary", "summarize_requirements"]
+
+_PLATFORMS_LINE = re.compile(r"^# platforms: (?P<platforms>.+)$", re.MULTILINE)
+_MACOS_LINE = re.compile(r"^# (?P<platform>\S+): against .*\(macOS (?P<macos>[\d.]+)\)", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """A package pinned to different versions (or files) on different platforms."""
+
+    name: str
+    versions: tuple[tuple[str, tuple[str, ...]], ...]
+    """(version, the platforms that got it), newest first."""
+    missing: tuple[str, ...] = ()
+    """Platforms that do not get the package at all."""
+    note: str = ""
+    """A fact that may explain it (the macOS version a platform is resolved for)."""
+
+    def __str__(self) -> str:
+        parts = [f"{version} on {', '.join(platforms)}" for version, platforms in self.versions]
+        if self.missing:
+            parts.append(f"none on {', '.join(self.missing)}")
+        text = f"{self.name}: {'; '.join(parts)}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True, slots=True)
+class PipSummary:
+    counts: tuple[tuple[str, int], ...]
+    """(platform, number of pip packages it installs), in the file's platform order."""
+    divergent: tuple[Divergence, ...]
+    only_some: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(package, platforms) for packages at one version that only some platforms install."""
+
+    @property
+    def headline(self) -> str:
+        counts = {n for _, n in self.counts}
+        if len(counts) == 1:
+            return f"pip: {self.counts[0][1]} packages on each of {', '.join(p for p, _ in self.counts)}"
+        return "pip: " + ", ".join(f"{n} packages on {p}" for p, n in self.counts)
+
+    def lines(self) -> list[str]:
+        """The headline, then one line per divergent pin and per platform-specific package group."""
+        out = [self.headline]
+        if self.divergent:
+            out.append("  versions differ between platforms:")
+            out += [f"    {d}" for d in self.divergent]
+        by_platforms: dict[tuple[str, ...], list[str]] = {}
+        for name, platforms in self.only_some:
+            by_platforms.setdefault(platforms, []).append(name)
+        out += [f"  only on {', '.join(p)}: {', '.join(names)}" for p, names in by_platforms.items()]
+        return out
+
+
+def _applies(pin: Pin, environment: Mapping[str, str]) -> bool:
+    if not pin.marker:
+        return True
+    try:
+        return Marker(pin.marker).evaluate(dict(environment))
+    except InvalidMarker:
+        return True
+
+
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(text))
+    except InvalidVersion:
+        return (0, text)  # a URL pin: after every version
+
+
+def summarize_requirements(text: str) -> PipSummary | None:
+    """The summary of a requirements.txt lockgen wrote; None when it names no platforms."""
+    found = _PLATFORMS_LINE.search(text)
+    if found is None:
+        return None
+    platforms = [p.strip() for p in found.group("platforms").split(",") if p.strip()]
+    macos = {m.group("platform"): m.group("macos") for m in _MACOS_LINE.finditer(text)}
+    pins = parse_compiled(text)
+    per_platform: dict[str, dict[str, str]] = {}
+    for platform in platforms:
+        environment = marker_terms(platform)
+        per_platform[platform] = {
+            pin.name: pin.version or (pin.url or "") for pin in pins if _applies(pin, environment)
+        }
+    divergent: list[Divergence] = []
+    only_some: list[tuple[str, tuple[str, ...]]] = []
+    for name in sorted({pin.name for pin in pins}):
+        got: dict[str, list[str]] = {}
+        for platform in platforms:
+            version = per_platform[platform].get(name)
+            if version is not None:
+                got.setdefault(version, []).append(platform)
+        missing = tuple(p for p in platforms if name not in per_platform[p])
+        if len(got) > 1:
+            versions = tuple((v, tuple(got[v])) for v in sorted(got, key=_version_key, reverse=True))
+            notes = [f"{p} is resolved for macOS {macos[p]}" for _, ps in versions[1:] for p in ps if p in macos]
+            divergent.append(Divergence(name, versions, missing, "; ".join(notes)))
+        elif missing and got:
+            only_some.append((name, tuple(next(iter(got.values())))))
+    counts = tuple((p, len(per_platform[p])) for p in platforms)
+    return PipSummary(counts, tuple(divergent), tuple(only_some))

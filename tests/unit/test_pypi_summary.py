@@ -1,0 +1,59 @@
+"""`lock`'s pip summary, read back from what the requirements writer writes."""
+
+from __future__ import annotations
+
+from lockgen.pypi.render import Header, render_requirements
+from lockgen.pypi.requirements import Pin
+from lockgen.pypi.summary import summarize_requirements
+
+PLATFORMS = ("linux-64", "osx-64", "osx-arm64", "win-64")
+
+
+def _text() -> str:
+    header = Header(
+        sources=("environment.yml",),
+        input_hash="sha256:00",
+        platforms=PLATFORMS,
+        resolved_against=(
+            "linux-64: against linux-64.txt (conda set sha256:1), Python 3.11.9, x86_64-manylinux_2_28, 3",
+            "osx-64: against osx-64.txt (conda set sha256:2), Python 3.11.9, x86_64-apple-darwin (macOS 11.0), 3 conda",
+            "osx-arm64: against osx-arm64.txt (conda set sha256:3), Python 3.11.9, aarch64-apple-darwin (macOS 13.0)",
+            "win-64: against win-64.txt (conda set sha256:4), Python 3.11.9, x86_64-pc-windows-msvc, 3 conda packages",
+        ),
+        mapping="file mapping.json",
+    )
+
+    def pin(name: str, version: str) -> Pin:
+        return Pin(name, version, None, (f"sha256:{name}{version}",))
+
+    resolved = {
+        "linux-64": [pin("transformers", "5.24.0"), pin("tqdm", "4.70.0"), pin("xxhash", "4.0.1")],
+        "osx-64": [pin("transformers", "4.57.1"), pin("tqdm", "4.70.0"), pin("gitdb", "4.0.12")],
+        "osx-arm64": [pin("transformers", "5.24.0"), pin("tqdm", "4.70.0"), pin("gitdb", "4.0.12")],
+        "win-64": [pin("transformers", "5.24.0"), pin("tqdm", "4.70.0"), pin("xxhash", "4.0.1")],
+    }
+    return render_requirements(header, resolved)
+
+
+def test_counts_divergent_pins_and_platform_only_packages() -> None:
+    summary = summarize_requirements(_text())
+    assert summary is not None
+    assert summary.counts == (("linux-64", 3), ("osx-64", 3), ("osx-arm64", 3), ("win-64", 3))
+    assert summary.lines() == [
+        "pip: 3 packages on each of linux-64, osx-64, osx-arm64, win-64",
+        "  versions differ between platforms:",
+        "    transformers: 5.24.0 on linux-64, osx-arm64, win-64; 4.57.1 on osx-64 (osx-64 is resolved for macOS 11.0)",
+        "  only on osx-64, osx-arm64: gitdb",
+        "  only on linux-64, win-64: xxhash",
+    ]
+
+
+def test_same_pins_everywhere_is_one_line() -> None:
+    text = _text().replace("4.57.1", "5.24.0")
+    summary = summarize_requirements(text)
+    assert summary is not None
+    assert [line for line in summary.lines() if "differ" in line] == []
+
+
+def test_not_a_lockgen_file() -> None:
+    assert summarize_requirements("requests==2.0\n") is None
