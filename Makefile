@@ -14,7 +14,7 @@ MIRROR ?=
 PYPI_MAPPING ?= $(if $(MIRROR),$(wildcard ../shared/pypi-mapping/conda-forge.json))
 LOCK_ARGS ?=
 
-.PHONY: venv lock check test lint bench clean
+.PHONY: venv lock check test test-fast lint bench clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ test: $(STAMP)
 	$(BIN)/ruff check lockgen tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The edit loop: unit and in-process tests only (tests marked `slow` left out), well under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check lockgen tests bench

@@ -13,6 +13,23 @@ SHARED_ENVS = SHARED / "environments"
 SHARED_MAPPING = SHARED / "pypi-mapping"
 
 
+SLOW_DIRS = ("integration", "faults")
+"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills): all `slow`."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration and tests/faults `slow`, so `make test-fast`
+    (``-m "not slow"``) runs the unit and in-process tests only; `make test` runs everything."""
+    tests = ROOT / "tests"
+    for item in items:
+        try:
+            top = item.path.relative_to(tests).parts[0]
+        except ValueError:
+            continue
+        if top in SLOW_DIRS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """../shared, or skip: it holds the offline channel snapshot and example environments."""

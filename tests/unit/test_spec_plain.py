@@ -13,12 +13,14 @@ from lockgen.spec import _PLAIN_CONDA_SPEC, _PLAIN_PIP_REQUIREMENT, parse_env_te
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow  # 400 examples through rattler: ~10 s
 @_SETTINGS
 @given(st.from_regex(_PLAIN_CONDA_SPEC, fullmatch=True))
 def test_plain_conda_specs_are_valid_match_specs(text: str) -> None:
     MatchSpec(text, strict=False)
 
 
+@pytest.mark.slow  # 400 examples: ~10 s
 @_SETTINGS
 @given(st.from_regex(_PLAIN_PIP_REQUIREMENT, fullmatch=True))
 def test_plain_pip_requirements_are_valid_requirements(text: str) -> None:
