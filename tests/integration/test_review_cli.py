@@ -107,12 +107,12 @@ def test_diff_against_git_revisions(project: Path) -> None:
     changed = run_lockgen("diff", "--format", "markdown", cwd=project)
     assert changed.returncode == 6, changed.stderr
     assert "`HEAD` → `working tree`" in changed.stdout
-    assert "| `extra` | added | - | 0.5 |" in changed.stdout
+    assert "| **`extra`** | added | - | 0.5 |" in changed.stdout  # bold: environment.yml names it
 
     _git(project, "commit", "-qam", "extra")
     between = run_lockgen("diff", "HEAD~1", "HEAD", cwd=project)
     assert between.returncode == 6
-    assert "extra    added   -    0.5" in between.stdout
+    assert "extra*   added   -    0.5" in between.stdout
     assert run_lockgen("diff", "HEAD", cwd=project).returncode == 0
     unknown = run_lockgen("diff", "no-such-rev", cwd=project)
     assert unknown.returncode == 2
