@@ -116,3 +116,12 @@ def test_explain_offline_suggests_the_mirror_lock_used(tmp_path: Path) -> None:
     assert len(message.splitlines()) == 1, message
     assert "offline: the cache" in message
     assert "pass the same --mirror and --cache-dir" in message
+
+
+def test_credentials_of_a_mirror_are_never_shown(tmp_path: Path) -> None:
+    mirror = parse_mirror(f"{CANONICAL}=http://me:s3cret@127.0.0.1:9")
+    options = VerifyOptions(_lock_dir(tmp_path), tmp_path / "cache", mirrors=(mirror,), retries=0)
+    with pytest.raises(ChannelError) as caught:
+        verify_locks(options)
+    assert "127.0.0.1:9/conda-forge/linux-64" in caught.value.message
+    assert "s3cret" not in caught.value.message
