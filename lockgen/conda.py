@@ -111,12 +111,14 @@ class RattlerSolver:
         targets = [(r.platform, [c.fetch for c in _rewrite_channel_specs(r)[0]]) for r in requests]
         if self.jobs is None and len(requests) > 1:
             failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
-            if failed is not None:  # every solve needs that noarch: report now rather than fetch it again
-                concerned = _concerned(requests, failed)
+            # A noarch every solve needs failed: report it now rather than fetch it again. When it
+            # concerns only some platforms (msys2 is win-*'s), the others are solved and report
+            # their own outcome: one failed URL says nothing about their channels.
+            if failed is not None and len(concerned := _concerned(requests, failed)) == len(requests):
                 translated = [
                     (r.platform, await self._translate(failed, gateway, r, sources, [r.platform, "noarch"]))
                     for r, (_, sources) in zip(requests, targets, strict=True)
-                    if r in concerned  # msys2 (win-* only) failing is not linux-64's problem
+                    if r in concerned
                 ]
                 raise self._combine(translated)
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
