@@ -32,7 +32,7 @@ CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
 HASH_KINDS = ("md5", "sha256")
 _TOOL_KEYS = {
     "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
-    "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs",
+    "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs", "conda-lock-file",
 }  # fmt: skip
 
 
@@ -65,6 +65,10 @@ class LockOptions:
     pypi_mapping: Path | None = None
     jobs: int | None = None
     """Platforms solved at once; None (``auto``): all, unless their flat repodata would not fit in memory."""
+    from_lock: Path | None = None
+    """``--from``: a conda-lock.yml or explicit lock(s) whose pins are the previous lock (docs/from-conda-lock.md)."""
+    conda_lock_file: Path | None = None
+    """Also write the solution as conda-lock's unified lock (format v1) at this path."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
@@ -196,6 +200,7 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         jobs = parse_jobs(tool["jobs"], f"{where} jobs")
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
+    conda_lock_file = _conda_lock_file(cli.get("conda_lock_file"), tool.get("conda-lock-file"), where)
     return LockOptions(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
@@ -214,7 +219,29 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         strict=bool(pick("strict", "strict", False)),
         pypi_mapping=Path(mapping) if mapping else None,
         jobs=jobs,
+        from_lock=Path(cli["from_lock"]) if cli.get("from_lock") else None,
+        conda_lock_file=conda_lock_file,
     )
+
+
+def _conda_lock_file(cli_value: Any, tool_value: Any, where: str) -> Path | None:
+    """``--conda-lock-file`` or ``[tool.lockgen] conda-lock-file``: a .yml path; from the (PR-editable)
+    pyproject.toml only a relative path inside the project, no ``..``."""
+    if cli_value:
+        path = Path(cli_value)
+    elif tool_value is None:
+        return None
+    elif not isinstance(tool_value, str) or not tool_value.strip():
+        raise ConfigError(f"{where} conda-lock-file must be a path such as conda-lock.yml")
+    else:
+        path = Path(tool_value)
+        if path.is_absolute() or ".." in path.parts or path.drive:
+            raise ConfigError(f"{where} conda-lock-file must be a relative path inside the project, got {tool_value!r}")
+    if path.suffix.lower() not in (".yml", ".yaml"):
+        raise ConfigError(
+            f"the conda-lock file must end in .yml or .yaml (conda-lock's unified format), got {str(path)!r}"
+        )
+    return path
 
 
 JOBS_ENV = "LOCKGEN_JOBS"

@@ -18,7 +18,15 @@ from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import InputError, OutputError, Problem
-from lockgen.lockfiles import ExplicitLock, commit_files, parse_explicit, recover, render_explicit, short_digest
+from lockgen.lockfiles import (
+    CommitResult,
+    ExplicitLock,
+    commit_files,
+    parse_explicit,
+    recover,
+    render_explicit,
+    short_digest,
+)
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
@@ -26,6 +34,8 @@ from lockgen.secrets import SecretRegistry
 from lockgen.spec import EnvSpec, load_env_specs
 
 if TYPE_CHECKING:
+    from lockgen.condalock import PreviousPins
+    from lockgen.pypi.requirements import PreviousLock
     from lockgen.pypi.summary import PipSummary
 
 __all__ = ["LockPlan", "LockResult", "PlatformChange", "PlatformPlan", "lock", "plan"]
@@ -84,6 +94,8 @@ class LockResult:
     notes: tuple[str, ...] = field(default=())
     pip: PipSummary | None = None
     """What requirements.txt holds per platform (None without a pip section)."""
+    started_from: tuple[str, ...] = field(default=())
+    """With ``--from``: per platform, how many of its pins were kept, which moved and why."""
 
     @property
     def changed(self) -> bool:
@@ -254,8 +266,12 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     if out_dir.is_dir():
         recover(out_dir)
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
-    forced = options.update_all or bool(options.update)
+    pins, previous = _started_pins(options, previous)
+    condalock = _CondaLockTarget.for_options(options, the_plan, previous) if options.conda_lock_file else None
+    forced = options.update_all or bool(options.update) or (condalock is not None and not condalock.current)
     to_solve = [p for p in the_plan.platforms if forced or not _up_to_date(previous[p.platform], p)]
+    if condalock is not None and to_solve:  # conda-lock.yml holds every platform's records: solve them all
+        to_solve = list(the_plan.platforms)
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
     if to_solve:
         if solver is None:
@@ -285,8 +301,13 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
             assert old is not None
             changes.append(PlatformChange(p.platform, len(old.entries), reused=True))
     files.update(_stale_platform_files(the_plan, out_dir))
-    files.update(_pip_files(the_plan, solutions, previous, reporter))
-    result = commit_files(out_dir, files)
+    files.update(_pip_files(the_plan, solutions, previous, reporter, _pip_seed(pins)))
+    started: tuple[str, ...] = ()
+    if pins is not None:
+        started = _started_from(the_plan, pins, solutions, files.get(REQUIREMENTS_NAME))
+    result = _commit(
+        out_dir, files, condalock, condalock.files(the_plan, solutions, files, reporter) if condalock else {}
+    )
     return LockResult(
         out_dir,
         tuple(changes),
@@ -295,7 +316,161 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
         result.removed,
         tuple(the_plan.spec.notes),
         _pip_summary(files.get(REQUIREMENTS_NAME)),
+        started,
     )
+
+
+def _started_pins(
+    options: LockOptions, previous: dict[str, ExplicitLock | None]
+) -> tuple[PreviousPins | None, dict[str, ExplicitLock | None]]:
+    """With ``--from``, its pins replace the previous locks (a platform it lacks keeps lockgen's own)."""
+    if options.from_lock is None:
+        return None, previous
+    from lockgen.migrate import load_pins
+
+    pins = load_pins(options.from_lock)
+    return pins, {platform: pins.conda.get(platform) or old for platform, old in previous.items()}
+
+
+def _pip_seed(pins: PreviousPins | None) -> PreviousLock | None:
+    if pins is None:
+        return None
+    from lockgen.migrate import pip_previous
+
+    return pip_previous(pins)
+
+
+def _commit(
+    out_dir: Path, files: dict[str, bytes | None], condalock: _CondaLockTarget | None, extra: dict[str, bytes]
+) -> CommitResult:
+    """Commit the locks (with the conda-lock file when it lives in the output directory), then a
+    conda-lock file elsewhere in its own all-or-nothing commit (docs/from-conda-lock.md)."""
+    if condalock is not None and condalock.in_output_dir:
+        files.update(extra)
+    result = commit_files(out_dir, files)
+    if condalock is None or condalock.in_output_dir:
+        return result
+    side = commit_files(condalock.path.parent, extra)
+    return CommitResult(
+        result.written + tuple(str(condalock.path) for _ in side.written),
+        result.unchanged + tuple(str(condalock.path) for _ in side.unchanged),
+        result.removed,
+    )
+
+
+def _started_from(
+    the_plan: LockPlan,
+    pins: PreviousPins,
+    solutions: Mapping[str, tuple[LockedPackage, ...]],
+    requirements: bytes | None,
+) -> tuple[str, ...]:
+    from lockgen.errors import PypiResolutionError
+    from lockgen.migrate import summarize
+    from lockgen.pypi.targets import pip_target
+
+    specs = {p.platform: tuple(zip(p.request.specs, p.request.origins, strict=False)) for p in the_plan.platforms}
+    environments: dict[str, Mapping[str, str] | None] = {}
+    for p in the_plan.platforms:
+        pairs = [(pkg.name, pkg.version) for pkg in solutions.get(p.platform, ())]
+        try:
+            environments[p.platform] = pip_target(p.platform, pairs, p.request.virtual_packages).marker_environment()
+        except PypiResolutionError:
+            environments[p.platform] = None
+    targets = [p.platform for p in the_plan.platforms]
+    return summarize(pins, targets, solutions, specs, requirements, environments)
+
+
+@dataclass(frozen=True, slots=True)
+class _CondaLockTarget:
+    """``--conda-lock-file``: where it goes and whether the one there already matches the locks."""
+
+    path: Path
+    in_output_dir: bool
+    current: bool
+
+    @classmethod
+    def for_options(
+        cls, options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]
+    ) -> _CondaLockTarget:
+        from lockgen.condalock import CondaLockFormatError, read_condalock
+
+        path = options.conda_lock_file
+        assert path is not None
+        in_out = path.parent.resolve() == options.output_dir.resolve()
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise OutputError(f"{path} is not a regular file; refusing to write the conda-lock file there")
+        if not path.exists():
+            return cls(path, in_out, False)
+        try:
+            existing = read_condalock(path)
+        except CondaLockFormatError as exc:
+            raise OutputError(
+                f"{path} exists and is not a conda-lock lock file ({exc}); refusing to overwrite it"
+            ) from exc
+        hashes = dict(existing.content_hash)
+        current = sorted(existing.platforms) == sorted(p.platform for p in the_plan.platforms)
+        for p in the_plan.platforms:
+            old = previous.get(p.platform)
+            urls = sorted(pkg.url for pkg in existing.for_platform(p.platform, "conda"))
+            same_hash = hashes.get(p.platform) == p.input_hash.removeprefix("sha256:")
+            if old is None or not same_hash or urls != sorted(e.url for e in old.entries):
+                current = False
+        return cls(path, in_out, current)
+
+    def files(
+        self,
+        the_plan: LockPlan,
+        solutions: Mapping[str, tuple[LockedPackage, ...]],
+        files: Mapping[str, bytes | None],
+        reporter: Reporter,
+    ) -> dict[str, bytes]:
+        if not solutions:  # nothing solved: the file there is current
+            return {self.path.name: self.path.read_bytes()}
+        from lockgen.condalock import PipPinned, render_condalock
+        from lockgen.pypi.requirements import parse_compiled
+
+        requirements = files.get(REQUIREMENTS_NAME)
+        pip: dict[str, list[PipPinned]] = {}
+        left_out: set[str] = set()
+        for pin in parse_compiled(requirements.decode("utf-8")) if requirements else ():
+            sha = [h.removeprefix("sha256:") for h in pin.hashes if h.startswith("sha256:")]
+            if pin.url and len(sha) == 1:
+                for p in the_plan.platforms:
+                    pip.setdefault(p.platform, []).append(PipPinned(pin.name, pin.version, pin.url, sha[0]))
+            else:
+                left_out.add(pin.name)
+        header = [
+            f"Generated by lockgen from {', '.join(the_plan.source_names)}. Do not edit; run `make lock`.",
+            "conda-lock's unified format (version 1): `conda-lock install`, `micromamba create -f` read it.",
+            "content_hash is lockgen's input hash, not conda-lock's (docs/from-conda-lock.md).",
+        ]
+        if left_out:
+            header.append(
+                f"pip packages ({len(left_out)}) are in requirements.txt (hash-pinned), not here: after creating"
+                " the environment, run `pip install --no-deps --require-hashes -r locks/requirements.txt`."
+            )
+            reporter.event(
+                "warning",
+                None,
+                f"warning: {self.path} lists the conda packages only; its {len(left_out)} pip packages are in"
+                f" {REQUIREMENTS_NAME} (install them with pip after `conda-lock install`/`micromamba create`)",
+            )
+        channels = [c.canonical for c in the_plan.platforms[0].request.channels] if the_plan.platforms else []
+        text = render_condalock(
+            {p: tuple(pkgs) for p, pkgs in solutions.items()},
+            {p: tuple(pins) for p, pins in pip.items()},
+            channels=[_channel_name(c) for c in channels],
+            sources=list(the_plan.source_names),
+            content_hash={p.platform: p.input_hash.removeprefix("sha256:") for p in the_plan.platforms},
+            header=header,
+        )
+        return {self.path.name: text.encode()}
+
+
+def _channel_name(canonical: str) -> str:
+    """``https://conda.anaconda.org/conda-forge`` → ``conda-forge``, as conda-lock writes channels."""
+    prefix = "https://conda.anaconda.org/"
+    return canonical[len(prefix) :] if canonical.startswith(prefix) else canonical
 
 
 def _pip_summary(text: bytes | None) -> PipSummary | None:
@@ -339,8 +514,12 @@ def _pip_files(
     solutions: Mapping[str, tuple[LockedPackage, ...]],
     previous: Mapping[str, ExplicitLock | None],
     reporter: Reporter,
+    seed: PreviousLock | None = None,
 ) -> dict[str, bytes | None]:
-    """The pip section's lock, or its removal when the environment has no pip section."""
+    """The pip section's lock, or its removal when the environment has no pip section.
+
+    ``seed`` (a :class:`~lockgen.pypi.requirements.PreviousLock`, from ``--from``) replaces the
+    existing requirements.txt as the pins to keep."""
     if the_plan.spec.pip is None:
         return {REQUIREMENTS_NAME: None}
     from lockgen.pypi import lock_pip_section
@@ -355,4 +534,4 @@ def _pip_files(
         if old is None:
             raise OutputError(f"{p.lock_name} is missing or malformed; run `lockgen lock` for {p.platform}")
         conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
-    return {REQUIREMENTS_NAME: lock_pip_section(targets, conda, reporter)}
+    return {REQUIREMENTS_NAME: lock_pip_section(targets, conda, reporter, previous=seed)}

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from lockgen.channels import Mirror, parse_mirror
+from lockgen.cli.habits import install_habits
 from lockgen.errors import VerifyError
 
 
@@ -74,12 +75,18 @@ def register(group: click.Group) -> None:
     from lockgen.cli.main import SEE_EXIT_CODES
 
     @group.command(short_help="Create an environment from a lock, without conda.", epilog=SEE_EXIT_CODES)
+    @click.argument("lockfile", required=False, type=click.Path(path_type=Path))
     @click.option("-p", "--platform", metavar="SUBDIR", help="Lock to install [default: this machine's platform].")
     @click.option(
         "--prefix",
-        required=True,
         type=click.Path(path_type=Path, file_okay=False),
         help="Environment directory to create or update.",
+    )
+    @click.option(
+        "-n",
+        "--name",
+        metavar="NAME",
+        help="Environment name: created in your conda envs directory (docs/from-conda-lock.md); or use --prefix.",
     )
     @_shared_options
     @click.option("--no-pip", is_flag=True, help="Do not install requirements.txt.")
@@ -91,8 +98,13 @@ def register(group: click.Group) -> None:
     )
     @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
     @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
+    @install_habits
     def install(quiet: bool, verbose: bool, **values: Any) -> None:
         """Create or update a conda environment at PREFIX from OUTPUT_DIR/<platform>.txt, without conda.
+
+        LOCKFILE, when given, is the lock to install instead: a conda-lock.yml (its conda and pip
+        packages for the platform), an explicit lock file (with requirements.txt beside it), or a
+        directory of lockgen locks.
 
         Downloads every package in parallel into the package cache, checks each file against the
         lock's hash before anything is linked (a mismatch, a missing file or an unreachable URL
@@ -129,15 +141,38 @@ def register(group: click.Group) -> None:
         run_core(verbose, lambda: _verify_action(values, quiet, verbose))
 
 
-def _install_action(values: Mapping[str, Any], quiet: bool, verbose: bool) -> int:
-    from lockgen.cli.main import StderrReporter
-    from lockgen.install import InstallOptions, activation_hint, install_lock
+def _install_action(values: dict[str, Any], quiet: bool, verbose: bool) -> int:
+    import tempfile
+
+    from lockgen.cli.habits import check_install_habits
+    from lockgen.install.envs import install_source, prefix_for
+
+    check_install_habits(values)
+    prefix = prefix_for(values["prefix"], values["name"], values["platform"], os.environ)
+    common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
+    with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
+        platform = values["platform"] or _host_platform()
+        lock_dir, template = install_source(values["lockfile"], platform, Path(scratch))
+        if lock_dir is not None:
+            common["lock_dir"], common["template"] = lock_dir, template
+        return _install(values, prefix, platform, common, quiet, verbose)
+
+
+def _host_platform() -> str:
     from lockgen.install.core import host_platform
 
-    common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
+    return host_platform()
+
+
+def _install(
+    values: Mapping[str, Any], prefix: Path, platform: str, common: Mapping[str, Any], quiet: bool, verbose: bool
+) -> int:
+    from lockgen.cli.main import StderrReporter
+    from lockgen.install import InstallOptions, activation_hint, install_lock
+
     options = InstallOptions(
-        prefix=values["prefix"],
-        platform=values["platform"] or host_platform(),
+        prefix=prefix,
+        platform=platform,
         lock_dir=common["lock_dir"],
         cache_dir=common["cache_dir"],
         mirrors=common["mirrors"],

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import click
 
 from lockgen import __version__
+from lockgen.cli.habits import lock_habits
 from lockgen.errors import EXIT_CODES, LockgenError
 from lockgen.secrets import redact
 
@@ -226,6 +227,21 @@ def cli() -> None:
     help="Let NAME (and what it forces) move to a newer version; repeatable.",
 )
 @click.option("--update-all", is_flag=True, help="Solve from scratch, ignoring the existing locks.")
+@click.option(
+    "--from",
+    "from_lock",
+    type=click.Path(path_type=Path, exists=True),
+    help="Start from another tool's lock: a conda-lock.yml, an explicit file, or a directory of them;"
+    " its pins are kept where the specs still allow them (docs/from-conda-lock.md).",
+)
+@click.option(
+    "--conda-lock-file",
+    "--lockfile",
+    "conda_lock_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the solution as conda-lock's unified lock (format v1) at this path"
+    " [default: none, or [tool.lockgen] conda-lock-file].",
+)
 @click.option("--check", "check_only", is_flag=True, help="Do not lock; exit like `lockgen check`.")
 @click.option("--offline", is_flag=True, help="Use only cached repodata; say what is missing.")
 @click.option(
@@ -238,6 +254,7 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="Turn warnings (e.g. a package both in conda and pip) into errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
+@lock_habits
 def lock(
     files: tuple[Path, ...],
     output_dir: Path | None,
@@ -257,21 +274,31 @@ def lock(
     if check_only:
         from lockgen.cli.review import run_check
 
+        for key in ("from_lock", "conda_lock_file"):
+            rest.pop(key, None)
+        rest = {k: v for k, v in rest.items() if not k.startswith("habit_")}
+
         run_check(files, output_dir, platforms, quiet, verbose, rest)
         return
 
     def action() -> int:
+        from lockgen.cli.habits import check_lock_habits
         from lockgen.config import build_options
         from lockgen.lock import lock as do_lock
 
+        notes = check_lock_habits(rest)
         values = collect(platforms=platforms, output_dir=output_dir, **rest)
         options = build_options(files, values)
         reporter = StderrReporter(quiet, verbose)
+        for note in notes:
+            reporter.event("note", None, note)
         result = do_lock(options, reporter)
         if not quiet:
             for change in result.changes:
                 click.echo(change.summary)
             for line in result.pip.lines() if result.pip else ():
+                click.echo(line)
+            for line in result.started_from:
                 click.echo(line)
             if result.changed:
                 click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")

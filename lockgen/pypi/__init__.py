@@ -264,8 +264,11 @@ def lock_pip_section(
     *,
     resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
+    previous: PreviousLock | None = None,
 ) -> bytes:
-    """Return the text of locks/requirements.txt for ``the_plan``'s pip section."""
+    """Return the text of locks/requirements.txt for ``the_plan``'s pip section.
+
+    ``previous``: pins to keep instead of the existing requirements.txt's (``lock --from``)."""
     options = the_plan.options
     mapping = _mapping(the_plan, reporter, mapping_source)
     platforms = _platforms(the_plan, conda, mapping, reporter)
@@ -279,7 +282,7 @@ def lock_pip_section(
     reporter.event("pip", None, source_line)
     input_hash = _input_hash(the_plan, platforms, digest)
     path = options.output_dir / REQUIREMENTS_NAME
-    previous = read_previous(path)
+    previous = previous if previous is not None else read_previous(path)
     forced = options.update_all or bool(options.update)
     if previous is not None and previous.input_hash == input_hash and not forced:
         reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")

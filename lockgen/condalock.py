@@ -1,0 +1,501 @@
+"""conda-lock's files: read its unified lock (format v1) and rendered explicit locks; write format v1.
+
+conda-lock 2.x–4.x write ``conda-lock.yml`` as YAML with ``version: 1``, a ``metadata`` mapping
+(``content_hash`` per platform, ``channels`` as ``{url, used_env_vars}``, ``platforms``,
+``sources``, optional ``time_metadata``/``git_metadata``/``inputs_metadata``/``custom_metadata``)
+and a ``package`` list: one entry per package *and platform*, with ``name``, ``version``,
+``manager`` (``conda`` or ``pip``), ``platform``, ``dependencies`` (name → version spec),
+``url``, ``hash`` (``md5`` required for conda, ``sha256``), ``category`` and ``optional``.
+Its ``conda-<platform>.lock`` renderings are ``@EXPLICIT`` files whose pip packages follow as
+``# pip NAME @ URL#sha256=HASH`` comments.
+
+:func:`read_pins` turns either into :class:`PreviousPins`, the previous lock ``lockgen lock
+--from`` starts from; :func:`explicit_for_platform` into the records ``lockgen install`` uses;
+:func:`render_condalock` writes the same solution as lockgen's own locks in format v1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.models import LockedPackage
+
+__all__ = [
+    "CondaLockFile",
+    "CondaLockFormatError",
+    "CondaLockPackage",
+    "PipPinned",
+    "PreviousPins",
+    "explicit_for_platform",
+    "is_condalock_path",
+    "parse_condalock",
+    "pip_requirements_for_platform",
+    "read_pins",
+    "render_condalock",
+]
+
+FORMAT_VERSION = 1
+MAX_BYTES = 64 * 1024 * 1024
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_PLATFORM = re.compile(r"^[a-z0-9]+-[a-z0-9_]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_PIP_COMMENT = re.compile(
+    r"^#\s*pip\s+(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(?P<url>\S+?)(?:#sha256=(?P<sha>[0-9a-f]{64}))?$"
+)
+_LOCK_FILE = re.compile(r"^conda-(?P<platform>[a-z0-9]+-[a-z0-9_]+)\.lock$")
+
+
+class CondaLockFormatError(ValueError):
+    """The file is not a conda-lock lock file lockgen can read; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CondaLockPackage:
+    """One ``package`` entry: a package for one platform."""
+
+    name: str
+    version: str
+    manager: str
+    """``conda`` or ``pip``."""
+    platform: str
+    url: str
+    md5: str | None = None
+    sha256: str | None = None
+    dependencies: tuple[tuple[str, str], ...] = ()
+    category: str = "main"
+    optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CondaLockFile:
+    platforms: tuple[str, ...]
+    channels: tuple[str, ...]
+    sources: tuple[str, ...]
+    content_hash: tuple[tuple[str, str], ...]
+    packages: tuple[CondaLockPackage, ...]
+
+    def for_platform(self, platform: str, manager: str) -> tuple[CondaLockPackage, ...]:
+        return tuple(p for p in self.packages if p.platform == platform and p.manager == manager)
+
+
+@dataclass(frozen=True, slots=True)
+class PipPinned:
+    """A pip package pinned for one platform: ``name==version``, and the file it came from when known."""
+
+    name: str
+    version: str
+    url: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousPins:
+    """The pins of an existing lock lockgen did not write, per platform."""
+
+    source: str
+    conda: Mapping[str, ExplicitLock]
+    pip: Mapping[str, tuple[PipPinned, ...]]
+    optional: Mapping[str, tuple[tuple[str, str], ...]]
+    """Per platform, (name, category) of the conda pins conda-lock marked optional (dev/extras categories)."""
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.conda) | set(self.pip)))
+
+
+def is_condalock_path(path: Path) -> bool:
+    """A file named like conda-lock's unified lock (``*.yml``/``*.yaml``), as opposed to an explicit file."""
+    return path.suffix.lower() in (".yml", ".yaml")
+
+
+# ----------------------------------------------------------------------------------------- reading
+
+
+def _fail(where: str, message: str) -> CondaLockFormatError:
+    return CondaLockFormatError(f"{where}: {message}")
+
+
+def _text(value: object, where: str, what: str, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _fail(where, f"{what} must be a string, got {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise _fail(where, f"{what} is empty")
+    return text
+
+
+def _package(raw: object, where: str) -> CondaLockPackage:
+    if not isinstance(raw, dict):
+        raise _fail(where, "each package must be a mapping")
+    name = _text(raw.get("name"), where, "name")
+    assert name is not None
+    if not _NAME.match(name):
+        raise _fail(where, f"invalid package name {name!r}")
+    where = f"{where} ({name})"
+    version = _text(raw.get("version"), where, "version") or ""
+    manager = _text(raw.get("manager", "conda"), where, "manager")
+    if manager not in ("conda", "pip"):
+        raise _fail(where, f"manager must be conda or pip, got {manager!r}")
+    platform = _text(raw.get("platform"), where, "platform") or ""
+    if not _PLATFORM.match(platform):
+        raise _fail(where, f"invalid platform {platform!r}")
+    url = _text(raw.get("url"), where, "url") or ""
+    hashes = raw.get("hash") or {}
+    if not isinstance(hashes, dict):
+        raise _fail(where, "hash must be a mapping with md5 and/or sha256")
+    md5 = _text(hashes.get("md5"), where, "hash.md5", required=False) or None
+    sha256 = _text(hashes.get("sha256"), where, "hash.sha256", required=False) or None
+    if md5 is not None and not _MD5.match(md5.lower()):
+        raise _fail(where, f"hash.md5 is not 32 hex digits: {md5!r}")
+    if sha256 is not None and not _SHA256.match(sha256.lower()):
+        raise _fail(where, f"hash.sha256 is not 64 hex digits: {sha256!r}")
+    if manager == "conda":
+        if not url.endswith((".conda", ".tar.bz2")) or "://" not in url:
+            raise _fail(where, f"url is not a conda package URL: {url!r}")
+        if md5 is None and sha256 is None:
+            raise _fail(where, "a conda package needs hash.md5 or hash.sha256")
+    deps = raw.get("dependencies") or {}
+    if not isinstance(deps, dict):
+        raise _fail(where, "dependencies must be a mapping of name to version spec")
+    dependencies = tuple(sorted((str(k), "" if v is None else str(v)) for k, v in deps.items()))
+    category = _text(raw.get("category", "main"), where, "category") or "main"
+    optional = raw.get("optional", category != "main")
+    if not isinstance(optional, bool):
+        raise _fail(where, "optional must be true or false")
+    return CondaLockPackage(
+        name=name,
+        version=version,
+        manager=manager,
+        platform=platform,
+        url=url,
+        md5=md5.lower() if md5 else None,
+        sha256=sha256.lower() if sha256 else None,
+        dependencies=dependencies,
+        category=category,
+        optional=optional,
+    )
+
+
+def _string_list(value: object, where: str, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _fail(where, f"metadata.{what} must be a list")
+    return tuple(_text(v, where, f"metadata.{what} item") or "" for v in value)
+
+
+def _channels(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _fail(where, "metadata.channels must be a list")
+    found = []
+    for item in value:
+        url = item.get("url") if isinstance(item, dict) else item
+        found.append(_text(url, where, "metadata.channels url") or "")
+    return tuple(found)
+
+
+def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
+    """Parse conda-lock's unified lock file (format v1). Raises CondaLockFormatError naming the problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise CondaLockFormatError(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, dict) or "package" not in data or "metadata" not in data:
+        raise _fail(where, "not a conda-lock lock file (no `metadata` and `package`)")
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        shown = "missing" if version is None else repr(version)
+        raise _fail(where, f"conda-lock lock format version {shown} is not supported (lockgen reads version 1)")
+    metadata = data["metadata"]
+    if not isinstance(metadata, dict):
+        raise _fail(where, "metadata must be a mapping")
+    hashes = metadata.get("content_hash") or {}
+    if not isinstance(hashes, dict):
+        raise _fail(where, "metadata.content_hash must be a mapping of platform to hash")
+    raw_packages = data["package"] or []
+    if not isinstance(raw_packages, list):
+        raise _fail(where, "package must be a list")
+    packages = tuple(_package(raw, f"{where}: package {i + 1}") for i, raw in enumerate(raw_packages))
+    platforms = _string_list(metadata.get("platforms"), where, "platforms")
+    return CondaLockFile(
+        platforms=platforms or tuple(sorted({p.platform for p in packages})),
+        channels=_channels(metadata.get("channels"), where),
+        sources=_string_list(metadata.get("sources"), where, "sources"),
+        content_hash=tuple(sorted((str(k), str(v)) for k, v in hashes.items())),
+        packages=packages,
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise CondaLockFormatError(f"{path}: larger than {MAX_BYTES // 2**20} MiB; not a lock file?")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CondaLockFormatError(f"{path}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise CondaLockFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def read_condalock(path: Path) -> CondaLockFile:
+    return parse_condalock(_read_text(path), str(path))
+
+
+def _explicit(platform: str, packages: Iterable[CondaLockPackage]) -> ExplicitLock:
+    entries = tuple(
+        ExplicitEntry(p.url, p.md5, p.sha256, i)
+        for i, p in enumerate(packages, start=1)
+        if not p.name.startswith("__")  # virtual packages (older conda-lock listed some) are not files
+    )
+    return ExplicitLock(platform, None, entries, ())
+
+
+def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
+    conda: dict[str, ExplicitLock] = {}
+    pip: dict[str, tuple[PipPinned, ...]] = {}
+    optional: dict[str, tuple[tuple[str, str], ...]] = {}
+    for platform in sorted({p.platform for p in lock.packages} | set(lock.platforms)):
+        conda[platform] = _explicit(platform, lock.for_platform(platform, "conda"))
+        pip[platform] = tuple(PipPinned(p.name, p.version, p.url, p.sha256) for p in lock.for_platform(platform, "pip"))
+        optional[platform] = tuple(
+            sorted((p.name, p.category) for p in lock.for_platform(platform, "conda") if p.optional)
+        )
+    return PreviousPins(source, conda, pip, optional)
+
+
+def _platform_of_explicit(path: Path, lock: ExplicitLock) -> str:
+    if lock.platform:
+        return lock.platform
+    match = _LOCK_FILE.match(path.name)
+    if match:
+        return match.group("platform")
+    subdirs = {e.subdir for e in lock.entries} - {"noarch"}
+    if len(subdirs) == 1:
+        return subdirs.pop()
+    raise CondaLockFormatError(f"{path}: cannot tell its platform (no `# platform:` line, name or platform URLs)")
+
+
+def _unhashed_explicit(text: str, where: str) -> ExplicitLock:
+    """An explicit file whose URLs carry no hash (``conda list --explicit``): URLs are pins too."""
+    entries, platform, seen = [], None, False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("# platform:"):
+            platform = line.partition(":")[2].strip()
+        if not line or line.startswith("#"):
+            continue
+        if line == "@EXPLICIT":
+            seen = True
+            continue
+        url = line.partition("#")[0].strip()
+        if not seen or "://" not in url or not url.endswith((".conda", ".tar.bz2")):
+            raise CondaLockFormatError(f"{where}:{number}: not an explicit lock line: {line[:120]!r}")
+        entries.append(ExplicitEntry(url, None, None, number))
+    if not seen:
+        raise CondaLockFormatError(f"{where}: no @EXPLICIT line")
+    return ExplicitLock(platform, None, tuple(entries), ())
+
+
+def _explicit_pins(path: Path) -> tuple[str, ExplicitLock, tuple[PipPinned, ...]]:
+    text = _read_text(path)
+    try:
+        lock = parse_explicit(text)
+    except ValueError:
+        lock = _unhashed_explicit(text, str(path))
+    pip = []
+    for line in text.splitlines():
+        match = _PIP_COMMENT.match(line.strip())
+        if match:
+            url = match.group("url")
+            version = _version_from_file(url.rsplit("/", 1)[-1])
+            pip.append(PipPinned(match.group("name"), version, url, match.group("sha")))
+    return _platform_of_explicit(path, lock), lock, tuple(pip)
+
+
+def _version_from_file(file_name: str) -> str:
+    """The version in a wheel or sdist file name (``name-1.2-py3-none-any.whl`` → ``1.2``)."""
+    stem = file_name.split("#", 1)[0]
+    if stem.endswith(".whl"):
+        parts = stem[:-4].split("-")
+        return parts[1] if len(parts) >= 5 else ""
+    for suffix in (".tar.gz", ".zip", ".tar.bz2"):
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)].rpartition("-")[2]
+    return ""
+
+
+def read_pins(path: Path) -> PreviousPins:
+    """The pins of ``path``: a conda-lock.yml, one explicit file, or a directory of explicit files.
+
+    In a directory, ``*.lock`` and ``*.txt`` files that are explicit locks are read (one per
+    platform; others, such as a requirements.txt, are skipped); ``conda-lock.yml`` there is read
+    when it is the only lock.
+    """
+    if path.is_dir():
+        found: dict[str, ExplicitLock] = {}
+        pip: dict[str, tuple[PipPinned, ...]] = {}
+        for child in sorted(path.iterdir()):
+            if not child.is_file() or child.suffix not in (".lock", ".txt"):
+                continue
+            head = _read_text(child)[:65536]
+            if "@EXPLICIT" not in head:
+                continue
+            platform, lock, pins = _explicit_pins(child)
+            if platform in found:
+                raise CondaLockFormatError(f"{path}: two explicit locks for {platform}; keep one or name a file")
+            found[platform], pip[platform] = lock, pins
+        if not found:
+            for name in ("conda-lock.yml", "conda-lock.yaml"):
+                if (path / name).is_file():
+                    return _pins_from_condalock(read_condalock(path / name), str(path / name))
+            raise CondaLockFormatError(f"{path}: no explicit lock files (@EXPLICIT) and no conda-lock.yml in it")
+        return PreviousPins(str(path), found, pip, dict.fromkeys(found, ()))
+    if not path.exists():
+        raise CondaLockFormatError(f"{path}: no such file or directory")
+    if is_condalock_path(path):
+        return _pins_from_condalock(read_condalock(path), str(path))
+    platform, lock, pins = _explicit_pins(path)
+    return PreviousPins(str(path), {platform: lock}, {platform: pins}, {platform: ()})
+
+
+def explicit_for_platform(lock: CondaLockFile, platform: str, where: str) -> ExplicitLock:
+    """The conda packages of one platform as the explicit-lock records ``lockgen install`` installs.
+
+    Optional (non-``main``) categories are left out, as ``conda-lock install`` does by default.
+    """
+    if platform not in lock.platforms and not lock.for_platform(platform, "conda"):
+        listed = ", ".join(lock.platforms) or "none"
+        raise CondaLockFormatError(f"{where} has no packages for {platform} (its platforms: {listed})")
+    packages = [p for p in lock.for_platform(platform, "conda") if not p.optional]
+    return ExplicitLock(platform, None, _explicit(platform, packages).entries, ())
+
+
+def pip_requirements_for_platform(lock: CondaLockFile, platform: str, where: str) -> str | None:
+    """A hash-pinned requirements text for the platform's pip packages (None when it has none)."""
+    lines = []
+    for p in lock.for_platform(platform, "pip"):
+        if p.optional:
+            continue
+        if not p.sha256 or "://" not in p.url:
+            raise CondaLockFormatError(f"{where}: pip package {p.name} has no sha256 or no URL; cannot install it")
+        lines.append(f"{p.name} @ {p.url.split('#', 1)[0]} --hash=sha256:{p.sha256}")
+    return "".join(f"{line}\n" for line in lines) or None
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def _dependency_map(depends: Sequence[str]) -> list[tuple[str, str]]:
+    """``depends`` as conda-lock writes them: name → the version part of its spec(s), sorted by name."""
+    merged: dict[str, list[str]] = {}
+    for spec in depends:
+        parts = spec.split()
+        if not parts:
+            continue
+        name = parts[0].split("::")[-1]
+        version = parts[1] if len(parts) > 1 else ""
+        merged.setdefault(name, [])
+        if version and version not in merged[name]:
+            merged[name].append(version)
+    return sorted((name, ",".join(versions)) for name, versions in merged.items())
+
+
+def _quote(value: str) -> str:
+    """A YAML scalar: plain when it is a simple word that reads back as the same string, else single-quoted."""
+    if re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.+\-]*$", value) and yaml.safe_load(value) == value:
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _url_value(value: str) -> str:
+    return value if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"#{}\[\],]+$", value) else _quote(value)
+
+
+def _conda_entry(platform: str, package: LockedPackage) -> list[str]:
+    lines = [
+        f"- name: {_quote(package.name)}",
+        f"  version: {_quote(package.version)}",
+        "  manager: conda",
+        f"  platform: {platform}",
+    ]
+    deps = _dependency_map(package.depends)
+    if deps:
+        lines.append("  dependencies:")
+        lines += [f"    {_quote(name)}: {_quote(spec)}" for name, spec in deps]
+    else:
+        lines.append("  dependencies: {}")
+    lines.append(f"  url: {_url_value(package.url)}")
+    lines.append("  hash:")
+    if package.md5:
+        lines.append(f"    md5: {package.md5}")
+    if package.sha256:
+        lines.append(f"    sha256: {package.sha256}")
+    lines += ["  category: main", "  optional: false"]
+    return lines
+
+
+def _pip_entry(platform: str, pin: PipPinned) -> list[str]:
+    assert pin.url is not None and pin.sha256 is not None
+    return [
+        f"- name: {_quote(pin.name)}",
+        f"  version: {_quote(pin.version)}",
+        "  manager: pip",
+        f"  platform: {platform}",
+        "  dependencies: {}",
+        f"  url: {_url_value(pin.url)}",
+        "  hash:",
+        f"    sha256: {pin.sha256}",
+        "  category: main",
+        "  optional: false",
+    ]
+
+
+def render_condalock(
+    conda: Mapping[str, Sequence[LockedPackage]],
+    pip: Mapping[str, Sequence[PipPinned]],
+    *,
+    channels: Sequence[str],
+    sources: Sequence[str],
+    content_hash: Mapping[str, str],
+    header: Sequence[str] = (),
+) -> str:
+    """conda-lock's unified lock (format v1) for ``conda`` (platform → packages) and ``pip``.
+
+    Packages are sorted as conda-lock sorts them (manager, name, platform), each dependency map by
+    name; no time or git metadata: the same solution always gives the same bytes.
+    """
+    platforms = sorted(conda)
+    lines = [f"# {line}".rstrip() for line in header]
+    lines += ["version: 1", "metadata:", "  content_hash:"]
+    lines += [f"    {p}: {_quote(content_hash[p])}" for p in platforms]
+    lines.append("  channels:")
+    for channel in channels:
+        lines += [f"  - url: {_url_value(channel)}", "    used_env_vars: []"]
+    lines.append("  platforms:")
+    lines += [f"  - {p}" for p in platforms]
+    lines.append("  sources:")
+    lines += [f"  - {_quote(s)}" for s in sources]
+    lines.append("package:")
+    keyed: list[tuple[tuple[str, str, str], list[str]]] = []
+    for platform in platforms:
+        for package in conda[platform]:
+            keyed.append((("conda", package.name, platform), _conda_entry(platform, package)))
+        for pin in pip.get(platform, ()):
+            keyed.append((("pip", pin.name, platform), _pip_entry(platform, pin)))
+    for _, entry in sorted(keyed, key=lambda item: item[0]):
+        lines += entry
+    return "\n".join(lines) + "\n"
