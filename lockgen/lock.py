@@ -377,7 +377,11 @@ def _started_from(
         except PypiResolutionError:
             environments[p.platform] = None
     targets = [p.platform for p in the_plan.platforms]
-    return summarize(pins, targets, solutions, specs, requirements, environments)
+    pip_lines = {
+        p.platform: tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
+        for p in the_plan.platforms
+    }
+    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,8 +152,28 @@ def _marker_true(pin: Pin, environment: Mapping[str, str] | None) -> bool:
         return True
 
 
+def _pip_excludes(lines: Sequence[tuple[str, str]], name: str, version: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    for text, origin in lines:
+        try:
+            requirement = Requirement(text.split(" #", 1)[0].strip())
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == name and not requirement.specifier.contains(
+            version, prereleases=True
+        ):
+            return f"{origin} `{text}` excludes it"
+    return "forced by the other moves or by conda's packages, or no longer on the index"
+
+
 def summarize_pip(
-    platform: str, pins: PreviousPins, requirements: bytes | None, environment: Mapping[str, str] | None
+    platform: str,
+    pins: PreviousPins,
+    requirements: bytes | None,
+    environment: Mapping[str, str] | None,
+    lines: Sequence[tuple[str, str]] = (),
 ) -> PlatformSeed | None:
     from packaging.utils import canonicalize_name
 
@@ -164,7 +184,9 @@ def summarize_pip(
     new = {p.name: p.version for p in parse_compiled(text) if _marker_true(p, environment)}
     kept = sum(1 for name, version in old.items() if new.get(name) == version)
     moved = tuple(
-        f"{name} {old[name]} -> {new[name]}" for name in sorted(set(old) & set(new)) if new[name] != old[name]
+        f"{name} {old[name]} -> {new[name]}: {_pip_excludes(lines, name, old[name])}"
+        for name in sorted(set(old) & set(new))
+        if new[name] != old[name]
     )
     return PlatformSeed(
         platform,
@@ -183,6 +205,7 @@ def summarize(  # noqa: PLR0917
     specs: Mapping[str, Sequence[tuple[str, str]]],
     requirements: bytes | None,
     environments: Mapping[str, Mapping[str, str] | None],
+    pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> tuple[str, ...]:
     """The lines ``lockgen lock --from`` prints: per platform, pins kept / moved (and why) / dropped."""
     lines = [f"started from {pins.source}:"]
@@ -198,7 +221,9 @@ def summarize(  # noqa: PLR0917
             result = summarize_conda(platform, seed, solutions[platform], specs.get(platform, ()), tuple(optional))
             total, kept = total + result.total, kept + result.kept
             lines += result.lines("conda")
-        pip = summarize_pip(platform, pins, requirements, environments.get(platform))
+        pip = summarize_pip(
+            platform, pins, requirements, environments.get(platform), (pip_lines or {}).get(platform, ())
+        )
         if pip is not None:
             total, kept = total + pip.total, kept + pip.kept
             lines += pip.lines("pip")

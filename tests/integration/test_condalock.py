@@ -59,7 +59,9 @@ class World:
 
     def find(self, name: str, version: str, subdir: str) -> Package:
         return next(
-            p for p in self.channel.packages if (p.name, p.version) == (name, version) and p.subdir in (subdir, "noarch")
+            p
+            for p in self.channel.packages
+            if (p.name, p.version) == (name, version) and p.subdir in (subdir, "noarch")
         )
 
 
