@@ -1,0 +1,112 @@
+"""A conda-lock.yml written by lockgen, read by conda-lock itself (installed from PyPI into a throwaway venv).
+
+conda-lock's loader (``conda_lock.lockfile.parse_conda_lock_file``: pydantic models of format v1,
+then its conversion to its in-memory v2 model) must accept the file and see the same packages,
+and conda-lock's own ``render --kind explicit`` of it must round-trip through ``lockgen lock --from``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lockgen.condalock import parse_condalock
+from tests.integration.test_condalock import PLATFORMS, World, world
+
+__all__ = ["world"]  # the fixture, shared
+
+CONDA_LOCK = "conda-lock==4.0.3"
+
+pytestmark = [
+    pytest.mark.network,
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("LOCKGEN_OFFLINE_TESTS")), reason="needs PyPI (LOCKGEN_OFFLINE_TESTS)"),
+]
+
+
+@pytest.fixture(scope="session")
+def conda_lock_python(request: pytest.FixtureRequest) -> Path:
+    """A venv with conda-lock from PyPI, kept in pytest's cache between runs."""
+    from uv import find_uv_bin
+
+    root = Path(request.config.cache.mkdir("conda-lock-venv"))  # type: ignore[union-attr]
+    venv = root / CONDA_LOCK.replace("==", "-")
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    marker = venv / ".installed"
+    if not marker.is_file():
+        uv = str(find_uv_bin())
+        env = {**os.environ, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
+        subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True, env=env)
+        done = subprocess.run(
+            [uv, "pip", "install", "-q", "-p", str(python), CONDA_LOCK],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"cannot install {CONDA_LOCK} from PyPI: {done.stderr.strip()[-300:]}")
+        marker.write_text(CONDA_LOCK)
+    return python
+
+
+READ = """
+import json, pathlib, sys
+from conda_lock.lockfile import parse_conda_lock_file
+lock = parse_conda_lock_file(pathlib.Path(sys.argv[1]))
+print(json.dumps({
+    "platforms": list(lock.metadata.platforms),
+    "channels": [c.url for c in lock.metadata.channels],
+    "content_hash": dict(lock.metadata.content_hash),
+    "package": sorted(
+        [p.manager, p.name, p.version, p.platform, p.url, p.hash.md5, p.hash.sha256, sorted(p.categories)]
+        for p in lock.package
+    ),
+}))
+"""
+
+
+def test_conda_lock_reads_what_lockgen_writes(world: World, conda_lock_python: Path) -> None:
+    result = world.lock("--conda-lock-file", "conda-lock.yml")
+    assert result.returncode == 0, result.stderr
+    path = world.root / "conda-lock.yml"
+    done = subprocess.run([str(conda_lock_python), "-c", READ, str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    theirs = json.loads(done.stdout)
+    ours = parse_condalock(path.read_text())
+    assert theirs["platforms"] == list(PLATFORMS)
+    assert theirs["channels"] == ["testchan"]
+    assert theirs["content_hash"] == dict(ours.content_hash)
+    expected = sorted(
+        [p.manager, p.name, p.version, p.platform, p.url, p.md5, p.sha256, ["main"]] for p in ours.packages
+    )
+    assert theirs["package"] == expected
+    for platform in PLATFORMS:
+        assert sorted(p[4] for p in theirs["package"] if p[3] == platform) == world.urls(platform)
+
+
+def test_conda_lock_rendering_round_trips_through_from(world: World, conda_lock_python: Path) -> None:
+    assert world.lock("--conda-lock-file", "conda-lock.yml").returncode == 0
+    rendered = world.root / "rendered"
+    rendered.mkdir()
+    cli = [str(conda_lock_python), "-m", "conda_lock", "render", "--kind", "explicit"]
+    cli += [arg for p in PLATFORMS for arg in ("-p", p)]
+    done = subprocess.run(
+        [*cli, "--filename-template", "conda-{platform}.lock", str(world.root / "conda-lock.yml")],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert sorted(p.name for p in rendered.iterdir()) == [f"conda-{p}.lock" for p in PLATFORMS]
+    back = world.lock("--from", rendered, out="locks2")
+    assert back.returncode == 0, back.stderr
+    assert "kept 8 of 8 pins (100%)" in back.stdout
+    for platform in PLATFORMS:
+        assert world.urls(platform, "locks2") == world.urls(platform)
