@@ -110,3 +110,66 @@ def test_conda_lock_rendering_round_trips_through_from(world: World, conda_lock_
     assert "kept 8 of 8 pins (100%)" in back.stdout
     for platform in PLATFORMS:
         assert world.urls(platform, "locks2") == world.urls(platform)
+
+
+HASH = """
+import json, pathlib, sys
+from conda_lock.content_hash import compute_content_hashes
+from conda_lock.src_parser import make_lock_spec
+from conda_lock.virtual_package import default_virtual_package_repodata
+path, platforms, cuda = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
+spec = make_lock_spec(src_files=[pathlib.Path(path)], platform_overrides=platforms, mapping_url="unused")
+print(json.dumps(compute_content_hashes(spec, default_virtual_package_repodata(cuda_version=cuda))))
+"""
+
+
+def _their_hashes(python: Path, env: Path, platforms: tuple[str, ...], cuda: str = "default") -> dict[str, str]:
+    done = subprocess.run(
+        [str(python), "-c", HASH, str(env), ",".join(platforms), cuda], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def test_written_content_hash_is_conda_locks_own(world: World, conda_lock_python: Path) -> None:
+    """`conda-lock lock --check-input-hash` computes the same hash, so it sees the file as current."""
+    assert world.lock("--conda-lock-file", "conda-lock.yml").returncode == 0
+    ours = dict(parse_condalock((world.root / "conda-lock.yml").read_text()).content_hash)
+    assert ours == _their_hashes(conda_lock_python, world.root / "environment.yml", PLATFORMS)
+
+
+SPEC_FORMS = """\
+name: forms
+channels:
+  - conda-forge
+  - nodefaults
+  - https://conda.anaconda.org/pytorch/
+dependencies:
+  - python=3.11
+  - Numpy >=1.20,<2
+  - scipy 1.10.*
+  - pytorch::pytorch>=2
+  - zlib==1.3.1
+  - libblas=3.9.0=20_linux64_openblas  # [linux]
+  - openssl 3.2.1 hd590300_0  # [linux]
+  - pywin32  # [win]
+  - pandas=2
+  - mkl !=2024.1
+"""
+
+
+@pytest.mark.parametrize("cuda", [None, "12.4"])
+def test_content_hash_matches_conda_lock_for_plain_spec_forms(
+    tmp_path: Path, conda_lock_python: Path, cuda: str | None
+) -> None:
+    from lockgen.condalock import conda_lock_content_hash
+    from lockgen.spec import load_env_specs
+
+    env = tmp_path / "environment.yml"
+    env.write_text(SPEC_FORMS)
+    platforms = ("linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64")
+    theirs = _their_hashes(conda_lock_python, env, platforms, cuda or "default")
+    spec = load_env_specs([env])
+    for platform in platforms:
+        deps = [d.spec for d in spec.conda_dependencies(platform)]
+        assert conda_lock_content_hash(platform, spec.channels, deps, cuda) == theirs[platform], platform
