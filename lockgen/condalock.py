@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -104,6 +104,8 @@ class PreviousPins:
     pip: Mapping[str, tuple[PipPinned, ...]]
     optional: Mapping[str, tuple[tuple[str, str], ...]]
     """Per platform, (name, category) of the conda pins conda-lock marked optional (dev/extras categories)."""
+    virtual_needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Package URL → the virtual packages (``__cuda``, ``__glibc``...) its recorded dependencies name."""
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -274,7 +276,12 @@ def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
         optional[platform] = tuple(
             sorted((p.name, p.category) for p in lock.for_platform(platform, "conda") if p.optional)
         )
-    return PreviousPins(source, conda, pip, optional)
+    needs = {
+        p.url: tuple(sorted(name for name, _ in p.dependencies if name.startswith("__")))
+        for p in lock.packages
+        if p.manager == "conda" and any(name.startswith("__") for name, _ in p.dependencies)
+    }
+    return PreviousPins(source, conda, pip, optional, needs)
 
 
 def _platform_of_explicit(path: Path, lock: ExplicitLock) -> str:

@@ -381,7 +381,8 @@ def _started_from(
         p.platform: tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
         for p in the_plan.platforms
     }
-    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines)
+    virtual = {p.platform: tuple(v.name for v in p.request.virtual_packages) for p in the_plan.platforms}
+    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines, virtual)
 
 
 @dataclass(frozen=True, slots=True)

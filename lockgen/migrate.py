@@ -111,7 +111,10 @@ def summarize_conda(
     seed: ExplicitLock,
     solution: Sequence[LockedPackage],
     specs: Sequence[tuple[str, str]],
+    *,
     optional: Sequence[str] = (),
+    virtual_needs: Mapping[str, tuple[str, ...]] | None = None,
+    virtual: Sequence[str] = (),
 ) -> PlatformSeed:
     """Kept / moved / dropped pins; ``optional`` pins (conda-lock's dev/extras) count only when still used."""
     new = {p.name: p for p in solution}
@@ -125,6 +128,10 @@ def summarize_conda(
         before = f"{entry.version} {entry.build}".strip()
         after = f"{package.version} {package.build}"
         why = _spec_excludes(specs, name, entry.version, entry.build, entry.subdir)
+        missing = [v for v in (virtual_needs or {}).get(entry.url, ()) if v not in virtual]
+        if why is None and missing:
+            hint = " (lock with --cuda VERSION)" if "__cuda" in missing else ""
+            why = f"it needs {', '.join(missing)}, which lockgen does not assume for this target{hint}"
         if why is None:
             why = (
                 "forced by the other moves, or that file is not offered by the channels"
@@ -206,6 +213,7 @@ def summarize(  # noqa: PLR0917
     requirements: bytes | None,
     environments: Mapping[str, Mapping[str, str] | None],
     pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    virtual: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, ...]:
     """The lines ``lockgen lock --from`` prints: per platform, pins kept / moved (and why) / dropped."""
     lines = [f"started from {pins.source}:"]
@@ -218,7 +226,15 @@ def summarize(  # noqa: PLR0917
         optional = dict(pins.optional.get(platform, ()))
         solved = {p.name for p in solutions.get(platform, ())}
         if platform in solutions:
-            result = summarize_conda(platform, seed, solutions[platform], specs.get(platform, ()), tuple(optional))
+            result = summarize_conda(
+                platform,
+                seed,
+                solutions[platform],
+                specs.get(platform, ()),
+                optional=tuple(optional),
+                virtual_needs=pins.virtual_needs,
+                virtual=(virtual or {}).get(platform, ()),
+            )
             total, kept = total + result.total, kept + result.kept
             lines += result.lines("conda")
         pip = summarize_pip(

@@ -76,6 +76,8 @@ def build_channel(root: Path) -> tuple[ChannelBuilder, dict[str, list[Package]]]
         old[subdir].append(builder.add("zlib", "1.2.13", build="h0_0", subdir=subdir))
         builder.add("zlib", "1.3.1", build="h0_0", subdir=subdir)
         builder.add("devtool", "1.0", build="h0_0", subdir=subdir)
+        builder.add("gpukit", "1.0", build="cuda_1", build_number=1, subdir=subdir, depends=["__cuda >=11"])
+        builder.add("gpukit", "1.0", build="cpu_0", subdir=subdir)
     pydata = builder.add("pydata", "3.0", build="pyhd8ed1ab_0")
     builder.add("pydata", "3.1", build="pyhd8ed1ab_0")
     for subdir in PLATFORMS:
@@ -272,3 +274,18 @@ def test_unsupported_conda_lock_habits_name_our_equivalent(world: World, args: t
     assert "is a conda-lock option" in result.stderr or "conda-lock's kinds" in result.stderr
     assert says in result.stderr
     assert not (world.root / "locks").exists()
+
+
+def test_a_cuda_pin_moves_without_cuda_and_says_why(world: World) -> None:
+    """conda-lock assumes __cuda 11.4 on linux and windows; lockgen does not unless asked."""
+    (world.root / "environment.yml").write_text(ENV.replace("  - zlib\n", "  - zlib\n  - gpukit\n"))
+    picks = {"linux-64": [*world.old["linux-64"], world.find("gpukit", "1.0", "linux-64")]}
+    assert picks["linux-64"][-1].build == "cuda_1"
+    (world.root / "conda-lock.yml").write_text(condalock_text(world.channel, "testchan", picks))
+    result = world.lock("--from", "conda-lock.yml", "-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert "moved gpukit 1.0 cuda_1 -> 1.0 cpu_0: it needs __cuda, which lockgen does not assume" in result.stdout
+    assert "--cuda VERSION" in result.stdout
+    with_cuda = world.lock("--from", "conda-lock.yml", "-p", "linux-64", "--cuda", "12.0", out="cuda")
+    assert with_cuda.returncode == 0, with_cuda.stderr
+    assert "kept 5 of 5 pins (100%)" in with_cuda.stdout
