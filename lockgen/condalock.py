@@ -388,11 +388,25 @@ def explicit_for_platform(lock: CondaLockFile, platform: str, where: str) -> Exp
         listed = ", ".join(lock.platforms) or "none"
         raise CondaLockFormatError(f"{where} has no packages for {platform} (its platforms: {listed})")
     packages = [p for p in lock.for_platform(platform, "conda") if not p.optional]
+    _no_placeholders(packages, where)
     return ExplicitLock(platform, None, _explicit(platform, packages).entries, ())
+
+
+def _no_placeholders(packages: Iterable[CondaLockPackage], where: str) -> None:
+    """conda-lock writes private channels' credentials as ``${VAR}``; expanding variables named by a
+    file a pull request can change would send secrets wherever it points, so they are refused."""
+    for p in packages:
+        if "$" in p.url:
+            raise CondaLockFormatError(
+                f"{where}: {p.name}'s URL uses an environment variable placeholder; lockgen does not expand"
+                " them: give the channel's credentials through rattler's auth file (RATTLER_AUTH_FILE)"
+                " or a --mirror URL instead"
+            )
 
 
 def pip_requirements_for_platform(lock: CondaLockFile, platform: str, where: str) -> str | None:
     """A hash-pinned requirements text for the platform's pip packages (None when it has none)."""
+    _no_placeholders(lock.for_platform(platform, "pip"), where)
     lines = []
     for p in lock.for_platform(platform, "pip"):
         if p.optional:

@@ -249,3 +249,9 @@ def test_prefix_for_name_or_prefix() -> None:
         prefix_for(Path("/x"), "demo", None, environ)
     with pytest.raises(ConfigError, match="-p is the platform"):
         prefix_for(None, "demo", "./env", environ)
+
+
+def test_install_refuses_env_var_placeholders_in_urls() -> None:
+    text = LOCK.replace(f"url: {CF}/linux-64/_libgcc", "url: https://${TOKEN}@example.org/chan/linux-64/_libgcc")
+    with pytest.raises(CondaLockFormatError, match="environment variable placeholder"):
+        explicit_for_platform(parse_condalock(text), "linux-64", "conda-lock.yml")
