@@ -64,3 +64,34 @@ def test_pip_pin_the_section_no_longer_allows_moves(world: World) -> None:
     assert result.returncode == 0, result.stderr
     assert pins_for(world.requirements(), "linux-64")["helper"][0] == "2.0"
     assert "moved helper 1.0 -> 2.0: environment.yml:10 `helper>=2` excludes it" in result.stdout
+
+
+def test_written_condalock_names_each_platforms_pip_file(world: World) -> None:
+    """requirements.txt pins versions; conda-lock.yml needs the one file each platform installs."""
+    from lockgen.condalock import parse_condalock
+    from tests.integration.test_pip_local_index import TAGS
+
+    world.write_env(["helper", "native"])
+    result = world.lock("--conda-lock-file", "conda-lock.yml")
+    assert result.returncode == 0, result.stderr
+    assert "lacks pip packages" not in result.stderr
+    lock = parse_condalock((world.root / "conda-lock.yml").read_text())
+    for platform in PLATFORMS:
+        pip = {p.name: p for p in lock.for_platform(platform, "pip")}
+        assert sorted(pip) == ["helper", "native"], platform
+        native_version = "1.0" if platform == "osx-64" else "1.1"
+        wheel = next(
+            w for w in world.index.wheels if (w.name, w.version, w.tag) == ("native", native_version, TAGS[platform])
+        )
+        assert pip["native"].version == native_version
+        assert pip["native"].url == f"{world.index_server.url}/files/{wheel.file_name}"
+        assert pip["native"].sha256 == world.index.sha256(wheel)
+        helper = next(w for w in world.index.wheels if (w.name, w.version) == ("helper", "2.0"))
+        assert (pip["helper"].url, pip["helper"].sha256) == (
+            f"{world.index_server.url}/files/{helper.file_name}",
+            world.index.sha256(helper),
+        )
+    # and the file's pip pins seed a later --from
+    back = world.lock("--from", "conda-lock.yml", out="locks2")
+    assert back.returncode == 0, back.stderr
+    assert "(100%)" in back.stdout
