@@ -22,6 +22,7 @@ from lockgen.lockfiles import (
     CommitResult,
     ExplicitLock,
     commit_files,
+    form_problem,
     parse_explicit,
     recover,
     render_explicit,
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LockPlan", "LockResult", "PlatformChange", "PlatformPlan", "lock", "plan"]
 
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2
+"""2: the ``# specs:`` and ``# options:`` header lines."""
 REQUIREMENTS_NAME = "requirements.txt"
 
 
@@ -52,6 +54,8 @@ class PlatformPlan:
     input_hash: str
     input_parts: tuple[tuple[str, str], ...] = ()
     """Short hashes of each part of the input (specs, channels, virtual, options): say *what* changed."""
+    options: tuple[tuple[str, str], ...] = ()
+    """The options as written on the ``# options:`` header line (``check`` names the one that changed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,34 +141,11 @@ INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 """The breakdown written after the input hash: each part is a short hash of these payload keys."""
 
 
+OPTION_KEYS = ("format", "channel-priority", "exclude-newer", "hash")
+
+
 def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
-
-
-_PIP_FILE_OPTIONS = ("-r", "-c", "--requirement", "--constraint")
-
-
-def pip_sources_digest(the_plan: LockPlan) -> str:
-    """A short hash of what the pip lock was asked for, computable with no network or solve.
-
-    Covers each platform's pip lines (after selectors), the bytes of the files they include with
-    ``-r``/``-c``, and ``--exclude-newer``. Written as ``pip=<hash>`` on requirements.txt's
-    input-hash line so ``lockgen check`` can tell an edited ``pip:`` section from an unchanged one.
-    """
-    payload: dict[str, object] = {"exclude-newer": str(the_plan.options.exclude_newer)}
-    for platform in the_plan.platforms:
-        lines = []
-        for entry in the_plan.spec.pip_entries(platform.platform):
-            lines.append(entry.text)
-            option, _, target = entry.text.partition(" ")
-            if option in _PIP_FILE_OPTIONS and target.strip():
-                path = the_plan.spec.base_dir / target.strip()
-                try:
-                    lines.append(hashlib.sha256(path.read_bytes()).hexdigest())
-                except OSError:
-                    lines.append(f"missing {target.strip()}")
-        payload[platform.platform] = lines
-    return short_digest(payload)
 
 
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
@@ -209,8 +190,9 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
             "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,
             "hash": options.hash_kind,
         }
+        shown = tuple((key, "none" if payload[key] is None else str(payload[key])) for key in OPTION_KEYS)
         plans.append(
-            PlatformPlan(platform, options.lock_name(platform), request, _hash(payload), _input_parts(payload))
+            PlatformPlan(platform, options.lock_name(platform), request, _hash(payload), _input_parts(payload), shown)
         )
     return LockPlan(spec, options, tuple(plans), explicit, secrets)
 
@@ -269,7 +251,9 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
     pins, previous = _started_pins(options, previous)
     condalock = _CondaLockTarget.for_options(options, the_plan, previous) if options.conda_lock_file else None
     forced = options.update_all or bool(options.update) or (condalock is not None and not condalock.current)
-    to_solve = [p for p in the_plan.platforms if forced or not _up_to_date(previous[p.platform], p)]
+    to_solve = [
+        p for p in the_plan.platforms if forced or not _up_to_date(previous[p.platform], p, out_dir / p.lock_name)
+    ]
     if condalock is not None and to_solve:  # conda-lock.yml holds every platform's records: solve them all
         to_solve = list(the_plan.platforms)
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
@@ -293,6 +277,8 @@ def lock(options: LockOptions, reporter: Reporter | None = None, solver: CondaSo
                 the_plan.source_names,
                 options.hash_kind,
                 input_parts=p.input_parts,
+                specs=p.request.specs,
+                options=p.options,
             )
             files[p.lock_name] = text.encode()
             changes.append(_change(p.platform, previous[p.platform], solutions[p.platform]))
@@ -558,12 +544,15 @@ def _pip_summary(text: bytes | None) -> PipSummary | None:
     return summarize_requirements(text.decode("utf-8", errors="replace"))
 
 
-def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan) -> bool:
-    """The lock was made from these inputs and its package lines are as lockgen wrote them."""
+def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan, path: Path) -> bool:
+    """The lock was made from these inputs and is byte for byte what lockgen writes (as ``check`` judges)."""
     if previous is None or previous.input_hash != platform.input_hash:
         return False
-    recorded = previous.recorded_packages_digest
-    return recorded is None or recorded == previous.packages_digest()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return form_problem(previous, text, platform.platform, {c.canonical for c in platform.request.channels}) is None
 
 
 def _with_preferred(request: SolveRequest, preferred: tuple[str, ...]) -> SolveRequest:

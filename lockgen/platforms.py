@@ -11,8 +11,10 @@ __all__ = [
     "VirtualPackage",
     "default_virtual_packages",
     "evaluate_selector",
+    "lock_file_names",
     "parse_virtual_package_override",
     "selector_names",
+    "validate_platform",
 ]
 
 DEFAULT_PLATFORMS: tuple[str, ...] = ("linux-64", "osx-64", "win-64")
@@ -27,6 +29,19 @@ KNOWN_PLATFORMS: frozenset[str] = frozenset(
         "emscripten-wasm32", "wasi-wasm32", "zos-z",
     }
 )  # fmt: skip
+
+
+def validate_platform(name: str) -> str:
+    """``name`` when it is a known conda subdir; else ValueError (so ``-p ../../etc/passwd`` names no file)."""
+    if name not in KNOWN_PLATFORMS:
+        raise ValueError(f"unknown platform {name!r} (for example: linux-64, osx-arm64, win-64)")
+    return name
+
+
+def lock_file_names(template: str) -> dict[str, str]:
+    """File name → platform for every known platform: the only files in a lock directory that are locks."""
+    return {template.format(platform=p): p for p in sorted(KNOWN_PLATFORMS)}
+
 
 _ARCHSPEC = {
     "64": "x86_64",

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, resolve_channel
-from lockgen.errors import ChannelError, VerifyError
+from lockgen.errors import ChannelError, ConfigError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit, recover
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
 from lockgen.models import dependency_name
+from lockgen.platforms import lock_file_names, validate_platform
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -78,17 +79,26 @@ class VerifyOptions:
 
 
 def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
-    """Each lock to check, with the platform its name promises (None when found by listing)."""
+    """Each lock to check, with the platform its name promises (None for another ``@EXPLICIT`` file).
+
+    Listing: every file the filename template names (one that is not valid UTF-8 is a finding, not
+    skipped) and any other ``*.txt`` holding ``@EXPLICIT``.
+    """
     if options.platforms:
-        return [(options.lock_dir / options.filename_template.format(platform=p), p) for p in options.platforms]
+        try:
+            chosen = [validate_platform(p) for p in options.platforms]
+        except ValueError as exc:
+            raise ConfigError(f"-p: {exc}") from None
+        return [(options.lock_dir / options.filename_template.format(platform=p), p) for p in chosen]
+    names = lock_file_names(options.filename_template)
     paths: list[tuple[Path, str | None]] = []
     for path in sorted(options.lock_dir.glob("*.txt")):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if "@EXPLICIT" in text:
-            paths.append((path, None))
+            data = path.read_bytes()
+        except OSError:
+            data = b"@EXPLICIT" if path.name in names else b""
+        if path.name in names or b"@EXPLICIT" in data:
+            paths.append((path, names.get(path.name)))
     if not paths:
         raise VerifyError(f"no @EXPLICIT lock files in {options.lock_dir}")
     return paths
@@ -97,17 +107,18 @@ def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
 def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> VerifyReport:
     """Check every selected lock; raises ChannelError when a channel's repodata cannot be read."""
     reporter = reporter or NullReporter()
-    if options.lock_dir.is_dir():
-        recover(options.lock_dir)  # finish or drop a commit a killed `lock` left behind
     parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
     for path, platform in _lock_paths(options):
         try:
-            lock = parse_explicit(path.read_text(encoding="utf-8"))
+            lock = parse_explicit(path.read_bytes().decode("utf-8"))
             wrong = platform is not None and lock.platform not in (None, platform)
             note = [Finding(path, None, None, f"header says platform {lock.platform}, expected {platform}")]
             parsed.append((path, lock, note if wrong else []))
         except FileNotFoundError:
             parsed.append((path, None, [Finding(path, None, None, "no such lock file")]))
+        except UnicodeDecodeError as exc:
+            problem = f"not valid UTF-8 (byte {exc.start}): not a lock lockgen wrote"
+            parsed.append((path, None, [Finding(path, None, None, problem)]))
         except (OSError, ValueError) as exc:
             parsed.append((path, None, [Finding(path, None, None, f"cannot read: {exc}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]

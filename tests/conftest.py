@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# lockgen keeps its journal key in $XDG_STATE_HOME/lockgen (lockgen.lockfiles): one per test session,
+# shared with the lockgen subprocesses the tests start, never the user's own.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="lockgen-test-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

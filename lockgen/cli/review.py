@@ -85,15 +85,16 @@ def check_command(
     run_check(files, output_dir, platforms, quiet, verbose, rest)
 
 
-def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...]) -> LockSet:
+def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str) -> LockSet:
     """A directory when ``argument`` names one (its specs: the environment file beside it, else the
-    working tree's), else a git revision of ``lock_dir`` (its specs: the environment file at that revision)."""
+    working tree's), else a git revision of ``lock_dir`` (its specs: the environment file at that revision).
+    Only files named by ``template`` (and requirements.txt) are locks."""
     from lockgen.review.sources import environment_beside, read_directory, read_revision
 
     path = Path(argument)
     if path.is_dir():
-        return read_directory(path, argument, environment_beside(path, env_files))
-    return read_revision(argument, lock_dir, env_files)
+        return read_directory(path, argument, environment_beside(path, env_files), template=template)
+    return read_revision(argument, lock_dir, env_files, template=template)
 
 
 @click.command("diff", short_help="What changed between two sets of locks.", epilog=SEE_EXIT_CODES)
@@ -134,9 +135,13 @@ def diff_command(
         from lockgen.review.sources import read_directory
 
         options = build_options(files, collect(output_dir=output_dir))
-        lock_dir, env_files = options.output_dir, options.files
-        old = _read_side(base or "HEAD", lock_dir, env_files)
-        new = _read_side(head, lock_dir, env_files) if head else read_directory(lock_dir, "working tree", env_files)
+        lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
+        old = _read_side(base or "HEAD", lock_dir, env_files, template)
+        new = (
+            _read_side(head, lock_dir, env_files, template)
+            if head
+            else read_directory(lock_dir, "working tree", env_files, template=template)
+        )
         result = diff_locks(old, new)
         click.echo(render(result, fmt), nl=False)
         return EXIT_CHANGED if result.changed else 0

@@ -27,7 +27,7 @@ from lockgen.install.download import Archive, Downloader
 from lockgen.install.pip import marker_environment, pip_command, requirements_satisfied, run_pip
 from lockgen.install.prefix import PrefixPlan, plan_prefix, python_executable, read_conda_meta
 from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit, recover
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -109,8 +109,6 @@ def install_lock(
     """Create or update ``options.prefix`` from the lock. Raises InstallError before any change on a bad file."""
     reporter = reporter or NullReporter()
     options = dataclasses.replace(options, cache_dir=options.cache_dir.resolve())
-    if options.lock_path.parent.is_dir():
-        recover(options.lock_path.parent)  # finish or drop a commit a killed `lock` left behind
     lock = read_lock(options.lock_path, options.platform)
     prefix = options.prefix.resolve()
     _check_prefix(prefix)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 from lockgen.errors import InputError, Problem
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
 from lockgen.pypi.render import Header, render_requirements
-from lockgen.pypi.requirements import Pin, PipInput, PreviousLock, parse_compiled, parse_pip_entries, read_previous
+from lockgen.pypi.requirements import (
+    Pin,
+    PipInput,
+    PreviousLock,
+    parse_compiled,
+    parse_pip_entries,
+    read_previous,
+    sources_digest_lines,
+)
 from lockgen.pypi.stubs import ProvidedPackage, provided_packages, write_stubs
 from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
@@ -32,9 +40,10 @@ from lockgen.secrets import redact, strip_credentials
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan
 
-__all__ = ["PIP_LOCK_FORMAT", "lock_pip_section"]
+__all__ = ["PIP_LOCK_FORMAT", "lock_pip_section", "option_lines", "pip_sources_digest"]
 
-PIP_LOCK_FORMAT = 1
+PIP_LOCK_FORMAT = 2
+"""2: ``body=`` digest on the input-hash line; the pip digest follows nested -r/-c files."""
 REQUIREMENTS_NAME = "requirements.txt"
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
 
@@ -160,9 +169,22 @@ def _mapping_digest(conda: Conda, mapping: PypiMapping) -> tuple[str, int]:
     return _digest({k: list(v) for k, v in answers.items()}).removeprefix("sha256:")[:12], len(answers)
 
 
-def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_digest: str) -> str:
-    from lockgen.lock import pip_sources_digest
+def pip_sources_digest(the_plan: LockPlan) -> str:
+    """A short hash of what the pip lock was asked for, computable with no network or solve.
 
+    Covers the distinct pip line lists of the target platforms (after selectors), every file they
+    include with ``-r``/``-c`` (nested ones too: :func:`sources_digest_lines` follows them as
+    ``lock`` reads them), and ``--exclude-newer``. Not the set of platforms: ``# platforms:``
+    records that, so re-locking a subset (``-p``) does not look like an edited pip section.
+    Written as ``pip=<hash>`` on requirements.txt's input-hash line for ``lockgen check``.
+    """
+    distinct = {json.dumps(sources_digest_lines(the_plan.spec.pip_entries(p.platform))) for p in the_plan.platforms}
+    payload = {"exclude-newer": str(the_plan.options.exclude_newer), "lines": sorted(distinct)}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_digest: str) -> str:
     exclude = the_plan.options.exclude_newer
     full = _digest(
         {
@@ -225,6 +247,17 @@ def _resolve(
     return resolved
 
 
+def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:
+    """The pip options lines requirements.txt carries for these platforms' pip sections (credentials removed)."""
+    options: list[str] = []
+    for pip in inputs:
+        lines = [f"--index-url {strip_credentials(pip.index_url)}"] if pip.index_url else []
+        lines += [f"--extra-index-url {strip_credentials(u)}" for u in pip.extra_index_urls]
+        lines += [f"--find-links {strip_credentials(u)}" for u in pip.find_links if "://" in u]
+        options += [line for line in lines if line not in options]
+    return tuple(options)
+
+
 def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
     against = []
     for item in platforms:
@@ -239,13 +272,7 @@ def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, in
             f"{item.platform}: against {lock_name} (conda set {item.conda_digest[:23]}), Python"
             f" {item.target.python_version}, {target}, {len(item.provided)} conda packages seen as installed"
         )
-    options: list[str] = []
-    for item in platforms:
-        pip = item.pip
-        lines = [f"--index-url {strip_credentials(pip.index_url)}"] if pip.index_url else []
-        lines += [f"--extra-index-url {strip_credentials(u)}" for u in pip.extra_index_urls]
-        lines += [f"--find-links {strip_credentials(u)}" for u in pip.find_links if "://" in u]
-        options += [line for line in lines if line not in options]
+    options = option_lines(item.pip for item in platforms)
     return Header(
         sources=tuple(Path(f).name for f in the_plan.spec.files),
         input_hash=input_hash,
@@ -253,7 +280,7 @@ def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, in
         resolved_against=tuple(against),
         mapping=mapping,
         warnings=(),
-        options=tuple(options),
+        options=options,
     )
 
 

@@ -8,6 +8,7 @@ Rendering the merged file lives in :mod:`lockgen.pypi.render`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ __all__ = [
     "parse_compiled",
     "parse_pip_entries",
     "read_previous",
+    "sources_digest_lines",
 ]
 
 MAX_INCLUDE_DEPTH = 8
@@ -68,6 +70,8 @@ class PipInput:
     """Lines that were skipped (``-e .``, local paths): shown and written to the header, errors with --strict."""
     names: tuple[tuple[str, Location], ...] = ()
     """Canonical names of the requirements, with where each was written."""
+    sources: tuple[tuple[str, str], ...] = ()
+    """Every ``-r``/``-c`` file read, nested ones too, in reading order: (path as written, sha256 of its bytes)."""
 
     def hash_payload(self) -> dict[str, object]:
         return {
@@ -95,6 +99,7 @@ class _Collector:
     names: list[tuple[str, Location]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seen_files: set[Path] = field(default_factory=set)
+    sources: list[tuple[str, str]] = field(default_factory=list)
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(message, where.file, where.line))
@@ -208,7 +213,9 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
         col.problem(where, f"{value} is included again (a cycle?) or nested more than {MAX_INCLUDE_DEPTH} deep")
         return
     try:
-        text = resolved.read_text(encoding="utf-8")
+        data = resolved.read_bytes()
+        col.sources.append((value, hashlib.sha256(data).hexdigest()))
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         col.problem(where, f"cannot read {value} ({path}): {reason}")
@@ -219,15 +226,35 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
     col.seen_files.discard(resolved)
 
 
-def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
-    """Read one platform's pip lines. Raises InputError listing every bad line with file:line."""
+def sources_digest_lines(entries: Sequence[PipEntry]) -> list[str]:
+    """What one platform's pip lines ask for, with no network: the lines, then every file they
+    include (following nested ``-r``/``-c`` exactly as :func:`parse_pip_entries` does) with its
+    sha256, then any problem reading them. ``lock`` and ``check`` both digest this."""
+    col = _collect(entries)
+    lines = [entry.text for entry in entries]
+    lines += [f"{name} {digest}" for name, digest in col.sources]
+    lines += [f"problem: {p.message}" for p in col.problems]
+    return lines
+
+
+def _collect(entries: Sequence[PipEntry]) -> _Collector:
     col = _Collector()
     for entry in entries:
         base = Path(entry.location.file).parent
         text = entry.text.split(" #", 1)[0].strip()
         _handle_line(col, text, entry.location, base, 0, constraints=False)
+    return col
+
+
+def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
+    """Read one platform's pip lines. Raises InputError listing every bad line with file:line."""
+    col = _collect(entries)
     if col.problems:
         raise InputError(col.problems)
+    return _pip_input(col)
+
+
+def _pip_input(col: _Collector) -> PipInput:
     return PipInput(
         requirements=tuple(col.requirements),
         constraints=tuple(col.constraints),
@@ -239,6 +266,7 @@ def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
         no_index=col.no_index,
         warnings=tuple(col.warnings),
         names=tuple(col.names),
+        sources=tuple(col.sources),
     )
 
 
@@ -319,6 +347,6 @@ def read_previous(path: Path) -> PreviousLock | None:
     input_hash = None
     for line in text.splitlines():
         if line.startswith("# input-hash:"):
-            input_hash = line.partition(":")[2].strip()
+            input_hash = " ".join(t for t in line.partition(":")[2].split() if not t.startswith("body="))
             break
     return PreviousLock(input_hash, parse_compiled(text))

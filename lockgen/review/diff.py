@@ -1,13 +1,16 @@
 """``lockgen diff``: what changed between two sets of locks, per platform and for pip.
 
 Each package is added, removed, upgraded, downgraded (conda versions ordered as conda orders
-them, pip versions as PEP 440 does) or rebuilt (same version, another build or file). Changes
+them, pip versions as PEP 440 does) or rebuilt (same version, another build, file or hash: the
+labels then show the URL or hash that changed). Pip lines that are not pins (index and
+find-links options, anything else pip would read) are entries named ``option: <line>``. Changes
 that are the same on every platform present on both sides are also listed once, in
 :attr:`DiffResult.common`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -29,11 +32,21 @@ class Change:
 
     @property
     def old_label(self) -> str:
-        return _label(self.old, self.kind == "rebuilt")
+        return self._labels()[0]
 
     @property
     def new_label(self) -> str:
-        return _label(self.new, self.kind == "rebuilt")
+        return self._labels()[1]
+
+    def _labels(self) -> tuple[str, str]:
+        rebuilt = self.kind == "rebuilt"
+        old, new = _label(self.old, rebuilt), _label(self.new, rebuilt)
+        if rebuilt and old == new and self.old is not None and self.new is not None:
+            # same version and build: what differs is the file's URL or the hash the lock pins
+            if self.old.url != self.new.url:
+                return f"{old} {self.old.url}", f"{new} {self.new.url}"
+            return f"{old} hash {_short(self.old.digest)}", f"{new} hash {_short(self.new.digest)}"
+        return old, new
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -46,6 +59,14 @@ def _label(state: PackageState | None, with_build: bool) -> str:
     if with_build and state.build:
         return f"{state.version} ({state.build})"
     return state.version
+
+
+def _short(digest: str) -> str:
+    """Enough of a hash (or of several, for pip) to tell two apart at a glance."""
+    parts = digest.split()
+    if len(parts) > 2:
+        return f"{len(parts)} hashes, digest {hashlib.sha256(digest.encode()).hexdigest()[:12]}"
+    return " ".join(d[:23] + "…" if len(d) > 24 else d for d in parts) or "none"
 
 
 def _packages(count: int) -> str:

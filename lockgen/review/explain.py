@@ -19,7 +19,7 @@ from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lock import LockPlan, plan
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit, recover
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
 from lockgen.models import dependency_name
 from lockgen.reporting import Reporter
 
@@ -112,8 +112,6 @@ def explain(
     if platform is not None:
         options = replace(options, platforms=(platform,))
     the_plan = plan(options, reporter)
-    if options.output_dir.is_dir():
-        recover(options.output_dir)  # finish or drop a commit a killed `lock` left behind
     targets = [p.platform for p in the_plan.platforms]
     chosen = platform or _default_platform(targets, [t for t in targets if _lock_path(options, t).is_file()])
     path = _lock_path(options, chosen)

@@ -2,6 +2,12 @@
 
 A git revision is read with ``git ls-tree`` and ``git show REV:path`` (a subprocess with an
 argument list), so the working tree and the index are never touched.
+
+Only files named by the filename template (``{platform}.txt`` by default) and requirements.txt
+are locks; any other ``*.txt`` that claims a platform (an ``@EXPLICIT`` or ``# platform:`` line)
+is an error, so a decoy cannot stand in for the real lock. Every byte that changes what gets
+installed is part of a :class:`PackageState` (URL and hash), or of a pip ``option:`` entry (index,
+find-links and any other line pip reads that is not a pinned requirement), so ``diff`` shows it.
 """
 
 from __future__ import annotations
@@ -15,15 +21,18 @@ from pathlib import Path
 
 from lockgen.errors import ConfigError
 from lockgen.lock import REQUIREMENTS_NAME
-from lockgen.lockfiles import parse_explicit, recover
+from lockgen.lockfiles import parse_explicit
+from lockgen.platforms import lock_file_names
 
 __all__ = [
     "DirectSpecs",
     "LockSet",
     "PackageState",
     "ReviewSourceError",
+    "claims_platform",
     "direct_specs",
     "environment_beside",
+    "lock_names",
     "parse_requirements",
     "read_directory",
     "read_files",
@@ -42,6 +51,8 @@ class PackageState:
     version: str
     build: str = ""
     url: str = ""
+    digest: str = ""
+    """The hash the lock pins: ``md5``/``sha256:…`` for conda, the sorted ``--hash`` values for pip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +127,34 @@ def environment_beside(lock_dir: Path, env_files: Sequence[Path]) -> list[Path]:
     return list(env_files)
 
 
-def read_files(label: str, files: Mapping[str, str], direct: DirectSpecs | None = None) -> LockSet:
-    """Build a :class:`LockSet` from file names and texts (``*.txt`` with ``@EXPLICIT``, requirements.txt)."""
+DEFAULT_TEMPLATE = "{platform}.txt"
+
+
+def lock_names(template: str = DEFAULT_TEMPLATE) -> dict[str, str]:
+    """File name → platform, for every platform the filename template can name."""
+    return lock_file_names(template)
+
+
+def claims_platform(text: str) -> str | None:
+    """What makes ``text`` look like a lock (an ``@EXPLICIT`` or ``# platform:`` line), or None."""
+    for line in text.splitlines()[:50]:
+        stripped = line.strip()
+        if stripped == "@EXPLICIT":
+            return "an @EXPLICIT line"
+        if stripped.startswith("#") and stripped[1:].strip().startswith("platform:"):
+            return f"`{stripped}`"
+    return None
+
+
+def read_files(
+    label: str, files: Mapping[str, str], direct: DirectSpecs | None = None, *, template: str = DEFAULT_TEMPLATE
+) -> LockSet:
+    """Build a :class:`LockSet` from file names and texts (template-named ``@EXPLICIT`` files, requirements.txt).
+
+    Raises ReviewSourceError for a malformed lock, a lock whose header names another platform, and
+    a file outside the template that claims a platform (a decoy).
+    """
+    names = lock_names(template)
     conda: dict[str, dict[str, PackageState]] = {}
     pip = None
     for name in sorted(files):
@@ -125,27 +162,41 @@ def read_files(label: str, files: Mapping[str, str], direct: DirectSpecs | None 
         if name == REQUIREMENTS_NAME:
             pip = parse_requirements(text)
             continue
-        if not name.endswith(".txt") or "@EXPLICIT" not in text:
+        platform = names.get(name)
+        if platform is None:
+            claim = claims_platform(text) if name.endswith(".txt") else None
+            if claim is not None:
+                raise ReviewSourceError(
+                    f"{label}: {name} has {claim} but is not a lock: only files named by the filename template"
+                    f" ({template}) are. Remove or rename it (or set [tool.lockgen] filename-template)"
+                )
             continue
         try:
             lock = parse_explicit(text)
         except ValueError as exc:
             raise ReviewSourceError(f"{label}: {name} is malformed: {exc}") from exc
-        platform = lock.platform or name.removesuffix(".txt")
-        conda[platform] = {e.name: PackageState(e.version, e.build, e.url) for e in lock.entries}
+        if lock.platform not in (None, platform):
+            raise ReviewSourceError(f"{label}: {name} says `# platform: {lock.platform}`; its name says {platform}")
+        packages: dict[str, PackageState] = {}
+        for e in lock.entries:
+            state = PackageState(e.version, e.build, e.url, f"sha256:{e.sha256}" if e.sha256 else e.md5 or "")
+            key = e.name if e.name not in packages else f"{e.name} (line {e.line})"
+            packages[key] = state
+        conda[platform] = packages
     return LockSet(label, conda, pip, direct or DirectSpecs())
 
 
-def read_directory(path: Path, label: str | None = None, env_files: Sequence[Path] = ()) -> LockSet:
-    """The locks in ``path`` (an absent directory holds no locks); ``env_files``: the environment
-    files whose specs to mark as direct."""
+def read_directory(
+    path: Path, label: str | None = None, env_files: Sequence[Path] = (), *, template: str = DEFAULT_TEMPLATE
+) -> LockSet:
+    """The locks in ``path`` (an absent directory holds no locks; a journal there is never applied);
+    ``env_files``: the environment files whose specs to mark as direct."""
     files: dict[str, str] = {}
     if path.is_dir():
-        recover(path)  # finish or drop a commit a killed `lock` left behind
         for item in sorted(path.iterdir()):
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
-    return read_files(label or str(path), files, direct_specs(_read_texts(env_files)))
+    return read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -162,7 +213,9 @@ def _existing_parent(path: Path) -> Path:
     return Path.cwd()
 
 
-def read_revision(revision: str, lock_dir: Path, env_files: Sequence[Path] = ()) -> LockSet:
+def read_revision(
+    revision: str, lock_dir: Path, env_files: Sequence[Path] = (), *, template: str = DEFAULT_TEMPLATE
+) -> LockSet:
     """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``, and the
     specs ``env_files`` (paths in the working tree) named at that revision."""
     if revision.startswith("-") or not revision.strip():
@@ -199,10 +252,12 @@ def read_revision(revision: str, lock_dir: Path, env_files: Sequence[Path] = ())
         blob = _git(["show", f"{revision}:{inside}"], root)
         if blob.returncode == 0:
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")
-    return read_files(revision, files, direct_specs(environments))
+    return read_files(revision, files, direct_specs(environments), template=template)
 
 
-_HASH_OPTION = re.compile(r"\s--hash[=\s]\S+")
+_HASH_OPTION = re.compile(r"(?:^|\s)--hash[=\s](\S+)")
+OPTION_PREFIX = "option: "
+"""Pip-lock lines that are not pinned requirements are keyed ``option: <the line>``."""
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -221,24 +276,43 @@ def _logical_lines(text: str) -> list[str]:
 
 
 def parse_requirements(text: str) -> dict[str, PackageState]:
-    """Pinned requirements (``name==version``, hashes, markers) keyed by name and marker."""
+    """Every line pip reads: pins (``name==version`` or ``name @ url``, hashes, markers) keyed by name
+    and marker, and any other line (``--extra-index-url …``, ``-e``, a bare path) keyed ``option: <line>``.
+
+    Comments (a line starting with ``#``, or `` #`` and what follows, as pip reads them) are left out.
+    """
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
     found: dict[str, PackageState] = {}
-    for line in _logical_lines(text):
-        body = _HASH_OPTION.sub("", " " + line).strip()
-        body = body.split(" #", 1)[0].strip()
-        if not body or body.startswith(("#", "-")):
+
+    def put(key: str, state: PackageState) -> None:
+        number = 1
+        unique = key
+        while unique in found:  # the same name twice: keep both, so neither hides the other
+            number += 1
+            unique = f"{key} (#{number})"
+        found[unique] = state
+
+    for logical in _logical_lines(text):
+        line = re.sub(r"(^|\s)#.*$", "", logical).strip()
+        if not line:
+            continue
+        hashes = " ".join(sorted(_HASH_OPTION.findall(line)))
+        body = " ".join(_HASH_OPTION.sub(" ", " " + line).split())
+        if not body or body.startswith("-"):
+            put(OPTION_PREFIX + " ".join(line.split()), PackageState("", "", "", ""))
             continue
         try:
             requirement = Requirement(body)
         except InvalidRequirement:
+            put(OPTION_PREFIX + " ".join(line.split()), PackageState("", "", "", ""))
             continue
         key: str = canonicalize_name(requirement.name)
         if requirement.marker is not None:
             key += f"; {requirement.marker}"
         pins = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
-        version = pins[0] if pins else (requirement.url or str(requirement.specifier))
-        found[key] = PackageState(version, "", requirement.url or "")
+        # a URL pin shows its URL, anything but a plain pin the line as written
+        version = requirement.url or (pins[0] if len(pins) == 1 and not requirement.extras else body)
+        put(key, PackageState(version, "", requirement.url or "", hashes))
     return found

@@ -101,7 +101,7 @@ def test_merge_and_render_are_sorted_and_select_one_pin_each() -> None:
     text = render_requirements(header, resolved)
     assert text == render_requirements(header, dict(reversed(list(resolved.items()))))
     assert text.endswith('b==2.0 ; sys_platform == "win32" \\\n    --hash=sha256:w\n')
-    assert "# input-hash: sha256:0\n" in text and "# linux-64: against linux-64.txt\n" in text
+    assert "# input-hash: sha256:0 body=" in text and "# linux-64: against linux-64.txt\n" in text
     assert next(line for _, line in logical_lines(text)).startswith("a==1.0")
 
 

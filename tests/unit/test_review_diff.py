@@ -97,7 +97,9 @@ pkg @ https://example.org/pkg-1.0.tar.gz
     assert found['tomli; python_version < "3.11"'].version == "2.0.1"
     assert found["plain"].version == "1.0"
     assert found["pkg"].version == "https://example.org/pkg-1.0.tar.gz"
-    assert len(found) == 4
+    assert found["rich-text"].digest == "sha256:aaaa sha256:bbbb"
+    assert "option: --index-url https://pypi.org/simple" in found  # every line pip reads is an entry
+    assert len(found) == 5
 
 
 def test_read_directory(tmp_path: Path) -> None:
@@ -107,7 +109,8 @@ def test_read_directory(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a lock\n")
     (tmp_path / "requirements.txt").write_text("rich==13.0\n")
     found = read_directory(tmp_path)
-    assert dict(found.conda) == {"linux-64": {"a": PackageState("1.0", "h0", "https://c/x/linux-64/a-1.0-h0.conda")}}
+    url = "https://c/x/linux-64/a-1.0-h0.conda"
+    assert dict(found.conda) == {"linux-64": {"a": PackageState("1.0", "h0", url, "0" * 32)}}
     assert found.pip == {"rich": PackageState("13.0")}
     assert read_directory(tmp_path / "absent").conda == {}
 
@@ -155,8 +158,8 @@ def test_reads_what_the_pip_lock_writer_writes(tmp_path: Path) -> None:
     }
     text = render_requirements(header, pins)
     assert parse_requirements(text) == {
-        "rich": PackageState("13.9.0"),
-        'tomli; sys_platform == "linux"': PackageState("2.0.1"),
+        "rich": PackageState("13.9.0", digest="sha256:aa"),
+        'tomli; sys_platform == "linux"': PackageState("2.0.1", digest="sha256:bb"),
     }
     path = tmp_path / "requirements.txt"
     path.write_text(text)
