@@ -41,6 +41,7 @@ FORGED = {
 }
 
 
+@pytest.mark.slow  # the real CLI, in a subprocess
 @pytest.mark.parametrize("kind", sorted(FORGED))
 def test_check_reports_a_committed_journal_and_never_applies_it(project: Path, channel_root: Path, kind: str) -> None:
     before = (project / "locks" / "linux-64.txt").read_bytes()
