@@ -1,0 +1,233 @@
+"""Keep ``lockgen install`` inside its prefix: check what a package would write before it is linked.
+
+rattler's linker writes every ``info/paths.json`` (or ``info/files``) entry at ``prefix / path``
+and trusts the path: ``../x`` or ``/etc/x`` would land outside the prefix (an absolute path even
+panics it halfway through). Every package is therefore extracted from its verified archive into a
+private staging directory first (so the extracted package cache is never trusted) and checked
+here, all packages at once, before anything in the prefix changes:
+
+- every path is relative, non-empty, without ``..`` segments, NUL or a Windows drive, and not
+  under ``conda-meta/`` (the prefix's own records);
+- no path reaches the prefix through a symbolic link that leaves it: neither one the package (or
+  another package of the same install) ships, nor one already in the prefix that this install
+  does not remove; a file is never written through such a link either;
+- a ``noarch: python`` entry point is a plain file name (it becomes ``bin/<name>``).
+
+A package that breaks a rule is refused with :class:`~lockgen.errors.InstallError` naming the
+package, the path and the rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+__all__ = ["Confinement", "PackageFiles", "UnsafePath", "check_paths", "package_files", "unsafe_path_reason"]
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_MAX_LINK_HOPS = 40
+
+
+class UnsafePath(Exception):
+    """A package would write outside the prefix (or into conda-meta)."""
+
+    def __init__(self, package: str, path: str, reason: str) -> None:
+        super().__init__(f"{package}: refusing the path {path!r}: {reason}")
+        self.package = package
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFiles:
+    """What one extracted package would create in the prefix (paths as in ``paths.json``)."""
+
+    name: str
+    """``name-version-build``, for messages."""
+    files: tuple[str, ...]
+    """Regular files and directories."""
+    links: dict[str, str]
+    """Symbolic links the package ships: path → target."""
+    entry_points: tuple[str, ...] = ()
+    noarch_python: bool = False
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why ``path`` (a ``paths.json`` entry) may not be linked into a prefix, or None when it may."""
+    if not path or not path.strip("/\\."):
+        return "an empty path names the prefix itself"
+    if "\0" in path:
+        return "the path contains a NUL byte"
+    if path.startswith(("/", "\\")) or _DRIVE.match(path):
+        return "absolute paths are not allowed"
+    parts = re.split(r"[/\\]", path)
+    if ".." in parts:
+        return "'..' segments are not allowed"
+    if parts[0] == "conda-meta":
+        return "a package may not write into conda-meta/"
+    return None
+
+
+def package_files(directory: Path, name: str) -> PackageFiles:
+    """Read an extracted package's paths (``paths.json``, or the old ``info/files``) and link.json.
+
+    Raises ValueError when the metadata cannot be read.
+    """
+    from rattler import PathsJson
+
+    try:
+        paths = PathsJson.from_package_directory_with_deprecated_fallback(directory)
+    except Exception as exc:
+        raise ValueError(f"{name}: cannot read info/paths.json or info/files ({exc})") from exc
+    files: list[str] = []
+    links: dict[str, str] = {}
+    for entry in paths.paths:
+        relative = str(entry.relative_path)
+        if entry.path_type.softlink:
+            reason = unsafe_path_reason(relative)
+            if reason is not None:
+                raise UnsafePath(name, relative, reason)
+            try:
+                links[relative] = str((directory / relative).readlink())
+            except OSError as exc:
+                raise ValueError(f"{name}: {relative} is listed as a symbolic link but is not one") from exc
+        else:
+            files.append(relative)
+    entry_points: list[str] = []
+    noarch_python = False
+    link_json = directory / "info" / "link.json"
+    if link_json.is_file():
+        try:
+            data = json.loads(link_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{name}: info/link.json is not valid JSON ({exc})") from exc
+        noarch = data.get("noarch") if isinstance(data, dict) else None
+        if isinstance(noarch, dict) and noarch.get("type") == "python":
+            noarch_python = True
+            for point in noarch.get("entry_points") or ():
+                entry_points.append(str(point).split("=", 1)[0].strip())
+    index = directory / "info" / "index.json"
+    if not noarch_python and index.is_file():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            noarch_python = json.loads(index.read_text(encoding="utf-8")).get("noarch") == "python"
+    return PackageFiles(name, tuple(files), links, tuple(entry_points), noarch_python)
+
+
+@dataclass(frozen=True, slots=True)
+class Confinement:
+    """The prefix an install writes into, and where ``noarch: python`` paths land in it."""
+
+    prefix: Path
+    site_packages: str | None
+    """``lib/python3.X/site-packages`` (``Lib/site-packages`` on Windows); None without python."""
+    scripts: str
+    """``bin`` (``Scripts`` on Windows)."""
+    removed: frozenset[str] = frozenset()
+    """Prefix paths the install removes first (files of replaced or dropped packages)."""
+
+    def target(self, package: PackageFiles, path: str) -> str:
+        """Where ``path`` of ``package`` lands, relative to the prefix."""
+        if package.noarch_python:
+            if path.startswith("site-packages/") and self.site_packages:
+                return f"{self.site_packages}/{path.removeprefix('site-packages/')}"
+            if path.startswith("python-scripts/"):
+                return f"{self.scripts}/{path.removeprefix('python-scripts/')}"
+        return path
+
+
+def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> None:
+    """Raise :class:`UnsafePath` for the first path (in package order) that would leave the prefix."""
+    links: dict[str, str] = {}
+    for package in packages:
+        for path in (*package.files, *package.links):
+            reason = unsafe_path_reason(path)
+            if reason is not None:
+                raise UnsafePath(package.name, path, reason)
+        for point in package.entry_points:
+            if not point or unsafe_path_reason(point) is not None or re.search(r"[/\\]", point) or point == ".":
+                raise UnsafePath(package.name, point, "an entry point must be a plain file name")
+        for path, target in package.links.items():
+            links[_normal(confinement.target(package, path))] = target
+    resolver = _Resolver(confinement, links)
+    for package in packages:
+        for path in package.files:
+            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=True)
+        for path in package.links:
+            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=False)
+        for point in package.entry_points:
+            resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
+
+
+def _normal(path: str) -> str:
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+class _Resolver:
+    """Resolves prefix-relative paths through the links of this install and of the prefix on disk."""
+
+    def __init__(self, confinement: Confinement, links: Mapping[str, str]) -> None:
+        self.prefix = confinement.prefix
+        self.removed = confinement.removed
+        self.links = links
+
+    def _link_target(self, relative: str) -> str | None:
+        if relative in self.links:
+            return self.links[relative]
+        if relative in self.removed:
+            return None
+        on_disk = self.prefix / relative
+        if on_disk.is_symlink():
+            try:
+                return str(on_disk.readlink())
+            except OSError:
+                return None
+        return None
+
+    def check(self, package: str, shown: str, path: str, follow_last: bool) -> None:
+        leaves = self._leaves(PurePosixPath(path).parts, follow_last, 0)
+        if leaves is not None:
+            link, target = leaves
+            raise UnsafePath(
+                package, shown, f"it goes through the symbolic link {link} -> {target}, which leaves the prefix"
+            )
+
+    def _leaves(self, parts: Iterable[str], follow_last: bool, hops: int) -> tuple[str, str] | None:  # noqa: PLR0911
+        """The (link, target) through which ``parts`` leaves the prefix, or None when it stays inside."""
+        parts = list(parts)
+        current: list[str] = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            current.append(part)
+            if last and not follow_last:
+                return None
+            relative = "/".join(current)
+            target = self._link_target(relative)
+            if target is None:
+                continue
+            if hops >= _MAX_LINK_HOPS:
+                return relative, target
+            if target.startswith(("/", "\\")) or _DRIVE.match(target):
+                absolute = Path(target)
+                try:
+                    inside = absolute.resolve().is_relative_to(self.prefix)
+                except OSError:
+                    inside = False
+                if not inside:
+                    return relative, target
+                resolved = absolute.resolve().relative_to(self.prefix).parts
+            else:
+                joined = posixpath.normpath(posixpath.join(posixpath.dirname(relative), target.replace("\\", "/")))
+                if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+                    return relative, target
+                resolved = () if joined == "." else PurePosixPath(joined).parts
+            rest = parts[index + 1 :]
+            inner = self._leaves([*resolved, *rest], follow_last, hops + 1)
+            if inner is not None:
+                return (relative, target) if inner[0] in ("", relative) else inner
+            return None
+        return None
