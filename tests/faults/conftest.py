@@ -149,5 +149,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lost = FIGURES["lost or mixed after recovery"]
     terminalreporter.write_line(
         f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
-        f"{FIGURES['secret checks']} secret checks; lock sets lost or mixed: {lost}"
+        f"{FIGURES['secret checks']} secret checks, {FIGURES['hostile inputs refused']} hostile inputs refused;"
+        f" lock sets lost or mixed: {lost}"
     )
