@@ -37,7 +37,7 @@ class HostUnreachable(Exception):
     """A host could not be resolved or connected to: no point in trying its other files."""
 
     def __init__(self, host: str, url: str, reason: str) -> None:
-        super().__init__(f"cannot connect to {host}: {reason}")
+        super().__init__(f"{host} is unreachable ({reason})")
         self.host = host
         self.url = url
         self.reason = reason
@@ -87,6 +87,19 @@ def _hash_file(path: Path) -> _Digest:
             sha256.update(chunk)
             size += len(chunk)
     return _Digest(md5.hexdigest(), sha256.hexdigest(), size)
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """The operating system's words for a failed connection (``Connection refused``, ``Name or
+    service not known``), found down the exception chain; else the exception's own text."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and isinstance(seen.errno, int) and seen.errno > 0:
+            return os.strerror(seen.errno)
+        if isinstance(seen, OSError) and seen.strerror:
+            return str(seen.strerror)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
 
 
 def _matches(entry: ExplicitEntry, digest: _Digest) -> bool:
@@ -201,7 +214,7 @@ class Downloader:
                 parts = urlsplit(url)
                 host = parts.hostname or "?"
                 host = f"{host}:{parts.port}" if parts.port else host
-                reason = self.secrets.redact(str(exc) or type(exc).__name__)
+                reason = self.secrets.redact(_connect_reason(exc))
                 raise HostUnreachable(host, self.secrets.redact(url), reason) from exc
             except Exception as exc:
                 last = self.secrets.redact(f"{type(exc).__name__}: {exc}")
