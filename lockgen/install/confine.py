@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,18 +60,24 @@ class PackageFiles:
 
 def unsafe_path_reason(path: str) -> str | None:
     """Why ``path`` (a ``paths.json`` entry) may not be linked into a prefix, or None when it may."""
-    if not path or not path.strip("/\\."):
-        return "an empty path names the prefix itself"
-    if "\0" in path:
-        return "the path contains a NUL byte"
-    if path.startswith(("/", "\\")) or _DRIVE.match(path):
-        return "absolute paths are not allowed"
+    if (  # the common case, decided without splitting
+        path.strip("/\\.")
+        and ".." not in path
+        and "\0" not in path
+        and path[0] not in "/\\"
+        and path[1:2] != ":"
+        and not path.startswith("conda-meta")
+    ):
+        return None
     parts = re.split(r"[/\\]", path)
-    if ".." in parts:
-        return "'..' segments are not allowed"
-    if parts[0] == "conda-meta":
-        return "a package may not write into conda-meta/"
-    return None
+    checks = (
+        (not path.strip("/\\."), "an empty path names the prefix itself"),
+        ("\0" in path, "the path contains a NUL byte"),
+        (path.startswith(("/", "\\")) or bool(_DRIVE.match(path)), "absolute paths are not allowed"),
+        (".." in parts, "'..' segments are not allowed"),
+        (parts[0] == "conda-meta", "a package may not write into conda-meta/"),
+    )
+    return next((reason for failed, reason in checks if failed), None)
 
 
 def package_files(directory: Path, name: str) -> PackageFiles:
@@ -163,6 +170,28 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
             resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
 
 
+def _links_on_disk(prefix: Path) -> dict[str, str]:
+    """Every symbolic link already in the prefix (prefix-relative path → target); one directory walk."""
+    found: dict[str, str] = {}
+    pending = [("", str(prefix))]
+    while pending:
+        relative, directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{relative}/{entry.name}" if relative else entry.name
+            try:
+                if entry.is_symlink():
+                    found[name] = str(Path(entry.path).readlink())
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append((name, entry.path))
+            except OSError:
+                continue
+    return found
+
+
 def _normal(path: str) -> str:
     return posixpath.normpath(path.replace("\\", "/"))
 
@@ -174,27 +203,38 @@ class _Resolver:
         self.prefix = confinement.prefix
         self.removed = confinement.removed
         self.links = links
+        self.on_disk: dict[str, str | None] = {}
+        self.directories: dict[str, tuple[str, str] | None] = {}
+        self.disk_links = _links_on_disk(self.prefix)
 
     def _link_target(self, relative: str) -> str | None:
         if relative in self.links:
             return self.links[relative]
+        if relative not in self.on_disk:
+            self.on_disk[relative] = self._read_link(relative)
+        return self.on_disk[relative]
+
+    def _read_link(self, relative: str) -> str | None:
         if relative in self.removed:
             return None
-        on_disk = self.prefix / relative
-        if on_disk.is_symlink():
-            try:
-                return str(on_disk.readlink())
-            except OSError:
-                return None
-        return None
+        return self.disk_links.get(relative)
 
     def check(self, package: str, shown: str, path: str, follow_last: bool) -> None:
-        leaves = self._leaves(PurePosixPath(path).parts, follow_last, 0)
+        parent = path.rpartition("/")[0]
+        leaves = self._directory_leaves(parent) if parent else None
+        if leaves is None and follow_last and (path in self.links or path in self.disk_links):
+            leaves = self._leaves(PurePosixPath(path).parts, True, 0)
         if leaves is not None:
             link, target = leaves
             raise UnsafePath(
                 package, shown, f"it goes through the symbolic link {link} -> {target}, which leaves the prefix"
             )
+
+    def _directory_leaves(self, directory: str) -> tuple[str, str] | None:
+        """:meth:`_leaves` for a directory, once per directory (a package has far fewer than files)."""
+        if directory not in self.directories:
+            self.directories[directory] = self._leaves(PurePosixPath(directory).parts, True, 0)
+        return self.directories[directory]
 
     def _leaves(self, parts: Iterable[str], follow_last: bool, hops: int) -> tuple[str, str] | None:  # noqa: PLR0911
         """The (link, target) through which ``parts`` leaves the prefix, or None when it stays inside."""
