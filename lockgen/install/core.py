@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -369,7 +370,11 @@ async def _link(  # noqa: PLR0917
 
 
 def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> None:
-    """The installer records the local archive it linked from; conda-meta should say where it came from."""
+    """The installer records the local archive it linked from; conda-meta should say where it came from.
+
+    The staging directory it linked from is deleted, so the record's ``extracted_package_dir`` and
+    ``link.source`` (optional for conda and rattler) are dropped rather than left naming it.
+    """
     from rattler import PrefixRecord
 
     for entry in entries:
@@ -380,7 +385,14 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
         record = PrefixRecord.from_path(path)
         record.url = entry.url
         record.channel = channel_of(entry.url) + "/"
-        record.write_to_path(path, pretty=True)
+        record.extracted_package_dir = None
+        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+        record.write_to_path(partial, pretty=True)
+        data = json.loads(partial.read_text(encoding="utf-8"))
+        data.pop("extracted_package_dir", None)
+        data.pop("link", None)
+        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(partial, path)
 
 
 def _pip_step(

@@ -409,3 +409,40 @@ def test_filename_template_from_pyproject_is_validated(tmp_path: Path, template:
     assert "[tool.lockgen] filename-template" in result.stderr
     assert "Traceback" not in result.stderr
     assert not world.prefix.exists()
+
+
+# --- kills: no probe or staging directory survives, and the next install repairs the prefix ------------------
+
+
+@pytest.mark.slow
+def test_sigkill_during_install_leaves_no_stray_files(tmp_path: Path) -> None:
+    import random
+    import signal
+
+    many = {f"lib/m{i}/f{j}.txt": f"{i}-{j}\n".encode() for i in range(30) for j in range(40)}
+    world = World(tmp_path, more={"bulk": {"files": many}})
+    world.lock()
+    clean = world.install()
+    assert clean.returncode == 0, clean.stderr
+    expected = _tree(world.prefix)
+    shutil.rmtree(world.prefix)
+    started = time.monotonic()
+    assert world.install().returncode == 0
+    duration = time.monotonic() - started
+    rng = random.Random(20261130)
+    args = [sys.executable, "-m", "lockgen", "install", "--prefix", str(world.prefix), "--no-pip"]
+    args += ["--mirror", f"{CANONICAL}={world.mirror}", "--cache-dir", "cache"]
+    for _ in range(8):
+        shutil.rmtree(world.prefix, ignore_errors=True)
+        proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, duration))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        count("kill trials (install)")
+        again = world.install()
+        assert again.returncode == 0, again.stderr
+        leftovers = [p.name for p in world.prefix.iterdir() if p.name.startswith(("symtest_", ".refprobe-"))]
+        assert leftovers == []
+        assert not list((tmp_path / "cache" / "pkgs").glob(".lockgen-stage-*"))  # the killed run's staging is gone
+        tree = {k: v for k, v in _tree(world.prefix).items() if k != "conda-meta/history"}
+        assert tree == {k: v for k, v in expected.items() if k != "conda-meta/history"}
