@@ -120,7 +120,7 @@ def register(group: click.Group) -> None:
         (if present) with the environment's own Python. An up-to-date PREFIX is left alone.
 
         Every package is extracted afresh from its verified archive and every path it would write
-        is checked first: a path outside PREFIX (``..``, absolute, or through a symbolic link that
+        is checked first: a path outside PREFIX ('..', absolute, or through a symbolic link that
         leaves it) refuses the whole install, PREFIX unchanged. A host that cannot be resolved or
         connected stops the install at once; each file must arrive within
         $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800).

@@ -40,7 +40,7 @@ from lockgen.install.prefix import (
     remove_stray_probes,
 )
 from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
-from lockgen.install.staging import StagingError, stage_packages, staging_dir
+from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit, recover
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
@@ -161,6 +161,7 @@ def install_lock(
         check_platform_runs_here(options.platform, host_platform())
     prefix = options.prefix.resolve()
     remove_stray_probes(prefix)  # left by a killed install (older versions let rattler probe the prefix)
+    drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking
     _check_prefix(prefix)
     plan = plan_prefix(lock.entries, read_conda_meta(prefix))
     result = InstallResult(prefix, options.platform, options.lock_path, unchanged=len(plan.unchanged))

@@ -26,7 +26,7 @@ from lockgen.install.download import Archive
 if TYPE_CHECKING:
     from rattler import RepoDataRecord
 
-__all__ = ["StagingError", "cache_segment", "stage_packages", "staging_dir"]
+__all__ = ["StagingError", "cache_segment", "drop_stale_staging", "stage_packages", "staging_dir"]
 
 _PREFIX = ".lockgen-stage-"
 _STALE = re.compile(rf"^{re.escape(_PREFIX)}(\d+)-")
@@ -54,7 +54,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _drop_stale(parent: Path) -> None:
+def drop_stale_staging(parent: Path) -> None:
+    """Remove staging directories under ``parent`` whose process is gone (killed installs)."""
+    if not parent.is_dir():
+        return
     for path in parent.glob(f"{_PREFIX}*"):
         match = _STALE.match(path.name)
         if match and path.is_dir() and not path.is_symlink() and not _pid_alive(int(match.group(1))):
@@ -65,7 +68,7 @@ def _drop_stale(parent: Path) -> None:
 def staging_dir(package_cache: Path) -> Iterator[Path]:
     """A fresh staging directory under ``package_cache``, removed on exit (stale ones first)."""
     package_cache.mkdir(parents=True, exist_ok=True)
-    _drop_stale(package_cache)
+    drop_stale_staging(package_cache)
     path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=package_cache))
     try:
         yield path
