@@ -11,6 +11,9 @@ here, all packages at once, before anything in the prefix changes:
 - no path reaches the prefix through a symbolic link that leaves it: neither one the package (or
   another package of the same install) ships, nor one already in the prefix that this install
   does not remove; a file is never written through such a link either;
+- every entry is what the package really holds: a "file" is a regular file of the extracted
+  package (not a symbolic link, nor a path through one, which would make the linker copy or
+  hard-link a file from outside, say a private key, into the prefix), a "symbolic link" is one;
 - a ``noarch: python`` entry point is a plain file name (it becomes ``bin/<name>``).
 
 A package that breaks a rule is refused with :class:`~lockgen.errors.InstallError` naming the
@@ -91,18 +94,24 @@ def package_files(directory: Path, name: str) -> PackageFiles:
         paths = PathsJson.from_package_directory_with_deprecated_fallback(directory)
     except Exception as exc:
         raise ValueError(f"{name}: cannot read info/paths.json or info/files ({exc})") from exc
+    regular, _, shipped_links = _walk(directory)
     files: list[str] = []
     links: dict[str, str] = {}
     for entry in paths.paths:
         relative = str(entry.relative_path)
+        reason = unsafe_path_reason(relative)
+        if reason is not None:
+            raise UnsafePath(name, relative, reason)
+        key = _normal(relative)
         if entry.path_type.softlink:
-            reason = unsafe_path_reason(relative)
-            if reason is not None:
-                raise UnsafePath(name, relative, reason)
-            try:
-                links[relative] = str((directory / relative).readlink())
-            except OSError as exc:
-                raise ValueError(f"{name}: {relative} is listed as a symbolic link but is not one") from exc
+            if key not in shipped_links:
+                raise ValueError(f"{name}: {relative} is listed as a symbolic link but the package has none there")
+            links[relative] = shipped_links[key]
+        elif entry.path_type.hardlink and key not in regular:
+            # a symbolic link (or a path through one) would make the linker copy whatever it points at
+            raise ValueError(f"{name}: {relative} is listed as a file but the package has no regular file there")
+        elif key in shipped_links:
+            raise ValueError(f"{name}: {relative} is listed as a directory but the package ships a symbolic link there")
         else:
             files.append(relative)
     entry_points: list[str] = []
@@ -170,10 +179,13 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
             resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
 
 
-def _links_on_disk(prefix: Path) -> dict[str, str]:
-    """Every symbolic link already in the prefix (prefix-relative path → target); one directory walk."""
-    found: dict[str, str] = {}
-    pending = [("", str(prefix))]
+def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """Regular files, directories and symbolic links (path → target) under ``root``, relative
+    POSIX paths; links are not followed. One ``scandir`` per directory."""
+    files: set[str] = set()
+    directories: set[str] = set()
+    links: dict[str, str] = {}
+    pending = [("", str(root))]
     while pending:
         relative, directory = pending.pop()
         try:
@@ -184,12 +196,15 @@ def _links_on_disk(prefix: Path) -> dict[str, str]:
             name = f"{relative}/{entry.name}" if relative else entry.name
             try:
                 if entry.is_symlink():
-                    found[name] = str(Path(entry.path).readlink())
+                    links[name] = str(Path(entry.path).readlink())
                 elif entry.is_dir(follow_symlinks=False):
+                    directories.add(name)
                     pending.append((name, entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    files.add(name)
             except OSError:
                 continue
-    return found
+    return files, directories, links
 
 
 def _normal(path: str) -> str:
@@ -205,7 +220,7 @@ class _Resolver:
         self.links = links
         self.on_disk: dict[str, str | None] = {}
         self.directories: dict[str, tuple[str, str] | None] = {}
-        self.disk_links = _links_on_disk(self.prefix)
+        self.disk_links = _walk(self.prefix)[2]
 
     def _link_target(self, relative: str) -> str | None:
         if relative in self.links:

@@ -184,6 +184,24 @@ def test_relative_symlink_that_climbs_out_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "f").exists() and not world.prefix.exists()
 
 
+@pytest.mark.parametrize(
+    ("links", "listed"),
+    [
+        ({"share/secret": "{secret}"}, "share/secret"),  # a "file" that is a link to a file outside
+        ({"share/d": "{outside}"}, "share/d/secret"),  # a "file" reached through a linked directory
+    ],
+)
+def test_a_listed_file_that_is_really_a_link_is_refused(tmp_path: Path, links: dict[str, str], listed: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("private key\n")
+    targets = {k: v.format(secret=outside / "secret", outside=outside) for k, v in links.items()}
+    world = World(tmp_path, symlinks=targets, paths_override=[_entry(listed, b"private key\n")])
+    world.lock()
+    _refused(world.install(), "evil-1.0-h0_0", f"{listed} is listed as a file but the package has no regular file")
+    assert not world.prefix.exists()  # the secret was not copied into a prefix
+
+
 def test_path_through_a_symlink_already_in_the_prefix_is_refused(tmp_path: Path) -> None:
     world = World(tmp_path, files={"lib/ext/f": DATA})
     (tmp_path / "environment.yml").write_text("channels:\n  - testchan\ndependencies:\n  - base\n")
