@@ -162,14 +162,16 @@ def _install_action(values: dict[str, Any], quiet: bool, verbose: bool) -> int:
     from lockgen.install.envs import install_source, prefix_for
 
     check_install_habits(values)
-    _check_platform_option(values["platform"])
     prefix = prefix_for(values["prefix"], values["name"], values["platform"], os.environ)
+    _check_platform_option(values["platform"])
     common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
     with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
         platform = values["platform"] or _host_platform()
         lock_dir, template = install_source(values["lockfile"], platform, Path(scratch))
         if lock_dir is not None:
             common["lock_dir"], common["template"] = lock_dir, template
+        else:
+            _check_template(common["template"], platform)
         return _install(values, prefix, platform, common, quiet, verbose)
 
 
@@ -186,6 +188,17 @@ def _check_platform_option(platform: str | None) -> None:
         raise ConfigError(f"-p/--platform: {exc}") from exc
 
 
+def _check_template(template: str, platform: str) -> None:
+    """``[tool.lockgen] filename-template`` must name a plain file holding ``{platform}``, as for ``lock``."""
+    from lockgen.errors import ConfigError
+    from lockgen.platforms import lock_file_name
+
+    try:
+        lock_file_name(template, platform)
+    except ValueError as exc:
+        raise ConfigError(f"[tool.lockgen] filename-template: {exc}") from exc
+
+
 def _host_platform() -> str:
     from lockgen.install.core import host_platform
 
@@ -196,14 +209,8 @@ def _install(
     values: Mapping[str, Any], prefix: Path, platform: str, common: Mapping[str, Any], quiet: bool, verbose: bool
 ) -> int:
     from lockgen.cli.main import StderrReporter
-    from lockgen.errors import ConfigError
     from lockgen.install import InstallOptions, activation_hint, install_lock
-    from lockgen.platforms import lock_file_name
 
-    try:
-        lock_file_name(common["template"], platform)
-    except ValueError as exc:
-        raise ConfigError(f"[tool.lockgen] filename-template: {exc}") from exc
     options = InstallOptions(
         prefix=prefix,
         platform=platform,
