@@ -29,6 +29,8 @@ __all__ = [
 # a killed install can leave them. lockgen now passes its link options so no probe is made.
 _SYMLINK_PROBE = re.compile(r"^symtest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _REFLINK_PROBE = re.compile(r"^\.refprobe-[A-Za-z0-9]{6}$")
+# The installer writes each conda-meta record through a temporary file; a kill can leave one.
+_RECORD_TEMP = re.compile(r"^prefix_record_[A-Za-z0-9]{6}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +143,19 @@ def installed_files(meta_path: Path) -> list[str]:
 def remove_stray_probes(prefix: Path) -> list[str]:
     """Remove link-support probes a killed installer left in the prefix root; their names.
 
-    Only exact probe shapes are touched: a ``symtest_<uuid>`` symbolic link to ``./`` and a
-    ``.refprobe-XXXXXX`` directory holding nothing but the probe's ``src``/``dst`` files.
+    Only exact shapes are touched: a ``symtest_<uuid>`` symbolic link to ``./``, a
+    ``.refprobe-XXXXXX`` directory holding nothing but the probe's ``src``/``dst`` files, and a
+    ``conda-meta/prefix_record_XXXXXX`` temporary record (never read: records end in ``.json``).
     """
     removed: list[str] = []
     if not prefix.is_dir():
         return removed
+    meta = prefix / "conda-meta"
+    if meta.is_dir() and not meta.is_symlink():
+        for path in meta.iterdir():
+            if _RECORD_TEMP.match(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed.append(f"conda-meta/{path.name}")
     for path in prefix.iterdir():
         try:
             if _SYMLINK_PROBE.match(path.name) and path.is_symlink() and str(path.readlink()) in ("./", "."):

@@ -113,9 +113,18 @@ def test_only_probe_shapes_are_removed(tmp_path: Path) -> None:
     busy = tmp_path / ".refprobe-Zz99Yy"
     busy.mkdir()
     (busy / "notes").write_text("mine")
+    (tmp_path / "conda-meta").mkdir()
+    (tmp_path / "conda-meta" / "prefix_record_rVyUqE").write_text("{")
+    (tmp_path / "conda-meta" / "prefix_record_notes.json").write_text("{}")
     removed = remove_stray_probes(tmp_path)
-    assert sorted(removed) == [".refprobe-Ab12Cd", "symtest_0f8e9c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6"]
+    assert sorted(removed) == [
+        ".refprobe-Ab12Cd",
+        "conda-meta/prefix_record_rVyUqE",
+        "symtest_0f8e9c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+    ]
+    assert [p.name for p in (tmp_path / "conda-meta").iterdir()] == ["prefix_record_notes.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".refprobe-Zz99Yy",
+        "conda-meta",
         "symtest_1f8e9c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
     ]
