@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import ast
+import string
 from dataclasses import dataclass
 
 __all__ = [
     "DEFAULT_PLATFORMS",
     "KNOWN_PLATFORMS",
     "VirtualPackage",
+    "check_platform",
     "default_virtual_packages",
     "evaluate_selector",
     "lock_file_names",
+    "lock_file_name",
     "parse_virtual_package_override",
     "selector_names",
-    "validate_platform",
 ]
 
 DEFAULT_PLATFORMS: tuple[str, ...] = ("linux-64", "osx-64", "win-64")
@@ -29,13 +31,6 @@ KNOWN_PLATFORMS: frozenset[str] = frozenset(
         "emscripten-wasm32", "wasi-wasm32", "zos-z",
     }
 )  # fmt: skip
-
-
-def validate_platform(name: str) -> str:
-    """``name`` when it is a known conda subdir; else ValueError (so ``-p ../../etc/passwd`` names no file)."""
-    if name not in KNOWN_PLATFORMS:
-        raise ValueError(f"unknown platform {name!r} (for example: linux-64, osx-arm64, win-64)")
-    return name
 
 
 def lock_file_names(template: str) -> dict[str, str]:
@@ -67,6 +62,32 @@ DEFAULT_OSX = {"osx-64": "11.0", "osx-arm64": "11.0"}
 # (libboost 1.90: `__win >=10`), so the default is a version real machines report: Windows 10 1809 /
 # Server 2019 (build 17763), the oldest Windows still under Microsoft's long-term servicing.
 DEFAULT_WIN = "10.0.17763"
+
+
+def check_platform(platform: str) -> str:
+    """``platform`` when it is a known conda subdir; ValueError otherwise (``-p ../../x`` included)."""
+    if platform not in KNOWN_PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r} (for example: linux-64, osx-arm64, win-64)")
+    return platform
+
+
+def lock_file_name(template: str, platform: str) -> str:
+    """The lock file name ``template`` gives ``platform``; ValueError for a template that is not a
+    plain file name holding ``{platform}`` (path separators, ``..``, other fields, bad braces)."""
+    if "{platform}" not in template or "/" in template or "\\" in template or ".." in template:
+        raise ValueError(f"the filename template must contain {{platform}} and no path separators, got {template!r}")
+    check_platform(platform)
+    bad = ValueError(f"the filename template {template!r} is not valid: only {{platform}} may be used")
+    try:
+        fields = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(template)]
+    except ValueError as exc:
+        raise bad from exc
+    if any(field is not None and (field != "platform" or spec or conversion) for field, spec, conversion in fields):
+        raise bad
+    name = template.format(platform=platform)
+    if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"the filename template {template!r} does not give a plain file name")
+    return name
 
 
 @dataclass(frozen=True, slots=True, order=True)

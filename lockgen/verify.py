@@ -22,7 +22,7 @@ from lockgen.errors import ChannelError, ConfigError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
 from lockgen.models import dependency_name
-from lockgen.platforms import lock_file_names, validate_platform
+from lockgen.platforms import check_platform, lock_file_names
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -86,7 +86,7 @@ def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
     """
     if options.platforms:
         try:
-            chosen = [validate_platform(p) for p in options.platforms]
+            chosen = [check_platform(p) for p in options.platforms]
         except ValueError as exc:
             raise ConfigError(f"-p: {exc}") from None
         return [(options.lock_dir / options.filename_template.format(platform=p), p) for p in chosen]

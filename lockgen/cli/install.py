@@ -33,6 +33,7 @@ def _mirrors(cli_values: tuple[str, ...], tool: Mapping[str, Any], base: Path) -
 def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str, ...]) -> dict[str, Any]:
     from lockgen.conda import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV
     from lockgen.config import default_cache_dir, env_int
+    from lockgen.install.download import DEADLINE_ENV, DEFAULT_DEADLINE_S
 
     tool, base = _tool_settings()
     lock_dir = output_dir or Path(tool.get("output-dir", "locks"))
@@ -45,6 +46,7 @@ def _common(output_dir: Path | None, cache_dir: Path | None, mirrors: tuple[str,
         "template": template,
         "timeout_s": env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1),
         "retries": env_int(RETRIES_ENV, DEFAULT_RETRIES, 0),
+        "deadline_s": env_int(DEADLINE_ENV, DEFAULT_DEADLINE_S, 1),
     }
 
 
@@ -91,6 +93,12 @@ def register(group: click.Group) -> None:
     @_shared_options
     @click.option("--no-pip", is_flag=True, help="Do not install requirements.txt.")
     @click.option(
+        "--foreign-platform",
+        is_flag=True,
+        help="Link a lock for a platform this machine cannot run (e.g. to prepare an environment for"
+        " another machine); the pip step is skipped. Without it such a lock is refused (exit 9).",
+    )
+    @click.option(
         "--pip-installer",
         type=click.Choice(["auto", "uv", "pip"]),
         default="auto",
@@ -110,6 +118,12 @@ def register(group: click.Group) -> None:
         lock's hash before anything is linked (a mismatch, a missing file or an unreachable URL
         leaves PREFIX unchanged), links them with rattler, then installs OUTPUT_DIR/requirements.txt
         (if present) with the environment's own Python. An up-to-date PREFIX is left alone.
+
+        Every package is extracted afresh from its verified archive and every path it would write
+        is checked first: a path outside PREFIX ('..', absolute, or through a symbolic link that
+        leaves it) refuses the whole install, PREFIX unchanged. A host that cannot be resolved or
+        connected stops the install at once; each file must arrive within
+        $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800).
         """
         from lockgen.cli.main import run_core
 
@@ -149,13 +163,40 @@ def _install_action(values: dict[str, Any], quiet: bool, verbose: bool) -> int:
 
     check_install_habits(values)
     prefix = prefix_for(values["prefix"], values["name"], values["platform"], os.environ)
+    _check_platform_option(values["platform"])
     common = _common(values["output_dir"], values["cache_dir"], values["mirrors"])
     with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
         platform = values["platform"] or _host_platform()
         lock_dir, template = install_source(values["lockfile"], platform, Path(scratch))
         if lock_dir is not None:
             common["lock_dir"], common["template"] = lock_dir, template
+        else:
+            _check_template(common["template"], platform)
         return _install(values, prefix, platform, common, quiet, verbose)
+
+
+def _check_platform_option(platform: str | None) -> None:
+    """``-p`` must be a known conda subdir, as for ``lock`` (``-p ../../x`` is refused, exit 2)."""
+    from lockgen.errors import ConfigError
+    from lockgen.platforms import check_platform
+
+    if platform is None:
+        return
+    try:
+        check_platform(platform)
+    except ValueError as exc:
+        raise ConfigError(f"-p/--platform: {exc}") from exc
+
+
+def _check_template(template: str, platform: str) -> None:
+    """``[tool.lockgen] filename-template`` must name a plain file holding ``{platform}``, as for ``lock``."""
+    from lockgen.errors import ConfigError
+    from lockgen.platforms import lock_file_name
+
+    try:
+        lock_file_name(template, platform)
+    except ValueError as exc:
+        raise ConfigError(f"[tool.lockgen] filename-template: {exc}") from exc
 
 
 def _host_platform() -> str:
@@ -181,6 +222,8 @@ def _install(
         pip_installer=values["pip_installer"],
         timeout_s=common["timeout_s"],
         retries=common["retries"],
+        foreign_platform=values["foreign_platform"],
+        download_deadline_s=common["deadline_s"],
     )
     result = install_lock(options, StderrReporter(quiet, verbose), os.environ)
     if quiet:

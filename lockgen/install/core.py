@@ -6,15 +6,20 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
 2. download every new or changed file in parallel into ``<cache>/archives`` and check each
    against the lock's hash; any failure stops here, the prefix untouched;
 3. build each record from the channel's repodata (through the mirror), or from the archive;
-4. link with rattler's installer (extracted packages live in ``<cache>/pkgs``), then write the
-   canonical URL into each new ``conda-meta`` record;
-5. install ``requirements.txt`` (when present) with the environment's Python.
+4. extract every verified archive into a private staging directory under ``<cache>/pkgs`` (an
+   extracted cache is never trusted: anything could have edited it) and check every path each
+   package would write (:mod:`lockgen.install.confine`): one path outside the prefix refuses the
+   whole install, the prefix untouched;
+5. link the staged packages with rattler's installer (link options set, so it probes nothing in
+   the prefix), write the canonical URL into each new ``conda-meta`` record, drop the staging;
+6. install ``requirements.txt`` (when present) with the environment's Python.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,16 +28,25 @@ from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror
 from lockgen.errors import InstallError
-from lockgen.install.download import Archive, Downloader
+from lockgen.install.confine import Confinement, UnsafePath, check_paths
+from lockgen.install.download import Archive, Downloader, HostUnreachable
 from lockgen.install.pip import marker_environment, pip_command, requirements_satisfied, run_pip
-from lockgen.install.prefix import PrefixPlan, plan_prefix, python_executable, read_conda_meta
+from lockgen.install.prefix import (
+    PrefixPlan,
+    installed_files,
+    plan_prefix,
+    python_executable,
+    read_conda_meta,
+    remove_stray_probes,
+)
 from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
+from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
-    from rattler import RepoDataRecord
+    from rattler import Config, RepoDataRecord
 
 __all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "read_lock"]
 
@@ -50,6 +64,10 @@ class InstallOptions:
     jobs: int = 8
     timeout_s: int = 60
     retries: int = 3
+    foreign_platform: bool = False
+    """Link a lock for a platform this machine cannot run (the pip step is then skipped)."""
+    download_deadline_s: float = 1800
+    """Longest time one file may take to download (all attempts), whatever the server does."""
 
     @property
     def lock_path(self) -> Path:
@@ -89,7 +107,10 @@ def host_platform() -> str:
 def read_lock(path: Path, platform: str) -> ExplicitLock:
     """Read and sanity-check a lock for ``platform``; InstallError when missing or malformed."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InstallError(f"{path}:{line}: not a lock file: the file is not UTF-8 text") from exc
     except FileNotFoundError as exc:
         raise InstallError(f"no lock for {platform}: {path} does not exist (run `lockgen lock -p {platform}`)") from exc
     except OSError as exc:
@@ -100,7 +121,31 @@ def read_lock(path: Path, platform: str) -> ExplicitLock:
         raise InstallError(f"{path}: {exc}") from exc
     if lock.platform and lock.platform != platform:
         raise InstallError(f"{path} is a lock for {lock.platform}, not {platform}")
+    first: dict[str, ExplicitEntry] = {}
+    for entry in lock.entries:
+        for key, what in ((entry.url, "the same URL"), (f"name:{entry.name}", f"the package {entry.name}")):
+            earlier = first.setdefault(key, entry)
+            if earlier is not entry:
+                raise InstallError(
+                    f"{path}:{entry.line}: {what} is already on line {earlier.line}; a lock names each"
+                    " package once (the lock is malformed: re-create it with `lockgen lock`)"
+                )
     return lock
+
+
+def check_platform_runs_here(platform: str, host: str) -> None:
+    """Refuse a lock for a platform whose programs this machine cannot run."""
+    if platform in (host, "noarch") or platform in _EMULATED.get(host, ()):
+        return
+    raise InstallError(
+        f"the lock is for {platform} but this machine is {host}: its programs would not run here."
+        f" Install it on a {platform} machine, or pass --foreign-platform to link it anyway"
+        " (for example to prepare an environment for another machine; the pip step is then skipped)"
+    )
+
+
+# Platforms a host runs through emulation that conda users rely on.
+_EMULATED = {"osx-arm64": ("osx-64",), "win-arm64": ("win-64",)}
 
 
 def install_lock(
@@ -110,7 +155,11 @@ def install_lock(
     reporter = reporter or NullReporter()
     options = dataclasses.replace(options, cache_dir=options.cache_dir.resolve())
     lock = read_lock(options.lock_path, options.platform)
+    if not options.foreign_platform:
+        check_platform_runs_here(options.platform, host_platform())
     prefix = options.prefix.resolve()
+    remove_stray_probes(prefix)  # left by a killed install (older versions let rattler probe the prefix)
+    drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking
     _check_prefix(prefix)
     plan = plan_prefix(lock.entries, read_conda_meta(prefix))
     result = InstallResult(prefix, options.platform, options.lock_path, unchanged=len(plan.unchanged))
@@ -133,13 +182,30 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         secrets.add_url(mirror.replacement)
     reporter.event("fetch", options.platform, f"fetching {len(plan.to_install)} packages")
     downloader = Downloader(
-        options.cache_dir / "archives", secrets, jobs=options.jobs, timeout_s=options.timeout_s, retries=options.retries
+        options.cache_dir / "archives",
+        secrets,
+        jobs=options.jobs,
+        timeout_s=options.timeout_s,
+        retries=options.retries,
+        deadline_s=options.download_deadline_s,
     )
     wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install]
     lookup = ChannelLookup(
         make_gateway(options.cache_dir, timeout_s=options.timeout_s, retries=options.retries), options.mirrors, secrets
     )
-    (archives, failures), found = await asyncio.gather(downloader.fetch_all(wanted), lookup.lookup(plan.to_install))
+    looking_up = asyncio.create_task(lookup.lookup(plan.to_install))
+    try:
+        archives, failures = await downloader.fetch_all(wanted)
+    except HostUnreachable as exc:
+        looking_up.cancel()
+        await asyncio.gather(looking_up, return_exceptions=True)
+        canonical = next((e.url for e, url in wanted if url == exc.url or exc.host in url), wanted[0][0].url)
+        origin = "/".join(canonical.split("/", 3)[:3])
+        raise InstallError(
+            f"{exc} (fetching {exc.url}); stopped before changing anything ({prefix} was not changed)."
+            f" If the packages are reachable elsewhere, pass --mirror {origin}=<URL or local directory>"
+        ) from exc
+    found = await looking_up
     if failures:
         lines = "\n  ".join(str(f) for f in sorted(failures, key=lambda f: f.entry.line))
         raise InstallError(
@@ -154,8 +220,21 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     )
     for note in notes:
         reporter.event("note", options.platform, note)
-    reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
-    await _link(options, prefix, plan, records, reporter)
+    with staging_dir(options.cache_dir / "pkgs") as staging:
+        reporter.event("link", options.platform, f"extracting and checking {len(records)} packages")
+        items = [(by_url[e.url], r) for e, r in zip(plan.to_install, records, strict=True)]
+        try:
+            packages = await stage_packages(staging, items, jobs=min(options.jobs, os.cpu_count() or 1))
+            check_paths(packages, _confinement(options, prefix, plan))
+        except UnsafePath as exc:
+            raise InstallError(
+                f"{options.lock_path}: {exc}; a package may only write inside the prefix,"
+                f" so nothing was installed ({prefix} was not changed)"
+            ) from exc
+        except StagingError as exc:
+            raise InstallError(f"{options.lock_path}: {exc}; {prefix} was not changed") from exc
+        reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
+        await _link(options, prefix, plan, records, reporter, staging)
     return InstallResult(
         prefix,
         options.platform,
@@ -217,8 +296,49 @@ class _LinkProgress:
         return operation
 
 
-async def _link(
-    options: InstallOptions, prefix: Path, plan: PrefixPlan, new: Sequence[RepoDataRecord], reporter: Reporter
+def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Confinement:
+    """Where this install writes: the prefix, its site-packages, and the paths it removes first."""
+    python = next((e for e in (*plan.to_install, *plan.unchanged) if e.name == "python"), None)
+    windows = options.platform.startswith("win-")
+    site_packages = None
+    if windows:
+        site_packages = "Lib/site-packages"
+    elif python is not None:
+        site_packages = "lib/python{}/site-packages".format(".".join(python.version.split(".")[:2]))
+    replaced = {e.name for e in plan.to_install} | {p.name for p in plan.to_remove}
+    removed: set[str] = set()
+    for name, installed in read_conda_meta(prefix).items():
+        if name in replaced:
+            removed.update(installed_files(installed.meta_path))
+    return Confinement(prefix, site_packages, "Scripts" if windows else "bin", frozenset(removed))
+
+
+def _link_config(prefix: Path, staging: Path) -> Config:
+    """Link options given up front, so rattler writes no probe files into the prefix
+    (a killed install would leave them behind). Hard links when the staging directory and the
+    prefix share a file system (the staging copy is deleted afterwards, so nothing stays shared)."""
+    from rattler import Config
+
+    config = Config()
+    config.set("allow-ref-links", "false")
+    probe = prefix if prefix.exists() else next((p for p in prefix.parents if p.exists()), prefix)
+    try:
+        same_device = probe.stat().st_dev == staging.stat().st_dev
+    except OSError:
+        same_device = False
+    config.set("allow-hard-links", "true" if same_device else "false")
+    if os.name != "nt":
+        config.set("allow-symbolic-links", "true")
+    return config
+
+
+async def _link(  # noqa: PLR0917
+    options: InstallOptions,
+    prefix: Path,
+    plan: PrefixPlan,
+    new: Sequence[RepoDataRecord],
+    reporter: Reporter,
+    staging: Path,
 ) -> None:
     from rattler import PackageCache, PrefixRecord, Subdir, install
 
@@ -226,7 +346,8 @@ async def _link(
     keep = {e.name for e in plan.unchanged}
     records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
     records += list(new)
-    cache = PackageCache(options.cache_dir / "pkgs")
+    remove_stray_probes(prefix)
+    cache = PackageCache(staging)
     try:
         await install(
             records,
@@ -237,6 +358,7 @@ async def _link(
             show_progress=False,
             package_cache=cache,
             reporter=_LinkProgress(reporter, options.platform),  # type: ignore[arg-type]
+            config=_link_config(prefix, staging),
         )
     except Exception as exc:
         raise InstallError(
@@ -247,7 +369,11 @@ async def _link(
 
 
 def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> None:
-    """The installer records the local archive it linked from; conda-meta should say where it came from."""
+    """The installer records the local archive it linked from; conda-meta should say where it came from.
+
+    The staging directory it linked from is deleted, so the record's ``extracted_package_dir`` and
+    ``link.source`` (optional for conda and rattler) are dropped rather than left naming it.
+    """
     from rattler import PrefixRecord
 
     for entry in entries:
@@ -258,7 +384,14 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
         record = PrefixRecord.from_path(path)
         record.url = entry.url
         record.channel = channel_of(entry.url) + "/"
-        record.write_to_path(path, pretty=True)
+        record.extracted_package_dir = None
+        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+        record.write_to_path(partial, pretty=True)
+        data = json.loads(partial.read_text(encoding="utf-8"))
+        data.pop("extracted_package_dir", None)
+        data.pop("link", None)
+        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(partial, path)
 
 
 def _pip_step(
@@ -271,6 +404,10 @@ def _pip_step(
     requirements, prefix = options.requirements_path, result.prefix
     if not options.pip or not requirements.is_file():
         return result
+    if options.foreign_platform and options.platform != host_platform():
+        note = f"{requirements} not installed: the environment's Python cannot run on this machine"
+        reporter.event("note", options.platform, note)
+        return _replace(result, notes=(*result.notes, note))
     python = python_executable(prefix, options.platform)
     if not python.exists():
         raise InstallError(

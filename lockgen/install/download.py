@@ -25,9 +25,22 @@ from lockgen.secrets import SecretRegistry
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Archive", "DownloadFailure", "Downloader"]
+__all__ = ["DEADLINE_ENV", "DEFAULT_DEADLINE_S", "Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
 
 _CHUNK = 1 << 20
+DEADLINE_ENV = "LOCKGEN_DOWNLOAD_DEADLINE"
+DEFAULT_DEADLINE_S = 1800
+"""Longest time one package file may take, every attempt included (a server can drip bytes forever)."""
+
+
+class HostUnreachable(Exception):
+    """A host could not be resolved or connected to: no point in trying its other files."""
+
+    def __init__(self, host: str, url: str, reason: str) -> None:
+        super().__init__(f"{host} is unreachable ({reason})")
+        self.host = host
+        self.url = url
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +89,19 @@ def _hash_file(path: Path) -> _Digest:
     return _Digest(md5.hexdigest(), sha256.hexdigest(), size)
 
 
+def _connect_reason(exc: BaseException) -> str:
+    """The operating system's words for a failed connection (``Connection refused``, ``Name or
+    service not known``), found down the exception chain; else the exception's own text."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and isinstance(seen.errno, int) and seen.errno > 0:
+            return os.strerror(seen.errno)
+        if isinstance(seen, OSError) and seen.strerror:
+            return str(seen.strerror)
+        seen = seen.__cause__ or seen.__context__
+    return str(exc) or type(exc).__name__
+
+
 def _matches(entry: ExplicitEntry, digest: _Digest) -> bool:
     if entry.sha256:
         return digest.sha256 == entry.sha256
@@ -97,25 +123,42 @@ class Downloader:
         jobs: int = 8,
         timeout_s: float = 60,
         retries: int = 3,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> None:
         self.archive_dir = archive_dir
         self.secrets = secrets or SecretRegistry()
         self.jobs = jobs
         self.timeout_s = timeout_s
         self.retries = retries
+        self.deadline_s = deadline_s
 
     async def fetch_all(
         self, wanted: Sequence[tuple[ExplicitEntry, str]]
     ) -> tuple[list[Archive], list[DownloadFailure]]:
-        """Fetch every (entry, fetch URL); returns the archives and every failure (never raises for one)."""
+        """Fetch every (entry, fetch URL); returns the archives and every failure (never raises for one).
+
+        Raises :class:`HostUnreachable` (the other downloads cancelled, their partial files removed)
+        as soon as one host cannot be resolved or connected to; refuses a lock naming a URL twice.
+        """
         import httpx
 
         self.archive_dir.mkdir(parents=True, exist_ok=True)
-        for _, url in wanted:
+        seen: dict[str, ExplicitEntry] = {}
+        for entry, url in wanted:
             self.secrets.add_url(url)
+            earlier = seen.setdefault(entry.file_name, entry)
+            if earlier is not entry:  # one cache name and one partial file for both: never fetch them together
+                raise ValueError(f"line {entry.line}: {entry.file_name} is already on line {earlier.line}")
         limit = asyncio.Semaphore(self.jobs)
         async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True) as client:
-            results = await asyncio.gather(*(self._one(client, limit, entry, url) for entry, url in wanted))
+            tasks = [asyncio.create_task(self._one(client, limit, entry, url)) for entry, url in wanted]
+            try:
+                results = await asyncio.gather(*tasks)
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
         archives = [r for r in results if isinstance(r, Archive)]
         failures = [r for r in results if isinstance(r, DownloadFailure)]
         return archives, failures
@@ -128,10 +171,16 @@ class Downloader:
             digest = await asyncio.to_thread(_hash_file, target)
             if _matches(entry, digest):
                 return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        partial = target.with_name(f".{target.name}.{os.getpid()}-{entry.line}.part")
         try:
             async with limit:
-                await self._fetch(client, url, partial)
+                try:
+                    await asyncio.wait_for(self._fetch(client, url, partial), self.deadline_s)
+                except TimeoutError as exc:
+                    raise _Failed(
+                        f"not complete after {self.deadline_s:g} s (the server sends too slowly; set"
+                        f" {DEADLINE_ENV} to allow more time per file)"
+                    ) from exc
             digest = await asyncio.to_thread(_hash_file, partial)
             if not _matches(entry, digest):
                 got = f"sha256 {digest.sha256}" if entry.sha256 else f"md5 {digest.md5}"
@@ -145,6 +194,8 @@ class Downloader:
         return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=False)
 
     async def _fetch(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
+        import httpx
+
         if url.startswith("file://"):
             source = Path(unquote(urlsplit(url).path))
             try:
@@ -159,6 +210,12 @@ class Downloader:
                 return
             except _Failed:
                 raise
+            except httpx.ConnectError as exc:  # DNS failure, connection refused: retrying will not help
+                parts = urlsplit(url)
+                host = parts.hostname or "?"
+                host = f"{host}:{parts.port}" if parts.port else host
+                reason = self.secrets.redact(_connect_reason(exc))
+                raise HostUnreachable(host, self.secrets.redact(url), reason) from exc
             except Exception as exc:
                 last = self.secrets.redact(f"{type(exc).__name__}: {exc}")
             if attempt < self.retries:

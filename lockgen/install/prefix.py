@@ -7,13 +7,30 @@ canonical URL and hash; then ``install`` does nothing. Reading is plain JSON (fa
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.lockfiles import ExplicitEntry
 
-__all__ = ["InstalledPackage", "PrefixPlan", "activation_hint", "plan_prefix", "python_executable", "read_conda_meta"]
+__all__ = [
+    "InstalledPackage",
+    "PrefixPlan",
+    "activation_hint",
+    "installed_files",
+    "plan_prefix",
+    "python_executable",
+    "read_conda_meta",
+    "remove_stray_probes",
+]
+
+# What rattler's installer writes into a prefix root to probe link support, and removes at once:
+# a killed install can leave them. lockgen now passes its link options so no probe is made.
+_SYMLINK_PROBE = re.compile(r"^symtest_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_REFLINK_PROBE = re.compile(r"^\.refprobe-[A-Za-z0-9]{6}$")
+# The installer writes each conda-meta record through a temporary file; a kill can leave one.
+_RECORD_TEMP = re.compile(r"^prefix_record_[A-Za-z0-9]{6}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +128,46 @@ def activation_hint(prefix: Path, environ: Mapping[str, str]) -> str:
     if environ.get("CONDA_EXE"):
         return f"conda activate {prefix}"
     return f"conda activate {prefix}  (or: micromamba activate {prefix})"
+
+
+def installed_files(meta_path: Path) -> list[str]:
+    """The prefix-relative paths a ``conda-meta`` record says its package installed."""
+    try:
+        data = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    files = data.get("files") if isinstance(data, dict) else None
+    return [str(f) for f in files if isinstance(f, str)] if isinstance(files, list) else []
+
+
+def remove_stray_probes(prefix: Path) -> list[str]:
+    """Remove link-support probes a killed installer left in the prefix root; their names.
+
+    Only exact shapes are touched: a ``symtest_<uuid>`` symbolic link to ``./``, a
+    ``.refprobe-XXXXXX`` directory holding nothing but the probe's ``src``/``dst`` files, and a
+    ``conda-meta/prefix_record_XXXXXX`` temporary record (never read: records end in ``.json``).
+    """
+    removed: list[str] = []
+    if not prefix.is_dir():
+        return removed
+    meta = prefix / "conda-meta"
+    if meta.is_dir() and not meta.is_symlink():
+        for path in meta.iterdir():
+            if _RECORD_TEMP.match(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed.append(f"conda-meta/{path.name}")
+    for path in prefix.iterdir():
+        try:
+            if _SYMLINK_PROBE.match(path.name) and path.is_symlink() and str(path.readlink()) in ("./", "."):
+                path.unlink()
+                removed.append(path.name)
+            elif _REFLINK_PROBE.match(path.name) and path.is_dir() and not path.is_symlink():
+                inside = list(path.iterdir())
+                if all(p.name in ("src", "dst") and p.is_file() and not p.is_symlink() for p in inside):
+                    for member in inside:
+                        member.unlink()
+                    path.rmdir()
+                    removed.append(path.name)
+        except OSError:
+            continue
+    return removed

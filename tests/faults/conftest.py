@@ -150,5 +150,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
         f"{FIGURES['secret checks']} secret checks, {FIGURES['hostile review inputs refused']} hostile review"
-        f" inputs refused; lock sets lost or mixed: {lost}"
+        f" inputs refused, {FIGURES['hostile inputs refused']} hostile install inputs refused;"
+        f" lock sets lost or mixed: {lost}"
     )

@@ -40,6 +40,10 @@ class Package:
     license: str = "BSD-3-Clause"
     entry_points: Sequence[str] = ()
     """``name = module:function`` console scripts; written to ``info/link.json`` for ``noarch: python``."""
+    symlinks: Mapping[str, str] = field(default_factory=dict)
+    """Symbolic links the package ships: path → target (``softlink`` entries in ``paths.json``)."""
+    paths_override: Sequence[Mapping[str, object]] | None = None
+    """Hostile packages: ``info/paths.json`` entries written as given instead of derived from ``files``."""
 
     @property
     def file_name(self) -> str:
@@ -63,10 +67,16 @@ class Package:
         return data
 
 
-def _tar_bytes(members: Mapping[str, bytes], compression: str) -> bytes:
+def _tar_bytes(members: Mapping[str, bytes], compression: str, symlinks: Mapping[str, str] | None = None) -> bytes:
     buffer = io.BytesIO()
     mode = "w:bz2" if compression == "bz2" else "w"
     with tarfile.open(fileobj=buffer, mode=mode) as tar:  # type: ignore[call-overload]
+        for name, target in sorted((symlinks or {}).items()):
+            link = tarfile.TarInfo(name)
+            link.type = tarfile.SYMTYPE
+            link.linkname = target
+            link.mtime = _MTIME
+            tar.addfile(link)
         for name in sorted(members):
             info = tarfile.TarInfo(name)
             info.size = len(members[name])
@@ -77,22 +87,23 @@ def _tar_bytes(members: Mapping[str, bytes], compression: str) -> bytes:
 
 
 def _info_members(package: Package) -> dict[str, bytes]:
-    paths = {
-        "paths": [
-            {
-                "_path": path,
-                "path_type": "hardlink",
-                "sha256": hashlib.sha256(content).hexdigest(),
-                "size_in_bytes": len(content),
-            }
-            for path, content in sorted(package.files.items())
-        ],
-        "paths_version": 1,
-    }
+    entries: list[dict[str, object]] = [
+        {
+            "_path": path,
+            "path_type": "hardlink",
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "size_in_bytes": len(content),
+        }
+        for path, content in sorted(package.files.items())
+    ]
+    entries += [{"_path": path, "path_type": "softlink"} for path in sorted(package.symlinks)]
+    if package.paths_override is not None:
+        entries = [dict(entry) for entry in package.paths_override]
+    paths = {"paths": entries, "paths_version": 1}
     members = {
         "info/index.json": json.dumps(package.index_json(), indent=2, sort_keys=True).encode(),
         "info/paths.json": json.dumps(paths, indent=2, sort_keys=True).encode(),
-        "info/files": "".join(f"{p}\n" for p in sorted(package.files)).encode(),
+        "info/files": "".join(f"{entry['_path']}\n" for entry in entries).encode(),
     }
     if package.noarch == "python":
         link = {"noarch": {"type": "python", "entry_points": list(package.entry_points)}, "package_metadata_version": 1}
@@ -103,7 +114,7 @@ def _info_members(package: Package) -> dict[str, bytes]:
 def build_archive(package: Package) -> bytes:
     info = _info_members(package)
     if package.fmt == ".tar.bz2":
-        return _tar_bytes({**info, **package.files}, "bz2")
+        return _tar_bytes({**info, **package.files}, "bz2", package.symlinks)
     import zstandard  # only needed for .conda
 
     stem = package.file_name.removesuffix(".conda")
@@ -113,7 +124,7 @@ def build_archive(package: Package) -> bytes:
         for name, data in (
             ("metadata.json", json.dumps({"conda_pkg_format_version": 2}).encode()),
             (f"info-{stem}.tar.zst", compressor.compress(_tar_bytes(info, "none"))),
-            (f"pkg-{stem}.tar.zst", compressor.compress(_tar_bytes(dict(package.files), "none"))),
+            (f"pkg-{stem}.tar.zst", compressor.compress(_tar_bytes(dict(package.files), "none", package.symlinks))),
         ):
             entry = zipfile.ZipInfo(name, date_time=(2023, 11, 14, 0, 0, 0))
             archive.writestr(entry, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,12 @@ import pytest
 from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
 from lockgen.install import activation_hint, read_lock
-from lockgen.install.download import Downloader
+from lockgen.install.download import Downloader, HostUnreachable
 from lockgen.install.pip import pinned_requirements, pip_command, requirements_satisfied
 from lockgen.install.prefix import plan_prefix, python_executable, read_conda_meta
 from lockgen.install.records import fetch_url
 from lockgen.lockfiles import ExplicitEntry, parse_explicit
-from tests.support.channel import serve_directory
+from tests.support.channel import QuietHandler, serve_directory
 
 BASE = "https://conda.anaconda.org/conda-forge"
 
@@ -180,11 +181,12 @@ def test_http_download_missing_file_and_masked_credentials(tmp_path: Path) -> No
     ]
 
 
-def test_unreachable_host_is_reported_after_retries(tmp_path: Path) -> None:
-    entry = _entry("a-1-0.tar.bz2", "0" * 32)
-    _, failures = _fetch(Downloader(tmp_path / "archives", retries=1, timeout_s=5), [entry], "http://127.0.0.1:9")
-    assert len(failures) == 1
-    assert "unreachable after 2 attempts" in failures[0]
+def test_a_refused_connection_stops_every_download_at_once(tmp_path: Path) -> None:
+    """Connection refused (or a DNS failure) is not retried per package: one error for the host."""
+    entries = [_entry("a-1-0.tar.bz2", "0" * 32), _entry("b-1-0.tar.bz2", "1" * 32, line=5)]
+    with pytest.raises(HostUnreachable, match=r"127\.0\.0\.1:9 is unreachable \(Connection refused\)"):
+        _fetch(Downloader(tmp_path / "archives", retries=3, timeout_s=5), entries, "http://user:pw@127.0.0.1:9")
+    assert not list((tmp_path / "archives").iterdir())  # no partial file left
 
 
 # --- pip ------------------------------------------------------------------------------------------
@@ -273,3 +275,30 @@ def test_markers_leave_out_other_platforms_pins(tmp_path: Path) -> None:
     }
     assert marker_environment("osx-arm64", None) is None  # no python: markers cannot be evaluated
     assert marker_environment("linux-ppc64le", "3.11.0") is None  # a platform the pip lock does not target
+
+
+class _Dripping(QuietHandler):
+    """Promises a 1 KB file and sends one byte every 0.2 s."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "1024")
+        self.end_headers()
+        try:
+            for _ in range(1024):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            return
+
+
+def test_a_dripping_download_ends_at_the_deadline(tmp_path: Path) -> None:
+    entry = _entry("a-1-0.tar.bz2", "0" * 32)
+    downloader = Downloader(tmp_path / "archives", retries=3, timeout_s=5, deadline_s=1)
+    with serve_directory(tmp_path, _Dripping) as server:
+        _, failures = _fetch(downloader, [entry], server.url)
+    assert len(failures) == 1
+    assert "not complete after 1 s" in failures[0] and "LOCKGEN_DOWNLOAD_DEADLINE" in failures[0]
+    assert f"{server.url}/conda-forge/linux-64/a-1-0.tar.bz2" in failures[0]
+    assert not list((tmp_path / "archives").iterdir())

@@ -1,0 +1,288 @@
+"""Keep ``lockgen install`` inside its prefix: check what a package would write before it is linked.
+
+rattler's linker writes every ``info/paths.json`` (or ``info/files``) entry at ``prefix / path``
+and trusts the path: ``../x`` or ``/etc/x`` would land outside the prefix (an absolute path even
+panics it halfway through). Every package is therefore extracted from its verified archive into a
+private staging directory first (so the extracted package cache is never trusted) and checked
+here, all packages at once, before anything in the prefix changes:
+
+- every path is relative, non-empty, without ``..`` segments, NUL or a Windows drive, and not
+  under ``conda-meta/`` (the prefix's own records);
+- no path reaches the prefix through a symbolic link that leaves it: neither one the package (or
+  another package of the same install) ships, nor one already in the prefix that this install
+  does not remove; a file is never written through such a link either;
+- every entry is what the package really holds: a "file" is a regular file of the extracted
+  package (not a symbolic link, nor a path through one, which would make the linker copy or
+  hard-link a file from outside, say a private key, into the prefix), a "symbolic link" is one;
+- a ``noarch: python`` entry point is a plain file name (it becomes ``bin/<name>``).
+
+A package that breaks a rule is refused with :class:`~lockgen.errors.InstallError` naming the
+package, the path and the rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+__all__ = ["Confinement", "PackageFiles", "UnsafePath", "check_paths", "package_files", "unsafe_path_reason"]
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_MAX_LINK_HOPS = 40
+
+
+class UnsafePath(Exception):
+    """A package would write outside the prefix (or into conda-meta)."""
+
+    def __init__(self, package: str, path: str, reason: str) -> None:
+        super().__init__(f"{package}: refusing the path {path!r}: {reason}")
+        self.package = package
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class PackageFiles:
+    """What one extracted package would create in the prefix (paths as in ``paths.json``)."""
+
+    name: str
+    """``name-version-build``, for messages."""
+    files: tuple[str, ...]
+    """Regular files and directories."""
+    links: dict[str, str]
+    """Symbolic links the package ships: path → target."""
+    entry_points: tuple[str, ...] = ()
+    noarch_python: bool = False
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why ``path`` (a ``paths.json`` entry) may not be linked into a prefix, or None when it may."""
+    if (  # the common case, decided without splitting
+        path.strip("/\\.")
+        and ".." not in path
+        and "\0" not in path
+        and path[0] not in "/\\"
+        and path[1:2] != ":"
+        and not path.startswith("conda-meta")
+    ):
+        return None
+    parts = re.split(r"[/\\]", path)
+    checks = (
+        (not path.strip("/\\."), "an empty path names the prefix itself"),
+        ("\0" in path, "the path contains a NUL byte"),
+        (path.startswith(("/", "\\")) or bool(_DRIVE.match(path)), "absolute paths are not allowed"),
+        (".." in parts, "'..' segments are not allowed"),
+        (parts[0] == "conda-meta", "a package may not write into conda-meta/"),
+    )
+    return next((reason for failed, reason in checks if failed), None)
+
+
+def package_files(directory: Path, name: str) -> PackageFiles:
+    """Read an extracted package's paths (``paths.json``, or the old ``info/files``) and link.json.
+
+    Raises ValueError when the metadata cannot be read.
+    """
+    from rattler import PathsJson
+
+    try:
+        paths = PathsJson.from_package_directory_with_deprecated_fallback(directory)
+    except Exception as exc:
+        raise ValueError(f"{name}: cannot read info/paths.json or info/files ({exc})") from exc
+    regular, _, shipped_links = _walk(directory)
+    files: list[str] = []
+    links: dict[str, str] = {}
+    for entry in paths.paths:
+        relative = str(entry.relative_path)
+        reason = unsafe_path_reason(relative)
+        if reason is not None:
+            raise UnsafePath(name, relative, reason)
+        key = _normal(relative)
+        if entry.path_type.softlink:
+            if key not in shipped_links:
+                raise ValueError(f"{name}: {relative} is listed as a symbolic link but the package has none there")
+            links[relative] = shipped_links[key]
+        elif entry.path_type.hardlink and key not in regular:
+            # a symbolic link (or a path through one) would make the linker copy whatever it points at
+            raise ValueError(f"{name}: {relative} is listed as a file but the package has no regular file there")
+        elif key in shipped_links:
+            raise ValueError(f"{name}: {relative} is listed as a directory but the package ships a symbolic link there")
+        else:
+            files.append(relative)
+    entry_points: list[str] = []
+    noarch_python = False
+    link_json = directory / "info" / "link.json"
+    if link_json.is_file():
+        try:
+            data = json.loads(link_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{name}: info/link.json is not valid JSON ({exc})") from exc
+        noarch = data.get("noarch") if isinstance(data, dict) else None
+        if isinstance(noarch, dict) and noarch.get("type") == "python":
+            noarch_python = True
+            for point in noarch.get("entry_points") or ():
+                entry_points.append(str(point).split("=", 1)[0].strip())
+    index = directory / "info" / "index.json"
+    if not noarch_python and index.is_file():
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            noarch_python = json.loads(index.read_text(encoding="utf-8")).get("noarch") == "python"
+    return PackageFiles(name, tuple(files), links, tuple(entry_points), noarch_python)
+
+
+@dataclass(frozen=True, slots=True)
+class Confinement:
+    """The prefix an install writes into, and where ``noarch: python`` paths land in it."""
+
+    prefix: Path
+    site_packages: str | None
+    """``lib/python3.X/site-packages`` (``Lib/site-packages`` on Windows); None without python."""
+    scripts: str
+    """``bin`` (``Scripts`` on Windows)."""
+    removed: frozenset[str] = frozenset()
+    """Prefix paths the install removes first (files of replaced or dropped packages)."""
+
+    def target(self, package: PackageFiles, path: str) -> str:
+        """Where ``path`` of ``package`` lands, relative to the prefix."""
+        if package.noarch_python:
+            if path.startswith("site-packages/") and self.site_packages:
+                return f"{self.site_packages}/{path.removeprefix('site-packages/')}"
+            if path.startswith("python-scripts/"):
+                return f"{self.scripts}/{path.removeprefix('python-scripts/')}"
+        return path
+
+
+def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> None:
+    """Raise :class:`UnsafePath` for the first path (in package order) that would leave the prefix."""
+    links: dict[str, str] = {}
+    for package in packages:
+        for path in (*package.files, *package.links):
+            reason = unsafe_path_reason(path)
+            if reason is not None:
+                raise UnsafePath(package.name, path, reason)
+        for point in package.entry_points:
+            if not point or unsafe_path_reason(point) is not None or re.search(r"[/\\]", point) or point == ".":
+                raise UnsafePath(package.name, point, "an entry point must be a plain file name")
+        for path, target in package.links.items():
+            links[_normal(confinement.target(package, path))] = target
+    resolver = _Resolver(confinement, links)
+    for package in packages:
+        for path in package.files:
+            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=True)
+        for path in package.links:
+            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=False)
+        for point in package.entry_points:
+            resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
+
+
+def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """Regular files, directories and symbolic links (path → target) under ``root``, relative
+    POSIX paths; links are not followed. One ``scandir`` per directory."""
+    files: set[str] = set()
+    directories: set[str] = set()
+    links: dict[str, str] = {}
+    pending = [("", str(root))]
+    while pending:
+        relative, directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{relative}/{entry.name}" if relative else entry.name
+            try:
+                if entry.is_symlink():
+                    links[name] = str(Path(entry.path).readlink())
+                elif entry.is_dir(follow_symlinks=False):
+                    directories.add(name)
+                    pending.append((name, entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    files.add(name)
+            except OSError:
+                continue
+    return files, directories, links
+
+
+def _normal(path: str) -> str:
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+class _Resolver:
+    """Resolves prefix-relative paths through the links of this install and of the prefix on disk."""
+
+    def __init__(self, confinement: Confinement, links: Mapping[str, str]) -> None:
+        self.prefix = confinement.prefix
+        self.removed = confinement.removed
+        self.links = links
+        self.on_disk: dict[str, str | None] = {}
+        self.directories: dict[str, tuple[str, str] | None] = {}
+        self.disk_links = _walk(self.prefix)[2]
+
+    def _link_target(self, relative: str) -> str | None:
+        if relative in self.links:
+            return self.links[relative]
+        if relative not in self.on_disk:
+            self.on_disk[relative] = self._read_link(relative)
+        return self.on_disk[relative]
+
+    def _read_link(self, relative: str) -> str | None:
+        if relative in self.removed:
+            return None
+        return self.disk_links.get(relative)
+
+    def check(self, package: str, shown: str, path: str, follow_last: bool) -> None:
+        parent = path.rpartition("/")[0]
+        leaves = self._directory_leaves(parent) if parent else None
+        if leaves is None and follow_last and (path in self.links or path in self.disk_links):
+            leaves = self._leaves(PurePosixPath(path).parts, True, 0)
+        if leaves is not None:
+            link, target = leaves
+            raise UnsafePath(
+                package, shown, f"it goes through the symbolic link {link} -> {target}, which leaves the prefix"
+            )
+
+    def _directory_leaves(self, directory: str) -> tuple[str, str] | None:
+        """:meth:`_leaves` for a directory, once per directory (a package has far fewer than files)."""
+        if directory not in self.directories:
+            self.directories[directory] = self._leaves(PurePosixPath(directory).parts, True, 0)
+        return self.directories[directory]
+
+    def _leaves(self, parts: Iterable[str], follow_last: bool, hops: int) -> tuple[str, str] | None:  # noqa: PLR0911
+        """The (link, target) through which ``parts`` leaves the prefix, or None when it stays inside."""
+        parts = list(parts)
+        current: list[str] = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            current.append(part)
+            if last and not follow_last:
+                return None
+            relative = "/".join(current)
+            target = self._link_target(relative)
+            if target is None:
+                continue
+            if hops >= _MAX_LINK_HOPS:
+                return relative, target
+            if target.startswith(("/", "\\")) or _DRIVE.match(target):
+                absolute = Path(target)
+                try:
+                    inside = absolute.resolve().is_relative_to(self.prefix)
+                except OSError:
+                    inside = False
+                if not inside:
+                    return relative, target
+                resolved = absolute.resolve().relative_to(self.prefix).parts
+            else:
+                joined = posixpath.normpath(posixpath.join(posixpath.dirname(relative), target.replace("\\", "/")))
+                if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+                    return relative, target
+                resolved = () if joined == "." else PurePosixPath(joined).parts
+            rest = parts[index + 1 :]
+            inner = self._leaves([*resolved, *rest], follow_last, hops + 1)
+            if inner is not None:
+                return (relative, target) if inner[0] in ("", relative) else inner
+            return None
+        return None
