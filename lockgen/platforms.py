@@ -13,8 +13,8 @@ __all__ = [
     "check_platform",
     "default_virtual_packages",
     "evaluate_selector",
-    "lock_file_names",
     "lock_file_name",
+    "lock_file_names",
     "parse_virtual_package_override",
     "selector_names",
 ]
