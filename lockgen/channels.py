@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lockgen.errors import ConfigError
-from lockgen.secrets import strip_credentials
+from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
     "CHANNEL_ALIAS",
@@ -93,7 +93,19 @@ def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
     canonical = canonical.strip().rstrip("/")
     if not _SCHEME.match(canonical):
         raise ConfigError(f"mirror source must be a URL such as {CHANNEL_ALIAS}, got {canonical!r}")
-    return Mirror(canonical, _location_to_url(replacement, base_dir or Path.cwd()))
+    mirror = Mirror(canonical, _location_to_url(replacement, base_dir or Path.cwd()))
+    for url in (mirror.canonical, mirror.replacement):
+        _check_url(url, "--mirror")
+    return mirror
+
+
+def _check_url(url: str, what: str) -> None:
+    """A URL whose host or port cannot be parsed (``http://[::1x]/``) raises ConfigError, not ValueError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port validates it
+    except ValueError as exc:
+        raise ConfigError(f"{what}: invalid URL {redact(url)!r}: {exc}") from exc
 
 
 def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
@@ -121,6 +133,7 @@ def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | N
         if ".." in raw.split("/"):
             raise ConfigError(f"invalid channel name {raw!r}")
         full = f"{CHANNEL_ALIAS}/{raw}"
+    _check_url(full, "channel")
     canonical = strip_credentials(full)
     path = urlsplit(canonical).path.rstrip("/")
     name = (

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
-from lockgen.config import env_int
+from lockgen.config import ensure_cache_dir, env_int
 from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
+from lockgen.spec import spec_channel
 
 if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
@@ -101,7 +102,7 @@ class RattlerSolver:
 
         config = SourceConfig(cache_action="force-cache-only" if self.offline else "cache-or-fetch")
         client = Client([RetryMiddleware(self.retries), AuthenticationMiddleware()], timeout=self.timeout_s)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        ensure_cache_dir(self.cache_dir)
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
     async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
@@ -109,6 +110,8 @@ class RattlerSolver:
 
         gateway = self._gateway()
         targets = [(r.platform, [c.fetch for c in _rewrite_channel_specs(r)[0]]) for r in requests]
+        if not self.offline:
+            await self._check_repodata_sizes(requests)
         if self.jobs is None and len(requests) > 1:
             failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
             # A noarch every solve needs failed: report it now rather than fetch it again. When it
@@ -150,6 +153,26 @@ class RattlerSolver:
         if failures:
             raise self._combine(failures)
         return solved
+
+    async def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
+        """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
+        (:mod:`lockgen.repodata_limit`), before rattler expands it into the cache."""
+        import asyncio
+
+        from lockgen.repodata_limit import check_served_repodata
+        from lockgen.scheduling import flat_repodata_sizes
+
+        cached = flat_repodata_sizes(self.cache_dir)
+        todo: dict[str, str] = {}
+        for request in requests:
+            for channel in _rewrite_channel_specs(request)[0]:
+                for subdir in (request.platform, "noarch"):
+                    url = f"{channel.fetch}/{subdir}"
+                    if url not in cached and strip_credentials(url) not in cached:
+                        todo.setdefault(url, f"channel {channel.name}, {subdir}")
+        if todo:
+            subdirs = [(shown, url) for url, shown in todo.items()]
+            await asyncio.to_thread(check_served_repodata, subdirs, self.timeout_s)
 
     async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
         """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
@@ -211,7 +234,7 @@ class RattlerSolver:
             )
         except Exception as exc:
             raise await self._translate(exc, gateway, request, sources, platforms) from exc
-        packages = [_to_locked(r, channels) for r in records]
+        packages = [_to_locked(r, channels, request.platform) for r in records]
         self.reporter.event("solved", request.platform, f"{len(packages)} packages")
         return tuple(sort_dependency_order(packages))
 
@@ -412,7 +435,7 @@ _NO_DNS = "the host name does not resolve"
 _REFUSED = "connection refused"
 _PROBE_TIMEOUT_S = 3
 _DNS_FAILURE = r"dns error|failed to lookup address|name or service not known"
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s()'\"`]+")
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s()'\"`\\<>]+")
 _HTTP_STATUS = re.compile(r"HTTP status (?:client|server) error \((?P<status>\d{3})(?P<phrase>[^)]*)\)")
 _RETRIED = "; gave up after {retries} with backoff"
 _FETCH_REASONS = tuple(
@@ -425,10 +448,10 @@ _FETCH_REASONS = tuple(
         (r"redirect", "the server redirects in a loop (too many redirects)"),
         (r"end of file before message length|connection closed before message|incomplete", "the download was cut off"
          " before its end (truncated response)"),
-        (r"frame descriptor|dictionary mismatch|zstd|bz2|bzip|decompress|corrupt", "the response is not valid"
-         " compressed repodata (a corrupt file, or a page served in its place)"),
-        (r"failed to parse|expected value|eof while parsing|invalid type|missing field|trailing characters",
-         "the response is not valid repodata JSON"),
+        (r"failed to parse|failed to extract|expected value|eof while parsing|invalid type|missing field"
+         r"|trailing characters|expected a borrowed string", "the response is not valid repodata JSON"),
+        (r"frame descriptor|dictionary mismatch|zstd|(?<!\.tar\.)bz2|bzip|decompress|corrupt", "the response is"
+         " not valid compressed repodata (a corrupt file, or a page served in its place)"),
     )
 )  # fmt: skip
 
@@ -591,10 +614,15 @@ def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel
     for text in request.specs:
         head, sep, rest = text.partition("::")
         if sep and head:
-            parts = head.split("/")
-            subdir = parts[-1] if len(parts) > 1 and "-" in parts[-1] else None
-            base = "/".join(parts[:-1]) if subdir else head
-            known = next((c for c in channels if base in (c.name, c.canonical, c.fetch)), None)
+            if "://" in head:  # a URL channel: its last segment is a subdir only when it names one
+                base = spec_channel(head)
+                subdir = head.rstrip("/")[len(base) :].strip("/") or None
+            else:
+                parts = head.split("/")
+                subdir = parts[-1] if len(parts) > 1 and "-" in parts[-1] else None
+                base = "/".join(parts[:-1]) if subdir else head
+            bare = strip_credentials(base) if "://" in base else base
+            known = next((c for c in channels if base in (c.name, c.canonical, c.fetch) or bare == c.canonical), None)
             channel = known or resolve_channel(base)
             if known is None:  # the core adds spec channels (mirrored); this is the fallback
                 channels.append(channel)
@@ -615,14 +643,51 @@ def _name_from_filename(file_name: str) -> str:
     return stem.rsplit("-", 2)[0]
 
 
-def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> LockedPackage:
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.(?:conda|tar\.bz2)")
+
+
+def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel | None, platform: str) -> str | None:
+    """Why a solved record must not be written to a lock (its repodata lies), or None."""
+    if not _FILE_NAME.fullmatch(record.file_name):
+        return "its file name is not a package file name"
+    if channel is None or not url.startswith(channel.canonical + "/"):
+        where = urlsplit(url).netloc or url.split(":", 1)[0]
+        return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
+    served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
+    checks = (
+        (file_name != record.file_name, f"its URL names another file ({file_name!r})"),
+        (
+            record.subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != record.subdir,
+            f"it claims subdir {record.subdir!r} but is listed in {served_from or 'the channel root'!r}",
+        ),
+        (not record.md5 or not any(record.md5), "its md5 is missing or all zeros"),
+        (record.sha256 is not None and not any(record.sha256), "its sha256 is all zeros"),
+    )
+    return next((problem for failed, problem in checks if failed), None)
+
+
+def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
+    served = (record.channel or "").rstrip("/")
+    return next((c for c in channels if served in (c.fetch, strip_credentials(c.fetch), c.canonical)), None)
+
+
+def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel], platform: str) -> LockedPackage:
+    url = to_canonical_url(record.url, channels)
+    channel = _owning_channel(record, channels)
+    problem = _record_problem(record, url, channel, platform)
+    if problem is not None:
+        name = channel.name if channel else strip_credentials(record.channel or "?")
+        raise ChannelError(
+            f"channel {name}: refusing {record.file_name!r} ({record.subdir}): {problem}; the channel's"
+            " repodata is wrong or was tampered with, and nothing was written"
+        )
     timestamp = record.timestamp
     return LockedPackage(
         name=record.name.normalized,
         version=str(record.version),
         build=str(record.build),
         subdir=record.subdir,
-        url=to_canonical_url(record.url, channels),
+        url=url,
         md5=record.md5.hex() if record.md5 else None,
         sha256=record.sha256.hex() if record.sha256 else None,
         depends=tuple(record.depends),

@@ -22,10 +22,12 @@ __all__ = [
     "LockOptions",
     "build_options",
     "default_cache_dir",
+    "ensure_cache_dir",
     "env_int",
     "parse_date",
     "read_tool_config",
     "tool_mirrors",
+    "validate_filename_template",
 ]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
@@ -33,6 +35,7 @@ HASH_KINDS = ("md5", "sha256")
 _TOOL_KEYS = {
     "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
     "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs", "conda-lock-file",
+    "allow-includes",
 }  # fmt: skip
 
 
@@ -43,6 +46,38 @@ def default_cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("lockgen", appauthor=False))
+
+
+def ensure_cache_dir(path: Path, what: str = "cache directory") -> Path:
+    """Create ``path`` if needed; a path that cannot be a directory raises ConfigError (exit 2)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise ConfigError(
+            f"{what} {path} exists and is not a directory (check --cache-dir / LOCKGEN_CACHE_DIR)"
+        ) from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot create {what} {path}: {reason} (check --cache-dir / LOCKGEN_CACHE_DIR)") from exc
+    if not path.is_dir():
+        raise ConfigError(f"{what} {path} is not a directory (check --cache-dir / LOCKGEN_CACHE_DIR)")
+    return path
+
+
+def validate_filename_template(template: str, where: str = "--filename-template") -> str:
+    """A lock file name template: exactly the ``{platform}`` field, no path separators; else ConfigError."""
+    import string
+
+    problem = "{platform}" not in template or "/" in template or "\\" in template or ".." in template
+    if not problem:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+            problem = any(f != "platform" for f in fields) or template.format(platform="linux-64") == ""
+        except ValueError:
+            problem = True
+    if problem or "\0" in template:
+        raise ConfigError(f"{where} must contain {{platform}} and no path separators, got {template!r}")
+    return template
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +98,8 @@ class LockOptions:
     update_all: bool = False
     strict: bool = False
     pypi_mapping: Path | None = None
+    allow_includes: tuple[Path, ...] = ()
+    """Directories outside the project's tree that pip ``-r``/``-c`` files may be read from."""
     jobs: int | None = None
     """Platforms solved at once; None (``auto``): all, unless their flat repodata would not fit in memory."""
     from_lock: Path | None = None
@@ -187,9 +224,7 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
     )
     if isinstance(exclude_newer, dt.datetime) and exclude_newer.tzinfo is None:
         exclude_newer = exclude_newer.replace(tzinfo=dt.timezone.utc)
-    template = str(pick("filename_template", "filename-template", "{platform}.txt"))
-    if "{platform}" not in template or "/" in template or "\\" in template or ".." in template:
-        raise ConfigError(f"--filename-template must contain {{platform}} and no path separators, got {template!r}")
+    template = validate_filename_template(str(pick("filename_template", "filename-template", "{platform}.txt")))
     cuda = pick("cuda", "cuda", None)
     output_dir = Path(pick("output_dir", "output-dir", "locks"))
     cache_dir = pick("cache_dir", "cache-dir", None)
@@ -221,6 +256,7 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         jobs=jobs,
         from_lock=Path(cli["from_lock"]) if cli.get("from_lock") else None,
         conda_lock_file=conda_lock_file,
+        allow_includes=tuple(allow_includes),
     )
 
 

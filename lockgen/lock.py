@@ -31,7 +31,7 @@ from lockgen.lockfiles import (
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
-from lockgen.secrets import SecretRegistry
+from lockgen.secrets import SecretRegistry, redact
 from lockgen.spec import EnvSpec, load_env_specs
 
 if TYPE_CHECKING:
@@ -128,7 +128,9 @@ def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[R
             channels[index] = replace(channel, origin=str(where))
     for dep in spec.conda_dependencies(platform):
         if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
-            channels.append(resolve_channel(dep.channel, options.mirrors, base_dir))
+            extra = resolve_channel(dep.channel, options.mirrors, base_dir)
+            if not any(extra.canonical == c.canonical for c in channels):
+                channels.append(extra)
     return tuple(channels)
 
 
@@ -184,7 +186,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
             "format": LOCK_FORMAT,
             "platform": platform,
             "channels": [c.canonical for c in channels],
-            "specs": list(request.specs),
+            "specs": [redact(s) if "://" in s else s for s in request.specs],
             "virtual-packages": [str(v) for v in virtual],
             "channel-priority": options.channel_priority,
             "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,

@@ -1,7 +1,8 @@
 """Credential handling: strip secrets from URLs and mask them in any text we show or write.
 
-Channel URLs may carry ``user:password@`` or a ``/t/<token>/`` path segment (anaconda.org
-style); pip index URLs may carry ``user:password@``. These are used to fetch and never appear in
+Channel URLs may carry ``user:password@`` or a ``/t/<token>`` path segment (anaconda.org style;
+as in conda, anywhere in the path: ``https://host/api/t/<token>/channel``); pip index URLs may
+carry ``user:password@``. These are used to fetch and never appear in
 lock files, logs or error messages.
 """
 
@@ -12,8 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["SecretRegistry", "redact", "strip_credentials"]
 
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-_TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)/")
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@")
+"""``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
+_TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)(?=/|$)")
+_TOKEN_IN_TEXT = re.compile(r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)")
 MASK = "***"
 
 
@@ -21,7 +24,7 @@ def strip_credentials(url: str) -> str:
     """Return ``url`` without userinfo or a ``/t/<token>`` segment (the canonical, shareable form)."""
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    path = _TOKEN.sub("/", parts.path, count=1) if parts.path.startswith("/t/") else parts.path
+    path = parts.path if parts.scheme == "file" else _TOKEN.sub("", parts.path)
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
@@ -31,7 +34,7 @@ def redact(text: str, extra: tuple[str, ...] | frozenset[str] = ()) -> str:
         if len(secret) >= 4:
             text = text.replace(secret, MASK)
     text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
-    return _TOKEN.sub(f"/t/{MASK}/", text)
+    return _TOKEN_IN_TEXT.sub(f"/t/{MASK}", text)
 
 
 class SecretRegistry:
@@ -46,9 +49,8 @@ class SecretRegistry:
             userinfo = parts.netloc.rsplit("@", 1)[0]
             self._secrets.add(userinfo)
             self._secrets.update(p for p in userinfo.split(":", 1) if len(p) >= 4)
-        match = _TOKEN.search(parts.path)
-        if match and parts.path.startswith("/t/"):
-            self._secrets.add(match.group("token"))
+        if parts.scheme != "file":
+            self._secrets.update(m.group("token") for m in _TOKEN.finditer(parts.path))
 
     def add(self, secret: str) -> None:
         if secret:

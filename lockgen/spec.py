@@ -17,6 +17,7 @@ import yaml
 
 from lockgen.errors import InputError, Problem
 from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
+from lockgen.secrets import redact
 
 __all__ = [
     "CondaDependency",
@@ -31,6 +32,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ITEMS = 20_000
 MAX_VALUE_CHARS = 4096  # longer entries are refused: YAML aliases could repeat them 20,000 times
 MAX_PROBLEMS = 200
+MAX_EXPANDED_NODES = 100_000
+"""YAML nodes a document may hold once aliases (``*name``) are expanded: a real environment file
+has a few thousand; aliases repeating a large block would otherwise make every command crawl."""
 MAX_PROBLEM_CHARS = 500
 _KNOWN_KEYS = {"name", "channels", "dependencies", "platforms"}
 _IGNORED_KEYS = {"prefix", "variables"}
@@ -260,6 +264,27 @@ def _compose(reader: _Reader, text: str) -> yaml.Node | None:
     return None
 
 
+def _first_node_over_limit(root: yaml.Node) -> yaml.Node | None:
+    """The node at which what lockgen reads of the document (the known top-level keys), aliases
+    expanded, passes MAX_EXPANDED_NODES; None if it stays under. Stops counting there, so even a
+    recursive alias costs at most that many steps. Keys lockgen ignores are never walked."""
+    stack = [root]
+    if isinstance(root, yaml.MappingNode):
+        stack = [v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value in _KNOWN_KEYS]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_EXPANDED_NODES:
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+    return None
+
+
 def _parse(reader: _Reader, text: str) -> _Parsed:
     parsed = _Parsed()
     if not text.strip():
@@ -269,6 +294,14 @@ def _parse(reader: _Reader, text: str) -> _Parsed:
     if root is None:
         if not reader.problems:
             reader.problems.append(Problem("the file has no content (only comments?)", reader.file))
+        return parsed
+    too_big = _first_node_over_limit(root)
+    if too_big is not None:
+        reader.problem(
+            f"the document expands to more than {MAX_EXPANDED_NODES:,} YAML nodes (aliases such as `*name`"
+            " repeating a block?); write the entries out or split the file",
+            too_big,
+        )
         return parsed
     if not isinstance(root, yaml.MappingNode):
         reader.problem(f"top level must be a mapping (name:, channels:, dependencies:), got {_describe(root)}", root)
@@ -307,6 +340,22 @@ def _bad_channel_name(name: str) -> bool:
     return any(ch.isspace() for ch in name) or ".." in name.split("/")
 
 
+def _bad_url(value: str) -> str | None:
+    """Why ``value``, when it is a URL, cannot be used (a malformed host or port), else None."""
+    if "://" not in value:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - validates the port
+    except ValueError as exc:
+        return str(exc)
+    if not parts.scheme or (parts.scheme != "file" and not parts.hostname):
+        return "no host name"
+    return None
+
+
 def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
     for item in reader.sequence(node, "channels"):
         value = reader.string(item, "a channel")
@@ -317,6 +366,10 @@ def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
             continue
         if _bad_channel_name(value):
             reader.problem(f"invalid channel name {value!r} (a `..` segment; write a path as ./dir or /dir)", item)
+            continue
+        bad_url = _bad_url(value)
+        if bad_url:
+            reader.problem(f"invalid channel URL {redact(value)!r}: {bad_url}", item)
             continue
         parsed.channel_locations.setdefault(value, reader.location(item))
         if value == "nodefaults":
@@ -366,6 +419,10 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
     if channel and _bad_channel_name(channel):
         reader.problem(f"invalid channel {channel!r} in spec {value!r}", node)
         return None
+    bad_url = _bad_url(channel) if channel else None
+    if bad_url:
+        reader.problem(f"invalid channel URL in spec {redact(value)!r}: {bad_url}", node)
+        return None
     match = _NAME.match(rest)
     if match is None:
         reader.problem(f"invalid conda spec {value!r}: no package name", node)
@@ -377,10 +434,23 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
     return CondaDependency(
         spec=value,
         name=name,
-        channel=channel.split("/")[0] if channel else None,
+        channel=spec_channel(channel) if channel else None,
         selector=reader.selector(node),
         location=reader.location(node),
     )
+
+
+def spec_channel(head: str) -> str:
+    """The channel of a ``channel[/subdir]::name`` spec's head: a URL or path is kept whole (less a
+    trailing subdir), a name is its first segment (``conda-forge/linux-64`` → ``conda-forge``)."""
+    if "://" in head or head.startswith((".", "/", "~")):
+        base, _, last = head.rstrip("/").rpartition("/")
+        return (
+            base
+            if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/")
+            else head.rstrip("/")
+        )
+    return head.split("/", maxsplit=1)[0]
 
 
 def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -> None:

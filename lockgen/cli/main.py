@@ -115,6 +115,14 @@ def solve_options(func: F) -> F:
             help="Hash written after each URL [default: md5].",
         ),
         click.option(
+            "--allow-include",
+            "allow_includes",
+            multiple=True,
+            metavar="DIR",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Also read pip -r/-c files under DIR (default: only the project's tree). Repeatable.",
+        ),
+        click.option(
             "--filename-template",
             metavar="TEMPLATE",
             help="Lock file name, must contain {platform} [default: {platform}.txt].",

@@ -79,7 +79,8 @@ def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
     problems: list[Problem] = []
     for p in the_plan.platforms:
         try:
-            inputs[p.platform] = parse_pip_entries(the_plan.spec.pip_entries(p.platform))
+            entries = the_plan.spec.pip_entries(p.platform)
+            inputs[p.platform] = parse_pip_entries(entries, the_plan.options.allow_includes)
         except InputError as exc:
             problems += [q for q in exc.problems if q not in problems]
     if problems:
@@ -178,7 +179,10 @@ def pip_sources_digest(the_plan: LockPlan) -> str:
     records that, so re-locking a subset (``-p``) does not look like an edited pip section.
     Written as ``pip=<hash>`` on requirements.txt's input-hash line for ``lockgen check``.
     """
-    distinct = {json.dumps(sources_digest_lines(the_plan.spec.pip_entries(p.platform))) for p in the_plan.platforms}
+    distinct = {
+        json.dumps(sources_digest_lines(the_plan.spec.pip_entries(p.platform), the_plan.options.allow_includes))
+        for p in the_plan.platforms
+    }
     payload = {"exclude-newer": str(the_plan.options.exclude_newer), "lines": sorted(distinct)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

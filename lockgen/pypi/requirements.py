@@ -9,6 +9,7 @@ Rendering the merged file lives in :mod:`lockgen.pypi.render`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,11 +30,17 @@ __all__ = [
     "logical_lines",
     "parse_compiled",
     "parse_pip_entries",
+    "project_roots",
     "read_previous",
     "sources_digest_lines",
 ]
 
 MAX_INCLUDE_DEPTH = 8
+MAX_INCLUDE_BYTES = 1024 * 1024
+"""A ``-r``/``-c`` file larger than this is refused (real ones are a few KiB)."""
+EXCERPT_CHARS = 40
+"""How much of a line that is not a valid requirement a message shows: a ``-r`` aimed at a
+secret file must not print it."""
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -100,6 +107,8 @@ class _Collector:
     problems: list[Problem] = field(default_factory=list)
     seen_files: set[Path] = field(default_factory=set)
     sources: list[tuple[str, str]] = field(default_factory=list)
+    roots: tuple[Path, ...] = ()
+    """Directories ``-r``/``-c`` files may live in (resolved); empty: each entry's project tree."""
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(message, where.file, where.line))
@@ -129,6 +138,25 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
+def _excerpt(text: str) -> str:
+    """A short, quoted excerpt of a line: enough to find it, too little to leak a file through."""
+    short = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+    return repr(short)
+
+
+def project_roots(env_file: Path, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """Where ``-r``/``-c`` files may be read from: the environment file's directory, the root of the
+    git repository holding it, and the directories ``extra`` allows (``--allow-include``)."""
+    here = env_file.resolve().parent
+    roots = [here]
+    for parent in (here, *here.parents):
+        if (parent / ".git").exists():
+            roots.append(parent)
+            break
+    roots += [Path(p).expanduser().resolve() for p in extra]
+    return tuple(dict.fromkeys(roots))
+
+
 def _split_option(text: str) -> tuple[str, str | None] | None:
     glued = _SHORT_GLUED.match(text)
     if glued and not text.startswith("--"):
@@ -147,7 +175,7 @@ def _is_local_path(text: str) -> bool:
 def _handle_option(col: _Collector, text: str, where: Location, base: Path, depth: int) -> None:
     parsed = _split_option(text)
     if parsed is None:
-        col.problem(where, f"cannot read pip option {text!r}")
+        col.problem(where, f"cannot read pip option {_excerpt(text)}")
         return
     opt, value = parsed
     if opt == "--pre":
@@ -194,7 +222,8 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        col.problem(where, f"invalid pip requirement {text!r}: {str(exc).splitlines()[0]}")
+        reason = str(exc).splitlines()[0] if len(text) <= EXCERPT_CHARS else "not a requirement"
+        col.problem(where, f"invalid pip requirement {_excerpt(text)}: {reason}")
         return
     if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
         col.warn(where, f"skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
@@ -207,17 +236,36 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
 
 
 def _include(col: _Collector, value: str, base: Path, where: Location, depth: int, *, constraints: bool) -> None:
+    kind = "-c" if constraints else "-r"
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", value) and not re.match(r"^[A-Za-z]:[\\/]", value):
+        col.problem(
+            where,
+            f"{kind} {strip_credentials(value)}: remote requirement files are not supported in a locked pip"
+            " section; save the file in the project and name it by path",
+        )
+        return
     path = base / Path(value).expanduser()
     resolved = path.resolve()
+    roots = col.roots or project_roots(Path(where.file))
+    if not any(resolved.is_relative_to(root) for root in roots):
+        col.problem(
+            where,
+            f"{kind} {value}: outside the project ({', '.join(str(r) for r in roots)}); lockgen reads"
+            " requirement files only from the project's tree (allow a directory with --allow-include DIR"
+            " or [tool.lockgen] allow-includes)",
+        )
+        return
     if depth >= MAX_INCLUDE_DEPTH or resolved in col.seen_files:
         col.problem(where, f"{value} is included again (a cycle?) or nested more than {MAX_INCLUDE_DEPTH} deep")
         return
     try:
-        data = resolved.read_bytes()
+        data = _read_bounded(resolved)
         col.sources.append((value, hashlib.sha256(data).hexdigest()))
         text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, UnicodeDecodeError):
+            reason = "not UTF-8 text"
         col.problem(where, f"cannot read {value} ({path}): {reason}")
         return
     col.seen_files.add(resolved)
@@ -226,19 +274,37 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
     col.seen_files.discard(resolved)
 
 
-def sources_digest_lines(entries: Sequence[PipEntry]) -> list[str]:
+def sources_digest_lines(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -> list[str]:
     """What one platform's pip lines ask for, with no network: the lines, then every file they
     include (following nested ``-r``/``-c`` exactly as :func:`parse_pip_entries` does) with its
     sha256, then any problem reading them. ``lock`` and ``check`` both digest this."""
-    col = _collect(entries)
+    col = _collect(entries, allow_includes)
     lines = [entry.text for entry in entries]
     lines += [f"{name} {digest}" for name, digest in col.sources]
     lines += [f"problem: {p.message}" for p in col.problems]
     return lines
 
 
-def _collect(entries: Sequence[PipEntry]) -> _Collector:
+def _read_bounded(path: Path) -> bytes:
+    """A regular file's bytes, at most MAX_INCLUDE_BYTES (ValueError beyond, or for a device or pipe)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(MAX_INCLUDE_BYTES + 1)
+    if len(data) > MAX_INCLUDE_BYTES:
+        raise ValueError(f"larger than {MAX_INCLUDE_BYTES // 1024} KiB")
+    return data
+
+
+def _collect(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -> _Collector:
+    """``-r``/``-c`` files must lie in the project's tree (:func:`project_roots`) or under a
+    directory of ``allow_includes``."""
     col = _Collector()
+    roots = [r for f in dict.fromkeys(e.location.file for e in entries) for r in project_roots(Path(f), allow_includes)]
+    col.roots = tuple(dict.fromkeys(roots))
     for entry in entries:
         base = Path(entry.location.file).parent
         text = entry.text.split(" #", 1)[0].strip()
@@ -246,9 +312,10 @@ def _collect(entries: Sequence[PipEntry]) -> _Collector:
     return col
 
 
-def parse_pip_entries(entries: Sequence[PipEntry]) -> PipInput:
-    """Read one platform's pip lines. Raises InputError listing every bad line with file:line."""
-    col = _collect(entries)
+def parse_pip_entries(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -> PipInput:
+    """Read one platform's pip lines. Raises InputError listing every bad line with file:line.
+    ``-r``/``-c`` files are read only inside the project's tree or ``allow_includes``."""
+    col = _collect(entries, allow_includes)
     if col.problems:
         raise InputError(col.problems)
     return _pip_input(col)

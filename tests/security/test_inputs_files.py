@@ -1,0 +1,253 @@
+"""Hostile project files and settings (issue 12, items 13, 15, 16 and 19): ``-r``/``-c`` confined to
+the project's tree and bounded, YAML alias bombs, repodata decompression bombs, and bad settings
+that used to end in an internal error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from lockgen.config import build_options
+from lockgen.errors import InputError
+from lockgen.pypi.requirements import EXCERPT_CHARS, MAX_INCLUDE_BYTES, parse_pip_entries
+from lockgen.repodata_limit import RepodataTooLarge, zstd_size_bound
+from lockgen.spec import MAX_EXPANDED_NODES, Location, PipEntry, parse_env_text
+from tests.faults.figures import count
+from tests.faults.server import serve_faults
+from tests.security.hostile import env, record, write_channel
+from tests.support.cli import run_lockgen
+
+CANARY = "envcanary-93c1d7aa0f"
+
+
+def _entries(project: Path, *lines: str) -> list[PipEntry]:
+    env_file = project / "environment.yml"
+    env_file.touch()
+    return [PipEntry(text, None, Location(str(env_file), i + 5)) for i, text in enumerate(lines)]
+
+
+def _problems(project: Path, *lines: str, allow: tuple[Path, ...] = ()) -> str:
+    with pytest.raises(InputError) as info:
+        parse_pip_entries(_entries(project, *lines), allow)
+    count("hostile input cases")
+    return info.value.message
+
+
+# --- item 13: -r / -c stay in the project's tree, bounded, never echoed -------------------------
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "/proc/self/environ"])
+@pytest.mark.parametrize("option", ["-r", "-c", "--requirement="])
+def test_include_outside_the_project_is_refused_unread(tmp_path: Path, target: str, option: str) -> None:
+    message = _problems(tmp_path, f"{option}{target}" if option.endswith("=") else f"{option} {target}")
+    assert "outside the project" in message and "--allow-include" in message
+    assert "root:" not in message and "PATH=" not in message
+    assert message.count("\n") == 1  # one problem, not one per line of the file
+
+
+def test_relative_escape_and_symlink_out_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOKEN=abcdef\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "link.txt").symlink_to(outside / "secret.txt")
+    message = _problems(project, "-r ../outside/secret.txt", "-c link.txt")
+    assert message.count("outside the project") == 2
+    assert "abcdef" not in message
+
+
+def test_repository_root_and_allowed_dirs_are_inside(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "common").mkdir()
+    (repo / "common" / "base.txt").write_text("requests==2.31.0\n")
+    project = repo / "envs" / "train"
+    project.mkdir(parents=True)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "pins.txt").write_text("urllib3<3\n")
+    assert "outside the project" in _problems(project, "-c ../../../shared/pins.txt")
+    pip = parse_pip_entries(_entries(project, "-r ../../common/base.txt", "-c ../../../shared/pins.txt"), (shared,))
+    assert pip.requirements == ("requests==2.31.0",)
+    assert pip.constraints == ("urllib3<3",)
+
+
+def test_allow_includes_from_tool_config_and_cli(tmp_path: Path) -> None:
+    (tmp_path / "environment.yml").write_text("dependencies: []\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nallow-includes = ["../shared"]\n')
+    options = build_options([tmp_path / "environment.yml"], {})
+    assert options.allow_includes == (tmp_path / "../shared",)
+    options = build_options([tmp_path / "environment.yml"], {"allow_includes": (Path("/opt/reqs"),)})
+    assert options.allow_includes == (Path("/opt/reqs"),)
+
+
+def test_oversized_or_special_include_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text("x==1\n" * (MAX_INCLUDE_BYTES // 5 + 1))
+    os.mkfifo(tmp_path / "pipe.txt")
+    message = _problems(tmp_path, "-r big.txt", "-r pipe.txt")
+    assert "larger than" in message
+    assert "not a regular file" in message
+
+
+def test_a_line_that_is_not_a_requirement_is_shown_only_as_an_excerpt(tmp_path: Path) -> None:
+    secret = "s3cr3t-" + "z" * 60
+    (tmp_path / "notes.txt").write_text(f"API_KEY={secret}\n")
+    message = _problems(tmp_path, "-r notes.txt")
+    assert "notes.txt:1" in message
+    assert secret not in message and "z" * (EXCERPT_CHARS - 10) not in message
+
+
+def test_lock_never_prints_the_environment_of_ci(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    write_channel(served, {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9")})
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "environment.yml").write_text(env("python=3.11", pip=("-r /proc/self/environ", "pipdep")))
+    result = run_lockgen(
+        "lock", "-v", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={served}",
+        "--cache-dir", tmp_path / "cache", cwd=project, env={"CI_SECRET": CANARY}, timeout=120,
+    )  # fmt: skip
+    count("secret checks")
+    assert result.returncode == 3, result.stderr
+    assert "outside the project" in result.stderr
+    assert CANARY not in result.stdout + result.stderr
+
+
+# --- item 15: YAML aliases ----------------------------------------------------------------------
+
+
+def test_alias_bomb_is_refused_with_file_and_line() -> None:
+    block = "".join(f"    - pkg{i}>=1.0\n" for i in range(2000))
+    text = "channels: [conda-forge]\ndependencies:\n  - python\n  - pip: &block\n" + block
+    text += "".join("  - pip: *block\n" for _ in range(MAX_EXPANDED_NODES // 2000 + 5))
+    with pytest.raises(InputError) as info:
+        parse_env_text(text, "environment.yml")
+    count("hostile input cases")
+    (problem,) = info.value.problems
+    assert "expands to more than" in problem.message
+    assert problem.file == "environment.yml" and problem.line is not None
+
+
+def test_recursive_alias_is_refused() -> None:
+    text = "channels: [conda-forge]\ndependencies: &d\n  - python\n  - *d\n"
+    with pytest.raises(InputError) as info:
+        parse_env_text(text, "environment.yml")
+    assert "environment.yml:" in info.value.message
+
+
+def test_check_exits_3_on_an_alias_bomb(tmp_path: Path) -> None:
+    block = "".join(f"    - pkg{i}>=1.0\n" for i in range(3000))
+    text = "channels: [conda-forge]\ndependencies:\n  - python\n  - pip: &block\n" + block
+    text += "".join("  - pip: *block\n" for _ in range(40))
+    (tmp_path / "environment.yml").write_text(text)
+    result = run_lockgen("check", "-p", "linux-64", cwd=tmp_path, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert "environment.yml:" in result.stderr and "expands to more than" in result.stderr
+
+
+# --- item 16: repodata decompression bombs ------------------------------------------------------
+
+
+def _bomb(size_mb: int, head: bytes = b'{"info": {}, "packages": {}, "pad": "') -> bytes:
+    compressor = zstandard.ZstdCompressor(level=3).compressobj()
+    parts = [compressor.compress(head)]
+    block = b" " * (1 << 20)
+    parts += [compressor.compress(block) for _ in range(size_mb)]
+    parts += [compressor.compress(b'"}'), compressor.flush()]
+    return b"".join(parts)
+
+
+def test_zstd_bound_is_an_upper_bound_and_stops_early() -> None:
+    data = b'{"packages": {' + b",".join(b'"p%d": {"v": "%d"}' % (i, i) for i in range(50_000)) + b"}}"
+    for compressed in (zstandard.ZstdCompressor().compress(data), zstandard.ZstdCompressor(level=1).compress(data) * 2):
+        bound = zstd_size_bound([compressed[i : i + 777] for i in range(0, len(compressed), 777)], 10**9)
+        assert bound >= len(data) * compressed.count(b"\x28\xb5\x2f\xfd")
+        assert bound < 2 * len(data) * compressed.count(b"\x28\xb5\x2f\xfd") + 256 * 1024
+    bomb = _bomb(64)
+    assert len(bomb) < 64 * 1024
+    read: list[int] = []
+
+    def chunks() -> object:
+        for i in range(0, len(bomb), 1024):
+            read.append(i)
+            yield bomb[i : i + 1024]
+
+    with pytest.raises(RepodataTooLarge):
+        zstd_size_bound(chunks(), 8 * 2**20)  # type: ignore[arg-type]
+    assert len(read) * 1024 < len(bomb)  # stopped reading early
+
+
+@pytest.mark.slow
+def test_repodata_bomb_is_refused_before_it_fills_the_cache(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
+    (chan / "linux-64" / "repodata.json.zst").write_bytes(
+        _bomb(120, (chan / "linux-64" / "repodata.json").read_bytes()[:-1] + b', "pad": "')
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "environment.yml").write_text(env("app"))
+    with serve_faults(served) as server:
+        result = run_lockgen(
+            "lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}",
+            "--cache-dir", project / "cache", cwd=project, env={"LOCKGEN_REPODATA_MAX_MB": "50"}, timeout=120,
+        )  # fmt: skip
+    count("hostile channel cases")
+    assert result.returncode == 5, result.stderr
+    assert "channel hostchan, linux-64" in result.stderr and "LOCKGEN_REPODATA_MAX_MB" in result.stderr
+    cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
+    assert cached < 10 * 2**20
+    assert not (project / "locks").exists()
+
+
+# --- item 19: documented exit codes, not internal errors ----------------------------------------
+
+
+@pytest.mark.parametrize("template", ["{platform}{", "{platform}{x}", "{platform}{0}", "{platform}}"])
+def test_bad_filename_template_is_a_config_error(tmp_path: Path, template: str) -> None:
+    (tmp_path / "environment.yml").write_text(env("app"))
+    result = run_lockgen("lock", "--offline", "-p", "linux-64", "--filename-template", template, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--filename-template" in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_unusable_cache_dir_is_a_config_error(tmp_path: Path, how: str) -> None:
+    served = tmp_path / "served"
+    write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "environment.yml").write_text(env("app"))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    mirror = ("--mirror", f"https://conda.anaconda.org={served}")
+    if how == "option":
+        result = run_lockgen("lock", "-p", "linux-64", *mirror, "--cache-dir", "/proc/lockgen-cache", cwd=project)
+    else:
+        result = run_lockgen("lock", "-p", "linux-64", *mirror, cwd=project, env={"LOCKGEN_CACHE_DIR": str(a_file)})
+    assert result.returncode == 2, result.stderr
+    assert "internal error" not in result.stderr
+    assert "cache" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://[::1x]/chan", "https://[fe80::1/chan", "https://host:99999/chan"])
+def test_malformed_url_host_is_an_input_error(tmp_path: Path, url: str) -> None:
+    for text in (f"channels:\n  - {url}\ndependencies:\n  - app\n", f"channels: [x]\ndependencies:\n  - {url}::app\n"):
+        (tmp_path / "environment.yml").write_text(text)
+        result = run_lockgen("lock", "--offline", "-p", "linux-64", "--cache-dir", tmp_path / "c", cwd=tmp_path)
+        assert result.returncode == 3, result.stderr
+        assert "environment.yml:" in result.stderr and "internal error" not in result.stderr
+
+
+def test_malformed_mirror_url_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "environment.yml").write_text(env("app"))
+    for mirror in ("http://[::1x]/c=/tmp", "https://conda.anaconda.org=http://[::1x]/c"):
+        result = run_lockgen(
+            "lock", "--offline", "-p", "linux-64", "--mirror", mirror, "--cache-dir", tmp_path / "c", cwd=tmp_path
+        )
+        assert result.returncode == 2, result.stderr
+        assert "internal error" not in result.stderr
