@@ -28,6 +28,8 @@ from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.spec import spec_channel
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
 __all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
@@ -93,8 +95,11 @@ class RattlerSolver:
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
+        from concurrent.futures import ThreadPoolExecutor
 
-        return asyncio.run(self._solve_all(requests))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the size check overlaps loading rattler
+            check = None if self.offline else pool.submit(self._check_repodata_sizes, requests)
+            return asyncio.run(self._solve_all(requests, check))
 
     def _gateway(self) -> Gateway:
         from rattler import Client, Gateway, SourceConfig
@@ -105,13 +110,17 @@ class RattlerSolver:
         ensure_cache_dir(self.cache_dir)
         return Gateway(cache_dir=self.cache_dir, default_config=config, client=client)
 
-    async def _solve_all(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+    async def _solve_all(
+        self, requests: Sequence[SolveRequest], size_check: Future[None] | None = None
+    ) -> dict[str, tuple[LockedPackage, ...]]:
+        import asyncio
+
         from lockgen.scheduling import plan_schedule, run_scheduled
 
         gateway = self._gateway()
-        targets = [(r.platform, [c.fetch for c in _rewrite_channel_specs(r)[0]]) for r in requests]
-        if not self.offline:
-            await self._check_repodata_sizes(requests)
+        targets = [(r.platform, [c.fetch for c in _spec_sources(r)[0]]) for r in requests]
+        if size_check is not None:  # nothing is fetched before it passes
+            await asyncio.wrap_future(size_check)
         if self.jobs is None and len(requests) > 1:
             failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
             # A noarch every solve needs failed: report it now rather than fetch it again. When it
@@ -154,25 +163,22 @@ class RattlerSolver:
             raise self._combine(failures)
         return solved
 
-    async def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
+    def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
         """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
         (:mod:`lockgen.repodata_limit`), before rattler expands it into the cache."""
-        import asyncio
-
         from lockgen.repodata_limit import check_served_repodata
         from lockgen.scheduling import flat_repodata_sizes
 
         cached = flat_repodata_sizes(self.cache_dir)
         todo: dict[str, str] = {}
         for request in requests:
-            for channel in _rewrite_channel_specs(request)[0]:
+            for channel in _spec_sources(request)[0]:
                 for subdir in (request.platform, "noarch"):
                     url = f"{channel.fetch}/{subdir}"
                     if url not in cached and strip_credentials(url) not in cached:
                         todo.setdefault(url, f"channel {channel.name}, {subdir}")
         if todo:
-            subdirs = [(shown, url) for url, shown in todo.items()]
-            await asyncio.to_thread(check_served_repodata, subdirs, self.timeout_s)
+            check_served_repodata([(shown, url) for url, shown in todo.items()], self.timeout_s)
 
     async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
         """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
@@ -609,6 +615,13 @@ def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel
     """Point ``channel::name`` specs at the channel's fetch URL, adding that channel if needed."""
     from rattler import MatchSpec
 
+    channels, texts = _spec_sources(request)
+    return channels, [MatchSpec(text, strict=False) for text in texts]
+
+
+def _spec_sources(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[str]]:
+    """The channels a request reads (spec channels added) and its specs with ``channel::`` pointing at
+    the channel's fetch URL; no rattler import, so it can run before rattler loads."""
     channels = list(request.channels)
     specs = []
     for text in request.specs:
@@ -626,9 +639,9 @@ def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel
             channel = known or resolve_channel(base)
             if known is None:  # the core adds spec channels (mirrored); this is the fallback
                 channels.append(channel)
-            specs.append(MatchSpec(f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}", strict=False))
+            specs.append(f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}")
         else:
-            specs.append(MatchSpec(text, strict=False))
+            specs.append(text)
     return tuple(channels), specs
 
 
@@ -667,8 +680,9 @@ def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel |
 
 
 def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
-    served = (record.channel or "").rstrip("/")
-    return next((c for c in channels if served in (c.fetch, strip_credentials(c.fetch), c.canonical)), None)
+    served = (record.channel or "").rstrip("/")  # rattler masks a password here: compare without credentials
+    bare = strip_credentials(served)
+    return next((c for c in channels if served == c.fetch or bare in (strip_credentials(c.fetch), c.canonical)), None)
 
 
 def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel], platform: str) -> LockedPackage:

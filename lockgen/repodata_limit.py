@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.client import HTTPException, HTTPResponse
 
 from lockgen.config import env_int
 from lockgen.errors import ChannelError
@@ -122,18 +124,14 @@ def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, li
     """``subdirs``: (name shown in messages, fetch URL of ``<channel>/<subdir>``), http(s) only.
 
     Raises ChannelError for the first whose ``repodata.json.zst`` would expand past ``limit``. A
-    subdir that cannot be reached is skipped: rattler's own fetch reports that failure."""
+    subdir that cannot be reached is skipped: rattler's own fetch reports that failure. Uses the
+    standard library's HTTP client (cheap to import: this runs before every cold solve)."""
     limit = max_repodata_bytes() if limit is None else limit
     todo = [(shown, url) for shown, url in subdirs if url.startswith(("http://", "https://"))]
     if not todo:
         return
-    import httpx
-
-    with (
-        httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5) as client,
-        ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool,
-    ):
-        found = list(pool.map(lambda item: _check_one(client, item[1], limit), todo))
+    with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+        found = list(pool.map(lambda item: _check_one(item[1], limit, timeout_s), todo))
     for (shown, _), bound in zip(todo, found, strict=True):
         if bound is not None:
             raise ChannelError(
@@ -143,20 +141,49 @@ def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, li
             )
 
 
-def _check_one(client: object, subdir_url: str, limit: int) -> int | None:
+def _check_one(subdir_url: str, limit: int, timeout_s: int) -> int | None:
     """The bound that passed ``limit``, or None (within it, sharded, absent or unreachable)."""
-    import httpx
-
-    assert isinstance(client, httpx.Client)
     try:
-        if client.head(f"{subdir_url}/repodata_shards.msgpack.zst").status_code != 404:
-            return None  # sharded: rattler reads the shards, not the flat file; or failing: rattler says why
-        with client.stream("GET", f"{subdir_url}/repodata.json.zst") as response:
-            if response.status_code != 200:
+        with _request("HEAD", f"{subdir_url}/repodata_shards.msgpack.zst", timeout_s) as response:
+            if response.status != 404:
+                return None  # sharded: rattler reads the shards, not the flat file; or failing: rattler says why
+        with _request("GET", f"{subdir_url}/repodata.json.zst", timeout_s) as response:
+            if response.status != 200:
                 return None
-            zstd_size_bound(response.iter_raw(64 * 1024), limit)
+            zstd_size_bound(iter(lambda: response.read(64 * 1024), b""), limit)
     except RepodataTooLarge as exc:
         return exc.bound
-    except (httpx.HTTPError, OSError, ValueError):
+    except (OSError, ValueError, HTTPException):
         return None
     return None
+
+
+@contextmanager
+def _request(method: str, url: str, timeout_s: int, redirects: int = 5) -> Iterator[HTTPResponse]:
+    """One request (basic auth from ``user:password@``), following up to ``redirects`` redirects."""
+    import base64
+    from http.client import HTTPConnection, HTTPSConnection
+    from urllib.parse import unquote, urljoin, urlsplit
+
+    for _ in range(redirects + 1):
+        parts = urlsplit(url)
+        kind = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+        connection = kind(parts.hostname or "", parts.port, timeout=timeout_s)
+        headers = {"User-Agent": "lockgen"}
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        try:
+            connection.request(
+                method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=headers
+            )
+            response = connection.getresponse()
+            location = response.getheader("Location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(url, location)
+                continue
+            yield response
+            return
+        finally:
+            connection.close()
+    raise ValueError("too many redirects")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.figures import FIGURES
+from tests.faults.figures import write_summary
 from tests.faults.server import FaultServer, serve_faults
 from tests.support.channel import ChannelBuilder
 from tests.support.cli import run_lockgen
@@ -138,18 +138,4 @@ def locked_project(project: Project, channel_root: Path) -> Project:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("lockgen fault injection")
-    for kind, number in sorted(FIGURES.items()):
-        terminalreporter.write_line(f"{kind}: {number}")
-    kills = sum(n for k, n in FIGURES.items() if k.startswith(("kill trials", "interrupt trials")))
-    fuzz = sum(n for k, n in FIGURES.items() if k.startswith("fuzz cases"))
-    faults = FIGURES["network faults injected"] + FIGURES["cache faults injected"] + FIGURES["write faults injected"]
-    lost = FIGURES["lost or mixed after recovery"]
-    terminalreporter.write_line(
-        f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
-        f"{FIGURES['secret checks']} secret checks, {FIGURES['hostile review inputs refused']} hostile review"
-        f" inputs refused, {FIGURES['hostile inputs refused']} hostile install inputs refused;"
-        f" lock sets lost or mixed: {lost}"
-    )
+    write_summary(terminalreporter)

@@ -12,6 +12,7 @@ import pytest
 from lockgen.config import LockOptions, build_options
 from lockgen.lock import lock
 from tests.faults.conftest import CHANNEL, build_channel
+from tests.faults.figures import write_summary
 
 ENV = f"""\
 name: review
@@ -55,3 +56,8 @@ def project(tmp_path: Path, locked_template: Path) -> Path:
     shutil.copytree(locked_template / "locks", tmp_path / "locks")
     shutil.copytree(locked_template / "cache", tmp_path / "cache", symlinks=True)
     return tmp_path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The security tests add to the fault suite's figures: print them when only this directory runs."""
+    write_summary(terminalreporter)
