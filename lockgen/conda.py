@@ -152,6 +152,10 @@ class RattlerSolver:
             return lambda: self._solve_one(gateway, request)
 
         results = await run_scheduled(schedule, [job(r) for r in requests], release)
+        if not self.offline:
+            from lockgen.repodata_limit import refuse_oversized_cache
+
+            refuse_oversized_cache(self.cache_dir, self._subdirs(requests))
         solved: dict[str, tuple[LockedPackage, ...]] = {}
         failures: list[tuple[str, BaseException]] = []
         for request, result in zip(requests, results, strict=True):
@@ -163,6 +167,16 @@ class RattlerSolver:
             raise self._combine(failures)
         return solved
 
+    @staticmethod
+    def _subdirs(requests: Sequence[SolveRequest]) -> dict[str, str]:
+        """Fetch URL of each ``<channel>/<subdir>`` the requests read → how messages name it."""
+        found: dict[str, str] = {}
+        for request in requests:
+            for channel in _spec_sources(request)[0]:
+                for subdir in (request.platform, "noarch"):
+                    found.setdefault(f"{channel.fetch}/{subdir}", f"channel {channel.name}, {subdir}")
+        return found
+
     def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
         """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
         (:mod:`lockgen.repodata_limit`), before rattler expands it into the cache."""
@@ -170,13 +184,11 @@ class RattlerSolver:
         from lockgen.scheduling import flat_repodata_sizes
 
         cached = flat_repodata_sizes(self.cache_dir)
-        todo: dict[str, str] = {}
-        for request in requests:
-            for channel in _spec_sources(request)[0]:
-                for subdir in (request.platform, "noarch"):
-                    url = f"{channel.fetch}/{subdir}"
-                    if url not in cached and strip_credentials(url) not in cached:
-                        todo.setdefault(url, f"channel {channel.name}, {subdir}")
+        todo = {
+            url: shown
+            for url, shown in self._subdirs(requests).items()
+            if url not in cached and strip_credentials(url) not in cached
+        }
         if todo:
             check_served_repodata([(shown, url) for url, shown in todo.items()], self.timeout_s)
 

@@ -13,15 +13,24 @@ checked here; a cached subdir is not checked again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.client import HTTPException, HTTPResponse
+from pathlib import Path
 
 from lockgen.config import env_int
 from lockgen.errors import ChannelError
 
-__all__ = ["DEFAULT_MAX_MB", "MAX_ENV", "RepodataTooLarge", "check_served_repodata", "zstd_size_bound"]
+__all__ = [
+    "DEFAULT_MAX_MB",
+    "MAX_ENV",
+    "RepodataTooLarge",
+    "check_served_repodata",
+    "refuse_oversized_cache",
+    "zstd_size_bound",
+]
 
 MAX_ENV = "LOCKGEN_REPODATA_MAX_MB"
 DEFAULT_MAX_MB = 1024
@@ -187,3 +196,30 @@ def _request(method: str, url: str, timeout_s: int, redirects: int = 5) -> Itera
         finally:
             connection.close()
     raise ValueError("too many redirects")
+
+
+def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: int | None = None) -> None:
+    """After a fetch: a cached flat repodata of ``subdirs`` (fetch URL of ``<channel>/<subdir>`` →
+    name shown) larger than the limit is deleted from the cache and fails the lock. The pre-check
+    trusts the server to serve lockgen what it serves rattler; this catches one that does not."""
+    from lockgen.scheduling import flat_repodata_sizes
+    from lockgen.secrets import strip_credentials
+
+    limit = max_repodata_bytes() if limit is None else limit
+    sizes = flat_repodata_sizes(cache_dir)
+    for url, shown in subdirs.items():
+        size = max(sizes.get(url, 0), sizes.get(strip_credentials(url), 0))
+        if size <= limit:
+            continue
+        for info in cache_dir.glob("*.info.json"):
+            try:
+                fetched = json.loads(info.read_bytes()).get("url", "")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(fetched, str) and strip_credentials(fetched).startswith(strip_credentials(url) + "/"):
+                info.with_name(info.name.removesuffix(".info.json") + ".json").unlink(missing_ok=True)
+                info.unlink(missing_ok=True)
+        raise ChannelError(
+            f"{shown}: its repodata expanded to {size // 2**20} MiB, more than {limit // 2**20} MiB; refused"
+            f" and removed from the cache. If the channel is genuinely this large, raise {MAX_ENV}"
+        )

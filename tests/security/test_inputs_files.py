@@ -18,6 +18,7 @@ from lockgen.spec import MAX_EXPANDED_NODES, Location, PipEntry, parse_env_text
 from tests.faults.figures import count
 from tests.faults.server import serve_faults
 from tests.security.hostile import env, record, write_channel
+from tests.support.channel import QuietHandler, serve_directory
 from tests.support.cli import run_lockgen
 
 CANARY = "envcanary-93c1d7aa0f"
@@ -199,6 +200,41 @@ def test_repodata_bomb_is_refused_before_it_fills_the_cache(tmp_path: Path) -> N
     count("hostile channel cases")
     assert result.returncode == 5, result.stderr
     assert "channel hostchan, linux-64" in result.stderr and "LOCKGEN_REPODATA_MAX_MB" in result.stderr
+    cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
+    assert cached < 10 * 2**20
+    assert not (project / "locks").exists()
+
+
+class _TwoFaced(QuietHandler):
+    """Tells lockgen's size check the channel is sharded (so it skips the flat file) and serves rattler
+    the flat bomb: a server may tell the two apart, so the cache is checked after the fetch too."""
+
+    def do_HEAD(self) -> None:
+        if self.path.endswith("repodata_shards.msgpack.zst") and self.headers.get("User-Agent") == "lockgen":
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_HEAD()
+
+
+@pytest.mark.slow
+def test_bomb_served_only_to_rattler_is_removed_from_the_cache(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
+    plain = (chan / "linux-64" / "repodata.json").read_bytes()
+    (chan / "linux-64" / "repodata.json.zst").write_bytes(_bomb(70, plain[:-1] + b', "pad": "'))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "environment.yml").write_text(env("app"))
+    with serve_directory(served, _TwoFaced) as server:
+        result = run_lockgen(
+            "lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}",
+            "--cache-dir", project / "cache", cwd=project, env={"LOCKGEN_REPODATA_MAX_MB": "50"}, timeout=120,
+        )  # fmt: skip
+    count("hostile channel cases")
+    assert result.returncode == 5, result.stderr
+    assert "channel hostchan, linux-64" in result.stderr and "removed from the cache" in result.stderr
     cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
     assert cached < 10 * 2**20
     assert not (project / "locks").exists()
