@@ -32,6 +32,8 @@ class Hit:
     method: str
     path: str
     status: int
+    agent: str = ""
+    """The User-Agent: ``lockgen`` for lockgen's own repodata size check, rattler's otherwise."""
 
 
 @dataclass(slots=True)
@@ -64,7 +66,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         return None
 
     def send_response(self, code: int, message: str | None = None) -> None:
-        self.server.record(Hit(self.command, self.path, code))
+        self.server.record(Hit(self.command, self.path, code, self.headers.get("User-Agent", "")))
         super().send_response(code, message)
 
     def do_HEAD(self) -> None:
