@@ -33,7 +33,7 @@ def write_summary(terminalreporter: Any) -> None:
     hostile = FIGURES["hostile input cases"] + FIGURES["hostile channel cases"]
     terminalreporter.write_line(
         f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
-        f"{FIGURES['secret checks']} secret checks, {hostile} hostile-input cases, {FIGURES['hostile review inputs refused']}"
-        f" hostile review inputs refused, {FIGURES['hostile inputs refused']} hostile install inputs refused;"
+        f"{FIGURES['secret checks']} secret checks, {hostile} hostile-input cases,"
+        f" {FIGURES['hostile review inputs refused']} hostile review inputs refused, {FIGURES['hostile inputs refused']} hostile install inputs refused;"
         f" lock sets lost or mixed: {lost}"
     )
