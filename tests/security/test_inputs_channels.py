@@ -20,6 +20,7 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_base_url_on_another_host_is_refused(tmp_path: Path) -> None:
     served = tmp_path / "served"
     write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")}, info={"base_url": "https://evil.example/pkgs"})
@@ -41,6 +42,7 @@ LIES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(LIES))
+@pytest.mark.slow
 def test_lying_record_is_refused_at_lock_time(tmp_path: Path, case: str) -> None:
     change, expected = LIES[case]
     rec = {k: v for k, v in {**record("app"), **change}.items() if v is not None}
@@ -55,6 +57,7 @@ def test_lying_record_is_refused_at_lock_time(tmp_path: Path, case: str) -> None
     assert not (project / "locks").exists()
 
 
+@pytest.mark.slow
 def test_sound_record_still_locks(tmp_path: Path) -> None:
     served = tmp_path / "served"
     write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")}, info={"base_url": f"{CANONICAL}/linux-64/"})
@@ -64,6 +67,7 @@ def test_sound_record_still_locks(tmp_path: Path) -> None:
     assert f"{CANONICAL}/linux-64/app-1.0-h0_0.tar.bz2#" in lock_texts(project)
 
 
+@pytest.mark.slow
 def test_json_error_mentioning_tar_bz2_is_reported_as_json(tmp_path: Path) -> None:
     """A file name with an escaped newline is invalid for rattler's parser: the reason is the JSON, not
     compression (the error text mentions ``.tar.bz2``), and the URL shown is clean."""
@@ -89,6 +93,7 @@ def test_url_channel_spec_is_parsed_as_url() -> None:
     assert channels == ["https://host.example/path/chan", "https://host.example/other", "conda-forge"]
 
 
+@pytest.mark.slow
 def test_url_channel_spec_locks_through_mirror_without_credentials(tmp_path: Path) -> None:
     """``https://user:pw@conda.anaconda.org/hostchan::app``: mirrored like any channel, written canonical."""
     served = tmp_path / "served"

@@ -102,6 +102,7 @@ def test_a_line_that_is_not_a_requirement_is_shown_only_as_an_excerpt(tmp_path: 
     assert secret not in message and "z" * (EXCERPT_CHARS - 10) not in message
 
 
+@pytest.mark.slow
 def test_lock_never_prints_the_environment_of_ci(tmp_path: Path) -> None:
     served = tmp_path / "served"
     write_channel(served, {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9")})
@@ -140,6 +141,7 @@ def test_recursive_alias_is_refused() -> None:
     assert "environment.yml:" in info.value.message
 
 
+@pytest.mark.slow
 def test_check_exits_3_on_an_alias_bomb(tmp_path: Path) -> None:
     block = "".join(f"    - pkg{i}>=1.0\n" for i in range(3000))
     text = "channels: [conda-forge]\ndependencies:\n  - python\n  - pip: &block\n" + block
@@ -183,6 +185,7 @@ def test_zstd_bound_is_an_upper_bound_and_stops_early() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_repodata_bomb_is_refused_before_it_fills_the_cache(tmp_path: Path) -> None:
     served = tmp_path / "served"
     chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
@@ -219,6 +222,7 @@ class _TwoFaced(QuietHandler):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_bomb_served_only_to_rattler_is_removed_from_the_cache(tmp_path: Path) -> None:
     served = tmp_path / "served"
     chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
@@ -244,6 +248,7 @@ def test_bomb_served_only_to_rattler_is_removed_from_the_cache(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("template", ["{platform}{", "{platform}{x}", "{platform}{0}", "{platform}}"])
+@pytest.mark.slow
 def test_bad_filename_template_is_a_config_error(tmp_path: Path, template: str) -> None:
     (tmp_path / "environment.yml").write_text(env("app"))
     result = run_lockgen("lock", "--offline", "-p", "linux-64", "--filename-template", template, cwd=tmp_path)
@@ -252,6 +257,7 @@ def test_bad_filename_template_is_a_config_error(tmp_path: Path, template: str) 
 
 
 @pytest.mark.parametrize("how", ["option", "env"])
+@pytest.mark.slow
 def test_unusable_cache_dir_is_a_config_error(tmp_path: Path, how: str) -> None:
     served = tmp_path / "served"
     write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
@@ -271,6 +277,7 @@ def test_unusable_cache_dir_is_a_config_error(tmp_path: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["http://[::1x]/chan", "https://[fe80::1/chan", "https://host:99999/chan"])
+@pytest.mark.slow
 def test_malformed_url_host_is_an_input_error(tmp_path: Path, url: str) -> None:
     for text in (f"channels:\n  - {url}\ndependencies:\n  - app\n", f"channels: [x]\ndependencies:\n  - {url}::app\n"):
         (tmp_path / "environment.yml").write_text(text)
@@ -279,6 +286,7 @@ def test_malformed_url_host_is_an_input_error(tmp_path: Path, url: str) -> None:
         assert "environment.yml:" in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.slow
 def test_malformed_mirror_url_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "environment.yml").write_text(env("app"))
     for mirror in ("http://[::1x]/c=/tmp", "https://conda.anaconda.org=http://[::1x]/c"):

@@ -57,6 +57,7 @@ def test_mask_password_in_every_url_form(form: str) -> None:
     assert PASSWORD not in redact(f"cannot read {form.format(pw=PASSWORD)}: No such file")
 
 
+@pytest.mark.slow
 def test_token_in_sub_path_never_reaches_locks_or_output(tmp_path: Path) -> None:
     served = tmp_path / "served"
     write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
@@ -80,6 +81,7 @@ def test_token_in_sub_path_never_reaches_locks_or_output(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("option", ["-r", "-c"])
+@pytest.mark.slow
 def test_password_in_remote_requirements_file_is_masked(tmp_path: Path, option: str) -> None:
     served = tmp_path / "served"
     write_channel(served, {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9")})
