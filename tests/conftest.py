@@ -19,12 +19,12 @@ SHARED_ENVS = SHARED / "environments"
 SHARED_MAPPING = SHARED / "pypi-mapping"
 
 
-SLOW_DIRS = ("integration", "faults")
-"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills): all `slow`."""
+SLOW_DIRS = ("integration", "faults", "security")
+"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills, hostile inputs): all `slow`."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test under tests/integration and tests/faults `slow`, so `make test-fast`
+    """Mark every test under tests/integration, tests/faults and tests/security `slow`, so `make test-fast`
     (``-m "not slow"``) runs the unit and in-process tests only; `make test` runs everything."""
     tests = ROOT / "tests"
     for item in items:
