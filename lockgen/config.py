@@ -236,6 +236,10 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
     conda_lock_file = _conda_lock_file(cli.get("conda_lock_file"), tool.get("conda-lock-file"), where)
+    if cli.get("allow_includes"):
+        allow_includes = [Path(p) for p in cli["allow_includes"]]
+    else:
+        allow_includes = [tool_dir / p for p in _string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
     return LockOptions(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
