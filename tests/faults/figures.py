@@ -34,6 +34,7 @@ def write_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(
         f"summary: {faults} faults injected, {kills} kill/interrupt trials, {fuzz} fuzz cases, "
         f"{FIGURES['secret checks']} secret checks, {hostile} hostile-input cases,"
-        f" {FIGURES['hostile review inputs refused']} hostile review inputs refused, {FIGURES['hostile inputs refused']} hostile install inputs refused;"
+        f" {FIGURES['hostile review inputs refused']} hostile review inputs refused,"
+        f" {FIGURES['hostile inputs refused']} hostile install inputs refused;"
         f" lock sets lost or mixed: {lost}"
     )
