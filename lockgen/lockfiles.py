@@ -32,6 +32,7 @@ from pathlib import Path
 
 from lockgen.errors import OutputError
 from lockgen.models import LockedPackage
+from lockgen.secrets import redact
 
 __all__ = [
     "CommitResult",
@@ -185,7 +186,8 @@ def _render(
         f"# platform: {platform}",
     ]
     if specs is not None:
-        lines.append(f"# specs: {json.dumps(list(specs), ensure_ascii=False)}")
+        shown = [redact(spec) if "://" in spec else spec for spec in specs]  # `https://u:pw@host/chan::pkg`
+        lines.append(f"# specs: {json.dumps(shown, ensure_ascii=False)}")
     if options is not None:
         lines.append("# options: " + " ".join(f"{key}={value}" for key, value in options))
     hash_line = f"# input-hash: {input_hash}"

@@ -212,7 +212,10 @@ def _spec_changes(platform: PlatformPlan, lock: ExplicitLock) -> str | None:
 
     if lock.specs is None:
         return None
-    origins = dict(zip(platform.request.specs, platform.request.origins, strict=False))
+    from lockgen.secrets import redact
+
+    shown = [redact(s) if "://" in s else s for s in platform.request.specs]  # as the writer masks them
+    origins = dict(zip(shown, platform.request.origins, strict=False))
     removed = [spec for spec in lock.specs if spec not in origins]
     changes = []
     for spec, origin in origins.items():
