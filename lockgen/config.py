@@ -35,7 +35,7 @@ HASH_KINDS = ("md5", "sha256")
 _TOOL_KEYS = {
     "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
     "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs", "conda-lock-file",
-    "allow-includes",
+    "allow-includes", "only-binary",
 }  # fmt: skip
 
 
@@ -97,6 +97,8 @@ class LockOptions:
     update: tuple[str, ...] = ()
     update_all: bool = False
     strict: bool = False
+    only_binary: bool = False
+    """Refuse sdists: lock pip packages from wheels only (an sdist's metadata is otherwise built)."""
     pypi_mapping: Path | None = None
     allow_includes: tuple[Path, ...] = ()
     """Directories outside the project's tree that pip ``-r``/``-c`` files may be read from."""
@@ -256,6 +258,7 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         update=tuple(cli.get("update") or ()),
         update_all=bool(cli.get("update_all", False)),
         strict=bool(pick("strict", "strict", False)),
+        only_binary=bool(pick("only_binary", "only-binary", False)),
         pypi_mapping=Path(mapping) if mapping else None,
         jobs=jobs,
         from_lock=Path(cli["from_lock"]) if cli.get("from_lock") else None,

@@ -403,6 +403,23 @@ def _parse_dependencies(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> No
             parsed.dependencies.append(dependency)
 
 
+_BRACKET = re.compile(r"\[(?P<body>[^\[\]]*)\]")
+
+
+def _without_bare_bracket_words(value: str) -> tuple[str, list[str]]:
+    """``dask[complete]`` → (``dask``, [``complete``]): conda ignores bracket items that are not
+    ``key=value`` (pip-style extras); the ``key=value`` items are kept."""
+    dropped: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        items = [i.strip() for i in match.group("body").split(",") if i.strip()]
+        kept = [i for i in items if "=" in i]
+        dropped.extend(i for i in items if "=" not in i)
+        return f"[{','.join(kept)}]" if kept else ""
+
+    return _BRACKET.sub(keep, value).strip(), dropped
+
+
 def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDependency | None:
     if not _PLAIN_CONDA_SPEC.fullmatch(value):
         from rattler import MatchSpec
@@ -410,9 +427,21 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
         try:
             MatchSpec(value, strict=False)
         except Exception as exc:  # rattler raises InvalidMatchSpecError and friends
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            reader.problem(f"invalid conda spec {value!r}: {first}", node)
-            return None
+            lenient, dropped = _without_bare_bracket_words(value)
+            try:
+                if not dropped or not lenient:
+                    raise
+                MatchSpec(lenient, strict=False)
+            except Exception:  # conda refuses it too (only bare words were dropped)
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reader.problem(f"invalid conda spec {value!r}: {first}", node)
+                return None
+            words = ", ".join(f"`{w}`" for w in dropped)
+            reader.notes.append(
+                f"{reader.location(node)}: warning: `{value}`: conda ignores {words} in brackets (pip-style extras"
+                f" are not conda's; conda packages have no extras), so lockgen locks `{lenient}`"
+            )
+            value = lenient
     channel, sep, rest = value.partition("::")
     if not sep:
         channel, rest = "", value

@@ -132,7 +132,26 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
             findings.extend(check_lock(path, parsed_lock, found.records, found.removed))
         count = len(parsed_lock.entries) if parsed_lock else 0
         reports.append(LockReport(path, parsed_lock.platform if parsed_lock else None, count, tuple(findings)))
-    return VerifyReport(tuple(reports))
+    unhashed = _unhashed_report(options.lock_dir)
+    return VerifyReport(tuple(reports) + unhashed)
+
+
+def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
+    """requirements-unhashed.txt (VCS URLs, local projects): no hash to check, so its form: every VCS
+    line at a full commit without a login, every path inside the project, written with requirements.txt."""
+    from lockgen.unhashed import input_hash_of, read_unhashed, unhashed_problems
+
+    path = lock_dir / "requirements-unhashed.txt"
+    if not path.is_file():
+        return ()
+    try:
+        lock = read_unhashed(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return (LockReport(path, None, 0, (Finding(path, None, None, f"cannot read: {exc}"),)),)
+    findings = [Finding(path, number, None, why) for number, why in unhashed_problems(lock)]
+    if input_hash_of(lock_dir / "requirements.txt") != lock.input_hash:
+        findings.append(Finding(path, None, None, "not written with requirements.txt (their input-hash lines differ)"))
+    return (LockReport(path, None, len(lock.lines), tuple(findings)),)
 
 
 def _fetch_failures(options: VerifyOptions, failures: Mapping[tuple[str, str], str]) -> str:

@@ -240,6 +240,8 @@ def _install(
         click.echo(f"installed {options.requirements_path} with {result.pip}")
     elif result.pip == "up-to-date":
         click.echo(f"{options.requirements_path}: already installed")
+    if result.pip in ("uv", "pip") and options.unhashed_path.is_file():
+        click.echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
     click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
     return 0
 
@@ -266,7 +268,8 @@ def _verify_action(values: Mapping[str, Any], quiet: bool, verbose: bool) -> int
             for finding in lock.findings:
                 click.echo(f"  {finding}")
         elif not quiet:
-            click.echo(f"{lock.path}: ok ({lock.packages} packages, platform {lock.platform})")
+            what = f"platform {lock.platform}" if lock.platform else "VCS URLs and local projects"
+            click.echo(f"{lock.path}: ok ({lock.packages} packages, {what})")
     if report.ok:
         return 0
     bad = sum(1 for lock in report.locks if lock.findings)

@@ -260,6 +260,12 @@ def cli() -> None:
     " LOCKGEN_REPODATA_MEMORY_MB (320) of memory together; env LOCKGEN_JOBS].",
 )
 @click.option("--strict", is_flag=True, help="Turn warnings (e.g. a package both in conda and pip) into errors.")
+@click.option(
+    "--only-binary",
+    is_flag=True,
+    help="Lock pip packages from wheels only: refuse sdists instead of building their metadata"
+    " ([tool.lockgen] only-binary).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Progress and tracebacks.")
 @lock_habits

@@ -14,7 +14,7 @@ import click
 from lockgen.cli.main import SEE_EXIT_CODES, collect, input_options, platform_options, run_core, solve_options
 
 if TYPE_CHECKING:
-    from lockgen.review.explain import Explanation
+    from lockgen.review.explain import Explanation, PipExplanation
     from lockgen.review.sources import LockSet
 
 EXIT_CHANGED = 6
@@ -184,7 +184,25 @@ def explain_command(
     run_core(verbose, action)
 
 
-def format_explanation(found: Explanation) -> str:
+def format_pip_explanation(found: PipExplanation) -> str:
+    lines = []
+    for use in found.uses:
+        shown = f"{found.name}=={use.version}" if "://" not in use.version else f"{found.name} @ {use.version}"
+        on = ", ".join(use.platforms) if use.platforms else "no target platform"
+        lines.append(f"{shown} is in {found.lock_dir / use.file} (pip), on {on}")
+        if use.via:
+            required = [("the pip: section" if v == "pip: section" else v) for v in use.via]
+            lines.append(f"  required by: {', '.join(required)}")
+    if found.requested:
+        lines.append(f"  listed at: {', '.join(found.requested)}")
+    return "\n".join(lines) + "\n"
+
+
+def format_explanation(found: Explanation | PipExplanation) -> str:
+    from lockgen.review.explain import PipExplanation
+
+    if isinstance(found, PipExplanation):
+        return format_pip_explanation(found)
     target = found.target
     lines = [f"{target.label} is in {found.lock_file} ({found.platform})", ""]
     if found.chains:

@@ -12,7 +12,8 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
    whole install, the prefix untouched;
 5. link the staged packages with rattler's installer (link options set, so it probes nothing in
    the prefix), write the canonical URL into each new ``conda-meta`` record, drop the staging;
-6. install ``requirements.txt`` (when present) with the environment's Python.
+6. install ``requirements.txt`` (when present) with the environment's Python, then
+   ``requirements-unhashed.txt`` (VCS URLs and local projects, ``-e`` kept; ``--no-deps``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from lockgen.channels import Mirror
 from lockgen.errors import InstallError
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Archive, Downloader, HostUnreachable
-from lockgen.install.pip import marker_environment, pip_command, requirements_satisfied, run_pip
+from lockgen.install.pip import (
+    marker_environment,
+    pip_command,
+    requirements_satisfied,
+    run_pip,
+    unhashed_requirements,
+)
 from lockgen.install.prefix import (
     PrefixPlan,
     installed_files,
@@ -76,6 +83,10 @@ class InstallOptions:
     @property
     def requirements_path(self) -> Path:
         return self.lock_dir / "requirements.txt"
+
+    @property
+    def unhashed_path(self) -> Path:
+        return self.lock_dir / "requirements-unhashed.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,17 +426,31 @@ def _pip_step(
         )
     python_entry = lock.by_name().get("python")
     environment = marker_environment(options.platform, python_entry.version if python_entry else None)
-    if requirements_satisfied(prefix, requirements, environment):
-        return _replace(result, pip="up-to-date")
-    command = pip_command(python, requirements, options.pip_installer)
-    reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")
     secrets = SecretRegistry()
     for key in ("PIP_INDEX_URL", "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
         value = (environ if environ is not None else os.environ).get(key)
         if value:
             secrets.add_url(value)
-    run_pip(command, secrets)
-    return _replace(result, pip=command.tool)
+    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment) if (
+        options.unhashed_path.is_file()
+    ) else ""  # fmt: skip
+    tool = "up-to-date"
+    if not requirements_satisfied(prefix, requirements, environment):
+        command = pip_command(python, requirements, options.pip_installer)
+        reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")
+        run_pip(command, secrets)
+        tool = command.tool
+    if unhashed:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="lockgen-unhashed-") as tmp:
+            resolved = Path(tmp) / "requirements-unhashed.txt"
+            resolved.write_text(unhashed, encoding="utf-8")
+            command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
+            reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")
+            run_pip(command, secrets)
+        tool = command.tool
+    return _replace(result, pip=tool)
 
 
 def _replace(result: InstallResult, **changes: object) -> InstallResult:

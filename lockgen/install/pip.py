@@ -4,6 +4,10 @@ uv (a lockgen dependency) is preferred: ``uv pip install --python <env python> -
 --require-hashes -r requirements.txt``; without it, ``<env python> -m pip install --no-deps
 --require-hashes -r requirements.txt``. When every pinned requirement is already installed (by
 its ``*.dist-info``), nothing runs.
+
+Then ``requirements-unhashed.txt`` (VCS URLs pinned to a commit, local projects, ``-e`` kept),
+with ``--no-deps`` and without ``--require-hashes`` (pip has no hash for either): its relative
+paths are made absolute from the file's ``paths-base``, and must stay inside that project folder.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ __all__ = [
     "pip_command",
     "requirements_satisfied",
     "run_pip",
+    "unhashed_requirements",
 ]
 
 _DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
@@ -48,12 +53,14 @@ def _find_uv() -> str | None:
         return shutil.which("uv")
 
 
-def pip_command(python: Path, requirements: Path, installer: str = "auto") -> PipCommand:
+def pip_command(
+    python: Path, requirements: Path, installer: str = "auto", *, require_hashes: bool = True
+) -> PipCommand:
     """The argument list that installs ``requirements`` into ``python``'s environment."""
     uv = _find_uv() if installer in ("auto", "uv") else None
     if installer == "uv" and uv is None:
         raise InstallError("--pip-installer uv: uv was not found")
-    tail = ("--no-deps", "--require-hashes", "-r", str(requirements))
+    tail = ("--no-deps", *(("--require-hashes",) if require_hashes else ()), "-r", str(requirements))
     if uv is not None:
         return PipCommand("uv", (uv, "pip", "install", "--python", str(python), *tail))
     return PipCommand("pip", (str(python), "-m", "pip", "install", "--no-input", *tail))
@@ -157,3 +164,53 @@ def run_pip(command: PipCommand, secrets: SecretRegistry, extra_env: Sequence[tu
             f"(exit {exc.returncode}):\n  " + output.replace("\n", "\n  ")
         ) from exc
     return secrets.redact((done.stdout + done.stderr).strip())
+
+
+def unhashed_requirements(path: Path, lock_dir: Path, environment: dict[str, str] | None) -> str:
+    """The lines of ``requirements-unhashed.txt`` that apply, local paths made absolute.
+
+    Raises InstallError for a line of another form, a VCS URL not pinned to a full commit, or a
+    path (or ``paths-base``) that leaves the project folder: the file comes from the repository,
+    so it may be hostile.
+    """
+    from packaging.markers import InvalidMarker, Marker
+
+    from lockgen.unhashed import read_unhashed
+
+    try:
+        lock = read_unhashed(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstallError(f"cannot read {path}: {exc}") from exc
+    problems = [f"{path}:{number}: {why}" for number, why in lock.problems]
+    base_text = lock.paths_base or "."
+    base = (lock_dir / base_text).resolve()
+    if base_text not in (".", ".."):
+        # the lock folder, or the folder holding it (locks/ next to environment.yml)
+        problems.append(f"{path}: paths-base {base_text!r} must be `.` or `..` (lock next to, or in, the project)")
+    out: list[str] = []
+    for line in lock.lines:
+        if line.marker and environment is not None:
+            try:
+                if not Marker(line.marker).evaluate(environment):
+                    continue
+            except InvalidMarker:
+                problems.append(f"{path}:{line.number}: invalid marker {line.marker!r}")
+                continue
+        if line.url is not None:
+            if not re.search(r"@[0-9a-f]{40}$", line.url):
+                problems.append(f"{path}:{line.number}: {line.name} is not pinned to a full commit hash")
+                continue
+            out.append(f"{line.name} @ {line.url}")
+            continue
+        assert line.path is not None
+        folder = (base / line.path).resolve()
+        if folder != base and base not in folder.parents:
+            problems.append(f"{path}:{line.number}: {line.path} is outside the project folder {base}")
+            continue
+        if not folder.is_dir():
+            problems.append(f"{path}:{line.number}: {line.path} ({folder}) is not a folder")
+            continue
+        out.append(f"-e {folder}" if line.editable else str(folder))
+    if problems:
+        raise InstallError("\n".join(problems))
+    return "".join(f"{line}\n" for line in out)

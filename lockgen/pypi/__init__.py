@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
-from lockgen.pypi.render import Header, render_requirements
+from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
+    DirectRequirement,
     Pin,
     PipInput,
     PreviousLock,
+    logical_lines,
     parse_compiled,
     parse_pip_entries,
     read_previous,
@@ -36,14 +38,25 @@ from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
 from lockgen.secrets import redact, strip_credentials
+from lockgen.spec import PipEntry
+from lockgen.unhashed import UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan
 
-__all__ = ["PIP_LOCK_FORMAT", "lock_pip_section", "option_lines", "pip_sources_digest"]
+__all__ = [
+    "PIP_LOCK_FORMAT",
+    "REQUIREMENTS_NAME",
+    "UNHASHED_NAME",
+    "lock_pip_files",
+    "lock_pip_section",
+    "option_lines",
+    "pip_sources_digest",
+]
 
-PIP_LOCK_FORMAT = 2
-"""2: ``body=`` digest on the input-hash line; the pip digest follows nested -r/-c files."""
+PIP_LOCK_FORMAT = 3
+"""2: ``body=`` digest on the input-hash line; the pip digest follows nested -r/-c files.
+3: sdists allowed (their metadata built), VCS/local lines in requirements-unhashed.txt, ``# via`` lines."""
 REQUIREMENTS_NAME = "requirements.txt"
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
 
@@ -110,7 +123,7 @@ def _platforms(the_plan: LockPlan, conda: Conda, mapping: PypiMapping, reporter:
         names = {name: mapping.pypi_names(name) for name, _ in pairs}
         provided, notes = provided_packages(pairs, names)
         target = None
-        if inputs[p.platform].requirements:
+        if inputs[p.platform].requirements or inputs[p.platform].direct:
             target = pip_target(p.platform, pairs, p.request.virtual_packages)
             notes += target.notes
         for note in notes:
@@ -179,10 +192,15 @@ def pip_sources_digest(the_plan: LockPlan) -> str:
     records that, so re-locking a subset (``-p``) does not look like an edited pip section.
     Written as ``pip=<hash>`` on requirements.txt's input-hash line for ``lockgen check``.
     """
-    distinct = {
-        json.dumps(sources_digest_lines(the_plan.spec.pip_entries(p.platform), the_plan.options.allow_includes))
-        for p in the_plan.platforms
-    }
+    base = the_plan.spec.base_dir
+
+    def lines(entries: Sequence[PipEntry]) -> list[str]:
+        # a local project's metadata files: an edited pyproject.toml changes what is locked
+        projects = [local_project_of(e.text, base) for e in entries]
+        included = sources_digest_lines(entries, the_plan.options.allow_includes)
+        return [*included, *(project_digest(p) for p in projects if p is not None)]
+
+    distinct = {json.dumps(lines(the_plan.spec.pip_entries(p.platform))) for p in the_plan.platforms}
     payload = {"exclude-newer": str(the_plan.options.exclude_newer), "lines": sorted(distinct)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
@@ -199,6 +217,7 @@ def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_dige
             # answers is not.
             "mapping": mapping_digest,
             "platforms": {item.platform: item.hash_payload() for item in platforms},
+            **({"only-binary": True} if the_plan.options.only_binary else {}),
         }
     )
     return f"{full} pip={pip_sources_digest(the_plan)}"
@@ -210,7 +229,8 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_p
     folder = root / item.platform
     folder.mkdir(parents=True)
     requirements = folder / "requirements.in"
-    requirements.write_text("".join(f"{r}\n" for r in item.pip.requirements), encoding="utf-8")
+    lines = [*item.pip.requirements, *(d.uv_line for d in item.pip.direct)]
+    requirements.write_text("".join(f"{r}\n" for r in lines), encoding="utf-8")
     constraints = [write_stubs(folder / "stubs", item.provided)]
     if item.pip.constraints:
         user = folder / "constraints.txt"
@@ -232,23 +252,101 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_p
         pre=item.pip.pre,
         no_index=item.pip.no_index,
         exclude_newer=options.exclude_newer,
+        no_build=options.only_binary,
         upgrade_packages=tuple(sorted(set(options.update))),
         provided={p.name: p for p in item.provided},
+        origins={name: _relative(str(where), the_plan) for name, where in item.pip.names},
     )
+
+
+def _public_vcs(url: str) -> str:
+    """A VCS URL as a lock may show it: no password or token; an ssh ``git@`` user is kept."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url
+    user, _, host = host.rpartition("@")
+    return f"{scheme}://{'git@' if user == 'git' else ''}{host}{slash}{path}"
+
+
+def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path) -> tuple[str, ...]:
+    """The pinned lines of VCS URLs and local projects in uv's output, as the unhashed file writes them.
+
+    uv writes ``name @ git+URL@<commit>`` for a VCS URL and the absolute path (``-e`` kept) for a
+    local project; a path becomes relative to the environment file's folder (POSIX separators).
+    """
+    from urllib.parse import unquote, urlsplit
+
+    folders = {d.path: d for d in direct if d.path is not None}
+    found: list[str] = []
+    for _, line in logical_lines(text):
+        editable = line.startswith(("-e ", "--editable "))
+        body = line.split(None, 1)[1].strip() if editable else line
+        if body.startswith("file:"):
+            body = unquote(urlsplit(body).path)
+        if Path(body).is_absolute() and Path(body).resolve() in folders:
+            relative = Path(os.path.relpath(Path(body).resolve(), base_dir.resolve())).as_posix()
+            if relative == ".." or relative.startswith("../"):
+                entry = folders[Path(body).resolve()]
+                raise InputError(
+                    [
+                        Problem(
+                            f"`{entry.text}`: {relative} is outside the environment file's folder; lockgen locks"
+                            " and installs local projects inside the project tree only",
+                            entry.where.file,
+                            entry.where.line,
+                        )
+                    ]
+                )
+            shown = relative if relative.startswith(".") else f"./{relative}"
+            found.append(f"-e {shown}" if folders[Path(body).resolve()].editable else shown)
+            continue
+        if " @ " in line and any(v in line for v in ("git+", "hg+", "svn+", "bzr+")):
+            name, _, url = line.partition(" @ ")
+            found.append(f"{name.strip()} @ {_public_vcs(url.split()[0])}")
+    return tuple(found)
 
 
 def _resolve(
     the_plan: LockPlan, platforms: Sequence[_Platform], previous: PreviousLock | None, resolver: PipResolver
-) -> dict[str, tuple[Pin, ...]]:
+) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
+    """Per platform: the hashed pins, and the pinned VCS/local-project lines."""
     with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
         jobs = [_write_job(Path(tmp), item, previous, the_plan) for item in platforms if item.target is not None]
         texts = resolver.compile(jobs)
     resolved: dict[str, tuple[Pin, ...]] = {}
+    direct: dict[str, tuple[str, ...]] = {}
     for item in platforms:
         provided = {p.name for p in item.provided}
-        pins = parse_compiled(texts.get(item.platform, ""))
-        resolved[item.platform] = tuple(p for p in pins if p.name not in provided and "+conda" not in p.version)
-    return resolved
+        text = texts.get(item.platform, "")
+        pins = parse_compiled(text)
+        resolved[item.platform] = tuple(
+            p for p in pins if p.name not in provided and "+conda" not in p.version and not _is_vcs(p)
+        )
+        direct[item.platform] = _direct_lines(text, item.pip.direct, the_plan.spec.base_dir)
+    return resolved, direct
+
+
+def _check_editables(platforms: Sequence[_Platform], direct: Mapping[str, tuple[str, ...]]) -> None:
+    """An editable line must apply to every platform: pip takes no marker after ``-e``."""
+    targets = [item.platform for item in platforms if item.target is not None]
+    editable = {t: {line for line in direct.get(t, ()) if line.startswith("-e ")} for t in targets}
+    problems = []
+    for line in sorted(set().union(*editable.values()) if editable else ()):
+        missing = [t for t in targets if line not in editable[t]]
+        if missing:
+            problems.append(
+                Problem(
+                    f"`{line}` applies to some platforms only (not {', '.join(missing)}); pip takes no platform"
+                    " marker on an editable line: drop the selector or the `-e`"
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _is_vcs(pin: Pin) -> bool:
+    return pin.url is not None and pin.url.startswith(("git+", "hg+", "svn+", "bzr+"))
 
 
 def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:
@@ -300,6 +398,27 @@ def lock_pip_section(
     """Return the text of locks/requirements.txt for ``the_plan``'s pip section.
 
     ``previous``: pins to keep instead of the existing requirements.txt's (``lock --from``)."""
+    files = lock_pip_files(
+        the_plan, conda, reporter, resolver=resolver, mapping_source=mapping_source, previous=previous
+    )
+    text = files[REQUIREMENTS_NAME]
+    assert text is not None
+    return text
+
+
+def lock_pip_files(
+    the_plan: LockPlan,
+    conda: Conda,
+    reporter: Reporter,
+    *,
+    resolver: PipResolver | None = None,
+    mapping_source: MappingSource | None = None,
+    previous: PreviousLock | None = None,
+) -> dict[str, bytes | None]:
+    """``requirements.txt`` (hashed) and ``requirements-unhashed.txt`` (VCS/local lines; None: remove the
+    one lockgen wrote earlier; absent: nothing to write).
+
+    ``previous``: pins to keep instead of the existing requirements.txt's (``lock --from``)."""
     options = the_plan.options
     mapping = _mapping(the_plan, reporter, mapping_source)
     platforms = _platforms(the_plan, conda, mapping, reporter)
@@ -313,17 +432,39 @@ def lock_pip_section(
     reporter.event("pip", None, source_line)
     input_hash = _input_hash(the_plan, platforms, digest)
     path = options.output_dir / REQUIREMENTS_NAME
+    unhashed_path = options.output_dir / UNHASHED_NAME
+    has_direct = any(item.pip.direct for item in platforms)
     previous = previous if previous is not None else read_previous(path)
     forced = options.update_all or bool(options.update)
     if previous is not None and previous.input_hash == input_hash and not forced:
-        reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")
-        return path.read_bytes()
+        unhashed = read_previous(unhashed_path) if has_direct else None
+        if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):
+            reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")
+            kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
+            return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
     if resolver is None:
         resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
-    resolved = _resolve(the_plan, platforms, previous, resolver)
+    resolved, direct = _resolve(the_plan, platforms, previous, resolver)
+    _check_editables(platforms, direct)
     shown = tuple(_relative(str(w), the_plan) for w in warnings)
     described = f"digest {digest} (what the mapping says for the {count} conda packages locked)"
     header = replace(_header(the_plan, platforms, described, input_hash), warnings=shown)
+    if has_direct:
+        base = Path(os.path.relpath(the_plan.spec.base_dir.resolve(), options.output_dir.resolve())).as_posix()
+        header = replace(header, unhashed=UNHASHED_NAME, paths_base=base)
+        if base not in (".", ".."):
+            reporter.event(
+                "warning",
+                None,
+                f"warning: {UNHASHED_NAME} starts its paths at {base}; `lockgen install` accepts only a lock folder"
+                " in the environment file's folder or next to it (e.g. `-o locks`)",
+            )
     # URLs are written without credentials already; `redact` (URL userinfo and /t/ tokens only, not
     # every registered string, which could match a package name) also covers text quoted from pip lines.
-    return redact(render_requirements(header, resolved)).encode()
+    requirements = redact(render_requirements(header, resolved)).encode()
+    files: dict[str, bytes | None] = {REQUIREMENTS_NAME: requirements}
+    if has_direct:
+        files[UNHASHED_NAME] = redact(render_unhashed(header, direct)).encode()
+    elif read_previous(unhashed_path) is not None:
+        files[UNHASHED_NAME] = None  # lockgen wrote it and it is no longer needed (never remove another file)
+    return files

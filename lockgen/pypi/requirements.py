@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker
@@ -22,11 +22,14 @@ from packaging.utils import canonicalize_name
 from lockgen.errors import InputError, Problem
 from lockgen.secrets import strip_credentials
 from lockgen.spec import Location, PipEntry
+from lockgen.unhashed import PROJECT_FILES, project_digest
 
 __all__ = [
+    "DirectRequirement",
     "Pin",
     "PipInput",
     "PreviousLock",
+
     "logical_lines",
     "parse_compiled",
     "parse_pip_entries",
@@ -61,6 +64,44 @@ _OPTIONS_WITH_VALUE = {
 
 
 @dataclass(frozen=True, slots=True)
+class DirectRequirement:
+    """A requirement pip installs from a VCS URL or a local folder: locked without hashes.
+
+    Its dependencies are resolved (and hashed) like any other; the line itself goes to
+    ``requirements-unhashed.txt``.
+    """
+
+    text: str
+    """As written (``-e ./localproj``, ``pkg @ git+https://...``), for messages."""
+    where: Location
+    editable: bool = False
+    path: Path | None = None
+    """A local project: its absolute folder (``None`` for a VCS URL)."""
+    url: str | None = None
+    """A VCS URL as uv takes it (``pkg @ git+https://...@ref`` or ``git+https://...``)."""
+    digest: str = ""
+    """Of the local project's metadata files (empty for VCS)."""
+
+    @property
+    def uv_line(self) -> str:
+        """The line uv compiles: an absolute path, so uv's answer names it without ambiguity."""
+        if self.path is not None:
+            return f"-e {self.path}" if self.editable else str(self.path)
+        assert self.url is not None
+        return self.url
+
+    def hash_payload(self) -> list[str]:
+        if self.path is not None:
+            return ["editable" if self.editable else "path", self.text.removeprefix("-e").strip(), self.digest]
+        return ["vcs", strip_credentials(_vcs_url(self.url or ""))]
+
+
+def _vcs_url(text: str) -> str:
+    """The URL of ``pkg @ git+https://...`` or ``git+https://...#egg=pkg``."""
+    return text.split(" @ ", 1)[1].strip() if " @ " in text else text.strip()
+
+
+@dataclass(frozen=True, slots=True)
 class PipInput:
     """One platform's pip section, ready for the resolver."""
 
@@ -79,9 +120,11 @@ class PipInput:
     """Canonical names of the requirements, with where each was written."""
     sources: tuple[tuple[str, str], ...] = ()
     """Every ``-r``/``-c`` file read, nested ones too, in reading order: (path as written, sha256 of its bytes)."""
+    direct: tuple[DirectRequirement, ...] = ()
+    """VCS URLs and local projects (``-e .``, ``./vendor/pkg``): resolved, then locked without hashes."""
 
     def hash_payload(self) -> dict[str, object]:
-        return {
+        payload: dict[str, object] = {
             "requirements": [strip_credentials(r) if "://" in r else r for r in self.requirements],
             "constraints": list(self.constraints),
             "index-url": strip_credentials(self.index_url) if self.index_url else None,
@@ -90,6 +133,9 @@ class PipInput:
             "pre": self.pre,
             "no-index": self.no_index,
         }
+        if self.direct:
+            payload["direct"] = [d.hash_payload() for d in self.direct]
+        return payload
 
 
 @dataclass(slots=True)
@@ -104,6 +150,7 @@ class _Collector:
     no_index: bool = False
     warnings: list[Problem] = field(default_factory=list)
     names: list[tuple[str, Location]] = field(default_factory=list)
+    direct: list[DirectRequirement] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seen_files: set[Path] = field(default_factory=set)
     sources: list[tuple[str, str]] = field(default_factory=list)
@@ -192,7 +239,7 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.problem(where, f"pip option {opt} needs a value")
         return
     if long == "--editable":
-        col.warn(where, f"skipped `{text}`: editable installs cannot be locked")
+        _direct(col, value, where, base, editable=True, constraints=False)
     elif long in ("--requirement", "--constraint"):
         _include(col, value, base, where, depth, constraints=long == "--constraint")
     elif long == "--index-url":
@@ -214,7 +261,7 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
         _handle_option(col, text, where, base, depth)
         return
     if _is_local_path(text) or text.startswith(_VCS):
-        col.warn(where, f"skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        _direct(col, text, where, base, editable=False, constraints=constraints)
         return
     if "://" in text and not _NAMED_URL.match(text):
         col.requirements.append(text)  # a bare URL: uv reads the name from the file name
@@ -226,13 +273,49 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
         col.problem(where, f"invalid pip requirement {_excerpt(text)}: {reason}")
         return
     if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
-        col.warn(where, f"skipped `{text}`: local paths and VCS URLs cannot be locked with hashes")
+        _direct(col, text, where, base, editable=False, constraints=constraints, name=requirement.name)
         return
     if constraints:
         col.constraints.append(text)
         return
     col.requirements.append(text)
     col.names.append((canonicalize_name(requirement.name), where))
+
+
+def _local_folder(text: str, base: Path) -> Path:
+    if text.startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
+        text = unquote(urlsplit(text).path)
+    return (base / Path(text).expanduser()).resolve()
+
+
+def _direct(
+    col: _Collector, text: str, where: Location, base: Path, *, editable: bool, constraints: bool, name: str = ""
+) -> None:
+    """A VCS URL or a local project: its dependencies are locked, the line itself without hashes."""
+    shown = f"-e {text}" if editable else text
+    if constraints:
+        col.problem(where, f"`{strip_credentials(shown)}` in a constraints file: list it as a requirement")
+        return
+    url = _vcs_url(text) if name else text
+    if url.startswith(_VCS):
+        if editable:
+            col.warn(where, f"`-e {strip_credentials(url)}` is installed as a regular (not editable) package")
+        requirement = text if name else url
+        col.direct.append(DirectRequirement(shown, where, editable=False, url=requirement))
+        if name:
+            col.names.append((canonicalize_name(name), where))
+        return
+    folder = _local_folder(url, base)
+    if not folder.is_dir():
+        kind = "an editable install needs a project folder" if editable else "a local project must be a folder"
+        col.problem(where, f"`{shown}`: {folder} is not a folder ({kind}; archives by path cannot be locked)")
+        return
+    if not any((folder / f).is_file() for f in PROJECT_FILES):
+        col.problem(where, f"`{shown}`: {folder} has no pyproject.toml, setup.cfg or setup.py")
+        return
+    col.direct.append(DirectRequirement(shown, where, editable=editable, path=folder, digest=project_digest(folder)))
 
 
 def _include(col: _Collector, value: str, base: Path, where: Location, depth: int, *, constraints: bool) -> None:
@@ -334,6 +417,7 @@ def _pip_input(col: _Collector) -> PipInput:
         warnings=tuple(col.warnings),
         names=tuple(col.names),
         sources=tuple(col.sources),
+        direct=tuple(col.direct),
     )
 
 
@@ -346,6 +430,8 @@ class Pin:
     url: str | None
     hashes: tuple[str, ...]
     marker: str | None = None
+    via: tuple[str, ...] = ()
+    """Who requires it (uv's ``# via`` annotation): distribution names, and :data:`VIA_PIP_SECTION`."""
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -376,10 +462,55 @@ def _pin_from_line(line: str) -> Pin | None:
     return Pin(name, exact[0], None, tuple(hashes), marker)
 
 
+VIA_PIP_SECTION = "pip: section"
+"""The ``# via`` entry of a requirement listed in the pip: section itself."""
+
+
+def _via_by_line(text: str) -> dict[int, tuple[str, ...]]:
+    """``# via`` annotations (``# via a`` or ``# via`` then ``#   a`` lines), keyed by the requirement's first line.
+
+    ``-r <file>`` (the pip: section or a file it includes) becomes :data:`VIA_PIP_SECTION`;
+    ``-c <file>`` (a constraint, not a reason to install) is left out.
+    """
+    found: dict[int, list[str]] = {}
+    current: int | None = None
+    collecting = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line.startswith("#"):
+            if line and not raw.startswith((" ", "\t")):
+                current = None if line.startswith("-") else number  # an option or `-e` line: no pin
+            collecting = False
+            continue
+        body = line[1:].strip()
+        if body.startswith("via"):
+            collecting = True
+            body = body[3:].strip()
+        elif not collecting or not raw.lstrip().startswith("#   "):
+            collecting = False
+            continue
+        if current is None or not body:
+            continue
+        if body.startswith("-r "):
+            body = VIA_PIP_SECTION
+        elif body.startswith("-c "):
+            continue
+        found.setdefault(current, [])
+        for name in body.split(","):
+            if name.strip() and name.strip() not in found[current]:
+                found[current].append(name.strip())
+    return {k: tuple(v) for k, v in found.items()}
+
+
 def parse_compiled(text: str) -> tuple[Pin, ...]:
-    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines)."""
-    pins = [_pin_from_line(line) for _, line in logical_lines(text)]
-    return tuple(p for p in pins if p is not None)
+    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``)."""
+    via = _via_by_line(text)
+    pins = []
+    for number, line in logical_lines(text):
+        pin = _pin_from_line(line)
+        if pin is not None:
+            pins.append(replace(pin, via=via.get(number, ())) if number in via else pin)
+    return tuple(pins)
 
 
 @dataclass(frozen=True, slots=True)

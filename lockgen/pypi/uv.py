@@ -53,6 +53,7 @@ _REQUIRE = re.compile(
     r"you require (?P<req>(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?[^\s,]*) and "
     r"(?P=name)==[^\s,]*\+" + LOCAL_LABEL
 )
+_BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `(?P<what>[^`]+)`")
 _NO_WHEEL = re.compile(
     r"(?P<what>[A-Za-z0-9][A-Za-z0-9._\-]*(?:[=<>!~]=?[^\s,]+)?) has no (?:usable )?wheels"
     r"(?P<rest> with a matching (?:platform|Python ABI|Python implementation) tag)?"
@@ -87,8 +88,12 @@ class CompileJob:
     no_index: bool = False
     exclude_newer: dt.datetime | None = None
     upgrade: bool = False
+    no_build: bool = False
+    """Refuse sdists (``--only-binary``): every package must have a wheel for the target."""
     upgrade_packages: tuple[str, ...] = ()
     provided: Mapping[str, ProvidedPackage] = field(default_factory=dict)
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """Canonical name of each pip requirement → where it is written (``environment.yml:12``), for messages."""
 
 
 class PipResolver(Protocol):
@@ -113,17 +118,21 @@ class UvResolver:
         self.offline = offline
         self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
         self.uv = uv_path
+        self.interpreters: dict[str, str] = {}
+        """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""
 
     def argv(self, job: CompileJob) -> list[str]:
         args = [
             self.uv or find_uv(), "pip", "compile", str(job.requirements),
             "--output-file", str(job.output),
-            "--python", sys.executable,
+            "--python", self.interpreters.get(_short(job.target.python_version), sys.executable),
             "--python-platform", job.target.python_platform,
             "--python-version", job.target.python_version,
-            "--no-build", "--generate-hashes", "--no-header", "--no-annotate", "--quiet",
+            "--generate-hashes", "--no-header", "--annotation-style", "split", "--quiet",
             "--color", "never",
         ]  # fmt: skip
+        if job.no_build:
+            args.append("--no-build")
         for constraint in job.constraints:
             args += ["--constraints", str(constraint)]
         for link in job.find_links:
@@ -182,7 +191,7 @@ class UvResolver:
             stderr = self.secrets.redact(done.stderr)
             if _NETWORK.search(stderr) and "No solution found" not in stderr:
                 raise ChannelError(f"{platform}: a Python package index could not be reached:\n{_indent(stderr)}")
-            message = explain_failure(stderr, job.target, job.provided)
+            message = explain_failure(stderr, job.target, job.provided, job.origins)
             if _NOT_FOUND.search(" ".join(stderr.split())):
                 message += "\n" + _where_searched(job)
             raise PypiResolutionError(message)
@@ -193,6 +202,8 @@ class UvResolver:
         if not jobs:
             return {}
         self.uv = self.uv or find_uv()  # before the threads: uv's finder reads sysconfig, which is not thread-safe
+        for short in sorted({_short(job.target.python_version) for job in jobs} - set(self.interpreters)):
+            self.interpreters[short] = build_python(short)
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
             futures = {job.target.platform: pool.submit(self._run, job) for job in jobs}
         results: dict[str, str] = {}
@@ -208,6 +219,35 @@ class UvResolver:
         if failures:
             raise _combine(failures)
         return results
+
+
+def _short(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def build_python(short: str) -> str:
+    """An interpreter of Python ``short`` (``3.12``) on PATH, else the one lockgen runs on.
+
+    uv resolves for the target's Python version whatever interpreter it is given, but builds an
+    sdist's metadata by running that interpreter (uv downloads none here): a matching version
+    gives the metadata a ``setup.py`` computes for it. A candidate must run and report the version.
+    """
+    import shutil
+
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == short:
+        return sys.executable
+    found = shutil.which(f"python{short}")
+    if found:
+        try:
+            done = subprocess.run(
+                [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return sys.executable
+        if done.returncode == 0 and done.stdout.strip() == short:
+            return found
+    return sys.executable
 
 
 _NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
@@ -241,11 +281,30 @@ def _conda_side(package: ProvidedPackage, platform: str) -> str:
     return f"conda provides {package.name} {package.conda_version}{alias} on {platform}"
 
 
-def explain_failure(stderr: str, target: PipTarget, provided: Mapping[str, ProvidedPackage]) -> str:
-    """A message naming both sides of each conflict with conda, then uv's own explanation."""
+def _conda_hint(package: ProvidedPackage, spec: str, origin: str | None) -> str:
+    """The constraint to add to the conda dependencies so conda picks a version pip accepts."""
+    constraint = spec.replace("===", "==").replace(" ", "")
+    where = f" (pip requirement at {origin})" if origin else ""
+    if not constraint:
+        return f"    hint: {package.conda_name} comes from conda; remove the pip requirement or the conda one{where}"
+    return (
+        f"    hint: add `{package.conda_name}{constraint}` to the conda dependencies, so conda installs"
+        f" a {package.name} version the pip requirement accepts{where}"
+    )
+
+
+def explain_failure(
+    stderr: str,
+    target: PipTarget,
+    provided: Mapping[str, ProvidedPackage],
+    origins: Mapping[str, str] | None = None,
+) -> str:
+    """A message naming both sides of each conflict with conda, with the conda constraint that
+    fixes it (and where the pip requirement is written), then uv's own explanation."""
     from packaging.utils import canonicalize_name
 
     platform = target.platform
+    origins = origins or {}
     findings: list[str] = []
     flat = " ".join(stderr.split())
     for match in _DEPENDS.finditer(flat):
@@ -253,15 +312,30 @@ def explain_failure(stderr: str, target: PipTarget, provided: Mapping[str, Provi
         if dep in provided:
             spec = (match.group("spec") or "").rstrip(".")
             who = f"every version of {match.group('who')}" if match.group("all") else match.group("who")
-            findings.append(f"{who} needs {dep}{spec}; {_conda_side(provided[dep], platform)}")
+            name = re.match(r"[A-Za-z0-9][A-Za-z0-9._\-]*", match.group("who"))
+            origin = origins.get(canonicalize_name(name.group(0))) if name else None
+            findings.append(
+                f"{who} needs {dep}{spec}; {_conda_side(provided[dep], platform)}\n"
+                + _conda_hint(provided[dep], spec, origin)
+            )
     for match in _REQUIRE.finditer(flat):
         dep = canonicalize_name(match.group("name"))
         if dep in provided:
-            findings.append(f"pip: asks for {match.group('req')}; {_conda_side(provided[dep], platform)}")
+            spec = match.group("req")[len(match.group("name")) :]
+            spec = re.sub(r"^\[[^\]]*\]", "", spec)
+            findings.append(
+                f"pip: asks for {match.group('req')}; {_conda_side(provided[dep], platform)}\n"
+                + _conda_hint(provided[dep], spec, origins.get(dep))
+            )
     for match in _NO_WHEEL.finditer(flat):
         where = f"{target.python_platform}, Python {target.python_version}"
         findings.append(
-            f"{match.group('what')} has no wheel for {platform} ({where}); lockgen locks wheels only, never sdists"
+            f"{match.group('what')} has no wheel for {platform} ({where}), and --only-binary refuses its sdist"
+        )
+    for match in _BUILD_FAILED.finditer(flat):
+        findings.append(
+            f"{match.group('what')}: building its sdist for metadata failed on this machine (uv's output below);"
+            " pin a version that has a wheel, or fix the build (its build requirements come from the index)"
         )
     head = f"{platform}: the pip section cannot be resolved"
     lines = [head + (":" if findings else " (uv's explanation below)")]

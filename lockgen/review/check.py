@@ -33,8 +33,9 @@ from lockgen.lockfiles import (
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.sources import claims_platform, lock_names
+from lockgen.unhashed import UNHASHED_NAME, input_hash_of, is_direct_line, read_unhashed, unhashed_problems
 
-__all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock"]
+__all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
 
 PIP_TARGET = "pip"
 JOURNAL_TARGET = "journal"
@@ -103,7 +104,56 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     targets = tuple(p.platform for p in pip_targets.platforms)
     expected = _expected_pip(pip_targets) if the_plan.spec.pip is not None else None
     stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets, expected))
+    unhashed_path = out_dir / UNHASHED_NAME
+    needed = _needs_unhashed(pip_targets)
+    if needed or unhashed_path.is_file():
+        checked.append(UNHASHED_NAME)
+    stale.extend(check_unhashed_lock(needed, unhashed_path, pip_path))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
+
+
+def _needs_unhashed(the_plan: LockPlan) -> bool | None:
+    """Whether the pip section has VCS URLs or local projects (None: unknown, a ``-r`` file may list some)."""
+    if the_plan.spec.pip is None:
+        return False
+    texts = [e.text.strip() for p in the_plan.platforms for e in the_plan.spec.pip_entries(p.platform)]
+    if any(is_direct_line(t, the_plan.spec.base_dir) for t in texts):
+        return True
+    if any(t.startswith(("-r", "--requirement")) for t in texts):
+        return None
+    return False
+
+
+def check_unhashed_lock(needed: bool | None, path: Path, requirements: Path) -> list[Stale]:
+    """``requirements-unhashed.txt`` exists exactly when VCS URLs or local projects are listed, is safe
+    to install (see :func:`~lockgen.pypi.requirements.unhashed_problems`), and was written by the same
+    lock run as ``requirements.txt`` (same input-hash line)."""
+    exists = path.is_file()
+    if needed and not exists:
+        detail = f"{path} is missing but the pip: section lists VCS URLs or local projects"
+        return [Stale(PIP_TARGET, path.name, "missing", detail)]
+    if not exists or (not needed and not _generated(path)):
+        return []  # absent, or a file lockgen did not write and does not need
+    if needed is False:
+        return [Stale(PIP_TARGET, path.name, "extra", f"{path} exists but no VCS URL or local project is listed")]
+    return _unhashed_problems(path, requirements)
+
+
+def _unhashed_problems(path: Path, requirements: Path) -> list[Stale]:
+    try:
+        lock = read_unhashed(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Stale(PIP_TARGET, path.name, "malformed", f"{path} is unreadable: {exc}")]
+    problems = unhashed_problems(lock)
+    if problems:
+        shown = "; ".join(f"line {n}: {why}" if n else why for n, why in problems)
+        return [Stale(PIP_TARGET, path.name, "malformed", f"{path}: {shown}")]
+    if input_hash_of(requirements) != lock.input_hash:
+        detail = f"{path} was not written with {requirements.name} (their input-hash lines differ)"
+        return [Stale(PIP_TARGET, path.name, "inputs", detail)]
+    return []
+
+
 
 
 def _journal(out_dir: Path) -> list[Stale]:
@@ -125,7 +175,7 @@ def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
     names = lock_names(the_plan.options.filename_template)
     found = []
     for path in sorted(out_dir.glob("*.txt")):
-        if path.name in names or path.name == REQUIREMENTS_NAME or not path.is_file():
+        if path.name in names or path.name in (REQUIREMENTS_NAME, UNHASHED_NAME) or not path.is_file():
             continue
         try:
             head = path.read_text(encoding="utf-8", errors="replace").splitlines()[:50]

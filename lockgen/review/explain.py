@@ -32,6 +32,8 @@ __all__ = [
     "ExplainError",
     "Explanation",
     "MissingRepodataError",
+    "PipExplanation",
+    "PipPinUse",
     "Record",
     "RepodataSource",
     "Step",
@@ -96,6 +98,29 @@ class Explanation:
     constraints: tuple[Constraint, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PipPinUse:
+    """One pinned line of NAME in the pip lock."""
+
+    version: str
+    """``4.44.0``, or the URL of a VCS package (``git+https://...@<commit>``)."""
+    platforms: tuple[str, ...]
+    via: tuple[str, ...]
+    """Who requires it (uv's ``# via``): distribution names; ``pip:`` when the pip: section lists it."""
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class PipExplanation:
+    """NAME is a pip package: its pins in requirements.txt (or requirements-unhashed.txt) and who requires it."""
+
+    name: str
+    lock_dir: Path
+    uses: tuple[PipPinUse, ...]
+    requested: tuple[str, ...]
+    """``environment.yml:12`` of each pip: line that names it."""
+
+
 class DependencySource(Protocol):
     def records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
         """The record of every entry, by package name. Raises MissingRepodataError naming what is missing."""
@@ -107,7 +132,7 @@ def explain(
     platform: str | None = None,
     source: DependencySource | None = None,
     reporter: Reporter | None = None,
-) -> Explanation:
+) -> Explanation | PipExplanation:
     """Explain ``name`` in ``platform``'s lock (default: this machine's platform, else the first locked target)."""
     if platform is not None:
         options = replace(options, platforms=(platform,))
@@ -118,12 +143,67 @@ def explain(
     lock = _read_lock(path)
     wanted = name.strip().lower()
     if wanted not in lock.by_name():
+        pip = explain_pip(options, the_plan, wanted)
+        if pip is not None:
+            return pip
         raise ExplainError(f"{wanted} is not in {path} ({len(lock.entries)} packages); see `lockgen diff` or the lock")
     source = source or RepodataSource(the_plan, options)
     records = source.records(chosen, lock.entries)
     specs = [(d.spec, str(d.location)) for d in the_plan.spec.conda_dependencies(chosen)]
     chains, constraints = explain_records(records, specs, wanted)
     return Explanation(chosen, path, records[wanted], chains, constraints)
+
+
+def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExplanation | None:
+    """NAME's pins in the pip lock files, on which platforms, required by whom (None: not a pip package)."""
+    from packaging.markers import InvalidMarker, Marker
+    from packaging.utils import canonicalize_name
+
+    from lockgen.errors import InputError
+    from lockgen.pypi.requirements import VIA_PIP_SECTION, parse_compiled, parse_pip_entries
+    from lockgen.pypi.targets import marker_terms
+    from lockgen.unhashed import UNHASHED_NAME, read_unhashed
+
+    wanted = canonicalize_name(name)
+    folder = options.output_dir
+    try:
+        text = (folder / "requirements.txt").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = next((line for line in text.splitlines() if line.startswith("# platforms:")), "")
+    platforms = tuple(p.strip() for p in header.partition(":")[2].split(",") if p.strip())
+
+    def where(marker: str | None) -> tuple[str, ...]:
+        if marker is None:
+            return platforms
+        try:
+            parsed = Marker(marker)
+        except InvalidMarker:
+            return ()
+        return tuple(p for p in platforms if (env := marker_terms(p)) and parsed.evaluate(env))
+
+    uses = [
+        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, "requirements.txt")
+        for pin in parse_compiled(text)
+        if pin.name == wanted
+    ]
+    try:
+        unhashed = read_unhashed((folder / UNHASHED_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        unhashed = None
+    for line in unhashed.lines if unhashed else ():
+        if line.name and canonicalize_name(line.name) == wanted and line.url:
+            uses.append(PipPinUse(line.url, where(line.marker), (VIA_PIP_SECTION,), UNHASHED_NAME))
+    if not uses:
+        return None
+    requested: list[str] = []
+    for target in the_plan.platforms:
+        try:
+            names = parse_pip_entries(the_plan.spec.pip_entries(target.platform)).names
+        except InputError:
+            continue
+        requested += [str(loc) for n, loc in names if n == wanted and str(loc) not in requested]
+    return PipExplanation(wanted, folder, tuple(uses), tuple(requested))
 
 
 def _read_lock(path: Path) -> ExplicitLock:

@@ -23,6 +23,7 @@ from lockgen.errors import ConfigError
 from lockgen.lock import REQUIREMENTS_NAME
 from lockgen.lockfiles import parse_explicit
 from lockgen.platforms import lock_file_names
+from lockgen.unhashed import UNHASHED_NAME
 
 __all__ = [
     "DirectSpecs",
@@ -159,8 +160,9 @@ def read_files(
     pip = None
     for name in sorted(files):
         text = files[name]
-        if name == REQUIREMENTS_NAME:
-            pip = parse_requirements(text)
+        if name in (REQUIREMENTS_NAME, UNHASHED_NAME):
+            # the unhashed file (VCS URLs, local projects) belongs to the same pip lock
+            pip = {**(pip or {}), **(parse_requirements(text) if name == REQUIREMENTS_NAME else parse_unhashed(text))}
             continue
         platform = names.get(name)
         if platform is None:
@@ -273,6 +275,28 @@ def _logical_lines(text: str) -> list[str]:
     if pending:
         lines.append(pending)
     return lines
+
+
+def parse_unhashed(text: str) -> dict[str, PackageState]:
+    """The lines of requirements-unhashed.txt: a VCS package by name (its URL@commit as version), a local
+    project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
+    from packaging.utils import canonicalize_name
+
+    from lockgen.unhashed import read_unhashed
+
+    found: dict[str, PackageState] = {}
+    for line in read_unhashed(text).lines:
+        if line.url is not None and line.name:
+            key: str = canonicalize_name(line.name)
+            version = line.url.rsplit("@", 1)[1][:12] if "@" in line.url else line.url
+            state = PackageState(version, "", line.url)
+        else:
+            key = f"{line.path} (editable)" if line.editable else f"{line.path}"
+            state = PackageState("local", "", line.path or "")
+        if line.marker:
+            key += f"; {line.marker}"
+        found[key] = state
+    return found
 
 
 def parse_requirements(text: str) -> dict[str, PackageState]:

@@ -85,11 +85,18 @@ class SimpleIndex:
 
     root: Path
     wheels: list[Wheel] = field(default_factory=list)
+    sdists: dict[str, bytes] = field(default_factory=dict)
+    """file name → bytes of source distributions (see :func:`tests.support.projects.sdist_bytes`)."""
 
     def add(self, name: str, version: str, **kwargs: object) -> Wheel:
         wheel = Wheel(name, version, **kwargs)  # type: ignore[arg-type]
         self.wheels.append(wheel)
         return wheel
+
+    def add_sdist(self, name: str, version: str, data: bytes) -> str:
+        file_name = f"{name.replace('-', '_')}-{version}.tar.gz"
+        self.sdists[file_name] = data
+        return file_name
 
     def path_of(self, wheel: Wheel) -> Path:
         return self.root / "files" / wheel.file_name
@@ -106,15 +113,30 @@ class SimpleIndex:
             pages.setdefault(canonical(wheel.name), []).append(wheel)
         simple = self.root / "simple"
         simple.mkdir(parents=True, exist_ok=True)
+        sdists: dict[str, list[str]] = {}
+        for file_name, data in self.sdists.items():
+            (files / file_name).write_bytes(data)
+            sdists.setdefault(canonical(file_name.rsplit("-", 1)[0]), []).append(file_name)
+            pages.setdefault(canonical(file_name.rsplit("-", 1)[0]), [])
         for name, unsorted in pages.items():
             page = simple / name
             page.mkdir(exist_ok=True)
             wheels = sorted(unsorted, key=lambda w: w.file_name)
             links = [self._link(w) for w in wheels]
+            links += [self._sdist_link(f) for f in sorted(sdists.get(name, []))]
             (page / "index.html").write_text(
                 "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
             )
-            (page / "index.json").write_text(json.dumps(self._json_page(name, wheels), indent=1))
+            json_page = self._json_page(name, wheels)
+            for file_name in sorted(sdists.get(name, [])):
+                digest = hashlib.sha256(self.sdists[file_name]).hexdigest()
+                json_page["files"].append(  # type: ignore[attr-defined]
+                    {"filename": file_name, "url": f"../../files/{file_name}", "hashes": {"sha256": digest}}
+                )
+                json_page["versions"] = sorted(  # type: ignore[call-overload]
+                    {*json_page["versions"], file_name.rsplit("-", 1)[1].removesuffix(".tar.gz")}  # type: ignore[misc]
+                )
+            (page / "index.json").write_text(json.dumps(json_page, indent=1))
         index = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in sorted(pages))
         (simple / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{index}\n</body></html>\n")
 
@@ -122,6 +144,10 @@ class SimpleIndex:
         attrs = f' data-requires-python="{html.escape(wheel.requires_python)}"' if wheel.requires_python else ""
         href = f"../../files/{wheel.file_name}#sha256={self.sha256(wheel)}"
         return f'<a href="{href}"{attrs}>{wheel.file_name}</a><br/>'
+
+    def _sdist_link(self, file_name: str) -> str:
+        digest = hashlib.sha256(self.sdists[file_name]).hexdigest()
+        return f'<a href="../../files/{file_name}#sha256={digest}">{file_name}</a><br/>'
 
     def _json_page(self, name: str, wheels: list[Wheel]) -> dict[str, object]:
         entries = []

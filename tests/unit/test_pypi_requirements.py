@@ -61,13 +61,36 @@ def test_requirement_and_constraint_files_relative_to_the_env_file(tmp_path: Pat
     assert pip.names[1] == ("rich", Location(str(tmp_path / "req" / "base.txt"), 4))
 
 
-def test_skipped_forms_become_warnings(tmp_path: Path) -> None:
+def test_vcs_urls_and_local_projects_are_direct_requirements(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "me"\nversion = "1"\n')
+    (tmp_path / "vendored" / "pkg").mkdir(parents=True)
+    (tmp_path / "vendored" / "pkg" / "setup.py").write_text("")
     pip = parse_pip_entries(
-        entries(tmp_path, "-e .", "./vendored/pkg", "git+https://github.com/x/y.git", "pkg @ file:///tmp/p.whl")
+        entries(tmp_path, "-e .", "./vendored/pkg", "git+https://github.com/x/y.git", "z @ git+https://h/z@v1")
     )
-    assert pip.requirements == ()
-    assert len(pip.warnings) == 4
-    assert str(pip.warnings[0]).endswith("environment.yml:20: skipped `-e .`: editable installs cannot be locked")
+    assert pip.requirements == () and pip.warnings == ()
+    assert [d.uv_line for d in pip.direct] == [
+        f"-e {tmp_path}",
+        str(tmp_path / "vendored" / "pkg"),
+        "git+https://github.com/x/y.git",
+        "z @ git+https://h/z@v1",
+    ]
+    assert pip.direct[0].editable and not pip.direct[1].editable
+    assert pip.names == (("z", Location(str(tmp_path / "environment.yml"), 23)),)
+    before = pip.hash_payload()
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "me"\nversion = "1"\ndependencies = ["x"]\n')
+    after = parse_pip_entries(entries(tmp_path, "-e .", "./vendored/pkg", "git+https://github.com/x/y.git"))
+    assert after.hash_payload()["direct"][0] != before["direct"][0]  # type: ignore[index]
+
+
+def test_local_paths_that_are_not_projects_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError) as info:
+        parse_pip_entries(entries(tmp_path, "-e ./missing", "./empty", "pkg @ file:///tmp/nowhere/p.whl"))
+    messages = [str(p) for p in info.value.problems]
+    assert len(messages) == 3
+    assert messages[0].startswith(f"{tmp_path / 'environment.yml'}:20: `-e ./missing`")
+    assert "has no pyproject.toml, setup.cfg or setup.py" in messages[1]
 
 
 def test_all_problems_at_once_with_locations(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ def test_secrets_are_masked_but_names_like_them_are_not(tmp_path: Path) -> None:
     text = lock_pip_section(make_plan(tmp_path, env), CONDA, reporter, resolver=EchoResolver()).decode()
     assert "hunter22" not in text
     assert "user-agents==2.2.0 \\\n" in text  # the index user name "user" is no reason to mangle this line
-    assert "# warning: environment.yml:11: skipped `-e git+https://***@github.com/x/y.git`" in text
+    assert "# warning: environment.yml:11: `-e git+https://github.com/x/y.git` is installed as a regular" in text
     assert not any("hunter22" in detail for _, _, detail in reporter.events)
     with pytest.raises(InputError) as info:
         lock_pip_section(make_plan(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=EchoResolver())

@@ -64,7 +64,9 @@ def test_arguments(tmp_path: Path) -> None:
     assert ("--find-links", "/stubs") in pairs
     assert ("--prerelease", "allow") in pairs
     assert ("--upgrade-package", "wandb") in pairs
-    assert {"--no-build", "--generate-hashes"} <= set(argv)
+    assert "--generate-hashes" in argv
+    assert "--no-build" not in argv  # sdists are built for their metadata unless --only-binary
+    assert "--no-build" in resolver.argv(job(tmp_path, no_build=True))
     assert "--universal" not in argv
 
 
@@ -151,6 +153,24 @@ def test_conflict_names_both_sides() -> None:
 def test_direct_requirement_against_conda() -> None:
     message = explain_failure(DIRECT, OSX, TORCH)
     assert "pip: asks for torch>=2; conda provides torch 1.13.1 (as pytorch) on osx-64" in message
+    assert "hint: add `pytorch>=2` to the conda dependencies" in message
+
+
+def test_clash_hint_gives_the_conda_constraint_and_the_pip_line() -> None:
+    message = explain_failure(DEPENDS, OSX, TORCH, {"accelerate": "environment.yml:14"})
+    assert (
+        "accelerate>=1.5.0 needs torch>=2.0.0; conda provides torch 1.13.1 (as pytorch) on osx-64\n"
+        "    hint: add `pytorch>=2.0.0` to the conda dependencies, so conda installs a torch version"
+        " the pip requirement accepts (pip requirement at environment.yml:14)"
+    ) in message
+    widgets = {"ipywidgets": ProvidedPackage("ipywidgets", "8.1.5", "ipywidgets", "8.1.5")}
+    stderr = (
+        "error: No solution found when resolving dependencies\n  cause: Because deepchecks==0.18.1 depends on"
+        " ipywidgets>=7.6.5,<8 and ipywidgets==8.1.5+conda, we can conclude that deepchecks==0.18.1 cannot be used."
+    )
+    message = explain_failure(stderr, OSX, widgets, {"deepchecks": "environment.yml:20"})
+    assert "hint: add `ipywidgets>=7.6.5,<8` to the conda dependencies" in message
+    assert "(pip requirement at environment.yml:20)" in message
 
 
 def test_no_wheel_names_package_and_platform() -> None:
@@ -159,3 +179,24 @@ def test_no_wheel_names_package_and_platform() -> None:
     assert "tensorflow-io-gcs-filesystem==0.37.1 has no wheel for win-64 (x86_64-pc-windows-msvc, Python 3.12.1)" in (
         message
     )
+
+
+def test_sdist_builds_use_an_interpreter_of_the_target_python_when_one_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lockgen.pypi.uv import build_python
+
+    good, bad = tmp_path / "python3.97", tmp_path / "python3.98"
+    good.write_text("#!/bin/sh\necho 3.97\n")
+    bad.write_text("#!/bin/sh\necho 'pyenv: python3.98: command not found' >&2; exit 127\n")
+    for script in (good, bad):
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert build_python("3.97") == str(good)
+    assert build_python("3.98") == sys.executable  # a shim that does not run: lockgen's own Python
+    assert build_python("3.99") == sys.executable  # none on PATH
+    assert build_python(f"{sys.version_info[0]}.{sys.version_info[1]}") == sys.executable
+    resolver = UvResolver(tmp_path / "cache", uv_path="uv")
+    resolver.interpreters["3.11"] = str(good)
+    argv = resolver.argv(job(tmp_path))
+    assert argv[argv.index("--python") + 1] == str(good)

@@ -119,7 +119,21 @@ def test_unknown_keys_warn_and_prefix_variables_are_noted() -> None:
     assert any("warning: unknown top-level key `foo`" in n for n in spec.notes)
 
 
+def test_pip_style_extras_in_a_conda_spec_are_dropped_with_a_warning() -> None:
+    deps = "  - dask[complete]\n  - numpy[version='>=1.2', foo]\n  - xarray[io,viz]>=2023\n"
+    spec = parse_env_text(_env(deps), "e.yml")
+    assert [d.spec for d in spec.dependencies] == ["dask", "numpy[version='>=1.2']", "xarray>=2023"]
+    assert spec.notes[0] == (
+        "e.yml:5: warning: `dask[complete]`: conda ignores `complete` in brackets (pip-style extras are not"
+        " conda's; conda packages have no extras), so lockgen locks `dask`"
+    )
+    assert "e.yml:6: warning:" in spec.notes[1] and "`foo`" in spec.notes[1]
+    assert "ignores `io`, `viz`" in spec.notes[2]
+
+
 BAD_INPUTS = [
+    (_env("  - dask[complete\n"), ["e.yml:5: invalid conda spec 'dask[complete'"]),
+    (_env("  - '[complete]'\n"), ["e.yml:5: invalid conda spec '[complete]'"]),
     ("", ["e.yml: the file is empty"]),
     ("# only a comment\n", ["e.yml: the file has no content"]),
     ("name: [unclosed\n", ["e.yml:2: malformed YAML"]),

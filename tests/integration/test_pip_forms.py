@@ -1,0 +1,227 @@
+"""The pip forms real environment files carry: sdist-only packages, VCS URLs, local projects.
+
+All offline: a conda channel and a PyPI-like index on 127.0.0.1 (see test_pip_local_index), a git
+repository and project folders made in the test's tmp dir (tests.support.projects).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lockgen.pypi import _public_vcs
+from lockgen.pypi.requirements import logical_lines
+from tests.integration.test_pip_local_index import PLATFORMS, World, build_conda, build_index, pins_for
+from tests.support.channel import serve_directory
+from tests.support.cli import run_lockgen
+from tests.support.projects import make_git_repo, make_project, sdist_bytes
+from tests.support.pypi_index import serve_index
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+UNHASHED = "requirements-unhashed.txt"
+
+
+@pytest.fixture
+def forms(tmp_path: Path) -> Iterator[World]:
+    conda = build_conda(tmp_path / "channels")
+    index = build_index(tmp_path / "index")
+    (tmp_path / "mapping").mkdir()
+    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"numpy": ["numpy"], "py-appc": ["appc"]}))
+    with (
+        serve_directory(tmp_path / "channels") as channel_server,
+        serve_index(tmp_path / "index") as index_server,
+        serve_directory(tmp_path / "mapping") as mapping_server,
+    ):
+        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+
+
+def _add_sources(world: World) -> str:
+    """An sdist-only package on the index, a git repo and a local project; returns the repo's commit."""
+    data = sdist_bytes("onlysdist", "0.5", ["colorama"])
+    world.index.add_sdist("onlysdist", "0.5", data)
+    world.index.add("vcsdep", "1.0")
+    world.index.add("localdep", "2.0")
+    world.index.write()
+    commit = make_git_repo(world.root / "repo", "vcspkg", "1.0", ["vcsdep>=1"])
+    make_project(world.root / "localproj", "localproj", "0.1.0", ["localdep"])
+    return commit
+
+
+def _body(text: str) -> list[str]:
+    return [line for _, line in logical_lines(text) if not line.startswith("--")]
+
+
+def test_each_form_locks_on_three_platforms(forms: World) -> None:
+    world = forms
+    commit = _add_sources(world)
+    repo = (world.root / "repo").as_uri()
+    world.write_env(["onlysdist", f"vcspkg @ git+{repo}@main", "-e ./localproj", "appa"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    text = world.requirements()
+    sdist_hash = hashlib.sha256(world.index.sdists["onlysdist-0.5.tar.gz"]).hexdigest()
+    for platform in PLATFORMS:
+        chosen = pins_for(text, platform)
+        # the sdist (its dependency only known from a build), the VCS and local projects' dependencies
+        assert set(chosen) == {"onlysdist", "colorama", "vcsdep", "localdep", "appa"}, text
+        assert chosen["onlysdist"] == ("0.5", [sdist_hash])
+        assert all(hashes for _, hashes in chosen.values())
+    unhashed = (world.root / "locks" / UNHASHED).read_text()
+    assert _body(unhashed) == ["-e ./localproj", f"vcspkg @ git+{repo}@{commit}"]
+    assert "# paths-base: .." in unhashed
+    same = re.search(r"^# input-hash: (.*?)( body=\w+)?$", text, re.M).group(1)  # type: ignore[union-attr]
+    assert f"\n# input-hash: {same}\n" in unhashed  # the same run; body= is requirements.txt's own
+    assert f"pip install --no-deps -r {UNHASHED}" in text
+    for line in _body(text):
+        assert "git+" not in line and "localproj" not in line, line
+
+
+def test_unchanged_inputs_keep_both_files_and_an_edited_project_relocks(forms: World) -> None:
+    world = forms
+    _add_sources(world)
+    world.write_env(["-e ./localproj"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    first = world.requirements()
+    again = world.lock("-p", "linux-64")
+    assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout + again.stderr
+    check = world.lock("-p", "linux-64", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    pyproject = world.root / "localproj" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"localdep"', '"localdep", "appa"'))
+    stale = world.lock("-p", "linux-64", "--check")
+    assert stale.returncode != 0, stale.stdout + stale.stderr
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert set(pins_for(world.requirements(), "linux-64")) == {"localdep", "appa"} != set(pins_for(first, "linux-64"))
+
+
+def test_only_binary_refuses_the_sdist(forms: World) -> None:
+    world = forms
+    _add_sources(world)
+    world.write_env(["onlysdist"])
+    result = world.lock("-p", "linux-64", "--only-binary")
+    assert result.returncode == 7, result.stderr
+    assert "onlysdist" in result.stderr and "--only-binary refuses its sdist" in result.stderr
+
+
+def test_credentials_in_a_vcs_url_never_reach_the_lock() -> None:
+    # a file:// URL cannot carry a login: the function that writes VCS lines, alone
+    assert _public_vcs("git+https://user:tok3n@example.com/o/r.git@abc") == "git+https://example.com/o/r.git@abc"
+    assert _public_vcs("git+ssh://git@github.com/o/r.git@abc") == "git+ssh://git@github.com/o/r.git@abc"
+    assert _public_vcs("git+https://ghp_x@github.com/o/r@abc") == "git+https://github.com/o/r@abc"
+    assert _public_vcs("git+file:///srv/repo@abc") == "git+file:///srv/repo@abc"
+
+
+def test_check_and_diff_read_the_unhashed_file(forms: World) -> None:
+    world = forms
+    commit = _add_sources(world)
+    repo = (world.root / "repo").as_uri()
+    world.write_env([f"vcspkg @ git+{repo}", "-e ./localproj"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    locks = world.root / "locks"
+    unhashed = locks / UNHASHED
+    assert world.lock("-p", "linux-64", "--check").returncode == 0
+    saved = world.root / "saved"
+    shutil.copytree(locks, saved)
+    # a hand edit that moves the VCS package off its commit: check refuses, diff shows it
+    unhashed.write_text(unhashed.read_text().replace(f"@{commit}", "@main"))
+    stale = world.lock("-p", "linux-64", "--check")
+    assert stale.returncode != 0
+    assert "vcspkg is not pinned to a full commit hash" in stale.stdout + stale.stderr
+    diff = run_lockgen("diff", saved, locks, cwd=world.root)
+    assert diff.returncode == 6, diff.stderr  # 6: the locks differ
+    assert "vcspkg" in diff.stdout and commit[:12] in diff.stdout, diff.stdout
+    # removed while the environment still lists a VCS URL: missing
+    unhashed.unlink()
+    missing = world.lock("-p", "linux-64", "--check")
+    assert missing.returncode != 0 and f"{UNHASHED} is missing" in missing.stdout + missing.stderr
+    # written by another run than requirements.txt
+    shutil.copy(saved / UNHASHED, unhashed)
+    unhashed.write_text(unhashed.read_text().replace("# input-hash: sha256:", "# input-hash: sha256:0"))
+    other = world.lock("-p", "linux-64", "--check")
+    assert other.returncode != 0 and "input-hash lines differ" in other.stdout + other.stderr
+
+
+def test_verify_reports_the_unhashed_file(tmp_path: Path) -> None:
+    from lockgen.verify import _unhashed_report
+
+    (tmp_path / "requirements.txt").write_text("# Generated by lockgen\n# input-hash: sha256:ab pip=cd\n")
+    head = "# Generated by lockgen\n# input-hash: sha256:ab pip=cd\n# paths-base: ..\n"
+    (tmp_path / UNHASHED).write_text(head + f"-e ./proj\nx @ git+https://h/x@{'a' * 40}\n")
+    (report,) = _unhashed_report(tmp_path)
+    assert report.packages == 2 and report.findings == ()
+    (tmp_path / UNHASHED).write_text(head + "-e ../../etc\nx @ git+https://u:p@h/x@main\nnot a line\n")
+    (report,) = _unhashed_report(tmp_path)
+    problems = sorted(f"{f.line}: {f.problem}" for f in report.findings)
+    assert problems == [
+        "4: ../../etc leaves the project folder",
+        "5: x is not pinned to a full commit hash",
+        "5: x: the URL carries a login",
+        "6: `not a line` is neither `name @ VCS-URL@commit` nor a ./path",
+    ]
+
+
+def test_explain_answers_for_pip_packages(forms: World) -> None:
+    world = forms
+    commit = _add_sources(world)
+    repo = (world.root / "repo").as_uri()
+    world.write_env([f"vcspkg @ git+{repo}", "native", "appa"])
+    assert world.lock("-p", "linux-64", "-p", "osx-64").returncode == 0
+    text = world.requirements()
+    assert "vcsdep==1.0 \\\n" in text and "    # via vcspkg\n" in text and "    # via pip: section\n" in text
+    dep = run_lockgen("explain", "vcsdep", cwd=world.root)
+    assert dep.returncode == 0, dep.stderr
+    assert dep.stdout == (
+        "vcsdep==1.0 is in locks/requirements.txt (pip), on linux-64, osx-64\n  required by: vcspkg\n"
+    )
+    native = run_lockgen("explain", "native", cwd=world.root)
+    assert native.returncode == 0, native.stderr
+    expected = "native==1.0 is in locks/requirements.txt (pip), on osx-64\n  required by: the pip: section\n"
+    assert expected in native.stdout
+    assert "native==1.1 is in locks/requirements.txt (pip), on linux-64\n" in native.stdout
+    assert "  listed at: environment.yml:11" in native.stdout
+    vcs = run_lockgen("explain", "vcspkg", cwd=world.root)
+    assert vcs.returncode == 0, vcs.stderr
+    assert f"vcspkg @ git+{repo}@{commit} is in locks/{UNHASHED} (pip), on linux-64, osx-64" in vcs.stdout
+    assert run_lockgen("explain", "nosuchpkg", cwd=world.root).returncode == 2
+
+
+def test_pip_installs_the_hashed_file_with_require_hashes(forms: World) -> None:
+    world = forms
+    _add_sources(world)
+    world.write_env(["onlysdist", f"vcspkg @ git+{(world.root / 'repo').as_uri()}", "-e ./localproj", "appa"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    target = world.root / "target"
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--require-hashes", "--no-input"]
+    command += ["--disable-pip-version-check", "--target", str(target), "-r", "locks/requirements.txt"]
+    done = subprocess.run(command, cwd=world.root, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    installed = {p.name.split("-")[0] for p in target.glob("*.dist-info")}
+    assert installed == {"onlysdist", "colorama", "vcsdep", "localdep", "appa"}
+
+
+def test_unhashed_file_goes_when_no_longer_needed_but_never_a_foreign_one(forms: World) -> None:
+    world = forms
+    _add_sources(world)
+    world.write_env(["-e ./localproj"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    unhashed = world.root / "locks" / UNHASHED
+    assert unhashed.is_file()
+    world.write_env(["appa"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert not unhashed.exists()
+    unhashed.write_text("my own notes\n")
+    world.write_env(["appa", "colorama"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    assert unhashed.read_text() == "my own notes\n"
+    check = world.lock("-p", "linux-64", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
