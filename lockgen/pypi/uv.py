@@ -1,5 +1,14 @@
 """Run ``uv pip compile`` once per platform, concurrently, and explain its failures.
 
+Wheels first, sdists only where needed (pip's ``--prefer-binary`` spirit, which uv lacks): each
+platform is compiled with ``--only-binary :all:``. When that fails because some packages have no
+usable wheel for the target, those packages (named in uv's error) may be built from source and
+the platform is compiled again, every other package still wheel-only; a new package that then
+needs a build joins them, for at most ``MAX_BUILD_ROUNDS`` extra runs. A package with a wheel
+version that fits keeps that version even when a newer one is sdist-only; an environment without
+sdist-only packages costs one run, as before. ``--only-binary`` (``CompileJob.no_build``) refuses
+every sdist instead.
+
 uv is a lockgen dependency, found with ``uv.find_uv_bin()`` (the venv's copy, never a global
 one). Each run gets an argument list, a clean environment (no user uv config, no Python
 downloads, lockgen's cache), index URLs through the environment (so credentials stay off the
@@ -14,6 +23,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,11 +37,13 @@ from lockgen.pypi.targets import PipTarget
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 
-__all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv"]
+__all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv", "needs_build"]
 
 TIMEOUT_ENV = "LOCKGEN_UV_TIMEOUT"
 DEFAULT_TIMEOUT_S = 600
 MAX_WORKERS = 4
+MAX_BUILD_ROUNDS = 8
+"""Extra uv runs per platform that widen the set of packages allowed to build from source."""
 # uv settings that only change how it connects, not what it resolves: passed through.
 _KEEP_UV_ENV = {
     "UV_NATIVE_TLS", "UV_SYSTEM_CERTS", "UV_INSECURE_HOST", "UV_HTTP_TIMEOUT", "UV_HTTP_RETRIES",
@@ -54,6 +66,11 @@ _REQUIRE = re.compile(
     r"(?P=name)==[^\s,]*\+" + LOCAL_LABEL
 )
 _BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `(?P<what>[^`]+)`")
+_WHEELS_REQUIRED = re.compile(r"Wheels are required for `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)`")
+_BUILD_DISABLED = re.compile(
+    r"Building source distributions (?:for `?(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)`? )?is disabled"
+)
+_NO_SDIST = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:[=<>!~]=?[^\s,]+)? has no source distribution")
 _NO_WHEEL = re.compile(
     r"(?P<what>[A-Za-z0-9][A-Za-z0-9._\-]*(?:[=<>!~]=?[^\s,]+)?) has no (?:usable )?wheels"
     r"(?P<rest> with a matching (?:platform|Python ABI|Python implementation) tag)?"
@@ -121,7 +138,8 @@ class UvResolver:
         self.interpreters: dict[str, str] = {}
         """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""
 
-    def argv(self, job: CompileJob) -> list[str]:
+    def argv(self, job: CompileJob, builds: Sequence[str] = ()) -> list[str]:
+        """uv's arguments; ``builds`` are the packages that may come from an sdist (all others: wheels only)."""
         args = [
             self.uv or find_uv(), "pip", "compile", str(job.requirements),
             "--output-file", str(job.output),
@@ -133,6 +151,10 @@ class UvResolver:
         ]  # fmt: skip
         if job.no_build:
             args.append("--no-build")
+        else:
+            args += ["--only-binary", ":all:"]
+            for name in builds:
+                args += ["--no-binary", name]
         for constraint in job.constraints:
             args += ["--constraints", str(constraint)]
         for link in job.find_links:
@@ -172,31 +194,63 @@ class UvResolver:
     def _run(self, job: CompileJob) -> str:
         platform = job.target.platform
         self.reporter.event("pip", platform, f"resolving pip packages for {job.target.python_platform}")
+        deadline = time.monotonic() + self.timeout_s
+        builds: list[str] = []
+        first: str | None = None
+        for round_ in range(MAX_BUILD_ROUNDS + 1):
+            failed = self._invoke(job, builds, deadline)
+            if failed is None:
+                self.reporter.event("pip", platform, "pip packages resolved")
+                return job.output.read_text(encoding="utf-8")
+            stderr = failed
+            first = first if first is not None else stderr
+            needed = [] if job.no_build else [n for n in needs_build(stderr) if n not in builds]
+            if not needed:
+                break
+            if round_ == MAX_BUILD_ROUNDS:
+                raise PypiResolutionError(
+                    f"{platform}: more packages kept needing a build from source after {MAX_BUILD_ROUNDS} extra"
+                    f" uv runs ({', '.join(builds + needed)}); pin versions that have wheels for {platform}"
+                )
+            builds += needed
+            detail = f"no wheel fits {', '.join(needed)}: resolving again, sdists only for {', '.join(builds)}"
+            self.reporter.event("pip", platform, detail)
+        if first is not None and builds and set(_names(_NO_SDIST, stderr)) & set(builds):
+            stderr = first  # no wheel fits and there is no sdist either: the wheels-only run says which wheels exist
+        message = explain_failure(stderr, job.target, job.provided, job.origins, only_binary=job.no_build)
+        if _NOT_FOUND.search(" ".join(stderr.split())):
+            message += "\n" + _where_searched(job)
+        raise PypiResolutionError(message)
+
+    def _invoke(self, job: CompileJob, builds: Sequence[str], deadline: float) -> str | None:
+        """One uv run: None when it succeeded, else its stderr (secrets masked). Network failures raise."""
+        late = PypiResolutionError(
+            f"{job.target.platform}: uv pip compile did not finish within {self.timeout_s} s"
+            f" (set {TIMEOUT_ENV} to wait longer)"
+        )
+        remaining = deadline - time.monotonic()  # one budget for every run of this platform
+        if remaining <= 0:
+            raise late
         try:
             done = subprocess.run(
-                self.argv(job),
+                self.argv(job, builds),
                 env=self.environment(job),
                 capture_output=True,
                 text=True,
-                timeout=self.timeout_s,
+                timeout=remaining,
                 check=False,
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired as exc:
-            raise PypiResolutionError(
-                f"{platform}: uv pip compile did not finish within {self.timeout_s} s"
-                f" (set {TIMEOUT_ENV} to wait longer)"
-            ) from exc
-        if done.returncode != 0:
-            stderr = self.secrets.redact(done.stderr)
-            if _NETWORK.search(stderr) and "No solution found" not in stderr:
-                raise ChannelError(f"{platform}: a Python package index could not be reached:\n{_indent(stderr)}")
-            message = explain_failure(stderr, job.target, job.provided, job.origins)
-            if _NOT_FOUND.search(" ".join(stderr.split())):
-                message += "\n" + _where_searched(job)
-            raise PypiResolutionError(message)
-        self.reporter.event("pip", platform, "pip packages resolved")
-        return job.output.read_text(encoding="utf-8")
+            raise late from exc
+        if done.returncode == 0:
+            return None
+        stderr = self.secrets.redact(done.stderr)
+        if _NETWORK.search(stderr) and "No solution found" not in stderr:
+            raise ChannelError(
+                f"{job.target.platform}: a Python package index could not be reached:\n{_indent(stderr)}"
+            )
+        return stderr
 
     def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
         if not jobs:
@@ -253,6 +307,26 @@ def build_python(short: str) -> str:
 _NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
 
 
+def needs_build(stderr: str) -> list[str]:
+    """Canonical names of the packages a wheels-only uv run failed on because none of their wheels fits."""
+    from packaging.utils import canonicalize_name
+
+    flat = " ".join(stderr.split())
+    names = [m.group("name") for m in _WHEELS_REQUIRED.finditer(flat)]
+    names += [m.group("name") for m in _BUILD_DISABLED.finditer(flat) if m.group("name")]
+    for match in _NO_WHEEL.finditer(flat):
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._\-]*", match.group("what"))
+        if name:
+            names.append(name.group(0))
+    return list(dict.fromkeys(str(canonicalize_name(n)) for n in names))
+
+
+def _names(pattern: re.Pattern[str], stderr: str) -> list[str]:
+    from packaging.utils import canonicalize_name
+
+    return [str(canonicalize_name(m.group("name"))) for m in pattern.finditer(" ".join(stderr.split()))]
+
+
 def _where_searched(job: CompileJob) -> str:
     """Which indexes uv searched: a package 'not found' may be a typo, or an index that wants a login."""
     indexes = [job.index_url or "https://pypi.org/simple", *job.extra_index_urls]
@@ -298,6 +372,8 @@ def explain_failure(
     target: PipTarget,
     provided: Mapping[str, ProvidedPackage],
     origins: Mapping[str, str] | None = None,
+    *,
+    only_binary: bool = True,
 ) -> str:
     """A message naming both sides of each conflict with conda, with the conda constraint that
     fixes it (and where the pip requirement is written), then uv's own explanation."""
@@ -329,9 +405,8 @@ def explain_failure(
             )
     for match in _NO_WHEEL.finditer(flat):
         where = f"{target.python_platform}, Python {target.python_version}"
-        findings.append(
-            f"{match.group('what')} has no wheel for {platform} ({where}), and --only-binary refuses its sdist"
-        )
+        why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
+        findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
     for match in _BUILD_FAILED.finditer(flat):
         findings.append(
             f"{match.group('what')}: building its sdist for metadata failed on this machine (uv's output below);"

@@ -112,6 +112,54 @@ def test_only_binary_refuses_the_sdist(forms: World) -> None:
     assert "onlysdist" in result.stderr and "--only-binary refuses its sdist" in result.stderr
 
 
+def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
+    """pip's --prefer-binary: a package with a wheel version that fits keeps it (per platform) even
+    when a newer version is sdist-only there; a package without any wheel still locks from its sdist."""
+    world = forms
+    index = world.index
+    index.add("oldwheel", "1.0")
+    index.add_sdist("oldwheel", "2.0", sdist_bytes("oldwheel", "2.0"))
+    index.add("platwheel", "1.0")  # like wandb: the newest version has no wheel for macOS only
+    index.add("platwheel", "2.0", tag="py3-none-manylinux_2_17_x86_64")
+    index.add("platwheel", "2.0", tag="py3-none-win_amd64")
+    index.add_sdist("platwheel", "2.0", sdist_bytes("platwheel", "2.0"))
+    index.add_sdist("onlysdist", "0.5", sdist_bytes("onlysdist", "0.5", ["colorama"]))
+    index.write()
+    world.write_env(["oldwheel", "platwheel", "onlysdist"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    text = world.requirements()
+
+    def sha(name: str, version: str, tag: str = "py3-none-any") -> str:
+        return index.sha256(next(w for w in index.wheels if (w.name, w.version, w.tag) == (name, version, tag)))
+
+    sdist_hash = hashlib.sha256(index.sdists["onlysdist-0.5.tar.gz"]).hexdigest()
+    platwheel = {
+        "linux-64": ("2.0", [sha("platwheel", "2.0", "py3-none-manylinux_2_17_x86_64")]),
+        "win-64": ("2.0", [sha("platwheel", "2.0", "py3-none-win_amd64")]),
+        "osx-64": ("1.0", [sha("platwheel", "1.0")]),
+    }
+    for platform in PLATFORMS:
+        chosen = pins_for(text, platform)
+        assert chosen["oldwheel"] == ("1.0", [sha("oldwheel", "1.0")]), text
+        assert chosen["onlysdist"] == ("0.5", [sdist_hash]), text
+        assert "colorama" in chosen  # known only from building the sdist's metadata
+        version, hashes = chosen["platwheel"]
+        assert version == platwheel[platform][0], text
+        assert set(platwheel[platform][1]) <= set(hashes), text
+
+
+def test_a_package_with_neither_a_fitting_wheel_nor_an_sdist_is_named(forms: World) -> None:
+    world = forms
+    world.index.add("linuxonly", "1.0", tag="py3-none-manylinux_2_17_x86_64")
+    world.index.write()
+    world.write_env(["linuxonly"])
+    result = world.lock("-p", "osx-64")
+    assert result.returncode == 7, result.stderr
+    assert "linuxonly==1.0 has no wheel for osx-64" in result.stderr, result.stderr
+    assert "it has no sdist to build from" in result.stderr, result.stderr
+
+
 def test_credentials_in_a_vcs_url_never_reach_the_lock() -> None:
     # a file:// URL cannot carry a login: the function that writes VCS lines, alone
     assert _public_vcs("git+https://user:tok3n@example.com/o/r.git@abc") == "git+https://example.com/o/r.git@abc"

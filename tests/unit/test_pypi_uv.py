@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from lockgen.errors import ChannelError, PypiResolutionError
 from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
-from lockgen.pypi.uv import CompileJob, UvResolver, explain_failure, find_uv
+from lockgen.pypi.uv import MAX_BUILD_ROUNDS, CompileJob, UvResolver, explain_failure, find_uv, needs_build
 from lockgen.secrets import SecretRegistry
 
 OSX = PipTarget("osx-64", "x86_64-apple-darwin", "3.11.9", "darwin", "x86_64", "11.0")
@@ -66,7 +67,11 @@ def test_arguments(tmp_path: Path) -> None:
     assert ("--upgrade-package", "wandb") in pairs
     assert "--generate-hashes" in argv
     assert "--no-build" not in argv  # sdists are built for their metadata unless --only-binary
-    assert "--no-build" in resolver.argv(job(tmp_path, no_build=True))
+    assert ("--only-binary", ":all:") in pairs and "--no-binary" not in argv  # wheels first
+    wider = resolver.argv(job(tmp_path), builds=("wandb", "wget"))
+    assert [b for a, b in itertools.pairwise(wider) if a == "--no-binary"] == ["wandb", "wget"]
+    refuse = resolver.argv(job(tmp_path, no_build=True), builds=("wandb",))
+    assert "--no-build" in refuse and "--no-binary" not in refuse
     assert "--universal" not in argv
 
 
@@ -200,3 +205,90 @@ def test_sdist_builds_use_an_interpreter_of_the_target_python_when_one_runs(
     resolver.interpreters["3.11"] = str(good)
     argv = resolver.argv(job(tmp_path))
     assert argv[argv.index("--python") + 1] == str(good)
+
+
+# uv 0.13's wheels-only failures, as captured from runs against the loopback index
+WHEELS_REQUIRED = """error: No solution found when resolving dependencies
+  cause: Because onlysd==1.0 has no usable wheels and only onlysd==1.0 is available, we can conclude that all \
+versions of onlysd cannot be used.
+         And because you require onlysd, we can conclude that your requirements are unsatisfiable.
+
+hint: Wheels are required for `onlysd` because building from source is disabled for all packages (i.e., with \
+`--no-build`)
+"""
+NO_SDIST = """error: No solution found when resolving dependencies
+  cause: Because linonly==1.0 has no source distribution and only linonly==1.0 is available, we can conclude \
+that all versions of linonly cannot be used.
+"""
+
+
+def test_packages_that_need_a_build_are_read_from_uv_errors() -> None:
+    assert needs_build(WHEELS_REQUIRED) == ["onlysd"]
+    assert needs_build(NO_WHEEL) == ["tensorflow-io-gcs-filesystem"]
+    assert needs_build(DEPENDS) == [] and needs_build(NO_SDIST) == []
+
+
+# A fake uv: fails like uv's wheels-only run for each package of NEEDS that is not yet allowed to
+# build (--no-binary), one at a time; logs every argument list; succeeds once all are allowed.
+ROUNDS = """
+import json, pathlib
+log = pathlib.Path(sys.argv[0]).with_suffix(".log")
+log.open("a").write(json.dumps(sys.argv[1:]) + "\\n")
+allowed = [b for a, b in zip(sys.argv, sys.argv[1:]) if a == "--no-binary"]
+missing = [n for n in NEEDS if n not in allowed]
+if missing:
+    sys.stderr.write(f"error: No solution found\\nhint: Wheels are required for `{missing[0]}` because building "
+                     "from source is disabled for all packages (i.e., with `--no-build`)\\n")
+    sys.exit(1)
+out = sys.argv[sys.argv.index("--output-file") + 1]
+pathlib.Path(out).write_text("ok==1\\n")
+"""
+
+
+def rounds_uv(tmp_path: Path, needs: list[str]) -> tuple[str, Path]:
+    return fake_uv(tmp_path, f"NEEDS = {needs!r}\n{ROUNDS}"), tmp_path / "fake-uv.log"
+
+
+def test_wheels_only_first_then_builds_only_for_the_packages_that_need_one(tmp_path: Path) -> None:
+    import json
+
+    from lockgen.reporting import RecordingReporter
+
+    uv, log = rounds_uv(tmp_path, [])
+    assert UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path)]) == {"osx-64": "ok==1\n"}
+    assert len(log.read_text().splitlines()) == 1  # nothing sdist-only: one run, as before
+    log.unlink()
+    uv, log = rounds_uv(tmp_path, ["wget", "sdep"])  # wget's sdist needs sdep, sdist-only too
+    reporter = RecordingReporter()
+    assert UvResolver(tmp_path, reporter=reporter, uv_path=uv).compile([job(tmp_path)]) == {"osx-64": "ok==1\n"}
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [[b for a, b in itertools.pairwise(r) if a == "--no-binary"] for r in runs] == [
+        [],
+        ["wget"],
+        ["wget", "sdep"],
+    ]
+    assert all(("--only-binary", ":all:") in set(itertools.pairwise(r)) for r in runs)
+    assert any("no wheel fits sdep" in str(e) for e in reporter.events), reporter.events
+
+
+def test_only_binary_never_retries(tmp_path: Path) -> None:
+    uv, log = rounds_uv(tmp_path, ["wget"])
+    with pytest.raises(PypiResolutionError, match="wget"):
+        UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path, no_build=True)])
+    assert len(log.read_text().splitlines()) == 1
+
+
+def test_build_rounds_are_bounded(tmp_path: Path) -> None:
+    needs = [f"p{i}" for i in range(MAX_BUILD_ROUNDS + 3)]
+    uv, log = rounds_uv(tmp_path, needs)
+    with pytest.raises(PypiResolutionError, match=f"after {MAX_BUILD_ROUNDS} extra uv runs"):
+        UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path)])
+    assert len(log.read_text().splitlines()) == MAX_BUILD_ROUNDS + 1
+
+
+def test_the_timeout_covers_every_round(tmp_path: Path) -> None:
+    uv = fake_uv(tmp_path, f"time.sleep(0.7)\nNEEDS = {[f'p{i}' for i in range(20)]!r}\n{ROUNDS}")
+    started = time.monotonic()
+    with pytest.raises(PypiResolutionError, match="did not finish within 2 s"):
+        UvResolver(tmp_path, uv_path=uv, timeout_s=2).compile([job(tmp_path)])
+    assert time.monotonic() - started < 3.5
