@@ -66,7 +66,7 @@ _REQUIRE = re.compile(
     r"(?P=name)==[^\s,]*\+" + LOCAL_LABEL
 )
 _BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `(?P<what>[^`]+)`")
-_WHEELS_REQUIRED = re.compile(r"Wheels are required for `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)`")
+_WHEELS_REQUIRED = re.compile(r"Wheels are required for `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?`")
 _BUILD_DISABLED = re.compile(
     r"Building source distributions (?:for `?(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)`? )?is disabled"
 )

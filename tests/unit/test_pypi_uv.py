@@ -226,6 +226,7 @@ def test_packages_that_need_a_build_are_read_from_uv_errors() -> None:
     assert needs_build(WHEELS_REQUIRED) == ["onlysd"]
     assert needs_build(NO_WHEEL) == ["tensorflow-io-gcs-filesystem"]
     assert needs_build(DEPENDS) == [] and needs_build(NO_SDIST) == []
+    assert needs_build("hint: Wheels are required for `Tiny_Pkg[cli]` because building") == ["tiny-pkg"]
 
 
 # A fake uv: fails like uv's wheels-only run for each package of NEEDS that is not yet allowed to
