@@ -201,6 +201,8 @@ class UvResolver:
             failed = self._invoke(job, builds, deadline)
             if failed is None:
                 self.reporter.event("pip", platform, "pip packages resolved")
+                if builds:
+                    self.reporter.event("warning", platform, sdist_warning(platform, builds))
                 return job.output.read_text(encoding="utf-8")
             stderr = failed
             first = first if first is not None else stderr
@@ -277,6 +279,19 @@ class UvResolver:
 
 def _short(version: str) -> str:
     return ".".join(version.split(".")[:2])
+
+
+def sdist_warning(platform: str, builds: Sequence[str]) -> str:
+    """What a lock from sdists cannot promise: their metadata was built here, not on ``platform``."""
+    import platform as host
+
+    names = ", ".join(f"`{n}`" for n in builds)
+    return (
+        f"warning: {platform}: {names} locked from sdist (no wheel fits {platform}); the dependencies locked"
+        f" for {'it' if len(builds) == 1 else 'them'} come from metadata built on this machine"
+        f" ({host.system()} {host.machine()}), not on {platform}: if a setup.py picks dependencies by platform,"
+        f" check them on {platform}, or pin a version that has a wheel"
+    )
 
 
 def build_python(short: str) -> str:

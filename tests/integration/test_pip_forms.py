@@ -147,6 +147,10 @@ def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
         version, hashes = chosen["platwheel"]
         assert version == platwheel[platform][0], text
         assert set(platwheel[platform][1]) <= set(hashes), text
+        # the lock says what it cannot promise: the sdist's dependencies were built here, not on the target
+        warning = next(line for line in result.stderr.splitlines() if f"warning: {platform}:" in line)
+        assert "`onlysdist` locked from sdist" in warning and "metadata built on this machine" in warning
+        assert "oldwheel" not in warning
 
 
 def test_a_package_with_neither_a_fitting_wheel_nor_an_sdist_is_named(forms: World) -> None:
