@@ -41,6 +41,8 @@ class Change:
     def _labels(self) -> tuple[str, str]:
         rebuilt = self.kind == "rebuilt"
         old, new = _label(self.old, rebuilt), _label(self.new, rebuilt)
+        if ";" not in self.name:  # keyed by name alone (pinned once a side): the marker is part of the value
+            old, new = _with_marker(old, self.old, self.new), _with_marker(new, self.new, self.old)
         if rebuilt and old == new and self.old is not None and self.new is not None:
             # same version and build: what differs is the file's URL or the hash the lock pins
             if self.old.url != self.new.url:
@@ -59,6 +61,13 @@ def _label(state: PackageState | None, with_build: bool) -> str:
     if with_build and state.build:
         return f"{state.version} ({state.build})"
     return state.version
+
+
+def _with_marker(label: str, state: PackageState | None, other: PackageState | None) -> str:
+    """``label`` with the state's marker, when it has one or the other side's differs (``; all``)."""
+    if state is None or (not state.marker and (other is None or not other.marker)):
+        return label
+    return f"{label} ; {state.marker or 'all platforms'}"
 
 
 def _short(digest: str) -> str:

@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
@@ -54,6 +54,8 @@ class PackageState:
     url: str = ""
     digest: str = ""
     """The hash the lock pins: ``md5``/``sha256:…`` for conda, the sorted ``--hash`` values for pip."""
+    marker: str = ""
+    """A pip line's environment marker (which platforms install it); empty for conda and unmarked lines."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,7 @@ def parse_unhashed(text: str) -> dict[str, PackageState]:
             state = PackageState("local", "", line.path or "")
         if line.marker:
             key += f"; {line.marker}"
+            state = replace(state, marker=str(line.marker))
         found[key] = state
     return found
 
@@ -338,5 +341,6 @@ def parse_requirements(text: str) -> dict[str, PackageState]:
         pins = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
         # a URL pin shows its URL, anything but a plain pin the line as written
         version = requirement.url or (pins[0] if len(pins) == 1 and not requirement.extras else body)
-        put(key, PackageState(version, "", requirement.url or "", hashes))
+        marker = str(requirement.marker) if requirement.marker is not None else ""
+        put(key, PackageState(version, "", requirement.url or "", hashes, marker))
     return found

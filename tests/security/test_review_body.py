@@ -180,3 +180,16 @@ def test_lock_solves_again_a_lock_that_check_calls_hand_edited(project: Path, ch
     result = lock(options(project, channel_root))
     assert "linux-64.txt" in result.written
     assert path.read_text() == original
+
+
+def test_diff_shows_a_marker_change_of_a_package_pinned_once(tmp_path: Path) -> None:
+    """A marker decides which platforms install a pin: moving `xxhash` from every platform to Linux
+    only (same version, same hashes) is a change `diff` must show, not "no changes"."""
+    pin = "xxhash==4.0.1{marker} \\\n    --hash=sha256:" + "a" * 64 + "\n"
+    old = read_files("old", {"requirements.txt": pin.format(marker="")})
+    new = read_files("new", {"requirements.txt": pin.format(marker=' ; sys_platform == "linux"')})
+    result = diff_locks(old, new)
+    (change,) = [c for t in result.targets for c in t.changes]
+    assert change.name == "xxhash"
+    assert change.old_label == "4.0.1 ; all platforms"
+    assert change.new_label == '4.0.1 ; sys_platform == "linux"'

@@ -159,7 +159,7 @@ def test_reads_what_the_pip_lock_writer_writes(tmp_path: Path) -> None:
     text = render_requirements(header, pins)
     assert parse_requirements(text) == {
         "rich": PackageState("13.9.0", digest="sha256:aa"),
-        'tomli; sys_platform == "linux"': PackageState("2.0.1", digest="sha256:bb"),
+        'tomli; sys_platform == "linux"': PackageState("2.0.1", digest="sha256:bb", marker='sys_platform == "linux"'),
     }
     path = tmp_path / "requirements.txt"
     path.write_text(text)
