@@ -20,7 +20,7 @@ from pathlib import Path
 def main() -> None:
     from lockgen.conda import RattlerSolver
     from lockgen.config import build_options
-    from lockgen.lock import plan
+    from lockgen.plan import plan
 
     env_file, cache_dir, mirror, runs = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     options = build_options([env_file], {"cache_dir": cache_dir, "mirrors": (mirror,)})

@@ -35,14 +35,14 @@ from lockgen.pypi.requirements import (
 )
 from lockgen.pypi.stubs import ProvidedPackage, provided_packages, write_stubs
 from lockgen.pypi.targets import PipTarget, pip_target
-from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
-from lockgen.secrets import redact, strip_credentials
+from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
 from lockgen.unhashed import UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
-    from lockgen.lock import LockPlan
+    from lockgen.plan import PipRequest
+    from lockgen.pypi.uv import CompileJob, PipResolver
 
 __all__ = [
     "PIP_LOCK_FORMAT",
@@ -86,14 +86,14 @@ def _digest(payload: object) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
-def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
-    """Every platform's pip lines; all problems of all platforms reported at once."""
+def _read_inputs(request: PipRequest, secrets: SecretRegistry) -> dict[str, PipInput]:
+    """Every platform's pip lines; all problems of all platforms reported at once. The index and
+    find-links URLs they name are added to ``secrets``."""
     inputs: dict[str, PipInput] = {}
     problems: list[Problem] = []
-    for p in the_plan.platforms:
+    for p in request.platforms:
         try:
-            entries = the_plan.spec.pip_entries(p.platform)
-            inputs[p.platform] = parse_pip_entries(entries, the_plan.options.allow_includes)
+            inputs[p.platform] = parse_pip_entries(p.entries, request.allow_includes)
         except InputError as exc:
             problems += [q for q in exc.problems if q not in problems]
     if problems:
@@ -101,30 +101,32 @@ def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
     for pip in inputs.values():
         for url in (pip.index_url, *pip.extra_index_urls, *pip.find_links, *pip.requirements):
             if url and "://" in url:
-                the_plan.secrets.add_url(url.split("@", 1)[1].strip() if " @ " in url else url)
+                secrets.add_url(url.split("@", 1)[1].strip() if " @ " in url else url)
     return inputs
 
 
-def _mapping(the_plan: LockPlan, reporter: Reporter, source: MappingSource | None) -> PypiMapping:
-    options = the_plan.options
-    if source is None and options.pypi_mapping is None:
-        source = ParselmouthSource(options.cache_dir, offline=options.offline)
-    mapping = load_mapping(the_plan.spec.channels, options.pypi_mapping, source)
+def _mapping(
+    request: PipRequest, reporter: Reporter, source: MappingSource | None, secrets: SecretRegistry
+) -> PypiMapping:
+    if source is None and request.pypi_mapping is None:
+        source = ParselmouthSource(request.cache_dir, offline=request.offline)
+    mapping = load_mapping(request.channels, request.pypi_mapping, source)
     for note in mapping.notes:
-        reporter.event("note", None, f"note: {the_plan.secrets.redact(note)}")
+        reporter.event("note", None, f"note: {secrets.redact(note)}")
     return mapping
 
 
-def _platforms(the_plan: LockPlan, conda: Conda, mapping: PypiMapping, reporter: Reporter) -> list[_Platform]:
-    inputs = _read_inputs(the_plan)
+def _platforms(
+    request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
+) -> list[_Platform]:
     result = []
-    for p in the_plan.platforms:
+    for p in request.platforms:
         pairs = conda.get(p.platform, ())
         names = {name: mapping.pypi_names(name) for name, _ in pairs}
         provided, notes = provided_packages(pairs, names)
         target = None
         if inputs[p.platform].requirements or inputs[p.platform].direct:
-            target = pip_target(p.platform, pairs, p.request.virtual_packages)
+            target = pip_target(p.platform, pairs, p.virtual_packages)
             notes += target.notes
         for note in notes:
             reporter.event("note", p.platform, f"note: {note}")
@@ -132,12 +134,13 @@ def _platforms(the_plan: LockPlan, conda: Conda, mapping: PypiMapping, reporter:
     return result
 
 
-def _overlaps(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
+def _overlaps(request: PipRequest, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
     """Packages listed both as conda dependencies and under pip: (conda first, pip second)."""
     found: list[Problem] = []
+    conda_deps = {p.platform: p.conda_dependencies for p in request.platforms}
     for item in platforms:
         provided = {p.name: p for p in item.provided}
-        deps = the_plan.spec.conda_dependencies(item.platform)
+        deps = conda_deps[item.platform]
         for name, where in item.pip.names:
             for dep in deps:
                 if name in mapping.pypi_names(dep.name) or name == dep.name:
@@ -156,16 +159,16 @@ def _overlaps(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiM
     return found
 
 
-def _warnings(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
-    problems = _overlaps(the_plan, platforms, mapping)
+def _warnings(request: PipRequest, platforms: Sequence[_Platform], mapping: PypiMapping) -> list[Problem]:
+    problems = _overlaps(request, platforms, mapping)
     for item in platforms:
         problems += [w for w in item.pip.warnings if w not in problems]
     return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.message))
 
 
-def _relative(text: str, the_plan: LockPlan) -> str:
+def _relative(text: str, request: PipRequest) -> str:
     """``text`` with the environment file's directory left out (the header must not name this machine)."""
-    for file in the_plan.spec.files:
+    for file in request.sources:
         parent = str(Path(file).parent)
         if parent not in ("", "."):
             text = text.replace(parent + os.sep, "")
@@ -183,7 +186,7 @@ def _mapping_digest(conda: Conda, mapping: PypiMapping) -> tuple[str, int]:
     return _digest({k: list(v) for k, v in answers.items()}).removeprefix("sha256:")[:12], len(answers)
 
 
-def pip_sources_digest(the_plan: LockPlan) -> str:
+def pip_sources_digest(request: PipRequest) -> str:
     """A short hash of what the pip lock was asked for, computable with no network or solve.
 
     Covers the distinct pip line lists of the target platforms (after selectors), every file they
@@ -192,22 +195,22 @@ def pip_sources_digest(the_plan: LockPlan) -> str:
     records that, so re-locking a subset (``-p``) does not look like an edited pip section.
     Written as ``pip=<hash>`` on requirements.txt's input-hash line for ``lockgen check``.
     """
-    base = the_plan.spec.base_dir
+    base = request.base_dir
 
     def lines(entries: Sequence[PipEntry]) -> list[str]:
         # a local project's metadata files: an edited pyproject.toml changes what is locked
         projects = [local_project_of(e.text, base) for e in entries]
-        included = sources_digest_lines(entries, the_plan.options.allow_includes)
+        included = sources_digest_lines(entries, request.allow_includes)
         return [*included, *(project_digest(p) for p in projects if p is not None)]
 
-    distinct = {json.dumps(lines(the_plan.spec.pip_entries(p.platform))) for p in the_plan.platforms}
-    payload = {"exclude-newer": str(the_plan.options.exclude_newer), "lines": sorted(distinct)}
+    distinct = {json.dumps(lines(p.entries)) for p in request.platforms}
+    payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_digest: str) -> str:
-    exclude = the_plan.options.exclude_newer
+def _input_hash(request: PipRequest, platforms: Sequence[_Platform], mapping_digest: str) -> str:
+    exclude = request.exclude_newer
     full = _digest(
         {
             "format": PIP_LOCK_FORMAT,
@@ -217,15 +220,17 @@ def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_dige
             # answers is not.
             "mapping": mapping_digest,
             "platforms": {item.platform: item.hash_payload() for item in platforms},
-            **({"only-binary": True} if the_plan.options.only_binary else {}),
+            **({"only-binary": True} if request.only_binary else {}),
         }
     )
-    return f"{full} pip={pip_sources_digest(the_plan)}"
+    return f"{full} pip={pip_sources_digest(request)}"
 
 
-def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_plan: LockPlan) -> CompileJob:
+def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, request: PipRequest) -> CompileJob:
+    from lockgen.pypi.uv import CompileJob
+
     assert item.target is not None
-    options = the_plan.options
+    options = request
     folder = root / item.platform
     folder.mkdir(parents=True)
     requirements = folder / "requirements.in"
@@ -255,7 +260,7 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, the_p
         no_build=options.only_binary,
         upgrade_packages=tuple(sorted(set(options.update))),
         provided={p.name: p for p in item.provided},
-        origins={name: _relative(str(where), the_plan) for name, where in item.pip.names},
+        origins={name: _relative(str(where), request) for name, where in item.pip.names},
     )
 
 
@@ -308,11 +313,11 @@ def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path
 
 
 def _resolve(
-    the_plan: LockPlan, platforms: Sequence[_Platform], previous: PreviousLock | None, resolver: PipResolver
+    request: PipRequest, platforms: Sequence[_Platform], previous: PreviousLock | None, resolver: PipResolver
 ) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
     """Per platform: the hashed pins, and the pinned VCS/local-project lines."""
     with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
-        jobs = [_write_job(Path(tmp), item, previous, the_plan) for item in platforms if item.target is not None]
+        jobs = [_write_job(Path(tmp), item, previous, request) for item in platforms if item.target is not None]
         texts = resolver.compile(jobs)
     resolved: dict[str, tuple[Pin, ...]] = {}
     direct: dict[str, tuple[str, ...]] = {}
@@ -323,7 +328,7 @@ def _resolve(
         resolved[item.platform] = tuple(
             p for p in pins if p.name not in provided and "+conda" not in p.version and not _is_vcs(p)
         )
-        direct[item.platform] = _direct_lines(text, item.pip.direct, the_plan.spec.base_dir)
+        direct[item.platform] = _direct_lines(text, item.pip.direct, request.base_dir)
     return resolved, direct
 
 
@@ -360,10 +365,11 @@ def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:
     return tuple(options)
 
 
-def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
+def _header(request: PipRequest, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
+    lock_names = {p.platform: p.lock_name for p in request.platforms}
     against = []
     for item in platforms:
-        lock_name = the_plan.options.lock_name(item.platform)
+        lock_name = lock_names[item.platform]
         if item.target is None:
             against.append(f"{item.platform}: no pip packages")
             continue
@@ -376,7 +382,7 @@ def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, in
         )
     options = option_lines(item.pip for item in platforms)
     return Header(
-        sources=tuple(Path(f).name for f in the_plan.spec.files),
+        sources=tuple(Path(f).name for f in request.sources),
         input_hash=input_hash,
         platforms=tuple(item.platform for item in platforms),
         resolved_against=tuple(against),
@@ -387,19 +393,24 @@ def _header(the_plan: LockPlan, platforms: Sequence[_Platform], mapping: str, in
 
 
 def lock_pip_section(
-    the_plan: LockPlan,
+    request: PipRequest,
     conda: Conda,
     reporter: Reporter,
     *,
+    secrets: SecretRegistry | None = None,
     resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
     previous: PreviousLock | None = None,
 ) -> bytes:
-    """Return the text of locks/requirements.txt for ``the_plan``'s pip section.
-
-    ``previous``: pins to keep instead of the existing requirements.txt's (``lock --from``)."""
+    """Return the text of locks/requirements.txt for ``request`` (see :func:`lock_pip_files`)."""
     files = lock_pip_files(
-        the_plan, conda, reporter, resolver=resolver, mapping_source=mapping_source, previous=previous
+        request,
+        conda,
+        reporter,
+        secrets=secrets,
+        resolver=resolver,
+        mapping_source=mapping_source,
+        previous=previous,
     )
     text = files[REQUIREMENTS_NAME]
     assert text is not None
@@ -407,35 +418,40 @@ def lock_pip_section(
 
 
 def lock_pip_files(
-    the_plan: LockPlan,
+    request: PipRequest,
     conda: Conda,
     reporter: Reporter,
     *,
+    secrets: SecretRegistry | None = None,
     resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
     previous: PreviousLock | None = None,
 ) -> dict[str, bytes | None]:
     """``requirements.txt`` (hashed) and ``requirements-unhashed.txt`` (VCS/local lines; None: remove the
-    one lockgen wrote earlier; absent: nothing to write).
+    one lockgen wrote earlier; absent: nothing to write), resolved against ``conda``: per platform,
+    the (name, version) pairs its conda lock installs.
 
-    ``previous``: pins to keep instead of the existing requirements.txt's (``lock --from``)."""
-    options = the_plan.options
-    mapping = _mapping(the_plan, reporter, mapping_source)
-    platforms = _platforms(the_plan, conda, mapping, reporter)
-    warnings = _warnings(the_plan, platforms, mapping)
-    if warnings and options.strict:
-        raise InputError([replace(w, message=f"{the_plan.secrets.redact(w.message)} (--strict)") for w in warnings])
+    ``secrets``: the registry messages are masked with; the pip section's index and find-links URLs
+    are added to it (pass the one the caller's resolver masks with). ``resolver`` defaults to uv,
+    ``mapping_source`` to parselmouth's download. ``previous``: pins to keep instead of the existing
+    requirements.txt's (``lock --from``)."""
+    secrets = secrets if secrets is not None else SecretRegistry()
+    mapping = _mapping(request, reporter, mapping_source, secrets)
+    platforms = _platforms(request, _read_inputs(request, secrets), conda, mapping, reporter)
+    warnings = _warnings(request, platforms, mapping)
+    if warnings and request.strict:
+        raise InputError([replace(w, message=f"{secrets.redact(w.message)} (--strict)") for w in warnings])
     for warning in warnings:
-        reporter.event("warning", None, f"warning: {the_plan.secrets.redact(str(warning))}")
+        reporter.event("warning", None, f"warning: {secrets.redact(str(warning))}")
     digest, count = _mapping_digest(conda, mapping)
     source_line = f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages"
     reporter.event("pip", None, source_line)
-    input_hash = _input_hash(the_plan, platforms, digest)
-    path = options.output_dir / REQUIREMENTS_NAME
-    unhashed_path = options.output_dir / UNHASHED_NAME
+    input_hash = _input_hash(request, platforms, digest)
+    path = request.output_dir / REQUIREMENTS_NAME
+    unhashed_path = request.output_dir / UNHASHED_NAME
     has_direct = any(item.pip.direct for item in platforms)
     previous = previous if previous is not None else read_previous(path)
-    forced = options.update_all or bool(options.update)
+    forced = request.update_all or bool(request.update)
     if previous is not None and previous.input_hash == input_hash and not forced:
         unhashed = read_previous(unhashed_path) if has_direct else None
         if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):
@@ -443,14 +459,16 @@ def lock_pip_files(
             kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
             return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
     if resolver is None:
-        resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
-    resolved, direct = _resolve(the_plan, platforms, previous, resolver)
+        from lockgen.pypi.uv import UvResolver
+
+        resolver = UvResolver(request.cache_dir, secrets, reporter, offline=request.offline)
+    resolved, direct = _resolve(request, platforms, previous, resolver)
     _check_editables(platforms, direct)
-    shown = tuple(_relative(str(w), the_plan) for w in warnings)
+    shown = tuple(_relative(str(w), request) for w in warnings)
     described = f"digest {digest} (what the mapping says for the {count} conda packages locked)"
-    header = replace(_header(the_plan, platforms, described, input_hash), warnings=shown)
+    header = replace(_header(request, platforms, described, input_hash), warnings=shown)
     if has_direct:
-        base = Path(os.path.relpath(the_plan.spec.base_dir.resolve(), options.output_dir.resolve())).as_posix()
+        base = Path(os.path.relpath(request.base_dir.resolve(), request.output_dir.resolve())).as_posix()
         header = replace(header, unhashed=UNHASHED_NAME, paths_base=base)
         if base not in (".", ".."):
             reporter.event(

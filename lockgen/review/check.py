@@ -1,6 +1,6 @@
 """``lockgen check``: are the locks present, well-formed and made from the current inputs?
 
-No network and no solve: :func:`lockgen.lock.plan` recomputes each platform's input hash from the
+No network and no solve: :func:`lockgen.plan.plan` recomputes each platform's input hash from the
 environment file(s) and options, and each lock's header says what it was made from. The
 breakdown after the input hash (``specs=… channels=… virtual=… options=… packages=…``) says
 *which* input changed; the ``# specs:`` and ``# options:`` lines name the spec and option.
@@ -20,7 +20,6 @@ from pathlib import Path
 
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
-from lockgen.lock import REQUIREMENTS_NAME, LockPlan, PlatformPlan, pip_plan, plan
 from lockgen.lockfiles import (
     GENERATED_PREFIX,
     TXN_DIR,
@@ -30,7 +29,9 @@ from lockgen.lockfiles import (
     parse_explicit,
     stray_journal,
 )
+from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.pypi import REQUIREMENTS_NAME
 from lockgen.reporting import Reporter
 from lockgen.review.sources import claims_platform, lock_names
 from lockgen.unhashed import UNHASHED_NAME, input_hash_of, is_direct_line, read_unhashed, unhashed_problems
@@ -338,7 +339,7 @@ def _expected_pip(pip_targets: LockPlan) -> PipExpectation:
         options: tuple[str, ...] | None = option_lines(inputs)
     except InputError:
         options = None
-    return PipExpectation(pip_sources_digest(pip_targets), options)
+    return PipExpectation(pip_sources_digest(pip_request(pip_targets)), options)
 
 
 def check_pip_lock(

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
-from lockgen.lock import LockPlan, plan
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
 from lockgen.models import dependency_name
+from lockgen.plan import LockPlan, plan
 from lockgen.reporting import Reporter
 
 if TYPE_CHECKING:

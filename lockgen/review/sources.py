@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lock import REQUIREMENTS_NAME
 from lockgen.lockfiles import parse_explicit
 from lockgen.platforms import lock_file_names
+from lockgen.pypi import REQUIREMENTS_NAME
 from lockgen.unhashed import UNHASHED_NAME
 
 __all__ = [

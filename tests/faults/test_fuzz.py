@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
-from lockgen.lock import plan
+from lockgen.plan import plan
 from lockgen.spec import load_env_specs, parse_env_text
 from tests.faults.figures import count
 from tests.support.cli import run_lockgen

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from lockgen.lock import plan
 from lockgen.lockfiles import canonical_explicit, packages_digest, parse_explicit
+from lockgen.plan import pip_request, plan
 from lockgen.pypi import pip_sources_digest
 from lockgen.pypi.render import Header, body_digest, render_requirements
 from lockgen.pypi.requirements import Pin
@@ -132,7 +132,7 @@ ENV_PIP = "  - pip:\n    - rich\n"
 
 def _pip_project(project: Path, channel_root: Path, options_lines: tuple[str, ...] = ()) -> Path:
     (project / "environment.yml").write_text((project / "environment.yml").read_text() + ENV_PIP)
-    digest = pip_sources_digest(plan(options(project, channel_root)))
+    digest = pip_sources_digest(pip_request(plan(options(project, channel_root))))
     path = project / "locks" / "requirements.txt"
     path.write_text(_requirements([Pin("rich", "13.0", None, (HASH_A,))], options_lines, digest))
     assert check(options(project, channel_root)).ok

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from lockgen.lock import plan
+from lockgen.plan import pip_request, plan
 from lockgen.pypi import pip_sources_digest
 from lockgen.pypi.render import Header, render_requirements
 from lockgen.pypi.requirements import Pin
@@ -18,7 +18,7 @@ from tests.security.conftest import options
 def _pip_lock(project: Path, channel_root: Path, pip_lines: str) -> None:
     env = project / "environment.yml"
     env.write_text(env.read_text() + "  - pip:\n" + pip_lines)
-    digest = pip_sources_digest(plan(options(project, channel_root)))
+    digest = pip_sources_digest(pip_request(plan(options(project, channel_root))))
     header = Header(("environment.yml",), f"sha256:{'0' * 64} pip={digest}", ("linux-64", "osx-64"), (), "test")
     pins = [Pin("rich", "13.0", None, ("sha256:" + "a" * 64,))]
     (project / "locks" / "requirements.txt").write_text(render_requirements(header, {"linux-64": pins, "osx-64": pins}))
@@ -44,7 +44,7 @@ def test_relocking_one_platform_is_not_a_pip_change(project: Path, channel_root:
     _pip_lock(project, channel_root, "    - rich\n")
     full = plan(options(project, channel_root))
     one = replace(full, platforms=full.platforms[:1])
-    assert pip_sources_digest(one) == pip_sources_digest(full)
+    assert pip_sources_digest(pip_request(one)) == pip_sources_digest(pip_request(full))
 
 
 def test_a_pip_lock_for_fewer_platforms_says_platforms_not_specs(project: Path, channel_root: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from lockgen.pypi import lock_pip_files
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
-from tests.unit.test_pypi_section import CONDA, make_plan
+from tests.unit.test_pypi_section import CONDA, make_request
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "pip-forms"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -57,7 +57,7 @@ def test_golden_pip_lock_files(tmp_path: Path) -> None:
     (tmp_path / "localproj" / "pyproject.toml").write_text('[project]\nname = "localproj"\nversion = "0.1"\n')
     (tmp_path / "vendor" / "pkg").mkdir(parents=True)
     (tmp_path / "vendor" / "pkg" / "setup.py").write_text("from setuptools import setup\nsetup(name='pkg')\n")
-    files = lock_pip_files(make_plan(tmp_path, ENV), CONDA, RecordingReporter(), resolver=FormsResolver())
+    files = lock_pip_files(make_request(tmp_path, ENV), CONDA, RecordingReporter(), resolver=FormsResolver())
     for name in ("requirements.txt", "requirements-unhashed.txt"):
         text = (files[name] or b"").decode()
         assert str(tmp_path) not in text and "s3cret" not in text and "user" not in text

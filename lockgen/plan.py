@@ -1,0 +1,245 @@
+"""What a lock run is asked for, computed from the environment file(s) and options with no network.
+
+:func:`plan` works out each target platform's conda request (:class:`~lockgen.conda.SolveRequest`)
+and its input hash, the hash a lock's header records and ``check`` recomputes. :func:`pip_request`
+narrows a plan to what the pip stage needs (:class:`PipRequest`). ``lock`` and ``check`` both
+start here; this module imports neither stage's backend (no rattler solve, no uv).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
+from lockgen.conda import SolveRequest
+from lockgen.config import LockOptions
+from lockgen.errors import InputError, Problem
+from lockgen.lockfiles import short_digest
+from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry, redact
+from lockgen.spec import CondaDependency, EnvSpec, PipEntry, load_env_specs
+
+__all__ = [
+    "INPUT_PARTS",
+    "LOCK_FORMAT",
+    "LockPlan",
+    "PipPlatform",
+    "PipRequest",
+    "PlatformPlan",
+    "pip_plan",
+    "pip_request",
+    "plan",
+]
+
+LOCK_FORMAT = 2
+"""2: the ``# specs:`` and ``# options:`` header lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformPlan:
+    platform: str
+    lock_name: str
+    request: SolveRequest
+    input_hash: str
+    input_parts: tuple[tuple[str, str], ...] = ()
+    """Short hashes of each part of the input (specs, channels, virtual, options): say *what* changed."""
+    options: tuple[tuple[str, str], ...] = ()
+    """The options as written on the ``# options:`` header line (``check`` names the one that changed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockPlan:
+    spec: EnvSpec
+    options: LockOptions
+    platforms: tuple[PlatformPlan, ...]
+    explicit_platforms: bool
+    secrets: SecretRegistry
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(Path(f).name for f in self.spec.files)
+
+
+@dataclass(frozen=True, slots=True)
+class PipPlatform:
+    """One target platform as the pip stage sees it."""
+
+    platform: str
+    lock_name: str
+    """Its conda lock's file name (requirements.txt's header says what it was resolved against)."""
+    entries: tuple[PipEntry, ...]
+    """The ``pip:`` lines that apply on this platform (selectors evaluated)."""
+    conda_dependencies: tuple[CondaDependency, ...]
+    """The conda specs that apply here: a package listed on both sides is reported."""
+    virtual_packages: tuple[VirtualPackage, ...]
+    """The target's glibc/macOS/CUDA: they pick the wheel tags."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipRequest:
+    """What the pip stage (:func:`lockgen.pypi.lock_pip_files`) is asked to lock, and how."""
+
+    platforms: tuple[PipPlatform, ...]
+    sources: tuple[str, ...]
+    """The environment files: their names go in the header; their folders are left out of messages."""
+    base_dir: Path
+    """The first environment file's folder: local projects and ``-r`` files are relative to it."""
+    channels: tuple[str, ...]
+    """The conda channels, in priority order: they choose the conda→PyPI name mapping."""
+    output_dir: Path
+    cache_dir: Path
+    exclude_newer: dt.datetime | None = None
+    pypi_mapping: Path | None = None
+    allow_includes: tuple[Path, ...] = ()
+    only_binary: bool = False
+    offline: bool = False
+    strict: bool = False
+    update: tuple[str, ...] = ()
+    update_all: bool = False
+
+
+def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:
+    found = default_virtual_packages(platform, options.cuda)
+    for target, package in options.virtual_overrides:
+        if target in ("*", platform):
+            found[package.name] = package
+    return tuple(sorted(found.values()))
+
+
+def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[ResolvedChannel, ...]:
+    base_dir = spec.base_dir
+    channels = list(resolve_channels(spec.channels, platform, options.mirrors, base_dir))
+    for index, channel in enumerate(channels):
+        where = spec.channel_location(channel.written)
+        if where is not None:
+            channels[index] = replace(channel, origin=str(where))
+    for dep in spec.conda_dependencies(platform):
+        if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
+            extra = resolve_channel(dep.channel, options.mirrors, base_dir)
+            if not any(extra.canonical == c.canonical for c in channels):
+                channels.append(extra)
+    return tuple(channels)
+
+
+INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("specs", ("specs",)),
+    ("channels", ("channels",)),
+    ("virtual", ("virtual-packages",)),
+    ("options", ("format", "channel-priority", "exclude-newer", "hash")),
+)
+"""The breakdown written after the input hash: each part is a short hash of these payload keys."""
+
+
+OPTION_KEYS = ("format", "channel-priority", "exclude-newer", "hash")
+
+
+def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
+
+
+def _hash(payload: object) -> str:
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
+    """Read the environment file(s) and work out every platform's request. No network."""
+    reporter = reporter or NullReporter()
+    spec = load_env_specs(options.files)
+    for note in spec.notes:
+        reporter.event("warning" if "warning" in note else "note", None, note)
+    explicit = options.platforms is not None
+    platforms = options.platforms or spec.platforms or DEFAULT_PLATFORMS
+    problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
+    if not spec.channels:
+        problems.append(Problem("no channels listed (add `channels: [conda-forge]`)", str(spec.files[0])))
+    if problems:
+        raise InputError(problems)
+    secrets = SecretRegistry()
+    for mirror in options.mirrors:
+        secrets.add_url(mirror.replacement)
+    plans = []
+    for platform in platforms:
+        channels = _channels_for(spec, platform, options)
+        for channel in channels:
+            secrets.add_url(channel.fetch)
+        deps = spec.conda_dependencies(platform)
+        virtual = _virtual_packages(platform, options)
+        request = SolveRequest(
+            platform=platform,
+            specs=tuple(d.spec for d in deps),
+            origins=tuple(str(d.location) for d in deps),
+            channels=channels,
+            virtual_packages=virtual,
+            channel_priority=options.channel_priority,
+            exclude_newer=options.exclude_newer,
+        )
+        payload = {
+            "format": LOCK_FORMAT,
+            "platform": platform,
+            "channels": [c.canonical for c in channels],
+            "specs": [redact(s) if "://" in s else s for s in request.specs],
+            "virtual-packages": [str(v) for v in virtual],
+            "channel-priority": options.channel_priority,
+            "exclude-newer": options.exclude_newer.isoformat() if options.exclude_newer else None,
+            "hash": options.hash_kind,
+        }
+        shown = tuple((key, "none" if payload[key] is None else str(payload[key])) for key in OPTION_KEYS)
+        plans.append(
+            PlatformPlan(platform, options.lock_name(platform), request, _hash(payload), _input_parts(payload), shown)
+        )
+    return LockPlan(spec, options, tuple(plans), explicit, secrets)
+
+
+def pip_plan(the_plan: LockPlan) -> LockPlan:
+    """The plan the pip lock is made for: every target platform, not only those ``-p`` chose.
+
+    ``lockgen lock -p linux-64`` re-locks one platform, but requirements.txt serves them all: it
+    keeps covering each other target of the environment whose conda lock exists in the output
+    directory (resolved against that existing lock).
+    """
+    if not the_plan.explicit_platforms:
+        return the_plan
+    full = plan(replace(the_plan.options, platforms=None))
+    chosen = {p.platform for p in the_plan.platforms}
+    out_dir = the_plan.options.output_dir
+    platforms = [p for p in full.platforms if p.platform in chosen or (out_dir / p.lock_name).is_file()]
+    platforms += [p for p in the_plan.platforms if p.platform not in {q.platform for q in platforms}]
+    return replace(the_plan, platforms=tuple(platforms))
+
+
+def pip_request(the_plan: LockPlan) -> PipRequest:
+    """What the pip stage needs of ``the_plan`` (pass it :func:`pip_plan`'s plan to cover every target)."""
+    spec, options = the_plan.spec, the_plan.options
+    platforms = tuple(
+        PipPlatform(
+            p.platform,
+            p.lock_name,
+            spec.pip_entries(p.platform),
+            spec.conda_dependencies(p.platform),
+            p.request.virtual_packages,
+        )
+        for p in the_plan.platforms
+    )
+    return PipRequest(
+        platforms=platforms,
+        sources=spec.files,
+        base_dir=spec.base_dir,
+        channels=spec.channels,
+        output_dir=options.output_dir,
+        cache_dir=options.cache_dir,
+        exclude_newer=options.exclude_newer,
+        pypi_mapping=options.pypi_mapping,
+        allow_includes=options.allow_includes,
+        only_binary=options.only_binary,
+        offline=options.offline,
+        strict=options.strict,
+        update=options.update,
+        update_all=options.update_all,
+    )
