@@ -1,0 +1,180 @@
+"""The layering rule (docs/architecture.md), checked on every module's imports with ``ast``.
+
+spec → channels → conda/repodata → pypi → lock → review → cli: a module imports only its own
+layer or lower ones, never a higher one, not even inside a function or under ``TYPE_CHECKING``.
+The base (models, errors, secrets, reporting, platforms, lockfiles) imports no stage; config and
+plan sit right above what they need (config: channels' mirrors; plan: the conda request type).
+On top of the ranks: review never imports conda, verify never imports install, and only the
+CLI imports click.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "lockgen"
+
+RANKS: dict[str, int] = {
+    "lockgen": 0,  # the package itself (__version__)
+    "models": 0,
+    "errors": 0,
+    "secrets": 0,
+    "reporting": 0,
+    "platforms": 0,
+    "lockfiles": 0,
+    "condalock": 0,  # a lock format (moving under lockfiles/)
+    "unhashed": 0,  # a lock format (moving under lockfiles/)
+    "spec": 1,
+    "channels": 2,
+    "config": 3,
+    "conda": 4,
+    "repodata": 4,
+    "repodata_limit": 4,
+    "scheduling": 4,
+    "plan": 5,
+    "pypi": 6,
+    "lock": 7,
+    "export": 7,
+    "migrate": 7,
+    "review": 8,
+    "install": 8,
+    "verify": 8,
+    "cli": 9,
+    "__main__": 10,
+}
+"""Layer of each top-level module or package of lockgen: an import may only go to an equal or lower rank."""
+
+FORBIDDEN: dict[tuple[str, str], str] = {
+    ("review", "conda"): "review reads repodata through lockgen.repodata, never the solver",
+    ("verify", "install"): "verify checks locks against repodata; it shares lockgen.repodata with install",
+}
+"""Edges the ranks alone would allow but the rule forbids."""
+
+KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
+    ("review", "conda"): "review/explain.py builds a solver for its gateway (R2 moves it to lockgen.repodata)",
+    ("verify", "install"): "verify.py uses install/records (R2 moves it to lockgen.repodata)",
+}
+"""Violations on main today that the issue-13 restructure removes; emptied as each lands. An entry
+that no longer occurs fails :func:`test_known_back_edges_still_exist`: delete it then."""
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(root: Path) -> Iterator[tuple[str, str, int]]:
+    """(importing module, imported module, line) for every import of ``root``'s package, anywhere in a file."""
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(path, root)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield module, alias.name, node.lineno
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    target = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    target = node.module or ""
+                yield module, target, node.lineno
+                for alias in node.names:  # `from lockgen import lock` imports the module lockgen.lock
+                    yield module, f"{target}.{alias.name}", node.lineno
+
+
+def _layer(module: str, package: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != package:
+        return None
+    return parts[1] if len(parts) > 1 else package
+
+
+def violations(root: Path, ranks: dict[str, int] = RANKS) -> dict[tuple[str, str], list[str]]:
+    """Every import that breaks the rule, grouped by (importing layer, imported layer)."""
+    package = root.name
+    found: dict[tuple[str, str], list[str]] = {}
+    for module, target, line in imports(root):
+        source = _layer(module, package)
+        assert source is not None
+        where = f"{module}:{line} imports {'.'.join(target.split('.')[:2])}"
+        if target.split(".")[0] == "click" and source not in ("cli", "__main__"):
+            found.setdefault((source, "click"), []).append(where)
+        dest = _layer(target, package)
+        if dest is None or dest == source or (package == target and source != package):
+            continue
+        if dest not in ranks:
+            if (root / dest).is_dir() or (root / f"{dest}.py").is_file():
+                found.setdefault((source, dest), []).append(f"{where} (layer {dest!r} has no rank: add it)")
+            continue  # a name imported from a module (`from lockgen.x import name`), not a module
+        if source not in ranks:
+            found.setdefault((source, dest), []).append(f"{where} (layer {source!r} has no rank: add it)")
+        elif ranks[dest] > ranks[source] or (source, dest) in FORBIDDEN:
+            found.setdefault((source, dest), []).append(where)
+    return {edge: sorted(set(lines)) for edge, lines in found.items()}
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    unexpected = {edge: where for edge, where in violations(PACKAGE).items() if edge not in KNOWN_BACK_EDGES}
+    assert unexpected == {}, "layering rule broken (docs/architecture.md):\n" + "\n".join(
+        line for lines in unexpected.values() for line in lines
+    )
+
+
+def test_known_back_edges_still_exist() -> None:
+    """The allow-list shrinks as the restructure lands: an entry that no longer occurs is deleted."""
+    gone = sorted(set(KNOWN_BACK_EDGES) - set(violations(PACKAGE)))
+    assert gone == [], f"remove {gone} from KNOWN_BACK_EDGES: they no longer occur"
+
+
+def test_every_layer_has_a_rank() -> None:
+    layers = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or p.is_dir()}
+    layers = {name for name in layers if not name.startswith(("_", ".")) or name == "__main__"} - {"data"}
+    assert sorted(layers - set(RANKS)) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "edge"),
+    [
+        ("conda.py", "def solve():\n    from fake.pypi import uv\n", ("conda", "pypi")),
+        (
+            "pypi/__init__.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fake.lock import X\n",
+            ("pypi", "lock"),
+        ),
+        ("pypi/uv.py", "from ..lock import lock\n", ("pypi", "lock")),
+        ("lockfiles.py", "import fake.spec\n", ("lockfiles", "spec")),
+        ("review/check.py", "from fake import conda\n", ("review", "conda")),
+        ("verify.py", "from fake.install.records import x\n", ("verify", "install")),
+        ("plan.py", "import click\n", ("plan", "click")),
+    ],
+)
+def test_a_back_edge_is_caught(tmp_path: Path, source: str, line: str, edge: tuple[str, str]) -> None:
+    """The checker itself: each form of a forbidden import in a scratch package is reported."""
+    root = tmp_path / "fake"
+    for name in ("conda.py", "lock.py", "spec.py", "lockfiles.py", "verify.py", "plan.py"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    for package in ("pypi", "review", "install"):
+        (root / package).mkdir(exist_ok=True)
+        (root / package / "__init__.py").write_text("")
+    (root / source).write_text(line)
+    assert edge in violations(root)
+    (root / source).write_text("from fake.errors import x\nimport json\n")
+    assert violations(root) == {}
+
+
+def test_pypi_package_imports_no_uv_and_check_no_lock() -> None:
+    """``check`` recomputes the pip digest from lockgen.pypi without loading uv's runner or the orchestrator."""
+    code = (
+        "import sys, lockgen.pypi, lockgen.plan, lockgen.review.check;"
+        "print(sorted(m for m in ('lockgen.pypi.uv', 'lockgen.lock') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
