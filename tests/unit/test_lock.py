@@ -1,0 +1,221 @@
+"""The ``lock`` orchestrator in-process, with a fake conda solver, a fake pip resolver and a fake
+conda→PyPI mapping source: what it asks the stages for, what it writes, and when it writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from lockgen.conda import SolveRequest
+from lockgen.config import LockOptions
+from lockgen.errors import SolveError
+from lockgen.lock import LockResult, lock
+from lockgen.lockfiles import parse_explicit
+from lockgen.models import LockedPackage
+from lockgen.pypi.requirements import parse_compiled
+from lockgen.pypi.uv import CompileJob
+from lockgen.reporting import RecordingReporter
+
+CHANNEL = "https://conda.anaconda.org/conda-forge"
+PLATFORMS = ("linux-64", "osx-64", "win-64")
+
+
+def env_text(
+    conda: Sequence[str] = ("python=3.11", "numpy"),
+    pip: Sequence[str] = ("rich",),
+    platforms: Sequence[str] = PLATFORMS,
+) -> str:
+    lines = ["name: t", "channels:", "  - conda-forge", "platforms:", *(f"  - {p}" for p in platforms)]
+    lines += ["dependencies:", *(f"  - {spec}" for spec in conda)]
+    if pip:
+        lines += ["  - pip:", *(f"    - {req}" for req in pip)]
+    return "\n".join(lines) + "\n"
+
+
+class FakeSolver:
+    """A channel of ``versions``: each spec's name gets the newest version, unless a preferred URL
+    (the previous lock's) names that package and satisfies an ``=version`` spec. Records every call."""
+
+    def __init__(self, versions: Mapping[str, Sequence[str]], fail: Sequence[str] = ()) -> None:
+        self.versions = {name: list(v) for name, v in versions.items()}
+        self.fail = set(fail)
+        self.calls: list[list[SolveRequest]] = []
+
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        self.calls.append(list(requests))
+        failing = sorted(r.platform for r in requests if r.platform in self.fail)
+        if failing:
+            raise SolveError(f"nothing provides what {', '.join(failing)} needs", tuple(failing))
+        return {r.platform: tuple(self._pick(r, spec) for spec in r.specs) for r in requests}
+
+    def _pick(self, request: SolveRequest, spec: str) -> LockedPackage:
+        name, _, pinned = spec.partition("=")
+        preferred = [u for u in request.preferred if u.rsplit("/", 1)[-1].startswith(f"{name}-")]
+        candidates = [v for v in self.versions[name] if v.startswith(pinned)]
+        version = max(candidates, key=lambda v: tuple(int(x) for x in v.split(".")))
+        for url in preferred:
+            kept = url.rsplit("/", 1)[-1].removeprefix(f"{name}-").split("-")[0]
+            if kept in candidates:
+                version = kept
+        subdir = request.platform if name == "python" else "noarch"
+        url = f"{CHANNEL}/{subdir}/{name}-{version}-0.conda"
+        return LockedPackage(name, version, "0", subdir, url, md5=hashlib.md5(url.encode()).hexdigest())
+
+
+class FakePip:
+    """uv as a table of ``versions``: the newest, unless the output file pre-filled with earlier pins
+    keeps one (and ``--upgrade-package`` does not name it). Records every job."""
+
+    def __init__(self, versions: Mapping[str, Sequence[str]]) -> None:
+        self.versions = {name: list(v) for name, v in versions.items()}
+        self.jobs: list[CompileJob] = []
+
+    def compile(self, jobs: Sequence[CompileJob]) -> dict[str, str]:
+        self.jobs += jobs
+        out = {}
+        for job in jobs:
+            kept = {p.name: p.version for p in parse_compiled(job.output.read_text())}
+            text = ""
+            for name in job.requirements.read_text().split():
+                version = max(self.versions[name])
+                if name in kept and name not in job.upgrade_packages:
+                    version = kept[name]
+                digest = hashlib.sha256(f"{name}{version}".encode()).hexdigest()
+                text += f"{name}=={version} \\\n    --hash=sha256:{digest}\n"
+            out[job.target.platform] = text
+        return out
+
+
+class FakeMapping:
+    def load(self, channel: str) -> tuple[Mapping[str, Sequence[str] | None] | None, str | None]:
+        return {"python": None, "numpy": ["numpy"], "scipy": ["scipy"]}, None
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = root / "environment.yml"
+        self.locks = root / "locks"
+        self.solver = FakeSolver({"python": ["3.11.9"], "numpy": ["1.26.4"], "scipy": ["1.13.0"]})
+        self.pip = FakePip({"rich": ["13.0.0"], "click": ["8.1.0"]})
+
+    def lock(self, text: str | None = None, **options: object) -> LockResult:
+        if text is not None:
+            self.env.write_text(text)
+        settings = LockOptions(files=(self.env,), output_dir=self.locks, cache_dir=self.root / "cache", **options)  # type: ignore[arg-type]
+        return lock(settings, RecordingReporter(), self.solver, pip_resolver=self.pip, mapping_source=FakeMapping())
+
+    def versions(self, platform: str) -> dict[str, str]:
+        found = parse_explicit((self.locks / f"{platform}.txt").read_text())
+        return {e.name: e.version for e in found.entries}
+
+    def pins(self) -> dict[str, str]:
+        return {p.name: p.version for p in parse_compiled((self.locks / "requirements.txt").read_text())}
+
+    def snapshot(self) -> dict[str, tuple[bytes, int]]:
+        return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(self.locks.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)
+
+
+def test_first_lock_writes_every_platform_and_the_pip_lock(project: Project) -> None:
+    result = project.lock(env_text())
+    assert sorted(result.written) == ["linux-64.txt", "osx-64.txt", "requirements.txt", "win-64.txt"]
+    assert [sorted(r.platform for r in call) for call in project.solver.calls] == [sorted(PLATFORMS)]
+    assert all(r.preferred == () for r in project.solver.calls[0])
+    assert project.versions("win-64") == {"python": "3.11.9", "numpy": "1.26.4"}
+    assert sorted(job.target.platform for job in project.pip.jobs) == sorted(PLATFORMS)
+    assert project.pins() == {"rich": "13.0.0"}
+
+
+def test_relock_after_an_edit_keeps_pins_of_untouched_packages(project: Project) -> None:
+    project.lock(env_text())
+    project.solver.versions["numpy"].append("2.0.0")
+    project.pip.versions["rich"].append("14.0.0")
+    result = project.lock(env_text(conda=("python=3.11", "numpy", "scipy"), pip=("rich", "click")))
+    assert project.versions("linux-64") == {"python": "3.11.9", "numpy": "1.26.4", "scipy": "1.13.0"}
+    previous_urls = {r.platform: r.preferred for r in project.solver.calls[-1]}
+    assert all(any("numpy-1.26.4" in u for u in urls) for urls in previous_urls.values())
+    assert project.pins() == {"click": "8.1.0", "rich": "13.0.0"}
+    changes = {c.platform: c for c in result.changes}
+    assert changes["linux-64"].added == ("scipy",) and changes["linux-64"].changed == ()
+
+
+def test_update_moves_only_the_named_package(project: Project) -> None:
+    project.lock(env_text(conda=("python=3.11", "numpy", "scipy")))
+    project.solver.versions["numpy"].append("2.0.0")
+    project.solver.versions["scipy"].append("1.14.0")
+    project.pip.versions["rich"].append("14.0.0")
+    result = project.lock(update=("numpy", "rich"))
+    assert project.versions("osx-64") == {"python": "3.11.9", "numpy": "2.0.0", "scipy": "1.13.0"}
+    assert all(not any("numpy-" in u for u in r.preferred) for r in project.solver.calls[-1])
+    assert {c.platform: c.changed for c in result.changes} == dict.fromkeys(PLATFORMS, ("numpy",))
+    assert project.pins() == {"rich": "14.0.0"}
+    assert all(job.upgrade_packages == ("numpy", "rich") for job in project.pip.jobs[-3:])
+    project.lock(update_all=True)
+    assert project.versions("osx-64")["scipy"] == "1.14.0"
+    assert all(r.preferred == () for r in project.solver.calls[-1])
+
+
+def test_nothing_changed_solves_nothing_and_writes_nothing(project: Project) -> None:
+    project.lock(env_text())
+    before = project.snapshot()
+    calls, jobs = len(project.solver.calls), len(project.pip.jobs)
+    result = project.lock()
+    assert not result.changed and result.written == () and result.removed == ()
+    assert all(c.reused for c in result.changes)
+    assert (len(project.solver.calls), len(project.pip.jobs)) == (calls, jobs)
+    assert project.snapshot() == before  # same bytes, same mtimes: not even rewritten
+
+
+def test_one_failing_platform_writes_no_file(project: Project) -> None:
+    project.lock(env_text())
+    before = project.snapshot()
+    project.solver.fail = {"win-64"}
+    with pytest.raises(SolveError) as failure:
+        project.lock(env_text(conda=("python=3.11", "numpy", "scipy")))
+    assert failure.value.platforms == ("win-64",)
+    assert project.snapshot() == before  # linux-64 and osx-64 solved, but none of it was committed
+
+    fresh = Project(project.root / "fresh")
+    fresh.root.mkdir()
+    fresh.solver.fail = {"osx-64"}
+    with pytest.raises(SolveError):
+        fresh.lock(env_text())
+    assert not fresh.locks.exists() or [p.name for p in fresh.locks.iterdir() if p.suffix == ".txt"] == []
+
+
+def test_platform_subset_keeps_requirements_covering_every_target(project: Project) -> None:
+    project.lock(env_text())
+    edited = env_text(conda=("python=3.11", "numpy", "scipy"), pip=("rich", "click"))
+    result = project.lock(edited, platforms=("linux-64",))
+    assert [[r.platform for r in call] for call in project.solver.calls[1:]] == [["linux-64"]]
+    assert sorted(result.written) == ["linux-64.txt", "requirements.txt"]
+    assert sorted(job.target.platform for job in project.pip.jobs[-3:]) == sorted(PLATFORMS)
+    header = (project.locks / "requirements.txt").read_text()
+    assert "# platforms: linux-64, osx-64, win-64" in header
+    assert project.pins() == {"click": "8.1.0", "rich": "13.0.0"}
+    assert "scipy" in project.versions("linux-64") and "scipy" not in project.versions("win-64")
+
+
+def test_platform_dropped_from_the_environment_loses_its_lock(project: Project) -> None:
+    project.lock(env_text())
+    (project.locks / "linux-aarch64.txt").write_text("@EXPLICIT\n")  # not lockgen's: never removed
+    result = project.lock(env_text(platforms=("linux-64", "osx-64")))
+    assert result.removed == ("win-64.txt",)
+    assert not (project.locks / "win-64.txt").exists()
+    assert (project.locks / "linux-aarch64.txt").read_text() == "@EXPLICIT\n"
+    assert "# platforms: linux-64, osx-64" in (project.locks / "requirements.txt").read_text()
+
+
+def test_pip_section_removed_removes_the_pip_lock(project: Project) -> None:
+    project.lock(env_text())
+    result = project.lock(env_text(pip=()))
+    assert "requirements.txt" in result.removed and not (project.locks / "requirements.txt").exists()
+    assert len(project.solver.calls) == 1  # the conda input did not change (the pip section is not part of it)
