@@ -18,8 +18,8 @@ from lockgen.errors import OutputError
 from lockgen.lockfiles import ExplicitLock
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan
-from lockgen.pypi import REQUIREMENTS_NAME
 from lockgen.reporting import Reporter
+from lockgen.unhashed import REQUIREMENTS_NAME
 
 if TYPE_CHECKING:
     from lockgen.condalock import PipPinned

@@ -29,9 +29,8 @@ from lockgen.lockfiles import (
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
-from lockgen.pypi import REQUIREMENTS_NAME
 from lockgen.reporting import NullReporter, Reporter
-from lockgen.unhashed import UNHASHED_NAME
+from lockgen.unhashed import REQUIREMENTS_NAME, UNHASHED_NAME
 
 if TYPE_CHECKING:
     from lockgen.condalock import PreviousPins

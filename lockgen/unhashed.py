@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "PROJECT_FILES",
+    "REQUIREMENTS_NAME",
     "UNHASHED_NAME",
     "UnhashedLine",
     "UnhashedLock",
@@ -31,6 +32,8 @@ __all__ = [
     "unhashed_problems",
 ]
 
+REQUIREMENTS_NAME = "requirements.txt"
+"""The hashed pip lock."""
 UNHASHED_NAME = "requirements-unhashed.txt"
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _FULL_COMMIT = re.compile(r"@[0-9a-f]{40}$")

@@ -19,8 +19,9 @@ SHARED_ENVS = SHARED / "environments"
 SHARED_MAPPING = SHARED / "pypi-mapping"
 
 
-SLOW_DIRS = ("integration", "faults", "security")
-"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills, hostile inputs): all `slow`."""
+SLOW_DIRS = ("integration", "faults", "security", "scenarios")
+"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills, hostile inputs, golden
+scenarios): all `slow`."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -38,7 +38,7 @@ from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.reporting import Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
-from lockgen.unhashed import UNHASHED_NAME, local_project_of, project_digest
+from lockgen.unhashed import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
     from lockgen.plan import PipRequest
@@ -57,7 +57,6 @@ __all__ = [
 PIP_LOCK_FORMAT = 3
 """2: ``body=`` digest on the input-hash line; the pip digest follows nested -r/-c files.
 3: sdists allowed (their metadata built), VCS/local lines in requirements-unhashed.txt, ``# via`` lines."""
-REQUIREMENTS_NAME = "requirements.txt"
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
 
 

@@ -31,10 +31,16 @@ from lockgen.lockfiles import (
 )
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
-from lockgen.pypi import REQUIREMENTS_NAME
 from lockgen.reporting import Reporter
 from lockgen.review.sources import claims_platform, lock_names
-from lockgen.unhashed import UNHASHED_NAME, input_hash_of, is_direct_line, read_unhashed, unhashed_problems
+from lockgen.unhashed import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    input_hash_of,
+    is_direct_line,
+    read_unhashed,
+    unhashed_problems,
+)
 
 __all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
 

@@ -22,8 +22,7 @@ from pathlib import Path
 from lockgen.errors import ConfigError
 from lockgen.lockfiles import parse_explicit
 from lockgen.platforms import lock_file_names
-from lockgen.pypi import REQUIREMENTS_NAME
-from lockgen.unhashed import UNHASHED_NAME
+from lockgen.unhashed import REQUIREMENTS_NAME, UNHASHED_NAME
 
 __all__ = [
     "DirectSpecs",

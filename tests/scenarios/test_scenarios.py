@@ -64,7 +64,6 @@ def test_there_are_scenarios() -> None:
     assert len(SCENARIOS) >= 3
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_locks_match_golden(name: str, tmp_path: Path) -> None:
     folder = HERE / name
