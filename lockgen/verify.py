@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, ConfigError, VerifyError
-from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
-from lockgen.models import dependency_name
+from lockgen.models import PackageUrl, dependency_name
 from lockgen.platforms import check_platform, lock_file_names
+from lockgen.repodata.failures import fetch_failure, offline_miss
+from lockgen.repodata.gateway import make_gateway
+from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -157,8 +159,6 @@ def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
 def _fetch_failures(options: VerifyOptions, failures: Mapping[tuple[str, str], str]) -> str:
     """One line per channel/subdir whose repodata could not be read, worded as `lock` words them, then
     the fix for each channel once (the --mirror that would serve it)."""
-    from lockgen.conda import fetch_failure, offline_miss
-
     head = "cannot verify: repodata could not be read"
     if options.offline:
         listed = ", ".join(f"{channel}/{subdir}" for channel, subdir in sorted(failures))
@@ -182,7 +182,9 @@ async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> L
     secrets = SecretRegistry()
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
-    gateway = make_gateway(options.cache_dir, options.offline, options.timeout_s, options.retries)
+    gateway = make_gateway(
+        options.cache_dir, offline=options.offline, timeout_s=options.timeout_s, retries=options.retries
+    )
     return await ChannelLookup(gateway, options.mirrors, secrets).lookup(entries)
 
 
@@ -237,7 +239,8 @@ def _record_findings(
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
     if record is None:
-        channel = entry.url.rsplit("/", 1)[0]
+        package = PackageUrl.parse(entry.url)
+        channel = f"{package.channel}/{package.subdir}"
         if removed:
             return [*out, finding(f"{entry.file_name} was removed from {channel} (listed under `removed`)")]
         return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]

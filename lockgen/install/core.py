@@ -46,9 +46,10 @@ from lockgen.install.prefix import (
     read_conda_meta,
     remove_stray_probes,
 )
-from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
 from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.repodata.gateway import make_gateway
+from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
