@@ -240,6 +240,7 @@ class RattlerSolver:
                     found.append(record)
         return found
 
+
 def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[MatchSpec]]:
     """Point ``channel::name`` specs at the channel's fetch URL, adding that channel if needed."""
     from rattler import MatchSpec
