@@ -24,6 +24,7 @@ __all__ = [
     "resolve_channel",
     "resolve_channels",
     "to_canonical_url",
+    "with_spec_channels",
 ]
 
 CHANNEL_ALIAS = "https://conda.anaconda.org"
@@ -168,6 +169,33 @@ def resolve_channels(
             seen.add(channel.canonical)
             unique.append(channel)
     return tuple(unique)
+
+
+def with_spec_channels(
+    channels: Iterable[ResolvedChannel],
+    written: Iterable[str],
+    mirrors: Sequence[Mirror] = (),
+    base_dir: Path | None = None,
+) -> tuple[tuple[ResolvedChannel, ...], dict[str, ResolvedChannel]]:
+    """The channels a platform reads: ``channels`` (the environment's list) plus, in order, each
+    channel a ``channel::spec`` names (``written``, as :func:`lockgen.spec.split_channel_spec` reads
+    it) that is not among them, resolved with ``mirrors``. Also returns which channel each of
+    ``written`` is (a listed one when it names the same channel, credentials aside)."""
+    out = list(channels)
+    found: dict[str, ResolvedChannel] = {}
+    for name in written:
+        if name in found:
+            continue
+        bare = strip_credentials(name) if "://" in name else name
+        known = next((c for c in out if name in (c.name, c.canonical) or bare == c.canonical), None)
+        if known is None:
+            extra = resolve_channel(name, mirrors, base_dir)
+            known = next((c for c in out if c.canonical == extra.canonical), None)
+            if known is None:
+                out.append(extra)
+                known = extra
+        found[name] = known
+    return tuple(out), found
 
 
 def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:

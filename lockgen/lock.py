@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
+from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import InputError, OutputError, Problem
@@ -127,12 +127,8 @@ def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[R
         where = spec.channel_location(channel.written)
         if where is not None:
             channels[index] = replace(channel, origin=str(where))
-    for dep in spec.conda_dependencies(platform):
-        if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
-            extra = resolve_channel(dep.channel, options.mirrors, base_dir)
-            if not any(extra.canonical == c.canonical for c in channels):
-                channels.append(extra)
-    return tuple(channels)
+    written = [d.channel for d in spec.conda_dependencies(platform) if d.channel]
+    return with_spec_channels(channels, written, options.mirrors, base_dir)[0]
 
 
 INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (

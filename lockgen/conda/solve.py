@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from lockgen.channels import ResolvedChannel, resolve_channel, to_canonical_url
+from lockgen.channels import ResolvedChannel, to_canonical_url, with_spec_channels
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
 from lockgen.config import env_int
 from lockgen.errors import ChannelError
@@ -26,7 +26,7 @@ from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
-from lockgen.spec import spec_channel
+from lockgen.spec import split_channel_spec
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -250,29 +250,16 @@ def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel
 
 
 def _spec_sources(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[str]]:
-    """The channels a request reads (spec channels added) and its specs with ``channel::`` pointing at
-    the channel's fetch URL; no rattler import, so it can run before rattler loads."""
-    channels = list(request.channels)
-    specs = []
-    for text in request.specs:
-        head, sep, rest = text.partition("::")
-        if sep and head:
-            if "://" in head:  # a URL channel: its last segment is a subdir only when it names one
-                base = spec_channel(head)
-                subdir = head.rstrip("/")[len(base) :].strip("/") or None
-            else:
-                parts = head.split("/")
-                subdir = parts[-1] if len(parts) > 1 and "-" in parts[-1] else None
-                base = "/".join(parts[:-1]) if subdir else head
-            bare = strip_credentials(base) if "://" in base else base
-            known = next((c for c in channels if base in (c.name, c.canonical, c.fetch) or bare == c.canonical), None)
-            channel = known or resolve_channel(base)
-            if known is None:  # the core adds spec channels (mirrored); this is the fallback
-                channels.append(channel)
-            specs.append(f"{channel.fetch}{'/' + subdir if subdir else ''}::{rest}")
-        else:
-            specs.append(text)
-    return tuple(channels), specs
+    """The channels a request reads (spec channels added, as the plan adds them) and its specs with
+    ``channel::`` pointing at the channel's fetch URL; no rattler import, so it can run before
+    rattler loads."""
+    parsed = [split_channel_spec(text) for text in request.specs]
+    channels, found = with_spec_channels(request.channels, [c for c, _, _ in parsed if c])
+    specs = [
+        f"{found[channel].fetch}{'/' + subdir if subdir else ''}::{rest}" if channel else text
+        for (channel, subdir, rest), text in zip(parsed, request.specs, strict=True)
+    ]
+    return channels, specs
 
 
 def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
