@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lockgen.errors import ConfigError
+from lockgen.models import bad_channel_name, url_problem
 from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
@@ -102,11 +103,9 @@ def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
 
 def _check_url(url: str, what: str) -> None:
     """A URL whose host or port cannot be parsed (``http://[::1x]/``) raises ConfigError, not ValueError."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port validates it
-    except ValueError as exc:
-        raise ConfigError(f"{what}: invalid URL {redact(url)!r}: {exc}") from exc
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"{what}: invalid URL {redact(url)!r}: {problem}")
 
 
 def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
@@ -124,15 +123,13 @@ def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
 def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None) -> ResolvedChannel:
     """Resolve a channel as written in environment.yml (name, URL or local path)."""
     raw = raw.strip().rstrip("/")
-    if not raw or any(c.isspace() for c in raw):
+    if bad_channel_name(raw):
         raise ConfigError(f"invalid channel name {raw!r}")
     if _SCHEME.match(raw):
         full = raw
     elif raw.startswith((".", "/", "~")):
         full = _location_to_url(raw, base_dir or Path.cwd())
     else:
-        if ".." in raw.split("/"):
-            raise ConfigError(f"invalid channel name {raw!r}")
         full = f"{CHANNEL_ALIAS}/{raw}"
     _check_url(full, "channel")
     canonical = strip_credentials(full)

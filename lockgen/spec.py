@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from lockgen.errors import InputError, Problem
+from lockgen.models import bad_channel_name, url_problem
 from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
 from lockgen.secrets import redact
 
@@ -333,24 +334,16 @@ def _parse(reader: _Reader, text: str) -> _Parsed:
     return parsed
 
 
-def _bad_channel_name(name: str) -> bool:
-    """A channel *name* (not a URL, not a ./path) with white space or a ``..`` segment."""
-    if "://" in name or name.startswith((".", "/", "~")):
-        return any(ch.isspace() for ch in name)
-    return any(ch.isspace() for ch in name) or ".." in name.split("/")
-
-
 def _bad_url(value: str) -> str | None:
-    """Why ``value``, when it is a URL, cannot be used (a malformed host or port), else None."""
+    """Why ``value``, when it is a URL, cannot be used (a malformed host or port, no host), else None."""
     if "://" not in value:
         return None
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - validates the port
-    except ValueError as exc:
-        return str(exc)
+    problem = url_problem(value)
+    if problem:
+        return problem
+    parts = urlsplit(value)
     if not parts.scheme or (parts.scheme != "file" and not parts.hostname):
         return "no host name"
     return None
@@ -364,7 +357,7 @@ def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
         if any(ch.isspace() for ch in value):
             reader.problem(f"channel {value!r} contains white space", item)
             continue
-        if _bad_channel_name(value):
+        if bad_channel_name(value):
             reader.problem(f"invalid channel name {value!r} (a `..` segment; write a path as ./dir or /dir)", item)
             continue
         bad_url = _bad_url(value)
@@ -446,7 +439,7 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
     if not sep:
         head, rest = "", value
     channel = split_channel_spec(value)[0] if head else None
-    if head and _bad_channel_name(head):
+    if head and bad_channel_name(head):
         reader.problem(f"invalid channel {head!r} in spec {value!r}", node)
         return None
     bad_url = _bad_url(head) if head else None
