@@ -28,15 +28,15 @@ from lockgen.lockfiles import (
     render_explicit,
     short_digest,
 )
+from lockgen.lockfiles.requirements import UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
 from lockgen.spec import EnvSpec, load_env_specs
-from lockgen.unhashed import UNHASHED_NAME
 
 if TYPE_CHECKING:
-    from lockgen.condalock import PipPinned, PreviousPins
+    from lockgen.lockfiles.condalock import PipPinned, PreviousPins
     from lockgen.pypi.requirements import PreviousLock
     from lockgen.pypi.summary import PipSummary
 
@@ -386,7 +386,7 @@ class _CondaLockTarget:
     def for_options(
         cls, options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]
     ) -> _CondaLockTarget:
-        from lockgen.condalock import CondaLockFormatError, read_condalock
+        from lockgen.lockfiles.condalock import CondaLockFormatError, read_condalock
 
         path = options.conda_lock_file
         assert path is not None
@@ -420,7 +420,7 @@ class _CondaLockTarget:
     ) -> dict[str, bytes]:
         if not solutions:  # nothing solved: the file there is current
             return {self.path.name: self.path.read_bytes()}
-        from lockgen.condalock import render_condalock
+        from lockgen.lockfiles.condalock import render_condalock
 
         pip, left_out = _condalock_pip(the_plan, solutions, files.get(REQUIREMENTS_NAME), reporter)
         header = [
@@ -466,8 +466,8 @@ def _condalock_pip(
     looked up on the pip section's indexes by the hashes requirements.txt pins; and the names not found."""
     from packaging.markers import Marker
 
-    from lockgen.condalock import PipPinned
     from lockgen.errors import PypiResolutionError
+    from lockgen.lockfiles.condalock import PipPinned
     from lockgen.pypi.files import PYPI_SIMPLE, file_for_pin, index_files, tag_ranking
     from lockgen.pypi.requirements import parse_compiled, parse_pip_entries
     from lockgen.pypi.targets import pip_target
@@ -515,8 +515,9 @@ def _condalock_pip(
 
 def _conda_lock_hash(the_plan: LockPlan, platform: PlatformPlan) -> str | None:
     """conda-lock's own content hash where lockgen can reproduce it: one environment file, no pip
-    section, no virtual-package overrides, plain specs (see :func:`lockgen.condalock.conda_lock_content_hash`)."""
-    from lockgen.condalock import conda_lock_content_hash
+    section, no virtual-package overrides, plain specs (see
+    :func:`~lockgen.lockfiles.condalock.conda_lock_content_hash`)."""
+    from lockgen.lockfiles.condalock import conda_lock_content_hash
 
     spec, options = the_plan.spec, the_plan.options
     if len(spec.files) != 1 or spec.pip is not None or options.virtual_overrides:

@@ -139,7 +139,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
 def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     """requirements-unhashed.txt (VCS URLs, local projects): no hash to check, so its form: every VCS
     line at a full commit without a login, every path inside the project, written with requirements.txt."""
-    from lockgen.unhashed import input_hash_of, read_unhashed, unhashed_problems
+    from lockgen.lockfiles.requirements import input_hash_of, read_unhashed, unhashed_problems
 
     path = lock_dir / "requirements-unhashed.txt"
     if not path.is_file():

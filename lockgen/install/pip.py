@@ -175,7 +175,7 @@ def unhashed_requirements(path: Path, lock_dir: Path, environment: dict[str, str
     """
     from packaging.markers import InvalidMarker, Marker
 
-    from lockgen.unhashed import read_unhashed
+    from lockgen.lockfiles.requirements import read_unhashed
 
     try:
         lock = read_unhashed(path.read_text(encoding="utf-8"))

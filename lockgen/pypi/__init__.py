@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.requirements import UNHASHED_NAME, local_project_of, project_digest
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
 from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
@@ -39,7 +40,6 @@ from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
 from lockgen.secrets import redact, strip_credentials
 from lockgen.spec import PipEntry
-from lockgen.unhashed import UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan

@@ -20,9 +20,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.requirements import PROJECT_FILES, project_digest
 from lockgen.secrets import strip_credentials
 from lockgen.spec import Location, PipEntry
-from lockgen.unhashed import PROJECT_FILES, project_digest
 
 __all__ = [
     "DirectRequirement",

@@ -30,10 +30,16 @@ from lockgen.lockfiles import (
     parse_explicit,
     stray_journal,
 )
+from lockgen.lockfiles.requirements import (
+    UNHASHED_NAME,
+    input_hash_of,
+    is_direct_line,
+    read_unhashed,
+    unhashed_problems,
+)
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.sources import claims_platform, lock_names
-from lockgen.unhashed import UNHASHED_NAME, input_hash_of, is_direct_line, read_unhashed, unhashed_problems
 
 __all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
 

@@ -160,9 +160,9 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
+    from lockgen.lockfiles.requirements import UNHASHED_NAME, read_unhashed
     from lockgen.pypi.requirements import VIA_PIP_SECTION, parse_compiled, parse_pip_entries
     from lockgen.pypi.targets import marker_terms
-    from lockgen.unhashed import UNHASHED_NAME, read_unhashed
 
     wanted = canonicalize_name(name)
     folder = options.output_dir

@@ -22,8 +22,8 @@ from pathlib import Path
 from lockgen.errors import ConfigError
 from lockgen.lock import REQUIREMENTS_NAME
 from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles.requirements import UNHASHED_NAME
 from lockgen.platforms import lock_file_names
-from lockgen.unhashed import UNHASHED_NAME
 
 __all__ = [
     "DirectSpecs",
@@ -284,7 +284,7 @@ def parse_unhashed(text: str) -> dict[str, PackageState]:
     project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
     from packaging.utils import canonicalize_name
 
-    from lockgen.unhashed import read_unhashed
+    from lockgen.lockfiles.requirements import read_unhashed
 
     found: dict[str, PackageState] = {}
     for line in read_unhashed(text).lines:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, parse_explicit
 from lockgen.models import LockedPackage
 
 __all__ = [
