@@ -20,9 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lock import REQUIREMENTS_NAME
 from lockgen.lockfiles import parse_explicit
-from lockgen.lockfiles.requirements import UNHASHED_NAME
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines
 from lockgen.platforms import lock_file_names
 
 __all__ = [
@@ -264,21 +263,6 @@ OPTION_PREFIX = "option: "
 """Pip-lock lines that are not pinned requirements are keyed ``option: <the line>``."""
 
 
-def _logical_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        lines.append(pending + line)
-        pending = ""
-    if pending:
-        lines.append(pending)
-    return lines
-
-
 def parse_unhashed(text: str) -> dict[str, PackageState]:
     """The lines of requirements-unhashed.txt: a VCS package by name (its URL@commit as version), a local
     project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
@@ -321,10 +305,7 @@ def parse_requirements(text: str) -> dict[str, PackageState]:
             unique = f"{key} (#{number})"
         found[unique] = state
 
-    for logical in _logical_lines(text):
-        line = re.sub(r"(^|\s)#.*$", "", logical).strip()
-        if not line:
-            continue
+    for _, line in logical_lines(text):
         hashes = " ".join(sorted(_HASH_OPTION.findall(line)))
         body = " ".join(_HASH_OPTION.sub(" ", " " + line).split())
         if not body or body.startswith("-"):
