@@ -23,12 +23,12 @@ from lockgen.lockfiles import (
     form_problem,
     is_generated,
     json_sha256,
-    parse_explicit,
     recover,
     render_explicit,
     short_digest,
 )
 from lockgen.lockfiles.header import generated_line
+from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
@@ -215,10 +215,7 @@ def pip_plan(the_plan: LockPlan) -> LockPlan:
 
 
 def _read_previous(path: Path) -> ExplicitLock | None:
-    try:
-        return parse_explicit(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    return read_lock_file(path).lock
 
 
 def _change(platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...]) -> PlatformChange:
@@ -569,10 +566,8 @@ def _stale_platform_files(the_plan: LockPlan, out_dir: Path) -> dict[str, bytes 
     for platform in KNOWN_PLATFORMS:
         name = the_plan.options.lock_name(platform)
         path = out_dir / name
-        if name not in targeted and path.is_file():
-            head = path.read_text(encoding="utf-8", errors="replace")[:200]
-            if is_generated(head):
-                stale[name] = None
+        if name not in targeted and path.is_file() and generated_file(path):
+            stale[name] = None
     return stale
 
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, ConfigError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
 from lockgen.reporting import NullReporter, Reporter
@@ -109,18 +110,17 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
     reporter = reporter or NullReporter()
     parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
     for path, platform in _lock_paths(options):
-        try:
-            lock = parse_explicit(path.read_bytes().decode("utf-8"))
-            wrong = platform is not None and lock.platform not in (None, platform)
-            note = [Finding(path, None, None, f"header says platform {lock.platform}, expected {platform}")]
-            parsed.append((path, lock, note if wrong else []))
-        except FileNotFoundError:
+        read = read_lock_file(path, platform)
+        if read.lock is not None:
+            note = [Finding(path, None, None, f"header says platform {read.lock.platform}, expected {platform}")]
+            parsed.append((path, read.lock, note if read.wrong_platform else []))
+        elif read.problem is LockProblem.MISSING:
             parsed.append((path, None, [Finding(path, None, None, "no such lock file")]))
-        except UnicodeDecodeError as exc:
-            problem = f"not valid UTF-8 (byte {exc.start}): not a lock lockgen wrote"
+        elif read.problem is LockProblem.NOT_UTF8:
+            problem = f"not valid UTF-8 (byte {read.bad_byte}): not a lock lockgen wrote"
             parsed.append((path, None, [Finding(path, None, None, problem)]))
-        except (OSError, ValueError) as exc:
-            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {exc}")]))
+        else:
+            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {read.error}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
     reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
     found = asyncio.run(_lookup(options, entries))

@@ -48,7 +48,8 @@ from lockgen.install.prefix import (
 )
 from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
 from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -117,19 +118,16 @@ def host_platform() -> str:
 
 def read_lock(path: Path, platform: str) -> ExplicitLock:
     """Read and sanity-check a lock for ``platform``; InstallError when missing or malformed."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InstallError(f"{path}:{line}: not a lock file: the file is not UTF-8 text") from exc
-    except FileNotFoundError as exc:
-        raise InstallError(f"no lock for {platform}: {path} does not exist (run `lockgen lock -p {platform}`)") from exc
-    except OSError as exc:
-        raise InstallError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        lock = parse_explicit(text)
-    except ValueError as exc:
-        raise InstallError(f"{path}: {exc}") from exc
+    read = read_lock_file(path)
+    if read.problem is LockProblem.NOT_UTF8:
+        raise InstallError(f"{path}:{read.bad_line}: not a lock file: the file is not UTF-8 text")
+    if read.problem is LockProblem.MISSING:
+        raise InstallError(f"no lock for {platform}: {path} does not exist (run `lockgen lock -p {platform}`)")
+    if isinstance(read.error, OSError):
+        raise InstallError(f"cannot read {path}: {read.error.strerror or read.error}")
+    if read.lock is None:
+        raise InstallError(f"{path}: {read.error}")
+    lock = read.lock
     if lock.platform and lock.platform != platform:
         raise InstallError(f"{path} is a lock for {lock.platform}, not {platform}")
     first: dict[str, ExplicitEntry] = {}

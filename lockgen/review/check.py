@@ -27,10 +27,9 @@ from lockgen.lockfiles import (
     ExplicitLock,
     first_difference,
     form_problem,
-    is_generated,
-    parse_explicit,
     stray_journal,
 )
+from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
@@ -45,7 +44,6 @@ from lockgen.lockfiles.requirements import (
 )
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
-from lockgen.review.sources import claims_platform, lock_names
 
 __all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
 
@@ -144,7 +142,7 @@ def check_unhashed_lock(needed: bool | None, path: Path, requirements: Path) -> 
     if needed and not exists:
         detail = f"{path} is missing but the pip: section lists VCS URLs or local projects"
         return [Stale(PIP_TARGET, path.name, "missing", detail)]
-    if not exists or (not needed and not _generated(path)):
+    if not exists or (not needed and not generated_file(path)):
         return []  # absent, or a file lockgen did not write and does not need
     if needed is False:
         return [Stale(PIP_TARGET, path.name, "extra", f"{path} exists but no VCS URL or local project is listed")]
@@ -182,13 +180,8 @@ def _journal(out_dir: Path) -> list[Stale]:
 
 def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
     """``*.txt`` files the filename template does not name that still claim a platform."""
-    if not out_dir.is_dir():
-        return []
-    names = lock_names(the_plan.options.filename_template)
     found = []
-    for path in sorted(out_dir.glob("*.txt")):
-        if path.name in names or path.name in (REQUIREMENTS_NAME, UNHASHED_NAME) or not path.is_file():
-            continue
+    for path in LockDir(out_dir, the_plan.options.filename_template).others():
         try:
             head = path.read_text(encoding="utf-8", errors="replace").splitlines()[:50]
         except OSError:
@@ -204,16 +197,14 @@ def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
 
 def _read(path: Path) -> tuple[ExplicitLock | None, str | None, str]:
     """The parsed lock and its text, or None and why not."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+    read = read_lock_file(path)
+    if read.problem is LockProblem.MISSING:
         return None, "missing", ""
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"is unreadable: {exc}", ""
-    try:
-        return parse_explicit(text), None, text
-    except ValueError as exc:
-        return None, f"is malformed: {exc}", text
+    if read.problem is LockProblem.MALFORMED:
+        return None, f"is malformed: {read.error}", read.text
+    if read.problem is not None:
+        return None, f"is unreadable: {read.error}", ""
+    return read.lock, None, read.text
 
 
 def check_platform_lock(platform: PlatformPlan, path: Path, the_plan: LockPlan) -> list[Stale]:
@@ -318,17 +309,9 @@ def _removed_platforms(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
         path = out_dir / name
         if name in targeted or not path.is_file():
             continue
-        if _generated(path):
+        if generated_file(path):
             found.append(Stale(platform, name, "removed", f"platform removed: {path} is no longer a target"))
     return found
-
-
-def _generated(path: Path) -> bool:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return is_generated(handle.read(200))
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lock import LockPlan, plan
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
 from lockgen.models import dependency_name
 from lockgen.reporting import Reporter
 
@@ -207,13 +208,14 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
 
 
 def _read_lock(path: Path) -> ExplicitLock:
-    try:
-        lock = read_explicit(path)
-    except ValueError as exc:
-        raise ExplainError(f"{path} is malformed: {exc}") from exc
-    if lock is None:
+    read = read_lock_file(path)
+    if read.problem is LockProblem.MISSING:
         raise ExplainError(f"{path} does not exist; run `lockgen lock` first")
-    return lock
+    if read.problem is LockProblem.MALFORMED:
+        raise ExplainError(f"{path} is malformed: {read.error}")
+    if read.lock is None:
+        raise ExplainError(f"{path} is unreadable: {read.error}")
+    return read.lock
 
 
 def _lock_path(options: LockOptions, platform: str) -> Path:

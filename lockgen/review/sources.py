@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles.lockdir import claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines
 from lockgen.platforms import lock_file_names
 
@@ -29,7 +29,6 @@ __all__ = [
     "LockSet",
     "PackageState",
     "ReviewSourceError",
-    "claims_platform",
     "direct_specs",
     "environment_beside",
     "lock_names",
@@ -137,17 +136,6 @@ def lock_names(template: str = DEFAULT_TEMPLATE) -> dict[str, str]:
     return lock_file_names(template)
 
 
-def claims_platform(text: str) -> str | None:
-    """What makes ``text`` look like a lock (an ``@EXPLICIT`` or ``# platform:`` line), or None."""
-    for line in text.splitlines()[:50]:
-        stripped = line.strip()
-        if stripped == "@EXPLICIT":
-            return "an @EXPLICIT line"
-        if stripped.startswith("#") and stripped[1:].strip().startswith("platform:"):
-            return f"`{stripped}`"
-    return None
-
-
 def read_files(
     label: str, files: Mapping[str, str], direct: DirectSpecs | None = None, *, template: str = DEFAULT_TEMPLATE
 ) -> LockSet:
@@ -174,11 +162,11 @@ def read_files(
                     f" ({template}) are. Remove or rename it (or set [tool.lockgen] filename-template)"
                 )
             continue
-        try:
-            lock = parse_explicit(text)
-        except ValueError as exc:
-            raise ReviewSourceError(f"{label}: {name} is malformed: {exc}") from exc
-        if lock.platform not in (None, platform):
+        read = read_lock_text(text, Path(name), platform)
+        lock = read.lock
+        if lock is None:
+            raise ReviewSourceError(f"{label}: {name} is malformed: {read.error}") from read.error
+        if read.wrong_platform:
             raise ReviewSourceError(f"{label}: {name} says `# platform: {lock.platform}`; its name says {platform}")
         packages: dict[str, PackageState] = {}
         for e in lock.entries:
