@@ -36,7 +36,9 @@ SHA = "a" * 64
 
 
 def _lock_text(platform: str = "linux-64") -> str:
-    package = LockedPackage("zlib", "1.3.1", "h4ab18f5_1", "linux-64", f"{BASE}/zlib-1.3.1-h4ab18f5_1.conda", sha256=SHA)
+    package = LockedPackage(
+        "zlib", "1.3.1", "h4ab18f5_1", "linux-64", f"{BASE}/zlib-1.3.1-h4ab18f5_1.conda", sha256=SHA
+    )
     return render_explicit(platform, [package], "sha256:" + "0" * 64, ["environment.yml"], "sha256")
 
 
