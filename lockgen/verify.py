@@ -237,7 +237,7 @@ def _record_findings(
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
     if record is None:
-        channel = entry.url.rsplit("/", 1)[0]
+        channel = f"{entry.package.channel}/{entry.subdir}"
         if removed:
             return [*out, finding(f"{entry.file_name} was removed from {channel} (listed under `removed`)")]
         return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]

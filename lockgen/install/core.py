@@ -248,7 +248,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         prefix,
         options.platform,
         options.lock_path,
-        installed=tuple(e.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for e in plan.to_install),
+        installed=tuple(e.package.stem for e in plan.to_install),
         removed=tuple(p.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for p in plan.to_remove),
         unchanged=len(plan.unchanged),
         downloaded=sum(1 for a in archives if not a.reused),
@@ -386,8 +386,7 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
     from rattler import PrefixRecord
 
     for entry in entries:
-        stem = entry.file_name.removesuffix(".conda").removesuffix(".tar.bz2")
-        path = prefix / "conda-meta" / f"{stem}.json"
+        path = prefix / "conda-meta" / f"{entry.package.stem}.json"
         if not path.is_file():
             continue
         record = PrefixRecord.from_path(path)
