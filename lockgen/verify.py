@@ -22,6 +22,13 @@ from lockgen.errors import ChannelError, ConfigError, VerifyError
 from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    input_hash_of,
+    read_unhashed,
+    unhashed_problems,
+)
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
 from lockgen.reporting import NullReporter, Reporter
@@ -139,9 +146,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
 def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     """requirements-unhashed.txt (VCS URLs, local projects): no hash to check, so its form: every VCS
     line at a full commit without a login, every path inside the project, written with requirements.txt."""
-    from lockgen.lockfiles.requirements import input_hash_of, read_unhashed, unhashed_problems
-
-    path = lock_dir / "requirements-unhashed.txt"
+    path = lock_dir / UNHASHED_NAME
     if not path.is_file():
         return ()
     try:
@@ -149,7 +154,7 @@ def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         return (LockReport(path, None, 0, (Finding(path, None, None, f"cannot read: {exc}"),)),)
     findings = [Finding(path, number, None, why) for number, why in unhashed_problems(lock)]
-    if input_hash_of(lock_dir / "requirements.txt") != lock.input_hash:
+    if input_hash_of(lock_dir / REQUIREMENTS_NAME) != lock.input_hash:
         findings.append(Finding(path, None, None, "not written with requirements.txt (their input-hash lines differ)"))
     return (LockReport(path, None, len(lock.lines), tuple(findings)),)
 

@@ -50,6 +50,7 @@ from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_o
 from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -83,11 +84,11 @@ class InstallOptions:
 
     @property
     def requirements_path(self) -> Path:
-        return self.lock_dir / "requirements.txt"
+        return self.lock_dir / REQUIREMENTS_NAME
 
     @property
     def unhashed_path(self) -> Path:
-        return self.lock_dir / "requirements-unhashed.txt"
+        return self.lock_dir / UNHASHED_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,7 +442,7 @@ def _pip_step(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="lockgen-unhashed-") as tmp:
-            resolved = Path(tmp) / "requirements-unhashed.txt"
+            resolved = Path(tmp) / UNHASHED_NAME
             resolved.write_text(unhashed, encoding="utf-8")
             command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
             reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")

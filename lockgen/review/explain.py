@@ -21,6 +21,13 @@ from lockgen.errors import ChannelError, ConfigError
 from lockgen.lock import LockPlan, plan
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    VIA_PIP_SECTION,
+    parse_requirements_lock,
+    read_unhashed,
+)
 from lockgen.models import dependency_name
 from lockgen.reporting import Reporter
 
@@ -161,18 +168,17 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
-    from lockgen.lockfiles.requirements import UNHASHED_NAME, read_unhashed
-    from lockgen.pypi.requirements import VIA_PIP_SECTION, parse_compiled, parse_pip_entries
+    from lockgen.pypi.requirements import parse_pip_entries
     from lockgen.pypi.targets import marker_terms
 
     wanted = canonicalize_name(name)
     folder = options.output_dir
     try:
-        text = (folder / "requirements.txt").read_text(encoding="utf-8")
+        text = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    header = next((line for line in text.splitlines() if line.startswith("# platforms:")), "")
-    platforms = tuple(p.strip() for p in header.partition(":")[2].split(",") if p.strip())
+    lock = parse_requirements_lock(text)
+    platforms = lock.platforms or ()
 
     def where(marker: str | None) -> tuple[str, ...]:
         if marker is None:
@@ -184,8 +190,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
         return tuple(p for p in platforms if (env := marker_terms(p)) and parsed.evaluate(env))
 
     uses = [
-        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, "requirements.txt")
-        for pin in parse_compiled(text)
+        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, REQUIREMENTS_NAME)
+        for pin in lock.pins()
         if pin.name == wanted
     ]
     try:
