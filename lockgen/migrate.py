@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockgen.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import ExplicitLock
+from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.models import LockedPackage
 from lockgen.pypi.requirements import Pin, PreviousLock, parse_compiled
 

@@ -19,8 +19,16 @@ from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, ConfigError, VerifyError
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
-from lockgen.models import PackageUrl, dependency_name
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    input_hash_of,
+    read_unhashed,
+    unhashed_problems,
+)
+from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
@@ -111,18 +119,17 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
     reporter = reporter or NullReporter()
     parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
     for path, platform in _lock_paths(options):
-        try:
-            lock = parse_explicit(path.read_bytes().decode("utf-8"))
-            wrong = platform is not None and lock.platform not in (None, platform)
-            note = [Finding(path, None, None, f"header says platform {lock.platform}, expected {platform}")]
-            parsed.append((path, lock, note if wrong else []))
-        except FileNotFoundError:
+        read = read_lock_file(path, platform)
+        if read.lock is not None:
+            note = [Finding(path, None, None, f"header says platform {read.lock.platform}, expected {platform}")]
+            parsed.append((path, read.lock, note if read.wrong_platform else []))
+        elif read.problem is LockProblem.MISSING:
             parsed.append((path, None, [Finding(path, None, None, "no such lock file")]))
-        except UnicodeDecodeError as exc:
-            problem = f"not valid UTF-8 (byte {exc.start}): not a lock lockgen wrote"
+        elif read.problem is LockProblem.NOT_UTF8:
+            problem = f"not valid UTF-8 (byte {read.bad_byte}): not a lock lockgen wrote"
             parsed.append((path, None, [Finding(path, None, None, problem)]))
-        except (OSError, ValueError) as exc:
-            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {exc}")]))
+        else:
+            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {read.error}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
     reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
     found = asyncio.run(_lookup(options, entries))
@@ -141,9 +148,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
 def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     """requirements-unhashed.txt (VCS URLs, local projects): no hash to check, so its form: every VCS
     line at a full commit without a login, every path inside the project, written with requirements.txt."""
-    from lockgen.unhashed import input_hash_of, read_unhashed, unhashed_problems
-
-    path = lock_dir / "requirements-unhashed.txt"
+    path = lock_dir / UNHASHED_NAME
     if not path.is_file():
         return ()
     try:
@@ -151,7 +156,7 @@ def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         return (LockReport(path, None, 0, (Finding(path, None, None, f"cannot read: {exc}"),)),)
     findings = [Finding(path, number, None, why) for number, why in unhashed_problems(lock)]
-    if input_hash_of(lock_dir / "requirements.txt") != lock.input_hash:
+    if input_hash_of(lock_dir / REQUIREMENTS_NAME) != lock.input_hash:
         findings.append(Finding(path, None, None, "not written with requirements.txt (their input-hash lines differ)"))
     return (LockReport(path, None, len(lock.lines), tuple(findings)),)
 
@@ -239,8 +244,7 @@ def _record_findings(
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
     if record is None:
-        package = PackageUrl.parse(entry.url)
-        channel = f"{package.channel}/{package.subdir}"
+        channel = f"{entry.package.channel}/{entry.subdir}"
         if removed:
             return [*out, finding(f"{entry.file_name} was removed from {channel} (listed under `removed`)")]
         return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]

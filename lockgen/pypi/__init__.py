@@ -10,7 +10,6 @@ is unchanged and nothing forces an update, the existing bytes are returned witho
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.header import json_sha256, short_digest
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
 from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
@@ -39,7 +40,6 @@ from lockgen.pypi.uv import CompileJob, PipResolver, UvResolver
 from lockgen.reporting import Reporter
 from lockgen.secrets import redact, strip_credentials
 from lockgen.spec import PipEntry
-from lockgen.unhashed import UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
     from lockgen.lock import LockPlan
@@ -57,7 +57,6 @@ __all__ = [
 PIP_LOCK_FORMAT = 3
 """2: ``body=`` digest on the input-hash line; the pip digest follows nested -r/-c files.
 3: sdists allowed (their metadata built), VCS/local lines in requirements-unhashed.txt, ``# via`` lines."""
-REQUIREMENTS_NAME = "requirements.txt"
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
 
 
@@ -79,11 +78,6 @@ class _Platform:
             "provided": [p.constraint for p in self.provided],
             "conda": self.conda_digest,
         }
-
-
-def _digest(payload: object) -> str:
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
 def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
@@ -128,7 +122,7 @@ def _platforms(the_plan: LockPlan, conda: Conda, mapping: PypiMapping, reporter:
             notes += target.notes
         for note in notes:
             reporter.event("note", p.platform, f"note: {note}")
-        result.append(_Platform(p.platform, inputs[p.platform], target, provided, _digest(sorted(pairs))))
+        result.append(_Platform(p.platform, inputs[p.platform], target, provided, json_sha256(sorted(pairs))))
     return result
 
 
@@ -180,7 +174,7 @@ def _mapping_digest(conda: Conda, mapping: PypiMapping) -> tuple[str, int]:
     """
     names = [name for pairs in conda.values() for name, _ in pairs]
     answers = mapping.answers(names)
-    return _digest({k: list(v) for k, v in answers.items()}).removeprefix("sha256:")[:12], len(answers)
+    return short_digest({k: list(v) for k, v in answers.items()}), len(answers)
 
 
 def pip_sources_digest(the_plan: LockPlan) -> str:
@@ -202,13 +196,12 @@ def pip_sources_digest(the_plan: LockPlan) -> str:
 
     distinct = {json.dumps(lines(the_plan.spec.pip_entries(p.platform))) for p in the_plan.platforms}
     payload = {"exclude-newer": str(the_plan.options.exclude_newer), "lines": sorted(distinct)}
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+    return short_digest(payload)
 
 
 def _input_hash(the_plan: LockPlan, platforms: Sequence[_Platform], mapping_digest: str) -> str:
     exclude = the_plan.options.exclude_newer
-    full = _digest(
+    full = json_sha256(
         {
             "format": PIP_LOCK_FORMAT,
             "exclude-newer": exclude.isoformat() if exclude else None,

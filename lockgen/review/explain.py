@@ -18,7 +18,15 @@ from typing import Protocol
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lock import LockPlan, plan
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    VIA_PIP_SECTION,
+    parse_requirements_lock,
+    read_unhashed,
+)
 from lockgen.models import PackageUrl, dependency_name
 from lockgen.repodata.failures import fetch_failure, first_url, offline_miss
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
@@ -159,18 +167,17 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
-    from lockgen.pypi.requirements import VIA_PIP_SECTION, parse_compiled, parse_pip_entries
+    from lockgen.pypi.requirements import parse_pip_entries
     from lockgen.pypi.targets import marker_terms
-    from lockgen.unhashed import UNHASHED_NAME, read_unhashed
 
     wanted = canonicalize_name(name)
     folder = options.output_dir
     try:
-        text = (folder / "requirements.txt").read_text(encoding="utf-8")
+        text = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    header = next((line for line in text.splitlines() if line.startswith("# platforms:")), "")
-    platforms = tuple(p.strip() for p in header.partition(":")[2].split(",") if p.strip())
+    lock = parse_requirements_lock(text)
+    platforms = lock.platforms or ()
 
     def where(marker: str | None) -> tuple[str, ...]:
         if marker is None:
@@ -182,8 +189,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
         return tuple(p for p in platforms if (env := marker_terms(p)) and parsed.evaluate(env))
 
     uses = [
-        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, "requirements.txt")
-        for pin in parse_compiled(text)
+        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, REQUIREMENTS_NAME)
+        for pin in lock.pins()
         if pin.name == wanted
     ]
     try:
@@ -206,13 +213,14 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
 
 
 def _read_lock(path: Path) -> ExplicitLock:
-    try:
-        lock = read_explicit(path)
-    except ValueError as exc:
-        raise ExplainError(f"{path} is malformed: {exc}") from exc
-    if lock is None:
+    read = read_lock_file(path)
+    if read.problem is LockProblem.MISSING:
         raise ExplainError(f"{path} does not exist; run `lockgen lock` first")
-    return lock
+    if read.problem is LockProblem.MALFORMED:
+        raise ExplainError(f"{path} is malformed: {read.error}")
+    if read.lock is None:
+        raise ExplainError(f"{path} is unreadable: {read.error}")
+    return read.lock
 
 
 def _lock_path(options: LockOptions, platform: str) -> Path:
