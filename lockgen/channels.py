@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lockgen.errors import ConfigError
+from lockgen.models import bad_channel_name, url_problem
 from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "resolve_channel",
     "resolve_channels",
     "to_canonical_url",
+    "with_spec_channels",
 ]
 
 CHANNEL_ALIAS = "https://conda.anaconda.org"
@@ -101,11 +103,9 @@ def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
 
 def _check_url(url: str, what: str) -> None:
     """A URL whose host or port cannot be parsed (``http://[::1x]/``) raises ConfigError, not ValueError."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port validates it
-    except ValueError as exc:
-        raise ConfigError(f"{what}: invalid URL {redact(url)!r}: {exc}") from exc
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"{what}: invalid URL {redact(url)!r}: {problem}")
 
 
 def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
@@ -123,15 +123,13 @@ def _apply_mirrors(url: str, mirrors: Sequence[Mirror]) -> str:
 def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None) -> ResolvedChannel:
     """Resolve a channel as written in environment.yml (name, URL or local path)."""
     raw = raw.strip().rstrip("/")
-    if not raw or any(c.isspace() for c in raw):
+    if bad_channel_name(raw):
         raise ConfigError(f"invalid channel name {raw!r}")
     if _SCHEME.match(raw):
         full = raw
     elif raw.startswith((".", "/", "~")):
         full = _location_to_url(raw, base_dir or Path.cwd())
     else:
-        if ".." in raw.split("/"):
-            raise ConfigError(f"invalid channel name {raw!r}")
         full = f"{CHANNEL_ALIAS}/{raw}"
     _check_url(full, "channel")
     canonical = strip_credentials(full)
@@ -168,6 +166,33 @@ def resolve_channels(
             seen.add(channel.canonical)
             unique.append(channel)
     return tuple(unique)
+
+
+def with_spec_channels(
+    channels: Iterable[ResolvedChannel],
+    written: Iterable[str],
+    mirrors: Sequence[Mirror] = (),
+    base_dir: Path | None = None,
+) -> tuple[tuple[ResolvedChannel, ...], dict[str, ResolvedChannel]]:
+    """The channels a platform reads: ``channels`` (the environment's list) plus, in order, each
+    channel a ``channel::spec`` names (``written``, as :func:`lockgen.spec.split_channel_spec` reads
+    it) that is not among them, resolved with ``mirrors``. Also returns which channel each of
+    ``written`` is (a listed one when it names the same channel, credentials aside)."""
+    out = list(channels)
+    found: dict[str, ResolvedChannel] = {}
+    for name in written:
+        if name in found:
+            continue
+        bare = strip_credentials(name) if "://" in name else name
+        known = next((c for c in out if name in (c.name, c.canonical) or bare == c.canonical), None)
+        if known is None:
+            extra = resolve_channel(name, mirrors, base_dir)
+            known = next((c for c in out if c.canonical == extra.canonical), None)
+            if known is None:
+                out.append(extra)
+                known = extra
+        found[name] = known
+    return tuple(out), found
 
 
 def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockgen.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import ExplicitLock
+from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.models import LockedPackage
 from lockgen.pypi.requirements import Pin, PreviousLock, parse_compiled
 
@@ -85,23 +85,10 @@ class PlatformSeed:
 
 def _spec_excludes(specs: Sequence[tuple[str, str]], name: str, version: str, build: str, subdir: str) -> str | None:
     """The environment's spec (with where it was written) that the old pin fails, if any."""
-    from rattler import MatchSpec, PackageRecord
-    from rattler.package.build_string import BuildString
+    from lockgen.conda import spec_matches
 
-    record = None
     for spec, origin in specs:
-        try:
-            match = MatchSpec(spec, strict=False)
-        except Exception:  # a spec rattler cannot read: the solve reported it
-            match = None
-        if match is None or match.name is None or match.name.normalized != name:
-            continue
-        if record is None:
-            try:
-                record = PackageRecord(name, version, BuildString(build), 0, subdir)
-            except Exception:  # an unparsable old version: say nothing rather than guess
-                return None
-        if not match.matches(record):
+        if spec_matches(spec, name, version, build, subdir) is False:
             return f"{origin} `{spec}` excludes it"
     return None
 

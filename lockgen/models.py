@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["PACKAGE_EXTENSIONS", "LockedPackage", "PackageUrl", "dependency_name", "sort_dependency_order"]
+__all__ = [
+    "PACKAGE_EXTENSIONS",
+    "LockedPackage",
+    "PackageUrl",
+    "bad_channel_name",
+    "dependency_name",
+    "sort_dependency_order",
+    "url_problem",
+]
 
 PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 """The archive kinds a conda package URL ends with."""
@@ -17,6 +25,26 @@ def dependency_name(spec: str) -> str:
     """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``)."""
     match = _DEP_NAME.match(spec)
     return match.group("name").lower() if match else spec.strip().lower()
+
+
+def bad_channel_name(name: str) -> bool:
+    """A channel as written (name, URL or path) that no channel can be: empty, white space in it, or
+    a name (not a URL, not a ./path) with a ``..`` segment. The one check of a channel's name, for
+    environment.yml, ``channel::spec`` heads and every channel resolved."""
+    if not name or any(ch.isspace() for ch in name):
+        return True
+    return "://" not in name and not name.startswith((".", "/", "~")) and ".." in name.split("/")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url``'s host or port cannot be read (``http://[::1x]/``), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(url).port  # noqa: B018 - reading the port validates host and port
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

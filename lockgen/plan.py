@@ -9,17 +9,15 @@ start here; this module imports neither stage's backend (no rattler solve, no uv
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lockgen.channels import ResolvedChannel, resolve_channel, resolve_channels
+from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
 from lockgen.conda import SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import InputError, Problem
-from lockgen.lockfiles import short_digest
+from lockgen.lockfiles import json_sha256, short_digest
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
@@ -119,12 +117,8 @@ def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[R
         where = spec.channel_location(channel.written)
         if where is not None:
             channels[index] = replace(channel, origin=str(where))
-    for dep in spec.conda_dependencies(platform):
-        if dep.channel and not any(dep.channel in (c.name, c.canonical) for c in channels):
-            extra = resolve_channel(dep.channel, options.mirrors, base_dir)
-            if not any(extra.canonical == c.canonical for c in channels):
-                channels.append(extra)
-    return tuple(channels)
+    written = [d.channel for d in spec.conda_dependencies(platform) if d.channel]
+    return with_spec_channels(channels, written, options.mirrors, base_dir)[0]
 
 
 INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -141,11 +135,6 @@ OPTION_KEYS = ("format", "channel-priority", "exclude-newer", "hash")
 
 def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
-
-
-def _hash(payload: object) -> str:
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
@@ -192,7 +181,9 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
         }
         shown = tuple((key, "none" if payload[key] is None else str(payload[key])) for key in OPTION_KEYS)
         plans.append(
-            PlatformPlan(platform, options.lock_name(platform), request, _hash(payload), _input_parts(payload), shown)
+            PlatformPlan(
+                platform, options.lock_name(platform), request, json_sha256(payload), _input_parts(payload), shown
+            )
         )
     return LockPlan(spec, options, tuple(plans), explicit, secrets)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from lockgen.errors import InputError, Problem
+from lockgen.models import bad_channel_name, url_problem
 from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
 from lockgen.secrets import redact
 
@@ -333,24 +334,16 @@ def _parse(reader: _Reader, text: str) -> _Parsed:
     return parsed
 
 
-def _bad_channel_name(name: str) -> bool:
-    """A channel *name* (not a URL, not a ./path) with white space or a ``..`` segment."""
-    if "://" in name or name.startswith((".", "/", "~")):
-        return any(ch.isspace() for ch in name)
-    return any(ch.isspace() for ch in name) or ".." in name.split("/")
-
-
 def _bad_url(value: str) -> str | None:
-    """Why ``value``, when it is a URL, cannot be used (a malformed host or port), else None."""
+    """Why ``value``, when it is a URL, cannot be used (a malformed host or port, no host), else None."""
     if "://" not in value:
         return None
     from urllib.parse import urlsplit
 
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - validates the port
-    except ValueError as exc:
-        return str(exc)
+    problem = url_problem(value)
+    if problem:
+        return problem
+    parts = urlsplit(value)
     if not parts.scheme or (parts.scheme != "file" and not parts.hostname):
         return "no host name"
     return None
@@ -364,7 +357,7 @@ def _parse_channels(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
         if any(ch.isspace() for ch in value):
             reader.problem(f"channel {value!r} contains white space", item)
             continue
-        if _bad_channel_name(value):
+        if bad_channel_name(value):
             reader.problem(f"invalid channel name {value!r} (a `..` segment; write a path as ./dir or /dir)", item)
             continue
         bad_url = _bad_url(value)
@@ -442,13 +435,14 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
                 f" are not conda's; conda packages have no extras), so lockgen locks `{lenient}`"
             )
             value = lenient
-    channel, sep, rest = value.partition("::")
+    head, sep, rest = value.partition("::")
     if not sep:
-        channel, rest = "", value
-    if channel and _bad_channel_name(channel):
-        reader.problem(f"invalid channel {channel!r} in spec {value!r}", node)
+        head, rest = "", value
+    channel = split_channel_spec(value)[0] if head else None
+    if head and bad_channel_name(head):
+        reader.problem(f"invalid channel {head!r} in spec {value!r}", node)
         return None
-    bad_url = _bad_url(channel) if channel else None
+    bad_url = _bad_url(head) if head else None
     if bad_url:
         reader.problem(f"invalid channel URL in spec {redact(value)!r}: {bad_url}", node)
         return None
@@ -463,23 +457,25 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
     return CondaDependency(
         spec=value,
         name=name,
-        channel=spec_channel(channel) if channel else None,
+        channel=channel,
         selector=reader.selector(node),
         location=reader.location(node),
     )
 
 
-def spec_channel(head: str) -> str:
-    """The channel of a ``channel[/subdir]::name`` spec's head: a URL or path is kept whole (less a
-    trailing subdir), a name is its first segment (``conda-forge/linux-64`` → ``conda-forge``)."""
-    if "://" in head or head.startswith((".", "/", "~")):
-        base, _, last = head.rstrip("/").rpartition("/")
-        return (
-            base
-            if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/")
-            else head.rstrip("/")
-        )
-    return head.split("/", maxsplit=1)[0]
+def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
+    """``channel[/subdir]::match`` → (channel, subdir, match); (None, None, text) without a channel.
+
+    The one reader of a spec's channel part. The channel is a URL, a path or a name (with labels:
+    ``conda-forge/label/dev``); a last segment naming a platform or ``noarch`` is a subdir, not part
+    of the channel (``conda-forge/linux-64::numpy``)."""
+    head, sep, rest = text.partition("::")
+    if not sep or not head:
+        return None, None, text
+    base, _, last = head.rstrip("/").rpartition("/")
+    if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/"):
+        return base, last, rest
+    return head.rstrip("/") if "://" in head or head.startswith((".", "/", "~")) else head, None, rest
 
 
 def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -> None:

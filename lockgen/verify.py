@@ -19,10 +19,20 @@ from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, ConfigError, VerifyError
-from lockgen.install.records import ChannelLookup, LookupResult, hash_of, make_gateway
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    input_hash_of,
+    read_unhashed,
+    unhashed_problems,
+)
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
+from lockgen.repodata.failures import fetch_failure, offline_miss
+from lockgen.repodata.gateway import make_gateway
+from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -109,18 +119,17 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
     reporter = reporter or NullReporter()
     parsed: list[tuple[Path, ExplicitLock | None, list[Finding]]] = []
     for path, platform in _lock_paths(options):
-        try:
-            lock = parse_explicit(path.read_bytes().decode("utf-8"))
-            wrong = platform is not None and lock.platform not in (None, platform)
-            note = [Finding(path, None, None, f"header says platform {lock.platform}, expected {platform}")]
-            parsed.append((path, lock, note if wrong else []))
-        except FileNotFoundError:
+        read = read_lock_file(path, platform)
+        if read.lock is not None:
+            note = [Finding(path, None, None, f"header says platform {read.lock.platform}, expected {platform}")]
+            parsed.append((path, read.lock, note if read.wrong_platform else []))
+        elif read.problem is LockProblem.MISSING:
             parsed.append((path, None, [Finding(path, None, None, "no such lock file")]))
-        except UnicodeDecodeError as exc:
-            problem = f"not valid UTF-8 (byte {exc.start}): not a lock lockgen wrote"
+        elif read.problem is LockProblem.NOT_UTF8:
+            problem = f"not valid UTF-8 (byte {read.bad_byte}): not a lock lockgen wrote"
             parsed.append((path, None, [Finding(path, None, None, problem)]))
-        except (OSError, ValueError) as exc:
-            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {exc}")]))
+        else:
+            parsed.append((path, None, [Finding(path, None, None, f"cannot read: {read.error}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
     reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
     found = asyncio.run(_lookup(options, entries))
@@ -139,9 +148,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
 def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     """requirements-unhashed.txt (VCS URLs, local projects): no hash to check, so its form: every VCS
     line at a full commit without a login, every path inside the project, written with requirements.txt."""
-    from lockgen.unhashed import input_hash_of, read_unhashed, unhashed_problems
-
-    path = lock_dir / "requirements-unhashed.txt"
+    path = lock_dir / UNHASHED_NAME
     if not path.is_file():
         return ()
     try:
@@ -149,7 +156,7 @@ def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         return (LockReport(path, None, 0, (Finding(path, None, None, f"cannot read: {exc}"),)),)
     findings = [Finding(path, number, None, why) for number, why in unhashed_problems(lock)]
-    if input_hash_of(lock_dir / "requirements.txt") != lock.input_hash:
+    if input_hash_of(lock_dir / REQUIREMENTS_NAME) != lock.input_hash:
         findings.append(Finding(path, None, None, "not written with requirements.txt (their input-hash lines differ)"))
     return (LockReport(path, None, len(lock.lines), tuple(findings)),)
 
@@ -157,8 +164,6 @@ def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:
 def _fetch_failures(options: VerifyOptions, failures: Mapping[tuple[str, str], str]) -> str:
     """One line per channel/subdir whose repodata could not be read, worded as `lock` words them, then
     the fix for each channel once (the --mirror that would serve it)."""
-    from lockgen.conda import fetch_failure, offline_miss
-
     head = "cannot verify: repodata could not be read"
     if options.offline:
         listed = ", ".join(f"{channel}/{subdir}" for channel, subdir in sorted(failures))
@@ -182,7 +187,9 @@ async def _lookup(options: VerifyOptions, entries: Sequence[ExplicitEntry]) -> L
     secrets = SecretRegistry()
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
-    gateway = make_gateway(options.cache_dir, options.offline, options.timeout_s, options.retries)
+    gateway = make_gateway(
+        options.cache_dir, offline=options.offline, timeout_s=options.timeout_s, retries=options.retries
+    )
     return await ChannelLookup(gateway, options.mirrors, secrets).lookup(entries)
 
 
@@ -237,7 +244,7 @@ def _record_findings(
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))
     if record is None:
-        channel = entry.url.rsplit("/", 1)[0]
+        channel = f"{entry.package.channel}/{entry.subdir}"
         if removed:
             return [*out, finding(f"{entry.file_name} was removed from {channel} (listed under `removed`)")]
         return [*out, finding(f"{entry.file_name} is not in the repodata of {channel}")]

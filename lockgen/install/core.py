@@ -46,9 +46,12 @@ from lockgen.install.prefix import (
     read_conda_meta,
     remove_stray_probes,
 )
-from lockgen.install.records import ChannelLookup, channel_of, fetch_url, hash_of, make_gateway
 from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.repodata.gateway import make_gateway
+from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
@@ -82,11 +85,11 @@ class InstallOptions:
 
     @property
     def requirements_path(self) -> Path:
-        return self.lock_dir / "requirements.txt"
+        return self.lock_dir / REQUIREMENTS_NAME
 
     @property
     def unhashed_path(self) -> Path:
-        return self.lock_dir / "requirements-unhashed.txt"
+        return self.lock_dir / UNHASHED_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +120,16 @@ def host_platform() -> str:
 
 def read_lock(path: Path, platform: str) -> ExplicitLock:
     """Read and sanity-check a lock for ``platform``; InstallError when missing or malformed."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InstallError(f"{path}:{line}: not a lock file: the file is not UTF-8 text") from exc
-    except FileNotFoundError as exc:
-        raise InstallError(f"no lock for {platform}: {path} does not exist (run `lockgen lock -p {platform}`)") from exc
-    except OSError as exc:
-        raise InstallError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        lock = parse_explicit(text)
-    except ValueError as exc:
-        raise InstallError(f"{path}: {exc}") from exc
+    read = read_lock_file(path)
+    if read.problem is LockProblem.NOT_UTF8:
+        raise InstallError(f"{path}:{read.bad_line}: not a lock file: the file is not UTF-8 text")
+    if read.problem is LockProblem.MISSING:
+        raise InstallError(f"no lock for {platform}: {path} does not exist (run `lockgen lock -p {platform}`)")
+    if isinstance(read.error, OSError):
+        raise InstallError(f"cannot read {path}: {read.error.strerror or read.error}")
+    if read.lock is None:
+        raise InstallError(f"{path}: {read.error}")
+    lock = read.lock
     if lock.platform and lock.platform != platform:
         raise InstallError(f"{path} is a lock for {lock.platform}, not {platform}")
     first: dict[str, ExplicitEntry] = {}
@@ -250,7 +250,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         prefix,
         options.platform,
         options.lock_path,
-        installed=tuple(e.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for e in plan.to_install),
+        installed=tuple(e.package.stem for e in plan.to_install),
         removed=tuple(p.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for p in plan.to_remove),
         unchanged=len(plan.unchanged),
         downloaded=sum(1 for a in archives if not a.reused),
@@ -388,8 +388,7 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
     from rattler import PrefixRecord
 
     for entry in entries:
-        stem = entry.file_name.removesuffix(".conda").removesuffix(".tar.bz2")
-        path = prefix / "conda-meta" / f"{stem}.json"
+        path = prefix / "conda-meta" / f"{entry.package.stem}.json"
         if not path.is_file():
             continue
         record = PrefixRecord.from_path(path)
@@ -444,7 +443,7 @@ def _pip_step(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="lockgen-unhashed-") as tmp:
-            resolved = Path(tmp) / "requirements-unhashed.txt"
+            resolved = Path(tmp) / UNHASHED_NAME
             resolved.write_text(unhashed, encoding="utf-8")
             command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
             reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")

@@ -8,7 +8,7 @@ that sets it (``$CONDARC``, ``~/.condarc``, ``~/.conda/condarc``, ``~/.config/co
 under ``…/envs/`` is active, that ``envs`` directory); else ``~/.conda/envs``.
 
 A ``LOCKFILE`` is turned into the files ``lockgen install`` reads (``<platform>.txt`` and
-``requirements.txt``) in a scratch directory: a conda-lock.yml through :mod:`lockgen.condalock`,
+``requirements.txt``) in a scratch directory: a conda-lock.yml through :mod:`lockgen.lockfiles.condalock`,
 an explicit file as it is, a directory as the lock directory.
 """
 
@@ -106,7 +106,7 @@ def install_source(lockfile: Path | None, platform: str, scratch: Path) -> tuple
         return lockfile, "{platform}.txt"
     if not lockfile.is_file():
         raise InstallError(f"{lockfile}: no such lock file")
-    from lockgen.condalock import is_condalock_path
+    from lockgen.lockfiles.condalock import is_condalock_path
 
     if is_condalock_path(lockfile):
         _write_from_condalock(lockfile, platform, scratch)
@@ -122,13 +122,13 @@ def install_source(lockfile: Path | None, platform: str, scratch: Path) -> tuple
 
 
 def _write_from_condalock(path: Path, platform: str, scratch: Path) -> None:
-    from lockgen.condalock import (
+    from lockgen.lockfiles import render_explicit
+    from lockgen.lockfiles.condalock import (
         CondaLockFormatError,
         explicit_for_platform,
         pip_requirements_for_platform,
         read_condalock,
     )
-    from lockgen.lockfiles import render_explicit
     from lockgen.models import LockedPackage, sort_dependency_order
 
     try:

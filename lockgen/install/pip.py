@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InstallError
+from lockgen.lockfiles.requirements import logical_lines, read_unhashed
 from lockgen.secrets import SecretRegistry
 
 __all__ = [
@@ -66,16 +67,6 @@ def pip_command(
     return PipCommand("pip", (str(python), "-m", "pip", "install", "--no-input", *tail))
 
 
-def _logical_lines(text: str) -> list[str]:
-    joined = re.sub(r"\\\r?\n", " ", text)
-    lines = []
-    for raw in joined.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            lines.append(line)
-    return lines
-
-
 def marker_environment(platform: str, python_version: str | None) -> dict[str, str] | None:
     """PEP 508 marker values of a conda environment, as the pip lock wrote its markers (None: unknown)."""
     from lockgen.errors import PypiResolutionError
@@ -99,7 +90,7 @@ def pinned_requirements(text: str, environment: dict[str, str] | None = None) ->
     from packaging.utils import canonicalize_name
 
     pins: dict[str, str] = {}
-    for line in _logical_lines(text):
+    for _, line in logical_lines(text):
         if line.startswith("-"):
             continue  # an option line (--index-url ...): no package
         spec = " ".join(token for token in line.split() if not token.startswith("--hash"))
@@ -174,8 +165,6 @@ def unhashed_requirements(path: Path, lock_dir: Path, environment: dict[str, str
     so it may be hostile.
     """
     from packaging.markers import InvalidMarker, Marker
-
-    from lockgen.unhashed import read_unhashed
 
     try:
         lock = read_unhashed(path.read_text(encoding="utf-8"))

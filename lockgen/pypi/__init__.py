@@ -10,7 +10,6 @@ is unchanged and nothing forces an update, the existing bytes are returned witho
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.header import json_sha256, short_digest
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
 from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
@@ -38,7 +39,6 @@ from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.reporting import Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
-from lockgen.unhashed import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 
 if TYPE_CHECKING:
     from lockgen.plan import PipRequest
@@ -78,11 +78,6 @@ class _Platform:
             "provided": [p.constraint for p in self.provided],
             "conda": self.conda_digest,
         }
-
-
-def _digest(payload: object) -> str:
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
 def _read_inputs(request: PipRequest, secrets: SecretRegistry) -> dict[str, PipInput]:
@@ -129,7 +124,7 @@ def _platforms(
             notes += target.notes
         for note in notes:
             reporter.event("note", p.platform, f"note: {note}")
-        result.append(_Platform(p.platform, inputs[p.platform], target, provided, _digest(sorted(pairs))))
+        result.append(_Platform(p.platform, inputs[p.platform], target, provided, json_sha256(sorted(pairs))))
     return result
 
 
@@ -182,7 +177,7 @@ def _mapping_digest(conda: Conda, mapping: PypiMapping) -> tuple[str, int]:
     """
     names = [name for pairs in conda.values() for name, _ in pairs]
     answers = mapping.answers(names)
-    return _digest({k: list(v) for k, v in answers.items()}).removeprefix("sha256:")[:12], len(answers)
+    return short_digest({k: list(v) for k, v in answers.items()}), len(answers)
 
 
 def pip_sources_digest(request: PipRequest) -> str:
@@ -204,13 +199,12 @@ def pip_sources_digest(request: PipRequest) -> str:
 
     distinct = {json.dumps(lines(p.entries)) for p in request.platforms}
     payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+    return short_digest(payload)
 
 
 def _input_hash(request: PipRequest, platforms: Sequence[_Platform], mapping_digest: str) -> str:
     exclude = request.exclude_newer
-    full = _digest(
+    full = json_sha256(
         {
             "format": PIP_LOCK_FORMAT,
             "exclude-newer": exclude.isoformat() if exclude else None,

@@ -1,9 +1,10 @@
-"""The ``pip:`` list in, ``requirements.txt`` out.
+"""The ``pip:`` list in: what the resolver is asked for.
 
 :func:`parse_pip_entries` turns one platform's pip lines (and the ``-r``/``-c`` files they name)
-into a :class:`PipInput` for the resolver; :func:`parse_compiled` reads what uv wrote;
-:func:`read_previous` reads an earlier ``locks/requirements.txt`` (its input hash and pins).
-Rendering the merged file lives in :mod:`lockgen.pypi.render`.
+into a :class:`PipInput` for the resolver. Reading what uv wrote (:func:`parse_compiled`) and an
+earlier ``locks/requirements.txt`` (:func:`read_previous`) is :mod:`lockgen.lockfiles.requirements`'s,
+as is the requirements format itself (:func:`logical_lines`, :class:`Pin`); rendering the merged
+file is :mod:`lockgen.pypi.render`'s.
 """
 
 from __future__ import annotations
@@ -12,24 +13,32 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.requirements import (
+    PROJECT_FILES,
+    VIA_PIP_SECTION,
+    Pin,
+    PreviousLock,
+    logical_lines,
+    parse_compiled,
+    project_digest,
+    read_previous,
+)
 from lockgen.secrets import strip_credentials
 from lockgen.spec import Location, PipEntry
-from lockgen.unhashed import PROJECT_FILES, project_digest
 
 __all__ = [
+    "VIA_PIP_SECTION",
     "DirectRequirement",
     "Pin",
     "PipInput",
     "PreviousLock",
-
     "logical_lines",
     "parse_compiled",
     "parse_pip_entries",
@@ -162,27 +171,6 @@ class _Collector:
 
     def warn(self, where: Location, message: str) -> None:
         self.warnings.append(Problem(message, where.file, where.line))
-
-
-def logical_lines(text: str) -> list[tuple[int, str]]:
-    """(line number, text) of a requirements file: continuations joined, comments and blanks dropped."""
-    lines: list[tuple[int, str]] = []
-    pending = ""
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        line = raw.rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        full = re.sub(r"(^|\s)#.*$", "", pending + line).strip()
-        pending = ""
-        if full:
-            lines.append((start, full))
-    if pending.strip():
-        lines.append((start, pending.strip()))
-    return lines
 
 
 def _excerpt(text: str) -> str:
@@ -419,132 +407,3 @@ def _pip_input(col: _Collector) -> PipInput:
         sources=tuple(col.sources),
         direct=tuple(col.direct),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Pin:
-    """One resolved distribution: ``name==version`` or ``name @ url``, with its file hashes."""
-
-    name: str
-    version: str
-    url: str | None
-    hashes: tuple[str, ...]
-    marker: str | None = None
-    via: tuple[str, ...] = ()
-    """Who requires it (uv's ``# via`` annotation): distribution names, and :data:`VIA_PIP_SECTION`."""
-
-    @property
-    def key(self) -> tuple[str, str | None]:
-        return (self.version, self.url)
-
-
-def _pin_from_line(line: str) -> Pin | None:
-    tokens = line.split()
-    hashes = sorted({t.split("=", 1)[1] for t in tokens if t.startswith("--hash=")})
-    spec = " ".join(t for t in tokens if not t.startswith("--hash="))
-    if not spec or spec.startswith("-"):
-        return None
-    try:
-        requirement = Requirement(spec)
-    except InvalidRequirement:
-        return None
-    marker = str(requirement.marker) if requirement.marker else None
-    name = canonicalize_name(requirement.name)
-    if requirement.url:
-        version = ""
-        match = re.search(r"-(?P<version>\d[^-]*)-[^-]+-[^-]+-[^-]+\.whl", requirement.url)
-        if match:
-            version = match.group("version")
-        return Pin(name, version, requirement.url, tuple(hashes), marker)
-    exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
-    if len(exact) != 1:
-        return None
-    return Pin(name, exact[0], None, tuple(hashes), marker)
-
-
-VIA_PIP_SECTION = "pip: section"
-"""The ``# via`` entry of a requirement listed in the pip: section itself."""
-
-
-def _via_by_line(text: str) -> dict[int, tuple[str, ...]]:
-    """``# via`` annotations (``# via a`` or ``# via`` then ``#   a`` lines), keyed by the requirement's first line.
-
-    ``-r <file>`` (the pip: section or a file it includes) becomes :data:`VIA_PIP_SECTION`;
-    ``-c <file>`` (a constraint, not a reason to install) is left out.
-    """
-    found: dict[int, list[str]] = {}
-    current: int | None = None
-    collecting = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line.startswith("#"):
-            if line and not raw.startswith((" ", "\t")):
-                current = None if line.startswith("-") else number  # an option or `-e` line: no pin
-            collecting = False
-            continue
-        body = line[1:].strip()
-        if body.startswith("via"):
-            collecting = True
-            body = body[3:].strip()
-        elif not collecting or not raw.lstrip().startswith("#   "):
-            collecting = False
-            continue
-        if current is None or not body:
-            continue
-        if body.startswith("-r "):
-            body = VIA_PIP_SECTION
-        elif body.startswith("-c "):
-            continue
-        found.setdefault(current, [])
-        for name in body.split(","):
-            if name.strip() and name.strip() not in found[current]:
-                found[current].append(name.strip())
-    return {k: tuple(v) for k, v in found.items()}
-
-
-def parse_compiled(text: str) -> tuple[Pin, ...]:
-    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``)."""
-    via = _via_by_line(text)
-    pins = []
-    for number, line in logical_lines(text):
-        pin = _pin_from_line(line)
-        if pin is not None:
-            pins.append(replace(pin, via=via.get(number, ())) if number in via else pin)
-    return tuple(pins)
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousLock:
-    input_hash: str | None
-    pins: tuple[Pin, ...]
-
-    def preferences(self, environment: dict[str, str]) -> tuple[str, ...]:
-        """``name==version`` of the earlier pins that apply to a platform (its marker environment)."""
-        found = []
-        for pin in self.pins:
-            if pin.url is not None:
-                continue
-            if pin.marker:
-                try:
-                    if not Marker(pin.marker).evaluate(environment):
-                        continue
-                except InvalidMarker:
-                    continue
-            found.append(f"{pin.name}=={pin.version}")
-        return tuple(sorted(set(found)))
-
-
-def read_previous(path: Path) -> PreviousLock | None:
-    """An earlier requirements.txt written by lockgen, or None when absent or not ours."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("# Generated by lockgen"):
-        return None
-    input_hash = None
-    for line in text.splitlines():
-        if line.startswith("# input-hash:"):
-            input_hash = " ".join(t for t in line.partition(":")[2].split() if not t.startswith("body="))
-            break
-    return PreviousLock(input_hash, parse_compiled(text))

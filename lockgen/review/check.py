@@ -26,21 +26,24 @@ from lockgen.lockfiles import (
     ExplicitLock,
     first_difference,
     form_problem,
-    parse_explicit,
     stray_journal,
+)
+from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    RequirementsLock,
+    body_digest,
+    input_hash_of,
+    is_direct_line,
+    parse_requirements_lock,
+    read_unhashed,
+    render_body,
+    unhashed_problems,
 )
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
-from lockgen.review.sources import claims_platform, lock_names
-from lockgen.unhashed import (
-    REQUIREMENTS_NAME,
-    UNHASHED_NAME,
-    input_hash_of,
-    is_direct_line,
-    read_unhashed,
-    unhashed_problems,
-)
 
 __all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
 
@@ -139,7 +142,7 @@ def check_unhashed_lock(needed: bool | None, path: Path, requirements: Path) -> 
     if needed and not exists:
         detail = f"{path} is missing but the pip: section lists VCS URLs or local projects"
         return [Stale(PIP_TARGET, path.name, "missing", detail)]
-    if not exists or (not needed and not _generated(path)):
+    if not exists or (not needed and not generated_file(path)):
         return []  # absent, or a file lockgen did not write and does not need
     if needed is False:
         return [Stale(PIP_TARGET, path.name, "extra", f"{path} exists but no VCS URL or local project is listed")]
@@ -177,13 +180,8 @@ def _journal(out_dir: Path) -> list[Stale]:
 
 def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
     """``*.txt`` files the filename template does not name that still claim a platform."""
-    if not out_dir.is_dir():
-        return []
-    names = lock_names(the_plan.options.filename_template)
     found = []
-    for path in sorted(out_dir.glob("*.txt")):
-        if path.name in names or path.name in (REQUIREMENTS_NAME, UNHASHED_NAME) or not path.is_file():
-            continue
+    for path in LockDir(out_dir, the_plan.options.filename_template).others():
         try:
             head = path.read_text(encoding="utf-8", errors="replace").splitlines()[:50]
         except OSError:
@@ -199,16 +197,14 @@ def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
 
 def _read(path: Path) -> tuple[ExplicitLock | None, str | None, str]:
     """The parsed lock and its text, or None and why not."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+    read = read_lock_file(path)
+    if read.problem is LockProblem.MISSING:
         return None, "missing", ""
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"is unreadable: {exc}", ""
-    try:
-        return parse_explicit(text), None, text
-    except ValueError as exc:
-        return None, f"is malformed: {exc}", text
+    if read.problem is LockProblem.MALFORMED:
+        return None, f"is malformed: {read.error}", read.text
+    if read.problem is not None:
+        return None, f"is unreadable: {read.error}", ""
+    return read.lock, None, read.text
 
 
 def check_platform_lock(platform: PlatformPlan, path: Path, the_plan: LockPlan) -> list[Stale]:
@@ -313,17 +309,9 @@ def _removed_platforms(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
         path = out_dir / name
         if name in targeted or not path.is_file():
             continue
-        if _generated(path):
+        if generated_file(path):
             found.append(Stale(platform, name, "removed", f"platform removed: {path} is no longer a target"))
     return found
-
-
-def _generated(path: Path) -> bool:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return handle.read(200).startswith(GENERATED_PREFIX)
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,68 +367,54 @@ def check_pip_lock(
     return _pip_header_problems(path, text, platforms, expected)
 
 
-def _split_pip(text: str) -> tuple[list[str], str]:
-    """(header comment lines, everything after them): the body is what pip reads."""
-    lines = text.split("\n")
-    count = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
-    return lines[:count], "\n".join(lines[count:])
-
-
 def _pip_header_problems(
     path: Path, text: str, platforms: tuple[str, ...], expected: PipExpectation | None
 ) -> list[Stale]:
-    from lockgen.pypi.render import body_digest
-
     def stale(reason: str, detail: str) -> list[Stale]:
         return [Stale(PIP_TARGET, path.name, reason, detail)]
 
-    if not text.startswith(GENERATED_PREFIX):
+    lock = parse_requirements_lock(text)
+    if not lock.generated:
         return stale("malformed", f"{path} was not written by lockgen (no `{GENERATED_PREFIX}` first line)")
-    header, body = _split_pip(text)
-    hash_line = next((line for line in header if line.startswith("# input-hash: sha256:")), None)
-    if hash_line is None:
+    if lock.input_hash is None or not lock.input_hash.startswith("sha256:"):
         return stale("malformed", f"{path} has no `# input-hash:` line")
-    tokens = dict(t.partition("=")[::2] for t in hash_line.split()[3:])
+    tokens = dict(lock.parts)
     if "body" not in tokens:
         detail = f"{path} has no body= digest on its input-hash line (written by an older lockgen, or edited)"
         return stale("inputs", detail)
-    changed = _pip_inputs_changed(path, header, tokens, platforms, expected)
+    changed = _pip_inputs_changed(path, lock, platforms, expected)
     if changed:
         return changed
-    if tokens["body"] != body_digest(body):
+    if tokens["body"] != body_digest(lock.body):
         return stale("hand-edited", f"{path}: the lines after the header were edited after lockgen wrote them")
-    return _pip_body_problems(path, body, expected)
+    return _pip_body_problems(path, lock, expected)
 
 
 def _pip_inputs_changed(
-    path: Path, header: list[str], tokens: dict[str, str], platforms: tuple[str, ...], expected: PipExpectation | None
+    path: Path, lock: RequirementsLock, platforms: tuple[str, ...], expected: PipExpectation | None
 ) -> list[Stale]:
     """The target platforms first (re-locking a subset with -p is not a pip change), then the pip lines."""
-    locked = next((line.partition(":")[2] for line in header if line.startswith("# platforms:")), None)
-    if locked is not None and platforms:
-        was = tuple(p.strip() for p in locked.split(",") if p.strip())
-        if sorted(was) != sorted(platforms):
-            detail = f"platforms changed: {path} was resolved for {', '.join(was)}; targets are {', '.join(platforms)}"
-            return [Stale(PIP_TARGET, path.name, "platforms", detail)]
-    if expected is not None and tokens.get("pip") != expected.digest:
+    was = lock.platforms
+    if was is not None and platforms and sorted(was) != sorted(platforms):
+        detail = f"platforms changed: {path} was resolved for {', '.join(was)}; targets are {', '.join(platforms)}"
+        return [Stale(PIP_TARGET, path.name, "platforms", detail)]
+    if expected is not None and dict(lock.parts).get("pip") != expected.digest:
         detail = f"spec changed: the pip: section (or a file it includes) changed since {path} was written"
         return [Stale(PIP_TARGET, path.name, "specs", detail)]
     return []
 
 
-def _pip_body_problems(path: Path, body: str, expected: PipExpectation | None) -> list[Stale]:
+def _pip_body_problems(path: Path, lock: RequirementsLock, expected: PipExpectation | None) -> list[Stale]:
     """Re-derive the body from its own pins and the expected options: any other byte was added by hand."""
-    from lockgen.pypi.render import render_body
-    from lockgen.pypi.requirements import logical_lines, parse_compiled
-
-    written = [line for _, line in logical_lines(body) if line.startswith("-")]
+    body = lock.body
+    written = lock.option_lines()
     options = expected.options if expected is not None and expected.options is not None else None
     if options is not None:
         extra = [line for line in written if line not in options]
         if extra:
             detail = f"{path}: options line `{extra[0]}` is not one the pip: section asks for (added by hand?)"
             return [Stale(PIP_TARGET, path.name, "hand-edited", detail)]
-    canonical = render_body(options if options is not None else tuple(written), parse_compiled(body))
+    canonical = render_body(options if options is not None else tuple(written), lock.pins())
     if body != canonical:
         line = first_difference(body, canonical)
         detail = f"{path}: body line {line} is not as lockgen writes it (a line, option or hash edited by hand)"

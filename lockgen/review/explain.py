@@ -13,18 +13,25 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
-from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, read_explicit
-from lockgen.models import dependency_name
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    VIA_PIP_SECTION,
+    parse_requirements_lock,
+    read_unhashed,
+)
+from lockgen.models import PackageUrl, dependency_name
 from lockgen.plan import LockPlan, plan
+from lockgen.repodata.failures import fetch_failure, first_url, offline_miss
+from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
+from lockgen.repodata.lookup import ChannelLookup
 from lockgen.reporting import Reporter
-
-if TYPE_CHECKING:
-    from lockgen.conda import RattlerSolver
 
 __all__ = [
     "Constraint",
@@ -160,18 +167,17 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
-    from lockgen.pypi.requirements import VIA_PIP_SECTION, parse_compiled, parse_pip_entries
+    from lockgen.pypi.requirements import parse_pip_entries
     from lockgen.pypi.targets import marker_terms
-    from lockgen.unhashed import UNHASHED_NAME, read_unhashed
 
     wanted = canonicalize_name(name)
     folder = options.output_dir
     try:
-        text = (folder / "requirements.txt").read_text(encoding="utf-8")
+        text = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    header = next((line for line in text.splitlines() if line.startswith("# platforms:")), "")
-    platforms = tuple(p.strip() for p in header.partition(":")[2].split(",") if p.strip())
+    lock = parse_requirements_lock(text)
+    platforms = lock.platforms or ()
 
     def where(marker: str | None) -> tuple[str, ...]:
         if marker is None:
@@ -183,8 +189,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
         return tuple(p for p in platforms if (env := marker_terms(p)) and parsed.evaluate(env))
 
     uses = [
-        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, "requirements.txt")
-        for pin in parse_compiled(text)
+        PipPinUse(pin.version or pin.url or "", where(pin.marker), pin.via, REQUIREMENTS_NAME)
+        for pin in lock.pins()
         if pin.name == wanted
     ]
     try:
@@ -207,13 +213,14 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
 
 
 def _read_lock(path: Path) -> ExplicitLock:
-    try:
-        lock = read_explicit(path)
-    except ValueError as exc:
-        raise ExplainError(f"{path} is malformed: {exc}") from exc
-    if lock is None:
+    read = read_lock_file(path)
+    if read.problem is LockProblem.MISSING:
         raise ExplainError(f"{path} does not exist; run `lockgen lock` first")
-    return lock
+    if read.problem is LockProblem.MALFORMED:
+        raise ExplainError(f"{path} is malformed: {read.error}")
+    if read.lock is None:
+        raise ExplainError(f"{path} is unreadable: {read.error}")
+    return read.lock
 
 
 def _lock_path(options: LockOptions, platform: str) -> Path:
@@ -275,46 +282,36 @@ def _shortest_chain(records: Mapping[str, Record], root: Step, name: str) -> tup
 
 
 class RepodataSource:
-    """Reads records through rattler's Gateway, with the lock's cache directory and mirrors."""
+    """Reads records through rattler's Gateway, with the lock's cache directory and mirrors (the
+    environment's channels first, for their credentials)."""
 
-    def __init__(self, the_plan: LockPlan, options: LockOptions) -> None:
+    def __init__(
+        self, the_plan: LockPlan, options: LockOptions, *, timeout_s: int | None = None, retries: int | None = None
+    ) -> None:
+        from lockgen.config import env_int
+
         self.plan = the_plan
         self.options = options
+        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
+        self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
 
     def records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
         return asyncio.run(self._records(platform, entries))
 
-    def _channels(self, platform: str, entries: Sequence[ExplicitEntry]) -> list[ResolvedChannel]:
-        planned = next(p for p in self.plan.platforms if p.platform == platform).request.channels
-        known = {c.canonical: c for c in planned}
-        channels: dict[str, ResolvedChannel] = {}
-        for entry in entries:
-            canonical = entry.url.rsplit("/", 2)[0]
-            if canonical not in channels:
-                channels[canonical] = known.get(canonical) or resolve_channel(canonical, self.options.mirrors)
-        return list(channels.values())
-
     async def _records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
-        from lockgen.conda import RattlerSolver
-
-        channels = self._channels(platform, entries)
-        solver = RattlerSolver(self.options.cache_dir, self.plan.secrets, offline=self.options.offline)
-        gateway = solver._gateway()  # the same client, cache and offline policy as `lock`
-        names = sorted({e.name for e in entries})
-        subdirs: list[Any] = [platform, "noarch"]
-        sources = [c.fetch for c in channels]
-        try:
-            found = await gateway.query(sources, subdirs, names, recursive=False)
-        except Exception as exc:
-            raise self._fetch_error(platform, channels, exc, solver) from exc
-        wanted = {(e.subdir, e.file_name): e for e in entries}
+        planned = next(p for p in self.plan.platforms if p.platform == platform).request.channels
+        gateway = make_gateway(
+            self.options.cache_dir, offline=self.options.offline, timeout_s=self.timeout_s, retries=self.retries
+        )
+        lookup = ChannelLookup(gateway, self.options.mirrors, self.plan.secrets, planned)
+        found = await lookup.lookup(entries)
+        if found.failures:
+            raise self._fetch_error(platform, lookup, entries, found.failures)
         records: dict[str, Record] = {}
-        for group in found:
-            for r in group:
-                if (r.subdir, r.file_name) in wanted:
-                    records[r.name.normalized] = Record(
-                        r.name.normalized, str(r.version), str(r.build), tuple(r.depends), tuple(r.constrains)
-                    )
+        for r in found.records.values():
+            records[r.name.normalized] = Record(
+                r.name.normalized, str(r.version), str(r.build), tuple(r.depends), tuple(r.constrains)
+            )
         missing = [e.file_name for e in entries if e.name not in records]
         if missing:
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -326,20 +323,24 @@ class RepodataSource:
         return records
 
     def _fetch_error(
-        self, platform: str, channels: Sequence[ResolvedChannel], exc: Exception, solver: RattlerSolver
+        self,
+        platform: str,
+        lookup: ChannelLookup,
+        entries: Sequence[ExplicitEntry],
+        failures: Mapping[tuple[str, str], str],
     ) -> MissingRepodataError:
         """Worded as `lock` words it: what could not be read and why in one line, then the fix (--mirror)."""
-        from lockgen.conda import fetch_failure, offline_miss
-
         redact = self.plan.secrets.redact
+        channels = [lookup.channel(c) for c in dict.fromkeys(PackageUrl.parse(e.url).channel for e in entries)]
         if self.options.offline:
             listed = f"{platform} and noarch of " + ", ".join(f"{c.name} ({redact(c.fetch)})" for c in channels)
             mirrored = bool(self.options.mirrors)
             return MissingRepodataError(
                 f"{platform}: {offline_miss(self.options.cache_dir, listed, mirrored=mirrored)}"
             )
-        text = redact(str(exc).strip())
-        channel = next((c for c in channels if c.fetch in str(exc)), channels[0] if len(channels) == 1 else None)
-        line = fetch_failure(None, text, channel=channel, timeout_s=solver.timeout_s, retries=solver.retries)
-        hint = f"\n  hint: {redact(channel.mirror_hint())}" if channel is not None else ""
+        (canonical, subdir), text = min(failures.items())
+        channel = lookup.channel(canonical)
+        where = first_url(text) or redact(f"{channel.fetch}/{subdir}")
+        line = fetch_failure(where, text, channel=channel, timeout_s=self.timeout_s, retries=self.retries)
+        hint = f"\n  hint: {redact(channel.mirror_hint())}"
         return MissingRepodataError(f"{platform}: {line}{hint}")

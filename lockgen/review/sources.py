@@ -20,16 +20,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles.lockdir import claims_platform, read_lock_text
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines
 from lockgen.platforms import lock_file_names
-from lockgen.unhashed import REQUIREMENTS_NAME, UNHASHED_NAME
 
 __all__ = [
     "DirectSpecs",
     "LockSet",
     "PackageState",
     "ReviewSourceError",
-    "claims_platform",
     "direct_specs",
     "environment_beside",
     "lock_names",
@@ -137,17 +136,6 @@ def lock_names(template: str = DEFAULT_TEMPLATE) -> dict[str, str]:
     return lock_file_names(template)
 
 
-def claims_platform(text: str) -> str | None:
-    """What makes ``text`` look like a lock (an ``@EXPLICIT`` or ``# platform:`` line), or None."""
-    for line in text.splitlines()[:50]:
-        stripped = line.strip()
-        if stripped == "@EXPLICIT":
-            return "an @EXPLICIT line"
-        if stripped.startswith("#") and stripped[1:].strip().startswith("platform:"):
-            return f"`{stripped}`"
-    return None
-
-
 def read_files(
     label: str, files: Mapping[str, str], direct: DirectSpecs | None = None, *, template: str = DEFAULT_TEMPLATE
 ) -> LockSet:
@@ -174,11 +162,11 @@ def read_files(
                     f" ({template}) are. Remove or rename it (or set [tool.lockgen] filename-template)"
                 )
             continue
-        try:
-            lock = parse_explicit(text)
-        except ValueError as exc:
-            raise ReviewSourceError(f"{label}: {name} is malformed: {exc}") from exc
-        if lock.platform not in (None, platform):
+        read = read_lock_text(text, Path(name), platform)
+        lock = read.lock
+        if lock is None:
+            raise ReviewSourceError(f"{label}: {name} is malformed: {read.error}") from read.error
+        if read.wrong_platform:
             raise ReviewSourceError(f"{label}: {name} says `# platform: {lock.platform}`; its name says {platform}")
         packages: dict[str, PackageState] = {}
         for e in lock.entries:
@@ -263,27 +251,12 @@ OPTION_PREFIX = "option: "
 """Pip-lock lines that are not pinned requirements are keyed ``option: <the line>``."""
 
 
-def _logical_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        lines.append(pending + line)
-        pending = ""
-    if pending:
-        lines.append(pending)
-    return lines
-
-
 def parse_unhashed(text: str) -> dict[str, PackageState]:
     """The lines of requirements-unhashed.txt: a VCS package by name (its URL@commit as version), a local
     project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
     from packaging.utils import canonicalize_name
 
-    from lockgen.unhashed import read_unhashed
+    from lockgen.lockfiles.requirements import read_unhashed
 
     found: dict[str, PackageState] = {}
     for line in read_unhashed(text).lines:
@@ -320,10 +293,7 @@ def parse_requirements(text: str) -> dict[str, PackageState]:
             unique = f"{key} (#{number})"
         found[unique] = state
 
-    for logical in _logical_lines(text):
-        line = re.sub(r"(^|\s)#.*$", "", logical).strip()
-        if not line:
-            continue
+    for _, line in logical_lines(text):
         hashes = " ".join(sorted(_HASH_OPTION.findall(line)))
         body = " ".join(_HASH_OPTION.sub(" ", " " + line).split())
         if not body or body.startswith("-"):

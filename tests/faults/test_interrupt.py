@@ -2,7 +2,7 @@
 
 Two harnesses:
 - end to end: ``lockgen lock`` in a subprocess, killed after a random delay spread over a whole run;
-- the journal alone: a child process runs :func:`lockgen.lockfiles.commit_files` with each step slowed
+- the journal alone: a child process runs :func:`lockgen.lockfiles.commit.commit_files` with each step slowed
   by a few milliseconds (so random kills land inside the commit, the only window that matters),
   killed after a random delay.
 
@@ -135,7 +135,7 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    import lockgen.lockfiles as lf
+    import lockgen.lockfiles.commit as lf
 
     step = float(sys.argv[3])
     real_replace, real_write = lf.os.replace, lf._write_durable

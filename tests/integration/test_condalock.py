@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lockgen.condalock import parse_condalock
+from lockgen.lockfiles.condalock import parse_condalock
 from tests.support.channel import ChannelBuilder, Package, Server, serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.condalock import condalock_text, explicit_text, package_url

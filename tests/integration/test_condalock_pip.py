@@ -68,7 +68,7 @@ def test_pip_pin_the_section_no_longer_allows_moves(world: World) -> None:
 
 def test_written_condalock_names_each_platforms_pip_file(world: World) -> None:
     """requirements.txt pins versions; conda-lock.yml needs the one file each platform installs."""
-    from lockgen.condalock import parse_condalock
+    from lockgen.lockfiles.condalock import parse_condalock
     from tests.integration.test_pip_local_index import TAGS
 
     world.write_env(["helper", "native"])

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.channels import parse_mirror, resolve_channel, resolve_channels, to_canonical_url
+from lockgen.channels import parse_mirror, resolve_channel, resolve_channels, to_canonical_url, with_spec_channels
 from lockgen.errors import ConfigError
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
+from lockgen.spec import split_channel_spec
 
 
 def test_names_urls_and_paths(tmp_path: Path) -> None:
@@ -91,3 +92,31 @@ def test_defaults_expand_per_platform_as_conda_does() -> None:
     hint = linux[1].mirror_hint()
     assert "--mirror https://repo.anaconda.com=" in hint and "nodefaults" in hint
     assert "nodefaults" not in linux[0].mirror_hint()
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("numpy >=1", (None, None, "numpy >=1")),
+        ("conda-forge::numpy", ("conda-forge", None, "numpy")),
+        ("conda-forge/linux-64::numpy", ("conda-forge", "linux-64", "numpy")),
+        ("conda-forge/label/dev::numpy", ("conda-forge/label/dev", None, "numpy")),
+        ("conda-forge/label/my-label::numpy", ("conda-forge/label/my-label", None, "numpy")),
+        ("https://host.example/chan/noarch::x 1.*", ("https://host.example/chan", "noarch", "x 1.*")),
+        ("https://host.example/chan/::x", ("https://host.example/chan", None, "x")),
+        ("./local::x", ("./local", None, "x")),
+    ],
+)
+def test_a_spec_channel_is_read_in_one_place(text: str, parts: tuple[str | None, str | None, str]) -> None:
+    assert split_channel_spec(text) == parts
+
+
+def test_spec_channels_are_added_once_and_mirrored(tmp_path: Path) -> None:
+    mirror = parse_mirror(f"https://conda.anaconda.org={tmp_path.as_uri()}")
+    listed = resolve_channels(["conda-forge"], "linux-64", [mirror])
+    written = ["conda-forge", "conda-forge/label/dev", "https://u:pw@conda.anaconda.org/conda-forge", "bioconda"]
+    channels, found = with_spec_channels(listed, written, [mirror])
+    assert [c.name for c in channels] == ["conda-forge", "conda-forge/label/dev", "bioconda"]
+    assert found["https://u:pw@conda.anaconda.org/conda-forge"] is channels[0]
+    # a label is a channel of its own, read through the mirror like the listed ones
+    assert found["conda-forge/label/dev"].fetch == f"{tmp_path.as_uri()}/conda-forge/label/dev"

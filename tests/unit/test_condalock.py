@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lockgen.condalock import (
+from lockgen.errors import ConfigError
+from lockgen.install.envs import envs_dir, prefix_for
+from lockgen.lockfiles.condalock import (
     CondaLockFormatError,
     PipPinned,
     conda_lock_content_hash,
@@ -17,8 +19,6 @@ from lockgen.condalock import (
     read_pins,
     render_condalock,
 )
-from lockgen.errors import ConfigError
-from lockgen.install.envs import envs_dir, prefix_for
 from lockgen.migrate import pip_previous
 from lockgen.models import LockedPackage
 

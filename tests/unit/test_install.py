@@ -16,8 +16,8 @@ from lockgen.install import activation_hint, read_lock
 from lockgen.install.download import Downloader, HostUnreachable
 from lockgen.install.pip import pinned_requirements, pip_command, requirements_satisfied
 from lockgen.install.prefix import plan_prefix, python_executable, read_conda_meta
-from lockgen.install.records import fetch_url
 from lockgen.lockfiles import ExplicitEntry, parse_explicit
+from lockgen.repodata.lookup import fetch_url
 from tests.support.channel import QuietHandler, serve_directory
 
 BASE = "https://conda.anaconda.org/conda-forge"

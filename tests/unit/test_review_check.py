@@ -9,9 +9,9 @@ import pytest
 
 from lockgen.config import build_options
 from lockgen.lockfiles import parse_explicit, render_explicit
+from lockgen.lockfiles.requirements import body_digest
 from lockgen.models import LockedPackage
 from lockgen.plan import pip_request, plan
-from lockgen.pypi.render import body_digest
 from lockgen.review.check import CheckResult, check, check_pip_lock
 
 ENV = """\

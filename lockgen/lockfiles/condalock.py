@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock, parse_explicit
+from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, MalformedLock, parse_explicit
 from lockgen.models import LockedPackage
 
 __all__ = [
@@ -298,23 +298,14 @@ def _platform_of_explicit(path: Path, lock: ExplicitLock) -> str:
 
 def _unhashed_explicit(text: str, where: str) -> ExplicitLock:
     """An explicit file whose URLs carry no hash (``conda list --explicit``): URLs are pins too."""
-    entries, platform, seen = [], None, False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if line.startswith("# platform:"):
-            platform = line.partition(":")[2].strip()
-        if not line or line.startswith("#"):
-            continue
-        if line == "@EXPLICIT":
-            seen = True
-            continue
-        url = line.partition("#")[0].strip()
-        if not seen or "://" not in url or not url.endswith((".conda", ".tar.bz2")):
-            raise CondaLockFormatError(f"{where}:{number}: not an explicit lock line: {line[:120]!r}")
-        entries.append(ExplicitEntry(url, None, None, number))
-    if not seen:
-        raise CondaLockFormatError(f"{where}: no @EXPLICIT line")
-    return ExplicitLock(platform, None, tuple(entries), ())
+    try:
+        lock = parse_explicit(text, hashes=False)
+    except MalformedLock as exc:
+        if exc.line is None:
+            raise CondaLockFormatError(f"{where}: {exc.reason}") from None
+        line = text.splitlines()[exc.line - 1].strip()
+        raise CondaLockFormatError(f"{where}:{exc.line}: not an explicit lock line: {line[:120]!r}") from None
+    return ExplicitLock(lock.platform, None, lock.entries, ())
 
 
 def _explicit_pins(path: Path) -> tuple[str, ExplicitLock, tuple[PipPinned, ...]]:
@@ -328,7 +319,7 @@ def _explicit_pins(path: Path) -> tuple[str, ExplicitLock, tuple[PipPinned, ...]
         match = _PIP_COMMENT.match(line.strip())
         if match:
             url = match.group("url")
-            version = _version_from_file(url.rsplit("/", 1)[-1])
+            version = _version_from_file(url.rpartition("/")[2])
             pip.append(PipPinned(match.group("name"), version, url, match.group("sha")))
     return _platform_of_explicit(path, lock), lock, tuple(pip)
 

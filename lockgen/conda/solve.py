@@ -1,0 +1,324 @@
+"""Solve each target platform with py-rattler (Gateway + resolvo), platforms concurrently.
+
+How many platforms run at once is :mod:`lockgen.scheduling`'s call: all of them, unless the flat
+repodata they would map together is too large for memory.
+
+This module is the only place that talks to rattler's solver; it takes and returns lockgen's own
+dataclasses so the rest of the code does not follow rattler's API churn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from lockgen.channels import ResolvedChannel, to_canonical_url, with_spec_channels
+from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
+from lockgen.config import env_int
+from lockgen.errors import ChannelError
+from lockgen.models import LockedPackage, PackageUrl, sort_dependency_order
+from lockgen.platforms import VirtualPackage
+from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry, strip_credentials
+from lockgen.spec import split_channel_spec
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from rattler import Gateway, MatchSpec, RepoDataRecord
+
+__all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveRequest:
+    """Everything that determines one platform's solve."""
+
+    platform: str
+    specs: tuple[str, ...]
+    channels: tuple[ResolvedChannel, ...]
+    virtual_packages: tuple[VirtualPackage, ...]
+    channel_priority: str = "strict"
+    exclude_newer: dt.datetime | None = None
+    preferred: tuple[str, ...] = field(default=())
+    """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
+    origins: tuple[str, ...] = field(default=())
+    """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
+
+
+MEMORY_ENV = "LOCKGEN_REPODATA_MEMORY_MB"
+
+
+class CondaSolver(Protocol):
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]: ...
+
+
+class RattlerSolver:
+    """Fetches repodata through one shared rattler Gateway and solves the requests concurrently, as many
+    at once as the repodata's memory footprint allows (or ``jobs``)."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        secrets: SecretRegistry | None = None,
+        reporter: Reporter | None = None,
+        offline: bool = False,
+        *,
+        timeout_s: int | None = None,
+        retries: int | None = None,
+        jobs: int | None = None,
+        repodata_budget: int | None = None,
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.secrets = secrets or SecretRegistry()
+        self.reporter = reporter or NullReporter()
+        self.offline = offline
+        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
+        self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
+        self.jobs = jobs
+        """At most this many platforms at once; None: as many as memory allows (see lockgen.scheduling)."""
+        if repodata_budget is None:
+            from lockgen.scheduling import REPODATA_BUDGET
+
+            repodata_budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
+        self.repodata_budget = repodata_budget
+        """Bytes of flat repodata mapped at once when ``jobs`` is None (default: from MEMORY_ENV)."""
+
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the size check overlaps loading rattler
+            check = None if self.offline else pool.submit(self._check_repodata_sizes, requests)
+            return asyncio.run(self._solve_all(requests, check))
+
+    async def _solve_all(
+        self, requests: Sequence[SolveRequest], size_check: Future[None] | None = None
+    ) -> dict[str, tuple[LockedPackage, ...]]:
+        import asyncio
+
+        from lockgen.scheduling import plan_schedule, run_scheduled
+
+        gateway = make_gateway(self.cache_dir, offline=self.offline, timeout_s=self.timeout_s, retries=self.retries)
+        targets = [(r.platform, [c.fetch for c in _spec_sources(r)[0]]) for r in requests]
+        if size_check is not None:  # nothing is fetched before it passes
+            await asyncio.wrap_future(size_check)
+        if self.jobs is None and len(requests) > 1:
+            failed = await self._learn_formats(gateway, [c for _, cs in targets for c in cs])
+            # A noarch every solve needs failed: report it now rather than fetch it again. When it
+            # concerns only some platforms (msys2 is win-*'s), the others are solved and report
+            # their own outcome: one failed URL says nothing about their channels.
+            if failed is not None and len(concerned := concerned_requests(requests, str(failed))) == len(requests):
+                translated = [
+                    (r.platform, await self._diagnosis(gateway).translate(failed, r, sources, [r.platform, "noarch"]))
+                    for r, (_, sources) in zip(requests, targets, strict=True)
+                    if r in concerned
+                ]
+                raise combine_failures(translated)
+        schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
+        if not schedule.concurrent and len(requests) > 1:
+            self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
+
+        def release(index: int) -> None:
+            platform, channels = targets[index]
+            subdirs: list[Any] = [platform]  # rattler types subdirs as a Literal of known names
+            for channel in channels:
+                try:
+                    gateway.clear_repodata_cache(channel, subdirs)
+                except Exception as exc:  # only memory is at stake: never fail a lock over it
+                    self.reporter.event(
+                        "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
+                    )
+
+        def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
+            return lambda: self._solve_one(gateway, request)
+
+        results = await run_scheduled(schedule, [job(r) for r in requests], release)
+        if not self.offline:
+            from lockgen.repodata.limit import refuse_oversized_cache
+
+            refuse_oversized_cache(self.cache_dir, self._subdirs(requests))
+        solved: dict[str, tuple[LockedPackage, ...]] = {}
+        failures: list[tuple[str, BaseException]] = []
+        for request, result in zip(requests, results, strict=True):
+            if isinstance(result, BaseException):
+                failures.append((request.platform, result))
+            else:
+                solved[request.platform] = result
+        if failures:
+            raise combine_failures(failures)
+        return solved
+
+    @staticmethod
+    def _subdirs(requests: Sequence[SolveRequest]) -> dict[str, str]:
+        """Fetch URL of each ``<channel>/<subdir>`` the requests read → how messages name it."""
+        found: dict[str, str] = {}
+        for request in requests:
+            for channel in _spec_sources(request)[0]:
+                for subdir in (request.platform, "noarch"):
+                    found.setdefault(f"{channel.fetch}/{subdir}", f"channel {channel.name}, {subdir}")
+        return found
+
+    def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
+        """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
+        (:mod:`lockgen.repodata.limit`), before rattler expands it into the cache."""
+        from lockgen.repodata.limit import check_served_repodata
+        from lockgen.scheduling import flat_repodata_sizes
+
+        cached = flat_repodata_sizes(self.cache_dir)
+        todo = {
+            url: shown
+            for url, shown in self._subdirs(requests).items()
+            if url not in cached and strip_credentials(url) not in cached
+        }
+        if todo:
+            check_served_repodata([(shown, url) for url, shown in todo.items()], self.timeout_s)
+
+    async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
+        """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
+        The Gateway keeps what it loaded, so the solves do not fetch it again. Returns the failure."""
+        from lockgen.scheduling import unknown_channels
+
+        unknown = unknown_channels(channels, self.cache_dir)
+        if not unknown:
+            return None
+        noarch: list[Any] = ["noarch"]
+        try:
+            await gateway.names(unknown, noarch)
+        except Exception as exc:
+            return exc
+        return None
+
+    def _diagnosis(self, gateway: Gateway) -> Diagnosis:
+        return Diagnosis(gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries)
+
+    async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> tuple[LockedPackage, ...]:
+        from rattler import ChannelPriority, solve
+
+        channels, specs = _rewrite_channel_specs(request)
+        sources = [c.fetch for c in channels]
+        platforms: list[Any] = [request.platform, "noarch"]
+        self.reporter.event("solve", request.platform, f"solving {len(specs)} specs")
+        try:
+            locked = await self._preferred_records(gateway, request, sources, platforms)
+            records = await solve(
+                sources,
+                specs,
+                gateway=gateway,
+                platforms=platforms,
+                locked_packages=locked,
+                virtual_packages=_virtual_packages(request.virtual_packages),
+                channel_priority=getattr(ChannelPriority, request.channel_priority.capitalize()),
+                exclude_newer=request.exclude_newer,
+                timestamp_policy="allow-missing",
+            )
+        except Exception as exc:
+            raise await self._diagnosis(gateway).translate(exc, request, sources, platforms) from exc
+        packages = [_to_locked(r, channels, request.platform) for r in records]
+        self.reporter.event("solved", request.platform, f"{len(packages)} packages")
+        return tuple(sort_dependency_order(packages))
+
+    async def _preferred_records(
+        self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]
+    ) -> list[RepoDataRecord]:
+        if not request.preferred:
+            return []
+        preferred = [PackageUrl.parse(url) for url in request.preferred]
+        wanted = {p.filename for p in preferred}
+        names = sorted({p.name for p in preferred})
+        result = await gateway.query(sources, platforms, names, recursive=False)
+        found = []
+        for records in result:
+            for record in records:
+                if record.file_name in wanted:
+                    found.append(record)
+        return found
+
+
+def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[MatchSpec]]:
+    """Point ``channel::name`` specs at the channel's fetch URL, adding that channel if needed."""
+    from rattler import MatchSpec
+
+    channels, texts = _spec_sources(request)
+    return channels, [MatchSpec(text, strict=False) for text in texts]
+
+
+def _spec_sources(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[str]]:
+    """The channels a request reads (spec channels added, as the plan adds them) and its specs with
+    ``channel::`` pointing at the channel's fetch URL; no rattler import, so it can run before
+    rattler loads."""
+    parsed = [split_channel_spec(text) for text in request.specs]
+    channels, found = with_spec_channels(request.channels, [c for c, _, _ in parsed if c])
+    specs = [
+        f"{found[channel].fetch}{'/' + subdir if subdir else ''}::{rest}" if channel else text
+        for (channel, subdir, rest), text in zip(parsed, request.specs, strict=True)
+    ]
+    return channels, specs
+
+
+def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
+    from rattler import BuildString, GenericVirtualPackage, PackageName, Version
+
+    return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages]
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.(?:conda|tar\.bz2)")
+
+
+def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel | None, platform: str) -> str | None:
+    """Why a solved record must not be written to a lock (its repodata lies), or None."""
+    if not _FILE_NAME.fullmatch(record.file_name):
+        return "its file name is not a package file name"
+    if channel is None or not url.startswith(channel.canonical + "/"):
+        where = urlsplit(url).netloc or url.split(":", 1)[0]
+        return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
+    served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
+    checks = (
+        (file_name != record.file_name, f"its URL names another file ({file_name!r})"),
+        (
+            record.subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != record.subdir,
+            f"it claims subdir {record.subdir!r} but is listed in {served_from or 'the channel root'!r}",
+        ),
+        (not record.md5 or not any(record.md5), "its md5 is missing or all zeros"),
+        (record.sha256 is not None and not any(record.sha256), "its sha256 is all zeros"),
+    )
+    return next((problem for failed, problem in checks if failed), None)
+
+
+def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
+    served = (record.channel or "").rstrip("/")  # rattler masks a password here: compare without credentials
+    bare = strip_credentials(served)
+    return next((c for c in channels if served == c.fetch or bare in (strip_credentials(c.fetch), c.canonical)), None)
+
+
+def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel], platform: str) -> LockedPackage:
+    url = to_canonical_url(record.url, channels)
+    channel = _owning_channel(record, channels)
+    problem = _record_problem(record, url, channel, platform)
+    if problem is not None:
+        name = channel.name if channel else strip_credentials(record.channel or "?")
+        raise ChannelError(
+            f"channel {name}: refusing {record.file_name!r} ({record.subdir}): {problem}; the channel's"
+            " repodata is wrong or was tampered with, and nothing was written"
+        )
+    timestamp = record.timestamp
+    return LockedPackage(
+        name=record.name.normalized,
+        version=str(record.version),
+        build=str(record.build),
+        subdir=record.subdir,
+        url=url,
+        md5=record.md5.hex() if record.md5 else None,
+        sha256=record.sha256.hex() if record.sha256 else None,
+        depends=tuple(record.depends),
+        constrains=tuple(record.constrains),
+        build_number=record.build_number,
+        timestamp_ms=int(timestamp.timestamp() * 1000) if timestamp else None,
+        size=record.size,
+    )

@@ -1,0 +1,475 @@
+"""The pip lock files: ``requirements.txt`` (every hashed pin) and ``requirements-unhashed.txt``.
+
+pip refuses VCS URLs and local paths under ``--require-hashes``, so ``requirements.txt`` holds
+every hashed pin (their dependencies included) and ``requirements-unhashed.txt`` the lines
+themselves: VCS URLs pinned to a commit (``name @ git+URL@<sha>``), local projects as paths
+relative to the environment file's folder (``-e ./localproj``, ``./vendor/pkg``).
+
+This module is both files' one reader and one writer: :func:`logical_lines` joins backslash
+continuations (for every requirements-format text lockgen reads), :func:`parse_requirements_lock`
+splits a pip lock into its header and the body pip reads, :func:`parse_compiled` reads the pins
+(as uv writes them and as lockgen does), :func:`read_unhashed` the VCS/local lines;
+:func:`render_requirements_lock` and :func:`render_unhashed_lock` write them. pypi (previous
+lock, preferences, writing), review (check, diff, explain) and install (the pip step) all use it.
+It imports no stage module, so ``check`` does not import the resolver's modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from lockgen.lockfiles.header import (
+    generated_line,
+    is_generated,
+    parse_input_hash,
+    render_input_hash,
+    text_digest,
+)
+from lockgen.secrets import strip_credentials
+
+__all__ = [
+    "PROJECT_FILES",
+    "REQUIREMENTS_NAME",
+    "UNHASHED_NAME",
+    "VIA_PIP_SECTION",
+    "Header",
+    "Pin",
+    "PreviousLock",
+    "RequirementsLock",
+    "UnhashedLine",
+    "UnhashedLock",
+    "body_digest",
+    "input_hash_of",
+    "is_direct_line",
+    "local_project_of",
+    "logical_lines",
+    "parse_compiled",
+    "parse_requirements_lock",
+    "project_digest",
+    "read_previous",
+    "read_unhashed",
+    "render_body",
+    "render_requirements_lock",
+    "render_unhashed_lock",
+    "unhashed_problems",
+]
+
+REQUIREMENTS_NAME = "requirements.txt"
+UNHASHED_NAME = "requirements-unhashed.txt"
+_PIP_SECTION = " (the pip: section)"
+"""What the generated line of both pip lock files says after the environment file names."""
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of a requirements file: continuations joined, comments and blanks dropped."""
+    lines: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        line = raw.rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = re.sub(r"(^|\s)#.*$", "", pending + line).strip()
+        pending = ""
+        if full:
+            lines.append((start, full))
+    tail = re.sub(r"(^|\s)#.*$", "", pending).strip()
+    if tail:
+        lines.append((start, tail))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """One resolved distribution: ``name==version`` or ``name @ url``, with its file hashes."""
+
+    name: str
+    version: str
+    url: str | None
+    hashes: tuple[str, ...]
+    marker: str | None = None
+    via: tuple[str, ...] = ()
+    """Who requires it (uv's ``# via`` annotation): distribution names, and :data:`VIA_PIP_SECTION`."""
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.version, self.url)
+
+
+def _pin_from_line(line: str) -> Pin | None:
+    tokens = line.split()
+    hashes = sorted({t.split("=", 1)[1] for t in tokens if t.startswith("--hash=")})
+    spec = " ".join(t for t in tokens if not t.startswith("--hash="))
+    if not spec or spec.startswith("-"):
+        return None
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    marker = str(requirement.marker) if requirement.marker else None
+    name = canonicalize_name(requirement.name)
+    if requirement.url:
+        version = ""
+        match = re.search(r"-(?P<version>\d[^-]*)-[^-]+-[^-]+-[^-]+\.whl", requirement.url)
+        if match:
+            version = match.group("version")
+        return Pin(name, version, requirement.url, tuple(hashes), marker)
+    exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
+    if len(exact) != 1:
+        return None
+    return Pin(name, exact[0], None, tuple(hashes), marker)
+
+
+VIA_PIP_SECTION = "pip: section"
+"""The ``# via`` entry of a requirement listed in the pip: section itself."""
+
+
+def _via_by_line(text: str) -> dict[int, tuple[str, ...]]:
+    """``# via`` annotations (``# via a`` or ``# via`` then ``#   a`` lines), keyed by the requirement's first line.
+
+    ``-r <file>`` (the pip: section or a file it includes) becomes :data:`VIA_PIP_SECTION`;
+    ``-c <file>`` (a constraint, not a reason to install) is left out.
+    """
+    found: dict[int, list[str]] = {}
+    current: int | None = None
+    collecting = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line.startswith("#"):
+            if line and not raw.startswith((" ", "\t")):
+                current = None if line.startswith("-") else number  # an option or `-e` line: no pin
+            collecting = False
+            continue
+        body = line[1:].strip()
+        if body.startswith("via"):
+            collecting = True
+            body = body[3:].strip()
+        elif not collecting or not raw.lstrip().startswith("#   "):
+            collecting = False
+            continue
+        if current is None or not body:
+            continue
+        if body.startswith("-r "):
+            body = VIA_PIP_SECTION
+        elif body.startswith("-c "):
+            continue
+        found.setdefault(current, [])
+        for name in body.split(","):
+            if name.strip() and name.strip() not in found[current]:
+                found[current].append(name.strip())
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def parse_compiled(text: str) -> tuple[Pin, ...]:
+    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``)."""
+    via = _via_by_line(text)
+    pins = []
+    for number, line in logical_lines(text):
+        pin = _pin_from_line(line)
+        if pin is not None:
+            pins.append(replace(pin, via=via.get(number, ())) if number in via else pin)
+    return tuple(pins)
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementsLock:
+    """A pip lock file split once: the comment header, and the body pip reads (options and pins)."""
+
+    header: tuple[str, ...]
+    """The comment lines at the top (up to the first line that is not a comment)."""
+    body: str
+    """Every byte after the header: what ``body=`` digests and what pip reads."""
+    generated: bool
+    """Whether the file begins as every file lockgen writes does."""
+    input_hash: str | None
+    """The first word of the ``# input-hash:`` line (``sha256:<hex>``); None when absent."""
+    parts: tuple[tuple[str, str], ...]
+    """The ``key=value`` words after it (``pip=``, ``body=``)."""
+    platforms: tuple[str, ...] | None
+    """The ``# platforms:`` line (None when absent)."""
+
+    @property
+    def inputs(self) -> str | None:
+        """The input hash and its parts without the ``body=`` digest: what the inputs were (None: no line)."""
+        if self.input_hash is None:
+            return None
+        return " ".join([self.input_hash, *(f"{k}={v}" for k, v in self.parts if k != "body")])
+
+    def pins(self) -> tuple[Pin, ...]:
+        """The pinned requirements of the body (see :func:`parse_compiled`)."""
+        return parse_compiled(self.body)
+
+    def option_lines(self) -> list[str]:
+        """The body's option lines (``--index-url ...``), continuations joined."""
+        return [line for _, line in logical_lines(self.body) if line.startswith("-")]
+
+
+def parse_requirements_lock(text: str) -> RequirementsLock:
+    """Split a pip lock file into its header and body and read the header (the one header reader)."""
+    lines = text.split("\n")
+    count = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    header = tuple(lines[:count])
+    hash_value = next((line.partition(":")[2] for line in header if line.startswith("# input-hash:")), None)
+    input_hash, parts = parse_input_hash(hash_value) if hash_value is not None else (None, ())
+    listed = next((line.partition(":")[2] for line in header if line.startswith("# platforms:")), None)
+    platforms = tuple(p.strip() for p in listed.split(",") if p.strip()) if listed is not None else None
+    return RequirementsLock(header, "\n".join(lines[count:]), is_generated(text), input_hash, parts, platforms)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousLock:
+    input_hash: str | None
+    pins: tuple[Pin, ...]
+
+    def preferences(self, environment: dict[str, str]) -> tuple[str, ...]:
+        """``name==version`` of the earlier pins that apply to a platform (its marker environment)."""
+        found = []
+        for pin in self.pins:
+            if pin.url is not None:
+                continue
+            if pin.marker:
+                try:
+                    if not Marker(pin.marker).evaluate(environment):
+                        continue
+                except InvalidMarker:
+                    continue
+            found.append(f"{pin.name}=={pin.version}")
+        return tuple(sorted(set(found)))
+
+
+def read_previous(path: Path) -> PreviousLock | None:
+    """An earlier pip lock file written by lockgen, or None when absent or not ours."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lock = parse_requirements_lock(text)
+    if not lock.generated:
+        return None
+    return PreviousLock(lock.inputs, parse_compiled(text))
+
+
+def input_hash_of(path: Path) -> str | None:
+    """The inputs on the ``# input-hash:`` line of a pip lock file, without ``body=`` (None: absent or unreadable)."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return parse_requirements_lock(text).inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    sources: tuple[str, ...]
+    input_hash: str
+    platforms: tuple[str, ...]
+    resolved_against: tuple[str, ...]
+    """One line per platform: the conda lock and the target it was resolved for."""
+    mapping: str
+    warnings: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    """``--index-url ...`` lines (credentials removed) that pip needs to find the files."""
+    unhashed: str | None = None
+    """The file name of the VCS/local-project lines, when there are any."""
+    paths_base: str | None = None
+    """Where that file's relative paths start, relative to the lock folder (``..``: the environment file's)."""
+
+
+def _requirement_line(pin: Pin) -> str:
+    head = f"{pin.name} @ {strip_credentials(pin.url)}" if pin.url else f"{pin.name}=={pin.version}"
+    if pin.marker:
+        head += f" ; {pin.marker}"
+    text = " \\\n".join([head, *(f"    --hash={h}" for h in pin.hashes)])
+    if pin.via:
+        text += f"\n    # via {', '.join(pin.via)}"
+    return text
+
+
+def body_digest(body: str) -> str:
+    """12 hex digits of the sha256 of everything after the header (options and requirement lines)."""
+    return text_digest(body)
+
+
+def render_body(options: Sequence[str], pins: Sequence[Pin]) -> str:
+    """Everything pip reads: the options lines, then the pins in the file's order (name, marker, version)."""
+    ordered = sorted(pins, key=lambda p: (p.name, p.marker or "", p.version, p.url or ""))
+    return "".join(f"{line}\n" for line in [*options, *(_requirement_line(pin) for pin in ordered)])
+
+
+def render_requirements_lock(header: Header, pins: Sequence[Pin]) -> str:
+    """The whole file: header comments, pip options, then one requirement a line (with hashes).
+
+    The input-hash line ends with ``body=<12 hex>``, a digest of every byte after the header, so a
+    changed ``--hash``, pin or options line shows in ``check`` (which also re-derives the body).
+    """
+    body = render_body(header.options, pins)
+    lines = _header_lines(header, render_input_hash(header.input_hash, [("body", body_digest(body))]))
+    lines += [f"# {line}" for line in header.resolved_against]
+    lines += [f"# warning: {w}" for w in header.warnings]
+    return "\n".join(lines) + "\n" + body
+
+
+def _header_lines(header: Header, hash_line: str) -> list[str]:
+    """The comment lines both pip lock files start with (read back by :func:`parse_requirements_lock`)."""
+    lines = [
+        generated_line(header.sources, _PIP_SECTION),
+        hash_line,
+        f"# platforms: {', '.join(header.platforms)}",
+        f"# conda→PyPI names: {header.mapping}",
+        "# Conda packages are not listed: conda installs them first; then run",
+        "#   pip install --no-deps --require-hashes -r requirements.txt",
+    ]
+    if header.unhashed:
+        lines.append(f"#   pip install --no-deps -r {header.unhashed}   (VCS URLs and local projects)")
+    return lines
+
+
+def render_unhashed_lock(header: Header, lines: Sequence[str]) -> str:
+    """The VCS/local-project file: the same header, then each line as given (sorted, markers added)."""
+    head = _header_lines(header, render_input_hash(header.input_hash))
+    head.append(f"# paths-base: {header.paths_base or '.'}   (local paths below start there: run pip from that folder)")
+    return "\n".join([*head, *lines]) + "\n"
+
+
+# requirements-unhashed.txt: which pip lines go there, and its reader
+
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_FULL_COMMIT = re.compile(r"@[0-9a-f]{40}$")
+
+# The files a local project's metadata comes from (static pyproject.toml, or a build from these).
+PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def project_digest(folder: Path) -> str:
+    """sha256 over a local project's metadata sources, so an edited ``pyproject.toml`` re-locks."""
+    digest = hashlib.sha256()
+    for name in PROJECT_FILES:
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            continue
+        digest.update(f"{name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
+
+def local_project_of(text: str, base: Path) -> Path | None:
+    """The folder of a local-project pip line (``-e .``, ``--editable=./x``, ``./vendor/pkg``), else None."""
+    line = text.split(" #", 1)[0].strip()
+    for option in ("--editable=", "--editable ", "-e=", "-e "):
+        if line.startswith(option):
+            line = line[len(option) :].strip()
+            break
+    else:
+        if line.startswith("-e") and len(line) > 2:
+            line = line[2:].strip()
+        elif line.startswith("-"):
+            return None
+    if " @ " in line:
+        line = line.split(" @ ", 1)[1].strip()
+    if line.startswith(_VCS):
+        return None
+    if line.startswith("file:"):
+        line = unquote(urlsplit(line).path)
+    elif not (line.startswith((".", "/", "~")) or re.match(r"^[A-Za-z]:[\\/]", line)):
+        return None
+    return (base / Path(line).expanduser()).resolve()
+
+
+def is_direct_line(text: str, base: Path) -> bool:
+    """A pip line that goes to requirements-unhashed.txt: a VCS URL or a local project."""
+    line = text.split(" #", 1)[0].strip()
+    for option in ("--editable=", "--editable ", "-e=", "-e "):
+        line = line[len(option) :].strip() if line.startswith(option) else line
+    url = line.split(" @ ", 1)[1].strip() if " @ " in line else line
+    return url.startswith(_VCS) or local_project_of(text, base) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class UnhashedLine:
+    """One line of ``requirements-unhashed.txt``: a VCS URL pinned to a commit, or a local project."""
+
+    number: int
+    text: str
+    """The line without its marker: ``name @ git+URL@<commit>``, ``-e ./path`` or ``./path``."""
+    marker: str | None = None
+    name: str | None = None
+    """A VCS line's distribution name (local projects: None)."""
+    url: str | None = None
+    path: str | None = None
+    """A local project's path, relative to the file's ``paths-base`` (POSIX separators)."""
+    editable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnhashedLock:
+    input_hash: str | None
+    paths_base: str | None
+    lines: tuple[UnhashedLine, ...]
+    problems: tuple[tuple[int, str], ...] = ()
+    """(line number, why) of lines that are neither form."""
+
+
+def read_unhashed(text: str) -> UnhashedLock:
+    """Read ``requirements-unhashed.txt`` (the one reader; :func:`render_unhashed_lock` writes it)."""
+    head = parse_requirements_lock(text)
+    based = next((line.partition(":")[2].split() for line in head.header if line.startswith("# paths-base:")), None)
+    paths_base = based[0] if based else None
+    lines: list[UnhashedLine] = []
+    problems: list[tuple[int, str]] = []
+    for number, raw in logical_lines(text):
+        body, _, marker_text = raw.partition(" ; ")
+        body, marker = body.strip(), marker_text.strip() or None
+        editable = body.startswith("-e ")
+        if editable:
+            body = body[3:].strip()
+        if " @ " in body and body.split(" @ ", 1)[1].strip().startswith(_VCS):
+            name, _, url = body.partition(" @ ")
+            lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, name.strip(), url.strip()))
+        elif body.startswith("./") or body == "." or body.startswith("../"):
+            lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, path=body, editable=editable))
+        else:
+            problems.append((number, f"`{_no_login(raw)}` is neither `name @ VCS-URL@commit` nor a ./path"))
+    return UnhashedLock(head.inputs, paths_base, tuple(lines), tuple(problems))
+
+
+def unhashed_problems(lock: UnhashedLock) -> list[tuple[int | None, str]]:
+    """What makes a ``requirements-unhashed.txt`` unsafe or not lockgen's (no file system access).
+
+    Lines of another form, a VCS URL not pinned to a full commit or carrying a login, a path that
+    is absolute or climbs out of ``paths-base``, a ``paths-base`` other than ``.`` or ``..``.
+    """
+    found: list[tuple[int | None, str]] = list(lock.problems)
+    if lock.input_hash is None:
+        found.append((None, "no `# input-hash:` line (not written by lockgen?)"))
+    if lock.paths_base not in (".", ".."):
+        found.append((None, f"paths-base {lock.paths_base!r} must be `.` or `..`"))
+    for line in lock.lines:
+        if line.url is not None:
+            if not _FULL_COMMIT.search(line.url):
+                found.append((line.number, f"{line.name} is not pinned to a full commit hash"))
+            host = line.url.split("://", 1)[-1].split("/", 1)[0]
+            if "@" in host and not host.startswith("git@"):
+                found.append((line.number, f"{line.name}: the URL carries a login"))
+        elif line.path is not None:
+            normal = posixpath.normpath(line.path)
+            if normal.startswith("/") or normal == ".." or normal.startswith("../"):
+                found.append((line.number, f"{line.path} leaves the project folder"))
+    return found
+
+
+def _no_login(text: str) -> str:
+    return re.sub(r"://[^/@\s]+@", "://", text)
