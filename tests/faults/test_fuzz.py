@@ -1,6 +1,6 @@
 """Property-based fuzzing of environment.yml: every input ends in success or a clean InputError.
 
-In-process through :func:`lockgen.spec.parse_env_text` and :func:`lockgen.lock.plan` (no network),
+In-process through :func:`lockgen.spec.parse_env_text` and :func:`lockgen.plan.plan` (no network),
 for volume; a handful through the CLI for the exit code. The number of cases run is reported in
 the session summary ("fuzz cases").
 """
