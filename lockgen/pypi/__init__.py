@@ -102,7 +102,7 @@ def _read_inputs(the_plan: LockPlan) -> dict[str, PipInput]:
 def _mapping(the_plan: LockPlan, reporter: Reporter, source: MappingSource | None) -> PypiMapping:
     options = the_plan.options
     if source is None and options.pypi_mapping is None:
-        source = ParselmouthSource(options.cache_dir, offline=options.offline)
+        source = ParselmouthSource(options.cache_dir, offline=options.offline, url_template=options.mapping_url)
     mapping = load_mapping(the_plan.spec.channels, options.pypi_mapping, source)
     for note in mapping.notes:
         reporter.event("note", None, f"note: {the_plan.secrets.redact(note)}")
@@ -436,7 +436,13 @@ def lock_pip_files(
             kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
             return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
     if resolver is None:
-        resolver = UvResolver(options.cache_dir, the_plan.secrets, reporter, offline=options.offline)
+        resolver = UvResolver(
+            options.cache_dir,
+            the_plan.secrets,
+            reporter,
+            offline=options.offline,
+            timeout_s=options.limits.uv_timeout_s,
+        )
     resolved, direct = _resolve(the_plan, platforms, previous, resolver)
     _check_editables(platforms, direct)
     shown = tuple(_relative(str(w), the_plan) for w in warnings)
