@@ -53,6 +53,11 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         click.echo(f"error: {redact(exc.message)}", err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
+        if not verbose:
+            # Ctrl-C can land while asyncio builds its event loop: the half-made loop's __del__ then
+            # fails when the interrupted frames are freed, and Python prints that as a traceback.
+            # Nothing is left to clean up (finish() leaves through os._exit): keep the exit quiet.
+            sys.unraisablehook = lambda _unraisable: None
         click.echo("interrupted; lock files are the old set, or the whole new set if writing had begun", err=True)
         code = 130
     except click.exceptions.Exit as exc:
