@@ -1,3 +1,3 @@
-from lockgen.cli.main import main
+from lockgen.cli.app import main
 
 main()

@@ -1,7 +1,10 @@
-"""Options: command line over ``[tool.lockgen]`` (pyproject.toml beside the environment file) over defaults.
+"""Settings, resolved once: command line over ``[tool.lockgen]`` (pyproject.toml beside the first
+environment file) over the environment (``LOCKGEN_*``) over defaults.
 
-The CLI passes only the options the user set; :func:`build_options` fills the rest and returns
-one frozen :class:`LockOptions` that the core uses.
+The CLI passes a typed :class:`Flags` (what the user set; unset fields are None or empty);
+:func:`build_options` merges it with ``[tool.lockgen]`` and the environment and returns one frozen
+:class:`LockOptions` for every command. This is the only module that reads lockgen's settings
+from ``os.environ``; backends take the values as constructor arguments.
 """
 
 from __future__ import annotations
@@ -10,21 +13,26 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
-from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, parse_virtual_package_override
+from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name, parse_virtual_package_override
 
 __all__ = [
+    "Flags",
+    "Limits",
+    "LockFlags",
     "LockOptions",
+    "SolveFlags",
     "build_options",
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
     "parse_date",
+    "read_limits",
     "read_tool_config",
     "tool_mirrors",
     "validate_filename_template",
@@ -39,8 +47,27 @@ _TOOL_KEYS = {
 }  # fmt: skip
 
 
+CACHE_DIR_ENV = "LOCKGEN_CACHE_DIR"
+JOBS_ENV = "LOCKGEN_JOBS"
+HTTP_TIMEOUT_ENV = "LOCKGEN_HTTP_TIMEOUT"
+HTTP_RETRIES_ENV = "LOCKGEN_HTTP_RETRIES"
+MEMORY_ENV = "LOCKGEN_REPODATA_MEMORY_MB"
+UV_TIMEOUT_ENV = "LOCKGEN_UV_TIMEOUT"
+DEADLINE_ENV = "LOCKGEN_DOWNLOAD_DEADLINE"
+MAPPING_URL_ENV = "LOCKGEN_PYPI_MAPPING_URL"
+DEFAULT_HTTP_TIMEOUT_S = 60
+DEFAULT_HTTP_RETRIES = 3
+DEFAULT_REPODATA_MEMORY_MB = 320
+"""Flat repodata mapped at once when platforms are solved concurrently (see lockgen.scheduling)."""
+DEFAULT_UV_TIMEOUT_S = 600
+REPODATA_MAX_ENV = "LOCKGEN_REPODATA_MAX_MB"
+DEFAULT_REPODATA_MAX_MB = 1024
+"""conda-forge's largest flat platform repodata (linux-64) is ~250 MB decompressed: 4x headroom."""
+DEFAULT_DOWNLOAD_DEADLINE_S = 1800
+
+
 def default_cache_dir() -> Path:
-    env = os.environ.get("LOCKGEN_CACHE_DIR")
+    env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env)
     from platformdirs import user_cache_dir
@@ -65,19 +92,95 @@ def ensure_cache_dir(path: Path, what: str = "cache directory") -> Path:
 
 
 def validate_filename_template(template: str, where: str = "--filename-template") -> str:
-    """A lock file name template: exactly the ``{platform}`` field, no path separators; else ConfigError."""
-    import string
-
-    problem = "{platform}" not in template or "/" in template or "\\" in template or ".." in template
-    if not problem:
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-            problem = any(f != "platform" for f in fields) or template.format(platform="linux-64") == ""
-        except ValueError:
-            problem = True
-    if problem or "\0" in template:
-        raise ConfigError(f"{where} must contain {{platform}} and no path separators, got {template!r}")
+    """A lock file name template (:func:`lockgen.platforms.lock_file_name` says what is valid); else
+    ConfigError naming ``where`` the template came from."""
+    try:
+        lock_file_name(template, "linux-64")
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
     return template
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long and how hard to try, and how much memory to spend: from ``LOCKGEN_*`` variables."""
+
+    http_timeout_s: int = DEFAULT_HTTP_TIMEOUT_S
+    http_retries: int = DEFAULT_HTTP_RETRIES
+    repodata_budget: int = DEFAULT_REPODATA_MEMORY_MB * 2**20
+    """Bytes of flat repodata mapped at once when ``jobs`` is auto."""
+    uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
+    download_deadline_s: int = DEFAULT_DOWNLOAD_DEADLINE_S
+    repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20
+    """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
+
+
+def read_limits() -> Limits:
+    """:class:`Limits` from the environment; a bad value raises ConfigError naming the variable."""
+    return Limits(
+        http_timeout_s=env_int(HTTP_TIMEOUT_ENV, DEFAULT_HTTP_TIMEOUT_S, 1),
+        http_retries=env_int(HTTP_RETRIES_ENV, DEFAULT_HTTP_RETRIES, 0),
+        repodata_budget=env_int(MEMORY_ENV, DEFAULT_REPODATA_MEMORY_MB, 0) * 2**20,
+        uv_timeout_s=env_int(UV_TIMEOUT_ENV, DEFAULT_UV_TIMEOUT_S, 1),
+        download_deadline_s=env_int(DEADLINE_ENV, DEFAULT_DOWNLOAD_DEADLINE_S, 1),
+        repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
+    )
+
+
+def read_mapping_url() -> str | None:
+    """``LOCKGEN_PYPI_MAPPING_URL``: where parselmouth's tables are fetched from (None: the default)."""
+    return os.environ.get(MAPPING_URL_ENV) or None
+
+
+@dataclass(frozen=True, slots=True)
+class SolveFlags:
+    """The command-line options that change what is solved (they feed each lock's input hash)."""
+
+    mirrors: tuple[str, ...] = ()
+    cuda: str | None = None
+    virtual_packages: tuple[str, ...] = ()
+    channel_priority: str | None = None
+    exclude_newer: str | None = None
+    hash_kind: str | None = None
+    allow_includes: tuple[Path, ...] = ()
+    filename_template: str | None = None
+    pypi_mapping: Path | None = None
+    cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockFlags:
+    """The command-line options of ``lock`` that say how to lock, not what."""
+
+    update: tuple[str, ...] = ()
+    update_all: bool = False
+    from_lock: Path | None = None
+    conda_lock_file: Path | None = None
+    offline: bool = False
+    jobs: str | None = None
+    strict: bool = False
+    only_binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """What the command line said; None or empty where the user set nothing ([tool.lockgen] fills those)."""
+
+    output_dir: Path | None = None
+    platforms: tuple[str, ...] = ()
+    solve: SolveFlags = SolveFlags()
+    lock: LockFlags = LockFlags()
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Flags:
+        """Flags from flat ``name=value`` pairs (as in :class:`SolveFlags`/:class:`LockFlags`); an
+        unknown name is a TypeError."""
+        parts: dict[type, dict[str, Any]] = {SolveFlags: {}, LockFlags: {}}
+        own: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = next((k for k in parts if name in {f.name for f in fields(k)}), None)
+            (parts[kind] if kind is not None else own)[name] = value
+        return cls(**own, solve=SolveFlags(**parts[SolveFlags]), lock=LockFlags(**parts[LockFlags]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +211,10 @@ class LockOptions:
     """``--from``: a conda-lock.yml or explicit lock(s) whose pins are the previous lock (docs/from-conda-lock.md)."""
     conda_lock_file: Path | None = None
     """Also write the solution as conda-lock's unified lock (format v1) at this path."""
+    limits: Limits = field(default_factory=read_limits)
+    """Timeouts, retries and the repodata memory budget (LOCKGEN_* variables)."""
+    mapping_url: str | None = field(default_factory=read_mapping_url)
+    """Where parselmouth's conda→PyPI tables are fetched from (None: their published location)."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
@@ -178,31 +285,32 @@ def _string_list(value: Any, where: str) -> list[str]:
     return value
 
 
-def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
-    """Merge command-line values (``cli``, only those the user set) with ``[tool.lockgen]``."""
+def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags()) -> LockOptions:
+    """The settings of every command: ``cli`` (what the user set) over ``[tool.lockgen]`` of the
+    pyproject.toml beside the first environment file over the environment over defaults."""
+    flags = cli if isinstance(cli, Flags) else Flags.from_values(cli)
+    solve, how = flags.solve, flags.lock
     if not files:
         files = [Path("environment.yml")]
     tool, pyproject = read_tool_config(files[0])
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()
 
-    def pick(cli_key: str, tool_key: str, default: Any) -> Any:
-        if cli.get(cli_key) not in (None, (), []):
-            return cli[cli_key]
-        return tool.get(tool_key, default)
+    def pick(value: Any, tool_key: str, default: Any) -> Any:
+        return value if value not in (None, (), []) else tool.get(tool_key, default)
 
-    platforms = cli.get("platforms") or tool.get("platforms")
+    platforms = flags.platforms or tool.get("platforms")
     if platforms is not None:
         platforms = tuple(_string_list(list(platforms), f"{where} platforms"))
         bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
         if bad:
             raise ConfigError(f"unknown platform(s): {', '.join(bad)} (for example: linux-64, osx-arm64, win-64)")
 
-    mirrors = [parse_mirror(m) for m in cli.get("mirrors") or ()]
+    mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
         mirrors = tool_mirrors(tool["mirrors"], tool_dir, where)
 
-    overrides_raw = list(cli.get("virtual_packages") or ()) or _string_list(
+    overrides_raw = list(solve.virtual_packages) or _string_list(
         tool.get("virtual-packages", []), f"{where} virtual-packages"
     )
     try:
@@ -210,36 +318,32 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
     except ValueError as exc:
         raise ConfigError(f"--virtual-package: {exc}") from exc
 
-    priority = str(pick("channel_priority", "channel-priority", "strict"))
+    priority = str(pick(solve.channel_priority, "channel-priority", "strict"))
     if priority not in CHANNEL_PRIORITIES:
         raise ConfigError(f"channel priority must be one of {', '.join(CHANNEL_PRIORITIES)}, got {priority!r}")
-    hash_kind = str(pick("hash_kind", "hash", "md5"))
+    hash_kind = str(pick(solve.hash_kind, "hash", "md5"))
     if hash_kind not in HASH_KINDS:
         raise ConfigError(f"--hash must be md5 or sha256, got {hash_kind!r}")
-    exclude_newer_raw = pick("exclude_newer", "exclude-newer", None)
-    if isinstance(exclude_newer_raw, dt.date) and not isinstance(exclude_newer_raw, dt.datetime):
-        exclude_newer_raw = exclude_newer_raw.isoformat()
-    exclude_newer = (
-        exclude_newer_raw
-        if isinstance(exclude_newer_raw, dt.datetime) or exclude_newer_raw is None
-        else parse_date(str(exclude_newer_raw))
-    )
-    if isinstance(exclude_newer, dt.datetime) and exclude_newer.tzinfo is None:
-        exclude_newer = exclude_newer.replace(tzinfo=dt.timezone.utc)
-    template = validate_filename_template(str(pick("filename_template", "filename-template", "{platform}.txt")))
-    cuda = pick("cuda", "cuda", None)
-    output_dir = Path(pick("output_dir", "output-dir", "locks"))
-    cache_dir = pick("cache_dir", "cache-dir", None)
-    mapping = pick("pypi_mapping", "pypi-mapping", None)
-    if cli.get("jobs") is not None:
-        jobs = parse_jobs(cli["jobs"], "--jobs")
+    exclude_newer = _exclude_newer(pick(solve.exclude_newer, "exclude-newer", None))
+    if solve.filename_template is not None:
+        template = validate_filename_template(solve.filename_template)
+    else:
+        template = validate_filename_template(
+            str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
+        )
+    cuda = pick(solve.cuda, "cuda", None)
+    output_dir = Path(pick(flags.output_dir, "output-dir", "locks"))
+    cache_dir = pick(solve.cache_dir, "cache-dir", None)
+    mapping = pick(solve.pypi_mapping, "pypi-mapping", None)
+    if how.jobs is not None:
+        jobs = parse_jobs(how.jobs, "--jobs")
     elif "jobs" in tool:
         jobs = parse_jobs(tool["jobs"], f"{where} jobs")
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
-    conda_lock_file = _conda_lock_file(cli.get("conda_lock_file"), tool.get("conda-lock-file"), where)
-    if cli.get("allow_includes"):
-        allow_includes = [Path(p) for p in cli["allow_includes"]]
+    conda_lock_file = _conda_lock_file(how.conda_lock_file, tool.get("conda-lock-file"), where)
+    if solve.allow_includes:
+        allow_includes = [Path(p) for p in solve.allow_includes]
     else:
         allow_includes = [tool_dir / p for p in _string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
     return LockOptions(
@@ -254,17 +358,29 @@ def build_options(files: Sequence[Path], cli: Mapping[str, Any]) -> LockOptions:
         hash_kind=hash_kind,
         cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
         filename_template=template,
-        offline=bool(cli.get("offline", False)),
-        update=tuple(cli.get("update") or ()),
-        update_all=bool(cli.get("update_all", False)),
-        strict=bool(pick("strict", "strict", False)),
-        only_binary=bool(pick("only_binary", "only-binary", False)),
+        offline=how.offline,
+        update=tuple(how.update),
+        update_all=how.update_all,
+        strict=bool(how.strict or tool.get("strict", False)),
+        only_binary=bool(how.only_binary or tool.get("only-binary", False)),
         pypi_mapping=Path(mapping) if mapping else None,
         jobs=jobs,
-        from_lock=Path(cli["from_lock"]) if cli.get("from_lock") else None,
+        from_lock=how.from_lock,
         conda_lock_file=conda_lock_file,
         allow_includes=tuple(allow_includes),
+        limits=read_limits(),
+        mapping_url=read_mapping_url(),
     )
+
+
+def _exclude_newer(value: Any) -> dt.datetime | None:
+    """``exclude-newer`` from the command line (text) or [tool.lockgen] (text, TOML date or datetime)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = value.isoformat()
+    if value is None:
+        return None
+    parsed = value if isinstance(value, dt.datetime) else parse_date(str(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _conda_lock_file(cli_value: Any, tool_value: Any, where: str) -> Path | None:
@@ -285,9 +401,6 @@ def _conda_lock_file(cli_value: Any, tool_value: Any, where: str) -> Path | None
             f"the conda-lock file must end in .yml or .yaml (conda-lock's unified format), got {str(path)!r}"
         )
     return path
-
-
-JOBS_ENV = "LOCKGEN_JOBS"
 
 
 def parse_jobs(value: Any, where: str) -> int | None:

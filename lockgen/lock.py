@@ -132,7 +132,15 @@ def lock(
             from lockgen.conda import RattlerSolver
 
             solver = RattlerSolver(
-                options.cache_dir, the_plan.secrets, reporter, offline=options.offline, jobs=options.jobs
+                options.cache_dir,
+                the_plan.secrets,
+                reporter,
+                offline=options.offline,
+                jobs=options.jobs,
+                timeout_s=options.limits.http_timeout_s,
+                retries=options.limits.http_retries,
+                repodata_budget=options.limits.repodata_budget,
+                repodata_max_bytes=options.limits.repodata_max_bytes,
             )
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
         solutions = solver.solve(requests)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
 from lockgen.conda import SolveRequest
-from lockgen.config import LockOptions
+from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import json_sha256, short_digest
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
@@ -100,6 +100,10 @@ class PipRequest:
     strict: bool = False
     update: tuple[str, ...] = ()
     update_all: bool = False
+    mapping_url: str | None = None
+    """The conda→PyPI mapping download's URL template (``{channel}``); None: parselmouth's."""
+    uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
+    """How long one platform's ``uv pip compile`` may run."""
 
 
 def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:
@@ -233,4 +237,6 @@ def pip_request(the_plan: LockPlan) -> PipRequest:
         strict=options.strict,
         update=options.update,
         update_all=options.update_all,
+        mapping_url=options.mapping_url,
+        uv_timeout_s=options.limits.uv_timeout_s,
     )

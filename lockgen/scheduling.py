@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
+from lockgen.config import DEFAULT_REPODATA_MEMORY_MB
+
 __all__ = ["REPODATA_BUDGET", "Schedule", "flat_repodata_sizes", "plan_schedule", "run_scheduled", "unknown_channels"]
 
-REPODATA_BUDGET = 320 * 1024 * 1024
+REPODATA_BUDGET = DEFAULT_REPODATA_MEMORY_MB * 2**20
 """Bytes of flat repodata that ``auto`` lets platforms map at the same time (noarch included): one
 conda-forge-sized platform plus noarch fits, two do not, so a solve stays under ~500 MB resident."""
 

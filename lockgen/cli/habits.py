@@ -8,15 +8,17 @@ with a fix rather than a bare "no such option".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import click
 
+from lockgen.cli.options import collect_into
 from lockgen.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["check_install_habits", "check_lock_habits", "install_habits", "lock_habits"]
+__all__ = ["Habits", "check_install_habits", "check_lock_habits", "install_habits", "lock_habits"]
 
 _NO_CONDA = "lockgen solves and installs with rattler and needs no conda, mamba or micromamba: drop {opt}"
 _CATEGORIES = (
@@ -84,37 +86,41 @@ def _dest(long: str) -> str:
     return "habit_" + long.lstrip("-").replace("-", "_")
 
 
-def _add(func: F, table: Mapping[str, tuple[bool, str]], short: Mapping[str, str]) -> F:
+@dataclass(frozen=True, slots=True)
+class Habits:
+    """The hidden conda-lock options of one command line: option destination → value (unset: empty/False)."""
+
+    values: Mapping[str, Any]
+
+
+def _add(func: F, table: Mapping[str, tuple[bool, str]], short: Mapping[str, str], kind: bool = False) -> F:
+    """Add ``table``'s options, hidden; the command receives them as one :class:`Habits` in ``habits``."""
+    options = [click.option("-k", "--kind", "habit_kind", multiple=True, hidden=True)] if kind else []
     for long, (takes_value, _) in table.items():
         names = [long, *([short[long]] if long in short else [])]
         if takes_value:
-            func = click.option(*names, _dest(long), multiple=True, hidden=True)(func)
+            options.append(click.option(*names, _dest(long), multiple=True, hidden=True))
         else:
-            func = click.option(*names, _dest(long), is_flag=True, hidden=True)(func)
-    return func
+            options.append(click.option(*names, _dest(long), is_flag=True, hidden=True))
+    dests = [_dest(long) for long in table] + (["habit_kind"] if kind else [])
+    return cast(F, collect_into("habits", dests, lambda **values: Habits(values), options)(func))
 
 
-def _refuse(values: Mapping[str, Any], table: Mapping[str, tuple[bool, str]], command: str) -> None:
+def _refuse(habits: Habits, table: Mapping[str, tuple[bool, str]], command: str) -> None:
     for long, (_, message) in table.items():
-        if values.get(_dest(long)):
+        if habits.values.get(_dest(long)):
             raise ConfigError(f"`lockgen {command} {long}` is a conda-lock option: " + message.format(opt=long))
-
-
-def _pop_habits(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: values.pop(k) for k in list(values) if k.startswith("habit_")}
 
 
 def lock_habits(func: F) -> F:
     """Hidden conda-lock options for ``lockgen lock``; ``--kind``/``-k`` is handled by :func:`check_lock_habits`."""
-    func = click.option("-k", "--kind", "habit_kind", multiple=True, hidden=True)(func)
-    return _add(func, _LOCK, _LOCK_SHORT)
+    return _add(func, _LOCK, _LOCK_SHORT, kind=True)
 
 
-def check_lock_habits(values: dict[str, Any]) -> list[str]:
-    """Remove the habit options from ``values``; refuse the unsupported ones; return notes to print."""
-    habits = _pop_habits(values)
+def check_lock_habits(habits: Habits) -> list[str]:
+    """Refuse the unsupported conda-lock options; return notes to print for the accepted ones."""
     notes = []
-    for kind in habits.pop("habit_kind", ()) or ():
+    for kind in habits.values.get("habit_kind", ()) or ():
         if kind == "explicit":
             notes.append(
                 "note: --kind explicit is what lockgen always writes (OUTPUT_DIR/<platform>.txt, @EXPLICIT); ignored"
@@ -141,5 +147,5 @@ def install_habits(func: F) -> F:
     return _add(func, _INSTALL, _INSTALL_SHORT)
 
 
-def check_install_habits(values: dict[str, Any]) -> None:
-    _refuse(_pop_habits(values), _INSTALL, "install")
+def check_install_habits(habits: Habits) -> None:
+    _refuse(habits, _INSTALL, "install")

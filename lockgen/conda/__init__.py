@@ -7,7 +7,8 @@ Importing it does not import rattler: ``check`` and a no-op ``lock`` import it a
 """
 
 from lockgen.conda.match import spec_matches
-from lockgen.conda.solve import MEMORY_ENV, CondaSolver, RattlerSolver, SolveRequest
+from lockgen.conda.solve import CondaSolver, RattlerSolver, SolveRequest
+from lockgen.config import MEMORY_ENV
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV
 

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from lockgen.channels import ResolvedChannel, to_canonical_url, with_spec_channels
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
-from lockgen.config import env_int
+from lockgen.config import DEFAULT_REPODATA_MAX_MB, DEFAULT_REPODATA_MEMORY_MB
 from lockgen.errors import ChannelError
 from lockgen.models import LockedPackage, PackageUrl, sort_dependency_order
 from lockgen.platforms import VirtualPackage
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
+from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.spec import split_channel_spec
@@ -52,9 +52,6 @@ class SolveRequest:
     """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
 
 
-MEMORY_ENV = "LOCKGEN_REPODATA_MEMORY_MB"
-
-
 class CondaSolver(Protocol):
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]: ...
 
@@ -70,25 +67,24 @@ class RattlerSolver:
         reporter: Reporter | None = None,
         offline: bool = False,
         *,
-        timeout_s: int | None = None,
-        retries: int | None = None,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
         jobs: int | None = None,
-        repodata_budget: int | None = None,
+        repodata_budget: int = DEFAULT_REPODATA_MEMORY_MB * 2**20,
+        repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20,
     ) -> None:
         self.cache_dir = cache_dir
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
-        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
-        self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
+        self.timeout_s = timeout_s
+        self.retries = retries
         self.jobs = jobs
         """At most this many platforms at once; None: as many as memory allows (see lockgen.scheduling)."""
-        if repodata_budget is None:
-            from lockgen.scheduling import REPODATA_BUDGET
-
-            repodata_budget = env_int(MEMORY_ENV, REPODATA_BUDGET // 2**20, 0) * 2**20
         self.repodata_budget = repodata_budget
-        """Bytes of flat repodata mapped at once when ``jobs`` is None (default: from MEMORY_ENV)."""
+        """Bytes of flat repodata mapped at once when ``jobs`` is None (LockOptions.limits)."""
+        self.repodata_max_bytes = repodata_max_bytes
+        """Largest a subdir's flat repodata may expand to (lockgen.repodata.limit)."""
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
@@ -143,7 +139,7 @@ class RattlerSolver:
         if not self.offline:
             from lockgen.repodata.limit import refuse_oversized_cache
 
-            refuse_oversized_cache(self.cache_dir, self._subdirs(requests))
+            refuse_oversized_cache(self.cache_dir, self._subdirs(requests), self.repodata_max_bytes)
         solved: dict[str, tuple[LockedPackage, ...]] = {}
         failures: list[tuple[str, BaseException]] = []
         for request, result in zip(requests, results, strict=True):
@@ -178,7 +174,8 @@ class RattlerSolver:
             if url not in cached and strip_credentials(url) not in cached
         }
         if todo:
-            check_served_repodata([(shown, url) for url, shown in todo.items()], self.timeout_s)
+            subdirs = [(shown, url) for url, shown in todo.items()]
+            check_served_repodata(subdirs, self.timeout_s, self.repodata_max_bytes)
 
     async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
         """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from lockgen.config import DEADLINE_ENV
+from lockgen.config import DEFAULT_DOWNLOAD_DEADLINE_S as DEFAULT_DEADLINE_S
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.secrets import SecretRegistry
 
@@ -28,9 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["DEADLINE_ENV", "DEFAULT_DEADLINE_S", "Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
 
 _CHUNK = 1 << 20
-DEADLINE_ENV = "LOCKGEN_DOWNLOAD_DEADLINE"
-DEFAULT_DEADLINE_S = 1800
-"""Longest time one package file may take, every attempt included (a server can drip bytes forever)."""
 
 
 class HostUnreachable(Exception):

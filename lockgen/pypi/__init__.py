@@ -103,7 +103,7 @@ def _mapping(
     request: PipRequest, reporter: Reporter, source: MappingSource | None, secrets: SecretRegistry
 ) -> PypiMapping:
     if source is None and request.pypi_mapping is None:
-        source = ParselmouthSource(request.cache_dir, offline=request.offline)
+        source = ParselmouthSource(request.cache_dir, offline=request.offline, url_template=request.mapping_url)
     mapping = load_mapping(request.channels, request.pypi_mapping, source)
     for note in mapping.notes:
         reporter.event("note", None, f"note: {secrets.redact(note)}")
@@ -454,7 +454,9 @@ def lock_pip_files(
     if resolver is None:
         from lockgen.pypi.uv import UvResolver
 
-        resolver = UvResolver(request.cache_dir, secrets, reporter, offline=request.offline)
+        resolver = UvResolver(
+            request.cache_dir, secrets, reporter, offline=request.offline, timeout_s=request.uv_timeout_s
+        )
     resolved, direct = _resolve(request, platforms, previous, resolver)
     _check_editables(platforms, direct)
     shown = tuple(_relative(str(w), request) for w in warnings)

@@ -30,7 +30,6 @@ from lockgen.errors import ConfigError
 
 __all__ = [
     "BUILTIN_RENAMES",
-    "MAPPING_URL_ENV",
     "SNAPSHOT_DATE",
     "MappingSource",
     "ParselmouthSource",
@@ -41,7 +40,6 @@ __all__ = [
 ]
 
 MAPPING_URL = "https://conda-mapping.prefix.dev/compressed-v0/{channel}/compressed_mapping.json"
-MAPPING_URL_ENV = "LOCKGEN_PYPI_MAPPING_URL"
 """Overrides :data:`MAPPING_URL` (a template with ``{channel}``), e.g. for a local copy or tests."""
 REFRESH_AGE_S = 24 * 3600
 FETCH_TIMEOUT_S = 10.0
@@ -200,7 +198,7 @@ class ParselmouthSource:
     ) -> None:
         self.cache_dir = cache_dir / "pypi-mapping"
         self.offline = offline
-        self.url_template = url_template or os.environ.get(MAPPING_URL_ENV) or MAPPING_URL
+        self.url_template = url_template or MAPPING_URL
         self.refresh_age_s = refresh_age_s
         self.transport = transport
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from lockgen.config import env_int
+from lockgen.config import DEFAULT_UV_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from lockgen.config import UV_TIMEOUT_ENV as TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
 from lockgen.pypi.targets import PipTarget
@@ -39,8 +40,6 @@ from lockgen.secrets import SecretRegistry, strip_credentials
 
 __all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv", "needs_build"]
 
-TIMEOUT_ENV = "LOCKGEN_UV_TIMEOUT"
-DEFAULT_TIMEOUT_S = 600
 MAX_WORKERS = 4
 MAX_BUILD_ROUNDS = 8
 """Extra uv runs per platform that widen the set of packages allowed to build from source."""
@@ -126,14 +125,14 @@ class UvResolver:
         reporter: Reporter | None = None,
         *,
         offline: bool = False,
-        timeout_s: int | None = None,
+        timeout_s: int = DEFAULT_TIMEOUT_S,
         uv_path: str | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
-        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
+        self.timeout_s = timeout_s
         self.uv = uv_path
         self.interpreters: dict[str, str] = {}
         """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""

@@ -7,17 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lockgen.config import DEFAULT_HTTP_RETRIES as DEFAULT_RETRIES
+from lockgen.config import DEFAULT_HTTP_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from lockgen.config import HTTP_RETRIES_ENV as RETRIES_ENV
+from lockgen.config import HTTP_TIMEOUT_ENV as TIMEOUT_ENV
 from lockgen.config import ensure_cache_dir
 
 if TYPE_CHECKING:
     from rattler import Gateway
 
 __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT_S", "RETRIES_ENV", "TIMEOUT_ENV", "make_gateway"]
-
-TIMEOUT_ENV = "LOCKGEN_HTTP_TIMEOUT"
-RETRIES_ENV = "LOCKGEN_HTTP_RETRIES"
-DEFAULT_TIMEOUT_S = 60
-DEFAULT_RETRIES = 3
 
 
 def make_gateway(

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from http.client import HTTPException, HTTPResponse
 from pathlib import Path
 
-from lockgen.config import env_int
+from lockgen.config import DEFAULT_REPODATA_MAX_MB as DEFAULT_MAX_MB
+from lockgen.config import REPODATA_MAX_ENV as MAX_ENV
 from lockgen.errors import ChannelError
 
 __all__ = [
@@ -32,9 +33,7 @@ __all__ = [
     "zstd_size_bound",
 ]
 
-MAX_ENV = "LOCKGEN_REPODATA_MAX_MB"
-DEFAULT_MAX_MB = 1024
-"""conda-forge's largest flat platform repodata (linux-64) is ~250 MB decompressed: 4x headroom."""
+_DEFAULT_LIMIT = DEFAULT_MAX_MB * 2**20
 _MAGIC = b"\x28\xb5\x2f\xfd"
 _BLOCK_MAX = 128 * 1024
 
@@ -125,17 +124,12 @@ def _frame(reader: _Reader, counted: list[int], limit: int) -> bool:
     return True
 
 
-def max_repodata_bytes() -> int:
-    return env_int(MAX_ENV, DEFAULT_MAX_MB, 1) * 1024 * 1024
-
-
-def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, limit: int | None = None) -> None:
+def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, limit: int = _DEFAULT_LIMIT) -> None:
     """``subdirs``: (name shown in messages, fetch URL of ``<channel>/<subdir>``), http(s) only.
 
     Raises ChannelError for the first whose ``repodata.json.zst`` would expand past ``limit``. A
     subdir that cannot be reached is skipped: rattler's own fetch reports that failure. Uses the
     standard library's HTTP client (cheap to import: this runs before every cold solve)."""
-    limit = max_repodata_bytes() if limit is None else limit
     todo = [(shown, url) for shown, url in subdirs if url.startswith(("http://", "https://"))]
     if not todo:
         return
@@ -198,14 +192,13 @@ def _request(method: str, url: str, timeout_s: int, redirects: int = 5) -> Itera
     raise ValueError("too many redirects")
 
 
-def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: int | None = None) -> None:
+def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: int = _DEFAULT_LIMIT) -> None:
     """After a fetch: a cached flat repodata of ``subdirs`` (fetch URL of ``<channel>/<subdir>`` →
     name shown) larger than the limit is deleted from the cache and fails the lock. The pre-check
     trusts the server to serve lockgen what it serves rattler; this catches one that does not."""
     from lockgen.scheduling import flat_repodata_sizes
     from lockgen.secrets import strip_credentials
 
-    limit = max_repodata_bytes() if limit is None else limit
     sizes = flat_repodata_sizes(cache_dir)
     for url, shown in subdirs.items():
         size = max(sizes.get(url, 0), sizes.get(strip_credentials(url), 0))

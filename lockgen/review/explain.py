@@ -29,7 +29,7 @@ from lockgen.lockfiles.requirements import (
 from lockgen.models import PackageUrl, dependency_name
 from lockgen.plan import LockPlan, plan
 from lockgen.repodata.failures import fetch_failure, first_url, offline_miss
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV, make_gateway
+from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup
 from lockgen.reporting import Reporter
 
@@ -288,12 +288,10 @@ class RepodataSource:
     def __init__(
         self, the_plan: LockPlan, options: LockOptions, *, timeout_s: int | None = None, retries: int | None = None
     ) -> None:
-        from lockgen.config import env_int
-
         self.plan = the_plan
         self.options = options
-        self.timeout_s = timeout_s if timeout_s is not None else env_int(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, 1)
-        self.retries = retries if retries is not None else env_int(RETRIES_ENV, DEFAULT_RETRIES, 0)
+        self.timeout_s = timeout_s if timeout_s is not None else options.limits.http_timeout_s
+        self.retries = retries if retries is not None else options.limits.http_retries
 
     def records(self, platform: str, entries: Sequence[ExplicitEntry]) -> dict[str, Record]:
         return asyncio.run(self._records(platform, entries))

@@ -181,7 +181,7 @@ def test_unexpected_errors_and_tracebacks_are_masked(error: str) -> None:
     """The CLI's last line of defence: an error text (and its -v traceback, causes included) that
     carries a URL credential nobody registered is masked before it is printed."""
     code = f"""
-from lockgen.cli.main import run_core
+from lockgen.cli.runner import run_core
 from lockgen.errors import ChannelError
 
 def action():

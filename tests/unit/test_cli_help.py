@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from lockgen.cli.main import cli
+from lockgen.cli.app import cli
 from lockgen.errors import EXIT_CODES
 from tests.conftest import ROOT
 

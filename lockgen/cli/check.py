@@ -1,0 +1,33 @@
+"""``lockgen check``: are the locks present, well-formed and up to date? No network, no solve."""
+
+from __future__ import annotations
+
+import click
+
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Inputs,
+    input_options,
+    lock_platforms_option,
+    quiet_option,
+    solve_options,
+    verbose_option,
+)
+from lockgen.cli.uptodate import run_check
+from lockgen.config import Flags, SolveFlags
+
+
+@click.command("check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES)
+@input_options
+@lock_platforms_option
+@solve_options
+@quiet_option()
+@verbose_option("Tracebacks on errors.")
+def command(inputs: Inputs, platforms: tuple[str, ...], solve: SolveFlags, quiet: bool, verbose: bool) -> None:
+    """Are the locks present, well-formed and up to date with environment.yml? No network, no solve.
+
+    Takes the same options as `lock` (they feed each lock's input hash). Exits 0 when every lock
+    is up to date; exits 6 naming each stale platform (or pip) and why: spec changed, channels
+    changed, option changed, platform added or removed, file missing, malformed or hand-edited.
+    """
+    run_check(inputs.files, Flags(inputs.output_dir, platforms, solve), quiet, verbose)

@@ -1,0 +1,80 @@
+"""``lockgen explain``: why a package is in a lock, and what constrains its version."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from lockgen.cli.options import SEE_EXIT_CODES, Inputs, input_options, offline_option, solve_options, verbose_option
+from lockgen.cli.runner import run_core
+from lockgen.config import Flags, LockFlags, SolveFlags
+
+if TYPE_CHECKING:
+    from lockgen.review.explain import Explanation, PipExplanation
+
+
+@click.command("explain", short_help="Why a package is in a lock, and what constrains it.", epilog=SEE_EXIT_CODES)
+@click.argument("name")
+@input_options
+@click.option(
+    "-p", "--platform", "platform", metavar="SUBDIR", help="Which lock [default: this machine's, or the first]."
+)
+@solve_options
+@offline_option("Read dependency data only from the repodata cache.")
+@verbose_option("Tracebacks on errors.")
+def command(name: str, inputs: Inputs, platform: str | None, solve: SolveFlags, offline: bool, verbose: bool) -> None:
+    """Why NAME is in a platform's lock: the chains from your specs to it, and what constrains its version.
+
+    Dependency data comes from the channels' repodata for exactly the files in the lock (from the
+    cache only with --offline; use the same --mirror and --cache-dir as `lock`).
+    """
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.review.explain import explain
+
+        flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
+        click.echo(format_explanation(explain(build_options(inputs.files, flags), name, platform)), nl=False)
+        return 0
+
+    run_core(verbose, action)
+
+
+def format_pip_explanation(found: PipExplanation) -> str:
+    lines = []
+    for use in found.uses:
+        shown = f"{found.name}=={use.version}" if "://" not in use.version else f"{found.name} @ {use.version}"
+        on = ", ".join(use.platforms) if use.platforms else "no target platform"
+        lines.append(f"{shown} is in {found.lock_dir / use.file} (pip), on {on}")
+        if use.via:
+            required = [("the pip: section" if v == "pip: section" else v) for v in use.via]
+            lines.append(f"  required by: {', '.join(required)}")
+    if found.requested:
+        lines.append(f"  listed at: {', '.join(found.requested)}")
+    return "\n".join(lines) + "\n"
+
+
+def format_explanation(found: Explanation | PipExplanation) -> str:
+    from lockgen.review.explain import PipExplanation
+
+    if isinstance(found, PipExplanation):
+        return format_pip_explanation(found)
+    target = found.target
+    lines = [f"{target.label} is in {found.lock_file} ({found.platform})", ""]
+    if found.chains:
+        lines.append("required through:")
+        for number, chain in enumerate(found.chains, start=1):
+            root = chain[0]
+            lines.append(f"  {number}. `{root.requirement}` ({root.origin}) -> {root.record.label}")
+            lines += [f"       needs `{step.requirement}` -> {step.record.label}" for step in chain[1:]]
+    else:
+        lines.append("no chain from your specs leads to it (kept from an earlier lock, or a dependency cycle)")
+    lines += ["", "its version is constrained by:"]
+    if not found.constraints:
+        lines.append("  nothing: any version satisfies every requirement in the lock")
+    width = max((len(c.source) for c in found.constraints), default=0)
+    for constraint in found.constraints:
+        note = "" if constraint.kind != "constrains" else "  (run_constrained)"
+        lines.append(f"  {constraint.source.ljust(width)}  `{constraint.spec}`{note}")
+    return "\n".join(lines) + "\n"

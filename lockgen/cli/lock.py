@@ -1,0 +1,78 @@
+"""``lockgen lock``: solve every platform and write the lock files (``--check``: exit like ``lockgen check``)."""
+
+from __future__ import annotations
+
+import click
+
+from lockgen.cli.habits import Habits, check_lock_habits, lock_habits
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Inputs,
+    input_options,
+    lock_options,
+    lock_platforms_option,
+    quiet_option,
+    solve_options,
+    verbose_option,
+)
+from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.config import Flags, LockFlags, SolveFlags
+
+
+@click.command("lock", short_help="Solve every platform and write the lock files.", epilog=SEE_EXIT_CODES)
+@input_options
+@lock_platforms_option
+@solve_options
+@lock_options
+@quiet_option()
+@verbose_option()
+@lock_habits
+def command(
+    inputs: Inputs,
+    platforms: tuple[str, ...],
+    solve: SolveFlags,
+    how: LockFlags,
+    check_only: bool,
+    quiet: bool,
+    verbose: bool,
+    habits: Habits,
+) -> None:
+    """Solve every target platform and write the lock files, all or nothing.
+
+    Reads environment.yml (or -f files), fetches repodata for each platform and noarch, solves
+    them concurrently, and writes OUTPUT_DIR/<platform>.txt (@EXPLICIT, one URL#hash a line) and,
+    when the file has a pip: section, OUTPUT_DIR/requirements.txt. Existing locks are kept where
+    they still satisfy the specs; platforms whose inputs did not change are not solved again.
+    """
+    if check_only:
+        from lockgen.cli.uptodate import run_check
+
+        # what `check` compares: the solve options, and those of `lock` that feed an input hash
+        checked = LockFlags(jobs=how.jobs, only_binary=how.only_binary)
+        run_check(inputs.files, Flags(inputs.output_dir, platforms, solve, checked), quiet, verbose)
+        return
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.lock import lock
+
+        notes = check_lock_habits(habits)
+        options = build_options(inputs.files, Flags(inputs.output_dir, platforms, solve, how))
+        reporter = StderrReporter(quiet, verbose)
+        for note in notes:
+            reporter.event("note", None, note)
+        result = lock(options, reporter)
+        if not quiet:
+            for change in result.changes:
+                click.echo(change.summary)
+            for line in result.pip.lines() if result.pip else ():
+                click.echo(line)
+            for line in result.started_from:
+                click.echo(line)
+            if result.changed:
+                click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
+            else:
+                click.echo(f"nothing changed in {result.output_dir}")
+        return 0
+
+    run_core(verbose, action)

@@ -1,0 +1,40 @@
+"""Are the locks up to date? What ``lockgen check`` and ``lockgen lock --check`` both run.
+
+Imports nothing heavy at import time: ``check`` is on the pre-commit path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.config import Flags
+
+__all__ = ["run_check"]
+
+
+def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool) -> None:
+    """Exit 0 when the locks are up to date, 6 (StaleLockError) naming each stale one otherwise."""
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.errors import StaleLockError
+        from lockgen.review.check import check
+
+        result = check(build_options(files, flags), StderrReporter(quiet, verbose))
+        if result.ok:
+            if not quiet:
+                click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
+            return 0
+        reasons: dict[str, list[str]] = {}
+        for stale in result.stale:
+            reasons.setdefault(stale.target, []).append(stale.detail)
+        count = len(reasons)
+        lines = [f"{count} lock{'s are' if count != 1 else ' is'} not up to date in {result.output_dir}:"]
+        lines += [f"  {s}" for s in result.stale]
+        lines.append("run `lockgen lock` to update them")
+        raise StaleLockError("\n".join(lines), reasons)
+
+    run_core(verbose, action)

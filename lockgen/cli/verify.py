@@ -1,0 +1,67 @@
+"""``lockgen verify``: check the locks against their channels' repodata, without installing."""
+
+from __future__ import annotations
+
+import click
+
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Locks,
+    locks_options,
+    offline_option,
+    platforms_option,
+    quiet_option,
+    verbose_option,
+)
+from lockgen.cli.runner import StderrReporter, run_core
+
+
+@click.command("verify", short_help="Check the locks against their channels' repodata.", epilog=SEE_EXIT_CODES)
+@platforms_option("Lock to check (repeatable) [default: every lock].")
+@locks_options
+@offline_option("Use only cached repodata.")
+@quiet_option("Print only the problems.")
+@verbose_option()
+def command(platforms: tuple[str, ...], locks: Locks, offline: bool, quiet: bool, verbose: bool) -> None:
+    """Check the lock files against their channels' repodata, without installing.
+
+    Every URL must be a file in its channel's repodata with the same hash, no name may appear
+    twice, lines must come in dependency order, every dependency must be satisfied by another
+    line of the same file, and every line's subdir must be the lock's platform or noarch.
+    Each problem is reported with file, line and package; exit 8 when there is any.
+    """
+
+    def action() -> int:
+        from lockgen.config import build_options
+        from lockgen.errors import VerifyError
+        from lockgen.verify import VerifyOptions, verify_locks
+
+        settings = build_options((), locks.flags(offline))
+        options = VerifyOptions(
+            lock_dir=settings.output_dir,
+            cache_dir=settings.cache_dir,
+            platforms=platforms,
+            mirrors=settings.mirrors,
+            filename_template=settings.filename_template,
+            offline=settings.offline,
+            timeout_s=settings.limits.http_timeout_s,
+            retries=settings.limits.http_retries,
+        )
+        report = verify_locks(options, StderrReporter(quiet, verbose))
+        for lock in report.locks:
+            if lock.findings:
+                click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
+                for finding in lock.findings:
+                    click.echo(f"  {finding}")
+            elif not quiet:
+                what = f"platform {lock.platform}" if lock.platform else "VCS URLs and local projects"
+                click.echo(f"{lock.path}: ok ({lock.packages} packages, {what})")
+        if report.ok:
+            return 0
+        bad = sum(1 for lock in report.locks if lock.findings)
+        raise VerifyError(
+            f"{len(report.findings)} problem(s) in {bad} of {len(report.locks)} lock file(s)",
+            [str(f) for f in report.findings],
+        )
+
+    run_core(verbose, action)

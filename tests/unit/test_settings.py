@@ -1,0 +1,179 @@
+"""One place resolves settings: `config` reads flags, [tool.lockgen] and LOCKGEN_* variables; the
+backends take values; the CLI hands typed option objects down and its modules form no cycle."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lockgen.conda import RattlerSolver
+from lockgen.config import Flags, Limits, LockFlags, SolveFlags, build_options
+from lockgen.errors import ConfigError
+from lockgen.pypi.mapping import MAPPING_URL, ParselmouthSource
+from lockgen.pypi.uv import UvResolver
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "lockgen"
+ODD_ENVIRONMENT = {
+    "LOCKGEN_HTTP_TIMEOUT": "7",
+    "LOCKGEN_HTTP_RETRIES": "0",
+    "LOCKGEN_REPODATA_MEMORY_MB": "64",
+    "LOCKGEN_UV_TIMEOUT": "9",
+    "LOCKGEN_DOWNLOAD_DEADLINE": "11",
+    "LOCKGEN_REPODATA_MAX_MB": "5",
+    "LOCKGEN_PYPI_MAPPING_URL": "http://127.0.0.1:9/{channel}.json",
+}
+
+
+@pytest.fixture
+def odd_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ODD_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("odd_environment")
+def test_limits_are_read_from_the_environment_into_the_settings(tmp_path: Path) -> None:
+    options = build_options([tmp_path / "environment.yml"], Flags())
+    assert options.limits == Limits(
+        http_timeout_s=7,
+        http_retries=0,
+        repodata_budget=64 * 2**20,
+        uv_timeout_s=9,
+        download_deadline_s=11,
+        repodata_max_bytes=5 * 2**20,
+    )
+    assert options.mapping_url == ODD_ENVIRONMENT["LOCKGEN_PYPI_MAPPING_URL"]
+
+
+@pytest.mark.parametrize("name", ["LOCKGEN_UV_TIMEOUT", "LOCKGEN_DOWNLOAD_DEADLINE", "LOCKGEN_REPODATA_MAX_MB"])
+def test_a_bad_limit_names_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "soon")
+    with pytest.raises(ConfigError, match=name):
+        build_options([tmp_path / "environment.yml"], Flags())
+
+
+@pytest.mark.usefixtures("odd_environment")
+def test_backends_take_values_and_never_read_the_environment(tmp_path: Path) -> None:
+    solver = RattlerSolver(tmp_path)
+    assert (solver.timeout_s, solver.retries) == (Limits().http_timeout_s, Limits().http_retries)
+    assert (solver.repodata_budget, solver.repodata_max_bytes) == (
+        Limits().repodata_budget,
+        Limits().repodata_max_bytes,
+    )
+    assert UvResolver(tmp_path).timeout_s == Limits().uv_timeout_s
+    assert ParselmouthSource(tmp_path).url_template == MAPPING_URL
+
+
+def test_typed_flags_and_flat_values_resolve_alike(tmp_path: Path) -> None:
+    env = tmp_path / "environment.yml"
+    typed = Flags(
+        output_dir=tmp_path / "out",
+        platforms=("linux-64",),
+        solve=SolveFlags(hash_kind="sha256", filename_template="{platform}.lock"),
+        lock=LockFlags(update=("numpy",), jobs="2"),
+    )
+    flat = {
+        "output_dir": tmp_path / "out",
+        "platforms": ("linux-64",),
+        "hash_kind": "sha256",
+        "filename_template": "{platform}.lock",
+        "update": ("numpy",),
+        "jobs": "2",
+    }
+    assert build_options([env], typed) == build_options([env], flat)
+    with pytest.raises(TypeError):
+        Flags.from_values({"hash": "sha256"})  # a misspelt option is a bug, never silently dropped
+
+
+def test_template_from_pyproject_is_checked_by_the_one_validator(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nfilename-template = "../{platform}.txt"\n')
+    with pytest.raises(ConfigError, match=r"pyproject.toml: \[tool.lockgen\] filename-template: the filename template"):
+        build_options([tmp_path / "environment.yml"], Flags())
+    with pytest.raises(ConfigError, match=r"^--filename-template: "):
+        build_options([tmp_path / "environment.yml"], Flags(solve=SolveFlags(filename_template="{platform!r}")))
+
+
+def test_verify_reads_tool_lockgen_with_its_checks(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nfilename-template = "{platform}{x}"\n')
+    (tmp_path / "locks").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "lockgen", "verify"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert "[tool.lockgen] filename-template" in result.stderr and "Traceback" not in result.stderr
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+COMMANDS = ("lock", "check", "diff", "explain", "install", "verify")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_commands_import_the_shared_layer_never_each_other(command: str) -> None:
+    imported = {name for name in _imports(PACKAGE / "cli" / f"{command}.py") if name.startswith("lockgen.cli")}
+    others = {f"lockgen.cli.{c}" for c in COMMANDS if c != command} | {"lockgen.cli.app"}
+    assert not imported & others
+
+
+def test_the_shared_cli_modules_import_no_command() -> None:
+    for shared in ("app", "options", "runner", "habits", "uptodate"):
+        imported = _imports(PACKAGE / "cli" / f"{shared}.py")
+        assert not {f"lockgen.cli.{c}" for c in COMMANDS} & imported, shared
+
+
+def _reads_a_setting(node: ast.AST) -> bool:
+    """A call of env_int, or os.environ.get/os.getenv with a LOCKGEN_* name (literal or *_ENV constant)."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = ast.unparse(node.func)
+    if name in ("env_int", "read_limits", "read_mapping_url") or name.endswith((".read_limits", ".read_mapping_url")):
+        return True
+    if name not in ("os.getenv", "os.environ.get") or not node.args:
+        return False
+    key = node.args[0]
+    literal = isinstance(key, ast.Constant) and str(key.value).startswith("LOCKGEN_")
+    return literal or ast.unparse(key).endswith("_ENV")
+
+
+def test_only_config_reads_lockgen_settings_from_the_environment() -> None:
+    readers = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = isinstance(node, ast.Constant) and str(node.value).startswith("LOCKGEN_")
+            if named or _reads_a_setting(node):
+                readers.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}: {ast.unparse(node)}")
+    assert readers == []
+
+
+def test_check_help_loads_no_other_command() -> None:
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom lockgen.cli.app import cli\n"
+        "assert CliRunner().invoke(cli, ['check', '--help']).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('lockgen', 'rattler', 'httpx'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "lockgen.cli.check" in loaded
+    for absent in ("lockgen.cli.lock", "lockgen.cli.install", "lockgen.review", "lockgen.lock", "rattler", "httpx"):
+        assert f"'{absent}'" not in loaded
+
+
+def test_help_is_whole_for_every_command() -> None:
+    for command in COMMANDS:
+        result = CliRunner().invoke(__import__("lockgen.cli.app", fromlist=["cli"]).cli, [command, "--help"])
+        assert result.exit_code == 0 and "Exit codes: see `lockgen --help`." in result.output
