@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from lockgen.conda import SolveRequest
-from lockgen.config import LockOptions
+from lockgen.config import Limits, LockOptions
 from lockgen.errors import SolveError
 from lockgen.lock import LockResult, lock
 from lockgen.lockfiles import parse_explicit
 from lockgen.models import LockedPackage
+from lockgen.plan import pip_request, plan
 from lockgen.pypi.requirements import parse_compiled
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
@@ -233,3 +234,20 @@ def test_from_seeds_the_pins_of_a_lock_lockgen_did_not_write(project: Project) -
     assert any("linux-64" in line for line in result.started_from)
     project.lock(update_all=True, platforms=("linux-64",))  # --update-all drops every seeded pin
     assert project.versions("linux-64")["numpy"] == "2.0.0"
+
+
+def test_pip_request_carries_the_settings_the_pip_backends_take(project: Project) -> None:
+    """The uv timeout and the mapping URL (LOCKGEN_UV_TIMEOUT, LOCKGEN_PYPI_MAPPING_URL, read by
+    config) reach the pip stage through its request: lock_pip_files builds UvResolver and
+    ParselmouthSource from them."""
+    project.env.write_text(env_text())
+    url = "http://127.0.0.1:9/{channel}.json"
+    options = LockOptions(
+        files=(project.env,),
+        output_dir=project.locks,
+        cache_dir=project.root / "cache",
+        limits=Limits(uv_timeout_s=7),
+        mapping_url=url,
+    )
+    request = pip_request(plan(options))
+    assert (request.uv_timeout_s, request.mapping_url) == (7, url)
