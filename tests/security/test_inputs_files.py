@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -184,28 +185,33 @@ def test_zstd_bound_is_an_upper_bound_and_stops_early() -> None:
     assert len(read) * 1024 < len(bomb)  # stopped reading early
 
 
-@pytest.mark.slow
-@pytest.mark.slow
-def test_repodata_bomb_is_refused_before_it_fills_the_cache(tmp_path: Path) -> None:
+def _lock_from_bomb(tmp_path: Path, size_mb: int, serve: Any) -> tuple[Path, Any]:
+    """A channel whose linux-64 `.zst` expands to ``size_mb`` MB of JSON, locked
+    through ``serve(directory)`` with a 50 MB limit: the project directory and the run's result."""
     served = tmp_path / "served"
     chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
-    (chan / "linux-64" / "repodata.json.zst").write_bytes(
-        _bomb(120, (chan / "linux-64" / "repodata.json").read_bytes()[:-1] + b', "pad": "')
-    )
+    plain = (chan / "linux-64" / "repodata.json").read_bytes()
+    (chan / "linux-64" / "repodata.json.zst").write_bytes(_bomb(size_mb, plain[:-1] + b', "pad": "'))
     project = tmp_path / "project"
     project.mkdir()
     (project / "environment.yml").write_text(env("app"))
-    with serve_faults(served) as server:
+    with serve(served) as server:
         result = run_lockgen(
             "lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}",
             "--cache-dir", project / "cache", cwd=project, env={"LOCKGEN_REPODATA_MAX_MB": "50"}, timeout=120,
         )  # fmt: skip
     count("hostile channel cases")
     assert result.returncode == 5, result.stderr
-    assert "channel hostchan, linux-64" in result.stderr and "LOCKGEN_REPODATA_MAX_MB" in result.stderr
     cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
     assert cached < 10 * 2**20
     assert not (project / "locks").exists()
+    return project, result
+
+
+@pytest.mark.slow
+def test_repodata_bomb_is_refused_before_it_fills_the_cache(tmp_path: Path) -> None:
+    _, result = _lock_from_bomb(tmp_path, 120, serve_faults)
+    assert "channel hostchan, linux-64" in result.stderr and "LOCKGEN_REPODATA_MAX_MB" in result.stderr
 
 
 class _TwoFaced(QuietHandler):
@@ -222,26 +228,9 @@ class _TwoFaced(QuietHandler):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_bomb_served_only_to_rattler_is_removed_from_the_cache(tmp_path: Path) -> None:
-    served = tmp_path / "served"
-    chan = write_channel(served, {"app-1.0-h0_0.tar.bz2": record("app")})
-    plain = (chan / "linux-64" / "repodata.json").read_bytes()
-    (chan / "linux-64" / "repodata.json.zst").write_bytes(_bomb(70, plain[:-1] + b', "pad": "'))
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "environment.yml").write_text(env("app"))
-    with serve_directory(served, _TwoFaced) as server:
-        result = run_lockgen(
-            "lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}",
-            "--cache-dir", project / "cache", cwd=project, env={"LOCKGEN_REPODATA_MAX_MB": "50"}, timeout=120,
-        )  # fmt: skip
-    count("hostile channel cases")
-    assert result.returncode == 5, result.stderr
+    _, result = _lock_from_bomb(tmp_path, 70, lambda served: serve_directory(served, _TwoFaced))
     assert "channel hostchan, linux-64" in result.stderr and "removed from the cache" in result.stderr
-    cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
-    assert cached < 10 * 2**20
-    assert not (project / "locks").exists()
 
 
 # --- item 19: documented exit codes, not internal errors ----------------------------------------
