@@ -32,7 +32,7 @@ check: $(STAMP)
 	$(BIN)/lockgen check -f $(ENV_FILE) -o $(LOCKS)
 
 test: $(STAMP)
-	$(BIN)/ruff check lockgen tests bench
+	$(BIN)/ruff check lockgen tests bench action
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -41,7 +41,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check lockgen tests bench
+	$(BIN)/ruff check lockgen tests bench action
 	$(BIN)/mypy
 
 # BENCH_ARGS: e.g. --quick, --only dl-warm,noop, --runs 9 (see bench/run.py --help).
