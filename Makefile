@@ -14,7 +14,7 @@ MIRROR ?=
 PYPI_MAPPING ?= $(if $(MIRROR),$(wildcard ../shared/pypi-mapping/conda-forge.json))
 LOCK_ARGS ?=
 
-.PHONY: venv lock check test test-fast lint bench clean
+.PHONY: venv lock check test test-fast lint bench dist clean
 
 venv: $(STAMP)
 
@@ -49,5 +49,10 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# A wheel and an sdist in dist/, what a release publishes (README "Releases").
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build

@@ -21,13 +21,23 @@ from lockgen.config import Flags, SolveFlags
 @input_options
 @lock_platforms_option
 @solve_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: for people; json: for tools (docs/json.md), on stdout, with the same exit codes.",
+)
 @quiet_option()
 @verbose_option("Tracebacks on errors.")
-def command(inputs: Inputs, platforms: tuple[str, ...], solve: SolveFlags, quiet: bool, verbose: bool) -> None:
+def command(
+    inputs: Inputs, platforms: tuple[str, ...], solve: SolveFlags, fmt: str, quiet: bool, verbose: bool
+) -> None:
     """Are the locks present, well-formed and up to date with environment.yml? No network, no solve.
 
     Takes the same options as `lock` (they feed each lock's input hash). Exits 0 when every lock
     is up to date; exits 6 naming each stale platform (or pip) and why: spec changed, channels
     changed, option changed, platform added or removed, file missing, malformed or hand-edited.
     """
-    run_check(inputs.files, Flags(inputs.output_dir, platforms, solve), quiet, verbose)
+    run_check(inputs.files, Flags(inputs.output_dir, platforms, solve), quiet, verbose, fmt)

@@ -15,15 +15,19 @@ from lockgen.config import Flags
 __all__ = ["run_check"]
 
 
-def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool) -> None:
-    """Exit 0 when the locks are up to date, 6 (StaleLockError) naming each stale one otherwise."""
+def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool, fmt: str = "text") -> None:
+    """Exit 0 when the locks are up to date, 6 (StaleLockError) naming each stale one otherwise.
+    ``fmt="json"`` prints docs/json.md's document on stdout instead (the same exit codes)."""
 
     def action() -> int:
         from lockgen.config import build_options
         from lockgen.errors import StaleLockError
-        from lockgen.review.check import check
+        from lockgen.review.check import check, render_check_json
 
         result = check(build_options(files, flags), StderrReporter(quiet, verbose))
+        if fmt == "json":
+            click.echo(render_check_json(result), nl=False)
+            return 0 if result.ok else StaleLockError.exit_code
         if result.ok:
             if not quiet:
                 click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")

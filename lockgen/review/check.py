@@ -15,6 +15,7 @@ index serves: ``lockgen verify`` checks that against repodata.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,16 @@ from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 
-__all__ = ["PIP_TARGET", "CheckResult", "Stale", "check", "check_pip_lock", "check_unhashed_lock"]
+__all__ = [
+    "CHECK_JSON_FORMAT",
+    "PIP_TARGET",
+    "CheckResult",
+    "Stale",
+    "check",
+    "check_pip_lock",
+    "check_unhashed_lock",
+    "render_check_json",
+]
 
 PIP_TARGET = "pip"
 JOURNAL_TARGET = "journal"
@@ -420,3 +430,31 @@ def _pip_body_problems(path: Path, lock: RequirementsLock, expected: PipExpectat
         detail = f"{path}: body line {line} is not as lockgen writes it (a line, option or hash edited by hand)"
         return [Stale(PIP_TARGET, path.name, "hand-edited", detail)]
     return []
+
+
+CHECK_JSON_FORMAT = 1
+"""The version of ``check --format json``'s shape (docs/json.md); raised only when a field changes
+meaning or goes away, never for an added field."""
+_PLACE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|txt|toml|in|cfg)):(\d+)")
+
+
+def render_check_json(result: CheckResult) -> str:
+    """``lockgen check --format json``: every lock examined and each reason one is stale, with the
+    ``file:line`` places the reason names (docs/json.md)."""
+    import json
+
+    def places(detail: str) -> list[dict[str, object]]:
+        found = dict.fromkeys((m[1], int(m[2])) for m in _PLACE.finditer(detail))
+        return [{"file": file, "line": line} for file, line in found]
+
+    data = {
+        "format": CHECK_JSON_FORMAT,
+        "ok": result.ok,
+        "output_dir": str(result.output_dir),
+        "checked": list(result.checked),
+        "stale": [
+            {"target": s.target, "file": s.file, "reason": s.reason, "detail": s.detail, "places": places(s.detail)}
+            for s in result.stale
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -11,9 +11,12 @@ from collections.abc import Callable, Sequence
 
 from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
 
-__all__ = ["FORMATS", "render", "render_json", "render_markdown", "render_text"]
+__all__ = ["DIFF_JSON_FORMAT", "FORMATS", "render", "render_json", "render_markdown", "render_text"]
 
 FORMATS = ("text", "markdown", "json")
+DIFF_JSON_FORMAT = 1
+"""The version of ``diff --format json``'s shape (docs/json.md); raised only when a field changes
+meaning or goes away, never for an added field."""
 _HEAD = ("package", "change", "old", "new")
 
 
@@ -134,6 +137,7 @@ def _change_json(result: DiffResult, target: str, change: Change) -> dict[str, o
 def render_json(result: DiffResult) -> str:
     """For bots: every lock's full list of changes, plus the common ones and the totals."""
     data = {
+        "format": DIFF_JSON_FORMAT,
         "base": result.base,
         "head": result.head,
         "changed": result.changed,
