@@ -35,12 +35,15 @@ class CondaLockTarget:
     path: Path
     in_output_dir: bool
     current: bool
+    adopt: bytes | None = None
+    """The bytes of a conda-lock.yml lockgen did not write that it may replace: the ``--from`` file itself."""
 
     @classmethod
     def for_options(
         cls, options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]
     ) -> CondaLockTarget:
         from lockgen.lockfiles.condalock import CondaLockFormatError, read_condalock
+        from lockgen.lockfiles.header import is_generated
 
         path = options.conda_lock_file
         assert path is not None
@@ -55,6 +58,16 @@ class CondaLockTarget:
             raise OutputError(
                 f"{path} exists and is not a conda-lock lock file ({exc}); refusing to overwrite it"
             ) from exc
+        adopt = _adoptable(path, options.from_lock)
+        if adopt is not None:  # the user's stated input, to be replaced by lockgen's own
+            return cls(path, in_out, False, adopt)
+        head = path.read_bytes()[:4096]
+        if not is_generated(head):
+            raise OutputError(
+                f"{path} was not written by lockgen (conda-lock's, or edited by hand), so lockgen will not overwrite"
+                f" it. To migrate, start from it and replace it: `lockgen lock --from {path} --conda-lock-file"
+                f" {path}`; or write lockgen's to another path with --conda-lock-file"
+            )
         hashes, wanted = dict(existing.content_hash), content_hashes(the_plan)
         current = sorted(existing.platforms) == sorted(p.platform for p in the_plan.platforms)
         for p in the_plan.platforms:
@@ -108,6 +121,18 @@ class CondaLockTarget:
             header=header,
         )
         return {self.path.name: text.encode()}
+
+
+def _adoptable(path: Path, from_lock: Path | None) -> bytes | None:
+    """The file's bytes when it is the ``--from`` file (same file on disk), else None."""
+    if from_lock is None or not from_lock.is_file():
+        return None
+    try:
+        if not path.samefile(from_lock):
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _condalock_pip(

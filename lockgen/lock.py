@@ -72,10 +72,12 @@ class LockResult:
     """What requirements.txt holds per platform (None without a pip section)."""
     started_from: tuple[str, ...] = field(default=())
     """With ``--from``: per platform, how many of its pins were kept, which moved and why."""
+    written_beside: tuple[str, ...] = field(default=())
+    """Files written outside ``output_dir`` (``--conda-lock-file conda-lock.yml``), as paths."""
 
     @property
     def changed(self) -> bool:
-        return bool(self.written or self.removed)
+        return bool(self.written or self.removed or self.written_beside)
 
 
 def _read_previous(path: Path) -> ExplicitLock | None:
@@ -170,7 +172,7 @@ def lock(
     started: tuple[str, ...] = ()
     if pins is not None:
         started = _started_from(the_plan, pins, solutions, files.get(REQUIREMENTS_NAME))
-    result = _commit(
+    result, beside = _commit(
         out_dir, files, condalock, condalock.files(the_plan, solutions, files, reporter) if condalock else {}
     )
     return LockResult(
@@ -182,6 +184,7 @@ def lock(
         tuple(the_plan.spec.notes),
         _pip_summary(files.get(REQUIREMENTS_NAME)),
         started,
+        beside,
     )
 
 
@@ -207,20 +210,19 @@ def _pip_seed(pins: PreviousPins | None) -> PreviousLock | None:
 
 def _commit(
     out_dir: Path, files: dict[str, bytes | None], condalock: CondaLockTarget | None, extra: dict[str, bytes]
-) -> CommitResult:
+) -> tuple[CommitResult, tuple[str, ...]]:
     """Commit the locks (with the conda-lock file when it lives in the output directory), then a
-    conda-lock file elsewhere in its own all-or-nothing commit (docs/from-conda-lock.md)."""
+    conda-lock file elsewhere in its own all-or-nothing commit (docs/from-conda-lock.md); the second
+    value names that file when it was written."""
+    adopt = {condalock.path.name: condalock.adopt} if condalock is not None and condalock.adopt is not None else None
     if condalock is not None and condalock.in_output_dir:
         files.update(extra)
+        return commit_files(out_dir, files, adopt), ()
     result = commit_files(out_dir, files)
-    if condalock is None or condalock.in_output_dir:
-        return result
-    side = commit_files(condalock.path.parent, extra)
-    return CommitResult(
-        result.written + tuple(str(condalock.path) for _ in side.written),
-        result.unchanged + tuple(str(condalock.path) for _ in side.unchanged),
-        result.removed,
-    )
+    if condalock is None:
+        return result, ()
+    side = commit_files(condalock.path.parent, extra, adopt)
+    return result, tuple(str(condalock.path) for _ in side.written)
 
 
 def _started_from(

@@ -69,9 +69,11 @@ def command(
                 click.echo(line)
             for line in result.started_from:
                 click.echo(line)
-            if result.changed:
+            if result.written or result.removed:
                 click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
-            else:
+            if result.written_beside:
+                click.echo(f"wrote {', '.join(result.written_beside)}")
+            if not result.changed:
                 click.echo(f"nothing changed in {result.output_dir}")
         return 0
 

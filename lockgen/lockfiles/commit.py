@@ -273,8 +273,13 @@ def _apply(out_dir: Path, txn: Path, put: list[str], delete: list[str]) -> None:
     _fsync_dir(out_dir)
 
 
-def plan_changes(out_dir: Path, files: Mapping[str, bytes | None]) -> tuple[list[str], list[str], list[str]]:
-    """Split ``files`` into (to write, unchanged, to delete) against what ``out_dir`` holds."""
+def plan_changes(
+    out_dir: Path, files: Mapping[str, bytes | None], adopt: Mapping[str, bytes] | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """Split ``files`` into (to write, unchanged, to delete) against what ``out_dir`` holds.
+
+    A file lockgen did not write is replaced only when ``adopt`` names it with exactly the bytes it
+    still holds (the caller's decision, made before solving: ``lock --from F --conda-lock-file F``)."""
     put: list[str] = []
     unchanged: list[str] = []
     delete: list[str] = []
@@ -289,7 +294,8 @@ def plan_changes(out_dir: Path, files: Mapping[str, bytes | None]) -> tuple[list
             if data is not None:
                 (unchanged if current == data else put).append(name)
             continue
-        if target.is_symlink() or not target.is_file() or not is_generated(current):
+        adopted = adopt is not None and name in adopt and adopt[name] == current and data is not None
+        if target.is_symlink() or not target.is_file() or not (is_generated(current) or adopted):
             raise OutputError(
                 f"{target} was not written by lockgen (it does not begin with `{GENERATED_PREFIX}`), so lockgen"
                 f" will not {'delete' if data is None else 'overwrite'} it. Move it out of {out_dir} (or lock"
@@ -313,15 +319,18 @@ def _stage_and_apply(
     _apply(out_dir, txn, put, delete)
 
 
-def commit_files(out_dir: Path, files: Mapping[str, bytes | None]) -> CommitResult:
+def commit_files(
+    out_dir: Path, files: Mapping[str, bytes | None], adopt: Mapping[str, bytes] | None = None
+) -> CommitResult:
     """Make ``out_dir`` hold ``files`` (None: remove that file), all or nothing.
 
-    Files whose content is already identical are not touched (their mtime stays).
+    Files whose content is already identical are not touched (their mtime stays); ``adopt``: see
+    :func:`plan_changes`.
     """
     try:
         with output_lock(out_dir):
             _recover_locked(out_dir)
-            put, unchanged, delete = plan_changes(out_dir, files)
+            put, unchanged, delete = plan_changes(out_dir, files, adopt)
             if not put and not delete:
                 return CommitResult((), tuple(unchanged), ())
             txn = out_dir / TXN_DIR
