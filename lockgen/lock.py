@@ -171,7 +171,7 @@ def lock(
     files.update(_pip_files(the_plan, solutions, previous, reporter, pip))
     started: tuple[str, ...] = ()
     if pins is not None:
-        started = _started_from(the_plan, pins, solutions, files.get(REQUIREMENTS_NAME))
+        started = _started_from(the_plan, pins, solutions, files.get(REQUIREMENTS_NAME), files.get(UNHASHED_NAME))
     result, beside = _commit(
         out_dir, files, condalock, condalock.files(the_plan, solutions, files, reporter) if condalock else {}
     )
@@ -230,6 +230,7 @@ def _started_from(
     pins: PreviousPins,
     solutions: Mapping[str, tuple[LockedPackage, ...]],
     requirements: bytes | None,
+    unhashed: bytes | None = None,
 ) -> tuple[str, ...]:
     from lockgen.errors import PypiResolutionError
     from lockgen.migrate import summarize
@@ -249,7 +250,7 @@ def _started_from(
         for p in the_plan.platforms
     }
     virtual = {p.platform: tuple(v.name for v in p.request.virtual_packages) for p in the_plan.platforms}
-    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines, virtual)
+    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines, virtual, unhashed)
 
 
 def _pip_summary(text: bytes | None) -> PipSummary | None:

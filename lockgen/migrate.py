@@ -49,7 +49,7 @@ def pip_previous(pins: PreviousPins) -> PreviousLock | None:
         if marker is None:
             continue
         for pin in pinned:
-            if pin.version:
+            if pin.version and not pin.vcs:  # a VCS pin is pinned by its URL, not a version
                 found.append(Pin(canonicalize_name(pin.name), pin.version, None, (), marker))
     return PreviousLock(None, tuple(found)) if found else None
 
@@ -162,33 +162,61 @@ def _pip_excludes(lines: Sequence[tuple[str, str]], name: str, version: str) -> 
     return "forced by the other moves or by conda's packages, or no longer on the index"
 
 
-def summarize_pip(
+def _vcs_commits(unhashed: bytes | None, environment: Mapping[str, str] | None) -> dict[str, str]:
+    """Name → commit of the VCS lines of requirements-unhashed.txt that apply to the platform."""
+    from packaging.utils import canonicalize_name
+
+    from lockgen.lockfiles.condalock import url_commit
+    from lockgen.lockfiles.requirements import read_unhashed
+
+    if not unhashed:
+        return {}
+    found: dict[str, str] = {}
+    for line in read_unhashed(unhashed.decode("utf-8", "replace")).lines:
+        if line.name and line.url and _marker_true(Pin(line.name, "", None, (), line.marker), environment):
+            found[canonicalize_name(line.name)] = url_commit(line.url) or line.url
+    return found
+
+
+def summarize_pip(  # noqa: PLR0917
     platform: str,
     pins: PreviousPins,
     requirements: bytes | None,
     environment: Mapping[str, str] | None,
     lines: Sequence[tuple[str, str]] = (),
+    unhashed: bytes | None = None,
 ) -> PlatformSeed | None:
     from packaging.utils import canonicalize_name
 
-    old = {canonicalize_name(p.name): p.version for p in pins.pip.get(platform, ())}
-    if not old:
+    pinned = pins.pip.get(platform, ())
+    old = {canonicalize_name(p.name): p.version for p in pinned if not p.vcs}
+    old_vcs = {canonicalize_name(p.name): p.commit or p.url or "" for p in pinned if p.vcs}
+    if not old and not old_vcs:
         return None
     text = requirements.decode("utf-8", "replace") if requirements else ""
     new = {p.name: p.version for p in parse_compiled(text) if _marker_true(p, environment)}
+    new_vcs = _vcs_commits(unhashed, environment)
     kept = sum(1 for name, version in old.items() if new.get(name) == version)
-    moved = tuple(
+    kept += sum(1 for name, commit in old_vcs.items() if new_vcs.get(name) == commit)
+    moved = [
         f"{name} {old[name]} -> {new[name]}: {_pip_excludes(lines, name, old[name])}"
         for name in sorted(set(old) & set(new))
         if new[name] != old[name]
-    )
+    ]
+    moved += [
+        f"{name} @ {commit[:12]} -> {new_vcs[name][:12]}: environment.yml's VCS URL names another commit now"
+        " (lockgen resolves it again; pin the commit in the URL to keep it)"
+        for name, commit in sorted(old_vcs.items())
+        if name in new_vcs and new_vcs[name] != commit
+    ]
+    old_names, new_names = set(old) | set(old_vcs), set(new) | set(new_vcs)
     return PlatformSeed(
         platform,
         kept,
-        len(old),
-        moved,
-        tuple(sorted(set(old) - set(new))),
-        tuple(sorted(set(new) - set(old))),
+        len(old_names),
+        tuple(moved),
+        tuple(sorted(old_names - new_names)),
+        tuple(sorted(new_names - old_names)),
     )
 
 
@@ -201,6 +229,7 @@ def summarize(  # noqa: PLR0917
     environments: Mapping[str, Mapping[str, str] | None],
     pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     virtual: Mapping[str, Sequence[str]] | None = None,
+    unhashed: bytes | None = None,
 ) -> tuple[str, ...]:
     """The lines ``lockgen lock --from`` prints: per platform, pins kept / moved (and why) / dropped."""
     lines = [f"started from {pins.source}:"]
@@ -225,7 +254,7 @@ def summarize(  # noqa: PLR0917
             total, kept = total + result.total, kept + result.kept
             lines += result.lines("conda")
         pip = summarize_pip(
-            platform, pins, requirements, environments.get(platform), (pip_lines or {}).get(platform, ())
+            platform, pins, requirements, environments.get(platform), (pip_lines or {}).get(platform, ()), unhashed
         )
         if pip is not None:
             total, kept = total + pip.total, kept + pip.kept

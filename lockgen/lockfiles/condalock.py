@@ -38,6 +38,7 @@ __all__ = [
     "pip_requirements_for_platform",
     "read_pins",
     "render_condalock",
+    "url_commit",
 ]
 
 FORMAT_VERSION = 1
@@ -50,6 +51,8 @@ _PIP_COMMENT = re.compile(
     r"^#\s*pip\s+(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(?P<url>\S+?)(?:#sha256=(?P<sha>[0-9a-f]{64}))?$"
 )
 _LOCK_FILE = re.compile(r"^conda-(?P<platform>[a-z0-9]+-[a-z0-9_]+)\.lock$")
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 
 
 class CondaLockFormatError(ValueError):
@@ -71,6 +74,8 @@ class CondaLockPackage:
     dependencies: tuple[tuple[str, str], ...] = ()
     category: str = "main"
     optional: bool = False
+    commit: str | None = None
+    """A pip VCS pin's commit: conda-lock 2.5.8–3.0.3 store it in ``hash.sha256`` (then None here)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,12 @@ class PipPinned:
     version: str
     url: str | None = None
     sha256: str | None = None
+    commit: str | None = None
+    """A VCS pin (``git+https://…@<commit>``): the commit; such a pin has no file hash."""
+
+    @property
+    def vcs(self) -> bool:
+        return self.url is not None and self.url.startswith(_VCS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +169,9 @@ def _package(raw: object, where: str) -> CondaLockPackage:
     sha256 = _text(hashes.get("sha256"), where, "hash.sha256", required=False) or None
     if md5 is not None and not _MD5.match(md5.lower()):
         raise _fail(where, f"hash.md5 is not 32 hex digits: {md5!r}")
+    commit = None
+    if manager == "pip" and url.startswith(_VCS) and sha256 is not None and _COMMIT.match(sha256.lower()):
+        commit, sha256 = sha256.lower(), None  # conda-lock wrote the VCS pin's commit id there
     if sha256 is not None and not _SHA256.match(sha256.lower()):
         raise _fail(where, f"hash.sha256 is not 64 hex digits: {sha256!r}")
     if manager == "conda":
@@ -184,6 +198,7 @@ def _package(raw: object, where: str) -> CondaLockPackage:
         dependencies=dependencies,
         category=category,
         optional=optional,
+        commit=commit,
     )
 
 
@@ -272,7 +287,10 @@ def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
     optional: dict[str, tuple[tuple[str, str], ...]] = {}
     for platform in sorted({p.platform for p in lock.packages} | set(lock.platforms)):
         conda[platform] = _explicit(platform, lock.for_platform(platform, "conda"))
-        pip[platform] = tuple(PipPinned(p.name, p.version, p.url, p.sha256) for p in lock.for_platform(platform, "pip"))
+        pip[platform] = tuple(
+            PipPinned(p.name, p.version, p.url, p.sha256, p.commit or url_commit(p.url))
+            for p in lock.for_platform(platform, "pip")
+        )
         optional[platform] = tuple(
             sorted((p.name, p.category) for p in lock.for_platform(platform, "conda") if p.optional)
         )
@@ -282,6 +300,14 @@ def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
         if p.manager == "conda" and any(name.startswith("__") for name, _ in p.dependencies)
     }
     return PreviousPins(source, conda, pip, optional, needs)
+
+
+def url_commit(url: str) -> str | None:
+    """The commit a VCS URL is pinned to (``git+https://host/repo.git@<commit>``), else None."""
+    if not url.startswith(_VCS):
+        return None
+    ref = url.split("#", 1)[0].rpartition("@")[2]
+    return ref.lower() if "/" not in ref and re.fullmatch(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}", ref) else None
 
 
 def _platform_of_explicit(path: Path, lock: ExplicitLock) -> str:
@@ -320,7 +346,7 @@ def _explicit_pins(path: Path) -> tuple[str, ExplicitLock, tuple[PipPinned, ...]
         if match:
             url = match.group("url")
             version = _version_from_file(url.rpartition("/")[2])
-            pip.append(PipPinned(match.group("name"), version, url, match.group("sha")))
+            pip.append(PipPinned(match.group("name"), version, url, match.group("sha"), url_commit(url)))
     return _platform_of_explicit(path, lock), lock, tuple(pip)
 
 
@@ -402,6 +428,12 @@ def pip_requirements_for_platform(lock: CondaLockFile, platform: str, where: str
     for p in lock.for_platform(platform, "pip"):
         if p.optional:
             continue
+        if p.url.startswith(_VCS):
+            raise CondaLockFormatError(
+                f"{where}: pip package {p.name} is a VCS pin ({p.url.split('://', 1)[0]}://…"
+                f"{'@' + p.commit[:12] if p.commit else ''}) that no hash can check; lock it with"
+                " `lockgen lock --from` (it goes to requirements-unhashed.txt) and install with `lockgen install`"
+            )
         if not p.sha256 or "://" not in p.url:
             raise CondaLockFormatError(f"{where}: pip package {p.name} has no sha256 or no URL; cannot install it")
         lines.append(f"{p.name} @ {p.url.split('#', 1)[0]} --hash=sha256:{p.sha256}")
