@@ -34,6 +34,7 @@ from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import NullReporter, Reporter
 
 if TYPE_CHECKING:
+    from lockgen.conda import PinnedOffers
     from lockgen.lockfiles.condalock import PreviousPins
     from lockgen.pypi.mapping import MappingSource
     from lockgen.pypi.requirements import PreviousLock
@@ -145,7 +146,8 @@ def lock(
                 repodata_max_bytes=options.limits.repodata_max_bytes,
             )
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
-        solutions = solver.solve(requests)
+        solutions = _solve(solver, requests, pins, the_plan)
+    offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
     files: dict[str, bytes | None] = {}
     changes: list[PlatformChange] = []
     for p in the_plan.platforms:
@@ -171,7 +173,9 @@ def lock(
     files.update(_pip_files(the_plan, solutions, previous, reporter, pip))
     started: tuple[str, ...] = ()
     if pins is not None:
-        started = _started_from(the_plan, pins, solutions, files.get(REQUIREMENTS_NAME), files.get(UNHASHED_NAME))
+        started = _started_from(
+            the_plan, pins, solutions, offers, files.get(REQUIREMENTS_NAME), files.get(UNHASHED_NAME)
+        )
     result, beside = _commit(
         out_dir, files, condalock, condalock.files(the_plan, solutions, files, reporter) if condalock else {}
     )
@@ -186,6 +190,31 @@ def lock(
         started,
         beside,
     )
+
+
+def _solve(
+    solver: CondaSolver, requests: list[SolveRequest], pins: PreviousPins | None, the_plan: LockPlan
+) -> dict[str, tuple[LockedPackage, ...]]:
+    """Solve; with ``--from``, a failure caused by pins conda's flexible priority chose says so."""
+    from lockgen.errors import SolveError
+
+    try:
+        return solver.solve(requests)
+    except SolveError as exc:
+        offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
+        if pins is None or not offers:
+            raise
+        from lockgen.migrate import SolveFacts, flexible_note, flexible_pins
+
+        names: set[str] = set()
+        for p in the_plan.platforms:
+            seed = pins.conda.get(p.platform)
+            if seed is not None and p.platform in offers:
+                facts = SolveFacts(offers=offers[p.platform], channel_priority=p.request.channel_priority)
+                names |= set(flexible_pins(seed, facts))
+        if not names:
+            raise
+        raise SolveError(f"{exc}\n{flexible_note(sorted(names))}", exc.platforms) from exc
 
 
 def _started_pins(
@@ -225,18 +254,29 @@ def _commit(
     return result, tuple(str(condalock.path) for _ in side.written)
 
 
-def _started_from(
+def _started_from(  # noqa: PLR0917
     the_plan: LockPlan,
     pins: PreviousPins,
     solutions: Mapping[str, tuple[LockedPackage, ...]],
+    offers: Mapping[str, PinnedOffers],
     requirements: bytes | None,
     unhashed: bytes | None = None,
 ) -> tuple[str, ...]:
     from lockgen.errors import PypiResolutionError
-    from lockgen.migrate import summarize
+    from lockgen.migrate import SolveFacts, summarize
     from lockgen.pypi.targets import pip_target
 
-    specs = {p.platform: tuple(zip(p.request.specs, p.request.origins, strict=False)) for p in the_plan.platforms}
+    facts = {
+        p.platform: SolveFacts(
+            tuple(zip(p.request.specs, p.request.origins, strict=False)),
+            tuple(v.name for v in p.request.virtual_packages),
+            offers.get(p.platform),
+            tuple(c.canonical for c in p.request.channels),
+            p.request.channel_priority,
+            p.request.exclude_newer,
+        )
+        for p in the_plan.platforms
+    }
     environments: dict[str, Mapping[str, str] | None] = {}
     for p in the_plan.platforms:
         pairs = [(pkg.name, pkg.version) for pkg in solutions.get(p.platform, ())]
@@ -249,8 +289,7 @@ def _started_from(
         p.platform: tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
         for p in the_plan.platforms
     }
-    virtual = {p.platform: tuple(v.name for v in p.request.virtual_packages) for p in the_plan.platforms}
-    return summarize(pins, targets, solutions, specs, requirements, environments, pip_lines, virtual, unhashed)
+    return summarize(pins, targets, solutions, facts, requirements, environments, pip_lines, unhashed)
 
 
 def _pip_summary(text: bytes | None) -> PipSummary | None:

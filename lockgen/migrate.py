@@ -7,17 +7,22 @@ solve, :func:`summarize` says per platform how many pins were kept, which moved 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
-from lockgen.lockfiles import ExplicitLock
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.models import LockedPackage
 from lockgen.pypi.requirements import Pin, PreviousLock, parse_compiled
 
-__all__ = ["PlatformSeed", "load_pins", "pip_previous", "summarize"]
+if TYPE_CHECKING:
+    from lockgen.conda import PinnedOffers
+
+__all__ = ["PlatformSeed", "SolveFacts", "load_pins", "pip_previous", "summarize"]
 
 
 def load_pins(path: Path) -> PreviousPins:
@@ -71,7 +76,8 @@ class PlatformSeed:
             return [head]
         extra = []
         if self.moved:
-            extra.append(f"{len(self.moved)} moved")
+            down = sum(1 for m in self.moved if m.startswith("DOWNGRADE "))
+            extra.append(f"{len(self.moved)} moved" + (f", {down} of them down" if down else ""))
         if self.dropped:
             extra.append(f"{len(self.dropped)} no longer needed")
         if self.added:
@@ -93,17 +99,127 @@ def _spec_excludes(specs: Sequence[tuple[str, str]], name: str, version: str, bu
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class SolveFacts:
+    """What the new solve of one platform saw, to give each moved pin its true reason."""
+
+    specs: tuple[tuple[str, str], ...] = ()
+    """(spec, where it was written) of the environment."""
+    virtual: tuple[str, ...] = ()
+    offers: PinnedOffers | None = None
+    """The channels' records for the pinned files (None: not known, e.g. a solver that does not say)."""
+    channels: tuple[str, ...] = ()
+    """Canonical channel URLs, in priority order."""
+    channel_priority: str = "strict"
+    exclude_newer: dt.datetime | None = None
+
+
+FLEXIBLE = "--channel-priority flexible"
+
+
+def _channel_of(url: str) -> str:
+    return url.rsplit("/", 2)[0]
+
+
+def _channel_name(canonical: str) -> str:
+    return canonical.removeprefix("https://conda.anaconda.org/")
+
+
+def _moved_reason(  # noqa: PLR0911
+    entry: ExplicitEntry,
+    new: Mapping[str, LockedPackage],
+    facts: SolveFacts,
+    virtual_needs: Mapping[str, tuple[str, ...]],
+    recorded: Mapping[str, tuple[tuple[str, str], ...]],
+) -> str:
+    """Why the pinned ``entry`` could not be kept, most specific cause first."""
+    from lockgen.conda import spec_matches
+
+    name = entry.name
+    why = _spec_excludes(facts.specs, name, entry.version, entry.build, entry.subdir)
+    if why is not None:
+        return why
+    missing = [v for v in virtual_needs.get(entry.url, ()) if v not in facts.virtual]
+    if missing:
+        hint = " (lock with --cuda VERSION)" if "__cuda" in missing else ""
+        return f"it needs {', '.join(missing)}, which lockgen does not assume for this target{hint}"
+    if facts.offers is None:
+        return (
+            "forced by the other moves, or that file is not offered by the channels (or is newer than --exclude-newer)"
+        )
+    channel = _channel_of(entry.url)
+    offered = next((r for r in facts.offers.records if r.url == entry.url), None)
+    if offered is None:
+        if channel not in facts.channels:
+            return f"its channel {_channel_name(channel)} is not among the environment's channels"
+        return f"channel {_channel_name(channel)} no longer offers {entry.file_name} (missing file)"
+    if facts.exclude_newer is not None and offered.timestamp_ms is not None:
+        uploaded = dt.datetime.fromtimestamp(offered.timestamp_ms / 1000, dt.timezone.utc)
+        if uploaded > facts.exclude_newer:
+            return (
+                f"{entry.file_name} was uploaded {uploaded:%Y-%m-%d %H:%M}Z, after --exclude-newer"
+                f" {facts.exclude_newer:%Y-%m-%d %H:%M}Z"
+            )
+    owners = dict(facts.offers.channels).get(name, ())
+    if facts.channel_priority == "strict" and owners and owners[0] != channel:
+        return (
+            f"it comes from {_channel_name(channel)}, but {_channel_name(owners[0])}, listed first, also has"
+            f" {name}: strict channel priority takes {name} from there only; it needs {FLEXIBLE}"
+            " (conda's default, which your conda-lock used)"
+        )
+    before = dict(recorded.get(entry.url, ()))
+    for dep in offered.depends:
+        parts = dep.split()
+        target = new.get(parts[0]) if parts else None
+        if target is None or spec_matches(dep, target.name, target.version, target.build, target.subdir) is not False:
+            continue
+        fits = f"which {target.name} {target.version} {target.build} does not fit"
+        if entry.url in recorded and before.get(parts[0]) != " ".join(parts[1:2]):
+            was = f"`{parts[0]} {before[parts[0]]}`".replace(" `", "`") if parts[0] in before else "nothing"
+            return (
+                f"the channel changed the metadata of {name} {entry.version} {entry.build}: it now needs `{dep}`"
+                f" (the lock recorded {was}), {fits}"
+            )
+        return f"its dependency `{dep}` does not fit {target.name} {target.version} {target.build}"
+    return "forced by the other moves (every pinned file is offered and fits its own specs)"
+
+
+def flexible_pins(seed: ExplicitLock, facts: SolveFacts) -> list[str]:
+    """Names pinned from a channel below another channel that also has them: conda's flexible
+    priority chose them; lockgen's strict default would not (a pin keeps them only while it holds)."""
+    if facts.offers is None or facts.channel_priority != "strict":
+        return []
+    owners = dict(facts.offers.channels)
+    found = []
+    for entry in seed.entries:
+        listed = owners.get(entry.name, ())
+        if len(listed) > 1 and _channel_of(entry.url) in listed[1:]:
+            found.append(entry.name)
+    return sorted(set(found))
+
+
+def flexible_note(names: Sequence[str]) -> str:
+    return (
+        f"{len(names)} pins need {FLEXIBLE} (conda's default, which your conda-lock used):"
+        f" {', '.join(names[:8])}{' ...' if len(names) > 8 else ''} come from a channel listed after another"
+        " that also has them, which lockgen's strict default does not choose from (a pin is kept only while"
+        f" nothing moves it); lock with {FLEXIBLE} (or [tool.lockgen] channel-priority = \"flexible\")"
+    )
+
+
 def summarize_conda(
     platform: str,
     seed: ExplicitLock,
     solution: Sequence[LockedPackage],
-    specs: Sequence[tuple[str, str]],
+    facts: SolveFacts,
     *,
     optional: Sequence[str] = (),
     virtual_needs: Mapping[str, tuple[str, ...]] | None = None,
-    virtual: Sequence[str] = (),
+    recorded: Mapping[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> PlatformSeed:
     """Kept / moved / dropped pins; ``optional`` pins (conda-lock's dev/extras) count only when still used."""
+    from lockgen.conda import version_lower
+
     new = {p.name: p for p in solution}
     old = {e.name: e for e in seed.entries if e.name in new or e.name not in optional}
     kept = sum(1 for e in old.values() if e.name in new and new[e.name].file_name == e.file_name)
@@ -114,17 +230,9 @@ def summarize_conda(
             continue
         before = f"{entry.version} {entry.build}".strip()
         after = f"{package.version} {package.build}"
-        why = _spec_excludes(specs, name, entry.version, entry.build, entry.subdir)
-        missing = [v for v in (virtual_needs or {}).get(entry.url, ()) if v not in virtual]
-        if why is None and missing:
-            hint = " (lock with --cuda VERSION)" if "__cuda" in missing else ""
-            why = f"it needs {', '.join(missing)}, which lockgen does not assume for this target{hint}"
-        if why is None:
-            why = (
-                "forced by the other moves, or that file is not offered by the channels"
-                " (or is newer than --exclude-newer)"
-            )
-        moved.append(f"{name} {before} -> {after}: {why}")
+        why = _moved_reason(entry, new, facts, virtual_needs or {}, recorded or {})
+        down = "DOWNGRADE " if version_lower(package.version, entry.version) else ""
+        moved.append(f"{down}{name} {before} -> {after}: {why}")
     return PlatformSeed(
         platform,
         kept,
@@ -224,16 +332,16 @@ def summarize(  # noqa: PLR0917
     pins: PreviousPins,
     targets: Sequence[str],
     solutions: Mapping[str, Sequence[LockedPackage]],
-    specs: Mapping[str, Sequence[tuple[str, str]]],
+    facts: Mapping[str, SolveFacts],
     requirements: bytes | None,
     environments: Mapping[str, Mapping[str, str] | None],
     pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
-    virtual: Mapping[str, Sequence[str]] | None = None,
     unhashed: bytes | None = None,
 ) -> tuple[str, ...]:
     """The lines ``lockgen lock --from`` prints: per platform, pins kept / moved (and why) / dropped."""
     lines = [f"started from {pins.source}:"]
     total = kept = 0
+    flexible: set[str] = set()
     for platform in targets:
         seed = pins.conda.get(platform)
         if seed is None or not seed.entries:
@@ -246,13 +354,14 @@ def summarize(  # noqa: PLR0917
                 platform,
                 seed,
                 solutions[platform],
-                specs.get(platform, ()),
+                facts.get(platform, SolveFacts()),
                 optional=tuple(optional),
                 virtual_needs=pins.virtual_needs,
-                virtual=(virtual or {}).get(platform, ()),
+                recorded=pins.recorded,
             )
             total, kept = total + result.total, kept + result.kept
             lines += result.lines("conda")
+            flexible |= set(flexible_pins(seed, facts.get(platform, SolveFacts())))
         pip = summarize_pip(
             platform, pins, requirements, environments.get(platform), (pip_lines or {}).get(platform, ()), unhashed
         )
@@ -275,4 +384,6 @@ def summarize(  # noqa: PLR0917
         )
     if total:
         lines.append(f"kept {kept} of {total} pins ({100 * kept // total}%)")
+    if flexible:
+        lines.append(flexible_note(sorted(flexible)))
     return tuple(lines)

@@ -6,8 +6,8 @@ returns lockgen's own dataclasses, so the rest of the code does not follow rattl
 Importing it does not import rattler: ``check`` and a no-op ``lock`` import it and never solve.
 """
 
-from lockgen.conda.match import spec_matches
-from lockgen.conda.solve import CondaSolver, RattlerSolver, SolveRequest
+from lockgen.conda.match import spec_matches, version_lower
+from lockgen.conda.solve import CondaSolver, PinnedOffers, RattlerSolver, SolveRequest
 from lockgen.config import MEMORY_ENV
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV
@@ -19,9 +19,11 @@ __all__ = [
     "RETRIES_ENV",
     "TIMEOUT_ENV",
     "CondaSolver",
+    "PinnedOffers",
     "RattlerSolver",
     "SolveRequest",
     "fetch_failure",
     "offline_miss",
     "spec_matches",
+    "version_lower",
 ]

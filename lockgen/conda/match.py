@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["spec_matches"]
+__all__ = ["spec_matches", "version_lower"]
 
 
 def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) -> bool | None:
@@ -22,3 +22,13 @@ def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) ->
     except Exception:  # an unparsable old version: say nothing rather than guess
         return None
     return bool(match.matches(record))
+
+
+def version_lower(new: str, old: str) -> bool:
+    """Whether conda version ``new`` sorts below ``old`` (False when either cannot be read)."""
+    from rattler import Version
+
+    try:
+        return bool(Version(new) < Version(old))
+    except Exception:  # an unparsable old version: do not call it a downgrade
+        return False

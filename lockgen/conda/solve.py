@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
-__all__ = ["CondaSolver", "RattlerSolver", "SolveRequest"]
+__all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver", "SolveRequest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,16 @@ class SolveRequest:
     """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
     origins: tuple[str, ...] = field(default=())
     """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedOffers:
+    """What the channels offer now for the files a solve was asked to keep (``lock --from`` explains
+    each moved pin with it): those files' records as the channels describe them today (patched
+    metadata included), and for each pinned name the channels offering it, in priority order."""
+
+    records: tuple[LockedPackage, ...] = ()
+    channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class CondaSolver(Protocol):
@@ -74,6 +84,8 @@ class RattlerSolver:
         repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20,
     ) -> None:
         self.cache_dir = cache_dir
+        self.offers: dict[str, PinnedOffers] = {}
+        """Per platform solved with preferred files: what the channels offer for them (see PinnedOffers)."""
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
         self.offline = offline
@@ -235,7 +247,30 @@ class RattlerSolver:
             for record in records:
                 if record.file_name in wanted:
                     found.append(record)
+        self.offers[request.platform] = _offers(request, [r for records in result for r in records], found)
         return found
+
+
+def _offers(request: SolveRequest, every: Sequence[RepoDataRecord], found: Sequence[RepoDataRecord]) -> PinnedOffers:
+    channels = _spec_sources(request)[0]
+    by_name: dict[str, list[str]] = {}
+    for record in every:
+        owner = _owning_channel(record, channels)
+        if owner is not None and owner.canonical not in by_name.setdefault(record.name.normalized, []):
+            by_name[record.name.normalized].append(owner.canonical)
+    order = {c.canonical: i for i, c in enumerate(channels)}
+    records = []
+    for record in found:
+        try:
+            records.append(_to_locked(record, channels, request.platform))
+        except ChannelError:  # a record that lies is refused by the solve itself if chosen
+            continue
+    return PinnedOffers(
+        tuple(records),
+        tuple(
+            (name, tuple(sorted(cs, key=lambda c: order.get(c, len(order))))) for name, cs in sorted(by_name.items())
+        ),
+    )
 
 
 def _rewrite_channel_specs(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], list[MatchSpec]]:

@@ -117,6 +117,9 @@ class PreviousPins:
     """Per platform, (name, category) of the conda pins conda-lock marked optional (dev/extras categories)."""
     virtual_needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Package URL → the virtual packages (``__cuda``, ``__glibc``...) its recorded dependencies name."""
+    recorded: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Package URL → its ``dependencies`` as the lock recorded them (name, version part): the
+    channel's metadata when the lock was made, to tell a patched record from the one pinned."""
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -299,7 +302,8 @@ def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
         for p in lock.packages
         if p.manager == "conda" and any(name.startswith("__") for name, _ in p.dependencies)
     }
-    return PreviousPins(source, conda, pip, optional, needs)
+    recorded = {p.url: p.dependencies for p in lock.packages if p.manager == "conda"}
+    return PreviousPins(source, conda, pip, optional, needs, recorded)
 
 
 def url_commit(url: str) -> str | None:

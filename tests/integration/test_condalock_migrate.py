@@ -6,16 +6,23 @@ commit id in ``hash.sha256``; lockgen reads it as the VCS pin it is.
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import yaml
 
 from lockgen.lockfiles.condalock import parse_condalock, read_pins
+from tests.integration import test_condalock as condalock_world
+from tests.integration.test_condalock import PLATFORMS
 from tests.integration.test_pip_forms import forms  # noqa: F401  (the fixture)
 from tests.integration.test_pip_local_index import World
-from tests.support.condalock import HEADER, conda_entry
+from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.cli import run_lockgen
+from tests.support.condalock import HEADER, conda_entry, condalock_text
 from tests.support.projects import make_git_repo
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -90,3 +97,183 @@ def test_a_vcs_commit_in_hash_sha256_parses_and_a_bad_file_hash_still_fails() ->
     assert parsed.packages[0].commit == commit and parsed.packages[0].sha256 is None
     with pytest.raises(ValueError, match="64 hex digits"):  # a wheel's hash must still be a sha256
         parse_condalock(text("https://files.example/pkg-1.0-py3-none-any.whl", commit))
+
+
+# ---------------------------------------------------------------------------------- moved pins' reasons
+# Each reason is checked against a second solve: with the named cause taken away, the pin is kept.
+
+
+@pytest.fixture
+def chan(tmp_path: Path) -> Iterator[condalock_world.World]:
+    (tmp_path / "environment.yml").write_text(condalock_world.ENV)
+    builder, old = condalock_world.build_channel(tmp_path / "mirror")
+    with serve_directory(tmp_path / "mirror") as server:
+        yield condalock_world.World(tmp_path, builder, server, old)
+
+
+def _lock(world: condalock_world.World, *args: str, run: str) -> subprocess.CompletedProcess[str]:
+    """A lock with its own cache and output, so a second solve sees the channel as it is now."""
+    return run_lockgen(
+        "lock",
+        "--mirror",
+        f"https://conda.anaconda.org={world.server.url}",
+        "--cache-dir",
+        world.root / f"cache-{run}",
+        "-o",
+        f"locks-{run}",
+        *args,
+        cwd=world.root,
+    )
+
+
+def _edit_record(
+    world: condalock_world.World, subdir: str, file_name: str, change: Callable[[dict], dict | None]
+) -> None:
+    path = world.channel.root / subdir / "repodata.json"
+    data = json.loads(path.read_text())
+    for key in ("packages", "packages.conda"):
+        if file_name in data[key]:
+            changed = change(data[key][file_name])
+            if changed is None:
+                del data[key][file_name]
+            else:
+                data[key][file_name] = changed
+    path.write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+def _write_lock(world: condalock_world.World) -> None:
+    (world.root / "conda-lock.yml").write_text(condalock_text(world.channel, "testchan", world.old))
+
+
+def test_a_patched_record_names_the_dependency_that_no_longer_fits(chan: condalock_world.World) -> None:
+    """The channel's repodata patch of the pinned record (not the archive) now needs `libcore <2`."""
+    _write_lock(chan)
+    app = chan.find("app", "1.0", "linux-64")
+    original = chan.channel.record(app)
+    _edit_record(chan, "linux-64", app.file_name, lambda r: {**r, "depends": ["libcore <2", "pydata"]})
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="patched")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "moved app 1.0 h2_0 -> 1.1 h2_0: the channel changed the metadata of app 1.0 h2_0: it now needs"
+        " `libcore <2` (the lock recorded `libcore >=2`), which libcore 2.0 h1_0 does not fit"
+    ) in result.stdout
+    # the second solve: the record as conda-lock saw it, and the pin is kept
+    _edit_record(chan, "linux-64", app.file_name, lambda r: {**r, "depends": original["depends"]})
+    again = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="unpatched")
+    assert again.returncode == 0, again.stderr
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout
+
+
+def test_a_file_the_channel_no_longer_offers_is_named(chan: condalock_world.World) -> None:
+    _write_lock(chan)
+    zlib = chan.find("zlib", "1.2.13", "linux-64")
+    record = chan.channel.record(zlib)
+    _edit_record(chan, "linux-64", zlib.file_name, lambda r: None)
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="missing")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "moved zlib 1.2.13 h0_0 -> 1.3.1 h0_0: channel testchan no longer offers zlib-1.2.13-h0_0.tar.bz2"
+        " (missing file)"
+    ) in result.stdout
+    assert "exclude-newer" not in result.stdout  # no blanket reason
+    path = chan.channel.root / "linux-64" / "repodata.json"
+    data = json.loads(path.read_text())
+    data["packages"][zlib.file_name] = record
+    path.write_text(json.dumps(data))
+    again = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="offered")
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout, again.stderr
+
+
+def test_a_pin_newer_than_exclude_newer_says_so(chan: condalock_world.World) -> None:
+    _write_lock(chan)
+    zlib = chan.find("zlib", "1.2.13", "linux-64")
+    _edit_record(chan, "linux-64", zlib.file_name, lambda r: {**r, "timestamp": 1_750_000_000_000})  # 2025-06-15
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", "--exclude-newer", "2025-01-01", run="old")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "moved zlib 1.2.13 h0_0 -> 1.3.1 h0_0: zlib-1.2.13-h0_0.tar.bz2 was uploaded 2025-06-15 15:06Z,"
+        " after --exclude-newer 2025-01-01 00:00Z"
+    ) in result.stdout
+    again = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", "--exclude-newer", "2025-07-01", run="later")
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout, again.stderr
+
+
+def test_a_pin_that_moves_down_is_flagged_as_a_downgrade(chan: condalock_world.World) -> None:
+    newer = {p: [chan.find("zlib", "1.3.1", p) if x.name == "zlib" else x for x in chan.old[p]] for p in PLATFORMS}
+    (chan.root / "conda-lock.yml").write_text(condalock_text(chan.channel, "testchan", newer))
+    (chan.root / "environment.yml").write_text(condalock_world.ENV.replace("  - zlib\n", "  - zlib <1.3\n"))
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="down")
+    assert result.returncode == 0, result.stderr
+    assert "linux-64: 3 of 4 conda pins kept (1 moved, 1 of them down)" in result.stdout
+    assert "moved DOWNGRADE zlib 1.3.1 h0_0 -> 1.2.13 h0_0: environment.yml:6 `zlib <1.3` excludes it" in result.stdout
+    (chan.root / "environment.yml").write_text(condalock_world.ENV)
+    again = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="up")
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout, again.stderr
+
+
+def test_pins_from_a_lower_priority_channel_need_flexible_priority(chan: condalock_world.World) -> None:
+    """conda's default (flexible) took `cudart 11.8` from otherchan (as conda-lock did from nvidia) although
+    testchan, listed first, has cudart (12.0 only); `gpulib` needs `cudart >=11.8,<12`."""
+    other = ChannelBuilder(chan.root / "mirror" / "otherchan", subdirs=("noarch", *PLATFORMS))
+    cudart = other.add("cudart", "11.8", build="h0_0", subdir="linux-64")
+    gpulib = other.add("gpulib", "1.0", build="h0_0", subdir="linux-64", depends=["cudart >=11.8,<12"])
+    other.write()
+    chan.channel.add("cudart", "12.0", build="h0_0", subdir="linux-64")
+    chan.channel.write()
+    env = condalock_world.ENV.replace("  - testchan\n", "  - testchan\n  - otherchan\n").replace(
+        "  - zlib\n", "  - zlib\n  - gpulib\n"
+    )
+    (chan.root / "environment.yml").write_text(env)
+    text = condalock_text(chan.channel, "testchan", {"linux-64": chan.old["linux-64"]})
+    data = yaml.safe_load(text)
+    data["package"] += [conda_entry(other, "otherchan", "linux-64", p) for p in (cudart, gpulib)]
+    (chan.root / "conda-lock.yml").write_text(HEADER + yaml.dump(data, sort_keys=False))
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="strict")
+    assert result.returncode == 0, result.stderr
+    assert "linux-64: 6 of 6 conda pins kept" in result.stdout  # kept while pinned...
+    note = (
+        "1 pins need --channel-priority flexible (conda's default, which your conda-lock used): cudart come from"
+        " a channel listed after another that also has them"
+    )
+    assert note in result.stdout
+    # ...the second solve: without the pins, lockgen's strict default cannot choose them again
+    fresh = _lock(chan, "-p", "linux-64", run="fresh")
+    assert fresh.returncode == 4, fresh.stdout
+    flexible = _lock(chan, "-p", "linux-64", "--channel-priority", "flexible", run="flexible")
+    assert flexible.returncode == 0, flexible.stderr
+    assert "otherchan/linux-64/cudart-11.8-h0_0.tar.bz2" in (chan.root / "locks-flexible" / "linux-64.txt").read_text()
+
+
+def test_a_failed_migration_names_the_pins_that_need_flexible_priority(tmp_path: Path) -> None:
+    """When the strict solve fails, the pins conda's flexible priority chose are named with the fix."""
+    from lockgen.conda import PinnedOffers
+    from lockgen.config import LockOptions
+    from lockgen.errors import SolveError
+    from lockgen.lock import lock
+
+    url = "https://conda.anaconda.org/nvidia/linux-64/cuda-cudart-11.8.89-0.tar.bz2"
+    (tmp_path / "environment.yml").write_text(
+        "channels: [conda-forge, nvidia]\ndependencies: [pytorch-cuda=11.8]\nplatforms: [linux-64]\n"
+    )
+    (tmp_path / "spec.txt").write_text(f"# platform: linux-64\n@EXPLICIT\n{url}#{'0' * 32}\n")
+    forge, nvidia = "https://conda.anaconda.org/conda-forge", "https://conda.anaconda.org/nvidia"
+
+    class Solver:
+        def __init__(self, offered_by: tuple[str, ...]) -> None:
+            self.offers = {"linux-64": PinnedOffers((), (("cuda-cudart", offered_by),))}
+
+        def solve(self, requests: object) -> dict[str, object]:
+            raise SolveError("linux-64: cannot solve: nothing provides cuda-cudart >=11.8,<12", ("linux-64",))
+
+    options = LockOptions(
+        files=(tmp_path / "environment.yml",), output_dir=tmp_path / "locks", from_lock=tmp_path / "spec.txt"
+    )
+    with pytest.raises(SolveError) as caught:
+        lock(options, solver=Solver((forge, nvidia)))  # type: ignore[arg-type]
+    assert "nothing provides cuda-cudart" in str(caught.value)
+    assert "1 pins need --channel-priority flexible (conda's default, which your conda-lock used): cuda-cudart" in str(
+        caught.value
+    )
+    with pytest.raises(SolveError) as plain:  # only nvidia has it: no note
+        lock(options, solver=Solver((nvidia,)))  # type: ignore[arg-type]
+    assert "flexible" not in str(plain.value)
