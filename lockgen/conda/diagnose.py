@@ -163,7 +163,14 @@ def no_match_hint(spec: str, name: str, request: SolveRequest, versions: Sequenc
         against = f" conflicts with {', '.join(mine)}" if mine else " is excluded by another requirement"
         return f"`{spec}`{against}"
     shown = ", ".join(versions[-6:])
-    return f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
+    if len(versions) > 6:
+        shown = f"newest 6 of {len(versions)}: {shown}"
+    where = next(
+        (o for t, o in zip(request.specs, request.origins or [""] * len(request.specs), strict=True) if t == spec and o),
+        None,
+    )
+    text = f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
+    return f"{where}: {text}" if where else text
 
 
 def offline_listing(failing: Sequence[str], request: SolveRequest, secrets: SecretRegistry) -> str:

@@ -208,3 +208,12 @@ def test_offline_listing_names_channels_as_written(tmp_path: Path) -> None:
     request = SolveRequest("linux-64", ("app",), defaults, ())
     listed = offline_listing(["https://repo.anaconda.com/pkgs/main/noarch"], request, SecretRegistry())
     assert listed == "channel `defaults` (env.yml:2): https://repo.anaconda.com/pkgs/main/noarch"
+
+
+def test_versions_there_says_how_many_it_shows_and_where_the_spec_is() -> None:
+    request = _request(specs=("lib >=9", "app"), origins=("env.yml:3", "env.yml:4"))
+    versions = [f"1.{i}" for i in range(18)]
+    assert no_match_hint("lib >=9", "lib", request, versions, matching=False) == (
+        "env.yml:3: `lib >=9`: no build matches for linux-64 in conda-forge"
+        " (versions there: newest 6 of 18: 1.12, 1.13, 1.14, 1.15, 1.16, 1.17)"
+    )
