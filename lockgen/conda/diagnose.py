@@ -165,10 +165,8 @@ def no_match_hint(spec: str, name: str, request: SolveRequest, versions: Sequenc
     shown = ", ".join(versions[-6:])
     if len(versions) > 6:
         shown = f"newest 6 of {len(versions)}: {shown}"
-    where = next(
-        (o for t, o in zip(request.specs, request.origins or [""] * len(request.specs), strict=True) if t == spec and o),
-        None,
-    )
+    origins = request.origins or ("",) * len(request.specs)
+    where = next((o for t, o in zip(request.specs, origins, strict=True) if t == spec and o), None)
     text = f"`{spec}`: no build matches for {request.platform} in {channels} (versions there: {shown})"
     return f"{where}: {text}" if where else text
 
