@@ -17,7 +17,7 @@ from lockgen.config import LockOptions
 from lockgen.errors import OutputError
 from lockgen.lockfiles import ExplicitLock
 from lockgen.lockfiles.header import generated_line
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan
 from lockgen.reporting import Reporter
@@ -111,6 +111,19 @@ class CondaLockTarget:
                 f"warning: {self.path} lacks pip packages {', '.join(left_out)} (their file could not be looked up"
                 f" on the index); they are in {REQUIREMENTS_NAME}: install it with pip after `conda-lock install`",
             )
+        unhashed = _unhashed_names(files.get(UNHASHED_NAME))
+        if unhashed:
+            header.append(
+                f"Not here: {', '.join(unhashed)} (VCS URLs and local projects: conda-lock's format cannot hold"
+                f" them); they are in {UNHASHED_NAME}: after creating the environment, run"
+                f" `pip install --no-deps -r locks/{UNHASHED_NAME}`."
+            )
+            reporter.event(
+                "warning",
+                None,
+                f"warning: {self.path} lacks pip packages {', '.join(unhashed)}: conda-lock's format cannot hold VCS"
+                f" URLs or local projects; they are in {UNHASHED_NAME}: install it with pip after `conda-lock install`",
+            )
         channels = [c.canonical for c in the_plan.platforms[0].request.channels] if the_plan.platforms else []
         text = render_condalock(
             {p: tuple(pkgs) for p, pkgs in solutions.items()},
@@ -121,6 +134,16 @@ class CondaLockTarget:
             header=header,
         )
         return {self.path.name: text.encode()}
+
+
+def _unhashed_names(text: bytes | None) -> list[str]:
+    """The VCS packages (by name) and local projects (by path) of requirements-unhashed.txt."""
+    if not text:
+        return []
+    from lockgen.lockfiles.requirements import read_unhashed
+
+    lock = read_unhashed(text.decode("utf-8", "replace"))
+    return sorted({line.name or line.path or line.text for line in lock.lines})
 
 
 def _adoptable(path: Path, from_lock: Path | None) -> bytes | None:

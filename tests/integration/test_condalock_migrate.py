@@ -23,7 +23,7 @@ from tests.integration.test_pip_local_index import World
 from tests.support.channel import ChannelBuilder, serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.condalock import HEADER, conda_entry, condalock_text
-from tests.support.projects import make_git_repo
+from tests.support.projects import make_git_repo, make_project
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -83,6 +83,27 @@ def test_from_condalock_with_a_vcs_pip_pin_whose_commit_is_in_hash_sha256(vcs_wo
     assert "64 hex digits" not in result.stderr
     assert "linux-64: 1 of 1 pip pins kept" in result.stdout
     assert f"vcspkg @ {url}@{commit}" in (world.root / "locks" / "requirements-unhashed.txt").read_text()
+
+
+@needs_git
+def test_a_written_condalock_file_says_it_leaves_out_vcs_and_local_pip_packages(
+    vcs_world: tuple[World, str, str],
+) -> None:
+    world, url, _ = vcs_world
+    world.index.add("localdep", "2.0")
+    world.index.write()
+    make_project(world.root / "localproj", "localproj", "0.1.0", ["localdep"])
+    world.write_env([f"vcspkg @ {url}@main", "-e ./localproj", "appa"])
+    result = world.lock("--conda-lock-file", "conda-lock.yml", "-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    text = (world.root / "conda-lock.yml").read_text()
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    said = "Not here: ./localproj, vcspkg (VCS URLs and local projects: conda-lock's format cannot hold them)"
+    assert any(said in line for line in header), header
+    assert "requirements-unhashed.txt" in " ".join(header)
+    assert "lacks pip packages ./localproj, vcspkg: conda-lock's format cannot hold" in result.stderr
+    pip = {p.name for p in parse_condalock(text).for_platform("linux-64", "pip")}
+    assert pip == {"appa", "localdep", "vcsdep"}  # their hashed dependencies are there
 
 
 def test_a_vcs_commit_in_hash_sha256_parses_and_a_bad_file_hash_still_fails() -> None:
