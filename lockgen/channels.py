@@ -8,7 +8,7 @@ credentials, so a lock made against a mirror installs anywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ __all__ = [
     "CHANNEL_ALIAS",
     "Mirror",
     "ResolvedChannel",
+    "defaults_channel_for",
     "parse_mirror",
     "resolve_channel",
     "resolve_channels",
@@ -54,6 +55,8 @@ class ResolvedChannel:
     """The channel as the environment file lists it (``defaults`` for each of its expansions)."""
     origin: str | None = None
     """Where it is listed (``environment.yml:5``), when known; for messages."""
+    from_spec: bool = False
+    """Read only because a ``channel::spec`` names it (``origin`` is then that spec's line)."""
 
     @property
     def display(self) -> str:
@@ -71,8 +74,10 @@ class ResolvedChannel:
         if base is None:
             return f"check that {self.canonical} exists"
         hint = f"serve it from a reachable copy with `--mirror {base}=<mirror URL or directory>`"
-        if self.written == "defaults":
-            where = f" in {self.origin}" if self.origin else ""
+        where = f" in {self.origin}" if self.origin else ""
+        if self.written == "defaults" and self.from_spec:
+            hint += f", or take the package from your other channels: drop `defaults::`{where}"
+        elif self.written == "defaults":
             hint += f", or drop Anaconda's channels: replace `defaults` with `nodefaults`{where}"
         return hint
 
@@ -147,6 +152,23 @@ def resolve_channel(raw: str, mirrors: Sequence[Mirror] = (), base_dir: Path | N
     )
 
 
+def _defaults(platform: str, mirrors: Sequence[Mirror], base_dir: Path | None) -> list[ResolvedChannel]:
+    urls = DEFAULTS_MAIN + (DEFAULTS_WIN if platform.startswith("win-") else ())
+    return [replace(resolve_channel(u, mirrors, base_dir), written="defaults") for u in urls]
+
+
+def defaults_channel_for(package: str, platform: str) -> str:
+    """The one channel of ``defaults`` a ``defaults::package`` spec is pinned to (a spec names one
+    channel): ``pkgs/r`` for R packages (``r-*``, ``r``), ``pkgs/msys2`` for ``m2-*``/``msys2-*`` on
+    win-*, else ``pkgs/main``; all of them are read, as for a listed ``defaults``."""
+    name = package.lower()
+    if name == "r" or name.startswith(("r-", "rstudio")):
+        return DEFAULTS_MAIN[1]
+    if platform.startswith("win-") and name.startswith(("m2-", "m2w64-", "msys2-")):
+        return DEFAULTS_WIN[0]
+    return DEFAULTS_MAIN[0]
+
+
 def resolve_channels(
     raw: Iterable[str], platform: str, mirrors: Sequence[Mirror] = (), base_dir: Path | None = None
 ) -> tuple[ResolvedChannel, ...]:
@@ -155,8 +177,7 @@ def resolve_channels(
     out: list[ResolvedChannel] = []
     for name in raw:
         if name == "defaults":
-            urls = DEFAULTS_MAIN + (DEFAULTS_WIN if platform.startswith("win-") else ())
-            out += [replace(resolve_channel(u, mirrors, base_dir), written="defaults") for u in urls]
+            out += _defaults(platform, mirrors, base_dir)
         else:
             out.append(resolve_channel(name, mirrors, base_dir))
     seen: set[str] = set()
@@ -168,20 +189,32 @@ def resolve_channels(
     return tuple(unique)
 
 
-def with_spec_channels(
+def with_spec_channels(  # noqa: PLR0917
     channels: Iterable[ResolvedChannel],
     written: Iterable[str],
     mirrors: Sequence[Mirror] = (),
     base_dir: Path | None = None,
+    platform: str = "",
+    origins: Mapping[str, str] | None = None,
 ) -> tuple[tuple[ResolvedChannel, ...], dict[str, ResolvedChannel]]:
     """The channels a platform reads: ``channels`` (the environment's list) plus, in order, each
     channel a ``channel::spec`` names (``written``, as :func:`lockgen.spec.split_channel_spec` reads
     it) that is not among them, resolved with ``mirrors``. Also returns which channel each of
-    ``written`` is (a listed one when it names the same channel, credentials aside)."""
+    ``written`` is (a listed one when it names the same channel, credentials aside).
+
+    ``defaults::`` adds Anaconda's channels for ``platform`` as a listed ``defaults`` does (with
+    ``origins[name]``, where the spec is written, for messages); it maps to ``pkgs/main`` (see
+    :func:`defaults_channel_for` for the spec's own channel)."""
     out = list(channels)
     found: dict[str, ResolvedChannel] = {}
     for name in written:
         if name in found:
+            continue
+        if name == "defaults":
+            for channel in _defaults(platform, mirrors, base_dir):
+                if not any(c.canonical == channel.canonical for c in out):
+                    out.append(replace(channel, origin=(origins or {}).get(name), from_spec=True))
+            found[name] = next(c for c in out if c.canonical == DEFAULTS_MAIN[0])
             continue
         bare = strip_credentials(name) if "://" in name else name
         known = next((c for c in out if name in (c.name, c.canonical) or bare == c.canonical), None)

@@ -121,8 +121,11 @@ def _channels_for(spec: EnvSpec, platform: str, options: LockOptions) -> tuple[R
         where = spec.channel_location(channel.written)
         if where is not None:
             channels[index] = replace(channel, origin=str(where))
-    written = [d.channel for d in spec.conda_dependencies(platform) if d.channel]
-    return with_spec_channels(channels, written, options.mirrors, base_dir)[0]
+    deps = [d for d in spec.conda_dependencies(platform) if d.channel]
+    origins = {d.channel: str(d.location) for d in reversed(deps) if d.channel}
+    return with_spec_channels(
+        channels, [d.channel for d in deps if d.channel], options.mirrors, base_dir, platform, origins
+    )[0]
 
 
 INPUT_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from lockgen.channels import ResolvedChannel, to_canonical_url, with_spec_channels
+from lockgen.channels import ResolvedChannel, defaults_channel_for, to_canonical_url, with_spec_channels
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
 from lockgen.config import DEFAULT_REPODATA_MAX_MB, DEFAULT_REPODATA_MEMORY_MB
 from lockgen.errors import ChannelError
-from lockgen.models import LockedPackage, PackageUrl, sort_dependency_order
+from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, make_gateway
 from lockgen.reporting import NullReporter, Reporter
@@ -286,9 +286,16 @@ def _spec_sources(request: SolveRequest) -> tuple[tuple[ResolvedChannel, ...], l
     ``channel::`` pointing at the channel's fetch URL; no rattler import, so it can run before
     rattler loads."""
     parsed = [split_channel_spec(text) for text in request.specs]
-    channels, found = with_spec_channels(request.channels, [c for c, _, _ in parsed if c])
+    channels, found = with_spec_channels(request.channels, [c for c, _, _ in parsed if c], platform=request.platform)
+
+    def fetch(channel: str, rest: str) -> str:
+        if channel == "defaults":  # a spec names one channel: the one of defaults' that holds such packages
+            wanted = defaults_channel_for(dependency_name(rest), request.platform)
+            return next((c.fetch for c in channels if c.canonical == wanted), found[channel].fetch)
+        return found[channel].fetch
+
     specs = [
-        f"{found[channel].fetch}{'/' + subdir if subdir else ''}::{rest}" if channel else text
+        f"{fetch(channel, rest)}{'/' + subdir if subdir else ''}::{rest}" if channel else text
         for (channel, subdir, rest), text in zip(parsed, request.specs, strict=True)
     ]
     return channels, specs

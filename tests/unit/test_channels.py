@@ -120,3 +120,30 @@ def test_spec_channels_are_added_once_and_mirrored(tmp_path: Path) -> None:
     assert found["https://u:pw@conda.anaconda.org/conda-forge"] is channels[0]
     # a label is a channel of its own, read through the mirror like the listed ones
     assert found["conda-forge/label/dev"].fetch == f"{tmp_path.as_uri()}/conda-forge/label/dev"
+
+
+def test_defaults_colon_colon_goes_to_anacondas_channels_not_a_channel_named_defaults() -> None:
+    from lockgen.channels import with_spec_channels
+    from lockgen.conda.solve import SolveRequest, _spec_sources
+
+    listed = resolve_channels(["conda-forge"], "win-64")
+    channels, found = with_spec_channels(
+        listed, ["defaults"], platform="win-64", origins={"defaults": "environment.yml:6"}
+    )
+    assert [c.canonical for c in channels] == [
+        "https://conda.anaconda.org/conda-forge",
+        "https://repo.anaconda.com/pkgs/main",
+        "https://repo.anaconda.com/pkgs/r",
+        "https://repo.anaconda.com/pkgs/msys2",
+    ]
+    assert found["defaults"].canonical == "https://repo.anaconda.com/pkgs/main"
+    hint = found["defaults"].mirror_hint()
+    assert "--mirror https://repo.anaconda.com=" in hint
+    assert "drop `defaults::` in environment.yml:6" in hint
+    request = SolveRequest("win-64", ("defaults::libgomp", "defaults::r-base >=4", "defaults::m2-zip"), listed, ())
+    _, specs = _spec_sources(request)
+    assert specs == [
+        "https://repo.anaconda.com/pkgs/main::libgomp",
+        "https://repo.anaconda.com/pkgs/r::r-base >=4",
+        "https://repo.anaconda.com/pkgs/msys2::m2-zip",
+    ]
