@@ -517,6 +517,37 @@ def _check_pip_entry(text: str) -> str | None:
     return None
 
 
+_OTHER_SOURCES = "docs/from-conda-lock.md, \"Other sources\""
+
+
+def other_format(path: Path, text: str) -> str | None:
+    """Why a file conda-lock (or pixi) reads is not an environment file lockgen reads, with the way to
+    move; None for a file that may be one (lockgen reads conda environment files only)."""
+    name = path.name.lower()
+    reads = "lockgen reads conda environment files (`channels:`, `dependencies:`, `pip:`) only"
+    if name == "pixi.toml" or (name.endswith(".toml") and "[workspace]" in text and "pixi" in text):
+        return (
+            f"a pixi manifest, not an environment file: {reads}; write one with"
+            f" `pixi project export conda-environment environment.yml` and lock that ({_OTHER_SOURCES})"
+        )
+    if name.endswith(".toml"):
+        found = [k for k in ("[tool.conda-lock", "[tool.poetry", "[project]") if k in text]
+        shown = f" (it has {', '.join(k.rstrip(']') + ']' for k in found)})" if found else ""
+        return (
+            f"a TOML file{shown}, not an environment file: {reads}. conda-lock's pyproject.toml sources"
+            " (poetry, PEP 621 `[project] dependencies`, `[tool.conda-lock]`) are not read: list the conda"
+            f" packages (and a `pip:` section) in an environment.yml and lock that ({_OTHER_SOURCES});"
+            " lockgen's own settings go in `[tool.lockgen]`"
+        )
+    jinja = ("{%" in text or "{{" in text) and "package:" in text and "requirements:" in text
+    if name in ("meta.yaml", "meta.yml", "recipe.yaml") or jinja:
+        return (
+            f"a conda-build recipe, not an environment file: {reads}; list the recipe's run requirements"
+            f" under `dependencies:` of an environment.yml and lock that ({_OTHER_SOURCES})"
+        )
+    return None
+
+
 def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
     """Read and merge environment files in order; later files win for the same package name."""
     if not paths:
@@ -539,6 +570,10 @@ def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
             continue
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(f"cannot read: {exc}", shown))
+            continue
+        other = other_format(path, text)
+        if other is not None:
+            problems.append(Problem(other, shown))
             continue
         try:
             specs.append(parse_env_text(text, shown))
