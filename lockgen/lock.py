@@ -192,18 +192,24 @@ def lock(
     )
 
 
+_SCREEN_LINES = 40
+
+
 def _solve(
     solver: CondaSolver, requests: list[SolveRequest], pins: PreviousPins | None, the_plan: LockPlan
 ) -> dict[str, tuple[LockedPackage, ...]]:
-    """Solve; with ``--from``, a failure caused by pins conda's flexible priority chose says so."""
+    """Solve. With ``--from``, a failure still says what the migration did where it could: the
+    summary of the platforms that solved comes first, then the failure (kept to one screen), and
+    pins that conda's flexible priority chose are named."""
     from lockgen.errors import SolveError
 
     try:
         return solver.solve(requests)
     except SolveError as exc:
-        offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
-        if pins is None or not offers:
+        if pins is None:
             raise
+        offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
+        partial: Mapping[str, tuple[LockedPackage, ...]] = getattr(solver, "solved", None) or {}
         from lockgen.migrate import SolveFacts, flexible_note, flexible_pins
 
         names: set[str] = set()
@@ -212,9 +218,23 @@ def _solve(
             if seed is not None and p.platform in offers:
                 facts = SolveFacts(offers=offers[p.platform], channel_priority=p.request.channel_priority)
                 names |= set(flexible_pins(seed, facts))
-        if not names:
+        if not names and not partial:
             raise
-        raise SolveError(f"{exc}\n{flexible_note(sorted(names))}", exc.platforms) from exc
+        lines: list[str] = []
+        if partial:
+            conda_only = replace(pins, pip={})  # pip was not locked: say nothing of its pins
+            summary = _started_from(the_plan, conda_only, partial, offers, None)
+            lines += [line for line in summary if not line.startswith("kept ")]
+        failed = [p.platform for p in the_plan.platforms if p.platform not in partial]
+        lines.append(f"nothing was written: {', '.join(failed)} could not be solved:")
+        body = str(exc).splitlines()
+        if len(body) > _SCREEN_LINES:
+            more = len(body) - _SCREEN_LINES
+            body = [*body[:_SCREEN_LINES], f"  ... {more} more lines of the solver's explanation"]
+        lines += body
+        if names:
+            lines.append(flexible_note(sorted(names)))
+        raise SolveError("\n".join(lines), exc.platforms) from exc
 
 
 def _started_pins(
@@ -262,6 +282,7 @@ def _started_from(  # noqa: PLR0917
     requirements: bytes | None,
     unhashed: bytes | None = None,
 ) -> tuple[str, ...]:
+    """The ``--from`` summary of the platforms in ``solutions``."""
     from lockgen.errors import PypiResolutionError
     from lockgen.migrate import SolveFacts, summarize
     from lockgen.pypi.targets import pip_target
@@ -289,7 +310,8 @@ def _started_from(  # noqa: PLR0917
         p.platform: tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
         for p in the_plan.platforms
     }
-    return summarize(pins, targets, solutions, facts, requirements, environments, pip_lines, unhashed)
+    listed = tuple(the_plan.spec.platforms or ())
+    return summarize(pins, targets, solutions, facts, requirements, environments, pip_lines, unhashed, listed)
 
 
 def _pip_summary(text: bytes | None) -> PipSummary | None:

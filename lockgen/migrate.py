@@ -337,6 +337,7 @@ def summarize(  # noqa: PLR0917
     environments: Mapping[str, Mapping[str, str] | None],
     pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     unhashed: bytes | None = None,
+    listed: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """The lines ``lockgen lock --from`` prints: per platform, pins kept / moved (and why) / dropped."""
     lines = [f"started from {pins.source}:"]
@@ -345,7 +346,8 @@ def summarize(  # noqa: PLR0917
     for platform in targets:
         seed = pins.conda.get(platform)
         if seed is None or not seed.entries:
-            lines.append(f"{platform}: no pins in {pins.source}; solved from the specs alone")
+            if platform in solutions:
+                lines.append(f"{platform}: no pins in {pins.source}; solved from the specs alone")
             continue
         optional = dict(pins.optional.get(platform, ()))
         solved = {p.name for p in solutions.get(platform, ())}
@@ -377,9 +379,12 @@ def summarize(  # noqa: PLR0917
                 + (" ..." if len(unused) > 8 else "")
             )
     others = [p for p in pins.platforms if p not in targets]
-    if others:
+    chosen = [p for p in others if p in listed]  # listed, but -p chose other platforms this run
+    if chosen:
+        lines.append(f"not locked this run: {', '.join(chosen)} (listed in `platforms:`, but -p chose others)")
+    if unlisted := [p for p in others if p not in listed]:
         lines.append(
-            f"not locked: {', '.join(others)} (in {pins.source} but not a target; add them to `platforms:`"
+            f"not locked: {', '.join(unlisted)} (in {pins.source} but not a target; add them to `platforms:`"
             " in environment.yml or [tool.lockgen], or pass -p)"
         )
     if total:

@@ -85,6 +85,7 @@ class RattlerSolver:
     ) -> None:
         self.cache_dir = cache_dir
         self.offers: dict[str, PinnedOffers] = {}
+        self.solved: dict[str, tuple[LockedPackage, ...]] = {}
         """Per platform solved with preferred files: what the channels offer for them (see PinnedOffers)."""
         self.secrets = secrets or SecretRegistry()
         self.reporter = reporter or NullReporter()
@@ -159,6 +160,7 @@ class RattlerSolver:
                 failures.append((request.platform, result))
             else:
                 solved[request.platform] = result
+        self.solved = solved  # when some platform failed: what the others' solves found
         if failures:
             raise combine_failures(failures)
         return solved

@@ -133,7 +133,7 @@ def test_from_moves_only_what_the_specs_force(world: World) -> None:
         assert package_url("testchan", world.find(name, version, "linux-64")) in urls
     assert "linux-64: 3 of 4 conda pins kept (1 moved)" in result.stdout
     assert "moved app 1.0 h2_0 -> 1.1 h2_0: environment.yml:5 `app >=1.1` excludes it" in result.stdout
-    assert "not locked: osx-64" in result.stdout
+    assert "not locked this run: osx-64 (listed in `platforms:`, but -p chose others)" in result.stdout
 
 
 def test_from_a_directory_of_rendered_explicit_locks(world: World) -> None:

@@ -298,3 +298,69 @@ def test_a_failed_migration_names_the_pins_that_need_flexible_priority(tmp_path:
     with pytest.raises(SolveError) as plain:  # only nvidia has it: no note
         lock(options, solver=Solver((nvidia,)))  # type: ignore[arg-type]
     assert "flexible" not in str(plain.value)
+
+
+# ------------------------------------------------------------------------- one platform cannot be solved
+
+
+def test_a_migration_with_one_unsolvable_platform_still_summarizes_the_others_first(
+    chan: condalock_world.World,
+) -> None:
+    for subdir, depends in (("linux-64", []), ("osx-64", ["libcore >=9"])):
+        chan.channel.add("tool", "1.0", build="h0_0", subdir=subdir, depends=depends)
+    chan.channel.write()
+    (chan.root / "environment.yml").write_text(condalock_world.ENV.replace("  - zlib\n", "  - zlib\n  - tool\n"))
+    _write_lock(chan)
+    result = _lock(chan, "--from", "conda-lock.yml", run="one-fails")  # no -p: both listed platforms
+    assert result.returncode == 4, result.stdout
+    lines = result.stderr.splitlines()
+    first = next(i for i, line in enumerate(lines) if "linux-64: 4 of 4 conda pins kept" in line)
+    failed = next(i for i, line in enumerate(lines) if line == "nothing was written: osx-64 could not be solved:")
+    assert first < failed  # the solvable platform's summary comes first
+    assert "started from conda-lock.yml:" in result.stderr
+    assert "libcore >=9" in result.stderr  # the failure itself is still explained
+    assert len(lines) <= 60
+    assert "add them to `platforms:`" not in result.stderr
+    assert "not locked" not in result.stderr  # osx-64 is a target: it failed, it was not left out
+    assert not (chan.root / "locks-one-fails").exists()
+    # the second solve: without the platform that cannot be solved, the same pins lock
+    alone = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="linux")
+    assert alone.returncode == 0, alone.stderr
+    assert "linux-64: 4 of 4 conda pins kept" in alone.stdout
+    assert "not locked this run: osx-64 (listed in `platforms:`, but -p chose others)" in alone.stdout
+    assert "add them to `platforms:`" not in alone.stdout
+
+
+def test_an_unsolvable_platforms_explanation_is_kept_to_one_screen(tmp_path: Path) -> None:
+    from lockgen.config import LockOptions
+    from lockgen.errors import SolveError
+    from lockgen.lock import lock
+    from lockgen.models import LockedPackage
+
+    url = "https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h0_0.conda"
+    (tmp_path / "environment.yml").write_text("channels: [conda-forge]\ndependencies: [zlib]\n")
+    (tmp_path / "spec.txt").write_text(f"# platform: linux-64\n@EXPLICIT\n{url}#{'0' * 32}\n")
+    zlib = LockedPackage("zlib", "1.3.1", "h0_0", "linux-64", url, "0" * 32, None)
+
+    class Solver:
+        def __init__(self) -> None:
+            self.solved = {"linux-64": (zlib,)}
+            self.offers: dict[str, object] = {}
+
+        def solve(self, requests: object) -> dict[str, object]:
+            tree = "\n".join(f"  |-- package-{i} cannot be installed" for i in range(1400))
+            raise SolveError(f"osx-64: no solution.\n{tree}", ("osx-64",))
+
+    options = LockOptions(
+        files=(tmp_path / "environment.yml",),
+        output_dir=tmp_path / "locks",
+        platforms=("linux-64", "osx-64"),
+        from_lock=tmp_path / "spec.txt",
+    )
+    with pytest.raises(SolveError) as caught:
+        lock(options, solver=Solver())  # type: ignore[arg-type]
+    lines = str(caught.value).splitlines()
+    assert lines[:2] == ["started from " + str(tmp_path / "spec.txt") + ":", "linux-64: 1 of 1 conda pins kept"]
+    assert len(lines) < 50
+    assert "osx-64: no pins" not in str(caught.value)  # it was not solved: nothing to say of its pins
+    assert lines[-1] == "  ... 1361 more lines of the solver's explanation"

@@ -1,4 +1,4 @@
-"""Files conda-lock and pixi read, given to `-f`: named for what they are, with the way to move (not "malformed YAML")."""
+"""Files conda-lock and pixi read, given to `-f`: named for what they are and how to move, not "malformed YAML"."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "text", "what", "how"), CASES)
-def test_other_sources_are_named_with_the_way_to_move(tmp_path: Path, name: str, text: str, what: str, how: str) -> None:
+def test_other_sources_are_named_with_the_way_to_move(
+    tmp_path: Path, name: str, text: str, what: str, how: str
+) -> None:
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(InputError) as caught:
