@@ -238,8 +238,8 @@ lock_options: Decorator = bundle(
             "--lockfile",
             "conda_lock_file",
             type=click.Path(path_type=Path, dir_okay=False),
-            help="Also write the solution as conda-lock's unified lock (format v1) at this path"
-            " [default: none, or [tool.lockgen] conda-lock-file].",
+            help="Also write the solution as conda-lock's unified lock (format v1) at this path; it replaces"
+            " only a file lockgen wrote, or the --from file [default: none, or [tool.lockgen] conda-lock-file].",
         ),
         click.option("--check", "check_only", is_flag=True, help="Do not lock; exit like `lockgen check`."),
         offline_option("Use only cached repodata; say what is missing."),
