@@ -22,7 +22,7 @@ from tests.integration.test_pip_forms import forms  # noqa: F401  (the fixture)
 from tests.integration.test_pip_local_index import World
 from tests.support.channel import ChannelBuilder, serve_directory
 from tests.support.cli import run_lockgen
-from tests.support.condalock import HEADER, conda_entry, condalock_text
+from tests.support.condalock import HEADER, conda_entry, condalock_text, explicit_text
 from tests.support.projects import make_git_repo, make_project
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -364,3 +364,38 @@ def test_an_unsolvable_platforms_explanation_is_kept_to_one_screen(tmp_path: Pat
     assert len(lines) < 50
     assert "osx-64: no pins" not in str(caught.value)  # it was not solved: nothing to say of its pins
     assert lines[-1] == "  ... 1361 more lines of the solver's explanation"
+
+
+def test_a_pin_from_a_channel_the_environment_no_longer_lists(chan: condalock_world.World) -> None:
+    other = ChannelBuilder(chan.root / "mirror" / "otherchan", subdirs=("noarch", *PLATFORMS))
+    pinned = other.add("zlib", "1.2.13", build="h9_0", subdir="linux-64")
+    other.write()
+    data = yaml.safe_load(condalock_text(chan.channel, "testchan", {"linux-64": chan.old["linux-64"]}))
+    data["package"] = [p for p in data["package"] if p["name"] != "zlib"]
+    data["package"].append(conda_entry(other, "otherchan", "linux-64", pinned))
+    (chan.root / "conda-lock.yml").write_text(HEADER + yaml.dump(data, sort_keys=False))
+    result = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="unlisted")
+    assert result.returncode == 0, result.stderr
+    assert "moved zlib 1.2.13 h9_0 -> 1.3.1 h0_0: its channel otherchan is not among the environment's channels" in (
+        result.stdout
+    )
+    # the second solve: with otherchan listed, the pin is kept
+    env = condalock_world.ENV.replace("  - testchan\n", "  - testchan\n  - otherchan\n")
+    (chan.root / "environment.yml").write_text(env)
+    again = _lock(chan, "--from", "conda-lock.yml", "-p", "linux-64", run="listed")
+    assert again.returncode == 0, again.stderr
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout
+
+
+def test_without_recorded_metadata_the_dependency_that_does_not_fit_is_named(chan: condalock_world.World) -> None:
+    """An explicit file records no dependencies: the reason names the record's dependency that does not fit."""
+    (chan.root / "spec.txt").write_text(explicit_text(chan.channel, "testchan", "linux-64", chan.old["linux-64"]))
+    app = chan.find("app", "1.0", "linux-64")
+    original = chan.channel.record(app)
+    _edit_record(chan, "linux-64", app.file_name, lambda r: {**r, "depends": ["libcore <2", "pydata"]})
+    result = _lock(chan, "--from", "spec.txt", "-p", "linux-64", run="explicit")
+    assert result.returncode == 0, result.stderr
+    assert "moved app 1.0 h2_0 -> 1.1 h2_0: its dependency `libcore <2` does not fit libcore 2.0 h1_0" in result.stdout
+    _edit_record(chan, "linux-64", app.file_name, lambda r: {**r, "depends": original["depends"]})
+    again = _lock(chan, "--from", "spec.txt", "-p", "linux-64", run="explicit-again")
+    assert "linux-64: 4 of 4 conda pins kept" in again.stdout, again.stderr
