@@ -168,14 +168,18 @@ def _moved_reason(  # noqa: PLR0911
             " (conda's default, which your conda-lock used)"
         )
     before = dict(recorded.get(entry.url, ()))
+    unfit = []
     for dep in offered.depends:
         parts = dep.split()
         target = new.get(parts[0]) if parts else None
-        if target is None or spec_matches(dep, target.name, target.version, target.build, target.subdir) is not False:
-            continue
+        if target is not None and spec_matches(dep, target.name, target.version, target.build, target.subdir) is False:
+            patched = entry.url in recorded and before.get(parts[0]) != " ".join(parts[1:2])
+            unfit.append((not patched, dep, target))  # a patched dependency first: the lock could not foresee it
+    for unpatched, dep, target in sorted(unfit, key=lambda item: item[0]):
         fits = f"which {target.name} {target.version} {target.build} does not fit"
-        if entry.url in recorded and before.get(parts[0]) != " ".join(parts[1:2]):
-            was = f"`{parts[0]} {before[parts[0]]}`".replace(" `", "`") if parts[0] in before else "nothing"
+        if not unpatched:
+            name_of = dep.split()[0]
+            was = f"`{name_of} {before[name_of]}`".replace(" `", "`") if name_of in before else "nothing"
             return (
                 f"the channel changed the metadata of {name} {entry.version} {entry.build}: it now needs `{dep}`"
                 f" (the lock recorded {was}), {fits}"
