@@ -255,11 +255,15 @@ class RattlerSolver:
 
 def _offers(request: SolveRequest, every: Sequence[RepoDataRecord], found: Sequence[RepoDataRecord]) -> PinnedOffers:
     channels = _spec_sources(request)[0]
-    by_name: dict[str, list[str]] = {}
+    by_name: dict[str, set[str]] = {}
+    owners: dict[str | None, ResolvedChannel | None] = {}  # a few distinct channel strings: look each up once
     for record in every:
-        owner = _owning_channel(record, channels)
-        if owner is not None and owner.canonical not in by_name.setdefault(record.name.normalized, []):
-            by_name[record.name.normalized].append(owner.canonical)
+        served = record.channel
+        if served not in owners:
+            owners[served] = _owning_channel(record, channels)
+        owner = owners[served]
+        if owner is not None:
+            by_name.setdefault(record.name.normalized, set()).add(owner.canonical)
     order = {c.canonical: i for i, c in enumerate(channels)}
     records = []
     for record in found:
