@@ -254,15 +254,31 @@ def _compose(reader: _Reader, text: str) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        reader.problems.append(Problem(f"malformed YAML: {what}", reader.file, line))
+        reader.problems.append(_yaml_problem(exc, reader))
     except yaml.YAMLError as exc:
         reader.problems.append(Problem(f"malformed YAML: {exc}", reader.file))
     except RecursionError:
         reader.problems.append(Problem("malformed YAML: nesting too deep", reader.file))
     return None
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, reader: _Reader) -> Problem:
+    """PyYAML's error at the line where the problem starts: a token it was scanning (a key that
+    lacks its `:`, a quote never closed) starts at the context mark, not where PyYAML gave up."""
+    scanning = bool(exc.context and str(exc.context).startswith("while scanning") and exc.context_mark)
+    mark = exc.context_mark if scanning else exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    text = reader.lines[mark.line].strip() if mark is not None and mark.line < len(reader.lines) else ""
+    problem = str(exc.problem or "")
+    if scanning and "could not find expected ':'" in problem and text:
+        key = text.split("#")[0].strip()
+        return Problem(f"malformed YAML: `{key}` needs a `:` after it (write `{key}:`)", reader.file, line)
+    if "'\\t'" in problem or "\\t" in problem:
+        return Problem("malformed YAML: a tab character; YAML indents with spaces only", reader.file, line)
+    what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+    if scanning and exc.problem_mark is not None and exc.problem_mark.line != mark.line:
+        what += f" (PyYAML gave up at line {exc.problem_mark.line + 1})"
+    return Problem(f"malformed YAML: {what}", reader.file, line)
 
 
 def _first_node_over_limit(root: yaml.Node) -> yaml.Node | None:
@@ -384,8 +400,11 @@ def _parse_platforms(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
 
 
 def _parse_dependencies(reader: _Reader, node: yaml.Node, parsed: _Parsed) -> None:
-    for item in reader.sequence(node, "dependencies"):
+    items = reader.sequence(node, "dependencies")
+    for index, item in enumerate(items):
         if isinstance(item, yaml.MappingNode):
+            if _empty_pip_before_items(reader, item, items[index + 1 :]):
+                return
             _parse_pip_block(reader, item, parsed)
             continue
         value = reader.string(item, "a dependency")
@@ -427,7 +446,7 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
                 MatchSpec(lenient, strict=False)
             except Exception:  # conda refuses it too (only bare words were dropped)
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                reader.problem(f"invalid conda spec {value!r}: {first}", node)
+                reader.problem(f"invalid conda spec {value!r}: {_conda_pin_fix(value) or first}", node)
                 return None
             words = ", ".join(f"`{w}`" for w in dropped)
             reader.notes.append(
@@ -478,6 +497,26 @@ def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
     return head.rstrip("/") if "://" in head or head.startswith((".", "/", "~")) else head, None, rest
 
 
+def _empty_pip_before_items(reader: _Reader, node: yaml.MappingNode, after: Sequence[yaml.Node]) -> bool:
+    """Report ``- pip:`` with nothing under it followed by more items at its own level: the pip
+    requirements were written at the conda level (a common slip), so conda would get them and the
+    pip section would be empty. Returns True when reported."""
+    pip = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "pip"]
+    empty = bool(pip) and isinstance(pip[0], yaml.ScalarNode) and pip[0].tag == "tag:yaml.org,2002:null"
+    below = [n for n in after if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:str"]
+    if not empty or not below:
+        return False
+    shown = ", ".join(f"`- {n.value}`" for n in below[:3]) + (f" and {len(below) - 3} more" if len(below) > 3 else "")
+    pip_line = node.start_mark.line + 1
+    reader.problem(
+        f"`- pip:` (line {pip_line}) has nothing indented under it, and the items after it ({shown}) are at"
+        " the conda level, so they would be locked as conda packages and the pip section left empty; indent"
+        " them under `- pip:` (two more spaces), or move the conda ones above `- pip:`",
+        below[0],
+    )
+    return True
+
+
 def _parse_pip_block(reader: _Reader, node: yaml.MappingNode, parsed: _Parsed) -> None:
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -513,7 +552,8 @@ def _check_pip_entry(text: str) -> str | None:
         Requirement(text)
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0]
-        return f"invalid pip requirement {text!r}: {first}"
+        fix = _pip_pin_fix(text)
+        return f"invalid pip requirement {text!r}: {fix}" if fix else f"invalid pip requirement {text!r}: {first}"
     return None
 
 
@@ -546,6 +586,32 @@ def other_format(path: Path, text: str) -> str | None:
             f" under `dependencies:` of an environment.yml and lock that ({_OTHER_SOURCES})"
         )
     return None
+
+
+_CONDA_STYLE_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?)\s*=(?P<op>[<>]?)\s*(?P<rest>[^=<>!~].*)$"
+)
+_SWAPPED_OPERATOR = re.compile(r"(?P<name>^[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:::)?[A-Za-z0-9_.\-]*)\s*=(?P<op>[<>])")
+
+
+def _pip_pin_fix(text: str) -> str | None:
+    """The fix for a conda-style pin written under ``pip:`` (``einops=0.8.0``, ``torch=2.*``, ``x=>1``)."""
+    match = _CONDA_STYLE_PIN.match(text)
+    if match is None:
+        return None
+    name, op, rest = match.group("name"), match.group("op"), match.group("rest").strip()
+    if op:  # `x=>1`, `x=<2`: the two characters swapped
+        return f"did you mean `{name}{op}={rest}`? (the comparison comes first: `>=`, `<=`)"
+    return f"pip uses `==` for an exact version: write `{name}=={rest}` (a single `=` is conda's syntax)"
+
+
+def _conda_pin_fix(value: str) -> str | None:
+    """The fix for a comparison written backwards in a conda spec (``pandas=>2.0``, ``numpy=<2``)."""
+    match = _SWAPPED_OPERATOR.match(value)
+    if match is None:
+        return None
+    fixed = f"{match.group('name')}{match.group('op')}={value[match.end():].lstrip()}"
+    return f"did you mean `{fixed}`? (the comparison comes first: `>=`, `<=`)"
 
 
 def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
