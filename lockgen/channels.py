@@ -21,6 +21,7 @@ __all__ = [
     "CHANNEL_ALIAS",
     "Mirror",
     "ResolvedChannel",
+    "check_mirror_directory",
     "defaults_channel_for",
     "parse_mirror",
     "resolve_channel",
@@ -104,6 +105,24 @@ def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
     for url in (mirror.canonical, mirror.replacement):
         _check_url(url, "--mirror")
     return mirror
+
+
+def check_mirror_directory(text: str, mirror: Mirror) -> None:
+    """A mirror whose replacement is a local directory that does not exist is a mistake in the option
+    itself (a wrong relative path, a snapshot not there): say so, rather than "not found" per file."""
+    if not mirror.replacement.startswith("file://"):
+        return
+    from urllib.parse import unquote
+
+    folder = Path(unquote(urlsplit(mirror.replacement).path))
+    if not folder.is_dir():
+        given = text.partition("=")[2].strip()
+        shown = given if given == str(folder) else f"{given} (that is {folder})"
+        what = "is not a directory" if folder.exists() else "does not exist"
+        raise ConfigError(
+            f"--mirror {text}: the mirror directory {shown} {what}; check the path (a relative one starts at"
+            f" the current folder, {Path.cwd()})"
+        )
 
 
 def _check_url(url: str, what: str) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
-from lockgen.errors import OutputError
+from lockgen.errors import ConfigError, OutputError
 from lockgen.export import CondaLockTarget
 from lockgen.lockfiles import (
     CommitResult,
@@ -122,6 +122,7 @@ def lock(
         recover(out_dir)
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
     pins, previous = _started_pins(options, previous)
+    _check_update_names(options, the_plan, previous)
     condalock = CondaLockTarget.for_options(options, the_plan, previous) if options.conda_lock_file else None
     forced = options.update_all or bool(options.update) or (condalock is not None and not condalock.current)
     to_solve = [
@@ -235,6 +236,39 @@ def _solve(
         if names:
             lines.append(flexible_note(sorted(names)))
         raise SolveError("\n".join(lines), exc.platforms) from exc
+
+
+def _check_update_names(options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]) -> None:
+    """``--update NAME`` must name a package of the environment or its locks (conda or pip): a typo
+    would otherwise re-solve and move nothing, and exit 0."""
+    if not options.update:
+        return
+    import difflib
+    import re
+
+    from lockgen.lockfiles.requirements import read_previous
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    known = {d.name for d in the_plan.spec.dependencies}
+    known |= {e.name for old in previous.values() if old is not None for e in old.entries}
+    for entry in the_plan.spec.pip or ():
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", entry.text)
+        if match and not entry.text.startswith("-"):
+            known.add(match.group(0))
+    pip_lock = read_previous(options.output_dir / REQUIREMENTS_NAME)
+    known |= {p.name for p in pip_lock.pins} if pip_lock is not None else set()
+    by_canonical = {canonical(n): n for n in known}
+    unknown = [n for n in dict.fromkeys(options.update) if canonical(n) not in by_canonical]
+    if not unknown:
+        return
+    lines = []
+    for name in unknown:
+        close = difflib.get_close_matches(canonical(name), sorted(by_canonical), n=3, cutoff=0.7)
+        guess = f"; did you mean {', '.join(f'`{by_canonical[c]}`' for c in close)}?" if close else ""
+        lines.append(f"--update {name}: no package of that name in the environment or its locks{guess}")
+    raise ConfigError("\n".join(lines))
 
 
 def _started_pins(

@@ -53,8 +53,11 @@ def command(
         return
 
     def action() -> int:
+        from pathlib import Path
+
         from lockgen.config import build_options
         from lockgen.lock import lock
+        from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 
         notes = check_lock_habits(habits)
         options = build_options(inputs.files, Flags(inputs.output_dir, platforms, solve, how))
@@ -65,7 +68,8 @@ def command(
         if not quiet:
             for change in result.changes:
                 click.echo(change.summary)
-            for line in result.pip.lines() if result.pip else ():
+            pip_changed = any(Path(name).name == REQUIREMENTS_NAME for name in result.written)
+            for line in result.pip.lines(changed=pip_changed) if result.pip else ():
                 click.echo(line)
             for line in result.started_from:
                 click.echo(line)

@@ -58,7 +58,7 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
             # fails when the interrupted frames are freed, and Python prints that as a traceback.
             # Nothing is left to clean up (finish() leaves through os._exit): keep the exit quiet.
             sys.unraisablehook = lambda _unraisable: None
-        click.echo("interrupted; lock files are the old set, or the whole new set if writing had begun", err=True)
+        click.echo(interrupted_message(), err=True)
         code = 130
     except click.exceptions.Exit as exc:
         code = exc.exit_code
@@ -68,6 +68,20 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         click.echo(f"internal error: {type(exc).__name__}: {redact(str(exc))} (run with -v for a traceback)", err=True)
         code = 1
     finish(code)
+
+
+def interrupted_message() -> str:
+    """What Ctrl-C leaves on disk: a commit is all or nothing and holds a Ctrl-C until it is whole,
+    so either no lock file was written (the previous ones are untouched) or the new set is complete."""
+    commit = sys.modules.get("lockgen.lockfiles.commit")  # never imported: nothing was written
+    done = commit.committed() if commit is not None else ()
+    if not done:
+        return "interrupted: no lock file was written; the lock files on disk are the previous ones, untouched"
+    sets = []
+    for folder, written, removed in done:
+        names = ", ".join([*written, *(f"{name} removed" for name in removed)])
+        sets.append(f"{folder} holds the whole new set ({names})")
+    return "interrupted after the new lock files were written: " + "; ".join(sets)
 
 
 def print_traceback() -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "CommitResult",
     "JournalError",
     "commit_files",
+    "committed",
     "journal_manifest",
     "output_lock",
     "plan_changes",
@@ -62,6 +63,16 @@ class CommitResult:
     @property
     def changed(self) -> bool:
         return bool(self.written or self.removed)
+
+
+_COMMITTED: list[tuple[Path, tuple[str, ...], tuple[str, ...]]] = []
+"""Every commit this process made: (directory, files written, files removed). Read by
+:func:`committed` for the Ctrl-C message, which says which set of files is on disk."""
+
+
+def committed() -> tuple[tuple[Path, tuple[str, ...], tuple[str, ...]], ...]:
+    """The commits this process has made so far (see :data:`_COMMITTED`)."""
+    return tuple(_COMMITTED)
 
 
 def _check_name(name: str) -> None:
@@ -345,6 +356,7 @@ def commit_files(
                     _discard(txn)
                     raise
                 _discard(txn)
+                _COMMITTED.append((out_dir, tuple(put), tuple(delete)))  # before a held Ctrl-C is acted on
             return CommitResult(tuple(put), tuple(unchanged), tuple(delete))
     except OSError as exc:
         raise OutputError(f"cannot write lock files in {out_dir}: {exc.strerror or exc}") from exc

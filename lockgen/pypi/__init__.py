@@ -104,10 +104,14 @@ def _mapping(
 ) -> PypiMapping:
     if source is None and request.pypi_mapping is None:
         source = ParselmouthSource(request.cache_dir, offline=request.offline, url_template=request.mapping_url)
-    mapping = load_mapping(request.channels, request.pypi_mapping, source)
+    return load_mapping(request.channels, request.pypi_mapping, source)
+
+
+def _mapping_notes(mapping: PypiMapping, reporter: Reporter, secrets: SecretRegistry, *, changed: bool) -> None:
+    """The mapping's notes (could not be fetched, a cached copy used) are warnings when the pip lock
+    is resolved again, and only progress (``-v``) when it is kept: once per change, not every run."""
     for note in mapping.notes:
-        reporter.event("note", None, f"note: {secrets.redact(note)}")
-    return mapping
+        reporter.event("note" if changed else "pip", None, f"note: {secrets.redact(note)}")
 
 
 def _platforms(
@@ -448,9 +452,11 @@ def lock_pip_files(
     if previous is not None and previous.input_hash == input_hash and not forced:
         unhashed = read_previous(unhashed_path) if has_direct else None
         if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):
+            _mapping_notes(mapping, reporter, secrets, changed=False)
             reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")
             kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
             return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
+    _mapping_notes(mapping, reporter, secrets, changed=True)
     if resolver is None:
         from lockgen.pypi.uv import UvResolver
 

@@ -58,9 +58,16 @@ class PipSummary:
             return f"pip: {self.counts[0][1]} packages on each of {', '.join(p for p, _ in self.counts)}"
         return "pip: " + ", ".join(f"{n} packages on {p}" for p, n in self.counts)
 
-    def lines(self) -> list[str]:
-        """The headline, then one line per divergent pin and per platform-specific package group."""
+    def lines(self, changed: bool = True) -> list[str]:
+        """The headline, then one line per divergent pin and per platform-specific package group;
+        when the file did not change (``changed`` False), the headline and one line counting them:
+        the details are said once, when they change, not on every run."""
         out = [self.headline]
+        if not changed:
+            differ = len(self.divergent) + len(self.only_some)
+            if differ:
+                out.append(f"  {differ} pins differ between platforms (listed when requirements.txt changes)")
+            return out
         if self.divergent:
             out.append("  versions differ between platforms:")
             out += [f"    {d}" for d in self.divergent]

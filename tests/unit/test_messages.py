@@ -4,10 +4,18 @@ tests/integration/test_messages_cli.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
 import pytest
 
-from lockgen.errors import InputError
+from lockgen.config import LockOptions
+from lockgen.errors import ConfigError, InputError
+from lockgen.lock import LockResult, lock
+from lockgen.pypi.summary import Divergence, PipSummary
+from lockgen.reporting import RecordingReporter
 from lockgen.spec import parse_env_text
+from tests.unit.test_lock import FakeMapping, Project, env_text
 
 SCREEN = 25
 
@@ -67,3 +75,84 @@ def test_an_unclosed_quote_is_reported_where_it_opens() -> None:
 def test_a_tab_says_yaml_indents_with_spaces() -> None:
     (problem,) = _problems("name: x\ndependencies:\n\t- numpy\n")
     assert problem == "environment.yml:3: malformed YAML: a tab character; YAML indents with spaces only"
+
+
+# --- lock: --update names, the mapping note and the pip summary once per change ---------------------------------
+
+
+
+class UnreachableMapping(FakeMapping):
+    NOTE = "conda→PyPI mapping for {channel} could not be fetched: ConnectError; using the cached copy"
+
+    def load(self, channel: str) -> tuple[Mapping[str, Sequence[str] | None] | None, str | None]:
+        table, _ = super().load(channel)
+        return table, self.NOTE.format(channel=channel)
+
+
+def _lock(project: Project, reporter: RecordingReporter, **options: object) -> LockResult:
+    settings = LockOptions(files=(project.env,), output_dir=project.locks, cache_dir=project.root / "cache", **options)  # type: ignore[arg-type]
+    return lock(settings, reporter, project.solver, pip_resolver=project.pip, mapping_source=UnreachableMapping())
+
+
+def test_update_of_an_unknown_name_is_an_error_with_did_you_mean_across_conda_and_pip(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.lock(env_text())
+    calls = len(project.solver.calls)
+    with pytest.raises(ConfigError) as info:
+        project.lock(update=("nmupy", "rihc", "numpy"))
+    assert info.value.message == (
+        "--update nmupy: no package of that name in the environment or its locks; did you mean `numpy`?\n"
+        "--update rihc: no package of that name in the environment or its locks; did you mean `rich`?"
+    )
+    assert len(project.solver.calls) == calls  # refused before solving anything
+
+
+def test_update_accepts_a_package_only_the_locks_name(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.lock(env_text())
+    project.lock(update=("Python", "RICH"))  # names from the locks and the pip section, any case
+
+
+def test_the_mapping_note_is_said_when_the_pip_lock_is_resolved_not_on_every_run(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.env.write_text(env_text())
+    first, again = RecordingReporter(), RecordingReporter()
+    _lock(project, first)
+    _lock(project, again)
+    said = [d for kind, _, d in first.events if kind == "note" and "could not be fetched" in d]
+    assert said == [f"note: {UnreachableMapping.NOTE.format(channel='conda-forge')}"]
+    assert not [d for kind, _, d in again.events if kind in ("note", "warning")]
+    assert any("could not be fetched" in d for kind, _, d in again.events if kind == "pip")  # -v still shows it
+
+
+def test_the_pip_versions_differ_block_is_listed_when_requirements_change_and_counted_otherwise() -> None:
+    summary = PipSummary(
+        (("linux-64", 3), ("osx-64", 3)),
+        (Divergence("torch", (("2.5.1", ("linux-64",)), ("2.2.2", ("osx-64",)))),),
+        (("triton", ("linux-64",)),),
+    )
+    full = summary.lines()
+    assert "  versions differ between platforms:" in full and "    torch: 2.5.1 on linux-64; 2.2.2 on osx-64" in full
+    assert summary.lines(changed=False) == [
+        "pip: 3 packages on each of linux-64, osx-64",
+        "  2 pins differ between platforms (listed when requirements.txt changes)",
+    ]
+
+
+def test_a_missing_mirror_directory_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lockgen.config import Flags, SolveFlags, build_options
+
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    (project / "environment.yml").write_text(HEAD + "  - python\n")
+    option = "https://conda.anaconda.org=../shared/channels"
+    flags = Flags(solve=SolveFlags(mirrors=(option,)))
+    with pytest.raises(ConfigError) as info:
+        build_options([Path("environment.yml")], flags)
+    assert info.value.message == (
+        f"--mirror {option}: the mirror directory ../shared/channels (that is {tmp_path / 'shared' / 'channels'})"
+        f" does not exist; check the path (a relative one starts at the current folder, {project})"
+    )
+    (tmp_path / "shared" / "channels").mkdir(parents=True)
+    assert build_options([Path("environment.yml")], flags).mirrors
