@@ -276,7 +276,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, reader: _Reader) -> Problem:
     if "'\\t'" in problem or "\\t" in problem:
         return Problem("malformed YAML: a tab character; YAML indents with spaces only", reader.file, line)
     what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-    if scanning and exc.problem_mark is not None and exc.problem_mark.line != mark.line:
+    if scanning and mark is not None and exc.problem_mark is not None and exc.problem_mark.line != mark.line:
         what += f" (PyYAML gave up at line {exc.problem_mark.line + 1})"
     return Problem(f"malformed YAML: {what}", reader.file, line)
 
