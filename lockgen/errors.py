@@ -101,6 +101,11 @@ class PypiResolutionError(LockgenError):
 
     exit_code = 7
 
+    def __init__(self, message: str, missing: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.missing = missing
+        """Canonical names of requirements no index has (typos?): the caller may look for close names."""
+
 
 class VerifyError(LockgenError):
     """``lockgen verify``: a lock does not match the channel's repodata or is not closed."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.errors import InputError, Problem
+from lockgen.errors import InputError, Problem, PypiResolutionError
 from lockgen.lockfiles.header import json_sha256, short_digest
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
@@ -310,12 +310,21 @@ def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path
 
 
 def _resolve(
-    request: PipRequest, platforms: Sequence[_Platform], previous: PreviousLock | None, resolver: PipResolver
+    request: PipRequest,
+    platforms: Sequence[_Platform],
+    previous: PreviousLock | None,
+    resolver: PipResolver,
+    mapping: PypiMapping,
 ) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
     """Per platform: the hashed pins, and the pinned VCS/local-project lines."""
     with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
         jobs = [_write_job(Path(tmp), item, previous, request) for item in platforms if item.target is not None]
-        texts = resolver.compile(jobs)
+        try:
+            texts = resolver.compile(jobs)
+        except PypiResolutionError as exc:
+            if not exc.missing:
+                raise
+            raise PypiResolutionError(_with_suggestions(exc, request, platforms, mapping), exc.missing) from exc
     resolved: dict[str, tuple[Pin, ...]] = {}
     direct: dict[str, tuple[str, ...]] = {}
     for item in platforms:
@@ -327,6 +336,23 @@ def _resolve(
         )
         direct[item.platform] = _direct_lines(text, item.pip.direct, request.base_dir)
     return resolved, direct
+
+
+def _with_suggestions(
+    exc: PypiResolutionError, request: PipRequest, platforms: Sequence[_Platform], mapping: PypiMapping
+) -> str:
+    """uv's failure led by one line per requirement no index has: file:line and the close names
+    that exist on the index (:mod:`lockgen.pypi.suggest`)."""
+    from lockgen.pypi.suggest import candidate_names, suggestion_lines
+
+    origins = {name: _relative(str(where), request) for item in platforms for name, where in item.pip.names}
+    pip = next((item.pip for item in platforms if item.target is not None), None)
+    indexes: list[str] = []
+    if pip is not None and not pip.no_index:
+        indexes = [pip.index_url or "https://pypi.org/simple", *pip.extra_index_urls]
+    candidates = candidate_names(mapping.tables, origins)
+    lines = suggestion_lines(exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline)
+    return "\n".join([*lines, exc.message])
 
 
 def _check_editables(platforms: Sequence[_Platform], direct: Mapping[str, tuple[str, ...]]) -> None:
@@ -463,7 +489,7 @@ def lock_pip_files(
         resolver = UvResolver(
             request.cache_dir, secrets, reporter, offline=request.offline, timeout_s=request.uv_timeout_s
         )
-    resolved, direct = _resolve(request, platforms, previous, resolver)
+    resolved, direct = _resolve(request, platforms, previous, resolver, mapping)
     _check_editables(platforms, direct)
     shown = tuple(_relative(str(w), request) for w in warnings)
     described = f"digest {digest} (what the mapping says for the {count} conda packages locked)"

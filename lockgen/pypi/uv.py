@@ -221,7 +221,7 @@ class UvResolver:
         message = explain_failure(stderr, job.target, job.provided, job.origins, only_binary=job.no_build)
         if _NOT_FOUND.search(" ".join(stderr.split())):
             message += "\n" + _where_searched(job)
-        raise PypiResolutionError(message)
+        raise PypiResolutionError(message, tuple(_names(_NOT_IN_REGISTRY, stderr)))
 
     def _invoke(self, job: CompileJob, builds: Sequence[str], deadline: float) -> str | None:
         """One uv run: None when it succeeded, else its stderr (secrets masked). Network failures raise."""
@@ -318,6 +318,9 @@ def build_python(short: str) -> str:
     return sys.executable
 
 
+_NOT_IN_REGISTRY = re.compile(
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*) was not found in the (?:package registry|provided package locations)"
+)
 _NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
 
 
@@ -353,11 +356,23 @@ def _where_searched(job: CompileJob) -> str:
 def _combine(failures: list[LockgenError]) -> LockgenError:
     network = [f for f in failures if isinstance(f, ChannelError)]
     if network:
-        return ChannelError("\n".join(f.message for f in network))
+        return ChannelError(said_once([f.message for f in network], "\n"))
     other = [f for f in failures if not isinstance(f, PypiResolutionError)]
     if other or len(failures) == 1:
         return (other or failures)[0]
-    return PypiResolutionError("\n\n".join(f.message for f in failures))
+    missing = tuple(dict.fromkeys(n for f in failures if isinstance(f, PypiResolutionError) for n in f.missing))
+    return PypiResolutionError(said_once([f.message for f in failures], "\n\n"), missing)
+
+
+def said_once(messages: Sequence[str], separator: str) -> str:
+    """Per-platform messages (each starting ``<platform>: ``) with the same text said once, for the
+    platforms it concerns: ``linux-64, osx-64, win-64: the pip section cannot be resolved ...``."""
+    groups: dict[str, list[str]] = {}
+    for message in messages:
+        platform = message.split(":", 1)[0]
+        key = message.replace(platform, "\0") if platform and " " not in platform else message
+        groups.setdefault(key, []).append(platform)
+    return separator.join(key.replace("\0", ", ".join(ps)) for key, ps in groups.items())
 
 
 def _indent(text: str) -> str:

@@ -156,3 +156,28 @@ def test_a_missing_mirror_directory_is_named_as_such(tmp_path: Path, monkeypatch
     )
     (tmp_path / "shared" / "channels").mkdir(parents=True)
     assert build_options([Path("environment.yml")], flags).mirrors
+
+
+def test_pip_failures_of_several_platforms_are_said_once_with_the_platforms_they_concern() -> None:
+    from lockgen.pypi.uv import said_once
+
+    same = "{p}: the pip section cannot be resolved:\n  - conda provides numpy 1.26.4 on {p}\n  uv says: ..."
+    other = "osx-64: the pip section cannot be resolved:\n  - native has no wheel for osx-64"
+    text = said_once([same.format(p="linux-64"), other, same.format(p="win-64")], "\n\n")
+    assert text == (
+        "linux-64, win-64: the pip section cannot be resolved:\n  - conda provides numpy 1.26.4 on linux-64, win-64\n"
+        "  uv says: ...\n\nosx-64: the pip section cannot be resolved:\n  - native has no wheel for osx-64"
+    )
+
+
+def test_a_pypi_typo_finds_close_names_without_pypis_project_list() -> None:
+    from lockgen.pypi.suggest import candidate_names, suggestion_lines
+
+    candidates = candidate_names([], ["einops"])  # lockgen's snapshot of the mapping's PyPI names
+    lines = suggestion_lines(
+        ["transformrs"], {"transformrs": "environment.yml:9"}, ["https://pypi.org/simple"], candidates, network=False
+    )
+    assert lines == [
+        "environment.yml:9: no package named `transformrs` on https://pypi.org/simple; did you mean `transformers`,"
+        " `ctransformers`, `x-transformers`?"
+    ]
