@@ -128,8 +128,9 @@ def test_every_failing_platform_is_reported(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     with pytest.raises(PypiResolutionError) as info:
         UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path / "a"), job(tmp_path / "b", target=LINUX)])
-    assert "osx-64: the pip section cannot be resolved" in info.value.message
-    assert "linux-64: the pip section cannot be resolved" in info.value.message
+    # the same failure is said once, for both platforms
+    assert info.value.message.startswith("osx-64, linux-64: the pip section cannot be resolved")
+    assert info.value.message.count("cannot be resolved") == 1
 
 
 # stderr as uv 0.13 writes it (captured from real runs)
