@@ -9,6 +9,7 @@ package names, the versions on offer, which subdirs fail to load) and probes a d
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -127,6 +128,41 @@ def typo_lines(wanted: Iterable[tuple[str, str, str]], known: Iterable[str]) -> 
         what = f"`{name}`" if text == name else f"`{name}` (in `{text}`)"
         lines.append(f"  {where}no package named {what}{guess}")
     return lines
+
+
+def selector_for(have: Sequence[str], targets: Sequence[str]) -> str | None:
+    """A line selector true on exactly the ``have`` platforms among ``targets`` (``linux or win``)."""
+    from lockgen.platforms import evaluate_selector
+
+    terms: list[str] = []
+    for platform in have:
+        os_name, _, arch = platform.partition("-")
+        same_os = [t for t in targets if t.partition("-")[0] == os_name]
+        term = os_name if all(t in have for t in same_os) else f"{os_name}{arch}"
+        if term not in terms:
+            terms.append(term)
+    selector = " or ".join(terms)
+    try:
+        exact = all(evaluate_selector(selector, t) == (t in have) for t in targets)
+    except ValueError:
+        return None
+    return selector if exact and terms else None
+
+
+def platform_gap_line(
+    wanted: tuple[str, str, str], request: SolveRequest, have: Sequence[str], targets: Sequence[str]
+) -> str:
+    """A package the channels build for other target platforms but not this one (``cuda-nvcc`` on
+    osx-64): say where it exists, and the two fixes (a selector, or dropping the platform)."""
+    text, origin, name = wanted
+    where = f"{origin}: " if origin else ""
+    channels = ", ".join(dict.fromkeys(c.label for c in request.channels))
+    selector = selector_for(have, targets)
+    fix = f"add the selector `- {text}  # [{selector}]`, or " if selector else "add a `# [...]` selector, or "
+    return (
+        f"  {where}`{name}` has no {request.platform} build in {channels} (it has builds for {', '.join(have)}):"
+        f" {fix}drop {request.platform} from the target platforms"
+    )
 
 
 def checkable_names(request: SolveRequest) -> list[tuple[str, str, str]]:
@@ -264,6 +300,8 @@ class Diagnosis:
     offline: bool
     timeout_s: int
     retries: int
+    targets: tuple[str, ...] = ()
+    """Every platform of the run: a package missing on one of them may exist on the others."""
 
     async def translate(
         self, exc: Exception, request: SolveRequest, sources: list[str], platforms: list[Any]
@@ -339,7 +377,10 @@ class Diagnosis:
         if unknown:  # typos first, all at once: the solver would name only one of them per run
             channels = ", ".join(dict.fromkeys(c.label for c in request.channels))
             plural = "s" if len(unknown) > 1 else ""
-            lines = [f"{request.platform}: unknown package name{plural} (not in {channels}):", *unknown]
+            if any("no package named" in u for u in unknown):
+                lines = [f"{request.platform}: unknown package name{plural} (not in {channels}):", *unknown]
+            else:
+                lines = [f"{request.platform}: package{plural} not built for {request.platform}:", *unknown]
             return SolveError("\n".join(lines), (request.platform,))
         lines = [f"{request.platform}: no solution."]
         seen: set[str] = set()
@@ -357,7 +398,8 @@ class Diagnosis:
 
     async def _unknown_names(self, request: SolveRequest, sources: list[str], platforms: list[Any]) -> list[str]:
         """One line per spec whose package name no channel has (one ``names()`` call: the channels'
-        package names, no records)."""
+        package names, no records); a name the run's other target platforms have is said to be
+        missing for this platform only (:func:`platform_gap_line`)."""
         wanted = checkable_names(request)
         if not wanted:
             return []
@@ -365,7 +407,17 @@ class Diagnosis:
             known = {name.normalized for name in await self.gateway.names(sources, platforms)}
         except Exception:  # the failure at hand has its own message; this only sharpens it
             return []
-        return typo_lines(wanted, known)
+        unknown = [w for w in wanted if w[2] not in known]
+        elsewhere: dict[str, list[str]] = {}
+        for other in (t for t in self.targets if t != request.platform) if unknown else ():
+            there: set[str] = set()
+            with contextlib.suppress(Exception):  # that platform's own solve reports its failures
+                there = {name.normalized for name in await self.gateway.names(sources, [other])}  # type: ignore[list-item]
+            for _, _, name in unknown:
+                if name in there:
+                    elsewhere.setdefault(name, []).append(other)
+        gaps = [platform_gap_line(w, request, elsewhere[w[2]], self.targets) for w in unknown if w[2] in elsewhere]
+        return [*typo_lines([w for w in unknown if w[2] not in elsewhere], known), *gaps]
 
     async def _hint(
         self, name: str, spec: str, request: SolveRequest, where: tuple[list[str], list[Any]]

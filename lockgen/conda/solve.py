@@ -145,8 +145,10 @@ class RattlerSolver:
                         "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
                     )
 
+        every = tuple(r.platform for r in requests)
+
         def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
-            return lambda: self._solve_one(gateway, request)
+            return lambda: self._solve_one(gateway, request, every)
 
         results = await run_scheduled(schedule, [job(r) for r in requests], release)
         if not self.offline:
@@ -206,10 +208,12 @@ class RattlerSolver:
             return exc
         return None
 
-    def _diagnosis(self, gateway: Gateway) -> Diagnosis:
-        return Diagnosis(gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries)
+    def _diagnosis(self, gateway: Gateway, targets: tuple[str, ...] = ()) -> Diagnosis:
+        return Diagnosis(gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries, targets)
 
-    async def _solve_one(self, gateway: Gateway, request: SolveRequest) -> tuple[LockedPackage, ...]:
+    async def _solve_one(
+        self, gateway: Gateway, request: SolveRequest, targets: tuple[str, ...] = ()
+    ) -> tuple[LockedPackage, ...]:
         from rattler import ChannelPriority, solve
 
         channels, specs = _rewrite_channel_specs(request)
@@ -230,7 +234,7 @@ class RattlerSolver:
                 timestamp_policy="allow-missing",
             )
         except Exception as exc:
-            raise await self._diagnosis(gateway).translate(exc, request, sources, platforms) from exc
+            raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
         packages = [_to_locked(r, channels, request.platform) for r in records]
         self.reporter.event("solved", request.platform, f"{len(packages)} packages")
         return tuple(sort_dependency_order(packages))

@@ -3,9 +3,14 @@ and fits one screen (at most 25 lines of stderr)."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from tests.integration.test_pip_local_index import World, world  # noqa: F401  (the fixture)
+from tests.integration.test_pip_local_index import PLATFORMS, World, world  # noqa: F401  (the fixture)
+from tests.support.channel import ChannelBuilder
+from tests.support.cli import run_lockgen
 
 pytestmark = pytest.mark.slow
 SCREEN = 25
@@ -20,3 +25,27 @@ def test_a_pypi_typo_gets_its_line_and_did_you_mean_said_once_for_every_platform
     assert "linux-64, osx-64, win-64: the pip section cannot be resolved" in result.stderr
     assert result.stderr.count("the pip section cannot be resolved") == 1
     assert len(lines) <= SCREEN
+
+
+def _lock_local(root: Path, env: str, *args: str) -> subprocess.CompletedProcess[str]:
+    (root / "environment.yml").write_text(env)
+    mirror = f"https://conda.anaconda.org={root / 'channels'}"
+    return run_lockgen("lock", "--mirror", mirror, "--cache-dir", root / "cache", *args, cwd=root)
+
+
+def test_a_package_missing_on_one_platform_says_where_it_exists_and_the_selector(tmp_path: Path) -> None:
+    builder = ChannelBuilder(tmp_path / "channels" / "testchan", subdirs=("noarch", *PLATFORMS))
+    for subdir in PLATFORMS:
+        builder.add("python", "3.11.9", build="h0", subdir=subdir)
+        if subdir != "osx-64":
+            builder.add("cuda-nvcc", "12.4.131", build="h0", subdir=subdir)
+    builder.write()
+    env = "name: x\nchannels:\n  - testchan\ndependencies:\n  - python=3.11\n  - cuda-nvcc\n"
+    result = _lock_local(tmp_path, env)
+    assert result.returncode == 4, result.stderr
+    assert result.stderr == (
+        "error: osx-64: package not built for osx-64:\n"
+        "  environment.yml:6: `cuda-nvcc` has no osx-64 build in testchan (it has builds for linux-64, win-64):"
+        " add the selector `- cuda-nvcc  # [linux or win]`, or drop osx-64 from the target platforms\n"
+    )
+    assert _lock_local(tmp_path, env.replace("cuda-nvcc", "cuda-nvcc  # [linux or win]")).returncode == 0

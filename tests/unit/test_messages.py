@@ -181,3 +181,19 @@ def test_a_pypi_typo_finds_close_names_without_pypis_project_list() -> None:
         "environment.yml:9: no package named `transformrs` on https://pypi.org/simple; did you mean `transformers`,"
         " `ctransformers`, `x-transformers`?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("have", "targets", "selector"),
+    [
+        (["linux-64", "win-64"], ["linux-64", "osx-64", "win-64"], "linux or win"),
+        (["linux-64", "osx-arm64"], ["linux-64", "osx-64", "osx-arm64"], "linux or osxarm64"),
+        (["linux-64"], ["linux-64", "linux-aarch64", "osx-64"], "linux64"),
+    ],
+)
+def test_the_selector_for_a_package_some_platforms_lack_is_true_on_exactly_those_that_have_it(
+    have: list[str], targets: list[str], selector: str
+) -> None:
+    from lockgen.conda.diagnose import selector_for
+
+    assert selector_for(have, targets) == selector
