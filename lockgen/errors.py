@@ -78,6 +78,8 @@ class SolveError(LockgenError):
     def __init__(self, message: str, platforms: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.platforms = platforms
+        self.details = ""
+        """The solver's whole explanation when ``message`` shows a shortened one (``-v`` prints it)."""
 
 
 class ChannelError(LockgenError):

@@ -51,6 +51,9 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         if verbose:
             print_traceback()
         click.echo(f"error: {redact(exc.message)}", err=True)
+        details = getattr(exc, "details", "")
+        if verbose and details:  # the whole of what the message shortened (a solver's explanation)
+            click.echo(redact(details), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         if not verbose:

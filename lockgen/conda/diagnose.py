@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lockgen.channels import ResolvedChannel
+from lockgen.conda.explanation import NoSolution, fit_screen
 from lockgen.errors import ChannelError, SolveError
 from lockgen.models import dependency_name
 from lockgen.repodata.failures import (
@@ -105,11 +106,12 @@ def combine_failures(failures: Sequence[tuple[str, BaseException]]) -> Exception
         return ChannelError("\n".join(lines))
     unsolved = [(p, e) for p, e in failures if isinstance(e, SolveError)]
     if len(unsolved) == len(failures):
-        bodies: dict[str, list[str]] = {}  # the same explanation for several platforms is shown once
-        for platform, error in unsolved:
-            bodies.setdefault(str(error).removeprefix(f"{platform}: "), []).append(platform)
-        text = "\n\n".join(f"{', '.join(ps)}: {body}" for body, ps in bodies.items())
-        return SolveError(text, tuple(p for p, _ in unsolved))
+        # the same explanation for several platforms is shown once; all of them on one screen
+        parts = [part for _, e in unsolved if isinstance(e, NoSolution) for part in e.parts]
+        text = fit_screen(parts, [(p, str(e)) for p, e in unsolved if not isinstance(e, NoSolution)])
+        combined = SolveError(text, tuple(p for p, _ in unsolved))
+        combined.details = "\n\n".join(e.details for _, e in unsolved if e.details)
+        return combined
     where, exc = next((p, e) for p, e in failures if not isinstance(e, SolveError))
     return exc if isinstance(exc, Exception) else RuntimeError(f"{where}: {exc!r}")
 
@@ -310,9 +312,9 @@ class Diagnosis:
 
         text = self.secrets.redact(str(exc).strip())
         if isinstance(exc, SolverError):
-            explained = await self._explain(text, request, sources, platforms)
             empty = await self._empty_subdirs(request)
-            if empty:  # amend in place: keeps whatever else _explain attached
+            explained = await self._explain(text, request, sources, platforms, [e.strip() for e in empty])
+            if empty and not isinstance(explained, NoSolution):  # amend in place: keeps what _explain attached
                 explained.message = "\n".join([explained.message, *empty])
                 explained.args = (explained.message,)
             return explained
@@ -372,7 +374,9 @@ class Diagnosis:
                 notes.append(f"  note: {channel.name} has no {request.platform} packages: {where} is missing or empty")
         return notes
 
-    async def _explain(self, text: str, request: SolveRequest, sources: list[str], platforms: list[Any]) -> SolveError:
+    async def _explain(
+        self, text: str, request: SolveRequest, sources: list[str], platforms: list[Any], notes: Sequence[str] = ()
+    ) -> SolveError:
         unknown = await self._unknown_names(request, sources, platforms)
         if unknown:  # typos first, all at once: the solver would name only one of them per run
             channels = ", ".join(dict.fromkeys(c.label for c in request.channels))
@@ -382,7 +386,7 @@ class Diagnosis:
             else:
                 lines = [f"{request.platform}: package{plural} not built for {request.platform}:", *unknown]
             return SolveError("\n".join(lines), (request.platform,))
-        lines = [f"{request.platform}: no solution."]
+        hints: list[str] = []
         seen: set[str] = set()
         for spec in missing_specs(text):
             name = spec.split()[0].split("[")[0]
@@ -391,10 +395,9 @@ class Diagnosis:
             seen.add(name)
             hint = await self._hint(name, spec, request, (sources, platforms))
             if hint:
-                lines.append(f"  {hint}")
+                hints.append(hint)
         body = text.removeprefix("Cannot solve the request because of: ")
-        lines.append("  " + body.replace("\n", "\n  ").rstrip())
-        return SolveError("\n".join(lines), (request.platform,))
+        return NoSolution(request.platform, [*hints, *notes], body)
 
     async def _unknown_names(self, request: SolveRequest, sources: list[str], platforms: list[Any]) -> list[str]:
         """One line per spec whose package name no channel has (one ``names()`` call: the channels'

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from lockgen.channels import ResolvedChannel, defaults_channel_for, to_canonical_url, with_spec_channels
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
 from lockgen.config import DEFAULT_REPODATA_MAX_MB, DEFAULT_REPODATA_MEMORY_MB
-from lockgen.errors import ChannelError
+from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, make_gateway
@@ -129,7 +129,7 @@ class RattlerSolver:
                     for r, (_, sources) in zip(requests, targets, strict=True)
                     if r in concerned
                 ]
-                raise combine_failures(translated)
+                raise self._kept(combine_failures(translated))
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
         if not schedule.concurrent and len(requests) > 1:
             self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
@@ -164,7 +164,7 @@ class RattlerSolver:
                 solved[request.platform] = result
         self.solved = solved  # when some platform failed: what the others' solves found
         if failures:
-            raise combine_failures(failures)
+            raise self._kept(combine_failures(failures))
         return solved
 
     @staticmethod
@@ -207,6 +207,21 @@ class RattlerSolver:
         except Exception as exc:
             return exc
         return None
+
+    def _kept(self, error: Exception) -> Exception:
+        """A solve error whose message shows a shortened explanation names the file that holds the
+        whole one (under the cache folder: never in the project tree)."""
+        details = getattr(error, "details", "")
+        if not isinstance(error, SolveError) or len(details.splitlines()) <= len(error.message.splitlines()):
+            return error
+        from lockgen.conda.explanation import keep_explanation
+
+        path = keep_explanation(self.secrets.redact(details), self.cache_dir)
+        lines = len(details.splitlines())
+        where = f"in {path} (`-v` prints it)" if path else "printed with `-v`"
+        error.message += f"\nthe solver's whole explanation ({lines} lines) is {where}"
+        error.args = (error.message,)
+        return error
 
     def _diagnosis(self, gateway: Gateway, targets: tuple[str, ...] = ()) -> Diagnosis:
         return Diagnosis(gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries, targets)

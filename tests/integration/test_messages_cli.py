@@ -49,3 +49,29 @@ def test_a_package_missing_on_one_platform_says_where_it_exists_and_the_selector
         " add the selector `- cuda-nvcc  # [linux or win]`, or drop osx-64 from the target platforms\n"
     )
     assert _lock_local(tmp_path, env.replace("cuda-nvcc", "cuda-nvcc  # [linux or win]")).returncode == 0
+
+
+def test_an_unsolvable_environment_fits_one_screen_and_names_the_file_with_the_whole_tree(tmp_path: Path) -> None:
+    builder = ChannelBuilder(tmp_path / "channels" / "testchan", subdirs=("noarch", *PLATFORMS))
+    for subdir in PLATFORMS:
+        builder.add("python", "3.11.9", build="h0", subdir=subdir)
+    for i in range(30):  # every version of app needs a dependency version nobody has: 30 branches
+        builder.add(f"dep{i}", "1.0")
+        builder.add("app", f"1.{i}", depends=[f"dep{i} >=2"])
+    builder.write()
+    env = "name: x\nchannels:\n  - testchan\ndependencies:\n  - python=3.11\n  - app\n"
+    result = _lock_local(tmp_path, env)
+    assert result.returncode == 4, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) <= SCREEN, result.stderr
+    assert lines[0] == "error: linux-64, osx-64, win-64: no solution."  # the same reason, said once
+    assert "  the shortest of 30 conflict chains the solver reports:" in lines
+    assert any(line.strip().startswith("└─ dep") and "no candidates were found" in line for line in lines)
+    footer = lines[-1]
+    assert footer.startswith("the solver's whole explanation (") and footer.endswith(".txt (`-v` prints it)")
+    kept = Path(footer.split(" is in ", 1)[1].removesuffix(" (`-v` prints it)"))
+    assert kept.is_relative_to(tmp_path / "cache")  # lockgen's cache, never the project tree
+    whole = kept.read_text()
+    assert all(f"dep{i} >=2" in whole for i in range(30))
+    verbose = _lock_local(tmp_path, env, "-v")
+    assert all(f"dep{i} >=2" in verbose.stderr for i in range(30))

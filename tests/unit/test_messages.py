@@ -197,3 +197,65 @@ def test_the_selector_for_a_package_some_platforms_lack_is_true_on_exactly_those
     from lockgen.conda.diagnose import selector_for
 
     assert selector_for(have, targets) == selector
+
+
+# rattler's explanation for seed-dl with python=3.10 on win-64 (../shared/channels), as recorded
+RECORDED_TREE = """torchvision >=0.15 cannot be installed because there are no viable options:
+├─ torchvision 0.17.1 | 0.19.1 | 0.20.0 | 0.20.1 would require
+│  └─ python >=3.12,<3.13.0a0, for which no candidates were found.
+├─ torchvision 0.17.0 | 0.17.1 | ... | 0.20.0 would require
+│  └─ python >=3.11,<3.12.0a0, for which no candidates were found.
+└─ torchvision 0.15.2 would require
+   └─ pytorch-cuda 11.8.*, which cannot be installed because there are no viable options:
+      └─ pytorch-cuda 11.8 would require
+         └─ cuda-cudart >=11.8,<12.0, for which no candidates were found.
+The following packages are incompatible
+└─ torchvision >=0.15 cannot be installed because there are no viable options:
+   └─ torchvision 0.21.0 | 0.22.0 | 0.24.0 | 0.26.0 is excluded because due to strict channel priority not \
+using this option from: 'file:///work/shared/channels/conda-forge/'"""
+
+
+def test_the_shortest_conflict_chain_is_the_nearest_leaf_of_the_solvers_tree() -> None:
+    from lockgen.conda.explanation import shortest_chain
+
+    chain, count = shortest_chain(RECORDED_TREE)
+    assert count == 4
+    assert chain == [
+        "torchvision >=0.15 cannot be installed because there are no viable options:",
+        "torchvision 0.17.1 | 0.19.1 | 0.20.0 | 0.20.1 would require",
+        "python >=3.12,<3.13.0a0, for which no candidates were found.",
+    ]
+
+
+def _long_tree(package: str, branches: int) -> str:
+    lines = [f"{package} * cannot be installed because there are no viable options:"]
+    for i in range(branches):
+        last = i == branches - 1
+        bar = "   " if last else "│  "
+        lines.append(f"{'└─' if last else '├─'} {package} 1.{i} would require")
+        lines.append(f"{bar}└─ dep{i} >=2, which cannot be installed because there are no viable options:")
+        lines.append(f"{bar}   └─ dep{i} 2.0 would require")
+        lines.append(f"{bar}      └─ lib{i} >=9, for which no candidates were found.")
+    return "\n".join(lines)
+
+
+def test_three_platforms_with_long_trees_fit_one_screen_and_keep_the_whole_tree(tmp_path: Path) -> None:
+    from lockgen.conda.diagnose import combine_failures
+    from lockgen.conda.explanation import NoSolution, keep_explanation
+    from lockgen.errors import SolveError
+
+    failures: list[tuple[str, BaseException]] = [
+        (p, NoSolution(p, [f"`dep{i} >=2`: no build matches for {p}" for i in range(40)], _long_tree(f"app{n}", 300)))
+        for n, p in enumerate(("linux-64", "osx-64", "win-64"))
+    ]
+    error = combine_failures(failures)
+    assert isinstance(error, SolveError)
+    lines = error.message.splitlines()
+    assert len(lines) < SCREEN  # one line left for the footer naming the file
+    for n, platform in enumerate(("linux-64", "osx-64", "win-64")):
+        assert f"{platform}: no solution." in lines
+        assert f"    app{n} * cannot be installed because there are no viable options:" in lines
+    assert len(error.details.splitlines()) > 3 * 1200
+    path = keep_explanation(error.details, tmp_path / "cache")
+    assert path is not None and path.parent == tmp_path / "cache" / "explanations"
+    assert path.read_text() == error.details + "\n"

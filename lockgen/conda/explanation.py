@@ -1,0 +1,153 @@
+"""An unsolvable platform on one screen: the summary lines and the shortest conflict chain of the
+solver's explanation; the whole explanation kept aside (a file the message names, ``-v``).
+
+rattler explains a failed solve as a tree (``├─``/``└─``, three columns per level): a root for
+each spec that cannot be installed, a child per group of candidate versions, down to a leaf that
+says why (``..., for which no candidates were found.``). For a real environment the tree runs to
+hundreds or thousands of lines; the path from a root to its nearest leaf is the shortest complete
+reason, and enough to act on. Pure functions on text, tested on recorded trees
+(tests/unit/test_messages.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lockgen.errors import SolveError
+
+__all__ = ["SCREEN_LINES", "NoSolution", "fit_screen", "keep_explanation", "shortest_chain"]
+
+SCREEN_LINES = 25
+"""What an unsolvable lock prints at most (every platform together), the footer included."""
+_WHOLE_TREE_LINES = 8
+"""A tree this short is shown whole."""
+_LIMITS = ((3, 6), (2, 4), (1, 3))
+"""(summary lines, chain lines) per platform, tried in order until every platform fits the screen."""
+
+
+@dataclass(slots=True)
+class _Node:
+    text: str
+    children: list[_Node] = field(default_factory=list)
+
+
+def _parse(tree: str) -> list[_Node]:
+    roots: list[_Node] = []
+    stack: list[tuple[int, _Node]] = []
+    for raw in tree.splitlines():
+        if not raw.strip():
+            continue
+        marker = min((i for i in (raw.find("├─"), raw.find("└─")) if i >= 0), default=-1)
+        depth = marker // 3 + 1 if marker >= 0 else 0
+        node = _Node(raw[marker + 2 :].strip() if marker >= 0 else raw.strip())
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        (stack[-1][1].children if stack else roots).append(node)
+        stack.append((depth, node))
+    return roots
+
+
+def _paths(node: _Node) -> list[list[str]]:
+    if not node.children:
+        return [[node.text]]
+    return [[node.text, *rest] for child in node.children for rest in _paths(child)]
+
+
+def shortest_chain(tree: str) -> tuple[list[str], int]:
+    """The shortest root-to-leaf path of a rattler explanation (node texts; the first one found among
+    equals), and how many such paths the tree has."""
+    paths = [p for root in _parse(tree) for p in _paths(root)]
+    if not paths:
+        return [], 0
+    return min(paths, key=len), len(paths)
+
+
+def _render_chain(chain: Sequence[str], most: int) -> list[str]:
+    """``chain`` drawn as the tree draws it, one node a line; longer than ``most`` lines: the middle elided."""
+    shown: list[tuple[int, str]] = list(enumerate(chain))
+    if len(chain) > most:
+        head = max(1, most // 2 - 1)
+        tail = most - head - 1
+        skipped = len(chain) - head - tail
+        shown = [*shown[:head], (head, f"… {skipped} more steps"), *shown[len(chain) - tail :]]
+    lines = []
+    for position, (_, text) in enumerate(shown):
+        lines.append(f"{'   ' * (position - 1)}└─ {text}" if position else text)
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Unsolvable:
+    platform: str
+    hints: tuple[str, ...]
+    tree: str
+
+
+class NoSolution(SolveError):
+    """One platform's unsolvable request: summary lines (``hints``) and rattler's whole ``tree``;
+    its message is the short form (:func:`render`), ``details`` the whole explanation."""
+
+    def __init__(self, platform: str, hints: Sequence[str], tree: str) -> None:
+        self.parts = (_Unsolvable(platform, tuple(hints), tree.rstrip()),)
+        super().__init__(render(self.parts[0], *_LIMITS[0]), (platform,))
+        self.details = "\n".join([f"{platform}: no solution.", *(f"  {h}" for h in hints), _indent(tree)])
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.rstrip().splitlines())
+
+
+def render(part: _Unsolvable, most_hints: int, most_chain: int) -> str:
+    """One platform's short form: headline, at most ``most_hints`` summary lines, the tree itself
+    when short, else its shortest conflict chain in at most ``most_chain`` lines."""
+    lines = [f"{part.platform}: no solution."]
+    hints = list(part.hints)
+    lines += [f"  {h}" for h in hints[:most_hints]]
+    if len(hints) > most_hints:
+        lines.append(f"  … and {len(hints) - most_hints} more lines like these in the whole explanation")
+    tree_lines = part.tree.splitlines()
+    if len(tree_lines) <= _WHOLE_TREE_LINES:
+        return "\n".join([*lines, _indent(part.tree)])
+    chain, count = shortest_chain(part.tree)
+    if not chain:
+        return "\n".join([*lines, _indent("\n".join(tree_lines[:most_chain]))])
+    lines.append(f"  the shortest of {count} conflict chains the solver reports:" if count > 1 else "  why:")
+    lines += [f"    {line}" for line in _render_chain(chain, most_chain)]
+    return "\n".join(lines)
+
+
+def fit_screen(parts: Sequence[_Unsolvable], others: Sequence[tuple[str, str]]) -> str:
+    """Every unsolvable platform's short form, the same text said once for the platforms it
+    concerns, tightened until the whole fits :data:`SCREEN_LINES` (one line left for the footer);
+    ``others``: (platform, message) of platforms that failed otherwise (unknown names)."""
+    text = ""
+    for most_hints, most_chain in _LIMITS:
+        bodies: dict[str, list[str]] = {}  # the platform's name in a body stands for every platform sharing it
+        for part in parts:
+            body = render(part, most_hints, most_chain).removeprefix(f"{part.platform}: ")
+            bodies.setdefault(body.replace(part.platform, "\0"), []).append(part.platform)
+        for platform, message in others:
+            bodies.setdefault(message.removeprefix(f"{platform}: ").replace(platform, "\0"), []).append(platform)
+        text = "\n\n".join(f"{', '.join(ps)}: {body.replace(chr(0), ', '.join(ps))}" for body, ps in bodies.items())
+        if len(text.splitlines()) < SCREEN_LINES:
+            break
+    return text
+
+
+def keep_explanation(details: str, cache_dir: Path) -> Path | None:
+    """Write the whole explanation under ``cache_dir/explanations/`` (named by its content, so a
+    re-run finds the same file); None when that is not possible (the message then points to ``-v``)."""
+    folder = cache_dir / "explanations"
+    path = folder / f"solve-{hashlib.sha256(details.encode()).hexdigest()[:16]}.txt"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.is_file():
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(details + "\n", encoding="utf-8")
+            tmp.replace(path)
+    except OSError:
+        return None
+    return path
