@@ -107,7 +107,7 @@ def parse_mirror(text: str, base_dir: Path | None = None) -> Mirror:
     return mirror
 
 
-def check_mirror_directory(text: str, mirror: Mirror) -> None:
+def check_mirror_directory(mirror: Mirror) -> None:
     """A mirror whose replacement is a local directory that does not exist is a mistake in the option
     itself (a wrong relative path, a snapshot not there): say so, rather than "not found" per file."""
     if not mirror.replacement.startswith("file://"):
@@ -116,12 +116,10 @@ def check_mirror_directory(text: str, mirror: Mirror) -> None:
 
     folder = Path(unquote(urlsplit(mirror.replacement).path))
     if not folder.is_dir():
-        given = text.partition("=")[2].strip()
-        shown = given if given == str(folder) else f"{given} (that is {folder})"
         what = "is not a directory" if folder.exists() else "does not exist"
         raise ConfigError(
-            f"--mirror {text}: the mirror directory {shown} {what}; check the path (a relative one starts at"
-            f" the current folder, {Path.cwd()})"
+            f"--mirror {mirror.canonical}={folder}: the mirror directory {folder} {what}; check the path"
+            f" (a relative path starts at the folder lockgen runs in, {Path.cwd()})"
         )
 
 

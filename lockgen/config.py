@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from lockgen.channels import Mirror, check_mirror_directory, parse_mirror
+from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name, parse_virtual_package_override
 
@@ -307,8 +307,6 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
             raise ConfigError(f"unknown platform(s): {', '.join(bad)} (for example: linux-64, osx-arm64, win-64)")
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
-    for text, mirror in zip(solve.mirrors, mirrors, strict=True):
-        check_mirror_directory(text, mirror)
     if not mirrors and "mirrors" in tool:
         mirrors = tool_mirrors(tool["mirrors"], tool_dir, where)
 

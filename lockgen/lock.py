@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lockgen.channels import check_mirror_directory
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, OutputError
@@ -116,6 +117,8 @@ def lock(
 
     ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download."""
     reporter = reporter or NullReporter()
+    for mirror in options.mirrors:  # even when nothing needs solving: the option itself is wrong
+        check_mirror_directory(mirror)
     the_plan = plan(options, reporter)
     out_dir = options.output_dir
     if out_dir.is_dir():

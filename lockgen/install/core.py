@@ -218,7 +218,9 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         ) from exc
     found = await looking_up
     if failures:
-        lines = "\n  ".join(str(f) for f in sorted(failures, key=lambda f: f.entry.line))
+        from lockgen.install.failures import describe_failures
+
+        lines = "\n  ".join(describe_failures(failures, len(wanted), options.mirrors))
         raise InstallError(
             f"{options.lock_path}: {len(failures)} of {len(wanted)} packages could not be fetched or verified;"
             f" {prefix} was not changed:\n  {lines}"

@@ -3,7 +3,9 @@ and fits one screen (at most 25 lines of stderr)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,34 @@ def test_an_unsolvable_environment_fits_one_screen_and_names_the_file_with_the_w
     assert all(f"dep{i} >=2" in whole for i in range(30))
     verbose = _lock_local(tmp_path, env, "-v")
     assert all(f"dep{i} >=2" in verbose.stderr for i in range(30))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="installs the linux-64 lock here")
+def test_install_from_a_mirror_without_package_files_is_one_line_naming_the_mirror_and_the_count(
+    tmp_path: Path,
+) -> None:
+    builder = ChannelBuilder(tmp_path / "channels" / "testchan", subdirs=("noarch", "linux-64"))
+    names = [f"pkg{i:02d}" for i in range(40)]
+    for name in names:
+        builder.add(name, "1.0")
+    builder.write()
+    env = "name: x\nchannels:\n  - testchan\ndependencies:\n" + "".join(f"  - {n}\n" for n in names)
+    assert _lock_local(tmp_path, env, "-p", "linux-64").returncode == 0
+    bare = tmp_path / "bare" / "testchan"  # the repodata only, as in a snapshot made for locking
+    for subdir in ("noarch", "linux-64"):
+        (bare / subdir).mkdir(parents=True)
+        shutil.copy(builder.root / subdir / "repodata.json", bare / subdir / "repodata.json")
+    result = run_lockgen(
+        "install", "-p", "linux-64", "--prefix", tmp_path / "env", "--mirror",
+        f"https://conda.anaconda.org={tmp_path / 'bare'}", "--cache-dir", tmp_path / "cache", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 9, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) <= SCREEN, result.stderr
+    mirror = (tmp_path / "bare").as_uri()
+    assert (
+        f"  40 of 40 packages from the mirror {mirror} (for https://conda.anaconda.org): cannot read the file:"
+        " No such file or directory (first: line " in result.stderr
+    )
+    assert "hint: a mirror that holds the repodata but not the package files can lock but not install" in result.stderr
+    assert not (tmp_path / "env").exists()

@@ -139,23 +139,28 @@ def test_the_pip_versions_differ_block_is_listed_when_requirements_change_and_co
     ]
 
 
-def test_a_missing_mirror_directory_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_mirror_directory_is_named_as_such_even_when_nothing_needs_solving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lockgen.config import Flags, SolveFlags, build_options
 
-    project = tmp_path / "project"
-    project.mkdir()
-    monkeypatch.chdir(project)
-    (project / "environment.yml").write_text(HEAD + "  - python\n")
-    option = "https://conda.anaconda.org=../shared/channels"
-    flags = Flags(solve=SolveFlags(mirrors=(option,)))
+    project = Project(tmp_path / "project")
+    project.root.mkdir()
+    project.lock(env_text())
+    monkeypatch.chdir(project.root)
+    flags = Flags(output_dir=project.locks, solve=SolveFlags(mirrors=("https://conda.anaconda.org=../shared/channels",)))
+    options = build_options([project.env], flags)
+    missing = tmp_path / "shared" / "channels"
     with pytest.raises(ConfigError) as info:
-        build_options([Path("environment.yml")], flags)
+        lock(options, RecordingReporter(), project.solver, pip_resolver=project.pip, mapping_source=FakeMapping())
     assert info.value.message == (
-        f"--mirror {option}: the mirror directory ../shared/channels (that is {tmp_path / 'shared' / 'channels'})"
-        f" does not exist; check the path (a relative one starts at the current folder, {project})"
+        f"--mirror https://conda.anaconda.org={missing}: the mirror directory {missing} does not exist; check the"
+        f" path (a relative path starts at the folder lockgen runs in, {project.root})"
     )
-    (tmp_path / "shared" / "channels").mkdir(parents=True)
-    assert build_options([Path("environment.yml")], flags).mirrors
+    missing.mkdir(parents=True)
+    assert not lock(
+        options, RecordingReporter(), project.solver, pip_resolver=project.pip, mapping_source=FakeMapping()
+    ).changed
 
 
 def test_pip_failures_of_several_platforms_are_said_once_with_the_platforms_they_concern() -> None:
