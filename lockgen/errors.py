@@ -143,5 +143,5 @@ EXIT_CODES: dict[int, str] = {
     8: "`verify`: a lock does not match its channels or is not closed",
     9: "`install`: refused before changing the prefix, or its pip step failed after linking",
     10: "lock files could not be written",
-    130: "interrupted (Ctrl-C): lock files are the old set, or the whole new set if writing had begun",
+    130: "interrupted (Ctrl-C): the message says which lock files are on disk (the previous set or the whole new one)",
 }

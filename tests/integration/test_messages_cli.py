@@ -3,6 +3,7 @@ and fits one screen (at most 25 lines of stderr)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.integration.test_pip_local_index import PLATFORMS, World, world  # noqa: F401  (the fixture)
 from tests.support.channel import ChannelBuilder
 from tests.support.cli import run_lockgen
 
-pytestmark = pytest.mark.slow
 SCREEN = 25
 
 
@@ -108,3 +109,27 @@ def test_install_from_a_mirror_without_package_files_is_one_line_naming_the_mirr
     )
     assert "hint: a mirror that holds the repodata but not the package files can lock but not install" in result.stderr
     assert not (tmp_path / "env").exists()
+
+
+def _readme_blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## When something goes wrong", 1)[1].split("\n## ", 1)[0]
+    return section.split("```\n")[1::2]
+
+
+def test_readmes_unsolvable_example_is_what_lockgen_prints(shared_dir: Path, tmp_path: Path) -> None:
+    shutil.copy(shared_dir / "environments" / "conflict-tf-torch.yml", tmp_path / "environment.yml")
+    mirror = f"https://conda.anaconda.org={shared_dir / 'channels'}"
+    result = run_lockgen("lock", "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
+    assert result.returncode == 4
+    shown = _readme_blocks()[0]
+    kept = re.compile(r" is in \S+/explanations/")
+    assert kept.sub(" is in …/explanations/", result.stderr) == kept.sub(" is in …/explanations/", shown)
+
+
+def test_readmes_input_example_is_what_lockgen_prints(tmp_path: Path) -> None:
+    env = "name: dl\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pandas=>2.0\n  - pip\n"
+    (tmp_path / "environment.yml").write_text(env + "  - pip:\n    - einops=0.8.0\n    - transformers>=4.30\n")
+    result = run_lockgen("lock", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr == _readme_blocks()[1]
