@@ -93,13 +93,16 @@ def test_every_unknown_name_at_once_with_line_and_closest_names(tmp_path: Path, 
     assert "environment.yml:3: no package named `tol`; did you mean `tool`?" in err
     assert "environment.yml:5: no package named `shared-nmae` (in `shared-nmae>=1`); did you mean `shared-name`?" in err
     assert "No candidates" not in err
-    # newglibc exists for linux-64 only: the platforms disagree, each says what it lacks
+    # newglibc exists for linux-64 only: the platforms disagree, each says what it lacks; win-64 says
+    # where newglibc exists and the selector that fits, not "no package named"
     env = "channels: [main]\ndependencies:\n  - tol\n  - newglibc\n"
     code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "-p", "win-64")
     assert code == 4, err
     linux, win = err.split("\n\n")
     assert "linux-64: unknown package name (not in main)" in linux and "newglibc" not in linux
-    assert "win-64: unknown package names" in win and "environment.yml:4: no package named `newglibc`" in win
+    assert "win-64: unknown package names" in win and "no package named `newglibc`" not in win
+    assert "environment.yml:4: `newglibc` has no win-64 build in main (it has builds for linux-64): add the" in win
+    assert "selector `- newglibc  # [linux]`, or drop win-64 from the target platforms" in win
 
 
 def test_virtual_package_override(tmp_path: Path, mirror: Path) -> None:
