@@ -117,9 +117,9 @@ def lock(
 
     ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download."""
     reporter = reporter or NullReporter()
+    the_plan = plan(options, reporter)  # the environment file's problems first
     for mirror in options.mirrors:  # even when nothing needs solving: the option itself is wrong
         check_mirror_directory(mirror)
-    the_plan = plan(options, reporter)
     out_dir = options.output_dir
     if out_dir.is_dir():
         recover(out_dir)
