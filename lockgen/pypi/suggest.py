@@ -22,6 +22,7 @@ __all__ = ["candidate_names", "close_names", "suggestion_lines"]
 PYPI_SIMPLE = "https://pypi.org/simple"
 MAX_LISTING_BYTES = 2 * 1024 * 1024
 TIMEOUT_S = 5.0
+CHECK_BUDGET_S = 10.0
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?")
 _ANCHOR = re.compile(r"<a\b[^>]*>\s*([^<\s]+)\s*</a>", re.IGNORECASE)
 
@@ -96,6 +97,9 @@ def suggestion_lines(
     that exist there (``environment.yml:9: `transformrs` is on no index searched (https://pypi.org/simple);
     did you mean `transformers`?``). ``network`` False (offline, ``--no-index``): the close names
     are not checked on the index."""
+    import time
+
+    deadline = time.monotonic() + CHECK_BUDGET_S  # a slow index delays the error message at most this much
     lines = []
     listed: set[str] = set()
     if network:
@@ -107,7 +111,9 @@ def suggestion_lines(
         if network:  # checked one by one, best first, until three exist
             confirmed: list[str] = []
             for candidate in close:
-                if len(confirmed) < 3 and (candidate in listed or any(_exists(i, candidate) for i in indexes)):
+                if len(confirmed) == 3 or (candidate not in listed and time.monotonic() > deadline):
+                    break
+                if candidate in listed or any(_exists(i, candidate) for i in indexes):
                     confirmed.append(candidate)
             close = confirmed
         where = f"{origins[name]}: " if name in origins else ""
