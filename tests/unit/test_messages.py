@@ -105,6 +105,7 @@ def test_update_of_an_unknown_name_is_an_error_with_did_you_mean_across_conda_an
         "--update rihc: no package of that name in the environment or its locks; did you mean `rich`?"
     )
     assert len(project.solver.calls) == calls  # refused before solving anything
+    assert len(info.value.message.splitlines()) <= SCREEN
 
 
 def test_update_accepts_a_package_only_the_locks_name(tmp_path: Path) -> None:
@@ -157,6 +158,7 @@ def test_a_missing_mirror_directory_is_named_as_such_even_when_nothing_needs_sol
         f"--mirror https://conda.anaconda.org={missing}: the mirror directory {missing} does not exist; check the"
         f" path (a relative path starts at the folder lockgen runs in, {project.root})"
     )
+    assert len(info.value.message.splitlines()) == 1
     missing.mkdir(parents=True)
     assert not lock(
         options, RecordingReporter(), project.solver, pip_resolver=project.pip, mapping_source=FakeMapping()
