@@ -66,7 +66,8 @@ class PipSummary:
         if not changed:
             differ = len(self.divergent) + len(self.only_some)
             if differ:
-                out.append(f"  {differ} pins differ between platforms (listed when requirements.txt changes)")
+                verb = "pin differs" if differ == 1 else "pins differ"
+                out.append(f"  {differ} {verb} between platforms (listed when requirements.txt changes)")
             return out
         if self.divergent:
             out.append("  versions differ between platforms:")

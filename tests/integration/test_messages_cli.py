@@ -133,3 +133,17 @@ def test_readmes_input_example_is_what_lockgen_prints(tmp_path: Path) -> None:
     result = run_lockgen("lock", cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr == _readme_blocks()[1]
+
+
+def test_the_pip_versions_differ_block_is_said_when_requirements_change_not_on_every_run(
+    world: World,  # noqa: F811
+) -> None:
+    world.write_env(["native"])  # 1.1 has no osx-64 wheel: osx-64 gets 1.0
+    first = world.lock()
+    assert first.returncode == 0, first.stderr
+    assert "  versions differ between platforms:\n    native: 1.1 on linux-64, win-64; 1.0 on osx-64" in first.stdout
+    again = world.lock()
+    assert again.returncode == 0, again.stderr
+    assert "versions differ between platforms" not in again.stdout
+    assert "  1 pin differs between platforms (listed when requirements.txt changes)" in again.stdout
+    assert len((again.stdout + again.stderr).splitlines()) <= SCREEN
