@@ -238,7 +238,9 @@ def _solve(
         lines += body
         if names:
             lines.append(flexible_note(sorted(names)))
-        raise SolveError("\n".join(lines), exc.platforms) from exc
+        error = SolveError("\n".join(lines), exc.platforms)
+        error.details = exc.details  # the solver's whole explanation, for -v
+        raise error from exc
 
 
 def _check_update_names(options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]) -> None:
