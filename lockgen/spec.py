@@ -600,6 +600,7 @@ def _pip_pin_fix(text: str) -> str | None:
     if match is None:
         return None
     name, op, rest = match.group("name"), match.group("op"), match.group("rest").strip()
+    rest = rest.split("=")[0].strip()  # `x=1.0=py311h0`: pip has no build strings
     if op:  # `x=>1`, `x=<2`: the two characters swapped
         return f"did you mean `{name}{op}={rest}`? (the comparison comes first: `>=`, `<=`)"
     return f"pip uses `==` for an exact version: write `{name}=={rest}` (a single `=` is conda's syntax)"

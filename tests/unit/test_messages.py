@@ -52,6 +52,7 @@ def test_an_empty_pip_key_at_the_end_is_still_accepted() -> None:
         ("  - pip:\n    - einops=0.8.0\n", 6, "pip uses `==` for an exact version: write `einops==0.8.0`"),
         ("  - pip:\n    - torch=2.*\n", 6, "pip uses `==` for an exact version: write `torch==2.*`"),
         ("  - pip:\n    - rich=>13\n", 6, "did you mean `rich>=13`?"),
+        ("  - pip:\n    - numpy=1.26.4=py311h0\n", 6, "write `numpy==1.26.4` (a single `=` is conda's syntax)"),
     ],
 )
 def test_pins_in_the_other_tools_syntax_say_the_right_operator(entry: str, line: int, fix: str) -> None:
