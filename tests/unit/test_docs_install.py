@@ -51,10 +51,10 @@ def unpinned(args: str, variables: dict[str, str]) -> str | None:
         tokens = shlex.split(args)
     except ValueError:
         tokens = args.split()
-    for token in tokens:
-        if token.startswith("-"):
+    for raw in tokens:
+        if raw.startswith("-"):
             continue
-        token = re.sub(r"\$\{?([A-Z][A-Z0-9_]*)\}?", lambda m: variables.get(m.group(1), m.group(0)), token)
+        token = re.sub(r"\$\{?([A-Z][A-Z0-9_]*)\}?", lambda m: variables.get(m.group(1), m.group(0)), raw)
         if _BY_NAME.match(token):
             return f"{token!r} installs lockgen by name from the package index"
         url = token.split(" @ ", 1)[1].strip() if " @ " in token else token
