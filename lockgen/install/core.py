@@ -34,6 +34,7 @@ from lockgen.install.download import Archive, Downloader, HostUnreachable
 from lockgen.install.pip import (
     marker_environment,
     pip_command,
+    refuse_expansions,
     requirements_satisfied,
     run_pip,
     unhashed_requirements,
@@ -168,6 +169,10 @@ def install_lock(
     lock = read_lock(options.lock_path, options.platform)
     if not options.foreign_platform:
         check_platform_runs_here(options.platform, host_platform())
+    if options.pip:  # before any change: a pull request can edit the pip locks
+        for pip_lock in (options.requirements_path, options.unhashed_path):
+            if pip_lock.is_file():
+                refuse_expansions(pip_lock)
     prefix = options.prefix.resolve()
     remove_stray_probes(prefix)  # left by a killed install (older versions let rattler probe the prefix)
     drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking

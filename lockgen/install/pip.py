@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InstallError
-from lockgen.lockfiles.requirements import logical_lines, read_unhashed
+from lockgen.lockfiles.requirements import EXPANSION_FIX, expandable_lines, logical_lines, read_unhashed
 from lockgen.secrets import SecretRegistry
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "marker_environment",
     "pinned_requirements",
     "pip_command",
+    "refuse_expansions",
     "requirements_satisfied",
     "run_pip",
     "unhashed_requirements",
@@ -117,6 +118,24 @@ def _installed_distributions(prefix: Path) -> dict[str, str]:
             if match and (info / "METADATA").is_file():
                 found[canonicalize_name(match.group("name"))] = match.group("version")
     return found
+
+
+def refuse_expansions(path: Path, shown: Path | None = None) -> None:
+    """Raise InstallError when ``path`` holds ``${`` on any line: pip and uv would replace ``${NAME}``
+    with an environment variable's value (a secret, in CI) and send it wherever the line points. The
+    file comes from the repository (a pull request can edit it), so it is refused, never expanded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstallError(f"cannot read {shown or path}: {exc}") from exc
+    numbers = expandable_lines(text)
+    if numbers:
+        where = ", ".join(f"{shown or path}:{n}" for n in numbers[:5])
+        raise InstallError(
+            f"{where}: `${{...}}` in a pip lock line; pip and uv would expand it to an environment variable's"
+            f" value and send it wherever the line points, so nothing was passed to them. Re-lock from a pip"
+            f" section without it ({EXPANSION_FIX})"
+        )
 
 
 def requirements_satisfied(prefix: Path, requirements: Path, environment: dict[str, str] | None = None) -> bool:
