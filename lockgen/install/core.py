@@ -79,6 +79,9 @@ class InstallOptions:
     """Link a lock for a platform this machine cannot run (the pip step is then skipped)."""
     download_deadline_s: float = 1800
     """Longest time one file may take to download (all attempts), whatever the server does."""
+    download_min_rate: int = 1024
+    """Bytes per second a download must average over ``download_min_rate_window_s`` (0: no rule)."""
+    download_min_rate_window_s: float = 30
 
     @property
     def lock_path(self) -> Path:
@@ -204,6 +207,8 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         timeout_s=options.timeout_s,
         retries=options.retries,
         deadline_s=options.download_deadline_s,
+        min_rate=options.download_min_rate,
+        min_rate_window_s=options.download_min_rate_window_s,
     )
     wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install]
     lookup = ChannelLookup(
