@@ -35,6 +35,7 @@ from lockgen.install.pip import (
     marker_environment,
     pip_command,
     refuse_expansions,
+    refuse_foreign_options,
     requirements_satisfied,
     run_pip,
     unhashed_requirements,
@@ -176,6 +177,8 @@ def install_lock(
         for pip_lock in (options.requirements_path, options.unhashed_path):
             if pip_lock.is_file():
                 refuse_expansions(pip_lock)
+        if options.requirements_path.is_file():
+            refuse_foreign_options(options.requirements_path)
     prefix = options.prefix.resolve()
     remove_stray_probes(prefix)  # left by a killed install (older versions let rattler probe the prefix)
     drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking

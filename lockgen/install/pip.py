@@ -29,6 +29,7 @@ __all__ = [
     "pinned_requirements",
     "pip_command",
     "refuse_expansions",
+    "refuse_foreign_options",
     "requirements_satisfied",
     "run_pip",
     "unhashed_requirements",
@@ -135,6 +136,33 @@ def refuse_expansions(path: Path, shown: Path | None = None) -> None:
             f"{where}: `${{...}}` in a pip lock line; pip and uv would expand it to an environment variable's"
             f" value and send it wherever the line points, so nothing was passed to them. Re-lock from a pip"
             f" section without it ({EXPANSION_FIX})"
+        )
+
+
+_WRITTEN_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
+"""The only option lines lockgen writes into requirements.txt, each with a URL (see lockgen.pypi.option_lines)."""
+
+
+def refuse_foreign_options(path: Path) -> None:
+    """Raise InstallError for an option line of ``requirements.txt`` that lockgen never writes.
+
+    A pull request can add ``-r other.txt`` (whose pins no diff shows), ``--trusted-host``,
+    ``--no-binary`` or a ``--find-links`` directory to the lock; the installer would obey them. Only
+    ``--index-url``, ``--extra-index-url`` and ``--find-links`` with an http(s) or file URL pass (``lockgen
+    check`` compares those with the pip section; ``lockgen diff`` shows each as ``option: <line>``).
+    """
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    for number, line in logical_lines(text):
+        if not line.startswith("-"):
+            continue
+        option, _, value = line.replace("=", " ", 1).partition(" ")
+        if option not in _WRITTEN_OPTIONS or not re.match(r"^(https?|file)://\S+$", value.strip()):
+            problems.append(f"{path}:{number}: {line[:60]!r}: lockgen never writes this option line")
+    if problems:
+        raise InstallError(
+            "\n".join(problems) + "\nnothing was installed: the pip lock was edited by hand (a pull request can);"
+            " run `lockgen check`, then re-lock with `lockgen lock`"
         )
 
 

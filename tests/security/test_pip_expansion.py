@@ -110,7 +110,7 @@ class World:
     def environment(self, *pip_lines: str) -> None:
         lines = "".join(f"    - {line}\n" for line in pip_lines)
         (self.root / "environment.yml").write_text(
-            f"name: e\nchannels:\n  - testchan\ndependencies:\n  - python\n  - pip:\n{lines}"
+            f"name: e\nchannels:\n  - testchan\nplatforms: [linux-64]\ndependencies:\n  - python\n  - pip:\n{lines}"
         )
 
 
@@ -141,7 +141,7 @@ def test_lock_sends_nothing_for_an_expandable_index_line(world: World) -> None:
     )
     result = world.run("lock", "-p", "linux-64")
     assert result.returncode == 3, result.stderr
-    assert "environment.yml:8:" in result.stderr, result.stderr
+    assert "environment.yml:9:" in result.stderr, result.stderr
     assert "${LOCKGEN_TEST_CANARY}" in result.stderr and "~/.netrc" in result.stderr
     assert world.leak.requests == []
     assert CANARY not in result.stderr + result.stdout
@@ -168,3 +168,81 @@ def test_install_never_hands_an_expandable_lock_line_to_the_installer(world: Wor
     assert world.leak.requests == []  # uv never saw the line, so it never expanded it
     assert not prefix.exists()  # refused before anything changed
     count("hostile inputs refused")
+
+
+# --- option lines a pull request adds to the pip lock or the pip section (item 12) -------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
+@pytest.mark.parametrize(
+    "added",
+    [
+        "--trusted-host {leak_host}",
+        "-r extra.txt",
+        "--no-binary :all:",
+        "--find-links ./wheels",
+        "--find-links {leak}/links/",
+    ],
+)
+def test_option_lines_added_to_the_lock_are_seen_and_never_obeyed(world: World, added: str) -> None:
+    """``check`` fails and ``diff`` shows the line; ``install`` refuses any option line lockgen never
+    writes. A ``--find-links URL`` line is one lockgen writes: the reviewer sees it in ``diff``,
+    ``check`` fails, and the hashes still pin every file whatever the installer fetches from it."""
+    from tests.support.projects import git
+
+    world.environment(f"--index-url {world.index.url}/simple", "helper")
+    assert world.run("lock", "-p", "linux-64").returncode == 0
+    git(world.root, "init", "-q", "-b", "main")
+    git(world.root, "add", "environment.yml", "locks")
+    git(world.root, "commit", "-q", "-m", "locks")
+    line = added.format(leak=world.leak.url, leak_host=world.leak.url.removeprefix("http://"))
+    (world.root / "locks" / "extra.txt").write_text(f"helper==1.0 --hash=sha256:{'0' * 64}\n")
+    requirements = world.root / "locks" / "requirements.txt"
+    lines = requirements.read_text().splitlines(keepends=True)
+    at = next(i for i, text in enumerate(lines) if text.startswith("--index-url")) + 1
+    lines.insert(at, line + "\n")
+    requirements.write_text("".join(lines))  # what a pull request can commit
+
+    checked = run_lockgen("check", cwd=world.root)
+    assert checked.returncode == 6, checked.stdout + checked.stderr
+    assert "requirements.txt" in checked.stdout + checked.stderr
+    diffed = run_lockgen("diff", "HEAD", cwd=world.root)
+    assert diffed.returncode == 6, diffed.stdout + diffed.stderr
+    assert f"option: {line}" in diffed.stdout, diffed.stdout  # the reviewer sees the line itself
+
+    if "://" in line:
+        count("hostile input cases")
+        return
+    prefix = world.root / "env"
+    result = world.run("install", "--prefix", prefix, "-p", "linux-64")
+    assert result.returncode == 9, result.stderr
+    assert f"requirements.txt:{at + 1}:" in result.stderr and "lockgen never writes this option line" in result.stderr
+    assert world.leak.requests == []
+    assert not prefix.exists()
+    count("hostile inputs refused")
+
+
+@pytest.mark.slow
+def test_option_lines_added_to_the_pip_section(world: World) -> None:
+    from tests.support.projects import git
+
+    world.environment(f"--index-url {world.index.url}/simple", "helper")
+    assert world.run("lock", "-p", "linux-64").returncode == 0
+    git(world.root, "init", "-q", "-b", "main")
+    git(world.root, "add", "environment.yml", "locks")
+    git(world.root, "commit", "-q", "-m", "locks")
+    world.environment(f"--index-url {world.index.url}/simple", "--trusted-host evil.example", "helper")
+    refused = world.run("lock", "-p", "linux-64")
+    assert refused.returncode == 3, refused.stderr
+    assert "environment.yml:9: pip option --trusted-host is not supported" in refused.stderr
+    (world.root / "leak" / "links").mkdir()
+    (world.root / "leak" / "links" / "index.html").write_text("<html><body></body></html>\n")
+    world.environment(f"--index-url {world.index.url}/simple", f"--find-links {world.leak.url}/links/", "helper")
+    stale = run_lockgen("check", cwd=world.root)
+    assert stale.returncode == 6, stale.stdout + stale.stderr  # the pip section changed: the lock is stale
+    assert world.run("lock", "-p", "linux-64").returncode == 0
+    diffed = run_lockgen("diff", "HEAD", cwd=world.root)
+    assert f"option: --find-links {world.leak.url}/links/" in diffed.stdout, diffed.stdout
+    assert run_lockgen("check", cwd=world.root).returncode == 0
+    count("hostile input cases", 2)
