@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from lockgen.pypi.requirements import parse_pip_entries
 from lockgen.spec import Location, PipEntry
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
-from tests.support.channel import Server, serve_directory
+from tests.support.channel import QuietHandler, Server, serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.pypi_index import SimpleIndex
 
@@ -246,3 +247,48 @@ def test_option_lines_added_to_the_pip_section(world: World) -> None:
     assert f"option: --find-links {world.leak.url}/links/" in diffed.stdout, diffed.stdout
     assert run_lockgen("check", cwd=world.root).returncode == 0
     count("hostile input cases", 2)
+
+
+# --- a slow or stalled index during lock's uv step (item 12) -----------------------------------------
+
+
+class _DripIndex(QuietHandler):
+    """An index that answers every page one byte every 0.2 s: uv's per-read timeout never fires."""
+
+    def do_GET(self) -> None:
+        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+        body = b"<html><body>" + b" " * 4096 + b"</body></html>\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            return
+
+
+@pytest.mark.slow
+def test_a_dripping_index_is_bounded_by_the_uv_timeout(world: World, tmp_path: Path) -> None:
+    with serve_directory(tmp_path / "leak", _DripIndex) as slow:
+        world.environment(f"--index-url {slow.url}/simple", "helper")
+        result = run_lockgen(
+            "lock",
+            "--mirror",
+            f"https://conda.anaconda.org={world.channel.url}",
+            "--cache-dir",
+            world.root / "cache",
+            cwd=world.root,
+            env={"LOCKGEN_PYPI_MAPPING_URL": world.mapping.url + "/{channel}.json", "LOCKGEN_UV_TIMEOUT": "4"},
+            timeout=120,  # far above the 4 s budget: a hang fails here, not in CI's own timeout
+        )
+    assert slow.requests, "uv never asked the slow index"
+    assert result.returncode == 7, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "uv pip compile did not finish within 4 s" in result.stderr
+    assert f"{slow.url}/simple" in result.stderr and "LOCKGEN_UV_TIMEOUT" in result.stderr
+    assert not (world.root / "locks").exists()
+    count("network faults injected")
