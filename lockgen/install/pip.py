@@ -139,30 +139,34 @@ def refuse_expansions(path: Path, shown: Path | None = None) -> None:
         )
 
 
-_WRITTEN_OPTIONS = ("--index-url", "--extra-index-url", "--find-links")
-"""The only option lines lockgen writes into requirements.txt, each with a URL (see lockgen.pypi.option_lines)."""
+_ALLOWED_OPTIONS = {
+    "--index-url": True, "-i": True, "--extra-index-url": True, "--find-links": True, "-f": True, "--no-index": False,
+}  # fmt: skip
+"""Option lines ``install`` passes on (value needed?): where files come from, which the hashes pin anyway."""
 
 
 def refuse_foreign_options(path: Path) -> None:
-    """Raise InstallError for an option line of ``requirements.txt`` that lockgen never writes.
+    """Raise InstallError for an option line of ``requirements.txt`` other than where files come from.
 
-    A pull request can add ``-r other.txt`` (whose pins no diff shows), ``--trusted-host``,
-    ``--no-binary`` or a ``--find-links`` directory to the lock; the installer would obey them. Only
-    ``--index-url``, ``--extra-index-url`` and ``--find-links`` with an http(s) or file URL pass (``lockgen
-    check`` compares those with the pip section; ``lockgen diff`` shows each as ``option: <line>``).
+    A pull request can add ``-r other.txt`` (whose pins no diff shows), ``-e``, ``--trusted-host``
+    (no TLS check), ``--no-binary`` (builds from source) or any other installer switch to the lock;
+    the installer would obey them. Only ``--index-url``, ``--extra-index-url``, ``--find-links``
+    (the lines lockgen writes, which ``lockgen check`` compares with the pip section and ``lockgen
+    diff`` shows as ``option: <line>``) and ``--no-index`` pass; every file is still pinned by hash.
     """
     text = path.read_text(encoding="utf-8")
     problems = []
     for number, line in logical_lines(text):
         if not line.startswith("-"):
             continue
-        option, _, value = line.replace("=", " ", 1).partition(" ")
-        if option not in _WRITTEN_OPTIONS or not re.match(r"^(https?|file)://\S+$", value.strip()):
-            problems.append(f"{path}:{number}: {line[:60]!r}: lockgen never writes this option line")
+        option, _, value = re.sub(r"^(-[if])(?=[^\s=])", r"\1 ", line).replace("=", " ", 1).partition(" ")
+        needs_value = _ALLOWED_OPTIONS.get(option)
+        if needs_value is None or needs_value != bool(value.strip()):
+            problems.append(f"{path}:{number}: {line[:60]!r}: not an option `lockgen install` passes to pip")
     if problems:
         raise InstallError(
-            "\n".join(problems) + "\nnothing was installed: the pip lock was edited by hand (a pull request can);"
-            " run `lockgen check`, then re-lock with `lockgen lock`"
+            "\n".join(problems) + "\nnothing was installed: only --index-url, --extra-index-url, --find-links and"
+            " --no-index may appear in a pip lock (lockgen writes no other); re-lock with `lockgen lock`"
         )
 
 
