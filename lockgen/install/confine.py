@@ -36,6 +36,10 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = [
     "Confinement",
@@ -46,6 +50,7 @@ __all__ = [
     "member_problem",
     "package_files",
     "safe_mode",
+    "tar_member_problem",
     "unsafe_path_reason",
 ]
 
@@ -117,6 +122,32 @@ def member_problem(mode: int) -> str | None:
     )
     found = next((what for test, what in kinds if test(mode)), None)
     return None if found is None else f"it is {found}: a package may hold only files, directories and links"
+
+
+def tar_member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why one member of a package's tar may not be extracted (None: it may, with ``safe_mode(mode)``).
+
+    For an extractor of our own (rattler's skips ``..`` names, keeps absolute ones inside and
+    refuses hard links that leave): a name that is absolute, climbs with ``..`` or holds a NUL; a
+    hard link whose target does the same; anything but a file, directory, symbolic or hard link.
+    A symbolic link's target is judged later, with the paths the package lists (:func:`check_paths`).
+    """
+    import tarfile
+
+    name = member.name.removeprefix("./")
+    for what, path in (("the member", name), ("the hard link's target", member.linkname if member.islnk() else "")):
+        if path and unsafe_path_reason(path) in (
+            "absolute paths are not allowed", "'..' segments are not allowed", "the path contains a NUL byte",
+        ):  # fmt: skip
+            return f"{what} {path!r}: {unsafe_path_reason(path)}"
+    kinds = {
+        tarfile.FIFOTYPE: stat.S_IFIFO, tarfile.CHRTYPE: stat.S_IFCHR, tarfile.BLKTYPE: stat.S_IFBLK,
+    }  # fmt: skip
+    if member.type in kinds:
+        return member_problem(kinds[member.type])
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return f"{name!r} is a tar member of type {member.type!r}, which no package needs"
+    return None
 
 
 def safe_mode(mode: int) -> int:
