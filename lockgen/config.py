@@ -64,6 +64,11 @@ REPODATA_MAX_ENV = "LOCKGEN_REPODATA_MAX_MB"
 DEFAULT_REPODATA_MAX_MB = 1024
 """conda-forge's largest flat platform repodata (linux-64) is ~250 MB decompressed: 4x headroom."""
 DEFAULT_DOWNLOAD_DEADLINE_S = 1800
+MIN_RATE_ENV = "LOCKGEN_DOWNLOAD_MIN_RATE"
+MIN_RATE_WINDOW_ENV = "LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW"
+DEFAULT_MIN_RATE = 1024
+"""Bytes per second below which a download is abandoned (0: no rule), averaged over the window."""
+DEFAULT_MIN_RATE_WINDOW_S = 30
 
 
 def default_cache_dir() -> Path:
@@ -111,6 +116,9 @@ class Limits:
     """Bytes of flat repodata mapped at once when ``jobs`` is auto."""
     uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
     download_deadline_s: int = DEFAULT_DOWNLOAD_DEADLINE_S
+    download_min_rate: int = DEFAULT_MIN_RATE
+    """Bytes per second a package download must average over ``download_min_rate_window_s`` (0: no rule)."""
+    download_min_rate_window_s: int = DEFAULT_MIN_RATE_WINDOW_S
     repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20
     """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
 
@@ -123,6 +131,8 @@ def read_limits() -> Limits:
         repodata_budget=env_int(MEMORY_ENV, DEFAULT_REPODATA_MEMORY_MB, 0) * 2**20,
         uv_timeout_s=env_int(UV_TIMEOUT_ENV, DEFAULT_UV_TIMEOUT_S, 1),
         download_deadline_s=env_int(DEADLINE_ENV, DEFAULT_DOWNLOAD_DEADLINE_S, 1),
+        download_min_rate=env_int(MIN_RATE_ENV, DEFAULT_MIN_RATE, 0),
+        download_min_rate_window_s=env_int(MIN_RATE_WINDOW_ENV, DEFAULT_MIN_RATE_WINDOW_S, 1),
         repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
     )
 

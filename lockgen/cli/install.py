@@ -75,7 +75,9 @@ def command(
     is checked first: a path outside PREFIX ('..', absolute, or through a symbolic link that
     leaves it) refuses the whole install, PREFIX unchanged. A host that cannot be resolved or
     connected stops the install at once; each file must arrive within
-    $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800).
+    $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800), and a download averaging less than
+    $LOCKGEN_DOWNLOAD_MIN_RATE bytes/s (default 1024) over $LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW
+    seconds (default 30) is abandoned.
     """
 
     def action() -> int:
@@ -106,6 +108,8 @@ def command(
                 retries=settings.limits.http_retries,
                 foreign_platform=foreign_platform,
                 download_deadline_s=settings.limits.download_deadline_s,
+                download_min_rate=settings.limits.download_min_rate,
+                download_min_rate_window_s=settings.limits.download_min_rate_window_s,
             )
             _show(options, install_lock(options, StderrReporter(quiet, verbose), os.environ), quiet)
         return 0

@@ -14,7 +14,12 @@ here, all packages at once, before anything in the prefix changes:
 - every entry is what the package really holds: a "file" is a regular file of the extracted
   package (not a symbolic link, nor a path through one, which would make the linker copy or
   hard-link a file from outside, say a private key, into the prefix), a "symbolic link" is one;
-- a ``noarch: python`` entry point is a plain file name (it becomes ``bin/<name>``).
+- a ``noarch: python`` entry point is a plain file name (it becomes ``bin/<name>``) of printable
+  characters, not ``.``/``..``, without a path separator;
+- nothing but regular files, directories and symbolic links reaches the prefix: an archive member
+  that extracts to a FIFO, a device node or a socket is refused (:func:`member_problem`), and
+  set-user-ID, set-group-ID and sticky bits are stripped from what was extracted (:func:`safe_mode`),
+  whatever the extractor did with them.
 
 A package that breaks a rule is refused with :class:`~lockgen.errors.InstallError` naming the
 package, the path and the rule.
@@ -27,14 +32,33 @@ import json
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
-__all__ = ["Confinement", "PackageFiles", "UnsafePath", "check_paths", "package_files", "unsafe_path_reason"]
+if TYPE_CHECKING:
+    import tarfile
+
+__all__ = [
+    "Confinement",
+    "PackageFiles",
+    "UnsafePath",
+    "check_paths",
+    "entry_point_problem",
+    "member_problem",
+    "package_files",
+    "safe_mode",
+    "tar_member_problem",
+    "unsafe_path_reason",
+]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _MAX_LINK_HOPS = 40
+_SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
+_ENTRY_POINT = re.compile(r"^[^\x00-\x20\x7f-\x9f/\\:*?\"<>|]+$")
+"""A console script's file name: printable, no separator, nothing a Windows file name refuses."""
 
 
 class UnsafePath(Exception):
@@ -83,6 +107,62 @@ def unsafe_path_reason(path: str) -> str | None:
     return next((reason for failed, reason in checks if failed), None)
 
 
+def member_problem(mode: int) -> str | None:
+    """Why an archive member (or what it extracted to) of this ``st_mode`` may not reach a prefix.
+
+    Only regular files, directories and symbolic links may: a FIFO would hang whatever opens it, a
+    device node (made as root) would give access to a disk or a terminal. Hard links are judged by
+    their target, which must be a regular file of the same package.
+    """
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    found = next((what for test, what in kinds if test(mode)), None)
+    return None if found is None else f"it is {found}: a package may hold only files, directories and links"
+
+
+def tar_member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why one member of a package's tar may not be extracted (None: it may, with ``safe_mode(mode)``).
+
+    For an extractor of our own (rattler's skips ``..`` names, keeps absolute ones inside and
+    refuses hard links that leave): a name that is absolute, climbs with ``..`` or holds a NUL; a
+    hard link whose target does the same; anything but a file, directory, symbolic or hard link.
+    A symbolic link's target is judged later, with the paths the package lists (:func:`check_paths`).
+    """
+    import tarfile
+
+    name = member.name.removeprefix("./")
+    for what, path in (("the member", name), ("the hard link's target", member.linkname if member.islnk() else "")):
+        if path and unsafe_path_reason(path) in (
+            "absolute paths are not allowed", "'..' segments are not allowed", "the path contains a NUL byte",
+        ):  # fmt: skip
+            return f"{what} {path!r}: {unsafe_path_reason(path)}"
+    kinds = {
+        tarfile.FIFOTYPE: stat.S_IFIFO, tarfile.CHRTYPE: stat.S_IFCHR, tarfile.BLKTYPE: stat.S_IFBLK,
+    }  # fmt: skip
+    if member.type in kinds:
+        return member_problem(kinds[member.type])
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return f"{name!r} is a tar member of type {member.type!r}, which no package needs"
+    return None
+
+
+def safe_mode(mode: int) -> int:
+    """``mode`` without set-user-ID, set-group-ID and sticky bits: a package never installs a
+    program that runs as its owner (they are stripped, not refused: an honest build rarely sets them)."""
+    return mode & ~_SPECIAL_BITS
+
+
+def entry_point_problem(point: str) -> str | None:
+    """Why a ``noarch: python`` entry point name may not become ``bin/<name>`` (None when it may)."""
+    if point in ("", ".", "..") or unsafe_path_reason(point) is not None or not _ENTRY_POINT.match(point):
+        return "an entry point must be a plain file name (printable, no path separator, not '.' or '..')"
+    return None
+
+
 def package_files(directory: Path, name: str) -> PackageFiles:
     """Read an extracted package's paths (``paths.json``, or the old ``info/files``) and link.json.
 
@@ -94,7 +174,7 @@ def package_files(directory: Path, name: str) -> PackageFiles:
         paths = PathsJson.from_package_directory_with_deprecated_fallback(directory)
     except Exception as exc:
         raise ValueError(f"{name}: cannot read info/paths.json or info/files ({exc})") from exc
-    regular, _, shipped_links = _walk(directory)
+    regular, _, shipped_links, special = _walk(directory, staged=True)
     files: list[str] = []
     links: dict[str, str] = {}
     for entry in paths.paths:
@@ -103,6 +183,8 @@ def package_files(directory: Path, name: str) -> PackageFiles:
         if reason is not None:
             raise UnsafePath(name, relative, reason)
         key = _normal(relative)
+        if key in special:
+            raise UnsafePath(name, relative, special[key])
         if entry.path_type.softlink:
             if key not in shipped_links:
                 raise ValueError(f"{name}: {relative} is listed as a symbolic link but the package has none there")
@@ -165,8 +247,9 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
             if reason is not None:
                 raise UnsafePath(package.name, path, reason)
         for point in package.entry_points:
-            if not point or unsafe_path_reason(point) is not None or re.search(r"[/\\]", point) or point == ".":
-                raise UnsafePath(package.name, point, "an entry point must be a plain file name")
+            why = entry_point_problem(point)
+            if why is not None:
+                raise UnsafePath(package.name, point, why)
         for path, target in package.links.items():
             links[_normal(confinement.target(package, path))] = target
     resolver = _Resolver(confinement, links)
@@ -179,12 +262,15 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
             resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
 
 
-def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
-    """Regular files, directories and symbolic links (path → target) under ``root``, relative
-    POSIX paths; links are not followed. One ``scandir`` per directory."""
+def _walk(root: Path, staged: bool = False) -> tuple[set[str], set[str], dict[str, str], dict[str, str]]:
+    """Regular files, directories, symbolic links (path → target) and anything else (path → why it
+    may not be installed) under ``root``, relative POSIX paths; links are not followed. One
+    ``scandir`` per directory. ``staged``: ``root`` is a private extraction, whose set-uid, set-gid
+    and sticky bits are cleared (one ``lstat`` per file)."""
     files: set[str] = set()
     directories: set[str] = set()
     links: dict[str, str] = {}
+    special: dict[str, str] = {}
     pending = [("", str(root))]
     while pending:
         relative, directory = pending.pop()
@@ -200,11 +286,23 @@ def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
                 elif entry.is_dir(follow_symlinks=False):
                     directories.add(name)
                     pending.append((name, entry.path))
+                    if staged:
+                        _clear_special_bits(entry)
                 elif entry.is_file(follow_symlinks=False):
                     files.add(name)
+                    if staged:
+                        _clear_special_bits(entry)
+                else:
+                    special[name] = member_problem(entry.stat(follow_symlinks=False).st_mode) or "not a regular file"
             except OSError:
                 continue
-    return files, directories, links
+    return files, directories, links, special
+
+
+def _clear_special_bits(entry: os.DirEntry[str]) -> None:
+    mode = entry.stat(follow_symlinks=False).st_mode
+    if mode & _SPECIAL_BITS:
+        Path(entry.path).chmod(stat.S_IMODE(safe_mode(mode)))
 
 
 def _normal(path: str) -> str:

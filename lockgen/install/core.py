@@ -34,6 +34,8 @@ from lockgen.install.download import Archive, Downloader, HostUnreachable
 from lockgen.install.pip import (
     marker_environment,
     pip_command,
+    refuse_expansions,
+    refuse_foreign_options,
     requirements_satisfied,
     run_pip,
     unhashed_requirements,
@@ -78,6 +80,9 @@ class InstallOptions:
     """Link a lock for a platform this machine cannot run (the pip step is then skipped)."""
     download_deadline_s: float = 1800
     """Longest time one file may take to download (all attempts), whatever the server does."""
+    download_min_rate: int = 1024
+    """Bytes per second a download must average over ``download_min_rate_window_s`` (0: no rule)."""
+    download_min_rate_window_s: float = 30
 
     @property
     def lock_path(self) -> Path:
@@ -168,6 +173,12 @@ def install_lock(
     lock = read_lock(options.lock_path, options.platform)
     if not options.foreign_platform:
         check_platform_runs_here(options.platform, host_platform())
+    if options.pip:  # before any change: a pull request can edit the pip locks
+        for pip_lock in (options.requirements_path, options.unhashed_path):
+            if pip_lock.is_file():
+                refuse_expansions(pip_lock)
+        if options.requirements_path.is_file():
+            refuse_foreign_options(options.requirements_path)
     prefix = options.prefix.resolve()
     remove_stray_probes(prefix)  # left by a killed install (older versions let rattler probe the prefix)
     drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking
@@ -199,6 +210,8 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         timeout_s=options.timeout_s,
         retries=options.retries,
         deadline_s=options.download_deadline_s,
+        min_rate=options.download_min_rate,
+        min_rate_window_s=options.download_min_rate_window_s,
     )
     wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install]
     lookup = ChannelLookup(

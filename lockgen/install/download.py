@@ -13,13 +13,14 @@ import contextlib
 import hashlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from lockgen.config import DEADLINE_ENV
+from lockgen.config import DEADLINE_ENV, DEFAULT_MIN_RATE, DEFAULT_MIN_RATE_WINDOW_S, MIN_RATE_ENV, MIN_RATE_WINDOW_ENV
 from lockgen.config import DEFAULT_DOWNLOAD_DEADLINE_S as DEFAULT_DEADLINE_S
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.secrets import SecretRegistry
@@ -123,6 +124,8 @@ class Downloader:
         timeout_s: float = 60,
         retries: int = 3,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        min_rate: int = DEFAULT_MIN_RATE,
+        min_rate_window_s: float = DEFAULT_MIN_RATE_WINDOW_S,
     ) -> None:
         self.archive_dir = archive_dir
         self.secrets = secrets or SecretRegistry()
@@ -130,6 +133,9 @@ class Downloader:
         self.timeout_s = timeout_s
         self.retries = retries
         self.deadline_s = deadline_s
+        self.min_rate = min_rate
+        """Bytes per second a download must average over ``min_rate_window_s`` (0: no rule)."""
+        self.min_rate_window_s = min_rate_window_s
 
     async def fetch_all(
         self, wanted: Sequence[tuple[ExplicitEntry, str]]
@@ -222,10 +228,54 @@ class Downloader:
         raise _Failed(f"unreachable after {self.retries + 1} attempts ({last})")
 
     async def _http_get(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
+        received = 0
+
+        async def read(response: httpx.Response) -> None:
+            nonlocal received
+            with dest.open("wb") as handle:
+                async for chunk in response.aiter_bytes():  # as they arrive: the rate rule counts every byte
+                    handle.write(chunk)
+                    received += len(chunk)
+
         async with client.stream("GET", url) as response:
             if response.status_code in (401, 403, 404, 410):
                 raise _Failed(f"HTTP {response.status_code}: the file is missing or not accessible")
             response.raise_for_status()
-            with dest.open("wb") as handle:
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    handle.write(chunk)
+            await self._at_min_rate(read(response), lambda: received, url)
+
+    async def _at_min_rate(
+        self, reading: Coroutine[object, object, None], received: Callable[[], int], url: str
+    ) -> None:
+        """Await ``reading``; abandon it (raise _Failed naming the host) when fewer than ``min_rate``
+        bytes per second arrived over the last ``min_rate_window_s`` seconds (curl's speed limit).
+        The per-file deadline still bounds the whole download."""
+        task = asyncio.ensure_future(reading)
+        if self.min_rate <= 0:
+            await task
+            return
+        loop = asyncio.get_running_loop()
+        window = self.min_rate_window_s
+        samples: deque[tuple[float, int]] = deque([(loop.time(), 0)])
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=max(0.05, min(1.0, window / 10)))
+                if done:
+                    task.result()
+                    return
+                now, total = loop.time(), received()
+                samples.append((now, total))
+                while len(samples) > 1 and samples[1][0] <= now - window:
+                    samples.popleft()
+                since, base = samples[0]
+                if now - since >= window and total - base < self.min_rate * (now - since):
+                    host = urlsplit(url).netloc.rpartition("@")[2] or "?"
+                    rate = (total - base) / (now - since)
+                    raise _Failed(
+                        f"{host} sent {rate:.0f} bytes/s over the last {now - since:.0f} s, below the minimum of"
+                        f" {self.min_rate} bytes/s (a stalled or throttled server; set {MIN_RATE_ENV} and"
+                        f" {MIN_RATE_WINDOW_ENV} to allow slower servers, 0 to switch the rule off)"
+                    )
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)

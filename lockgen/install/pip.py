@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InstallError
-from lockgen.lockfiles.requirements import logical_lines, read_unhashed
+from lockgen.lockfiles.requirements import EXPANSION_FIX, expandable_lines, logical_lines, read_unhashed
 from lockgen.secrets import SecretRegistry
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "marker_environment",
     "pinned_requirements",
     "pip_command",
+    "refuse_expansions",
+    "refuse_foreign_options",
     "requirements_satisfied",
     "run_pip",
     "unhashed_requirements",
@@ -117,6 +119,55 @@ def _installed_distributions(prefix: Path) -> dict[str, str]:
             if match and (info / "METADATA").is_file():
                 found[canonicalize_name(match.group("name"))] = match.group("version")
     return found
+
+
+def refuse_expansions(path: Path, shown: Path | None = None) -> None:
+    """Raise InstallError when ``path`` holds ``${`` on any line: pip and uv would replace ``${NAME}``
+    with an environment variable's value (a secret, in CI) and send it wherever the line points. The
+    file comes from the repository (a pull request can edit it), so it is refused, never expanded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstallError(f"cannot read {shown or path}: {exc}") from exc
+    numbers = expandable_lines(text)
+    if numbers:
+        where = ", ".join(f"{shown or path}:{n}" for n in numbers[:5])
+        raise InstallError(
+            f"{where}: `${{...}}` in a pip lock line; pip and uv would expand it to an environment variable's"
+            f" value and send it wherever the line points, so nothing was passed to them. Re-lock from a pip"
+            f" section without it ({EXPANSION_FIX})"
+        )
+
+
+_ALLOWED_OPTIONS = {
+    "--index-url": True, "-i": True, "--extra-index-url": True, "--find-links": True, "-f": True, "--no-index": False,
+}  # fmt: skip
+"""Option lines ``install`` passes on (value needed?): where files come from, which the hashes pin anyway."""
+
+
+def refuse_foreign_options(path: Path) -> None:
+    """Raise InstallError for an option line of ``requirements.txt`` other than where files come from.
+
+    A pull request can add ``-r other.txt`` (whose pins no diff shows), ``-e``, ``--trusted-host``
+    (no TLS check), ``--no-binary`` (builds from source) or any other installer switch to the lock;
+    the installer would obey them. Only ``--index-url``, ``--extra-index-url``, ``--find-links``
+    (the lines lockgen writes, which ``lockgen check`` compares with the pip section and ``lockgen
+    diff`` shows as ``option: <line>``) and ``--no-index`` pass; every file is still pinned by hash.
+    """
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    for number, line in logical_lines(text):
+        if not line.startswith("-"):
+            continue
+        option, _, value = re.sub(r"^(-[if])(?=[^\s=])", r"\1 ", line).replace("=", " ", 1).partition(" ")
+        needs_value = _ALLOWED_OPTIONS.get(option)
+        if needs_value is None or needs_value != bool(value.strip()):
+            problems.append(f"{path}:{number}: {line[:60]!r}: not an option `lockgen install` passes to pip")
+    if problems:
+        raise InstallError(
+            "\n".join(problems) + "\nnothing was installed: only --index-url, --extra-index-url, --find-links and"
+            " --no-index may appear in a pip lock (lockgen writes no other); re-lock with `lockgen lock`"
+        )
 
 
 def requirements_satisfied(prefix: Path, requirements: Path, environment: dict[str, str] | None = None) -> bool:

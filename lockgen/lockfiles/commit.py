@@ -8,11 +8,12 @@ set. A lock on the directory keeps two writers from interleaving.
 
 The journal sits in the project tree, where a pull request can commit one. So its manifest is
 sealed: an HMAC, keyed by a random key kept outside the project (``$XDG_STATE_HOME/lockgen``,
-mode 0600), over the output directory's absolute path, the file names and each staged file's
-sha256. :func:`recover` applies only a journal whose seal and hashes check out, that is one that
-lockgen wrote on this machine for this directory; any other journal is refused with an error
-and never applied. Read-only commands (check, diff, verify, explain, install) never apply a
-journal; ``check`` reports one as an error (:func:`stray_journal`).
+mode 0600; :func:`key_path` says when that variable is ignored), over the output directory's
+absolute path, the file names and each staged file's sha256. :func:`recover` applies only a
+journal whose seal and hashes check out, that is one that lockgen wrote on this machine for this
+directory; any other journal is refused with an error and never applied. Read-only commands
+(check, diff, verify, explain, install) never apply a journal; ``check`` reports one as an
+error (:func:`stray_journal`).
 """
 
 from __future__ import annotations
@@ -124,25 +125,73 @@ class JournalError(OutputError):
     """A journal in the output directory that this machine did not write (exit 10): never applied."""
 
 
-def _state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "lockgen"
+def _project_roots(out_dir: Path) -> list[Path]:
+    """Folders a pull request can commit into, seen from ``out_dir``: its parent (the project beside
+    ``locks/``) and the git work tree holding it."""
+    here = out_dir.resolve()
+    roots = [here.parent]
+    for parent in (here, *here.parents):
+        if (parent / ".git").exists():
+            roots.append(parent)
+            break
+    return roots
 
 
-def _journal_key(create: bool) -> bytes | None:
-    """This machine's journal key (32 random bytes, created on first use); None when unavailable."""
-    path = _state_dir() / KEY_FILE
-    with contextlib.suppress(OSError):
+def key_path(out_dir: Path) -> Path | None:
+    """Where the journal key for ``out_dir`` lives: ``$XDG_STATE_HOME/lockgen/journal.key``, else
+    ``~/.local/state/lockgen/journal.key``.
+
+    ``XDG_STATE_HOME`` is ignored when it is relative (the XDG rule; it would resolve inside whatever
+    folder lockgen runs in) or inside the project (an ``.envrc`` or a Makefile in a pull request can
+    set it): a key there could be committed with a journal sealed by it. None when even the default
+    lies inside the project (a project at ``$HOME``): journals are then left unsealed, never applied.
+    """
+    default = Path.home() / ".local" / "state"
+    base = os.environ.get("XDG_STATE_HOME", "")
+    roots = _project_roots(out_dir)
+
+    def inside(folder: Path) -> bool:
+        resolved = folder.resolve()
+        return any(resolved == root or resolved.is_relative_to(root) for root in roots)
+
+    for folder in ([Path(base)] if base and Path(base).is_absolute() else []) + [default]:
+        if not inside(folder):
+            return folder / "lockgen" / KEY_FILE
+    return None
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key at ``path`` if it is a private regular file of this user (a key checked out of git is
+    not: git writes 0644), else None."""
+    import stat
+
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o077):
+            return None
         data = path.read_bytes()
-        if len(data) == 32:
-            return data
-    if not create:
+    except OSError:
+        return None
+    return data if len(data) == 32 else None
+
+
+def _journal_key(out_dir: Path, create: bool) -> bytes | None:
+    """This machine's journal key (32 random bytes, created on first use); None when unavailable."""
+    path = key_path(out_dir)
+    if path is None:
+        return None
+    data = _read_key(path)
+    if data is not None:
+        return data
+    if not create or path.is_symlink() or path.exists():
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _journal_key(create=False)
+        return _journal_key(out_dir, create=False)
     except OSError:
         return None
     try:
@@ -150,7 +199,7 @@ def _journal_key(create: bool) -> bytes | None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    return _journal_key(create=False)
+    return _journal_key(out_dir, create=False)
 
 
 def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests: Mapping[str, str]) -> str:
@@ -164,7 +213,7 @@ def journal_manifest(out_dir: Path, files: Mapping[str, bytes], delete: Sequence
     put = sorted(files)
     digests = {name: hashlib.sha256(files[name]).hexdigest() for name in put}
     plan: dict[str, object] = {"put": put, "delete": list(delete), "sha256": digests}
-    key = _journal_key(create=True)
+    key = _journal_key(out_dir, create=True)
     if key is not None:
         plan["seal"] = _seal(key, out_dir, put, list(delete), digests)
     return json.dumps(plan, sort_keys=True).encode()
@@ -217,7 +266,7 @@ def _trusted_plan(out_dir: Path, txn: Path) -> tuple[list[str], list[str]] | Non
         seal = str(plan["seal"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise _foreign(txn, "has a manifest lockgen did not write (no seal)") from None
-    key = _journal_key(create=False)
+    key = _journal_key(out_dir, create=False)
     if key is None or not hmac.compare_digest(seal, _seal(key, out_dir, put, delete, digests)):
         raise _foreign(txn, "was not written by lockgen on this machine for this directory (its seal does not match)")
     for name in put:

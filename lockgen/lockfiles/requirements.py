@@ -49,6 +49,7 @@ __all__ = [
     "UnhashedLine",
     "UnhashedLock",
     "body_digest",
+    "expandable_lines",
     "input_hash_of",
     "is_direct_line",
     "local_project_of",
@@ -68,6 +69,21 @@ REQUIREMENTS_NAME = "requirements.txt"
 UNHASHED_NAME = "requirements-unhashed.txt"
 _PIP_SECTION = " (the pip: section)"
 """What the generated line of both pip lock files says after the environment file names."""
+
+
+EXPANSION = re.compile(r"\$\{[^}\n]*\}?")
+"""``${...}``: pip and uv replace ``${NAME}`` with an environment variable's value (in option lines,
+URLs and ``-r``/``-c`` paths), so a line carrying one could send a secret wherever it points."""
+EXPANSION_FIX = (
+    "give index credentials through ~/.netrc or a keyring (pip and uv read both), never through a"
+    " variable named in a file a pull request can change"
+)
+
+
+def expandable_lines(text: str) -> list[int]:
+    """Numbers of the lines of a requirements-format ``text`` holding ``${``, comments included (pip
+    and uv must never be handed one: what counts as a comment differs between readers)."""
+    return [number for number, raw in enumerate(text.splitlines(), start=1) if "${" in raw]
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:

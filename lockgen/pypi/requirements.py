@@ -21,6 +21,8 @@ from packaging.utils import canonicalize_name
 
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import (
+    EXPANSION,
+    EXPANSION_FIX,
     PROJECT_FILES,
     VIA_PIP_SECTION,
     Pin,
@@ -245,6 +247,20 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
 
 
 def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool) -> None:
+    expansion = EXPANSION.search(text)
+    if expansion is not None:  # refused before anything reads the line: never expanded, never locked
+        col.problem(
+            where,
+            f"{expansion.group(0)!r}: pip and uv would expand this environment variable when installing, and send"
+            f" its value wherever the line points; a lock may not carry one: {EXPANSION_FIX}",
+        )
+    else:
+        _handle_plain_line(col, text, where, base, depth, constraints=constraints)
+
+
+def _handle_plain_line(
+    col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool
+) -> None:
     if text.startswith("-"):
         _handle_option(col, text, where, base, depth)
         return

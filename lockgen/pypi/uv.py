@@ -225,8 +225,11 @@ class UvResolver:
 
     def _invoke(self, job: CompileJob, builds: Sequence[str], deadline: float) -> str | None:
         """One uv run: None when it succeeded, else its stderr (secrets masked). Network failures raise."""
+        searched = (job.index_url or "https://pypi.org/simple", *job.extra_index_urls)
+        indexes = ", ".join(strip_credentials(u) for u in searched)
         late = PypiResolutionError(
-            f"{job.target.platform}: uv pip compile did not finish within {self.timeout_s} s"
+            f"{job.target.platform}: uv pip compile did not finish within {self.timeout_s} s; a package index"
+            f" ({indexes}) or a find-links location may be stalled or answering very slowly"
             f" (set {TIMEOUT_ENV} to wait longer)"
         )
         remaining = deadline - time.monotonic()  # one budget for every run of this platform

@@ -311,6 +311,36 @@ def test_a_dripping_server_hits_the_per_file_deadline(tmp_path: Path) -> None:
     count("network faults injected")
 
 
+@pytest.mark.slow
+def test_a_dripping_server_is_dropped_by_the_minimum_rate_rule(tmp_path: Path) -> None:
+    """Below LOCKGEN_DOWNLOAD_MIN_RATE bytes/s over the window, a download stops long before the deadline."""
+    world = World(tmp_path)
+    world.lock()
+    env = {"LOCKGEN_DOWNLOAD_MIN_RATE": "64", "LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW": "2", "LOCKGEN_HTTP_TIMEOUT": "30"}
+    with _serve(world.mirror, _Drip) as url:
+        result = world.install(mirror=url, env=env, timeout=90)  # the deadline stays 1800 s: not what stops it
+    host = url.removeprefix("http://")
+    _refused(result, f"{url}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2", f"{host} sent", "below the minimum of 64")
+    assert "LOCKGEN_DOWNLOAD_MIN_RATE" in result.stderr
+    assert [line for line in result.stderr.splitlines() if f"{host} sent" in line] != []
+    assert sum(f"{host} sent" in line for line in result.stderr.splitlines()) == 1  # one line, not one per retry
+    assert not world.prefix.exists()
+    assert not list((tmp_path / "cache" / "archives").glob(".*.part"))
+    count("network faults injected")
+
+
+def test_min_rate_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lockgen.config import ConfigError, read_limits
+
+    monkeypatch.setenv("LOCKGEN_DOWNLOAD_MIN_RATE", "0")
+    monkeypatch.setenv("LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW", "5")
+    limits = read_limits()
+    assert (limits.download_min_rate, limits.download_min_rate_window_s) == (0, 5)
+    monkeypatch.setenv("LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW", "0")
+    with pytest.raises(ConfigError, match="LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW"):
+        read_limits()
+
+
 # --- 5: duplicate URLs, stray probes ----------------------------------------------------------------
 
 

@@ -44,6 +44,9 @@ class Package:
     """Symbolic links the package ships: path → target (``softlink`` entries in ``paths.json``)."""
     paths_override: Sequence[Mapping[str, object]] | None = None
     """Hostile packages: ``info/paths.json`` entries written as given instead of derived from ``files``."""
+    raw_members: Sequence[tuple[tarfile.TarInfo, bytes]] = ()
+    """Hostile packages: tar members added as given (FIFOs, devices, set-uid files, ``../x``, hard
+    links) to the package's payload tar (the ``pkg-*.tar.zst`` of a ``.conda``)."""
 
     @property
     def file_name(self) -> str:
@@ -67,10 +70,17 @@ class Package:
         return data
 
 
-def _tar_bytes(members: Mapping[str, bytes], compression: str, symlinks: Mapping[str, str] | None = None) -> bytes:
+def _tar_bytes(
+    members: Mapping[str, bytes],
+    compression: str,
+    symlinks: Mapping[str, str] | None = None,
+    raw: Sequence[tuple[tarfile.TarInfo, bytes]] = (),
+) -> bytes:
     buffer = io.BytesIO()
     mode = "w:bz2" if compression == "bz2" else "w"
     with tarfile.open(fileobj=buffer, mode=mode) as tar:  # type: ignore[call-overload]
+        for info, data in raw:
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
         for name, target in sorted((symlinks or {}).items()):
             link = tarfile.TarInfo(name)
             link.type = tarfile.SYMTYPE
@@ -111,10 +121,14 @@ def _info_members(package: Package) -> dict[str, bytes]:
     return members
 
 
+def _payload_tar(package: Package) -> bytes:
+    return _tar_bytes(dict(package.files), "none", package.symlinks, package.raw_members)
+
+
 def build_archive(package: Package) -> bytes:
     info = _info_members(package)
     if package.fmt == ".tar.bz2":
-        return _tar_bytes({**info, **package.files}, "bz2", package.symlinks)
+        return _tar_bytes({**info, **package.files}, "bz2", package.symlinks, package.raw_members)
     import zstandard  # only needed for .conda
 
     stem = package.file_name.removesuffix(".conda")
@@ -124,7 +138,7 @@ def build_archive(package: Package) -> bytes:
         for name, data in (
             ("metadata.json", json.dumps({"conda_pkg_format_version": 2}).encode()),
             (f"info-{stem}.tar.zst", compressor.compress(_tar_bytes(info, "none"))),
-            (f"pkg-{stem}.tar.zst", compressor.compress(_tar_bytes(dict(package.files), "none", package.symlinks))),
+            (f"pkg-{stem}.tar.zst", compressor.compress(_payload_tar(package))),
         ):
             entry = zipfile.ZipInfo(name, date_time=(2023, 11, 14, 0, 0, 0))
             archive.writestr(entry, data)
