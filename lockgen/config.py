@@ -43,7 +43,7 @@ HASH_KINDS = ("md5", "sha256")
 _TOOL_KEYS = {
     "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
     "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs", "conda-lock-file",
-    "allow-includes", "only-binary",
+    "allow-includes", "only-binary", "environments",
 }  # fmt: skip
 
 
@@ -225,6 +225,8 @@ class LockOptions:
     """Timeouts, retries and the repodata memory budget (LOCKGEN_* variables)."""
     mapping_url: str | None = field(default_factory=read_mapping_url)
     """Where parselmouth's conda→PyPI tables are fetched from (None: their published location)."""
+    environment_platforms: tuple[str, ...] | None = None
+    """An environment's ``platforms`` in ``[tool.lockgen.environments]``: over the file's, under ``platforms``."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)

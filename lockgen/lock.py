@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
 
-__all__ = ["LockResult", "PlatformChange", "lock"]
+__all__ = ["LockResult", "PlatformChange", "lock", "pending_requests"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +112,13 @@ def lock(
     *,
     pip_resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
+    presolved: Mapping[str, tuple[LockedPackage, ...]] | None = None,
 ) -> LockResult:
     """Lock every target platform; write all files or, on any failure, none.
 
-    ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download."""
+    ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download.
+    ``presolved``: the solutions of exactly the platforms to write anew, solved beforehand (several
+    environments solved together, :mod:`lockgen.grouplock`); the other platforms keep their locks."""
     reporter = reporter or NullReporter()
     the_plan = plan(options, reporter)  # the environment file's problems first
     for mirror in options.mirrors:  # even when nothing needs solving: the option itself is wrong
@@ -134,7 +137,9 @@ def lock(
     if condalock is not None and to_solve:  # conda-lock.yml holds every platform's records: solve them all
         to_solve = list(the_plan.platforms)
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
-    if to_solve:
+    if presolved is not None:
+        solutions = {p.platform: presolved[p.platform] for p in the_plan.platforms if p.platform in presolved}
+    elif to_solve:
         if solver is None:
             from lockgen.conda import RattlerSolver
 
@@ -274,6 +279,21 @@ def _check_update_names(options: LockOptions, the_plan: LockPlan, previous: Mapp
         guess = f"; did you mean {', '.join(f'`{by_canonical[c]}`' for c in close)}?" if close else ""
         lines.append(f"--update {name}: no package of that name in the environment or its locks{guess}")
     raise ConfigError("\n".join(lines))
+
+
+def pending_requests(options: LockOptions, the_plan: LockPlan, *, force: bool = False) -> list[SolveRequest]:
+    """The requests :func:`lock` would solve for ``the_plan`` (out of date, or all with ``force``,
+    ``--update`` or ``--update-all``), each preferring its previous lock's packages."""
+    out_dir = options.output_dir
+    if out_dir.is_dir():
+        recover(out_dir)
+    previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
+    forced = force or options.update_all or bool(options.update)
+    return [
+        _with_preferred(p.request, _preferred(previous[p.platform], options))
+        for p in the_plan.platforms
+        if forced or not _up_to_date(previous[p.platform], p, out_dir / p.lock_name)
+    ]
 
 
 def _started_pins(

@@ -151,7 +151,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     for note in spec.notes:
         reporter.event("warning" if "warning" in note else "note", None, note)
     explicit = options.platforms is not None
-    platforms = options.platforms or spec.platforms or DEFAULT_PLATFORMS
+    platforms = options.platforms or options.environment_platforms or spec.platforms or DEFAULT_PLATFORMS
     problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
     if not spec.channels:
         problems.append(Problem("no channels listed (add `channels: [conda-forge]`)", str(spec.files[0])))

@@ -7,6 +7,7 @@ import click
 from lockgen.cli.options import (
     SEE_EXIT_CODES,
     Inputs,
+    environment_option,
     input_options,
     lock_platforms_option,
     quiet_option,
@@ -19,6 +20,7 @@ from lockgen.config import Flags, SolveFlags
 
 @click.command("check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES)
 @input_options
+@environment_option()
 @lock_platforms_option
 @solve_options
 @click.option(
@@ -32,7 +34,13 @@ from lockgen.config import Flags, SolveFlags
 @quiet_option()
 @verbose_option("Tracebacks on errors.")
 def command(
-    inputs: Inputs, platforms: tuple[str, ...], solve: SolveFlags, fmt: str, quiet: bool, verbose: bool
+    inputs: Inputs,
+    environments: tuple[str, ...],
+    platforms: tuple[str, ...],
+    solve: SolveFlags,
+    fmt: str,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Are the locks present, well-formed and up to date with environment.yml? No network, no solve.
 
@@ -40,4 +48,4 @@ def command(
     is up to date; exits 6 naming each stale platform (or pip) and why: spec changed, channels
     changed, option changed, platform added or removed, file missing, malformed or hand-edited.
     """
-    run_check(inputs.files, Flags(inputs.output_dir, platforms, solve), quiet, verbose, fmt)
+    run_check(inputs.files, Flags(inputs.output_dir, platforms, solve), quiet, verbose, fmt, environments)

@@ -61,7 +61,7 @@ _LOCK: dict[str, tuple[bool, str]] = {
     "--log-level": (True, "use -v (progress and tracebacks) or -q (errors only)"),
     "--pdb": (False, "use -v for a traceback"),
 }
-_LOCK_SHORT = {"--channel": "-c", "--extras": "-e"}
+_LOCK_SHORT = {"--channel": "-c"}  # conda-lock's -e (--extras) is lockgen's -e/--environment
 
 _INSTALL: dict[str, tuple[bool, str]] = {
     "--conda": (True, _NO_CONDA),

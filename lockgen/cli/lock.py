@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from lockgen.cli.habits import Habits, check_lock_habits, lock_habits
 from lockgen.cli.options import (
     SEE_EXIT_CODES,
     Inputs,
+    environment_option,
     input_options,
     lock_options,
     lock_platforms_option,
@@ -18,9 +21,15 @@ from lockgen.cli.options import (
 from lockgen.cli.runner import StderrReporter, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
+if TYPE_CHECKING:
+    from lockgen.lock import LockResult
+
 
 @click.command("lock", short_help="Solve every platform and write the lock files.", epilog=SEE_EXIT_CODES)
 @input_options
+@environment_option(
+    "Lock this environment of [tool.lockgen.environments] and the rest of its group (repeatable) [default: all]."
+)
 @lock_platforms_option
 @solve_options
 @lock_options
@@ -29,6 +38,7 @@ from lockgen.config import Flags, LockFlags, SolveFlags
 @lock_habits
 def command(
     inputs: Inputs,
+    environments: tuple[str, ...],
     platforms: tuple[str, ...],
     solve: SolveFlags,
     how: LockFlags,
@@ -49,36 +59,53 @@ def command(
 
         # what `check` compares: the solve options, and those of `lock` that feed an input hash
         checked = LockFlags(jobs=how.jobs, only_binary=how.only_binary)
-        run_check(inputs.files, Flags(inputs.output_dir, platforms, solve, checked), quiet, verbose)
+        run_check(
+            inputs.files, Flags(inputs.output_dir, platforms, solve, checked), quiet, verbose, environments=environments
+        )
         return
 
     def action() -> int:
-        from pathlib import Path
-
         from lockgen.config import build_options
+        from lockgen.environments import environment_targets
         from lockgen.lock import lock
-        from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 
         notes = check_lock_habits(habits)
-        options = build_options(inputs.files, Flags(inputs.output_dir, platforms, solve, how))
+        flags = Flags(inputs.output_dir, platforms, solve, how)
+        targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
         reporter = StderrReporter(quiet, verbose)
         for note in notes:
             reporter.event("note", None, note)
-        result = lock(options, reporter)
+        if targets is not None:
+            from lockgen.grouplock import lock_environments
+
+            for locked in lock_environments(targets, reporter):
+                if not quiet:
+                    click.echo(f"[{locked.name}]")
+                    _echo_result(locked.result)
+            return 0
+        result = lock(build_options(inputs.files, flags), reporter)
         if not quiet:
-            for change in result.changes:
-                click.echo(change.summary)
-            pip_changed = any(Path(name).name == REQUIREMENTS_NAME for name in result.written)
-            for line in result.pip.lines(changed=pip_changed) if result.pip else ():
-                click.echo(line)
-            for line in result.started_from:
-                click.echo(line)
-            if result.written or result.removed:
-                click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
-            if result.written_beside:
-                click.echo(f"wrote {', '.join(result.written_beside)}")
-            if not result.changed:
-                click.echo(f"nothing changed in {result.output_dir}")
+            _echo_result(result)
         return 0
 
     run_core(verbose, action)
+
+
+def _echo_result(result: LockResult) -> None:
+    from pathlib import Path
+
+    from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+
+    for change in result.changes:
+        click.echo(change.summary)
+    pip_changed = any(Path(name).name == REQUIREMENTS_NAME for name in result.written)
+    for line in result.pip.lines(changed=pip_changed) if result.pip else ():
+        click.echo(line)
+    for line in result.started_from:
+        click.echo(line)
+    if result.written or result.removed:
+        click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
+    if result.written_beside:
+        click.echo(f"wrote {', '.join(result.written_beside)}")
+    if not result.changed:
+        click.echo(f"nothing changed in {result.output_dir}")

@@ -26,6 +26,7 @@ __all__ = [
     "bundle",
     "cache_dir_option",
     "collect_into",
+    "environment_option",
     "input_options",
     "lock_options",
     "lock_platforms_option",
@@ -125,6 +126,12 @@ def cache_dir_option(what: str) -> Decorator:
         type=click.Path(path_type=Path, file_okay=False),
         help=f"{what} cache [default: the user cache dir, or $LOCKGEN_CACHE_DIR].",
     )
+
+
+def environment_option(
+    help: str = "Environment of [tool.lockgen.environments] (repeatable) [default: all].",
+) -> Decorator:
+    return click.option("-e", "--environment", "environments", multiple=True, metavar="NAME", help=help)
 
 
 def offline_option(help: str) -> Decorator:

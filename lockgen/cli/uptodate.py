@@ -15,19 +15,40 @@ from lockgen.config import Flags
 __all__ = ["run_check"]
 
 
-def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool, fmt: str = "text") -> None:
+def run_check(
+    files: tuple[Path, ...],
+    flags: Flags,
+    quiet: bool,
+    verbose: bool,
+    fmt: str = "text",
+    environments: tuple[str, ...] = (),
+) -> None:
     """Exit 0 when the locks are up to date, 6 (StaleLockError) naming each stale one otherwise.
-    ``fmt="json"`` prints docs/json.md's document on stdout instead (the same exit codes)."""
+    ``fmt="json"`` prints docs/json.md's document on stdout instead (the same exit codes). With
+    ``[tool.lockgen.environments]``: those named in ``environments`` (all when empty)."""
 
     def action() -> int:
         from lockgen.config import build_options
+        from lockgen.environments import environment_targets
         from lockgen.errors import StaleLockError
         from lockgen.review.check import check, render_check_json
 
-        result = check(build_options(files, flags), StderrReporter(quiet, verbose))
+        targets = environment_targets(files, flags, environments)
+        if targets is not None:
+            from lockgen.review.groups import check_environments
+
+            root = build_options(files, flags).output_dir
+            result = check_environments(targets, root, StderrReporter(quiet, verbose))
+        else:
+            result = check(build_options(files, flags), StderrReporter(quiet, verbose))
         if fmt == "json":
             click.echo(render_check_json(result), nl=False)
             return 0 if result.ok else StaleLockError.exit_code
+        if result.ok and targets is not None:
+            if not quiet:
+                names = ", ".join(t.name for t in targets)
+                click.echo(f"up to date: {len(result.checked)} locks of {names} in {result.output_dir}")
+            return 0
         if result.ok:
             if not quiet:
                 click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")

@@ -50,6 +50,14 @@ class SolveRequest:
     """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
     origins: tuple[str, ...] = field(default=())
     """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
+    constraints: tuple[str, ...] = field(default=())
+    """Match specs a package must satisfy *if* the solution has it (a group's agreed versions and builds)."""
+    label: str = ""
+    """The result's key when one call solves several requests of a platform (several environments)."""
+
+    @property
+    def key(self) -> str:
+        return self.label or self.platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,8 @@ class RattlerSolver:
         """Bytes of flat repodata mapped at once when ``jobs`` is None (LockOptions.limits)."""
         self.repodata_max_bytes = repodata_max_bytes
         """Largest a subdir's flat repodata may expand to (lockgen.repodata.limit)."""
+        self._gateway: Gateway | None = None
+        """Kept across calls: a second call (several environments) loads no repodata the first one loaded."""
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
@@ -114,7 +124,11 @@ class RattlerSolver:
 
         from lockgen.scheduling import plan_schedule, run_scheduled
 
-        gateway = make_gateway(self.cache_dir, offline=self.offline, timeout_s=self.timeout_s, retries=self.retries)
+        if self._gateway is None:
+            self._gateway = make_gateway(
+                self.cache_dir, offline=self.offline, timeout_s=self.timeout_s, retries=self.retries
+            )
+        gateway = self._gateway
         targets = [(r.platform, [c.fetch for c in _spec_sources(r)[0]]) for r in requests]
         if size_check is not None:  # nothing is fetched before it passes
             await asyncio.wrap_future(size_check)
@@ -159,9 +173,9 @@ class RattlerSolver:
         failures: list[tuple[str, BaseException]] = []
         for request, result in zip(requests, results, strict=True):
             if isinstance(result, BaseException):
-                failures.append((request.platform, result))
+                failures.append((request.key, result))
             else:
-                solved[request.platform] = result
+                solved[request.key] = result
         self.solved = solved  # when some platform failed: what the others' solves found
         if failures:
             raise self._kept(combine_failures(failures))
@@ -229,12 +243,12 @@ class RattlerSolver:
     async def _solve_one(
         self, gateway: Gateway, request: SolveRequest, targets: tuple[str, ...] = ()
     ) -> tuple[LockedPackage, ...]:
-        from rattler import ChannelPriority, solve
+        from rattler import ChannelPriority, MatchSpec, solve
 
         channels, specs = _rewrite_channel_specs(request)
         sources = [c.fetch for c in channels]
         platforms: list[Any] = [request.platform, "noarch"]
-        self.reporter.event("solve", request.platform, f"solving {len(specs)} specs")
+        self.reporter.event("solve", request.key, f"solving {len(specs)} specs")
         try:
             locked = await self._preferred_records(gateway, request, sources, platforms)
             records = await solve(
@@ -247,11 +261,12 @@ class RattlerSolver:
                 channel_priority=getattr(ChannelPriority, request.channel_priority.capitalize()),
                 exclude_newer=request.exclude_newer,
                 timestamp_policy="allow-missing",
+                constraints=[MatchSpec(c, strict=False) for c in request.constraints] or None,
             )
         except Exception as exc:
             raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
         packages = [_to_locked(r, channels, request.platform) for r in records]
-        self.reporter.event("solved", request.platform, f"{len(packages)} packages")
+        self.reporter.event("solved", request.key, f"{len(packages)} packages")
         return tuple(sort_dependency_order(packages))
 
     async def _preferred_records(

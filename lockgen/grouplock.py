@@ -1,0 +1,232 @@
+"""Lock several environments in one go (``[tool.lockgen.environments]``), groups agreeing.
+
+How a group agrees. On each platform that two or more members of a group target, lockgen first
+solves the *union* of those members: every spec of each (origins keep the environment's name and
+``file:line``), their channels in order, their virtual packages (the lower version where they
+differ: the group must run on both). That one solution is the group's agreement; each member is then
+solved on its own, constrained to it: a package in the member's solution must be the agreed
+version and build (a rattler *constraint*, which only applies to packages the member installs).
+So two members never disagree on a package they share, and a member needs nothing it does not ask
+for. Where no agreement exists, the union solve fails with today's conflict message, naming the
+environments and the spec lines that pull apart; a member that cannot take the agreed packages
+(e.g. a CUDA build chosen for the group, on a member without CUDA) is named with the solver's
+reason.
+
+Solving environments one after the other, pinning what the earlier ones chose, would depend on the
+order (the first member's newest numpy may be one the second cannot use) and blame the wrong
+file; the union finds the agreement whenever one exists.
+
+Everything else is the single-environment code, run once per environment: :func:`lockgen.plan.plan`,
+:func:`lockgen.lock.lock` (given the solutions through ``presolved``), the pip stage. All solves of
+all environments go through one solver, so each channel/subdir's repodata is fetched and loaded
+once, and the solves run concurrently as the memory budget allows (``--jobs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from lockgen.conda import CondaSolver, SolveRequest
+from lockgen.environments import EnvTarget, check_group_platforms, disagreements
+from lockgen.errors import ConfigError, SolveError
+from lockgen.lock import LockResult, lock, pending_requests
+from lockgen.models import LockedPackage
+from lockgen.plan import LockPlan, plan
+from lockgen.platforms import VirtualPackage
+from lockgen.reporting import NullReporter, Reporter
+from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    from lockgen.pypi.mapping import MappingSource
+    from lockgen.pypi.uv import PipResolver
+
+__all__ = ["EnvironmentLock", "agreement_constraints", "lock_environments", "union_request"]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentLock:
+    name: str
+    result: LockResult
+
+
+def _key(name: str, platform: str) -> str:
+    return f"{name}/{platform}"
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.replace("-", ".").split("."))
+
+
+def union_request(label: str, members: Sequence[tuple[str, SolveRequest]]) -> SolveRequest:
+    """One request asking for everything ``members`` (environment name, its request) ask for, on
+    their (shared) platform: the group's agreement is its solution."""
+    first = members[0][1]
+    specs: list[str] = []
+    origins: list[str] = []
+    for name, request in members:
+        for spec, origin in zip(request.specs, request.origins or [""] * len(request.specs), strict=True):
+            if spec not in specs:
+                specs.append(spec)
+                origins.append(f"{name}: {origin}" if origin else name)
+    channels = list(first.channels)
+    for _, request in members[1:]:
+        channels += [c for c in request.channels if c.canonical not in {k.canonical for k in channels}]
+    virtual: dict[str, VirtualPackage] = {}
+    for _, request in members:
+        for package in request.virtual_packages:
+            known = virtual.get(package.name)
+            if known is None or _version_key(package.version) < _version_key(known.version):
+                virtual[package.name] = package
+    preferred = tuple(dict.fromkeys(url for _, r in members for url in r.preferred))
+    return replace(
+        first,
+        specs=tuple(specs),
+        origins=tuple(origins),
+        channels=tuple(channels),
+        virtual_packages=tuple(sorted(virtual.values())),
+        preferred=preferred,
+        label=label,
+    )
+
+
+def agreement_constraints(solution: Sequence[LockedPackage]) -> tuple[str, ...]:
+    """Each agreed package as a constraint: this version and build if installed at all."""
+    return tuple(f"{p.name} =={p.version} {p.build}" for p in solution)
+
+
+@dataclass(frozen=True, slots=True)
+class _Union:
+    group: str
+    platform: str
+    label: str
+    members: tuple[str, ...]
+
+
+def _default_solver(targets: Sequence[EnvTarget], plans: Mapping[str, LockPlan], reporter: Reporter) -> CondaSolver:
+    from lockgen.conda import RattlerSolver
+
+    options = targets[0].options
+    secrets = SecretRegistry()
+    for the_plan in plans.values():
+        for secret in the_plan.secrets.secrets:
+            secrets.add(secret)
+    return RattlerSolver(
+        options.cache_dir,
+        secrets,
+        reporter,
+        offline=options.offline,
+        jobs=options.jobs,
+        timeout_s=options.limits.http_timeout_s,
+        retries=options.limits.http_retries,
+        repodata_budget=options.limits.repodata_budget,
+        repodata_max_bytes=options.limits.repodata_max_bytes,
+    )
+
+
+class _OnceReporter:
+    """Passes each note or warning on once: several environments read the same file."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.seen: set[tuple[str, str | None, str]] = set()
+
+    def event(self, kind: str, platform: str | None, detail: str) -> None:
+        if kind in ("note", "warning"):
+            if (kind, platform, detail) in self.seen:
+                return
+            self.seen.add((kind, platform, detail))
+        self.reporter.event(kind, platform, detail)
+
+
+def lock_environments(
+    targets: Sequence[EnvTarget],
+    reporter: Reporter | None = None,
+    solver: CondaSolver | None = None,
+    *,
+    pip_resolver: PipResolver | None = None,
+    mapping_source: MappingSource | None = None,
+) -> tuple[EnvironmentLock, ...]:
+    """Lock every environment of ``targets`` (whole groups: see :func:`lockgen.environments.with_groups`).
+
+    Every solve happens before anything is written; then each environment's files are committed as
+    ``lock`` commits one environment's (all or nothing per environment)."""
+    reporter = _OnceReporter(reporter or NullReporter())
+    for target in targets:
+        if target.options.from_lock is not None or target.options.conda_lock_file is not None:
+            raise ConfigError(
+                "--from and --conda-lock-file lock one environment; with [tool.lockgen.environments]"
+                " they are not supported yet"
+            )
+    plans = {t.name: plan(t.options, reporter) for t in targets}
+    every = {t.name: {r.platform: r for r in pending_requests(t.options, plans[t.name], force=True)} for t in targets}
+    due = {t.name: {r.platform for r in pending_requests(t.options, plans[t.name])} for t in targets}
+    groups: dict[str, list[EnvTarget]] = {}
+    for target in targets:
+        groups.setdefault(target.environment.solve_group, []).append(target)
+    for members in groups.values():
+        group = members[0].environment.group
+        if group and len(members) > 1:
+            check_group_platforms(group, [(m.environment, set(every[m.name])) for m in members])
+
+    first: list[SolveRequest] = []
+    unions: list[_Union] = []
+    for group, members in groups.items():
+        platforms = list(dict.fromkeys(p for m in members for p in every[m.name]))
+        for platform in platforms:
+            on = [m for m in members if platform in every[m.name]]
+            if not any(platform in due[m.name] for m in on):
+                continue  # all locked together before, inputs unchanged: they still agree
+            if len(on) == 1:
+                first.append(replace(every[on[0].name][platform], label=_key(on[0].name, platform)))
+                continue
+            names = tuple(m.name for m in on)
+            label = f"{group} ({', '.join(names)}) on {platform}"
+            first.append(union_request(label, [(m.name, every[m.name][platform]) for m in on]))
+            unions.append(_Union(group, platform, label, names))
+
+    if not first:
+        solved: dict[str, tuple[LockedPackage, ...]] = {}
+    else:
+        solver = solver or _default_solver(targets, plans, reporter)
+        solved = dict(solver.solve(first))
+        second = [
+            replace(
+                every[name][u.platform],
+                constraints=agreement_constraints(solved[u.label]),
+                label=_key(name, u.platform),
+            )
+            for u in unions
+            for name in u.members
+        ]
+        if second:
+            try:
+                solved.update(solver.solve(second))
+            except SolveError as exc:
+                raise SolveError(
+                    "an environment cannot use the packages its group agreed on (the group's environments"
+                    f" were solved together first, then each alone within that agreement):\n{exc}",
+                    exc.platforms,
+                ) from exc
+        _check_agreement(unions, solved)
+
+    results = []
+    for target in targets:
+        presolved = {p: solved[_key(target.name, p)] for p in every[target.name] if _key(target.name, p) in solved}
+        result = lock(
+            target.options, reporter, presolved=presolved, pip_resolver=pip_resolver, mapping_source=mapping_source
+        )
+        results.append(EnvironmentLock(target.name, result))
+    return tuple(results)
+
+
+def _check_agreement(unions: Sequence[_Union], solved: Mapping[str, tuple[LockedPackage, ...]]) -> None:
+    """The constraints make members agree; this refuses to write locks if they somehow do not."""
+    for u in unions:
+        lines = disagreements({name: solved[_key(name, u.platform)] for name in u.members})
+        if lines:
+            raise SolveError(
+                f"group {u.group} on {u.platform}: its environments do not agree:\n  " + "\n  ".join(lines),
+                (u.platform,),
+            )

@@ -1,0 +1,66 @@
+"""``check`` over several environments (``[tool.lockgen.environments]``): each environment's locks
+as :func:`lockgen.review.check.check` judges them, and each group's agreement.
+
+The agreement is checked on the lock files themselves (no network): on every platform two members
+of a group both have a lock for, a package they share must have one version and build. A lock made
+for one environment alone (``lockgen lock -f ... -o locks/gpu``) that drifted from its group is
+stale here even when its own inputs did not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from lockgen.environments import EnvTarget, disagreements
+from lockgen.lockfiles.lockdir import read_lock_file
+from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.reporting import Reporter
+from lockgen.review.check import CheckResult, Stale, check
+
+__all__ = ["check_environments"]
+
+
+def check_environments(targets: Sequence[EnvTarget], output_dir: Path, reporter: Reporter | None = None) -> CheckResult:
+    """Every environment's locks (targets and files named ``<environment>/<file>``) and each group's agreement."""
+    checked: list[str] = []
+    stale: list[Stale] = []
+    for target in targets:
+        result = check(target.options, reporter)
+        checked += [f"{target.name}/{name}" for name in result.checked]
+        stale += [replace(s, target=f"{target.name}/{s.target}", file=f"{target.name}/{s.file}") for s in result.stale]
+    stale += _group_disagreements(targets)
+    return CheckResult(output_dir, tuple(checked), tuple(stale))
+
+
+def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
+    groups: dict[str, list[EnvTarget]] = {}
+    for target in targets:
+        if target.environment.group:
+            groups.setdefault(target.environment.group, []).append(target)
+    found: list[Stale] = []
+    for group, members in groups.items():
+        if len(members) < 2:
+            continue
+        for platform in KNOWN_PLATFORMS:
+            locks = {}
+            for m in members:
+                lock = read_lock_file(m.options.output_dir / m.options.lock_name(platform)).lock
+                if lock is not None:
+                    locks[m.name] = lock.entries
+            if len(locks) < 2:
+                continue
+            lines = disagreements(locks)
+            if lines:
+                more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+                found.append(
+                    Stale(
+                        f"group {group}",
+                        ", ".join(f"{n}/{members[0].options.lock_name(platform)}" for n in locks),
+                        "disagree",
+                        f"{platform}: {', '.join(locks)} do not agree: {'; '.join(lines[:3])}{more};"
+                        " run `lockgen lock` to lock the group together",
+                    )
+                )
+    return found
