@@ -190,7 +190,10 @@ def lock_environments(
         solved: dict[str, tuple[LockedPackage, ...]] = {}
     else:
         solver = solver or _default_solver(targets, plans, reporter)
-        solved = dict(solver.solve(first))
+        try:
+            solved = dict(solver.solve(first))
+        except SolveError as exc:
+            raise _explain_union_failure(exc, unions, every) from exc
         second = [
             replace(
                 every[name][u.platform],
@@ -219,6 +222,43 @@ def lock_environments(
         )
         results.append(EnvironmentLock(target.name, result))
     return tuple(results)
+
+
+def _explain_union_failure(
+    exc: SolveError, unions: Sequence[_Union], every: Mapping[str, Mapping[str, SolveRequest]]
+) -> SolveError:
+    """The solver's message, after a line per failed group naming the specs of its environments that
+    ask for one package differently (``python: cpu `python=3.13` (environment.yml:5); gpu ...``)."""
+    from lockgen.models import dependency_name
+
+    lines = []
+    for u in unions:
+        if u.label not in exc.platforms:
+            continue
+        asks: dict[str, dict[str, list[str]]] = {}
+        for name in u.members:
+            request = every[name][u.platform]
+            for spec, origin in zip(request.specs, request.origins or [""] * len(request.specs), strict=True):
+                shown = f"`{spec}` ({origin})" if origin else f"`{spec}`"
+                asks.setdefault(dependency_name(spec.rpartition("::")[2]), {}).setdefault(spec, []).append(
+                    f"{name} {shown}"
+                )
+        apart = [
+            f"    {package}: " + "; ".join(w for ws in specs.values() for w in ws)
+            for package, specs in sorted(asks.items())
+            if len(specs) > 1
+        ]
+        head = f"{u.group} ({', '.join(u.members)}) cannot agree on {u.platform}"
+        if apart:
+            lines.append(f"{head}; their specs that pull apart:\n" + "\n".join(apart))
+        else:
+            lines.append(
+                f"{head}: no two of them ask for one package differently, the conflict is in what their"
+                " specs depend on (below); `lockgen lock -e NAME` of a separate group shows each alone"
+            )
+    if not lines:
+        return exc
+    return SolveError("\n".join(lines) + "\n\n" + str(exc), exc.platforms)
 
 
 def _check_agreement(unions: Sequence[_Union], solved: Mapping[str, tuple[LockedPackage, ...]]) -> None:
