@@ -303,3 +303,25 @@ def disagreements(solutions: Mapping[str, Sequence[_Held]]) -> list[str]:
             )
             lines.append(f"{package}: {shown}")
     return lines
+
+
+def one_environment_options(files: Sequence[Path], flags: Flags, name: str | None) -> LockOptions:
+    """The settings of one environment, for commands that read one (``explain``, ``install``): ``-e
+    NAME``'s with the table, as before without it. With the table and no ``-e``, the only environment
+    declared, or a ConfigError listing them."""
+    targets = environment_targets(files, flags, (name,) if name else ())
+    if targets is None:
+        return build_options(files, flags)
+    if len(targets) != 1:
+        raise ConfigError(
+            f"pyproject.toml declares several environments: choose one with -e NAME"
+            f" ({', '.join(t.name for t in targets)})"
+        )
+    return targets[0].options
+
+
+def environment_options(files: Sequence[Path], flags: Flags, names: Sequence[str]) -> tuple[LockOptions, ...]:
+    """The settings of each chosen environment (all without ``-e``), or the one set of settings
+    without the table: for commands that go over every lock folder (``verify``)."""
+    targets = environment_targets(files, flags, names)
+    return (build_options(files, flags),) if targets is None else tuple(t.options for t in targets)

@@ -7,14 +7,21 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lockgen.cli.options import SEE_EXIT_CODES, Inputs, input_options, verbose_option
+from lockgen.cli.options import SEE_EXIT_CODES, Inputs, environment_option, input_options, verbose_option
 from lockgen.cli.runner import run_core
 from lockgen.config import Flags
 
 if TYPE_CHECKING:
+    from lockgen.config import LockOptions
+    from lockgen.review.diff import DiffResult
     from lockgen.review.sources import LockSet
 
 EXIT_CHANGED = 6
+
+
+def _in(side: str, environment: str) -> str:
+    """A directory side holds one folder per environment; a git revision is read at each environment's path."""
+    return str(Path(side) / environment) if environment and Path(side).is_dir() else side
 
 
 def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str) -> LockSet:
@@ -33,6 +40,7 @@ def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], templ
 @click.argument("base", required=False)
 @click.argument("head", required=False)
 @input_options
+@environment_option("Environment of [tool.lockgen.environments] to compare (repeatable) [default: all].")
 @click.option(
     "--format",
     "fmt",
@@ -42,7 +50,9 @@ def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], templ
     help="text: a terminal table; markdown: a pull-request comment; json: for bots.",
 )
 @verbose_option("Tracebacks on errors.")
-def command(base: str | None, head: str | None, inputs: Inputs, fmt: str, verbose: bool) -> None:
+def command(
+    base: str | None, head: str | None, inputs: Inputs, environments: tuple[str, ...], fmt: str, verbose: bool
+) -> None:
     """Compare two sets of locks: added, removed, upgraded, downgraded and rebuilt packages.
 
     \b
@@ -50,24 +60,37 @@ def command(base: str | None, head: str | None, inputs: Inputs, fmt: str, verbos
     lockgen diff REV          REV's locks (e.g. origin/main) → the working tree's
     lockgen diff A B          A → B, each a directory of locks or a git revision
 
-    Exits 0 when nothing changed and 6 when something did.
+    With [tool.lockgen.environments]: every environment (or those -e names), one section each;
+    a directory A or B holds one folder per environment. Exits 0 when nothing changed and 6 when
+    something did.
     """
 
     def action() -> int:
         from lockgen.config import build_options
+        from lockgen.environments import environment_targets
         from lockgen.review.diff import diff_locks
         from lockgen.review.render import render
         from lockgen.review.sources import read_directory
 
-        options = build_options(inputs.files, Flags(inputs.output_dir))
-        lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
-        old = _read_side(base or "HEAD", lock_dir, env_files, template)
-        new = (
-            _read_side(head, lock_dir, env_files, template)
-            if head
-            else read_directory(lock_dir, "working tree", env_files, template=template)
-        )
-        result = diff_locks(old, new)
+        def compare(options: LockOptions, sub: str = "") -> DiffResult:
+            lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
+            old = _read_side(_in(base or "HEAD", sub), lock_dir, env_files, template)
+            new = (
+                _read_side(_in(head, sub), lock_dir, env_files, template)
+                if head
+                else read_directory(lock_dir, "working tree", env_files, template=template)
+            )
+            return diff_locks(old, new)
+
+        targets = environment_targets(inputs.files, Flags(inputs.output_dir), environments)
+        if targets is not None:
+            from lockgen.review.envdiff import environments_diff, render_environments
+
+            results = [(t.name, compare(t.options, t.name)) for t in targets]
+            every = environments_diff(base or "HEAD", head or "working tree", results)
+            click.echo(render_environments(every, fmt), nl=False)
+            return EXIT_CHANGED if every.changed else 0
+        result = compare(build_options(inputs.files, Flags(inputs.output_dir)))
         click.echo(render(result, fmt), nl=False)
         return EXIT_CHANGED if result.changed else 0
 

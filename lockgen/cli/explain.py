@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lockgen.cli.options import SEE_EXIT_CODES, Inputs, input_options, offline_option, solve_options, verbose_option
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Inputs,
+    environment_option,
+    input_options,
+    offline_option,
+    solve_options,
+    verbose_option,
+)
 from lockgen.cli.runner import run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
@@ -17,13 +25,22 @@ if TYPE_CHECKING:
 @click.command("explain", short_help="Why a package is in a lock, and what constrains it.", epilog=SEE_EXIT_CODES)
 @click.argument("name")
 @input_options
+@environment_option("Environment of [tool.lockgen.environments] whose lock to read.", False)
 @click.option(
     "-p", "--platform", "platform", metavar="SUBDIR", help="Which lock [default: this machine's, or the first]."
 )
 @solve_options
 @offline_option("Read dependency data only from the repodata cache.")
 @verbose_option("Tracebacks on errors.")
-def command(name: str, inputs: Inputs, platform: str | None, solve: SolveFlags, offline: bool, verbose: bool) -> None:
+def command(
+    name: str,
+    inputs: Inputs,
+    environment: str | None,
+    platform: str | None,
+    solve: SolveFlags,
+    offline: bool,
+    verbose: bool,
+) -> None:
     """Why NAME is in a platform's lock: the chains from your specs to it, and what constrains its version.
 
     Dependency data comes from the channels' repodata for exactly the files in the lock (from the
@@ -31,11 +48,12 @@ def command(name: str, inputs: Inputs, platform: str | None, solve: SolveFlags, 
     """
 
     def action() -> int:
-        from lockgen.config import build_options
+        from lockgen.environments import one_environment_options
         from lockgen.review.explain import explain
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
-        click.echo(format_explanation(explain(build_options(inputs.files, flags), name, platform)), nl=False)
+        options = one_environment_options(inputs.files, flags, environment)
+        click.echo(format_explanation(explain(options, name, platform)), nl=False)
         return 0
 
     run_core(verbose, action)

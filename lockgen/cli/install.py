@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from lockgen.cli.habits import Habits, check_install_habits, install_habits
-from lockgen.cli.options import SEE_EXIT_CODES, Locks, locks_options, quiet_option, verbose_option
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Locks,
+    environment_option,
+    locks_options,
+    quiet_option,
+    verbose_option,
+)
 from lockgen.cli.runner import StderrReporter, run_core
 
 if TYPE_CHECKING:
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
     help="Environment name: created in your conda envs directory (docs/from-conda-lock.md); or use --prefix.",
 )
 @locks_options
+@environment_option("Environment of [tool.lockgen.environments] to install (its locks: OUTPUT_DIR/NAME).", False)
 @click.option("--no-pip", is_flag=True, help="Do not install requirements.txt.")
 @click.option(
     "--foreign-platform",
@@ -53,6 +61,7 @@ def command(
     prefix: Path | None,
     name: str | None,
     locks: Locks,
+    environment: str | None,
     no_pip: bool,
     foreign_platform: bool,
     pip_installer: str,
@@ -83,7 +92,7 @@ def command(
     def action() -> int:
         import tempfile
 
-        from lockgen.config import build_options
+        from lockgen.environments import one_environment_options
         from lockgen.install import InstallOptions, install_lock
         from lockgen.install.core import host_platform
         from lockgen.install.envs import install_source, prefix_for
@@ -91,7 +100,7 @@ def command(
         check_install_habits(habits)
         target = prefix_for(prefix, name, platform, os.environ)
         _check_platform_option(platform)
-        settings = build_options((), locks.flags())
+        settings = one_environment_options((), locks.flags(), environment)
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
             chosen = platform or host_platform()
             lock_dir, template = install_source(lockfile, chosen, Path(scratch))

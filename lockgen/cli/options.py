@@ -129,9 +129,11 @@ def cache_dir_option(what: str) -> Decorator:
 
 
 def environment_option(
-    help: str = "Environment of [tool.lockgen.environments] (repeatable) [default: all].",
+    help: str = "Environment of [tool.lockgen.environments] (repeatable) [default: all].", multiple: bool = True
 ) -> Decorator:
-    return click.option("-e", "--environment", "environments", multiple=True, metavar="NAME", help=help)
+    """``-e/--environment NAME``: repeatable (``environments``, a tuple) or one (``environment``)."""
+    dest = "environments" if multiple else "environment"
+    return click.option("-e", "--environment", dest, multiple=multiple, metavar="NAME", help=help)
 
 
 def offline_option(help: str) -> Decorator:

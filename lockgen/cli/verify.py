@@ -7,6 +7,7 @@ import click
 from lockgen.cli.options import (
     SEE_EXIT_CODES,
     Locks,
+    environment_option,
     locks_options,
     offline_option,
     platforms_option,
@@ -19,10 +20,13 @@ from lockgen.cli.runner import StderrReporter, run_core
 @click.command("verify", short_help="Check the locks against their channels' repodata.", epilog=SEE_EXIT_CODES)
 @platforms_option("Lock to check (repeatable) [default: every lock].")
 @locks_options
+@environment_option("Environment of [tool.lockgen.environments] to check (repeatable) [default: all].")
 @offline_option("Use only cached repodata.")
 @quiet_option("Print only the problems.")
 @verbose_option()
-def command(platforms: tuple[str, ...], locks: Locks, offline: bool, quiet: bool, verbose: bool) -> None:
+def command(
+    platforms: tuple[str, ...], locks: Locks, environments: tuple[str, ...], offline: bool, quiet: bool, verbose: bool
+) -> None:
     """Check the lock files against their channels' repodata, without installing.
 
     Every URL must be a file in its channel's repodata with the same hash, no name may appear
@@ -32,22 +36,24 @@ def command(platforms: tuple[str, ...], locks: Locks, offline: bool, quiet: bool
     """
 
     def action() -> int:
-        from lockgen.config import build_options
+        from lockgen.environments import environment_options
         from lockgen.errors import VerifyError
-        from lockgen.verify import VerifyOptions, verify_locks
+        from lockgen.verify import VerifyOptions, VerifyReport, verify_locks
 
-        settings = build_options((), locks.flags(offline))
-        options = VerifyOptions(
-            lock_dir=settings.output_dir,
-            cache_dir=settings.cache_dir,
-            platforms=platforms,
-            mirrors=settings.mirrors,
-            filename_template=settings.filename_template,
-            offline=settings.offline,
-            timeout_s=settings.limits.http_timeout_s,
-            retries=settings.limits.http_retries,
-        )
-        report = verify_locks(options, StderrReporter(quiet, verbose))
+        reports = []
+        for settings in environment_options((), locks.flags(offline), environments):  # one without the table
+            options = VerifyOptions(
+                lock_dir=settings.output_dir,
+                cache_dir=settings.cache_dir,
+                platforms=platforms,
+                mirrors=settings.mirrors,
+                filename_template=settings.filename_template,
+                offline=settings.offline,
+                timeout_s=settings.limits.http_timeout_s,
+                retries=settings.limits.http_retries,
+            )
+            reports.append(verify_locks(options, StderrReporter(quiet, verbose)))
+        report = VerifyReport(tuple(lock for one in reports for lock in one.locks))
         for lock in report.locks:
             if lock.findings:
                 click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")

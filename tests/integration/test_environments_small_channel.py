@@ -1,0 +1,116 @@
+"""Several environments on a channel the test builds: diff, explain, install and verify per environment.
+
+``base`` asks for ``app`` (which takes ``liba`` 2.0 alone), ``tools`` for ``app`` and ``tool`` (which
+needs ``liba <2``): in group ``main`` both get liba 1.0. ``other`` (no group) asks for ``app`` and
+keeps liba 2.0.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lockgen.lockfiles import parse_explicit
+from tests.support.channel import ChannelBuilder
+from tests.support.cli import run_lockgen
+
+CANONICAL = "https://conda.anaconda.org"
+PYPROJECT = """\
+[tool.lockgen.environments]
+base = { file = "environment.yml", group = "main" }
+tools = { file = ["environment.yml", "tools.yml"], group = "main" }
+other = { file = "environment.yml" }
+"""
+BASE = "channels:\n  - testchan\nplatforms:\n  - linux-64\ndependencies:\n  - app\n"
+TOOLS = "channels:\n  - testchan\ndependencies:\n  - tool\n"
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="install runs on linux")
+
+
+def _channel(root: Path) -> None:
+    builder = ChannelBuilder(root / "testchan", subdirs=("noarch", "linux-64"))
+    for version in ("1.0", "2.0"):
+        builder.add("liba", version, files={"share/liba.txt": f"liba {version}\n".encode()})
+    builder.add("app", "1.0", depends=["liba"], files={"share/app.txt": b"app\n"})
+    builder.add("tool", "1.0", depends=["liba <2"], files={"share/tool.txt": b"tool\n"})
+    builder.write()
+
+
+def _run(root: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    mirror = ("--mirror", f"{CANONICAL}={root / 'mirror'}", "--cache-dir", root / "cache")
+    needs = args[0] in ("lock", "explain", "install", "verify")
+    return run_lockgen(*args, *(mirror if needs else ()), cwd=root / "project")
+
+
+def _liba(lock: Path) -> str:
+    return next(e.version for e in parse_explicit(lock.read_text()).entries if e.name == "liba")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    _channel(tmp_path / "mirror")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    (project / "environment.yml").write_text(BASE)
+    (project / "tools.yml").write_text(TOOLS)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    done = _run(tmp_path, "lock")
+    assert done.returncode == 0, done.stderr
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "locks"], cwd=project, check=True
+    )
+    return tmp_path
+
+
+def test_group_agrees_other_environment_does_not_follow(project: Path) -> None:
+    locks = project / "project" / "locks"
+    assert _liba(locks / "base" / "linux-64.txt") == "1.0"  # alone it would be 2.0: `other` shows it
+    assert _liba(locks / "tools" / "linux-64.txt") == "1.0"
+    assert _liba(locks / "other" / "linux-64.txt") == "2.0"
+
+
+def test_diff_is_one_report_with_a_section_per_environment(project: Path) -> None:
+    (project / "project" / "environment.yml").write_text(BASE.replace("- app\n", "- app\n  - liba >=2\n"))
+    (project / "project" / "tools.yml").write_text("channels:\n  - testchan\ndependencies: []\n")
+    done = _run(project, "lock")
+    assert done.returncode == 0, done.stderr
+    done = _run(project, "diff", "--format", "markdown")
+    assert done.returncode == 6, done.stderr
+    text = done.stdout
+    assert text.count("### Lock changes:") == 1
+    assert "**base: 1 of 1 locks changed: 1 upgraded; tools: 1 of 1 locks changed: 1 removed, 1 upgraded" in text
+    assert "(other unchanged)**" in text
+    sections = [line for line in text.splitlines() if line.startswith("#### Environment")]
+    assert sections == ["#### Environment `base`", "#### Environment `tools`", "#### Environment `other`"]
+    data = json.loads(_run(project, "diff", "--format", "json", "-e", "other").stdout)
+    assert list(data["environments"]) == ["other"] and data["changed"] is False
+
+
+def test_explain_install_verify_per_environment(project: Path) -> None:
+    done = _run(project, "explain", "liba", "-e", "tools")
+    assert done.returncode == 0, done.stderr
+    assert "liba 1.0" in done.stdout and str(Path("locks") / "tools" / "linux-64.txt") in done.stdout
+    assert "`tool`" in done.stdout and "`liba <2`" in done.stdout
+    done = _run(project, "explain", "liba")
+    assert done.returncode == 2 and "choose one with -e NAME (base, tools, other)" in done.stderr
+    prefix = project / "env"
+    done = _run(project, "install", "-e", "other", "-p", "linux-64", "--prefix", prefix)
+    assert done.returncode == 0, done.stderr
+    assert (prefix / "share" / "liba.txt").read_text() == "liba 2.0\n"
+    assert not (prefix / "share" / "tool.txt").exists()
+    done = _run(project, "install", "-e", "tools", "-p", "linux-64", "--prefix", project / "env2")
+    assert done.returncode == 0, done.stderr
+    assert (project / "env2" / "share" / "liba.txt").read_text() == "liba 1.0\n"
+    assert (project / "env2" / "share" / "tool.txt").is_file()
+    done = _run(project, "verify")
+    assert done.returncode == 0, done.stderr
+    for name in ("base", "tools", "other"):
+        assert f"{Path('locks') / name / 'linux-64.txt'}: ok" in done.stdout
+    done = _run(project, "verify", "-e", "nope")
+    assert done.returncode == 2 and "unknown environment(s) nope" in done.stderr
