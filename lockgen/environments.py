@@ -120,7 +120,10 @@ def _relative_inside(value: str, root: Path, where: str, what: str) -> Path:
         path.resolve().relative_to(root.resolve())
     except (ValueError, OSError):
         raise ConfigError(f"{where}: {what} {value!r} leads out of the project (a symlink?)") from None
-    return path
+    try:  # messages name `environment.yml:5` as with -f, when run from the project
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _string_list(value: Any, where: str, what: str) -> list[str]:

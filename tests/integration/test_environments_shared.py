@@ -181,6 +181,5 @@ def test_a_group_that_cannot_agree_names_the_environments_and_lines(
     code, _, err = _run(root, shared_dir, "lock")
     assert code == 4, err
     assert "group main (cpu, gpu) cannot agree on linux-64; their specs that pull apart:" in err
-    cpu, gpu = root / "environment.yml", root / "environment-gpu.yml"
-    assert f"python: cpu `python=3.13` ({cpu}:5); gpu `python=3.12` ({gpu}:5)" in err
+    assert "python: cpu `python=3.13` (environment.yml:5); gpu `python=3.12` (environment-gpu.yml:5)" in err
     assert {p: p.read_bytes() for p in (root / "locks").rglob("*.txt")} == before

@@ -114,3 +114,20 @@ def test_explain_install_verify_per_environment(project: Path) -> None:
         assert f"{Path('locks') / name / 'linux-64.txt'}: ok" in done.stdout
     done = _run(project, "verify", "-e", "nope")
     assert done.returncode == 2 and "unknown environment(s) nope" in done.stderr
+
+
+def test_update_moves_a_package_in_every_environment_of_its_group(project: Path) -> None:
+    builder = ChannelBuilder(project / "mirror" / "testchan", subdirs=("noarch", "linux-64"))
+    for version in ("1.0", "1.1", "2.0"):
+        builder.add("liba", version, files={"share/liba.txt": f"liba {version}\n".encode()})
+    builder.add("app", "1.0", depends=["liba"], files={"share/app.txt": b"app\n"})
+    builder.add("tool", "1.0", depends=["liba <2"], files={"share/tool.txt": b"tool\n"})
+    builder.write()
+    locks = project / "project" / "locks"
+    done = _run(project, "lock")
+    assert done.returncode == 0, done.stderr
+    assert _liba(locks / "base" / "linux-64.txt") == _liba(locks / "tools" / "linux-64.txt") == "1.0"  # kept
+    done = _run(project, "lock", "-e", "base", "--update", "liba")
+    assert done.returncode == 0, done.stderr
+    assert _liba(locks / "base" / "linux-64.txt") == _liba(locks / "tools" / "linux-64.txt") == "1.1"
+    assert _liba(locks / "other" / "linux-64.txt") == "2.0"

@@ -55,7 +55,7 @@ def test_targets_carry_each_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert (cpu.name, cpu.options.output_dir, cpu.options.cuda, cpu.options.hash_kind) == (
         "cpu", Path("out/cpu"), None, "sha256",
     )  # fmt: skip
-    assert gpu.options.files == (tmp_path / "environment.yml", tmp_path / "gpu.yml")
+    assert gpu.options.files == (Path("environment.yml"), Path("gpu.yml"))  # as -f names them, from the project
     assert (gpu.options.environment_platforms, gpu.options.cuda, gpu.environment.line) == (("linux-64",), "12.6", 6)
     # -p picks among an entry's platforms; an environment with none of them is left out
     only = environment_targets((), Flags(platforms=("osx-64",)), ())
