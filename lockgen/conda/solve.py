@@ -148,8 +148,13 @@ class RattlerSolver:
         if not schedule.concurrent and len(requests) > 1:
             self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
 
+        remaining = {platform: sum(1 for p, _ in targets if p == platform) for platform, _ in targets}
+
         def release(index: int) -> None:
             platform, channels = targets[index]
+            remaining[platform] -= 1
+            if remaining[platform] > 0:  # another request (environment) of this platform reads it next
+                return
             subdirs: list[Any] = [platform]  # rattler types subdirs as a Literal of known names
             for channel in channels:
                 try:
