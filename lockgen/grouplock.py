@@ -3,14 +3,15 @@
 How a group agrees. On each platform that two or more members of a group target, lockgen first
 solves the *union* of those members: every spec of each (origins keep the environment's name and
 ``file:line``), their channels in order, their virtual packages (the lower version where they
-differ: the group must run on both). That one solution is the group's agreement; each member is then
-solved on its own, constrained to it: a package in the member's solution must be the agreed
-version and build (a rattler *constraint*, which only applies to packages the member installs).
-So two members never disagree on a package they share, and a member needs nothing it does not ask
-for. Where no agreement exists, the union solve fails with today's conflict message, naming the
-environments and the spec lines that pull apart; a member that cannot take the agreed packages
-(e.g. a CUDA build chosen for the group, on a member without CUDA) is named with the solver's
-reason.
+differ: the group must run on both). That one solution is the group's agreement. Each member then
+gets the part of it that its own specs reach through their dependencies (:func:`member_solution`):
+the union's solution satisfies every member's specs and is closed, so that part is a solution of
+the member, it agrees with the others by construction, and it costs no second solve. Where that
+part needs a virtual package the member lacks (a CUDA build chosen for the group, on a member
+without CUDA), the member is solved within the agreement instead (each agreed package a rattler
+*constraint*: this version and build if installed at all) and the solver says what does not fit.
+Where no agreement exists, the union solve fails and the message names the group, the platform
+and the specs of each environment that ask for one package differently (``file:line``).
 
 Solving environments one after the other, pinning what the earlier ones chose, would depend on the
 order (the first member's newest numpy may be one the second cannot use) and blame the wrong
@@ -89,6 +90,40 @@ def union_request(label: str, members: Sequence[tuple[str, SolveRequest]]) -> So
         preferred=preferred,
         label=label,
     )
+
+
+def member_solution(agreed: Sequence[LockedPackage], request: SolveRequest) -> tuple[LockedPackage, ...] | None:
+    """What ``request`` (a member of the group) installs of the group's solution ``agreed``: the
+    packages its specs reach through their dependencies. The group's solution satisfies every
+    member's specs and is closed, so this is a solution of the member, and it agrees by construction.
+    None when a reached package needs a virtual package the member lacks or has in another version
+    (a CUDA build chosen for the group, on a member without CUDA): the caller then solves the
+    member within the agreement, and the solver says what does not fit."""
+    from lockgen.conda import spec_matches
+    from lockgen.models import dependency_name, sort_dependency_order
+    from lockgen.spec import split_channel_spec
+
+    by_name = {p.name: p for p in agreed}
+    virtual = {v.name: v for v in request.virtual_packages}
+    todo = [dependency_name(split_channel_spec(spec)[2]) for spec in request.specs]
+    reached: dict[str, LockedPackage] = {}
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        package = by_name.get(name)
+        if package is None:
+            return None
+        reached[name] = package
+        for dependency in package.depends:
+            needed = dependency_name(dependency)
+            if not needed.startswith("__"):
+                todo.append(needed)
+                continue
+            have = virtual.get(needed)
+            if have is None or spec_matches(dependency, have.name, have.version, have.build, request.platform) is False:
+                return None
+    return tuple(sort_dependency_order(list(reached.values())))
 
 
 def agreement_constraints(solution: Sequence[LockedPackage]) -> tuple[str, ...]:
@@ -186,33 +221,9 @@ def lock_environments(
             first.append(union_request(label, [(m.name, every[m.name][platform]) for m in on]))
             unions.append(_Union(group, platform, label, names))
 
-    if not first:
-        solved: dict[str, tuple[LockedPackage, ...]] = {}
-    else:
-        solver = solver or _default_solver(targets, plans, reporter)
-        try:
-            solved = dict(solver.solve(first))
-        except SolveError as exc:
-            raise _explain_union_failure(exc, unions, every) from exc
-        second = [
-            replace(
-                every[name][u.platform],
-                constraints=agreement_constraints(solved[u.label]),
-                label=_key(name, u.platform),
-            )
-            for u in unions
-            for name in u.members
-        ]
-        if second:
-            try:
-                solved.update(solver.solve(second))
-            except SolveError as exc:
-                raise SolveError(
-                    "an environment cannot use the packages its group agreed on (the group's environments"
-                    f" were solved together first, then each alone within that agreement):\n{exc}",
-                    exc.platforms,
-                ) from exc
-        _check_agreement(unions, solved)
+    solved: dict[str, tuple[LockedPackage, ...]] = {}
+    if first:
+        solved = _solve(solver or _default_solver(targets, plans, reporter), first, unions, every)
 
     results = []
     for target in targets:
@@ -222,6 +233,41 @@ def lock_environments(
         )
         results.append(EnvironmentLock(target.name, result))
     return tuple(results)
+
+
+def _solve(
+    solver: CondaSolver,
+    first: Sequence[SolveRequest],
+    unions: Sequence[_Union],
+    every: Mapping[str, Mapping[str, SolveRequest]],
+) -> dict[str, tuple[LockedPackage, ...]]:
+    """Solve ``first`` (each group's union, each lone environment), then give each group member its
+    part of its group's solution (or solve it within the agreement when that part does not fit)."""
+    try:
+        solved = dict(solver.solve(first))
+    except SolveError as exc:
+        raise _explain_union_failure(exc, unions, every) from exc
+    second = []
+    for u in unions:
+        for name in u.members:
+            request = every[name][u.platform]
+            within = member_solution(solved[u.label], request)
+            if within is not None:
+                solved[_key(name, u.platform)] = within
+            else:  # e.g. the group's solution needs a virtual package this member lacks: let the solver say
+                constraints = agreement_constraints(solved[u.label])
+                second.append(replace(request, constraints=constraints, label=_key(name, u.platform)))
+    if second:
+        try:
+            solved.update(solver.solve(second))
+        except SolveError as exc:
+            raise SolveError(
+                "an environment cannot use the packages its group agreed on (the group's environments"
+                f" were solved together first, then each within that agreement):\n{exc}",
+                exc.platforms,
+            ) from exc
+    _check_agreement(unions, solved)
+    return solved
 
 
 def _explain_union_failure(

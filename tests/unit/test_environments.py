@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,26 @@ def test_the_union_asks_for_every_member_and_constraints_pin_version_and_build()
     assert union.virtual_packages == (VirtualPackage("__cuda", "12.6"), VirtualPackage("__glibc", "2.17"))
     assert union.preferred == gpu.preferred and union.key == "main"
     assert agreement_constraints([_package("numpy", "2.0", "py312_0")]) == ("numpy ==2.0 py312_0",)
+
+
+def test_a_member_gets_what_its_specs_reach_of_the_group_solution() -> None:
+    from lockgen.grouplock import member_solution
+
+    def package(name: str, depends: tuple[str, ...] = ()) -> LockedPackage:
+        return LockedPackage(
+            name, "1", "0", "linux-64", f"https://c/linux-64/{name}-1-0.conda", "0" * 32, depends=depends
+        )
+
+    agreed = [
+        package("python"),
+        package("numpy", ("python", "libblas >=3")),
+        package("libblas"),
+        package("torch", ("numpy", "__cuda >=12")),
+    ]
+    cpu = SolveRequest("linux-64", ("conda-forge::numpy >=1",), (), ())
+    assert [p.name for p in member_solution(agreed, cpu) or ()] == ["libblas", "python", "numpy"]
+    gpu = SolveRequest("linux-64", ("torch",), (), (VirtualPackage("__cuda", "12.6"),))
+    assert [p.name for p in member_solution(agreed, gpu) or ()] == ["libblas", "python", "numpy", "torch"]
+    # the group chose a CUDA build: a member without CUDA (or an older one) is solved, not given it
+    assert member_solution(agreed, replace(gpu, virtual_packages=())) is None
+    assert member_solution(agreed, replace(gpu, virtual_packages=(VirtualPackage("__cuda", "11.8"),))) is None
