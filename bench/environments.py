@@ -51,19 +51,21 @@ def make_project(root: Path, count: int, groups: bool) -> None:
     (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one process."""
+def run(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one process."""
     handle, rss = tempfile.mkstemp(prefix="lockgen-bench-rss-")
     os.close(handle)
-    wrapped = [TIME, "-f", "%M", "-o", rss, *cmd] if TIME else cmd
+    wrapped = [TIME, "-f", "%M %U %S", "-o", rss, *cmd] if TIME else cmd
     started = time.perf_counter()
     done = subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    text = Path(rss).read_text().strip().splitlines() if TIME else []
+    fields = Path(rss).read_text().split()[-3:] if TIME else []
     Path(rss).unlink()
-    return wall, (int(text[-1]) // 1024 if text and text[-1].isdigit() else 0)
+    if len(fields) != 3:
+        return wall, 0, float("nan")
+    return wall, int(fields[0]) // 1024, float(fields[1]) + float(fields[2])
 
 
 def main() -> None:
@@ -86,21 +88,23 @@ def main() -> None:
             one = [run([*lockgen, "lock", "--update-all", *common], project) for _ in range(args.runs)]
             separate = []
             for _ in range(args.runs):
-                total, peak = 0.0, 0
+                total, peak, cpu = 0.0, 0, 0.0
                 for i in range(args.count):
                     alone = work / f"alone-{i}"
                     alone.mkdir(exist_ok=True)
                     shutil.copy(project / f"env{i}.yml", alone / "environment.yml")
                     cmd = [*lockgen, "lock", "--update-all", "--exclude-newer", EXCLUDE_NEWER, *common]
-                    wall, rss = run(cmd, alone)
-                    total, peak = total + wall, max(peak, rss)
-                separate.append((total, peak))
-            w1, ws = statistics.median(w for w, _ in one), statistics.median(w for w, _ in separate)
+                    wall, rss, used = run(cmd, alone)
+                    total, peak, cpu = total + wall, max(peak, rss), cpu + used
+                separate.append((total, peak, cpu))
+            w1, ws = statistics.median(w for w, _, _ in one), statistics.median(w for w, _, _ in separate)
+            c1, cs = statistics.median(c for _, _, c in one), statistics.median(c for _, _, c in separate)
             what = "3 groups of 2 + 4 alone" if groups else "no groups"
             rows.append(
                 f"| {args.count} environments x 3 platforms ({what}): one `lock --update-all` vs {args.count}"
-                f" separate runs | {w1:.2f} s | {ws:.2f} s | **{w1 / ws:.2f}** | {max(r for _, r in one)} MB |"
-                f" {max(r for _, r in separate)} MB (largest run) |"
+                f" separate runs | {w1:.2f} s | {ws:.2f} s | **{w1 / ws:.2f}** | {c1:.2f} s | {cs:.2f} s |"
+                f" **{c1 / cs:.2f}** | {max(r for _, r, _ in one)} MB |"
+                f" {max(r for _, r, _ in separate)} MB (largest run) |"
             )
         project = work / "check"
         make_project(project, args.check_count, True)
@@ -108,11 +112,13 @@ def main() -> None:
         checks = [run([*lockgen, "check"], project) for _ in range(args.runs)]
         rows.append(
             f"| `lockgen check`, {args.check_count} environments x 3 platforms | "
-            f"{statistics.median(w for w, _ in checks):.2f} s (max {max(w for w, _ in checks):.2f}) | – | – |"
-            f" {max(r for _, r in checks)} MB | – |"
+            f"{statistics.median(w for w, _, _ in checks):.2f} s (max {max(w for w, _, _ in checks):.2f}) | – | – |"
+            f" {statistics.median(c for _, _, c in checks):.2f} s | – | – | {max(r for _, r, _ in checks)} MB | – |"
         )
-    print("| scenario | lockgen | separate runs | ratio | peak RSS | separate peak RSS |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| scenario | wall | separate wall | wall ratio | CPU | separate CPU | CPU ratio | peak RSS | separate peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\n{args.runs} runs per cell, medians; load average {os.getloadavg()[0]:.2f} (1 min) at the end.")
 
