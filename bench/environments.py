@@ -115,9 +115,7 @@ def main() -> None:
             f"{statistics.median(w for w, _, _ in checks):.2f} s (max {max(w for w, _, _ in checks):.2f}) | – | – |"
             f" {statistics.median(c for _, _, c in checks):.2f} s | – | – | {max(r for _, r, _ in checks)} MB | – |"
         )
-    print(
-        "| scenario | wall | separate wall | wall ratio | CPU | separate CPU | CPU ratio | peak RSS | separate peak RSS |"
-    )
+    print("| scenario | wall | separate wall | wall ratio | CPU | separate CPU | CPU ratio | peak RSS | separate RSS |")
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\n{args.runs} runs per cell, medians; load average {os.getloadavg()[0]:.2f} (1 min) at the end.")
