@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lockgen.review.diff import DiffResult
-from lockgen.review.render import _headline, render
+from lockgen.review.render import DIFF_JSON_FORMAT, _headline, render
 
 __all__ = ["EnvironmentsDiff", "render_environments"]
 
@@ -45,6 +45,7 @@ def _section(body: str, first: int) -> list[str]:
 def render_environments(result: EnvironmentsDiff, fmt: str) -> str:
     if fmt == "json":
         data = {
+            "format": DIFF_JSON_FORMAT,
             "base": result.base,
             "head": result.head,
             "changed": result.changed,
