@@ -33,6 +33,7 @@ from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.environments import EnvTarget, check_group_platforms, disagreements
 from lockgen.errors import ConfigError, SolveError
 from lockgen.lock import LockResult, lock, pending_requests
+from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, plan
 from lockgen.platforms import VirtualPackage
@@ -211,8 +212,8 @@ def lock_environments(
         platforms = list(dict.fromkeys(p for m in members for p in every[m.name]))
         for platform in platforms:
             on = [m for m in members if platform in every[m.name]]
-            if not any(platform in due[m.name] for m in on):
-                continue  # all locked together before, inputs unchanged: they still agree
+            if not any(platform in due[m.name] for m in on) and not _locks_disagree(on, platform):
+                continue  # locked together before, inputs unchanged: they still agree
             if len(on) == 1:
                 first.append(replace(every[on[0].name][platform], label=_key(on[0].name, platform)))
                 continue
@@ -233,6 +234,18 @@ def lock_environments(
         )
         results.append(EnvironmentLock(target.name, result))
     return tuple(results)
+
+
+def _locks_disagree(members: Sequence[EnvTarget], platform: str) -> bool:
+    """Whether the existing locks of ``members`` (two or more) disagree on ``platform``: made before
+    they were grouped, or one re-made alone. Such a group is solved again even if no input changed."""
+    if len(members) < 2:
+        return False
+    locks = {}
+    for m in members:
+        found = read_lock_file(m.options.output_dir / m.options.lock_name(platform)).lock
+        locks[m.name] = found.entries if found is not None else ()
+    return bool(disagreements(locks))
 
 
 def _solve(

@@ -152,6 +152,10 @@ def test_check_per_environment(locked: Path, shared_dir: Path, tmp_path: Path) -
         "group main: linux-64: cpu, gpu do not agree: " in err
         and "run `lockgen lock` to lock the group together" in err
     )
+    code, _, err = _run(root, shared_dir, "lock")  # no input changed, but the group is solved again
+    assert code == 0, err
+    code, _, err = _run(root, shared_dir, "check")
+    assert code == 0, err
 
 
 def test_relock_is_a_no_op_and_e_locks_the_whole_group(locked: Path, shared_dir: Path, tmp_path: Path) -> None:

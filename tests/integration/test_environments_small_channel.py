@@ -131,3 +131,46 @@ def test_update_moves_a_package_in_every_environment_of_its_group(project: Path)
     assert done.returncode == 0, done.stderr
     assert _liba(locks / "base" / "linux-64.txt") == _liba(locks / "tools" / "linux-64.txt") == "1.1"
     assert _liba(locks / "other" / "linux-64.txt") == "2.0"
+
+
+def test_a_member_that_cannot_take_the_groups_build_is_named(tmp_path: Path) -> None:
+    """The group (gpu has CUDA) agrees on accel's CUDA build; cpu has no CUDA, so it cannot share accel."""
+    builder = ChannelBuilder(tmp_path / "mirror" / "testchan", subdirs=("noarch", "linux-64"))
+    builder.add("accel", "1.0", build="cuda_1", build_number=1, subdir="linux-64", depends=["__cuda >=12"])
+    builder.add("accel", "1.0", build="cpu_0", build_number=0, subdir="linux-64")
+    builder.write()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        "[tool.lockgen.environments]\n"
+        'cpu = { file = "environment.yml", group = "main" }\n'
+        'gpu = { file = "environment.yml", group = "main", cuda = "12.4" }\n'
+    )
+    (project / "environment.yml").write_text(BASE.replace("- app\n", "- accel\n"))
+    done = _run(tmp_path, "lock")
+    assert done.returncode == 4, done.stderr
+    assert "an environment cannot use the packages its group agreed on" in done.stderr
+    assert "cpu/linux-64" in done.stderr and "__cuda" in done.stderr
+    assert not (project / "locks").exists()
+    # in separate groups each gets its own build
+    (project / "pyproject.toml").write_text(
+        "[tool.lockgen.environments]\n"
+        'cpu = { file = "environment.yml" }\n'
+        'gpu = { file = "environment.yml", cuda = "12.4" }\n'
+    )
+    done = _run(tmp_path, "lock")
+    assert done.returncode == 0, done.stderr
+    builds = {
+        name: next(e.build for e in parse_explicit((project / "locks" / name / "linux-64.txt").read_text()).entries)
+        for name in ("cpu", "gpu")
+    }
+    assert builds == {"cpu": "cpu_0", "gpu": "cuda_1"}
+    # grouped again: the existing locks disagree, so the group is solved again though no input changed
+    (project / "pyproject.toml").write_text(
+        "[tool.lockgen.environments]\n"
+        'cpu = { file = "environment.yml", group = "main" }\n'
+        'gpu = { file = "environment.yml", group = "main", cuda = "12.4" }\n'
+    )
+    assert _run(tmp_path, "check").returncode == 6
+    done = _run(tmp_path, "lock")
+    assert done.returncode == 4 and "cpu/linux-64" in done.stderr, done.stderr
