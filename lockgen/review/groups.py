@@ -34,6 +34,20 @@ def check_environments(targets: Sequence[EnvTarget], output_dir: Path, reporter:
     return CheckResult(output_dir, tuple(checked), tuple(stale))
 
 
+def _direct_first(lines: list[str], members: Sequence[EnvTarget]) -> list[str]:
+    """The packages the members' environment files name first (what a reviewer asked for), then the rest."""
+    from lockgen.errors import InputError
+    from lockgen.spec import load_env_specs
+
+    named: set[str] = set()
+    for m in members:
+        try:
+            named |= {d.name for d in load_env_specs(m.options.files).dependencies}
+        except InputError:  # check() reports the file's problems; this is only an order
+            continue
+    return sorted(lines, key=lambda line: line.partition(":")[0] not in named)
+
+
 def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
     groups: dict[str, list[EnvTarget]] = {}
     for target in targets:
@@ -43,7 +57,7 @@ def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
     for group, members in groups.items():
         if len(members) < 2:
             continue
-        for platform in KNOWN_PLATFORMS:
+        for platform in sorted(KNOWN_PLATFORMS):
             locks = {}
             for m in members:
                 lock = read_lock_file(m.options.output_dir / m.options.lock_name(platform)).lock
@@ -51,7 +65,7 @@ def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
                     locks[m.name] = lock.entries
             if len(locks) < 2:
                 continue
-            lines = disagreements(locks)
+            lines = _direct_first(disagreements(locks), members)
             if lines:
                 more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
                 found.append(
