@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lockgen.environments import EnvTarget, disagreements
-from lockgen.lockfiles.lockdir import read_lock_file
+from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.check import CheckResult, Stale, check
@@ -31,7 +31,28 @@ def check_environments(targets: Sequence[EnvTarget], output_dir: Path, reporter:
         checked += [f"{target.name}/{name}" for name in result.checked]
         stale += [replace(s, target=f"{target.name}/{s.target}", file=f"{target.name}/{s.file}") for s in result.stale]
     stale += _group_disagreements(targets)
+    stale += _strays(output_dir)
     return CheckResult(output_dir, tuple(checked), tuple(stale))
+
+
+def _strays(output_dir: Path) -> list[Stale]:
+    """Locks lockgen wrote straight into the output folder (the layout before the table): no
+    environment owns them, so nothing checks them; they are reported until deleted."""
+    try:
+        entries = sorted(output_dir.iterdir()) if output_dir.is_dir() and not output_dir.is_symlink() else []
+    except OSError:
+        entries = []
+    return [
+        Stale(
+            "stray",
+            path.name,
+            "extra",
+            f"{path.name} is no environment's lock (with [tool.lockgen.environments] locks live in"
+            f" {output_dir}/<environment>/): delete it",
+        )
+        for path in entries
+        if not path.is_symlink() and path.is_file() and generated_file(path)
+    ]
 
 
 def _direct_first(lines: list[str], members: Sequence[EnvTarget]) -> list[str]:

@@ -156,6 +156,10 @@ def test_check_per_environment(locked: Path, shared_dir: Path, tmp_path: Path) -
     assert code == 0, err
     code, _, err = _run(root, shared_dir, "check")
     assert code == 0, err
+    # a lock left from the single-environment layout is no environment's: reported until deleted
+    shutil.copy(root / "locks" / "docs" / "linux-64.txt", root / "locks" / "linux-64.txt")
+    code, _, err = _run(root, shared_dir, "check")
+    assert code == 6 and "stray: linux-64.txt is no environment's lock" in err, err
 
 
 def test_relock_is_a_no_op_and_e_locks_the_whole_group(locked: Path, shared_dir: Path, tmp_path: Path) -> None:
