@@ -13,6 +13,10 @@ without CUDA), the member is solved within the agreement instead (each agreed pa
 Where no agreement exists, the union solve fails and the message names the group, the platform
 and the specs of each environment that ask for one package differently (``file:line``).
 
+The pip sections agree in table order: each member's pip stage runs with the pins of the group's
+members locked before it as constraints (:attr:`lockgen.plan.PipRequest.agreed`), and re-resolves
+when its existing pins disagree with them.
+
 Solving environments one after the other, pinning what the earlier ones chose, would depend on the
 order (the first member's newest numpy may be one the second cannot use) and blame the wrong
 file; the union finds the agreement whenever one exists.
@@ -31,9 +35,10 @@ from typing import TYPE_CHECKING
 
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.environments import EnvTarget, check_group_platforms, disagreements
-from lockgen.errors import ConfigError, SolveError
+from lockgen.errors import ConfigError, PypiResolutionError, SolveError
 from lockgen.lock import LockResult, lock, pending_requests
 from lockgen.lockfiles.lockdir import read_lock_file
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, PreviousLock, read_previous
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, plan
 from lockgen.platforms import VirtualPackage
@@ -226,14 +231,47 @@ def lock_environments(
     if first:
         solved = _solve(solver or _default_solver(targets, plans, reporter), first, unions, every)
 
-    results = []
+    results: list[EnvironmentLock] = []
+    agreed: dict[str, PreviousLock] = {}  # group → the pip pins of its environments locked so far
     for target in targets:
         presolved = {p: solved[_key(target.name, p)] for p in every[target.name] if _key(target.name, p) in solved}
-        result = lock(
-            target.options, reporter, presolved=presolved, pip_resolver=pip_resolver, mapping_source=mapping_source
-        )
+        group = target.environment.group
+        earlier = agreed.get(group) if group else None
+        try:
+            result = lock(
+                target.options,
+                reporter,
+                presolved=presolved,
+                pip_resolver=pip_resolver,
+                mapping_source=mapping_source,
+                pip_agreed=earlier,
+            )
+        except PypiResolutionError as exc:
+            if earlier is None:
+                raise
+            before = ", ".join(r.name for r in results if r.name in _members(targets, group))
+            raise PypiResolutionError(
+                f"environment {target.name}: its pip section cannot use the versions group {group}'s"
+                f" environments locked before it ({before}) chose; the first environment of a group in"
+                f" [tool.lockgen.environments] leads: pin the version in its pip section or list {target.name}"
+                f" first:\n{exc}"
+            ) from exc
         results.append(EnvironmentLock(target.name, result))
+        if group:
+            agreed[group] = _merged(earlier, read_previous(target.options.output_dir / REQUIREMENTS_NAME))
     return tuple(results)
+
+
+def _members(targets: Sequence[EnvTarget], group: str | None) -> set[str]:
+    return {t.name for t in targets if group and t.environment.group == group}
+
+
+def _merged(earlier: PreviousLock | None, new: PreviousLock | None) -> PreviousLock:
+    """The group's pins so far: the earlier environments' first, then the new ones' other packages."""
+    if earlier is None or new is None:
+        return earlier or new or PreviousLock(None, ())
+    names = {p.name for p in earlier.pins}
+    return PreviousLock(None, (*earlier.pins, *(p for p in new.pins if p.name not in names)))
 
 
 def _locks_disagree(members: Sequence[EnvTarget], platform: str) -> bool:

@@ -113,12 +113,14 @@ def lock(
     pip_resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
     presolved: Mapping[str, tuple[LockedPackage, ...]] | None = None,
+    pip_agreed: PreviousLock | None = None,
 ) -> LockResult:
     """Lock every target platform; write all files or, on any failure, none.
 
     ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download.
     ``presolved``: the solutions of exactly the platforms to write anew, solved beforehand (several
-    environments solved together, :mod:`lockgen.grouplock`); the other platforms keep their locks."""
+    environments solved together, :mod:`lockgen.grouplock`); the other platforms keep their locks.
+    ``pip_agreed``: pins the pip section must agree with (its group's environments locked before it)."""
     reporter = reporter or NullReporter()
     the_plan = plan(options, reporter)  # the environment file's problems first
     for mirror in options.mirrors:  # even when nothing needs solving: the option itself is wrong
@@ -178,7 +180,7 @@ def lock(
             assert old is not None
             changes.append(PlatformChange(p.platform, len(old.entries), reused=True))
     files.update(_stale_platform_files(the_plan, out_dir))
-    pip = _PipStage(pip_resolver, mapping_source, _pip_seed(pins))
+    pip = _PipStage(pip_resolver, mapping_source, _pip_seed(pins), pip_agreed)
     files.update(_pip_files(the_plan, solutions, previous, reporter, pip))
     started: tuple[str, ...] = ()
     if pins is not None:
@@ -418,6 +420,8 @@ class _PipStage:
     resolver: PipResolver | None = None
     mapping_source: MappingSource | None = None
     seed: PreviousLock | None = None
+    agreed: PreviousLock | None = None
+    """Several environments: the pins of the group's environments locked before this one (PipRequest.agreed)."""
 
 
 def _pip_files(
@@ -445,8 +449,9 @@ def _pip_files(
         if old is None:
             raise OutputError(f"{p.lock_name} is missing or malformed; run `lockgen lock` for {p.platform}")
         conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
+    request = pip_request(targets)
     return lock_pip_files(
-        pip_request(targets),
+        replace(request, agreed=stage.agreed) if stage.agreed is not None else request,
         conda,
         reporter,
         secrets=the_plan.secrets,

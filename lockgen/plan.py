@@ -18,6 +18,7 @@ from lockgen.conda import SolveRequest
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import json_sha256, short_digest
+from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
@@ -104,6 +105,9 @@ class PipRequest:
     """The conda→PyPI mapping download's URL template (``{channel}``); None: parselmouth's."""
     uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
     """How long one platform's ``uv pip compile`` may run."""
+    agreed: PreviousLock | None = None
+    """Pins of the environments of this one's group locked before it (several environments): a pip
+    package they also install must be the same version here (a constraint, not a requirement)."""
 
 
 def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:

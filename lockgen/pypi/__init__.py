@@ -238,6 +238,12 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
         user = folder / "constraints.txt"
         user.write_text("".join(f"{c}\n" for c in item.pip.constraints), encoding="utf-8")
         constraints.append(user)
+    if request.agreed is not None:  # several environments: what the group's earlier ones pinned
+        provided = {p.name for p in item.provided}
+        pins = request.agreed.preferences(item.target.marker_environment())
+        agreed = [a for a in pins if a.split("==")[0] not in provided]
+        (folder / "agreed.txt").write_text("".join(f"{a}\n" for a in agreed), encoding="utf-8")
+        constraints.append(folder / "agreed.txt")
     output = folder / "requirements.txt"
     preferences = () if previous is None or options.update_all else previous.preferences(
         item.target.marker_environment()
@@ -307,6 +313,16 @@ def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path
             name, _, url = line.partition(" @ ")
             found.append(f"{name.strip()} @ {_public_vcs(url.split()[0])}")
     return tuple(found)
+
+
+def _disagrees(previous: PreviousLock | None, agreed: PreviousLock | None) -> bool:
+    """Whether ``previous`` pins a package at a version the group's ``agreed`` pins do not have."""
+    if previous is None or agreed is None:
+        return False
+    versions: dict[str, set[str]] = {}
+    for pin in agreed.pins:
+        versions.setdefault(pin.name, set()).add(pin.version)
+    return any(pin.name in versions and pin.version not in versions[pin.name] for pin in previous.pins)
 
 
 def _resolve(
@@ -474,7 +490,7 @@ def lock_pip_files(
     unhashed_path = request.output_dir / UNHASHED_NAME
     has_direct = any(item.pip.direct for item in platforms)
     previous = previous if previous is not None else read_previous(path)
-    forced = request.update_all or bool(request.update)
+    forced = request.update_all or bool(request.update) or _disagrees(previous, request.agreed)
     if previous is not None and previous.input_hash == input_hash and not forced:
         unhashed = read_previous(unhashed_path) if has_direct else None
         if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lockgen.environments import EnvTarget, disagreements
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, read_previous
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.check import CheckResult, Stale, check
@@ -98,4 +99,30 @@ def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
                         " run `lockgen lock` to lock the group together",
                     )
                 )
+        found += _pip_disagreements(group, members)
     return found
+
+
+def _pip_disagreements(group: str, members: Sequence[EnvTarget]) -> list[Stale]:
+    """The pip locks of a group: a package two of them pin must have the same version(s)."""
+    held: dict[str, dict[str, set[str]]] = {}
+    for m in members:
+        previous = read_previous(m.options.output_dir / REQUIREMENTS_NAME)
+        for pin in previous.pins if previous is not None else ():
+            held.setdefault(pin.name, {}).setdefault(m.name, set()).add(pin.version)
+    lines = []
+    for name, by_member in sorted(held.items()):
+        if len({frozenset(v) for v in by_member.values()}) > 1:
+            shown = "; ".join(f"{member} has {', '.join(sorted(v))}" for member, v in by_member.items())
+            lines.append(f"{name}: {shown}")
+    if not lines:
+        return []
+    more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+    return [
+        Stale(
+            f"group {group}",
+            ", ".join(f"{m.name}/{REQUIREMENTS_NAME}" for m in members),
+            "disagree",
+            f"pip: {'; '.join(lines[:3])}{more}; run `lockgen lock` to lock the group together",
+        )
+    ]
