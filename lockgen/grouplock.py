@@ -312,9 +312,10 @@ def _solve(
         try:
             solved.update(solver.solve(second))
         except SolveError as exc:
+            which = ", ".join(exc.platforms) or "an environment"
             raise SolveError(
-                "an environment cannot use the packages its group agreed on (the group's environments"
-                f" were solved together first, then each within that agreement):\n{exc}",
+                f"{which}: an environment cannot use the packages its group agreed on (the group's"
+                f" environments were solved together first, then each within that agreement):\n{exc}",
                 exc.platforms,
             ) from exc
     _check_agreement(unions, solved)

@@ -139,7 +139,7 @@ class RattlerSolver:
             # their own outcome: one failed URL says nothing about their channels.
             if failed is not None and len(concerned := concerned_requests(requests, str(failed))) == len(requests):
                 translated = [
-                    (r.platform, await self._diagnosis(gateway).translate(failed, r, sources, [r.platform, "noarch"]))
+                    (r.key, await self._diagnosis(gateway).translate(failed, r, sources, [r.platform, "noarch"]))
                     for r, (_, sources) in zip(requests, targets, strict=True)
                     if r in concerned
                 ]
@@ -164,7 +164,7 @@ class RattlerSolver:
                         "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
                     )
 
-        every = tuple(r.platform for r in requests)
+        every = tuple(dict.fromkeys(r.platform for r in requests))  # several environments: each platform once
 
         def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
             return lambda: self._solve_one(gateway, request, every)
