@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lockgen.cli.options import SEE_EXIT_CODES, Inputs, input_options, verbose_option
-from lockgen.cli.runner import run_core
+from lockgen.cli.runner import echo, run_core
 from lockgen.config import Flags
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def command(base: str | None, head: str | None, inputs: Inputs, fmt: str, verbos
             else read_directory(lock_dir, "working tree", env_files, template=template)
         )
         result = diff_locks(old, new)
-        click.echo(render(result, fmt), nl=False)
+        echo(render(result, fmt), nl=False)
         return EXIT_CHANGED if result.changed else 0
 
     run_core(verbose, action)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lockgen.cli.options import SEE_EXIT_CODES, Inputs, input_options, offline_option, solve_options, verbose_option
-from lockgen.cli.runner import run_core
+from lockgen.cli.runner import echo, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def command(name: str, inputs: Inputs, platform: str | None, solve: SolveFlags, 
         from lockgen.review.explain import explain
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
-        click.echo(format_explanation(explain(build_options(inputs.files, flags), name, platform)), nl=False)
+        echo(format_explanation(explain(build_options(inputs.files, flags), name, platform)), nl=False)
         return 0
 
     run_core(verbose, action)

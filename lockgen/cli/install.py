@@ -10,7 +10,7 @@ import click
 
 from lockgen.cli.habits import Habits, check_install_habits, install_habits
 from lockgen.cli.options import SEE_EXIT_CODES, Locks, locks_options, quiet_option, verbose_option
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 
 if TYPE_CHECKING:
     from lockgen.install import InstallOptions, InstallResult
@@ -132,17 +132,17 @@ def _show(options: InstallOptions, result: InstallResult, quiet: bool) -> None:
     if quiet:
         return
     if result.installed or result.removed:
-        click.echo(
+        echo(
             f"{result.prefix}: linked {len(result.installed)} packages ({result.downloaded} downloaded,"
             f" {len(result.installed) - result.downloaded} from the cache), removed {len(result.removed)},"
             f" kept {result.unchanged}"
         )
     else:
-        click.echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
+        echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
     if result.pip in ("uv", "pip"):
-        click.echo(f"installed {options.requirements_path} with {result.pip}")
+        echo(f"installed {options.requirements_path} with {result.pip}")
     elif result.pip == "up-to-date":
-        click.echo(f"{options.requirements_path}: already installed")
+        echo(f"{options.requirements_path}: already installed")
     if result.pip in ("uv", "pip") and options.unhashed_path.is_file():
-        click.echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
-    click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+        echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
+    echo(f"To activate: {activation_hint(result.prefix, os.environ)}")

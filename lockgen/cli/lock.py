@@ -15,7 +15,7 @@ from lockgen.cli.options import (
     solve_options,
     verbose_option,
 )
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
 
@@ -64,17 +64,17 @@ def command(
         result = lock(options, reporter)
         if not quiet:
             for change in result.changes:
-                click.echo(change.summary)
+                echo(change.summary)
             for line in result.pip.lines() if result.pip else ():
-                click.echo(line)
+                echo(line)
             for line in result.started_from:
-                click.echo(line)
+                echo(line)
             if result.written or result.removed:
-                click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
+                echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
             if result.written_beside:
-                click.echo(f"wrote {', '.join(result.written_beside)}")
+                echo(f"wrote {', '.join(result.written_beside)}")
             if not result.changed:
-                click.echo(f"nothing changed in {result.output_dir}")
+                echo(f"nothing changed in {result.output_dir}")
         return 0
 
     run_core(verbose, action)

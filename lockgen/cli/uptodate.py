@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 from lockgen.config import Flags
 
 __all__ = ["run_check"]
@@ -30,7 +28,7 @@ def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool,
             return 0 if result.ok else StaleLockError.exit_code
         if result.ok:
             if not quiet:
-                click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
+                echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
             return 0
         reasons: dict[str, list[str]] = {}
         for stale in result.stale:

@@ -13,7 +13,7 @@ from lockgen.cli.options import (
     quiet_option,
     verbose_option,
 )
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 
 
 @click.command("verify", short_help="Check the locks against their channels' repodata.", epilog=SEE_EXIT_CODES)
@@ -50,12 +50,12 @@ def command(platforms: tuple[str, ...], locks: Locks, offline: bool, quiet: bool
         report = verify_locks(options, StderrReporter(quiet, verbose))
         for lock in report.locks:
             if lock.findings:
-                click.echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
+                echo(f"{lock.path}: {len(lock.findings)} problem(s) in {lock.packages} packages")
                 for finding in lock.findings:
-                    click.echo(f"  {finding}")
+                    echo(f"  {finding}")
             elif not quiet:
                 what = f"platform {lock.platform}" if lock.platform else "VCS URLs and local projects"
-                click.echo(f"{lock.path}: ok ({lock.packages} packages, {what})")
+                echo(f"{lock.path}: ok ({lock.packages} packages, {what})")
         if report.ok:
             return 0
         bad = sum(1 for lock in report.locks if lock.findings)
