@@ -430,7 +430,7 @@ def _pip_step(
         value = (environ if environ is not None else os.environ).get(key)
         if value:
             secrets.add_url(value)
-    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment) if (
+    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment, requirements) if (
         options.unhashed_path.is_file()
     ) else ""  # fmt: skip
     tool = "up-to-date"

@@ -275,5 +275,7 @@ def test_unhashed_file_goes_when_no_longer_needed_but_never_a_foreign_one(forms:
     world.write_env(["appa", "colorama"])
     assert world.lock("-p", "linux-64").returncode == 0
     assert unhashed.read_text() == "my own notes\n"
+    # but `lockgen install` would install it without hashes: check reports it whoever wrote it
     check = world.lock("-p", "linux-64", "--check")
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.returncode == 6, check.stdout + check.stderr
+    assert "lists no VCS URL or local project" in check.stderr
