@@ -31,7 +31,9 @@ __all__ = [
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
+    "lock_location",
     "parse_date",
+    "parse_tool_text",
     "project_roots",
     "read_limits",
     "read_tool_config",
@@ -248,21 +250,45 @@ def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     pyproject = env_file.resolve().parent / "pyproject.toml"
     if not pyproject.is_file():
         return {}, None
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+    return parse_tool_text(text, str(pyproject)), pyproject
+
+
+def parse_tool_text(text: str, where: str) -> dict[str, Any]:
+    """``[tool.lockgen]`` of a pyproject.toml's text (``where`` names it in errors)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+        data = tomllib.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc}") from exc
     section = data.get("tool", {}).get("lockgen", {})
     if not isinstance(section, dict):
-        raise ConfigError(f"{pyproject}: [tool.lockgen] must be a table")
+        raise ConfigError(f"{where}: [tool.lockgen] must be a table")
     unknown = sorted(set(section) - _TOOL_KEYS)
     if unknown:
-        raise ConfigError(f"{pyproject}: unknown [tool.lockgen] keys: {', '.join(unknown)}")
-    return section, pyproject
+        raise ConfigError(f"{where}: unknown [tool.lockgen] keys: {', '.join(unknown)}")
+    return section
+
+
+def lock_location(tool: Mapping[str, Any], where: str) -> tuple[str, str]:
+    """(lock folder relative to the project, filename template) that a [tool.lockgen] section sets
+    (``locks`` and ``{platform}.txt`` by default), checked as :func:`build_options` checks them."""
+    folder = tool.get("output-dir", "locks")
+    path = Path(folder) if isinstance(folder, str) else Path("/")
+    if not str(folder).strip() or path.is_absolute() or path.drive or ".." in path.parts or str(folder)[:1] == "~":
+        raise ConfigError(
+            f"{where}: [tool.lockgen] output-dir must be a relative path inside the project, got {folder!r}"
+        )
+    template = validate_filename_template(
+        str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
+    )
+    return path.as_posix(), template
 
 
 def env_int(name: str, default: int, minimum: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,20 @@ def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], templ
     if path.is_dir():
         return read_directory(path, argument, environment_beside(path, env_files), template=template)
     return read_revision(argument, lock_dir, env_files, template=template)
+
+
+def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path, str, str]:
+    """Where the locks were at ``revision`` by that revision's own [tool.lockgen] (pyproject.toml is part of
+    the pull request, so the other side's settings must not choose where this side is read): (folder, template,
+    ``folder/template`` for the move warning)."""
+    from lockgen.config import lock_location, parse_tool_text
+    from lockgen.review.sources import read_revision_file
+
+    project = (env_files[0] if env_files else Path("environment.yml")).absolute().parent
+    text = read_revision_file(revision, project / "pyproject.toml")
+    where = f"{revision}:pyproject.toml"
+    folder, template = lock_location(parse_tool_text(text, where) if text is not None else {}, where)
+    return project / folder, template, f"{folder}/{template}"
 
 
 @click.command("diff", short_help="What changed between two sets of locks.", epilog=SEE_EXIT_CODES)
@@ -61,14 +76,29 @@ def command(base: str | None, head: str | None, inputs: Inputs, fmt: str, verbos
 
         options = build_options(inputs.files, Flags(inputs.output_dir))
         lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
-        old = _read_side(base or "HEAD", lock_dir, env_files, template)
-        new = (
-            _read_side(head, lock_dir, env_files, template)
-            if head
-            else read_directory(lock_dir, "working tree", env_files, template=template)
-        )
-        result = diff_locks(old, new)
+
+        def side(argument: str | None) -> LockSet:
+            """One side; unless -o named the folder, a revision's locks are where that revision's settings put them."""
+            if argument is None:
+                found = read_directory(lock_dir, "working tree", env_files, template=template)
+                here = f"{_relative_to_project(lock_dir, env_files)}/{template}"
+                return found if inputs.output_dir is not None else dataclasses.replace(found, location=here)
+            if inputs.output_dir is not None or Path(argument).is_dir():
+                return _read_side(argument, lock_dir, env_files, template)
+            folder, its_template, location = _revision_location(argument, env_files)
+            found = _read_side(argument, folder, env_files, its_template)
+            return dataclasses.replace(found, location=location)
+
+        result = diff_locks(side(base or "HEAD"), side(head))
         echo(render(result, fmt), nl=False)
         return EXIT_CHANGED if result.changed else 0
 
     run_core(verbose, action)
+
+
+def _relative_to_project(lock_dir: Path, env_files: tuple[Path, ...]) -> str:
+    project = (env_files[0] if env_files else Path("environment.yml")).absolute().parent
+    try:
+        return lock_dir.absolute().relative_to(project).as_posix()
+    except ValueError:
+        return lock_dir.as_posix()

@@ -13,6 +13,7 @@ from lockgen.cli.options import SEE_EXIT_CODES, Locks, locks_options, quiet_opti
 from lockgen.cli.runner import StderrReporter, echo, run_core
 
 if TYPE_CHECKING:
+    from lockgen.channels import Mirror
     from lockgen.install import InstallOptions, InstallResult
 
 
@@ -44,6 +45,12 @@ if TYPE_CHECKING:
     default="auto",
     help="Installer for requirements.txt [default: auto: uv when available, else the environment's pip].",
 )
+@click.option(
+    "--allow-project-mirror",
+    is_flag=True,
+    help="Take [tool.lockgen] mirrors that are folders inside the project (a pull request could fill them);"
+    " refused without it or LOCKGEN_ALLOW_PROJECT_MIRROR=1. A --mirror given here is always taken.",
+)
 @quiet_option()
 @verbose_option()
 @install_habits
@@ -56,6 +63,7 @@ def command(
     no_pip: bool,
     foreign_platform: bool,
     pip_installer: str,
+    allow_project_mirror: bool,
     quiet: bool,
     verbose: bool,
     habits: Habits,
@@ -93,6 +101,8 @@ def command(
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
             chosen = platform or host_platform()
             lock_dir, template = install_source(lockfile, chosen, Path(scratch))
+            if "mirrors" in settings.from_config and not (allow_project_mirror or settings.allow_project_mirror):
+                _refuse_project_mirrors(settings.mirrors, lockfile, settings.output_dir)
             options = InstallOptions(
                 prefix=target,
                 platform=chosen,
@@ -111,6 +121,23 @@ def command(
         return 0
 
     run_core(verbose, action)
+
+
+def _refuse_project_mirrors(mirrors: tuple[Mirror, ...], lockfile: Path | None, lock_dir: Path) -> None:
+    """Refuse a [tool.lockgen] mirror folder inside the project's tree (the working folder's, and the locks')."""
+    from lockgen.config import project_roots
+    from lockgen.errors import ConfigError
+    from lockgen.install.core import project_mirrors
+
+    roots = {*project_roots(Path("environment.yml")), *project_roots(lockfile or lock_dir)}
+    inside = project_mirrors(mirrors, sorted(roots))
+    if inside:
+        shown = ", ".join(f"{m.canonical}={folder}" for m, folder in inside)
+        raise ConfigError(
+            f"[tool.lockgen] mirrors {shown}: a folder inside the project, where a pull request could put its own"
+            " packages (and re-lock with their hashes). Pass --allow-project-mirror (or"
+            " LOCKGEN_ALLOW_PROJECT_MIRROR=1) if you trust that folder, or name it with --mirror"
+        )
 
 
 def _check_platform_option(platform: str | None) -> None:

@@ -29,19 +29,34 @@ def command(platforms: tuple[str, ...], locks: Locks, offline: bool, quiet: bool
     twice, lines must come in dependency order, every dependency must be satisfied by another
     line of the same file, and every line's subdir must be the lock's platform or noarch.
     Each problem is reported with file, line and package; exit 8 when there is any.
+
+    The repodata comes from the channels themselves: [tool.lockgen] mirrors and cache-dir are
+    ignored (pyproject.toml may come with the pull request under review). Pass --mirror and
+    --cache-dir to check a mirror; verify then names it on every run.
     """
 
     def action() -> int:
-        from lockgen.config import build_options
+        from lockgen.config import build_options, default_cache_dir
         from lockgen.errors import VerifyError
+        from lockgen.secrets import redact
         from lockgen.verify import VerifyOptions, verify_locks
 
         settings = build_options((), locks.flags(offline))
+        ignored = [key for key in ("mirrors", "cache-dir") if key in settings.from_config]
+        if ignored:
+            echo(
+                f"note: verify ignores [tool.lockgen] {' and '.join(ignored)} (pyproject.toml can come with a pull"
+                " request) and checks the channels themselves; pass --mirror / --cache-dir to use them",
+                err=True,
+            )
+        mirrors = () if "mirrors" in ignored else settings.mirrors
+        for mirror in mirrors:
+            echo(f"checking through a mirror: {mirror.canonical} is read from {redact(mirror.replacement)}", err=True)
         options = VerifyOptions(
             lock_dir=settings.output_dir,
-            cache_dir=settings.cache_dir,
+            cache_dir=default_cache_dir() if "cache-dir" in ignored else settings.cache_dir,
             platforms=platforms,
-            mirrors=settings.mirrors,
+            mirrors=mirrors,
             filename_template=settings.filename_template,
             offline=settings.offline,
             timeout_s=settings.limits.http_timeout_s,

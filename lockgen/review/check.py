@@ -123,6 +123,7 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
         stale.extend(check_platform_lock(platform, out_dir / platform.lock_name, the_plan))
     stale.extend(_removed_platforms(the_plan, out_dir))
     stale.extend(_decoys(the_plan, out_dir))
+    stale.extend(_left_behind(options))
     pip_path = out_dir / REQUIREMENTS_NAME
     if the_plan.spec.pip is not None or pip_path.is_file():
         checked.append(REQUIREMENTS_NAME)
@@ -163,11 +164,11 @@ class DirectExpectation:
 
 def _expected_direct(pip_targets: LockPlan) -> DirectExpectation | None:
     """The VCS/local lines the pip section asks for, per platform (None: the section cannot be read)."""
-    from lockgen.pypi.requirements import parse_pip_entries
-
     spec, options = pip_targets.spec, pip_targets.options
     if spec.pip is None:
         return DirectExpectation({}, (), spec.base_dir)
+    from lockgen.pypi.requirements import parse_pip_entries  # only with a pip section: keeps check light
+
     try:
         inputs = {
             p.platform: parse_pip_entries(spec.pip_entries(p.platform), options.allow_includes)
@@ -342,6 +343,27 @@ def _decoys(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
             )
             found.append(Stale("decoy", path.name, "malformed", detail))
     return found
+
+
+def _left_behind(options: LockOptions) -> list[Stale]:
+    """Locks in the default folder (``locks/`` beside the environment file) while [tool.lockgen] output-dir
+    points elsewhere: pyproject.toml comes with a pull request, and moving output-dir to a pristine copy
+    would otherwise leave the edited locks that users install from unchecked."""
+    if "output-dir" not in options.from_config:
+        return []
+    project = options.files[0].absolute().parent if options.files else Path.cwd()
+    default = project / "locks"
+    if not default.is_dir() or default.resolve() == options.output_dir.resolve():
+        return []
+    names = [*LockDir(default, "{platform}.txt").names(), REQUIREMENTS_NAME, UNHASHED_NAME]
+    left = [name for name in sorted(names) if generated_file(default / name)]
+    if not left:
+        return []
+    detail = (
+        f"{default} still holds lock files ({', '.join(left)}) but [tool.lockgen] output-dir is"
+        f" {options.output_dir}: locks live in one place; remove the old ones (or set output-dir back)"
+    )
+    return [Stale("output-dir", "locks", "moved", detail)]
 
 
 def _read(path: Path) -> tuple[ExplicitLock | None, str | None, str]:

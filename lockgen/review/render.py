@@ -39,7 +39,7 @@ def _headline(result: DiffResult) -> str:
     totals = result.totals()
     changed = [t.target for t in result.targets if t.status != "unchanged"]
     if not changed:
-        return "no changes"
+        return "the locks moved; their contents did not change" if result.moved else "no changes"
     parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
     return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
 
@@ -57,6 +57,7 @@ def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str
 def render_text(result: DiffResult) -> str:
     """The terminal table: headline, one summary line per lock, then the changes."""
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
+    lines += [f"  warning: {note}" for note in result.moved]
     lines += [f"  {t.summary}" for t in result.targets]
     if _direct_shown(result):
         lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
@@ -104,6 +105,7 @@ def render_markdown(result: DiffResult) -> str:
     """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock."""
     base, head = markdown_code(result.base), markdown_code(result.head)
     lines = [f"### Lock changes: {base} → {head}", "", f"**{markdown_text(_headline(result))}**", ""]
+    lines += [f"> **Warning**: {markdown_text(note)}\n" for note in result.moved]
     if result.changed:
         totals = result.totals()
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
@@ -144,6 +146,7 @@ def render_json(result: DiffResult) -> str:
         "base": result.base,
         "head": result.head,
         "changed": result.changed,
+        **({"warnings": list(result.moved)} if result.moved else {}),
         "totals": result.totals(),
         "common": {
             "platforms": list(result.common_platforms),

@@ -5,7 +5,6 @@ report it, and ``install`` must refuse it before any build backend runs."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
