@@ -17,6 +17,7 @@ from lockgen.lockfiles.requirements import UNHASHED_NAME, body_digest, parse_req
 from lockgen.pypi import lock_pip_files
 from lockgen.reporting import RecordingReporter
 from lockgen.review.check import check
+from tests.faults.figures import count
 from tests.unit.test_pypi_forms_golden import COMMIT, ENV, FormsResolver
 from tests.unit.test_pypi_section import CONDA, make_request
 
@@ -86,6 +87,7 @@ def test_an_edited_unhashed_file_is_reported_even_with_its_digest_recomputed(
     _forge(locks / UNHASHED_NAME, edit)
     stale = _unhashed_stale(tmp_path)
     assert len(stale) == 1 and says in stale[0], stale
+    count("hostile review inputs refused")
 
 
 def test_an_edit_that_leaves_body_digest_stale_is_a_hand_edit(tmp_path: Path) -> None:
@@ -109,6 +111,7 @@ def test_an_unhashed_file_the_pip_section_does_not_need_is_reported_with_or_with
     (locks / UNHASHED_NAME).write_text(header + "./vendor/other\n")  # a header copied from elsewhere
     (stale,) = _unhashed_stale(tmp_path)
     assert "lists no VCS URL or local project" in stale
+    count("hostile review inputs refused", 2)
 
 
 def test_an_unhashed_file_without_header_is_not_lockgens(tmp_path: Path) -> None:
@@ -118,3 +121,24 @@ def test_an_unhashed_file_without_header_is_not_lockgens(tmp_path: Path) -> None
     path.write_text(body)
     (stale,) = _unhashed_stale(tmp_path)
     assert "was not written by lockgen" in stale
+
+
+def test_install_takes_only_the_unhashed_file_requirements_txt_vouches_for(tmp_path: Path) -> None:
+    from lockgen.errors import InstallError
+    from lockgen.install.pip import unhashed_requirements
+
+    locks = _project(tmp_path)
+    path, requirements = locks / UNHASHED_NAME, locks / "requirements.txt"
+    text = unhashed_requirements(path, locks, {"sys_platform": "linux"}, requirements)
+    assert f"-e {tmp_path / 'localproj'}\n" in text
+    original = path.read_text()
+    path.write_text(original.replace("-e ./localproj\n", "-e ./vendor/other\n"))  # body= no longer matches
+    with pytest.raises(InstallError, match="edited after lockgen wrote them"):
+        unhashed_requirements(path, locks, {"sys_platform": "linux"}, requirements)
+    path.write_text(original.replace("# input-hash: sha256:", "# input-hash: sha256:0"))  # another run's file
+    with pytest.raises(InstallError, match=r"was not written with .*requirements\.txt"):
+        unhashed_requirements(path, locks, {"sys_platform": "linux"}, requirements)
+    path.write_text(parse_requirements_lock(original).body)  # no header at all
+    with pytest.raises(InstallError, match="input-hash line is missing or differs"):
+        unhashed_requirements(path, locks, {"sys_platform": "linux"}, requirements)
+    count("hostile inputs refused", 3)
