@@ -65,7 +65,9 @@ def command(base: str | None, head: str | None, inputs: Inputs, fmt: str, verbos
     lockgen diff REV          REV's locks (e.g. origin/main) → the working tree's
     lockgen diff A B          A → B, each a directory of locks or a git revision
 
-    Exits 0 when nothing changed and 6 when something did.
+    Without -o, each side is read where its own [tool.lockgen] output-dir and filename-template
+    put its locks (a revision's pyproject.toml for a revision); locks that moved are a warning.
+    Exits 0 when nothing changed and 6 when something did (a move included).
     """
 
     def action() -> int:
