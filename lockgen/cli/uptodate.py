@@ -24,7 +24,7 @@ def run_check(files: tuple[Path, ...], flags: Flags, quiet: bool, verbose: bool,
 
         result = check(build_options(files, flags), StderrReporter(quiet, verbose))
         if fmt == "json":
-            click.echo(render_check_json(result), nl=False)
+            echo(render_check_json(result), nl=False)
             return 0 if result.ok else StaleLockError.exit_code
         if result.ok:
             if not quiet:
