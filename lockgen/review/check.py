@@ -89,7 +89,8 @@ class Stale:
     file: str
     """The lock file's name inside the output directory."""
     reason: str
-    """A stable code: missing, malformed, hand-edited, specs, channels, virtual, options, inputs, removed, extra."""
+    """A stable code: missing, malformed, hand-edited, specs, channels, virtual, options, inputs, removed, extra,
+    moved."""
     detail: str
     """A sentence for people."""
 
