@@ -31,7 +31,10 @@ __all__ = [
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
+    "lock_location",
     "parse_date",
+    "parse_tool_text",
+    "project_roots",
     "read_limits",
     "read_tool_config",
     "tool_mirrors",
@@ -55,6 +58,7 @@ MEMORY_ENV = "LOCKGEN_REPODATA_MEMORY_MB"
 UV_TIMEOUT_ENV = "LOCKGEN_UV_TIMEOUT"
 DEADLINE_ENV = "LOCKGEN_DOWNLOAD_DEADLINE"
 MAPPING_URL_ENV = "LOCKGEN_PYPI_MAPPING_URL"
+ALLOW_PROJECT_MIRROR_ENV = "LOCKGEN_ALLOW_PROJECT_MIRROR"
 DEFAULT_HTTP_TIMEOUT_S = 60
 DEFAULT_HTTP_RETRIES = 3
 DEFAULT_REPODATA_MEMORY_MB = 320
@@ -227,6 +231,13 @@ class LockOptions:
     """Where parselmouth's conda→PyPI tables are fetched from (None: their published location)."""
     environment_platforms: tuple[str, ...] | None = None
     """An environment's ``platforms`` in ``[tool.lockgen.environments]``: over the file's, under ``platforms``."""
+    from_config: tuple[str, ...] = ()
+    """The ``[tool.lockgen]`` keys that set a value here (no flag overrode them): pyproject.toml is part
+    of a pull request, so ``verify`` ignores its ``mirrors`` and ``cache-dir``, and ``check`` and
+    ``diff`` say when ``output-dir`` moved the locks."""
+    allow_project_mirror: bool = False
+    """``LOCKGEN_ALLOW_PROJECT_MIRROR=1`` (or ``install --allow-project-mirror``): let ``install`` take a
+    mirror that is a folder inside the project, which a pull request could fill."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
@@ -251,21 +262,45 @@ def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     pyproject = env_file.resolve().parent / "pyproject.toml"
     if not pyproject.is_file():
         return {}, None
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+    return parse_tool_text(text, str(pyproject)), pyproject
+
+
+def parse_tool_text(text: str, where: str) -> dict[str, Any]:
+    """``[tool.lockgen]`` of a pyproject.toml's text (``where`` names it in errors)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+        data = tomllib.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc}") from exc
     section = data.get("tool", {}).get("lockgen", {})
     if not isinstance(section, dict):
-        raise ConfigError(f"{pyproject}: [tool.lockgen] must be a table")
+        raise ConfigError(f"{where}: [tool.lockgen] must be a table")
     unknown = sorted(set(section) - _TOOL_KEYS)
     if unknown:
-        raise ConfigError(f"{pyproject}: unknown [tool.lockgen] keys: {', '.join(unknown)}")
-    return section, pyproject
+        raise ConfigError(f"{where}: unknown [tool.lockgen] keys: {', '.join(unknown)}")
+    return section
+
+
+def lock_location(tool: Mapping[str, Any], where: str) -> tuple[str, str]:
+    """(lock folder relative to the project, filename template) that a [tool.lockgen] section sets
+    (``locks`` and ``{platform}.txt`` by default), checked as :func:`build_options` checks them."""
+    folder = tool.get("output-dir", "locks")
+    path = Path(folder) if isinstance(folder, str) else Path("/")
+    if not str(folder).strip() or path.is_absolute() or path.drive or ".." in path.parts or str(folder)[:1] == "~":
+        raise ConfigError(
+            f"{where}: [tool.lockgen] output-dir must be a relative path inside the project, got {folder!r}"
+        )
+    template = validate_filename_template(
+        str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
+    )
+    return path.as_posix(), template
 
 
 def env_int(name: str, default: int, minimum: int) -> int:
@@ -344,8 +379,7 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
     cuda = pick(solve.cuda, "cuda", None)
-    output_dir = Path(pick(flags.output_dir, "output-dir", "locks"))
-    cache_dir = pick(solve.cache_dir, "cache-dir", None)
+    output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0])
     mapping = pick(solve.pypi_mapping, "pypi-mapping", None)
     if how.jobs is not None:
         jobs = parse_jobs(how.jobs, "--jobs")
@@ -382,7 +416,103 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
         allow_includes=tuple(allow_includes),
         limits=read_limits(),
         mapping_url=read_mapping_url(),
+        from_config=from_config,
+        allow_project_mirror=os.environ.get(ALLOW_PROJECT_MIRROR_ENV, "").strip().lower() in ("1", "true", "yes"),
     )
+
+
+def _locations(
+    flags: Flags, tool: Mapping[str, Any], pyproject: Path | None, env_file: Path
+) -> tuple[Path, Path | None, tuple[str, ...]]:
+    """The lock folder, the cache folder (None: the default) and which [tool.lockgen] keys were used."""
+    solve = flags.solve
+    used = (("mirrors", solve.mirrors), ("output-dir", flags.output_dir), ("cache-dir", solve.cache_dir))
+    from_config = tuple(key for key, flag in used if key in tool and flag in (None, ()))
+    project = _lexical(env_file).parent
+    output_dir = Path(flags.output_dir) if flags.output_dir is not None else Path("locks")
+    if "output-dir" in from_config:
+        output_dir = _tool_path(tool["output-dir"], "output-dir", pyproject, project)
+    _check_not_linked_out(output_dir, project)
+    cache_dir = Path(solve.cache_dir) if solve.cache_dir else None
+    if "cache-dir" in from_config:
+        cache_dir = _tool_path(tool["cache-dir"], "cache-dir", pyproject, project)
+    return output_dir, cache_dir, from_config
+
+
+def _lexical(path: Path) -> Path:
+    """``path`` made absolute and normalised without following links (``a/../b`` is ``b``)."""
+    return Path(os.path.normpath(Path(path).absolute()))
+
+
+def project_roots(env_file: Path) -> tuple[Path, ...]:
+    """The project's tree, resolved: the environment file's folder and the git work tree holding it."""
+    here = Path(env_file).resolve().parent
+    roots = [here]
+    for parent in (here, *here.parents):
+        if (parent / ".git").exists():
+            roots.append(parent)
+            break
+    return tuple(dict.fromkeys(roots))
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _toml_where(pyproject: Path | None, key: str) -> str:
+    """``pyproject.toml:LINE`` of ``key`` in [tool.lockgen] (the file alone when it cannot be found)."""
+    if pyproject is None:
+        return "[tool.lockgen]"
+    try:
+        lines = pyproject.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return f"{pyproject}"
+    section = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.replace(" ", "") == "[tool.lockgen]"
+        elif section and stripped.split("=", 1)[0].strip().strip("\"'") == key:
+            return f"{pyproject}:{number}"
+    return f"{pyproject}"
+
+
+def _tool_path(value: Any, key: str, pyproject: Path | None, project: Path) -> Path:
+    """``output-dir`` or ``cache-dir`` from [tool.lockgen]: pyproject.toml comes with a pull request, so
+    only a relative path inside the project (no ``..``, not absolute, no ``~``), which does not leave it
+    through a symbolic link; else ConfigError (exit 2) naming the line. Relative to the project folder."""
+    where = _toml_where(pyproject, key)
+    text = value if isinstance(value, str) else ""
+    path = Path(text)
+    if not text.strip() or path.is_absolute() or path.drive or ".." in path.parts or text.startswith("~"):
+        raise ConfigError(
+            f"{where}: [tool.lockgen] {key} must be a relative path inside the project, got {value!r}"
+            f" (a path elsewhere can be given on the command line: --{key} DIR)"
+        )
+    full = project / path
+    real = full.resolve()
+    if not _inside(real, project_roots(project / "environment.yml")):
+        raise ConfigError(
+            f"{where}: [tool.lockgen] {key} = {text!r} resolves to {real}, outside the project, through a symbolic"
+            f" link; replace the link by a folder (or give the path on the command line: --{key} DIR)"
+        )
+    return full if Path.cwd() != project else path
+
+
+def _check_not_linked_out(output_dir: Path, project: Path) -> None:
+    """An output folder inside the project must stay inside it once links are followed: a committed
+    ``locks -> ../outside`` link would make ``lock`` write, and ``check`` read, outside the project.
+    A folder given outside the project (``-o /srv/locks``) is the user's own choice."""
+    lexical = _lexical(output_dir)
+    if lexical != project and project not in lexical.parents:
+        return
+    real = lexical.resolve()
+    if not _inside(real, project_roots(project / "environment.yml")):
+        raise ConfigError(
+            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
+            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
+            f" the real folder with -o {real}"
+        )
 
 
 def _exclude_newer(value: Any) -> dt.datetime | None:

@@ -15,7 +15,7 @@ from lockgen.cli.options import (
     solve_options,
     verbose_option,
 )
-from lockgen.cli.runner import run_core
+from lockgen.cli.runner import echo, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def command(
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
         options = one_environment_options(inputs.files, flags, environment)
-        click.echo(format_explanation(explain(options, name, platform)), nl=False)
+        echo(format_explanation(explain(options, name, platform)), nl=False)
         return 0
 
     run_core(verbose, action)

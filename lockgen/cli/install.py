@@ -17,9 +17,10 @@ from lockgen.cli.options import (
     quiet_option,
     verbose_option,
 )
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 
 if TYPE_CHECKING:
+    from lockgen.channels import Mirror
     from lockgen.install import InstallOptions, InstallResult
 
 
@@ -52,6 +53,12 @@ if TYPE_CHECKING:
     default="auto",
     help="Installer for requirements.txt [default: auto: uv when available, else the environment's pip].",
 )
+@click.option(
+    "--allow-project-mirror",
+    is_flag=True,
+    help="Take [tool.lockgen] mirrors that are folders inside the project (a pull request could fill them);"
+    " refused without it or LOCKGEN_ALLOW_PROJECT_MIRROR=1. A --mirror given here is always taken.",
+)
 @quiet_option()
 @verbose_option()
 @install_habits
@@ -65,6 +72,7 @@ def command(
     no_pip: bool,
     foreign_platform: bool,
     pip_installer: str,
+    allow_project_mirror: bool,
     quiet: bool,
     verbose: bool,
     habits: Habits,
@@ -104,6 +112,8 @@ def command(
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
             chosen = platform or host_platform()
             lock_dir, template = install_source(lockfile, chosen, Path(scratch))
+            if "mirrors" in settings.from_config and not (allow_project_mirror or settings.allow_project_mirror):
+                _refuse_project_mirrors(settings.mirrors, lockfile, settings.output_dir)
             options = InstallOptions(
                 prefix=target,
                 platform=chosen,
@@ -126,6 +136,23 @@ def command(
     run_core(verbose, action)
 
 
+def _refuse_project_mirrors(mirrors: tuple[Mirror, ...], lockfile: Path | None, lock_dir: Path) -> None:
+    """Refuse a [tool.lockgen] mirror folder inside the project's tree (the working folder's, and the locks')."""
+    from lockgen.config import project_roots
+    from lockgen.errors import ConfigError
+    from lockgen.install.core import project_mirrors
+
+    roots = {*project_roots(Path("environment.yml")), *project_roots(lockfile or lock_dir)}
+    inside = project_mirrors(mirrors, sorted(roots))
+    if inside:
+        shown = ", ".join(f"{m.canonical}={folder}" for m, folder in inside)
+        raise ConfigError(
+            f"[tool.lockgen] mirrors {shown}: a folder inside the project, where a pull request could put its own"
+            " packages (and re-lock with their hashes). Pass --allow-project-mirror (or"
+            " LOCKGEN_ALLOW_PROJECT_MIRROR=1) if you trust that folder, or name it with --mirror"
+        )
+
+
 def _check_platform_option(platform: str | None) -> None:
     """``-p`` must be a known conda subdir, as for ``lock`` (``-p ../../x`` is refused, exit 2)."""
     from lockgen.errors import ConfigError
@@ -145,17 +172,17 @@ def _show(options: InstallOptions, result: InstallResult, quiet: bool) -> None:
     if quiet:
         return
     if result.installed or result.removed:
-        click.echo(
+        echo(
             f"{result.prefix}: linked {len(result.installed)} packages ({result.downloaded} downloaded,"
             f" {len(result.installed) - result.downloaded} from the cache), removed {len(result.removed)},"
             f" kept {result.unchanged}"
         )
     else:
-        click.echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
+        echo(f"{result.prefix} is up to date with {result.lock_path} ({result.unchanged} packages)")
     if result.pip in ("uv", "pip"):
-        click.echo(f"installed {options.requirements_path} with {result.pip}")
+        echo(f"installed {options.requirements_path} with {result.pip}")
     elif result.pip == "up-to-date":
-        click.echo(f"{options.requirements_path}: already installed")
+        echo(f"{options.requirements_path}: already installed")
     if result.pip in ("uv", "pip") and options.unhashed_path.is_file():
-        click.echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
-    click.echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+        echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
+    echo(f"To activate: {activation_hint(result.prefix, os.environ)}")

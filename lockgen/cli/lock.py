@@ -18,7 +18,7 @@ from lockgen.cli.options import (
     solve_options,
     verbose_option,
 )
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def command(
 
             for locked in lock_environments(targets, reporter):
                 if not quiet:
-                    click.echo(f"[{locked.name}]")
+                    echo(f"[{locked.name}]")
                     _echo_result(locked.result)
             return 0
         result = lock(build_options(inputs.files, flags), reporter)
@@ -97,15 +97,15 @@ def _echo_result(result: LockResult) -> None:
     from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 
     for change in result.changes:
-        click.echo(change.summary)
+        echo(change.summary)
     pip_changed = any(Path(name).name == REQUIREMENTS_NAME for name in result.written)
     for line in result.pip.lines(changed=pip_changed) if result.pip else ():
-        click.echo(line)
+        echo(line)
     for line in result.started_from:
-        click.echo(line)
+        echo(line)
     if result.written or result.removed:
-        click.echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
+        echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
     if result.written_beside:
-        click.echo(f"wrote {', '.join(result.written_beside)}")
+        echo(f"wrote {', '.join(result.written_beside)}")
     if not result.changed:
-        click.echo(f"nothing changed in {result.output_dir}")
+        echo(f"nothing changed in {result.output_dir}")

@@ -14,9 +14,16 @@ from collections.abc import Callable
 import click
 
 from lockgen.errors import LockgenError
+from lockgen.printable import printable
 from lockgen.secrets import redact
 
-__all__ = ["StderrReporter", "finish", "print_traceback", "run_core"]
+__all__ = ["StderrReporter", "echo", "finish", "print_traceback", "run_core"]
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` with every control character escaped (:func:`lockgen.printable.printable`): all that
+    lockgen prints may quote a lock, an environment file or a server, and none of it may drive the terminal."""
+    click.echo(printable(text), err=err, nl=nl)
 
 
 class StderrReporter:
@@ -32,10 +39,10 @@ class StderrReporter:
             return
         detail = redact(detail)  # the core masks what it knows; this catches URL credentials it did not
         if kind in ("warning", "note"):
-            click.echo(detail, err=True)
+            echo(detail, err=True)
         elif self.progress:
             where = f"[{platform}] " if platform else ""
-            click.echo(f"{where}{detail}", err=True)
+            echo(f"{where}{detail}", err=True)
 
 
 def run_core(verbose: bool, action: Callable[[], int]) -> None:
@@ -50,10 +57,10 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
     except LockgenError as exc:
         if verbose:
             print_traceback()
-        click.echo(f"error: {redact(exc.message)}", err=True)
+        echo(f"error: {redact(exc.message)}", err=True)
         details = getattr(exc, "details", "")
         if verbose and details:  # the whole of what the message shortened (a solver's explanation)
-            click.echo(redact(details), err=True)
+            echo(redact(details), err=True)
         code = exc.exit_code
     except KeyboardInterrupt:
         if not verbose:
@@ -68,7 +75,7 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
     except Exception as exc:  # an unexpected failure: a bug
         if verbose:
             print_traceback()
-        click.echo(f"internal error: {type(exc).__name__}: {redact(str(exc))} (run with -v for a traceback)", err=True)
+        echo(f"internal error: {type(exc).__name__}: {redact(str(exc))} (run with -v for a traceback)", err=True)
         code = 1
     finish(code)
 
@@ -90,7 +97,7 @@ def interrupted_message() -> str:
 def print_traceback() -> None:
     """The current traceback (with its chained causes) on stderr, URL credentials masked: a third-party
     exception's text may carry a URL with ``user:password@`` or ``/t/<token>/``."""
-    click.echo(redact(traceback.format_exc()), err=True, nl=False)
+    echo(redact(traceback.format_exc()), err=True, nl=False)
 
 
 def finish(code: int) -> None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
-from lockgen.cli.runner import StderrReporter, run_core
+from lockgen.cli.runner import StderrReporter, echo, run_core
 from lockgen.config import Flags
 
 __all__ = ["run_check"]
@@ -42,16 +40,16 @@ def run_check(
         else:
             result = check(build_options(files, flags), StderrReporter(quiet, verbose))
         if fmt == "json":
-            click.echo(render_check_json(result), nl=False)
+            echo(render_check_json(result), nl=False)
             return 0 if result.ok else StaleLockError.exit_code
         if result.ok and targets is not None:
             if not quiet:
                 names = ", ".join(t.name for t in targets)
-                click.echo(f"up to date: {len(result.checked)} locks of {names} in {result.output_dir}")
+                echo(f"up to date: {len(result.checked)} locks of {names} in {result.output_dir}")
             return 0
         if result.ok:
             if not quiet:
-                click.echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
+                echo(f"up to date: {', '.join(result.checked)} in {result.output_dir}")
             return 0
         reasons: dict[str, list[str]] = {}
         for stale in result.stale:

@@ -60,7 +60,7 @@ from lockgen.secrets import SecretRegistry
 if TYPE_CHECKING:
     from rattler import Config, RepoDataRecord
 
-__all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "read_lock"]
+__all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "project_mirrors", "read_lock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,25 @@ class InstallResult:
     @property
     def changed(self) -> bool:
         return bool(self.installed or self.removed) or self.pip in ("uv", "pip")
+
+
+def project_mirrors(mirrors: Sequence[Mirror], roots: Sequence[Path]) -> list[tuple[Mirror, Path]]:
+    """The mirrors that read packages from a folder inside ``roots`` (the project's tree), with that folder.
+
+    Such a folder comes with the repository, so a pull request can fill it with its own archives and
+    re-lock with their hashes: ``install`` refuses them unless told otherwise (``--allow-project-mirror``)."""
+    from urllib.parse import unquote, urlsplit
+
+    found = []
+    resolved = [root.resolve() for root in roots]
+    for mirror in mirrors:
+        parts = urlsplit(mirror.replacement)
+        if parts.scheme != "file":
+            continue
+        folder = Path(unquote(parts.path)).resolve()
+        if any(folder == root or root in folder.parents for root in resolved):
+            found.append((mirror, folder))
+    return found
 
 
 def host_platform() -> str:
@@ -445,7 +464,7 @@ def _pip_step(
         value = (environ if environ is not None else os.environ).get(key)
         if value:
             secrets.add_url(value)
-    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment) if (
+    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment, requirements) if (
         options.unhashed_path.is_file()
     ) else ""  # fmt: skip
     tool = "up-to-date"

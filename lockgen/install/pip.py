@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InstallError
-from lockgen.lockfiles.requirements import EXPANSION_FIX, expandable_lines, logical_lines, read_unhashed
+from lockgen.lockfiles.requirements import (
+    EXPANSION_FIX,
+    expandable_lines,
+    input_hash_of,
+    logical_lines,
+    read_unhashed,
+)
 from lockgen.secrets import SecretRegistry
 
 __all__ = [
@@ -208,12 +214,16 @@ def run_pip(command: PipCommand, secrets: SecretRegistry, extra_env: Sequence[tu
     return secrets.redact((done.stdout + done.stderr).strip())
 
 
-def unhashed_requirements(path: Path, lock_dir: Path, environment: dict[str, str] | None) -> str:
+def unhashed_requirements(
+    path: Path, lock_dir: Path, environment: dict[str, str] | None, requirements: Path | None = None
+) -> str:
     """The lines of ``requirements-unhashed.txt`` that apply, local paths made absolute.
 
-    Raises InstallError for a line of another form, a VCS URL not pinned to a full commit, or a
-    path (or ``paths-base``) that leaves the project folder: the file comes from the repository,
-    so it may be hostile.
+    Raises InstallError for a file that ``requirements`` (requirements.txt) does not vouch for (its
+    input-hash line differs: not written by the same lock run, or by lockgen at all), lines edited
+    after lockgen wrote them (``body=``), a line of another form, a VCS URL not pinned to a full
+    commit, or a path (or ``paths-base``) that leaves the project folder: the file comes from the
+    repository, so it may be hostile.
     """
     from packaging.markers import InvalidMarker, Marker
 
@@ -221,6 +231,14 @@ def unhashed_requirements(path: Path, lock_dir: Path, environment: dict[str, str
         lock = read_unhashed(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InstallError(f"cannot read {path}: {exc}") from exc
+    if requirements is not None and (lock.input_hash is None or input_hash_of(requirements) != lock.input_hash):
+        raise InstallError(
+            f"{path} was not written with {requirements} (its input-hash line is missing or differs), so nothing"
+            " vouches for the VCS URLs and local projects it would install without hashes; refusing it. If your"
+            " pip: section lists VCS URLs or local projects, run `lockgen lock`; else delete the file"
+        )
+    if lock.body_edited:
+        raise InstallError(f"{path}: its lines were edited after lockgen wrote them (body= differs); refusing it")
     problems = [f"{path}:{number}: {why}" for number, why in lock.problems]
     base_text = lock.paths_base or "."
     base = (lock_dir / base_text).resolve()

@@ -354,10 +354,13 @@ def _header_lines(header: Header, hash_line: str) -> list[str]:
 
 
 def render_unhashed_lock(header: Header, lines: Sequence[str]) -> str:
-    """The VCS/local-project file: the same header, then each line as given (sorted, markers added)."""
-    head = _header_lines(header, render_input_hash(header.input_hash))
+    """The VCS/local-project file: the same header, then each line as given (sorted, markers added).
+
+    Its input-hash line is requirements.txt's inputs plus its own ``body=`` digest of the lines."""
+    body = "".join(f"{line}\n" for line in lines)
+    head = _header_lines(header, render_input_hash(header.input_hash, [("body", body_digest(body))]))
     head.append(f"# paths-base: {header.paths_base or '.'}   (local paths below start there: run pip from that folder)")
-    return "\n".join([*head, *lines]) + "\n"
+    return "\n".join(head) + "\n" + body
 
 
 # requirements-unhashed.txt: which pip lines go there, and its reader
@@ -433,10 +436,15 @@ class UnhashedLine:
 @dataclass(frozen=True, slots=True)
 class UnhashedLock:
     input_hash: str | None
+    """The inputs of the ``# input-hash:`` line without ``body=`` (requirements.txt's, when one run wrote both)."""
     paths_base: str | None
     lines: tuple[UnhashedLine, ...]
     problems: tuple[tuple[int, str], ...] = ()
     """(line number, why) of lines that are neither form."""
+    body_edited: bool | None = None
+    """Whether the lines differ from the ``body=`` digest lockgen wrote (None: no ``body=``, an older lockgen)."""
+    body: str = ""
+    """Every byte after the header."""
 
 
 def read_unhashed(text: str) -> UnhashedLock:
@@ -459,7 +467,9 @@ def read_unhashed(text: str) -> UnhashedLock:
             lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, path=body, editable=editable))
         else:
             problems.append((number, f"`{_no_login(raw)}` is neither `name @ VCS-URL@commit` nor a ./path"))
-    return UnhashedLock(head.inputs, paths_base, tuple(lines), tuple(problems))
+    digest = dict(head.parts).get("body")
+    edited = None if digest is None else digest != body_digest(head.body)
+    return UnhashedLock(head.inputs, paths_base, tuple(lines), tuple(problems), edited, head.body)
 
 
 def unhashed_problems(lock: UnhashedLock) -> list[tuple[int | None, str]]:

@@ -277,6 +277,13 @@ def _public_vcs(url: str) -> str:
     return f"{scheme}://{'git@' if user == 'git' else ''}{host}{slash}{path}"
 
 
+def local_line(relative: str, editable: bool) -> str:
+    """A local project's line in requirements-unhashed.txt: its POSIX path relative to the environment
+    file's folder, ``./`` first, ``-e`` kept (``lock`` writes it so, ``check`` expects it so)."""
+    shown = relative if relative.startswith(".") else f"./{relative}"
+    return f"-e {shown}" if editable else shown
+
+
 def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path) -> tuple[str, ...]:
     """The pinned lines of VCS URLs and local projects in uv's output, as the unhashed file writes them.
 
@@ -306,8 +313,7 @@ def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path
                         )
                     ]
                 )
-            shown = relative if relative.startswith(".") else f"./{relative}"
-            found.append(f"-e {shown}" if folders[Path(body).resolve()].editable else shown)
+            found.append(local_line(relative, folders[Path(body).resolve()].editable))
             continue
         if " @ " in line and any(v in line for v in ("git+", "hg+", "svn+", "bzr+")):
             name, _, url = line.partition(" @ ")

@@ -17,7 +17,7 @@ from lockgen.lockfiles.requirements import (
 )
 from lockgen.pypi.targets import platform_marker
 
-__all__ = ["Header", "merge_pins", "render_requirements", "render_unhashed"]
+__all__ = ["Header", "merge_pins", "render_requirements", "render_unhashed", "unhashed_body"]
 
 
 def merge_pins(resolved: Mapping[str, Sequence[Pin]], targets: Sequence[str]) -> list[Pin]:
@@ -53,13 +53,18 @@ def render_unhashed(header: Header, lines_by_platform: Mapping[str, Sequence[str
     to the environment file's folder (``-e ./localproj``), written as the user wrote them. pip
     cannot check a hash for either, so this file is installed with ``--no-deps`` after the hashed one.
     """
+    return render_unhashed_lock(header, unhashed_body(lines_by_platform, header.platforms))
+
+
+def unhashed_body(lines_by_platform: Mapping[str, Sequence[str]], targets: Sequence[str]) -> list[str]:
+    """The lines of ``requirements-unhashed.txt`` (``lock`` writes them, ``check`` re-derives them)."""
     platforms_of: dict[str, set[str]] = {}
     for platform, lines in lines_by_platform.items():
         for line in lines:
             platforms_of.setdefault(line, set()).add(platform)
     body = []
     for line in sorted(platforms_of, key=lambda text: (text.removeprefix("-e ").lower(), text)):
-        marker = platform_marker(platforms_of[line], header.platforms)
+        marker = platform_marker(platforms_of[line], targets)
         # pip takes a marker after a URL or a path, not after `-e` (lock_pip_files refuses that case).
         body.append(f"{line} ; {marker}" if marker and not line.startswith("-e ") else line)
-    return render_unhashed_lock(header, body)
+    return body

@@ -122,6 +122,9 @@ class DiffResult:
     """Changes identical on every platform present on both sides (when there are two or more)."""
     direct: DirectSpecs = field(default_factory=DirectSpecs)
     """What either side's environment file named: those rows are the user's own specs."""
+    moved: tuple[str, ...] = ()
+    """Warnings that the two sides keep their locks in different places ([tool.lockgen] output-dir or
+    filename-template changed): a pull request must not move the locks out of the reviewer's sight."""
 
     def is_direct(self, target: str, change: Change) -> bool:
         """Whether ``change`` is of a package the environment file names (not only a dependency)."""
@@ -131,7 +134,7 @@ class DiffResult:
 
     @property
     def changed(self) -> bool:
-        return any(t.status != "unchanged" for t in self.targets)
+        return bool(self.moved) or any(t.status != "unchanged" for t in self.targets)
 
     @property
     def common_platforms(self) -> tuple[str, ...]:
@@ -263,4 +266,10 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
     if base.pip is not None or head.pip is not None:
         old_pip, new_pip = _merge_single_markers(base.pip, head.pip)
         targets.append(_target(PIP, old_pip, new_pip, _pip_compare))
-    return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct)
+    moved: tuple[str, ...] = ()
+    if base.location and head.location and base.location != head.location:
+        moved = (
+            f"the locks moved from {base.location} to {head.location} ([tool.lockgen] output-dir or"
+            " filename-template changed): each side is read from its own place; check what else is left in the old one",
+        )
+    return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct, moved)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
+from lockgen.printable import markdown_code, markdown_text
 from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
 
 __all__ = ["DIFF_JSON_FORMAT", "FORMATS", "render", "render_json", "render_markdown", "render_text"]
@@ -38,7 +39,7 @@ def _headline(result: DiffResult) -> str:
     totals = result.totals()
     changed = [t.target for t in result.targets if t.status != "unchanged"]
     if not changed:
-        return "no changes"
+        return "the locks moved; their contents did not change" if result.moved else "no changes"
     parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
     return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
 
@@ -56,6 +57,7 @@ def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str
 def render_text(result: DiffResult) -> str:
     """The terminal table: headline, one summary line per lock, then the changes."""
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
+    lines += [f"  warning: {note}" for note in result.moved]
     lines += [f"  {t.summary}" for t in result.targets]
     if _direct_shown(result):
         lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
@@ -74,14 +76,15 @@ def render_text(result: DiffResult) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|") or "-"
+    """A table cell of text from a lock: nothing in it can become a link, an image, a tag or a code span."""
+    return markdown_text(text) or "-"
 
 
 def _md_table(result: DiffResult, target: str, changes: Sequence[Change]) -> list[str]:
     lines = ["| " + " | ".join(_HEAD) + " |", "|---|---|---|---|"]
 
     def mark(change: Change) -> str:
-        code = f"`{_md_cell(change.name)}`"
+        code = markdown_code(change.name)
         return f"**{code}**" if result.is_direct(target, change) else code
 
     for name, kind, old, new in _rows(changes, mark):
@@ -94,20 +97,22 @@ def _md_target(result: DiffResult, target: TargetDiff) -> list[str]:
     own = result.own_changes(target)
     if not own:
         return []
-    return ["", "<details>", f"<summary>{target.summary}</summary>", "", *_md_table(result, target.target, own), "",
-            "</details>"]  # fmt: skip
+    summary = f"<summary>{markdown_text(target.summary)}</summary>"
+    return ["", "<details>", summary, "", *_md_table(result, target.target, own), "", "</details>"]
 
 
 def render_markdown(result: DiffResult) -> str:
     """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock."""
-    lines = [f"### Lock changes: `{result.base}` → `{result.head}`", "", f"**{_headline(result)}**", ""]
+    base, head = markdown_code(result.base), markdown_code(result.head)
+    lines = [f"### Lock changes: {base} → {head}", "", f"**{markdown_text(_headline(result))}**", ""]
+    lines += [f"> **Warning**: {markdown_text(note)}\n" for note in result.moved]
     if result.changed:
         totals = result.totals()
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
         lines += ["| " + " | ".join(str(totals[k]) for k in KINDS) + " |", ""]
-    lines += [f"- {t.summary}" for t in result.targets]
+    lines += [f"- {markdown_text(t.summary)}" for t in result.targets]
     if _direct_shown(result):
-        lines += ["", f"**Bold**: named in {_files(result)}; the other packages are dependencies."]
+        lines += ["", f"**Bold**: named in {markdown_text(_files(result))}; the other packages are dependencies."]
     if result.common:
         common = _md_table(result, result.common_platforms[0], result.common)
         lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *common]
@@ -141,6 +146,7 @@ def render_json(result: DiffResult) -> str:
         "base": result.base,
         "head": result.head,
         "changed": result.changed,
+        **({"warnings": list(result.moved)} if result.moved else {}),
         "totals": result.totals(),
         "common": {
             "platforms": list(result.common_platforms),

@@ -36,6 +36,7 @@ __all__ = [
     "read_directory",
     "read_files",
     "read_revision",
+    "read_revision_file",
 ]
 
 
@@ -80,6 +81,9 @@ class LockSet:
     pip: Mapping[str, PackageState] | None = None
     direct: DirectSpecs = field(default_factory=DirectSpecs)
     """What that side's environment file named (empty when it was not found or does not parse)."""
+    location: str = ""
+    """Where that side's locks live in the project (``locks/{platform}.txt``), when its own settings
+    chose it: ``diff`` flags a side whose [tool.lockgen] moved them (empty: a folder named by the user)."""
 
 
 def direct_specs(texts: Mapping[str, str]) -> DirectSpecs:
@@ -244,6 +248,23 @@ def read_revision(
         if blob.returncode == 0:
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")
     return read_files(revision, files, direct_specs(environments), template=template)
+
+
+def read_revision_file(revision: str, path: Path) -> str | None:
+    """The text of the working-tree file ``path`` at git ``revision`` (None: absent there, or no repository)."""
+    if revision.startswith("-") or not revision.strip():
+        raise ReviewSourceError(f"not a git revision: {revision!r}")
+    absolute = path.resolve()
+    top = _git(["rev-parse", "--show-toplevel"], _existing_parent(absolute.parent))
+    if top.returncode != 0:
+        return None
+    root = Path(top.stdout.decode().strip()).resolve()
+    try:
+        inside = absolute.relative_to(root).as_posix()
+    except ValueError:
+        return None
+    blob = _git(["show", f"{revision}:{inside}"], root)
+    return blob.stdout.decode("utf-8", errors="replace") if blob.returncode == 0 else None
 
 
 _HASH_OPTION = re.compile(r"(?:^|\s)--hash[=\s](\S+)")

@@ -27,6 +27,7 @@ RANKS: dict[str, int] = {
     "secrets": 0,
     "reporting": 0,
     "platforms": 0,
+    "printable": 0,  # escaping what is shown (terminal, Markdown)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
     "spec": 1,
     "channels": 2,

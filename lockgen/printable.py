@@ -1,0 +1,57 @@
+"""Text from a lock, an environment file or a server, made safe to show on a terminal or in a PR comment.
+
+A package name, a URL or a pip line can carry any character a pull request or a channel puts there.
+On a terminal, an escape sequence can move the cursor, overwrite earlier lines, set the window title
+(OSC 0), plant a link that shows other text than it opens (OSC 8) or write the clipboard (OSC 52); a
+carriage return can hide the start of a line; bidirectional controls can reorder what a reviewer
+reads. :func:`printable` is the one function that neutralises them: every command passes what it
+prints through it (``lockgen.cli.runner.echo`` and the error and progress lines), and
+:func:`markdown_code` / :func:`markdown_text` build what ``diff --format markdown`` puts in a comment.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["markdown_code", "markdown_text", "printable"]
+
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (but tab and newline), DEL, C1 (CSI 0x9b, OSC 0x9d, ...)
+    "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # bidirectional controls, line separators
+    "\ufeff\ufff9-\ufffb]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but newline and tab written as ``\\uXXXX`` (visible, inert).
+
+    ESC (so CSI colours, OSC titles, links and clipboard writes), carriage return, backspace, the C1
+    range and the bidirectional overrides are all escaped; inside a JSON string the escape still
+    decodes to the same character.
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as an inline Markdown code span that no backtick in it can close (CommonMark: a fence
+    longer than the longest backtick run inside, padded with a space when the text starts or ends
+    with a backtick); ``|`` escaped for table cells."""
+    text = printable(text).replace("\n", " ").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`<>\[\]|&])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown text: every character that could open markup a reader would not
+    see as text (a link or image ``[...](...)``, an HTML tag or entity, a code span, a table pipe)
+    backslash-escaped; emphasis characters are left, they cannot hide or add content."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text).replace("\n", " "))
