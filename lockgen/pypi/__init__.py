@@ -233,7 +233,8 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
     requirements = folder / "requirements.in"
     lines = [*item.pip.requirements, *(d.uv_line for d in item.pip.direct)]
     requirements.write_text("".join(f"{r}\n" for r in lines), encoding="utf-8")
-    constraints = [write_stubs(folder / "stubs", item.provided)]
+    stubs = write_stubs(folder / "stubs", item.provided)
+    constraints = [stubs.constraints]
     if item.pip.constraints:
         user = folder / "constraints.txt"
         user.write_text("".join(f"{c}\n" for c in item.pip.constraints), encoding="utf-8")
@@ -253,8 +254,9 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
         target=item.target,
         requirements=requirements,
         constraints=tuple(constraints),
+        build_constraints=(stubs.build_constraints,),
         output=output,
-        find_links=(str(folder / "stubs"), *item.pip.find_links),
+        find_links=(str(stubs.folder), *item.pip.find_links),
         index_url=item.pip.index_url,
         extra_index_urls=item.pip.extra_index_urls,
         pre=item.pip.pre,

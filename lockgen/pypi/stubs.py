@@ -4,6 +4,13 @@ Each conda package that maps to PyPI name(s) becomes a metadata-only wheel
 ``name-<version>+conda-py3-none-any.whl`` (METADATA, WHEEL, RECORD; no dependencies: those are
 conda's business) in a find-links directory, plus the constraint ``name==<version>+conda``. The
 resolver then neither installs the package again nor picks another version of it.
+
+A stub holds no code, so it must never be installed into the isolated environment uv builds an
+sdist in (a ``setup.py`` importing setuptools would find an empty ``setuptools``). uv searches the
+same find-links for build requirements, and ``X+conda`` sorts above ``X``, so the stub would win
+whenever conda has the newest release. Every stub therefore also gets the *build* constraint
+``name!=<version>+conda``: builds take real distributions from the index, the main resolution
+still sees the stubs.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["LOCAL_LABEL", "ProvidedPackage", "conda_to_pep440", "provided_packages", "write_stubs"]
+__all__ = ["LOCAL_LABEL", "ProvidedPackage", "StubFiles", "conda_to_pep440", "provided_packages", "write_stubs"]
 
 LOCAL_LABEL = "conda"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -43,6 +50,11 @@ class ProvidedPackage:
     @property
     def constraint(self) -> str:
         return f"{self.name}=={self.stub_version}"
+
+    @property
+    def build_constraint(self) -> str:
+        """Keeps the stub out of sdist build environments (a local version is excluded exactly)."""
+        return f"{self.name}!={self.stub_version}"
 
     @property
     def wheel_name(self) -> str:
@@ -123,13 +135,26 @@ def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
     return buffer.getvalue()
 
 
-def write_stubs(directory: Path, packages: Iterable[ProvidedPackage]) -> Path:
-    """Write the stub wheels into ``directory`` and return the constraints file beside them."""
+@dataclass(frozen=True, slots=True)
+class StubFiles:
+    """What :func:`write_stubs` wrote: uv takes them as ``--find-links``, ``--constraints`` and
+    ``--build-constraints``."""
+
+    folder: Path
+    constraints: Path
+    """``name==X+conda`` for each stub: the main resolution takes conda's version."""
+    build_constraints: Path
+    """``name!=X+conda`` for each stub: no sdist build environment ever installs a stub."""
+
+
+def write_stubs(directory: Path, packages: Iterable[ProvidedPackage]) -> StubFiles:
+    """Write the stub wheels into ``directory`` and the two constraints files beside it."""
     directory.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for package in packages:
+    chosen = list(packages)
+    for package in chosen:
         (directory / package.wheel_name).write_bytes(stub_wheel_bytes(package))
-        lines.append(package.constraint)
     constraints = directory.parent / f"{directory.name}-constraints.txt"
-    constraints.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    return constraints
+    constraints.write_text("".join(f"{p.constraint}\n" for p in chosen), encoding="utf-8")
+    build_constraints = directory.parent / f"{directory.name}-build-constraints.txt"
+    build_constraints.write_text("".join(f"{p.build_constraint}\n" for p in chosen), encoding="utf-8")
+    return StubFiles(directory, constraints, build_constraints)

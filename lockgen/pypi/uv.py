@@ -97,6 +97,8 @@ class CompileJob:
     constraints: tuple[Path, ...]
     output: Path
     """Pre-filled with earlier pins (uv keeps them where it can); uv writes the result here."""
+    build_constraints: tuple[Path, ...] = ()
+    """For sdist build environments only (``--build-constraints``): they keep the stubs out."""
     find_links: tuple[str, ...] = ()
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
@@ -156,6 +158,8 @@ class UvResolver:
                 args += ["--no-binary", name]
         for constraint in job.constraints:
             args += ["--constraints", str(constraint)]
+        for constraint in job.build_constraints:
+            args += ["--build-constraints", str(constraint)]
         for link in job.find_links:
             args += ["--find-links", link]
         if job.no_index:

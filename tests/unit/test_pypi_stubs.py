@@ -79,9 +79,12 @@ def test_write_stubs_and_constraints(tmp_path: Path) -> None:
         ProvidedPackage("torch", "2.1.0", "pytorch", "2.1.0"),
         ProvidedPackage("numpy", "1.26.4", "numpy", "1.26.4"),
     ]
-    constraints = write_stubs(tmp_path / "stubs", packages)
+    files = write_stubs(tmp_path / "stubs", packages)
+    assert files.folder == tmp_path / "stubs"
     assert sorted(p.name for p in (tmp_path / "stubs").iterdir()) == [
         "numpy-1.26.4+conda-py3-none-any.whl",
         "torch-2.1.0+conda-py3-none-any.whl",
     ]
-    assert constraints.read_text() == "torch==2.1.0+conda\nnumpy==1.26.4+conda\n"
+    assert files.constraints.read_text() == "torch==2.1.0+conda\nnumpy==1.26.4+conda\n"
+    # sdist build environments must never install a stub: each one is excluded there, exactly
+    assert files.build_constraints.read_text() == "torch!=2.1.0+conda\nnumpy!=1.26.4+conda\n"

@@ -54,7 +54,14 @@ def test_arguments(tmp_path: Path) -> None:
     when = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
     resolver = UvResolver(tmp_path / "cache", uv_path="uv")
     argv = resolver.argv(
-        job(tmp_path, find_links=("/stubs",), pre=True, exclude_newer=when, upgrade_packages=("wandb",))
+        job(
+            tmp_path,
+            find_links=("/stubs",),
+            build_constraints=(tmp_path / "b.txt",),
+            pre=True,
+            exclude_newer=when,
+            upgrade_packages=("wandb",),
+        )
     )
     assert argv[:4] == ["uv", "pip", "compile", str(tmp_path / "requirements.in")]
     pairs = {(a, b) for a, b in itertools.pairwise(argv)}
@@ -62,6 +69,7 @@ def test_arguments(tmp_path: Path) -> None:
     assert ("--python-version", "3.11.9") in pairs
     assert ("--exclude-newer", "2026-09-01T00:00:00Z") in pairs
     assert ("--constraints", str(tmp_path / "c.txt")) in pairs
+    assert ("--build-constraints", str(tmp_path / "b.txt")) in pairs  # keeps stubs out of sdist builds
     assert ("--find-links", "/stubs") in pairs
     assert ("--prerelease", "allow") in pairs
     assert ("--upgrade-package", "wandb") in pairs
