@@ -22,7 +22,7 @@ from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
-from lockgen.spec import CondaDependency, EnvSpec, PipEntry, load_env_specs
+from lockgen.spec import CondaDependency, EnvSpec, Location, PipEntry, load_env_specs
 
 __all__ = [
     "INPUT_PARTS",
@@ -148,6 +148,28 @@ def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
     return tuple((part, short_digest({k: payload[k] for k in keys})) for part, keys in INPUT_PARTS)
 
 
+PIP_ADDED_NOTE = (
+    "note: the pip: section is installed with pip, which the conda dependencies do not list: `pip` added"
+    " to them (as conda-lock does); list `- pip` yourself to choose its version and silence this note"
+)
+
+
+def conda_specs(spec: EnvSpec, platform: str) -> tuple[tuple[str, ...], tuple[str, ...], Location | None]:
+    """The conda specs to solve on ``platform`` and where each is written, and where ``pip`` was added.
+
+    A ``pip:`` section needs pip in the environment (the rebuild runs ``python -m pip install``):
+    when the conda dependencies do not name ``pip``, it is added (as conda-lock does), at the
+    first pip line's location.
+    """
+    deps = spec.conda_dependencies(platform)
+    specs, origins = tuple(d.spec for d in deps), tuple(str(d.location) for d in deps)
+    entries = spec.pip_entries(platform)
+    if not entries or any(d.name == "pip" for d in deps):
+        return specs, origins, None
+    where = entries[0].location
+    return (*specs, "pip"), (*origins, f"{where}: the pip: section needs it"), where
+
+
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     """Read the environment file(s) and work out every platform's request. No network."""
     reporter = reporter or NullReporter()
@@ -165,16 +187,20 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
     plans = []
+    added: list[Location] = []
     for platform in platforms:
         channels = _channels_for(spec, platform, options)
         for channel in channels:
             secrets.add_url(channel.fetch)
-        deps = spec.conda_dependencies(platform)
+        specs, origins, pip_added = conda_specs(spec, platform)
+        if pip_added is not None and pip_added not in added:
+            added.append(pip_added)
+            reporter.event("note", None, f"{pip_added}: {PIP_ADDED_NOTE}")
         virtual = _virtual_packages(platform, options)
         request = SolveRequest(
             platform=platform,
-            specs=tuple(d.spec for d in deps),
-            origins=tuple(str(d.location) for d in deps),
+            specs=specs,
+            origins=origins,
             channels=channels,
             virtual_packages=virtual,
             channel_priority=options.channel_priority,

@@ -15,7 +15,7 @@ from lockgen.errors import SolveError
 from lockgen.lock import LockResult, lock
 from lockgen.lockfiles import parse_explicit
 from lockgen.models import LockedPackage
-from lockgen.plan import pip_request, plan
+from lockgen.plan import PIP_ADDED_NOTE, pip_request, plan
 from lockgen.pypi.requirements import parse_compiled
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
@@ -100,14 +100,15 @@ class Project:
         self.root = root
         self.env = root / "environment.yml"
         self.locks = root / "locks"
-        self.solver = FakeSolver({"python": ["3.11.9"], "numpy": ["1.26.4"], "scipy": ["1.13.0"]})
+        self.solver = FakeSolver({"python": ["3.11.9"], "numpy": ["1.26.4"], "scipy": ["1.13.0"], "pip": ["24.2"]})
         self.pip = FakePip({"rich": ["13.0.0"], "click": ["8.1.0"]})
 
-    def lock(self, text: str | None = None, **options: object) -> LockResult:
+    def lock(self, text: str | None = None, reporter: RecordingReporter | None = None, **options: object) -> LockResult:
         if text is not None:
             self.env.write_text(text)
         settings = LockOptions(files=(self.env,), output_dir=self.locks, cache_dir=self.root / "cache", **options)  # type: ignore[arg-type]
-        return lock(settings, RecordingReporter(), self.solver, pip_resolver=self.pip, mapping_source=FakeMapping())
+        reporter = reporter or RecordingReporter()
+        return lock(settings, reporter, self.solver, pip_resolver=self.pip, mapping_source=FakeMapping())
 
     def versions(self, platform: str) -> dict[str, str]:
         found = parse_explicit((self.locks / f"{platform}.txt").read_text())
@@ -130,9 +131,26 @@ def test_first_lock_writes_every_platform_and_the_pip_lock(project: Project) -> 
     assert sorted(result.written) == ["linux-64.txt", "osx-64.txt", "requirements.txt", "win-64.txt"]
     assert [sorted(r.platform for r in call) for call in project.solver.calls] == [sorted(PLATFORMS)]
     assert all(r.preferred == () for r in project.solver.calls[0])
-    assert project.versions("win-64") == {"python": "3.11.9", "numpy": "1.26.4"}
+    assert project.versions("win-64") == {"python": "3.11.9", "numpy": "1.26.4", "pip": "24.2"}
     assert sorted(job.target.platform for job in project.pip.jobs) == sorted(PLATFORMS)
     assert project.pins() == {"rich": "13.0.0"}
+
+
+def test_a_pip_section_without_pip_in_the_conda_list_gets_pip_and_says_so(project: Project) -> None:
+    """The rebuild runs `python -m pip install -r requirements.txt`: the conda lock must carry pip."""
+    reporter = RecordingReporter()
+    project.lock(env_text(), reporter)
+    assert all(call[-1:] == ("pip",) for call in [r.specs for r in project.solver.calls[0]])
+    assert "pip" in project.versions("linux-64")
+    notes = [m for _, _, m in reporter.events if "`pip` added" in m]
+    assert notes == [f"{project.env}:12: {PIP_ADDED_NOTE}"], notes  # the first pip line
+    assert '# specs: ["python=3.11", "numpy", "pip"]' in (project.locks / "linux-64.txt").read_text()
+    # listed (any spelling of the spec), or no pip section: nothing added, nothing said
+    for conda, pip in ((("python=3.11", "pip"), ("rich",)), (("python=3.11",), ())):
+        reporter = RecordingReporter()
+        project.lock(env_text(conda, pip), reporter)
+        assert [r.specs for r in project.solver.calls[-1]][0] == conda
+        assert not [m for _, _, m in reporter.events if "`pip` added" in m]
 
 
 def test_relock_after_an_edit_keeps_pins_of_untouched_packages(project: Project) -> None:
@@ -140,7 +158,7 @@ def test_relock_after_an_edit_keeps_pins_of_untouched_packages(project: Project)
     project.solver.versions["numpy"].append("2.0.0")
     project.pip.versions["rich"].append("14.0.0")
     result = project.lock(env_text(conda=("python=3.11", "numpy", "scipy"), pip=("rich", "click")))
-    assert project.versions("linux-64") == {"python": "3.11.9", "numpy": "1.26.4", "scipy": "1.13.0"}
+    assert project.versions("linux-64") == {"python": "3.11.9", "numpy": "1.26.4", "scipy": "1.13.0", "pip": "24.2"}
     previous_urls = {r.platform: r.preferred for r in project.solver.calls[-1]}
     assert all(any("numpy-1.26.4" in u for u in urls) for urls in previous_urls.values())
     assert project.pins() == {"click": "8.1.0", "rich": "13.0.0"}
@@ -154,7 +172,7 @@ def test_update_moves_only_the_named_package(project: Project) -> None:
     project.solver.versions["scipy"].append("1.14.0")
     project.pip.versions["rich"].append("14.0.0")
     result = project.lock(update=("numpy", "rich"))
-    assert project.versions("osx-64") == {"python": "3.11.9", "numpy": "2.0.0", "scipy": "1.13.0"}
+    assert project.versions("osx-64") == {"python": "3.11.9", "numpy": "2.0.0", "scipy": "1.13.0", "pip": "24.2"}
     assert all(not any("numpy-" in u for u in r.preferred) for r in project.solver.calls[-1])
     assert {c.platform: c.changed for c in result.changes} == dict.fromkeys(PLATFORMS, ("numpy",))
     assert project.pins() == {"rich": "14.0.0"}
@@ -216,8 +234,9 @@ def test_platform_dropped_from_the_environment_loses_its_lock(project: Project) 
 
 
 def test_pip_section_removed_removes_the_pip_lock(project: Project) -> None:
-    project.lock(env_text())
-    result = project.lock(env_text(pip=()))
+    conda = ("python=3.11", "numpy", "pip")
+    project.lock(env_text(conda))
+    result = project.lock(env_text(conda, pip=()))
     assert "requirements.txt" in result.removed and not (project.locks / "requirements.txt").exists()
     assert len(project.solver.calls) == 1  # the conda input did not change (the pip section is not part of it)
 

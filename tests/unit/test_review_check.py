@@ -217,6 +217,7 @@ def test_pip_lock_platforms_follow_the_targets(tmp_path: Path) -> None:
 def test_edited_pip_section_or_included_file_is_a_spec_change(root: Path) -> None:
     (root / "extra.txt").write_text("tqdm\n")
     (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n    - -r extra.txt\n")
+    _write_locks(root)  # the conda locks now carry pip, which the pip section needs
     from lockgen.pypi import pip_sources_digest
 
     digest = pip_sources_digest(pip_request(plan(_options(root))))
