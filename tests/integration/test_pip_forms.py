@@ -19,7 +19,7 @@ import pytest
 
 from lockgen.pypi import _public_vcs
 from lockgen.pypi.requirements import logical_lines
-from tests.integration.test_pip_local_index import PLATFORMS, World, build_conda, build_index, pins_for
+from tests.integration.test_pip_local_index import MAPPING, PLATFORMS, World, build_conda, build_index, pins_for
 from tests.support.channel import serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.projects import make_git_repo, make_project, sdist_bytes
@@ -35,7 +35,7 @@ def forms(tmp_path: Path) -> Iterator[World]:
     conda = build_conda(tmp_path / "channels")
     index = build_index(tmp_path / "index")
     (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"numpy": ["numpy"], "py-appc": ["appc"]}))
+    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps(MAPPING))
     with (
         serve_directory(tmp_path / "channels") as channel_server,
         serve_index(tmp_path / "index") as index_server,

@@ -1,8 +1,9 @@
 """`lockgen lock` with a pip: section, offline: a conda channel and a PyPI-like index built by the tests.
 
 The conda side provides python 3.11.9 and numpy 1.26.4 (and py-appc, which the mapping names
-`appc`); the index offers wheels that depend on them, per-platform wheels, and a numpy wheel that
-must never be chosen.
+`appc`), and, as real environments do, pip 24.2 with its dependencies setuptools 75.1.0 and wheel
+0.44.0 (pip is added for the pip section); the index offers wheels that depend on them,
+per-platform wheels, and a numpy wheel that must never be chosen.
 """
 
 from __future__ import annotations
@@ -35,12 +36,26 @@ TAGS = {
 }
 
 
+SETUPTOOLS, WHEEL = "75.1.0", "0.44.0"
+"""conda's setuptools and wheel: the stub wheels `75.1.0+conda` and `0.44.0+conda` outrank these
+versions on an index (a local version sorts above its public one), as happens whenever conda has
+the newest release."""
+MAPPING = {
+    "python": None, "numpy": ["numpy"], "py-appc": ["appc"],
+    "pip": ["pip"], "setuptools": ["setuptools"], "wheel": ["wheel"],
+}  # fmt: skip
+
+
 def build_conda(root: Path, numpy: str = "1.26.4") -> ChannelBuilder:
     builder = ChannelBuilder(root / "testchan", subdirs=("noarch", *PLATFORMS))
     for subdir in PLATFORMS:
         builder.add("python", "3.11.9", build="h0_cpython", subdir=subdir)
         builder.add("numpy", numpy, build="py311h0_0", subdir=subdir, depends=["python >=3.11,<3.12"])
     builder.add("py-appc", "2.0", build="pyhd8ed1ab_0", noarch="python", depends=["python"])
+    # as on conda-forge: pip pulls in setuptools and wheel, so almost every real environment has them
+    builder.add("setuptools", SETUPTOOLS, build="pyhd8ed1ab_0", noarch="python", depends=["python >=3.8"])
+    builder.add("wheel", WHEEL, build="pyhd8ed1ab_0", noarch="python", depends=["python >=3.8"])
+    builder.add("pip", "24.2", build="pyh8b19718_1", noarch="python", depends=["python >=3.8", "setuptools", "wheel"])
     builder.write()
     return builder
 
@@ -114,7 +129,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     index = build_index(tmp_path / "index")
     mapping_dir = tmp_path / "mapping"
     mapping_dir.mkdir()
-    (mapping_dir / "testchan.json").write_text(json.dumps({"python": None, "numpy": ["numpy"], "py-appc": ["appc"]}))
+    (mapping_dir / "testchan.json").write_text(json.dumps(MAPPING))
     with (
         serve_directory(tmp_path / "channels") as channel_server,
         serve_index(tmp_path / "index") as index_server,
@@ -294,8 +309,22 @@ def test_index_credentials_are_used_but_never_written(world: World) -> None:
     assert "s3cretpass" not in result.stderr + result.stdout
 
 
+def test_a_pip_section_alone_gets_pip_and_with_it_python(world: World) -> None:
+    """No conda dependency at all: pip is added (as conda-lock does), and pip brings python."""
+    world.write_env(["helper<2"], conda_lines=())
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert "environment.yml:6: note: the pip: section is installed with pip" in result.stderr
+    linux = (world.root / "locks" / "linux-64.txt").read_text()
+    assert '# specs: ["pip"]' in linux and "/python-3.11.9-" in linux and "/pip-24.2-" in linux
+    assert [p[:2] for p in pins(world.requirements())] == [("helper", "1.0")]
+
+
 def test_conda_python_is_required(world: World) -> None:
-    world.write_env(["appa"], conda_lines=())
+    """A channel whose pip does not bring python (and no python listed): the pip lock cannot be made."""
+    world.conda.add("pip", "25.0", build="nopython_0", noarch="generic")
+    world.conda.write()
+    world.write_env(["appa"], conda_lines=("pip=25.0",))
     result = world.lock("-p", "linux-64")
     assert result.returncode == 7
     assert "linux-64: the pip section needs Python" in result.stderr

@@ -148,6 +148,121 @@ def sdist_bytes(name: str, version: str, requires: Sequence[str] = ()) -> bytes:
         f"{base}/{module}/__init__.py": f"VERSION = {version!r}\n",
         f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
     }
+    return _tar_gz(files)
+
+
+# Legacy projects: a setup.py and nothing else, as on PyPI before PEP 517/518 (wget 3.2,
+# scikit-learn 0.24). A frontend builds them with setuptools' legacy backend
+# (`setuptools.build_meta:__legacy__`, requiring `setuptools>=40.8.0`), so the build environment
+# needs a working setuptools from the index; setuptools before 70.1 also asked for `wheel`.
+# The stand-ins below are just enough of both (stdlib only) for a metadata build; served by a
+# test index they behave as the real ones do towards a frontend, and a stub wheel of the same
+# name (metadata, no code) fails exactly as the real failure did: "No module named 'setuptools'".
+
+SETUPTOOLS_INIT = '''
+"""Test stand-in for setuptools: setup() records its keyword arguments."""
+CALLS = []
+
+def setup(**kwargs):
+    CALLS.append(kwargs)
+
+def find_packages(where=".", exclude=(), include=("*",)):
+    return []
+'''
+
+SETUPTOOLS_BUILD_META = '''
+"""Test stand-in for setuptools.build_meta: the legacy backend (runs setup.py)."""
+import base64, hashlib, os, runpy, sys, zipfile
+import setuptools
+
+def _setup_kwargs():
+    setuptools.CALLS.clear()
+    sys.path.insert(0, os.getcwd())
+    sys.argv = ["setup.py", "dist_info"]
+    runpy.run_path("setup.py", run_name="__main__")
+    return setuptools.CALLS[-1]
+
+def _names(kwargs):
+    name, version = kwargs["name"], kwargs["version"]
+    return name, version, f"{name.replace('-', '_')}-{version}.dist-info"
+
+def _metadata(kwargs):
+    lines = ["Metadata-Version: 2.1", f"Name: {kwargs['name']}", f"Version: {kwargs['version']}"]
+    lines += [f"Requires-Dist: {r}" for r in kwargs.get("install_requires", [])]
+    return "\\n".join(lines) + "\\n"
+
+class _Legacy:
+    def get_requires_for_build_wheel(self, config_settings=None):
+        return ["wheel"]  # as setuptools did before 70.1
+
+    def get_requires_for_build_sdist(self, config_settings=None):
+        return []
+
+    def prepare_metadata_for_build_wheel(self, metadata_directory, config_settings=None):
+        kwargs = _setup_kwargs()
+        info = _names(kwargs)[2]
+        os.makedirs(os.path.join(metadata_directory, info), exist_ok=True)
+        with open(os.path.join(metadata_directory, info, "METADATA"), "w") as f:
+            f.write(_metadata(kwargs))
+        return info
+
+    def build_wheel(self, wheel_directory, config_settings=None, metadata_directory=None):
+        kwargs = _setup_kwargs()
+        name, version, info = _names(kwargs)
+        files = {f"{info}/METADATA": _metadata(kwargs).encode()}
+        files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\\nGenerator: tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+        record = ""
+        for path, data in files.items():
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record += f"{path},sha256={digest},{len(data)}\\n"
+        files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\\n").encode()
+        file_name = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+        with zipfile.ZipFile(os.path.join(wheel_directory, file_name), "w") as archive:
+            for path, data in files.items():
+                archive.writestr(zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0)), data)
+        return file_name
+
+__legacy__ = _Legacy()
+get_requires_for_build_wheel = __legacy__.get_requires_for_build_wheel
+get_requires_for_build_sdist = __legacy__.get_requires_for_build_sdist
+prepare_metadata_for_build_wheel = __legacy__.prepare_metadata_for_build_wheel
+build_wheel = __legacy__.build_wheel
+'''
+
+WHEEL_BDIST = '''
+"""Test stand-in for wheel.bdist_wheel: the command class legacy setup.py files import."""
+class bdist_wheel:
+    description = "create a wheel distribution"
+'''
+
+
+def build_tool_files(name: str) -> dict[str, str]:
+    """The code of the stand-in ``setuptools`` or ``wheel`` wheel (for :class:`tests.support.pypi_index.Wheel`)."""
+    if name == "setuptools":
+        return {"setuptools/__init__.py": SETUPTOOLS_INIT, "setuptools/build_meta.py": SETUPTOOLS_BUILD_META}
+    if name == "wheel":
+        return {"wheel/__init__.py": "", "wheel/bdist_wheel.py": WHEEL_BDIST}
+    raise ValueError(name)
+
+
+def legacy_sdist_bytes(name: str, version: str, requires: Sequence[str] = (), *, uses_wheel: bool = False) -> bytes:
+    """A setup.py-only sdist that imports setuptools without declaring it (no pyproject.toml); with
+    ``uses_wheel`` its setup.py also imports ``wheel.bdist_wheel``. Byte-stable."""
+    base = f"{name.replace('-', '_')}-{version}"
+    head = "from setuptools import setup\n"
+    if uses_wheel:
+        head += "from wheel.bdist_wheel import bdist_wheel\n"
+    cmdclass = ', cmdclass={"bdist_wheel": bdist_wheel}' if uses_wheel else ""
+    setup_py = f"{head}\nsetup(name={name!r}, version={version!r}, install_requires={list(requires)!r}{cmdclass})\n"
+    files = {
+        f"{base}/setup.py": setup_py,
+        f"{base}/PKG-INFO": f"Metadata-Version: 1.0\nName: {name}\nVersion: {version}\n",
+        f"{base}/{name.replace('-', '_')}.py": f"VERSION = {version!r}\n",
+    }
+    return _tar_gz(files)
+
+
+def _tar_gz(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as archive:
         for path, text in sorted(files.items()):

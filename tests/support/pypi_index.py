@@ -17,7 +17,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,8 @@ class Wheel:
     """Extra bytes in the module, so two wheels of one name differ (and so do their hashes)."""
     upload_time: str | None = None
     """``2024-01-01T00:00:00Z``: listed in the JSON page (uv's --exclude-newer needs it)."""
+    files: Mapping[str, str] = field(default_factory=dict)
+    """The wheel's code, path → text; empty: one ``<module>/__init__.py`` with the version and payload."""
 
     @property
     def file_name(self) -> str:
@@ -63,8 +65,11 @@ def build_wheel(wheel: Wheel) -> bytes:
     dist_info = f"{wheel.name.replace('-', '_')}-{wheel.version}.dist-info"
     module = wheel.name.replace("-", "_")
     purelib = "true" if wheel.tag.endswith("-none-any") else "false"
+    code = {path: text.encode() for path, text in sorted(wheel.files.items())} or {
+        f"{module}/__init__.py": f"__version__ = {wheel.version!r}\n".encode() + wheel.payload
+    }
     files = {
-        f"{module}/__init__.py": f"__version__ = {wheel.version!r}\n".encode() + wheel.payload,
+        **code,
         f"{dist_info}/METADATA": wheel.metadata().encode(),
         f"{dist_info}/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: {purelib}\nTag: {wheel.tag}\n"
