@@ -51,3 +51,21 @@ def test_every_form_locks_on_three_platforms(tmp_path: Path, shared_dir: Path) -
     unhashed = (tmp_path / "locks" / "requirements-unhashed.txt").read_text()
     assert f"vcspkg @ git+{(tmp_path / 'repo').as_uri()}@{commit}\n" in unhashed
     assert "\n-e ./localproj\n" in unhashed
+
+
+def test_wget_locks_where_conda_has_the_newest_setuptools(tmp_path: Path, shared_dir: Path) -> None:
+    """wget 3.2 is a setup.py-only sdist that imports setuptools without declaring it. On
+    2026-08-10 conda-forge's newest setuptools (84.0.0, pulled in by pip) was PyPI's newest too, so
+    its stub `84.0.0+conda` outranked PyPI's 84.0.0: before build constraints, uv's build
+    environment installed the stub and wget failed with "No module named 'setuptools'"."""
+    (tmp_path / "environment.yml").write_text(
+        "channels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - wget\n"
+    )
+    args: list[str | Path] = ["lock", "--exclude-newer", "2026-08-10", "--cache-dir", tmp_path / "cache"]
+    args += ["-p", "linux-64", "--mirror", f"https://conda.anaconda.org={shared_dir / 'channels'}"]
+    args += ["--pypi-mapping", shared_dir / "pypi-mapping" / "conda-forge.json"]
+    result = run_lockgen(*args, cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert "/setuptools-84.0.0-" in (tmp_path / "locks" / "linux-64.txt").read_text()
+    pins = {p.name: p for p in parse_compiled((tmp_path / "locks" / "requirements.txt").read_text())}
+    assert pins["wget"].version == "3.2" and pins["wget"].hashes == (WGET_SDIST,)
