@@ -544,6 +544,7 @@ def _check_pip_entry(text: str) -> str | None:
     """Return a problem description for a pip line that cannot be valid, else None."""
     if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")):
         return None
+    text = text.split(" --", 1)[0].strip()  # per-requirement options (--hash=...): lockgen.pypi reads them
     if _PLAIN_PIP_REQUIREMENT.fullmatch(text):
         return None
     from packaging.requirements import InvalidRequirement, Requirement

@@ -25,6 +25,7 @@ from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, 
 from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
     DirectRequirement,
+    GivenHashes,
     Pin,
     PipInput,
     PreviousLock,
@@ -351,14 +352,16 @@ def _resolve(
             raise PypiResolutionError(_with_suggestions(exc, request, platforms, mapping), exc.missing) from exc
     resolved: dict[str, tuple[Pin, ...]] = {}
     direct: dict[str, tuple[str, ...]] = {}
+    problems: list[Problem] = []
     for item in platforms:
         provided = {p.name for p in item.provided}
         text = texts.get(item.platform, "")
         pins = parse_compiled(text)
-        resolved[item.platform] = tuple(
-            p for p in pins if p.name not in provided and "+conda" not in p.version and not _is_vcs(p)
-        )
+        kept = [p for p in pins if p.name not in provided and "+conda" not in p.version and not _is_vcs(p)]
+        resolved[item.platform] = _with_given_hashes(kept, item.pip.given_hashes, item.platform, problems, request)
         direct[item.platform] = _direct_lines(text, item.pip.direct, request.base_dir)
+    if problems:
+        raise InputError(problems)
     return resolved, direct
 
 
@@ -377,6 +380,36 @@ def _with_suggestions(
     candidates = candidate_names(mapping.tables, origins)
     lines = suggestion_lines(exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline)
     return "\n".join([*lines, exc.message])
+
+
+def _with_given_hashes(
+    pins: Sequence[Pin], given: Sequence[GivenHashes], platform: str, problems: list[Problem], request: PipRequest
+) -> tuple[Pin, ...]:
+    """``pins`` with each ``--hash``-carrying requirement's hashes narrowed to the ones written (pip
+    then installs only those files); a pin none of whose files has a written hash is a problem."""
+    by_name = {g.name: g for g in given}
+    result = []
+    for pin in pins:
+        wanted = by_name.get(pin.name)
+        if wanted is None:
+            result.append(pin)
+            continue
+        kept = tuple(h for h in pin.hashes if h in wanted.hashes)
+        if not kept:
+            listed = ", ".join(f"{h[:19]}…" for h in pin.hashes) or "none"
+            written = ", ".join(f"{h[:19]}…" for h in sorted(wanted.hashes))
+            problem = Problem(
+                f"--hash for {pin.name}: no file of {pin.name} {pin.version} locked for {platform} has the hash"
+                f" written ({written}); the index lists {listed}. The file changed on the index, or the hash"
+                " is of another version or platform: check it, then update or drop the --hash options",
+                _relative(wanted.where.file, request),
+                wanted.where.line,
+            )
+            if problem not in problems:
+                problems.append(problem)
+            continue
+        result.append(replace(pin, hashes=kept))
+    return tuple(result)
 
 
 def _check_editables(platforms: Sequence[_Platform], direct: Mapping[str, tuple[str, ...]]) -> None:

@@ -38,6 +38,7 @@ from lockgen.spec import Location, PipEntry
 __all__ = [
     "VIA_PIP_SECTION",
     "DirectRequirement",
+    "GivenHashes",
     "Pin",
     "PipInput",
     "PreviousLock",
@@ -56,6 +57,7 @@ EXCERPT_CHARS = 40
 """How much of a line that is not a valid requirement a message shows: a ``-r`` aimed at a
 secret file must not print it."""
 _VCS = ("git+", "hg+", "svn+", "bzr+")
+_SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 _OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _SHORT_GLUED = re.compile(r"^(?P<opt>-[rcif])(?P<value>\S.*)$")
@@ -107,6 +109,17 @@ class DirectRequirement:
         return ["vcs", strip_credentials(_vcs_url(self.url or ""))]
 
 
+@dataclass(frozen=True, slots=True)
+class GivenHashes:
+    """pip's per-requirement ``--hash=sha256:...`` options: the lock may name only files with these hashes."""
+
+    name: str
+    """Canonical name of the (pinned) requirement."""
+    hashes: frozenset[str]
+    """``sha256:<hex>`` each."""
+    where: Location
+
+
 def _vcs_url(text: str) -> str:
     """The URL of ``pkg @ git+https://...`` or ``git+https://...#egg=pkg``."""
     return text.split(" @ ", 1)[1].strip() if " @ " in text else text.strip()
@@ -133,6 +146,8 @@ class PipInput:
     """Every ``-r``/``-c`` file read, nested ones too, in reading order: (path as written, sha256 of its bytes)."""
     direct: tuple[DirectRequirement, ...] = ()
     """VCS URLs and local projects (``-e .``, ``./vendor/pkg``): resolved, then locked without hashes."""
+    given_hashes: tuple[GivenHashes, ...] = ()
+    """Requirements written with ``--hash``: checked against the files locked for them."""
 
     def hash_payload(self) -> dict[str, object]:
         payload: dict[str, object] = {
@@ -146,6 +161,8 @@ class PipInput:
         }
         if self.direct:
             payload["direct"] = [d.hash_payload() for d in self.direct]
+        if self.given_hashes:
+            payload["given-hashes"] = [[g.name, sorted(g.hashes)] for g in self.given_hashes]
         return payload
 
 
@@ -162,6 +179,7 @@ class _Collector:
     warnings: list[Problem] = field(default_factory=list)
     names: list[tuple[str, Location]] = field(default_factory=list)
     direct: list[DirectRequirement] = field(default_factory=list)
+    given_hashes: list[GivenHashes] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seen_files: set[Path] = field(default_factory=set)
     sources: list[tuple[str, str]] = field(default_factory=list)
@@ -246,6 +264,49 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.find_links_key.append(f"{value}: {', '.join(files)}")
 
 
+def _split_hashes(col: _Collector, text: str, where: Location) -> tuple[str, frozenset[str] | None]:
+    """``name==1.0 --hash=sha256:... --hash sha256:...`` → the requirement and its hashes (None: no
+    option written). pip's other per-requirement options are refused by name."""
+    requirement, sep, rest = text.partition(" --")
+    if not sep:
+        return text, None
+    tokens = f"--{rest}".split()
+    hashes: set[str] = set()
+    while tokens:
+        token = tokens.pop(0)
+        option, _, value = token.partition("=")
+        if option != "--hash":
+            col.problem(
+                where,
+                f"pip option {option} on a requirement line is not supported in a locked pip section"
+                " (only --hash=sha256:... is)",
+            )
+            return requirement.strip(), None
+        if not value and tokens and not tokens[0].startswith("--"):
+            value = tokens.pop(0)
+        if not _SHA256.match(value):
+            col.problem(
+                where,
+                f"--hash {_excerpt(value)}: lockgen checks sha256 hashes only, written --hash=sha256:<64 hex digits>",
+            )
+            return requirement.strip(), None
+        hashes.add(value)
+    return requirement.strip(), frozenset(hashes)
+
+
+def _given_hashes(col: _Collector, requirement: Requirement, hashes: frozenset[str], where: Location) -> None:
+    """Keep a requirement's ``--hash`` options; like pip's hash-checking mode, only for ``==`` pins."""
+    pinned = [s for s in requirement.specifier if s.operator in ("==", "===") and "*" not in s.version]
+    if requirement.url or len(pinned) != 1:
+        col.problem(
+            where,
+            f"--hash on `{requirement}`: a hash names one file, so the requirement must be pinned with =="
+            " (as pip's hash-checking mode requires); pin the version or drop the --hash options",
+        )
+        return
+    col.given_hashes.append(GivenHashes(canonicalize_name(requirement.name), hashes, where))
+
+
 def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool) -> None:
     expansion = EXPANSION.search(text)
     if expansion is not None:  # refused before anything reads the line: never expanded, never locked
@@ -264,6 +325,10 @@ def _handle_plain_line(
     if text.startswith("-"):
         _handle_option(col, text, where, base, depth)
         return
+    text, hashes = _split_hashes(col, text, where)
+    if hashes is not None and (_is_local_path(text) or text.startswith(_VCS) or "://" in text):
+        col.problem(where, f"--hash on {_excerpt(text)}: only a pinned requirement (name==version) takes --hash")
+        return
     if _is_local_path(text) or text.startswith(_VCS):
         _direct(col, text, where, base, editable=False, constraints=constraints)
         return
@@ -279,6 +344,8 @@ def _handle_plain_line(
     if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
         _direct(col, text, where, base, editable=False, constraints=constraints, name=requirement.name)
         return
+    if hashes is not None:
+        _given_hashes(col, requirement, hashes, where)
     if constraints:
         col.constraints.append(text)
         return
@@ -422,4 +489,5 @@ def _pip_input(col: _Collector) -> PipInput:
         names=tuple(col.names),
         sources=tuple(col.sources),
         direct=tuple(col.direct),
+        given_hashes=tuple(col.given_hashes),
     )

@@ -151,3 +151,36 @@ def test_previous_pins_apply_per_platform(tmp_path: Path) -> None:
     assert read_previous(path) is None  # not written by lockgen
     assert read_previous(tmp_path / "absent.txt") is None
     assert PreviousLock(None, ()).preferences({}) == ()
+
+
+def test_per_requirement_hash_options_are_read_for_pinned_requirements(tmp_path: Path) -> None:
+    """pip's `name==X --hash=sha256:...` (also from a pip-compile file given with -r, continuation
+    lines and all): the requirement goes to uv without the option, the hashes are kept to check."""
+    a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    (tmp_path / "compiled.txt").write_text(
+        f'tqdm==4.66.0 ; python_version >= "3.8" \\\n    --hash={a} \\\n    --hash {b}\n    # via -r in.txt\n'
+    )
+    pip = parse_pip_entries(entries(tmp_path, f"colorama==0.4.6 --hash={a}", "-r compiled.txt"))
+    assert pip.requirements == ("colorama==0.4.6", 'tqdm==4.66.0 ; python_version >= "3.8"')
+    given = {g.name: (g.hashes, g.where.line) for g in pip.given_hashes}
+    assert given == {"colorama": (frozenset({a}), 20), "tqdm": (frozenset({a, b}), 1)}
+    assert pip.hash_payload()["given-hashes"] == [["colorama", [a]], ["tqdm", [a, b]]]
+
+
+def test_hash_options_that_cannot_be_checked_are_refused_by_name(tmp_path: Path) -> None:
+    good = "sha256:" + "a" * 64
+    with pytest.raises(InputError) as caught:
+        parse_pip_entries(
+            entries(
+                tmp_path,
+                f"colorama>=0.4 --hash={good}",
+                "tqdm==4.66.0 --hash=md5:0123",
+                "rich==13.0 --config-settings=x=y",
+                f"git+https://host/org/pkg.git --hash={good}",
+            )
+        )
+    messages = [(p.line, p.message) for p in caught.value.problems]
+    assert messages[0][0] == 20 and "must be pinned with ==" in messages[0][1]
+    assert messages[1][0] == 21 and "lockgen checks sha256 hashes only" in messages[1][1]
+    assert messages[2][0] == 22 and "pip option --config-settings on a requirement line" in messages[2][1]
+    assert messages[3][0] == 23 and "only a pinned requirement (name==version) takes --hash" in messages[3][1]
