@@ -246,6 +246,10 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
         agreed = [a for a in pins if a.split("==")[0] not in provided]
         (folder / "agreed.txt").write_text("".join(f"{a}\n" for a in agreed), encoding="utf-8")
         constraints.append(folder / "agreed.txt")
+    named = [r for r in item.pip.requirements if "://" not in r]  # pip's pick of each: see uv.py
+    probe = folder / "named.in" if named else None
+    if probe is not None:
+        probe.write_text("".join(f"{r}\n" for r in named), encoding="utf-8")
     output = folder / "requirements.txt"
     preferences = () if previous is None or options.update_all else previous.preferences(
         item.target.marker_environment()
@@ -265,6 +269,7 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
         exclude_newer=options.exclude_newer,
         no_build=options.only_binary,
         upgrade_packages=tuple(sorted(set(options.update))),
+        newest_probe=probe,
         provided={p.name: p for p in item.provided},
         origins={name: _relative(str(where), request) for name, where in item.pip.names},
     )

@@ -291,7 +291,11 @@ def _split_hashes(col: _Collector, text: str, where: Location) -> tuple[str, fro
             )
             return requirement.strip(), None
         hashes.add(value)
-    return requirement.strip(), frozenset(hashes)
+    requirement = requirement.strip()
+    if _is_local_path(requirement) or requirement.startswith(_VCS) or "://" in requirement:
+        col.problem(where, f"--hash on {_excerpt(requirement)}: only a pinned requirement (name==version) takes --hash")
+        return requirement, None
+    return requirement, frozenset(hashes)
 
 
 def _given_hashes(col: _Collector, requirement: Requirement, hashes: frozenset[str], where: Location) -> None:
@@ -326,9 +330,6 @@ def _handle_plain_line(
         _handle_option(col, text, where, base, depth)
         return
     text, hashes = _split_hashes(col, text, where)
-    if hashes is not None and (_is_local_path(text) or text.startswith(_VCS) or "://" in text):
-        col.problem(where, f"--hash on {_excerpt(text)}: only a pinned requirement (name==version) takes --hash")
-        return
     if _is_local_path(text) or text.startswith(_VCS):
         _direct(col, text, where, base, editable=False, constraints=constraints)
         return

@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from packaging.version import InvalidVersion, Version
+
 from lockgen.config import DEFAULT_UV_TIMEOUT_S as DEFAULT_TIMEOUT_S
 from lockgen.config import UV_TIMEOUT_ENV as TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
+from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
 from lockgen.pypi.targets import PipTarget
 from lockgen.reporting import NullReporter, Reporter
@@ -109,6 +112,9 @@ class CompileJob:
     no_build: bool = False
     """Refuse sdists (``--only-binary``): every package must have a wheel for the target."""
     upgrade_packages: tuple[str, ...] = ()
+    newest_probe: Path | None = None
+    """The named requirements alone (no URLs): asked for their newest release (pip's pick), see
+    :meth:`UvResolver._sdist_only_releases`. None: not asked."""
     provided: Mapping[str, ProvidedPackage] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
     """Canonical name of each pip requirement → where it is written (``environment.yml:12``), for messages."""
@@ -141,21 +147,35 @@ class UvResolver:
 
     def argv(self, job: CompileJob, builds: Sequence[str] = ()) -> list[str]:
         """uv's arguments; ``builds`` are the packages that may come from an sdist (all others: wheels only)."""
-        args = [
-            self.uv or find_uv(), "pip", "compile", str(job.requirements),
-            "--output-file", str(job.output),
-            "--python", self.interpreters.get(_short(job.target.python_version), sys.executable),
-            "--python-platform", job.target.python_platform,
-            "--python-version", job.target.python_version,
-            "--generate-hashes", "--no-header", "--annotation-style", "split", "--quiet",
-            "--color", "never",
-        ]  # fmt: skip
+        args = self._common(job, job.requirements, job.output)
         if job.no_build:
             args.append("--no-build")
         else:
             args += ["--only-binary", ":all:"]
             for name in builds:
                 args += ["--no-binary", name]
+        if job.upgrade:
+            args.append("--upgrade")
+        for name in job.upgrade_packages:
+            args += ["--upgrade-package", name]
+        return args
+
+    def probe_argv(self, job: CompileJob, probe: Path, output: Path, *, wheels_only: bool) -> list[str]:
+        """The newest version of each named requirement on its own (``--no-deps``: nothing is built),
+        sdists allowed or ``wheels_only``: see :meth:`_sdist_only_releases`."""
+        args = [*self._common(job, probe, output), "--no-deps"]
+        return [*args, "--only-binary", ":all:"] if wheels_only else args
+
+    def _common(self, job: CompileJob, requirements: Path, output: Path) -> list[str]:
+        args = [
+            self.uv or find_uv(), "pip", "compile", str(requirements),
+            "--output-file", str(output),
+            "--python", self.interpreters.get(_short(job.target.python_version), sys.executable),
+            "--python-platform", job.target.python_platform,
+            "--python-version", job.target.python_version,
+            "--generate-hashes", "--no-header", "--annotation-style", "split", "--quiet",
+            "--color", "never",
+        ]  # fmt: skip
         for constraint in job.constraints:
             args += ["--constraints", str(constraint)]
         for constraint in job.build_constraints:
@@ -168,10 +188,6 @@ class UvResolver:
             args += ["--prerelease", "allow"]
         if job.exclude_newer is not None:
             args += ["--exclude-newer", job.exclude_newer.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")]
-        if job.upgrade:
-            args.append("--upgrade")
-        for name in job.upgrade_packages:
-            args += ["--upgrade-package", name]
         return args
 
     def environment(self, job: CompileJob) -> dict[str, str]:
@@ -198,15 +214,38 @@ class UvResolver:
         platform = job.target.platform
         self.reporter.event("pip", platform, f"resolving pip packages for {job.target.python_platform}")
         deadline = time.monotonic() + self.timeout_s
-        builds: list[str] = []
+        earlier = job.output.read_text(encoding="utf-8") if job.output.is_file() else ""
+        kept = {p.name for p in parse_compiled(earlier)} - set(job.upgrade_packages)
+        builds = self._rounds(job, [], deadline)
+        text = job.output.read_text(encoding="utf-8")
+        newer = [] if job.no_build else self._sdist_only_releases(job, text, kept, deadline)
+        if newer:
+            names = [name for name, _, _ in newer]
+            try:
+                builds = self._rounds(job, [*builds, *names], deadline)
+                text = job.output.read_text(encoding="utf-8")
+                for name, old, new in newer:
+                    self.reporter.event("note", platform, _newer_sdist_note(platform, name, old, new))
+            except PypiResolutionError as exc:
+                job.output.write_text(text, encoding="utf-8")
+                for name, old, new in newer:
+                    self.reporter.event("warning", platform, _newer_sdist_failed(platform, name, old, new, exc))
+        self.reporter.event("pip", platform, "pip packages resolved")
+        if builds:
+            self.reporter.event("warning", platform, sdist_warning(platform, builds))
+        return text
+
+    def _rounds(self, job: CompileJob, builds: list[str], deadline: float) -> list[str]:
+        """Run uv until it succeeds, widening ``builds`` by the packages no wheel fits; the final
+        ``builds``. Raises PypiResolutionError explaining the failure."""
+        platform = job.target.platform
+        builds = list(builds)
         first: str | None = None
+        stderr = ""
         for round_ in range(MAX_BUILD_ROUNDS + 1):
             failed = self._invoke(job, builds, deadline)
             if failed is None:
-                self.reporter.event("pip", platform, "pip packages resolved")
-                if builds:
-                    self.reporter.event("warning", platform, sdist_warning(platform, builds))
-                return job.output.read_text(encoding="utf-8")
+                return builds
             stderr = failed
             first = first if first is not None else stderr
             needed = [] if job.no_build else [n for n in needs_build(stderr) if n not in builds]
@@ -226,6 +265,53 @@ class UvResolver:
         if _NOT_FOUND.search(" ".join(stderr.split())):
             message += "\n" + _where_searched(job)
         raise PypiResolutionError(message, tuple(_names(_NOT_IN_REGISTRY, stderr)))
+
+    def _sdist_only_releases(
+        self, job: CompileJob, text: str, kept: set[str], deadline: float
+    ) -> list[tuple[str, str, str]]:
+        """(name, locked version, newer version) of the named requirements whose newest release has
+        only an sdist while an older one has a wheel: pip installs the newest (it prefers a newer
+        version to a wheel), so lockgen takes it too. A release with wheels for other platforms only
+        (wandb on macOS x86_64) is not one: the wheels-first pick stands (pip's ``--prefer-binary``).
+        Pins of the previous lock (``kept``) stay. Two quick ``--no-deps`` uv runs; any failure: none.
+        """
+        if job.newest_probe is None:
+            return []
+        locked = {p.name: p for p in parse_compiled(text)}
+        newest = self._probe(job, deadline, wheels_only=False)
+        wheels = self._probe(job, deadline, wheels_only=True)
+        found = []
+        for name, pin in newest.items():
+            main = locked.get(name)
+            if name in kept or main is None or pin.url is not None or len(pin.hashes) != 1:
+                continue  # more than one file: wheels exist for some platform (or two sdists): wheels first
+            try:
+                new, old = Version(pin.version), Version(main.version)
+                best_wheel = Version(wheels[name].version) if name in wheels else None
+            except InvalidVersion:
+                continue
+            if new > old and (best_wheel is None or new > best_wheel):
+                found.append((name, main.version, pin.version))
+        return found
+
+    def _probe(self, job: CompileJob, deadline: float, *, wheels_only: bool) -> dict[str, Pin]:
+        assert job.newest_probe is not None
+        output = job.newest_probe.with_suffix(".wheels.txt" if wheels_only else ".any.txt")
+        output.unlink(missing_ok=True)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return {}
+        try:
+            done = subprocess.run(
+                self.probe_argv(job, job.newest_probe, output, wheels_only=wheels_only),
+                env=self.environment(job), capture_output=True, text=True, timeout=remaining, check=False,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+        if done.returncode != 0 or not output.is_file():
+            return {}
+        return {p.name: p for p in parse_compiled(output.read_text(encoding="utf-8"))}
 
     def _invoke(self, job: CompileJob, builds: Sequence[str], deadline: float) -> str | None:
         """One uv run: None when it succeeded, else its stderr (secrets masked). Network failures raise."""
@@ -285,6 +371,21 @@ class UvResolver:
 
 def _short(version: str) -> str:
     return ".".join(version.split(".")[:2])
+
+
+def _newer_sdist_note(platform: str, name: str, old: str, new: str) -> str:
+    return (
+        f"note: {platform}: {name} {new} has only an sdist (older {old} has wheels): locked {new} from its"
+        f" sdist, as pip installs the newest version; pin `{name}<{new}` to keep the wheel"
+    )
+
+
+def _newer_sdist_failed(platform: str, name: str, old: str, new: str, error: PypiResolutionError) -> str:
+    reason = error.message.splitlines()[0]
+    return (
+        f"warning: {platform}: {name} {new} has only an sdist and could not be locked ({reason}); kept {old},"
+        " which has wheels (pip would try to build the newer one)"
+    )
 
 
 def sdist_warning(platform: str, builds: Sequence[str]) -> str:

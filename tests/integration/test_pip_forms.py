@@ -113,8 +113,11 @@ def test_only_binary_refuses_the_sdist(forms: World) -> None:
 
 
 def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
-    """pip's --prefer-binary: a package with a wheel version that fits keeps it (per platform) even
-    when a newer version is sdist-only there; a package without any wheel still locks from its sdist."""
+    """A package whose newest version has wheels, but none for one platform, keeps the newest
+    version with a fitting wheel there (pip's --prefer-binary: no build on a user's machine when a
+    wheel version fits); a package whose newest release has only an sdist gets that release, as
+    pip (without --prefer-binary) installs it (pip 26.3 picks oldwheel 2.0 here and builds it); a
+    package without any wheel locks from its sdist."""
     world = forms
     index = world.index
     index.add("oldwheel", "1.0")
@@ -134,6 +137,7 @@ def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
         return index.sha256(next(w for w in index.wheels if (w.name, w.version, w.tag) == (name, version, tag)))
 
     sdist_hash = hashlib.sha256(index.sdists["onlysdist-0.5.tar.gz"]).hexdigest()
+    oldwheel_sdist = hashlib.sha256(index.sdists["oldwheel-2.0.tar.gz"]).hexdigest()
     platwheel = {
         "linux-64": ("2.0", [sha("platwheel", "2.0", "py3-none-manylinux_2_17_x86_64")]),
         "win-64": ("2.0", [sha("platwheel", "2.0", "py3-none-win_amd64")]),
@@ -141,7 +145,11 @@ def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
     }
     for platform in PLATFORMS:
         chosen = pins_for(text, platform)
-        assert chosen["oldwheel"] == ("1.0", [sha("oldwheel", "1.0")]), text
+        assert chosen["oldwheel"] == ("2.0", [oldwheel_sdist]), text
+        assert (
+            f"note: {platform}: oldwheel 2.0 has only an sdist (older 1.0 has wheels): locked 2.0 from its sdist"
+            in result.stderr
+        )
         assert chosen["onlysdist"] == ("0.5", [sdist_hash]), text
         assert "colorama" in chosen  # known only from building the sdist's metadata
         version, hashes = chosen["platwheel"]
@@ -149,8 +157,18 @@ def test_wheels_first_sdists_only_where_no_wheel_fits(forms: World) -> None:
         assert set(platwheel[platform][1]) <= set(hashes), text
         # the lock says what it cannot promise: the sdist's dependencies were built here, not on the target
         warning = next(line for line in result.stderr.splitlines() if f"warning: {platform}:" in line)
-        assert "`onlysdist` locked from sdist" in warning and "metadata built on this machine" in warning
-        assert "oldwheel" not in warning
+        assert "`onlysdist`, `oldwheel` locked from sdist" in warning and "metadata built on this machine" in warning
+        assert "platwheel" not in warning
+    # `<2` keeps the wheel; and a pin of an earlier lock stays until --update names it
+    world.write_env(["oldwheel<2", "platwheel", "onlysdist"])
+    assert world.lock().returncode == 0
+    assert pins_for(world.requirements(), "linux-64")["oldwheel"] == ("1.0", [sha("oldwheel", "1.0")])
+    world.write_env(["oldwheel", "platwheel", "onlysdist"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    assert pins_for(world.requirements(), "linux-64")["oldwheel"][0] == "1.0"
+    assert world.lock("--update", "oldwheel").returncode == 0
+    assert pins_for(world.requirements(), "linux-64")["oldwheel"][0] == "2.0"
 
 
 def test_a_package_with_neither_a_fitting_wheel_nor_an_sdist_is_named(forms: World) -> None:
