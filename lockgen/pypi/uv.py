@@ -261,10 +261,26 @@ class UvResolver:
             self.reporter.event("pip", platform, detail)
         if first is not None and builds and set(_names(_NO_SDIST, stderr)) & set(builds):
             stderr = first  # no wheel fits and there is no sdist either: the wheels-only run says which wheels exist
-        message = explain_failure(stderr, job.target, job.provided, job.origins, only_binary=job.no_build)
+        message = explain_failure(
+            stderr, job.target, job.provided, job.origins, only_binary=job.no_build, builder=self.builder(job.target)
+        )
         if _NOT_FOUND.search(" ".join(stderr.split())):
             message += "\n" + _where_searched(job)
         raise PypiResolutionError(message, tuple(_names(_NOT_IN_REGISTRY, stderr)))
+
+    def builder(self, target: PipTarget) -> str:
+        """The interpreter that builds sdist metadata for ``target``, and whether it is the target's Python."""
+        short = _short(target.python_version)
+        path = self.interpreters.get(short, sys.executable)
+        if path != sys.executable:
+            return f"Python {short} ({path})"
+        host = ".".join(str(p) for p in sys.version_info[:3])
+        if _short(host) == short:
+            return f"Python {host} ({path})"
+        return (
+            f"Python {host} ({path}), not the target's {target.python_version}: no python{short} on PATH"
+            " (uv downloads none); a setup.py that needs an older Python fails here"
+        )
 
     def _sdist_only_releases(
         self, job: CompileJob, text: str, kept: set[str], deadline: float
@@ -446,6 +462,18 @@ def needs_build(stderr: str) -> list[str]:
     return list(dict.fromkeys(str(canonicalize_name(n)) for n in names))
 
 
+_CAUSE = re.compile(r"^\s*(?:[A-Za-z_.]*(?:Error|Exception|Exit)|error): \S.*$")
+
+
+def _build_cause(stderr: str) -> str | None:
+    """The last error line a failed build printed (``ModuleNotFoundError: No module named 'distutils'``)."""
+    found = [line.strip() for line in stderr.splitlines() if _CAUSE.match(line) and "Failed to build" not in line]
+    if not found:
+        return None
+    cause = found[-1]
+    return cause if len(cause) <= 200 else cause[:200] + "..."
+
+
 def _names(pattern: re.Pattern[str], stderr: str) -> list[str]:
     from packaging.utils import canonicalize_name
 
@@ -511,9 +539,11 @@ def explain_failure(
     origins: Mapping[str, str] | None = None,
     *,
     only_binary: bool = True,
+    builder: str | None = None,
 ) -> str:
     """A message naming both sides of each conflict with conda, with the conda constraint that
-    fixes it (and where the pip requirement is written), then uv's own explanation."""
+    fixes it (and where the pip requirement is written), then uv's own explanation. ``builder``
+    names the interpreter sdist metadata is built with (:meth:`UvResolver.builder`)."""
     from packaging.utils import canonicalize_name
 
     platform = target.platform
@@ -545,9 +575,13 @@ def explain_failure(
         why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
         findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
     for match in _BUILD_FAILED.finditer(flat):
+        cause = _build_cause(stderr)
         findings.append(
-            f"{match.group('what')}: building its sdist for metadata failed on this machine (uv's output below);"
-            " pin a version that has a wheel, or fix the build (its build requirements come from the index)"
+            f"{match.group('what')}: building its sdist for metadata failed on this machine"
+            + (f" with {builder}" if builder else "")
+            + (f": {cause}" if cause else "")
+            + " (uv's output below); pin a version that has a wheel for the target, or fix the build (its build"
+            " requirements come from the index)"
         )
     head = f"{platform}: the pip section cannot be resolved"
     lines = [head + (":" if findings else " (uv's explanation below)")]

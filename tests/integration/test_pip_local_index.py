@@ -105,7 +105,7 @@ class World:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def lock(self, *args: str, out: str = "locks"):  # type: ignore[no-untyped-def]
+    def lock(self, *args: str, out: str = "locks", env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
         return run_lockgen(
             "lock",
             "--mirror",
@@ -116,7 +116,7 @@ class World:
             out,
             *args,
             cwd=self.root,
-            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping_server.url + "/{channel}.json"},
+            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping_server.url + "/{channel}.json", **(env or {})},
         )
 
     def requirements(self, out: str = "locks") -> str:

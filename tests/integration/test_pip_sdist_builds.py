@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,11 +40,18 @@ def legacy(tmp_path: Path) -> Iterator[World]:
         yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
 
 
-def _offer(world: World, setuptools: str, name: str, *, uses_wheel: bool) -> str:
+OLD_PYTHON_ONLY = (
+    "import sys\nif sys.version_info >= (3, 10):\n"
+    "    raise RuntimeError(\"oldpin's setup.py supports Python 3.6 to 3.9 only\")\n"
+)
+
+
+def _offer(world: World, setuptools: str, name: str, *, uses_wheel: bool, prelude: str = "") -> str:
     """The stand-in build tools and one legacy sdist on the index; returns the sdist's sha256."""
     world.index.add("setuptools", setuptools, files=build_tool_files("setuptools"))
     world.index.add("wheel", WHEEL, files=build_tool_files("wheel"))
-    data = legacy_sdist_bytes(name, "1.0", ["colorama"], uses_wheel=uses_wheel)
+    world.conda.write()
+    data = legacy_sdist_bytes(name, "1.0", ["colorama"], uses_wheel=uses_wheel, prelude=prelude)
     world.index.add_sdist(name, "1.0", data)
     world.index.write()
     return hashlib.sha256(data).hexdigest()
@@ -71,3 +80,21 @@ def test_setup_py_importing_wheel_builds_with_the_index_wheel(legacy: World) -> 
     digest = _offer(legacy, "75.2.0", "oldwheel", uses_wheel=True)
     legacy.write_env(["oldwheel"], ("python=3.11", "pip"))
     _check_locked(legacy, "oldwheel", digest)
+
+
+def test_a_failed_build_names_the_interpreter_and_the_cause(legacy: World) -> None:
+    """An old pin for a Python 3.8 environment whose setup.py cannot run on the interpreter lockgen
+    builds metadata with (no python3.8 on PATH): the message says which Python built it, that it
+    is not the target's, and the error the build printed."""
+    path = "/usr/bin:/bin"
+    if shutil.which("python3.8", path=path):
+        pytest.skip("python3.8 is on PATH: the metadata would be built with the target's Python")
+    legacy.conda.add("python", "3.8.18", build="h1_cpython", subdir="linux-64")
+    _offer(legacy, SETUPTOOLS, "oldpin", uses_wheel=False, prelude=OLD_PYTHON_ONLY)
+    legacy.write_env(["oldpin==1.0"], ("python=3.8", "pip"))
+    result = legacy.lock("-p", "linux-64", env={"PATH": f"{Path(sys.executable).parent}:{path}"})
+    assert result.returncode == 7, result.stderr
+    host = ".".join(str(p) for p in sys.version_info[:3])
+    assert "oldpin==1.0: building its sdist for metadata failed on this machine with" in result.stderr
+    assert f"Python {host} ({sys.executable}), not the target's 3.8.18: no python3.8 on PATH" in result.stderr
+    assert "RuntimeError: oldpin's setup.py supports Python 3.6 to 3.9 only" in result.stderr

@@ -245,11 +245,14 @@ def build_tool_files(name: str) -> dict[str, str]:
     raise ValueError(name)
 
 
-def legacy_sdist_bytes(name: str, version: str, requires: Sequence[str] = (), *, uses_wheel: bool = False) -> bytes:
+def legacy_sdist_bytes(
+    name: str, version: str, requires: Sequence[str] = (), *, uses_wheel: bool = False, prelude: str = ""
+) -> bytes:
     """A setup.py-only sdist that imports setuptools without declaring it (no pyproject.toml); with
-    ``uses_wheel`` its setup.py also imports ``wheel.bdist_wheel``. Byte-stable."""
+    ``uses_wheel`` its setup.py also imports ``wheel.bdist_wheel``; ``prelude`` is code run first
+    (an old project's version check). Byte-stable."""
     base = f"{name.replace('-', '_')}-{version}"
-    head = "from setuptools import setup\n"
+    head = prelude + "from setuptools import setup\n"
     if uses_wheel:
         head += "from wheel.bdist_wheel import bdist_wheel\n"
     cmdclass = ', cmdclass={"bdist_wheel": bdist_wheel}' if uses_wheel else ""
