@@ -185,6 +185,10 @@ class _Collector:
     sources: list[tuple[str, str]] = field(default_factory=list)
     roots: tuple[Path, ...] = ()
     """Directories ``-r``/``-c`` files may live in (resolved); empty: each entry's project tree."""
+    cwd: Path | None = None
+    """Where pip runs: the folder of the environment file whose pip line is being read (conda runs
+    pip there). Local projects in a ``-r`` file are relative to it, as pip reads them, while nested
+    ``-r``/``-c`` files are relative to the file that names them."""
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(message, where.file, where.line))
@@ -247,7 +251,7 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.problem(where, f"pip option {opt} needs a value")
         return
     if long == "--editable":
-        _direct(col, value, where, base, editable=True, constraints=False)
+        _direct(col, value, where, col.cwd or base, editable=True, constraints=False)
     elif long in ("--requirement", "--constraint"):
         _include(col, value, base, where, depth, constraints=long == "--constraint")
     elif long == "--index-url":
@@ -259,6 +263,8 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         col.find_links_key.append(strip_credentials(value))
     else:
         folder = (base / Path(value).expanduser()).resolve()
+        if not folder.is_dir() and col.cwd is not None:  # pip: the including file's folder, else the cwd
+            folder = (col.cwd / Path(value).expanduser()).resolve()
         col.find_links.append(str(folder))
         files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
         col.find_links_key.append(f"{value}: {', '.join(files)}")
@@ -331,7 +337,7 @@ def _handle_plain_line(
         return
     text, hashes = _split_hashes(col, text, where)
     if _is_local_path(text) or text.startswith(_VCS):
-        _direct(col, text, where, base, editable=False, constraints=constraints)
+        _direct(col, text, where, col.cwd or base, editable=False, constraints=constraints)
         return
     if "://" in text and not _NAMED_URL.match(text):
         col.requirements.append(text)  # a bare URL: uv reads the name from the file name
@@ -343,7 +349,7 @@ def _handle_plain_line(
         col.problem(where, f"invalid pip requirement {_excerpt(text)}: {reason}")
         return
     if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
-        _direct(col, text, where, base, editable=False, constraints=constraints, name=requirement.name)
+        _direct(col, text, where, col.cwd or base, editable=False, constraints=constraints, name=requirement.name)
         return
     if hashes is not None:
         _given_hashes(col, requirement, hashes, where)
@@ -462,6 +468,7 @@ def _collect(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -
     col.roots = tuple(dict.fromkeys(roots))
     for entry in entries:
         base = Path(entry.location.file).parent
+        col.cwd = base
         text = entry.text.split(" #", 1)[0].strip()
         _handle_line(col, text, entry.location, base, 0, constraints=False)
     return col
