@@ -45,9 +45,8 @@ def test_index_and_find_links_lines_among_the_packages(real: World) -> None:
     linked = SimpleIndex(real.root / "unused").add("linkedpkg", "3.0")
     (real.root / "wheels" / linked.file_name).write_bytes(build_wheel(linked))
     with serve_index(real.root / "second") as second_server:
-        real.write_env(
-            ["appa", f"--extra-index-url {second_server.url}/simple", "secondonly", "--find-links ./wheels", "linkedpkg"]
-        )
+        extra = f"--extra-index-url {second_server.url}/simple"
+        real.write_env(["appa", extra, "secondonly", "--find-links ./wheels", "linkedpkg"])
         result = real.lock("-p", "linux-64")
     assert result.returncode == 0, result.stderr
     text = real.requirements()
@@ -71,7 +70,8 @@ def test_requirements_file_with_an_editable_project_and_a_vcs_url(real: World) -
     real.write_env(["-r requirements.txt"])
     result = real.lock("-p", "linux-64")
     assert result.returncode == 0, result.stderr
-    assert {(n, v) for n, v, *_ in pins(real.requirements())} == {("vcsdep", "1.0"), ("localdep", "2.0"), ("helper", "1.0")}
+    expected = {("vcsdep", "1.0"), ("localdep", "2.0"), ("helper", "1.0")}
+    assert {(n, v) for n, v, *_ in pins(real.requirements())} == expected
     unhashed = (real.root / "locks" / "requirements-unhashed.txt").read_text()
     assert "\n-e .\n" in unhashed
     assert f"vcspkg @ git+{(real.root / 'repo').as_uri()}@{commit}\n" in unhashed
