@@ -33,10 +33,11 @@ FAST_NET = {"LOCKGEN_HTTP_TIMEOUT": "1", "LOCKGEN_HTTP_RETRIES": "1"}
 
 
 def build_channel(
-    root: Path, subdirs: tuple[str, ...] = ("noarch", "linux-64", "osx-64"), python: bool = False
+    root: Path, subdirs: tuple[str, ...] = ("noarch", "linux-64", "osx-64"), python: bool = False, pip: bool = False
 ) -> ChannelBuilder:
-    """A three-package channel (plus python 3.11.9 if asked, for pip sections); every subdir also
-    gets ``repodata.json.zst`` (what rattler asks first)."""
+    """A three-package channel (plus python 3.11.9 and pip if asked, for pip sections: lockgen adds
+    pip to the conda side of one; ``pip`` alone: a python-less pip); every subdir also gets
+    ``repodata.json.zst`` (what rattler asks first)."""
     import zstandard
 
     builder = ChannelBuilder(root / CHANNEL, subdirs=subdirs)
@@ -48,6 +49,9 @@ def build_channel(
         if python:
             builder.add("python", "3.11.9", build="h0_cpython", subdir=subdir)
     builder.add("pydata", "3.0", build="pyhd8ed1ab_0", files={"share/pydata.txt": b"data"})
+    if python or pip:
+        builder.add("pip", "24.2", build="pyh0_0", noarch="python" if python else None,
+                    depends=["python >=3.8"] if python else [])  # fmt: skip
     builder.write()
     for subdir in subdirs:
         plain = root / CHANNEL / subdir / "repodata.json"

@@ -21,6 +21,7 @@ channels:
 platforms: [linux-64, osx-64]
 dependencies:
   - app >=1.0
+  - pip
 """
 
 
@@ -37,7 +38,7 @@ def options(root: Path, channel_root: Path, **cli: Any) -> LockOptions:
 @pytest.fixture(scope="session")
 def channel_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("review-channel")
-    build_channel(root)
+    build_channel(root, pip=True)
     return root
 
 

@@ -67,7 +67,7 @@ def test_adding_a_spec_that_is_already_a_dependency_names_it(project: Path, chan
     env.write_text(env.read_text() + "  - libcore >=2\n")  # libcore is already in the lock, through app
     stale = check(options(project, channel_root)).stale
     assert [(s.target, s.reason) for s in stale] == [("linux-64", "specs"), ("osx-64", "specs")]
-    assert stale[0].detail == f"spec changed: `libcore >=2` added ({env}:7)"
+    assert stale[0].detail == f"spec changed: `libcore >=2` added ({env}:8)"
 
 
 def test_removed_and_edited_specs_are_named(project: Path, channel_root: Path) -> None:
