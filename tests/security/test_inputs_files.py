@@ -106,8 +106,8 @@ def test_a_line_that_is_not_a_requirement_is_shown_only_as_an_excerpt(tmp_path: 
 @pytest.mark.slow
 def test_lock_never_prints_the_environment_of_ci(tmp_path: Path) -> None:
     served = tmp_path / "served"
-    packages = {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9"), "pip-24.2-h0_0.tar.bz2": record("pip", "24.2")}
-    write_channel(served, packages)
+    python = {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9")}
+    write_channel(served, {**python, "pip-24.2-h0_0.tar.bz2": record("pip", "24.2")})
     project = tmp_path / "project"
     project.mkdir()
     (project / "environment.yml").write_text(env("python=3.11", pip=("-r /proc/self/environ", "pipdep")))

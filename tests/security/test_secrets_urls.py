@@ -84,8 +84,8 @@ def test_token_in_sub_path_never_reaches_locks_or_output(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_password_in_remote_requirements_file_is_masked(tmp_path: Path, option: str) -> None:
     served = tmp_path / "served"
-    packages = {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9"), "pip-24.2-h0_0.tar.bz2": record("pip", "24.2")}
-    write_channel(served, packages)
+    python = {"python-3.11.9-h0_0.tar.bz2": record("python", "3.11.9")}
+    write_channel(served, {**python, "pip-24.2-h0_0.tar.bz2": record("pip", "24.2")})
     (tmp_path / "environment.yml").write_text(
         env("python=3.11", pip=(f"{option} https://user:{PASSWORD}@127.0.0.1:9/reqs.txt", "pipdep"))
     )
