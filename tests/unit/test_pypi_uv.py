@@ -302,3 +302,24 @@ def test_the_timeout_covers_every_round(tmp_path: Path) -> None:
     with pytest.raises(PypiResolutionError, match="did not finish within 2 s"):
         UvResolver(tmp_path, uv_path=uv, timeout_s=2).compile([job(tmp_path)])
     assert time.monotonic() - started < 3.5
+
+
+def test_a_failed_build_names_its_interpreter_and_the_error_it_printed() -> None:
+    stderr = (
+        "error: Failed to build `oldpkg==1.0`\n  cause: The build backend returned an error\n"
+        "  cause: Call to `setuptools.build_meta:__legacy__.prepare_metadata_for_build_wheel` failed (exit status: 1)\n"
+        "\n         [stderr]\n         Traceback (most recent call last):\n"
+        '           File "<string>", line 14, in <module>\n'
+        "         ModuleNotFoundError: No module named 'distutils'\n\n  hint: This usually indicates a problem\n"
+    )
+    message = explain_failure(stderr, LINUX, {}, builder="Python 3.12.1 (/opt/py/bin/python3.12)")
+    assert (
+        "oldpkg==1.0: building its sdist for metadata failed on this machine with Python 3.12.1"
+        " (/opt/py/bin/python3.12): ModuleNotFoundError: No module named 'distutils' (uv's output below)"
+    ) in message
+    resolver = UvResolver(Path("/nonexistent"), uv_path="uv")
+    other = f"{sys.version_info[0]}.{sys.version_info[1] - 1}.4"
+    target = PipTarget("linux-64", "x86_64-manylinux_2_28", other, "linux", "x86_64")
+    said = resolver.builder(target)
+    assert said.startswith(f"Python {'.'.join(map(str, sys.version_info[:3]))} ({sys.executable}), not the target's")
+    assert f"no python{other.rsplit('.', 1)[0]} on PATH" in said
