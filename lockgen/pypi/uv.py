@@ -279,7 +279,7 @@ class UvResolver:
             return f"Python {host} ({path})"
         return (
             f"Python {host} ({path}), not the target's {target.python_version}: no python{short} on PATH"
-            " (uv downloads none); a setup.py that needs an older Python fails here"
+            " (uv downloads none), so a setup.py that works only on the target's Python fails here"
         )
 
     def _sdist_only_releases(
@@ -397,7 +397,8 @@ def _newer_sdist_note(platform: str, name: str, old: str, new: str) -> str:
 
 
 def _newer_sdist_failed(platform: str, name: str, old: str, new: str, error: PypiResolutionError) -> str:
-    reason = error.message.splitlines()[0]
+    lines = error.message.splitlines()
+    reason = next((line.strip()[2:] for line in lines if line.strip().startswith("- ")), lines[0])
     return (
         f"warning: {platform}: {name} {new} has only an sdist and could not be locked ({reason}); kept {old},"
         " which has wheels (pip would try to build the newer one)"

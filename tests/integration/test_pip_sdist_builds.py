@@ -98,3 +98,21 @@ def test_a_failed_build_names_the_interpreter_and_the_cause(legacy: World) -> No
     assert "oldpin==1.0: building its sdist for metadata failed on this machine with" in result.stderr
     assert f"Python {host} ({sys.executable}), not the target's 3.8.18: no python3.8 on PATH" in result.stderr
     assert "RuntimeError: oldpin's setup.py supports Python 3.6 to 3.9 only" in result.stderr
+
+
+def test_a_newer_sdist_only_release_that_cannot_be_built_keeps_the_wheel(legacy: World) -> None:
+    """pip would pick oldpin 2.0 (sdist only) over 1.0 (a wheel); when its metadata cannot be built
+    here, the lock keeps 1.0 and says why instead of failing."""
+    wheel = legacy.index.add("oldpin", "1.0")
+    legacy.index.add("setuptools", SETUPTOOLS, files=build_tool_files("setuptools"))
+    legacy.index.add("wheel", WHEEL, files=build_tool_files("wheel"))
+    legacy.index.add_sdist("oldpin", "2.0", legacy_sdist_bytes("oldpin", "2.0", prelude=OLD_PYTHON_ONLY))
+    legacy.index.write()
+    legacy.write_env(["oldpin"], ("python=3.11", "pip"))
+    result = legacy.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    locked = [(n, v, h) for n, v, _, h in pins(legacy.requirements())]
+    assert locked == [("oldpin", "1.0", [legacy.index.sha256(wheel)])]
+    warning = next(line for line in result.stderr.splitlines() if "oldpin 2.0 has only an sdist" in line)
+    assert "could not be locked (oldpin==2.0: building its sdist for metadata failed" in warning
+    assert "kept 1.0, which has wheels" in warning
