@@ -139,6 +139,9 @@ def lock(
     if condalock is not None and to_solve:  # conda-lock.yml holds every platform's records: solve them all
         to_solve = list(the_plan.platforms)
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
+    if to_solve:
+        for note in the_plan.solve_notes:
+            reporter.event("note", None, note)
     if presolved is not None:
         solutions = {p.platform: presolved[p.platform] for p in the_plan.platforms if p.platform in presolved}
     elif to_solve:

@@ -59,6 +59,8 @@ class LockPlan:
     platforms: tuple[PlatformPlan, ...]
     explicit_platforms: bool
     secrets: SecretRegistry
+    solve_notes: tuple[str, ...] = ()
+    """Said when a conda lock is solved, not on every run (``pip`` added for the pip section)."""
 
     @property
     def source_names(self) -> tuple[str, ...]:
@@ -195,7 +197,6 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
         specs, origins, pip_added = conda_specs(spec, platform)
         if pip_added is not None and pip_added not in added:
             added.append(pip_added)
-            reporter.event("note", None, f"{pip_added}: {PIP_ADDED_NOTE}")
         virtual = _virtual_packages(platform, options)
         request = SolveRequest(
             platform=platform,
@@ -222,7 +223,8 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
                 platform, options.lock_name(platform), request, json_sha256(payload), _input_parts(payload), shown
             )
         )
-    return LockPlan(spec, options, tuple(plans), explicit, secrets)
+    solve_notes = tuple(f"{where}: {PIP_ADDED_NOTE}" for where in added)
+    return LockPlan(spec, options, tuple(plans), explicit, secrets, solve_notes)
 
 
 def pip_plan(the_plan: LockPlan) -> LockPlan:
