@@ -51,7 +51,8 @@ def _python_files() -> dict[str, bytes]:
     }
 
 
-def build_install_channel(root: Path) -> ChannelBuilder:
+def build_install_channel(root: Path, *, pip: bool = False) -> ChannelBuilder:
+    """``pip``: also a (stand-in) pip, which lockgen adds to the conda side of an environment with a pip section."""
     builder = ChannelBuilder(root / "testchan", subdirs=("noarch", PLATFORM))
     pyver = f"{sys.version_info[0]}.{sys.version_info[1]}"
     builder.add("python", f"{pyver}.0", build="h0_0", subdir=PLATFORM, files=_python_files())
@@ -74,6 +75,9 @@ def build_install_channel(root: Path) -> ChannelBuilder:
         files={"site-packages/tinypy/__init__.py": b"def main():\n    print('tinypy says hi')\n"},
         entry_points=["tinypy = tinypy:main"],
     )
+    if pip:
+        pip_files = {"site-packages/pip/__init__.py": b"__version__ = '24.2'\n"}
+        builder.add("pip", "24.2", build="pyh0_0", noarch="python", depends=["python >=3.8"], files=pip_files)
     builder.write()
     return builder
 

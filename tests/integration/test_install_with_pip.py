@@ -48,11 +48,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    channel = build_install_channel(tmp_path / "channels")
-    # the pip section brings pip into the conda lock (lockgen adds it): the channel offers one
-    pip_files = {"site-packages/pip/__init__.py": b"__version__ = '24.2'\n"}
-    channel.add("pip", "24.2", build="pyh0_0", noarch="python", depends=["python >=3.8"], files=pip_files)
-    channel.write()
+    build_install_channel(tmp_path / "channels", pip=True)  # lockgen adds pip for the pip section
     index = SimpleIndex(tmp_path / "index")
     index.add("helper", "1.0")
     index.write()
