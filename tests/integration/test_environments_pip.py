@@ -32,6 +32,7 @@ lone = { file = "environment.yml" }
 def world(tmp_path: Path) -> Iterator[tuple[Path, Server, Server, Server]]:
     conda = ChannelBuilder(tmp_path / "channels" / "testchan", subdirs=("noarch", "linux-64"))
     conda.add("python", "3.11.9", build="h0_cpython", subdir="linux-64")
+    conda.add("pip", "24.2", build="pyh0_0", noarch="python", depends=["python >=3.8"])  # added for pip sections
     conda.write()
     index = SimpleIndex(tmp_path / "index")
     index.add("helper", "1.0")

@@ -20,11 +20,11 @@ SCREEN = 25
 
 
 def test_a_pypi_typo_gets_its_line_and_did_you_mean_said_once_for_every_platform(world: World) -> None:  # noqa: F811
-    world.write_env(["appa", "appdd>=1.0"])
+    world.write_env(["appa", "appdd>=1.0"], ("python=3.11", "numpy", "py-appc", "pip"))
     result = world.lock()
     assert result.returncode == 7, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == f"error: environment.yml:11: no package named `appdd` on {world.index_url}; did you mean `appd`?"
+    assert lines[0] == f"error: environment.yml:12: no package named `appdd` on {world.index_url}; did you mean `appd`?"
     assert "linux-64, osx-64, win-64: the pip section cannot be resolved" in result.stderr
     assert result.stderr.count("the pip section cannot be resolved") == 1
     assert len(lines) <= SCREEN
