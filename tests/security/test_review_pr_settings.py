@@ -48,6 +48,7 @@ def _pr_channel(root: Path) -> Path:
         builder.add("libcore", "2.0", build="h1_0", subdir=subdir, files={"lib/core.txt": b"the PR's own bytes"})
         builder.add("app", "1.1", build="h2_0", subdir=subdir, depends=["libcore >=2", "pydata"])
     builder.add("pydata", "3.0", build="pyhd8ed1ab_0", files={"share/pydata.txt": b"data"})
+    builder.add("pip", "24.2", build="pyh0_0")  # as build_channel(pip=True): the template lists pip
     builder.write()
     return root
 
