@@ -38,6 +38,7 @@ __all__ = [
     "disagreements",
     "environment_targets",
     "parse_environments",
+    "pip_disagreements",
     "select",
 ]
 
@@ -290,6 +291,13 @@ class _Held(Protocol):
     def build(self) -> str: ...
 
 
+class _Pinned(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+
+
 def disagreements(solutions: Mapping[str, Sequence[_Held]]) -> list[str]:
     """Packages two of ``solutions`` (environment name → packages of one platform) hold in different
     versions or builds: ``numpy: cpu has 2.1.0 (py312_0); gpu has 1.26.4 (py312_0)``."""
@@ -305,6 +313,20 @@ def disagreements(solutions: Mapping[str, Sequence[_Held]]) -> list[str]:
                 for (version, build), names in states.items()
             )
             lines.append(f"{package}: {shown}")
+    return lines
+
+
+def pip_disagreements(pins: Mapping[str, Sequence[_Pinned]]) -> list[str]:
+    """Pip packages two of ``pins`` (environment name → its requirements.txt pins, every platform)
+    pin at different versions: ``helper: train has 1.0; serve has 2.0``."""
+    held: dict[str, dict[str, set[str]]] = {}
+    for env, found in pins.items():
+        for pin in found:
+            held.setdefault(pin.name, {}).setdefault(env, set()).add(pin.version)
+    lines = []
+    for name, by_env in sorted(held.items()):
+        if len({frozenset(v) for v in by_env.values()}) > 1:
+            lines.append(f"{name}: " + "; ".join(f"{env} has {', '.join(sorted(v))}" for env, v in by_env.items()))
     return lines
 
 

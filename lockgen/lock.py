@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
 
-__all__ = ["LockResult", "PlatformChange", "lock", "pending_requests"]
+__all__ = ["LockResult", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +105,49 @@ def _preferred(previous: ExplicitLock | None, options: LockOptions) -> tuple[str
     return tuple(e.url for e in previous.entries if e.name not in frozen)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedLock:
+    """Every file one environment's lock writes (None: remove it), computed and not yet committed."""
+
+    output_dir: Path
+    files: dict[str, bytes | None]
+    changes: tuple[PlatformChange, ...]
+    notes: tuple[str, ...]
+    started_from: tuple[str, ...] = ()
+    condalock: CondaLockTarget | None = None
+    condalock_files: dict[str, bytes] = field(default_factory=dict)
+
+    def result(self, commit: CommitResult, beside: tuple[str, ...] = ()) -> LockResult:
+        return LockResult(
+            self.output_dir,
+            self.changes,
+            commit.written,
+            commit.unchanged,
+            commit.removed,
+            self.notes,
+            _pip_summary(self.files.get(REQUIREMENTS_NAME)),
+            self.started_from,
+            beside,
+        )
+
+
 def lock(
+    options: LockOptions,
+    reporter: Reporter | None = None,
+    solver: CondaSolver | None = None,
+    *,
+    pip_resolver: PipResolver | None = None,
+    mapping_source: MappingSource | None = None,
+) -> LockResult:
+    """Lock every target platform; write all files or, on any failure, none.
+
+    ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download."""
+    prepared = prepare(options, reporter, solver, pip_resolver=pip_resolver, mapping_source=mapping_source)
+    result, beside = _commit(prepared.output_dir, prepared.files, prepared.condalock, prepared.condalock_files)
+    return prepared.result(result, beside)
+
+
+def prepare(
     options: LockOptions,
     reporter: Reporter | None = None,
     solver: CondaSolver | None = None,
@@ -114,13 +156,13 @@ def lock(
     mapping_source: MappingSource | None = None,
     presolved: Mapping[str, tuple[LockedPackage, ...]] | None = None,
     pip_agreed: PreviousLock | None = None,
-) -> LockResult:
-    """Lock every target platform; write all files or, on any failure, none.
+) -> PreparedLock:
+    """What :func:`lock` writes, computed (solves, pip stage) and not committed.
 
-    ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download.
     ``presolved``: the solutions of exactly the platforms to write anew, solved beforehand (several
-    environments solved together, :mod:`lockgen.grouplock`); the other platforms keep their locks.
-    ``pip_agreed``: pins the pip section must agree with (its group's environments locked before it)."""
+    environments solved together, :mod:`lockgen.grouplock`, which commits every environment at once);
+    the other platforms keep their locks. ``pip_agreed``: pins the pip section must agree with (its
+    group's agreement)."""
     reporter = reporter or NullReporter()
     the_plan = plan(options, reporter)  # the environment file's problems first
     for mirror in options.mirrors:  # even when nothing needs solving: the option itself is wrong
@@ -190,19 +232,14 @@ def lock(
         started = _started_from(
             the_plan, pins, solutions, offers, files.get(REQUIREMENTS_NAME), files.get(UNHASHED_NAME)
         )
-    result, beside = _commit(
-        out_dir, files, condalock, condalock.files(the_plan, solutions, files, reporter) if condalock else {}
-    )
-    return LockResult(
+    return PreparedLock(
         out_dir,
+        files,
         tuple(changes),
-        result.written,
-        result.unchanged,
-        result.removed,
         tuple(the_plan.spec.notes),
-        _pip_summary(files.get(REQUIREMENTS_NAME)),
         started,
-        beside,
+        condalock,
+        condalock.files(the_plan, solutions, files, reporter) if condalock else {},
     )
 
 

@@ -4,7 +4,9 @@ Writing goes through :func:`commit_files`, a small journal inside the output dir
 new contents are written and fsynced under ``.lockgen-txn/``, a manifest is renamed into place
 (the commit point), then each file is renamed over its target. A process killed at any moment
 leaves either the old set or, after :func:`recover` (run by ``lock`` before it writes), the new
-set. A lock on the directory keeps two writers from interleaving.
+set. A lock on the directory keeps two writers from interleaving. A file name may name a sub-folder
+one level down (``cpu/linux-64.txt``): with several environments one commit, and one journal at
+the output root, covers every environment's folder, so a failure anywhere leaves every old set.
 
 The journal sits in the project tree, where a pull request can commit one. So its manifest is
 sealed: an HMAC, keyed by a random key kept outside the project (``$XDG_STATE_HOME/lockgen``,
@@ -77,8 +79,15 @@ def committed() -> tuple[tuple[Path, tuple[str, ...], tuple[str, ...]], ...]:
 
 
 def _check_name(name: str) -> None:
-    if not _SAFE_NAME.match(name) or name.startswith(".lockgen"):
+    """A file name, or ``folder/name`` one level down (several environments: ``cpu/linux-64.txt``)."""
+    parts = name.split("/")
+    if len(parts) > 2 or any(not _SAFE_NAME.match(part) or part.startswith(".lockgen") for part in parts):
         raise OutputError(f"refusing to write lock file with unsafe name {name!r}")
+
+
+def _folders(names: Sequence[str]) -> list[str]:
+    """The sub-folders ``names`` (checked by :func:`_check_name`) live in, sorted."""
+    return sorted({name.split("/")[0] for name in names if "/" in name})
 
 
 @contextlib.contextmanager
@@ -321,6 +330,9 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def _apply(out_dir: Path, txn: Path, put: list[str], delete: list[str]) -> None:
+    for folder in _folders(put):
+        _check_folder(out_dir, folder)
+        (out_dir / folder).mkdir(exist_ok=True)
     for name in put:
         _check_name(name)
         staged = txn / name
@@ -330,7 +342,17 @@ def _apply(out_dir: Path, txn: Path, put: list[str], delete: list[str]) -> None:
         _check_name(name)
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
+    for folder in _folders([*put, *delete]):
+        _fsync_dir(out_dir / folder)
     _fsync_dir(out_dir)
+
+
+def _check_folder(out_dir: Path, folder: str) -> None:
+    """A sub-folder lockgen writes into must be a real folder of ``out_dir`` (or absent): never a
+    symlink a pull request committed to send the writes elsewhere."""
+    path = out_dir / folder
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise OutputError(f"{path} is not a folder lockgen made (a symlink or a file), so lockgen will not write in it")
 
 
 def plan_changes(
@@ -343,6 +365,8 @@ def plan_changes(
     put: list[str] = []
     unchanged: list[str] = []
     delete: list[str] = []
+    for folder in _folders(list(files)):
+        _check_folder(out_dir, folder)
     for name, data in sorted(files.items()):
         _check_name(name)
         target = out_dir / name
@@ -368,6 +392,8 @@ def plan_changes(
 def _stage_and_apply(
     out_dir: Path, txn: Path, files: Mapping[str, bytes | None], put: list[str], delete: list[str]
 ) -> None:
+    for folder in _folders(put):
+        (txn / folder).mkdir()
     for name in put:
         data = files[name]
         assert data is not None

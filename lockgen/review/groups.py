@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from lockgen.environments import EnvTarget, disagreements
+from lockgen.environments import EnvTarget, disagreements, pip_disagreements
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, read_previous
 from lockgen.platforms import KNOWN_PLATFORMS
@@ -105,16 +105,11 @@ def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
 
 def _pip_disagreements(group: str, members: Sequence[EnvTarget]) -> list[Stale]:
     """The pip locks of a group: a package two of them pin must have the same version(s)."""
-    held: dict[str, dict[str, set[str]]] = {}
+    pins = {}
     for m in members:
         previous = read_previous(m.options.output_dir / REQUIREMENTS_NAME)
-        for pin in previous.pins if previous is not None else ():
-            held.setdefault(pin.name, {}).setdefault(m.name, set()).add(pin.version)
-    lines = []
-    for name, by_member in sorted(held.items()):
-        if len({frozenset(v) for v in by_member.values()}) > 1:
-            shown = "; ".join(f"{member} has {', '.join(sorted(v))}" for member, v in by_member.items())
-            lines.append(f"{name}: {shown}")
+        pins[m.name] = previous.pins if previous is not None else ()
+    lines = pip_disagreements(pins)
     if not lines:
         return []
     more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""

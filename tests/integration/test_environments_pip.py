@@ -1,7 +1,7 @@
 """Several environments with pip sections: a group agrees on the pip packages its environments share.
 
-``train`` (listed first) asks for ``tool``, which needs ``helper <2``; ``serve`` asks for
-``helper`` alone and, alone, takes helper 2.0. In group ``main`` serve takes train's helper 1.0;
+``train`` asks for ``tool``, which needs ``helper <2``; ``serve`` asks for ``helper`` alone and,
+alone, takes helper 2.0. In group ``main`` serve takes helper 1.0, whichever is listed first;
 ``lone`` (no group) asks for helper and keeps 2.0. A conda channel (python) and a PyPI-like index
 are built by the test and served on 127.0.0.1.
 """
@@ -54,9 +54,11 @@ def _pins(path: Path) -> dict[str, str]:
     return {p.name: p.version for p in parse_requirements_lock(path.read_text()).pins()}
 
 
-def _project(world: tuple[Path, Server, Server, Server], pyproject: str) -> Callable[..., CompletedProcess[str]]:
+def _project(
+    world: tuple[Path, Server, Server, Server], pyproject: str, folder: str = "project"
+) -> Callable[..., CompletedProcess[str]]:
     root, channels, pypi, mapping = world
-    project = root / "project"
+    project = root / folder
     project.mkdir()
     (project / "pyproject.toml").write_text(pyproject)
     head = "channels:\n  - testchan\nplatforms:\n  - linux-64\ndependencies:\n  - python=3.11\n  - pip:\n"
@@ -108,18 +110,61 @@ def test_a_group_agrees_on_shared_pip_packages(world: tuple[Path, Server, Server
     assert run_lockgen("check", cwd=project).returncode == 0
 
 
-def test_a_later_environment_that_cannot_use_the_groups_pins_is_named(
-    world: tuple[Path, Server, Server, Server],
-) -> None:
-    """serve is listed first: it leads with helper 2.0, which train's tool cannot use."""
-    first = PYPROJECT.replace('train = { file = ["environment.yml", "train.yml"], group = "main" }\n', "")
-    run = _project(
-        world, first.replace("lone =", 'train = { file = ["environment.yml", "train.yml"], group = "main" }\nlone =')
-    )
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_tables_order_does_not_change_the_locks(world: tuple[Path, Server, Server, Server]) -> None:
+    """serve listed first or train listed first: the same locks. Alone, serve takes helper 2.0 and
+    train 1.0 (tool needs helper <2); together both take 1.0, whichever is written first."""
+    swapped = PYPROJECT.replace('train = { file = ["environment.yml", "train.yml"], group = "main" }\n', "")
+    swapped = swapped.replace("lone =", 'train = { file = ["environment.yml", "train.yml"], group = "main" }\nlone =')
+    assert swapped != PYPROJECT and swapped.index("serve =") < swapped.index("train =")
+    for folder, table in (("in-order", PYPROJECT), ("swapped", swapped)):
+        done = _project(world, table, folder)()
+        assert done.returncode == 0, done.stderr
+    root = world[0]
+    assert _pins(root / "swapped" / "locks" / "serve" / "requirements.txt") == {"helper": "1.0"}
+    assert _files(root / "in-order" / "locks") == _files(root / "swapped" / "locks")
+    assert run_lockgen("check", cwd=root / "swapped").returncode == 0
+
+
+def test_a_group_whose_pip_sections_cannot_agree_is_named(world: tuple[Path, Server, Server, Server]) -> None:
+    table = PYPROJECT.replace('serve = { file = "environment.yml"', 'serve = { file = ["environment.yml", "serve.yml"]')
+    run = _project(world, table)
+    project = world[0] / "project"
+    (project / "serve.yml").write_text("channels:\n  - testchan\ndependencies:\n  - pip:\n    - helper==2.0\n")
     done = run()
     assert done.returncode == 7, done.stderr
-    assert (
-        "environment train: its pip section cannot use the versions group main's environments locked before"
-        in done.stderr
-    )
-    assert "(serve)" in done.stderr and "list train first" in done.stderr
+    assert "group main: the pip sections of serve, train disagree when each is resolved alone" in done.stderr
+    assert "(helper: serve has 2.0; train has 1.0)" in done.stderr
+    assert "helper: serve `helper==2.0` (serve.yml:5), train `helper` (environment.yml:9)" in done.stderr
+    assert not (project / "locks").exists() or not any((project / "locks").rglob("*.txt"))
+
+
+def test_a_pip_failure_in_a_later_environment_leaves_every_old_lock(
+    world: tuple[Path, Server, Server, Server],
+) -> None:
+    """One commit for all environments: ``a``'s new locks are computed first, then ``b``'s pip
+    section fails; ``a``'s previous files stay byte for byte, and no journal is left."""
+    table = '[tool.lockgen.environments]\na = { file = "a.yml" }\nb = { file = "b.yml" }\n'
+    run = _project(world, table)
+    project = world[0] / "project"
+    pypi = world[2]
+    head = "channels:\n  - testchan\nplatforms:\n  - linux-64\ndependencies:\n  - python=3.11\n  - pip:\n"
+    head += f"    - --index-url {pypi.url}/simple\n"
+    (project / "a.yml").write_text(head + "    - helper\n")
+    (project / "b.yml").write_text(head + "    - tool\n")
+    first = run()
+    assert first.returncode == 0, first.stderr
+    before = _files(project / "locks")
+    assert _pins(project / "locks" / "a" / "requirements.txt") == {"helper": "2.0"}
+    (project / "a.yml").write_text(head + "    - helper==1.0\n")  # a's locks would change
+    (project / "b.yml").write_text(head + "    - tool\n    - no-such-package\n")  # b's pip step fails
+    done = run()
+    assert done.returncode == 7, done.stderr
+    assert "no-such-package" in done.stderr
+    assert _files(project / "locks") == before
+    (project / "b.yml").write_text(head + "    - tool\n")
+    assert run().returncode == 0
+    assert _pins(project / "locks" / "a" / "requirements.txt") == {"helper": "1.0"}
