@@ -60,6 +60,7 @@ __all__ = [
     "check",
     "check_pip_lock",
     "check_unhashed_lock",
+    "journal_stale",
     "render_check_json",
 ]
 
@@ -117,7 +118,7 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     """Compare every lock under ``options.output_dir`` with what ``lockgen lock`` would make it from."""
     the_plan = plan(options, reporter)
     out_dir = options.output_dir
-    stale: list[Stale] = _journal(out_dir)  # reported, never applied: check writes nothing
+    stale: list[Stale] = journal_stale(out_dir)  # reported, never applied: check writes nothing
     checked: list[str] = []
     for platform in the_plan.platforms:
         checked.append(platform.lock_name)
@@ -317,7 +318,8 @@ def _direct_differences(path: Path, lock: UnhashedLock, expected: DirectExpectat
 
 
 
-def _journal(out_dir: Path) -> list[Stale]:
+def journal_stale(out_dir: Path) -> list[Stale]:
+    """A journal in ``out_dir``, reported (check never applies one)."""
     txn = stray_journal(out_dir)
     if txn is None:
         return []

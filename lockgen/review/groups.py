@@ -18,7 +18,7 @@ from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, read_previous
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
-from lockgen.review.check import CheckResult, Stale, check
+from lockgen.review.check import CheckResult, Stale, check, journal_stale
 
 __all__ = ["check_environments"]
 
@@ -33,6 +33,7 @@ def check_environments(targets: Sequence[EnvTarget], output_dir: Path, reporter:
         stale += [replace(s, target=f"{target.name}/{s.target}", file=f"{target.name}/{s.file}") for s in result.stale]
     stale += _group_disagreements(targets)
     stale += _strays(output_dir)
+    stale += journal_stale(output_dir)  # several environments commit with one journal at the output root
     return CheckResult(output_dir, tuple(checked), tuple(stale))
 
 
