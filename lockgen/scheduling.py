@@ -45,11 +45,13 @@ class Schedule:
     weights: tuple[int, ...]
     capacity: int
     reason: str = ""
+    most: int | None = None
+    """At most this many at once, whatever their weights (several environments: one environment's width)."""
 
     @property
     def concurrent(self) -> bool:
         """Everything runs at once: nothing waits, nothing needs releasing."""
-        return sum(self.weights) <= self.capacity
+        return sum(self.weights) <= self.capacity and (self.most is None or self.most >= len(self.weights))
 
 
 def flat_repodata_sizes(cache_dir: Path) -> dict[str, int]:
@@ -149,7 +151,10 @@ async def run_scheduled(
         nonlocal used, running, waiting
         weight = schedule.weights[i]
         async with room:
-            await room.wait_for(lambda: running == 0 or used + weight <= schedule.capacity)
+            await room.wait_for(
+                lambda: running == 0
+                or (used + weight <= schedule.capacity and (schedule.most is None or running < schedule.most))
+            )
             used, running, waiting = used + weight, running + 1, waiting - 1
         try:
             results[i] = await _capture(jobs[i])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -113,6 +113,7 @@ class RattlerSolver:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
         from concurrent.futures import ThreadPoolExecutor
 
+        _fewer_malloc_arenas()
         with ThreadPoolExecutor(max_workers=1) as pool:  # the size check overlaps loading rattler
             check = None if self.offline else pool.submit(self._check_repodata_sizes, requests)
             return asyncio.run(self._solve_all(requests, check))
@@ -145,6 +146,12 @@ class RattlerSolver:
                 ]
                 raise self._kept(combine_failures(translated))
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
+        every = tuple(dict.fromkeys(r.platform for r in requests))  # several environments: each platform once
+        if self.jobs is None and len(every) < len(requests):
+            # Several environments share each platform's repodata, but every solve at once would hold a
+            # solver's pool each: as many at once as one environment runs (docs/performance.md).
+            width = f"{len(every)} at once, as one environment (--jobs N changes this)"
+            schedule = replace(schedule, most=len(every), reason=f"{schedule.reason}; {len(requests)} solves, {width}")
         if not schedule.concurrent and len(requests) > 1:
             self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
 
@@ -163,8 +170,6 @@ class RattlerSolver:
                     self.reporter.event(
                         "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
                     )
-
-        every = tuple(dict.fromkeys(r.platform for r in requests))  # several environments: each platform once
 
         def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
             return lambda: self._solve_one(gateway, request, every)
@@ -290,6 +295,32 @@ class RattlerSolver:
                     found.append(record)
         self.offers[request.platform] = _offers(request, [r for records in result for r in records], found)
         return found
+
+
+_M_ARENA_MAX = -8
+"""glibc's mallopt() parameter for the most heaps ("arenas") threads allocate from."""
+
+
+def _fewer_malloc_arenas() -> None:
+    """Let the threads that solve share two glibc heaps instead of up to 8 per core.
+
+    glibc gives a thread that allocates while another holds the heap a heap of its own, and keeps
+    what was freed there for that heap's next use. rattler solves on its own threads, so locking
+    several environments (30 solves) kept each thread's high-water mark: 10 environments peaked
+    around 235 MB where one peaks at 150 MB; with two heaps, 155-170 MB (docs/performance.md). Only
+    memory is at stake, so nothing fails over it; ``MALLOC_ARENA_MAX`` set by the user wins, and
+    other C libraries (macOS, Windows, musl) are left alone."""
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_ARENA_MAX, 2)
 
 
 def _offers(request: SolveRequest, every: Sequence[RepoDataRecord], found: Sequence[RepoDataRecord]) -> PinnedOffers:
