@@ -461,7 +461,7 @@ class _PipStage:
     mapping_source: MappingSource | None = None
     seed: PreviousLock | None = None
     agreed: PreviousLock | None = None
-    """Several environments: the pins of the group's environments locked before this one (PipRequest.agreed)."""
+    """Several environments: the pins the group's pip sections agreed on (PipRequest.agreed)."""
 
 
 def _pip_files(

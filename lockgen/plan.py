@@ -108,8 +108,9 @@ class PipRequest:
     uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
     """How long one platform's ``uv pip compile`` may run."""
     agreed: PreviousLock | None = None
-    """Pins of the environments of this one's group locked before it (several environments): a pip
-    package they also install must be the same version here (a constraint, not a requirement)."""
+    """Pins the pip sections of this one's group agreed on, resolved together (several environments,
+    :class:`lockgen.grouplock._PipAgreement`): a pip package they also install must be the same
+    version here (a constraint, not a requirement)."""
 
 
 def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:

@@ -240,7 +240,7 @@ def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, reque
         user = folder / "constraints.txt"
         user.write_text("".join(f"{c}\n" for c in item.pip.constraints), encoding="utf-8")
         constraints.append(user)
-    if request.agreed is not None:  # several environments: what the group's earlier ones pinned
+    if request.agreed is not None:  # several environments: what the group's pip sections agreed on
         provided = {p.name for p in item.provided}
         pins = request.agreed.preferences(item.target.marker_environment())
         agreed = [a for a in pins if a.split("==")[0] not in provided]

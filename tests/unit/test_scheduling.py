@@ -185,3 +185,17 @@ def test_jobs_setting_rejects_nonsense_naming_the_setting(raw: object) -> None:
 
     with pytest.raises(ConfigError, match=r"LOCKGEN_JOBS must be `auto` or a whole number >= 1"):
         parse_jobs(raw, "LOCKGEN_JOBS")
+
+
+def test_most_caps_the_count_even_when_everything_fits() -> None:
+    """Several environments: 6 solves of 3 platforms whose repodata fits run 3 at once (one
+    environment's width), each solve holding its own solver pool."""
+    log: list[str] = []
+    live, peak = [0], [0]
+    jobs = _tracked_jobs(["a", "b", "c", "d", "e", "f"], log, live, peak)
+    schedule = Schedule((10,) * 6, capacity=1000, most=3)
+    assert not schedule.concurrent
+    results = asyncio.run(run_scheduled(schedule, jobs, lambda i: None))  # type: ignore[arg-type]
+    assert results == ["A", "B", "C", "D", "E", "F"]
+    assert peak[0] == 3
+    assert Schedule((10,) * 3, capacity=1000, most=3).concurrent
