@@ -207,6 +207,8 @@ def lock_environments(
     Every solve and every pip resolution happens before anything is written; then all environments'
     files are committed at once, all or nothing (one journal at the output root)."""
     reporter = _OnceReporter(reporter or NullReporter())
+    if not targets:  # -p chose no platform any environment targets
+        return ()
     root = targets[0].options.output_dir.parent  # each environment's folder is <output-dir>/<name>
     if root.is_dir():
         recover(root)
