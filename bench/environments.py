@@ -106,6 +106,22 @@ def main() -> None:
                 f" **{c1 / cs:.2f}** | {max(r for _, r, _ in one)} MB |"
                 f" {max(r for _, r, _ in separate)} MB (largest run) |"
             )
+        # The floor: one environment asking for every spec of the N reads the records of every name
+        # any of them reads (the Gateway loads each once); N environments hold that plus their solutions.
+        union = work / "union"
+        union.mkdir()
+        specs = list(dict.fromkeys(d for i in range(args.count) for d in ["python", "numpy", *EXTRAS[i % len(EXTRAS)]]))
+        (union / "environment.yml").write_text(
+            "channels:\n  - conda-forge\ndependencies:\n" + "".join(f"  - {d}\n" for d in specs)
+        )
+        cmd = [*lockgen, "lock", "--update-all", "--exclude-newer", EXCLUDE_NEWER, *common]
+        run(cmd, union)
+        together = [run(cmd, union) for _ in range(args.runs)]
+        rows.append(
+            f"| one environment asking for the {args.count} environments' specs together (the records all of"
+            f" them read) | {statistics.median(w for w, _, _ in together):.2f} s | – | – |"
+            f" {statistics.median(c for _, _, c in together):.2f} s | – | – | {max(r for _, r, _ in together)} MB | – |"
+        )
         project = work / "check"
         make_project(project, args.check_count, True)
         run([*lockgen, "lock", *common], project)
