@@ -356,3 +356,41 @@ def test_signal_inside_a_commit_of_several_environments_leaves_every_old_or_ever
         count(f"{'kill' if sig == signal.SIGKILL else 'interrupt'} trials (journal, several environments)")
     if sig == signal.SIGKILL:  # the random delays must reach inside the commit, or this proves nothing
         assert seen["old"] > 0 and (seen["new"] + seen["mixed"]) > 0, seen
+
+
+def test_ctrl_c_during_a_lock_of_several_environments_leaves_every_old_or_every_new(
+    project: Project, channel_root: Path
+) -> None:
+    """With [tool.lockgen.environments] one commit writes every environment's folder: Ctrl-C at any
+    point of a real run leaves all of them old or all of them new, and says which."""
+    (project.root / "pyproject.toml").write_text(
+        '[tool.lockgen.environments]\na = { file = "environment.yml" }\nb = { file = ["environment.yml", "b.yml"] }\n'
+    )
+    (project.root / "b.yml").write_text("channels:\n  - testchan\ndependencies:\n  - libcore\n")
+    rng = random.Random(23)
+    run = _lock_args(project, channel_root.as_uri())
+    first = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    old = snapshot(project.locks)
+    assert {name.split("/")[0] for name in old} == {"a", "b"}
+    (project.root / "environment.yml").write_text(ENV.replace("app >=1.0", "app >=1.0\n  - pydata"))
+    started = time.monotonic()
+    second = subprocess.run(run, cwd=project.root, capture_output=True, text=True, timeout=120, check=False)
+    duration = time.monotonic() - started
+    assert second.returncode == 0, second.stderr
+    new = snapshot(project.locks)
+    assert {k for k in new if new[k] != old.get(k)} >= {"a/linux-64.txt", "b/linux-64.txt"}
+    for _ in range(12):
+        _restore_tree(project.locks, old)
+        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0, duration * 1.2))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        state = _classify(snapshot(project.locks), old, new)
+        count("interrupt trials (SIGINT, several environments)")
+        count("lost or mixed after recovery", state == "mixed")
+        assert state in ("old", "new"), err
+        assert not (project.locks / TXN_DIR).exists()
+        if err.startswith("interrupted"):
+            said = "new" if "holds the whole new set" in err else "old" if "no lock file was written" in err else "?"
+            assert said == state, (state, err)
