@@ -13,12 +13,12 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
-from lockgen.errors import ConfigError
+from lockgen.errors import ConfigError, InputError, Problem
 from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name, parse_virtual_package_override
 
 __all__ = [
@@ -30,7 +30,9 @@ __all__ = [
     "build_options",
     "default_cache_dir",
     "ensure_cache_dir",
+    "ensure_project",
     "env_int",
+    "find_project_root",
     "lock_location",
     "parse_date",
     "parse_tool_text",
@@ -238,9 +240,52 @@ class LockOptions:
     allow_project_mirror: bool = False
     """``LOCKGEN_ALLOW_PROJECT_MIRROR=1`` (or ``install --allow-project-mirror``): let ``install`` take a
     mirror that is a folder inside the project, which a pull request could fill."""
+    from_locks: tuple[str, ...] = ()
+    """The options taken from the existing locks' headers (neither the command line nor [tool.lockgen]
+    set them), as options: ``--exclude-newer 2026-09-01T00:00:00+00:00``, ``--virtual-package ...``."""
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the existing locks say they were made with (their ``# options:`` and ``# virtual-packages:`` lines)."""
+
+    options: dict[str, str] = field(default_factory=dict)
+    overrides: tuple[tuple[str, VirtualPackage], ...] = ()
+    """Virtual packages that differ from the platform's defaults (what ``--cuda``/``--virtual-package`` did)."""
+
+
+def read_recorded(output_dir: Path, template: str) -> Recorded:
+    """The solve-shaping options recorded in the locks under ``output_dir`` (empty when there are none,
+    or when the locks disagree: then nothing is reused). Best effort: a lock that does not read says nothing."""
+    from lockgen.lockfiles.lockdir import read_lock_file
+    from lockgen.platforms import default_virtual_packages
+
+    options: list[dict[str, str]] = []
+    overrides: list[tuple[str, VirtualPackage]] = []
+    if not output_dir.is_dir():
+        return Recorded()
+    for platform in sorted(KNOWN_PLATFORMS):
+        try:
+            name = lock_file_name(template, platform)
+        except ValueError:  # a bad template: build_options says so
+            return Recorded()
+        lock = read_lock_file(output_dir / name, platform).lock
+        if lock is None:
+            continue
+        if lock.options is not None:
+            options.append({k: v for k, v in lock.options if k in ("channel-priority", "exclude-newer", "hash")})
+        defaults = default_virtual_packages(platform)
+        for text in lock.virtual or ():
+            name, _, rest = text.partition("=")
+            version, _, build = rest.partition("=")
+            package = VirtualPackage(name, version, build or "0")
+            if defaults.get(name) != package:
+                overrides.append((platform, package))
+    agreed = options[0] if options and all(o == options[0] for o in options) else {}
+    return Recorded(agreed, tuple(overrides))
 
 
 def parse_date(text: str) -> dt.datetime:
@@ -303,6 +348,69 @@ def lock_location(tool: Mapping[str, Any], where: str) -> tuple[str, str]:
     return path.as_posix(), template
 
 
+DEFAULT_ENV_FILE = "environment.yml"
+
+
+def _has_tool_section(pyproject: Path) -> bool:
+    """Whether ``pyproject`` has a ``[tool.lockgen]`` table (a file that does not parse has none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "lockgen" in tool
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder, from ``start`` up, holding an environment.yml or a pyproject.toml with
+    ``[tool.lockgen]`` (as git, uv and pixi find their project); None when there is none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / DEFAULT_ENV_FILE).is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_section(pyproject):
+            return folder
+    return None
+
+
+def _from_root(root: Path, path: Path) -> Path:
+    """``path`` (relative to the project root) as the user reads it: relative to the working folder."""
+    if path.is_absolute():
+        return path
+    cwd = Path.cwd().resolve()
+    if root == cwd:
+        return path
+    return Path(os.path.relpath(root / path, cwd))
+
+
+def ensure_project(files: Sequence[Path]) -> None:
+    """Without ``files``, InputError (exit 3) naming the folder searched when no project is found from
+    the working folder up: for the commands that need an environment file (lock, check, explain)."""
+    _project_files(files, require_project=True)
+
+
+def _project_files(files: Sequence[Path], require_project: bool) -> tuple[Sequence[Path], Path | None]:
+    """``files``, or the found project's environment file and the project root (None: files were given,
+    or no project was found and none is required)."""
+    if files:
+        return files, None
+    root = find_project_root(Path.cwd())
+    if root is None:
+        if require_project:
+            why = (
+                f"no such file in {Path.cwd().resolve()} or any folder above it (nor a pyproject.toml with"
+                " [tool.lockgen]): run lockgen inside the project, or pass the file with -f FILE"
+            )
+            raise InputError([Problem(why, DEFAULT_ENV_FILE)])
+        return [Path(DEFAULT_ENV_FILE)], None
+    return [_from_root(root, Path(DEFAULT_ENV_FILE))], root
+
+
 def env_int(name: str, default: int, minimum: int) -> int:
     """An integer setting from the environment; a bad value raises ConfigError naming the variable."""
     raw = os.environ.get(name, "").strip()
@@ -332,13 +440,20 @@ def _string_list(value: Any, where: str) -> list[str]:
     return value
 
 
-def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags()) -> LockOptions:
+def build_options(
+    files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(), *, require_project: bool = False
+) -> LockOptions:
     """The settings of every command: ``cli`` (what the user set) over ``[tool.lockgen]`` of the
-    pyproject.toml beside the first environment file over the environment over defaults."""
+    pyproject.toml beside the first environment file over the environment over defaults.
+
+    Without ``files``, the project is found from the working folder up (:func:`find_project_root`):
+    its environment.yml, and its locks folder unless ``-o`` says otherwise (``-o`` is relative to
+    the working folder). No project found: ``require_project`` raises InputError (exit 3) naming the
+    folder searched (see :func:`ensure_project`); otherwise the working folder stands in (install and
+    verify need only locks)."""
     flags = cli if isinstance(cli, Flags) else Flags.from_values(cli)
     solve, how = flags.solve, flags.lock
-    if not files:
-        files = [Path("environment.yml")]
+    files, root = _project_files(files, require_project)
     tool, pyproject = read_tool_config(files[0])
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()
@@ -346,12 +461,7 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
     def pick(value: Any, tool_key: str, default: Any) -> Any:
         return value if value not in (None, (), []) else tool.get(tool_key, default)
 
-    platforms = flags.platforms or tool.get("platforms")
-    if platforms is not None:
-        platforms = tuple(_string_list(list(platforms), f"{where} platforms"))
-        bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
-        if bad:
-            raise ConfigError(f"unknown platform(s): {', '.join(bad)} (for example: linux-64, osx-arm64, win-64)")
+    platforms = _platforms(flags.platforms or tool.get("platforms"), where)
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
@@ -364,6 +474,16 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
         overrides = tuple(parse_virtual_package_override(v) for v in overrides_raw)
     except ValueError as exc:
         raise ConfigError(f"--virtual-package: {exc}") from exc
+
+    output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
+    # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
+    template_now = solve.filename_template or str(tool.get("filename-template", "{platform}.txt"))
+    recorded = read_recorded(output_dir, template_now)
+    solve, reused_overrides, reused = _reuse_recorded(solve, tool, recorded, bool(overrides_raw))
+    overrides = reused_overrides or overrides
+    if solve.exclude_newer == "none":  # `--exclude-newer none`: no cut-off, whatever the locks or [tool.lockgen] say
+        solve = replace(solve, exclude_newer=None)
+        tool = {k: v for k, v in tool.items() if k != "exclude-newer"}
 
     priority = str(pick(solve.channel_priority, "channel-priority", "strict"))
     if priority not in CHANNEL_PRIORITIES:
@@ -379,7 +499,6 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
     cuda = pick(solve.cuda, "cuda", None)
-    output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0])
     mapping = pick(solve.pypi_mapping, "pypi-mapping", None)
     if how.jobs is not None:
         jobs = parse_jobs(how.jobs, "--jobs")
@@ -418,18 +537,22 @@ def build_options(files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(
         mapping_url=read_mapping_url(),
         from_config=from_config,
         allow_project_mirror=os.environ.get(ALLOW_PROJECT_MIRROR_ENV, "").strip().lower() in ("1", "true", "yes"),
+        from_locks=tuple(reused),
     )
 
 
 def _locations(
-    flags: Flags, tool: Mapping[str, Any], pyproject: Path | None, env_file: Path
+    flags: Flags, tool: Mapping[str, Any], pyproject: Path | None, env_file: Path, root: Path | None = None
 ) -> tuple[Path, Path | None, tuple[str, ...]]:
-    """The lock folder, the cache folder (None: the default) and which [tool.lockgen] keys were used."""
+    """The lock folder, the cache folder (None: the default) and which [tool.lockgen] keys were used.
+    ``root``: the project found from the working folder up (its ``locks``, wherever lockgen runs in it)."""
     solve = flags.solve
     used = (("mirrors", solve.mirrors), ("output-dir", flags.output_dir), ("cache-dir", solve.cache_dir))
     from_config = tuple(key for key, flag in used if key in tool and flag in (None, ()))
     project = _lexical(env_file).parent
     output_dir = Path(flags.output_dir) if flags.output_dir is not None else Path("locks")
+    if root is not None and flags.output_dir is None:
+        output_dir = _from_root(root, output_dir)
     if "output-dir" in from_config:
         output_dir = _tool_path(tool["output-dir"], "output-dir", pyproject, project)
     _check_not_linked_out(output_dir, project)
@@ -513,6 +636,49 @@ def _check_not_linked_out(output_dir: Path, project: Path) -> None:
             " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
             f" the real folder with -o {real}"
         )
+
+
+
+def _platforms(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    platforms = tuple(_string_list(list(value), f"{where} platforms"))
+    bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
+    if bad:
+        raise ConfigError(f"unknown platform(s): {', '.join(bad)} (for example: linux-64, osx-arm64, win-64)")
+    return platforms
+
+
+_DEFAULTS = ("none", "strict", "md5")
+"""Recorded values that are the defaults anyway: nothing to reuse."""
+
+
+def _reuse_recorded(
+    solve: SolveFlags, tool: Mapping[str, Any], recorded: Recorded, overridden: bool
+) -> tuple[SolveFlags, tuple[tuple[str, VirtualPackage], ...], list[str]]:
+    """``solve`` with the locks' recorded options where neither it nor [tool.lockgen] sets one; the
+    virtual-package overrides to reuse (empty: none); what was reused, as options."""
+    reused: list[str] = []
+    values: dict[str, Any] = {}
+    for attr, key, option in (
+        ("channel_priority", "channel-priority", "--channel-priority"),
+        ("hash_kind", "hash", "--hash"),
+        ("exclude_newer", "exclude-newer", "--exclude-newer"),
+    ):
+        if getattr(solve, attr) is None and key not in tool and recorded.options.get(key, "none") not in _DEFAULTS:
+            values[attr] = recorded.options[key]
+            reused.append(f"{option} {recorded.options[key]}")
+    overrides: tuple[tuple[str, VirtualPackage], ...] = ()
+    if solve.cuda is None and not overridden and "cuda" not in tool and recorded.overrides:
+        cuda = {v.version for _, v in recorded.overrides if v.name == "__cuda" and v.build == "0"}
+        if len(cuda) == 1:  # --cuda: for every linux and windows target, also one locked later
+            values["cuda"] = cuda.pop()
+            reused.append(f"--cuda {values['cuda']}")
+        overrides = tuple((p, v) for p, v in recorded.overrides if "cuda" not in values or v.name != "__cuda")
+        reused += [f"--virtual-package {p}:{v.name}={v.version}" for p, v in overrides]
+    if solve.cuda == "none":  # `--cuda none`: no __cuda, whatever the locks say
+        values["cuda"] = None
+    return replace(solve, **values), overrides, reused
 
 
 def _exclude_newer(value: Any) -> dt.datetime | None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import Flags, LockOptions, build_options, read_tool_config
+from lockgen.config import Flags, LockOptions, build_options, find_project_root, read_tool_config
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
 
@@ -219,7 +219,12 @@ def check_group_platforms(group: str, members: Sequence[tuple[Environment, set[s
 
 def declared_environments(files: Sequence[Path]) -> tuple[Environment, ...] | None:
     """The project's environments, or None when pyproject.toml (beside the first file) has no table."""
-    tool, pyproject = read_tool_config(files[0] if files else Path("environment.yml"))
+    if files:
+        env_file = Path(files[0])
+    else:  # the project found from the working folder up, as build_options finds it
+        root = find_project_root(Path.cwd())
+        env_file = root / "environment.yml" if root is not None else Path("environment.yml")
+    tool, pyproject = read_tool_config(env_file)
     if pyproject is None or "environments" not in tool:
         return None
     return parse_environments(tool["environments"], pyproject)

@@ -29,7 +29,7 @@ from lockgen.lockfiles import (
 )
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
-from lockgen.models import LockedPackage
+from lockgen.models import LockedPackage, conda_version_order
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import NullReporter, Reporter
@@ -42,7 +42,27 @@ if TYPE_CHECKING:
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
 
-__all__ = ["LockResult", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
+__all__ = ["LockResult", "Move", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A package that a reviewer must see: one the environment file names, or any downgrade."""
+
+    name: str
+    kind: str
+    """``added``, ``removed``, ``upgraded``, ``downgraded`` or ``rebuilt``."""
+    old: str
+    new: str
+    direct: bool
+
+    def __str__(self) -> str:
+        versions = {"added": self.new, "removed": self.old}.get(self.kind, f"{self.old} → {self.new}")
+        return f"{self.name} {versions} ({self.kind}{', in your specs' if self.direct else ''})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +73,26 @@ class PlatformChange:
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     reused: bool = False
+    downgraded: tuple[str, ...] = ()
+    """Those of ``changed`` whose version went down."""
+    rebuilt: tuple[str, ...] = ()
+    """Those of ``changed`` with the same version (another build)."""
+    moves: tuple[Move, ...] = ()
+    """Changes to packages the environment file names, then every other downgrade (not for a new lock)."""
 
     @property
     def summary(self) -> str:
         if self.reused:
-            return f"{self.platform}: {self.count} packages, up to date"
-        parts = [f"{len(self.added)} added", f"{len(self.removed)} removed", f"{len(self.changed)} changed"]
-        return f"{self.platform}: {self.count} packages ({', '.join(parts)})"
+            return f"{self.platform}: {_packages(self.count)}, up to date"
+        upgraded = len(self.changed) - len(self.downgraded) - len(self.rebuilt)
+        counts = (("added", len(self.added)), ("removed", len(self.removed)), ("upgraded", upgraded),
+                  ("downgraded", len(self.downgraded)), ("rebuilt", len(self.rebuilt)))  # fmt: skip
+        parts = ", ".join(f"{n} {kind}" for kind, n in counts if n) or "no changes"
+        return f"{self.platform}: {_packages(self.count)} ({parts})"
+
+    def lines(self) -> list[str]:
+        """The summary, then one indented line per :attr:`moves`."""
+        return [self.summary, *(f"  {move}" for move in self.moves)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +119,32 @@ def _read_previous(path: Path) -> ExplicitLock | None:
     return read_lock_file(path).lock
 
 
-def _change(platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...]) -> PlatformChange:
+def _change(
+    platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...], direct: frozenset[str] = frozenset()
+) -> PlatformChange:
     before = {e.name: (e.version, e.build) for e in old.entries} if old else {}
     after = {p.name: (p.version, p.build) for p in new}
+    added = tuple(sorted(set(after) - set(before)))
+    removed = tuple(sorted(set(before) - set(after)))
+    changed = tuple(sorted(n for n in set(after) & set(before) if after[n] != before[n]))
+    order = {n: conda_version_order(before[n][0], after[n][0]) for n in changed}
+    kinds = dict.fromkeys(added, "added") | dict.fromkeys(removed, "removed")
+    kinds |= {n: "downgraded" if o > 0 else "upgraded" if o < 0 else "rebuilt" for n, o in order.items()}
+    moves: list[Move] = []
+    if old is not None:  # a new lock: every package is new, none moved
+        for name in sorted(kinds, key=lambda n: (n not in direct, n)):
+            if name in direct or kinds[name] == "downgraded":
+                was, now = before.get(name, ("", ""))[0], after.get(name, ("", ""))[0]
+                moves.append(Move(name, kinds[name], was, now, name in direct))
     return PlatformChange(
         platform=platform,
         count=len(new),
-        added=tuple(sorted(set(after) - set(before))),
-        removed=tuple(sorted(set(before) - set(after))),
-        changed=tuple(sorted(n for n in set(after) & set(before) if after[n] != before[n])),
+        added=added,
+        removed=removed,
+        changed=changed,
+        downgraded=tuple(n for n in changed if order[n] > 0),
+        rebuilt=tuple(n for n in changed if order[n] == 0),
+        moves=tuple(moves),
     )
 
 
@@ -217,9 +267,11 @@ def prepare(
                 input_parts=p.input_parts,
                 specs=p.request.specs,
                 options=p.options,
+                virtual=[str(v) for v in p.request.virtual_packages],
             )
             files[p.lock_name] = text.encode()
-            changes.append(_change(p.platform, previous[p.platform], solutions[p.platform]))
+            direct = frozenset(d.name for d in the_plan.spec.dependencies)
+            changes.append(_change(p.platform, previous[p.platform], solutions[p.platform], direct))
         else:
             old = previous[p.platform]
             assert old is not None

@@ -10,6 +10,7 @@ __all__ = [
     "LockedPackage",
     "PackageUrl",
     "bad_channel_name",
+    "conda_version_order",
     "dependency_name",
     "sort_dependency_order",
     "url_problem",
@@ -25,6 +26,18 @@ def dependency_name(spec: str) -> str:
     """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``)."""
     match = _DEP_NAME.match(spec)
     return match.group("name").lower() if match else spec.strip().lower()
+
+
+def conda_version_order(a: str, b: str) -> int:
+    """-1, 0 or 1 as conda orders versions ``a`` and ``b`` (``1.9 < 1.10``, ``2.0rc1 < 2.0``); text
+    order for a version conda cannot read."""
+    from rattler import Version
+
+    try:
+        left, right = Version(a), Version(b)
+    except Exception:  # rattler raises its own InvalidVersionError
+        return (a > b) - (a < b)
+    return (left > right) - (left < right)
 
 
 def bad_channel_name(name: str) -> bool:

@@ -8,9 +8,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lockgen.cli.options import SEE_EXIT_CODES, Inputs, environment_option, input_options, verbose_option
+from lockgen.cli.options import (
+    SEE_EXIT_CODES,
+    Inputs,
+    cache_dir_option,
+    environment_option,
+    input_options,
+    mirror_option,
+    offline_option,
+    verbose_option,
+)
 from lockgen.cli.runner import echo, run_core
-from lockgen.config import Flags
+from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
     from lockgen.config import LockOptions
@@ -64,9 +73,36 @@ def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path
     show_default=True,
     help="text: a terminal table; markdown: a pull-request comment; json: for bots.",
 )
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=0),
+    default=60_000,
+    show_default=True,
+    help="Markdown longer than this leaves out its largest tables (and says so), to fit a pull-request"
+    " comment (GitHub's limit: 65,536); 0: no limit.",
+)
+@click.option(
+    "--why-not-newer",
+    is_flag=True,
+    help="For each downgraded package the environment file names, ask the solver what holds it back"
+    " (the working tree's environment; a few solves a platform; see `lockgen explain`).",
+)
+@mirror_option()
+@cache_dir_option("Repodata (for --why-not-newer)")
+@offline_option("With --why-not-newer: use only cached repodata.")
 @verbose_option("Tracebacks on errors.")
 def command(
-    base: str | None, head: str | None, inputs: Inputs, environments: tuple[str, ...], fmt: str, verbose: bool
+    base: str | None,
+    head: str | None,
+    inputs: Inputs,
+    environments: tuple[str, ...],
+    fmt: str,
+    max_chars: int,
+    why_not_newer: bool,
+    mirrors: tuple[str, ...],
+    cache_dir: Path | None,
+    offline: bool,
+    verbose: bool,
 ) -> None:
     """Compare two sets of locks: added, removed, upgraded, downgraded and rebuilt packages.
 
@@ -80,7 +116,9 @@ def command(
 
     Without -o, each side is read where its own [tool.lockgen] output-dir and filename-template
     put its locks (a revision's pyproject.toml for a revision); locks that moved are a warning.
-    Exits 0 when nothing changed and 6 when something did (a move included).
+    Exits 0 when nothing changed, 6 when something did (a move included), 2 when neither side holds
+    a lock file (it names where it looked). Without -o and -f, the project is found from the working
+    folder up.
     """
 
     def action() -> int:
@@ -110,7 +148,8 @@ def command(
             echo(render_environments(every, fmt), nl=False)
             return EXIT_CHANGED if every.changed else 0
 
-        options = build_options(inputs.files, Flags(inputs.output_dir))
+        solve = SolveFlags(mirrors=mirrors, cache_dir=cache_dir)
+        options = build_options(inputs.files, Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline)))
         lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
 
         def side(argument: str | None) -> LockSet:
@@ -126,10 +165,26 @@ def command(
             return dataclasses.replace(found, location=location)
 
         result = diff_locks(side(base or "HEAD"), side(head))
-        echo(render(result, fmt), nl=False)
+        if why_not_newer and head is None:
+            result = _with_why(result, options)
+        echo(render(result, fmt, max_chars), nl=False)
         return EXIT_CHANGED if result.changed else 0
 
     run_core(verbose, action)
+
+
+def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:
+    """``result`` with the solver's "why not newer" for each downgraded package the environment file names."""
+    from lockgen.errors import LockgenError
+    from lockgen.holdback import why_not_newer as holdback
+
+    answers = []
+    for package, platform in result.downgraded_direct():
+        try:
+            answers.append(tuple(holdback(options, package, platform).lines))
+        except LockgenError as exc:
+            answers.append((f"why not newer ({package} on {platform}): could not solve: {exc.message}",))
+    return dataclasses.replace(result, why=tuple(answers))
 
 
 def _relative_to_project(lock_dir: Path, env_files: tuple[Path, ...]) -> str:

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 )
 @solve_options
 @offline_option("Read dependency data only from the repodata cache.")
+@click.option(
+    "--why-not-newer/--no-why-not-newer",
+    default=True,
+    show_default=True,
+    help="Ask the solver what holds a conda package at its version (a few solves).",
+)
 @verbose_option("Tracebacks on errors.")
 def command(
     name: str,
@@ -39,21 +45,37 @@ def command(
     platform: str | None,
     solve: SolveFlags,
     offline: bool,
+    why_not_newer: bool,
     verbose: bool,
 ) -> None:
-    """Why NAME is in a platform's lock: the chains from your specs to it, and what constrains its version.
+    """Why NAME is in a platform's lock: the chains from your specs to it, what constrains its version,
+    and why it is not newer.
 
     Dependency data comes from the channels' repodata for exactly the files in the lock (from the
-    cache only with --offline; use the same --mirror and --cache-dir as `lock`).
+    cache only with --offline; use the same --mirror and --cache-dir as `lock`). "Why not newer"
+    solves the platform again with `NAME >VERSION`, then without one spec at a time: the specs whose
+    removal lets a newer NAME in are the causes, each with the dependency chain where it clashes.
     """
 
     def action() -> int:
+        from lockgen.config import ensure_project
         from lockgen.environments import one_environment_options
-        from lockgen.review.explain import explain
+        from lockgen.review.explain import Explanation, explain
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
+        ensure_project(inputs.files)
         options = one_environment_options(inputs.files, flags, environment)
-        echo(format_explanation(explain(options, name, platform)), nl=False)
+        found = explain(options, name, platform)
+        echo(format_explanation(found), nl=False)
+        if why_not_newer and isinstance(found, Explanation):
+            from lockgen.errors import LockgenError
+            from lockgen.holdback import why_not_newer as holdback
+
+            try:
+                lines = holdback(options, found.target.name, found.platform).lines
+            except LockgenError as exc:
+                lines = [f"why not newer: could not solve to find out: {exc.message.splitlines()[0]}"]
+            echo("\n" + "\n".join(lines))
         return 0
 
     run_core(verbose, action)

@@ -65,12 +65,13 @@ def command(
         return
 
     def action() -> int:
-        from lockgen.config import build_options
+        from lockgen.config import build_options, ensure_project
         from lockgen.environments import environment_targets
         from lockgen.lock import lock
 
         notes = check_lock_habits(habits)
         flags = Flags(inputs.output_dir, platforms, solve, how)
+        ensure_project(inputs.files)
         targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
         reporter = StderrReporter(quiet, verbose)
         for note in notes:
@@ -83,7 +84,11 @@ def command(
                     echo(f"[{locked.name}]")
                     _echo_result(locked.result)
             return 0
-        result = lock(build_options(inputs.files, flags), reporter)
+        options = build_options(inputs.files, flags)
+        if options.from_locks:
+            reused = ", ".join(options.from_locks)
+            reporter.event("note", None, f"as the locks were made: {reused} (give another value to change)")
+        result = lock(options, reporter)
         if not quiet:
             _echo_result(result)
         return 0
@@ -97,14 +102,17 @@ def _echo_result(result: LockResult) -> None:
     from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 
     for change in result.changes:
-        echo(change.summary)
+        for line in change.lines():
+            echo(line)
     pip_changed = any(Path(name).name == REQUIREMENTS_NAME for name in result.written)
     for line in result.pip.lines(changed=pip_changed) if result.pip else ():
         echo(line)
     for line in result.started_from:
         echo(line)
     if result.written or result.removed:
-        echo(f"wrote {', '.join(result.written + result.removed)} in {result.output_dir}")
+        done = [f"wrote {', '.join(result.written)}"] if result.written else []
+        done += [f"removed {', '.join(result.removed)}"] if result.removed else []
+        echo(f"{'; '.join(done)} in {result.output_dir}")
     if result.written_beside:
         echo(f"wrote {', '.join(result.written_beside)}")
     if not result.changed:

@@ -26,11 +26,12 @@ def run_check(
     ``[tool.lockgen.environments]``: those named in ``environments`` (all when empty)."""
 
     def action() -> int:
-        from lockgen.config import build_options
+        from lockgen.config import build_options, ensure_project
         from lockgen.environments import environment_targets
         from lockgen.errors import StaleLockError
         from lockgen.review.check import check, render_check_json
 
+        ensure_project(files)
         targets = environment_targets(files, flags, environments)
         if targets is not None:
             from lockgen.review.groups import check_environments

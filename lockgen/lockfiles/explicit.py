@@ -21,6 +21,7 @@ from lockgen.lockfiles.header import (
     parse_input_hash,
     render_input_hash,
     text_digest,
+    with_current_marker,
 )
 from lockgen.models import LockedPackage, PackageUrl
 from lockgen.secrets import redact
@@ -107,6 +108,8 @@ class ExplicitLock:
     """The ``# specs:`` line: the conda specs the lock was solved for (None in locks written before it)."""
     options: tuple[tuple[str, str], ...] | None = None
     """The ``# options:`` line: ``key=value`` pairs (format, channel-priority, exclude-newer, hash)."""
+    virtual: tuple[str, ...] | None = None
+    """The ``# virtual-packages:`` line: ``__cuda=12.6=0`` ... the solve assumed (None in older locks)."""
 
     def by_name(self) -> dict[str, ExplicitEntry]:
         return {e.name: e for e in self.entries}
@@ -126,6 +129,9 @@ def packages_digest(lines: Iterable[str]) -> str:
     return text_digest("\n".join(lines))
 
 
+VIRTUAL_PREFIX = "# virtual-packages:"
+
+
 def render_explicit(
     platform: str,
     packages: Sequence[LockedPackage],
@@ -136,13 +142,15 @@ def render_explicit(
     input_parts: Sequence[tuple[str, str]] = (),
     specs: Sequence[str] | None = None,
     options: Sequence[tuple[str, str]] | None = None,
+    virtual: Sequence[str] | None = None,
 ) -> str:
     """The ``@EXPLICIT`` text for one platform. ``packages`` must already be in install order.
 
     With ``input_parts`` the input-hash line also carries a readable breakdown, then a digest of
     the package lines: ``# input-hash: sha256:<hex> specs=<12> ... packages=<12>`` (docs/review.md).
     ``specs`` and ``options`` add the ``# specs:`` (a JSON list) and ``# options:`` lines that let
-    ``check`` name what changed.
+    ``check`` name what changed; ``virtual`` the ``# virtual-packages:`` line (what ``--cuda`` and
+    ``--virtual-package`` made of the platform's defaults), which later runs reuse.
     """
     body: list[str] = []
     for package in packages:
@@ -156,7 +164,14 @@ def render_explicit(
             body.append(f"{package.url}#{package.md5}")
     parts = [*input_parts, ("packages", packages_digest(body))] if input_parts else []
     return _render(
-        tuple(sources), platform, specs=specs, options=options, input_hash=input_hash, parts=parts, body=body
+        tuple(sources),
+        platform,
+        specs=specs,
+        options=options,
+        virtual=virtual,
+        input_hash=input_hash,
+        parts=parts,
+        body=body,
     )
 
 
@@ -166,6 +181,7 @@ def _render(
     *,
     specs: Sequence[str] | None,
     options: Sequence[tuple[str, str]] | None,
+    virtual: Sequence[str] | None = None,
     input_hash: str | None,
     parts: Sequence[tuple[str, str]],
     body: Sequence[str],
@@ -177,6 +193,8 @@ def _render(
         lines.append(f"# specs: {json.dumps(shown, ensure_ascii=False)}")
     if options is not None:
         lines.append("# options: " + " ".join(f"{key}={value}" for key, value in options))
+    if virtual is not None:
+        lines.append(f"{VIRTUAL_PREFIX} {' '.join(virtual)}")
     lines += [render_input_hash(f"{input_hash}", parts), "@EXPLICIT", *body]
     return "\n".join(lines) + "\n"
 
@@ -197,6 +215,7 @@ def form_problem(lock: ExplicitLock, text: str, platform: str, channels: Collect
     if recorded is not None and recorded != lock.packages_digest():
         return "package lines were edited after lockgen wrote them"
     expected = canonical_explicit(lock)
+    text = with_current_marker(text)
     if text != expected:
         line = first_difference(text, expected)
         return f"line {line} is not as lockgen writes it (a line, comment or space added or changed by hand)"
@@ -229,6 +248,7 @@ def canonical_explicit(lock: ExplicitLock) -> str:
         lock.platform,
         specs=lock.specs,
         options=lock.options,
+        virtual=lock.virtual,
         input_hash=lock.input_hash,
         parts=lock.input_parts,
         body=body,
@@ -265,7 +285,7 @@ def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:
         if line.startswith("#"):
             header.append(line)
             key, _, value = line[1:].strip().partition(":")
-            if key in ("platform", "input-hash", "specs", "options"):
+            if key in ("platform", "input-hash", "specs", "options", "virtual-packages"):
                 fields[key] = (number, value.strip())
             elif (named := generated_sources(line)) is not None:
                 sources = named
@@ -288,6 +308,7 @@ def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:
         sources=sources,
         specs=_parse_specs(fields["specs"][1], fields["specs"][0]) if "specs" in fields else None,
         options=pairs(fields["options"][1].split()) if "options" in fields else None,
+        virtual=tuple(fields["virtual-packages"][1].split()) if "virtual-packages" in fields else None,
     )
 
 

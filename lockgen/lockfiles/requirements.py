@@ -17,8 +17,10 @@ It imports no stage module, so ``check`` does not import the resolver's modules.
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -216,6 +218,8 @@ class RequirementsLock:
     """The ``key=value`` words after it (``pip=``, ``body=``)."""
     platforms: tuple[str, ...] | None
     """The ``# platforms:`` line (None when absent)."""
+    pip_lines: tuple[str, ...] | None = None
+    """The ``# pip-lines:`` line: what the pip lock was made from, readable (None when absent)."""
 
     @property
     def inputs(self) -> str | None:
@@ -242,7 +246,25 @@ def parse_requirements_lock(text: str) -> RequirementsLock:
     input_hash, parts = parse_input_hash(hash_value) if hash_value is not None else (None, ())
     listed = next((line.partition(":")[2] for line in header if line.startswith("# platforms:")), None)
     platforms = tuple(p.strip() for p in listed.split(",") if p.strip()) if listed is not None else None
-    return RequirementsLock(header, "\n".join(lines[count:]), is_generated(text), input_hash, parts, platforms)
+    recorded = next((line.partition(":")[2] for line in header if line.startswith(PIP_LINES_PREFIX)), None)
+    body = "\n".join(lines[count:])
+    return RequirementsLock(header, body, is_generated(text), input_hash, parts, platforms, _json_lines(recorded))
+
+
+PIP_LINES_PREFIX = "# pip-lines:"
+
+
+def _json_lines(value: str | None) -> tuple[str, ...] | None:
+    """A ``# pip-lines:`` value (a JSON list of strings); None when absent or not one."""
+    if value is None:
+        return None
+    try:
+        listed = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        return None
+    return tuple(listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +324,9 @@ class Header:
     """The file name of the VCS/local-project lines, when there are any."""
     paths_base: str | None = None
     """Where that file's relative paths start, relative to the lock folder (``..``: the environment file's)."""
+    pip_lines: tuple[str, ...] = ()
+    """What the lock was made from, readable (pip lines, included files and local projects with a digest;
+    credentials masked): ``check`` names what changed from it."""
 
 
 def _requirement_line(pin: Pin) -> str:
@@ -344,6 +369,7 @@ def _header_lines(header: Header, hash_line: str) -> list[str]:
         generated_line(header.sources, _PIP_SECTION),
         hash_line,
         f"# platforms: {', '.join(header.platforms)}",
+        *([f"{PIP_LINES_PREFIX} {json.dumps(list(header.pip_lines), ensure_ascii=False)}"] if header.pip_lines else []),
         f"# conda→PyPI names: {header.mapping}",
         "# Conda packages are not listed: conda installs them first; then run",
         "#   pip install --no-deps --require-hashes -r requirements.txt",
@@ -373,15 +399,34 @@ PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
 def project_digest(folder: Path) -> str:
-    """sha256 over a local project's metadata sources, so an edited ``pyproject.toml`` re-locks."""
+    """sha256 over a local project's dependency metadata, so an edited dependency re-locks: of
+    pyproject.toml only the ``[project]`` and ``[build-system]`` tables (a ``[tool.*]`` edit, such as
+    ``[tool.lockgen]``, cannot change the resolution), setup.cfg and setup.py whole."""
     digest = hashlib.sha256()
     for name in PROJECT_FILES:
         try:
             data = (folder / name).read_bytes()
         except OSError:
             continue
+        if name == "pyproject.toml":
+            data = _pyproject_metadata(data)
         digest.update(f"{name}\0{len(data)}\0".encode() + data)
     return digest.hexdigest()
+
+
+def _pyproject_metadata(data: bytes) -> bytes:
+    """The parts of a pyproject.toml that can change what a resolver sees, as canonical JSON (the bytes
+    themselves when the file does not parse: then any edit counts)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return data
+    kept = {key: parsed[key] for key in ("project", "build-system") if key in parsed}
+    return json.dumps(kept, sort_keys=True, default=str).encode()
 
 
 

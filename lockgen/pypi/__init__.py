@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,7 @@ __all__ = [
     "lock_pip_files",
     "lock_pip_section",
     "option_lines",
+    "pip_source_lines",
     "pip_sources_digest",
 ]
 
@@ -205,6 +207,27 @@ def pip_sources_digest(request: PipRequest) -> str:
     distinct = {json.dumps(lines(p.entries)) for p in request.platforms}
     payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
     return short_digest(payload)
+
+
+def pip_source_lines(request: PipRequest) -> tuple[str, ...]:
+    """What :func:`pip_sources_digest` covers, as people read it (credentials masked): every platform's pip
+    lines (each once, in order), each file they include with its digest, each local project's metadata
+    digest. Written as ``# pip-lines:``, so ``check`` can name what changed."""
+    from lockgen.secrets import redact
+
+    base = request.base_dir
+    found: dict[str, None] = {}
+    for platform in request.platforms:
+        lines = sources_digest_lines(platform.entries, request.allow_includes)
+        for number, line in enumerate(lines):
+            included = number >= len(platform.entries) and re.fullmatch(r".* [0-9a-f]{64}", line)
+            # an included file: 12 hex digits of its sha256 tell an edit
+            found[redact(line[:-52] if included else line)] = None
+        for entry in platform.entries:
+            project = local_project_of(entry.text, base)
+            if project is not None:
+                found[f"{entry.text.strip()} metadata {project_digest(project)[:12]}"] = None
+    return tuple(found)
 
 
 def _input_hash(request: PipRequest, platforms: Sequence[_Platform], mapping_digest: str) -> str:
@@ -474,6 +497,7 @@ def _header(request: PipRequest, platforms: Sequence[_Platform], mapping: str, i
         mapping=mapping,
         warnings=(),
         options=options,
+        pip_lines=pip_source_lines(request),
     )
 
 

@@ -16,6 +16,7 @@ index serves: ``lockgen verify`` checks that against repodata.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -416,6 +417,8 @@ def _changed_inputs(platform: PlatformPlan, lock: ExplicitLock, path: Path, the_
             detail = _spec_changes(platform, lock) or detail + _spec_detail(platform, lock, the_plan)
         elif part == "options":
             detail = _option_changes(platform, lock) or f"{detail} (the lock predates the `# options:` line)"
+        elif part == "virtual" and lock.virtual is not None:
+            detail = _virtual_changes(platform, lock) or detail
         found.append(Stale(platform.platform, path.name, part, detail))
     return found
 
@@ -431,6 +434,24 @@ def _option_changes(platform: PlatformPlan, lock: ExplicitLock) -> str | None:
         if before.get(key) != value
     ]
     return "option changed: " + "; ".join(changes) if changes else None
+
+
+def _virtual_changes(platform: PlatformPlan, lock: ExplicitLock) -> str | None:
+    """``option changed: virtual packages: __cuda 12.6 in the lock, none now`` (from ``# virtual-packages:``)."""
+
+    def by_name(texts: Iterable[str]) -> dict[str, str]:
+        return {name: rest.removesuffix("=0") for name, _, rest in (t.partition("=") for t in texts)}
+
+    before = by_name(lock.virtual or ())
+    now = by_name(str(v) for v in platform.request.virtual_packages)
+    changes = [
+        f"{name} {before.get(name, 'none')} in the lock, {now.get(name, 'none')} now"
+        for name in sorted(set(before) | set(now))
+        if before.get(name) != now.get(name)
+    ]
+    if not changes:
+        return None
+    return f"option changed: virtual packages (--cuda, --virtual-package): {'; '.join(changes)}"
 
 
 def _spec_changes(platform: PlatformPlan, lock: ExplicitLock) -> str | None:
@@ -496,10 +517,14 @@ class PipExpectation:
     """``pip=`` on the input-hash line: the pip lines and every file they include."""
     options: tuple[str, ...] | None
     """The options lines lockgen writes for this pip section (None when the section cannot be read)."""
+    lines: tuple[str, ...] = ()
+    """What the pip lock is made from now, readable (see :func:`lockgen.pypi.pip_source_lines`)."""
+    where: tuple[tuple[str, str], ...] = ()
+    """A pip line's text → its ``file:line``."""
 
 
 def _expected_pip(pip_targets: LockPlan) -> PipExpectation:
-    from lockgen.pypi import option_lines, pip_sources_digest
+    from lockgen.pypi import option_lines, pip_source_lines, pip_sources_digest
     from lockgen.pypi.requirements import parse_pip_entries
 
     try:
@@ -507,7 +532,10 @@ def _expected_pip(pip_targets: LockPlan) -> PipExpectation:
         options: tuple[str, ...] | None = option_lines(inputs)
     except InputError:
         options = None
-    return PipExpectation(pip_sources_digest(pip_request(pip_targets)), options)
+    request = pip_request(pip_targets)
+    entries = [e for p in pip_targets.platforms for e in pip_targets.spec.pip_entries(p.platform)]
+    where = {e.text.strip(): str(e.location) for e in entries}
+    return PipExpectation(pip_sources_digest(request), options, pip_source_lines(request), tuple(where.items()))
 
 
 def check_pip_lock(
@@ -573,9 +601,55 @@ def _pip_inputs_changed(
         detail = f"platforms changed: {path} was resolved for {', '.join(was)}; targets are {', '.join(platforms)}"
         return [Stale(PIP_TARGET, path.name, "platforms", detail)]
     if expected is not None and dict(lock.parts).get("pip") != expected.digest:
-        detail = f"spec changed: the pip: section (or a file it includes) changed since {path} was written"
+        named = _pip_line_changes(lock.pip_lines, expected) if lock.pip_lines is not None else None
+        detail = named or f"spec changed: the pip: section (or a file it includes) changed since {path} was written"
         return [Stale(PIP_TARGET, path.name, "specs", detail)]
     return []
+
+
+_DIGEST_TAIL = re.compile(r" (?:metadata )?[0-9a-f]{12}$")
+
+
+def _pip_key(line: str) -> str:
+    """What pairs an old pip line with its edited form: the requirement's name, an included file's
+    path, a local project's line (without their digests)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    if _DIGEST_TAIL.search(line):
+        return _DIGEST_TAIL.sub("", line)
+    try:
+        return canonicalize_name(Requirement(line.split(" #", 1)[0].strip()).name)
+    except InvalidRequirement:
+        return line
+
+
+def _pip_line_changes(before: tuple[str, ...], expected: PipExpectation) -> str | None:
+    """``spec changed: `rich>=13` became `rich>=14` (environment.yml:12); ...`` from the lock's
+    ``# pip-lines:`` and now (None when they are the same: what changed is not recorded there)."""
+    where = dict(expected.where)
+    now = expected.lines
+    removed = [line for line in before if line not in now]
+    changes = []
+    for line in now:
+        if line in before:
+            continue
+        key = _pip_key(line)
+        old = next((r for r in removed if _pip_key(r) == key), None)
+        place = where.get(line) or where.get(key)
+        place = place or next((w for text, w in where.items() if text.endswith(f" {key}")), None)
+        at = f" ({place})" if place else ""
+        if old is not None:
+            removed.remove(old)
+            if _DIGEST_TAIL.search(line):
+                what = "its dependency metadata" if " metadata " in line else "its contents"
+                changes.append(f"`{key}`: {what} changed{at}")
+            else:
+                changes.append(f"`{old}` became `{line}`{at}")
+        else:
+            changes.append(f"`{line}` added{at}")
+    changes += [f"`{line}` removed" for line in removed]
+    return "spec changed: " + "; ".join(changes) if changes else None
 
 
 def _pip_body_problems(path: Path, lock: RequirementsLock, expected: PipExpectation | None) -> list[Stale]:

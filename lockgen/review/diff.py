@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from lockgen.review.sources import DirectSpecs, LockSet, PackageState
+from lockgen.models import conda_version_order
+from lockgen.review.sources import OPTION_PREFIX, DirectSpecs, LockSet, PackageState, ReviewSourceError
 
-__all__ = ["KINDS", "Change", "DiffResult", "TargetDiff", "diff_locks"]
+__all__ = ["KINDS", "Change", "DiffResult", "Notable", "TargetDiff", "diff_locks"]
 
 KINDS = ("added", "removed", "upgraded", "downgraded", "rebuilt")
 PIP = "pip"
@@ -29,14 +30,18 @@ class Change:
     """One of :data:`KINDS`."""
     old: PackageState | None
     new: PackageState | None
+    platforms: tuple[str, ...] = ()
+    """For a pip pin: the platforms where it changed so, when not every platform both sides resolved."""
 
     @property
     def old_label(self) -> str:
-        return self._labels()[0]
+        old, _ = self._labels()
+        return f"{old} on {', '.join(self.platforms)}" if self.platforms and self.kind == "removed" else old
 
     @property
     def new_label(self) -> str:
-        return self._labels()[1]
+        _, new = self._labels()
+        return f"{new} on {', '.join(self.platforms)}" if self.platforms and self.kind != "removed" else new
 
     def _labels(self) -> tuple[str, str]:
         rebuilt = self.kind == "rebuilt"
@@ -92,6 +97,8 @@ class TargetDiff:
     before: int
     after: int
     changes: tuple[Change, ...]
+    notes: tuple[str, ...] = ()
+    """For the pip lock: platforms it is no longer, or newly, resolved for."""
 
     def counts(self, exclude: frozenset[tuple[str, str, str, str]] = frozenset()) -> dict[str, int]:
         counts = dict.fromkeys(KINDS, 0)
@@ -106,10 +113,38 @@ class TargetDiff:
             return f"{self.target}: new lock ({_packages(self.after)})"
         if self.status == "removed":
             return f"{self.target}: lock removed (had {_packages(self.before)})"
-        if not self.changes:
+        if not self.changes and not self.notes:
             return f"{self.target}: no changes ({_packages(self.after)})"
-        parts = [f"{n} {kind}" for kind, n in self.counts().items() if n]
+        parts = [f"{n} {kind}" for kind, n in self.counts().items() if n] + list(self.notes)
         return f"{self.target}: {', '.join(parts)} ({self.before} → {_packages(self.after)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Notable:
+    """A change the headline names: to a package the environment file names, or a downgrade."""
+
+    name: str
+    kind: str
+    old: str
+    new: str
+    targets: tuple[str, ...]
+    """The locks (platforms, or ``pip``) where it happened."""
+    direct: bool
+
+    @property
+    def versions(self) -> str:
+        if self.kind == "added":
+            return self.new
+        if self.kind == "removed":
+            return f"(was {self.old})"
+        return f"{self.old} → {self.new}"
+
+    @property
+    def where(self) -> str:
+        """``on osx-64, win-64``; the pip lock as ``(pip)``."""
+        platforms = [t for t in self.targets if t != PIP]
+        shown = [f"on {', '.join(platforms)}"] if platforms else []
+        return " ".join(shown + (["(pip)"] if PIP in self.targets else []))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +160,15 @@ class DiffResult:
     moved: tuple[str, ...] = ()
     """Warnings that the two sides keep their locks in different places ([tool.lockgen] output-dir or
     filename-template changed): a pull request must not move the locks out of the reviewer's sight."""
+    why: tuple[tuple[str, ...], ...] = ()
+    """"Why not newer" answers (:attr:`lockgen.holdback.HoldBack.lines`) for downgraded named packages."""
+
+    def downgraded_direct(self) -> list[tuple[str, str]]:
+        """(package, platform) of every downgrade of a package the environment file names."""
+        return [
+            (n.name, target) for n in self.notable() if n.direct and n.kind == "downgraded"
+            for target in n.targets if target != PIP
+        ]  # fmt: skip
 
     def is_direct(self, target: str, change: Change) -> bool:
         """Whether ``change`` is of a package the environment file names (not only a dependency)."""
@@ -135,6 +179,22 @@ class DiffResult:
     @property
     def changed(self) -> bool:
         return bool(self.moved) or any(t.status != "unchanged" for t in self.targets)
+
+    def notable(self) -> tuple[Notable, ...]:
+        """What a reviewer must see first: every change to a package the environment file names, then
+        every other downgrade; the same change on several locks once, with their names."""
+        grouped: dict[tuple[str, str, str, str], list[str]] = {}
+        direct: dict[tuple[str, str, str, str], bool] = {}
+        for target in self.targets:
+            if target.status != "changed":
+                continue
+            for change in target.changes:
+                named = self.is_direct(target.target, change)
+                if named or change.kind == "downgraded":
+                    grouped.setdefault(change.key, []).append(target.target)
+                    direct[change.key] = named
+        found = [Notable(k[0], k[1], k[2], k[3], tuple(where), direct[k]) for k, where in grouped.items()]
+        return tuple(sorted(found, key=lambda n: (not n.direct, n.kind != "downgraded", n.name, n.targets)))
 
     @property
     def common_platforms(self) -> tuple[str, ...]:
@@ -161,14 +221,7 @@ class DiffResult:
 Compare = Callable[[str, str], int]
 
 
-def _conda_compare(a: str, b: str) -> int:
-    from rattler import Version
-
-    try:
-        left, right = Version(a), Version(b)
-    except Exception:  # rattler raises its own InvalidVersionError
-        return (a > b) - (a < b)
-    return (left > right) - (left < right)
+_conda_compare: Compare = conda_version_order
 
 
 def _pip_compare(a: str, b: str) -> int:
@@ -257,13 +310,24 @@ def _merge_single_markers(
 
 
 def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
-    """Compare ``base`` (old) with ``head`` (new)."""
+    """Compare ``base`` (old) with ``head`` (new).
+
+    Raises ReviewSourceError when neither side holds a lock file: "no changes" is said only of
+    locks that were read."""
+    if base.empty and head.empty:
+        raise ReviewSourceError(
+            f"no lock files to compare: none in {base.where or base.label} nor in {head.where or head.label}."
+            " Run lockgen inside the project (it looks for environment.yml or pyproject.toml with"
+            " [tool.lockgen] from the working folder up), or name the locks folder with -o"
+        )
     targets = [
         _target(platform, base.conda.get(platform), head.conda.get(platform), _conda_compare)
         for platform in sorted(set(base.conda) | set(head.conda))
     ]
     common = _common(targets)
-    if base.pip is not None or head.pip is not None:
+    if base.pip is not None and head.pip is not None and base.pip_platforms and head.pip_platforms:
+        targets.append(_pip_by_platform(base.pip, head.pip, base.pip_platforms, head.pip_platforms))
+    elif base.pip is not None or head.pip is not None:
         old_pip, new_pip = _merge_single_markers(base.pip, head.pip)
         targets.append(_target(PIP, old_pip, new_pip, _pip_compare))
     moved: tuple[str, ...] = ()
@@ -273,3 +337,77 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
             " filename-template changed): each side is read from its own place; check what else is left in the old one",
         )
     return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct, moved)
+
+
+def _applies(marker: str, platform: str) -> bool:
+    """Whether a pin's marker holds on ``platform`` (lockgen writes platform markers only; anything it
+    cannot judge counts as applying)."""
+    if not marker:
+        return True
+    from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName, default_environment
+
+    from lockgen.pypi.targets import marker_terms
+
+    environment: dict[str, str] = {**default_environment(), **marker_terms(platform)}  # type: ignore[dict-item]
+    try:
+        return Marker(marker).evaluate(environment)
+    except (InvalidMarker, UndefinedEnvironmentName):
+        return True
+
+
+def _by_platform(
+    side: Mapping[str, PackageState], platforms: tuple[str, ...]
+) -> tuple[dict[str, dict[str, PackageState]], dict[str, PackageState]]:
+    """A pip lock's pins as name → platform → pin (markers evaluated), and its option lines."""
+    pins: dict[str, dict[str, PackageState]] = {}
+    options: dict[str, PackageState] = {}
+    for key, state in side.items():
+        if key.startswith(OPTION_PREFIX):
+            options[key] = state
+            continue
+        name = key.split(";", 1)[0].strip()
+        for platform in platforms:
+            if _applies(state.marker, platform):
+                pins.setdefault(name, {})[platform] = replace(state, marker="")
+    return pins, options
+
+
+def _pip_by_platform(
+    old: Mapping[str, PackageState],
+    new: Mapping[str, PackageState],
+    old_platforms: tuple[str, ...],
+    new_platforms: tuple[str, ...],
+) -> TargetDiff:
+    """The pip lock compared platform by platform (like conda's): a package's change listed once with the
+    platforms it happened on; a platform no longer (or newly) resolved said once, not as marker churn."""
+    old_pins, old_options = _by_platform(old, old_platforms)
+    new_pins, new_options = _by_platform(new, new_platforms)
+    both = tuple(p for p in new_platforms if p in old_platforms)
+    changes: list[Change] = []
+    for name in sorted(set(old_pins) | set(new_pins)):
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        first: dict[tuple[str, str, str], Change] = {}
+        for platform in both:
+            before, after = old_pins.get(name, {}).get(platform), new_pins.get(name, {}).get(platform)
+            if before == after:
+                continue
+            was, now = ({name: before} if before else {}), ({name: after} if after else {})
+            (change,) = _compare_packages(was, now, _pip_compare)
+            key = (change.kind, change.old_label, change.new_label)
+            grouped.setdefault(key, []).append(platform)
+            first.setdefault(key, change)
+        for key, where in grouped.items():
+            shown = () if len(where) == len(both) else tuple(where)
+            changes.append(replace(first[key], platforms=shown))
+    changes += _compare_packages(old_options, new_options, _pip_compare)
+    notes = []
+    for platform in (p for p in new_platforms if p not in old_platforms):
+        here = {n: v[platform] for n, v in new_pins.items() if platform in v}
+        own = sorted(n for n, state in here.items() if all(new_pins[n].get(p) != state for p in both))
+        mine = f"; its own: {', '.join(f'{n} {here[n].version}' for n in own)}" if own and both else ""
+        notes.append(f"{platform} now resolved ({_packages(len(here))}{mine})")
+    for platform in (p for p in old_platforms if p not in new_platforms):
+        gone = sum(1 for v in old_pins.values() if platform in v)
+        notes.append(f"{platform} no longer resolved (its {_packages(gone)} gone)")
+    status = "changed" if changes or notes else "unchanged"
+    return TargetDiff(PIP, status, len(old), len(new), tuple(changes), tuple(notes))

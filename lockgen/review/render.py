@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from lockgen.printable import markdown_code, markdown_text
 from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
 
-__all__ = ["DIFF_JSON_FORMAT", "FORMATS", "render", "render_json", "render_markdown", "render_text"]
+__all__ = ["DIFF_JSON_FORMAT", "FORMATS", "MARKDOWN_LIMIT", "render", "render_json", "render_markdown", "render_text"]
 
 FORMATS = ("text", "markdown", "json")
 DIFF_JSON_FORMAT = 1
@@ -58,6 +58,12 @@ def render_text(result: DiffResult) -> str:
     """The terminal table: headline, one summary line per lock, then the changes."""
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
     lines += [f"  warning: {note}" for note in result.moved]
+    for n in result.notable():
+        lines.append(f"  {n.name}{'*' if n.direct else ''} {n.kind} {n.versions} {n.where}")
+    if result.notable():
+        lines.append("")
+    for answer in result.why:
+        lines += [f"  {line}" for line in answer] + [""]
     lines += [f"  {t.summary}" for t in result.targets]
     if _direct_shown(result):
         lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
@@ -73,6 +79,16 @@ def render_text(result: DiffResult) -> str:
         if own:
             lines += ["", f"{target.target}:", *_table(own, marker(target.target))]
     return "\n".join(lines) + "\n"
+
+
+def _md_why(answer: Sequence[str]) -> list[str]:
+    """A "why not newer" answer as a list: its first line in bold, then each indented line a level deeper."""
+    head, *rest = answer
+    lines = [f"**{markdown_text(head[0].upper() + head[1:])}**", ""]
+    for line in rest:
+        depth = (len(line) - len(line.lstrip(" "))) // 2 - 1
+        lines.append(f"{'  ' * max(depth, 0)}- {markdown_text(line.strip())}")
+    return [*lines, ""]
 
 
 def _md_cell(text: str) -> str:
@@ -92,20 +108,71 @@ def _md_table(result: DiffResult, target: str, changes: Sequence[Change]) -> lis
     return lines
 
 
-def _md_target(result: DiffResult, target: TargetDiff) -> list[str]:
-    """A collapsible section with the lock's own changes; none when they were all common (listed above)."""
+MARKDOWN_LIMIT = 60_000
+"""Default largest ``--format markdown`` output, in characters: GitHub refuses comments over 65,536."""
+
+
+def _left_out(rows: int) -> list[str]:
+    return [f"_{rows} rows left out to fit the comment; run `lockgen diff` for them._"]
+
+
+def _md_target(result: DiffResult, target: TargetDiff, brief: bool = False) -> list[str]:
+    """A collapsible section with the lock's own changes; none when they were all common (listed above).
+    ``brief``: the summary without the table (to fit a size limit)."""
     own = result.own_changes(target)
     if not own:
         return []
+    table = _left_out(len(own)) if brief else _md_table(result, target.target, own)
     summary = f"<summary>{markdown_text(target.summary)}</summary>"
-    return ["", "<details>", summary, "", *_md_table(result, target.target, own), "", "</details>"]
+    return ["", "<details>", summary, "", *table, "", "</details>"]
 
 
-def render_markdown(result: DiffResult) -> str:
-    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock."""
+def render_markdown(result: DiffResult, limit: int | None = None) -> str:
+    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock.
+
+    Longer than ``limit`` characters: the largest tables are left out (largest first) until it fits, and the
+    comment says so; then, if needed, the headline's list is cut short."""
+    full = _markdown(result, set(), None)
+    if limit is None or len(full) <= limit:
+        return full
+    sections = sorted(
+        [("common", len(result.common))] + [(t.target, len(result.own_changes(t))) for t in result.targets],
+        key=lambda item: (-item[1], item[0]),
+    )
+    brief: set[str] = set()
+    for name, rows in sections:
+        if rows == 0:
+            continue
+        brief.add(name)
+        text = _markdown(result, brief, limit)
+        if len(text) <= limit:
+            return text
+    notable = len(result.notable())
+    while notable > 0:
+        notable //= 2
+        text = _markdown(result, brief, limit, notable)
+        if len(text) <= limit:
+            return text
+    return text
+
+
+def _markdown(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
     base, head = markdown_code(result.base), markdown_code(result.head)
     lines = [f"### Lock changes: {base} → {head}", "", f"**{markdown_text(_headline(result))}**", ""]
     lines += [f"> **Warning**: {markdown_text(note)}\n" for note in result.moved]
+    if brief:
+        lines += [f"> Summarised to fit {limit:,} characters: the largest tables are left out; run"
+                  f" `lockgen diff --format markdown --max-chars 0` for the whole comment.", ""]  # fmt: skip
+    notable = result.notable()
+    for n in notable[:notable_shown]:
+        name = f"**{markdown_code(n.name)}**" if n.direct else markdown_code(n.name)
+        lines.append(f"- {name} {n.kind} {markdown_text(n.versions)} {markdown_text(n.where)}")
+    if notable_shown is not None and notable_shown < len(notable):
+        lines.append(f"- … and {len(notable) - notable_shown} more (run `lockgen diff` for them)")
+    if notable:
+        lines.append("")
+    for answer in result.why:
+        lines += _md_why(answer)
     if result.changed:
         totals = result.totals()
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
@@ -114,11 +181,14 @@ def render_markdown(result: DiffResult) -> str:
     if _direct_shown(result):
         lines += ["", f"**Bold**: named in {markdown_text(_files(result))}; the other packages are dependencies."]
     if result.common:
-        common = _md_table(result, result.common_platforms[0], result.common)
+        if "common" in brief:
+            common = _left_out(len(result.common))
+        else:
+            common = _md_table(result, result.common_platforms[0], result.common)
         lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *common]
     for target in result.targets:
         if target.status != "unchanged":
-            lines += _md_target(result, target)
+            lines += _md_target(result, target, target.target in brief)
     return "\n".join(lines) + "\n"
 
 
@@ -136,6 +206,7 @@ def _change_json(result: DiffResult, target: str, change: Change) -> dict[str, o
         "old": _state(change, "old"),
         "new": _state(change, "new"),
         "direct": result.is_direct(target, change),
+        **({"platforms": list(change.platforms)} if change.platforms else {}),
     }
 
 
@@ -148,6 +219,11 @@ def render_json(result: DiffResult) -> str:
         "changed": result.changed,
         **({"warnings": list(result.moved)} if result.moved else {}),
         "totals": result.totals(),
+        **({"why_not_newer": [list(answer) for answer in result.why]} if result.why else {}),
+        "notable": [
+            {"name": n.name, "change": n.kind, "old": n.old, "new": n.new, "locks": list(n.targets), "direct": n.direct}
+            for n in result.notable()
+        ],
         "common": {
             "platforms": list(result.common_platforms),
             "changes": [_change_json(result, result.common_platforms[0], c) for c in result.common],
@@ -164,6 +240,7 @@ def render_json(result: DiffResult) -> str:
                 "before": t.before,
                 "after": t.after,
                 "summary": t.summary,
+                **({"notes": list(t.notes)} if t.notes else {}),
                 "changes": [_change_json(result, t.target, c) for c in t.changes],
             }
             for t in result.targets
@@ -172,9 +249,10 @@ def render_json(result: DiffResult) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(result: DiffResult, fmt: str) -> str:
+def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT) -> str:
+    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit)."""
     if fmt == "markdown":
-        return render_markdown(result)
+        return render_markdown(result, limit or None)
     if fmt == "json":
         return render_json(result)
     return render_text(result)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lockgen.errors import ConfigError
 from lockgen.lockfiles.lockdir import claims_platform, read_lock_text
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
 
 __all__ = [
@@ -84,6 +84,15 @@ class LockSet:
     location: str = ""
     """Where that side's locks live in the project (``locks/{platform}.txt``), when its own settings
     chose it: ``diff`` flags a side whose [tool.lockgen] moved them (empty: a folder named by the user)."""
+    where: str = ""
+    """Where the locks were looked for (a folder, or ``folder at REV``), for messages."""
+    pip_platforms: tuple[str, ...] | None = None
+    """The platforms the pip lock was resolved for (its ``# platforms:`` line; None: not recorded)."""
+
+    @property
+    def empty(self) -> bool:
+        """No lock file was read (neither a platform's nor the pip lock)."""
+        return not self.conda and self.pip is None
 
 
 def direct_specs(texts: Mapping[str, str]) -> DirectSpecs:
@@ -151,8 +160,11 @@ def read_files(
     names = lock_names(template)
     conda: dict[str, dict[str, PackageState]] = {}
     pip = None
+    pip_platforms = None
     for name in sorted(files):
         text = files[name]
+        if name == REQUIREMENTS_NAME:
+            pip_platforms = parse_requirements_lock(text).platforms
         if name in (REQUIREMENTS_NAME, UNHASHED_NAME):
             # the unhashed file (VCS URLs, local projects) belongs to the same pip lock
             pip = {**(pip or {}), **(parse_requirements(text) if name == REQUIREMENTS_NAME else parse_unhashed(text))}
@@ -178,7 +190,7 @@ def read_files(
             key = e.name if e.name not in packages else f"{e.name} (line {e.line})"
             packages[key] = state
         conda[platform] = packages
-    return LockSet(label, conda, pip, direct or DirectSpecs())
+    return LockSet(label, conda, pip, direct or DirectSpecs(), pip_platforms=pip_platforms)
 
 
 def read_directory(
@@ -191,7 +203,8 @@ def read_directory(
         for item in sorted(path.iterdir()):
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
-    return read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
+    found = read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
+    return replace(found, where=f"{path.resolve()}{'' if path.is_dir() else ' (no such folder)'}")
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
@@ -247,7 +260,8 @@ def read_revision(
         blob = _git(["show", f"{revision}:{inside}"], root)
         if blob.returncode == 0:
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")
-    return read_files(revision, files, direct_specs(environments), template=template)
+    found = read_files(revision, files, direct_specs(environments), template=template)
+    return replace(found, where=f"{root / prefix if prefix else root} at {revision}")
 
 
 def read_revision_file(revision: str, path: Path) -> str | None:

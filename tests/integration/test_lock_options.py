@@ -57,7 +57,13 @@ def test_exclude_newer_keeps_records_without_timestamp(tmp_path: Path, mirror: P
     code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--exclude-newer", "2025-07-01")
     assert code == 0, err
     assert _versions(tmp_path / "locks" / "linux-64.txt") == {"tool": "1.0", "old": "0.1"}
+    # a plain re-lock keeps the cut-off the lock was made with; `--exclude-newer none` drops it
     code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", "--update-all")
+    assert code == 0, err
+    assert _versions(tmp_path / "locks" / "linux-64.txt")["tool"] == "1.0"
+    assert "as the locks were made: --exclude-newer 2025-07-01T00:00:00+00:00" in err
+    drop = ("--update-all", "--exclude-newer", "none")
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "linux-64", *drop)
     assert code == 0, err
     assert _versions(tmp_path / "locks" / "linux-64.txt")["tool"] == "2.0"
 

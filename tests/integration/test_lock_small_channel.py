@@ -63,9 +63,10 @@ def test_lock_three_platforms_exact_urls(tmp_path: Path, channel: ChannelBuilder
         assert lines[1] == f"# platform: {platform}"
         assert lines[2] == '# specs: ["app >=1.0"' + (', "winhelper"]' if platform == "win-64" else "]")
         assert lines[3] == "# options: format=2 channel-priority=strict exclude-newer=none hash=md5"
-        assert lines[4].startswith("# input-hash: sha256:")
-        assert lines[5] == "@EXPLICIT"
-        urls = [line.split("#")[0] for line in lines[6:]]
+        assert lines[4].startswith("# virtual-packages: __archspec=1=")
+        assert lines[5].startswith("# input-hash: sha256:")
+        assert lines[6] == "@EXPLICIT"
+        urls = [line.split("#")[0] for line in lines[7:]]
         expected = [
             f"{base}/{platform}/libcore-2.0-h1_0.tar.bz2",
             f"{base}/noarch/pydata-3.0-pyhd8ed1ab_0.tar.bz2",
@@ -74,7 +75,7 @@ def test_lock_three_platforms_exact_urls(tmp_path: Path, channel: ChannelBuilder
         if platform == "win-64":
             expected.append(f"{base}/win-64/winhelper-1.0-0.tar.bz2")
         assert urls == expected
-        for line in lines[6:]:
+        for line in lines[7:]:
             url, md5 = line.split("#")
             package = next(p for p in channel.packages if url.endswith("/" + p.subdir + "/" + p.file_name))
             assert md5 == channel.record(package)["md5"]

@@ -42,6 +42,7 @@ RANKS: dict[str, int] = {
     "grouplock": 7,
     "export": 7,
     "migrate": 7,
+    "holdback": 7,  # "why not newer?": solves again (so above conda); review shows its answer
     "review": 8,
     "install": 8,
     "verify": 8,

@@ -270,3 +270,22 @@ def test_pip_request_carries_the_settings_the_pip_backends_take(project: Project
     )
     request = pip_request(plan(options))
     assert (request.uv_timeout_s, request.mapping_url) == (7, url)
+
+
+def test_summary_names_each_change_to_a_named_package_and_each_downgrade(project: Project) -> None:
+    project.solver.versions["numpy"].append("2.0.0")
+    first = project.lock(env_text())
+    assert all(c.moves == () for c in first.changes)  # a new lock: nothing moved
+    result = project.lock(env_text(conda=("python=3.11", "numpy=1", "scipy")))
+    osx = {c.platform: c for c in result.changes}["osx-64"]
+    assert osx.downgraded == ("numpy",)
+    assert osx.lines() == [
+        "osx-64: 3 packages (1 added, 1 downgraded)",
+        "  numpy 2.0.0 → 1.26.4 (downgraded, in your specs)",
+        "  scipy 1.13.0 (added, in your specs)",
+    ]
+
+
+def test_summary_says_one_package_not_one_packages(project: Project) -> None:
+    result = project.lock(env_text(conda=("python=3.11",), pip=()))
+    assert result.changes[0].summary == "linux-64: 1 package (1 added)"

@@ -9,7 +9,7 @@ import pytest
 
 from lockgen.config import build_options
 from lockgen.lockfiles import parse_explicit, render_explicit
-from lockgen.lockfiles.requirements import body_digest
+from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, render_requirements_lock
 from lockgen.models import LockedPackage
 from lockgen.plan import pip_request, plan
 from lockgen.review.check import CheckResult, check, check_pip_lock
@@ -235,3 +235,46 @@ def test_edited_pip_section_or_included_file_is_a_spec_change(root: Path) -> Non
     (root / "extra.txt").write_text("tqdm\n")
     (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==14.0\n    - -r extra.txt\n")
     assert [s.reason for s in check(_options(root)).stale] == ["specs"]
+
+
+def _pip_lock_for_now(root: Path) -> None:
+    """requirements.txt as `lockgen lock` writes its header for the current pip section (pins faked)."""
+    from lockgen.pypi import pip_source_lines, pip_sources_digest
+
+    request = pip_request(plan(_options(root)))
+    body = "rich==13.0\n"
+    header = Header(("environment.yml",), f"sha256:{'0' * 64} pip={pip_sources_digest(request)}",
+                    ("linux-64", "osx-64"), (), "none", pip_lines=pip_source_lines(request))  # fmt: skip
+    text = render_requirements_lock(header, parse_compiled(body))
+    (root / "locks" / "requirements.txt").write_text(text)
+
+
+def test_an_edited_pip_line_or_included_file_is_named_with_its_place(root: Path) -> None:
+    (root / "extra.txt").write_text("tqdm\n")
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n    - -r extra.txt\n")
+    _pip_lock_for_now(root)
+    assert check(_options(root)).stale == ()
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==14.0\n    - -r extra.txt\n    - tqdm\n")
+    (stale,) = check(_options(root)).stale
+    env = root / "environment.yml"
+    assert stale.detail == (
+        f"spec changed: `rich==13.0` became `rich==14.0` ({env}:9); `tqdm` added ({env}:11)"
+    )
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n    - -r extra.txt\n")
+    (root / "extra.txt").write_text("tqdm\nclick\n")
+    (stale,) = check(_options(root)).stale
+    assert stale.detail == f"spec changed: `extra.txt`: its contents changed ({env}:10)"
+
+
+def test_tool_tables_of_an_editable_project_do_not_stale_the_pip_lock(root: Path) -> None:
+    pyproject = '[project]\nname = "mine"\nversion = "1.0"\ndependencies = ["rich"]\n'
+    (root / "pyproject.toml").write_text(pyproject)
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - -e .\n")
+    _pip_lock_for_now(root)
+    pip_stale = [s for s in check(_options(root)).stale if s.file == "requirements.txt"]
+    assert pip_stale == []
+    (root / "pyproject.toml").write_text(pyproject + "\n[tool.lockgen]\nstrict = true\n[tool.ruff]\nline-length = 99\n")
+    assert [s for s in check(_options(root)).stale if s.file == "requirements.txt"] == []
+    (root / "pyproject.toml").write_text(pyproject.replace('["rich"]', '["rich", "click"]'))
+    (stale,) = [s for s in check(_options(root)).stale if s.file == "requirements.txt"]
+    assert stale.detail == f"spec changed: `-e .`: its dependency metadata changed ({root / 'environment.yml'}:9)"

@@ -120,3 +120,21 @@ def test_a_git_revision_reads_the_environment_file_of_that_revision(tmp_path: Pa
         "numpy",
         "pip",
     }
+
+
+def test_markdown_fits_a_pull_request_comment_by_default() -> None:
+    from lockgen.review.diff import diff_locks
+    from lockgen.review.render import render
+    from lockgen.review.sources import LockSet, PackageState
+
+    many = {f"package-number-{i:04d}": PackageState(f"1.{i}.0", f"h{i:08x}_0") for i in range(700)}
+    old = LockSet("main", {"linux-64": {"python": PackageState("3.11.9", "h0_0")}})
+    python = {"python": PackageState("3.11.9", "h0_0")}
+    new = LockSet("pr", {p: {**many, **python} for p in ("linux-64", "osx-64", "win-64")})
+    full = render(diff_locks(old, new), "markdown", 0)
+    assert len(full) > 65_536
+    fitted = render(diff_locks(old, new), "markdown")
+    assert len(fitted) <= 60_000
+    assert "> Summarised to fit 60,000 characters: the largest tables are left out" in fitted
+    assert "rows left out to fit the comment" in fitted
+    assert fitted.splitlines()[2] == full.splitlines()[2]  # the headline stays

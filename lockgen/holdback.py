@@ -1,0 +1,222 @@
+"""Why not newer? What holds a locked package at its version, found by asking the solver.
+
+The question a reviewer has when a lock keeps (or moves to) an older version. The answer is
+found by solving, not guessed from dependency lists:
+
+1. the platform's request with ``NAME >VERSION`` added: if that solves, nothing holds NAME back
+   (the lock keeps its version because locks move only when asked: ``lockgen lock --update NAME``);
+2. else the same request without one of the environment file's specs at a time: each spec whose
+   removal lets a newer NAME in is a cause (with the version it would allow);
+3. for each cause, the conflict chain: the cause's dependencies in the locked solution and the newer
+   NAME's dependencies in the solution without the cause meet at a package they need in different
+   versions (``tensorboard → grpcio → libgrpc → libabseil 20240116`` but ``pytorch 2.12 → libtorch →
+   libabseil >=20260107``).
+
+This module solves (it is at ``lock``'s layer, above ``conda``); ``review`` shows its answer.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cmp_to_key
+
+from lockgen.conda import CondaSolver, SolveRequest
+from lockgen.conda.match import spec_matches
+from lockgen.config import LockOptions
+from lockgen.errors import ConfigError, SolveError
+from lockgen.lockfiles.lockdir import read_lock_file
+from lockgen.models import LockedPackage, conda_version_order, dependency_name
+from lockgen.plan import LockPlan, plan
+
+__all__ = ["MAX_PROBES", "Blocker", "HoldBack", "why_not_newer"]
+
+MAX_PROBES = 40
+"""At most this many specs are tried one at a time (each is one solve)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """A spec of the environment file without which a newer NAME solves."""
+
+    spec: str
+    origin: str
+    """``environment.yml:9``."""
+    newer: str
+    """The version of NAME the solve takes without this spec."""
+    chain: tuple[str, ...] = ()
+    """From the spec's package in the lock to where it meets NAME's needs: ``tensorboard 2.20.0``, ...,
+    ``libabseil 20240116.2`` (empty when the solutions share no package in two versions)."""
+    newer_chain: tuple[str, ...] = ()
+    """From the newer NAME to the same package in the solution without the spec, the last one as the
+    requirement that asks for it: ``pytorch 2.12.0``, ``libtorch 2.12.0``, ``libabseil >=20260107.1,...``."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldBack:
+    name: str
+    platform: str
+    version: str
+    """The version in the lock."""
+    newer: str | None
+    """Set when a newer version solves with every spec kept: nothing holds NAME back."""
+    blockers: tuple[Blocker, ...] = ()
+    tried: int = 0
+    """How many specs were tried one at a time."""
+
+    @property
+    def lines(self) -> list[str]:
+        """The answer for people (explain prints it; diff shows it for a downgraded named package)."""
+        head = f"why not newer than {self.name} {self.version} on {self.platform}:"
+        if self.newer is not None:
+            return [
+                head,
+                f"  nothing in the environment holds it back: a solve takes {self.name} {self.newer};"
+                f" locks move only when asked: `lockgen lock --update {self.name}`",
+            ]
+        if not self.blockers:
+            return [
+                head,
+                f"  no newer {self.name} solves, and removing any one of the {self.tried} specs does not change"
+                " that (none published for this platform, or several specs hold it together)",
+            ]
+        lines = [head]
+        for blocker in self.blockers:
+            lines.append(
+                f"  `{blocker.spec}` ({blocker.origin}): without it, {self.name} {blocker.newer} solves"
+            )
+            if blocker.chain and blocker.newer_chain:
+                lines.append(f"    {' → '.join(blocker.chain)}")
+                lines.append(f"    but {' → '.join(blocker.newer_chain[:-1])} needs `{blocker.newer_chain[-1]}`")
+        return lines
+
+
+def why_not_newer(
+    options: LockOptions, name: str, platform: str, solver: CondaSolver | None = None
+) -> HoldBack:
+    """What holds ``name`` at its version in ``platform``'s lock (see the module's docstring).
+
+    Raises ConfigError when the lock or the package is not there; SolveError or ChannelError from a
+    solve that must succeed (the locked solution itself) or repodata that cannot be read."""
+    the_plan = plan(replace(options, platforms=(platform,)))
+    planned = next(p for p in the_plan.platforms if p.platform == platform)
+    read = read_lock_file(options.output_dir / planned.lock_name)
+    if read.lock is None:
+        raise ConfigError(f"{options.output_dir / planned.lock_name}: no lock to explain ({read.error or 'missing'})")
+    wanted = name.strip().lower()
+    entry = read.lock.by_name().get(wanted)
+    if entry is None:
+        raise ConfigError(f"{wanted} is not in {options.output_dir / planned.lock_name}")
+    solver = solver or _default_solver(options, the_plan)
+    base = replace(planned.request, preferred=())
+    recorded = dict(read.lock.options or ())
+    if base.exclude_newer is None and recorded.get("exclude-newer", "none") != "none":
+        from lockgen.config import parse_date  # the lock was made with it: ask the same question
+
+        base = replace(base, exclude_newer=parse_date(recorded["exclude-newer"]))
+    planned = replace(planned, request=replace(planned.request, exclude_newer=base.exclude_newer))
+    probe = f"{wanted} >{entry.version}"
+
+    def attempt(request: SolveRequest) -> tuple[LockedPackage, ...] | None:
+        try:
+            return solver.solve([request])[platform]
+        except SolveError:
+            return None
+
+    free = attempt(_with(base, probe))
+    if free is not None:
+        return HoldBack(wanted, platform, entry.version, _version(free, wanted))
+    candidates = [
+        (spec, origin)
+        for spec, origin in zip(base.specs, base.origins or ("",) * len(base.specs), strict=True)
+        if dependency_name(spec) != wanted
+    ][:MAX_PROBES]
+    causes: list[tuple[str, str, tuple[LockedPackage, ...]]] = []
+    for spec, origin in candidates:
+        solved = attempt(_with(_without(base, spec), probe))
+        if solved is not None:
+            causes.append((spec, origin, solved))
+    if not causes:
+        return HoldBack(wanted, platform, entry.version, None, (), len(candidates))
+    locked = solver.solve([replace(planned.request, preferred=tuple(e.url for e in read.lock.entries))])[platform]
+    found = [_blocker(spec, origin, wanted, locked, solved) for spec, origin, solved in causes]
+    # the cause that lets the newest version in first: the one that holds it back the most
+    blockers = tuple(sorted(found, key=cmp_to_key(_newest_first)))
+    return HoldBack(wanted, platform, entry.version, None, blockers, len(candidates))
+
+
+def _newest_first(a: Blocker, b: Blocker) -> int:
+    return conda_version_order(b.newer, a.newer)
+
+
+def _default_solver(options: LockOptions, the_plan: LockPlan) -> CondaSolver:
+    from lockgen.conda import RattlerSolver
+
+    return RattlerSolver(
+        options.cache_dir,
+        the_plan.secrets,
+        offline=options.offline,
+        timeout_s=options.limits.http_timeout_s,
+        retries=options.limits.http_retries,
+        repodata_budget=options.limits.repodata_budget,
+        repodata_max_bytes=options.limits.repodata_max_bytes,
+    )
+
+
+def _with(request: SolveRequest, spec: str) -> SolveRequest:
+    origins = (*request.origins, "probe") if request.origins else ()
+    return replace(request, specs=(*request.specs, spec), origins=origins)
+
+
+def _without(request: SolveRequest, spec: str) -> SolveRequest:
+    keep = [i for i, s in enumerate(request.specs) if s != spec]
+    origins = tuple(request.origins[i] for i in keep) if request.origins else ()
+    return replace(request, specs=tuple(request.specs[i] for i in keep), origins=origins)
+
+
+def _version(packages: Sequence[LockedPackage], name: str) -> str:
+    return next((p.version for p in packages if p.name == name), "?")
+
+
+def _paths(packages: Mapping[str, LockedPackage], root: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Shortest dependency path from ``root`` to every package it reaches: (name, the requirement naming it)."""
+    paths: dict[str, tuple[tuple[str, str], ...]] = {root: ((root, root),)}
+    queue = deque([root])
+    while queue:
+        current = queue.popleft()
+        for dep in packages[current].depends:
+            dep_name = dependency_name(dep)
+            if dep_name in packages and dep_name not in paths:
+                paths[dep_name] = (*paths[current], (dep_name, dep))
+                queue.append(dep_name)
+    return paths
+
+
+def _blocker(
+    spec: str, origin: str, name: str, locked: Sequence[LockedPackage], solved: Sequence[LockedPackage]
+) -> Blocker:
+    """The cause and where its dependencies (in the lock) meet the newer NAME's (in the solve without it)."""
+    now = {p.name: p for p in locked}
+    then = {p.name: p for p in solved}
+    newer = _version(solved, name)
+    root = dependency_name(spec)
+    if root not in now or name not in then:
+        return Blocker(spec, origin, newer)
+    mine = _paths(now, root)
+    theirs = _paths(then, name)
+    clashes = []  # (length, package met, the newer side's path to the package that asks for it, its requirement)
+    for met in mine:
+        if met == name or met not in then or now[met].version == then[met].version:
+            continue
+        held = now[met]
+        for parent, path in theirs.items():
+            for dep in then[parent].depends:
+                if spec_matches(dep, met, held.version, held.build, held.subdir) is False:
+                    clashes.append((len(mine[met]) + len(path), met, path, dep))
+    if not clashes:
+        return Blocker(spec, origin, newer)
+    _, met, path, dep = min(clashes, key=lambda c: (c[0], c[1], len(c[3])))
+    chain = tuple(f"{n} {now[n].version}" for n, _ in mine[met])
+    newer_chain = (*(f"{n} {then[n].version}" for n, _ in path), dep)
+    return Blocker(spec, origin, newer, chain, newer_chain)
