@@ -206,7 +206,7 @@ def test_a_pyproject_with_tool_lockgen_marks_the_root_and_places_the_locks(
     monkeypatch.chdir(tmp_path / "docs")
     options = build_options(())
     assert options.files == (Path("../environment.yml"),)
-    assert options.output_dir == Path("../pins")
+    assert options.output_dir.resolve() == (tmp_path / "pins").resolve()
 
 
 def test_no_project_names_the_folder_searched_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
