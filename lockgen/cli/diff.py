@@ -188,8 +188,11 @@ def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:
 
 
 def _relative_to_project(lock_dir: Path, env_files: tuple[Path, ...]) -> str:
-    project = (env_files[0] if env_files else Path("environment.yml")).absolute().parent
+    import os
+
+    # normalised: from a subfolder the project's files are `../environment.yml` and `.` or `../locks`
+    project = Path(os.path.normpath((env_files[0] if env_files else Path("environment.yml")).absolute().parent))
     try:
-        return lock_dir.absolute().relative_to(project).as_posix()
+        return Path(os.path.normpath(lock_dir.absolute())).relative_to(project).as_posix()
     except ValueError:
         return lock_dir.as_posix()

@@ -84,11 +84,18 @@ def render_text(result: DiffResult) -> str:
 def _md_why(answer: Sequence[str]) -> list[str]:
     """A "why not newer" answer as a list: its first line in bold, then each indented line a level deeper."""
     head, *rest = answer
-    lines = [f"**{markdown_text(head[0].upper() + head[1:])}**", ""]
+    lines = [f"**{_md_spans(head[0].upper() + head[1:])}**", ""]
     for line in rest:
         depth = (len(line) - len(line.lstrip(" "))) // 2 - 1
-        lines.append(f"{'  ' * max(depth, 0)}- {markdown_text(line.strip())}")
+        lines.append(f"{'  ' * max(depth, 0)}- {_md_spans(line.strip())}")
     return [*lines, ""]
+
+
+def _md_spans(line: str) -> str:
+    """A line whose `...` parts are specs: those as code spans, the rest as literal text (both escaped,
+    whatever a spec from the environment file holds)."""
+    parts = line.split("`")
+    return "".join(markdown_code(part) if i % 2 else markdown_text(part) for i, part in enumerate(parts))
 
 
 def _md_cell(text: str) -> str:

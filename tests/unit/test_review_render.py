@@ -138,3 +138,18 @@ def test_markdown_fits_a_pull_request_comment_by_default() -> None:
     assert "> Summarised to fit 60,000 characters: the largest tables are left out" in fitted
     assert "rows left out to fit the comment" in fitted
     assert fitted.splitlines()[2] == full.splitlines()[2]  # the headline stays
+
+
+def test_why_not_newer_lines_in_markdown_cannot_become_markup() -> None:
+    from lockgen.review.diff import DiffResult
+    from lockgen.review.render import render_markdown
+
+    hostile = (
+        "why not newer than app 1.0 on linux-64:",
+        "  `evil<img src=x>[a](http://x)` (environment.yml:3): without it, app 2.0 solves",
+        "    evil 1.0 → <b>x</b>",
+    )
+    text = render_markdown(DiffResult("a", "b", (), (), why=(hostile,)))
+    # a spec is a code span (where nothing renders as markup); text around it is escaped
+    assert "- `evil<img src=x>[a](http://x)` (environment.yml:3): without it, app 2.0 solves" in text
+    assert "  - evil 1.0 → \\<b\\>x\\</b\\>" in text
