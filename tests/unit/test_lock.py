@@ -280,7 +280,7 @@ def test_summary_names_each_change_to_a_named_package_and_each_downgrade(project
     osx = {c.platform: c for c in result.changes}["osx-64"]
     assert osx.downgraded == ("numpy",)
     assert osx.lines() == [
-        "osx-64: 3 packages (1 added, 1 downgraded)",
+        "osx-64: 4 packages (1 added, 1 downgraded)",  # python, numpy, scipy and the pip the pip: section needs
         "  numpy 2.0.0 → 1.26.4 (downgraded, in your specs)",
         "  scipy 1.13.0 (added, in your specs)",
     ]
