@@ -38,11 +38,16 @@ def run_check(
 
             root = build_options(files, flags).output_dir
             result = check_environments(targets, root, StderrReporter(quiet, verbose))
+            reused: tuple[str, ...] = ()
         else:
-            result = check(build_options(files, flags), StderrReporter(quiet, verbose))
+            options = build_options(files, flags)
+            reused = options.from_locks
+            result = check(options, StderrReporter(quiet, verbose))
         if fmt == "json":
-            echo(render_check_json(result), nl=False)
+            echo(render_check_json(result, reused), nl=False)
             return 0 if result.ok else StaleLockError.exit_code
+        if reused and not quiet:  # a reader of the CI log sees which options the verdict assumed
+            echo(f"with the options the locks record: {', '.join(reused)}", err=True)
         if result.ok and targets is not None:
             if not quiet:
                 names = ", ".join(t.name for t in targets)

@@ -676,7 +676,7 @@ meaning or goes away, never for an added field."""
 _PLACE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|txt|toml|in|cfg)):(\d+)")
 
 
-def render_check_json(result: CheckResult) -> str:
+def render_check_json(result: CheckResult, reused: tuple[str, ...] = ()) -> str:
     """``lockgen check --format json``: every lock examined and each reason one is stale, with the
     ``file:line`` places the reason names (docs/json.md)."""
     import json
@@ -690,6 +690,7 @@ def render_check_json(result: CheckResult) -> str:
         "ok": result.ok,
         "output_dir": str(result.output_dir),
         "checked": list(result.checked),
+        "reused_options": list(reused),
         "stale": [
             {"target": s.target, "file": s.file, "reason": s.reason, "detail": s.detail, "places": places(s.detail)}
             for s in result.stale

@@ -336,7 +336,35 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
             f"the locks moved from {base.location} to {head.location} ([tool.lockgen] output-dir or"
             " filename-template changed): each side is read from its own place; check what else is left in the old one",
         )
+    moved += _settings_changes(base, head)
     return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct, moved)
+
+
+def _settings_changes(base: LockSet, head: LockSet) -> tuple[str, ...]:
+    """One warning per distinct change of the solve options a platform's lock records (``check`` and
+    a plain ``lock`` reuse them): ``options changed on linux-64, win-64: channel-priority=strict →
+    channel-priority=flexible; added virtual-package __cuda=12.6=0``."""
+    by_change: dict[str, list[str]] = {}
+    for platform in sorted(set(base.settings) & set(head.settings)):
+        old, new = base.settings[platform], head.settings[platform]
+        if old == new:
+            continue
+        old_keys = {item.split("=", 1)[0]: item for item in old if not item.startswith("virtual-package ")}
+        new_keys = {item.split("=", 1)[0]: item for item in new if not item.startswith("virtual-package ")}
+        parts = [f"{old_keys[k]} → {new_keys[k]}" for k in old_keys if k in new_keys and old_keys[k] != new_keys[k]]
+        parts += [f"removed {old_keys[k]}" for k in old_keys if k not in new_keys]
+        parts += [f"added {new_keys[k]}" for k in new_keys if k not in old_keys]
+        old_virtual = [v for v in old if v.startswith("virtual-package ")]
+        new_virtual = [v for v in new if v.startswith("virtual-package ")]
+        parts += [f"removed {v}" for v in old_virtual if v not in new_virtual]
+        parts += [f"added {v}" for v in new_virtual if v not in old_virtual]
+        by_change.setdefault("; ".join(parts), []).append(platform)
+    return tuple(
+        f"solve options changed on {', '.join(platforms)}: {change} (`check` and a plain `lock` reuse what"
+        " a lock records)"
+        for change, platforms in by_change.items()
+        if change
+    )
 
 
 def _applies(marker: str, platform: str) -> bool:

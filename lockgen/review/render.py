@@ -39,7 +39,7 @@ def _headline(result: DiffResult) -> str:
     totals = result.totals()
     changed = [t.target for t in result.targets if t.status != "unchanged"]
     if not changed:
-        return "the locks moved; their contents did not change" if result.moved else "no changes"
+        return "no package changed; see the warnings" if result.moved else "no changes"
     parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
     return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
 

@@ -88,6 +88,9 @@ class LockSet:
     """Where the locks were looked for (a folder, or ``folder at REV``), for messages."""
     pip_platforms: tuple[str, ...] | None = None
     """The platforms the pip lock was resolved for (its ``# platforms:`` line; None: not recorded)."""
+    settings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per platform, the solve options its lock records (``# options:`` pairs and ``# virtual-packages:``):
+    ``check`` and ``lock`` reuse them, so ``diff`` must show a pull request that changes them."""
 
     @property
     def empty(self) -> bool:
@@ -159,6 +162,7 @@ def read_files(
     """
     names = lock_names(template)
     conda: dict[str, dict[str, PackageState]] = {}
+    settings: dict[str, tuple[str, ...]] = {}
     pip = None
     pip_platforms = None
     for name in sorted(files):
@@ -190,7 +194,9 @@ def read_files(
             key = e.name if e.name not in packages else f"{e.name} (line {e.line})"
             packages[key] = state
         conda[platform] = packages
-    return LockSet(label, conda, pip, direct or DirectSpecs(), pip_platforms=pip_platforms)
+        recorded = [f"{key}={value}" for key, value in lock.options or ()]
+        settings[platform] = (*recorded, *(f"virtual-package {v}" for v in lock.virtual or ()))
+    return LockSet(label, conda, pip, direct or DirectSpecs(), pip_platforms=pip_platforms, settings=settings)
 
 
 def read_directory(

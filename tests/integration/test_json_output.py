@@ -50,7 +50,10 @@ def test_check_json_up_to_date_and_stale(project: Path) -> None:
     first = data["stale"][0]
     assert first["reason"] == "specs"
     assert first["places"] == [{"file": "environment.yml", "line": 6}]
-    assert _shape(data) == _shape(_documented("check"))
+    documented = _documented("check")
+    assert set(data) == set(documented)
+    assert set(first) == set(documented["stale"][0])
+    assert data["reused_options"] == []  # nothing recorded in the locks differs from the defaults
 
     relocked = run_lockgen("lock", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
     assert relocked.returncode == 0, relocked.stderr
@@ -61,6 +64,7 @@ def test_check_json_up_to_date_and_stale(project: Path) -> None:
         "ok": True,
         "output_dir": "locks",
         "checked": ["linux-64.txt", "osx-64.txt", "win-64.txt"],
+        "reused_options": [],
         "stale": [],
     }
 
@@ -90,3 +94,14 @@ def test_diff_json_matches_the_documented_shape(project: Path) -> None:
         assert set(documented[key]) <= set(actual[key]), key
     assert set(documented["locks"][0]) <= set(actual["locks"][0])
     assert set(documented["locks"][0]["changes"][0]) <= set(actual["locks"][0]["changes"][0])
+
+
+def test_check_names_the_options_it_took_from_the_locks(project: Path) -> None:
+    """A lock made with --cuda: a plain check reuses it and says so, on stderr and in the JSON."""
+    made = run_lockgen("lock", "--cuda", "12.6", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
+    assert made.returncode == 0, made.stderr
+    plain = run_lockgen("check", cwd=project)
+    assert plain.returncode == 0, plain.stderr
+    assert "with the options the locks record: --cuda 12.6" in plain.stderr
+    data = json.loads(run_lockgen("check", "--format", "json", cwd=project).stdout)
+    assert data["reused_options"] == ["--cuda 12.6"]

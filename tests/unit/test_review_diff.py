@@ -212,3 +212,30 @@ def test_pip_is_diffed_per_platform_not_as_marker_lines() -> None:
     rows = {(c.name, c.kind, c.old_label, c.new_label) for c in result.targets[0].changes}
     assert rows == {("rich", "upgraded", "13.9.0", "14.0.0"),
                     ("wandb", "upgraded", "0.21.4", "0.21.5 on osx-64")}  # fmt: skip
+
+
+def test_a_change_of_the_solve_options_a_lock_records_is_a_warning() -> None:
+    """check and a plain lock reuse a lock's recorded options, so a pull request that re-locks with
+    --cuda or another channel priority must not pass unseen, even when no package moved."""
+    from lockgen.review.diff import diff_locks
+    from lockgen.review.sources import LockSet, PackageState
+
+    packages = {"app": PackageState("1.0", "h0_0", "https://x/linux-64/app-1.0-h0_0.conda", "md5")}
+    strict = ("format=2", "channel-priority=strict", "virtual-package __glibc=2.28=0")
+    flexible = (
+        "format=2",
+        "channel-priority=flexible",
+        "virtual-package __glibc=2.28=0",
+        "virtual-package __cuda=12.6=0",
+    )
+    base = LockSet("base", {"linux-64": packages, "osx-64": packages}, settings={"linux-64": strict, "osx-64": strict})
+    head = LockSet(
+        "head", {"linux-64": packages, "osx-64": packages}, settings={"linux-64": flexible, "osx-64": strict}
+    )
+    result = diff_locks(base, head)
+    assert result.changed
+    (warning,) = result.moved
+    assert warning.startswith("solve options changed on linux-64: channel-priority=strict → channel-priority=flexible")
+    assert "added virtual-package __cuda=12.6=0" in warning
+    same = diff_locks(base, LockSet("head", base.conda, settings=dict(base.settings)))
+    assert not same.changed and not same.moved
