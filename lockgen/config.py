@@ -367,7 +367,8 @@ def _has_tool_section(pyproject: Path) -> bool:
 
 def find_project_root(start: Path) -> Path | None:
     """The nearest folder, from ``start`` up, holding an environment.yml or a pyproject.toml with
-    ``[tool.lockgen]`` (as git, uv and pixi find their project); None when there is none."""
+    ``[tool.lockgen]`` (as git, uv and pixi find their project); None when there is none. The search
+    stops at the root of the git repository it starts in: a file above the checkout is nobody's project."""
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / DEFAULT_ENV_FILE).is_file():
@@ -375,6 +376,8 @@ def find_project_root(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and _has_tool_section(pyproject):
             return folder
+        if (folder / ".git").exists():
+            return None
     return None
 
 

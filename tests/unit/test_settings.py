@@ -264,3 +264,16 @@ def test_a_plain_run_reuses_the_options_the_locks_were_made_with(
     configured = build_options(())
     assert configured.exclude_newer == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     assert configured.cuda == "12.0" and configured.virtual_overrides == ()
+
+
+def test_the_project_search_stops_at_the_repository_root(tmp_path: Path) -> None:
+    """An environment.yml above the git checkout (the runner's home, a parent folder) is not the project."""
+    from lockgen.config import find_project_root
+
+    (tmp_path / "environment.yml").write_text("dependencies: [python]\n")
+    repo = tmp_path / "checkout"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "src").mkdir()
+    assert find_project_root(repo / "src") is None
+    (repo / "environment.yml").write_text("dependencies: [python]\n")
+    assert find_project_root(repo / "src") == repo.resolve()
