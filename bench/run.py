@@ -65,6 +65,9 @@ class Sample:
     anon_kb: int = 0
     """Peak private (anonymous) RSS of the main process, sampled every 10 ms; the rest of the peak is
     file-backed pages, chiefly repodata files rattler memory-maps from its cache."""
+    cpu: float = 0.0
+    """User + system CPU seconds of the run's tree (GNU time), when measured: steadier than wall time
+    on a machine whose disk and cores other work shares."""
 
 
 @dataclass
@@ -130,7 +133,7 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
     handle, rss_name = tempfile.mkstemp(prefix="lockgen-bench-rss-")
     os.close(handle)
     rss_file = Path(rss_name)
-    wrapped = [TIME, "-f", "%M", "-o", rss_name, *cmd] if TIME else list(cmd)
+    wrapped = [TIME, "-f", "%M %U %S", "-o", rss_name, *cmd] if TIME else list(cmd)
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
     stderr = proc.stderr
@@ -156,8 +159,10 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
         tail = "\n".join(line for _, line in events[-15:])
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{tail}")
     sent, requests = (server.counters.bytes_sent, server.counters.requests) if server else (0, 0)
-    rss = int(rss_text.splitlines()[-1]) if TIME and rss_text else usage.ru_maxrss
-    return Sample(wall, rss, sent, requests, events, sampler.peak_kb)
+    fields = rss_text.splitlines()[-1].split() if TIME and rss_text else []
+    rss = int(fields[0]) if fields else usage.ru_maxrss
+    cpu = float(fields[1]) + float(fields[2]) if len(fields) == 3 else usage.ru_utime + usage.ru_stime
+    return Sample(wall, rss, sent, requests, events, sampler.peak_kb, cpu)
 
 
 class _AnonSampler(threading.Thread):
@@ -498,7 +503,9 @@ class Bench:
                 lock += repeat(1, lock_cmd, self.scratch, self.server, lock_before)
                 engine += repeat(1, engine_cmd, self.scratch, self.server, engine_before)
             name = f"{number}. install, {label}, {'cold' if cold else 'warm'}"
-            self.add(Row(name, lock, engine, note=note if cold else "caches kept, prefix wiped before each run"))
+            lcpu, ecpu = (statistics.median(x.cpu for x in samples) for samples in (lock, engine))
+            cpu = f"CPU (user+system) {lcpu:.2f} s vs {ecpu:.2f} s: **{lcpu / ecpu:.2f}**"
+            self.add(Row(name, lock, engine, note=f"{cpu}; " + (note if cold else "caches kept, prefix wiped")))
 
     def server_modes_scale(self, root: Path) -> None:
         self.modes["scale-zst"] = [root]

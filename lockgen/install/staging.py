@@ -286,7 +286,9 @@ class ExtractedCache:
         manifest_path.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
         manifest_path.chmod(0o644)
         destination = self.root / key
-        if destination.exists():  # a damaged entry another install has not removed yet, or a concurrent one
+        if destination.exists():  # stored by a concurrent install (keep it: it may be linking from it), or damaged
+            if self._check(archive.entry, key, destination) is not None:
+                return found
             self._discard(destination)
         try:
             work.rename(destination)
