@@ -13,6 +13,7 @@ tree (uv children included). ``lockgen/engine`` is the headline.
     python bench/run.py                   # everything (~10 min on 2 cores)
     python bench/run.py --quick           # 3 runs, a 10x smaller scale channel
     python bench/run.py --only dl-warm,noop --runs 7
+    python bench/run.py --only install --install-scale 0.25   # install: lockgen vs rattler.install
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 """Children run as on a user's machine, where Python caches compiled modules. A sandbox or CI that
 sets PYTHONDONTWRITEBYTECODE leaves an editable lockgen without .pyc files, so every run compiles
 its ~25 modules from source (about 20-40 ms more; see docs/performance.md)."""
-SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "scale", "concurrency")
+SCENARIOS = ("dl-cold", "dl-warm", "dl-pip", "noop", "scale", "concurrency", "install")
 
 
 @dataclass
@@ -64,6 +65,9 @@ class Sample:
     anon_kb: int = 0
     """Peak private (anonymous) RSS of the main process, sampled every 10 ms; the rest of the peak is
     file-backed pages, chiefly repodata files rattler memory-maps from its cache."""
+    cpu: float = 0.0
+    """User + system CPU seconds of the run's tree (GNU time), when measured: steadier than wall time
+    on a machine whose disk and cores other work shares."""
 
 
 @dataclass
@@ -129,7 +133,7 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
     handle, rss_name = tempfile.mkstemp(prefix="lockgen-bench-rss-")
     os.close(handle)
     rss_file = Path(rss_name)
-    wrapped = [TIME, "-f", "%M", "-o", rss_name, *cmd] if TIME else list(cmd)
+    wrapped = [TIME, "-f", "%M %U %S", "-o", rss_name, *cmd] if TIME else list(cmd)
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
     stderr = proc.stderr
@@ -155,8 +159,10 @@ def run_once(cmd: Sequence[str], cwd: Path, server: Server | None, env: dict[str
         tail = "\n".join(line for _, line in events[-15:])
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{tail}")
     sent, requests = (server.counters.bytes_sent, server.counters.requests) if server else (0, 0)
-    rss = int(rss_text.splitlines()[-1]) if TIME and rss_text else usage.ru_maxrss
-    return Sample(wall, rss, sent, requests, events, sampler.peak_kb)
+    fields = rss_text.splitlines()[-1].split() if TIME and rss_text else []
+    rss = int(fields[0]) if fields else usage.ru_maxrss
+    cpu = float(fields[1]) + float(fields[2]) if len(fields) == 3 else usage.ru_utime + usage.ru_stime
+    return Sample(wall, rss, sent, requests, events, sampler.peak_kb, cpu)
 
 
 class _AnonSampler(threading.Thread):
@@ -453,6 +459,54 @@ class Bench:
                 self.pair(name, work, f"scale-{mode}", ["scale"], info["specs"], cold=cold,
                           lock_extra=lock_extra, engine_extra=engine_extra, note=note)  # fmt: skip
 
+    def install(self) -> None:
+        """`lockgen install` beside py-rattler's own `rattler.install` of the same records (bench/rattler_install.py),
+        cold (package caches wiped) and warm (only the prefix wiped), interleaved: the realistic channel over
+        loopback HTTP, then a small one as a local directory (a `file://` mirror)."""
+        scale = min(self.args.install_scale, 0.1) if self.args.quick else self.args.install_scale
+        self.install_pair("6", scale, local=False)
+        self.install_pair("7", 0.01, local=True)
+
+    def install_pair(self, number: str, scale: float, local: bool) -> None:
+        import installgen
+
+        root = self.scratch / f"install-v{installgen.VERSION}-{scale:g}"
+        code = f"import json, installgen; print(json.dumps(installgen.generate({str(root)!r}, {scale})))"
+        done = subprocess.run([self.py, "-c", code], cwd=BENCH, capture_output=True, text=True, check=True)
+        info = json.loads(done.stdout)
+        self.modes[f"install-{scale:g}"] = [root]
+        served = f"{self.server.url}/install-{scale:g}"
+        work = self.scratch / "runs" / f"install-{scale:g}"
+        shutil.rmtree(work, ignore_errors=True)
+        lock_cmd = [
+            self.py, "-m", "lockgen", "install", "-q", "--no-pip", "-p", "linux-64", "-o", str(root / "locks"),
+            "--prefix", str(work / "lockgen-prefix"), "--cache-dir", str(work / "lockgen-cache"),
+            "--mirror", f"{CANONICAL}={root if local else served}",
+        ]  # fmt: skip
+        engine_cmd = [
+            self.py, str(BENCH / "rattler_install.py"), "--lock", str(root / "locks" / "linux-64.txt"),
+            "--channel", (root / installgen.CHANNEL).as_uri() if local else f"{served}/{installgen.CHANNEL}",
+            "--cache-dir", str(work / "engine-cache"), "--prefix", str(work / "engine-prefix"),
+        ]  # fmt: skip
+        where = "a local directory (file://)" if local else "loopback HTTP"
+        note = (
+            f"synthetic channel (bench/installgen.py, scale {scale:g}) over {where}: {info['packages']} packages,"
+            f" {info['archive_mb']} MB of archives, {info['unpacked_mb']} MB and {info['files']:,} files unpacked;"
+            " engine = rattler.install of the same records"
+        )
+        label = "small local channel" if local else "realistic channel"
+        for cold in (True, False):
+            lock_before = wipe(work / "lockgen-prefix", *([work / "lockgen-cache"] if cold else []))
+            engine_before = wipe(work / "engine-prefix", *([work / "engine-cache"] if cold else []))
+            lock, engine = [], []
+            for _ in range(max(self.args.runs, 5) if local else self.args.runs):  # interleaved: the same load
+                lock += repeat(1, lock_cmd, self.scratch, self.server, lock_before)
+                engine += repeat(1, engine_cmd, self.scratch, self.server, engine_before)
+            name = f"{number}. install, {label}, {'cold' if cold else 'warm'}"
+            lcpu, ecpu = (statistics.median(x.cpu for x in samples) for samples in (lock, engine))
+            cpu = f"CPU (user+system) {lcpu:.2f} s vs {ecpu:.2f} s: **{lcpu / ecpu:.2f}**"
+            self.add(Row(name, lock, engine, note=f"{cpu}; " + (note if cold else "caches kept, prefix wiped")))
+
     def server_modes_scale(self, root: Path) -> None:
         self.modes["scale-zst"] = [root]
         self.modes["scale-sharded"] = [root / "sharded", root]
@@ -570,6 +624,7 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()) / "lockgen-bench")
     parser.add_argument("--scale-records", type=int, default=600_000)
     parser.add_argument("--scale-names", type=int, default=30_000)
+    parser.add_argument("--install-scale", type=float, default=1.0, help="sizes of the install scenario's channel")
     parser.add_argument("--output", type=Path, default=BENCH / "results.md")
     args = parser.parse_args()
     if args.quick:

@@ -88,8 +88,9 @@ def command(
     leaves PREFIX unchanged), links them with rattler, then installs OUTPUT_DIR/requirements.txt
     (if present) with the environment's own Python. An up-to-date PREFIX is left alone.
 
-    Every package is extracted afresh from its verified archive and every path it would write
-    is checked first: a path outside PREFIX ('..', absolute, or through a symbolic link that
+    Every package is extracted from its verified archive (or reused from lockgen's own extracted
+    cache while every file matches what was recorded then) and every path it would write is
+    checked first: a path outside PREFIX ('..', absolute, or through a symbolic link that
     leaves it) refuses the whole install, PREFIX unchanged. A host that cannot be resolved or
     connected stops the install at once; each file must arrive within
     $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800), and a download averaging less than

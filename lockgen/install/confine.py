@@ -2,9 +2,9 @@
 
 rattler's linker writes every ``info/paths.json`` (or ``info/files``) entry at ``prefix / path``
 and trusts the path: ``../x`` or ``/etc/x`` would land outside the prefix (an absolute path even
-panics it halfway through). Every package is therefore extracted from its verified archive into a
-private staging directory first (so the extracted package cache is never trusted) and checked
-here, all packages at once, before anything in the prefix changes:
+panics it halfway through). Every package is therefore extracted from its verified archive by
+lockgen (:mod:`lockgen.install.staging`; a reused extraction is one whose manifest still matches)
+and checked here, all packages at once, before anything in the prefix changes:
 
 - every path is relative, non-empty, without ``..`` segments, NUL or a Windows drive, and not
   under ``conda-meta/`` (the prefix's own records);
@@ -19,7 +19,8 @@ here, all packages at once, before anything in the prefix changes:
 - nothing but regular files, directories and symbolic links reaches the prefix: an archive member
   that extracts to a FIFO, a device node or a socket is refused (:func:`member_problem`), and
   set-user-ID, set-group-ID and sticky bits are stripped from what was extracted (:func:`safe_mode`),
-  whatever the extractor did with them.
+  whatever the extractor did with them. Both happen as the one scan of a fresh extraction meets
+  each member (:func:`scan_package`, :func:`check_member`; :data:`MEMBER_RULES` versions them).
 
 A package that breaks a rule is refused with :class:`~lockgen.errors.InstallError` naming the
 package, the path and the rule.
@@ -33,7 +34,7 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -42,14 +43,19 @@ if TYPE_CHECKING:
     import tarfile
 
 __all__ = [
+    "MEMBER_RULES",
     "Confinement",
+    "MemberCheck",
     "PackageFiles",
+    "Scan",
     "UnsafePath",
+    "check_member",
     "check_paths",
     "entry_point_problem",
     "member_problem",
     "package_files",
     "safe_mode",
+    "scan_package",
     "tar_member_problem",
     "unsafe_path_reason",
 ]
@@ -163,8 +169,73 @@ def entry_point_problem(point: str) -> str | None:
     return None
 
 
-def package_files(directory: Path, name: str) -> PackageFiles:
-    """Read an extracted package's paths (``paths.json``, or the old ``info/files``) and link.json.
+MemberCheck = Callable[[str, str, os.stat_result, str], None]
+"""Called for every member of a fresh extraction, once, as it is scanned: (package, relative path,
+``lstat``, absolute path). Raises :class:`UnsafePath` (or ValueError) to refuse the package; may
+change the member's mode (it is looked at again afterwards when it had set-id or sticky bits)."""
+
+MEMBER_RULES = 1
+"""The version of :func:`check_member`'s rules. Bump it when they change: lockgen's extracted cache
+records it, and entries extracted under other rules are extracted (and so checked) again."""
+
+
+def check_member(package: str, relative: str, info: os.stat_result, path: str) -> None:
+    """What every extracted member gets as it is scanned: set-user-ID, set-group-ID and sticky bits
+    cleared (:func:`safe_mode`). A FIFO, device or socket is recorded by the scan and refused when
+    the package lists it (:func:`package_files`)."""
+    if info.st_mode & _SPECIAL_BITS and not stat.S_ISLNK(info.st_mode):
+        os.chmod(path, stat.S_IMODE(safe_mode(info.st_mode)))  # noqa: PTH101 (a str path, rarely)
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One walk of an extracted package: its members by type, and a fingerprint of each file and link."""
+
+    files: frozenset[str]
+    directories: frozenset[str]
+    links: dict[str, str]
+    special: dict[str, str]
+    """Anything else (FIFO, device, socket): path → why it may not be installed."""
+    fingerprints: dict[str, list[int]]
+    """relative path → [st_mode, st_size, st_mtime_ns, st_ino] for every regular file and symbolic link."""
+
+
+def scan_package(root: Path, name: str, member_check: MemberCheck = check_member) -> Scan:
+    """Walk an extracted package once (one ``scandir`` and one ``lstat`` per member), calling
+    ``member_check`` on each member."""
+    files: set[str] = set()
+    directories: set[str] = set()
+    links: dict[str, str] = {}
+    special: dict[str, str] = {}
+    prints: dict[str, list[int]] = {}
+    pending = [("", str(root))]
+    while pending:
+        relative, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                path = f"{relative}/{entry.name}" if relative else entry.name
+                info = entry.stat(follow_symlinks=False)
+                member_check(name, path, info, entry.path)
+                if info.st_mode & _SPECIAL_BITS:  # the check may have cleared them: record what is there
+                    info = os.lstat(entry.path)
+                if stat.S_ISLNK(info.st_mode):
+                    links[path] = os.readlink(entry.path)  # noqa: PTH115 (a str path, one call per link)
+                elif stat.S_ISDIR(info.st_mode):
+                    directories.add(path)
+                    pending.append((path, entry.path))
+                    continue
+                elif stat.S_ISREG(info.st_mode):
+                    files.add(path)
+                else:
+                    special[path] = member_problem(info.st_mode) or "not a regular file"
+                    continue
+                prints[path] = [info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino]
+    return Scan(frozenset(files), frozenset(directories), links, special, prints)
+
+
+def package_files(directory: Path, name: str, scan: Scan | None = None) -> PackageFiles:
+    """Read an extracted package's paths (``paths.json``, or the old ``info/files``) and link.json,
+    and check them against its members (``scan``, walked here when not given).
 
     Raises ValueError when the metadata cannot be read.
     """
@@ -174,7 +245,9 @@ def package_files(directory: Path, name: str) -> PackageFiles:
         paths = PathsJson.from_package_directory_with_deprecated_fallback(directory)
     except Exception as exc:
         raise ValueError(f"{name}: cannot read info/paths.json or info/files ({exc})") from exc
-    regular, _, shipped_links, special = _walk(directory, staged=True)
+    if scan is None:
+        scan = scan_package(directory, name)
+    regular, shipped_links, special = scan.files, scan.links, scan.special
     files: list[str] = []
     links: dict[str, str] = {}
     for entry in paths.paths:
@@ -262,15 +335,12 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
             resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
 
 
-def _walk(root: Path, staged: bool = False) -> tuple[set[str], set[str], dict[str, str], dict[str, str]]:
-    """Regular files, directories, symbolic links (path → target) and anything else (path → why it
-    may not be installed) under ``root``, relative POSIX paths; links are not followed. One
-    ``scandir`` per directory. ``staged``: ``root`` is a private extraction, whose set-uid, set-gid
-    and sticky bits are cleared (one ``lstat`` per file)."""
+def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """Regular files, directories and symbolic links (path → target) under ``root`` (a prefix),
+    relative POSIX paths; links are not followed. One ``scandir`` per directory."""
     files: set[str] = set()
     directories: set[str] = set()
     links: dict[str, str] = {}
-    special: dict[str, str] = {}
     pending = [("", str(root))]
     while pending:
         relative, directory = pending.pop()
@@ -286,23 +356,11 @@ def _walk(root: Path, staged: bool = False) -> tuple[set[str], set[str], dict[st
                 elif entry.is_dir(follow_symlinks=False):
                     directories.add(name)
                     pending.append((name, entry.path))
-                    if staged:
-                        _clear_special_bits(entry)
                 elif entry.is_file(follow_symlinks=False):
                     files.add(name)
-                    if staged:
-                        _clear_special_bits(entry)
-                else:
-                    special[name] = member_problem(entry.stat(follow_symlinks=False).st_mode) or "not a regular file"
             except OSError:
                 continue
-    return files, directories, links, special
-
-
-def _clear_special_bits(entry: os.DirEntry[str]) -> None:
-    mode = entry.stat(follow_symlinks=False).st_mode
-    if mode & _SPECIAL_BITS:
-        Path(entry.path).chmod(stat.S_IMODE(safe_mode(mode)))
+    return files, directories, links
 
 
 def _normal(path: str) -> str:

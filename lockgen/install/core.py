@@ -6,11 +6,11 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
 2. download every new or changed file in parallel into ``<cache>/archives`` and check each
    against the lock's hash; any failure stops here, the prefix untouched;
 3. build each record from the channel's repodata (through the mirror), or from the archive;
-4. extract every verified archive into a private staging directory under ``<cache>/pkgs`` (an
-   extracted cache is never trusted: anything could have edited it) and check every path each
-   package would write (:mod:`lockgen.install.confine`): one path outside the prefix refuses the
-   whole install, the prefix untouched;
-5. link the staged packages with rattler's installer (link options set, so it probes nothing in
+4. take each package from lockgen's extracted cache when its entry still checks, else extract the
+   verified archive (:mod:`lockgen.install.staging`; other tools' extractions are never trusted),
+   and check every path each package would write (:mod:`lockgen.install.confine`): one path
+   outside the prefix refuses the whole install, the prefix untouched;
+5. link the packages with rattler's installer (link options set, so it probes nothing in
    the prefix), write the canonical URL into each new ``conda-meta`` record, drop the staging;
 6. install ``requirements.txt`` (when present) with the environment's Python, then
    ``requirements-unhashed.txt`` (VCS URLs and local projects, ``-e`` kept; ``--no-deps``).
@@ -23,6 +23,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +49,16 @@ from lockgen.install.prefix import (
     read_conda_meta,
     remove_stray_probes,
 )
-from lockgen.install.staging import StagingError, drop_stale_staging, stage_packages, staging_dir
+from lockgen.install.staging import (
+    Extracted,
+    ExtractedCache,
+    StagingError,
+    cache_segment,
+    drop_stale_staging,
+    extract_all,
+    link_tree,
+    staging_dir,
+)
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
@@ -110,6 +120,8 @@ class InstallResult:
     pip: str = "none"
     """``none`` (no requirements.txt or --no-pip), ``up-to-date``, ``uv`` or ``pip``."""
     notes: tuple[str, ...] = field(default=())
+    reused: int = 0
+    """Packages linked from lockgen's extracted cache (no download, no extraction)."""
 
     @property
     def changed(self) -> bool:
@@ -232,13 +244,15 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         min_rate=options.download_min_rate,
         min_rate_window_s=options.download_min_rate_window_s,
     )
-    wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install]
+    cache = ExtractedCache(options.cache_dir / "pkgs")
     lookup = ChannelLookup(
         make_gateway(options.cache_dir, timeout_s=options.timeout_s, retries=options.retries), options.mirrors, secrets
     )
     looking_up = asyncio.create_task(lookup.lookup(plan.to_install))
+    reused = await asyncio.to_thread(_reusable, cache, plan.to_install)
+    wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install if e.url not in reused]
     try:
-        archives, failures = await downloader.fetch_all(wanted)
+        archives, failures = await downloader.fetch_all(wanted) if wanted else ([], [])
     except HostUnreachable as exc:
         looking_up.cancel()
         await asyncio.gather(looking_up, return_exceptions=True)
@@ -258,7 +272,9 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             f" {prefix} was not changed:\n  {lines}"
         )
     by_url = {a.entry.url: a for a in archives}
-    records = [await _record_for(by_url[e.url], found.records.get(e.url)) for e in plan.to_install]
+    records = [
+        await _record_for(by_url.get(e.url) or reused[e.url], found.records.get(e.url)) for e in plan.to_install
+    ]
     notes = tuple(
         f"repodata unavailable for {channel}/{subdir}; records read from the package files ({why})"
         for (channel, subdir), why in sorted(found.failures.items())
@@ -266,11 +282,15 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     for note in notes:
         reporter.event("note", options.platform, note)
     with staging_dir(options.cache_dir / "pkgs") as staging:
-        reporter.event("link", options.platform, f"extracting and checking {len(records)} packages")
-        items = [(by_url[e.url], r) for e, r in zip(plan.to_install, records, strict=True)]
+        fresh = [(by_url[e.url], r) for e, r in zip(plan.to_install, records, strict=True) if e.url in by_url]
+        reporter.event("link", options.platform, f"extracting {len(fresh)} and checking {len(records)} packages")
         try:
-            packages = await stage_packages(staging, items, jobs=min(options.jobs, os.cpu_count() or 1))
-            check_paths(packages, _confinement(options, prefix, plan))
+            segments = {r.file_name: cache_segment(r) for r in records}
+            jobs = min(options.jobs, os.cpu_count() or 1)
+            extracted = await extract_all(cache, staging, [(a, segments[r.file_name]) for a, r in fresh], jobs=jobs)
+            packages = {x.entry.url: x for x in (*reused.values(), *extracted)}
+            ordered = [packages[e.url] for e in plan.to_install]
+            check_paths([x.files for x in ordered], _confinement(options, prefix, plan))
         except UnsafePath as exc:
             raise InstallError(
                 f"{options.lock_path}: {exc}; a package may only write inside the prefix,"
@@ -278,8 +298,12 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             ) from exc
         except StagingError as exc:
             raise InstallError(f"{options.lock_path}: {exc}; {prefix} was not changed") from exc
+        link_tree(staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)])
         reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
         await _link(options, prefix, plan, records, reporter, staging)
+        # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
+        restoring = asyncio.create_task(asyncio.to_thread(_restore_canonical_urls, prefix, plan.to_install))
+    await restoring
     return InstallResult(
         prefix,
         options.platform,
@@ -288,38 +312,53 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         removed=tuple(p.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for p in plan.to_remove),
         unchanged=len(plan.unchanged),
         downloaded=sum(1 for a in archives if not a.reused),
+        reused=len(reused),
         notes=notes,
     )
 
 
-async def _record_for(archive: Archive, from_repodata: RepoDataRecord | None) -> RepoDataRecord:
-    """The record to install: the channel's (if its hashes agree with the file), else the archive's own."""
-    from rattler import RepoDataRecord
+def _reusable(cache: ExtractedCache, entries: Sequence[ExplicitEntry]) -> dict[str, Extracted]:
+    """Lock entries whose extracted cache entry is intact, by URL."""
+    with ThreadPoolExecutor(max_workers=4) as pool:  # one lstat per file: mostly waiting on the file system
+        looked_up = list(pool.map(cache.lookup, entries))
+    return {e.url: x for e, x in zip(entries, looked_up, strict=True) if x is not None}
 
-    entry = archive.entry
+
+async def _record_for(verified: Archive | Extracted, from_repodata: RepoDataRecord | None) -> RepoDataRecord:
+    """The record to install: the channel's (if its hashes agree with the file), else the package's own."""
+    from rattler import PackageRecord, RepoDataRecord
+
+    entry = verified.entry
     record = from_repodata
     if record is not None:
-        md5_agrees = (hash_of(record, "md5") or archive.md5) == archive.md5
-        sha_agrees = (hash_of(record, "sha256") or archive.sha256) == archive.sha256
+        md5_agrees = (hash_of(record, "md5") or verified.md5) == verified.md5
+        sha_agrees = (hash_of(record, "sha256") or verified.sha256) == verified.sha256
         if md5_agrees and not sha_agrees:
             raise InstallError(
                 f"line {entry.line}: {entry.name} ({entry.url}): the file's md5 matches the lock but its sha256"
-                f" {archive.sha256} is not the channel's {hash_of(record, 'sha256')}; refusing it"
+                f" {verified.sha256} is not the channel's {hash_of(record, 'sha256')}; refusing it"
                 " (the prefix was not changed)"
             )
         record = record if md5_agrees and sha_agrees else None
+    # rattler links from the staging directory; it would fetch this URL only if it rejected that copy:
+    # the verified archive, or (for a package reused from the extracted cache) a path that never exists
+    source = verified.path if isinstance(verified, Archive) else verified.directory.parent / entry.file_name
     if record is None:
         try:
-            record = await RepoDataRecord.from_package_archive(archive.path)
+            if isinstance(verified, Archive):
+                record = await RepoDataRecord.from_package_archive(verified.path)
+            else:
+                package = PackageRecord.from_index_json(verified.directory / "info" / "index.json")
+                record = RepoDataRecord(package, entry.file_name, source.as_uri(), channel_of(entry.url) + "/")
         except Exception as exc:
             raise InstallError(
                 f"line {entry.line}: {entry.name} ({entry.url}): not a valid package ({exc});"
                 " the prefix was not changed"
             ) from exc
-        record.md5 = bytes.fromhex(archive.md5)
-        record.sha256 = bytes.fromhex(archive.sha256)
-        record.size = archive.size
-    record.url = archive.path.as_uri()
+        record.md5 = bytes.fromhex(verified.md5)
+        record.sha256 = bytes.fromhex(verified.sha256)
+        record.size = verified.size
+    record.url = source.as_uri()
     record.file_name = entry.file_name
     record.channel = channel_of(entry.url) + "/"
     return record
@@ -360,8 +399,9 @@ def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Con
 
 def _link_config(prefix: Path, staging: Path) -> Config:
     """Link options given up front, so rattler writes no probe files into the prefix
-    (a killed install would leave them behind). Hard links when the staging directory and the
-    prefix share a file system (the staging copy is deleted afterwards, so nothing stays shared)."""
+    (a killed install would leave them behind). Hard links when the package cache and the prefix
+    share a file system (rattler copies every file it rewrites for the prefix; an entry edited
+    through a hard link fails its next check and is extracted again), copies otherwise."""
     from rattler import Config
 
     config = Config()
@@ -386,13 +426,17 @@ async def _link(  # noqa: PLR0917
     staging: Path,
 ) -> None:
     from rattler import PackageCache, PrefixRecord, Subdir, install
+    from rattler.package_cache import ValidationMode
 
     installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
     keep = {e.name for e in plan.unchanged}
     records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
     records += list(new)
     remove_stray_probes(prefix)
-    cache = PackageCache(staging)
+    # every package in the staging directory was checked by lockgen (extracted from a verified archive
+    # just now, or an extracted cache entry whose every file still matches its manifest): rattler
+    # need not look at each file again
+    cache = PackageCache.new_layered([staging], validation_mode=ValidationMode.skip())
     try:
         await install(
             records,
@@ -410,32 +454,98 @@ async def _link(  # noqa: PLR0917
             f"linking into {prefix} failed after every file was verified; the environment may be incomplete,"
             f" run the same command again: {exc}"
         ) from exc
-    _restore_canonical_urls(prefix, plan.to_install)
 
 
 def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> None:
     """The installer records the local archive it linked from; conda-meta should say where it came from.
 
-    The staging directory it linked from is deleted, so the record's ``extracted_package_dir`` and
-    ``link.source`` (optional for conda and rattler) are dropped rather than left naming it.
+    The staging directory it linked through is deleted, so the record's ``extracted_package_dir``
+    and ``link`` (optional for conda and rattler) are dropped rather than left naming it. The file
+    is replaced atomically.
     """
-    from rattler import PrefixRecord
 
-    for entry in entries:
+    def one(entry: ExplicitEntry) -> None:
         path = prefix / "conda-meta" / f"{entry.package.stem}.json"
-        if not path.is_file():
-            continue
-        record = PrefixRecord.from_path(path)
-        record.url = entry.url
-        record.channel = channel_of(entry.url) + "/"
-        record.extracted_package_dir = None
+        try:
+            original = path.read_bytes()
+        except OSError:
+            return
+        url, channel = entry.url, channel_of(entry.url) + "/"
+        pieces: Sequence[bytes | memoryview] | None = _record_edits(original, url, channel)
+        if pieces is None:  # not the layout rattler writes: parse and write it whole
+            try:
+                data = json.loads(original)
+            except ValueError:
+                return
+            if not isinstance(data, dict):
+                return
+            data.update(url=url, channel=channel)
+            data.pop("extracted_package_dir", None)
+            data.pop("link", None)
+            pieces = [(json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()]
         partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-        record.write_to_path(partial, pretty=True)
-        data = json.loads(partial.read_text(encoding="utf-8"))
-        data.pop("extracted_package_dir", None)
-        data.pop("link", None)
-        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with partial.open("wb") as handle:
+            handle.writelines(pieces)
         os.replace(partial, path)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # replacing a file waits on the file system
+        for _ in pool.map(one, entries):
+            pass
+
+
+def _record_edits(record: bytes, url: str, channel: str) -> list[bytes | memoryview] | None:  # noqa: PLR0911
+    """A conda-meta record as rattler writes it (``json.dumps(..., indent=2)``'s layout) with ``url``
+    and ``channel`` set and ``extracted_package_dir`` and ``link`` removed, as pieces to write in
+    order (slices of ``record`` and the new values): a record lists every file of its package, and
+    parsing and re-encoding it costs ~1 s and ~60 MB for a 20k-file package. Top-level members are
+    the lines that start with two spaces and a quote (a JSON string holds no raw newline); None
+    when the record is not in that layout."""
+    body = record.rstrip(b"\n")
+    if not (body.startswith(b"{\n") and body.endswith(b"\n}")):
+        return None
+    cuts: list[tuple[int, int, bytes]] = []  # (start, end, replacement), positions in ``body``
+    for key, value in ((b"url", url), (b"channel", channel)):
+        marker = b'\n  "' + key + b'": '
+        start = body.find(marker)
+        if start < 0 or body.find(marker, start + 1) >= 0:
+            return None
+        begin, end = start + len(marker), body.find(b"\n", start + 1)
+        end -= body[end - 1 : end] == b","
+        cuts.append((begin, end, json.dumps(value, ensure_ascii=False).encode()))
+    closing = len(body) - len(b"\n}")
+    for key in (b"extracted_package_dir", b"link"):
+        marker = b'\n  "' + key + b'": '
+        start = body.find(marker)
+        if start < 0:
+            continue
+        end = start + len(marker)
+        if body.startswith(b"{\n", end):  # an object: up to its closing brace, at the same indentation
+            end = body.find(b"\n  }", end)
+            if end < 0:
+                return None
+        end = body.find(b"\n", end + 1)
+        if end < 0 or body.find(marker, start + 1) >= 0:
+            return None
+        cuts.append((start, end, b""))
+    cuts.sort()
+    for index in range(len(cuts) - 1, -1, -1):  # the last members removed: drop the comma before them
+        start, end, replacement = cuts[index]
+        if replacement or end != closing:
+            break
+        closing = start
+        if index == 0 or cuts[index - 1][1] != start or cuts[index - 1][2]:
+            if body[start - 1 : start] != b",":
+                return None
+            cuts[index] = (start - 1, end, b"")
+    view, position = memoryview(body), 0
+    pieces: list[bytes | memoryview] = []
+    for start, end, replacement in cuts:
+        if start < position:
+            return None
+        pieces += [view[position:start], replacement]
+        position = end
+    pieces += [view[position:], b"\n"]
+    return pieces
 
 
 def _pip_step(

@@ -145,8 +145,6 @@ class Downloader:
         Raises :class:`HostUnreachable` (the other downloads cancelled, their partial files removed)
         as soon as one host cannot be resolved or connected to; refuses a lock naming a URL twice.
         """
-        import httpx
-
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         seen: dict[str, ExplicitEntry] = {}
         for entry, url in wanted:
@@ -155,7 +153,14 @@ class Downloader:
             if earlier is not entry:  # one cache name and one partial file for both: never fetch them together
                 raise ValueError(f"line {entry.line}: {entry.file_name} is already on line {earlier.line}")
         limit = asyncio.Semaphore(self.jobs)
-        async with httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            client = None  # no HTTP client (nor its SSL context, ~40 ms) when every file is local
+            if any(not url.startswith("file://") for _, url in wanted):
+                import httpx
+
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True)
+                )
             tasks = [asyncio.create_task(self._one(client, limit, entry, url)) for entry, url in wanted]
             try:
                 results = await asyncio.gather(*tasks)
@@ -169,7 +174,7 @@ class Downloader:
         return archives, failures
 
     async def _one(
-        self, client: httpx.AsyncClient, limit: asyncio.Semaphore, entry: ExplicitEntry, url: str
+        self, client: httpx.AsyncClient | None, limit: asyncio.Semaphore, entry: ExplicitEntry, url: str
     ) -> Archive | DownloadFailure:
         target = self.archive_dir / entry.file_name
         if target.is_file():
@@ -198,9 +203,7 @@ class Downloader:
                 partial.unlink()
         return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=False)
 
-    async def _fetch(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
-        import httpx
-
+    async def _fetch(self, client: httpx.AsyncClient | None, url: str, dest: Path) -> None:
         if url.startswith("file://"):
             source = Path(unquote(urlsplit(url).path))
             try:
@@ -208,6 +211,9 @@ class Downloader:
             except OSError as exc:
                 raise _Failed(f"cannot read the file: {exc.strerror or exc}") from exc
             return
+        import httpx
+
+        assert client is not None  # made whenever a URL is not file://
         last = "no attempt made"
         for attempt in range(self.retries + 1):
             try:

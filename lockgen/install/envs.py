@@ -19,8 +19,6 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from lockgen.errors import ConfigError, InstallError
 from lockgen.platforms import KNOWN_PLATFORMS
 
@@ -39,6 +37,8 @@ def _condarc_envs_dirs(environ: Mapping[str, str], home: Path) -> list[str]:
     for candidate in candidates:
         if not candidate or not Path(candidate).is_file():
             continue
+        import yaml  # only with a condarc: `install --prefix` need not load it (~8 ms)
+
         try:
             with Path(candidate).open(encoding="utf-8") as handle:
                 data = yaml.safe_load(handle.read(1_000_000))

@@ -302,3 +302,27 @@ def test_a_dripping_download_ends_at_the_deadline(tmp_path: Path) -> None:
     assert "not complete after 1 s" in failures[0] and "LOCKGEN_DOWNLOAD_DEADLINE" in failures[0]
     assert f"{server.url}/conda-forge/linux-64/a-1-0.tar.bz2" in failures[0]
     assert not list((tmp_path / "archives").iterdir())
+
+
+@pytest.mark.parametrize("last", ["link", "channel", "depends", "extracted_package_dir"])
+def test_conda_meta_edit_matches_a_full_re_encoding(last: str) -> None:
+    """conda-meta records are edited in their changed lines only, byte for byte what json.dumps writes."""
+    from lockgen.install.core import _record_edits
+
+    record: dict[str, object] = {
+        "name": "a",
+        "files": ["lib/é.txt", 'odd "name"'],
+        "url": "file:///cache/a.conda",
+        "channel": "file:///cache/",
+        "extracted_package_dir": "/cache/pkgs/.lockgen-stage-1-x/a-1-0",
+        "link": {"source": "/cache/pkgs/.lockgen-stage-1-x/a-1-0", "type": 1},
+        "depends": ["b >=1"],
+    }
+    record[last] = record.pop(last)  # the removed or edited key last: no dangling comma
+    text = json.dumps(record, indent=2, ensure_ascii=False)
+    wanted = {**record, "url": "https://conda.anaconda.org/c/linux-64/a.conda", "channel": "https://x/ü/"}
+    del wanted["extracted_package_dir"], wanted["link"]
+    edited = b"".join(_record_edits(text.encode(), str(wanted["url"]), str(wanted["channel"])) or [])
+    assert edited.decode() == json.dumps(wanted, indent=2, ensure_ascii=False) + "\n"
+    assert _record_edits(json.dumps(record).encode(), "u", "c") is None  # not the layout it expects
+    assert _record_edits(text.encode().replace(b'\n  }', b"\n    }"), "u", "c") is None  # an unclosed object

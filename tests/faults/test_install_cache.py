@@ -1,0 +1,233 @@
+"""`lockgen install` reuses its extracted package cache only while every entry is what lockgen wrote.
+
+A warm install links from ``<cache>/pkgs/lockgen-extracted-v1`` without downloading or extracting;
+every way the cache can go wrong (a file edited in place, through the cache or through a prefix
+hard-linked to it; a file swapped for a symbolic link; a torn or edited manifest; an entry or a
+cache others may write) must lead to a fresh extraction from a verified archive, never to the
+damaged bytes reaching a prefix. In-process installs from a ``file://`` mirror.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lockgen.channels import parse_mirror
+from lockgen.install import InstallOptions, install_lock
+from lockgen.install.staging import CACHE_NAME
+from tests.faults.figures import count
+from tests.support.channel import ChannelBuilder
+
+PLATFORM = "linux-64"
+CANONICAL = "https://conda.anaconda.org"
+BASE = b"base\n"
+
+pytestmark = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and platform.machine() == "x86_64"),
+    reason="installs a linux-64 lock, which only a linux-64 machine runs",
+)
+
+
+class Cached:
+    """A channel (``base``: a file and a symbolic link; ``app``, a ``.conda``), its lock, a cache."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        channel = ChannelBuilder(root / "mirror" / "testchan", subdirs=("noarch", PLATFORM))
+        files = {"lib/base.txt": BASE, "lib/other.txt": b"other\n"}
+        channel.add("base", "1.0", build="h0_0", subdir=PLATFORM, files=files, symlinks={"lib/alias": "base.txt"})
+        channel.add("app", "2.0", build="h1_0", subdir=PLATFORM, files={"bin/app": b"#!/bin/sh\n"}, fmt=".conda")
+        channel.write()
+        lines = ["# platform: linux-64", "@EXPLICIT"]
+        for package in channel.packages:
+            data = channel.path_of(package).read_bytes()
+            url = f"{CANONICAL}/testchan/{PLATFORM}/{package.file_name}"
+            lines.append(f"{url}#{hashlib.md5(data, usedforsecurity=False).hexdigest()}")
+        (root / "locks").mkdir()
+        (root / "locks" / f"{PLATFORM}.txt").write_text("\n".join(lines) + "\n")
+        self.cache = root / "cache"
+        self.runs = 0
+
+    @property
+    def entries(self) -> Path:
+        return self.cache / "pkgs" / CACHE_NAME
+
+    def base_entry(self) -> Path:
+        (found,) = [p for p in self.entries.iterdir() if (p / "pkg" / "lib" / "base.txt").exists()]
+        return found
+
+    def install(self, name: str | None = None, expect: bytes = BASE) -> tuple[Path, int]:
+        """A new prefix; (its path, packages reused from the extracted cache)."""
+        self.runs += 1
+        prefix = self.root / "envs" / (name or f"p{self.runs}")
+        options = InstallOptions(
+            prefix=prefix,
+            platform=PLATFORM,
+            lock_dir=self.root / "locks",
+            cache_dir=self.cache,
+            mirrors=(parse_mirror(f"{CANONICAL}={self.root / 'mirror'}"),),
+            pip=False,
+        )
+        result = install_lock(options)
+        assert (prefix / "lib" / "base.txt").read_bytes() == expect
+        assert (prefix / "lib" / "alias").readlink() == Path("base.txt")
+        assert not list((self.cache / "pkgs").glob(".lockgen-stage-*"))
+        return prefix, result.reused
+
+
+def test_a_warm_install_links_from_the_extracted_cache(tmp_path: Path) -> None:
+    world = Cached(tmp_path)
+    _, reused = world.install()
+    assert reused == 0
+    second, reused = world.install()
+    assert reused == 2
+    entry = world.base_entry()
+    assert (second / "lib" / "base.txt").stat().st_ino == (entry / "pkg" / "lib" / "base.txt").stat().st_ino
+    record = json.loads((second / "conda-meta" / "base-1.0-h0_0.json").read_text())
+    assert record["url"] == f"{CANONICAL}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2"
+    assert "extracted_package_dir" not in record and "link" not in record
+    assert json.loads((entry / "manifest.json").read_text())["key"] == entry.name
+
+
+def _same_size_edit(path: Path) -> None:
+    path.write_bytes(b"evil\n")  # in place: same inode, same size, a new mtime
+
+
+def _edit_keeping_mtime(path: Path) -> None:
+    before = path.stat()
+    path.unlink()
+    path.write_bytes(b"evil\n")  # a new file (a new inode), with the old times put back
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _swap_for_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to("/etc/hostname")
+
+
+def _torn_manifest(path: Path) -> None:
+    manifest = path.parents[2] / "manifest.json"
+    manifest.write_bytes(manifest.read_bytes()[:40])
+
+
+def _manifest_for_another_key(path: Path) -> None:
+    manifest = path.parents[2] / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["key"] = "md5-" + "0" * 32
+    manifest.write_text(json.dumps(data))
+
+
+def _manifest_under_older_rules(path: Path) -> None:
+    manifest = path.parents[2] / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["member_rules"] -= 1  # extracted before the member checks changed: check it again
+    manifest.write_text(json.dumps(data))
+
+
+def _forge(path: Path) -> None:
+    """Edit a file and the manifest to match: what only this user (or root) can do."""
+    _same_size_edit(path)
+    manifest = path.parents[2] / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["stat"]["lib/base.txt"] = [*data["stat"]["lib/base.txt"][:2], path.stat().st_mtime_ns, path.stat().st_ino]
+    manifest.write_text(json.dumps(data))
+    manifest.chmod(0o644)
+
+
+def _entry_others_may_write(path: Path) -> None:
+    _forge(path)  # the forgery checks out, but the entry is writable by others
+    path.parents[2].chmod(0o777)
+
+
+def _unfinished_entry(path: Path) -> None:
+    (path.parents[2] / "manifest.json").unlink()  # as if a writer died between extraction and manifest
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _same_size_edit,
+        _edit_keeping_mtime,
+        _swap_for_link,
+        _torn_manifest,
+        _manifest_for_another_key,
+        _manifest_under_older_rules,
+        _entry_others_may_write,
+        _unfinished_entry,
+    ],
+)
+def test_a_damaged_entry_is_extracted_again(tmp_path: Path, damage: object) -> None:
+    world = Cached(tmp_path)
+    world.install()
+    damaged = world.base_entry() / "pkg" / "lib" / "base.txt"
+    assert callable(damage)
+    damage(damaged)
+    _, reused = world.install()  # asserts the prefix has the archive's bytes
+    assert reused == 1  # app still reused; base extracted again
+    assert (world.base_entry() / "pkg" / "lib" / "base.txt").read_bytes() == BASE
+    count("cache faults injected")
+
+
+def test_the_check_trusts_this_user(tmp_path: Path) -> None:
+    """The limit of the check (docs/reliability.md): a forgery by the cache's owner is not detected;
+    the same forgery in an entry others may write is (test above)."""
+    world = Cached(tmp_path)
+    world.install()
+    _forge(world.base_entry() / "pkg" / "lib" / "base.txt")
+    _, reused = world.install(expect=b"evil\n")
+    assert reused == 2
+
+
+def test_an_edit_through_a_hard_linked_prefix_does_not_reach_the_next_prefix(tmp_path: Path) -> None:
+    world = Cached(tmp_path)
+    world.install()
+    first, _ = world.install()
+    with (first / "lib" / "base.txt").open("r+b") as handle:  # in place, through the prefix
+        handle.write(b"BASE\n")
+    _, reused = world.install()
+    assert reused == 1
+    count("cache faults injected")
+
+
+def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
+    world = Cached(tmp_path)
+    world.install()
+    world.entries.chmod(0o777)
+    _same_size_edit(world.base_entry() / "pkg" / "lib" / "base.txt")
+    _, reused = world.install()
+    assert reused == 0
+    count("cache faults injected")
+
+
+def test_an_install_from_local_files_builds_no_http_client(tmp_path: Path) -> None:
+    Cached(tmp_path)
+    code = (
+        "import sys; from pathlib import Path; from lockgen.channels import parse_mirror;"
+        "from lockgen.install import InstallOptions, install_lock;"
+        f"root = Path({str(tmp_path)!r});"
+        f"install_lock(InstallOptions(prefix=root / 'p', platform={PLATFORM!r}, lock_dir=root / 'locks',"
+        f" cache_dir=root / 'cache', mirrors=(parse_mirror({CANONICAL!r} + '=' + str(root / 'mirror')),), pip=False));"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None:
+    world = Cached(tmp_path)
+    world.install()
+    code = "import os; print(os.getpid())"
+    pid = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    aside = world.entries / f".discard-{int(pid.stdout)}-md5-{'0' * 32}"  # that process is gone
+    (aside / "pkg").mkdir(parents=True)
+    _, reused = world.install()
+    assert reused == 2
+    assert not aside.exists()
