@@ -84,6 +84,8 @@ class Row:
     def cells(self) -> list[str]:
         lw, ew = self._median(self.lockgen, "wall"), self._median(self.engine, "wall")
         ratio = f"**{lw / ew:.2f}**" if self.engine else "–"
+        lc, ec = self._median(self.lockgen, "cpu"), self._median(self.engine, "cpu")
+        cpu_ratio = f"**{lc / ec:.2f}**" if self.engine and ec else "–"
 
         def mb(samples: list[Sample]) -> str:
             if not samples:
@@ -104,6 +106,9 @@ class Row:
             spread,
             f"{ew:.3f}" if self.engine else "–",
             ratio,
+            f"{lc:.3f}",
+            f"{ec:.3f}" if self.engine else "–",
+            cpu_ratio,
             mb(self.lockgen),
             mb(self.engine),
             fetched(self.lockgen),
@@ -117,6 +122,9 @@ HEADER = [
     "lockgen min–max",
     "engine s",
     "lockgen/engine",
+    "lockgen CPU s",
+    "engine CPU s",
+    "CPU lockgen/engine",
     "lockgen peak RSS MB (anon)",
     "engine peak RSS MB (anon)",
     "lockgen fetched / requests",
@@ -336,12 +344,30 @@ class Bench:
             self.notes.append("3. skipped: lockgen.pypi is not functional in this checkout.")
             print("3. skipped: lockgen.pypi not functional", flush=True)
             return
-        work, _specs = self.dl_work("dl-pip", pip=True)
+        work, specs = self.dl_work("dl-pip", pip=True)
         mapping = str(self.args.shared / "pypi-mapping" / "conda-forge.json")
         cmd = [*self.lockgen(work, "zst"), "--pypi-mapping", mapping]
+        engine_cmd = self.engine(work, "zst", ["conda-forge"], specs)
         run_once(cmd, self.scratch, self.server)  # conda cache, uv cache and mapping warm
-        pip = repeat(self.args.runs, cmd, self.scratch, self.server, wipe(work / "locks"))
-        row = Row("3. dl conda+pip (live PyPI), warm, zst", pip)
+        run_once(engine_cmd, self.scratch, self.server)
+        floor = work / "uv-floor"  # the three `uv pip compile` runs lockgen makes, started together
+        prepare = [self.py, str(BENCH / "pipfloor.py"), "prepare", str(work / "environment.yml")]
+        prepare += [str(work / "locks"), str(work / "cache"), mapping, str(floor)]
+        subprocess.run(prepare, cwd=self.scratch, check=True, env=CHILD_ENV)
+        uv_cmd = [str(floor / "run.sh")]
+        run_once(uv_cmd, self.scratch, None)
+        pip: list[Sample] = []
+        bound: list[Sample] = []
+        for _ in range(self.args.runs):  # interleaved: lockgen, then the engine and the uv runs it is compared with
+            pip += repeat(1, cmd, self.scratch, self.server, wipe(work / "locks"))
+            wipe(work / "engine-out")()
+            engine = run_once(engine_cmd, self.scratch, self.server)
+            uv = run_once(uv_cmd, self.scratch, None)
+            bound.append(
+                Sample(engine.wall + uv.wall, max(engine.rss_kb, uv.rss_kb), engine.bytes_sent, engine.requests,
+                       cpu=engine.cpu + uv.cpu)
+            )  # fmt: skip
+        row = Row("3. dl conda+pip (live PyPI), warm, zst", pip, bound)
         shares, overlap = [], []
         for s in pip:
             solved = [t for t, line in s.events if line.endswith("packages") and line.startswith("[")]
@@ -350,10 +376,14 @@ class Bench:
             if solved and starts and ends:
                 shares.append((max(ends) - min(starts)) / s.wall)
                 overlap.append(max(starts) < min(ends))
+        row.note = (
+            "engine column: bench/engine.py (conda) + the same three `uv pip compile` runs started together"
+            " (bench/pipfloor.py), wall times added"
+        )
         if shares:
-            row.note = (
-                f"pip share of wall {statistics.median(shares):.0%} (first uv start → last uv end); "
-                f"3 uv runs overlapping in {sum(overlap)}/{len(overlap)} runs; engine column: conda only, see 2."
+            row.note += (
+                f"; pip share of lockgen's wall {statistics.median(shares):.0%} (first uv start → last uv end);"
+                f" 3 uv runs overlapping in {sum(overlap)}/{len(overlap)} runs"
             )
         self.add(row)
 
@@ -372,8 +402,19 @@ class Bench:
             self.notes.append("4b. skipped: `lockgen check` is not implemented in this checkout.")
         bare = repeat(runs, [self.py, "-c", "pass"], self.scratch, None)
         rattler = repeat(runs, [self.py, "-c", "import rattler"], self.scratch, None)
+        yaml_click = repeat(runs, [self.py, "-c", "import yaml, click"], self.scratch, None)
         self.add(Row("4c. reference: `python -c pass`", bare))
         self.add(Row("4d. reference: `python -c 'import rattler'`", rattler))
+        self.add(Row("4e. reference: `python -c 'import yaml, click'`", yaml_click))
+        if _check_functional():
+            noop_ms = (Row._median(noop, "wall") - Row._median(yaml_click, "wall")) * 1000
+            check_ms = (Row._median(check, "wall") - Row._median(yaml_click, "wall")) * 1000
+            noop_cpu = (Row._median(noop, "cpu") - Row._median(yaml_click, "cpu")) * 1000
+            check_cpu = (Row._median(check, "cpu") - Row._median(yaml_click, "cpu")) * 1000
+            self.notes.append(
+                f"Beyond `import yaml, click` (4e): no-op lock +{noop_ms:.0f} ms wall / +{noop_cpu:.0f} ms CPU,"
+                f" check +{check_ms:.0f} ms wall / +{check_cpu:.0f} ms CPU (medians)."
+            )
         self.importtime(work, env_args)
 
     def importtime(self, work: Path, env_args: list[str]) -> None:

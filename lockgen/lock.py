@@ -524,12 +524,11 @@ def _pip_files(
     stage: _PipStage,
 ) -> dict[str, bytes | None]:
     """The pip section's lock, or its removal when the environment has no pip section."""
-    from lockgen.pypi import lock_pip_files
-
     if the_plan.spec.pip is None:
         unhashed = the_plan.options.output_dir / UNHASHED_NAME
         ours = unhashed.is_file() and is_generated(unhashed.read_bytes())
         return {REQUIREMENTS_NAME: None, **({UNHASHED_NAME: None} if ours else {})}
+    from lockgen.pypi import lock_pip_files  # not on the conda-only path: it loads packaging and the mapping code
 
     targets = pip_plan(the_plan)
     conda: dict[str, tuple[tuple[str, str], ...]] = {}

@@ -26,10 +26,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from lockgen.lockfiles.header import (
     generated_line,
     is_generated,
@@ -133,6 +129,9 @@ def _pin_from_line(line: str) -> Pin | None:
     spec = " ".join(t for t in tokens if not t.startswith("--hash="))
     if not spec or spec.startswith("-"):
         return None
+    from packaging.requirements import InvalidRequirement, Requirement  # not at import: `lock` uses this module's names
+    from packaging.utils import canonicalize_name
+
     try:
         requirement = Requirement(spec)
     except InvalidRequirement:
@@ -274,6 +273,8 @@ class PreviousLock:
 
     def preferences(self, environment: dict[str, str]) -> tuple[str, ...]:
         """``name==version`` of the earlier pins that apply to a platform (its marker environment)."""
+        from packaging.markers import InvalidMarker, Marker
+
         found = []
         for pin in self.pins:
             if pin.url is not None:

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING
 from lockgen.errors import InputError, Problem, PypiResolutionError
 from lockgen.lockfiles.header import json_sha256, short_digest
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
-from lockgen.pypi.mapping import MappingSource, ParselmouthSource, PypiMapping, load_mapping
-from lockgen.pypi.render import Header, render_requirements, render_unhashed
 from lockgen.pypi.requirements import (
     DirectRequirement,
     GivenHashes,
@@ -36,14 +34,17 @@ from lockgen.pypi.requirements import (
     read_previous,
     sources_digest_lines,
 )
-from lockgen.pypi.stubs import ProvidedPackage, provided_packages, write_stubs
-from lockgen.pypi.targets import PipTarget, pip_target
 from lockgen.reporting import Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the modules that resolve are imported where they are used: `check` and a no-op
+    # `lock` import this package for the input digests and the pip lines only (docs/performance.md)
     from lockgen.plan import PipRequest
+    from lockgen.pypi.mapping import MappingSource, PypiMapping
+    from lockgen.pypi.render import Header
+    from lockgen.pypi.stubs import ProvidedPackage
+    from lockgen.pypi.targets import PipTarget
     from lockgen.pypi.uv import CompileJob, PipResolver
 
 __all__ = [
@@ -105,6 +106,8 @@ def _read_inputs(request: PipRequest, secrets: SecretRegistry) -> dict[str, PipI
 def _mapping(
     request: PipRequest, reporter: Reporter, source: MappingSource | None, secrets: SecretRegistry
 ) -> PypiMapping:
+    from lockgen.pypi.mapping import ParselmouthSource, load_mapping
+
     if source is None and request.pypi_mapping is None:
         source = ParselmouthSource(request.cache_dir, offline=request.offline, url_template=request.mapping_url)
     return load_mapping(request.channels, request.pypi_mapping, source)
@@ -120,6 +123,9 @@ def _mapping_notes(mapping: PypiMapping, reporter: Reporter, secrets: SecretRegi
 def _platforms(
     request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
 ) -> list[_Platform]:
+    from lockgen.pypi.stubs import provided_packages
+    from lockgen.pypi.targets import pip_target
+
     result = []
     for p in request.platforms:
         pairs = conda.get(p.platform, ())
@@ -248,6 +254,7 @@ def _input_hash(request: PipRequest, platforms: Sequence[_Platform], mapping_dig
 
 
 def _write_job(root: Path, item: _Platform, previous: PreviousLock | None, request: PipRequest) -> CompileJob:
+    from lockgen.pypi.stubs import write_stubs
     from lockgen.pypi.uv import CompileJob
 
     assert item.target is not None
@@ -474,6 +481,8 @@ def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:
 
 
 def _header(request: PipRequest, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
+    from lockgen.pypi.render import Header
+
     lock_names = {p.platform: p.lock_name for p in request.platforms}
     against = []
     for item in platforms:
@@ -592,6 +601,8 @@ def lock_pip_files(
             )
     # URLs are written without credentials already; `redact` (URL userinfo and /t/ tokens only, not
     # every registered string, which could match a package name) also covers text quoted from pip lines.
+    from lockgen.pypi.render import render_requirements, render_unhashed
+
     requirements = redact(render_requirements(header, resolved)).encode()
     files: dict[str, bytes | None] = {REQUIREMENTS_NAME: requirements}
     if has_direct:

@@ -17,12 +17,15 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.client import HTTPException, HTTPResponse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.config import DEFAULT_REPODATA_MAX_MB as DEFAULT_MAX_MB
 from lockgen.config import REPODATA_MAX_ENV as MAX_ENV
 from lockgen.errors import ChannelError
+
+if TYPE_CHECKING:  # http.client is loaded only when a subdir is checked, never for a warm cache
+    from http.client import HTTPResponse
 
 __all__ = [
     "DEFAULT_MAX_MB",
@@ -146,6 +149,8 @@ def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, li
 
 def _check_one(subdir_url: str, limit: int, timeout_s: int) -> int | None:
     """The bound that passed ``limit``, or None (within it, sharded, absent or unreachable)."""
+    from http.client import HTTPException
+
     try:
         with _request("HEAD", f"{subdir_url}/repodata_shards.msgpack.zst", timeout_s) as response:
             if response.status != 404:
