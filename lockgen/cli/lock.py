@@ -68,6 +68,9 @@ def command(
         from lockgen.config import build_options, ensure_project
         from lockgen.environments import environment_targets
         from lockgen.lock import lock
+        from lockgen.repodata.gateway import keep_gateways_until_exit
+
+        keep_gateways_until_exit()  # run_core leaves through os._exit: nothing rattler loaded needs freeing
 
         notes = check_lock_habits(habits)
         flags = Flags(inputs.output_dir, platforms, solve, how)

@@ -23,7 +23,7 @@ from lockgen.config import DEFAULT_REPODATA_MAX_MB, DEFAULT_REPODATA_MEMORY_MB
 from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, make_gateway
+from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.spec import split_channel_spec
@@ -60,14 +60,40 @@ class SolveRequest:
         return self.label or self.platform
 
 
-@dataclass(frozen=True, slots=True)
 class PinnedOffers:
     """What the channels offer now for the files a solve was asked to keep (``lock --from`` explains
     each moved pin with it): those files' records as the channels describe them today (patched
-    metadata included), and for each pinned name the channels offering it, in priority order."""
+    metadata included), and for each pinned name the channels offering it, in priority order.
 
-    records: tuple[LockedPackage, ...] = ()
-    channels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    A solve fills it with ``compute``, which runs on first use only: most solves that keep earlier
+    files never need a reason for a moved pin, and converting every pinned record costs about as
+    much as converting the solution (docs/performance.md)."""
+
+    __slots__ = ("_channels", "_compute", "_records")
+
+    def __init__(
+        self,
+        records: tuple[LockedPackage, ...] = (),
+        channels: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        *,
+        compute: Callable[[], tuple[tuple[LockedPackage, ...], tuple[tuple[str, tuple[str, ...]], ...]]] | None = None,
+    ) -> None:
+        self._records, self._channels, self._compute = records, channels, compute
+
+    def _resolve(self) -> None:
+        if self._compute is not None:
+            self._records, self._channels = self._compute()
+            self._compute = None
+
+    @property
+    def records(self) -> tuple[LockedPackage, ...]:
+        self._resolve()
+        return self._records
+
+    @property
+    def channels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        self._resolve()
+        return self._channels
 
 
 class CondaSolver(Protocol):
@@ -175,6 +201,7 @@ class RattlerSolver:
             return lambda: self._solve_one(gateway, request, every)
 
         results = await run_scheduled(schedule, [job(r) for r in requests], release)
+        done_with(gateway)  # freed here, or kept until the CLI's os._exit skips that cost
         if not self.offline:
             from lockgen.repodata.limit import refuse_oversized_cache
 
@@ -293,7 +320,8 @@ class RattlerSolver:
             for record in records:
                 if record.file_name in wanted:
                     found.append(record)
-        self.offers[request.platform] = _offers(request, [r for records in result for r in records], found)
+        every = [r for records in result for r in records]
+        self.offers[request.platform] = PinnedOffers(compute=lambda: _offers(request, every, found))
         return found
 
 
@@ -323,7 +351,10 @@ def _fewer_malloc_arenas() -> None:
     mallopt(_M_ARENA_MAX, 2)
 
 
-def _offers(request: SolveRequest, every: Sequence[RepoDataRecord], found: Sequence[RepoDataRecord]) -> PinnedOffers:
+def _offers(
+    request: SolveRequest, every: Sequence[RepoDataRecord], found: Sequence[RepoDataRecord]
+) -> tuple[tuple[LockedPackage, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The records of ``found`` as lockgen's packages, and each pinned name's channels in priority order."""
     channels = _spec_sources(request)[0]
     by_name: dict[str, set[str]] = {}
     owners: dict[str | None, ResolvedChannel | None] = {}  # a few distinct channel strings: look each up once
@@ -341,7 +372,7 @@ def _offers(request: SolveRequest, every: Sequence[RepoDataRecord], found: Seque
             records.append(_to_locked(record, channels, request.platform))
         except ChannelError:  # a record that lies is refused by the solve itself if chosen
             continue
-    return PinnedOffers(
+    return (
         tuple(records),
         tuple(
             (name, tuple(sorted(cs, key=lambda c: order.get(c, len(order))))) for name, cs in sorted(by_name.items())

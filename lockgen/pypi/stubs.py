@@ -16,6 +16,7 @@ still sees the stubs.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import re
@@ -113,8 +114,11 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
+@functools.lru_cache(maxsize=4096)
 def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
-    """A valid, metadata-only wheel (byte-identical for the same package)."""
+    """A valid, metadata-only wheel (byte-identical for the same package). Made once per package and
+    process: the platforms of a lock share most of their conda packages, and building the zip is
+    most of what writing a stub costs."""
     dist_info = f"{package.name.replace('-', '_')}-{package.stub_version}.dist-info"
     summary = f"Installed by conda as {package.conda_name} {package.conda_version} (lockgen stand-in)"
     files = {

@@ -16,7 +16,33 @@ from lockgen.config import ensure_cache_dir
 if TYPE_CHECKING:
     from rattler import Gateway
 
-__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT_S", "RETRIES_ENV", "TIMEOUT_ENV", "make_gateway"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT_S",
+    "RETRIES_ENV",
+    "TIMEOUT_ENV",
+    "done_with",
+    "keep_gateways_until_exit",
+    "make_gateway",
+]
+
+_kept: list[object] = []
+_keep = False
+
+
+def keep_gateways_until_exit() -> None:
+    """Declare that this process ends with ``os._exit`` (lockgen's CLI does), so a Gateway it is done
+    with need not be freed: :func:`done_with` then keeps it instead. Freeing one drops every subdir
+    it loaded, tens of milliseconds at the end of a lock (docs/performance.md) that the exit makes
+    moot. A library caller, which goes on running, never calls this: its Gateways are freed."""
+    global _keep  # noqa: PLW0603 - one switch per process, set by the command line before it locks
+    _keep = True
+
+
+def done_with(gateway: Gateway) -> None:
+    """The caller drops ``gateway``; kept alive until exit when :func:`keep_gateways_until_exit` was called."""
+    if _keep:
+        _kept.append(gateway)
 
 
 def make_gateway(
