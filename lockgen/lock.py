@@ -37,6 +37,7 @@ from lockgen.reporting import NullReporter, Reporter
 if TYPE_CHECKING:
     from lockgen.conda import PinnedOffers
     from lockgen.lockfiles.condalock import PreviousPins
+    from lockgen.pypi import PipStart
     from lockgen.pypi.mapping import MappingSource
     from lockgen.pypi.requirements import PreviousLock
     from lockgen.pypi.summary import PipSummary
@@ -234,9 +235,12 @@ def prepare(
     if to_solve:
         for note in the_plan.solve_notes:
             reporter.event("note", None, note)
+    pip_start: PipStart | None = None
     if presolved is not None:
         solutions = {p.platform: presolved[p.platform] for p in the_plan.platforms if p.platform in presolved}
     elif to_solve:
+        if the_plan.spec.pip is not None and solver is None and pip_agreed is None:
+            pip_start = _start_pip(the_plan, reporter, pip_resolver, mapping_source, pins)
         if solver is None:
             from lockgen.conda import RattlerSolver
 
@@ -250,9 +254,15 @@ def prepare(
                 retries=options.limits.http_retries,
                 repodata_budget=options.limits.repodata_budget,
                 repodata_max_bytes=options.limits.repodata_max_bytes,
+                on_solved=pip_start.solved_packages if pip_start is not None else None,
             )
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
-        solutions = _solve(solver, requests, pins, the_plan)
+        try:
+            solutions = _solve(solver, requests, pins, the_plan)
+        except BaseException:
+            if pip_start is not None:
+                pip_start.close()
+            raise
     offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
     files: dict[str, bytes | None] = {}
     changes: list[PlatformChange] = []
@@ -277,7 +287,7 @@ def prepare(
             assert old is not None
             changes.append(PlatformChange(p.platform, len(old.entries), reused=True))
     files.update(_stale_platform_files(the_plan, out_dir))
-    pip = _PipStage(pip_resolver, mapping_source, _pip_seed(pins), pip_agreed)
+    pip = _PipStage(pip_resolver, mapping_source, _pip_seed(pins), pip_agreed, pip_start)
     files.update(_pip_files(the_plan, solutions, previous, reporter, pip))
     started: tuple[str, ...] = ()
     if pins is not None:
@@ -514,6 +524,8 @@ class _PipStage:
     seed: PreviousLock | None = None
     agreed: PreviousLock | None = None
     """Several environments: the pins the group's pip sections agreed on (PipRequest.agreed)."""
+    started: PipStart | None = None
+    """Begun while conda solved (:func:`_start_pip`): its mapping, pip lines and early uv runs are used."""
 
 
 def _pip_files(
@@ -549,4 +561,26 @@ def _pip_files(
         resolver=stage.resolver,
         mapping_source=stage.mapping_source,
         previous=stage.seed,
+        started=stage.started,
+    )
+
+
+def _start_pip(
+    the_plan: LockPlan,
+    reporter: Reporter,
+    resolver: PipResolver | None,
+    mapping_source: MappingSource | None,
+    pins: PreviousPins | None,
+) -> PipStart:
+    """The pip stage, begun before the conda solve (mapping and pip lines read meanwhile, each platform's
+    uv started with its conda solution when uv runs in any case): see lockgen.pypi.PipStart."""
+    from lockgen.pypi import PipStart
+
+    return PipStart(
+        pip_request(pip_plan(the_plan)),
+        reporter,
+        the_plan.secrets,
+        resolver=resolver,
+        mapping_source=mapping_source,
+        previous=_pip_seed(pins),
     )

@@ -116,8 +116,12 @@ class RattlerSolver:
         jobs: int | None = None,
         repodata_budget: int = DEFAULT_REPODATA_MEMORY_MB * 2**20,
         repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20,
+        on_solved: Callable[[str, tuple[LockedPackage, ...]], None] | None = None,
     ) -> None:
         self.cache_dir = cache_dir
+        self.on_solved = on_solved
+        """Told each platform's solution as soon as it is known (the pip stage starts that platform's
+        uv then); called on the solve's event loop, so it must return quickly."""
         self.offers: dict[str, PinnedOffers] = {}
         self.solved: dict[str, tuple[LockedPackage, ...]] = {}
         """Per platform solved with preferred files: what the channels offer for them (see PinnedOffers)."""
@@ -304,7 +308,10 @@ class RattlerSolver:
             raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
         packages = [_to_locked(r, channels, request.platform) for r in records]
         self.reporter.event("solved", request.key, f"{len(packages)} packages")
-        return tuple(sort_dependency_order(packages))
+        solution = tuple(sort_dependency_order(packages))
+        if self.on_solved is not None:
+            self.on_solved(request.key, solution)
+        return solution
 
     async def _preferred_records(
         self, gateway: Gateway, request: SolveRequest, sources: list[str], platforms: list[Any]

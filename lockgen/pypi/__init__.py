@@ -14,8 +14,9 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,13 +35,16 @@ from lockgen.pypi.requirements import (
     read_previous,
     sources_digest_lines,
 )
-from lockgen.reporting import Reporter
+from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
 
 if TYPE_CHECKING:  # the modules that resolve are imported where they are used: `check` and a no-op
     # `lock` import this package for the input digests and the pip lines only (docs/performance.md)
-    from lockgen.plan import PipRequest
+    from concurrent.futures import Future
+
+    from lockgen.models import LockedPackage
+    from lockgen.plan import PipPlatform, PipRequest
     from lockgen.pypi.mapping import MappingSource, PypiMapping
     from lockgen.pypi.render import Header
     from lockgen.pypi.stubs import ProvidedPackage
@@ -51,6 +55,7 @@ __all__ = [
     "PIP_LOCK_FORMAT",
     "REQUIREMENTS_NAME",
     "UNHASHED_NAME",
+    "PipStart",
     "lock_pip_files",
     "lock_pip_section",
     "option_lines",
@@ -120,24 +125,31 @@ def _mapping_notes(mapping: PypiMapping, reporter: Reporter, secrets: SecretRegi
         reporter.event("note" if changed else "pip", None, f"note: {secrets.redact(note)}")
 
 
-def _platforms(
-    request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
-) -> list[_Platform]:
+def _platform(
+    p: PipPlatform, pip: PipInput, pairs: tuple[tuple[str, str], ...], mapping: PypiMapping
+) -> tuple[_Platform, tuple[str, ...]]:
+    """One platform's pip inputs against its conda solution ``pairs``, and the notes to show about it."""
     from lockgen.pypi.stubs import provided_packages
     from lockgen.pypi.targets import pip_target
 
+    names = {name: mapping.pypi_names(name) for name, _ in pairs}
+    provided, notes = provided_packages(pairs, names)
+    target = None
+    if pip.requirements or pip.direct:
+        target = pip_target(p.platform, pairs, p.virtual_packages)
+        notes += target.notes
+    return _Platform(p.platform, pip, target, provided, json_sha256(sorted(pairs))), notes
+
+
+def _platforms(
+    request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
+) -> list[_Platform]:
     result = []
     for p in request.platforms:
-        pairs = conda.get(p.platform, ())
-        names = {name: mapping.pypi_names(name) for name, _ in pairs}
-        provided, notes = provided_packages(pairs, names)
-        target = None
-        if inputs[p.platform].requirements or inputs[p.platform].direct:
-            target = pip_target(p.platform, pairs, p.virtual_packages)
-            notes += target.notes
+        item, notes = _platform(p, inputs[p.platform], conda.get(p.platform, ()), mapping)
         for note in notes:
             reporter.event("note", p.platform, f"note: {note}")
-        result.append(_Platform(p.platform, inputs[p.platform], target, provided, json_sha256(sorted(pairs))))
+        result.append(item)
     return result
 
 
@@ -375,12 +387,16 @@ def _resolve(
     previous: PreviousLock | None,
     resolver: PipResolver,
     mapping: PypiMapping,
+    *,
+    early: _EarlyRuns | None = None,
 ) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
-    """Per platform: the hashed pins, and the pinned VCS/local-project lines."""
+    """Per platform: the hashed pins, and the pinned VCS/local-project lines. ``early``: the
+    platforms whose uv run started while conda was still solving others (their results are used)."""
     with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
-        jobs = [_write_job(Path(tmp), item, previous, request) for item in platforms if item.target is not None]
+        todo = [item for item in platforms if item.target is not None and not (early and early.started(item))]
+        jobs = [_write_job(Path(tmp), item, previous, request) for item in todo]
         try:
-            texts = resolver.compile(jobs)
+            texts = early.compile(resolver, jobs, platforms) if early else resolver.compile(jobs)
         except PypiResolutionError as exc:
             if not exc.missing:
                 raise
@@ -544,6 +560,7 @@ def lock_pip_files(
     resolver: PipResolver | None = None,
     mapping_source: MappingSource | None = None,
     previous: PreviousLock | None = None,
+    started: PipStart | None = None,
 ) -> dict[str, bytes | None]:
     """``requirements.txt`` (hashed) and ``requirements-unhashed.txt`` (VCS/local lines; None: remove the
     one lockgen wrote earlier; absent: nothing to write), resolved against ``conda``: per platform,
@@ -552,10 +569,48 @@ def lock_pip_files(
     ``secrets``: the registry messages are masked with; the pip section's index and find-links URLs
     are added to it (pass the one the caller's resolver masks with). ``resolver`` defaults to uv,
     ``mapping_source`` to parselmouth's download. ``previous``: pins to keep instead of the existing
-    requirements.txt's (``lock --from``)."""
+    requirements.txt's (``lock --from``). ``started``: the stage begun while conda solved (its
+    mapping, pip lines, resolver and uv runs are used; the caller passes it the same arguments)."""
+    if started is not None:
+        try:
+            return _lock_pip_files(
+                request, conda, reporter, started.secrets, started.resolver, None, started.previous, started
+            )
+        finally:
+            started.close()
     secrets = secrets if secrets is not None else SecretRegistry()
-    mapping = _mapping(request, reporter, mapping_source, secrets)
-    platforms = _platforms(request, _read_inputs(request, secrets), conda, mapping, reporter)
+    return _lock_pip_files(request, conda, reporter, secrets, resolver, mapping_source, previous, None)
+
+
+def _mapping_and_inputs(
+    request: PipRequest,
+    reporter: Reporter,
+    mapping_source: MappingSource | None,
+    secrets: SecretRegistry,
+    started: PipStart | None,
+) -> tuple[PypiMapping, Mapping[str, PipInput]]:
+    """The mapping and every platform's pip lines: read now, or what ``started`` read while conda solved."""
+    if started is None:
+        return _mapping(request, reporter, mapping_source, secrets), _read_inputs(request, secrets)
+    prepared = started.prepared()
+    if prepared.error is not None:
+        raise prepared.error  # what loading the mapping or reading the pip lines raised, in that order
+    assert prepared.mapping is not None
+    return prepared.mapping, prepared.inputs
+
+
+def _lock_pip_files(  # noqa: PLR0917
+    request: PipRequest,
+    conda: Conda,
+    reporter: Reporter,
+    secrets: SecretRegistry,
+    resolver: PipResolver | None,
+    mapping_source: MappingSource | None,
+    previous: PreviousLock | None,
+    started: PipStart | None,
+) -> dict[str, bytes | None]:
+    mapping, inputs = _mapping_and_inputs(request, reporter, mapping_source, secrets, started)
+    platforms = _platforms(request, inputs, conda, mapping, reporter)
     warnings = _warnings(request, platforms, mapping)
     if warnings and request.strict:
         raise InputError([replace(w, message=f"{secrets.redact(w.message)} (--strict)") for w in warnings])
@@ -584,7 +639,8 @@ def lock_pip_files(
         resolver = UvResolver(
             request.cache_dir, secrets, reporter, offline=request.offline, timeout_s=request.uv_timeout_s
         )
-    resolved, direct = _resolve(request, platforms, previous, resolver, mapping)
+    early = started.runs if started else None
+    resolved, direct = _resolve(request, platforms, previous, resolver, mapping, early=early)
     _check_editables(platforms, direct)
     shown = tuple(_relative(str(w), request) for w in warnings)
     described = f"digest {digest} (what the mapping says for the {count} conda packages locked)"
@@ -610,3 +666,151 @@ def lock_pip_files(
     elif read_previous(unhashed_path) is not None:
         files[UNHASHED_NAME] = None  # lockgen wrote it and it is no longer needed (never remove another file)
     return files
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    mapping: PypiMapping | None = None
+    inputs: Mapping[str, PipInput] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+class PipStart:
+    """The pip stage begun while conda still solves (docs/performance.md), for :func:`lock_pip_files`.
+
+    The conda→PyPI mapping loads and the pip lines are read in a thread from the start. When uv
+    runs whatever the solve gives (no earlier requirements.txt, ``--update``, ``--update-all``;
+    not with ``--strict``, whose warnings need every platform), each platform's ``uv pip compile``
+    starts as soon as that platform's conda solution arrives (:meth:`solved`), instead of after
+    the last platform's. The files are the same: :func:`lock_pip_files` uses an early run only when
+    the platform's inputs it recomputes are the ones that run was given.
+    """
+
+    def __init__(
+        self,
+        request: PipRequest,
+        reporter: Reporter,
+        secrets: SecretRegistry,
+        *,
+        resolver: PipResolver | None = None,
+        mapping_source: MappingSource | None = None,
+        previous: PreviousLock | None = None,
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.request = request
+        self.secrets = secrets
+        self.previous = previous if previous is not None else read_previous(request.output_dir / REQUIREMENTS_NAME)
+        forced = request.update_all or bool(request.update) or _disagrees(self.previous, request.agreed)
+        self.early = (forced or self.previous is None) and not request.strict
+        """Whether uv runs start per platform (uv runs in any case: nothing could be up to date)."""
+        self.resolver = resolver
+        if self.early and resolver is None:
+            from lockgen.pypi.uv import UvResolver, find_uv
+
+            uv = UvResolver(
+                request.cache_dir, secrets, reporter, offline=request.offline, timeout_s=request.uv_timeout_s
+            )
+            uv.uv = find_uv()  # here, not in the runs' threads: finding it reads sysconfig, which is not thread-safe
+            self.resolver = uv
+        self.runs = _EarlyRuns()
+        self._pool = ThreadPoolExecutor(max_workers=1 + len(request.platforms), thread_name_prefix="lockgen-pip")
+        self._prepared = self._pool.submit(self._prepare, mapping_source)
+        self._folder: Path | None = None
+        self._folder_lock = threading.Lock()
+
+    def _prepare(self, source: MappingSource | None) -> _Prepared:
+        try:
+            mapping = _mapping(self.request, NullReporter(), source, self.secrets)
+        except Exception as exc:  # raised again by lock_pip_files, where it was raised before
+            return _Prepared(error=exc)
+        try:
+            return _Prepared(mapping, _read_inputs(self.request, self.secrets))
+        except Exception as exc:
+            return _Prepared(mapping, error=exc)
+
+    def prepared(self) -> _Prepared:
+        return self._prepared.result()
+
+    def solved(self, platform: str, pairs: tuple[tuple[str, str], ...]) -> None:
+        """``platform``'s conda solution is known: start its uv run now (when :attr:`early`). Quick:
+        called from the solver's event loop."""
+        if self.early and any(p.platform == platform for p in self.request.platforms):
+            self.runs.add(platform, self._pool.submit(self._run, platform, pairs))
+
+    def solved_packages(self, platform: str, packages: Sequence[LockedPackage]) -> None:
+        """:meth:`solved`, given the solver's packages."""
+        self.solved(platform, tuple((p.name, p.version) for p in packages))
+
+    def _run(self, platform: str, pairs: tuple[tuple[str, str], ...]) -> tuple[_Platform, dict[str, str]] | None:
+        prepared = self.prepared()
+        if prepared.error is not None or prepared.mapping is None or self.resolver is None:
+            return None
+        where = next(p for p in self.request.platforms if p.platform == platform)
+        item, _notes = _platform(where, prepared.inputs[platform], pairs, prepared.mapping)  # notes: shown later
+        if item.target is None:
+            return None
+        with self._folder_lock:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="lockgen-pip-"))
+        job = _write_job(self._folder, item, self.previous, self.request)  # one folder per platform inside
+        return item, self.resolver.compile([job])
+
+    def close(self) -> None:
+        """Wait for the runs started (a failed lock too: no uv is left running) and remove their files."""
+        self._pool.shutdown(wait=True)
+        if self._folder is not None:
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class _EarlyRuns:
+    """The uv runs :class:`PipStart` began, by platform."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, Future[tuple[_Platform, dict[str, str]] | None]] = {}
+
+    def add(self, platform: str, run: Future[tuple[_Platform, dict[str, str]] | None]) -> None:
+        self._runs[platform] = run
+
+    def started(self, item: _Platform) -> bool:
+        """Whether ``item``'s run began early with exactly these inputs (its result, or failure, stands)."""
+        run = self._runs.get(item.platform)
+        if run is None:
+            return False
+        if run.exception() is not None:
+            return True
+        result = run.result()
+        return result is not None and result[0] == item
+
+    def compile(
+        self, resolver: PipResolver, jobs: Sequence[CompileJob], platforms: Sequence[_Platform]
+    ) -> dict[str, str]:
+        """The early runs' texts and those of ``jobs`` (run now, together); every failure reported."""
+        from lockgen.errors import LockgenError
+        from lockgen.pypi.uv import combine_failures
+
+        texts: dict[str, str] = {}
+        failures: list[LockgenError] = []
+        for item in platforms:
+            if item.target is None or not self.started(item):
+                continue
+            run = self._runs[item.platform]
+            error = run.exception()
+            if error is None:
+                result = run.result()
+                assert result is not None
+                texts.update(result[1])
+            elif isinstance(error, LockgenError):
+                failures.append(error)
+            else:
+                raise error
+        if jobs:
+            try:
+                texts.update(resolver.compile(jobs))
+            except LockgenError as exc:
+                failures.append(exc)
+        if failures:
+            raise combine_failures(failures)
+        return texts

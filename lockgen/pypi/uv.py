@@ -490,6 +490,11 @@ def _where_searched(job: CompileJob) -> str:
     )
 
 
+def combine_failures(failures: list[LockgenError]) -> LockgenError:
+    """One error for the failures of several platforms' runs (a network failure first)."""
+    return _combine(failures)
+
+
 def _combine(failures: list[LockgenError]) -> LockgenError:
     network = [f for f in failures if isinstance(f, ChannelError)]
     if network:
