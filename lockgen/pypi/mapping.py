@@ -174,15 +174,12 @@ def _parse_table(data: bytes, where: str) -> dict[str, Sequence[str] | None]:
         raise ValueError(f"{where}: not JSON ({exc})") from exc
     if not isinstance(table, dict):
         raise ValueError(f"{where}: expected an object of conda name → [PyPI names] or null")
-    clean: dict[str, Sequence[str] | None] = {}
+    # Checked in place, not copied: JSON object keys are strings already, and the lists are only read.
+    # A 34k-entry table is parsed on every lock with a pip section (docs/performance.md).
     for key, value in table.items():
-        if value is None:
-            clean[str(key)] = None
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            clean[str(key)] = tuple(value)
-        else:
+        if value is not None and (type(value) is not list or any(type(v) is not str for v in value)):
             raise ValueError(f"{where}: entry {key!r} must be a list of names or null")
-    return clean
+    return table
 
 
 class ParselmouthSource:

@@ -15,12 +15,8 @@ still sees the stubs.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +106,9 @@ def provided_packages(
 
 
 def _record_hash(data: bytes) -> str:
+    import base64
+    import hashlib
+
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
 
@@ -119,6 +118,9 @@ def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
     """A valid, metadata-only wheel (byte-identical for the same package). Made once per package and
     process: the platforms of a lock share most of their conda packages, and building the zip is
     most of what writing a stub costs."""
+    import io
+    import zipfile  # here: a lock whose pip section is up to date writes no stub
+
     dist_info = f"{package.name.replace('-', '_')}-{package.stub_version}.dist-info"
     summary = f"Installed by conda as {package.conda_name} {package.conda_version} (lockgen stand-in)"
     files = {

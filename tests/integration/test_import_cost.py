@@ -1,0 +1,93 @@
+"""What the quick commands leave unloaded (docs/performance.md): a warm conda-only lock loads no pip
+code, packaging or http.client; a no-op lock with a pip section runs no resolver and builds no pip
+summary; ``check`` loads none of the pip stage's resolving modules. Behaviour, not timing: each
+command runs in a subprocess that lists ``sys.modules`` when it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_lock_small_channel import ENV
+from tests.integration.test_lock_small_channel import channel as channel  # noqa: PLC0414 - the fixture
+from tests.integration.test_pip_local_index import World
+from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
+from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.cli import run_lockgen
+
+pytestmark = pytest.mark.slow
+
+_LISTING = """\
+import json, os, sys
+import lockgen.cli.runner as runner
+
+def finish(code):
+    sys.stdout.flush()
+    with open(os.environ["LOCKGEN_TEST_MODULES"], "w") as out:
+        json.dump(sorted(sys.modules), out)
+    os._exit(code)
+
+runner.finish = finish
+sys.argv = ["lockgen", *sys.argv[1:]]
+from lockgen.cli.app import main
+main()
+"""
+
+
+def run_listing(
+    tmp_path: Path, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with ``args``; its output and the modules it had loaded when it exited."""
+    listing = tmp_path / "modules.json"
+    full = {**os.environ, **(env or {}), "LOCKGEN_TEST_MODULES": str(listing)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LISTING, *map(str, args)],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done, set(json.loads(listing.read_text()))
+
+
+def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: ChannelBuilder) -> None:
+    (tmp_path / "environment.yml").write_text(ENV)
+    with serve_directory(tmp_path / "mirror") as server:
+        args = ("lock", "--mirror", f"https://conda.anaconda.org={server.url}", "--cache-dir", tmp_path / "cache")
+        first = run_lockgen(*args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        before = {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()}
+        done, modules = run_listing(tmp_path, *args, "--update-all", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "rattler" in modules  # it did solve again
+    assert {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()} == before
+    assert not {m for m in modules if m.split(".")[0] == "packaging" or m.startswith("lockgen.pypi")}
+    assert "http.client" not in modules  # the size check of never-fetched repodata had nothing to do
+
+
+def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> None:
+    world.write_env(["appa"])
+    first = world.lock()
+    assert first.returncode == 0, first.stderr
+    assert "pip: 1 packages on each of" in first.stdout  # written: summarised
+
+    env = {"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json"}
+    mirror = ("--mirror", f"https://conda.anaconda.org={world.channel_server.url}")
+    done, modules = run_listing(tmp_path, "lock", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "pip: requirements.txt, up to date" in done.stdout
+    assert "nothing changed" in done.stdout
+    unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.render", "lockgen.pypi.summary"}
+    assert modules.isdisjoint(unloaded), modules & unloaded
+
+    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    unloaded = {"lockgen.pypi.mapping", "lockgen.pypi.stubs", "lockgen.pypi.targets", "lockgen.pypi.uv", "zipfile"}
+    assert modules.isdisjoint(unloaded), modules & unloaded

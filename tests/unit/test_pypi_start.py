@@ -1,0 +1,83 @@
+"""The pip stage begun while conda solves (lockgen.pypi.PipStart): a platform's uv run starts with its
+own conda solution, and the files are those lock_pip_files makes without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lockgen.config import LockOptions
+from lockgen.errors import InputError
+from lockgen.plan import pip_plan, pip_request, plan
+from lockgen.pypi import PipStart, lock_pip_files
+from lockgen.reporting import RecordingReporter
+from lockgen.secrets import SecretRegistry
+from tests.unit.test_lock import PLATFORMS, FakeMapping, FakePip, env_text
+
+CONDA = dict.fromkeys(PLATFORMS, (("python", "3.11.9"), ("numpy", "1.26.4")))
+
+
+def _request(tmp_path: Path, text: str, **options: object):  # type: ignore[no-untyped-def]
+    env = tmp_path / "environment.yml"
+    env.write_text(text)
+    settings = LockOptions(files=(env,), output_dir=tmp_path / "locks", cache_dir=tmp_path / "cache", **options)  # type: ignore[arg-type]
+    return pip_request(pip_plan(plan(settings)))
+
+
+def _platforms(pip: FakePip) -> list[str]:
+    return [job.target.platform for job in pip.jobs]
+
+
+def test_a_platform_solved_early_is_resolved_then_and_the_files_are_the_same(tmp_path: Path) -> None:
+    request = _request(tmp_path, env_text(pip=("rich", "click")))
+    plain = FakePip({"rich": ["13.0.0"], "click": ["8.1.0"]})
+    expected = lock_pip_files(request, CONDA, RecordingReporter(), resolver=plain, mapping_source=FakeMapping())
+
+    early = FakePip({"rich": ["13.0.0"], "click": ["8.1.0"]})
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=early, mapping_source=FakeMapping())
+    assert start.early  # no requirements.txt yet: uv runs whatever conda gives
+    start.solved("osx-64", CONDA["osx-64"])
+    found = lock_pip_files(request, CONDA, RecordingReporter(), started=start)
+    assert found == expected
+    assert _platforms(early)[0] == "osx-64"  # resolved before the others were asked for
+    assert sorted(_platforms(early)) == sorted(PLATFORMS)  # and only once
+
+
+def test_an_early_run_given_other_packages_is_not_used(tmp_path: Path) -> None:
+    request = _request(tmp_path, env_text())
+    plain = FakePip({"rich": ["13.0.0"]})
+    expected = lock_pip_files(request, CONDA, RecordingReporter(), resolver=plain, mapping_source=FakeMapping())
+
+    early = FakePip({"rich": ["13.0.0"]})
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=early, mapping_source=FakeMapping())
+    start.solved("linux-64", (("python", "3.11.9"), ("numpy", "2.0.0")))  # not what the lock ends with
+    assert lock_pip_files(request, CONDA, RecordingReporter(), started=start) == expected
+    assert sorted(_platforms(early)) == sorted([*PLATFORMS, "linux-64"])  # linux-64 resolved again
+
+
+def test_no_early_run_when_requirements_may_be_up_to_date_or_strict(tmp_path: Path) -> None:
+    request = _request(tmp_path, env_text())
+    pip = FakePip({"rich": ["13.0.0"]})
+    files = lock_pip_files(request, CONDA, RecordingReporter(), resolver=pip, mapping_source=FakeMapping())
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "requirements.txt").write_bytes(files["requirements.txt"] or b"")
+
+    again = FakePip({"rich": ["13.0.0"]})
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=again, mapping_source=FakeMapping())
+    assert not start.early
+    start.solved("linux-64", CONDA["linux-64"])
+    assert lock_pip_files(request, CONDA, RecordingReporter(), started=start) == files
+    assert again.jobs == []  # up to date: uv never ran
+
+    (tmp_path / "s").mkdir()
+    strict = _request(tmp_path / "s", env_text(), strict=True)  # its warnings need every platform first
+    assert not PipStart(strict, RecordingReporter(), SecretRegistry(), resolver=again).early
+
+
+def test_errors_come_in_the_order_lock_pip_files_raises_them(tmp_path: Path) -> None:
+    request = _request(tmp_path, env_text(pip=("rich", "--bogus-option")))
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=FakePip({}), mapping_source=FakeMapping())
+    start.solved("linux-64", CONDA["linux-64"])
+    with pytest.raises(InputError, match="--bogus-option"):
+        lock_pip_files(request, CONDA, RecordingReporter(), started=start)
