@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.errors import InputError, Problem, PypiResolutionError
+from lockgen.errors import InputError, LockgenError, Problem, PypiResolutionError
 from lockgen.lockfiles.header import json_sha256, short_digest
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
 from lockgen.pypi.requirements import (
@@ -742,7 +742,7 @@ class PipStart:
         """:meth:`solved`, given the solver's packages."""
         self.solved(platform, tuple((p.name, p.version) for p in packages))
 
-    def _run(self, platform: str, pairs: tuple[tuple[str, str], ...]) -> tuple[_Platform, dict[str, str]] | None:
+    def _run(self, platform: str, pairs: tuple[tuple[str, str], ...]) -> _Run | None:
         prepared = self.prepared()
         if prepared.error is not None or prepared.mapping is None or self.resolver is None:
             return None
@@ -754,7 +754,10 @@ class PipStart:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="lockgen-pip-"))
         job = _write_job(self._folder, item, self.previous, self.request)  # one folder per platform inside
-        return item, self.resolver.compile([job])
+        try:
+            return item, self.resolver.compile([job])
+        except LockgenError as exc:  # reported by lock_pip_files, if the run was given the final inputs
+            return item, exc
 
     def close(self) -> None:
         """Wait for the runs started (a failed lock too: no uv is left running) and remove their files."""
@@ -765,22 +768,24 @@ class PipStart:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
+_Run = tuple[_Platform, "dict[str, str] | LockgenError"]
+"""An early uv run: the inputs it was given, and its texts or its failure."""
+
+
 class _EarlyRuns:
     """The uv runs :class:`PipStart` began, by platform."""
 
     def __init__(self) -> None:
-        self._runs: dict[str, Future[tuple[_Platform, dict[str, str]] | None]] = {}
+        self._runs: dict[str, Future[_Run | None]] = {}
 
-    def add(self, platform: str, run: Future[tuple[_Platform, dict[str, str]] | None]) -> None:
+    def add(self, platform: str, run: Future[_Run | None]) -> None:
         self._runs[platform] = run
 
     def started(self, item: _Platform) -> bool:
         """Whether ``item``'s run began early with exactly these inputs (its result, or failure, stands)."""
         run = self._runs.get(item.platform)
-        if run is None:
-            return False
-        if run.exception() is not None:
-            return True
+        if run is None or run.exception() is not None:
+            return False  # an unexpected error: the platform is resolved again, where it is reported
         result = run.result()
         return result is not None and result[0] == item
 
@@ -788,7 +793,6 @@ class _EarlyRuns:
         self, resolver: PipResolver, jobs: Sequence[CompileJob], platforms: Sequence[_Platform]
     ) -> dict[str, str]:
         """The early runs' texts and those of ``jobs`` (run now, together); every failure reported."""
-        from lockgen.errors import LockgenError
         from lockgen.pypi.uv import combine_failures
 
         texts: dict[str, str] = {}
@@ -796,16 +800,13 @@ class _EarlyRuns:
         for item in platforms:
             if item.target is None or not self.started(item):
                 continue
-            run = self._runs[item.platform]
-            error = run.exception()
-            if error is None:
-                result = run.result()
-                assert result is not None
-                texts.update(result[1])
-            elif isinstance(error, LockgenError):
-                failures.append(error)
+            result = self._runs[item.platform].result()
+            assert result is not None
+            outcome = result[1]
+            if isinstance(outcome, LockgenError):
+                failures.append(outcome)
             else:
-                raise error
+                texts.update(outcome)
         if jobs:
             try:
                 texts.update(resolver.compile(jobs))
