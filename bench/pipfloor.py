@@ -11,6 +11,7 @@ adds the engine's conda solve: "engine + parallel uv" is what a lock with a pip 
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -48,11 +49,13 @@ def prepare(env_file: Path, locks: Path, cache_dir: Path, mapping: Path, folder:
         if item.target is None:
             continue
         job = pypi._write_job(folder, item, None, request)
-        env = resolver.environment(job)
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
+        env = resolver.environment(job)  # only what lockgen changes is written; the rest is inherited
+        removed = [f"-u {k}" for k in sorted(set(os.environ) - set(env))]
+        changed = [f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()) if os.environ.get(k) != v]
+        exports = " ".join([*removed, *changed])
         lines.append(f": > {shlex.quote(str(job.output))}")  # no earlier pins, as in a lock without requirements.txt
         lines.insert(1, lines.pop())  # emptied before any uv starts
-        lines.append(f"env -i {exports} {shlex.join(resolver.argv(job))} >/dev/null 2>&1 &")
+        lines.append(f"env {exports} {shlex.join(resolver.argv(job))} >/dev/null 2>&1 &")
     lines.append("wait")
     script = folder / "run.sh"
     script.write_text("\n".join(lines) + "\n")
