@@ -235,27 +235,18 @@ def prepare(
     if to_solve:
         for note in the_plan.solve_notes:
             reporter.event("note", None, note)
-    pip_start: PipStart | None = None
+    # the pip stage begins with the solve, unless a group's agreed pins (several environments) shape its jobs
+    unset = all(x is None for x in (presolved, pip_agreed, solver))
+    pip_start = (
+        _start_pip(the_plan, reporter, pip_resolver, mapping_source, pins)
+        if unset and to_solve and the_plan.spec.pip is not None
+        else None
+    )
     if presolved is not None:
         solutions = {p.platform: presolved[p.platform] for p in the_plan.platforms if p.platform in presolved}
     elif to_solve:
-        if the_plan.spec.pip is not None and solver is None and pip_agreed is None:
-            pip_start = _start_pip(the_plan, reporter, pip_resolver, mapping_source, pins)
         if solver is None:
-            from lockgen.conda import RattlerSolver
-
-            solver = RattlerSolver(
-                options.cache_dir,
-                the_plan.secrets,
-                reporter,
-                offline=options.offline,
-                jobs=options.jobs,
-                timeout_s=options.limits.http_timeout_s,
-                retries=options.limits.http_retries,
-                repodata_budget=options.limits.repodata_budget,
-                repodata_max_bytes=options.limits.repodata_max_bytes,
-                on_solved=pip_start.solved_packages if pip_start is not None else None,
-            )
+            solver = _rattler_solver(options, the_plan, reporter, pip_start)
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
         try:
             solutions = _solve(solver, requests, pins, the_plan)
@@ -302,6 +293,26 @@ def prepare(
         started,
         condalock,
         condalock.files(the_plan, solutions, files, reporter) if condalock else {},
+    )
+
+
+def _rattler_solver(
+    options: LockOptions, the_plan: LockPlan, reporter: Reporter, pip_start: PipStart | None
+) -> CondaSolver:
+    """The default solver; it tells ``pip_start`` each platform's solution as soon as it has it."""
+    from lockgen.conda import RattlerSolver
+
+    return RattlerSolver(
+        options.cache_dir,
+        the_plan.secrets,
+        reporter,
+        offline=options.offline,
+        jobs=options.jobs,
+        timeout_s=options.limits.http_timeout_s,
+        retries=options.limits.http_retries,
+        repodata_budget=options.limits.repodata_budget,
+        repodata_max_bytes=options.limits.repodata_max_bytes,
+        on_solved=pip_start.solved_packages if pip_start is not None else None,
     )
 
 
