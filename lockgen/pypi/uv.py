@@ -216,9 +216,13 @@ class UvResolver:
         deadline = time.monotonic() + self.timeout_s
         earlier = job.output.read_text(encoding="utf-8") if job.output.is_file() else ""
         kept = {p.name for p in parse_compiled(earlier)} - set(job.upgrade_packages)
-        builds = self._rounds(job, [], deadline)
-        text = job.output.read_text(encoding="utf-8")
-        newer = [] if job.no_build else self._sdist_only_releases(job, text, kept, deadline)
+        probing = job.newest_probe is not None and not job.no_build
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the probes need nothing of the compile: run beside it
+            probes = [pool.submit(self._probe, job, deadline, wheels_only=w) for w in (False, True) if probing]
+            builds = self._rounds(job, [], deadline)
+            text = job.output.read_text(encoding="utf-8")
+            found = [probe.result() for probe in probes]
+        newer = self._sdist_only_releases(text, kept, found[0], found[1]) if found else []
         if newer:
             names = [name for name, _, _ in newer]
             try:
@@ -282,20 +286,18 @@ class UvResolver:
             " (uv downloads none), so a setup.py that works only on the target's Python fails here"
         )
 
+    @staticmethod
     def _sdist_only_releases(
-        self, job: CompileJob, text: str, kept: set[str], deadline: float
+        text: str, kept: set[str], newest: Mapping[str, Pin], wheels: Mapping[str, Pin]
     ) -> list[tuple[str, str, str]]:
         """(name, locked version, newer version) of the named requirements whose newest release has
         only an sdist while an older one has a wheel: pip installs the newest (it prefers a newer
         version to a wheel), so lockgen takes it too. A release with wheels for other platforms only
         (wandb on macOS x86_64) is not one: the wheels-first pick stands (pip's ``--prefer-binary``).
-        Pins of the previous lock (``kept``) stay. Two quick ``--no-deps`` uv runs; any failure: none.
+        Pins of the previous lock (``kept``) stay. ``newest`` and ``wheels``: the two quick ``--no-deps``
+        uv runs (:meth:`_probe`, started with the compile; any failure: none).
         """
-        if job.newest_probe is None:
-            return []
         locked = {p.name: p for p in parse_compiled(text)}
-        newest = self._probe(job, deadline, wheels_only=False)
-        wheels = self._probe(job, deadline, wheels_only=True)
         found = []
         for name, pin in newest.items():
             main = locked.get(name)

@@ -323,3 +323,32 @@ def test_a_failed_build_names_its_interpreter_and_the_error_it_printed() -> None
     said = resolver.builder(target)
     assert said.startswith(f"Python {'.'.join(map(str, sys.version_info[:3]))} ({sys.executable}), not the target's")
     assert f"no python{other.rsplit('.', 1)[0]} on PATH" in said
+
+
+PROBE_BESIDE = """
+from pathlib import Path
+args = sys.argv[1:]
+out = Path(args[args.index("--output-file") + 1])
+marker = out.parent / "probe-started"
+if "--no-deps" in args:  # a probe of the newest releases
+    marker.touch()
+    out.write_text("")
+    sys.exit(0)
+for _ in range(100):  # the compile finishes once a probe has started, or after 5 s
+    if marker.exists():
+        break
+    time.sleep(0.05)
+out.write_text("ok==1\\n" if marker.exists() else "probe-after-compile==1\\n")
+"""
+
+
+def test_the_newest_release_probes_run_beside_the_compile(tmp_path: Path) -> None:
+    """The two ``--no-deps`` probes do not wait for the compile (they do not need its result): a
+    compile that ends only once a probe has begun ends with ``ok`` (with the probes after it, it
+    would give up waiting and say so)."""
+    probe = tmp_path / "named.in"
+    probe.write_text("accelerate\n")
+    uv = fake_uv(tmp_path, PROBE_BESIDE)
+    assert UvResolver(tmp_path / "cache", uv_path=uv).compile([job(tmp_path, newest_probe=probe)]) == {
+        "osx-64": "ok==1\n"
+    }
