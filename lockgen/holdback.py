@@ -3,8 +3,10 @@
 The question a reviewer has when a lock keeps (or moves to) an older version. The answer is
 found by solving, not guessed from dependency lists:
 
-1. the platform's request with ``NAME >VERSION`` added: if that solves, nothing holds NAME back
-   (the lock keeps its version because locks move only when asked: ``lockgen lock --update NAME``);
+1. the platform's request asking for ``NAME >VERSION`` (the environment file's spec for NAME narrowed,
+   see :func:`_probed`): if that solves, nothing holds NAME back (the lock keeps its version because
+   locks move only when asked: ``lockgen lock --update NAME``), unless the newer one is in a later
+   channel: then strict channel priority is why ``--update NAME`` alone would not move it;
 2. else the same request without one of the environment file's specs at a time: each spec whose
    removal lets a newer NAME in is a cause (with the version it would allow);
 3. for each cause, the conflict chain: the cause's dependencies in the locked solution and the newer
@@ -22,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cmp_to_key
 
+from lockgen.channels import ResolvedChannel
 from lockgen.conda import CondaSolver, SolveRequest
-from lockgen.conda.match import spec_matches
+from lockgen.conda.match import narrowed, spec_matches
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, SolveError
 from lockgen.lockfiles.lockdir import read_lock_file
@@ -64,11 +67,23 @@ class HoldBack:
     blockers: tuple[Blocker, ...] = ()
     tried: int = 0
     """How many specs were tried one at a time."""
+    held_by: tuple[str, str] | None = None
+    """With ``newer``: (the channel the lock takes NAME from, the later channel that has the newer one)
+    when strict channel priority is why ``--update NAME`` alone would not move it."""
 
     @property
     def lines(self) -> list[str]:
         """The answer for people (explain prints it; diff shows it for a downgraded named package)."""
         head = f"why not newer than {self.name} {self.version} on {self.platform}:"
+        if self.newer is not None and self.held_by is not None:
+            first, later = self.held_by
+            return [
+                head,
+                f"  strict channel priority: {self.name} comes from {first}, the first listed channel that has"
+                f" it, which has nothing newer; {later} has {self.name} {self.newer}, and a solve that asks for"
+                f" it (`{self.name} >{self.version}` in the environment file) takes it; `--update {self.name}`"
+                " alone does not",
+            ]
         if self.newer is not None:
             return [
                 head,
@@ -116,7 +131,6 @@ def why_not_newer(
 
         base = replace(base, exclude_newer=parse_date(recorded["exclude-newer"]))
     planned = replace(planned, request=replace(planned.request, exclude_newer=base.exclude_newer))
-    probe = f"{wanted} >{entry.version}"
 
     def attempt(request: SolveRequest) -> tuple[LockedPackage, ...] | None:
         try:
@@ -124,9 +138,10 @@ def why_not_newer(
         except SolveError:
             return None
 
-    free = attempt(_with(base, probe))
+    free = attempt(_probed(base, wanted, entry.version))
     if free is not None:
-        return HoldBack(wanted, platform, entry.version, _version(free, wanted))
+        newer = next(p for p in free if p.name == wanted)
+        return HoldBack(wanted, platform, entry.version, newer.version, held_by=_priority(base, entry.url, newer.url))
     candidates = [
         (spec, origin)
         for spec, origin in zip(base.specs, base.origins or ("",) * len(base.specs), strict=True)
@@ -134,7 +149,7 @@ def why_not_newer(
     ][:MAX_PROBES]
     causes: list[tuple[str, str, tuple[LockedPackage, ...]]] = []
     for spec, origin in candidates:
-        solved = attempt(_with(_without(base, spec), probe))
+        solved = attempt(_probed(_without(base, spec), wanted, entry.version))
         if solved is not None:
             causes.append((spec, origin, solved))
     if not causes:
@@ -162,6 +177,42 @@ def _default_solver(options: LockOptions, the_plan: LockPlan) -> CondaSolver:
         repodata_budget=options.limits.repodata_budget,
         repodata_max_bytes=options.limits.repodata_max_bytes,
     )
+
+
+def _probed(request: SolveRequest, name: str, version: str) -> SolveRequest:
+    """``request`` asking for ``name`` newer than ``version``: the environment file's own spec for it
+    narrowed (``pytorch>=2.0`` → ``pytorch >=2.0,>2.1.0``), else a spec added. Narrowing matters:
+    under strict channel priority each spec picks its candidates from the first channel that has the
+    name, so a second spec beside ``pytorch>=2.0`` could never reach a later channel's newer build."""
+    for index, spec in enumerate(request.specs):
+        if dependency_name(spec) == name:
+            merged = narrowed(spec, version)
+            if merged is not None:
+                specs = (*request.specs[:index], merged, *request.specs[index + 1 :])
+                return replace(request, specs=specs)
+            break
+    return _with(request, f"{name} >{version}")
+
+
+def _priority(request: SolveRequest, locked_url: str, newer_url: str) -> tuple[str, str] | None:
+    """(the channel the lock takes NAME from, the later channel the newer one is in) when they differ
+    under strict priority: asking for a newer version reaches the later channel, but a plain
+    ``--update`` keeps taking NAME from the first channel that has it."""
+    if request.channel_priority != "strict":
+        return None
+
+    def channel_of(url: str) -> ResolvedChannel | None:
+        return next((c for c in request.channels if url.startswith(c.canonical + "/")), None)
+
+    first, later = channel_of(locked_url), channel_of(newer_url)
+    if first is None or later is None or first is later:
+        return None
+
+    def shown(channel: ResolvedChannel) -> str:
+        where = f" ({channel.origin})" if channel.origin else ""
+        return f"`{channel.written or channel.name}`{where}"
+
+    return shown(first), shown(later)
 
 
 def _with(request: SolveRequest, spec: str) -> SolveRequest:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["spec_matches", "version_lower"]
+__all__ = ["narrowed", "spec_matches", "version_lower"]
 
 
 def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) -> bool | None:
@@ -32,3 +32,25 @@ def version_lower(new: str, old: str) -> bool:
         return bool(Version(new) < Version(old))
     except Exception:  # an unparsable old version: do not call it a downgrade
         return False
+
+
+def narrowed(spec: str, above: str) -> str | None:
+    """``spec`` that also asks for a version newer than ``above`` (``pytorch>=2.0`` → ``pytorch >=2.0,>2.1.0``),
+    keeping its build; None when rattler cannot read it or it says more than name, version and build
+    (a channel, a subdir, brackets): then the caller adds a separate spec instead."""
+    from rattler import MatchSpec
+
+    try:
+        match = MatchSpec(spec, strict=False)
+    except Exception:
+        return None
+    if match.name is None or "::" in spec or "[" in spec:
+        return None
+    version = str(match.version) if match.version is not None else ""
+    joined = f"({version}),>{above}" if "|" in version else f"{version},>{above}" if version else f">{above}"
+    text = f"{match.name.normalized} {joined}" + (f" {match.build}" if match.build else "")
+    try:
+        MatchSpec(text, strict=False)
+    except Exception:
+        return None
+    return text

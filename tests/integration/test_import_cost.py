@@ -76,7 +76,7 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     world.write_env(["appa"])
     first = world.lock()
     assert first.returncode == 0, first.stderr
-    assert "pip: 1 packages on each of" in first.stdout  # written: summarised
+    assert "pip: 1 package on each of" in first.stdout  # written: summarised
 
     env = {"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json"}
     mirror = ("--mirror", f"https://conda.anaconda.org={world.channel_server.url}")

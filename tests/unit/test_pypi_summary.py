@@ -57,3 +57,10 @@ def test_same_pins_everywhere_is_one_line() -> None:
 
 def test_not_a_lockgen_file() -> None:
     assert summarize_requirements("requests==2.0\n") is None
+
+
+def test_the_headline_reads_right_for_one_platform_and_one_package() -> None:
+    from lockgen.pypi.summary import PipSummary
+
+    assert PipSummary((("linux-64", 25),), ()).headline == "pip: 25 packages on linux-64"
+    assert PipSummary((("linux-64", 1), ("osx-64", 1)), ()).headline == "pip: 1 package on each of linux-64, osx-64"
