@@ -75,6 +75,9 @@ MIN_RATE_WINDOW_ENV = "LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW"
 DEFAULT_MIN_RATE = 1024
 """Bytes per second below which a download is abandoned (0: no rule), averaged over the window."""
 DEFAULT_MIN_RATE_WINDOW_S = 30
+PIP_DEADLINE_ENV = "LOCKGEN_PIP_DEADLINE"
+DEFAULT_PIP_DEADLINE_S = 3600
+"""The whole pip step of ``install`` (both installer runs): a dripping index or a hung build ends there."""
 
 
 def default_cache_dir() -> Path:
@@ -125,6 +128,8 @@ class Limits:
     download_min_rate: int = DEFAULT_MIN_RATE
     """Bytes per second a package download must average over ``download_min_rate_window_s`` (0: no rule)."""
     download_min_rate_window_s: int = DEFAULT_MIN_RATE_WINDOW_S
+    pip_deadline_s: int = DEFAULT_PIP_DEADLINE_S
+    """Longest ``install``'s pip step may take (uv or pip, every run together)."""
     repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20
     """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
 
@@ -139,6 +144,7 @@ def read_limits() -> Limits:
         download_deadline_s=env_int(DEADLINE_ENV, DEFAULT_DOWNLOAD_DEADLINE_S, 1),
         download_min_rate=env_int(MIN_RATE_ENV, DEFAULT_MIN_RATE, 0),
         download_min_rate_window_s=env_int(MIN_RATE_WINDOW_ENV, DEFAULT_MIN_RATE_WINDOW_S, 1),
+        pip_deadline_s=env_int(PIP_DEADLINE_ENV, DEFAULT_PIP_DEADLINE_S, 1),
         repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
     )
 

@@ -33,8 +33,10 @@ from lockgen.errors import InstallError
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Archive, Downloader, HostUnreachable
 from lockgen.install.pip import (
+    PipBudget,
     marker_environment,
     pip_command,
+    pip_hosts,
     refuse_expansions,
     refuse_foreign_options,
     requirements_satisfied,
@@ -93,6 +95,8 @@ class InstallOptions:
     download_min_rate: int = 1024
     """Bytes per second a download must average over ``download_min_rate_window_s`` (0: no rule)."""
     download_min_rate_window_s: float = 30
+    pip_deadline_s: int = 3600
+    """Longest the pip step may take, every installer run together (``LOCKGEN_PIP_DEADLINE``)."""
 
     @property
     def lock_path(self) -> Path:
@@ -577,11 +581,16 @@ def _pip_step(
     unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment, requirements) if (
         options.unhashed_path.is_file()
     ) else ""  # fmt: skip
+    budget = PipBudget.starting_now(
+        options.pip_deadline_s,
+        options.timeout_s,
+        pip_hosts(requirements, unhashed, environ if environ is not None else os.environ),
+    )
     tool = "up-to-date"
     if not requirements_satisfied(prefix, requirements, environment):
         command = pip_command(python, requirements, options.pip_installer)
         reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")
-        run_pip(command, secrets)
+        run_pip(command, secrets, budget=budget, shown=str(requirements))
         tool = command.tool
     if unhashed:
         import tempfile
@@ -591,7 +600,7 @@ def _pip_step(
             resolved.write_text(unhashed, encoding="utf-8")
             command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
             reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")
-            run_pip(command, secrets)
+            run_pip(command, secrets, budget=budget, shown=str(options.unhashed_path))
         tool = command.tool
     return _replace(result, pip=tool)
 
