@@ -293,26 +293,49 @@ OPTION_PREFIX = "option: "
 
 
 def parse_unhashed(text: str) -> dict[str, PackageState]:
-    """The lines of requirements-unhashed.txt: a VCS package by name (its URL@commit as version), a local
-    project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
+    """Every line of requirements-unhashed.txt, as ``install`` would run it: a VCS package by name and
+    location (``vcspkg @ git+https://host/repo``; its commit as version), a local project by its path
+    (``-e ./localproj`` keyed ``./localproj (editable)``), the ``paths-base`` those paths start at
+    (``option: paths-base ..``), and any line of another form (which ``install`` refuses) keyed
+    ``option: <the line>``. A key seen twice is kept twice (``(#2)``), so no line hides another."""
     from packaging.utils import canonicalize_name
 
     from lockgen.lockfiles.requirements import read_unhashed
 
     found: dict[str, PackageState] = {}
-    for line in read_unhashed(text).lines:
+
+    def put(key: str, state: PackageState) -> None:
+        number, unique = 1, key
+        while unique in found:
+            number += 1
+            unique = f"{key} (#{number})"
+        found[unique] = state
+
+    lock = read_unhashed(text)
+    for line in lock.lines:
         if line.url is not None and line.name:
-            key: str = canonicalize_name(line.name)
-            version = line.url.rsplit("@", 1)[1][:12] if "@" in line.url else line.url
-            state = PackageState(version, "", line.url)
+            where, at, ref = line.url.rpartition("@")
+            if not at or "/" in ref:  # no @ref after the path (an `@` of a login is before it)
+                where, ref = line.url, ""
+            key: str = f"{canonicalize_name(line.name)} @ {_no_login(where)}"
+            state = PackageState(ref[:12] or "no commit", "", line.url)
         else:
             key = f"{line.path} (editable)" if line.editable else f"{line.path}"
             state = PackageState("local", "", line.path or "")
         if line.marker:
             key += f"; {line.marker}"
             state = replace(state, marker=str(line.marker))
-        found[key] = state
+        put(key, state)
+    if any(line.url is None for line in lock.lines):
+        put(f"{OPTION_PREFIX}paths-base {lock.paths_base or '(none)'}", PackageState("", "", "", ""))
+    raw = dict(logical_lines(text))
+    for number, _ in lock.problems:
+        put(OPTION_PREFIX + " ".join(raw.get(number, "").split()), PackageState("", "", "", ""))
     return found
+
+
+def _no_login(url: str) -> str:
+    return re.sub(r"://[^/@\s]+@", "://", url)
 
 
 def parse_requirements(text: str) -> dict[str, PackageState]:

@@ -85,7 +85,9 @@ class World:
     def prefix(self) -> Path:
         return self.root / "env"
 
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         return run_lockgen(
             *args,
             "--mirror",
