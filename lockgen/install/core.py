@@ -97,6 +97,9 @@ class InstallOptions:
     download_min_rate_window_s: float = 30
     pip_deadline_s: int = 3600
     """Longest the pip step may take, every installer run together (``LOCKGEN_PIP_DEADLINE``)."""
+    project_dir: Path | None = None
+    """The environment file's folder when installing the project's own locks: requirements-unhashed.txt's
+    local paths must start there (None: a lock given by path; its ``paths-base`` is taken as written)."""
 
     @property
     def lock_path(self) -> Path:
@@ -578,9 +581,9 @@ def _pip_step(
         value = (environ if environ is not None else os.environ).get(key)
         if value:
             secrets.add_url(value)
-    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment, requirements) if (
-        options.unhashed_path.is_file()
-    ) else ""  # fmt: skip
+    unhashed = unhashed_requirements(
+        options.unhashed_path, options.lock_dir, environment, requirements, project_dir=options.project_dir
+    ) if options.unhashed_path.is_file() else ""  # fmt: skip
     budget = PipBudget.starting_now(
         options.pip_deadline_s,
         options.timeout_s,

@@ -374,7 +374,12 @@ def run_pip(
 
 
 def unhashed_requirements(
-    path: Path, lock_dir: Path, environment: dict[str, str] | None, requirements: Path | None = None
+    path: Path,
+    lock_dir: Path,
+    environment: dict[str, str] | None,
+    requirements: Path | None = None,
+    *,
+    project_dir: Path | None = None,
 ) -> str:
     """The lines of ``requirements-unhashed.txt`` that apply, local paths made absolute.
 
@@ -382,7 +387,10 @@ def unhashed_requirements(
     input-hash line differs: not written by the same lock run, or by lockgen at all), lines edited
     after lockgen wrote them (``body=``), a line of another form, a VCS URL not pinned to a full
     commit, or a path (or ``paths-base``) that leaves the project folder: the file comes from the
-    repository, so it may be hostile.
+    repository, so it may be hostile. With ``project_dir`` (the environment file's folder, where
+    ``lockgen lock`` starts local paths), ``paths-base`` must lead there: it is a header line that
+    neither digest covers, and a pull request that moves it (``..`` to ``.``) would have ``install``
+    build a project of its own from inside the lock folder.
     """
     from packaging.markers import InvalidMarker, Marker
 
@@ -404,6 +412,12 @@ def unhashed_requirements(
     if base_text not in (".", ".."):
         # the lock folder, or the folder holding it (locks/ next to environment.yml)
         problems.append(f"{path}: paths-base {base_text!r} must be `.` or `..` (lock next to, or in, the project)")
+    elif project_dir is not None and base != project_dir.resolve():
+        problems.append(
+            f"{path}: `# paths-base: {base_text}` leads to {base}, not the environment file's folder"
+            f" {project_dir.resolve()} (where `lockgen lock` starts local paths); refusing it. Re-lock with"
+            " `lockgen lock`, or install from that folder"
+        )
     out: list[str] = []
     for line in lock.lines:
         if line.marker and environment is not None:

@@ -268,6 +268,13 @@ def _direct_differences(path: Path, lock: UnhashedLock, expected: DirectExpectat
 
     vcs_lines = [line for line in lock.lines if line.url is not None]
     local_lines = [line for line in lock.lines if line.url is None]
+    base = Path(os.path.relpath(expected.base_dir.resolve(), path.parent.resolve())).as_posix()
+    if lock.paths_base != base:  # a header line: neither digest covers it, and it moves every local path
+        detail = (
+            f"{path}: `# paths-base: {lock.paths_base}` is not the environment file's folder ({base} from"
+            f" {path.parent.name or path.parent}), where `lockgen lock` starts local paths; edited by hand?"
+        )
+        return [Stale(PIP_TARGET, path.name, "hand-edited", detail)]
     used: set[int] = set()
     missing: list[str] = []
     lines_by_platform: dict[str, list[str]] = {}
