@@ -28,6 +28,7 @@ __all__ = [
     "LockOptions",
     "SolveFlags",
     "build_options",
+    "check_lock_folder",
     "default_cache_dir",
     "ensure_cache_dir",
     "ensure_project",
@@ -629,6 +630,20 @@ def _tool_path(value: Any, key: str, pyproject: Path | None, project: Path) -> P
             f" link; replace the link by a folder (or give the path on the command line: --{key} DIR)"
         )
     return full if Path.cwd() != project else path
+
+
+def check_lock_folder(output_dir: Path, project: Path) -> None:
+    """ConfigError (exit 2) when an environment's lock folder of [tool.lockgen.environments]
+    (``OUTPUT_DIR/NAME``), inside ``project``, leaves it through a symbolic link (``locks/gpu -> ../x``)."""
+    try:
+        _check_not_linked_out(output_dir, project)
+    except ConfigError:
+        real = _lexical(output_dir).resolve()
+        raise ConfigError(
+            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
+            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
+            f" the folder holding it with -o {real.parent}"
+        ) from None
 
 
 def _check_not_linked_out(output_dir: Path, project: Path) -> None:
