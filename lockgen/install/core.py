@@ -62,7 +62,7 @@ from lockgen.install.staging import (
     staging_dir,
 )
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
@@ -213,6 +213,8 @@ def install_lock(
         check_platform_runs_here(options.platform, host_platform())
     if options.pip:  # before any change: a pull request can edit the pip locks
         for pip_lock in (options.requirements_path, options.unhashed_path):
+            if pip_lock.is_symlink():
+                raise InstallError(f"{pip_lock} {LINKED_FILE}")
             if pip_lock.is_file():
                 refuse_expansions(pip_lock)
         if options.requirements_path.is_file():

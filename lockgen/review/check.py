@@ -31,7 +31,14 @@ from lockgen.lockfiles import (
     form_problem,
     stray_journal,
 )
-from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
+from lockgen.lockfiles.lockdir import (
+    LINKED_FILE,
+    LockDir,
+    LockProblem,
+    claims_platform,
+    generated_file,
+    read_lock_file,
+)
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
@@ -567,6 +574,8 @@ def check_pip_lock(
         return [Stale(PIP_TARGET, path.name, "extra", f"{path} exists but the environment has no pip: section")]
     if not exists:
         return []
+    if path.is_symlink():
+        return [Stale(PIP_TARGET, path.name, "malformed", f"{path} {LINKED_FILE}")]
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:

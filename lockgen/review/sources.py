@@ -12,6 +12,7 @@ find-links and any other line pip reads that is not a pinned requirement), so ``
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lockfiles.lockdir import claims_platform, read_lock_text
+from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
 
@@ -207,6 +208,8 @@ def read_directory(
     files: dict[str, str] = {}
     if path.is_dir():
         for item in sorted(path.iterdir()):
+            if item.suffix == ".txt" and item.is_symlink():
+                raise ReviewSourceError(f"{item} {LINKED_FILE}")
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
     found = read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
@@ -241,19 +244,25 @@ def read_revision(
         raise ReviewSourceError(f"{where} is not in a git repository, so {revision!r} cannot be read")
     root = Path(top.stdout.decode().strip()).resolve()
     try:
-        relative = absolute.relative_to(root).as_posix()
+        # where the folder is named, not where a link in the working tree leads: a pull request that
+        # turns locks/ into a link to a pristine copy must not make both sides read that copy
+        relative = (_in_repository(lock_dir, root) or absolute.relative_to(root)).as_posix()
     except ValueError as exc:
         raise ReviewSourceError(f"{lock_dir} is outside the git repository at {root}") from exc
     verify = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
     if verify.returncode != 0:
         raise ReviewSourceError(f"unknown git revision {revision!r} (nor a directory)")
+    _refuse_linked_folder(revision, relative, root)
     prefix = "" if relative == "." else relative.rstrip("/") + "/"
-    listing = _git(["ls-tree", "-z", "--name-only", revision, "--", prefix or "."], root)
+    listing = _git(["ls-tree", "-z", revision, "--", prefix or "."], root)
     files: dict[str, str] = {}
-    for entry in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+    for line in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+        mode, _, entry = line.partition("\t")
         name = entry[len(prefix) :] if entry.startswith(prefix) else ""
         if not name.endswith(".txt") or "/" in name:
             continue
+        if mode.startswith("120000 "):
+            raise ReviewSourceError(f"{revision}: {prefix}{name} {LINKED_FILE}")
         blob = _git(["show", f"{revision}:{prefix}{name}"], root)
         if blob.returncode == 0:
             files[name] = blob.stdout.decode("utf-8", errors="replace")
@@ -268,6 +277,30 @@ def read_revision(
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")
     found = read_files(revision, files, direct_specs(environments), template=template)
     return replace(found, where=f"{root / prefix if prefix else root} at {revision}")
+
+
+def _in_repository(path: Path, root: Path) -> Path | None:
+    """``path`` relative to the repository ``root``, without following links below the root (None:
+    not inside it)."""
+    lexical = Path(os.path.normpath(path.absolute()))
+    for ancestor in (lexical, *lexical.parents):
+        if ancestor.resolve() == root:
+            return lexical.relative_to(ancestor)
+    return None
+
+
+def _refuse_linked_folder(revision: str, relative: str, root: Path) -> None:
+    """ReviewSourceError when the lock folder, or a folder above it, is a symbolic link at ``revision``:
+    git stores the link, not the files, so the diff would read nothing where ``install`` reads the target."""
+    parts = [] if relative == "." else relative.split("/")
+    for end in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:end])
+        listing = _git(["ls-tree", revision, "--", prefix], root).stdout.decode("utf-8", errors="replace")
+        if listing.startswith("120000 "):
+            raise ReviewSourceError(
+                f"{revision}: {prefix} is a symbolic link; lockgen writes locks into a real folder, and a link could"
+                " show the diff one set of files and `install` another. Replace it by the folder"
+            )
 
 
 def read_revision_file(revision: str, path: Path) -> str | None:
