@@ -334,6 +334,7 @@ def run_pip(
 
     from lockgen.config import PIP_DEADLINE_ENV
 
+    shown_command = f"{'uv pip' if command.tool == 'uv' else 'pip'} install -r {shown}"
     env = dict(os.environ)
     env.update(extra_env)
     env.pop("PYTHONPATH", None)
@@ -359,7 +360,7 @@ def run_pip(
         if shown.endswith(UNHASHED_NAME):
             where += " or a local project's build"
         raise InstallError(
-            f"`{command.tool} install -r {shown}` did not finish within {budget.seconds} s, the limit for the whole"
+            f"`{shown_command}` did not finish within {budget.seconds} s, the limit for the whole"
             f" pip step ({PIP_DEADLINE_ENV}): {where} may be stalled or sending very slowly; it was stopped"
             f" with everything it started. The conda packages are installed; run the same command again,"
             f" or set {PIP_DEADLINE_ENV} to wait longer"
@@ -367,7 +368,7 @@ def run_pip(
     output = secrets.redact(output.strip())
     if returncode != 0:
         raise InstallError(
-            f"the conda packages are installed, but `{command.tool} install -r {shown}` failed "
+            f"the conda packages are installed, but `{shown_command}` failed "
             f"(exit {returncode}):\n  " + output.replace("\n", "\n  ")
         )
     return output
