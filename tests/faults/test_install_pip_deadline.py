@@ -126,7 +126,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    build_install_channel(tmp_path / "channels")
+    build_install_channel(tmp_path / "channels", pip=True)  # lockgen adds pip for the pip section
     index = SimpleIndex(tmp_path / "index")
     index.add("helper", "1.0")
     index.write()
