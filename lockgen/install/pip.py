@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lockgen.errors import InstallError
 from lockgen.lockfiles.requirements import (
@@ -283,30 +284,64 @@ def _stop_group(process: subprocess.Popen[str]) -> None:
             return
 
 
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived while the installer ran (a cancelled CI job)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _raise_signalled(number: int, _frame: object) -> None:
+    raise _Signalled(number)
+
+
 def _run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | None) -> tuple[int, str]:
     """Run ``argv`` in its own process group; (exit code, stdout + stderr). Raises _Late when
-    ``timeout`` passes first; then, and on any interruption, the whole group is stopped."""
+    ``timeout`` passes first; then, and on any interruption (Ctrl-C, SIGTERM, SIGHUP: the installer's
+    group no longer gets the terminal's or the job's signals), the whole group is stopped."""
     import os
+    import signal
+    import threading
 
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(env),
-        start_new_session=os.name == "posix",
-    )
+    held: dict[int, Any] = {}
+    if os.name == "posix" and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            held[int(sig)] = signal.signal(sig, _raise_signalled)
+    process = None
     try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(env),
+            start_new_session=os.name == "posix",
+        )
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        assert process is not None
         _stop_group(process)
         _drain(process)
         raise _Late from exc
-    except BaseException:  # Ctrl-C reaches only lockgen now: stop the installer with it
-        _stop_group(process)
-        _drain(process)
+    except _Signalled as exc:
+        if process is not None:
+            _stop_group(process)
+            _drain(process)
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        held.clear()
+        os.kill(os.getpid(), exc.number)  # end as the signal would have, now that nothing is left running
         raise
+    except BaseException:  # Ctrl-C reaches only lockgen now: stop the installer with it
+        if process is not None:
+            _stop_group(process)
+            _drain(process)
+        raise
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
     _stop_group(process)  # a process it left behind (a daemonised build step) does not outlive the step
     return process.returncode, out + err
 

@@ -15,8 +15,9 @@ from lockgen.install.pip import PipBudget, PipCommand, pip_hosts, run_pip
 from lockgen.secrets import SecretRegistry
 
 SPAWNS_AND_SLEEPS = """
-import subprocess, sys, time
+import os, subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+open(sys.argv[1] + ".installer", "w").write(str(os.getpid()))
 open(sys.argv[1], "w").write(str(child.pid))
 time.sleep(60)
 """
@@ -88,3 +89,42 @@ def test_pip_hosts_names_indexes_find_links_and_vcs_hosts(tmp_path: Path) -> Non
     assert hosts == ("mirror.example", "extra.example:8443", "env.example", "git.example")
     requirements.write_text("helper==1.0 --hash=sha256:" + "0" * 64 + "\n")
     assert pip_hosts(requirements, "", {}) == ("pypi.org",)
+
+
+RUNS_PIP = """
+import sys
+from lockgen.install.pip import PipBudget, PipCommand, run_pip
+from lockgen.secrets import SecretRegistry
+command = PipCommand("pip", (sys.executable, "-c", sys.argv[1], sys.argv[2]))
+run_pip(command, SecretRegistry(), budget=PipBudget.starting_now(600, 60))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_to_lockgen_stops_the_installer_group_too(tmp_path: Path) -> None:
+    """The installer has its own process group, so a cancelled CI job's SIGTERM reaches only lockgen:
+    lockgen stops the group, then ends as SIGTERM would have ended it."""
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "child.pid"
+    runner = subprocess.Popen([sys.executable, "-c", RUNS_PIP, SPAWNS_AND_SLEEPS, str(pid_file)])
+    try:
+        for _ in range(300):
+            if pid_file.is_file() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=60) == -signal.SIGTERM
+        for _ in range(50):
+            if not _alive(child):
+                break
+            time.sleep(0.1)
+        assert not _alive(child), "the installer's child outlived lockgen"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        for left in (pid_file, pid_file.with_name(pid_file.name + ".installer")):
+            if left.is_file() and left.read_text() and _alive(int(left.read_text())):
+                os.kill(int(left.read_text()), 9)  # processes this test started, by their id
