@@ -28,6 +28,7 @@ __all__ = [
     "LockOptions",
     "SolveFlags",
     "build_options",
+    "check_lock_folder",
     "default_cache_dir",
     "ensure_cache_dir",
     "ensure_project",
@@ -75,6 +76,9 @@ MIN_RATE_WINDOW_ENV = "LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW"
 DEFAULT_MIN_RATE = 1024
 """Bytes per second below which a download is abandoned (0: no rule), averaged over the window."""
 DEFAULT_MIN_RATE_WINDOW_S = 30
+PIP_DEADLINE_ENV = "LOCKGEN_PIP_DEADLINE"
+DEFAULT_PIP_DEADLINE_S = 3600
+"""The whole pip step of ``install`` (both installer runs): a dripping index or a hung build ends there."""
 
 
 def default_cache_dir() -> Path:
@@ -125,6 +129,8 @@ class Limits:
     download_min_rate: int = DEFAULT_MIN_RATE
     """Bytes per second a package download must average over ``download_min_rate_window_s`` (0: no rule)."""
     download_min_rate_window_s: int = DEFAULT_MIN_RATE_WINDOW_S
+    pip_deadline_s: int = DEFAULT_PIP_DEADLINE_S
+    """Longest ``install``'s pip step may take (uv or pip, every run together)."""
     repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20
     """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
 
@@ -139,6 +145,7 @@ def read_limits() -> Limits:
         download_deadline_s=env_int(DEADLINE_ENV, DEFAULT_DOWNLOAD_DEADLINE_S, 1),
         download_min_rate=env_int(MIN_RATE_ENV, DEFAULT_MIN_RATE, 0),
         download_min_rate_window_s=env_int(MIN_RATE_WINDOW_ENV, DEFAULT_MIN_RATE_WINDOW_S, 1),
+        pip_deadline_s=env_int(PIP_DEADLINE_ENV, DEFAULT_PIP_DEADLINE_S, 1),
         repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
     )
 
@@ -623,6 +630,20 @@ def _tool_path(value: Any, key: str, pyproject: Path | None, project: Path) -> P
             f" link; replace the link by a folder (or give the path on the command line: --{key} DIR)"
         )
     return full if Path.cwd() != project else path
+
+
+def check_lock_folder(output_dir: Path, project: Path) -> None:
+    """ConfigError (exit 2) when an environment's lock folder of [tool.lockgen.environments]
+    (``OUTPUT_DIR/NAME``), inside ``project``, leaves it through a symbolic link (``locks/gpu -> ../x``)."""
+    try:
+        _check_not_linked_out(output_dir, project)
+    except ConfigError:
+        real = _lexical(output_dir).resolve()
+        raise ConfigError(
+            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
+            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
+            f" the folder holding it with -o {real.parent}"
+        ) from None
 
 
 def _check_not_linked_out(output_dir: Path, project: Path) -> None:

@@ -26,7 +26,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import Flags, LockOptions, build_options, find_project_root, read_tool_config
+from lockgen.config import (
+    Flags,
+    LockOptions,
+    build_options,
+    check_lock_folder,
+    find_project_root,
+    read_tool_config,
+)
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
 
@@ -275,10 +282,12 @@ def environment_targets(
             platforms = tuple(p for p in flags.platforms if p in env.platforms) if flags.platforms else None
             if platforms == ():
                 continue
+        output_dir = base.output_dir / env.name
+        check_lock_folder(output_dir, env.pyproject.parent if env.pyproject is not None else Path.cwd())
         options = replace(
             base,
             files=env.files,
-            output_dir=base.output_dir / env.name,
+            output_dir=output_dir,
             platforms=platforms,
             environment_platforms=env.platforms,
             cuda=env.cuda if env.cuda is not None else base.cuda,

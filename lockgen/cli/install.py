@@ -95,7 +95,9 @@ def command(
     connected stops the install at once; each file must arrive within
     $LOCKGEN_DOWNLOAD_DEADLINE seconds (default 1800), and a download averaging less than
     $LOCKGEN_DOWNLOAD_MIN_RATE bytes/s (default 1024) over $LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW
-    seconds (default 30) is abandoned.
+    seconds (default 30) is abandoned. The pip step as a whole (uv or pip, and the builds of
+    local projects) must end within $LOCKGEN_PIP_DEADLINE seconds (default 3600); else it is
+    stopped, with every process it started.
     """
 
     def action() -> int:
@@ -130,6 +132,8 @@ def command(
                 download_deadline_s=settings.limits.download_deadline_s,
                 download_min_rate=settings.limits.download_min_rate,
                 download_min_rate_window_s=settings.limits.download_min_rate_window_s,
+                pip_deadline_s=settings.limits.pip_deadline_s,
+                project_dir=settings.files[0].parent if lock_dir is None and settings.files else None,
             )
             _show(options, install_lock(options, StderrReporter(quiet, verbose), os.environ), quiet)
         return 0

@@ -33,8 +33,10 @@ from lockgen.errors import InstallError
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Archive, Downloader, HostUnreachable
 from lockgen.install.pip import (
+    PipBudget,
     marker_environment,
     pip_command,
+    pip_hosts,
     refuse_expansions,
     refuse_foreign_options,
     requirements_satisfied,
@@ -60,7 +62,7 @@ from lockgen.install.staging import (
     staging_dir,
 )
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
@@ -93,6 +95,11 @@ class InstallOptions:
     download_min_rate: int = 1024
     """Bytes per second a download must average over ``download_min_rate_window_s`` (0: no rule)."""
     download_min_rate_window_s: float = 30
+    pip_deadline_s: int = 3600
+    """Longest the pip step may take, every installer run together (``LOCKGEN_PIP_DEADLINE``)."""
+    project_dir: Path | None = None
+    """The environment file's folder when installing the project's own locks: requirements-unhashed.txt's
+    local paths must start there (None: a lock given by path; its ``paths-base`` is taken as written)."""
 
     @property
     def lock_path(self) -> Path:
@@ -206,6 +213,8 @@ def install_lock(
         check_platform_runs_here(options.platform, host_platform())
     if options.pip:  # before any change: a pull request can edit the pip locks
         for pip_lock in (options.requirements_path, options.unhashed_path):
+            if pip_lock.is_symlink():
+                raise InstallError(f"{pip_lock} {LINKED_FILE}")
             if pip_lock.is_file():
                 refuse_expansions(pip_lock)
         if options.requirements_path.is_file():
@@ -574,14 +583,19 @@ def _pip_step(
         value = (environ if environ is not None else os.environ).get(key)
         if value:
             secrets.add_url(value)
-    unhashed = unhashed_requirements(options.unhashed_path, options.lock_dir, environment, requirements) if (
-        options.unhashed_path.is_file()
-    ) else ""  # fmt: skip
+    unhashed = unhashed_requirements(
+        options.unhashed_path, options.lock_dir, environment, requirements, project_dir=options.project_dir
+    ) if options.unhashed_path.is_file() else ""  # fmt: skip
+    budget = PipBudget.starting_now(
+        options.pip_deadline_s,
+        options.timeout_s,
+        pip_hosts(requirements, unhashed, environ if environ is not None else os.environ),
+    )
     tool = "up-to-date"
     if not requirements_satisfied(prefix, requirements, environment):
         command = pip_command(python, requirements, options.pip_installer)
         reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")
-        run_pip(command, secrets)
+        run_pip(command, secrets, budget=budget, shown=str(requirements))
         tool = command.tool
     if unhashed:
         import tempfile
@@ -591,7 +605,7 @@ def _pip_step(
             resolved.write_text(unhashed, encoding="utf-8")
             command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
             reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")
-            run_pip(command, secrets)
+            run_pip(command, secrets, budget=budget, shown=str(options.unhashed_path))
         tool = command.tool
     return _replace(result, pip=tool)
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lockgen.errors import InstallError
 from lockgen.lockfiles.requirements import (
     EXPANSION_FIX,
+    UNHASHED_NAME,
     expandable_lines,
     input_hash_of,
     logical_lines,
@@ -30,10 +32,12 @@ from lockgen.lockfiles.requirements import (
 from lockgen.secrets import SecretRegistry
 
 __all__ = [
+    "PipBudget",
     "PipCommand",
     "marker_environment",
     "pinned_requirements",
     "pip_command",
+    "pip_hosts",
     "refuse_expansions",
     "refuse_foreign_options",
     "requirements_satisfied",
@@ -193,29 +197,225 @@ def requirements_satisfied(prefix: Path, requirements: Path, environment: dict[s
     return True
 
 
-def run_pip(command: PipCommand, secrets: SecretRegistry, extra_env: Sequence[tuple[str, str]] = ()) -> str:
-    """Run the installer; returns its combined output. Raises InstallError (output masked) on failure."""
-    import os
+@dataclass(frozen=True, slots=True)
+class PipBudget:
+    """How long the whole pip step may still take, and what to name when it runs out."""
 
+    deadline: float
+    """A :func:`time.monotonic` value: every installer run of the step ends by then."""
+    seconds: int
+    """The step's limit as the user set it (``LOCKGEN_PIP_DEADLINE``), for the message."""
+    http_timeout_s: int = 60
+    """Passed to uv (``UV_HTTP_TIMEOUT``) and pip (``PIP_TIMEOUT``) as their per-read timeout, unless set."""
+    hosts: tuple[str, ...] = ()
+    """``host[:port]`` of every index and find-links location the step may contact."""
+
+    @classmethod
+    def starting_now(cls, seconds: int, http_timeout_s: int, hosts: Sequence[str] = ()) -> PipBudget:
+        import time
+
+        return cls(time.monotonic() + seconds, seconds, http_timeout_s, tuple(hosts))
+
+
+def _host(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.removeprefix("git+"))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host or parts.scheme == "file":
+        return None
+    return f"{host}:{port}" if port else host
+
+
+def pip_hosts(
+    requirements: Path | None, unhashed: str = "", environ: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """``host[:port]`` of every place the pip step may fetch from (no credentials, no paths): the
+    lock's index and find-links lines, the index variables of the environment (PyPI when none names
+    an index), and the hosts of ``unhashed``'s VCS URLs."""
+    hosts: list[str] = []
+    named_index = False
+    text = requirements.read_text(encoding="utf-8") if requirements is not None and requirements.is_file() else ""
+    for _, line in logical_lines(text):
+        option, _, value = re.sub(r"^(-[if])(?=[^\s=])", r"\1 ", line).replace("=", " ", 1).partition(" ")
+        if option in ("--index-url", "-i", "--extra-index-url", "--find-links", "-f"):
+            named_index = named_index or option in ("--index-url", "-i")
+            hosts.append(_host(value.strip()) or "")
+    for key in ("UV_INDEX_URL", "PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        for url in ((environ or {}).get(key) or "").split():
+            named_index = named_index or key in ("UV_INDEX_URL", "PIP_INDEX_URL", "UV_DEFAULT_INDEX")
+            hosts.append(_host(url) or "")
+    if text and not named_index:
+        hosts.insert(0, "pypi.org")
+    for line in unhashed.splitlines():
+        url = line.partition(" @ ")[2]
+        hosts.append(_host(url) or "" if url else "")
+    return tuple(dict.fromkeys(h for h in hosts if h))
+
+
+class _Late(Exception):
+    pass
+
+
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    """End ``process`` and everything it started (its own session: build backends, git): SIGTERM,
+    then SIGKILL for whatever is still there after a short grace."""
+    import os
+    import signal
+
+    if os.name != "posix":  # pragma: no cover - one process, no group
+        process.kill()
+        return
+    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; are others of its group left?
+            os.killpg(process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP arrived while the installer ran (a cancelled CI job)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _raise_signalled(number: int, _frame: object) -> None:
+    raise _Signalled(number)
+
+
+def _run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | None) -> tuple[int, str]:
+    """Run ``argv`` in its own process group; (exit code, stdout + stderr). Raises _Late when
+    ``timeout`` passes first; then, and on any interruption (Ctrl-C, SIGTERM, SIGHUP: the installer's
+    group no longer gets the terminal's or the job's signals), the whole group is stopped."""
+    import os
+    import signal
+    import threading
+
+    held: dict[int, Any] = {}
+    if os.name == "posix" and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            held[int(sig)] = signal.signal(sig, _raise_signalled)
+    process = None
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(env),
+            start_new_session=os.name == "posix",
+        )
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        assert process is not None
+        _stop_group(process)
+        _drain(process)
+        raise _Late from exc
+    except _Signalled as exc:
+        if process is not None:
+            _stop_group(process)
+            _drain(process)
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        held.clear()
+        os.kill(os.getpid(), exc.number)  # end as the signal would have, now that nothing is left running
+        raise
+    except BaseException:  # Ctrl-C reaches only lockgen now: stop the installer with it
+        if process is not None:
+            _stop_group(process)
+            _drain(process)
+        raise
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+    _stop_group(process)  # a process it left behind (a daemonised build step) does not outlive the step
+    return process.returncode, out + err
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    try:
+        process.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError, OSError):  # a pipe held by a process outside the group
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def run_pip(
+    command: PipCommand,
+    secrets: SecretRegistry,
+    extra_env: Sequence[tuple[str, str]] = (),
+    budget: PipBudget | None = None,
+    shown: str = "requirements.txt",
+) -> str:
+    """Run the installer; returns its combined output. Raises InstallError (output masked) on failure,
+    and when ``budget`` runs out (the installer and all it started are stopped first)."""
+    import os
+    import time
+
+    from lockgen.config import PIP_DEADLINE_ENV
+
+    shown_command = f"{'uv pip' if command.tool == 'uv' else 'pip'} install -r {shown}"
     env = dict(os.environ)
     env.update(extra_env)
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
+    timeout = None
+    if budget is not None:
+        read_timeout = str(max(1, min(budget.http_timeout_s, budget.seconds)))
+        if "UV_HTTP_TIMEOUT" not in env and "UV_REQUEST_TIMEOUT" not in env:
+            env["UV_HTTP_TIMEOUT"] = read_timeout  # a server that stops answering fails in uv, with uv's words
+        if "PIP_TIMEOUT" not in env and "PIP_DEFAULT_TIMEOUT" not in env:
+            env["PIP_TIMEOUT"] = read_timeout
+        timeout = budget.deadline - time.monotonic()
     try:
-        done = subprocess.run(command.argv, capture_output=True, text=True, check=True, env=env)
+        if timeout is not None and timeout <= 0:
+            raise _Late
+        returncode, output = _run_bounded(command.argv, env, timeout)
     except FileNotFoundError as exc:
         raise InstallError(f"cannot run {command.argv[0]}: {exc.strerror or exc}") from exc
-    except subprocess.CalledProcessError as exc:
-        output = secrets.redact(((exc.stdout or "") + (exc.stderr or "")).strip())
+    except _Late as exc:
+        assert budget is not None
+        hosts = budget.hosts or ("its package index",)
+        where = f"{'the package index' if len(hosts) == 1 else 'one of'} {', '.join(hosts)}"
+        if shown.endswith(UNHASHED_NAME):
+            where += " or a local project's build"
         raise InstallError(
-            f"the conda packages are installed, but `{command.tool} install -r requirements.txt` failed "
-            f"(exit {exc.returncode}):\n  " + output.replace("\n", "\n  ")
+            f"`{shown_command}` did not finish within {budget.seconds} s, the limit for the whole"
+            f" pip step ({PIP_DEADLINE_ENV}): {where} may be stalled or sending very slowly; it was stopped"
+            f" with everything it started. The conda packages are installed; run the same command again,"
+            f" or set {PIP_DEADLINE_ENV} to wait longer"
         ) from exc
-    return secrets.redact((done.stdout + done.stderr).strip())
+    output = secrets.redact(output.strip())
+    if returncode != 0:
+        raise InstallError(
+            f"the conda packages are installed, but `{shown_command}` failed "
+            f"(exit {returncode}):\n  " + output.replace("\n", "\n  ")
+        )
+    return output
 
 
 def unhashed_requirements(
-    path: Path, lock_dir: Path, environment: dict[str, str] | None, requirements: Path | None = None
+    path: Path,
+    lock_dir: Path,
+    environment: dict[str, str] | None,
+    requirements: Path | None = None,
+    *,
+    project_dir: Path | None = None,
 ) -> str:
     """The lines of ``requirements-unhashed.txt`` that apply, local paths made absolute.
 
@@ -223,7 +423,10 @@ def unhashed_requirements(
     input-hash line differs: not written by the same lock run, or by lockgen at all), lines edited
     after lockgen wrote them (``body=``), a line of another form, a VCS URL not pinned to a full
     commit, or a path (or ``paths-base``) that leaves the project folder: the file comes from the
-    repository, so it may be hostile.
+    repository, so it may be hostile. With ``project_dir`` (the environment file's folder, where
+    ``lockgen lock`` starts local paths), ``paths-base`` must lead there: it is a header line that
+    neither digest covers, and a pull request that moves it (``..`` to ``.``) would have ``install``
+    build a project of its own from inside the lock folder.
     """
     from packaging.markers import InvalidMarker, Marker
 
@@ -245,6 +448,12 @@ def unhashed_requirements(
     if base_text not in (".", ".."):
         # the lock folder, or the folder holding it (locks/ next to environment.yml)
         problems.append(f"{path}: paths-base {base_text!r} must be `.` or `..` (lock next to, or in, the project)")
+    elif project_dir is not None and base != project_dir.resolve():
+        problems.append(
+            f"{path}: `# paths-base: {base_text}` leads to {base}, not the environment file's folder"
+            f" {project_dir.resolve()} (where `lockgen lock` starts local paths); refusing it. Re-lock with"
+            " `lockgen lock`, or install from that folder"
+        )
     out: list[str] = []
     for line in lock.lines:
         if line.marker and environment is not None:

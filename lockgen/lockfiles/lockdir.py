@@ -19,6 +19,7 @@ from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.platforms import lock_file_names
 
 __all__ = [
+    "LINKED_FILE",
     "LockDir",
     "LockProblem",
     "LockRead",
@@ -85,8 +86,15 @@ def read_lock_text(text: str, path: Path, platform: str | None = None) -> LockRe
         return LockRead(path, platform, None, text, LockProblem.MALFORMED, MalformedLock(exc.reason, exc.line, path))
 
 
+LINKED_FILE = "is a symbolic link, not a file lockgen wrote: a link can point anywhere; replace it by the file"
+
+
 def read_lock_file(path: Path, platform: str | None = None) -> LockRead:
-    """Read, decode and parse the lock at ``path``; never raises for an expected problem."""
+    """Read, decode and parse the lock at ``path``; never raises for an expected problem. A lock
+    that is a symbolic link is :attr:`LockProblem.UNREADABLE` (lockgen writes regular files; a link
+    committed in a pull request could make every command read a file of its choosing)."""
+    if path.is_symlink():
+        return LockRead(path, platform, None, problem=LockProblem.UNREADABLE, error=OSError(LINKED_FILE))
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:

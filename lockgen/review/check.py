@@ -31,7 +31,14 @@ from lockgen.lockfiles import (
     form_problem,
     stray_journal,
 )
-from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
+from lockgen.lockfiles.lockdir import (
+    LINKED_FILE,
+    LockDir,
+    LockProblem,
+    claims_platform,
+    generated_file,
+    read_lock_file,
+)
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
@@ -268,6 +275,13 @@ def _direct_differences(path: Path, lock: UnhashedLock, expected: DirectExpectat
 
     vcs_lines = [line for line in lock.lines if line.url is not None]
     local_lines = [line for line in lock.lines if line.url is None]
+    base = Path(os.path.relpath(expected.base_dir.resolve(), path.parent.resolve())).as_posix()
+    if lock.paths_base != base:  # a header line: neither digest covers it, and it moves every local path
+        detail = (
+            f"{path}: `# paths-base: {lock.paths_base}` is not the environment file's folder ({base} from"
+            f" {path.parent.name or path.parent}), where `lockgen lock` starts local paths; edited by hand?"
+        )
+        return [Stale(PIP_TARGET, path.name, "hand-edited", detail)]
     used: set[int] = set()
     missing: list[str] = []
     lines_by_platform: dict[str, list[str]] = {}
@@ -560,6 +574,8 @@ def check_pip_lock(
         return [Stale(PIP_TARGET, path.name, "extra", f"{path} exists but the environment has no pip: section")]
     if not exists:
         return []
+    if path.is_symlink():
+        return [Stale(PIP_TARGET, path.name, "malformed", f"{path} {LINKED_FILE}")]
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:

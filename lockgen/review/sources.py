@@ -12,6 +12,7 @@ find-links and any other line pip reads that is not a pinned requirement), so ``
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
-from lockgen.lockfiles.lockdir import claims_platform, read_lock_text
+from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
 
@@ -207,6 +208,8 @@ def read_directory(
     files: dict[str, str] = {}
     if path.is_dir():
         for item in sorted(path.iterdir()):
+            if item.suffix == ".txt" and item.is_symlink():
+                raise ReviewSourceError(f"{item} {LINKED_FILE}")
             if item.is_file() and item.suffix == ".txt":
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
     found = read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
@@ -241,19 +244,25 @@ def read_revision(
         raise ReviewSourceError(f"{where} is not in a git repository, so {revision!r} cannot be read")
     root = Path(top.stdout.decode().strip()).resolve()
     try:
-        relative = absolute.relative_to(root).as_posix()
+        # where the folder is named, not where a link in the working tree leads: a pull request that
+        # turns locks/ into a link to a pristine copy must not make both sides read that copy
+        relative = (_in_repository(lock_dir, root) or absolute.relative_to(root)).as_posix()
     except ValueError as exc:
         raise ReviewSourceError(f"{lock_dir} is outside the git repository at {root}") from exc
     verify = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
     if verify.returncode != 0:
         raise ReviewSourceError(f"unknown git revision {revision!r} (nor a directory)")
+    _refuse_linked_folder(revision, relative, root)
     prefix = "" if relative == "." else relative.rstrip("/") + "/"
-    listing = _git(["ls-tree", "-z", "--name-only", revision, "--", prefix or "."], root)
+    listing = _git(["ls-tree", "-z", revision, "--", prefix or "."], root)
     files: dict[str, str] = {}
-    for entry in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+    for line in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+        mode, _, entry = line.partition("\t")
         name = entry[len(prefix) :] if entry.startswith(prefix) else ""
         if not name.endswith(".txt") or "/" in name:
             continue
+        if mode.startswith("120000 "):
+            raise ReviewSourceError(f"{revision}: {prefix}{name} {LINKED_FILE}")
         blob = _git(["show", f"{revision}:{prefix}{name}"], root)
         if blob.returncode == 0:
             files[name] = blob.stdout.decode("utf-8", errors="replace")
@@ -268,6 +277,30 @@ def read_revision(
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")
     found = read_files(revision, files, direct_specs(environments), template=template)
     return replace(found, where=f"{root / prefix if prefix else root} at {revision}")
+
+
+def _in_repository(path: Path, root: Path) -> Path | None:
+    """``path`` relative to the repository ``root``, without following links below the root (None:
+    not inside it)."""
+    lexical = Path(os.path.normpath(path.absolute()))
+    for ancestor in (lexical, *lexical.parents):
+        if ancestor.resolve() == root:
+            return lexical.relative_to(ancestor)
+    return None
+
+
+def _refuse_linked_folder(revision: str, relative: str, root: Path) -> None:
+    """ReviewSourceError when the lock folder, or a folder above it, is a symbolic link at ``revision``:
+    git stores the link, not the files, so the diff would read nothing where ``install`` reads the target."""
+    parts = [] if relative == "." else relative.split("/")
+    for end in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:end])
+        listing = _git(["ls-tree", revision, "--", prefix], root).stdout.decode("utf-8", errors="replace")
+        if listing.startswith("120000 "):
+            raise ReviewSourceError(
+                f"{revision}: {prefix} is a symbolic link; lockgen writes locks into a real folder, and a link could"
+                " show the diff one set of files and `install` another. Replace it by the folder"
+            )
 
 
 def read_revision_file(revision: str, path: Path) -> str | None:
@@ -293,26 +326,49 @@ OPTION_PREFIX = "option: "
 
 
 def parse_unhashed(text: str) -> dict[str, PackageState]:
-    """The lines of requirements-unhashed.txt: a VCS package by name (its URL@commit as version), a local
-    project by its path (``-e ./localproj`` keyed ``./localproj (editable)``)."""
+    """Every line of requirements-unhashed.txt, as ``install`` would run it: a VCS package by name and
+    location (``vcspkg @ git+https://host/repo``; its commit as version), a local project by its path
+    (``-e ./localproj`` keyed ``./localproj (editable)``), the ``paths-base`` those paths start at
+    (``option: paths-base ..``), and any line of another form (which ``install`` refuses) keyed
+    ``option: <the line>``. A key seen twice is kept twice (``(#2)``), so no line hides another."""
     from packaging.utils import canonicalize_name
 
     from lockgen.lockfiles.requirements import read_unhashed
 
     found: dict[str, PackageState] = {}
-    for line in read_unhashed(text).lines:
+
+    def put(key: str, state: PackageState) -> None:
+        number, unique = 1, key
+        while unique in found:
+            number += 1
+            unique = f"{key} (#{number})"
+        found[unique] = state
+
+    lock = read_unhashed(text)
+    for line in lock.lines:
         if line.url is not None and line.name:
-            key: str = canonicalize_name(line.name)
-            version = line.url.rsplit("@", 1)[1][:12] if "@" in line.url else line.url
-            state = PackageState(version, "", line.url)
+            where, at, ref = line.url.rpartition("@")
+            if not at or "/" in ref:  # no @ref after the path (an `@` of a login is before it)
+                where, ref = line.url, ""
+            key: str = f"{canonicalize_name(line.name)} @ {_no_login(where)}"
+            state = PackageState(ref[:12] or "no commit", "", line.url)
         else:
             key = f"{line.path} (editable)" if line.editable else f"{line.path}"
             state = PackageState("local", "", line.path or "")
         if line.marker:
             key += f"; {line.marker}"
             state = replace(state, marker=str(line.marker))
-        found[key] = state
+        put(key, state)
+    if any(line.url is None for line in lock.lines):
+        put(f"{OPTION_PREFIX}paths-base {lock.paths_base or '(none)'}", PackageState("", "", "", ""))
+    raw = dict(logical_lines(text))
+    for number, _ in lock.problems:
+        put(OPTION_PREFIX + " ".join(raw.get(number, "").split()), PackageState("", "", "", ""))
     return found
+
+
+def _no_login(url: str) -> str:
+    return re.sub(r"://[^/@\s]+@", "://", url)
 
 
 def parse_requirements(text: str) -> dict[str, PackageState]:

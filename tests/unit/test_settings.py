@@ -25,6 +25,7 @@ ODD_ENVIRONMENT = {
     "LOCKGEN_REPODATA_MEMORY_MB": "64",
     "LOCKGEN_UV_TIMEOUT": "9",
     "LOCKGEN_DOWNLOAD_DEADLINE": "11",
+    "LOCKGEN_PIP_DEADLINE": "13",
     "LOCKGEN_REPODATA_MAX_MB": "5",
     "LOCKGEN_PYPI_MAPPING_URL": "http://127.0.0.1:9/{channel}.json",
 }
@@ -45,12 +46,15 @@ def test_limits_are_read_from_the_environment_into_the_settings(tmp_path: Path) 
         repodata_budget=64 * 2**20,
         uv_timeout_s=9,
         download_deadline_s=11,
+        pip_deadline_s=13,
         repodata_max_bytes=5 * 2**20,
     )
     assert options.mapping_url == ODD_ENVIRONMENT["LOCKGEN_PYPI_MAPPING_URL"]
 
 
-@pytest.mark.parametrize("name", ["LOCKGEN_UV_TIMEOUT", "LOCKGEN_DOWNLOAD_DEADLINE", "LOCKGEN_REPODATA_MAX_MB"])
+@pytest.mark.parametrize(
+    "name", ["LOCKGEN_UV_TIMEOUT", "LOCKGEN_DOWNLOAD_DEADLINE", "LOCKGEN_PIP_DEADLINE", "LOCKGEN_REPODATA_MAX_MB"]
+)
 def test_a_bad_limit_names_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setenv(name, "soon")
     with pytest.raises(ConfigError, match=name):
