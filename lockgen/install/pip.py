@@ -445,10 +445,13 @@ def unhashed_requirements(
     problems = [f"{path}:{number}: {why}" for number, why in lock.problems]
     base_text = lock.paths_base or "."
     base = (lock_dir / base_text).resolve()
-    if base_text not in (".", ".."):
+    upward = base_text == "." or all(part == ".." for part in Path(base_text).parts)
+    if project_dir is None and base_text not in (".", ".."):
         # the lock folder, or the folder holding it (locks/ next to environment.yml)
         problems.append(f"{path}: paths-base {base_text!r} must be `.` or `..` (lock next to, or in, the project)")
-    elif project_dir is not None and base != project_dir.resolve():
+    elif project_dir is not None and not upward:
+        problems.append(f"{path}: paths-base {base_text!r} must lead up from the lock folder (`..`, `../..`)")
+    elif project_dir is not None and base != project_dir.resolve():  # `../..`: locks/<environment>/
         problems.append(
             f"{path}: `# paths-base: {base_text}` leads to {base}, not the environment file's folder"
             f" {project_dir.resolve()} (where `lockgen lock` starts local paths); refusing it. Re-lock with"
