@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.environments import EnvTarget, check_group_platforms, disagreements, pip_disagreements
 from lockgen.errors import ConfigError, PypiResolutionError, SolveError
-from lockgen.lock import LockResult, PreparedLock, pending_requests, prepare
+from lockgen.lock import LockResult, PreparedLock, pending_requests, prepare, rattler_solver
 from lockgen.lockfiles import CommitResult, commit_files, recover
 from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.lockfiles.requirements import (
@@ -159,24 +159,11 @@ class _Union:
 
 
 def _default_solver(targets: Sequence[EnvTarget], plans: Mapping[str, LockPlan], reporter: Reporter) -> CondaSolver:
-    from lockgen.conda import RattlerSolver
-
-    options = targets[0].options
     secrets = SecretRegistry()
     for the_plan in plans.values():
         for secret in the_plan.secrets.secrets:
             secrets.add(secret)
-    return RattlerSolver(
-        options.cache_dir,
-        secrets,
-        reporter,
-        offline=options.offline,
-        jobs=options.jobs,
-        timeout_s=options.limits.http_timeout_s,
-        retries=options.limits.http_retries,
-        repodata_budget=options.limits.repodata_budget,
-        repodata_max_bytes=options.limits.repodata_max_bytes,
-    )
+    return rattler_solver(targets[0].options, secrets, reporter)
 
 
 class _OnceReporter:

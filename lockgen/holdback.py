@@ -166,17 +166,9 @@ def _newest_first(a: Blocker, b: Blocker) -> int:
 
 
 def _default_solver(options: LockOptions, the_plan: LockPlan) -> CondaSolver:
-    from lockgen.conda import RattlerSolver
+    from lockgen.lock import rattler_solver
 
-    return RattlerSolver(
-        options.cache_dir,
-        the_plan.secrets,
-        offline=options.offline,
-        timeout_s=options.limits.http_timeout_s,
-        retries=options.limits.http_retries,
-        repodata_budget=options.limits.repodata_budget,
-        repodata_max_bytes=options.limits.repodata_max_bytes,
-    )
+    return rattler_solver(options, the_plan.secrets)
 
 
 def _probed(request: SolveRequest, name: str, version: str) -> SolveRequest:

@@ -8,7 +8,7 @@ mapping source are parameters: tests drive the orchestrator with fakes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.requirements import PreviousLock
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
+    from lockgen.secrets import SecretRegistry
 
 __all__ = ["LockResult", "Move", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
 
@@ -300,11 +301,24 @@ def _rattler_solver(
     options: LockOptions, the_plan: LockPlan, reporter: Reporter, pip_start: PipStart | None
 ) -> CondaSolver:
     """The default solver; it tells ``pip_start`` each platform's solution as soon as it has it."""
+    on_solved = pip_start.solved_packages if pip_start is not None else None
+    return rattler_solver(options, the_plan.secrets, reporter, on_solved=on_solved)
+
+
+def rattler_solver(
+    options: LockOptions,
+    secrets: SecretRegistry,
+    reporter: Reporter | None = None,
+    *,
+    on_solved: Callable[[str, tuple[LockedPackage, ...]], None] | None = None,
+) -> CondaSolver:
+    """The rattler solver with this run's settings (cache, offline, jobs, timeouts, repodata limits):
+    the one place lock, several environments and "why not newer" build it."""
     from lockgen.conda import RattlerSolver
 
     return RattlerSolver(
         options.cache_dir,
-        the_plan.secrets,
+        secrets,
         reporter,
         offline=options.offline,
         jobs=options.jobs,
@@ -312,7 +326,7 @@ def _rattler_solver(
         retries=options.limits.http_retries,
         repodata_budget=options.limits.repodata_budget,
         repodata_max_bytes=options.limits.repodata_max_bytes,
-        on_solved=pip_start.solved_packages if pip_start is not None else None,
+        on_solved=on_solved,
     )
 
 
