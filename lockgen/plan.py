@@ -1,6 +1,6 @@
 """What a lock run is asked for, computed from the environment file(s) and options with no network.
 
-:func:`plan` works out each target platform's conda request (:class:`~lockgen.conda.SolveRequest`)
+:func:`plan` works out each target platform's conda request (:class:`~lockgen.solverequest.SolveRequest`)
 and its input hash, the hash a lock's header records and ``check`` recomputes. :func:`pip_request`
 narrows a plan to what the pip stage needs (:class:`PipRequest`). ``lock`` and ``check`` both
 start here; this module imports neither stage's backend (no rattler solve, no uv).
@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
-from lockgen.conda import SolveRequest
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import json_sha256, short_digest
@@ -22,6 +21,7 @@ from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
+from lockgen.solverequest import SolveRequest
 from lockgen.spec import CondaDependency, EnvSpec, Location, PipEntry, load_env_specs
 
 __all__ = [

@@ -9,10 +9,9 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
+from lockgen.solverequest import SolveRequest
 from lockgen.spec import split_channel_spec
 
 if TYPE_CHECKING:
@@ -34,30 +34,6 @@ if TYPE_CHECKING:
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
 __all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver", "SolveRequest"]
-
-
-@dataclass(frozen=True, slots=True)
-class SolveRequest:
-    """Everything that determines one platform's solve."""
-
-    platform: str
-    specs: tuple[str, ...]
-    channels: tuple[ResolvedChannel, ...]
-    virtual_packages: tuple[VirtualPackage, ...]
-    channel_priority: str = "strict"
-    exclude_newer: dt.datetime | None = None
-    preferred: tuple[str, ...] = field(default=())
-    """Canonical URLs of previously locked packages: kept when they still satisfy the specs."""
-    origins: tuple[str, ...] = field(default=())
-    """Where each spec was written (``environment.yml:7``), parallel to ``specs``; for messages."""
-    constraints: tuple[str, ...] = field(default=())
-    """Match specs a package must satisfy *if* the solution has it (a group's agreed versions and builds)."""
-    label: str = ""
-    """The result's key when one call solves several requests of a platform (several environments)."""
-
-    @property
-    def key(self) -> str:
-        return self.label or self.platform
 
 
 class PinnedOffers:

@@ -33,6 +33,7 @@ RANKS: dict[str, int] = {
     "channels": 2,
     "config": 3,
     "environments": 3,
+    "solverequest": 3,  # the conda request type, below the solver so plan need not import it
     "conda": 4,
     "repodata": 4,
     "scheduling": 4,
