@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.channels import check_mirror_directory
-from lockgen.conda import CondaSolver, SolveRequest
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, OutputError
 from lockgen.export import CondaLockTarget
@@ -33,9 +32,10 @@ from lockgen.models import LockedPackage, conda_version_order
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import NullReporter, Reporter
+from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
-    from lockgen.conda import PinnedOffers
+    from lockgen.conda import CondaSolver, PinnedOffers
     from lockgen.lockfiles.condalock import PreviousPins
     from lockgen.pypi import PipStart
     from lockgen.pypi.mapping import MappingSource

@@ -1,6 +1,6 @@
 """What the quick commands leave unloaded (docs/performance.md): a warm conda-only lock loads no pip
-code, packaging or http.client; a no-op lock with a pip section loads no resolver and writes no stub;
-``check`` loads none of the pip stage's resolving modules. Behaviour, not timing: each
+code, packaging or http.client; a no-op lock with a pip section loads no resolver or conda solver and writes no stub;
+``check`` loads no conda solver and none of the pip stage's resolving modules. Behaviour, not timing: each
 command runs in a subprocess that lists ``sys.modules`` when it leaves."""
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
     assert "http.client" not in modules  # the size check of never-fetched repodata had nothing to do
 
 
+_SOLVER = {"lockgen.conda", "lockgen.conda.solve", "lockgen.conda.diagnose"}
+"""Nothing is solved: the conda request type comes from lockgen.solverequest, not the solver package."""
+
+
 def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> None:
     world.write_env(["appa"])
     first = world.lock()
@@ -83,10 +87,11 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     done, modules = run_listing(tmp_path, "lock", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env)
     assert done.returncode == 0, done.stderr
     assert "nothing changed" in done.stdout
-    unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.render"}
+    unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.render", *_SOLVER}
     assert modules.isdisjoint(unloaded), modules & unloaded
 
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
     assert done.returncode == 0, done.stdout + done.stderr
     unloaded = {"lockgen.pypi.mapping", "lockgen.pypi.stubs", "lockgen.pypi.targets", "lockgen.pypi.uv", "zipfile"}
+    unloaded |= _SOLVER
     assert modules.isdisjoint(unloaded), modules & unloaded
