@@ -113,9 +113,24 @@ def _mapping(
 ) -> PypiMapping:
     from lockgen.pypi.mapping import ParselmouthSource, load_mapping
 
+    memo_dir = _memo_dir(request)
     if source is None and request.pypi_mapping is None:
-        source = ParselmouthSource(request.cache_dir, offline=request.offline, url_template=request.mapping_url)
-    return load_mapping(request.channels, request.pypi_mapping, source)
+        source = ParselmouthSource(
+            request.cache_dir, offline=request.offline, url_template=request.mapping_url, memo_dir=memo_dir
+        )
+    return load_mapping(request.channels, request.pypi_mapping, source, memo_dir=memo_dir)
+
+
+def _memo_dir(request: PipRequest) -> Path | None:
+    """Where the mapping's memo lives: lockgen's cache directory, and only when that is outside the
+    project (a pull request can commit a folder there; it must not choose what the mapping answers)."""
+    from lockgen.config import project_roots
+    from lockgen.pypi.mapping import MEMO_DIR
+
+    real = request.cache_dir.resolve()
+    if any(real == root or root in real.parents for root in project_roots(request.base_dir / "environment.yml")):
+        return None
+    return request.cache_dir / "pypi-mapping" / MEMO_DIR
 
 
 def _mapping_notes(mapping: PypiMapping, reporter: Reporter, secrets: SecretRegistry, *, changed: bool) -> None:
@@ -617,6 +632,7 @@ def _lock_pip_files(  # noqa: PLR0917
     for warning in warnings:
         reporter.event("warning", None, f"warning: {secrets.redact(str(warning))}")
     digest, count = _mapping_digest(conda, mapping)
+    mapping.remember()  # what it answered for these packages: the next no-op parses no table
     source_line = f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages"
     reporter.event("pip", None, source_line)
     input_hash = _input_hash(request, platforms, digest)

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -131,6 +131,12 @@ class PypiMapping:
     fallback: bool = False
     notes: tuple[str, ...] = field(default=())
 
+    def remember(self) -> None:
+        """Keep, in the cache, what each table answered (see :class:`_MemoTable`)."""
+        for table in self.tables:
+            if isinstance(table, _MemoTable):
+                table.remember()
+
     def answers(self, conda_names: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """What this mapping says for each of ``conda_names``: the part of it a lock depends on."""
         return {name: self.pypi_names(name) for name in sorted(set(conda_names))}
@@ -182,6 +188,113 @@ def _parse_table(data: bytes, where: str) -> dict[str, Sequence[str] | None]:
     return table
 
 
+MEMO_DIR = "memo-v1"
+"""Under ``<cache>/pypi-mapping``: what a table answered, by the sha256 of its bytes (:class:`_MemoTable`)."""
+
+
+def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Sequence[str] | None]:
+    """``data``'s table: parsed now, or (with ``memo_dir``) a :class:`_MemoTable` that parses only
+    when asked for a name the memo of these exact bytes does not hold."""
+    if memo_dir is None:
+        return _parse_table(data, where)
+    import hashlib
+
+    table = _MemoTable(data, where, memo_dir / f"{hashlib.sha256(data).hexdigest()}.json")
+    if not table.memo_loaded:
+        table.parse()  # no memo: parse (and refuse a malformed table) now, as without a memo
+    return table
+
+
+class _MemoTable(Mapping[str, "Sequence[str] | None"]):
+    """A table whose lookups are answered from a memo when it can, else from the parsed bytes.
+
+    The memo lives in lockgen's cache directory (never the project), keyed by the sha256 of the
+    table's bytes, and lockgen writes it only from a table it parsed and checked in full: the same
+    bytes give the same answers, so a no-op lock answers its few hundred names without parsing a
+    34k-entry table (docs/performance.md). Any other use (a name the memo lacks, iterating) parses.
+    """
+
+    def __init__(self, data: bytes, where: str, memo_path: Path) -> None:
+        self._data = data
+        self._where = where
+        self._memo_path = memo_path
+        self._full: dict[str, Sequence[str] | None] | None = None
+        self._known: dict[str, Sequence[str] | None] = {}
+        self._absent: set[str] = set()
+        self._asked: set[str] = set()
+        self.memo_loaded = self._load_memo()
+
+    def _load_memo(self) -> bool:
+        from lockgen import __version__
+
+        try:
+            memo = json.loads(self._memo_path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        if not isinstance(memo, dict) or memo.get("lockgen") != __version__:
+            return False
+        entries, absent = memo.get("entries"), memo.get("absent")
+        if not isinstance(entries, dict) or not isinstance(absent, list) or any(type(a) is not str for a in absent):
+            return False
+        for value in entries.values():
+            if value is not None and (type(value) is not list or any(type(v) is not str for v in value)):
+                return False
+        self._known, self._absent = entries, set(absent)
+        return True
+
+    @property
+    def parsed(self) -> bool:
+        """Whether this run parsed the table's bytes (else every lookup was the memo's)."""
+        return self._full is not None
+
+    def parse(self) -> dict[str, Sequence[str] | None]:
+        if self._full is None:
+            self._full = _parse_table(self._data, self._where)
+        return self._full
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        self._asked.add(key)
+        if self._full is None and (key in self._known or key in self._absent):
+            return key in self._known
+        return key in self.parse()
+
+    def __getitem__(self, key: str) -> Sequence[str] | None:
+        self._asked.add(key)
+        if self._full is None and key in self._known:
+            return self._known[key]
+        return self.parse()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parse())
+
+    def __len__(self) -> int:
+        return len(self.parse())
+
+    def remember(self) -> None:
+        """Write the memo of every name asked so far (with what the memo held), when this run parsed
+        the table; a memo that answered everything stays as it is. Best effort: a cache that cannot
+        be written only costs the next run a parse."""
+        if self._full is None:
+            return
+        from lockgen import __version__
+
+        names = self._asked | set(self._known) | self._absent
+        entries = {n: self._full[n] for n in sorted(names) if n in self._full}
+        absent = sorted(n for n in names if n not in self._full)
+        if entries == self._known and set(absent) == self._absent:
+            return
+        memo = {"lockgen": __version__, "entries": entries, "absent": absent}
+        try:
+            self._memo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._memo_path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(memo, sort_keys=True), encoding="utf-8")
+            tmp.replace(self._memo_path)
+        except OSError:
+            return
+
+
 class ParselmouthSource:
     """Fetch parselmouth's table for a channel, cached under ``cache_dir`` for ``refresh_age_s``."""
 
@@ -192,8 +305,12 @@ class ParselmouthSource:
         url_template: str | None = None,
         refresh_age_s: float = REFRESH_AGE_S,
         transport: object | None = None,
+        *,
+        memo_dir: Path | None = None,
     ) -> None:
         self.cache_dir = cache_dir / "pypi-mapping"
+        self.memo_dir = memo_dir
+        """Where a cached copy's memo lives (see :class:`_MemoTable`); None: parse the copy."""
         self.offline = offline
         self.url_template = url_template or MAPPING_URL
         self.refresh_age_s = refresh_age_s
@@ -210,7 +327,7 @@ class ParselmouthSource:
         path, age = self._cached(channel)
         if age is not None and (age < self.refresh_age_s or self.offline):
             try:
-                return _parse_table(path.read_bytes(), str(path)), None
+                return _table(path.read_bytes(), str(path), self.memo_dir), None
             except (OSError, ValueError):
                 age = None
         if self.offline:
@@ -259,9 +376,9 @@ def snapshot_table(channel: str) -> Mapping[str, Sequence[str] | None] | None:
     return _parse_table(gzip.decompress(path.read_bytes()), str(path))
 
 
-def _from_file(path: Path) -> PypiMapping:
+def _from_file(path: Path, memo_dir: Path | None) -> PypiMapping:
     try:
-        table = _parse_table(path.read_bytes(), str(path))
+        table = _table(path.read_bytes(), str(path), memo_dir)
     except OSError as exc:
         raise ConfigError(f"--pypi-mapping {path}: cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:
@@ -269,10 +386,14 @@ def _from_file(path: Path) -> PypiMapping:
     return PypiMapping((table,), f"file {path.name}")
 
 
-def load_mapping(channels: Sequence[str], mapping_file: Path | None, source: MappingSource | None) -> PypiMapping:
-    """The mapping for ``channels`` (in priority order): the file, else each channel's table, else fallback."""
+def load_mapping(
+    channels: Sequence[str], mapping_file: Path | None, source: MappingSource | None, *, memo_dir: Path | None = None
+) -> PypiMapping:
+    """The mapping for ``channels`` (in priority order): the file, else each channel's table, else fallback.
+
+    ``memo_dir``: where the file's memo lives (lockgen's cache; see :class:`_MemoTable`); None: parse it."""
     if mapping_file is not None:
-        return _from_file(mapping_file)
+        return _from_file(mapping_file, memo_dir)
     names = [n for n in (mapping_channel_name(c) for c in channels) if n]
     tables: list[Mapping[str, Sequence[str] | None]] = []
     used: list[str] = []
