@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from lockgen.lockfiles.explicit import ExplicitLock, MalformedLock, parse_explicit
@@ -78,10 +79,17 @@ class LockRead:
         return self.data[: self.bad_byte].count(b"\n") + 1
 
 
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> ExplicitLock:
+    """``parse_explicit``, once per text and process: ``lock`` and ``check`` read each lock for the
+    options it records and again for its packages (an :class:`ExplicitLock` is immutable)."""
+    return parse_explicit(text)
+
+
 def read_lock_text(text: str, path: Path, platform: str | None = None) -> LockRead:
     """Parse a lock's text (from a file or a git revision)."""
     try:
-        return LockRead(path, platform, parse_explicit(text), text)
+        return LockRead(path, platform, _parsed(text), text)
     except MalformedLock as exc:
         return LockRead(path, platform, None, text, LockProblem.MALFORMED, MalformedLock(exc.reason, exc.line, path))
 
