@@ -37,7 +37,7 @@ from lockgen.secrets import SecretRegistry, strip_credentials
 if TYPE_CHECKING:
     from rattler import Gateway
 
-    from lockgen.conda.solve import SolveRequest
+    from lockgen.solverequest import SolveRequest
 
 __all__ = [
     "Diagnosis",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
-__all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver", "SolveRequest"]
+__all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver"]
 
 
 class PinnedOffers:

@@ -124,7 +124,8 @@ def test_spec_channels_are_added_once_and_mirrored(tmp_path: Path) -> None:
 
 def test_defaults_colon_colon_goes_to_anacondas_channels_not_a_channel_named_defaults() -> None:
     from lockgen.channels import with_spec_channels
-    from lockgen.conda.solve import SolveRequest, _spec_sources
+    from lockgen.conda.solve import _spec_sources
+    from lockgen.solverequest import SolveRequest
 
     listed = resolve_channels(["conda-forge"], "win-64")
     channels, found = with_spec_channels(

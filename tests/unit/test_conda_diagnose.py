@@ -23,11 +23,11 @@ from lockgen.conda.diagnose import (
     typo_lines,
     virtual_package_hint,
 )
-from lockgen.conda.solve import SolveRequest
 from lockgen.errors import ChannelError, SolveError
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.failures import fetch_failure, fetch_reason, first_url
 from lockgen.secrets import SecretRegistry
+from lockgen.solverequest import SolveRequest
 
 NESTED_TEXT = (
     "Cannot solve the request because of: app * cannot be installed because there are no viable options:\n"

@@ -5,7 +5,8 @@ layer or lower ones, never a higher one, not even inside a function or under ``T
 The base (models, errors, secrets, reporting, platforms, lockfiles) imports no stage; config and
 plan sit right above what they need (config: channels' mirrors; plan: the conda request type).
 On top of the ranks: review never imports conda, verify never imports install, and only the
-CLI imports click.
+CLI imports click. Within a layer, no two modules import each other, directly or through others:
+the import graph (every import, wherever it is written) has no cycle.
 """
 
 from __future__ import annotations
@@ -117,6 +118,97 @@ def violations(root: Path, ranks: dict[str, int] = RANKS) -> dict[tuple[str, str
         elif ranks[dest] > ranks[source] or (source, dest) in FORBIDDEN:
             found.setdefault((source, dest), []).append(where)
     return {edge: sorted(set(lines)) for edge, lines in found.items()}
+
+
+def _modules(root: Path) -> set[str]:
+    return {_module_name(path, root) for path in root.rglob("*.py")}
+
+
+def cycles(root: Path) -> list[list[str]]:
+    """Every import cycle among ``root``'s modules (each a strongly connected group of two or more
+    modules, or a module importing itself), sorted; imports inside functions and under
+    ``TYPE_CHECKING`` count. An import of ``a.b.c`` is an edge to ``a.b.c`` only, not to the
+    packages ``a`` and ``a.b`` that Python runs first: a package face importing its own modules is
+    no cycle, a module importing its package's face is one when that face imports it back."""
+    known = _modules(root)
+    graph: dict[str, set[str]] = {module: set() for module in known}
+    for module, target, _ in imports(root):
+        if target in known:
+            graph[module].add(target)
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in order:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], order[target])
+        if low[module] == order[module]:
+            group = [stack.pop()]
+            while group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1 or module in graph[module]:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return sorted(found)
+
+
+def test_no_import_cycle() -> None:
+    assert cycles(PACKAGE) == [], "modules that import each other (move what both need to a module of its own)"
+
+
+@pytest.mark.parametrize(
+    ("files", "cycle"),
+    [
+        (
+            {"conda/solve.py": "from fake.conda.diagnose import x\n", "conda/diagnose.py": "from .solve import y\n"},
+            ["fake.conda.diagnose", "fake.conda.solve"],
+        ),
+        (
+            {
+                "conda/solve.py": "from fake.conda.diagnose import x\n",
+                "conda/diagnose.py": (
+                    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fake.conda.solve import y\n"
+                ),
+            },
+            ["fake.conda.diagnose", "fake.conda.solve"],
+        ),
+        (
+            {
+                "lock.py": "def run():\n    from fake import plan\n",
+                "plan.py": "import fake.spec\n",
+                "spec.py": "from fake.lock import z\n",
+            },
+            ["fake.lock", "fake.plan", "fake.spec"],
+        ),
+        (
+            {"conda/__init__.py": "from fake.conda.solve import x\n", "conda/solve.py": "from fake.conda import y\n"},
+            ["fake.conda", "fake.conda.solve"],
+        ),
+    ],
+)
+def test_a_cycle_is_caught(tmp_path: Path, files: dict[str, str], cycle: list[str]) -> None:
+    """The checker itself: a cycle through a module-level, a ``TYPE_CHECKING``, a function-level or
+    a package-face import is reported; the same modules without the closing import are not."""
+    root = tmp_path / "fake"
+    (root / "conda").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "conda" / "__init__.py").write_text("")
+    for name, text in files.items():
+        (root / name).write_text(text)
+    assert cycles(root) == [cycle]
+    first = sorted(files)[0]
+    (root / first).write_text("import json\n")
+    assert cycles(root) == []
 
 
 def test_no_module_imports_a_higher_layer() -> None:
