@@ -170,8 +170,9 @@ def _condalock_pip(
 
     from lockgen.errors import PypiResolutionError
     from lockgen.lockfiles.condalock import PipPinned
+    from lockgen.lockfiles.requirements import parse_compiled
     from lockgen.pypi.files import PYPI_SIMPLE, file_for_pin, index_files, tag_ranking
-    from lockgen.pypi.requirements import parse_compiled, parse_pip_entries
+    from lockgen.pypi.requirements import parse_pip_entries
     from lockgen.pypi.targets import pip_target
 
     pins = parse_compiled(requirements.decode("utf-8")) if requirements else ()

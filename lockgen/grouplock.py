@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.conda import CondaSolver, SolveRequest
+from lockgen.conda import CondaSolver
 from lockgen.environments import EnvTarget, check_group_platforms, disagreements, pip_disagreements
 from lockgen.errors import ConfigError, PypiResolutionError, SolveError
 from lockgen.lock import LockResult, PreparedLock, pending_requests, prepare, rattler_solver
@@ -57,6 +57,7 @@ from lockgen.plan import LockPlan, PipPlatform, PipRequest, plan
 from lockgen.platforms import VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
+from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
     from lockgen.pypi.mapping import MappingSource

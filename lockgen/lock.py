@@ -37,9 +37,9 @@ from lockgen.solverequest import SolveRequest
 if TYPE_CHECKING:
     from lockgen.conda import CondaSolver, PinnedOffers
     from lockgen.lockfiles.condalock import PreviousPins
+    from lockgen.lockfiles.requirements import PreviousLock
     from lockgen.pypi import PipStart
     from lockgen.pypi.mapping import MappingSource
-    from lockgen.pypi.requirements import PreviousLock
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
     from lockgen.secrets import SecretRegistry

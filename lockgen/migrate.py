@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
+from lockgen.lockfiles.requirements import Pin, PreviousLock, parse_compiled
 from lockgen.models import LockedPackage
-from lockgen.pypi.requirements import Pin, PreviousLock, parse_compiled
 
 if TYPE_CHECKING:
     from lockgen.conda import PinnedOffers

@@ -2,7 +2,7 @@
 
 Its own module, below :mod:`lockgen.conda`, so that :mod:`lockgen.plan` (and so ``check`` and a
 no-op ``lock``) can build requests without importing the solver and its diagnostics
-(``lockgen.conda`` re-exports it as before).
+(import it from here: ``lockgen.conda`` exports only its own modules' names).
 """
 
 from __future__ import annotations

@@ -8,23 +8,11 @@ Importing it does not import rattler: ``check`` and a no-op ``lock`` import it a
 
 from lockgen.conda.match import spec_matches, version_lower
 from lockgen.conda.solve import CondaSolver, PinnedOffers, RattlerSolver
-from lockgen.config import MEMORY_ENV
-from lockgen.repodata.failures import fetch_failure, offline_miss
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, RETRIES_ENV, TIMEOUT_ENV
-from lockgen.solverequest import SolveRequest
 
 __all__ = [
-    "DEFAULT_RETRIES",
-    "DEFAULT_TIMEOUT_S",
-    "MEMORY_ENV",
-    "RETRIES_ENV",
-    "TIMEOUT_ENV",
     "CondaSolver",
     "PinnedOffers",
     "RattlerSolver",
-    "SolveRequest",
-    "fetch_failure",
-    "offline_miss",
     "spec_matches",
     "version_lower",
 ]

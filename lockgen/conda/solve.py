@@ -18,11 +18,16 @@ from urllib.parse import urlsplit
 
 from lockgen.channels import ResolvedChannel, defaults_channel_for, to_canonical_url, with_spec_channels
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
-from lockgen.config import DEFAULT_REPODATA_MAX_MB, DEFAULT_REPODATA_MEMORY_MB
+from lockgen.config import (
+    DEFAULT_HTTP_RETRIES,
+    DEFAULT_HTTP_TIMEOUT_S,
+    DEFAULT_REPODATA_MAX_MB,
+    DEFAULT_REPODATA_MEMORY_MB,
+)
 from lockgen.errors import ChannelError, SolveError
 from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S, done_with, make_gateway
+from lockgen.repodata.gateway import done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.solverequest import SolveRequest
@@ -87,8 +92,8 @@ class RattlerSolver:
         reporter: Reporter | None = None,
         offline: bool = False,
         *,
-        timeout_s: int = DEFAULT_TIMEOUT_S,
-        retries: int = DEFAULT_RETRIES,
+        timeout_s: int = DEFAULT_HTTP_TIMEOUT_S,
+        retries: int = DEFAULT_HTTP_RETRIES,
         jobs: int | None = None,
         repodata_budget: int = DEFAULT_REPODATA_MEMORY_MB * 2**20,
         repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20,

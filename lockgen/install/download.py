@@ -20,15 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from lockgen.config import DEADLINE_ENV, DEFAULT_MIN_RATE, DEFAULT_MIN_RATE_WINDOW_S, MIN_RATE_ENV, MIN_RATE_WINDOW_ENV
-from lockgen.config import DEFAULT_DOWNLOAD_DEADLINE_S as DEFAULT_DEADLINE_S
+from lockgen.config import (
+    DEADLINE_ENV,
+    DEFAULT_DOWNLOAD_DEADLINE_S,
+    DEFAULT_MIN_RATE,
+    DEFAULT_MIN_RATE_WINDOW_S,
+    MIN_RATE_ENV,
+    MIN_RATE_WINDOW_ENV,
+)
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEADLINE_ENV", "DEFAULT_DEADLINE_S", "Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
+__all__ = ["Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
 
 _CHUNK = 1 << 20
 
@@ -123,7 +129,7 @@ class Downloader:
         jobs: int = 8,
         timeout_s: float = 60,
         retries: int = 3,
-        deadline_s: float = DEFAULT_DEADLINE_S,
+        deadline_s: float = DEFAULT_DOWNLOAD_DEADLINE_S,
         min_rate: int = DEFAULT_MIN_RATE,
         min_rate_window_s: float = DEFAULT_MIN_RATE_WINDOW_S,
     ) -> None:

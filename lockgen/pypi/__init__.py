@@ -22,19 +22,18 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, LockgenError, Problem, PypiResolutionError
 from lockgen.lockfiles.header import json_sha256, short_digest
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, local_project_of, project_digest
-from lockgen.pypi.requirements import (
-    DirectRequirement,
-    GivenHashes,
+from lockgen.lockfiles.requirements import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
     Pin,
-    PipInput,
     PreviousLock,
+    local_project_of,
     logical_lines,
     parse_compiled,
-    parse_pip_entries,
+    project_digest,
     read_previous,
-    sources_digest_lines,
 )
+from lockgen.pypi.requirements import DirectRequirement, GivenHashes, PipInput, parse_pip_entries, sources_digest_lines
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from lockgen.spec import PipEntry
@@ -43,10 +42,10 @@ if TYPE_CHECKING:  # the modules that resolve are imported where they are used: 
     # `lock` import this package for the input digests and the pip lines only (docs/performance.md)
     from concurrent.futures import Future
 
+    from lockgen.lockfiles.requirements import Header
     from lockgen.models import LockedPackage
     from lockgen.plan import PipPlatform, PipRequest
     from lockgen.pypi.mapping import MappingSource, PypiMapping
-    from lockgen.pypi.render import Header
     from lockgen.pypi.stubs import ProvidedPackage
     from lockgen.pypi.targets import PipTarget
     from lockgen.pypi.uv import CompileJob, PipResolver
@@ -512,7 +511,7 @@ def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:
 
 
 def _header(request: PipRequest, platforms: Sequence[_Platform], mapping: str, input_hash: str) -> Header:
-    from lockgen.pypi.render import Header
+    from lockgen.lockfiles.requirements import Header
 
     lock_names = {p.platform: p.lock_name for p in request.platforms}
     against = []

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from lockgen.pypi.requirements import Pin
+from lockgen.lockfiles.requirements import Pin
 from lockgen.pypi.targets import PipTarget
 from lockgen.secrets import SecretRegistry, strip_credentials
 

@@ -17,7 +17,7 @@ from lockgen.lockfiles.requirements import (
 )
 from lockgen.pypi.targets import platform_marker
 
-__all__ = ["Header", "merge_pins", "render_requirements", "render_unhashed", "unhashed_body"]
+__all__ = ["merge_pins", "render_requirements", "render_unhashed", "unhashed_body"]
 
 
 def merge_pins(resolved: Mapping[str, Sequence[Pin]], targets: Sequence[str]) -> list[Pin]:

@@ -24,29 +24,18 @@ from lockgen.lockfiles.requirements import (
     EXPANSION,
     EXPANSION_FIX,
     PROJECT_FILES,
-    VIA_PIP_SECTION,
-    Pin,
-    PreviousLock,
     logical_lines,
-    parse_compiled,
     project_digest,
-    read_previous,
 )
 from lockgen.secrets import strip_credentials
 from lockgen.spec import Location, PipEntry
 
 __all__ = [
-    "VIA_PIP_SECTION",
     "DirectRequirement",
     "GivenHashes",
-    "Pin",
     "PipInput",
-    "PreviousLock",
-    "logical_lines",
-    "parse_compiled",
     "parse_pip_entries",
     "project_roots",
-    "read_previous",
     "sources_digest_lines",
 ]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from packaging.markers import InvalidMarker, Marker
 from packaging.version import InvalidVersion, Version
 
-from lockgen.pypi.requirements import Pin, parse_compiled
+from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.pypi.targets import marker_terms
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]

@@ -32,8 +32,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from lockgen.config import DEFAULT_UV_TIMEOUT_S as DEFAULT_TIMEOUT_S
-from lockgen.config import UV_TIMEOUT_ENV as TIMEOUT_ENV
+from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
@@ -133,7 +132,7 @@ class UvResolver:
         reporter: Reporter | None = None,
         *,
         offline: bool = False,
-        timeout_s: int = DEFAULT_TIMEOUT_S,
+        timeout_s: int = DEFAULT_UV_TIMEOUT_S,
         uv_path: str | None = None,
     ) -> None:
         self.cache_dir = cache_dir
@@ -338,7 +337,7 @@ class UvResolver:
         late = PypiResolutionError(
             f"{job.target.platform}: uv pip compile did not finish within {self.timeout_s} s; a package index"
             f" ({indexes}) or a find-links location may be stalled or answering very slowly"
-            f" (set {TIMEOUT_ENV} to wait longer)"
+            f" (set {UV_TIMEOUT_ENV} to wait longer)"
         )
         remaining = deadline - time.monotonic()  # one budget for every run of this platform
         if remaining <= 0:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from lockgen.channels import ResolvedChannel
-from lockgen.repodata.gateway import DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
+from lockgen.config import DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUT_S
 
 __all__ = [
     "DNS_FAILURE",
@@ -83,8 +83,8 @@ def fetch_failure(
     *,
     reason: str | None = None,
     channel: ResolvedChannel | None = None,
-    timeout_s: int = DEFAULT_TIMEOUT_S,
-    retries: int = DEFAULT_RETRIES,
+    timeout_s: int = DEFAULT_HTTP_TIMEOUT_S,
+    retries: int = DEFAULT_HTTP_RETRIES,
 ) -> str:
     """One line for repodata that could not be fetched: ``where`` (a URL, credentials masked; None:
     the first URL in ``text``), the channel as the user wrote it, and why in words (from rattler's

@@ -7,20 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.config import DEFAULT_HTTP_RETRIES as DEFAULT_RETRIES
-from lockgen.config import DEFAULT_HTTP_TIMEOUT_S as DEFAULT_TIMEOUT_S
-from lockgen.config import HTTP_RETRIES_ENV as RETRIES_ENV
-from lockgen.config import HTTP_TIMEOUT_ENV as TIMEOUT_ENV
-from lockgen.config import ensure_cache_dir
+from lockgen.config import DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUT_S, ensure_cache_dir
 
 if TYPE_CHECKING:
     from rattler import Gateway
 
 __all__ = [
-    "DEFAULT_RETRIES",
-    "DEFAULT_TIMEOUT_S",
-    "RETRIES_ENV",
-    "TIMEOUT_ENV",
     "done_with",
     "keep_gateways_until_exit",
     "make_gateway",
@@ -46,7 +38,11 @@ def done_with(gateway: Gateway) -> None:
 
 
 def make_gateway(
-    cache_dir: Path, *, offline: bool = False, timeout_s: int = DEFAULT_TIMEOUT_S, retries: int = DEFAULT_RETRIES
+    cache_dir: Path,
+    *,
+    offline: bool = False,
+    timeout_s: int = DEFAULT_HTTP_TIMEOUT_S,
+    retries: int = DEFAULT_HTTP_RETRIES,
 ) -> Gateway:
     """A Gateway caching in ``cache_dir`` (created if needed; ConfigError when it cannot be); with
     ``offline``, repodata is read from that cache only."""

@@ -20,23 +20,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.config import DEFAULT_REPODATA_MAX_MB as DEFAULT_MAX_MB
-from lockgen.config import REPODATA_MAX_ENV as MAX_ENV
+from lockgen.config import DEFAULT_REPODATA_MAX_MB, REPODATA_MAX_ENV
 from lockgen.errors import ChannelError
 
 if TYPE_CHECKING:  # http.client is loaded only when a subdir is checked, never for a warm cache
     from http.client import HTTPResponse
 
 __all__ = [
-    "DEFAULT_MAX_MB",
-    "MAX_ENV",
     "RepodataTooLarge",
     "check_served_repodata",
     "refuse_oversized_cache",
     "zstd_size_bound",
 ]
 
-_DEFAULT_LIMIT = DEFAULT_MAX_MB * 2**20
+_DEFAULT_LIMIT = DEFAULT_REPODATA_MAX_MB * 2**20
 _MAGIC = b"\x28\xb5\x2f\xfd"
 _BLOCK_MAX = 128 * 1024
 
@@ -143,7 +140,7 @@ def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, li
             raise ChannelError(
                 f"{shown}: repodata.json.zst expands to more than {limit // 2**20} MiB (at least"
                 f" {bound // 2**20} MiB counted); refusing it as a decompression bomb. If the channel is"
-                f" genuinely this large, raise {MAX_ENV} (default {DEFAULT_MAX_MB})"
+                f" genuinely this large, raise {REPODATA_MAX_ENV} (default {DEFAULT_REPODATA_MAX_MB})"
             )
 
 
@@ -219,5 +216,5 @@ def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: i
                 info.unlink(missing_ok=True)
         raise ChannelError(
             f"{shown}: its repodata expanded to {size // 2**20} MiB, more than {limit // 2**20} MiB; refused"
-            f" and removed from the cache. If the channel is genuinely this large, raise {MAX_ENV}"
+            f" and removed from the cache. If the channel is genuinely this large, raise {REPODATA_MAX_ENV}"
         )

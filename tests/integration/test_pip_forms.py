@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lockgen.lockfiles.requirements import logical_lines
 from lockgen.pypi import _public_vcs
-from lockgen.pypi.requirements import logical_lines
 from tests.integration.test_pip_local_index import MAPPING, PLATFORMS, World, build_conda, build_index, pins_for
 from tests.support.channel import serve_directory
 from tests.support.cli import run_lockgen

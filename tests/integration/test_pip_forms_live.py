@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.pypi.requirements import parse_compiled
+from lockgen.lockfiles.requirements import parse_compiled
 from tests.support.cli import run_lockgen
 from tests.support.projects import make_git_repo, make_project
 

@@ -18,7 +18,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from lockgen.pypi.requirements import logical_lines
+from lockgen.lockfiles.requirements import logical_lines
 from tests.support.channel import ChannelBuilder, Server, serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.pypi_index import SimpleIndex, serve_index

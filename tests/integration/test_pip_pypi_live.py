@@ -17,8 +17,8 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles.requirements import logical_lines
 from lockgen.pypi.mapping import PypiMapping
-from lockgen.pypi.requirements import logical_lines
 from tests.support.cli import run_lockgen
 
 pytestmark = [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.pypi.requirements import logical_lines
+from lockgen.lockfiles.requirements import logical_lines
 from tests.integration.test_pip_local_index import MAPPING, World, build_conda, build_index, pins
 from tests.support.channel import serve_directory
 from tests.support.projects import make_git_repo, make_project

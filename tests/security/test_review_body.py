@@ -7,11 +7,10 @@ import hashlib
 from pathlib import Path
 
 from lockgen.lockfiles import canonical_explicit, packages_digest, parse_explicit
-from lockgen.lockfiles.requirements import body_digest
+from lockgen.lockfiles.requirements import Header, Pin, body_digest
 from lockgen.plan import pip_request, plan
 from lockgen.pypi import pip_sources_digest
-from lockgen.pypi.render import Header, render_requirements
-from lockgen.pypi.requirements import Pin
+from lockgen.pypi.render import render_requirements
 from lockgen.review.check import check
 from lockgen.review.diff import diff_locks
 from lockgen.review.sources import read_files

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from lockgen.lockfiles.requirements import Header, Pin
 from lockgen.plan import pip_request, plan
 from lockgen.pypi import pip_sources_digest
-from lockgen.pypi.render import Header, render_requirements
-from lockgen.pypi.requirements import Pin
+from lockgen.pypi.render import render_requirements
 from lockgen.review.check import check
 from tests.faults.figures import count
 from tests.security.conftest import options

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.conda import SolveRequest
 from lockgen.config import Flags
 from lockgen.environments import declared_environments, disagreements, environment_targets
 from lockgen.errors import ConfigError
 from lockgen.grouplock import agreement_constraints, union_request
 from lockgen.models import LockedPackage
 from lockgen.platforms import VirtualPackage
+from lockgen.solverequest import SolveRequest
 
 HEAD = '[tool.lockgen]\nhash = "sha256"\n\n[tool.lockgen.environments]\n'  # the entries start on line 5
 

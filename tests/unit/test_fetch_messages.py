@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from lockgen.channels import parse_mirror, resolve_channel
-from lockgen.conda import fetch_failure
 from lockgen.config import build_options
 from lockgen.errors import ChannelError
+from lockgen.repodata.failures import fetch_failure
 from lockgen.review.explain import MissingRepodataError, explain
 from lockgen.verify import VerifyOptions, verify_locks
 

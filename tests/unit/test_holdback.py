@@ -7,13 +7,13 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from lockgen.conda import SolveRequest
 from lockgen.config import build_options
 from lockgen.errors import SolveError
 from lockgen.holdback import why_not_newer
 from lockgen.lockfiles import render_explicit
 from lockgen.models import LockedPackage
 from lockgen.plan import plan
+from lockgen.solverequest import SolveRequest
 
 CHANNEL = "https://conda.anaconda.org/conda-forge"
 ENV = "channels: [conda-forge]\nplatforms: [linux-64]\ndependencies:\n  - app >=1\n  - plugin\n  - tool\n"

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.conda import SolveRequest
 from lockgen.config import Limits, LockOptions
 from lockgen.errors import SolveError
 from lockgen.lock import LockResult, lock
 from lockgen.lockfiles import parse_explicit
+from lockgen.lockfiles.requirements import parse_compiled
 from lockgen.models import LockedPackage
 from lockgen.plan import PIP_ADDED_NOTE, pip_request, plan
-from lockgen.pypi.requirements import parse_compiled
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
+from lockgen.solverequest import SolveRequest
 
 CHANNEL = "https://conda.anaconda.org/conda-forge"
 PLATFORMS = ("linux-64", "osx-64", "win-64")

@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 
 from lockgen.errors import InputError
-from lockgen.pypi.requirements import (
-    Pin,
-    PreviousLock,
-    logical_lines,
-    parse_compiled,
-    parse_pip_entries,
-    read_previous,
-)
+from lockgen.lockfiles.requirements import Pin, PreviousLock, logical_lines, parse_compiled, read_previous
+from lockgen.pypi.requirements import parse_pip_entries
 from lockgen.spec import Location, PipEntry
 
 

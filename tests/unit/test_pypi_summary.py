@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lockgen.pypi.render import Header, render_requirements
-from lockgen.pypi.requirements import Pin
+from lockgen.lockfiles.requirements import Header, Pin
+from lockgen.pypi.render import render_requirements
 from lockgen.pypi.summary import summarize_requirements
 
 PLATFORMS = ("linux-64", "osx-64", "osx-arm64", "win-64")

@@ -6,9 +6,9 @@ import pytest
 from packaging.markers import Marker
 
 from lockgen.errors import PypiResolutionError
+from lockgen.lockfiles.requirements import Header, Pin, logical_lines
 from lockgen.platforms import VirtualPackage, default_virtual_packages
-from lockgen.pypi.render import Header, merge_pins, render_requirements
-from lockgen.pypi.requirements import Pin, logical_lines
+from lockgen.pypi.render import merge_pins, render_requirements
 from lockgen.pypi.targets import pip_target, platform_marker
 
 CONDA = (("python", "3.11.9"), ("numpy", "1.26.4"))
