@@ -17,7 +17,7 @@ from lockgen.errors import InputError, Problem
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
 from lockgen.lockfiles.requirements import Pin, PreviousLock, parse_compiled
-from lockgen.models import LockedPackage
+from lockgen.models import LockedPackage, PackageUrl
 
 if TYPE_CHECKING:
     from lockgen.conda import PinnedOffers
@@ -118,7 +118,7 @@ FLEXIBLE = "--channel-priority flexible"
 
 
 def _channel_of(url: str) -> str:
-    return url.rsplit("/", 2)[0]
+    return PackageUrl.parse(url).channel
 
 
 def _channel_name(canonical: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "PACKAGE_EXTENSIONS",
+    "PACKAGE_NAME",
     "LockedPackage",
     "PackageUrl",
     "bad_channel_name",
@@ -19,7 +20,10 @@ __all__ = [
 PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 """The archive kinds a conda package URL ends with."""
 
-_DEP_NAME = re.compile(r"^\s*(?:[^\s:]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+PACKAGE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+"""A conda package name, as a regular-expression fragment: the one pattern every reader of names uses."""
+
+_DEP_NAME = re.compile(rf"^\s*(?:[^\s:]+::)?(?P<name>{PACKAGE_NAME})")
 
 
 def dependency_name(spec: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from lockgen.errors import InputError, Problem
-from lockgen.models import bad_channel_name, url_problem
+from lockgen.models import PACKAGE_NAME, bad_channel_name, url_problem
 from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
 from lockgen.secrets import redact
 
@@ -40,11 +40,11 @@ MAX_PROBLEM_CHARS = 500
 _KNOWN_KEYS = {"name", "channels", "dependencies", "platforms"}
 _IGNORED_KEYS = {"prefix", "variables"}
 _SELECTOR = re.compile(r"#\s*\[(?P<expr>[^\]]+)\]\s*$")
-_NAME = re.compile(r"^\s*(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
 _VERSION = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
 _OPERATOR = r"(?:>=|<=|>|<|!=|==)"
 _PLAIN_CONDA_SPEC = re.compile(
-    rf"(?:[A-Za-z0-9_][A-Za-z0-9_.\-]*::)?[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+    rf"(?:{PACKAGE_NAME}::)?{PACKAGE_NAME}"
     rf"(?: *={_VERSION}(?:\.\*)?| *{_OPERATOR}{_VERSION}(?:,{_OPERATOR}{_VERSION})*)?"
 )
 _PLAIN_PIP_REQUIREMENT = re.compile(
@@ -592,7 +592,7 @@ def other_format(path: Path, text: str) -> str | None:
 _CONDA_STYLE_PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?)\s*=(?P<op>[<>]?)\s*(?P<rest>[^=<>!~].*)$"
 )
-_SWAPPED_OPERATOR = re.compile(r"(?P<name>^[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:::)?[A-Za-z0-9_.\-]*)\s*=(?P<op>[<>])")
+_SWAPPED_OPERATOR = re.compile(rf"(?P<name>^{PACKAGE_NAME}(?:::)?[A-Za-z0-9_.\-]*)\s*=(?P<op>[<>])")
 
 
 def _pip_pin_fix(text: str) -> str | None:

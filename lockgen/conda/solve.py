@@ -25,7 +25,7 @@ from lockgen.config import (
     DEFAULT_REPODATA_MEMORY_MB,
 )
 from lockgen.errors import ChannelError, SolveError
-from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
+from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
@@ -402,7 +402,7 @@ def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
     return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages]
 
 
-_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*\.(?:conda|tar\.bz2)")
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*(?:" + "|".join(map(re.escape, PACKAGE_EXTENSIONS)) + ")")
 
 
 def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel | None, platform: str) -> str | None:

@@ -64,6 +64,7 @@ from lockgen.install.staging import (
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.models import PackageUrl
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
 from lockgen.reporting import NullReporter, Reporter
@@ -318,7 +319,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         options.platform,
         options.lock_path,
         installed=tuple(e.package.stem for e in plan.to_install),
-        removed=tuple(p.file_name.removesuffix(".conda").removesuffix(".tar.bz2") for p in plan.to_remove),
+        removed=tuple(PackageUrl.parse(p.file_name).stem for p in plan.to_remove),
         unchanged=len(plan.unchanged),
         downloaded=sum(1 for a in archives if not a.reused),
         reused=len(reused),

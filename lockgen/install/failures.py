@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from lockgen.channels import Mirror
 from lockgen.install.download import DownloadFailure
+from lockgen.models import PackageUrl
 
 __all__ = ["describe_failures"]
 
@@ -21,7 +22,7 @@ def _source(url: str, mirrors: Sequence[Mirror]) -> tuple[str, bool]:
     for mirror in mirrors:
         if url.startswith(mirror.replacement.rstrip("/") + "/"):
             return f"the mirror {mirror.replacement} (for {mirror.canonical})", True
-    return url.rsplit("/", 2)[0], False
+    return PackageUrl.parse(url).channel, False
 
 
 def describe_failures(failures: Sequence[DownloadFailure], total: int, mirrors: Sequence[Mirror] = ()) -> list[str]:

@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, MalformedLock, parse_explicit
-from lockgen.models import LockedPackage
+from lockgen.lockfiles.requirements import VCS_PREFIXES
+from lockgen.models import PACKAGE_EXTENSIONS, PACKAGE_NAME, LockedPackage
 
 __all__ = [
     "CondaLockFile",
@@ -46,12 +47,11 @@ MAX_BYTES = 64 * 1024 * 1024
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PLATFORM = re.compile(r"^[a-z0-9]+-[a-z0-9_]+$")
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_NAME = re.compile(rf"^{PACKAGE_NAME}$")
 _PIP_COMMENT = re.compile(
     r"^#\s*pip\s+(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(?P<url>\S+?)(?:#sha256=(?P<sha>[0-9a-f]{64}))?$"
 )
 _LOCK_FILE = re.compile(r"^conda-(?P<platform>[a-z0-9]+-[a-z0-9_]+)\.lock$")
-_VCS = ("git+", "hg+", "svn+", "bzr+")
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 
 
@@ -103,7 +103,7 @@ class PipPinned:
 
     @property
     def vcs(self) -> bool:
-        return self.url is not None and self.url.startswith(_VCS)
+        return self.url is not None and self.url.startswith(VCS_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +173,12 @@ def _package(raw: object, where: str) -> CondaLockPackage:
     if md5 is not None and not _MD5.match(md5.lower()):
         raise _fail(where, f"hash.md5 is not 32 hex digits: {md5!r}")
     commit = None
-    if manager == "pip" and url.startswith(_VCS) and sha256 is not None and _COMMIT.match(sha256.lower()):
+    if manager == "pip" and url.startswith(VCS_PREFIXES) and sha256 is not None and _COMMIT.match(sha256.lower()):
         commit, sha256 = sha256.lower(), None  # conda-lock wrote the VCS pin's commit id there
     if sha256 is not None and not _SHA256.match(sha256.lower()):
         raise _fail(where, f"hash.sha256 is not 64 hex digits: {sha256!r}")
     if manager == "conda":
-        if not url.endswith((".conda", ".tar.bz2")) or "://" not in url:
+        if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
             raise _fail(where, f"url is not a conda package URL: {url!r}")
         if md5 is None and sha256 is None:
             raise _fail(where, "a conda package needs hash.md5 or hash.sha256")
@@ -308,7 +308,7 @@ def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
 
 def url_commit(url: str) -> str | None:
     """The commit a VCS URL is pinned to (``git+https://host/repo.git@<commit>``), else None."""
-    if not url.startswith(_VCS):
+    if not url.startswith(VCS_PREFIXES):
         return None
     ref = url.split("#", 1)[0].rpartition("@")[2]
     return ref.lower() if "/" not in ref and re.fullmatch(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}", ref) else None
@@ -432,7 +432,7 @@ def pip_requirements_for_platform(lock: CondaLockFile, platform: str, where: str
     for p in lock.for_platform(platform, "pip"):
         if p.optional:
             continue
-        if p.url.startswith(_VCS):
+        if p.url.startswith(VCS_PREFIXES):
             raise CondaLockFormatError(
                 f"{where}: pip package {p.name} is a VCS pin ({p.url.split('://', 1)[0]}://…"
                 f"{'@' + p.commit[:12] if p.commit else ''}) that no hash can check; lock it with"
@@ -575,7 +575,7 @@ _DEFAULT_VIRTUAL: dict[str, tuple[tuple[str, str, str], ...]] = {
 _CUDA_DEFAULT = "11.4"
 _OPS = r"(?:>=|<=|>|<|!=)"
 _SIMPLE_SPEC = re.compile(
-    r"^(?:(?P<channel>[A-Za-z0-9_][A-Za-z0-9_.\-]*)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<rest>.*)$"
+    rf"^(?:(?P<channel>{PACKAGE_NAME})::)?(?P<name>{PACKAGE_NAME})\s*(?P<rest>.*)$"
 )
 
 

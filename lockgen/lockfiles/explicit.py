@@ -23,7 +23,7 @@ from lockgen.lockfiles.header import (
     text_digest,
     with_current_marker,
 )
-from lockgen.models import LockedPackage, PackageUrl
+from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
 from lockgen.secrets import redact
 
 __all__ = [
@@ -314,7 +314,7 @@ def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:
 
 def _parse_entry(line: str, number: int) -> ExplicitEntry:
     url, _, fragment = line.partition("#")
-    if not url.endswith((".conda", ".tar.bz2")) or "://" not in url:
+    if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
         raise MalformedLock(f"not a package URL: {line!r}", number)
     md5 = sha256 = None
     if fragment.startswith("sha256:") and _SHA256.match(fragment[7:]):
@@ -328,7 +328,7 @@ def _parse_entry(line: str, number: int) -> ExplicitEntry:
 
 def _unhashed_entry(line: str, number: int) -> ExplicitEntry:
     url = line.partition("#")[0].strip()
-    if not url.endswith((".conda", ".tar.bz2")) or "://" not in url:
+    if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
         raise MalformedLock(f"not a package URL: {line!r}", number)
     return ExplicitEntry(url, None, None, number)
 

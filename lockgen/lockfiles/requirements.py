@@ -39,6 +39,7 @@ __all__ = [
     "PROJECT_FILES",
     "REQUIREMENTS_NAME",
     "UNHASHED_NAME",
+    "VCS_PREFIXES",
     "VIA_PIP_SECTION",
     "Header",
     "Pin",
@@ -392,7 +393,8 @@ def render_unhashed_lock(header: Header, lines: Sequence[str]) -> str:
 
 # requirements-unhashed.txt: which pip lines go there, and its reader
 
-_VCS = ("git+", "hg+", "svn+", "bzr+")
+VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+"""How a pip VCS URL starts (``git+https://…``): the one list every reader and writer of pip lines uses."""
 _FULL_COMMIT = re.compile(r"@[0-9a-f]{40}$")
 
 # The files a local project's metadata comes from (static pyproject.toml, or a build from these).
@@ -445,7 +447,7 @@ def local_project_of(text: str, base: Path) -> Path | None:
             return None
     if " @ " in line:
         line = line.split(" @ ", 1)[1].strip()
-    if line.startswith(_VCS):
+    if line.startswith(VCS_PREFIXES):
         return None
     if line.startswith("file:"):
         line = unquote(urlsplit(line).path)
@@ -460,7 +462,7 @@ def is_direct_line(text: str, base: Path) -> bool:
     for option in ("--editable=", "--editable ", "-e=", "-e "):
         line = line[len(option) :].strip() if line.startswith(option) else line
     url = line.split(" @ ", 1)[1].strip() if " @ " in line else line
-    return url.startswith(_VCS) or local_project_of(text, base) is not None
+    return url.startswith(VCS_PREFIXES) or local_project_of(text, base) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,7 +508,7 @@ def read_unhashed(text: str) -> UnhashedLock:
         editable = body.startswith("-e ")
         if editable:
             body = body[3:].strip()
-        if " @ " in body and body.split(" @ ", 1)[1].strip().startswith(_VCS):
+        if " @ " in body and body.split(" @ ", 1)[1].strip().startswith(VCS_PREFIXES):
             name, _, url = body.partition(" @ ")
             lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, name.strip(), url.strip()))
         elif body.startswith("./") or body == "." or body.startswith("../"):

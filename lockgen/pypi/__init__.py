@@ -25,6 +25,7 @@ from lockgen.lockfiles.header import json_sha256, short_digest
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
+    VCS_PREFIXES,
     Pin,
     PreviousLock,
     local_project_of,
@@ -379,7 +380,7 @@ def _direct_lines(text: str, direct: Sequence[DirectRequirement], base_dir: Path
                 )
             found.append(local_line(relative, folders[Path(body).resolve()].editable))
             continue
-        if " @ " in line and any(v in line for v in ("git+", "hg+", "svn+", "bzr+")):
+        if " @ " in line and any(v in line for v in VCS_PREFIXES):
             name, _, url = line.partition(" @ ")
             found.append(f"{name.strip()} @ {_public_vcs(url.split()[0])}")
     return tuple(found)
@@ -496,7 +497,7 @@ def _check_editables(platforms: Sequence[_Platform], direct: Mapping[str, tuple[
 
 
 def _is_vcs(pin: Pin) -> bool:
-    return pin.url is not None and pin.url.startswith(("git+", "hg+", "svn+", "bzr+"))
+    return pin.url is not None and pin.url.startswith(VCS_PREFIXES)
 
 
 def option_lines(inputs: Iterable[PipInput]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from lockgen.lockfiles.requirements import (
     EXPANSION,
     EXPANSION_FIX,
     PROJECT_FILES,
+    VCS_PREFIXES,
     logical_lines,
     project_digest,
 )
@@ -45,7 +46,6 @@ MAX_INCLUDE_BYTES = 1024 * 1024
 EXCERPT_CHARS = 40
 """How much of a line that is not a valid requirement a message shows: a ``-r`` aimed at a
 secret file must not print it."""
-_VCS = ("git+", "hg+", "svn+", "bzr+")
 _SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 _OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
@@ -287,7 +287,7 @@ def _split_hashes(col: _Collector, text: str, where: Location) -> tuple[str, fro
             return requirement.strip(), None
         hashes.add(value)
     requirement = requirement.strip()
-    if _is_local_path(requirement) or requirement.startswith(_VCS) or "://" in requirement:
+    if _is_local_path(requirement) or requirement.startswith(VCS_PREFIXES) or "://" in requirement:
         col.problem(where, f"--hash on {_excerpt(requirement)}: only a pinned requirement (name==version) takes --hash")
         return requirement, None
     return requirement, frozenset(hashes)
@@ -325,7 +325,7 @@ def _handle_plain_line(
         _handle_option(col, text, where, base, depth)
         return
     text, hashes = _split_hashes(col, text, where)
-    if _is_local_path(text) or text.startswith(_VCS):
+    if _is_local_path(text) or text.startswith(VCS_PREFIXES):
         _direct(col, text, where, col.cwd or base, editable=False, constraints=constraints)
         return
     if "://" in text and not _NAMED_URL.match(text):
@@ -337,7 +337,7 @@ def _handle_plain_line(
         reason = str(exc).splitlines()[0] if len(text) <= EXCERPT_CHARS else "not a requirement"
         col.problem(where, f"invalid pip requirement {_excerpt(text)}: {reason}")
         return
-    if requirement.url and (requirement.url.startswith(("file:", "git+", "hg+", "svn+", "bzr+"))):
+    if requirement.url and (requirement.url.startswith(("file:", *VCS_PREFIXES))):
         _direct(col, text, where, col.cwd or base, editable=False, constraints=constraints, name=requirement.name)
         return
     if hashes is not None:
@@ -366,7 +366,7 @@ def _direct(
         col.problem(where, f"`{strip_credentials(shown)}` in a constraints file: list it as a requirement")
         return
     url = _vcs_url(text) if name else text
-    if url.startswith(_VCS):
+    if url.startswith(VCS_PREFIXES):
         if editable:
             col.warn(where, f"`-e {strip_credentials(url)}` is installed as a regular (not editable) package")
         requirement = text if name else url

@@ -138,3 +138,58 @@ def test_a_second_name_or_path_is_caught(tmp_path: Path, files: dict[str, str], 
     for name in files:
         (root / name).write_text("from fake.config import HTTP_TIMEOUT_ENV\n")
     assert problems(root) == []
+
+
+def _literals(path: Path) -> set[object]:
+    """Every string constant of a file except docstrings, and every tuple of string constants
+    (``("git+", "hg+")``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    found: set[object] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            found.add(node.value)
+        elif isinstance(node, ast.Tuple) and all(isinstance(e, ast.Constant) for e in node.elts):
+            found.add(tuple(e.value for e in node.elts if isinstance(e, ast.Constant)))
+    return found
+
+
+def _writes(literals: set[object], rule: object) -> bool:
+    """A tuple rule is written as that tuple; a text rule anywhere inside a string (a regex copied
+    into a larger one)."""
+    if isinstance(rule, str):
+        return any(isinstance(text, str) and rule in text for text in literals)
+    return rule in literals
+
+
+RULES: dict[str, tuple[object, str, tuple[str, ...]]] = {
+    "VCS URL prefixes": (("git+", "hg+", "svn+", "bzr+"), "lockfiles/requirements.py", ()),
+    "a hg+ prefix written by hand": ("hg+", "lockfiles/requirements.py", ()),
+    "conda package extensions": ((".conda", ".tar.bz2"), "models.py", ()),
+    "conda package name pattern": (
+        r"[A-Za-z0-9_][A-Za-z0-9_.\-]*",
+        "models.py",
+        ("lockfiles/commit.py",),  # a lock file's own name (``linux-64.txt``), not a package name
+    ),
+}
+"""Rules written once, in their owner (issue 24, item 6): elsewhere the owner's name is imported.
+Each entry: the literal, the owner, files where the same text means something else."""
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_a_rule_is_written_once(rule: str) -> None:
+    literal, owner, other_meanings = RULES[rule]
+    where = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if _writes(_literals(p), literal))
+    assert [w for w in where if w not in other_meanings] == [owner], f"{rule} written outside {owner}: import it"
+
+
+def test_a_copied_rule_is_caught(tmp_path: Path) -> None:
+    """The checker itself: a copy in code is found, the same text in a docstring is not."""
+    copy = tmp_path / "copy.py"
+    doc = 'r"""Ends with (".conda", ".tar.bz2"), named [A-Za-z0-9_][A-Za-z0-9_.\\-]*, maybe hg+."""\n'
+    copy.write_text(doc + 'def f(url: str) -> bool:\n    return url.endswith((".conda", ".tar.bz2"))\n')
+    assert _writes(_literals(copy), (".conda", ".tar.bz2"))
+    copy.write_text(doc + 'NAME = r"^\\s*(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\\-]*)$"\n')
+    assert _writes(_literals(copy), r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+    copy.write_text(doc)
+    assert not any(_writes(_literals(copy), literal) for literal, _, _ in RULES.values())
