@@ -19,11 +19,11 @@ from pathlib import Path
 
 def main() -> None:
     from lockgen.conda import RattlerSolver
-    from lockgen.config import build_options
+    from lockgen.config import Flags, SolveFlags, build_options
     from lockgen.plan import plan
 
     env_file, cache_dir, mirror, runs = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    options = build_options([env_file], {"cache_dir": cache_dir, "mirrors": (mirror,)})
+    options = build_options([env_file], Flags(solve=SolveFlags(mirrors=(mirror,), cache_dir=cache_dir)))
     requests = [p.request for p in plan(options).platforms]
 
     def timed(batch: list[object]) -> float:

@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,17 +193,6 @@ class Flags:
     platforms: tuple[str, ...] = ()
     solve: SolveFlags = SolveFlags()
     lock: LockFlags = LockFlags()
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> Flags:
-        """Flags from flat ``name=value`` pairs (as in :class:`SolveFlags`/:class:`LockFlags`); an
-        unknown name is a TypeError."""
-        parts: dict[type, dict[str, Any]] = {SolveFlags: {}, LockFlags: {}}
-        own: dict[str, Any] = {}
-        for name, value in values.items():
-            kind = next((k for k in parts if name in {f.name for f in fields(k)}), None)
-            (parts[kind] if kind is not None else own)[name] = value
-        return cls(**own, solve=SolveFlags(**parts[SolveFlags]), lock=LockFlags(**parts[LockFlags]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,9 +439,7 @@ def _string_list(value: Any, where: str) -> list[str]:
     return value
 
 
-def build_options(
-    files: Sequence[Path], cli: Flags | Mapping[str, Any] = Flags(), *, require_project: bool = False
-) -> LockOptions:
+def build_options(files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False) -> LockOptions:
     """The settings of every command: ``cli`` (what the user set) over ``[tool.lockgen]`` of the
     pyproject.toml beside the first environment file over the environment over defaults.
 
@@ -461,7 +448,7 @@ def build_options(
     the working folder). No project found: ``require_project`` raises InputError (exit 3) naming the
     folder searched (see :func:`ensure_project`); otherwise the working folder stands in (install and
     verify need only locks)."""
-    flags = cli if isinstance(cli, Flags) else Flags.from_values(cli)
+    flags = cli
     solve, how = flags.solve, flags.lock
     files, root = _project_files(files, require_project)
     tool, pyproject = read_tool_config(files[0])
@@ -471,7 +458,10 @@ def build_options(
     def pick(value: Any, tool_key: str, default: Any) -> Any:
         return value if value not in (None, (), []) else tool.get(tool_key, default)
 
-    platforms = _platforms(flags.platforms or tool.get("platforms"), where)
+    def told(value: Any, tool_key: str) -> str | None:
+        return _told(value, tool_key, tool, pyproject)
+
+    platforms = _platforms(flags.platforms or tool.get("platforms"), told(flags.platforms, "platforms"))
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
@@ -483,7 +473,7 @@ def build_options(
     try:
         overrides = tuple(parse_virtual_package_override(v) for v in overrides_raw)
     except ValueError as exc:
-        raise ConfigError(f"--virtual-package: {exc}") from exc
+        raise ConfigError(f"{told(solve.virtual_packages, 'virtual-packages') or '--virtual-package'}: {exc}") from exc
 
     output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
     # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
@@ -495,13 +485,7 @@ def build_options(
         solve = replace(solve, exclude_newer=None)
         tool = {k: v for k, v in tool.items() if k != "exclude-newer"}
 
-    priority = str(pick(solve.channel_priority, "channel-priority", "strict"))
-    if priority not in CHANNEL_PRIORITIES:
-        raise ConfigError(f"channel priority must be one of {', '.join(CHANNEL_PRIORITIES)}, got {priority!r}")
-    hash_kind = str(pick(solve.hash_kind, "hash", "md5"))
-    if hash_kind not in HASH_KINDS:
-        raise ConfigError(f"--hash must be md5 or sha256, got {hash_kind!r}")
-    exclude_newer = _exclude_newer(pick(solve.exclude_newer, "exclude-newer", None))
+    priority, hash_kind, exclude_newer = _solve_choices(solve, tool, pyproject)
     if solve.filename_template is not None:
         template = validate_filename_template(solve.filename_template)
     else:
@@ -549,6 +533,44 @@ def build_options(
         allow_project_mirror=os.environ.get(ALLOW_PROJECT_MIRROR_ENV, "").strip().lower() in ("1", "true", "yes"),
         from_locks=tuple(reused),
     )
+
+
+def _told(value: Any, key: str, tool: Mapping[str, Any], pyproject: Path | None) -> str | None:
+    """Where a value that [tool.lockgen] gave was written (``pyproject.toml:7: [tool.lockgen] hash``);
+    None when the command line (or the locks) gave it: its errors name the flag."""
+    if value not in (None, (), []) or key not in tool:
+        return None
+    return f"{_toml_where(pyproject, key)}: [tool.lockgen] {key}"
+
+
+def _solve_choices(
+    solve: SolveFlags, tool: Mapping[str, Any], pyproject: Path | None
+) -> tuple[str, str, dt.datetime | None]:
+    """Channel priority, hash kind and exclude-newer cut-off, checked; an error names the flag, or
+    the pyproject.toml line of the [tool.lockgen] key that gave the value."""
+    priority = str(
+        solve.channel_priority if solve.channel_priority is not None else tool.get("channel-priority", "strict")
+    )
+    if priority not in CHANNEL_PRIORITIES:
+        origin = _told(solve.channel_priority, "channel-priority", tool, pyproject)
+        raise ConfigError(
+            f"{f'{origin}: ' if origin else ''}channel priority must be one of {', '.join(CHANNEL_PRIORITIES)},"
+            f" got {priority!r}"
+        )
+    hash_kind = str(solve.hash_kind if solve.hash_kind is not None else tool.get("hash", "md5"))
+    if hash_kind not in HASH_KINDS:
+        origin = _told(solve.hash_kind, "hash", tool, pyproject)
+        raise ConfigError(f"{origin or '--hash'} must be md5 or sha256, got {hash_kind!r}")
+    try:
+        exclude_newer = _exclude_newer(
+            solve.exclude_newer if solve.exclude_newer is not None else tool.get("exclude-newer")
+        )
+    except ConfigError as exc:
+        origin = _told(solve.exclude_newer, "exclude-newer", tool, pyproject)
+        if origin is None:
+            raise
+        raise ConfigError(exc.message.replace("--exclude-newer", origin, 1)) from None
+    return priority, hash_kind, exclude_newer
 
 
 def _locations(
@@ -663,13 +685,17 @@ def _check_not_linked_out(output_dir: Path, project: Path) -> None:
 
 
 
-def _platforms(value: Any, where: str) -> tuple[str, ...] | None:
+def _platforms(value: Any, origin: str | None) -> tuple[str, ...] | None:
+    """``-p`` values, or [tool.lockgen] platforms written at ``origin``, checked."""
     if value is None:
         return None
-    platforms = tuple(_string_list(list(value), f"{where} platforms"))
+    platforms = tuple(_string_list(list(value), origin or "-p/--platform"))
     bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
     if bad:
-        raise ConfigError(f"unknown platform(s): {', '.join(bad)} (for example: linux-64, osx-arm64, win-64)")
+        raise ConfigError(
+            f"{f'{origin}: ' if origin else ''}unknown platform(s): {', '.join(bad)}"
+            " (for example: linux-64, osx-arm64, win-64)"
+        )
     return platforms
 
 

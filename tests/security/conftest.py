@@ -13,6 +13,7 @@ from lockgen.config import LockOptions, build_options
 from lockgen.lock import lock
 from tests.faults.conftest import CHANNEL, build_channel
 from tests.faults.figures import write_summary
+from tests.support.options import flags
 
 ENV = f"""\
 name: review
@@ -32,7 +33,7 @@ def options(root: Path, channel_root: Path, **cli: Any) -> LockOptions:
         "mirrors": (f"https://conda.anaconda.org={channel_root.as_uri()}",),
         **cli,
     }
-    return build_options([root / "environment.yml"], values)
+    return build_options([root / "environment.yml"], flags(**values))
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from tests.faults.server import serve_faults
 from tests.security.hostile import env, record, write_channel
 from tests.support.channel import QuietHandler, serve_directory
 from tests.support.cli import run_lockgen
+from tests.support.options import flags
 
 CANARY = "envcanary-93c1d7aa0f"
 
@@ -81,9 +82,9 @@ def test_repository_root_and_allowed_dirs_are_inside(tmp_path: Path) -> None:
 def test_allow_includes_from_tool_config_and_cli(tmp_path: Path) -> None:
     (tmp_path / "environment.yml").write_text("dependencies: []\n")
     (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nallow-includes = ["../shared"]\n')
-    options = build_options([tmp_path / "environment.yml"], {})
+    options = build_options([tmp_path / "environment.yml"], flags())
     assert options.allow_includes == (tmp_path / "../shared",)
-    options = build_options([tmp_path / "environment.yml"], {"allow_includes": (Path("/opt/reqs"),)})
+    options = build_options([tmp_path / "environment.yml"], flags(allow_includes=(Path("/opt/reqs"),)))
     assert options.allow_includes == (Path("/opt/reqs"),)
 
 

@@ -25,6 +25,7 @@ from tests.faults.figures import count
 from tests.security.conftest import options
 from tests.support.channel import ChannelBuilder
 from tests.support.cli import run_lockgen
+from tests.support.options import flags
 
 CANONICAL = "https://conda.anaconda.org"
 OFFLINE = {
@@ -109,7 +110,7 @@ def test_check_reports_locks_left_in_the_default_folder(
     _move_output_dir(project)
     settings = build_options(
         [project / "environment.yml"],
-        {"cache_dir": project / "cache", "mirrors": (f"{CANONICAL}={channel_root.as_uri()}",)},
+        flags(cache_dir=project / "cache", mirrors=(f"{CANONICAL}={channel_root.as_uri()}",)),
     )
     assert settings.output_dir.name == "locks-reviewed"
     stale = check(settings).stale
@@ -177,7 +178,7 @@ def test_a_locks_folder_linked_out_of_the_project_is_refused(
         result = run_lockgen(command, cwd=project)
         assert result.returncode == 2 and "through a symbolic link" in result.stderr, (command, result.stderr)
     # the real folder, named on the command line, is the user's choice
-    settings = build_options([project / "environment.yml"], {"output_dir": outside})
+    settings = build_options([project / "environment.yml"], flags(output_dir=outside))
     assert settings.output_dir == outside
 
 

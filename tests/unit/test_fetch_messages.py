@@ -13,6 +13,7 @@ from lockgen.errors import ChannelError
 from lockgen.repodata.failures import fetch_failure
 from lockgen.review.explain import MissingRepodataError, explain
 from lockgen.verify import VerifyOptions, verify_locks
+from tests.support.options import flags
 
 DNS_CHAIN = (
     "error sending request for url (https://conda.anaconda.org/conda-forge/noarch/repodata.json)\n"
@@ -94,7 +95,7 @@ def test_explain_unreachable_is_worded_like_lock(tmp_path: Path, monkeypatch: py
     locks = _lock_dir(tmp_path)
     options = build_options(
         [tmp_path / "environment.yml"],
-        {"output_dir": locks, "cache_dir": tmp_path / "cache", "mirrors": (f"{CANONICAL}={CLOSED}",)},
+        flags(output_dir=locks, cache_dir=tmp_path / "cache", mirrors=(f"{CANONICAL}={CLOSED}",)),
     )
     with pytest.raises(MissingRepodataError) as caught:
         explain(options, "app", "linux-64")
@@ -108,7 +109,7 @@ def test_explain_unreachable_is_worded_like_lock(tmp_path: Path, monkeypatch: py
 def test_explain_offline_suggests_the_mirror_lock_used(tmp_path: Path) -> None:
     locks = _lock_dir(tmp_path)
     options = build_options(
-        [tmp_path / "environment.yml"], {"output_dir": locks, "cache_dir": tmp_path / "cache", "offline": True}
+        [tmp_path / "environment.yml"], flags(output_dir=locks, cache_dir=tmp_path / "cache", offline=True)
     )
     with pytest.raises(MissingRepodataError) as caught:
         explain(options, "app", "linux-64")

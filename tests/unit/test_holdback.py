@@ -14,6 +14,7 @@ from lockgen.lockfiles import render_explicit
 from lockgen.models import LockedPackage
 from lockgen.plan import plan
 from lockgen.solverequest import SolveRequest
+from tests.support.options import flags
 
 CHANNEL = "https://conda.anaconda.org/conda-forge"
 ENV = "channels: [conda-forge]\nplatforms: [linux-64]\ndependencies:\n  - app >=1\n  - plugin\n  - tool\n"
@@ -49,7 +50,7 @@ class World:
 
 def _project(tmp_path: Path) -> tuple[object, World]:
     (tmp_path / "environment.yml").write_text(ENV)
-    options = build_options([tmp_path / "environment.yml"], {"output_dir": tmp_path / "locks", "cache_dir": tmp_path})
+    options = build_options([tmp_path / "environment.yml"], flags(output_dir=tmp_path / "locks", cache_dir=tmp_path))
     world = World()
     (platform,) = plan(options).platforms
     solution = world.solve([platform.request])["linux-64"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from lockgen.config import build_options
 from lockgen.errors import ConfigError
 from lockgen.platforms import default_virtual_packages, parse_virtual_package_override
+from tests.support.options import flags
 
 
 def test_default_virtual_packages() -> None:
@@ -44,13 +46,13 @@ def test_tool_config_is_read_and_cli_wins(tmp_path: Path) -> None:
         'mirrors = { "https://conda.anaconda.org" = "mirror" }\nvirtual-packages = ["linux-64:__glibc=2.17"]\n'
     )
     env = tmp_path / "environment.yml"
-    options = build_options([env], {})
+    options = build_options([env], flags())
     assert options.platforms == ("linux-64",)
     assert options.cuda == "12.4"
     assert options.exclude_newer == dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
     assert options.mirrors[0].replacement == (tmp_path / "mirror").as_uri()
     assert options.virtual_overrides[0][1].version == "2.17"
-    cli = build_options([env], {"platforms": ("win-64",), "cuda": "11.8", "exclude_newer": "2025-05-01T12:00:00Z"})
+    cli = build_options([env], flags(platforms=("win-64",), cuda="11.8", exclude_newer="2025-05-01T12:00:00Z"))
     assert cli.platforms == ("win-64",) and cli.cuda == "11.8"
     assert cli.exclude_newer == dt.datetime(2025, 5, 1, 12, tzinfo=dt.timezone.utc)
 
@@ -68,10 +70,38 @@ def test_tool_config_is_read_and_cli_wins(tmp_path: Path) -> None:
 )
 def test_bad_options(tmp_path: Path, values: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
-        build_options([tmp_path / "environment.yml"], values)
+        build_options([tmp_path / "environment.yml"], flags(**values))
 
 
 def test_unknown_tool_key_rejected(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.lockgen]\nplatform = ['linux-64']\n")
     with pytest.raises(ConfigError, match="unknown"):
-        build_options([tmp_path / "environment.yml"], {})
+        build_options([tmp_path / "environment.yml"], flags())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "flag", "said"),
+    [
+        ("hash", '"sha1"', "hash_kind", "must be md5 or sha256, got 'sha1'"),
+        ("virtual-packages", '["bad"]', "virtual_packages", ""),
+        ("exclude-newer", '"yesterday"', "exclude_newer", "expects a date like 2026-08-01"),
+        ("channel-priority", '"loose"', "channel_priority", "channel priority must be one of"),
+        ("platforms", '["linux-65"]', "platforms", "unknown platform(s): linux-65"),
+    ],
+)
+def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
+    tmp_path: Path, key: str, value: str, flag: str, said: str
+) -> None:
+    """A bad value from [tool.lockgen] says the pyproject.toml line and key it came from; the same bad
+    value given on the command line names the flag (issue 24, item 10)."""
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[tool.lockgen]\njobs = "2"\n{key} = {value}\n')
+    with pytest.raises(ConfigError) as info:
+        build_options([tmp_path / "environment.yml"])
+    message = info.value.message
+    assert message.startswith(f"{tmp_path / 'pyproject.toml'}:6: [tool.lockgen] {key}"), message
+    assert said in message and "--" not in message, message
+    (tmp_path / "pyproject.toml").unlink()
+    bad = tuple(json.loads(value)) if value.startswith("[") else json.loads(value)
+    with pytest.raises(ConfigError) as info:
+        build_options([tmp_path / "environment.yml"], flags(**{flag: bad}))
+    assert "pyproject.toml" not in info.value.message and said in info.value.message

@@ -13,6 +13,7 @@ from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, 
 from lockgen.models import LockedPackage
 from lockgen.plan import pip_request, plan
 from lockgen.review.check import CheckResult, check, check_pip_lock
+from tests.support.options import flags
 
 ENV = """\
 name: demo
@@ -26,7 +27,7 @@ dependencies:
 
 
 def _options(root: Path, **cli: Any) -> Any:
-    return build_options([root / "environment.yml"], {"output_dir": root / "locks", "cache_dir": root / "c", **cli})
+    return build_options([root / "environment.yml"], flags(output_dir=root / "locks", cache_dir=root / "c", **cli))
 
 
 def _write_locks(root: Path, **cli: Any) -> None:

@@ -10,6 +10,7 @@ import pytest
 from lockgen.config import LockOptions, build_options
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.review.explain import ExplainError, Record, explain, explain_records
+from tests.support.options import flags
 
 RECORDS = {
     "app": Record("app", "1.0", "0", depends=("lib >=2", "python >=3.10")),
@@ -63,7 +64,7 @@ def _project(tmp_path: Path) -> LockOptions:
     base = "https://conda.anaconda.org/conda-forge/linux-64"
     lines = [f"{base}/{r.name}-{r.version}-{r.build}.conda#{'0' * 32}" for r in RECORDS.values()]
     lock.write_text("# platform: linux-64\n@EXPLICIT\n" + "\n".join(lines) + "\n")
-    return build_options([tmp_path / "environment.yml"], {"output_dir": tmp_path / "locks"})
+    return build_options([tmp_path / "environment.yml"], flags(output_dir=tmp_path / "locks"))
 
 
 def test_explain_with_a_dependency_source(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from lockgen.pypi import lock_pip_files
 from lockgen.reporting import RecordingReporter
 from lockgen.review.check import check
 from tests.faults.figures import count
+from tests.support.options import flags
 from tests.unit.test_pypi_forms_golden import COMMIT, ENV, FormsResolver
 from tests.unit.test_pypi_section import CONDA, make_request
 
@@ -42,7 +43,7 @@ def _project(root: Path, env: str = ENV) -> Path:
 def _unhashed_stale(root: Path) -> list[str]:
     options = build_options(
         [root / "environment.yml"],
-        {"output_dir": root / "locks", "platforms": ("linux-64", "win-64"), "pypi_mapping": root / "mapping.json"},
+        flags(output_dir=root / "locks", platforms=("linux-64", "win-64"), pypi_mapping=root / "mapping.json"),
     )
     return [s.detail for s in check(options).stale if s.file == UNHASHED_NAME]
 

@@ -4,8 +4,10 @@ backends take values; the CLI hands typed option objects down and its modules fo
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from lockgen.errors import ConfigError, InputError
 from lockgen.pypi.mapping import MAPPING_URL, ParselmouthSource
 from lockgen.pypi.uv import UvResolver
 from tests.conftest import ROOT
+from tests.support.options import flags
 
 PACKAGE = ROOT / "lockgen"
 ODD_ENVIRONMENT = {
@@ -73,7 +76,9 @@ def test_backends_take_values_and_never_read_the_environment(tmp_path: Path) -> 
     assert ParselmouthSource(tmp_path).url_template == MAPPING_URL
 
 
-def test_typed_flags_and_flat_values_resolve_alike(tmp_path: Path) -> None:
+def test_the_tests_flags_helper_is_the_typed_flags(tmp_path: Path) -> None:
+    """tests/support/options.flags: one keyword per field of Flags, SolveFlags and LockFlags, building
+    the same Flags; build_options takes Flags only (no untyped dict)."""
     env = tmp_path / "environment.yml"
     typed = Flags(
         output_dir=tmp_path / "out",
@@ -81,17 +86,21 @@ def test_typed_flags_and_flat_values_resolve_alike(tmp_path: Path) -> None:
         solve=SolveFlags(hash_kind="sha256", filename_template="{platform}.lock"),
         lock=LockFlags(update=("numpy",), jobs="2"),
     )
-    flat = {
-        "output_dir": tmp_path / "out",
-        "platforms": ("linux-64",),
-        "hash_kind": "sha256",
-        "filename_template": "{platform}.lock",
-        "update": ("numpy",),
-        "jobs": "2",
-    }
-    assert build_options([env], typed) == build_options([env], flat)
+    helper = flags(
+        output_dir=tmp_path / "out",
+        platforms=("linux-64",),
+        hash_kind="sha256",
+        filename_template="{platform}.lock",
+        update=("numpy",),
+        jobs="2",
+    )
+    assert helper == typed
+    assert build_options([env], typed) == build_options([env], helper)
+    every = {f.name for kind in (Flags, SolveFlags, LockFlags) for f in fields(kind)} - {"solve", "lock"}
+    assert set(inspect.signature(flags).parameters) == every
     with pytest.raises(TypeError):
-        Flags.from_values({"hash": "sha256"})  # a misspelt option is a bug, never silently dropped
+        flags(**{"hash": "sha256"})  # type: ignore[arg-type]  # a misspelt option is a bug, never silently dropped
+    assert list(inspect.signature(build_options).parameters["cli"].annotation.split(" | ")) == ["Flags"]
 
 
 def test_template_from_pyproject_is_checked_by_the_one_validator(tmp_path: Path) -> None:
