@@ -269,3 +269,23 @@ def test_pypi_package_imports_no_uv_and_check_no_lock() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_architecture_names_only_modules_that_exist() -> None:
+    """docs/architecture.md is the map: every ``x.py`` it names exists (under lockgen/, or from the
+    repository root), every lockgen module is named in it, and its layer diagram lists every ranked layer."""
+    import re
+
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([A-Za-z_/]+\.py)`", text))
+    files = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
+    missing = sorted(
+        n for n in named if not (PACKAGE.parent / n).is_file() and not any(f == n or f.endswith("/" + n) for f in files)
+    )
+    assert missing == [], f"docs/architecture.md names modules that do not exist: {missing}"
+    basenames = {n.rsplit("/", 1)[-1] for n in named}
+    unnamed = sorted(f for f in files if f.rsplit("/", 1)[-1] not in basenames and not f.endswith("__main__.py"))
+    assert unnamed == [], f"docs/architecture.md does not say who owns: {unnamed}"
+    diagram = text.split("## The layering rule", 1)[1].split("```")[1]
+    words = set(re.findall(r"[a-z_]+", diagram))
+    assert sorted(set(RANKS) - {"lockgen", "__main__"} - words) == []
