@@ -440,6 +440,27 @@ def _string_list(value: Any, where: str) -> list[str]:
 
 
 def build_options(files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False) -> LockOptions:
+    """The settings of every command (see :func:`_build_options`); a bad ``[tool.lockgen]`` value's
+    error names the pyproject.toml line of its key."""
+    try:
+        return _build_options(files, cli, require_project=require_project)
+    except ConfigError as exc:
+        located = _with_line(exc.message)
+        if type(exc) is not ConfigError or located == exc.message:
+            raise
+        raise ConfigError(located) from exc
+
+
+def _with_line(message: str) -> str:
+    """``…/pyproject.toml: [tool.lockgen] jobs must…`` with the key's line: ``…/pyproject.toml:7: …``."""
+    head, sep, rest = message.partition(": [tool.lockgen] ")
+    key = rest.split(" ", 1)[0].rstrip(":")
+    if not sep or not head.endswith("pyproject.toml") or key not in _TOOL_KEYS:
+        return message
+    return f"{_toml_where(Path(head), key)}{sep}{rest}"
+
+
+def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) -> LockOptions:
     """The settings of every command: ``cli`` (what the user set) over ``[tool.lockgen]`` of the
     pyproject.toml beside the first environment file over the environment over defaults.
 

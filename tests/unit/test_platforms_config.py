@@ -87,6 +87,8 @@ def test_unknown_tool_key_rejected(tmp_path: Path) -> None:
         ("exclude-newer", '"yesterday"', "exclude_newer", "expects a date like 2026-08-01"),
         ("channel-priority", '"loose"', "channel_priority", "channel priority must be one of"),
         ("platforms", '["linux-65"]', "platforms", "unknown platform(s): linux-65"),
+        ("jobs", '"many"', "jobs", "must be `auto` or a whole number >= 1, got 'many'"),
+        ("filename-template", '"lock.txt"', "filename_template", "{platform}"),
     ],
 )
 def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
@@ -94,7 +96,8 @@ def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
 ) -> None:
     """A bad value from [tool.lockgen] says the pyproject.toml line and key it came from; the same bad
     value given on the command line names the flag (issue 24, item 10)."""
-    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[tool.lockgen]\njobs = "2"\n{key} = {value}\n')
+    text = f'[project]\nname = "x"\n\n[tool.lockgen]\nstrict = true\n{key} = {value}\n'
+    (tmp_path / "pyproject.toml").write_text(text)
     with pytest.raises(ConfigError) as info:
         build_options([tmp_path / "environment.yml"])
     message = info.value.message

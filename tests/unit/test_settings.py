@@ -105,7 +105,7 @@ def test_the_tests_flags_helper_is_the_typed_flags(tmp_path: Path) -> None:
 
 def test_template_from_pyproject_is_checked_by_the_one_validator(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nfilename-template = "../{platform}.txt"\n')
-    with pytest.raises(ConfigError, match=r"pyproject.toml: \[tool.lockgen\] filename-template: the filename template"):
+    with pytest.raises(ConfigError, match=r"pyproject.toml:2: \[tool.lockgen\] filename-template: the filename"):
         build_options([tmp_path / "environment.yml"], Flags())
     with pytest.raises(ConfigError, match=r"^--filename-template: "):
         build_options([tmp_path / "environment.yml"], Flags(solve=SolveFlags(filename_template="{platform!r}")))
