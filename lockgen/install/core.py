@@ -11,7 +11,10 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
    and check every path each package would write (:mod:`lockgen.install.confine`): one path
    outside the prefix refuses the whole install, the prefix untouched;
 5. link the packages with rattler's installer (link options set, so it probes nothing in
-   the prefix), write the canonical URL into each new ``conda-meta`` record, drop the staging;
+   the prefix; each package from its extracted cache entry, with its canonical URL and a client
+   that refuses every request, so rattler writes each ``conda-meta`` record right and can fetch
+   nothing lockgen did not check), correct the records of packages linked another way, drop the
+   staging;
 6. install ``requirements.txt`` (when present) with the environment's Python, then
    ``requirements-unhashed.txt`` (VCS URLs and local projects, ``-e`` kept; ``--no-deps``).
 """
@@ -308,11 +311,20 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             ) from exc
         except StagingError as exc:
             raise InstallError(f"{options.lock_path}: {exc}; {prefix} was not changed") from exc
-        link_tree(staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)])
+        layers, through_staging = link_tree(
+            staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)]
+        )
+        # rattler writes each conda-meta record from its record: the canonical URL where it is http(s)
+        # and the package links from its extracted cache entry (a directory that stays); only the other
+        # records are rewritten afterwards (their URL names a local file, their directory the staging)
+        rewrite = [e for e in plan.to_install if e.url in through_staging or not _canonical_ok(e.url)]
+        for entry, record in zip(plan.to_install, records, strict=True):
+            if entry.url not in through_staging and _canonical_ok(entry.url):
+                record.url = entry.url
         reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
-        await _link(options, prefix, plan, records, reporter, staging)
+        await _link(options, prefix, plan, records, reporter, layers or [staging])
         # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
-        restoring = asyncio.create_task(asyncio.to_thread(_restore_canonical_urls, prefix, plan.to_install))
+        restoring = asyncio.create_task(asyncio.to_thread(_restore_canonical_urls, prefix, rewrite))
     await restoring
     return InstallResult(
         prefix,
@@ -329,9 +341,19 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
 
 def _reusable(cache: ExtractedCache, entries: Sequence[ExplicitEntry]) -> dict[str, Extracted]:
     """Lock entries whose extracted cache entry is intact, by URL."""
-    with ThreadPoolExecutor(max_workers=4) as pool:  # one lstat per file: mostly waiting on the file system
-        looked_up = list(pool.map(cache.lookup, entries))
-    return {e.url: x for e, x in zip(entries, looked_up, strict=True) if x is not None}
+    return cache.lookup_many(entries, workers=4)  # one lstat per file: mostly waiting on the file system
+
+
+def _canonical_ok(url: str) -> bool:
+    """rattler may be given this URL: it would only ever fetch it through lockgen's client, which
+    refuses (a ``file://`` URL it would read by itself, past lockgen's checks)."""
+    return url.startswith(("https://", "http://"))
+
+
+def _refuse_fetch(host: str, path: str) -> dict[str, str] | None:
+    """rattler's client hook: every package was checked by lockgen and is in the cache rattler links
+    from; a request means one vanished since, and rattler may not fetch it past lockgen's checks."""
+    raise RuntimeError(f"lockgen fetches and checks every package itself; refusing {host}{path}")
 
 
 async def _record_for(verified: Archive | Extracted, from_repodata: RepoDataRecord | None) -> RepoDataRecord:
@@ -407,7 +429,7 @@ def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Con
     return Confinement(prefix, site_packages, "Scripts" if windows else "bin", frozenset(removed))
 
 
-def _link_config(prefix: Path, staging: Path) -> Config:
+def _link_config(prefix: Path, cache: Path) -> Config:
     """Link options given up front, so rattler writes no probe files into the prefix
     (a killed install would leave them behind). Hard links when the package cache and the prefix
     share a file system (rattler copies every file it rewrites for the prefix; an entry edited
@@ -418,7 +440,7 @@ def _link_config(prefix: Path, staging: Path) -> Config:
     config.set("allow-ref-links", "false")
     probe = prefix if prefix.exists() else next((p for p in prefix.parents if p.exists()), prefix)
     try:
-        same_device = probe.stat().st_dev == staging.stat().st_dev
+        same_device = probe.stat().st_dev == cache.stat().st_dev
     except OSError:
         same_device = False
     config.set("allow-hard-links", "true" if same_device else "false")
@@ -433,9 +455,10 @@ async def _link(  # noqa: PLR0917
     plan: PrefixPlan,
     new: Sequence[RepoDataRecord],
     reporter: Reporter,
-    staging: Path,
+    layers: Sequence[Path],
 ) -> None:
-    from rattler import PackageCache, PrefixRecord, Subdir, install
+    from rattler import Client, PackageCache, PrefixRecord, Subdir, install
+    from rattler.networking.middleware import AddHeadersMiddleware
     from rattler.package_cache import ValidationMode
 
     installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
@@ -443,10 +466,10 @@ async def _link(  # noqa: PLR0917
     records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
     records += list(new)
     remove_stray_probes(prefix)
-    # every package in the staging directory was checked by lockgen (extracted from a verified archive
-    # just now, or an extracted cache entry whose every file still matches its manifest): rattler
-    # need not look at each file again
-    cache = PackageCache.new_layered([staging], validation_mode=ValidationMode.skip())
+    # every package in these layers was checked by lockgen (extracted from a verified archive just now,
+    # or an extracted cache entry whose every file still matches its manifest): rattler need not look
+    # at each file again, and may fetch nothing (a package gone since is an error, not a download)
+    cache = PackageCache.new_layered(list(layers), validation_mode=ValidationMode.skip())
     try:
         await install(
             records,
@@ -457,7 +480,8 @@ async def _link(  # noqa: PLR0917
             show_progress=False,
             package_cache=cache,
             reporter=_LinkProgress(reporter, options.platform),  # type: ignore[arg-type]
-            config=_link_config(prefix, staging),
+            config=_link_config(prefix, layers[0]),
+            client=Client([AddHeadersMiddleware(_refuse_fetch)]),
         )
     except Exception as exc:
         raise InstallError(
@@ -498,6 +522,8 @@ def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> N
             handle.writelines(pieces)
         os.replace(partial, path)
 
+    if not entries:
+        return
     with ThreadPoolExecutor(max_workers=4) as pool:  # replacing a file waits on the file system
         for _ in pool.map(one, entries):
             pass

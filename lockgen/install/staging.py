@@ -1,14 +1,16 @@
 """The extracted packages ``install`` links from: lockgen's own extracted cache, checked at each reuse.
 
 Each package is extracted once from an archive lockgen has just verified against the lock, into
-``<cache>/pkgs/lockgen-extracted-v1/<key>/pkg`` (``<key>`` is the lock's hash: ``sha256-<hex>``
-or ``md5-<hex>``). The extraction happens in a private staging directory
+``<cache>/pkgs/lockgen-extracted-v1/<key>/<segment>`` (``<key>`` is the lock's hash:
+``sha256-<hex>`` or ``md5-<hex>``; ``<segment>`` rattler's ``name-version-build``, so the entry is
+itself a package cache rattler links from). The extraction happens in a private staging directory
 (``<cache>/pkgs/.lockgen-stage-<pid>-*``), which is walked once: what the package would write, its
-symbolic links, and the type, mode, size, mtime and inode of every file, written to
-``manifest.json`` beside ``pkg``; the finished entry is then renamed into place (atomic: an entry
-is complete or absent). A later install reuses an entry only when (:meth:`ExtractedCache.lookup`):
+symbolic links, and a digest of the type, mode, size, mtime and inode of every file and link,
+written to ``manifest.json`` beside the package; the finished entry is then renamed into place
+(atomic: an entry is complete or absent). A later install reuses an entry only when
+(:meth:`ExtractedCache.lookup_many`):
 
-- ``lockgen-extracted-v1``, the entry, its ``pkg`` directory and its manifest are owned by this
+- ``lockgen-extracted-v1``, the entry, its package directory and its manifest are owned by this
   user, are not symbolic links, and are writable by no one else (when ``lockgen-extracted-v1`` is
   not, the cache is not used at all: every install extracts into its private staging directory).
   Nobody else can then add, remove or rename anything in an entry, and a directory someone else
@@ -16,29 +18,36 @@ is complete or absent). A later install reuses an entry only when (:meth:`Extrac
 - the manifest is the version this code writes, for the same key, was checked under the current
   member rules (:data:`~lockgen.install.confine.MEMBER_RULES`), and names the archive's hashes;
 - every file and symbolic link it lists is still there with the same type, mode, size, mtime
-  (nanoseconds) and inode, and every symbolic link still has the same target.
+  (nanoseconds) and inode (one ``lstat`` each, in parallel, compared as one digest), and every
+  symbolic link still has the same target.
 
 Any other entry is removed and extracted again from a verified archive. A package's files are
 hard-linked into the prefix when it shares a file system with the cache (rattler copies any file
 it rewrites for the prefix), so an edit made in place through a prefix changes the entry's mtime
 and the entry is dropped at its next use. See docs/reliability.md ("The extracted package cache").
 
-Each install links through its staging directory: ``<segment>`` (rattler's ``name-version-build``)
-is a symbolic link to the entry's ``pkg``; the staging directory is removed afterwards, and one left
-by a killed install is removed by the next.
+rattler links each package from its entry (one cache layer per entry), so its ``conda-meta`` record
+names a directory that stays. A package that is not in the cache (a cache others may write, an
+entry another install stored first) or whose record names another ``name-version-build`` links
+through the install's staging directory (``<segment>``: a symbolic link to it), which is removed
+afterwards; one left by a killed install is removed by the next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import itertools
 import json
+import operator
 import os
 import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +78,17 @@ __all__ = [
     "cache_segment",
     "drop_stale_staging",
     "extract_all",
+    "fingerprint",
     "link_tree",
     "staging_dir",
 ]
 
 CACHE_NAME = "lockgen-extracted-v1"
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
+"""2: the package directory is named by its segment, and the fingerprints are one digest (1: ``pkg``, a list)."""
+_CHUNK = 2048
+"""Files one thread checks at a time (a 20k-file package is spread over every thread)."""
+_STAT_FIELDS = operator.attrgetter("st_mode", "st_size", "st_mtime_ns", "st_ino")
 _PREFIX = ".lockgen-stage-"
 _STALE = re.compile(rf"^{re.escape(_PREFIX)}(\d+)-")
 _STALE_DISCARD = re.compile(r"^\.discard-(\d+)-")
@@ -84,12 +98,43 @@ class StagingError(Exception):
     """An archive could not be extracted, or its extraction does not match the verified file."""
 
 
+def fingerprint(fields: Iterable[tuple[int, int, int, int]]) -> str:
+    """One digest of every member's (st_mode, st_size, st_mtime_ns, st_ino), in order."""
+    listed = list(fields)
+    try:
+        packed = array("q", itertools.chain.from_iterable(listed)).tobytes()
+    except OverflowError:  # an inode number beyond 2**63 (some network file systems)
+        return "r-" + hashlib.blake2b(repr(listed).encode(), digest_size=20).hexdigest()
+    return "q-" + hashlib.blake2b(packed, digest_size=20).hexdigest()
+
+
+def _stat_chunk(paths: Sequence[str]) -> list[tuple[int, int, int, int]] | None:
+    """(mode, size, mtime_ns, inode) of each path (not following a last symbolic link); None when one is missing."""
+    try:
+        return list(map(_STAT_FIELDS, map(os.lstat, paths)))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A cache entry whose manifest checked, before its files are."""
+
+    found: Extracted
+    paths: list[str]
+    digest: str
+
+
 def cache_segment(record: RepoDataRecord) -> str:
     """The directory name rattler's package cache gives ``record`` (``name-version-build``)."""
     segment = f"{record.name.normalized}-{record.version}-{record.build}"
-    if unsafe_path_reason(segment) is not None or re.search(r"[/\\]", segment) or segment.startswith("."):
+    if not _plain_segment(segment):
         raise UnsafePath(segment, segment, "the package's name, version or build is not a plain file name")
     return segment
+
+
+def _plain_segment(segment: str) -> bool:
+    return unsafe_path_reason(segment) is None and not re.search(r"[/\\]", segment) and not segment.startswith(".")
 
 
 def cache_key(entry: ExplicitEntry) -> str:
@@ -183,18 +228,63 @@ class ExtractedCache:
 
     def lookup(self, entry: ExplicitEntry) -> Extracted | None:
         """The entry for ``entry`` when it is intact; a damaged or foreign one is removed."""
-        if not self.usable:
-            return None
-        key = cache_key(entry)
-        directory = self.root / key
-        if not directory.exists():
-            return None
-        found = self._check(entry, key, directory)
-        if found is None:
-            self._discard(directory)
+        return self.lookup_many([entry]).get(entry.url)
+
+    def lookup_many(self, entries: Sequence[ExplicitEntry], workers: int = 4) -> dict[str, Extracted]:
+        """The intact entries for ``entries``, by URL; damaged or foreign ones are removed.
+
+        The manifests are read, then every listed file is ``lstat``-ed in chunks spread over
+        ``workers`` threads (the calls wait on the file system, not on Python)."""
+        if not self.usable or not entries:
+            return {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            read = list(pool.map(self._read_entry, entries))
+            pending = [p for p in read if isinstance(p, _Pending)]
+            chunks = [(p, p.paths[i : i + _CHUNK]) for p in pending for i in range(0, len(p.paths), _CHUNK)]
+            stats = list(pool.map(_stat_chunk, [paths for _, paths in chunks]))
+        by_entry: dict[int, list[list[tuple[int, int, int, int]] | None]] = {}
+        for (p, _), got in zip(chunks, stats, strict=True):
+            by_entry.setdefault(id(p), []).append(got)
+        found: dict[str, Extracted] = {}
+        for entry, item in zip(entries, read, strict=True):
+            if item is None:
+                continue
+            if isinstance(item, _Pending):
+                parts = by_entry.get(id(item), [])
+                if all(part is not None for part in parts) and self._links_hold(item.found):
+                    fields = itertools.chain.from_iterable(part for part in parts if part is not None)
+                    if fingerprint(fields) == item.digest:
+                        found[entry.url] = item.found
+                        continue
+            self._discard(self.root / cache_key(entry))
         return found
 
-    def _check(self, entry: ExplicitEntry, key: str, directory: Path) -> Extracted | None:  # noqa: PLR0911
+    def _read_entry(self, entry: ExplicitEntry) -> _Pending | bool | None:
+        """None when there is no entry; False when it is damaged or foreign; else what to check next."""
+        key = cache_key(entry)
+        directory = self.root / key
+        if not os.path.lexists(directory):
+            return None
+        return self._check_manifest(entry, key, directory) or False
+
+    def _links_hold(self, found: Extracted) -> bool:
+        for relative, target in found.files.links.items():
+            try:
+                if os.readlink(f"{found.directory}{os.sep}{relative}") != target:  # noqa: PTH115
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def _check(self, entry: ExplicitEntry, key: str, directory: Path) -> Extracted | None:
+        """The entry at ``directory`` when it is intact (manifest, then every file)."""
+        pending = self._check_manifest(entry, key, directory)
+        if pending is None or not self._links_hold(pending.found):
+            return None
+        fields = _stat_chunk(pending.paths)
+        return pending.found if fields is not None and fingerprint(fields) == pending.digest else None
+
+    def _check_manifest(self, entry: ExplicitEntry, key: str, directory: Path) -> _Pending | None:  # noqa: PLR0911
         manifest_path = directory / "manifest.json"
         if not (_private(directory, self.uid) and _private(manifest_path, self.uid)):
             return None
@@ -215,29 +305,21 @@ class ExtractedCache:
                 tuple(str(p) for p in data["entry_points"]),
                 bool(data["noarch_python"]),
             )
-            prints: dict[str, list[int]] = data["stat"]
+            members, digest = data["members"], str(data["stat"])
+            if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+                return None
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         if (entry.sha256 and entry.sha256 != sha256) or (entry.md5 and entry.md5 != md5):
             return None
-        root = directory / "pkg"
+        if not _plain_segment(package.name):
+            return None
+        root = directory / package.name
         if not _private(root, self.uid):
             return None
-        base, lstat = f"{root}{os.sep}", os.lstat  # ~46k files in a big environment: no Path objects
-        try:
-            for relative, (mode, size, mtime, inode) in prints.items():
-                info = lstat(base + relative)
-                if info.st_mtime_ns != mtime or info.st_ino != inode or info.st_size != size or info.st_mode != mode:
-                    return None
-        except (OSError, TypeError, ValueError):
-            return None
-        for relative, target in package.links.items():
-            try:
-                if str((root / relative).readlink()) != target:
-                    return None
-            except OSError:
-                return None
-        return Extracted(entry, root, md5, sha256, size, package, reused=True)
+        base = f"{root}{os.sep}"  # ~46k files in a big environment: no Path objects
+        found = Extracted(entry, root, md5, sha256, size, package, reused=True)
+        return _Pending(found, [base + m for m in members], digest)
 
     def _discard(self, directory: Path) -> None:
         """Move a bad entry aside (one rename, so no reader sees it half-deleted), then delete it."""
@@ -257,7 +339,7 @@ class ExtractedCache:
         work = staging / f"{key}.part"
         work.mkdir()
         work.chmod(0o755)
-        root = work / "pkg"
+        root = work / segment
         _extract_checked(archive, root)
         root.chmod(0o755)
         try:
@@ -280,7 +362,8 @@ class ExtractedCache:
             "links": package.links,
             "entry_points": list(package.entry_points),
             "noarch_python": package.noarch_python,
-            "stat": scan.fingerprints,
+            "members": list(scan.fingerprints),
+            "stat": fingerprint(tuple(f) for f in scan.fingerprints.values()),  # type: ignore[misc]
         }
         manifest_path = work / "manifest.json"
         manifest_path.write_text(json.dumps(manifest, separators=(",", ":")), encoding="utf-8")
@@ -294,7 +377,7 @@ class ExtractedCache:
             work.rename(destination)
         except OSError:  # another install stored the same package a moment ago: link from ours
             return found
-        return Extracted(archive.entry, destination / "pkg", archive.md5, archive.sha256, archive.size, package, False)
+        return Extracted(archive.entry, destination / segment, archive.md5, archive.sha256, archive.size, package, False)
 
 
 def _extract_checked(archive: Archive, destination: Path) -> None:
@@ -328,16 +411,22 @@ async def extract_all(
     return [r for r in results if isinstance(r, Extracted)]
 
 
-def link_tree(staging: Path, packages: Sequence[tuple[str, Extracted]]) -> None:
-    """Make ``staging`` the package cache rattler links from: ``<segment>`` → each package's directory."""
+def link_tree(staging: Path, packages: Sequence[tuple[str, Extracted]]) -> tuple[list[Path], set[str]]:
+    """The package cache layers rattler links ``packages`` (segment, extraction) from: each entry of
+    the extracted cache itself, and ``staging`` for the others (``<segment>`` → the extraction); with
+    the URLs of the packages linked through ``staging`` (deleted afterwards)."""
+    layers: list[Path] = []
+    through_staging: set[str] = set()
 
-    def one(item: tuple[str, Extracted]) -> None:
-        segment, extracted = item
+    for segment, extracted in packages:
+        directory = extracted.directory
+        if directory.name == segment and not directory.parent.is_relative_to(staging):
+            layers.append(directory.parent)
+            continue
+        through_staging.add(extracted.entry.url)
         place = staging / segment
-        if extracted.directory != place:
-            place.symlink_to(extracted.directory, target_is_directory=True)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:  # making a link waits on the file system
-        for _ in pool.map(one, packages):
-            pass
-
+        if directory != place:
+            place.symlink_to(directory, target_is_directory=True)
+    if through_staging:
+        layers.append(staging)
+    return layers, through_staging

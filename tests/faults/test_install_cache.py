@@ -21,13 +21,15 @@ import pytest
 
 from lockgen.channels import parse_mirror
 from lockgen.install import InstallOptions, install_lock
-from lockgen.install.staging import CACHE_NAME
+from lockgen.install.staging import CACHE_NAME, fingerprint
 from tests.faults.figures import count
 from tests.support.channel import ChannelBuilder
 
 PLATFORM = "linux-64"
 CANONICAL = "https://conda.anaconda.org"
 BASE = b"base\n"
+BASE_SEGMENT = "base-1.0-h0_0"
+"""The package directory in its extracted cache entry: rattler's name for it, so rattler links from the entry."""
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and platform.machine() == "x86_64"),
@@ -60,7 +62,7 @@ class Cached:
         return self.cache / "pkgs" / CACHE_NAME
 
     def base_entry(self) -> Path:
-        (found,) = [p for p in self.entries.iterdir() if (p / "pkg" / "lib" / "base.txt").exists()]
+        (found,) = [p for p in self.entries.iterdir() if (p / BASE_SEGMENT / "lib" / "base.txt").exists()]
         return found
 
     def install(self, name: str | None = None, expect: bytes = BASE) -> tuple[Path, int]:
@@ -89,10 +91,12 @@ def test_a_warm_install_links_from_the_extracted_cache(tmp_path: Path) -> None:
     second, reused = world.install()
     assert reused == 2
     entry = world.base_entry()
-    assert (second / "lib" / "base.txt").stat().st_ino == (entry / "pkg" / "lib" / "base.txt").stat().st_ino
+    assert (second / "lib" / "base.txt").stat().st_ino == (entry / BASE_SEGMENT / "lib" / "base.txt").stat().st_ino
     record = json.loads((second / "conda-meta" / "base-1.0-h0_0.json").read_text())
     assert record["url"] == f"{CANONICAL}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2"
-    assert "extracted_package_dir" not in record and "link" not in record
+    # the record names the entry it was linked from (a directory that stays), not a deleted staging directory
+    assert record["extracted_package_dir"] == str(entry / BASE_SEGMENT)
+    assert record["link"]["source"] == str(entry / BASE_SEGMENT)
     assert json.loads((entry / "manifest.json").read_text())["key"] == entry.name
 
 
@@ -136,7 +140,9 @@ def _forge(path: Path) -> None:
     _same_size_edit(path)
     manifest = path.parents[2] / "manifest.json"
     data = json.loads(manifest.read_text())
-    data["stat"]["lib/base.txt"] = [*data["stat"]["lib/base.txt"][:2], path.stat().st_mtime_ns, path.stat().st_ino]
+    package = manifest.parent / data["name"]
+    fields = [os.lstat(package / m) for m in data["members"]]
+    data["stat"] = fingerprint((f.st_mode, f.st_size, f.st_mtime_ns, f.st_ino) for f in fields)
     manifest.write_text(json.dumps(data))
     manifest.chmod(0o644)
 
@@ -166,12 +172,12 @@ def _unfinished_entry(path: Path) -> None:
 def test_a_damaged_entry_is_extracted_again(tmp_path: Path, damage: object) -> None:
     world = Cached(tmp_path)
     world.install()
-    damaged = world.base_entry() / "pkg" / "lib" / "base.txt"
+    damaged = world.base_entry() / BASE_SEGMENT / "lib" / "base.txt"
     assert callable(damage)
     damage(damaged)
     _, reused = world.install()  # asserts the prefix has the archive's bytes
     assert reused == 1  # app still reused; base extracted again
-    assert (world.base_entry() / "pkg" / "lib" / "base.txt").read_bytes() == BASE
+    assert (world.base_entry() / BASE_SEGMENT / "lib" / "base.txt").read_bytes() == BASE
     count("cache faults injected")
 
 
@@ -180,7 +186,7 @@ def test_the_check_trusts_this_user(tmp_path: Path) -> None:
     the same forgery in an entry others may write is (test above)."""
     world = Cached(tmp_path)
     world.install()
-    _forge(world.base_entry() / "pkg" / "lib" / "base.txt")
+    _forge(world.base_entry() / BASE_SEGMENT / "lib" / "base.txt")
     _, reused = world.install(expect=b"evil\n")
     assert reused == 2
 
@@ -200,7 +206,7 @@ def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
     world = Cached(tmp_path)
     world.install()
     world.entries.chmod(0o777)
-    _same_size_edit(world.base_entry() / "pkg" / "lib" / "base.txt")
+    _same_size_edit(world.base_entry() / BASE_SEGMENT / "lib" / "base.txt")
     _, reused = world.install()
     assert reused == 0
     count("cache faults injected")
@@ -227,7 +233,7 @@ def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None
     code = "import os; print(os.getpid())"
     pid = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     aside = world.entries / f".discard-{int(pid.stdout)}-md5-{'0' * 32}"  # that process is gone
-    (aside / "pkg").mkdir(parents=True)
+    (aside / BASE_SEGMENT).mkdir(parents=True)
     _, reused = world.install()
     assert reused == 2
     assert not aside.exists()
