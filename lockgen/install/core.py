@@ -341,7 +341,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
 
 def _reusable(cache: ExtractedCache, entries: Sequence[ExplicitEntry]) -> dict[str, Extracted]:
     """Lock entries whose extracted cache entry is intact, by URL."""
-    return cache.lookup_many(entries, workers=4)  # one lstat per file: mostly waiting on the file system
+    return cache.lookup_many(entries)
 
 
 def _canonical_ok(url: str) -> bool:

@@ -86,8 +86,6 @@ __all__ = [
 CACHE_NAME = "lockgen-extracted-v1"
 _MANIFEST_VERSION = 2
 """2: the package directory is named by its segment, and the fingerprints are one digest (1: ``pkg``, a list)."""
-_CHUNK = 2048
-"""Files one thread checks at a time (a 20k-file package is spread over every thread)."""
 _STAT_FIELDS = operator.attrgetter("st_mode", "st_size", "st_mtime_ns", "st_ino")
 _PREFIX = ".lockgen-stage-"
 _STALE = re.compile(rf"^{re.escape(_PREFIX)}(\d+)-")
@@ -230,32 +228,23 @@ class ExtractedCache:
         """The entry for ``entry`` when it is intact; a damaged or foreign one is removed."""
         return self.lookup_many([entry]).get(entry.url)
 
-    def lookup_many(self, entries: Sequence[ExplicitEntry], workers: int = 4) -> dict[str, Extracted]:
+    def lookup_many(self, entries: Sequence[ExplicitEntry]) -> dict[str, Extracted]:
         """The intact entries for ``entries``, by URL; damaged or foreign ones are removed.
 
-        The manifests are read, then every listed file is ``lstat``-ed in chunks spread over
-        ``workers`` threads (the calls wait on the file system, not on Python)."""
-        if not self.usable or not entries:
-            return {}
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            read = list(pool.map(self._read_entry, entries))
-            pending = [p for p in read if isinstance(p, _Pending)]
-            chunks = [(p, p.paths[i : i + _CHUNK]) for p in pending for i in range(0, len(p.paths), _CHUNK)]
-            stats = list(pool.map(_stat_chunk, [paths for _, paths in chunks]))
-        by_entry: dict[int, list[list[tuple[int, int, int, int]] | None]] = {}
-        for (p, _), got in zip(chunks, stats, strict=True):
-            by_entry.setdefault(id(p), []).append(got)
+        One thread: each ``lstat`` is a few microseconds, and threads would spend more than that
+        handing Python's lock back and forth."""
         found: dict[str, Extracted] = {}
-        for entry, item in zip(entries, read, strict=True):
-            if item is None:
+        if not self.usable:
+            return found
+        for entry in entries:
+            pending = self._read_entry(entry)
+            if pending is None:
                 continue
-            if isinstance(item, _Pending):
-                parts = by_entry.get(id(item), [])
-                if all(part is not None for part in parts) and self._links_hold(item.found):
-                    fields = itertools.chain.from_iterable(part for part in parts if part is not None)
-                    if fingerprint(fields) == item.digest:
-                        found[entry.url] = item.found
-                        continue
+            if pending and self._links_hold(pending.found):
+                fields = _stat_chunk(pending.paths)
+                if fields is not None and fingerprint(fields) == pending.digest:
+                    found[entry.url] = pending.found
+                    continue
             self._discard(self.root / cache_key(entry))
         return found
 
