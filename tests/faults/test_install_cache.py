@@ -9,10 +9,12 @@ damaged bytes reaching a prefix. In-process installs from a ``file://`` mirror.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +22,11 @@ from pathlib import Path
 import pytest
 
 from lockgen.channels import parse_mirror
+from lockgen.errors import InstallError
 from lockgen.install import InstallOptions, install_lock
 from lockgen.install.staging import CACHE_NAME, fingerprint
 from tests.faults.figures import count
-from tests.support.channel import ChannelBuilder
+from tests.support.channel import ChannelBuilder, serve_directory
 
 PLATFORM = "linux-64"
 CANONICAL = "https://conda.anaconda.org"
@@ -237,3 +240,36 @@ def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None
     _, reused = world.install()
     assert reused == 2
     assert not aside.exists()
+
+
+class _RemoveOnLink:
+    """A reporter that deletes a cache entry just before rattler links: the entry was checked, then vanished."""
+
+    def __init__(self, entry: Path) -> None:
+        self.entry = entry
+
+    def event(self, kind: str, platform: str | None, detail: str) -> None:
+        if kind == "link" and detail.startswith("linking 2 packages into"):
+            shutil.rmtree(self.entry)
+
+
+def test_an_entry_gone_between_the_check_and_the_link_is_never_fetched(tmp_path: Path) -> None:
+    """rattler is given each package's canonical URL (its conda-meta record is then right the first
+    time): were a checked entry to vanish before the link, rattler must not download that URL past
+    lockgen's checks; the install fails instead, and nothing reaches the server."""
+    world = Cached(tmp_path)
+    with serve_directory(tmp_path / "mirror") as server:
+        lock = world.root / "locks" / f"{PLATFORM}.txt"
+        lock.write_text(lock.read_text().replace(CANONICAL, server.url))  # the channel's own URL, no mirror
+        options = InstallOptions(
+            prefix=tmp_path / "first", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
+        )
+        install_lock(options)
+        record = json.loads((tmp_path / "first" / "conda-meta" / "base-1.0-h0_0.json").read_text())
+        assert record["url"] == f"{server.url}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2"
+        server.requests.clear()
+        again = dataclasses.replace(options, prefix=tmp_path / "second")
+        with pytest.raises(InstallError, match="linking into .* failed"):
+            install_lock(again, _RemoveOnLink(world.base_entry()))
+        assert not any(r.endswith(".tar.bz2") or r.endswith(".conda") for r in server.requests), server.requests
+    count("cache faults injected")
