@@ -48,7 +48,6 @@ import stat
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,24 +236,16 @@ class ExtractedCache:
         if not self.usable:
             return found
         for entry in entries:
-            pending = self._read_entry(entry)
-            if pending is None:
+            key = cache_key(entry)
+            directory = self.root / key
+            if not os.path.lexists(directory):
                 continue
-            if pending and self._links_hold(pending.found):
-                fields = _stat_chunk(pending.paths)
-                if fields is not None and fingerprint(fields) == pending.digest:
-                    found[entry.url] = pending.found
-                    continue
-            self._discard(self.root / cache_key(entry))
+            intact = self._check(entry, key, directory)
+            if intact is None:
+                self._discard(directory)
+            else:
+                found[entry.url] = intact
         return found
-
-    def _read_entry(self, entry: ExplicitEntry) -> _Pending | bool | None:
-        """None when there is no entry; False when it is damaged or foreign; else what to check next."""
-        key = cache_key(entry)
-        directory = self.root / key
-        if not os.path.lexists(directory):
-            return None
-        return self._check_manifest(entry, key, directory) or False
 
     def _links_hold(self, found: Extracted) -> bool:
         for relative, target in found.files.links.items():
@@ -366,7 +357,8 @@ class ExtractedCache:
             work.rename(destination)
         except OSError:  # another install stored the same package a moment ago: link from ours
             return found
-        return Extracted(archive.entry, destination / segment, archive.md5, archive.sha256, archive.size, package, False)
+        stored = destination / segment
+        return Extracted(archive.entry, stored, archive.md5, archive.sha256, archive.size, package, reused=False)
 
 
 def _extract_checked(archive: Archive, destination: Path) -> None:

@@ -261,15 +261,14 @@ def test_an_entry_gone_between_the_check_and_the_link_is_never_fetched(tmp_path:
     with serve_directory(tmp_path / "mirror") as server:
         lock = world.root / "locks" / f"{PLATFORM}.txt"
         lock.write_text(lock.read_text().replace(CANONICAL, server.url))  # the channel's own URL, no mirror
-        options = InstallOptions(
-            prefix=tmp_path / "first", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
-        )
+        first, locks = tmp_path / "first", world.root / "locks"
+        options = InstallOptions(prefix=first, platform=PLATFORM, lock_dir=locks, cache_dir=world.cache, pip=False)
         install_lock(options)
         record = json.loads((tmp_path / "first" / "conda-meta" / "base-1.0-h0_0.json").read_text())
         assert record["url"] == f"{server.url}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2"
         server.requests.clear()
         again = dataclasses.replace(options, prefix=tmp_path / "second")
-        with pytest.raises(InstallError, match="linking into .* failed"):
+        with pytest.raises(InstallError, match=r"linking into .* failed"):
             install_lock(again, _RemoveOnLink(world.base_entry()))
         assert not any(r.endswith(".tar.bz2") or r.endswith(".conda") for r in server.requests), server.requests
     count("cache faults injected")
