@@ -210,8 +210,12 @@ def test_a_cache_others_may_write_is_not_used(tmp_path: Path) -> None:
     world.install()
     world.entries.chmod(0o777)
     _same_size_edit(world.base_entry() / BASE_SEGMENT / "lib" / "base.txt")
-    _, reused = world.install()
+    prefix, reused = world.install()
     assert reused == 0
+    # linked through the install's staging directory, since removed: the record is corrected afterwards
+    record = json.loads((prefix / "conda-meta" / "base-1.0-h0_0.json").read_text())
+    assert record["url"] == f"{CANONICAL}/testchan/{PLATFORM}/base-1.0-h0_0.tar.bz2"
+    assert "extracted_package_dir" not in record and "link" not in record
     count("cache faults injected")
 
 
