@@ -7,7 +7,6 @@ repository and project folders made in the test's tmp dir (tests.support.project
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -19,11 +18,14 @@ import pytest
 
 from lockgen.lockfiles.requirements import logical_lines
 from lockgen.pypi import _public_vcs
-from tests.integration.test_pip_local_index import MAPPING, PLATFORMS, World, build_conda, build_index, pins_for
-from tests.support.channel import serve_directory
+from tests.integration.test_pip_local_index import (
+    PLATFORMS,
+    World,
+    pins_for,
+    served_world,
+)
 from tests.support.cli import run_lockgen
 from tests.support.projects import make_git_repo, make_project, sdist_bytes
-from tests.support.pypi_index import serve_index
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -32,16 +34,8 @@ UNHASHED = "requirements-unhashed.txt"
 
 @pytest.fixture
 def forms(tmp_path: Path) -> Iterator[World]:
-    conda = build_conda(tmp_path / "channels")
-    index = build_index(tmp_path / "index")
-    (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps(MAPPING))
-    with (
-        serve_directory(tmp_path / "channels") as channel_server,
-        serve_index(tmp_path / "index") as index_server,
-        serve_directory(tmp_path / "mapping") as mapping_server,
-    ):
-        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+    with served_world(tmp_path) as served:
+        yield served
 
 
 def _add_sources(world: World) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,19 +124,26 @@ class World:
         return (self.root / out / "requirements.txt").read_text()
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    conda = build_conda(tmp_path / "channels")
-    index = build_index(tmp_path / "index")
-    mapping_dir = tmp_path / "mapping"
+@contextmanager
+def served_world(root: Path) -> Iterator[World]:
+    """The conda channel, the index and the mapping built under ``root`` and served on 127.0.0.1."""
+    conda = build_conda(root / "channels")
+    index = build_index(root / "index")
+    mapping_dir = root / "mapping"
     mapping_dir.mkdir()
     (mapping_dir / "testchan.json").write_text(json.dumps(MAPPING))
     with (
-        serve_directory(tmp_path / "channels") as channel_server,
-        serve_index(tmp_path / "index") as index_server,
+        serve_directory(root / "channels") as channel_server,
+        serve_index(root / "index") as index_server,
         serve_directory(mapping_dir) as mapping_server,
     ):
-        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+        yield World(root, index, conda, channel_server, index_server, mapping_server)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with served_world(tmp_path) as served:
+        yield served
 
 
 def pins(text: str) -> list[tuple[str, str, str | None, list[str]]]:

@@ -6,7 +6,6 @@ index, a find-links folder, a git repository and a project made in the test's tm
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.lockfiles.requirements import logical_lines
-from tests.integration.test_pip_local_index import MAPPING, World, build_conda, build_index, pins
-from tests.support.channel import serve_directory
+from tests.integration.test_pip_local_index import World, pins, served_world
 from tests.support.projects import make_git_repo, make_project
 from tests.support.pypi_index import SimpleIndex, build_wheel, serve_index
 
@@ -24,16 +22,8 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 @pytest.fixture
 def real(tmp_path: Path) -> Iterator[World]:
-    conda = build_conda(tmp_path / "channels")
-    index = build_index(tmp_path / "index")
-    (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps(MAPPING))
-    with (
-        serve_directory(tmp_path / "channels") as channel_server,
-        serve_index(tmp_path / "index") as index_server,
-        serve_directory(tmp_path / "mapping") as mapping_server,
-    ):
-        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+    with served_world(tmp_path) as served:
+        yield served
 
 
 def test_index_and_find_links_lines_among_the_packages(real: World) -> None:

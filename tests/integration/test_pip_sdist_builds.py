@@ -12,7 +12,6 @@ test_pip_local_index, plus stand-in setuptools and wheel wheels and legacy sdist
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -20,29 +19,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_pip_local_index import MAPPING, SETUPTOOLS, WHEEL, World, build_conda, build_index, pins
-from tests.support.channel import serve_directory
+from tests.integration.test_pip_local_index import (
+    SETUPTOOLS,
+    WHEEL,
+    World,
+    pins,
+    served_world,
+)
 from tests.support.projects import build_tool_files, legacy_sdist_bytes
-from tests.support.pypi_index import serve_index
 
 
 @pytest.fixture
 def legacy(tmp_path: Path) -> Iterator[World]:
-    conda = build_conda(tmp_path / "channels")
-    index = build_index(tmp_path / "index")
-    (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps(MAPPING))
-    with (
-        serve_directory(tmp_path / "channels") as channel_server,
-        serve_index(tmp_path / "index") as index_server,
-        serve_directory(tmp_path / "mapping") as mapping_server,
-    ):
-        yield World(tmp_path, index, conda, channel_server, index_server, mapping_server)
+    with served_world(tmp_path) as served:
+        yield served
 
 
 OLD_PYTHON_ONLY = (
     "import sys\nif sys.version_info >= (3, 10):\n"
-    "    raise RuntimeError(\"oldpin's setup.py supports Python 3.6 to 3.9 only\")\n"
+    '    raise RuntimeError("oldpin\'s setup.py supports Python 3.6 to 3.9 only")\n'
 )
 
 
