@@ -28,7 +28,7 @@ from lockgen.lockfiles import (
 )
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
-from lockgen.models import LockedPackage, conda_version_order
+from lockgen.models import LockedPackage, conda_version_order, package_count
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import NullReporter, Reporter
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
     from lockgen.secrets import SecretRegistry
 
 __all__ = ["LockResult", "Move", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
-
-
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +81,12 @@ class PlatformChange:
     @property
     def summary(self) -> str:
         if self.reused:
-            return f"{self.platform}: {_packages(self.count)}, up to date"
+            return f"{self.platform}: {package_count(self.count)}, up to date"
         upgraded = len(self.changed) - len(self.downgraded) - len(self.rebuilt)
         counts = (("added", len(self.added)), ("removed", len(self.removed)), ("upgraded", upgraded),
                   ("downgraded", len(self.downgraded)), ("rebuilt", len(self.rebuilt)))  # fmt: skip
         parts = ", ".join(f"{n} {kind}" for kind, n in counts if n) or "no changes"
-        return f"{self.platform}: {_packages(self.count)} ({parts})"
+        return f"{self.platform}: {package_count(self.count)} ({parts})"
 
     def lines(self) -> list[str]:
         """The summary, then one indented line per :attr:`moves`."""

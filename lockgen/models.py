@@ -13,6 +13,7 @@ __all__ = [
     "bad_channel_name",
     "conda_version_order",
     "dependency_name",
+    "package_count",
     "sort_dependency_order",
     "url_problem",
 ]
@@ -173,3 +174,8 @@ def sort_dependency_order(packages: list[LockedPackage] | tuple[LockedPackage, .
         if newly:
             ready = sorted(set(ready) | set(newly))
     return [by_name[n] for n in ordered]
+
+
+def package_count(count: int) -> str:
+    """``1 package``, ``25 packages``: how every summary counts packages."""
+    return f"{count} package" if count == 1 else f"{count} packages"

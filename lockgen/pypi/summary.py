@@ -15,6 +15,7 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.version import InvalidVersion, Version
 
 from lockgen.lockfiles.requirements import Pin, parse_compiled
+from lockgen.models import package_count
 from lockgen.pypi.targets import marker_terms
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]
@@ -54,15 +55,11 @@ class PipSummary:
     @property
     def headline(self) -> str:
         counts = {n for _, n in self.counts}
-
-        def packages(n: int) -> str:
-            return f"{n} package{'' if n == 1 else 's'}"
-
         if len(self.counts) == 1:
-            return f"pip: {packages(self.counts[0][1])} on {self.counts[0][0]}"
+            return f"pip: {package_count(self.counts[0][1])} on {self.counts[0][0]}"
         if len(counts) == 1:
-            return f"pip: {packages(self.counts[0][1])} on each of {', '.join(p for p, _ in self.counts)}"
-        return "pip: " + ", ".join(f"{packages(n)} on {p}" for p, n in self.counts)
+            return f"pip: {package_count(self.counts[0][1])} on each of {', '.join(p for p, _ in self.counts)}"
+        return "pip: " + ", ".join(f"{package_count(n)} on {p}" for p, n in self.counts)
 
     def lines(self, changed: bool = True) -> list[str]:
         """The headline, then one line per divergent pin and per platform-specific package group;

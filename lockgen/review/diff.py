@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from lockgen.models import conda_version_order
+from lockgen.models import conda_version_order, package_count
 from lockgen.review.sources import OPTION_PREFIX, DirectSpecs, LockSet, PackageState, ReviewSourceError
 
 __all__ = ["KINDS", "Change", "DiffResult", "Notable", "TargetDiff", "diff_locks"]
@@ -83,10 +83,6 @@ def _short(digest: str) -> str:
     return " ".join(d[:23] + "…" if len(d) > 24 else d for d in parts) or "none"
 
 
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
-
-
 @dataclass(frozen=True, slots=True)
 class TargetDiff:
     """One platform's lock, or the pip lock (``target == "pip"``)."""
@@ -110,13 +106,13 @@ class TargetDiff:
     @property
     def summary(self) -> str:
         if self.status == "added":
-            return f"{self.target}: new lock ({_packages(self.after)})"
+            return f"{self.target}: new lock ({package_count(self.after)})"
         if self.status == "removed":
-            return f"{self.target}: lock removed (had {_packages(self.before)})"
+            return f"{self.target}: lock removed (had {package_count(self.before)})"
         if not self.changes and not self.notes:
-            return f"{self.target}: no changes ({_packages(self.after)})"
+            return f"{self.target}: no changes ({package_count(self.after)})"
         parts = [f"{n} {kind}" for kind, n in self.counts().items() if n] + list(self.notes)
-        return f"{self.target}: {', '.join(parts)} ({self.before} → {_packages(self.after)})"
+        return f"{self.target}: {', '.join(parts)} ({self.before} → {package_count(self.after)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,9 +429,9 @@ def _pip_by_platform(
         here = {n: v[platform] for n, v in new_pins.items() if platform in v}
         own = sorted(n for n, state in here.items() if all(new_pins[n].get(p) != state for p in both))
         mine = f"; its own: {', '.join(f'{n} {here[n].version}' for n in own)}" if own and both else ""
-        notes.append(f"{platform} now resolved ({_packages(len(here))}{mine})")
+        notes.append(f"{platform} now resolved ({package_count(len(here))}{mine})")
     for platform in (p for p in old_platforms if p not in new_platforms):
         gone = sum(1 for v in old_pins.values() if platform in v)
-        notes.append(f"{platform} no longer resolved (its {_packages(gone)} gone)")
+        notes.append(f"{platform} no longer resolved (its {package_count(gone)} gone)")
     status = "changed" if changes or notes else "unchanged"
     return TargetDiff(PIP, status, len(old), len(new), tuple(changes), tuple(notes))
