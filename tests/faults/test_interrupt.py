@@ -186,6 +186,17 @@ def _old_and_new(n: int) -> tuple[dict[str, bytes], dict[str, bytes | None]]:
     return old, new
 
 
+def _calibrated_window(child: list[str], out: Path, old: dict[str, bytes], new: dict[str, bytes]) -> float:
+    """How long one whole commit takes here (fsync speed varies from disk to disk), with a margin: the
+    window the trials send their signal in. The commit must end with the new set."""
+    proc = _start_child(child)
+    started = time.monotonic()
+    assert proc.communicate("go\n", timeout=60)[0].strip().endswith("done")
+    window = (time.monotonic() - started) * 1.3
+    assert _classify(snapshot(out), old, new) == "new"
+    return window
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["SIGKILL", "SIGINT", "SIGTERM"])
 def test_signal_inside_the_commit_leaves_old_or_new(tmp_path: Path, sig: signal.Signals) -> None:
     """SIGKILL: old or new after recovery. SIGINT/SIGTERM: lockgen holds them until the commit is
@@ -199,13 +210,8 @@ def test_signal_inside_the_commit_leaves_old_or_new(tmp_path: Path, sig: signal.
     out = tmp_path / "out"
     out.mkdir()
     child = [sys.executable, "-c", CHILD, str(out), str(plan), str(step)]
-    # calibrate: how long one whole commit takes here (fsync speed varies from disk to disk)
     _restore(out, old)
-    proc = _start_child(child)
-    started = time.monotonic()
-    assert proc.communicate("go\n", timeout=60)[0].strip().endswith("done")
-    window = (time.monotonic() - started) * 1.3
-    assert _classify(snapshot(out), old, new) == "new"
+    window = _calibrated_window(child, out, old, new)
     seen = {"old": 0, "new": 0, "mixed": 0}
     deferred = 0
     for _ in range(JOURNAL_TRIALS):
@@ -327,11 +333,7 @@ def test_signal_inside_a_commit_of_several_environments_leaves_every_old_or_ever
     out.mkdir()
     child = [sys.executable, "-c", CHILD, str(out), str(plan), str(step)]
     _restore_tree(out, old)
-    proc = _start_child(child)
-    started = time.monotonic()
-    assert proc.communicate("go\n", timeout=60)[0].strip().endswith("done")
-    window = (time.monotonic() - started) * 1.3
-    assert _classify(snapshot(out), old, new) == "new"
+    window = _calibrated_window(child, out, old, new)
     seen = {"old": 0, "new": 0, "mixed": 0}
     for _ in range(JOURNAL_TRIALS // 2):
         _restore_tree(out, old)
