@@ -219,8 +219,8 @@ def _condalock_pip(
 def _conda_lock_hash(the_plan: LockPlan, platform: PlatformPlan) -> str | None:
     """conda-lock's own content hash where lockgen can reproduce it: one environment file, no pip
     section, no virtual-package overrides, plain specs (see
-    :func:`~lockgen.lockfiles.condalock.conda_lock_content_hash`)."""
-    from lockgen.lockfiles.condalock import conda_lock_content_hash
+    :func:`~lockgen.condalockhash.conda_lock_content_hash`)."""
+    from lockgen.condalockhash import conda_lock_content_hash
 
     spec, options = the_plan.spec, the_plan.options
     if len(spec.files) != 1 or spec.pip is not None or options.virtual_overrides:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lockgen.condalockhash import conda_lock_content_hash
 from lockgen.errors import ConfigError
 from lockgen.install.envs import envs_dir, prefix_for
 from lockgen.lockfiles.condalock import (
     CondaLockFormatError,
     PipPinned,
-    conda_lock_content_hash,
     explicit_for_platform,
     parse_condalock,
     pip_requirements_for_platform,

@@ -43,6 +43,7 @@ RANKS: dict[str, int] = {
     "lock": 7,
     "grouplock": 7,
     "export": 7,
+    "condalockhash": 7,  # conda-lock's content_hash, written by export
     "migrate": 7,
     "holdback": 7,  # "why not newer?": solves again (so above conda); review shows its answer
     "review": 8,
