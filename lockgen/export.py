@@ -23,7 +23,7 @@ from lockgen.plan import LockPlan, PlatformPlan
 from lockgen.reporting import Reporter
 
 if TYPE_CHECKING:
-    from lockgen.lockfiles.condalock import PipPinned
+    from lockgen.lockfiles.condalock import CondaLockPackage
 
 __all__ = ["CondaLockTarget", "content_hashes"]
 
@@ -42,7 +42,8 @@ class CondaLockTarget:
     def for_options(
         cls, options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]
     ) -> CondaLockTarget:
-        from lockgen.lockfiles.condalock import CondaLockFormatError, read_condalock
+        from lockgen.lockfiles import MalformedLock
+        from lockgen.lockfiles.condalock import read_condalock
         from lockgen.lockfiles.header import is_generated
 
         path = options.conda_lock_file
@@ -54,7 +55,7 @@ class CondaLockTarget:
             return cls(path, in_out, False)
         try:
             existing = read_condalock(path)
-        except CondaLockFormatError as exc:
+        except MalformedLock as exc:
             raise OutputError(
                 f"{path} exists and is not a conda-lock lock file ({exc}); refusing to overwrite it"
             ) from exc
@@ -163,13 +164,13 @@ def _condalock_pip(
     solutions: Mapping[str, tuple[LockedPackage, ...]],
     requirements: bytes | None,
     reporter: Reporter,
-) -> tuple[dict[str, list[PipPinned]], list[str]]:
+) -> tuple[dict[str, list[CondaLockPackage]], list[str]]:
     """Per platform, the pip file each pin installs there (conda-lock names one file per platform),
     looked up on the pip section's indexes by the hashes requirements.txt pins; and the names not found."""
     from packaging.markers import Marker
 
     from lockgen.errors import PypiResolutionError
-    from lockgen.lockfiles.condalock import PipPinned
+    from lockgen.lockfiles.condalock import CondaLockPackage
     from lockgen.lockfiles.requirements import parse_compiled
     from lockgen.pypi.files import PYPI_SIMPLE, file_for_pin, index_files, tag_ranking
     from lockgen.pypi.requirements import parse_pip_entries
@@ -199,20 +200,23 @@ def _condalock_pip(
         listed, problems = index_files(wanted, indexes, the_plan.secrets)
         for problem in problems:
             reporter.event("warning", None, f"warning: conda-lock file: {problem}")
-    found: dict[str, list[PipPinned]] = {}
+    found: dict[str, list[CondaLockPackage]] = {}
     missing: set[str] = set()
     for platform, (target, applies) in chosen.items():
         ranking = tag_ranking(target)
         for pin in applies:
             sha = [h.removeprefix("sha256:") for h in pin.hashes if h.startswith("sha256:")]
             if pin.url is not None and len(sha) == 1:
-                found.setdefault(platform, []).append(PipPinned(pin.name, pin.version, pin.url, sha[0]))
+                pinned = CondaLockPackage(pin.name, pin.version, "pip", platform, pin.url, sha256=sha[0])
+                found.setdefault(platform, []).append(pinned)
                 continue
             item = file_for_pin(pin, listed.get(pin.name, ()), ranking) if pin.url is None else None
             if item is None or item.sha256 is None:
                 missing.add(pin.name)
             else:
-                found.setdefault(platform, []).append(PipPinned(pin.name, pin.version, item.url, item.sha256))
+                found.setdefault(platform, []).append(
+                    CondaLockPackage(pin.name, pin.version, "pip", platform, item.url, sha256=item.sha256)
+                )
     return found, sorted(missing)
 
 

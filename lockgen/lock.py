@@ -36,7 +36,7 @@ from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
     from lockgen.conda import CondaSolver, PinnedOffers
-    from lockgen.lockfiles.condalock import PreviousPins
+    from lockgen.frompins import PreviousPins
     from lockgen.lockfiles.requirements import PreviousLock
     from lockgen.pypi import PipStart
     from lockgen.pypi.mapping import MappingSource

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
-from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.condalock import CondaLockFormatError, PreviousPins, read_pins
+from lockgen.frompins import PreviousPins, read_pins
+from lockgen.lockfiles import ExplicitEntry, ExplicitLock, MalformedLock
 from lockgen.lockfiles.requirements import Pin, PreviousLock, parse_compiled
 from lockgen.models import LockedPackage, PackageUrl
 
@@ -29,7 +29,7 @@ def load_pins(path: Path) -> PreviousPins:
     """Read ``--from``; a file that is not a lock is an input error naming it."""
     try:
         return read_pins(path)
-    except CondaLockFormatError as exc:
+    except MalformedLock as exc:
         raise InputError([Problem(f"--from: {exc}")]) from exc
 
 
@@ -278,7 +278,7 @@ def _vcs_commits(unhashed: bytes | None, environment: Mapping[str, str] | None) 
     """Name → commit of the VCS lines of requirements-unhashed.txt that apply to the platform."""
     from packaging.utils import canonicalize_name
 
-    from lockgen.lockfiles.condalock import url_commit
+    from lockgen.frompins import url_commit
     from lockgen.lockfiles.requirements import read_unhashed
 
     if not unhashed:

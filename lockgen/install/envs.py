@@ -122,20 +122,15 @@ def install_source(lockfile: Path | None, platform: str, scratch: Path) -> tuple
 
 
 def _write_from_condalock(path: Path, platform: str, scratch: Path) -> None:
-    from lockgen.lockfiles import render_explicit
-    from lockgen.lockfiles.condalock import (
-        CondaLockFormatError,
-        explicit_for_platform,
-        pip_requirements_for_platform,
-        read_condalock,
-    )
+    from lockgen.lockfiles import MalformedLock, render_explicit
+    from lockgen.lockfiles.condalock import explicit_for_platform, pip_requirements_for_platform, read_condalock
     from lockgen.models import LockedPackage, sort_dependency_order
 
     try:
         lock = read_condalock(path)
         explicit = explicit_for_platform(lock, platform, str(path))
         requirements = pip_requirements_for_platform(lock, platform, str(path))
-    except CondaLockFormatError as exc:
+    except MalformedLock as exc:
         raise InstallError(str(exc)) from exc
     depends = {
         p.url: tuple(f"{name} {spec}".strip() for name, spec in p.dependencies)

@@ -7,39 +7,40 @@ and a ``package`` list: one entry per package *and platform*, with ``name``, ``v
 ``manager`` (``conda`` or ``pip``), ``platform``, ``dependencies`` (name → version spec),
 ``url``, ``hash`` (``md5`` required for conda, ``sha256``), ``category`` and ``optional``.
 Its ``conda-<platform>.lock`` renderings are ``@EXPLICIT`` files whose pip packages follow as
-``# pip NAME @ URL#sha256=HASH`` comments.
+``# pip NAME @ URL#sha256=HASH`` comments (:mod:`lockgen.frompins` reads them for ``--from``).
 
-:func:`read_pins` turns either into :class:`PreviousPins`, the previous lock ``lockgen lock
---from`` starts from; :func:`explicit_for_platform` into the records ``lockgen install`` uses;
-:func:`render_condalock` writes the same solution as lockgen's own locks in format v1.
+:func:`parse_condalock` (:func:`read_condalock` for a file) is the one reader of format v1,
+:func:`render_condalock` its one writer (the same solution as lockgen's own locks);
+:func:`explicit_for_platform` and :func:`pip_requirements_for_platform` give one platform's
+packages as the records ``lockgen install`` uses. A file that cannot be read raises
+:class:`~lockgen.lockfiles.explicit.MalformedLock` whose message names the file (and the package
+entry) itself: a YAML entry has no single line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, MalformedLock, parse_explicit
+from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, MalformedLock
 from lockgen.lockfiles.requirements import VCS_PREFIXES
 from lockgen.models import PACKAGE_EXTENSIONS, PACKAGE_NAME, LockedPackage
 
 __all__ = [
     "CondaLockFile",
-    "CondaLockFormatError",
     "CondaLockPackage",
-    "PipPinned",
-    "PreviousPins",
     "explicit_for_platform",
+    "explicit_lock",
     "is_condalock_path",
     "parse_condalock",
     "pip_requirements_for_platform",
-    "read_pins",
+    "read_condalock",
+    "read_lock_text",
     "render_condalock",
-    "url_commit",
 ]
 
 FORMAT_VERSION = 1
@@ -48,15 +49,7 @@ _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PLATFORM = re.compile(r"^[a-z0-9]+-[a-z0-9_]+$")
 _NAME = re.compile(rf"^{PACKAGE_NAME}$")
-_PIP_COMMENT = re.compile(
-    r"^#\s*pip\s+(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(?P<url>\S+?)(?:#sha256=(?P<sha>[0-9a-f]{64}))?$"
-)
-_LOCK_FILE = re.compile(r"^conda-(?P<platform>[a-z0-9]+-[a-z0-9_]+)\.lock$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
-
-
-class CondaLockFormatError(ValueError):
-    """The file is not a conda-lock lock file lockgen can read; the message says where and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,42 +83,6 @@ class CondaLockFile:
         return tuple(p for p in self.packages if p.platform == platform and p.manager == manager)
 
 
-@dataclass(frozen=True, slots=True)
-class PipPinned:
-    """A pip package pinned for one platform: ``name==version``, and the file it came from when known."""
-
-    name: str
-    version: str
-    url: str | None = None
-    sha256: str | None = None
-    commit: str | None = None
-    """A VCS pin (``git+https://…@<commit>``): the commit; such a pin has no file hash."""
-
-    @property
-    def vcs(self) -> bool:
-        return self.url is not None and self.url.startswith(VCS_PREFIXES)
-
-
-@dataclass(frozen=True, slots=True)
-class PreviousPins:
-    """The pins of an existing lock lockgen did not write, per platform."""
-
-    source: str
-    conda: Mapping[str, ExplicitLock]
-    pip: Mapping[str, tuple[PipPinned, ...]]
-    optional: Mapping[str, tuple[tuple[str, str], ...]]
-    """Per platform, (name, category) of the conda pins conda-lock marked optional (dev/extras categories)."""
-    virtual_needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Package URL → the virtual packages (``__cuda``, ``__glibc``...) its recorded dependencies name."""
-    recorded: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    """Package URL → its ``dependencies`` as the lock recorded them (name, version part): the
-    channel's metadata when the lock was made, to tell a patched record from the one pinned."""
-
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self.conda) | set(self.pip)))
-
-
 def is_condalock_path(path: Path) -> bool:
     """A file named like conda-lock's unified lock (``*.yml``/``*.yaml``), as opposed to an explicit file."""
     return path.suffix.lower() in (".yml", ".yaml")
@@ -134,8 +91,8 @@ def is_condalock_path(path: Path) -> bool:
 # ----------------------------------------------------------------------------------------- reading
 
 
-def _fail(where: str, message: str) -> CondaLockFormatError:
-    return CondaLockFormatError(f"{where}: {message}")
+def _fail(where: str, message: str) -> MalformedLock:
+    return MalformedLock(f"{where}: {message}")
 
 
 def _text(value: object, where: str, what: str, *, required: bool = True) -> str | None:
@@ -226,13 +183,13 @@ def _channels(value: object, where: str) -> tuple[str, ...]:
 
 
 def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
-    """Parse conda-lock's unified lock file (format v1). Raises CondaLockFormatError naming the problem."""
+    """Parse conda-lock's unified lock file (format v1). Raises MalformedLock naming the problem."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise CondaLockFormatError(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise MalformedLock(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if not isinstance(data, dict) or "package" not in data or "metadata" not in data:
         raise _fail(where, "not a conda-lock lock file (no `metadata` and `package`)")
     version = data.get("version")
@@ -259,145 +216,31 @@ def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
     )
 
 
-def _read_text(path: Path) -> str:
+def read_lock_text(path: Path) -> str:
+    """A lock file's text (conda-lock.yml or an explicit file), refused when too large or not UTF-8."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise CondaLockFormatError(f"{path}: larger than {MAX_BYTES // 2**20} MiB; not a lock file?")
+            raise MalformedLock(f"{path}: larger than {MAX_BYTES // 2**20} MiB; not a lock file?")
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise CondaLockFormatError(f"{path}: not UTF-8 text") from exc
+        raise MalformedLock(f"{path}: not UTF-8 text") from exc
     except OSError as exc:
-        raise CondaLockFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise MalformedLock(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def read_condalock(path: Path) -> CondaLockFile:
-    return parse_condalock(_read_text(path), str(path))
+    return parse_condalock(read_lock_text(path), str(path))
 
 
-def _explicit(platform: str, packages: Iterable[CondaLockPackage]) -> ExplicitLock:
+def explicit_lock(platform: str, packages: Iterable[CondaLockPackage]) -> ExplicitLock:
+    """``packages`` (conda entries) as an explicit lock's records, in their order."""
     entries = tuple(
         ExplicitEntry(p.url, p.md5, p.sha256, i)
         for i, p in enumerate(packages, start=1)
         if not p.name.startswith("__")  # virtual packages (older conda-lock listed some) are not files
     )
     return ExplicitLock(platform, None, entries, ())
-
-
-def _pins_from_condalock(lock: CondaLockFile, source: str) -> PreviousPins:
-    conda: dict[str, ExplicitLock] = {}
-    pip: dict[str, tuple[PipPinned, ...]] = {}
-    optional: dict[str, tuple[tuple[str, str], ...]] = {}
-    for platform in sorted({p.platform for p in lock.packages} | set(lock.platforms)):
-        conda[platform] = _explicit(platform, lock.for_platform(platform, "conda"))
-        pip[platform] = tuple(
-            PipPinned(p.name, p.version, p.url, p.sha256, p.commit or url_commit(p.url))
-            for p in lock.for_platform(platform, "pip")
-        )
-        optional[platform] = tuple(
-            sorted((p.name, p.category) for p in lock.for_platform(platform, "conda") if p.optional)
-        )
-    needs = {
-        p.url: tuple(sorted(name for name, _ in p.dependencies if name.startswith("__")))
-        for p in lock.packages
-        if p.manager == "conda" and any(name.startswith("__") for name, _ in p.dependencies)
-    }
-    recorded = {p.url: p.dependencies for p in lock.packages if p.manager == "conda"}
-    return PreviousPins(source, conda, pip, optional, needs, recorded)
-
-
-def url_commit(url: str) -> str | None:
-    """The commit a VCS URL is pinned to (``git+https://host/repo.git@<commit>``), else None."""
-    if not url.startswith(VCS_PREFIXES):
-        return None
-    ref = url.split("#", 1)[0].rpartition("@")[2]
-    return ref.lower() if "/" not in ref and re.fullmatch(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}", ref) else None
-
-
-def _platform_of_explicit(path: Path, lock: ExplicitLock) -> str:
-    if lock.platform:
-        return lock.platform
-    match = _LOCK_FILE.match(path.name)
-    if match:
-        return match.group("platform")
-    subdirs = {e.subdir for e in lock.entries} - {"noarch"}
-    if len(subdirs) == 1:
-        return subdirs.pop()
-    raise CondaLockFormatError(f"{path}: cannot tell its platform (no `# platform:` line, name or platform URLs)")
-
-
-def _unhashed_explicit(text: str, where: str) -> ExplicitLock:
-    """An explicit file whose URLs carry no hash (``conda list --explicit``): URLs are pins too."""
-    try:
-        lock = parse_explicit(text, hashes=False)
-    except MalformedLock as exc:
-        if exc.line is None:
-            raise CondaLockFormatError(f"{where}: {exc.reason}") from None
-        line = text.splitlines()[exc.line - 1].strip()
-        raise CondaLockFormatError(f"{where}:{exc.line}: not an explicit lock line: {line[:120]!r}") from None
-    return ExplicitLock(lock.platform, None, lock.entries, ())
-
-
-def _explicit_pins(path: Path) -> tuple[str, ExplicitLock, tuple[PipPinned, ...]]:
-    text = _read_text(path)
-    try:
-        lock = parse_explicit(text)
-    except ValueError:
-        lock = _unhashed_explicit(text, str(path))
-    pip = []
-    for line in text.splitlines():
-        match = _PIP_COMMENT.match(line.strip())
-        if match:
-            url = match.group("url")
-            version = _version_from_file(url.rpartition("/")[2])
-            pip.append(PipPinned(match.group("name"), version, url, match.group("sha"), url_commit(url)))
-    return _platform_of_explicit(path, lock), lock, tuple(pip)
-
-
-def _version_from_file(file_name: str) -> str:
-    """The version in a wheel or sdist file name (``name-1.2-py3-none-any.whl`` → ``1.2``)."""
-    stem = file_name.split("#", 1)[0]
-    if stem.endswith(".whl"):
-        parts = stem[:-4].split("-")
-        return parts[1] if len(parts) >= 5 else ""
-    for suffix in (".tar.gz", ".zip", ".tar.bz2"):
-        if stem.endswith(suffix):
-            return stem[: -len(suffix)].rpartition("-")[2]
-    return ""
-
-
-def read_pins(path: Path) -> PreviousPins:
-    """The pins of ``path``: a conda-lock.yml, one explicit file, or a directory of explicit files.
-
-    In a directory, ``*.lock`` and ``*.txt`` files that are explicit locks are read (one per
-    platform; others, such as a requirements.txt, are skipped); ``conda-lock.yml`` there is read
-    when it is the only lock.
-    """
-    if path.is_dir():
-        found: dict[str, ExplicitLock] = {}
-        pip: dict[str, tuple[PipPinned, ...]] = {}
-        for child in sorted(path.iterdir()):
-            if not child.is_file() or child.suffix not in (".lock", ".txt"):
-                continue
-            head = _read_text(child)[:65536]
-            if "@EXPLICIT" not in head:
-                continue
-            platform, lock, pins = _explicit_pins(child)
-            if platform in found:
-                raise CondaLockFormatError(f"{path}: two explicit locks for {platform}; keep one or name a file")
-            found[platform], pip[platform] = lock, pins
-        if not found:
-            for name in ("conda-lock.yml", "conda-lock.yaml"):
-                if (path / name).is_file():
-                    return _pins_from_condalock(read_condalock(path / name), str(path / name))
-            raise CondaLockFormatError(f"{path}: no explicit lock files (@EXPLICIT) and no conda-lock.yml in it")
-        return PreviousPins(str(path), found, pip, dict.fromkeys(found, ()))
-    if not path.exists():
-        raise CondaLockFormatError(f"{path}: no such file or directory")
-    if is_condalock_path(path):
-        return _pins_from_condalock(read_condalock(path), str(path))
-    platform, lock, pins = _explicit_pins(path)
-    return PreviousPins(str(path), {platform: lock}, {platform: pins}, {platform: ()})
 
 
 def explicit_for_platform(lock: CondaLockFile, platform: str, where: str) -> ExplicitLock:
@@ -407,10 +250,10 @@ def explicit_for_platform(lock: CondaLockFile, platform: str, where: str) -> Exp
     """
     if platform not in lock.platforms and not lock.for_platform(platform, "conda"):
         listed = ", ".join(lock.platforms) or "none"
-        raise CondaLockFormatError(f"{where} has no packages for {platform} (its platforms: {listed})")
+        raise MalformedLock(f"{where} has no packages for {platform} (its platforms: {listed})")
     packages = [p for p in lock.for_platform(platform, "conda") if not p.optional]
     _no_placeholders(packages, where)
-    return ExplicitLock(platform, None, _explicit(platform, packages).entries, ())
+    return ExplicitLock(platform, None, explicit_lock(platform, packages).entries, ())
 
 
 def _no_placeholders(packages: Iterable[CondaLockPackage], where: str) -> None:
@@ -418,7 +261,7 @@ def _no_placeholders(packages: Iterable[CondaLockPackage], where: str) -> None:
     file a pull request can change would send secrets wherever it points, so they are refused."""
     for p in packages:
         if "$" in p.url:
-            raise CondaLockFormatError(
+            raise MalformedLock(
                 f"{where}: {p.name}'s URL uses an environment variable placeholder; lockgen does not expand"
                 " them: give the channel's credentials through rattler's auth file (RATTLER_AUTH_FILE)"
                 " or a --mirror URL instead"
@@ -433,13 +276,13 @@ def pip_requirements_for_platform(lock: CondaLockFile, platform: str, where: str
         if p.optional:
             continue
         if p.url.startswith(VCS_PREFIXES):
-            raise CondaLockFormatError(
+            raise MalformedLock(
                 f"{where}: pip package {p.name} is a VCS pin ({p.url.split('://', 1)[0]}://…"
                 f"{'@' + p.commit[:12] if p.commit else ''}) that no hash can check; lock it with"
                 " `lockgen lock --from` (it goes to requirements-unhashed.txt) and install with `lockgen install`"
             )
         if not p.sha256 or "://" not in p.url:
-            raise CondaLockFormatError(f"{where}: pip package {p.name} has no sha256 or no URL; cannot install it")
+            raise MalformedLock(f"{where}: pip package {p.name} has no sha256 or no URL; cannot install it")
         lines.append(f"{p.name} @ {p.url.split('#', 1)[0]} --hash=sha256:{p.sha256}")
     return "".join(f"{line}\n" for line in lines) or None
 
@@ -496,8 +339,8 @@ def _conda_entry(platform: str, package: LockedPackage) -> list[str]:
     return lines
 
 
-def _pip_entry(platform: str, pin: PipPinned) -> list[str]:
-    assert pin.url is not None and pin.sha256 is not None
+def _pip_entry(platform: str, pin: CondaLockPackage) -> list[str]:
+    assert pin.sha256 is not None
     return [
         f"- name: {_quote(pin.name)}",
         f"  version: {_quote(pin.version)}",
@@ -514,14 +357,15 @@ def _pip_entry(platform: str, pin: PipPinned) -> list[str]:
 
 def render_condalock(
     conda: Mapping[str, Sequence[LockedPackage]],
-    pip: Mapping[str, Sequence[PipPinned]],
+    pip: Mapping[str, Sequence[CondaLockPackage]],
     *,
     channels: Sequence[str],
     sources: Sequence[str],
     content_hash: Mapping[str, str],
     header: Sequence[str] = (),
 ) -> str:
-    """conda-lock's unified lock (format v1) for ``conda`` (platform → packages) and ``pip``.
+    """conda-lock's unified lock (format v1) for ``conda`` (platform → packages) and ``pip``
+    (platform → its pip entries, each with a URL and ``sha256``).
 
     Packages are sorted as conda-lock sorts them (manager, name, platform), each dependency map by
     name; no time or git metadata: the same solution always gives the same bytes.

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lockgen.lockfiles.condalock import parse_condalock, read_pins
+from lockgen.frompins import read_pins
+from lockgen.lockfiles.condalock import parse_condalock
 from tests.integration import test_condalock as condalock_world
 from tests.integration.test_condalock import PLATFORMS
 from tests.integration.test_pip_forms import forms  # noqa: F401  (the fixture)

@@ -9,14 +9,14 @@ import yaml
 
 from lockgen.condalockhash import conda_lock_content_hash
 from lockgen.errors import ConfigError
+from lockgen.frompins import read_pins
 from lockgen.install.envs import envs_dir, prefix_for
+from lockgen.lockfiles import MalformedLock
 from lockgen.lockfiles.condalock import (
-    CondaLockFormatError,
-    PipPinned,
+    CondaLockPackage,
     explicit_for_platform,
     parse_condalock,
     pip_requirements_for_platform,
-    read_pins,
     render_condalock,
 )
 from lockgen.migrate import pip_previous
@@ -117,7 +117,7 @@ def test_bad_lock_files_are_refused_with_the_reason(change, message) -> None:  #
     if message is None:
         parse_condalock(text)
         return
-    with pytest.raises(CondaLockFormatError, match=message):
+    with pytest.raises(MalformedLock, match=message):
         parse_condalock(text)
 
 
@@ -128,7 +128,7 @@ def test_install_records_leave_out_optional_categories() -> None:
     requirements = pip_requirements_for_platform(lock, "linux-64", "conda-lock.yml")
     wheel = "https://files.pythonhosted.org/packages/4c/dd/certifi-2023.7.22-py3-none-any.whl"
     assert requirements == f"certifi @ {wheel} --hash=sha256:{SHA}\n"
-    with pytest.raises(CondaLockFormatError, match="no packages for osx-64"):
+    with pytest.raises(MalformedLock, match="no packages for osx-64"):
         explicit_for_platform(lock, "osx-64", "conda-lock.yml")
 
 
@@ -154,7 +154,7 @@ def test_directory_of_explicit_files_needs_one_per_platform(tmp_path: Path) -> N
     body = f"# platform: linux-64\n@EXPLICIT\n{CF}/linux-64/zlib-1.3-h0_0.conda#{MD5}\n"
     (tmp_path / "a.lock").write_text(body)
     (tmp_path / "b.txt").write_text(body)
-    with pytest.raises(CondaLockFormatError, match="two explicit locks for linux-64"):
+    with pytest.raises(MalformedLock, match="two explicit locks for linux-64"):
         read_pins(tmp_path)
     (tmp_path / "b.txt").unlink()
     (tmp_path / "conda-win-64.lock").write_text(f"@EXPLICIT\n{CF}/noarch/tzdata-2024a-h0_0.conda#{MD5}\n")
@@ -162,7 +162,7 @@ def test_directory_of_explicit_files_needs_one_per_platform(tmp_path: Path) -> N
     assert sorted(pins.conda) == ["linux-64", "win-64"]  # the second one's platform comes from its name
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(CondaLockFormatError, match="no explicit lock files"):
+    with pytest.raises(MalformedLock, match="no explicit lock files"):
         read_pins(empty)
 
 
@@ -177,7 +177,8 @@ def test_render_reads_back_and_sorts_like_conda_lock() -> None:
         "linux-64": (_package("zlib", "1.3"), _package("app", "1.0", ("zlib >=1.2", "python_abi 3.12.* *_cp312"))),
         "osx-64": (_package("zlib", "1.3"),),
     }
-    pip = {"linux-64": (PipPinned("six", "1.16.0", "https://files.example/six-1.16.0-py2.py3-none-any.whl", SHA),)}
+    six = "https://files.example/six-1.16.0-py2.py3-none-any.whl"
+    pip = {"linux-64": (CondaLockPackage("six", "1.16.0", "pip", "linux-64", six, sha256=SHA),)}
     text = render_condalock(
         packages,
         pip,
@@ -253,5 +254,5 @@ def test_prefix_for_name_or_prefix() -> None:
 
 def test_install_refuses_env_var_placeholders_in_urls() -> None:
     text = LOCK.replace(f"url: {CF}/linux-64/_libgcc", "url: https://${TOKEN}@example.org/chan/linux-64/_libgcc")
-    with pytest.raises(CondaLockFormatError, match="environment variable placeholder"):
+    with pytest.raises(MalformedLock, match="environment variable placeholder"):
         explicit_for_platform(parse_condalock(text), "linux-64", "conda-lock.yml")

@@ -45,6 +45,7 @@ RANKS: dict[str, int] = {
     "export": 7,
     "condalockhash": 7,  # conda-lock's content_hash, written by export
     "migrate": 7,
+    "frompins": 7,  # --from: the pins of a lock lockgen did not write, read for migrate
     "holdback": 7,  # "why not newer?": solves again (so above conda); review shows its answer
     "review": 8,
     "install": 8,
