@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from lockgen.errors import ConfigError
 from lockgen.models import bad_channel_name, url_problem
+from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "parse_mirror",
     "resolve_channel",
     "resolve_channels",
+    "split_channel_spec",
     "to_canonical_url",
     "with_spec_channels",
 ]
@@ -215,7 +217,7 @@ def with_spec_channels(  # noqa: PLR0917
     origins: Mapping[str, str] | None = None,
 ) -> tuple[tuple[ResolvedChannel, ...], dict[str, ResolvedChannel]]:
     """The channels a platform reads: ``channels`` (the environment's list) plus, in order, each
-    channel a ``channel::spec`` names (``written``, as :func:`lockgen.spec.split_channel_spec` reads
+    channel a ``channel::spec`` names (``written``, as :func:`split_channel_spec` reads
     it) that is not among them, resolved with ``mirrors``. Also returns which channel each of
     ``written`` is (a listed one when it names the same channel, credentials aside).
 
@@ -252,3 +254,18 @@ def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:
             if url.startswith(prefix + "/"):
                 return channel.canonical + url[len(prefix) :]
     return strip_credentials(url)
+
+
+def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
+    """``channel[/subdir]::match`` → (channel, subdir, match); (None, None, text) without a channel.
+
+    The one reader of a spec's channel part. The channel is a URL, a path or a name (with labels:
+    ``conda-forge/label/dev``); a last segment naming a platform or ``noarch`` is a subdir, not part
+    of the channel (``conda-forge/linux-64::numpy``)."""
+    head, sep, rest = text.partition("::")
+    if not sep or not head:
+        return None, None, text
+    base, _, last = head.rstrip("/").rpartition("/")
+    if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/"):
+        return base, last, rest
+    return head.rstrip("/") if "://" in head or head.startswith((".", "/", "~")) else head, None, rest

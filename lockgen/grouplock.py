@@ -119,9 +119,9 @@ def member_solution(agreed: Sequence[LockedPackage], request: SolveRequest) -> t
     None when a reached package needs a virtual package the member lacks or has in another version
     (a CUDA build chosen for the group, on a member without CUDA): the caller then solves the
     member within the agreement, and the solver says what does not fit."""
+    from lockgen.channels import split_channel_spec
     from lockgen.conda import spec_matches
     from lockgen.models import dependency_name, sort_dependency_order
-    from lockgen.spec import split_channel_spec
 
     by_name = {p.name: p for p in agreed}
     virtual = {v.name: v for v in request.virtual_packages}

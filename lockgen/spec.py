@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from lockgen.channels import split_channel_spec
 from lockgen.errors import InputError, Problem
 from lockgen.models import PACKAGE_NAME, bad_channel_name, url_problem
 from lockgen.platforms import KNOWN_PLATFORMS, evaluate_selector
@@ -480,21 +481,6 @@ def _conda_dependency(reader: _Reader, value: str, node: yaml.Node) -> CondaDepe
         selector=reader.selector(node),
         location=reader.location(node),
     )
-
-
-def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
-    """``channel[/subdir]::match`` → (channel, subdir, match); (None, None, text) without a channel.
-
-    The one reader of a spec's channel part. The channel is a URL, a path or a name (with labels:
-    ``conda-forge/label/dev``); a last segment naming a platform or ``noarch`` is a subdir, not part
-    of the channel (``conda-forge/linux-64::numpy``)."""
-    head, sep, rest = text.partition("::")
-    if not sep or not head:
-        return None, None, text
-    base, _, last = head.rstrip("/").rpartition("/")
-    if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/"):
-        return base, last, rest
-    return head.rstrip("/") if "://" in head or head.startswith((".", "/", "~")) else head, None, rest
 
 
 def _empty_pip_before_items(reader: _Reader, node: yaml.MappingNode, after: Sequence[yaml.Node]) -> bool:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from lockgen.channels import ResolvedChannel, defaults_channel_for, to_canonical_url, with_spec_channels
+from lockgen.channels import (
+    ResolvedChannel,
+    defaults_channel_for,
+    split_channel_spec,
+    to_canonical_url,
+    with_spec_channels,
+)
 from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
 from lockgen.config import (
     DEFAULT_HTTP_RETRIES,
@@ -31,7 +37,6 @@ from lockgen.repodata.gateway import done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.solverequest import SolveRequest
-from lockgen.spec import split_channel_spec
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.channels import parse_mirror, resolve_channel, resolve_channels, to_canonical_url, with_spec_channels
+from lockgen.channels import (
+    parse_mirror,
+    resolve_channel,
+    resolve_channels,
+    split_channel_spec,
+    to_canonical_url,
+    with_spec_channels,
+)
 from lockgen.errors import ConfigError
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
-from lockgen.spec import split_channel_spec
 
 
 def test_names_urls_and_paths(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The layering rule (docs/architecture.md), checked on every module's imports with ``ast``.
 
-spec → channels → conda/repodata → pypi → lock → review → cli: a module imports only its own
+channels → spec → conda/repodata → pypi → lock → review → cli: a module imports only its own
 layer or lower ones, never a higher one, not even inside a function or under ``TYPE_CHECKING``.
 The base (models, errors, secrets, reporting, platforms, lockfiles) imports no stage; config and
 plan sit right above what they need (config: channels' mirrors; plan: the conda request type).
@@ -30,8 +30,8 @@ RANKS: dict[str, int] = {
     "platforms": 0,
     "printable": 0,  # escaping what is shown (terminal, Markdown)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
-    "spec": 1,
-    "channels": 2,
+    "channels": 1,  # channel names and ``channel::spec``, which spec reads
+    "spec": 2,
     "config": 3,
     "environments": 3,
     "solverequest": 3,  # the conda request type, below the solver so plan need not import it
