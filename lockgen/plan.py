@@ -22,7 +22,8 @@ from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
 from lockgen.solverequest import SolveRequest
-from lockgen.spec import CondaDependency, EnvSpec, Location, PipEntry, load_env_specs
+from lockgen.spec.envfile import load_env_specs
+from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry
 
 __all__ = [
     "INPUT_PARTS",

@@ -37,7 +37,7 @@ from lockgen.lockfiles.requirements import (
 from lockgen.pypi.requirements import DirectRequirement, GivenHashes, PipInput, parse_pip_entries, sources_digest_lines
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact, strip_credentials
-from lockgen.spec import PipEntry
+from lockgen.spec.model import PipEntry
 
 if TYPE_CHECKING:  # the modules that resolve are imported where they are used: `check` and a no-op
     # `lock` import this package for the input digests and the pip lines only (docs/performance.md)

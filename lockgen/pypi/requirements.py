@@ -29,7 +29,7 @@ from lockgen.lockfiles.requirements import (
     project_digest,
 )
 from lockgen.secrets import strip_credentials
-from lockgen.spec import Location, PipEntry
+from lockgen.spec.model import Location, PipEntry
 
 __all__ = [
     "DirectRequirement",

@@ -60,7 +60,7 @@ def _strays(output_dir: Path) -> list[Stale]:
 def _direct_first(lines: list[str], members: Sequence[EnvTarget]) -> list[str]:
     """The packages the members' environment files name first (what a reviewer asked for), then the rest."""
     from lockgen.errors import InputError
-    from lockgen.spec import load_env_specs
+    from lockgen.spec.envfile import load_env_specs
 
     named: set[str] = set()
     for m in members:

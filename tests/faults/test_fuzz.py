@@ -1,6 +1,6 @@
 """Property-based fuzzing of environment.yml: every input ends in success or a clean InputError.
 
-In-process through :func:`lockgen.spec.parse_env_text` and :func:`lockgen.plan.plan` (no network),
+In-process through :func:`lockgen.spec.envfile.parse_env_text` and :func:`lockgen.plan.plan` (no network),
 for volume; a handful through the CLI for the exit code. The number of cases run is reported in
 the session summary ("fuzz cases").
 """
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
 from lockgen.plan import plan
-from lockgen.spec import load_env_specs, parse_env_text
+from lockgen.spec.envfile import load_env_specs, parse_env_text
 from tests.faults.figures import count
 from tests.support.cli import run_lockgen
 

@@ -163,7 +163,7 @@ def test_content_hash_matches_conda_lock_for_plain_spec_forms(
     tmp_path: Path, conda_lock_python: Path, cuda: str | None
 ) -> None:
     from lockgen.condalockhash import conda_lock_content_hash
-    from lockgen.spec import load_env_specs
+    from lockgen.spec.envfile import load_env_specs
 
     env = tmp_path / "environment.yml"
     env.write_text(SPEC_FORMS)

@@ -23,7 +23,7 @@ import pytest
 from lockgen.errors import InputError, InstallError
 from lockgen.install.pip import refuse_expansions
 from lockgen.pypi.requirements import parse_pip_entries
-from lockgen.spec import Location, PipEntry
+from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
 from tests.support.channel import QuietHandler, Server, serve_directory

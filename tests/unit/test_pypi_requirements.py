@@ -9,7 +9,7 @@ import pytest
 from lockgen.errors import InputError
 from lockgen.lockfiles.requirements import Pin, PreviousLock, logical_lines, parse_compiled, read_previous
 from lockgen.pypi.requirements import parse_pip_entries
-from lockgen.spec import Location, PipEntry
+from lockgen.spec.model import Location, PipEntry
 
 
 def entries(tmp_path: Path, *texts: str) -> list[PipEntry]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.errors import InputError
-from lockgen.spec import load_env_specs
+from lockgen.spec.envfile import load_env_specs
 from tests.support.cli import run_lockgen
 
 POETRY = """\

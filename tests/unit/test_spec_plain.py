@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from rattler import MatchSpec
 
-from lockgen.spec import _PLAIN_CONDA_SPEC, _PLAIN_PIP_REQUIREMENT, parse_env_text
+from lockgen.spec.condaspec import _PLAIN_CONDA_SPEC
+from lockgen.spec.envfile import parse_env_text
+from lockgen.spec.pipentry import _PLAIN_PIP_REQUIREMENT
 
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 
