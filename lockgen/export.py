@@ -141,7 +141,7 @@ def _unhashed_names(text: bytes | None) -> list[str]:
     """The VCS packages (by name) and local projects (by path) of requirements-unhashed.txt."""
     if not text:
         return []
-    from lockgen.lockfiles.requirements import read_unhashed
+    from lockgen.lockfiles.unhashed import read_unhashed
 
     lock = read_unhashed(text.decode("utf-8", "replace"))
     return sorted({line.name or line.path or line.text for line in lock.lines})

@@ -279,7 +279,7 @@ def _vcs_commits(unhashed: bytes | None, environment: Mapping[str, str] | None) 
     from packaging.utils import canonicalize_name
 
     from lockgen.frompins import url_commit
-    from lockgen.lockfiles.requirements import read_unhashed
+    from lockgen.lockfiles.unhashed import read_unhashed
 
     if not unhashed:
         return {}

@@ -25,9 +25,8 @@ from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
     input_hash_of,
-    read_unhashed,
-    unhashed_problems,
 )
+from lockgen.lockfiles.unhashed import read_unhashed, unhashed_problems
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
 from lockgen.repodata.failures import fetch_failure, offline_miss

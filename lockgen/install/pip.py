@@ -27,8 +27,8 @@ from lockgen.lockfiles.requirements import (
     expandable_lines,
     input_hash_of,
     logical_lines,
-    read_unhashed,
 )
+from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.secrets import SecretRegistry
 
 __all__ = [

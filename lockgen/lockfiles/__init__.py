@@ -1,8 +1,8 @@
 """Lock file formats: each has one reader and one writer here, and no stage module is imported.
 
 - :mod:`~lockgen.lockfiles.explicit`: the ``@EXPLICIT`` lock of one platform.
-- :mod:`~lockgen.lockfiles.requirements`: the pip lock files (``requirements.txt`` and
-  ``requirements-unhashed.txt``).
+- :mod:`~lockgen.lockfiles.requirements`: the pip lock ``requirements.txt``.
+- :mod:`~lockgen.lockfiles.unhashed`: ``requirements-unhashed.txt`` (VCS URLs and local projects).
 - :mod:`~lockgen.lockfiles.condalock`: conda-lock's ``conda-lock.yml`` (v1).
 - :mod:`~lockgen.lockfiles.header`: the generated marker, the input-hash line, the JSON digest.
 - :mod:`~lockgen.lockfiles.commit`: writing a set of files all or nothing (journal, recovery).

@@ -5,12 +5,13 @@ every hashed pin (their dependencies included) and ``requirements-unhashed.txt``
 themselves: VCS URLs pinned to a commit (``name @ git+URL@<sha>``), local projects as paths
 relative to the environment file's folder (``-e ./localproj``, ``./vendor/pkg``).
 
-This module is both files' one reader and one writer: :func:`logical_lines` joins backslash
+This module is requirements.txt's one reader and one writer: :func:`logical_lines` joins backslash
 continuations (for every requirements-format text lockgen reads), :func:`parse_requirements_lock`
 splits a pip lock into its header and the body pip reads, :func:`parse_compiled` reads the pins
-(as uv writes them and as lockgen does), :func:`read_unhashed` the VCS/local lines;
-:func:`render_requirements_lock` and :func:`render_unhashed_lock` write them. pypi (previous
-lock, preferences, writing), review (check, diff, explain) and install (the pip step) all use it.
+(as uv writes them and as lockgen does), :func:`render_requirements_lock` writes them;
+:mod:`lockgen.lockfiles.unhashed` reads and writes requirements-unhashed.txt (same header,
+:func:`header_lines`). pypi (previous lock, preferences, writing), review (check, diff, explain)
+and install (the pip step) all use it.
 It imports no stage module, so ``check`` does not import the resolver's modules.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 import sys
 from collections.abc import Sequence
@@ -45,10 +45,9 @@ __all__ = [
     "Pin",
     "PreviousLock",
     "RequirementsLock",
-    "UnhashedLine",
-    "UnhashedLock",
     "body_digest",
     "expandable_lines",
+    "header_lines",
     "input_hash_of",
     "is_direct_line",
     "local_project_of",
@@ -57,11 +56,8 @@ __all__ = [
     "parse_requirements_lock",
     "project_digest",
     "read_previous",
-    "read_unhashed",
     "render_body",
     "render_requirements_lock",
-    "render_unhashed_lock",
-    "unhashed_problems",
 ]
 
 REQUIREMENTS_NAME = "requirements.txt"
@@ -359,13 +355,13 @@ def render_requirements_lock(header: Header, pins: Sequence[Pin]) -> str:
     changed ``--hash``, pin or options line shows in ``check`` (which also re-derives the body).
     """
     body = render_body(header.options, pins)
-    lines = _header_lines(header, render_input_hash(header.input_hash, [("body", body_digest(body))]))
+    lines = header_lines(header, render_input_hash(header.input_hash, [("body", body_digest(body))]))
     lines += [f"# {line}" for line in header.resolved_against]
     lines += [f"# warning: {w}" for w in header.warnings]
     return "\n".join(lines) + "\n" + body
 
 
-def _header_lines(header: Header, hash_line: str) -> list[str]:
+def header_lines(header: Header, hash_line: str) -> list[str]:
     """The comment lines both pip lock files start with (read back by :func:`parse_requirements_lock`)."""
     lines = [
         generated_line(header.sources, _PIP_SECTION),
@@ -381,21 +377,11 @@ def _header_lines(header: Header, hash_line: str) -> list[str]:
     return lines
 
 
-def render_unhashed_lock(header: Header, lines: Sequence[str]) -> str:
-    """The VCS/local-project file: the same header, then each line as given (sorted, markers added).
-
-    Its input-hash line is requirements.txt's inputs plus its own ``body=`` digest of the lines."""
-    body = "".join(f"{line}\n" for line in lines)
-    head = _header_lines(header, render_input_hash(header.input_hash, [("body", body_digest(body))]))
-    head.append(f"# paths-base: {header.paths_base or '.'}   (local paths below start there: run pip from that folder)")
-    return "\n".join(head) + "\n" + body
-
-
-# requirements-unhashed.txt: which pip lines go there, and its reader
+# requirements-unhashed.txt: which pip lines go there (its reader and writer: lockfiles/unhashed.py)
 
 VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 """How a pip VCS URL starts (``git+https://…``): the one list every reader and writer of pip lines uses."""
-_FULL_COMMIT = re.compile(r"@[0-9a-f]{40}$")
+
 
 # The files a local project's metadata comes from (static pyproject.toml, or a build from these).
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -463,87 +449,3 @@ def is_direct_line(text: str, base: Path) -> bool:
         line = line[len(option) :].strip() if line.startswith(option) else line
     url = line.split(" @ ", 1)[1].strip() if " @ " in line else line
     return url.startswith(VCS_PREFIXES) or local_project_of(text, base) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class UnhashedLine:
-    """One line of ``requirements-unhashed.txt``: a VCS URL pinned to a commit, or a local project."""
-
-    number: int
-    text: str
-    """The line without its marker: ``name @ git+URL@<commit>``, ``-e ./path`` or ``./path``."""
-    marker: str | None = None
-    name: str | None = None
-    """A VCS line's distribution name (local projects: None)."""
-    url: str | None = None
-    path: str | None = None
-    """A local project's path, relative to the file's ``paths-base`` (POSIX separators)."""
-    editable: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class UnhashedLock:
-    input_hash: str | None
-    """The inputs of the ``# input-hash:`` line without ``body=`` (requirements.txt's, when one run wrote both)."""
-    paths_base: str | None
-    lines: tuple[UnhashedLine, ...]
-    problems: tuple[tuple[int, str], ...] = ()
-    """(line number, why) of lines that are neither form."""
-    body_edited: bool | None = None
-    """Whether the lines differ from the ``body=`` digest lockgen wrote (None: no ``body=``, an older lockgen)."""
-    body: str = ""
-    """Every byte after the header."""
-
-
-def read_unhashed(text: str) -> UnhashedLock:
-    """Read ``requirements-unhashed.txt`` (the one reader; :func:`render_unhashed_lock` writes it)."""
-    head = parse_requirements_lock(text)
-    based = next((line.partition(":")[2].split() for line in head.header if line.startswith("# paths-base:")), None)
-    paths_base = based[0] if based else None
-    lines: list[UnhashedLine] = []
-    problems: list[tuple[int, str]] = []
-    for number, raw in logical_lines(text):
-        body, _, marker_text = raw.partition(" ; ")
-        body, marker = body.strip(), marker_text.strip() or None
-        editable = body.startswith("-e ")
-        if editable:
-            body = body[3:].strip()
-        if " @ " in body and body.split(" @ ", 1)[1].strip().startswith(VCS_PREFIXES):
-            name, _, url = body.partition(" @ ")
-            lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, name.strip(), url.strip()))
-        elif body.startswith("./") or body == "." or body.startswith("../"):
-            lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, path=body, editable=editable))
-        else:
-            problems.append((number, f"`{_no_login(raw)}` is neither `name @ VCS-URL@commit` nor a ./path"))
-    digest = dict(head.parts).get("body")
-    edited = None if digest is None else digest != body_digest(head.body)
-    return UnhashedLock(head.inputs, paths_base, tuple(lines), tuple(problems), edited, head.body)
-
-
-def unhashed_problems(lock: UnhashedLock) -> list[tuple[int | None, str]]:
-    """What makes a ``requirements-unhashed.txt`` unsafe or not lockgen's (no file system access).
-
-    Lines of another form, a VCS URL not pinned to a full commit or carrying a login, a path that
-    is absolute or climbs out of ``paths-base``, a ``paths-base`` other than ``.`` or ``..``.
-    """
-    found: list[tuple[int | None, str]] = list(lock.problems)
-    if lock.input_hash is None:
-        found.append((None, "no `# input-hash:` line (not written by lockgen?)"))
-    if lock.paths_base not in (".", ".."):
-        found.append((None, f"paths-base {lock.paths_base!r} must be `.` or `..`"))
-    for line in lock.lines:
-        if line.url is not None:
-            if not _FULL_COMMIT.search(line.url):
-                found.append((line.number, f"{line.name} is not pinned to a full commit hash"))
-            host = line.url.split("://", 1)[-1].split("/", 1)[0]
-            if "@" in host and not host.startswith("git@"):
-                found.append((line.number, f"{line.name}: the URL carries a login"))
-        elif line.path is not None:
-            normal = posixpath.normpath(line.path)
-            if normal.startswith("/") or normal == ".." or normal.startswith("../"):
-                found.append((line.number, f"{line.path} leaves the project folder"))
-    return found
-
-
-def _no_login(text: str) -> str:
-    return re.sub(r"://[^/@\s]+@", "://", text)

@@ -13,8 +13,8 @@ from lockgen.lockfiles.requirements import (
     Header,
     Pin,
     render_requirements_lock,
-    render_unhashed_lock,
 )
+from lockgen.lockfiles.unhashed import render_unhashed_lock
 from lockgen.pypi.targets import platform_marker
 
 __all__ = ["merge_pins", "render_requirements", "render_unhashed", "unhashed_body"]

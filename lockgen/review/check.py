@@ -43,15 +43,13 @@ from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
     RequirementsLock,
-    UnhashedLock,
     body_digest,
     input_hash_of,
     is_direct_line,
     parse_requirements_lock,
-    read_unhashed,
     render_body,
-    unhashed_problems,
 )
+from lockgen.lockfiles.unhashed import UnhashedLock, read_unhashed, unhashed_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
@@ -194,7 +192,7 @@ def check_unhashed_lock(
     needed: bool | None, path: Path, requirements: Path, expected: DirectExpectation | None = None
 ) -> list[Stale]:
     """``requirements-unhashed.txt`` exists exactly when VCS URLs or local projects are listed, is safe
-    to install (see :func:`~lockgen.pypi.requirements.unhashed_problems`), was written by the same
+    to install (see :func:`~lockgen.lockfiles.unhashed.unhashed_problems`), was written by the same
     lock run as ``requirements.txt`` (same input-hash line), and holds exactly the lines the pip
     section asks for (``expected``: every local path, every VCS URL and its name; only the commit a
     branch or tag resolved to is taken from the file).

@@ -24,8 +24,8 @@ from lockgen.lockfiles.requirements import (
     UNHASHED_NAME,
     VIA_PIP_SECTION,
     parse_requirements_lock,
-    read_unhashed,
 )
+from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.models import PackageUrl, dependency_name
 from lockgen.plan import LockPlan, plan
 from lockgen.repodata.failures import fetch_failure, first_url, offline_miss

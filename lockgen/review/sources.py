@@ -333,7 +333,7 @@ def parse_unhashed(text: str) -> dict[str, PackageState]:
     ``option: <the line>``. A key seen twice is kept twice (``(#2)``), so no line hides another."""
     from packaging.utils import canonicalize_name
 
-    from lockgen.lockfiles.requirements import read_unhashed
+    from lockgen.lockfiles.unhashed import read_unhashed
 
     found: dict[str, PackageState] = {}
 

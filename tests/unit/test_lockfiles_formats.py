@@ -26,10 +26,9 @@ from lockgen.lockfiles.requirements import (
     logical_lines,
     parse_requirements_lock,
     read_previous,
-    read_unhashed,
     render_requirements_lock,
-    render_unhashed_lock,
 )
+from lockgen.lockfiles.unhashed import read_unhashed, render_unhashed_lock
 from lockgen.models import LockedPackage
 
 BASE = "https://conda.anaconda.org/conda-forge/linux-64"
