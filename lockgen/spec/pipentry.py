@@ -23,10 +23,10 @@ _PLAIN_PIP_REQUIREMENT = re.compile(
     rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
     rf"(?: *{PLAIN_OPERATOR} *{PLAIN_VERSION}(?: *, *{PLAIN_OPERATOR} *{PLAIN_VERSION})*)?"
 )
-"""The common shapes (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``, ``wandb>=0.15``), which
-rattler's MatchSpec and packaging's Requirement always accept (tests/unit/test_spec_plain.py checks
-that on generated examples): they skip importing those libraries, so ``check`` and a no-op ``lock``
-stay fast. Anything else is validated by the library as before."""
+"""The common shapes of a pip requirement (``numpy``, ``wandb>=0.15``, ``scipy>=1.10,<1.14``), which
+packaging's Requirement always accepts (tests/unit/test_spec_plain.py checks that on generated
+examples): they skip importing packaging, so ``check`` and a no-op ``lock`` stay fast. Anything
+else is validated by packaging."""
 
 
 def empty_pip_before_items(reader: Reader, node: yaml.MappingNode, after: Sequence[yaml.Node]) -> bool:
