@@ -1,4 +1,4 @@
-"""conda-lock's files: read its unified lock (format v1) and rendered explicit locks; write format v1.
+"""conda-lock's unified lock file (``conda-lock.yml``, format v1): its one reader and its one writer.
 
 conda-lock 2.x–4.x write ``conda-lock.yml`` as YAML with ``version: 1``, a ``metadata`` mapping
 (``content_hash`` per platform, ``channels`` as ``{url, used_env_vars}``, ``platforms``,
@@ -221,12 +221,12 @@ def read_lock_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise MalformedLock(f"{path}: larger than {MAX_BYTES // 2**20} MiB; not a lock file?")
+            raise MalformedLock(f"{path}: larger than {MAX_BYTES // 2**20} MiB; not a lock file?", None, path)
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedLock(f"{path}: not UTF-8 text") from exc
+        raise MalformedLock(f"{path}: not UTF-8 text", None, path) from exc
     except OSError as exc:
-        raise MalformedLock(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise MalformedLock(f"{path}: cannot read: {exc.strerror or exc}", None, path) from exc
 
 
 def read_condalock(path: Path) -> CondaLockFile:
