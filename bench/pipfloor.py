@@ -19,10 +19,11 @@ from pathlib import Path
 
 
 def prepare(env_file: Path, locks: Path, cache_dir: Path, mapping: Path, folder: Path) -> None:
-    from lockgen import pypi
     from lockgen.config import Flags, LockFlags, SolveFlags, build_options
     from lockgen.lockfiles.lockdir import read_lock_file
     from lockgen.plan import pip_plan, pip_request, plan
+    from lockgen.pypi.inputs import all_platform_inputs, mapping_for, read_inputs
+    from lockgen.pypi.jobs import write_job
     from lockgen.pypi.uv import UvResolver
     from lockgen.reporting import NullReporter
     from lockgen.secrets import SecretRegistry
@@ -39,8 +40,8 @@ def prepare(env_file: Path, locks: Path, cache_dir: Path, mapping: Path, folder:
         conda[p.platform] = tuple((e.name, e.version) for e in lock.entries)
     secrets = SecretRegistry()
     reporter = NullReporter()
-    mapping_table = pypi._mapping(request, reporter, None, secrets)
-    platforms = pypi._platforms(request, pypi._read_inputs(request, secrets), conda, mapping_table, reporter)
+    mapping_table = mapping_for(request, reporter, None, secrets)
+    platforms = all_platform_inputs(request, read_inputs(request, secrets), conda, mapping_table, reporter)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     resolver = UvResolver(cache_dir, secrets, reporter)
@@ -48,7 +49,7 @@ def prepare(env_file: Path, locks: Path, cache_dir: Path, mapping: Path, folder:
     for item in platforms:
         if item.target is None:
             continue
-        job = pypi._write_job(folder, item, None, request)
+        job = write_job(folder, item, None, request)
         env = resolver.environment(job)  # only what lockgen changes is written; the rest is inherited
         removed = [f"-u {k}" for k in sorted(set(os.environ) - set(env))]
         changed = [f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()) if os.environ.get(k) != v]

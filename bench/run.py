@@ -586,7 +586,7 @@ def import_costs(stderr: str, heavy: Sequence[str]) -> tuple[int, dict[str, int]
 
 def _pip_functional() -> bool:
     try:
-        from lockgen.pypi import lock_pip_section  # noqa: F401
+        from lockgen.pypi.stage import lock_pip_files  # noqa: F401
     except Exception:
         return False
     return True

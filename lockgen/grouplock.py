@@ -375,7 +375,7 @@ class _PipAgreement:
         import tempfile
 
         from lockgen.plan import pip_plan, pip_request
-        from lockgen.pypi import lock_pip_files
+        from lockgen.pypi.stage import lock_pip_files
 
         requests = [(m, pip_request(pip_plan(self.plans[m.name]))) for m in self.members]
         conda: dict[str, dict[str, tuple[str, str]]] = {}

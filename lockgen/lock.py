@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from lockgen.conda import CondaSolver, PinnedOffers
     from lockgen.frompins import PreviousPins
     from lockgen.lockfiles.requirements import PreviousLock
-    from lockgen.pypi import PipStart
     from lockgen.pypi.mapping import MappingSource
+    from lockgen.pypi.start import PipStart
     from lockgen.pypi.summary import PipSummary
     from lockgen.pypi.uv import PipResolver
     from lockgen.secrets import SecretRegistry
@@ -561,7 +561,7 @@ def _pip_files(
         unhashed = the_plan.options.output_dir / UNHASHED_NAME
         ours = unhashed.is_file() and is_generated(unhashed.read_bytes())
         return {REQUIREMENTS_NAME: None, **({UNHASHED_NAME: None} if ours else {})}
-    from lockgen.pypi import lock_pip_files  # not on the conda-only path: it loads packaging and the mapping code
+    from lockgen.pypi.stage import lock_pip_files  # not on the conda-only path: it loads packaging and the mapping code
 
     targets = pip_plan(the_plan)
     conda: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -594,8 +594,8 @@ def _start_pip(
     pins: PreviousPins | None,
 ) -> PipStart:
     """The pip stage, begun before the conda solve (mapping and pip lines read meanwhile, each platform's
-    uv started with its conda solution when uv runs in any case): see lockgen.pypi.PipStart."""
-    from lockgen.pypi import PipStart
+    uv started with its conda solution when uv runs in any case): see lockgen.pypi.start.PipStart."""
+    from lockgen.pypi.start import PipStart
 
     return PipStart(
         pip_request(pip_plan(the_plan)),

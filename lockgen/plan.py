@@ -85,7 +85,7 @@ class PipPlatform:
 
 @dataclass(frozen=True, slots=True)
 class PipRequest:
-    """What the pip stage (:func:`lockgen.pypi.lock_pip_files`) is asked to lock, and how."""
+    """What the pip stage (:func:`lockgen.pypi.stage.lock_pip_files`) is asked to lock, and how."""
 
     platforms: tuple[PipPlatform, ...]
     sources: tuple[str, ...]

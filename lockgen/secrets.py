@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["SecretRegistry", "redact", "strip_credentials"]
+__all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials"]
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@")
 """``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
@@ -62,3 +62,13 @@ class SecretRegistry:
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
+
+
+def public_vcs_url(url: str) -> str:
+    """A VCS URL as a lock may show it: no password or token; an ssh ``git@`` user is kept."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url
+    user, _, host = host.rpartition("@")
+    return f"{scheme}://{'git@' if user == 'git' else ''}{host}{slash}{path}"

@@ -268,7 +268,7 @@ def _direct_differences(path: Path, lock: UnhashedLock, expected: DirectExpectat
 
     from packaging.utils import canonicalize_name
 
-    from lockgen.pypi import local_line
+    from lockgen.pypi.direct import local_line
     from lockgen.pypi.render import unhashed_body
 
     vcs_lines = [line for line in lock.lines if line.url is not None]
@@ -530,13 +530,14 @@ class PipExpectation:
     options: tuple[str, ...] | None
     """The options lines lockgen writes for this pip section (None when the section cannot be read)."""
     lines: tuple[str, ...] = ()
-    """What the pip lock is made from now, readable (see :func:`lockgen.pypi.pip_source_lines`)."""
+    """What the pip lock is made from now, readable (see :func:`lockgen.pypi.digests.pip_source_lines`)."""
     where: tuple[tuple[str, str], ...] = ()
     """A pip line's text → its ``file:line``."""
 
 
 def _expected_pip(pip_targets: LockPlan) -> PipExpectation:
-    from lockgen.pypi import option_lines, pip_source_lines, pip_sources_digest
+    from lockgen.pypi.digests import pip_source_lines, pip_sources_digest
+    from lockgen.pypi.header import option_lines
     from lockgen.pypi.requirements import parse_pip_entries
 
     try:

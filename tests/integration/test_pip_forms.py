@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.lockfiles.requirements import logical_lines
-from lockgen.pypi import _public_vcs
+from lockgen.secrets import public_vcs_url
 from tests.integration.test_pip_local_index import (
     PLATFORMS,
     World,
@@ -178,10 +178,10 @@ def test_a_package_with_neither_a_fitting_wheel_nor_an_sdist_is_named(forms: Wor
 
 def test_credentials_in_a_vcs_url_never_reach_the_lock() -> None:
     # a file:// URL cannot carry a login: the function that writes VCS lines, alone
-    assert _public_vcs("git+https://user:tok3n@example.com/o/r.git@abc") == "git+https://example.com/o/r.git@abc"
-    assert _public_vcs("git+ssh://git@github.com/o/r.git@abc") == "git+ssh://git@github.com/o/r.git@abc"
-    assert _public_vcs("git+https://ghp_x@github.com/o/r@abc") == "git+https://github.com/o/r@abc"
-    assert _public_vcs("git+file:///srv/repo@abc") == "git+file:///srv/repo@abc"
+    assert public_vcs_url("git+https://user:tok3n@example.com/o/r.git@abc") == "git+https://example.com/o/r.git@abc"
+    assert public_vcs_url("git+ssh://git@github.com/o/r.git@abc") == "git+ssh://git@github.com/o/r.git@abc"
+    assert public_vcs_url("git+https://ghp_x@github.com/o/r@abc") == "git+https://github.com/o/r@abc"
+    assert public_vcs_url("git+file:///srv/repo@abc") == "git+file:///srv/repo@abc"
 
 
 def test_check_and_diff_read_the_unhashed_file(forms: World) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from lockgen.lockfiles import canonical_explicit, packages_digest, parse_explicit
 from lockgen.lockfiles.requirements import Header, Pin, body_digest
 from lockgen.plan import pip_request, plan
-from lockgen.pypi import pip_sources_digest
+from lockgen.pypi.digests import pip_sources_digest
 from lockgen.pypi.render import render_requirements
 from lockgen.review.check import check
 from lockgen.review.diff import diff_locks

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lockgen.lockfiles.requirements import Header, Pin
 from lockgen.plan import pip_request, plan
-from lockgen.pypi import pip_sources_digest
+from lockgen.pypi.digests import pip_sources_digest
 from lockgen.pypi.render import render_requirements
 from lockgen.review.check import check
 from tests.faults.figures import count

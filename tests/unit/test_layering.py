@@ -266,8 +266,9 @@ def test_a_back_edge_is_caught(tmp_path: Path, source: str, line: str, edge: tup
 def test_pypi_package_imports_no_uv_and_check_no_lock() -> None:
     """``check`` recomputes the pip digest from lockgen.pypi without loading uv's runner or the orchestrator."""
     code = (
-        "import sys, lockgen.pypi, lockgen.plan, lockgen.review.check;"
-        "print(sorted(m for m in ('lockgen.pypi.uv', 'lockgen.lock') if m in sys.modules))"
+        "import sys, lockgen.plan, lockgen.review.check;"
+        "import lockgen.pypi.digests, lockgen.pypi.header, lockgen.pypi.direct;"  # what check imports of lockgen.pypi
+        "print(sorted(m for m in ('lockgen.pypi.uv', 'lockgen.pypi.stage', 'lockgen.lock') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from lockgen.pypi import lock_pip_files
+from lockgen.pypi.stage import lock_pip_files
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
 from tests.unit.test_pypi_section import CONDA, make_request

@@ -11,7 +11,7 @@ import pytest
 
 from lockgen.errors import ConfigError
 from lockgen.plan import PipRequest
-from lockgen.pypi import _memo_dir
+from lockgen.pypi.inputs import mapping_memo_dir
 from lockgen.pypi.mapping import PypiMapping, _MemoTable, load_mapping
 
 NAMES = ["python", "py-opencv", "numpy", "libfoo", "pytorch"]
@@ -76,7 +76,7 @@ def test_no_memo_in_a_cache_inside_the_project(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / ".git").mkdir(parents=True)
     (project / "sub").mkdir()
-    assert _memo_dir(_request(project, project / ".lockgen-cache")) is None
-    assert _memo_dir(_request(project / "sub", project / "cache")) is None  # the git work tree counts
+    assert mapping_memo_dir(_request(project, project / ".lockgen-cache")) is None
+    assert mapping_memo_dir(_request(project / "sub", project / "cache")) is None  # the git work tree counts
     outside = tmp_path / "cache"
-    assert _memo_dir(_request(project, outside)) == outside / "pypi-mapping" / "memo-v1"
+    assert mapping_memo_dir(_request(project, outside)) == outside / "pypi-mapping" / "memo-v1"

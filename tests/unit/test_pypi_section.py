@@ -1,4 +1,4 @@
-"""lock_pip_section with a fake resolver: what it asks for, what it writes, when it does nothing."""
+"""lock_pip_files with a fake resolver: what it asks for, what it writes, when it does nothing."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 from lockgen.plan import PipRequest, pip_request, plan
-from lockgen.pypi import lock_pip_section
+from lockgen.pypi.stage import lock_pip_files
 from lockgen.pypi.uv import CompileJob
 from lockgen.reporting import RecordingReporter
 
@@ -72,9 +73,16 @@ def make_request(tmp_path: Path, env: str = ENV, **kwargs: object) -> PipRequest
     return pip_request(plan(options))
 
 
+def requirements(files: dict[str, bytes | None]) -> bytes:
+    """requirements.txt's bytes among the files lock_pip_files returns."""
+    text = files[REQUIREMENTS_NAME]
+    assert text is not None
+    return text
+
+
 def test_writes_merged_file_without_conda_packages_or_secrets(tmp_path: Path) -> None:
     resolver = FakeResolver()
-    text = lock_pip_section(make_request(tmp_path), CONDA, RecordingReporter(), resolver=resolver).decode()
+    text = requirements(lock_pip_files(make_request(tmp_path), CONDA, RecordingReporter(), resolver=resolver)).decode()
     assert [j.target.platform for j in resolver.jobs] == ["linux-64", "win-64"]
     stubs = ["filelock-3.13.1+conda-py3-none-any.whl", "torch-2.1.0+conda-py3-none-any.whl"]
     assert resolver.stubs == {"linux-64": stubs, "win-64": stubs}
@@ -93,15 +101,15 @@ def test_writes_merged_file_without_conda_packages_or_secrets(tmp_path: Path) ->
 
 def test_unchanged_inputs_return_the_existing_bytes_without_resolving(tmp_path: Path) -> None:
     the_plan = make_request(tmp_path)
-    data = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver())
+    data = requirements(lock_pip_files(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver()))
     (tmp_path / "locks").mkdir()
     (tmp_path / "locks" / "requirements.txt").write_bytes(data)
     idle = FakeResolver()
-    assert lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=idle) == data
+    assert requirements(lock_pip_files(the_plan, CONDA, RecordingReporter(), resolver=idle)) == data
     assert idle.jobs == []
     changed = dict(CONDA, **{"win-64": (("python", "3.11.9"), ("pytorch", "2.2.0"), ("filelock", "3.13.1"))})
     busy = FakeResolver()
-    lock_pip_section(the_plan, changed, RecordingReporter(), resolver=busy)  # conda's torch moved: resolve again
+    lock_pip_files(the_plan, changed, RecordingReporter(), resolver=busy)  # conda's torch moved: resolve again
     assert len(busy.jobs) == 2
     assert "torch-2.2.0+conda-py3-none-any.whl" in busy.stubs["win-64"]
     assert busy.preferences["win-64"] == "accelerate==1.2.1\ncolorama==0.4.6\n"  # earlier pins preferred
@@ -122,10 +130,12 @@ def test_mapping_is_recorded_by_content_not_by_source(tmp_path: Path) -> None:
     assert table is not None
     the_plan = make_request(tmp_path)
     (tmp_path / "mapping.json").write_text(json.dumps(dict(table)))  # the same content, as a file
-    from_file = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver()).decode()
+    from_file = requirements(lock_pip_files(the_plan, CONDA, RecordingReporter(), resolver=FakeResolver())).decode()
     offline = replace(the_plan, pypi_mapping=None)
     reporter = RecordingReporter()
-    from_snapshot = lock_pip_section(offline, CONDA, reporter, resolver=FakeResolver(), mapping_source=_Unreachable())
+    from_snapshot = requirements(
+        lock_pip_files(offline, CONDA, reporter, resolver=FakeResolver(), mapping_source=_Unreachable())
+    )
     assert from_snapshot.decode() == from_file  # no "file ..." or "snapshot" in the header: same bytes
     assert any("using lockgen's snapshot" in detail for _, _, detail in reporter.events)
     header = next(line for line in from_file.splitlines() if line.startswith("# conda→PyPI names:"))
@@ -134,31 +144,31 @@ def test_mapping_is_recorded_by_content_not_by_source(tmp_path: Path) -> None:
     (tmp_path / "locks").mkdir()
     (tmp_path / "locks" / "requirements.txt").write_text(from_file)
     idle = FakeResolver()
-    lock_pip_section(offline, CONDA, RecordingReporter(), resolver=idle, mapping_source=_Unreachable())
+    lock_pip_files(offline, CONDA, RecordingReporter(), resolver=idle, mapping_source=_Unreachable())
     assert idle.jobs == []  # the mapping is unavailable, the snapshot answers the same: nothing to do
     # a mapping that answers differently for a locked package is an input change
     (tmp_path / "mapping.json").write_text(json.dumps({**table, "libgcc": ["libgcc"]}))
     busy = FakeResolver()
-    changed = lock_pip_section(the_plan, CONDA, RecordingReporter(), resolver=busy).decode()
+    changed = requirements(lock_pip_files(the_plan, CONDA, RecordingReporter(), resolver=busy)).decode()
     assert len(busy.jobs) == 2 and changed.splitlines()[3] != header
 
 
 def test_update_all_forgets_earlier_pins(tmp_path: Path) -> None:
-    data = lock_pip_section(make_request(tmp_path), CONDA, RecordingReporter(), resolver=FakeResolver())
+    data = requirements(lock_pip_files(make_request(tmp_path), CONDA, RecordingReporter(), resolver=FakeResolver()))
     (tmp_path / "locks").mkdir()
     (tmp_path / "locks" / "requirements.txt").write_bytes(data)
     resolver = FakeResolver()
-    lock_pip_section(make_request(tmp_path, update_all=True), CONDA, RecordingReporter(), resolver=resolver)
+    lock_pip_files(make_request(tmp_path, update_all=True), CONDA, RecordingReporter(), resolver=resolver)
     assert resolver.preferences == {"linux-64": "", "win-64": ""}
     named = FakeResolver()
-    lock_pip_section(make_request(tmp_path, update=("accelerate",)), CONDA, RecordingReporter(), resolver=named)
+    lock_pip_files(make_request(tmp_path, update=("accelerate",)), CONDA, RecordingReporter(), resolver=named)
     assert named.jobs[0].upgrade_packages == ("accelerate",)
 
 
 def test_conda_and_pip_overlap_warns_and_strict_refuses(tmp_path: Path) -> None:
     env = ENV.replace("    - accelerate\n", "    - accelerate\n    - torch>=2\n")
     reporter = RecordingReporter()
-    text = lock_pip_section(make_request(tmp_path, env), CONDA, reporter, resolver=FakeResolver()).decode()
+    text = requirements(lock_pip_files(make_request(tmp_path, env), CONDA, reporter, resolver=FakeResolver())).decode()
     warning = (
         "environment.yml:10: torch is listed under pip: and as conda dependency `pytorch` (environment.yml:6);"
         " conda's torch 2.1.0 is kept and pip does not install it"
@@ -166,7 +176,7 @@ def test_conda_and_pip_overlap_warns_and_strict_refuses(tmp_path: Path) -> None:
     assert f"# warning: {warning}" in text
     assert any(kind == "warning" and "torch is listed under pip:" in detail for kind, _, detail in reporter.events)
     with pytest.raises(InputError, match=r"environment.yml:10: torch is listed .* \(--strict\)"):
-        lock_pip_section(make_request(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=FakeResolver())
+        lock_pip_files(make_request(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=FakeResolver())
 
 
 def test_platform_without_pip_lines_is_not_resolved(tmp_path: Path) -> None:
@@ -174,7 +184,9 @@ def test_platform_without_pip_lines_is_not_resolved(tmp_path: Path) -> None:
         "colorama  # [win]", "colorama  # [win]\n    - accelerate  # [win]"
     )
     resolver = FakeResolver()
-    text = lock_pip_section(make_request(tmp_path, env), CONDA, RecordingReporter(), resolver=resolver).decode()
+    text = requirements(
+        lock_pip_files(make_request(tmp_path, env), CONDA, RecordingReporter(), resolver=resolver)
+    ).decode()
     assert [j.target.platform for j in resolver.jobs] == ["win-64"]
     assert "# linux-64: no pip packages" in text
     assert 'accelerate==1.2.1 ; sys_platform == "win32"' in text
@@ -192,11 +204,11 @@ def test_secrets_are_masked_but_names_like_them_are_not(tmp_path: Path) -> None:
         "    - accelerate\n    - user-agents\n    - -e git+https://user:hunter22@github.com/x/y.git\n",
     )
     reporter = RecordingReporter()
-    text = lock_pip_section(make_request(tmp_path, env), CONDA, reporter, resolver=EchoResolver()).decode()
+    text = requirements(lock_pip_files(make_request(tmp_path, env), CONDA, reporter, resolver=EchoResolver())).decode()
     assert "hunter22" not in text
     assert "user-agents==2.2.0 \\\n" in text  # the index user name "user" is no reason to mangle this line
     assert "# warning: environment.yml:11: `-e git+https://github.com/x/y.git` is installed as a regular" in text
     assert not any("hunter22" in detail for _, _, detail in reporter.events)
     with pytest.raises(InputError) as info:
-        lock_pip_section(make_request(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=EchoResolver())
+        lock_pip_files(make_request(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=EchoResolver())
     assert "hunter22" not in info.value.message

@@ -1,4 +1,4 @@
-"""The pip stage begun while conda solves (lockgen.pypi.PipStart): a platform's uv run starts with its
+"""The pip stage begun while conda solves (lockgen.pypi.start.PipStart): a platform's uv run starts with its
 own conda solution, and the files are those lock_pip_files makes without it."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
 from lockgen.plan import pip_plan, pip_request, plan
-from lockgen.pypi import PipStart, lock_pip_files
+from lockgen.pypi.stage import lock_pip_files
+from lockgen.pypi.start import PipStart
 from lockgen.reporting import RecordingReporter
 from lockgen.secrets import SecretRegistry
 from tests.unit.test_lock import PLATFORMS, FakeMapping, FakePip, env_text

@@ -219,7 +219,7 @@ def test_edited_pip_section_or_included_file_is_a_spec_change(root: Path) -> Non
     (root / "extra.txt").write_text("tqdm\n")
     (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n    - -r extra.txt\n")
     _write_locks(root)  # the conda locks now carry pip, which the pip section needs
-    from lockgen.pypi import pip_sources_digest
+    from lockgen.pypi.digests import pip_sources_digest
 
     digest = pip_sources_digest(pip_request(plan(_options(root))))
     body = "rich==13.0\n"
@@ -240,7 +240,7 @@ def test_edited_pip_section_or_included_file_is_a_spec_change(root: Path) -> Non
 
 def _pip_lock_for_now(root: Path) -> None:
     """requirements.txt as `lockgen lock` writes its header for the current pip section (pins faked)."""
-    from lockgen.pypi import pip_source_lines, pip_sources_digest
+    from lockgen.pypi.digests import pip_source_lines, pip_sources_digest
 
     request = pip_request(plan(_options(root)))
     body = "rich==13.0\n"

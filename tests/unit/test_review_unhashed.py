@@ -14,7 +14,7 @@ import pytest
 
 from lockgen.config import build_options
 from lockgen.lockfiles.requirements import UNHASHED_NAME, body_digest, parse_requirements_lock
-from lockgen.pypi import lock_pip_files
+from lockgen.pypi.stage import lock_pip_files
 from lockgen.reporting import RecordingReporter
 from lockgen.review.check import check
 from tests.faults.figures import count

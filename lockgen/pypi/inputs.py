@@ -1,0 +1,170 @@
+"""What each platform's pip resolution depends on: its pip lines, its conda solution seen through the
+conda→PyPI mapping (stub packages, wheel tags), and the warnings about them. No network but the mapping's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgen.errors import InputError, Problem
+from lockgen.lockfiles.header import json_sha256
+from lockgen.lockfiles.requirements import PreviousLock
+from lockgen.pypi.requirements import PipInput, parse_pip_entries
+from lockgen.reporting import Reporter
+from lockgen.secrets import SecretRegistry, redact
+
+if TYPE_CHECKING:
+    from lockgen.plan import PipPlatform, PipRequest
+    from lockgen.pypi.mapping import MappingSource, PypiMapping
+    from lockgen.pypi.stubs import ProvidedPackage
+    from lockgen.pypi.targets import PipTarget
+
+
+Conda = Mapping[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformInputs:
+    """Everything one platform's pip resolution depends on."""
+
+    platform: str
+    pip: PipInput
+    target: PipTarget | None
+    """None when the platform has no pip requirements (nothing to resolve)."""
+    provided: tuple[ProvidedPackage, ...]
+    conda_digest: str
+
+    def hash_payload(self) -> dict[str, object]:
+        return {
+            "pip": self.pip.hash_payload(),
+            "target": self.target.hash_payload() if self.target else None,
+            "provided": [p.constraint for p in self.provided],
+            "conda": self.conda_digest,
+        }
+
+
+def read_inputs(request: PipRequest, secrets: SecretRegistry) -> dict[str, PipInput]:
+    """Every platform's pip lines; all problems of all platforms reported at once. The index and
+    find-links URLs they name are added to ``secrets``."""
+    inputs: dict[str, PipInput] = {}
+    problems: list[Problem] = []
+    for p in request.platforms:
+        try:
+            inputs[p.platform] = parse_pip_entries(p.entries, request.allow_includes)
+        except InputError as exc:
+            problems += [q for q in exc.problems if q not in problems]
+    if problems:
+        raise InputError([replace(q, message=redact(q.message)) for q in problems])
+    for pip in inputs.values():
+        for url in (pip.index_url, *pip.extra_index_urls, *pip.find_links, *pip.requirements):
+            if url and "://" in url:
+                secrets.add_url(url.split("@", 1)[1].strip() if " @ " in url else url)
+    return inputs
+
+
+def mapping_for(
+    request: PipRequest, reporter: Reporter, source: MappingSource | None, secrets: SecretRegistry
+) -> PypiMapping:
+    from lockgen.pypi.mapping import ParselmouthSource, load_mapping
+
+    memo_dir = mapping_memo_dir(request)
+    if source is None and request.pypi_mapping is None:
+        source = ParselmouthSource(
+            request.cache_dir, offline=request.offline, url_template=request.mapping_url, memo_dir=memo_dir
+        )
+    return load_mapping(request.channels, request.pypi_mapping, source, memo_dir=memo_dir)
+
+
+def mapping_memo_dir(request: PipRequest) -> Path | None:
+    """Where the mapping's memo lives: lockgen's cache directory, and only when that is outside the
+    project (a pull request can commit a folder there; it must not choose what the mapping answers)."""
+    from lockgen.config import project_roots
+    from lockgen.pypi.mapping import MEMO_DIR
+
+    real = request.cache_dir.resolve()
+    if any(real == root or root in real.parents for root in project_roots(request.base_dir / "environment.yml")):
+        return None
+    return request.cache_dir / "pypi-mapping" / MEMO_DIR
+
+
+def platform_inputs(
+    p: PipPlatform, pip: PipInput, pairs: tuple[tuple[str, str], ...], mapping: PypiMapping
+) -> tuple[PlatformInputs, tuple[str, ...]]:
+    """One platform's pip inputs against its conda solution ``pairs``, and the notes to show about it."""
+    from lockgen.pypi.stubs import provided_packages
+    from lockgen.pypi.targets import pip_target
+
+    names = {name: mapping.pypi_names(name) for name, _ in pairs}
+    provided, notes = provided_packages(pairs, names)
+    target = None
+    if pip.requirements or pip.direct:
+        target = pip_target(p.platform, pairs, p.virtual_packages)
+        notes += target.notes
+    return PlatformInputs(p.platform, pip, target, provided, json_sha256(sorted(pairs))), notes
+
+
+def all_platform_inputs(
+    request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
+) -> list[PlatformInputs]:
+    result = []
+    for p in request.platforms:
+        item, notes = platform_inputs(p, inputs[p.platform], conda.get(p.platform, ()), mapping)
+        for note in notes:
+            reporter.event("note", p.platform, f"note: {note}")
+        result.append(item)
+    return result
+
+
+def _overlaps(request: PipRequest, platforms: Sequence[PlatformInputs], mapping: PypiMapping) -> list[Problem]:
+    """Packages listed both as conda dependencies and under pip: (conda first, pip second)."""
+    found: list[Problem] = []
+    conda_deps = {p.platform: p.conda_dependencies for p in request.platforms}
+    for item in platforms:
+        provided = {p.name: p for p in item.provided}
+        deps = conda_deps[item.platform]
+        for name, where in item.pip.names:
+            for dep in deps:
+                if name in mapping.pypi_names(dep.name) or name == dep.name:
+                    have = provided.get(name)
+                    outcome = (
+                        f"conda's {name} {have.conda_version} is kept and pip does not install it"
+                        if have
+                        else f"conda's {dep.name} is not known as {name}, so pip may install it again"
+                    )
+                    message = (
+                        f"{name} is listed under pip: and as conda dependency `{dep.spec}` ({dep.location}); {outcome}"
+                    )
+                    problem = Problem(message, where.file, where.line)
+                    if problem not in found:
+                        found.append(problem)
+    return found
+
+
+def pip_warnings(request: PipRequest, platforms: Sequence[PlatformInputs], mapping: PypiMapping) -> list[Problem]:
+    problems = _overlaps(request, platforms, mapping)
+    for item in platforms:
+        problems += [w for w in item.pip.warnings if w not in problems]
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.message))
+
+
+def env_relative(text: str, request: PipRequest) -> str:
+    """``text`` with the environment file's directory left out (the header must not name this machine)."""
+    for file in request.sources:
+        parent = str(Path(file).parent)
+        if parent not in ("", "."):
+            text = text.replace(parent + os.sep, "")
+    return text
+
+
+def disagrees(previous: PreviousLock | None, agreed: PreviousLock | None) -> bool:
+    """Whether ``previous`` pins a package at a version the group's ``agreed`` pins do not have."""
+    if previous is None or agreed is None:
+        return False
+    versions: dict[str, set[str]] = {}
+    for pin in agreed.pins:
+        versions.setdefault(pin.name, set()).add(pin.version)
+    return any(pin.name in versions and pin.version not in versions[pin.name] for pin in previous.pins)

@@ -1,0 +1,111 @@
+"""Run uv over every platform's job and keep what pip installs: the hashed pins (conda's packages left
+out, ``--hash`` options honoured) and the VCS/local lines; a name no index has gets suggestions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgen.errors import InputError, Problem, PypiResolutionError
+from lockgen.lockfiles.requirements import VCS_PREFIXES, Pin, PreviousLock, parse_compiled
+from lockgen.pypi.direct import direct_lines
+from lockgen.pypi.inputs import env_relative
+from lockgen.pypi.jobs import write_job
+from lockgen.pypi.requirements import GivenHashes
+
+if TYPE_CHECKING:
+    from lockgen.plan import PipRequest
+    from lockgen.pypi.inputs import PlatformInputs
+    from lockgen.pypi.mapping import PypiMapping
+    from lockgen.pypi.start import EarlyRuns
+    from lockgen.pypi.uv import PipResolver
+
+
+def resolve(
+    request: PipRequest,
+    platforms: Sequence[PlatformInputs],
+    previous: PreviousLock | None,
+    resolver: PipResolver,
+    mapping: PypiMapping,
+    *,
+    early: EarlyRuns | None = None,
+) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
+    """Per platform: the hashed pins, and the pinned VCS/local-project lines. ``early``: the
+    platforms whose uv run started while conda was still solving others (their results are used)."""
+    with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
+        todo = [item for item in platforms if item.target is not None and not (early and early.started(item))]
+        jobs = [write_job(Path(tmp), item, previous, request) for item in todo]
+        try:
+            texts = early.compile(resolver, jobs, platforms) if early else resolver.compile(jobs)
+        except PypiResolutionError as exc:
+            if not exc.missing:
+                raise
+            raise PypiResolutionError(_with_suggestions(exc, request, platforms, mapping), exc.missing) from exc
+    resolved: dict[str, tuple[Pin, ...]] = {}
+    direct: dict[str, tuple[str, ...]] = {}
+    problems: list[Problem] = []
+    for item in platforms:
+        provided = {p.name for p in item.provided}
+        text = texts.get(item.platform, "")
+        pins = parse_compiled(text)
+        kept = [p for p in pins if p.name not in provided and "+conda" not in p.version and not _is_vcs(p)]
+        resolved[item.platform] = _with_given_hashes(kept, item.pip.given_hashes, item.platform, problems, request)
+        direct[item.platform] = direct_lines(text, item.pip.direct, request.base_dir)
+    if problems:
+        raise InputError(problems)
+    return resolved, direct
+
+
+def _with_suggestions(
+    exc: PypiResolutionError, request: PipRequest, platforms: Sequence[PlatformInputs], mapping: PypiMapping
+) -> str:
+    """uv's failure led by one line per requirement no index has: file:line and the close names
+    that exist on the index (:mod:`lockgen.pypi.suggest`)."""
+    from lockgen.pypi.suggest import candidate_names, suggestion_lines
+
+    origins = {name: env_relative(str(where), request) for item in platforms for name, where in item.pip.names}
+    pip = next((item.pip for item in platforms if item.target is not None), None)
+    indexes: list[str] = []
+    if pip is not None and not pip.no_index:
+        indexes = [pip.index_url or "https://pypi.org/simple", *pip.extra_index_urls]
+    candidates = candidate_names(mapping.tables, origins)
+    lines = suggestion_lines(exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline)
+    return "\n".join([*lines, exc.message])
+
+
+def _with_given_hashes(
+    pins: Sequence[Pin], given: Sequence[GivenHashes], platform: str, problems: list[Problem], request: PipRequest
+) -> tuple[Pin, ...]:
+    """``pins`` with each ``--hash``-carrying requirement's hashes narrowed to the ones written (pip
+    then installs only those files); a pin none of whose files has a written hash is a problem."""
+    by_name = {g.name: g for g in given}
+    result = []
+    for pin in pins:
+        wanted = by_name.get(pin.name)
+        if wanted is None:
+            result.append(pin)
+            continue
+        kept = tuple(h for h in pin.hashes if h in wanted.hashes)
+        if not kept:
+            listed = ", ".join(f"{h[:19]}…" for h in pin.hashes) or "none"
+            written = ", ".join(f"{h[:19]}…" for h in sorted(wanted.hashes))
+            problem = Problem(
+                f"--hash for {pin.name}: no file of {pin.name} {pin.version} locked for {platform} has the hash"
+                f" written ({written}); the index lists {listed}. The file changed on the index, or the hash"
+                " is of another version or platform: check it, then update or drop the --hash options",
+                env_relative(wanted.where.file, request),
+                wanted.where.line,
+            )
+            if problem not in problems:
+                problems.append(problem)
+            continue
+        result.append(replace(pin, hashes=kept))
+    return tuple(result)
+
+
+def _is_vcs(pin: Pin) -> bool:
+    return pin.url is not None and pin.url.startswith(VCS_PREFIXES)
