@@ -153,7 +153,7 @@ class EarlyRuns:
         self, resolver: PipResolver, jobs: Sequence[CompileJob], platforms: Sequence[PlatformInputs]
     ) -> dict[str, str]:
         """The early runs' texts and those of ``jobs`` (run now, together); every failure reported."""
-        from lockgen.pypi.uv import combine_failures
+        from lockgen.pypi.uvstderr import combine_failures
 
         texts: dict[str, str] = {}
         failures: list[LockgenError] = []

@@ -12,15 +12,14 @@ every sdist instead.
 uv is a lockgen dependency, found with ``uv.find_uv_bin()`` (the venv's copy, never a global
 one). Each run gets an argument list, a clean environment (no user uv config, no Python
 downloads, lockgen's cache), index URLs through the environment (so credentials stay off the
-command line), and a timeout. stderr is parsed into a message that names both sides of a
-conflict with conda; every message passes through the secret registry.
+command line), and a timeout. stderr is parsed (:mod:`.uvstderr`) into a message that names both
+sides of a conflict with conda; every message passes through the secret registry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import subprocess
 import sys
 import time
@@ -35,12 +34,23 @@ from packaging.version import InvalidVersion, Version
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled
-from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
+from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
+from lockgen.pypi.uvstderr import (
+    NETWORK,
+    NO_SDIST,
+    NOT_FOUND,
+    NOT_IN_REGISTRY,
+    combine_failures,
+    explain_failure,
+    indent,
+    matched_names,
+    needs_build,
+)
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 
-__all__ = ["CompileJob", "PipResolver", "UvResolver", "explain_failure", "find_uv", "needs_build"]
+__all__ = ["CompileJob", "PipResolver", "UvResolver", "find_uv"]
 
 MAX_WORKERS = 4
 MAX_BUILD_ROUNDS = 8
@@ -50,32 +60,6 @@ _KEEP_UV_ENV = {
     "UV_NATIVE_TLS", "UV_SYSTEM_CERTS", "UV_INSECURE_HOST", "UV_HTTP_TIMEOUT", "UV_HTTP_RETRIES",
     "UV_KEYRING_PROVIDER", "UV_CONCURRENT_DOWNLOADS", "UV_REQUEST_TIMEOUT",
 }  # fmt: skip
-_NETWORK = re.compile(
-    r"(error sending request|dns error|failed to lookup address|Could not connect|connection refused|"
-    r"tcp connect error|operation timed out|Request failed after \d+ retr|Network is unreachable|"
-    r"client error \(Connect\)|HTTP status server error|status code 5\d\d|too many redirects|"
-    r"Missing `?Content-Type`? header|error decoding response body)",
-    re.IGNORECASE,
-)
-_SPEC = r"(?:[=<>!~]=?[^\s,]*)(?:,[=<>!~]=?[^\s,]+)*"
-_DEPENDS = re.compile(
-    rf"(?P<all>all versions of )?(?P<who>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?(?:{_SPEC})?)"
-    rf" depends? on (?P<dep>[A-Za-z0-9][A-Za-z0-9._\-]*)(?P<spec>{_SPEC})?"
-)
-_REQUIRE = re.compile(
-    r"you require (?P<req>(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?[^\s,]*) and "
-    r"(?P=name)==[^\s,]*\+" + LOCAL_LABEL
-)
-_BUILD_FAILED = re.compile(r"Failed to (?:download and )?build `(?P<what>[^`]+)`")
-_WHEELS_REQUIRED = re.compile(r"Wheels are required for `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?`")
-_BUILD_DISABLED = re.compile(
-    r"Building source distributions (?:for `?(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)`? )?is disabled"
-)
-_NO_SDIST = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:[=<>!~]=?[^\s,]+)? has no source distribution")
-_NO_WHEEL = re.compile(
-    r"(?P<what>[A-Za-z0-9][A-Za-z0-9._\-]*(?:[=<>!~]=?[^\s,]+)?) has no (?:usable )?wheels"
-    r"(?P<rest> with a matching (?:platform|Python ABI|Python implementation) tag)?"
-)
 
 
 def find_uv() -> str:
@@ -262,14 +246,14 @@ class UvResolver:
             builds += needed
             detail = f"no wheel fits {', '.join(needed)}: resolving again, sdists only for {', '.join(builds)}"
             self.reporter.event("pip", platform, detail)
-        if first is not None and builds and set(_names(_NO_SDIST, stderr)) & set(builds):
+        if first is not None and builds and set(matched_names(NO_SDIST, stderr)) & set(builds):
             stderr = first  # no wheel fits and there is no sdist either: the wheels-only run says which wheels exist
         message = explain_failure(
             stderr, job.target, job.provided, job.origins, only_binary=job.no_build, builder=self.builder(job.target)
         )
-        if _NOT_FOUND.search(" ".join(stderr.split())):
+        if NOT_FOUND.search(" ".join(stderr.split())):
             message += "\n" + _where_searched(job)
-        raise PypiResolutionError(message, tuple(_names(_NOT_IN_REGISTRY, stderr)))
+        raise PypiResolutionError(message, tuple(matched_names(NOT_IN_REGISTRY, stderr)))
 
     def builder(self, target: PipTarget) -> str:
         """The interpreter that builds sdist metadata for ``target``, and whether it is the target's Python."""
@@ -357,9 +341,9 @@ class UvResolver:
         if done.returncode == 0:
             return None
         stderr = self.secrets.redact(done.stderr)
-        if _NETWORK.search(stderr) and "No solution found" not in stderr:
+        if NETWORK.search(stderr) and "No solution found" not in stderr:
             raise ChannelError(
-                f"{job.target.platform}: a Python package index could not be reached:\n{_indent(stderr)}"
+                f"{job.target.platform}: a Python package index could not be reached:\n{indent(stderr)}"
             )
         return stderr
 
@@ -382,7 +366,7 @@ class UvResolver:
             else:
                 raise error
         if failures:
-            raise _combine(failures)
+            raise combine_failures(failures)
         return results
 
 
@@ -444,43 +428,6 @@ def build_python(short: str) -> str:
     return sys.executable
 
 
-_NOT_IN_REGISTRY = re.compile(
-    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*) was not found in the (?:package registry|provided package locations)"
-)
-_NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
-
-
-def needs_build(stderr: str) -> list[str]:
-    """Canonical names of the packages a wheels-only uv run failed on because none of their wheels fits."""
-    from packaging.utils import canonicalize_name
-
-    flat = " ".join(stderr.split())
-    names = [m.group("name") for m in _WHEELS_REQUIRED.finditer(flat)]
-    names += [m.group("name") for m in _BUILD_DISABLED.finditer(flat) if m.group("name")]
-    for match in _NO_WHEEL.finditer(flat):
-        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._\-]*", match.group("what"))
-        if name:
-            names.append(name.group(0))
-    return list(dict.fromkeys(str(canonicalize_name(n)) for n in names))
-
-
-_CAUSE = re.compile(r"^\s*(?:[A-Za-z_.]*(?:Error|Exception|Exit)|error): \S.*$")
-
-
-def _build_cause(stderr: str) -> str | None:
-    """The last error line a failed build printed (``ModuleNotFoundError: No module named 'distutils'``)."""
-    found = [line.strip() for line in stderr.splitlines() if _CAUSE.match(line) and "Failed to build" not in line]
-    if not found:
-        return None
-    cause = found[-1]
-    return cause if len(cause) <= 200 else cause[:200] + "..."
-
-
-def _names(pattern: re.Pattern[str], stderr: str) -> list[str]:
-    from packaging.utils import canonicalize_name
-
-    return [str(canonicalize_name(m.group("name"))) for m in pattern.finditer(" ".join(stderr.split()))]
-
 
 def _where_searched(job: CompileJob) -> str:
     """Which indexes uv searched: a package 'not found' may be a typo, or an index that wants a login."""
@@ -489,110 +436,3 @@ def _where_searched(job: CompileJob) -> str:
     return (
         f"  searched: {shown} (check the name; an index that needs a login may answer with a page that lists no files)"
     )
-
-
-def combine_failures(failures: list[LockgenError]) -> LockgenError:
-    """One error for the failures of several platforms' runs (a network failure first)."""
-    return _combine(failures)
-
-
-def _combine(failures: list[LockgenError]) -> LockgenError:
-    network = [f for f in failures if isinstance(f, ChannelError)]
-    if network:
-        return ChannelError(said_once([f.message for f in network], "\n"))
-    other = [f for f in failures if not isinstance(f, PypiResolutionError)]
-    if other or len(failures) == 1:
-        return (other or failures)[0]
-    missing = tuple(dict.fromkeys(n for f in failures if isinstance(f, PypiResolutionError) for n in f.missing))
-    return PypiResolutionError(said_once([f.message for f in failures], "\n\n"), missing)
-
-
-def said_once(messages: Sequence[str], separator: str) -> str:
-    """Per-platform messages (each starting ``<platform>: ``) with the same text said once, for the
-    platforms it concerns: ``linux-64, osx-64, win-64: the pip section cannot be resolved ...``."""
-    groups: dict[str, list[str]] = {}
-    for message in messages:
-        platform = message.split(":", 1)[0]
-        key = message.replace(platform, "\0") if platform and " " not in platform else message
-        groups.setdefault(key, []).append(platform)
-    return separator.join(key.replace("\0", ", ".join(ps)) for key, ps in groups.items())
-
-
-def _indent(text: str) -> str:
-    return "\n".join(f"    {line}" for line in text.strip().splitlines())
-
-
-def _conda_side(package: ProvidedPackage, platform: str) -> str:
-    alias = "" if package.conda_name == package.name else f" (as {package.conda_name})"
-    return f"conda provides {package.name} {package.conda_version}{alias} on {platform}"
-
-
-def _conda_hint(package: ProvidedPackage, spec: str, origin: str | None) -> str:
-    """The constraint to add to the conda dependencies so conda picks a version pip accepts."""
-    constraint = spec.replace("===", "==").replace(" ", "")
-    where = f" (pip requirement at {origin})" if origin else ""
-    if not constraint:
-        return f"    hint: {package.conda_name} comes from conda; remove the pip requirement or the conda one{where}"
-    return (
-        f"    hint: add `{package.conda_name}{constraint}` to the conda dependencies, so conda installs"
-        f" a {package.name} version the pip requirement accepts{where}"
-    )
-
-
-def explain_failure(
-    stderr: str,
-    target: PipTarget,
-    provided: Mapping[str, ProvidedPackage],
-    origins: Mapping[str, str] | None = None,
-    *,
-    only_binary: bool = True,
-    builder: str | None = None,
-) -> str:
-    """A message naming both sides of each conflict with conda, with the conda constraint that
-    fixes it (and where the pip requirement is written), then uv's own explanation. ``builder``
-    names the interpreter sdist metadata is built with (:meth:`UvResolver.builder`)."""
-    from packaging.utils import canonicalize_name
-
-    platform = target.platform
-    origins = origins or {}
-    findings: list[str] = []
-    flat = " ".join(stderr.split())
-    for match in _DEPENDS.finditer(flat):
-        dep = canonicalize_name(match.group("dep"))
-        if dep in provided:
-            spec = (match.group("spec") or "").rstrip(".")
-            who = f"every version of {match.group('who')}" if match.group("all") else match.group("who")
-            name = re.match(r"[A-Za-z0-9][A-Za-z0-9._\-]*", match.group("who"))
-            origin = origins.get(canonicalize_name(name.group(0))) if name else None
-            findings.append(
-                f"{who} needs {dep}{spec}; {_conda_side(provided[dep], platform)}\n"
-                + _conda_hint(provided[dep], spec, origin)
-            )
-    for match in _REQUIRE.finditer(flat):
-        dep = canonicalize_name(match.group("name"))
-        if dep in provided:
-            spec = match.group("req")[len(match.group("name")) :]
-            spec = re.sub(r"^\[[^\]]*\]", "", spec)
-            findings.append(
-                f"pip: asks for {match.group('req')}; {_conda_side(provided[dep], platform)}\n"
-                + _conda_hint(provided[dep], spec, origins.get(dep))
-            )
-    for match in _NO_WHEEL.finditer(flat):
-        where = f"{target.python_platform}, Python {target.python_version}"
-        why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
-        findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
-    for match in _BUILD_FAILED.finditer(flat):
-        cause = _build_cause(stderr)
-        findings.append(
-            f"{match.group('what')}: building its sdist for metadata failed on this machine"
-            + (f" with {builder}" if builder else "")
-            + (f": {cause}" if cause else "")
-            + " (uv's output below); pin a version that has a wheel for the target, or fix the build (its build"
-            " requirements come from the index)"
-        )
-    head = f"{platform}: the pip section cannot be resolved"
-    lines = [head + (":" if findings else " (uv's explanation below)")]
-    lines += [f"  - {f}" for f in dict.fromkeys(findings)]
-    lines.append(f"  uv says (`+{LOCAL_LABEL}` versions are what conda installs):")
-    lines.append(_indent(stderr.replace("error: ", "", 1)))
-    return "\n".join(lines)

@@ -167,7 +167,7 @@ def test_a_missing_mirror_directory_is_named_as_such_even_when_nothing_needs_sol
 
 
 def test_pip_failures_of_several_platforms_are_said_once_with_the_platforms_they_concern() -> None:
-    from lockgen.pypi.uv import said_once
+    from lockgen.pypi.uvstderr import said_once
 
     same = "{p}: the pip section cannot be resolved:\n  - conda provides numpy 1.26.4 on {p}\n  uv says: ..."
     other = "osx-64: the pip section cannot be resolved:\n  - native has no wheel for osx-64"

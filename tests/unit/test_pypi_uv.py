@@ -16,7 +16,8 @@ import pytest
 from lockgen.errors import ChannelError, PypiResolutionError
 from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
-from lockgen.pypi.uv import MAX_BUILD_ROUNDS, CompileJob, UvResolver, explain_failure, find_uv, needs_build
+from lockgen.pypi.uv import MAX_BUILD_ROUNDS, CompileJob, UvResolver, find_uv
+from lockgen.pypi.uvstderr import explain_failure, needs_build
 from lockgen.secrets import SecretRegistry
 
 OSX = PipTarget("osx-64", "x86_64-apple-darwin", "3.11.9", "darwin", "x86_64", "11.0")
