@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials"]
+__all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials", "without_login"]
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@")
 """``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
@@ -72,3 +72,9 @@ def public_vcs_url(url: str) -> str:
         return url
     user, _, host = host.rpartition("@")
     return f"{scheme}://{'git@' if user == 'git' else ''}{host}{slash}{path}"
+
+
+def without_login(text: str) -> str:
+    """``text`` with the ``user:password@`` of every URL in it left out (a key or message that must not
+    depend on, nor show, a login)."""
+    return re.sub(r"://[^/@\s]+@", "://", text)

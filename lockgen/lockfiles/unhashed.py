@@ -24,6 +24,7 @@ from lockgen.lockfiles.requirements import (
     logical_lines,
     parse_requirements_lock,
 )
+from lockgen.secrets import without_login
 
 __all__ = ["UnhashedLine", "UnhashedLock", "read_unhashed", "render_unhashed_lock", "unhashed_problems"]
 
@@ -89,7 +90,7 @@ def read_unhashed(text: str) -> UnhashedLock:
         elif body.startswith("./") or body == "." or body.startswith("../"):
             lines.append(UnhashedLine(number, raw.partition(" ; ")[0].strip(), marker, path=body, editable=editable))
         else:
-            problems.append((number, f"`{_no_login(raw)}` is neither `name @ VCS-URL@commit` nor a ./path"))
+            problems.append((number, f"`{without_login(raw)}` is neither `name @ VCS-URL@commit` nor a ./path"))
     digest = dict(head.parts).get("body")
     edited = None if digest is None else digest != body_digest(head.body)
     return UnhashedLock(head.inputs, paths_base, tuple(lines), tuple(problems), edited, head.body)
@@ -118,7 +119,3 @@ def unhashed_problems(lock: UnhashedLock) -> list[tuple[int | None, str]]:
             if normal.startswith("/") or normal == ".." or normal.startswith("../"):
                 found.append((line.number, f"{line.path} leaves the project folder"))
     return found
-
-
-def _no_login(text: str) -> str:
-    return re.sub(r"://[^/@\s]+@", "://", text)

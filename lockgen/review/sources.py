@@ -24,6 +24,7 @@ from lockgen.errors import ConfigError
 from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
+from lockgen.secrets import without_login
 
 __all__ = [
     "DirectSpecs",
@@ -350,7 +351,7 @@ def parse_unhashed(text: str) -> dict[str, PackageState]:
             where, at, ref = line.url.rpartition("@")
             if not at or "/" in ref:  # no @ref after the path (an `@` of a login is before it)
                 where, ref = line.url, ""
-            key: str = f"{canonicalize_name(line.name)} @ {_no_login(where)}"
+            key: str = f"{canonicalize_name(line.name)} @ {without_login(where)}"
             state = PackageState(ref[:12] or "no commit", "", line.url)
         else:
             key = f"{line.path} (editable)" if line.editable else f"{line.path}"
@@ -365,10 +366,6 @@ def parse_unhashed(text: str) -> dict[str, PackageState]:
     for number, _ in lock.problems:
         put(OPTION_PREFIX + " ".join(raw.get(number, "").split()), PackageState("", "", "", ""))
     return found
-
-
-def _no_login(url: str) -> str:
-    return re.sub(r"://[^/@\s]+@", "://", url)
 
 
 def parse_requirements(text: str) -> dict[str, PackageState]:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from lockgen.lockfiles.requirements import logical_lines
-from lockgen.secrets import public_vcs_url
 from tests.integration.test_pip_local_index import (
     PLATFORMS,
     World,
@@ -174,14 +173,6 @@ def test_a_package_with_neither_a_fitting_wheel_nor_an_sdist_is_named(forms: Wor
     assert result.returncode == 7, result.stderr
     assert "linuxonly==1.0 has no wheel for osx-64" in result.stderr, result.stderr
     assert "it has no sdist to build from" in result.stderr, result.stderr
-
-
-def test_credentials_in_a_vcs_url_never_reach_the_lock() -> None:
-    # a file:// URL cannot carry a login: the function that writes VCS lines, alone
-    assert public_vcs_url("git+https://user:tok3n@example.com/o/r.git@abc") == "git+https://example.com/o/r.git@abc"
-    assert public_vcs_url("git+ssh://git@github.com/o/r.git@abc") == "git+ssh://git@github.com/o/r.git@abc"
-    assert public_vcs_url("git+https://ghp_x@github.com/o/r@abc") == "git+https://github.com/o/r@abc"
-    assert public_vcs_url("git+file:///srv/repo@abc") == "git+file:///srv/repo@abc"
 
 
 def test_check_and_diff_read_the_unhashed_file(forms: World) -> None:
