@@ -1,6 +1,11 @@
 """What uv's stderr says, read: which packages need a build from source, which names no index has,
 whether an index could not be reached, which requirement clashes with what conda installs, and the
 message lockgen shows for a failed ``uv pip compile`` (several platforms' failures said once).
+
+uv's stderr is human text, not an API: these patterns read the wording of the uv versions
+pyproject.toml allows. ``tests/data/uv-output/`` keeps what each of them printed, read by
+``tests/unit/test_uv_output.py``; ``tests/integration/test_uv_wording.py`` runs the installed uv
+(docs/pip.md, "uv versions": what to do when bumping uv).
 """
 
 from __future__ import annotations

@@ -217,19 +217,10 @@ def test_sdist_builds_use_an_interpreter_of_the_target_python_when_one_runs(
     assert argv[argv.index("--python") + 1] == str(good)
 
 
-# uv 0.13's wheels-only failures, as captured from runs against the loopback index
-WHEELS_REQUIRED = """error: No solution found when resolving dependencies
-  cause: Because onlysd==1.0 has no usable wheels and only onlysd==1.0 is available, we can conclude that all \
-versions of onlysd cannot be used.
-         And because you require onlysd, we can conclude that your requirements are unsatisfiable.
-
-hint: Wheels are required for `onlysd` because building from source is disabled for all packages (i.e., with \
-`--no-build`)
-"""
-NO_SDIST = """error: No solution found when resolving dependencies
-  cause: Because linonly==1.0 has no source distribution and only linonly==1.0 is available, we can conclude \
-that all versions of linonly cannot be used.
-"""
+# uv 0.13's wheels-only failures, as recorded from runs against the loopback index (tests/support/uv_wording.py)
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "uv-output" / "0.13.9"
+WHEELS_REQUIRED = (RECORDED / "wheels-required.txt").read_text(encoding="utf-8")
+NO_SDIST = (RECORDED / "no-sdist.txt").read_text(encoding="utf-8")
 
 
 def test_packages_that_need_a_build_are_read_from_uv_errors() -> None:
