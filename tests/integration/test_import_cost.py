@@ -87,11 +87,12 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     done, modules = run_listing(tmp_path, "lock", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env)
     assert done.returncode == 0, done.stderr
     assert "nothing changed" in done.stdout
-    unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.render", *_SOLVER}
+    unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.uvstderr", "lockgen.pypi.render"}
+    unloaded |= _SOLVER
     assert modules.isdisjoint(unloaded), modules & unloaded
 
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
     assert done.returncode == 0, done.stdout + done.stderr
     unloaded = {"lockgen.pypi.mapping", "lockgen.pypi.stubs", "lockgen.pypi.targets", "lockgen.pypi.uv", "zipfile"}
-    unloaded |= _SOLVER
+    unloaded |= {"lockgen.pypi.uvstderr", "lockgen.pypi.stage", "lockgen.pypi.resolve", "lockgen.pypi.jobs"} | _SOLVER
     assert modules.isdisjoint(unloaded), modules & unloaded
