@@ -3,7 +3,8 @@
 Channel URLs may carry ``user:password@`` or a ``/t/<token>`` path segment (anaconda.org style;
 as in conda, anywhere in the path: ``https://host/api/t/<token>/channel``); pip index URLs may
 carry ``user:password@``. These are used to fetch and never appear in
-lock files, logs or error messages.
+lock files, logs or error messages. A VCS URL is written to a lock by :func:`public_vcs_url` (an ssh
+``git@`` user kept); :func:`without_login` drops the login from a key or a message.
 """
 
 from __future__ import annotations
