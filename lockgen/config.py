@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
-from lockgen.errors import ConfigError, InputError, Problem
-from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name, parse_virtual_package_override
+from lockgen.errors import ConfigError
+from lockgen.platforms import VirtualPackage, parse_virtual_package_override
+from lockgen.project import check_not_linked_out, from_root, lexical, project_files
+from lockgen.recorded import Recorded, read_recorded
+from lockgen.toolconfig import (
+    check_platforms,
+    conda_lock_path,
+    exclude_newer_value,
+    parse_jobs,
+    read_tool_config,
+    string_list,
+    tool_mirrors,
+    tool_origin,
+    tool_path,
+    validate_filename_template,
+    with_line,
+)
 
 __all__ = [
     "Flags",
@@ -28,29 +42,15 @@ __all__ = [
     "LockOptions",
     "SolveFlags",
     "build_options",
-    "check_lock_folder",
     "default_cache_dir",
     "ensure_cache_dir",
-    "ensure_project",
     "env_int",
-    "find_project_root",
-    "lock_location",
-    "parse_date",
-    "parse_tool_text",
-    "project_roots",
     "read_limits",
-    "read_tool_config",
-    "tool_mirrors",
-    "validate_filename_template",
+    "read_mapping_url",
 ]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
 HASH_KINDS = ("md5", "sha256")
-_TOOL_KEYS = {
-    "platforms", "mirrors", "cuda", "virtual-packages", "channel-priority", "exclude-newer", "hash",
-    "output-dir", "cache-dir", "filename-template", "pypi-mapping", "strict", "jobs", "conda-lock-file",
-    "allow-includes", "only-binary", "environments",
-}  # fmt: skip
 
 
 CACHE_DIR_ENV = "LOCKGEN_CACHE_DIR"
@@ -104,16 +104,6 @@ def ensure_cache_dir(path: Path, what: str = "cache directory") -> Path:
     if not path.is_dir():
         raise ConfigError(f"{what} {path} is not a directory (check --cache-dir / LOCKGEN_CACHE_DIR)")
     return path
-
-
-def validate_filename_template(template: str, where: str = "--filename-template") -> str:
-    """A lock file name template (:func:`lockgen.platforms.lock_file_name` says what is valid); else
-    ConfigError naming ``where`` the template came from."""
-    try:
-        lock_file_name(template, "linux-64")
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from exc
-    return template
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,172 +234,6 @@ class LockOptions:
         return self.filename_template.format(platform=platform)
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What the existing locks say they were made with (their ``# options:`` and ``# virtual-packages:`` lines)."""
-
-    options: dict[str, str] = field(default_factory=dict)
-    overrides: tuple[tuple[str, VirtualPackage], ...] = ()
-    """Virtual packages that differ from the platform's defaults (what ``--cuda``/``--virtual-package`` did)."""
-
-
-def read_recorded(output_dir: Path, template: str) -> Recorded:
-    """The solve-shaping options recorded in the locks under ``output_dir`` (empty when there are none,
-    or when the locks disagree: then nothing is reused). Best effort: a lock that does not read says nothing."""
-    from lockgen.lockfiles.lockdir import read_lock_file
-    from lockgen.platforms import default_virtual_packages
-
-    options: list[dict[str, str]] = []
-    overrides: list[tuple[str, VirtualPackage]] = []
-    if not output_dir.is_dir():
-        return Recorded()
-    for platform in sorted(KNOWN_PLATFORMS):
-        try:
-            name = lock_file_name(template, platform)
-        except ValueError:  # a bad template: build_options says so
-            return Recorded()
-        lock = read_lock_file(output_dir / name, platform).lock
-        if lock is None:
-            continue
-        if lock.options is not None:
-            options.append({k: v for k, v in lock.options if k in ("channel-priority", "exclude-newer", "hash")})
-        defaults = default_virtual_packages(platform)
-        for text in lock.virtual or ():
-            name, _, rest = text.partition("=")
-            version, _, build = rest.partition("=")
-            package = VirtualPackage(name, version, build or "0")
-            if defaults.get(name) != package:
-                overrides.append((platform, package))
-    agreed = options[0] if options and all(o == options[0] for o in options) else {}
-    return Recorded(agreed, tuple(overrides))
-
-
-def parse_date(text: str) -> dt.datetime:
-    """``YYYY-MM-DD`` (end of that day is *not* implied: midnight UTC) or an ISO 8601 datetime."""
-    value = text.strip()
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(
-            f"--exclude-newer expects a date like 2026-08-01 or 2026-08-01T12:00:00Z, got {text!r}"
-        ) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
-
-
-def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
-    """``[tool.lockgen]`` from the pyproject.toml beside ``env_file`` (empty when absent)."""
-    pyproject = env_file.resolve().parent / "pyproject.toml"
-    if not pyproject.is_file():
-        return {}, None
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
-    return parse_tool_text(text, str(pyproject)), pyproject
-
-
-def parse_tool_text(text: str, where: str) -> dict[str, Any]:
-    """``[tool.lockgen]`` of a pyproject.toml's text (``where`` names it in errors)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: cannot read: {exc}") from exc
-    section = data.get("tool", {}).get("lockgen", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"{where}: [tool.lockgen] must be a table")
-    unknown = sorted(set(section) - _TOOL_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown [tool.lockgen] keys: {', '.join(unknown)}")
-    return section
-
-
-def lock_location(tool: Mapping[str, Any], where: str) -> tuple[str, str]:
-    """(lock folder relative to the project, filename template) that a [tool.lockgen] section sets
-    (``locks`` and ``{platform}.txt`` by default), checked as :func:`build_options` checks them."""
-    folder = tool.get("output-dir", "locks")
-    path = Path(folder) if isinstance(folder, str) else Path("/")
-    if not str(folder).strip() or path.is_absolute() or path.drive or ".." in path.parts or str(folder)[:1] == "~":
-        raise ConfigError(
-            f"{where}: [tool.lockgen] output-dir must be a relative path inside the project, got {folder!r}"
-        )
-    template = validate_filename_template(
-        str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
-    )
-    return path.as_posix(), template
-
-
-DEFAULT_ENV_FILE = "environment.yml"
-
-
-def _has_tool_section(pyproject: Path) -> bool:
-    """Whether ``pyproject`` has a ``[tool.lockgen]`` table (a file that does not parse has none)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "lockgen" in tool
-
-
-def find_project_root(start: Path) -> Path | None:
-    """The nearest folder, from ``start`` up, holding an environment.yml or a pyproject.toml with
-    ``[tool.lockgen]`` (as git, uv and pixi find their project); None when there is none. The search
-    stops at the root of the git repository it starts in: a file above the checkout is nobody's project."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / DEFAULT_ENV_FILE).is_file():
-            return folder
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_section(pyproject):
-            return folder
-        if (folder / ".git").exists():
-            return None
-    return None
-
-
-def _from_root(root: Path, path: Path) -> Path:
-    """``path`` (relative to the project root) as the user reads it: relative to the working folder."""
-    if path.is_absolute():
-        return path
-    cwd = Path.cwd().resolve()
-    if root == cwd:
-        return path
-    return Path(os.path.relpath(root / path, cwd))
-
-
-def ensure_project(files: Sequence[Path]) -> None:
-    """Without ``files``, InputError (exit 3) naming the folder searched when no project is found from
-    the working folder up: for the commands that need an environment file (lock, check, explain)."""
-    _project_files(files, require_project=True)
-
-
-def _project_files(files: Sequence[Path], require_project: bool) -> tuple[Sequence[Path], Path | None]:
-    """``files``, or the found project's environment file and the project root (None: files were given,
-    or no project was found and none is required)."""
-    if files:
-        return files, None
-    root = find_project_root(Path.cwd())
-    if root is None:
-        if require_project:
-            why = (
-                f"no such file in {Path.cwd().resolve()} or any folder above it (nor a pyproject.toml with"
-                " [tool.lockgen]): run lockgen inside the project, or pass the file with -f FILE"
-            )
-            raise InputError([Problem(why, DEFAULT_ENV_FILE)])
-        return [Path(DEFAULT_ENV_FILE)], None
-    return [_from_root(root, Path(DEFAULT_ENV_FILE))], root
-
-
 def env_int(name: str, default: int, minimum: int) -> int:
     """An integer setting from the environment; a bad value raises ConfigError naming the variable."""
     raw = os.environ.get(name, "").strip()
@@ -424,40 +248,16 @@ def env_int(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def tool_mirrors(values: Any, base_dir: Path, where: str = "[tool.lockgen]") -> list[Mirror]:
-    """``mirrors`` from [tool.lockgen]: a table or a list of CANONICAL=REPLACEMENT, paths relative to ``base_dir``."""
-    if isinstance(values, Mapping):
-        values = [f"{k}={v}" for k, v in values.items()]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ConfigError(f"{where}: mirrors must be a table or a list of CANONICAL=REPLACEMENT strings")
-    return [parse_mirror(v, base_dir) for v in values]
-
-
-def _string_list(value: Any, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} must be a list of strings")
-    return value
-
-
 def build_options(files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False) -> LockOptions:
     """The settings of every command (see :func:`_build_options`); a bad ``[tool.lockgen]`` value's
     error names the pyproject.toml line of its key."""
     try:
         return _build_options(files, cli, require_project=require_project)
     except ConfigError as exc:
-        located = _with_line(exc.message)
+        located = with_line(exc.message)
         if type(exc) is not ConfigError or located == exc.message:
             raise
         raise ConfigError(located) from exc
-
-
-def _with_line(message: str) -> str:
-    """``…/pyproject.toml: [tool.lockgen] jobs must…`` with the key's line: ``…/pyproject.toml:7: …``."""
-    head, sep, rest = message.partition(": [tool.lockgen] ")
-    key = rest.split(" ", 1)[0].rstrip(":")
-    if not sep or not head.endswith("pyproject.toml") or key not in _TOOL_KEYS:
-        return message
-    return f"{_toml_where(Path(head), key)}{sep}{rest}"
 
 
 def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) -> LockOptions:
@@ -471,7 +271,7 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
     verify need only locks)."""
     flags = cli
     solve, how = flags.solve, flags.lock
-    files, root = _project_files(files, require_project)
+    files, root = project_files(files, require_project)
     tool, pyproject = read_tool_config(files[0])
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()
@@ -480,15 +280,15 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         return value if value not in (None, (), []) else tool.get(tool_key, default)
 
     def told(value: Any, tool_key: str) -> str | None:
-        return _told(value, tool_key, tool, pyproject)
+        return tool_origin(value, tool_key, tool, pyproject)
 
-    platforms = _platforms(flags.platforms or tool.get("platforms"), told(flags.platforms, "platforms"))
+    platforms = check_platforms(flags.platforms or tool.get("platforms"), told(flags.platforms, "platforms"))
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
         mirrors = tool_mirrors(tool["mirrors"], tool_dir, where)
 
-    overrides_raw = list(solve.virtual_packages) or _string_list(
+    overrides_raw = list(solve.virtual_packages) or string_list(
         tool.get("virtual-packages", []), f"{where} virtual-packages"
     )
     try:
@@ -521,11 +321,11 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         jobs = parse_jobs(tool["jobs"], f"{where} jobs")
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
-    conda_lock_file = _conda_lock_file(how.conda_lock_file, tool.get("conda-lock-file"), where)
+    conda_lock_file = conda_lock_path(how.conda_lock_file, tool.get("conda-lock-file"), where)
     if solve.allow_includes:
         allow_includes = [Path(p) for p in solve.allow_includes]
     else:
-        allow_includes = [tool_dir / p for p in _string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
+        allow_includes = [tool_dir / p for p in string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
     return LockOptions(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
@@ -556,14 +356,6 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
     )
 
 
-def _told(value: Any, key: str, tool: Mapping[str, Any], pyproject: Path | None) -> str | None:
-    """Where a value that [tool.lockgen] gave was written (``pyproject.toml:7: [tool.lockgen] hash``);
-    None when the command line (or the locks) gave it: its errors name the flag."""
-    if value not in (None, (), []) or key not in tool:
-        return None
-    return f"{_toml_where(pyproject, key)}: [tool.lockgen] {key}"
-
-
 def _solve_choices(
     solve: SolveFlags, tool: Mapping[str, Any], pyproject: Path | None
 ) -> tuple[str, str, dt.datetime | None]:
@@ -573,21 +365,21 @@ def _solve_choices(
         solve.channel_priority if solve.channel_priority is not None else tool.get("channel-priority", "strict")
     )
     if priority not in CHANNEL_PRIORITIES:
-        origin = _told(solve.channel_priority, "channel-priority", tool, pyproject)
+        origin = tool_origin(solve.channel_priority, "channel-priority", tool, pyproject)
         raise ConfigError(
             f"{f'{origin}: ' if origin else ''}channel priority must be one of {', '.join(CHANNEL_PRIORITIES)},"
             f" got {priority!r}"
         )
     hash_kind = str(solve.hash_kind if solve.hash_kind is not None else tool.get("hash", "md5"))
     if hash_kind not in HASH_KINDS:
-        origin = _told(solve.hash_kind, "hash", tool, pyproject)
+        origin = tool_origin(solve.hash_kind, "hash", tool, pyproject)
         raise ConfigError(f"{origin or '--hash'} must be md5 or sha256, got {hash_kind!r}")
     try:
-        exclude_newer = _exclude_newer(
+        exclude_newer = exclude_newer_value(
             solve.exclude_newer if solve.exclude_newer is not None else tool.get("exclude-newer")
         )
     except ConfigError as exc:
-        origin = _told(solve.exclude_newer, "exclude-newer", tool, pyproject)
+        origin = tool_origin(solve.exclude_newer, "exclude-newer", tool, pyproject)
         if origin is None:
             raise
         raise ConfigError(exc.message.replace("--exclude-newer", origin, 1)) from None
@@ -602,122 +394,17 @@ def _locations(
     solve = flags.solve
     used = (("mirrors", solve.mirrors), ("output-dir", flags.output_dir), ("cache-dir", solve.cache_dir))
     from_config = tuple(key for key, flag in used if key in tool and flag in (None, ()))
-    project = _lexical(env_file).parent
+    project = lexical(env_file).parent
     output_dir = Path(flags.output_dir) if flags.output_dir is not None else Path("locks")
     if root is not None and flags.output_dir is None:
-        output_dir = _from_root(root, output_dir)
+        output_dir = from_root(root, output_dir)
     if "output-dir" in from_config:
-        output_dir = _tool_path(tool["output-dir"], "output-dir", pyproject, project)
-    _check_not_linked_out(output_dir, project)
+        output_dir = tool_path(tool["output-dir"], "output-dir", pyproject, project)
+    check_not_linked_out(output_dir, project)
     cache_dir = Path(solve.cache_dir) if solve.cache_dir else None
     if "cache-dir" in from_config:
-        cache_dir = _tool_path(tool["cache-dir"], "cache-dir", pyproject, project)
+        cache_dir = tool_path(tool["cache-dir"], "cache-dir", pyproject, project)
     return output_dir, cache_dir, from_config
-
-
-def _lexical(path: Path) -> Path:
-    """``path`` made absolute and normalised without following links (``a/../b`` is ``b``)."""
-    return Path(os.path.normpath(Path(path).absolute()))
-
-
-def project_roots(env_file: Path) -> tuple[Path, ...]:
-    """The project's tree, resolved: the environment file's folder and the git work tree holding it."""
-    here = Path(env_file).resolve().parent
-    roots = [here]
-    for parent in (here, *here.parents):
-        if (parent / ".git").exists():
-            roots.append(parent)
-            break
-    return tuple(dict.fromkeys(roots))
-
-
-def _inside(path: Path, roots: Sequence[Path]) -> bool:
-    return any(path == root or root in path.parents for root in roots)
-
-
-def _toml_where(pyproject: Path | None, key: str) -> str:
-    """``pyproject.toml:LINE`` of ``key`` in [tool.lockgen] (the file alone when it cannot be found)."""
-    if pyproject is None:
-        return "[tool.lockgen]"
-    try:
-        lines = pyproject.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return f"{pyproject}"
-    section = False
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            section = stripped.replace(" ", "") == "[tool.lockgen]"
-        elif section and stripped.split("=", 1)[0].strip().strip("\"'") == key:
-            return f"{pyproject}:{number}"
-    return f"{pyproject}"
-
-
-def _tool_path(value: Any, key: str, pyproject: Path | None, project: Path) -> Path:
-    """``output-dir`` or ``cache-dir`` from [tool.lockgen]: pyproject.toml comes with a pull request, so
-    only a relative path inside the project (no ``..``, not absolute, no ``~``), which does not leave it
-    through a symbolic link; else ConfigError (exit 2) naming the line. Relative to the project folder."""
-    where = _toml_where(pyproject, key)
-    text = value if isinstance(value, str) else ""
-    path = Path(text)
-    if not text.strip() or path.is_absolute() or path.drive or ".." in path.parts or text.startswith("~"):
-        raise ConfigError(
-            f"{where}: [tool.lockgen] {key} must be a relative path inside the project, got {value!r}"
-            f" (a path elsewhere can be given on the command line: --{key} DIR)"
-        )
-    full = project / path
-    real = full.resolve()
-    if not _inside(real, project_roots(project / "environment.yml")):
-        raise ConfigError(
-            f"{where}: [tool.lockgen] {key} = {text!r} resolves to {real}, outside the project, through a symbolic"
-            f" link; replace the link by a folder (or give the path on the command line: --{key} DIR)"
-        )
-    return full if Path.cwd() != project else path
-
-
-def check_lock_folder(output_dir: Path, project: Path) -> None:
-    """ConfigError (exit 2) when an environment's lock folder of [tool.lockgen.environments]
-    (``OUTPUT_DIR/NAME``), inside ``project``, leaves it through a symbolic link (``locks/gpu -> ../x``)."""
-    try:
-        _check_not_linked_out(output_dir, project)
-    except ConfigError:
-        real = _lexical(output_dir).resolve()
-        raise ConfigError(
-            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
-            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
-            f" the folder holding it with -o {real.parent}"
-        ) from None
-
-
-def _check_not_linked_out(output_dir: Path, project: Path) -> None:
-    """An output folder inside the project must stay inside it once links are followed: a committed
-    ``locks -> ../outside`` link would make ``lock`` write, and ``check`` read, outside the project.
-    A folder given outside the project (``-o /srv/locks``) is the user's own choice."""
-    lexical = _lexical(output_dir)
-    if lexical != project and project not in lexical.parents:
-        return
-    real = lexical.resolve()
-    if not _inside(real, project_roots(project / "environment.yml")):
-        raise ConfigError(
-            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
-            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
-            f" the real folder with -o {real}"
-        )
-
-
-
-def _platforms(value: Any, origin: str | None) -> tuple[str, ...] | None:
-    """``-p`` values, or [tool.lockgen] platforms written at ``origin``, checked."""
-    if value is None:
-        return None
-    platforms = tuple(_string_list(list(value), origin or "-p/--platform"))
-    bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
-    if bad:
-        raise ConfigError(
-            f"{f'{origin}: ' if origin else ''}unknown platform(s): {', '.join(bad)}"
-            " (for example: linux-64, osx-arm64, win-64)"
-        )
-    return platforms
 
 
 _DEFAULTS = ("none", "strict", "md5")
@@ -750,46 +437,3 @@ def _reuse_recorded(
     if solve.cuda == "none":  # `--cuda none`: no __cuda, whatever the locks say
         values["cuda"] = None
     return replace(solve, **values), overrides, reused
-
-
-def _exclude_newer(value: Any) -> dt.datetime | None:
-    """``exclude-newer`` from the command line (text) or [tool.lockgen] (text, TOML date or datetime)."""
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = value.isoformat()
-    if value is None:
-        return None
-    parsed = value if isinstance(value, dt.datetime) else parse_date(str(value))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _conda_lock_file(cli_value: Any, tool_value: Any, where: str) -> Path | None:
-    """``--conda-lock-file`` or ``[tool.lockgen] conda-lock-file``: a .yml path; from the (PR-editable)
-    pyproject.toml only a relative path inside the project, no ``..``."""
-    if cli_value:
-        path = Path(cli_value)
-    elif tool_value is None:
-        return None
-    elif not isinstance(tool_value, str) or not tool_value.strip():
-        raise ConfigError(f"{where} conda-lock-file must be a path such as conda-lock.yml")
-    else:
-        path = Path(tool_value)
-        if path.is_absolute() or ".." in path.parts or path.drive:
-            raise ConfigError(f"{where} conda-lock-file must be a relative path inside the project, got {tool_value!r}")
-    if path.suffix.lower() not in (".yml", ".yaml"):
-        raise ConfigError(
-            f"the conda-lock file must end in .yml or .yaml (conda-lock's unified format), got {str(path)!r}"
-        )
-    return path
-
-
-def parse_jobs(value: Any, where: str) -> int | None:
-    """``auto`` (None) or a whole number >= 1; ``where`` names the setting in the error message."""
-    if isinstance(value, str) and value.strip().lower() == "auto":
-        return None
-    try:
-        jobs = int(str(value).strip()) if not isinstance(value, bool) else 0
-    except ValueError:
-        jobs = 0
-    if jobs < 1:
-        raise ConfigError(f"{where} must be `auto` or a whole number >= 1, got {value!r}")
-    return jobs

@@ -26,16 +26,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import (
-    Flags,
-    LockOptions,
-    build_options,
-    check_lock_folder,
-    find_project_root,
-    read_tool_config,
-)
+from lockgen.config import Flags, LockOptions, build_options
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.project import check_lock_folder, find_project_root
+from lockgen.toolconfig import read_tool_config
 
 __all__ = [
     "TABLE",

@@ -128,7 +128,7 @@ def why_not_newer(
     base = replace(planned.request, preferred=())
     recorded = dict(read.lock.options or ())
     if base.exclude_newer is None and recorded.get("exclude-newer", "none") != "none":
-        from lockgen.config import parse_date  # the lock was made with it: ask the same question
+        from lockgen.toolconfig import parse_date  # the lock was made with it: ask the same question
 
         base = replace(base, exclude_newer=parse_date(recorded["exclude-newer"]))
     planned = replace(planned, request=replace(planned.request, exclude_newer=base.exclude_newer))

@@ -50,8 +50,8 @@ def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path
     """Where the locks were at ``revision`` by that revision's own [tool.lockgen] (pyproject.toml is part of
     the pull request, so the other side's settings must not choose where this side is read): (folder, template,
     ``folder/template`` for the move warning)."""
-    from lockgen.config import lock_location, parse_tool_text
     from lockgen.review.sources import read_revision_file
+    from lockgen.toolconfig import lock_location, parse_tool_text
 
     project = (env_files[0] if env_files else Path("environment.yml")).absolute().parent
     text = read_revision_file(revision, project / "pyproject.toml")

@@ -58,8 +58,8 @@ def command(
     """
 
     def action() -> int:
-        from lockgen.config import ensure_project
         from lockgen.environments import one_environment_options
+        from lockgen.project import ensure_project
         from lockgen.review.explain import Explanation, explain
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))

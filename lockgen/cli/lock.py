@@ -65,9 +65,10 @@ def command(
         return
 
     def action() -> int:
-        from lockgen.config import build_options, ensure_project
+        from lockgen.config import build_options
         from lockgen.environments import environment_targets
         from lockgen.lock import lock
+        from lockgen.project import ensure_project
         from lockgen.repodata.gateway import keep_gateways_until_exit
 
         keep_gateways_until_exit()  # run_core leaves through os._exit: nothing rattler loaded needs freeing

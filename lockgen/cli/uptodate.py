@@ -26,9 +26,10 @@ def run_check(
     ``[tool.lockgen.environments]``: those named in ``environments`` (all when empty)."""
 
     def action() -> int:
-        from lockgen.config import build_options, ensure_project
+        from lockgen.config import build_options
         from lockgen.environments import environment_targets
         from lockgen.errors import StaleLockError
+        from lockgen.project import ensure_project
         from lockgen.review.check import check, render_check_json
 
         ensure_project(files)

@@ -82,7 +82,7 @@ def mapping_for(
 def mapping_memo_dir(request: PipRequest) -> Path | None:
     """Where the mapping's memo lives: lockgen's cache directory, and only when that is outside the
     project (a pull request can commit a folder there; it must not choose what the mapping answers)."""
-    from lockgen.config import project_roots
+    from lockgen.project import project_roots
     from lockgen.pypi.mapping import MEMO_DIR
 
     real = request.cache_dir.resolve()

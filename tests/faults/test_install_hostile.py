@@ -330,7 +330,8 @@ def test_a_dripping_server_is_dropped_by_the_minimum_rate_rule(tmp_path: Path) -
 
 
 def test_min_rate_settings_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lockgen.config import ConfigError, read_limits
+    from lockgen.config import read_limits
+    from lockgen.errors import ConfigError
 
     monkeypatch.setenv("LOCKGEN_DOWNLOAD_MIN_RATE", "0")
     monkeypatch.setenv("LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW", "5")

@@ -33,6 +33,9 @@ RANKS: dict[str, int] = {
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,
     "config": 3,
+    "project": 3,  # where the project is (config, environments, pypi and the CLI find it)
+    "toolconfig": 3,  # [tool.lockgen] read and checked
+    "recorded": 3,  # the options the existing locks record
     "environments": 3,
     "solverequest": 3,  # the conda request type, below the solver so plan need not import it
     "conda": 4,

@@ -173,15 +173,15 @@ def test_concurrent_schedule_runs_everything_at_once() -> None:
 
 @pytest.mark.parametrize(("raw", "expected"), [("auto", None), ("AUTO", None), ("1", 1), (" 4 ", 4), (2, 2)])
 def test_jobs_setting_parses(raw: object, expected: int | None) -> None:
-    from lockgen.config import parse_jobs
+    from lockgen.toolconfig import parse_jobs
 
     assert parse_jobs(raw, "--jobs") == expected
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "many", "", True, 1.5])
 def test_jobs_setting_rejects_nonsense_naming_the_setting(raw: object) -> None:
-    from lockgen.config import parse_jobs
     from lockgen.errors import ConfigError
+    from lockgen.toolconfig import parse_jobs
 
     with pytest.raises(ConfigError, match=r"LOCKGEN_JOBS must be `auto` or a whole number >= 1"):
         parse_jobs(raw, "LOCKGEN_JOBS")

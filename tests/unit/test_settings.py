@@ -198,7 +198,7 @@ def test_help_is_whole_for_every_command() -> None:
 def test_project_root_is_the_nearest_folder_with_an_environment_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lockgen.config import find_project_root
+    from lockgen.project import find_project_root
 
     (tmp_path / "environment.yml").write_text("dependencies: [python]\n")
     (tmp_path / "src" / "pkg").mkdir(parents=True)
@@ -281,7 +281,7 @@ def test_a_plain_run_reuses_the_options_the_locks_were_made_with(
 
 def test_the_project_search_stops_at_the_repository_root(tmp_path: Path) -> None:
     """An environment.yml above the git checkout (the runner's home, a parent folder) is not the project."""
-    from lockgen.config import find_project_root
+    from lockgen.project import find_project_root
 
     (tmp_path / "environment.yml").write_text("dependencies: [python]\n")
     repo = tmp_path / "checkout"

@@ -1,0 +1,141 @@
+"""Where the project is: found from the working folder up, its tree (the environment file's folder and
+the git work tree holding it), and the rule that a lock folder inside it stays inside it once links
+are followed. Reads files and folders only, never a setting."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lockgen.errors import ConfigError, InputError, Problem
+
+__all__ = [
+    "DEFAULT_ENV_FILE",
+    "check_lock_folder",
+    "check_not_linked_out",
+    "ensure_project",
+    "find_project_root",
+    "from_root",
+    "inside",
+    "lexical",
+    "project_files",
+    "project_roots",
+]
+
+
+DEFAULT_ENV_FILE = "environment.yml"
+
+
+def _has_tool_section(pyproject: Path) -> bool:
+    """Whether ``pyproject`` has a ``[tool.lockgen]`` table (a file that does not parse has none)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "lockgen" in tool
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder, from ``start`` up, holding an environment.yml or a pyproject.toml with
+    ``[tool.lockgen]`` (as git, uv and pixi find their project); None when there is none. The search
+    stops at the root of the git repository it starts in: a file above the checkout is nobody's project."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / DEFAULT_ENV_FILE).is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_section(pyproject):
+            return folder
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def from_root(root: Path, path: Path) -> Path:
+    """``path`` (relative to the project root) as the user reads it: relative to the working folder."""
+    if path.is_absolute():
+        return path
+    cwd = Path.cwd().resolve()
+    if root == cwd:
+        return path
+    return Path(os.path.relpath(root / path, cwd))
+
+
+def ensure_project(files: Sequence[Path]) -> None:
+    """Without ``files``, InputError (exit 3) naming the folder searched when no project is found from
+    the working folder up: for the commands that need an environment file (lock, check, explain)."""
+    project_files(files, require_project=True)
+
+
+def project_files(files: Sequence[Path], require_project: bool) -> tuple[Sequence[Path], Path | None]:
+    """``files``, or the found project's environment file and the project root (None: files were given,
+    or no project was found and none is required)."""
+    if files:
+        return files, None
+    root = find_project_root(Path.cwd())
+    if root is None:
+        if require_project:
+            why = (
+                f"no such file in {Path.cwd().resolve()} or any folder above it (nor a pyproject.toml with"
+                " [tool.lockgen]): run lockgen inside the project, or pass the file with -f FILE"
+            )
+            raise InputError([Problem(why, DEFAULT_ENV_FILE)])
+        return [Path(DEFAULT_ENV_FILE)], None
+    return [from_root(root, Path(DEFAULT_ENV_FILE))], root
+
+
+def lexical(path: Path) -> Path:
+    """``path`` made absolute and normalised without following links (``a/../b`` is ``b``)."""
+    return Path(os.path.normpath(Path(path).absolute()))
+
+
+def project_roots(env_file: Path) -> tuple[Path, ...]:
+    """The project's tree, resolved: the environment file's folder and the git work tree holding it."""
+    here = Path(env_file).resolve().parent
+    roots = [here]
+    for parent in (here, *here.parents):
+        if (parent / ".git").exists():
+            roots.append(parent)
+            break
+    return tuple(dict.fromkeys(roots))
+
+
+def inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def check_lock_folder(output_dir: Path, project: Path) -> None:
+    """ConfigError (exit 2) when an environment's lock folder of [tool.lockgen.environments]
+    (``OUTPUT_DIR/NAME``), inside ``project``, leaves it through a symbolic link (``locks/gpu -> ../x``)."""
+    try:
+        check_not_linked_out(output_dir, project)
+    except ConfigError:
+        real = lexical(output_dir).resolve()
+        raise ConfigError(
+            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
+            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
+            f" the folder holding it with -o {real.parent}"
+        ) from None
+
+
+def check_not_linked_out(output_dir: Path, project: Path) -> None:
+    """An output folder inside the project must stay inside it once links are followed: a committed
+    ``locks -> ../outside`` link would make ``lock`` write, and ``check`` read, outside the project.
+    A folder given outside the project (``-o /srv/locks``) is the user's own choice."""
+    folder = lexical(output_dir)
+    if folder != project and project not in folder.parents:
+        return
+    real = folder.resolve()
+    if not inside(real, project_roots(project / "environment.yml")):
+        raise ConfigError(
+            f"the lock folder {output_dir} resolves to {real}, outside the project, through a symbolic link;"
+            " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
+            f" the real folder with -o {real}"
+        )
