@@ -3,8 +3,10 @@ environment file) over the environment (``LOCKGEN_*``) over defaults.
 
 The CLI passes a typed :class:`Flags` (what the user set; unset fields are None or empty);
 :func:`build_options` merges it with ``[tool.lockgen]`` and the environment and returns one frozen
-:class:`LockOptions` for every command. This is the only module that reads lockgen's settings
-from ``os.environ``; backends take the values as constructor arguments.
+:class:`LockOptions` for every command. This is the only module that reads the process environment
+(``LOCKGEN_*``, ``XDG_STATE_HOME``, and :func:`read_environment` for ``install``); the CLI calls its
+``read_*`` functions and everything below takes the values as parameters. The exceptions, each a child
+process's environment or a C library's own variable, are listed in tests/unit/test_environment_reads.py.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,10 @@ __all__ = [
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
+    "read_environment",
     "read_limits",
     "read_mapping_url",
+    "read_state_dirs",
 ]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
@@ -77,6 +81,7 @@ DEFAULT_MIN_RATE = 1024
 """Bytes per second below which a download is abandoned (0: no rule), averaged over the window."""
 DEFAULT_MIN_RATE_WINDOW_S = 30
 PIP_DEADLINE_ENV = "LOCKGEN_PIP_DEADLINE"
+STATE_HOME_ENV = "XDG_STATE_HOME"
 DEFAULT_PIP_DEADLINE_S = 3600
 """The whole pip step of ``install`` (both installer runs): a dripping index or a hung build ends there."""
 
@@ -140,6 +145,22 @@ def read_limits() -> Limits:
     )
 
 
+def read_state_dirs() -> tuple[Path, ...]:
+    """Where lockgen may keep state, best first: ``$XDG_STATE_HOME`` when it is absolute (the XDG rule: a
+    relative one would resolve inside whatever folder lockgen runs in), then ``~/.local/state``.
+    :func:`lockgen.lockfiles.commit.key_path` takes the first that lies outside the project."""
+    base = os.environ.get(STATE_HOME_ENV, "")
+    absolute = [Path(base)] if base and Path(base).is_absolute() else []
+    return (*absolute, Path.home() / ".local" / "state")
+
+
+def read_environment() -> dict[str, str]:
+    """A copy of the process environment for ``install``, which follows other tools' variables: conda's
+    and mamba's folders (``CONDA_ENVS_PATH``, ``CONDARC``, ``MAMBA_ROOT_PREFIX``, ``$VAR`` in a .condarc),
+    pip's and uv's index URLs (masked in messages) and which activation command to suggest."""
+    return dict(os.environ)
+
+
 def read_mapping_url() -> str | None:
     """``LOCKGEN_PYPI_MAPPING_URL``: where parselmouth's tables are fetched from (None: the default)."""
     return os.environ.get(MAPPING_URL_ENV) or None
@@ -189,6 +210,7 @@ class Flags:
 class LockOptions:
     files: tuple[Path, ...]
     output_dir: Path
+    cache_dir: Path
     platforms: tuple[str, ...] | None = None
     mirrors: tuple[Mirror, ...] = ()
     cuda: str | None = None
@@ -196,7 +218,6 @@ class LockOptions:
     channel_priority: str = "strict"
     exclude_newer: dt.datetime | None = None
     hash_kind: str = "md5"
-    cache_dir: Path = field(default_factory=default_cache_dir)
     filename_template: str = "{platform}.txt"
     offline: bool = False
     update: tuple[str, ...] = ()
@@ -213,9 +234,9 @@ class LockOptions:
     """``--from``: a conda-lock.yml or explicit lock(s) whose pins are the previous lock (docs/from-conda-lock.md)."""
     conda_lock_file: Path | None = None
     """Also write the solution as conda-lock's unified lock (format v1) at this path."""
-    limits: Limits = field(default_factory=read_limits)
-    """Timeouts, retries and the repodata memory budget (LOCKGEN_* variables)."""
-    mapping_url: str | None = field(default_factory=read_mapping_url)
+    limits: Limits = Limits()
+    """Timeouts, retries and the repodata memory budget (:func:`build_options`: LOCKGEN_* variables)."""
+    mapping_url: str | None = None
     """Where parselmouth's conda→PyPI tables are fetched from (None: their published location)."""
     environment_platforms: tuple[str, ...] | None = None
     """An environment's ``platforms`` in ``[tool.lockgen.environments]``: over the file's, under ``platforms``."""
@@ -227,6 +248,9 @@ class LockOptions:
     """``LOCKGEN_ALLOW_PROJECT_MIRROR=1`` (or ``install --allow-project-mirror``): let ``install`` take a
     mirror that is a folder inside the project, which a pull request could fill."""
     from_locks: tuple[str, ...] = ()
+    state_dirs: tuple[Path, ...] = ()
+    """Where lockgen may keep its state (the journal key), best first (:func:`read_state_dirs`); empty:
+    journals are left unsealed, so an interrupted commit is never finished by a later run."""
     """The options taken from the existing locks' headers (neither the command line nor [tool.lockgen]
     set them), as options: ``--exclude-newer 2026-09-01T00:00:00+00:00``, ``--virtual-package ...``."""
 
@@ -353,6 +377,7 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         from_config=from_config,
         allow_project_mirror=os.environ.get(ALLOW_PROJECT_MIRROR_ENV, "").strip().lower() in ("1", "true", "yes"),
         from_locks=tuple(reused),
+        state_dirs=read_state_dirs(),
     )
 
 

@@ -199,7 +199,7 @@ def lock_environments(
         return ()
     root = targets[0].options.output_dir.parent  # each environment's folder is <output-dir>/<name>
     if root.is_dir():
-        recover(root)
+        recover(root, state_dirs=targets[0].options.state_dirs)
     for target in targets:
         if target.options.from_lock is not None or target.options.conda_lock_file is not None:
             raise ConfigError(
@@ -266,7 +266,7 @@ def _commit_all(
     """Commit every environment's files in one journaled commit at the output root: all or nothing
     across environments (a failure or Ctrl-C before the commit point leaves every previous set)."""
     files = {f"{t.name}/{name}": data for t in targets for name, data in prepared[t.name].files.items()}
-    done = commit_files(root, files)
+    done = commit_files(root, files, state_dirs=targets[0].options.state_dirs)
 
     def mine(names: tuple[str, ...], env: str) -> tuple[str, ...]:
         return tuple(n.split("/", 1)[1] for n in names if n.split("/", 1)[0] == env)

@@ -191,7 +191,9 @@ def lock(
 
     ``solver`` defaults to rattler, ``pip_resolver`` to uv, ``mapping_source`` to parselmouth's download."""
     prepared = prepare(options, reporter, solver, pip_resolver=pip_resolver, mapping_source=mapping_source)
-    result, beside = _commit(prepared.output_dir, prepared.files, prepared.condalock, prepared.condalock_files)
+    result, beside = _commit(
+        prepared.output_dir, prepared.files, prepared.condalock, prepared.condalock_files, options.state_dirs
+    )
     return prepared.result(result, beside)
 
 
@@ -217,7 +219,7 @@ def prepare(
         check_mirror_directory(mirror)
     out_dir = options.output_dir
     if out_dir.is_dir():
-        recover(out_dir)
+        recover(out_dir, state_dirs=options.state_dirs)
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
     pins, previous = _started_pins(options, previous)
     _check_update_names(options, the_plan, previous)
@@ -411,7 +413,7 @@ def pending_requests(options: LockOptions, the_plan: LockPlan, *, force: bool = 
     ``--update`` or ``--update-all``), each preferring its previous lock's packages."""
     out_dir = options.output_dir
     if out_dir.is_dir():
-        recover(out_dir)
+        recover(out_dir, state_dirs=options.state_dirs)
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
     forced = force or options.update_all or bool(options.update)
     return [
@@ -442,7 +444,11 @@ def _pip_seed(pins: PreviousPins | None) -> PreviousLock | None:
 
 
 def _commit(
-    out_dir: Path, files: dict[str, bytes | None], condalock: CondaLockTarget | None, extra: dict[str, bytes]
+    out_dir: Path,
+    files: dict[str, bytes | None],
+    condalock: CondaLockTarget | None,
+    extra: dict[str, bytes],
+    state_dirs: tuple[Path, ...],
 ) -> tuple[CommitResult, tuple[str, ...]]:
     """Commit the locks (with the conda-lock file when it lives in the output directory), then a
     conda-lock file elsewhere in its own all-or-nothing commit (docs/from-conda-lock.md); the second
@@ -450,11 +456,11 @@ def _commit(
     adopt = {condalock.path.name: condalock.adopt} if condalock is not None and condalock.adopt is not None else None
     if condalock is not None and condalock.in_output_dir:
         files.update(extra)
-        return commit_files(out_dir, files, adopt), ()
-    result = commit_files(out_dir, files)
+        return commit_files(out_dir, files, adopt, state_dirs=state_dirs), ()
+    result = commit_files(out_dir, files, state_dirs=state_dirs)
     if condalock is None:
         return result, ()
-    side = commit_files(condalock.path.parent, extra, adopt)
+    side = commit_files(condalock.path.parent, extra, adopt, state_dirs=state_dirs)
     return result, tuple(str(condalock.path) for _ in side.written)
 
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# lockgen keeps its journal key in $XDG_STATE_HOME/lockgen (lockgen.lockfiles): one per test session,
-# shared with the lockgen subprocesses the tests start, never the user's own.
-os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="lockgen-test-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -35,6 +30,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if top in SLOW_DIRS:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """lockgen's state folder (its journal key) for this test session, never the user's own. Library calls
+    take it as a parameter (the ``state_dirs`` fixture); the lockgen processes the tests start read it, as
+    users' do, from ``XDG_STATE_HOME`` (lockgen.config.read_state_dirs), set for the session and restored."""
+    folder = tmp_path_factory.mktemp("lockgen-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(folder))
+        yield folder
+
+
+@pytest.fixture
+def state_dirs(state_home: Path) -> tuple[Path, ...]:
+    """What ``LockOptions.state_dirs`` holds in this session: pass it to the commit functions."""
+    return (state_home,)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ from lockgen.cli.options import (
 from lockgen.cli.runner import StderrReporter, echo, run_core
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from lockgen.channels import Mirror
     from lockgen.install import InstallOptions, InstallResult
 
@@ -103,13 +104,15 @@ def command(
     def action() -> int:
         import tempfile
 
+        from lockgen.config import read_environment
         from lockgen.environments import one_environment_options
         from lockgen.install import InstallOptions, install_lock
         from lockgen.install.core import host_platform
         from lockgen.install.envs import install_source, prefix_for
 
         check_install_habits(habits)
-        target = prefix_for(prefix, name, platform, os.environ)
+        environ = read_environment()
+        target = prefix_for(prefix, name, platform, environ)
         _check_platform_option(platform)
         settings = one_environment_options((), locks.flags(), environment)
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
@@ -135,7 +138,7 @@ def command(
                 pip_deadline_s=settings.limits.pip_deadline_s,
                 project_dir=settings.files[0].parent if lock_dir is None and settings.files else None,
             )
-            _show(options, install_lock(options, StderrReporter(quiet, verbose), os.environ), quiet)
+            _show(options, install_lock(options, StderrReporter(quiet, verbose), environ), environ, quiet)
         return 0
 
     run_core(verbose, action)
@@ -171,7 +174,7 @@ def _check_platform_option(platform: str | None) -> None:
         raise ConfigError(f"-p/--platform: {exc}") from exc
 
 
-def _show(options: InstallOptions, result: InstallResult, quiet: bool) -> None:
+def _show(options: InstallOptions, result: InstallResult, environ: Mapping[str, str], quiet: bool) -> None:
     from lockgen.install import activation_hint
 
     if quiet:
@@ -190,4 +193,4 @@ def _show(options: InstallOptions, result: InstallResult, quiet: bool) -> None:
         echo(f"{options.requirements_path}: already installed")
     if result.pip in ("uv", "pip") and options.unhashed_path.is_file():
         echo(f"installed {options.unhashed_path} (VCS and local projects, --no-deps) with {result.pip}")
-    echo(f"To activate: {activation_hint(result.prefix, os.environ)}")
+    echo(f"To activate: {activation_hint(result.prefix, environ)}")

@@ -209,7 +209,8 @@ _EMULATED = {"osx-arm64": ("osx-64",), "win-arm64": ("win-64",)}
 def install_lock(
     options: InstallOptions, reporter: Reporter | None = None, environ: Mapping[str, str] | None = None
 ) -> InstallResult:
-    """Create or update ``options.prefix`` from the lock. Raises InstallError before any change on a bad file."""
+    """Create or update ``options.prefix`` from the lock. Raises InstallError before any change on a bad file.
+    ``environ``: the variables pip's step follows (:func:`lockgen.config.read_environment`; None: none)."""
     reporter = reporter or NullReporter()
     options = dataclasses.replace(options, cache_dir=options.cache_dir.resolve())
     lock = read_lock(options.lock_path, options.platform)
@@ -607,7 +608,7 @@ def _pip_step(
     environment = marker_environment(options.platform, python_entry.version if python_entry else None)
     secrets = SecretRegistry()
     for key in ("PIP_INDEX_URL", "UV_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"):
-        value = (environ if environ is not None else os.environ).get(key)
+        value = (environ or {}).get(key)
         if value:
             secrets.add_url(value)
     unhashed = unhashed_requirements(
@@ -616,7 +617,7 @@ def _pip_step(
     budget = PipBudget.starting_now(
         options.pip_deadline_s,
         options.timeout_s,
-        pip_hosts(requirements, unhashed, environ if environ is not None else os.environ),
+        pip_hosts(requirements, unhashed, environ or {}),
     )
     tool = "up-to-date"
     if not requirements_satisfied(prefix, requirements, environment):

@@ -25,6 +25,19 @@ from lockgen.platforms import KNOWN_PLATFORMS
 __all__ = ["envs_dir", "install_source", "prefix_for"]
 
 _ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+\-]*$")
+_VARIABLE = re.compile(r"\$(\w+)|\$\{([^}]*)\}" + (r"|%([^%]+)%" if os.name == "nt" else ""))
+
+
+def _expand(text: str, environ: Mapping[str, str]) -> str:
+    """``$NAME``, ``${NAME}`` (and ``%NAME%`` on Windows) from ``environ``, as :func:`os.path.expandvars`
+    does from the process's: an unknown name stays as written."""
+
+    def value(match: re.Match[str]) -> str:
+        name = next(group for group in match.groups() if group is not None)
+        found = environ.get(name) if os.name != "nt" else environ.get(name, environ.get(name.upper()))
+        return found if found is not None else match.group(0)
+
+    return _VARIABLE.sub(value, text)
 
 
 def _condarc_envs_dirs(environ: Mapping[str, str], home: Path) -> list[str]:
@@ -69,10 +82,10 @@ def envs_dir(environ: Mapping[str, str], home: Path | None = None) -> Path:
     if listed:
         first = next((p for p in listed.split(os.pathsep) if p.strip()), "")
         if first:
-            return Path(os.path.expandvars(first)).expanduser()
+            return Path(_expand(first, environ)).expanduser()
     for configured in _condarc_envs_dirs(environ, home):
         return Path(
-            os.path.expandvars(configured.replace("~", str(home), 1) if configured.startswith("~") else configured)
+            _expand(configured.replace("~", str(home), 1) if configured.startswith("~") else configured, environ)
         )
     for root in _root_prefixes(environ):
         if (root / "conda-meta").is_dir() and os.access(root, os.W_OK):

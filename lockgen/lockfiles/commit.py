@@ -10,7 +10,8 @@ the output root, covers every environment's folder, so a failure anywhere leaves
 
 The journal sits in the project tree, where a pull request can commit one. So its manifest is
 sealed: an HMAC, keyed by a random key kept outside the project (``$XDG_STATE_HOME/lockgen``,
-mode 0600; :func:`key_path` says when that variable is ignored), over the output directory's
+mode 0600; the caller passes the candidate folders, ``LockOptions.state_dirs``, and :func:`key_path`
+says which one is used), over the output directory's
 absolute path, the file names and each staged file's sha256. :func:`recover` applies only a
 journal whose seal and hashes check out, that is one that lockgen wrote on this machine for this
 directory; any other journal is refused with an error and never applied. Read-only commands
@@ -146,24 +147,23 @@ def _project_roots(out_dir: Path) -> list[Path]:
     return roots
 
 
-def key_path(out_dir: Path) -> Path | None:
-    """Where the journal key for ``out_dir`` lives: ``$XDG_STATE_HOME/lockgen/journal.key``, else
-    ``~/.local/state/lockgen/journal.key``.
+def key_path(out_dir: Path, state_dirs: Sequence[Path]) -> Path | None:
+    """Where the journal key for ``out_dir`` lives: ``lockgen/journal.key`` in the first of
+    ``state_dirs`` (:func:`lockgen.config.read_state_dirs`: ``$XDG_STATE_HOME``, then
+    ``~/.local/state``) that lies outside the project.
 
-    ``XDG_STATE_HOME`` is ignored when it is relative (the XDG rule; it would resolve inside whatever
-    folder lockgen runs in) or inside the project (an ``.envrc`` or a Makefile in a pull request can
-    set it): a key there could be committed with a journal sealed by it. None when even the default
-    lies inside the project (a project at ``$HOME``): journals are then left unsealed, never applied.
+    A folder inside the project is passed over (an ``.envrc`` or a Makefile in a pull request can set
+    ``XDG_STATE_HOME``): a key there could be committed with a journal sealed by it. None when every
+    folder lies inside the project (a project at ``$HOME``), or none is given: journals are then left
+    unsealed, never applied.
     """
-    default = Path.home() / ".local" / "state"
-    base = os.environ.get("XDG_STATE_HOME", "")
     roots = _project_roots(out_dir)
 
     def inside(folder: Path) -> bool:
         resolved = folder.resolve()
         return any(resolved == root or resolved.is_relative_to(root) for root in roots)
 
-    for folder in ([Path(base)] if base and Path(base).is_absolute() else []) + [default]:
+    for folder in state_dirs:
         if not inside(folder):
             return folder / "lockgen" / KEY_FILE
     return None
@@ -186,9 +186,9 @@ def _read_key(path: Path) -> bytes | None:
     return data if len(data) == 32 else None
 
 
-def _journal_key(out_dir: Path, create: bool) -> bytes | None:
+def _journal_key(out_dir: Path, create: bool, state_dirs: Sequence[Path]) -> bytes | None:
     """This machine's journal key (32 random bytes, created on first use); None when unavailable."""
-    path = key_path(out_dir)
+    path = key_path(out_dir, state_dirs)
     if path is None:
         return None
     data = _read_key(path)
@@ -200,7 +200,7 @@ def _journal_key(out_dir: Path, create: bool) -> bytes | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _journal_key(out_dir, create=False)
+        return _journal_key(out_dir, False, state_dirs)
     except OSError:
         return None
     try:
@@ -208,7 +208,7 @@ def _journal_key(out_dir: Path, create: bool) -> bytes | None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    return _journal_key(out_dir, create=False)
+    return _journal_key(out_dir, False, state_dirs)
 
 
 def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests: Mapping[str, str]) -> str:
@@ -217,12 +217,14 @@ def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests:
     return hmac.new(key, blob, hashlib.sha256).hexdigest()
 
 
-def journal_manifest(out_dir: Path, files: Mapping[str, bytes], delete: Sequence[str]) -> bytes:
+def journal_manifest(
+    out_dir: Path, files: Mapping[str, bytes], delete: Sequence[str], *, state_dirs: Sequence[Path]
+) -> bytes:
     """The sealed MANIFEST for staging ``files`` and removing ``delete`` in ``out_dir`` (unsealed without a key)."""
     put = sorted(files)
     digests = {name: hashlib.sha256(files[name]).hexdigest() for name in put}
     plan: dict[str, object] = {"put": put, "delete": list(delete), "sha256": digests}
-    key = _journal_key(out_dir, create=True)
+    key = _journal_key(out_dir, True, state_dirs)
     if key is not None:
         plan["seal"] = _seal(key, out_dir, put, list(delete), digests)
     return json.dumps(plan, sort_keys=True).encode()
@@ -241,7 +243,7 @@ def _foreign(txn: Path, why: str) -> JournalError:
     )
 
 
-def recover(out_dir: Path) -> None:
+def recover(out_dir: Path, *, state_dirs: Sequence[Path]) -> None:
     """Finish a commit that a killed ``lock`` on this machine left behind, or discard one it never committed.
 
     Only for commands that write locks. Takes the output directory's lock first, so it never races
@@ -252,12 +254,12 @@ def recover(out_dir: Path) -> None:
         return
     try:
         with output_lock(out_dir):
-            _recover_locked(out_dir)
+            _recover_locked(out_dir, state_dirs)
     except OSError as exc:
         raise OutputError(f"cannot finish the interrupted commit in {out_dir}: {exc.strerror or exc}") from exc
 
 
-def _trusted_plan(out_dir: Path, txn: Path) -> tuple[list[str], list[str]] | None:
+def _trusted_plan(out_dir: Path, txn: Path, state_dirs: Sequence[Path]) -> tuple[list[str], list[str]] | None:
     """The journal's (put, delete) when this machine sealed it; None for an uncommitted one. Raises JournalError."""
     if txn.is_symlink() or not txn.is_dir():
         raise _foreign(txn, "is not a directory lockgen made")
@@ -275,7 +277,7 @@ def _trusted_plan(out_dir: Path, txn: Path) -> tuple[list[str], list[str]] | Non
         seal = str(plan["seal"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise _foreign(txn, "has a manifest lockgen did not write (no seal)") from None
-    key = _journal_key(out_dir, create=False)
+    key = _journal_key(out_dir, False, state_dirs)
     if key is None or not hmac.compare_digest(seal, _seal(key, out_dir, put, delete, digests)):
         raise _foreign(txn, "was not written by lockgen on this machine for this directory (its seal does not match)")
     for name in put:
@@ -288,11 +290,11 @@ def _trusted_plan(out_dir: Path, txn: Path) -> tuple[list[str], list[str]] | Non
     return put, delete
 
 
-def _recover_locked(out_dir: Path) -> None:
+def _recover_locked(out_dir: Path, state_dirs: Sequence[Path]) -> None:
     txn = out_dir / TXN_DIR
     if stray_journal(out_dir) is None:
         return
-    plan = _trusted_plan(out_dir, txn)
+    plan = _trusted_plan(out_dir, txn, state_dirs)
     if plan is not None:
         _apply(out_dir, txn, *plan)
     _discard(txn)
@@ -390,7 +392,13 @@ def plan_changes(
 
 
 def _stage_and_apply(
-    out_dir: Path, txn: Path, files: Mapping[str, bytes | None], put: list[str], delete: list[str]
+    out_dir: Path,
+    txn: Path,
+    files: Mapping[str, bytes | None],
+    put: list[str],
+    delete: list[str],
+    *,
+    state_dirs: Sequence[Path],
 ) -> None:
     for folder in _folders(put):
         (txn / folder).mkdir()
@@ -399,23 +407,27 @@ def _stage_and_apply(
         assert data is not None
         _write_durable(txn / name, data)
     staged = {name: data for name in put if (data := files[name]) is not None}
-    _write_durable(txn / (MANIFEST + ".tmp"), journal_manifest(out_dir, staged, delete))
+    _write_durable(txn / (MANIFEST + ".tmp"), journal_manifest(out_dir, staged, delete, state_dirs=state_dirs))
     os.replace(txn / (MANIFEST + ".tmp"), txn / MANIFEST)  # the commit point
     _fsync_dir(txn)
     _apply(out_dir, txn, put, delete)
 
 
 def commit_files(
-    out_dir: Path, files: Mapping[str, bytes | None], adopt: Mapping[str, bytes] | None = None
+    out_dir: Path,
+    files: Mapping[str, bytes | None],
+    adopt: Mapping[str, bytes] | None = None,
+    *,
+    state_dirs: Sequence[Path],
 ) -> CommitResult:
     """Make ``out_dir`` hold ``files`` (None: remove that file), all or nothing.
 
     Files whose content is already identical are not touched (their mtime stays); ``adopt``: see
-    :func:`plan_changes`.
+    :func:`plan_changes`; ``state_dirs``: where the journal key may live (:func:`key_path`).
     """
     try:
         with output_lock(out_dir):
-            _recover_locked(out_dir)
+            _recover_locked(out_dir, state_dirs)
             put, unchanged, delete = plan_changes(out_dir, files, adopt)
             if not put and not delete:
                 return CommitResult((), tuple(unchanged), ())
@@ -424,7 +436,7 @@ def commit_files(
                 _discard(txn)
                 txn.mkdir()
                 try:
-                    _stage_and_apply(out_dir, txn, files, put, delete)
+                    _stage_and_apply(out_dir, txn, files, put, delete, state_dirs=state_dirs)
                 except BaseException:  # a write error: finish our committed journal, drop an uncommitted one
                     if (txn / MANIFEST).is_file():
                         _apply(out_dir, txn, put, delete)

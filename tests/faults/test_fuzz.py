@@ -127,7 +127,11 @@ def test_random_spec_strings_through_plan(plan_dir: Path, specs: list[str], plat
     env = plan_dir / "environment.yml"
     env.write_text(text, encoding="utf-8")
     with contextlib.suppress(InputError):
-        plan(LockOptions(files=(env,), output_dir=plan_dir / "locks", platforms=(platform,)))
+        plan(
+            LockOptions(
+                files=(env,), output_dir=plan_dir / "locks", cache_dir=plan_dir / "cache", platforms=(platform,)
+            )
+        )
 
 
 @FUZZ

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lockgen.config import read_state_dirs
 from lockgen.lockfiles import TXN_DIR, JournalError
 from lockgen.lockfiles.commit import _seal, key_path
 from tests.faults.figures import count
@@ -66,7 +67,7 @@ def test_a_key_committed_inside_the_project_never_seals_a_journal(
         lock(options(project, channel_root))
     assert caught.value.exit_code == 10
     assert (project / "locks" / "linux-64.txt").read_bytes() == before != hostile
-    assert key_path(project / "locks") == home / ".local" / "state" / "lockgen" / "journal.key"
+    assert key_path(project / "locks", read_state_dirs()) == home / ".local" / "state" / "lockgen" / "journal.key"
     count("hostile review inputs refused")
 
 
@@ -74,7 +75,7 @@ def test_an_xdg_state_home_outside_the_project_is_still_used(
     project: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
-    assert key_path(project / "locks") == home / "state" / "lockgen" / "journal.key"
+    assert key_path(project / "locks", read_state_dirs()) == home / "state" / "lockgen" / "journal.key"
 
 
 def test_a_key_readable_by_others_is_not_used(project: Path, home: Path, channel_root: Path) -> None:

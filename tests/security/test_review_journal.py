@@ -76,40 +76,42 @@ def test_lock_refuses_a_journal_this_machine_did_not_seal(project: Path, channel
     assert (project / "locks" / "linux-64.txt").read_bytes() == before
 
 
-def test_a_journal_sealed_for_another_directory_is_refused(project: Path, tmp_path: Path) -> None:
+def test_a_journal_sealed_for_another_directory_is_refused(
+    project: Path, tmp_path: Path, state_dirs: tuple[Path, ...]
+) -> None:
     """A journal copied from elsewhere (even this machine's) does not apply: the seal names the directory."""
     other = tmp_path / "elsewhere"
     other.mkdir()
     hostile = _hostile_lock(project)
-    manifest = journal_manifest(other, {"linux-64.txt": hostile}, [])
+    manifest = journal_manifest(other, {"linux-64.txt": hostile}, [], state_dirs=state_dirs)
     txn = project / "locks" / TXN_DIR
     txn.mkdir()
     (txn / "linux-64.txt").write_bytes(hostile)
     (txn / "MANIFEST").write_bytes(manifest)
     with pytest.raises(JournalError, match="seal does not match"):
-        recover(project / "locks")
+        recover(project / "locks", state_dirs=state_dirs)
     assert (project / "locks" / "linux-64.txt").read_bytes() != hostile
 
 
-def test_a_staged_file_swapped_after_sealing_is_refused(project: Path) -> None:
+def test_a_staged_file_swapped_after_sealing_is_refused(project: Path, state_dirs: tuple[Path, ...]) -> None:
     out = project / "locks"
     good = (out / "linux-64.txt").read_bytes().replace(b"@EXPLICIT", b"# edited\n@EXPLICIT")
     txn = out / TXN_DIR
     txn.mkdir()
-    (txn / "MANIFEST").write_bytes(journal_manifest(out, {"linux-64.txt": good}, []))
+    (txn / "MANIFEST").write_bytes(journal_manifest(out, {"linux-64.txt": good}, [], state_dirs=state_dirs))
     (txn / "linux-64.txt").write_bytes(_hostile_lock(project))
     with pytest.raises(JournalError, match="differs from the one lockgen staged"):
-        recover(out)
+        recover(out, state_dirs=state_dirs)
 
 
-def test_this_machines_own_journal_is_still_recovered(project: Path) -> None:
+def test_this_machines_own_journal_is_still_recovered(project: Path, state_dirs: tuple[Path, ...]) -> None:
     out = project / "locks"
     new = (out / "linux-64.txt").read_bytes().replace(b"@EXPLICIT", b"# recovered\n@EXPLICIT")
     txn = out / TXN_DIR
     txn.mkdir()
     (txn / "linux-64.txt").write_bytes(new)
-    (txn / "MANIFEST").write_bytes(journal_manifest(out, {"linux-64.txt": new}, []))
-    recover(out)
+    (txn / "MANIFEST").write_bytes(journal_manifest(out, {"linux-64.txt": new}, [], state_dirs=state_dirs))
+    recover(out, state_dirs=state_dirs)
     assert (out / "linux-64.txt").read_bytes() == new and not txn.exists()
 
 
