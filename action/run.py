@@ -63,6 +63,8 @@ class Inputs:
     lock_args: tuple[str, ...]
     branch: str
     working_directory: str
+    allow_include: tuple[str, ...] = ()
+    """Folders ``check`` may read ``-r`` files from outside the project: the workflow's choice."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Inputs:
@@ -81,6 +83,7 @@ class Inputs:
             lock_args=words("INPUT_LOCK_ARGS"),
             branch=env.get("INPUT_BRANCH", "").strip() or DEFAULT_BRANCH,
             working_directory=env.get("INPUT_WORKING_DIRECTORY", "").strip() or ".",
+            allow_include=words("INPUT_ALLOW_INCLUDE"),
         )
 
     def file_args(self) -> list[str]:
@@ -88,6 +91,9 @@ class Inputs:
 
     def platform_args(self) -> list[str]:
         return [arg for platform in self.platforms for arg in ("-p", platform)]
+
+    def allow_include_args(self) -> list[str]:
+        return [arg for folder in self.allow_include for arg in ("--allow-include", folder)]
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,7 @@ def _base_revision(inputs: Inputs, env: Mapping[str, str]) -> str:
 def check(env: Mapping[str, str]) -> int:
     """lockgen check, then on a pull request the markdown diff (summary, and one comment when asked)."""
     inputs = Inputs.from_env(env)
-    checked = _lockgen("check", *inputs.file_args(), *inputs.platform_args())
+    checked = _lockgen("check", *inputs.file_args(), *inputs.platform_args(), *inputs.allow_include_args())
     stale = checked.code == EXIT_STALE
     if checked.code not in (0, EXIT_STALE):
         _append("GITHUB_STEP_SUMMARY", "### lockgen check failed\n\n" + _fence(checked.stderr), env)

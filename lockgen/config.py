@@ -30,6 +30,7 @@ from lockgen.toolconfig import (
     parse_jobs,
     read_tool_config,
     string_list,
+    toml_where,
     tool_mirrors,
     tool_origin,
     tool_path,
@@ -204,6 +205,11 @@ class Flags:
     platforms: tuple[str, ...] = ()
     solve: SolveFlags = SolveFlags()
     lock: LockFlags = LockFlags()
+    writes_locks: bool = False
+    """The command writes the locks (``lock``; not ``lock --check``): only then are ``[tool.lockgen]
+    allow-includes`` honoured. A read-only command (check, diff, explain, install, verify) runs on what
+    a pull request committed, pyproject.toml included: it reads outside the project only where its own
+    command line says (``--allow-include``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +233,11 @@ class LockOptions:
     """Refuse sdists: lock pip packages from wheels only (an sdist's metadata is otherwise built)."""
     pypi_mapping: Path | None = None
     allow_includes: tuple[Path, ...] = ()
-    """Directories outside the project's tree that pip ``-r``/``-c`` files may be read from."""
+    """Directories outside the project's tree that pip ``-r``/``-c`` files may be read from: ``--allow-include``,
+    else (``lock`` only, :attr:`Flags.writes_locks`) ``[tool.lockgen] allow-includes``."""
+    withheld_includes: tuple[tuple[Path, str], ...] = ()
+    """``[tool.lockgen] allow-includes`` this command does not honour (it only reads), each with the
+    pyproject.toml line that lists it: named when a ``-r`` file there is refused."""
     jobs: int | None = None
     """Platforms solved at once; None (``auto``): all, unless their flat repodata would not fit in memory."""
     from_lock: Path | None = None
@@ -346,10 +356,12 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
     conda_lock_file = conda_lock_path(how.conda_lock_file, tool.get("conda-lock-file"), where)
+    listed = [tool_dir / p for p in string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
     if solve.allow_includes:
         allow_includes = [Path(p) for p in solve.allow_includes]
     else:
-        allow_includes = [tool_dir / p for p in string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
+        allow_includes = listed if flags.writes_locks else []
+    withheld = () if flags.writes_locks else tuple((d, toml_where(pyproject, "allow-includes")) for d in listed)
     return LockOptions(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
@@ -372,6 +384,7 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         from_lock=how.from_lock,
         conda_lock_file=conda_lock_file,
         allow_includes=tuple(allow_includes),
+        withheld_includes=withheld,
         limits=read_limits(),
         mapping_url=read_mapping_url(),
         from_config=from_config,

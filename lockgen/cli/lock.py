@@ -74,7 +74,7 @@ def command(
         keep_gateways_until_exit()  # run_core leaves through os._exit: nothing rattler loaded needs freeing
 
         notes = check_lock_habits(habits)
-        flags = Flags(inputs.output_dir, platforms, solve, how)
+        flags = Flags(inputs.output_dir, platforms, solve, how, writes_locks=True)
         ensure_project(inputs.files)
         targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
         reporter = StderrReporter(quiet, verbose)

@@ -206,7 +206,8 @@ solve_options: Decorator = bundle(
             multiple=True,
             metavar="DIR",
             type=click.Path(path_type=Path, file_okay=False),
-            help="Also read pip -r/-c files under DIR (default: only the project's tree). Repeatable.",
+            help="Also read pip -r/-c files under DIR (default: only the project's tree; [tool.lockgen]"
+            " allow-includes adds folders for `lock` only). Repeatable.",
         ),
         click.option(
             "--filename-template",

@@ -35,6 +35,7 @@ __all__ = [
     "DirectRequirement",
     "GivenHashes",
     "PipInput",
+    "outside_includes",
     "parse_pip_entries",
     "project_roots",
     "sources_digest_lines",
@@ -170,6 +171,8 @@ class _Collector:
     direct: list[DirectRequirement] = field(default_factory=list)
     given_hashes: list[GivenHashes] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    outside: list[tuple[Location, str, Path]] = field(default_factory=list)
+    """``-r``/``-c`` files refused unread as outside the allowed roots: (where, ``-r FILE`` as written, resolved)."""
     seen_files: set[Path] = field(default_factory=set)
     sources: list[tuple[str, str]] = field(default_factory=list)
     roots: tuple[Path, ...] = ()
@@ -398,6 +401,7 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
     resolved = path.resolve()
     roots = col.roots or project_roots(Path(where.file))
     if not any(resolved.is_relative_to(root) for root in roots):
+        col.outside.append((where, f"{kind} {value}", resolved))
         col.problem(
             where,
             f"{kind} {value}: outside the project ({', '.join(str(r) for r in roots)}); lockgen reads"
@@ -461,6 +465,14 @@ def _collect(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -
         text = entry.text.split(" #", 1)[0].strip()
         _handle_line(col, text, entry.location, base, 0, constraints=False)
     return col
+
+
+def outside_includes(
+    entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()
+) -> list[tuple[Location, str, Path]]:
+    """The ``-r``/``-c`` files ``entries`` name (nested ones too) that lie outside the project's tree and
+    ``allow_includes``, none of them opened: (where, ``-r FILE`` as written, the resolved path)."""
+    return _collect(entries, allow_includes).outside
 
 
 def parse_pip_entries(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -> PipInput:

@@ -53,6 +53,7 @@ from lockgen.lockfiles.unhashed import UnhashedLock, read_unhashed, unhashed_pro
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
+from lockgen.review.includes import refuse_outside_includes
 from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     if the_plan.spec.pip is not None or pip_path.is_file():
         checked.append(REQUIREMENTS_NAME)
     pip_targets = pip_plan(the_plan)  # requirements.txt serves every target, also under -p
+    refuse_outside_includes(pip_targets)  # before any pip input is read: nothing outside the project unasked
     targets = tuple(p.platform for p in pip_targets.platforms)
     expected = _expected_pip(pip_targets) if the_plan.spec.pip is not None else None
     stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets, expected))

@@ -205,7 +205,7 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     requested: list[str] = []
     for target in the_plan.platforms:
         try:
-            names = parse_pip_entries(the_plan.spec.pip_entries(target.platform)).names
+            names = parse_pip_entries(the_plan.spec.pip_entries(target.platform), options.allow_includes).names
         except InputError:
             continue
         requested += [str(loc) for n, loc in names if n == wanted and str(loc) not in requested]

@@ -83,10 +83,14 @@ def test_repository_root_and_allowed_dirs_are_inside(tmp_path: Path) -> None:
 def test_allow_includes_from_tool_config_and_cli(tmp_path: Path) -> None:
     (tmp_path / "environment.yml").write_text("dependencies: []\n")
     (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nallow-includes = ["../shared"]\n')
-    options = build_options([tmp_path / "environment.yml"], flags())
+    options = build_options([tmp_path / "environment.yml"], flags(writes_locks=True))  # lock
     assert options.allow_includes == (tmp_path / "../shared",)
-    options = build_options([tmp_path / "environment.yml"], flags(allow_includes=(Path("/opt/reqs"),)))
-    assert options.allow_includes == (Path("/opt/reqs"),)
+    options = build_options([tmp_path / "environment.yml"], flags())  # check, diff, explain, install: not from a PR
+    assert options.allow_includes == () and options.withheld_includes[0][0] == tmp_path / "../shared"
+    for writes in (True, False):
+        given = flags(allow_includes=(Path("/opt/reqs"),), writes_locks=writes)
+        options = build_options([tmp_path / "environment.yml"], given)
+        assert options.allow_includes == (Path("/opt/reqs"),)
 
 
 def test_oversized_or_special_include_is_refused(tmp_path: Path) -> None:

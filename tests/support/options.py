@@ -34,8 +34,10 @@ def flags(
     jobs: str | None = None,
     strict: bool = False,
     only_binary: bool = False,
+    writes_locks: bool = False,
 ) -> Flags:
-    """:class:`Flags` from one keyword per option (each default: not given on the command line)."""
+    """:class:`Flags` from one keyword per option (each default: not given on the command line);
+    ``writes_locks``: as ``lock`` (not a read-only command) builds them."""
     solve = SolveFlags(
         mirrors=mirrors,
         cuda=cuda,
@@ -58,4 +60,4 @@ def flags(
         strict=strict,
         only_binary=only_binary,
     )
-    return Flags(output_dir=output_dir, platforms=platforms, solve=solve, lock=lock)
+    return Flags(output_dir=output_dir, platforms=platforms, solve=solve, lock=lock, writes_locks=writes_locks)
