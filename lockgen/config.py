@@ -34,6 +34,7 @@ from lockgen.toolconfig import (
     tool_mirrors,
     tool_origin,
     tool_path,
+    tool_value,
     validate_filename_template,
     with_line,
 )
@@ -310,9 +311,6 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()
 
-    def pick(value: Any, tool_key: str, default: Any) -> Any:
-        return value if value not in (None, (), []) else tool.get(tool_key, default)
-
     def told(value: Any, tool_key: str) -> str | None:
         return tool_origin(value, tool_key, tool, pyproject)
 
@@ -347,8 +345,9 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         template = validate_filename_template(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
-    cuda = pick(solve.cuda, "cuda", None)
-    mapping = pick(solve.pypi_mapping, "pypi-mapping", None)
+    version = 'a version such as "12.6"'
+    cuda = solve.cuda if solve.cuda is not None else tool_value(tool, "cuda", (str, int, float), version, where)
+    mapping = solve.pypi_mapping or tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
     if how.jobs is not None:
         jobs = parse_jobs(how.jobs, "--jobs")
     elif "jobs" in tool:
@@ -377,8 +376,8 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
         offline=how.offline,
         update=tuple(how.update),
         update_all=how.update_all,
-        strict=bool(how.strict or tool.get("strict", False)),
-        only_binary=bool(how.only_binary or tool.get("only-binary", False)),
+        strict=how.strict or bool(tool_value(tool, "strict", (bool,), "true or false", where)),
+        only_binary=how.only_binary or bool(tool_value(tool, "only-binary", (bool,), "true or false", where)),
         pypi_mapping=Path(mapping) if mapping else None,
         jobs=jobs,
         from_lock=how.from_lock,

@@ -33,6 +33,7 @@ __all__ = [
     "tool_mirrors",
     "tool_origin",
     "tool_path",
+    "tool_value",
     "validate_filename_template",
     "with_line",
 ]
@@ -120,7 +121,21 @@ def tool_mirrors(values: Any, base_dir: Path, where: str = "[tool.lockgen]") -> 
         values = [f"{k}={v}" for k, v in values.items()]
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ConfigError(f"{where}: mirrors must be a table or a list of CANONICAL=REPLACEMENT strings")
-    return [parse_mirror(v, base_dir) for v in values]
+    try:
+        return [parse_mirror(v, base_dir) for v in values]
+    except ConfigError as exc:  # parse_mirror speaks of --mirror: say the value came from here
+        raise ConfigError(f"{where} mirrors: {exc.message.removeprefix('--mirror ')}") from None
+
+
+def tool_value(tool: Mapping[str, Any], key: str, kinds: tuple[type, ...], what: str, where: str) -> Any:
+    """``tool[key]`` (None when absent) when it is one of ``kinds`` (a bool is never a number), else
+    ConfigError naming the key and ``what`` it must be."""
+    value = tool.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise ConfigError(f"{where} {key} must be {what}, got {value!r}")
+    return value
 
 
 def string_list(value: Any, where: str) -> list[str]:
@@ -224,8 +239,9 @@ def conda_lock_path(cli_value: Any, tool_value: Any, where: str) -> Path | None:
         if path.is_absolute() or ".." in path.parts or path.drive:
             raise ConfigError(f"{where} conda-lock-file must be a relative path inside the project, got {tool_value!r}")
     if path.suffix.lower() not in (".yml", ".yaml"):
+        origin = "--conda-lock-file" if cli_value else f"{where} conda-lock-file"
         raise ConfigError(
-            f"the conda-lock file must end in .yml or .yaml (conda-lock's unified format), got {str(path)!r}"
+            f"{origin}: the conda-lock file must end in .yml or .yaml (conda-lock's unified format), got {str(path)!r}"
         )
     return path
 

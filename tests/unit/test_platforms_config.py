@@ -89,6 +89,8 @@ def test_unknown_tool_key_rejected(tmp_path: Path) -> None:
         ("platforms", '["linux-65"]', "platforms", "unknown platform(s): linux-65"),
         ("jobs", '"many"', "jobs", "must be `auto` or a whole number >= 1, got 'many'"),
         ("filename-template", '"lock.txt"', "filename_template", "{platform}"),
+        ("mirrors", '["nonsense"]', "mirrors", "expects CANONICAL=REPLACEMENT, got 'nonsense'"),
+        ("conda-lock-file", '"x.txt"', "conda_lock_file", "must end in .yml or .yaml"),
     ],
 )
 def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
@@ -108,3 +110,23 @@ def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
     with pytest.raises(ConfigError) as info:
         build_options([tmp_path / "environment.yml"], flags(**{flag: bad}))
     assert "pyproject.toml" not in info.value.message and said in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("strict", '"no"', "strict must be true or false, got 'no'"),
+        ("only-binary", "1", "only-binary must be true or false, got 1"),
+        ("pypi-mapping", "5", "pypi-mapping must be the path of a JSON file, got 5"),
+        ("cuda", "[12]", 'cuda must be a version such as "12.6", got [12]'),
+    ],
+)
+def test_a_tool_value_of_the_wrong_type_is_refused_with_its_line(
+    tmp_path: Path, key: str, value: str, said: str
+) -> None:
+    """``strict = "no"`` once meant true, ``pypi-mapping = 5`` was an internal error: each is now a
+    settings error (exit 2) at its pyproject.toml line."""
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[tool.lockgen]\n{key} = {value}\n')
+    with pytest.raises(ConfigError) as info:
+        build_options([tmp_path / "environment.yml"])
+    assert info.value.message == f"{tmp_path / 'pyproject.toml'}:5: [tool.lockgen] {said}"
