@@ -18,7 +18,8 @@ from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, read_previous
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
-from lockgen.review.check import CheckResult, Stale, check, journal_stale
+from lockgen.review.check import CheckResult, check, journal_stale
+from lockgen.review.stale import Stale
 
 __all__ = ["check_environments"]
 

@@ -93,7 +93,7 @@ def test_links_under_locks_are_refused_and_diff_reads_folders_by_name(tmp_path: 
 def test_a_linked_pip_lock_is_refused_by_check_and_install(tmp_path: Path) -> None:
     from lockgen.errors import InstallError
     from lockgen.install import InstallOptions, install_lock
-    from lockgen.review.check import check_pip_lock
+    from lockgen.review.pipcheck import check_pip_lock
 
     locks = tmp_path / "locks"
     locks.mkdir()

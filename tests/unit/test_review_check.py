@@ -12,7 +12,8 @@ from lockgen.lockfiles import parse_explicit, render_explicit
 from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, render_requirements_lock
 from lockgen.models import LockedPackage
 from lockgen.plan import pip_request, plan
-from lockgen.review.check import CheckResult, check, check_pip_lock
+from lockgen.review.check import CheckResult, check
+from lockgen.review.pipcheck import check_pip_lock
 from tests.support.options import flags
 
 ENV = """\

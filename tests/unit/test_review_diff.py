@@ -153,7 +153,7 @@ def test_reads_what_the_pip_lock_writer_writes(tmp_path: Path) -> None:
     """The pip lock's own renderer (lockgen.pypi.render): diff parses its pins, check its header."""
     from lockgen.lockfiles.requirements import Header, Pin
     from lockgen.pypi.render import render_requirements
-    from lockgen.review.check import check_pip_lock
+    from lockgen.review.pipcheck import check_pip_lock
 
     header = Header(("environment.yml",), "sha256:" + "0" * 64, ("linux-64", "osx-64"), (), "mapping")
     pins = {
