@@ -23,18 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror
 from lockgen.errors import InstallError
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
-from lockgen.install.download import Archive, Downloader, HostUnreachable
+from lockgen.install.download import Downloader, HostUnreachable
+from lockgen.install.link import link_packages
 from lockgen.install.pip import (
     PipBudget,
     marker_environment,
@@ -54,6 +52,7 @@ from lockgen.install.prefix import (
     read_conda_meta,
     remove_stray_probes,
 )
+from lockgen.install.records import canonical_ok, record_for, restore_canonical_urls
 from lockgen.install.staging import (
     Extracted,
     ExtractedCache,
@@ -69,12 +68,9 @@ from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import PackageUrl
 from lockgen.repodata.gateway import make_gateway
-from lockgen.repodata.lookup import ChannelLookup, channel_of, fetch_url, hash_of
+from lockgen.repodata.lookup import ChannelLookup, fetch_url
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
-
-if TYPE_CHECKING:
-    from rattler import Config, RepoDataRecord
 
 __all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "project_mirrors", "read_lock"]
 
@@ -286,9 +282,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             f" {prefix} was not changed:\n  {lines}"
         )
     by_url = {a.entry.url: a for a in archives}
-    records = [
-        await _record_for(by_url.get(e.url) or reused[e.url], found.records.get(e.url)) for e in plan.to_install
-    ]
+    records = [await record_for(by_url.get(e.url) or reused[e.url], found.records.get(e.url)) for e in plan.to_install]
     notes = tuple(
         f"repodata unavailable for {channel}/{subdir}; records read from the package files ({why})"
         for (channel, subdir), why in sorted(found.failures.items())
@@ -318,14 +312,14 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         # rattler writes each conda-meta record from its record: the canonical URL where it is http(s)
         # and the package links from its extracted cache entry (a directory that stays); only the other
         # records are rewritten afterwards (their URL names a local file, their directory the staging)
-        rewrite = [e for e in plan.to_install if e.url in through_staging or not _canonical_ok(e.url)]
+        rewrite = [e for e in plan.to_install if e.url in through_staging or not canonical_ok(e.url)]
         for entry, record in zip(plan.to_install, records, strict=True):
-            if entry.url not in through_staging and _canonical_ok(entry.url):
+            if entry.url not in through_staging and canonical_ok(entry.url):
                 record.url = entry.url
         reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
-        await _link(options, prefix, plan, records, reporter, layers or [staging])
+        await link_packages(options.platform, prefix, plan, records, reporter, layers or [staging])
         # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
-        restoring = asyncio.create_task(asyncio.to_thread(_restore_canonical_urls, prefix, rewrite))
+        restoring = asyncio.create_task(asyncio.to_thread(restore_canonical_urls, prefix, rewrite))
     await restoring
     return InstallResult(
         prefix,
@@ -345,74 +339,6 @@ def _reusable(cache: ExtractedCache, entries: Sequence[ExplicitEntry]) -> dict[s
     return cache.lookup_many(entries)
 
 
-def _canonical_ok(url: str) -> bool:
-    """rattler may be given this URL: it would only ever fetch it through lockgen's client, which
-    refuses (a ``file://`` URL it would read by itself, past lockgen's checks)."""
-    return url.startswith(("https://", "http://"))
-
-
-def _refuse_fetch(host: str, path: str) -> dict[str, str] | None:
-    """rattler's client hook: every package was checked by lockgen and is in the cache rattler links
-    from; a request means one vanished since, and rattler may not fetch it past lockgen's checks."""
-    raise RuntimeError(f"lockgen fetches and checks every package itself; refusing {host}{path}")
-
-
-async def _record_for(verified: Archive | Extracted, from_repodata: RepoDataRecord | None) -> RepoDataRecord:
-    """The record to install: the channel's (if its hashes agree with the file), else the package's own."""
-    from rattler import PackageRecord, RepoDataRecord
-
-    entry = verified.entry
-    record = from_repodata
-    if record is not None:
-        md5_agrees = (hash_of(record, "md5") or verified.md5) == verified.md5
-        sha_agrees = (hash_of(record, "sha256") or verified.sha256) == verified.sha256
-        if md5_agrees and not sha_agrees:
-            raise InstallError(
-                f"line {entry.line}: {entry.name} ({entry.url}): the file's md5 matches the lock but its sha256"
-                f" {verified.sha256} is not the channel's {hash_of(record, 'sha256')}; refusing it"
-                " (the prefix was not changed)"
-            )
-        record = record if md5_agrees and sha_agrees else None
-    # rattler links from the staging directory; it would fetch this URL only if it rejected that copy:
-    # the verified archive, or (for a package reused from the extracted cache) a path that never exists
-    source = verified.path if isinstance(verified, Archive) else verified.directory.parent / entry.file_name
-    if record is None:
-        try:
-            if isinstance(verified, Archive):
-                record = await RepoDataRecord.from_package_archive(verified.path)
-            else:
-                package = PackageRecord.from_index_json(verified.directory / "info" / "index.json")
-                record = RepoDataRecord(package, entry.file_name, source.as_uri(), channel_of(entry.url) + "/")
-        except Exception as exc:
-            raise InstallError(
-                f"line {entry.line}: {entry.name} ({entry.url}): not a valid package ({exc});"
-                " the prefix was not changed"
-            ) from exc
-        record.md5 = bytes.fromhex(verified.md5)
-        record.sha256 = bytes.fromhex(verified.sha256)
-        record.size = verified.size
-    record.url = source.as_uri()
-    record.file_name = entry.file_name
-    record.channel = channel_of(entry.url) + "/"
-    return record
-
-
-class _LinkProgress:
-    """Forwards rattler's installer callbacks (link, unlink) to lockgen's reporter."""
-
-    def __init__(self, reporter: Reporter, platform: str) -> None:
-        self.reporter = reporter
-        self.platform = platform
-
-    def on_link_start(self, operation: int, package_name: str) -> int:
-        self.reporter.event("link", self.platform, f"linking {package_name}")
-        return operation
-
-    def on_unlink_start(self, operation: int, package_name: str) -> int:
-        self.reporter.event("link", self.platform, f"removing {package_name}")
-        return operation
-
-
 def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Confinement:
     """Where this install writes: the prefix, its site-packages, and the paths it removes first."""
     python = next((e for e in (*plan.to_install, *plan.unchanged) if e.name == "python"), None)
@@ -428,161 +354,6 @@ def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Con
         if name in replaced:
             removed.update(installed_files(installed.meta_path))
     return Confinement(prefix, site_packages, "Scripts" if windows else "bin", frozenset(removed))
-
-
-def _link_config(prefix: Path, cache: Path) -> Config:
-    """Link options given up front, so rattler writes no probe files into the prefix
-    (a killed install would leave them behind). Hard links when the package cache and the prefix
-    share a file system (rattler copies every file it rewrites for the prefix; an entry edited
-    through a hard link fails its next check and is extracted again), copies otherwise."""
-    from rattler import Config
-
-    config = Config()
-    config.set("allow-ref-links", "false")
-    probe = prefix if prefix.exists() else next((p for p in prefix.parents if p.exists()), prefix)
-    try:
-        same_device = probe.stat().st_dev == cache.stat().st_dev
-    except OSError:
-        same_device = False
-    config.set("allow-hard-links", "true" if same_device else "false")
-    if os.name != "nt":
-        config.set("allow-symbolic-links", "true")
-    return config
-
-
-async def _link(  # noqa: PLR0917
-    options: InstallOptions,
-    prefix: Path,
-    plan: PrefixPlan,
-    new: Sequence[RepoDataRecord],
-    reporter: Reporter,
-    layers: Sequence[Path],
-) -> None:
-    from rattler import Client, PackageCache, PrefixRecord, Subdir, install
-    from rattler.networking.middleware import AddHeadersMiddleware
-    from rattler.package_cache import ValidationMode
-
-    installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
-    keep = {e.name for e in plan.unchanged}
-    records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
-    records += list(new)
-    remove_stray_probes(prefix)
-    # every package in these layers was checked by lockgen (extracted from a verified archive just now,
-    # or an extracted cache entry whose every file still matches its manifest): rattler need not look
-    # at each file again, and may fetch nothing (a package gone since is an error, not a download)
-    cache = PackageCache.new_layered(list(layers), validation_mode=ValidationMode.skip())
-    try:
-        await install(
-            records,
-            prefix,
-            installed_packages=installed,
-            platform=Subdir(options.platform),
-            execute_link_scripts=False,
-            show_progress=False,
-            package_cache=cache,
-            reporter=_LinkProgress(reporter, options.platform),  # type: ignore[arg-type]
-            config=_link_config(prefix, layers[0]),
-            client=Client([AddHeadersMiddleware(_refuse_fetch)]),
-        )
-    except Exception as exc:
-        raise InstallError(
-            f"linking into {prefix} failed after every file was verified; the environment may be incomplete,"
-            f" run the same command again: {exc}"
-        ) from exc
-
-
-def _restore_canonical_urls(prefix: Path, entries: Sequence[ExplicitEntry]) -> None:
-    """The installer records the local archive it linked from; conda-meta should say where it came from.
-
-    The staging directory it linked through is deleted, so the record's ``extracted_package_dir``
-    and ``link`` (optional for conda and rattler) are dropped rather than left naming it. The file
-    is replaced atomically.
-    """
-
-    def one(entry: ExplicitEntry) -> None:
-        path = prefix / "conda-meta" / f"{entry.package.stem}.json"
-        try:
-            original = path.read_bytes()
-        except OSError:
-            return
-        url, channel = entry.url, channel_of(entry.url) + "/"
-        pieces: Sequence[bytes | memoryview] | None = _record_edits(original, url, channel)
-        if pieces is None:  # not the layout rattler writes: parse and write it whole
-            try:
-                data = json.loads(original)
-            except ValueError:
-                return
-            if not isinstance(data, dict):
-                return
-            data.update(url=url, channel=channel)
-            data.pop("extracted_package_dir", None)
-            data.pop("link", None)
-            pieces = [(json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()]
-        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-        with partial.open("wb") as handle:
-            handle.writelines(pieces)
-        os.replace(partial, path)
-
-    if not entries:
-        return
-    with ThreadPoolExecutor(max_workers=4) as pool:  # replacing a file waits on the file system
-        for _ in pool.map(one, entries):
-            pass
-
-
-def _record_edits(record: bytes, url: str, channel: str) -> list[bytes | memoryview] | None:  # noqa: PLR0911
-    """A conda-meta record as rattler writes it (``json.dumps(..., indent=2)``'s layout) with ``url``
-    and ``channel`` set and ``extracted_package_dir`` and ``link`` removed, as pieces to write in
-    order (slices of ``record`` and the new values): a record lists every file of its package, and
-    parsing and re-encoding it costs ~1 s and ~60 MB for a 20k-file package. Top-level members are
-    the lines that start with two spaces and a quote (a JSON string holds no raw newline); None
-    when the record is not in that layout."""
-    body = record.rstrip(b"\n")
-    if not (body.startswith(b"{\n") and body.endswith(b"\n}")):
-        return None
-    cuts: list[tuple[int, int, bytes]] = []  # (start, end, replacement), positions in ``body``
-    for key, value in ((b"url", url), (b"channel", channel)):
-        marker = b'\n  "' + key + b'": '
-        start = body.find(marker)
-        if start < 0 or body.find(marker, start + 1) >= 0:
-            return None
-        begin, end = start + len(marker), body.find(b"\n", start + 1)
-        end -= body[end - 1 : end] == b","
-        cuts.append((begin, end, json.dumps(value, ensure_ascii=False).encode()))
-    closing = len(body) - len(b"\n}")
-    for key in (b"extracted_package_dir", b"link"):
-        marker = b'\n  "' + key + b'": '
-        start = body.find(marker)
-        if start < 0:
-            continue
-        end = start + len(marker)
-        if body.startswith(b"{\n", end):  # an object: up to its closing brace, at the same indentation
-            end = body.find(b"\n  }", end)
-            if end < 0:
-                return None
-        end = body.find(b"\n", end + 1)
-        if end < 0 or body.find(marker, start + 1) >= 0:
-            return None
-        cuts.append((start, end, b""))
-    cuts.sort()
-    for index in range(len(cuts) - 1, -1, -1):  # the last members removed: drop the comma before them
-        start, end, replacement = cuts[index]
-        if replacement or end != closing:
-            break
-        closing = start
-        if index == 0 or cuts[index - 1][1] != start or cuts[index - 1][2]:
-            if body[start - 1 : start] != b",":
-                return None
-            cuts[index] = (start - 1, end, b"")
-    view, position = memoryview(body), 0
-    pieces: list[bytes | memoryview] = []
-    for start, end, replacement in cuts:
-        if start < position:
-            return None
-        pieces += [view[position:start], replacement]
-        position = end
-    pieces += [view[position:], b"\n"]
-    return pieces
 
 
 def _pip_step(

@@ -243,8 +243,8 @@ def test_md5_match_with_another_sha256_is_refused(tmp_path: Path) -> None:
     """An md5 collision: the file matches the lock's md5 but not the channel's sha256."""
     from rattler import BuildString, PackageRecord, RepoDataRecord
 
-    from lockgen.install.core import _record_for
     from lockgen.install.download import Archive
+    from lockgen.install.records import record_for
 
     entry = _entry("a-1-0.tar.bz2", "1" * 32)
     package = PackageRecord(
@@ -253,7 +253,7 @@ def test_md5_match_with_another_sha256_is_refused(tmp_path: Path) -> None:
     record = RepoDataRecord(package, entry.file_name, entry.url, f"{BASE}/")
     archive = Archive(entry, tmp_path / "a-1-0.tar.bz2", "1" * 32, "3" * 64, 10, reused=False)
     with pytest.raises(InstallError, match=r"md5 matches the lock but its sha256 3+ is not the channel.s 2+"):
-        asyncio.run(_record_for(archive, record))
+        asyncio.run(record_for(archive, record))
 
 
 def test_markers_leave_out_other_platforms_pins(tmp_path: Path) -> None:
@@ -307,7 +307,7 @@ def test_a_dripping_download_ends_at_the_deadline(tmp_path: Path) -> None:
 @pytest.mark.parametrize("last", ["link", "channel", "depends", "extracted_package_dir"])
 def test_conda_meta_edit_matches_a_full_re_encoding(last: str) -> None:
     """conda-meta records are edited in their changed lines only, byte for byte what json.dumps writes."""
-    from lockgen.install.core import _record_edits
+    from lockgen.install.records import record_edits
 
     record: dict[str, object] = {
         "name": "a",
@@ -322,7 +322,7 @@ def test_conda_meta_edit_matches_a_full_re_encoding(last: str) -> None:
     text = json.dumps(record, indent=2, ensure_ascii=False)
     wanted = {**record, "url": "https://conda.anaconda.org/c/linux-64/a.conda", "channel": "https://x/ü/"}
     del wanted["extracted_package_dir"], wanted["link"]
-    edited = b"".join(_record_edits(text.encode(), str(wanted["url"]), str(wanted["channel"])) or [])
+    edited = b"".join(record_edits(text.encode(), str(wanted["url"]), str(wanted["channel"])) or [])
     assert edited.decode() == json.dumps(wanted, indent=2, ensure_ascii=False) + "\n"
-    assert _record_edits(json.dumps(record).encode(), "u", "c") is None  # not the layout it expects
-    assert _record_edits(text.encode().replace(b'\n  }', b"\n    }"), "u", "c") is None  # an unclosed object
+    assert record_edits(json.dumps(record).encode(), "u", "c") is None  # not the layout it expects
+    assert record_edits(text.encode().replace(b'\n  }', b"\n    }"), "u", "c") is None  # an unclosed object

@@ -1,0 +1,105 @@
+"""Linking checked packages into a prefix with rattler's installer.
+
+Every package is in lockgen's extracted cache (or the staging directory) and was checked by
+lockgen: rattler is given link options up front (so it probes nothing in the prefix), skips
+validating each file again, and gets a client that refuses every request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgen.errors import InstallError
+from lockgen.install.prefix import PrefixPlan, read_conda_meta, remove_stray_probes
+from lockgen.reporting import Reporter
+
+if TYPE_CHECKING:
+    from rattler import Config, RepoDataRecord
+
+__all__ = ["link_packages"]
+
+
+def _refuse_fetch(host: str, path: str) -> dict[str, str] | None:
+    """rattler's client hook: every package was checked by lockgen and is in the cache rattler links
+    from; a request means one vanished since, and rattler may not fetch it past lockgen's checks."""
+    raise RuntimeError(f"lockgen fetches and checks every package itself; refusing {host}{path}")
+
+
+class _LinkProgress:
+    """Forwards rattler's installer callbacks (link, unlink) to lockgen's reporter."""
+
+    def __init__(self, reporter: Reporter, platform: str) -> None:
+        self.reporter = reporter
+        self.platform = platform
+
+    def on_link_start(self, operation: int, package_name: str) -> int:
+        self.reporter.event("link", self.platform, f"linking {package_name}")
+        return operation
+
+    def on_unlink_start(self, operation: int, package_name: str) -> int:
+        self.reporter.event("link", self.platform, f"removing {package_name}")
+        return operation
+
+
+def _link_config(prefix: Path, cache: Path) -> Config:
+    """Link options given up front, so rattler writes no probe files into the prefix
+    (a killed install would leave them behind). Hard links when the package cache and the prefix
+    share a file system (rattler copies every file it rewrites for the prefix; an entry edited
+    through a hard link fails its next check and is extracted again), copies otherwise."""
+    from rattler import Config
+
+    config = Config()
+    config.set("allow-ref-links", "false")
+    probe = prefix if prefix.exists() else next((p for p in prefix.parents if p.exists()), prefix)
+    try:
+        same_device = probe.stat().st_dev == cache.stat().st_dev
+    except OSError:
+        same_device = False
+    config.set("allow-hard-links", "true" if same_device else "false")
+    if os.name != "nt":
+        config.set("allow-symbolic-links", "true")
+    return config
+
+
+async def link_packages(  # noqa: PLR0917
+    platform: str,
+    prefix: Path,
+    plan: PrefixPlan,
+    new: Sequence[RepoDataRecord],
+    reporter: Reporter,
+    layers: Sequence[Path],
+) -> None:
+    from rattler import Client, PackageCache, PrefixRecord, Subdir, install
+    from rattler.networking.middleware import AddHeadersMiddleware
+    from rattler.package_cache import ValidationMode
+
+    installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
+    keep = {e.name for e in plan.unchanged}
+    records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
+    records += list(new)
+    remove_stray_probes(prefix)
+    # every package in these layers was checked by lockgen (extracted from a verified archive just now,
+    # or an extracted cache entry whose every file still matches its manifest): rattler need not look
+    # at each file again, and may fetch nothing (a package gone since is an error, not a download)
+    cache = PackageCache.new_layered(list(layers), validation_mode=ValidationMode.skip())
+    try:
+        await install(
+            records,
+            prefix,
+            installed_packages=installed,
+            platform=Subdir(platform),
+            execute_link_scripts=False,
+            show_progress=False,
+            package_cache=cache,
+            reporter=_LinkProgress(reporter, platform),  # type: ignore[arg-type]
+            config=_link_config(prefix, layers[0]),
+            client=Client([AddHeadersMiddleware(_refuse_fetch)]),
+        )
+    except Exception as exc:
+        raise InstallError(
+            f"linking into {prefix} failed after every file was verified; the environment may be incomplete,"
+            f" run the same command again: {exc}"
+        ) from exc
