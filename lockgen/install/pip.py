@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lockgen.errors import InstallError
+from lockgen.install.bounded import Late, run_bounded
 from lockgen.lockfiles.requirements import (
     EXPANSION_FIX,
     UNHASHED_NAME,
@@ -256,105 +255,6 @@ def pip_hosts(
     return tuple(dict.fromkeys(h for h in hosts if h))
 
 
-class _Late(Exception):
-    pass
-
-
-def _stop_group(process: subprocess.Popen[str]) -> None:
-    """End ``process`` and everything it started (its own session: build backends, git): SIGTERM,
-    then SIGKILL for whatever is still there after a short grace."""
-    import os
-    import signal
-
-    if os.name != "posix":  # pragma: no cover - one process, no group
-        process.kill()
-        return
-    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-        try:  # the leader is gone; are others of its group left?
-            os.killpg(process.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return
-
-
-class _Signalled(BaseException):
-    """SIGTERM or SIGHUP arrived while the installer ran (a cancelled CI job)."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(number)
-        self.number = number
-
-
-def _raise_signalled(number: int, _frame: object) -> None:
-    raise _Signalled(number)
-
-
-def _run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | None) -> tuple[int, str]:
-    """Run ``argv`` in its own process group; (exit code, stdout + stderr). Raises _Late when
-    ``timeout`` passes first; then, and on any interruption (Ctrl-C, SIGTERM, SIGHUP: the installer's
-    group no longer gets the terminal's or the job's signals), the whole group is stopped."""
-    import os
-    import signal
-    import threading
-
-    held: dict[int, Any] = {}
-    if os.name == "posix" and threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            held[int(sig)] = signal.signal(sig, _raise_signalled)
-    process = None
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(env),
-            start_new_session=os.name == "posix",
-        )
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        assert process is not None
-        _stop_group(process)
-        _drain(process)
-        raise _Late from exc
-    except _Signalled as exc:
-        if process is not None:
-            _stop_group(process)
-            _drain(process)
-        for number, handler in held.items():
-            signal.signal(number, handler)
-        held.clear()
-        os.kill(os.getpid(), exc.number)  # end as the signal would have, now that nothing is left running
-        raise
-    except BaseException:  # Ctrl-C reaches only lockgen now: stop the installer with it
-        if process is not None:
-            _stop_group(process)
-            _drain(process)
-        raise
-    finally:
-        for number, handler in held.items():
-            signal.signal(number, handler)
-    _stop_group(process)  # a process it left behind (a daemonised build step) does not outlive the step
-    return process.returncode, out + err
-
-
-def _drain(process: subprocess.Popen[str]) -> None:
-    try:
-        process.communicate(timeout=5)
-    except (subprocess.TimeoutExpired, ValueError, OSError):  # a pipe held by a process outside the group
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
-
-
 def run_pip(
     command: PipCommand,
     secrets: SecretRegistry,
@@ -384,11 +284,11 @@ def run_pip(
         timeout = budget.deadline - time.monotonic()
     try:
         if timeout is not None and timeout <= 0:
-            raise _Late
-        returncode, output = _run_bounded(command.argv, env, timeout)
+            raise Late
+        returncode, output = run_bounded(command.argv, env, timeout)
     except FileNotFoundError as exc:
         raise InstallError(f"cannot run {command.argv[0]}: {exc.strerror or exc}") from exc
-    except _Late as exc:
+    except Late as exc:
         assert budget is not None
         hosts = budget.hosts or ("its package index",)
         where = f"{'the package index' if len(hosts) == 1 else 'one of'} {', '.join(hosts)}"
