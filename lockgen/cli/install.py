@@ -98,7 +98,8 @@ def command(
     $LOCKGEN_DOWNLOAD_MIN_RATE bytes/s (default 1024) over $LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW
     seconds (default 30) is abandoned. The pip step as a whole (uv or pip, and the builds of
     local projects) must end within $LOCKGEN_PIP_DEADLINE seconds (default 3600); else it is
-    stopped, with every process it started.
+    stopped, with every process it started. Its downloads keep the same minimum rate (relayed
+    through a proxy lockgen runs on 127.0.0.1, unless one of *_PROXY is set).
     """
 
     def action() -> int:

@@ -7,14 +7,19 @@ would have ended it; so does a process that outlives the time it was given.
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["Late", "run_bounded"]
+__all__ = ["Late", "Stopped", "run_bounded"]
 
 
 class Late(Exception):
     """The time given ran out; the process and its group were stopped."""
+
+
+class Stopped(Exception):
+    """The caller asked for the run to end (its ``stop`` event); the process and its group were stopped."""
 
 
 def _stop_group(process: subprocess.Popen[str]) -> None:
@@ -53,13 +58,15 @@ def _raise_signalled(number: int, _frame: object) -> None:
     raise _Signalled(number)
 
 
-def run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | None) -> tuple[int, str]:
+def run_bounded(
+    argv: Sequence[str], env: Mapping[str, str], timeout: float | None, stop: threading.Event | None = None
+) -> tuple[int, str]:
     """Run ``argv`` in its own process group; (exit code, stdout + stderr). Raises Late when
-    ``timeout`` passes first; then, and on any interruption (Ctrl-C, SIGTERM, SIGHUP: the installer's
-    group no longer gets the terminal's or the job's signals), the whole group is stopped."""
+    ``timeout`` passes first, Stopped when ``stop`` is set first; then, and on any interruption
+    (Ctrl-C, SIGTERM, SIGHUP: the installer's group no longer gets the terminal's or the job's
+    signals), the whole group is stopped."""
     import os
     import signal
-    import threading
 
     held: dict[int, Any] = {}
     if os.name == "posix" and threading.current_thread() is threading.main_thread():
@@ -76,12 +83,12 @@ def run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | No
             env=dict(env),
             start_new_session=os.name == "posix",
         )
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
+        out, err = _wait(process, timeout, stop)
+    except (Late, Stopped):
         assert process is not None
         _stop_group(process)
         _drain(process)
-        raise Late from exc
+        raise
     except _Signalled as exc:
         if process is not None:
             _stop_group(process)
@@ -101,6 +108,23 @@ def run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout: float | No
             signal.signal(number, handler)
     _stop_group(process)  # a process it left behind (a daemonised build step) does not outlive the step
     return process.returncode, out + err
+
+
+def _wait(process: subprocess.Popen[str], timeout: float | None, stop: threading.Event | None) -> tuple[str, str]:
+    """``process.communicate()``, raising Late after ``timeout`` seconds and Stopped once ``stop`` is set."""
+    import time
+
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if end is None else max(0.0, end - time.monotonic())
+        step = left if stop is None else (0.1 if left is None else min(left, 0.1))
+        try:
+            return process.communicate(timeout=step)  # retried after a timeout without losing output
+        except subprocess.TimeoutExpired:
+            if stop is not None and stop.is_set():
+                raise Stopped from None
+            if end is not None and time.monotonic() >= end:
+                raise Late from None
 
 
 def _drain(process: subprocess.Popen[str]) -> None:

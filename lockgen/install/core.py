@@ -389,6 +389,8 @@ def _pip_step(
         options.pip_deadline_s,
         options.timeout_s,
         pip_hosts(requirements, unhashed, environ or {}),
+        min_rate=options.download_min_rate,
+        min_rate_window_s=options.download_min_rate_window_s,
     )
     tool = "up-to-date"
     if not requirements_satisfied(prefix, requirements, environment):

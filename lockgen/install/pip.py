@@ -17,9 +17,10 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
-from lockgen.install.bounded import Late, run_bounded
+from lockgen.install.bounded import Late, Stopped, run_bounded
 from lockgen.lockfiles.requirements import (
     EXPANSION_FIX,
     UNHASHED_NAME,
@@ -29,6 +30,9 @@ from lockgen.lockfiles.requirements import (
 )
 from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    from lockgen.install.pipguard import SlowHost
 
 __all__ = [
     "PipBudget",
@@ -208,12 +212,24 @@ class PipBudget:
     """Passed to uv (``UV_HTTP_TIMEOUT``) and pip (``PIP_TIMEOUT``) as their per-read timeout, unless set."""
     hosts: tuple[str, ...] = ()
     """``host[:port]`` of every index and find-links location the step may contact."""
+    min_rate: int = 0
+    """Bytes per second a host must send while answering, over ``min_rate_window_s`` (0: no rule;
+    ``LOCKGEN_DOWNLOAD_MIN_RATE``, measured by :class:`~lockgen.install.pipguard.PipGuard`)."""
+    min_rate_window_s: float = 30
 
     @classmethod
-    def starting_now(cls, seconds: int, http_timeout_s: int, hosts: Sequence[str] = ()) -> PipBudget:
+    def starting_now(
+        cls,
+        seconds: int,
+        http_timeout_s: int,
+        hosts: Sequence[str] = (),
+        *,
+        min_rate: int = 0,
+        min_rate_window_s: float = 30,
+    ) -> PipBudget:
         import time
 
-        return cls(time.monotonic() + seconds, seconds, http_timeout_s, tuple(hosts))
+        return cls(time.monotonic() + seconds, seconds, http_timeout_s, tuple(hosts), min_rate, min_rate_window_s)
 
 
 def _host(url: str) -> str | None:
@@ -263,11 +279,14 @@ def run_pip(
     shown: str = "requirements.txt",
 ) -> str:
     """Run the installer; returns its combined output. Raises InstallError (output masked) on failure,
-    and when ``budget`` runs out (the installer and all it started are stopped first)."""
+    when ``budget`` runs out, and when a host sends slower than its minimum rate (the installer and
+    all it started are stopped first)."""
+    import contextlib
     import os
     import time
 
     from lockgen.config import PIP_DEADLINE_ENV
+    from lockgen.install.pipguard import PipGuard, proxy_configured
 
     shown_command = f"{'uv pip' if command.tool == 'uv' else 'pip'} install -r {shown}"
     env = dict(os.environ)
@@ -282,10 +301,16 @@ def run_pip(
         if "PIP_TIMEOUT" not in env and "PIP_DEFAULT_TIMEOUT" not in env:
             env["PIP_TIMEOUT"] = read_timeout
         timeout = budget.deadline - time.monotonic()
+    guarded = budget is not None and budget.min_rate > 0 and not proxy_configured(env)
+    guard = PipGuard(budget.min_rate, budget.min_rate_window_s) if guarded and budget is not None else None
     try:
         if timeout is not None and timeout <= 0:
             raise Late
-        returncode, output = run_bounded(command.argv, env, timeout)
+        with guard or contextlib.nullcontext():
+            run_env = guard.environment(env) if guard is not None else env
+            returncode, output = run_bounded(command.argv, run_env, timeout, guard.tripped if guard else None)
+        if guard is not None and guard.slow is not None:  # the installer may have ended first, on the cut
+            raise Stopped
     except FileNotFoundError as exc:
         raise InstallError(f"cannot run {command.argv[0]}: {exc.strerror or exc}") from exc
     except Late as exc:
@@ -300,6 +325,9 @@ def run_pip(
             f" with everything it started. The conda packages are installed; run the same command again,"
             f" or set {PIP_DEADLINE_ENV} to wait longer"
         ) from exc
+    except Stopped as exc:
+        assert guard is not None and guard.slow is not None
+        raise InstallError(_too_slow(shown_command, guard.slow, budget)) from exc
     output = secrets.redact(output.strip())
     if returncode != 0:
         raise InstallError(
@@ -307,6 +335,18 @@ def run_pip(
             f"(exit {returncode}):\n  " + output.replace("\n", "\n  ")
         )
     return output
+
+
+def _too_slow(shown_command: str, slow: SlowHost, budget: PipBudget | None) -> str:
+    from lockgen.config import MIN_RATE_ENV, MIN_RATE_WINDOW_ENV
+
+    assert budget is not None
+    return (
+        f"`{shown_command}` was stopped with everything it started: {slow.host} sent {slow.rate:.0f} bytes/s over"
+        f" the last {slow.seconds:g} s, below the minimum of {budget.min_rate} bytes/s (a stalled or throttled"
+        f" server; set {MIN_RATE_ENV} and {MIN_RATE_WINDOW_ENV} to allow slower servers, 0 to switch the rule"
+        " off). The conda packages are installed; run the same command again"
+    )
 
 
 def unhashed_requirements(

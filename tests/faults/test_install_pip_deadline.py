@@ -221,3 +221,27 @@ def test_a_hung_build_is_stopped_with_everything_the_installer_started(world: Wo
         if pid_file.is_file() and _alive(int(pid_file.read_text())):
             os.kill(int(pid_file.read_text()), 9)  # the process this test's backend started, by its id
     count("hostile input cases")
+
+
+def test_a_dripping_index_is_cut_by_the_minimum_rate(world: World) -> None:
+    """uv has only a read timeout (one byte every 0.2 s never trips it): lockgen's loopback proxy
+    measures what the index sends and stops the step at LOCKGEN_DOWNLOAD_MIN_RATE, long before the deadline."""
+    world.environment("helper")
+    world.locked_with_python()
+    world.handler.drip.set()
+    result = world.run(
+        "install", "-p", "linux-64", "--prefix", str(world.prefix),
+        env={"LOCKGEN_DOWNLOAD_MIN_RATE": "1024", "LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW": "1",
+             "LOCKGEN_PIP_DEADLINE": "60"},
+        timeout=150,
+    )  # fmt: skip
+    assert world.index.requests, "uv never asked the dripping index"
+    assert result.returncode == 9, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "did not finish within" not in result.stderr, result.stderr
+    host = world.index.url.removeprefix("http://")
+    [line] = [line for line in result.stderr.splitlines() if "below the minimum" in line]
+    assert "`uv pip install -r locks/requirements.txt` was stopped with everything it started" in line, line
+    assert f"{host} sent" in line and "below the minimum of 1024 bytes/s" in line, line
+    assert "LOCKGEN_DOWNLOAD_MIN_RATE" in line and "conda packages are installed" in line, line
+    assert _running_with(str(world.prefix)) == []
+    count("network faults injected")
