@@ -12,13 +12,22 @@ reason, and enough to act on. Pure functions on text, tested on recorded trees
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lockgen.errors import SolveError
 
-__all__ = ["SCREEN_LINES", "NoSolution", "fit_screen", "keep_explanation", "shortest_chain"]
+__all__ = [
+    "KEEP_EXPLANATIONS",
+    "KEEP_EXPLANATION_DAYS",
+    "SCREEN_LINES",
+    "NoSolution",
+    "fit_screen",
+    "keep_explanation",
+    "shortest_chain",
+]
 
 SCREEN_LINES = 25
 """What an unsolvable lock prints at most (every platform together), the footer included."""
@@ -139,7 +148,10 @@ def fit_screen(parts: Sequence[_Unsolvable], others: Sequence[tuple[str, str]]) 
 
 def keep_explanation(details: str, cache_dir: Path) -> Path | None:
     """Write the whole explanation under ``cache_dir/explanations/`` (named by its content, so a
-    re-run finds the same file); None when that is not possible (the message then points to ``-v``)."""
+    re-run finds the same file, and counts as new); None when that is not possible (the message
+    then points to ``-v``). The folder stays bounded: see :func:`_prune`."""
+    import os
+
     folder = cache_dir / "explanations"
     path = folder / f"solve-{hashlib.sha256(details.encode()).hexdigest()[:16]}.txt"
     try:
@@ -148,6 +160,61 @@ def keep_explanation(details: str, cache_dir: Path) -> Path | None:
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(details + "\n", encoding="utf-8")
             tmp.replace(path)
+        else:
+            os.utime(path)
     except OSError:
         return None
+    _prune(folder, path)
     return path
+
+
+KEEP_EXPLANATIONS = 20
+"""How many explanations ``<cache>/explanations/`` keeps (the newest)."""
+KEEP_EXPLANATION_DAYS = 30
+"""An explanation older than this is removed whatever the count."""
+_WRITTEN = re.compile(r"solve-[0-9a-f]{16}\.txt")
+_PARTIAL = re.compile(r"\.solve-[0-9a-f]{16}\.txt\.tmp")
+
+
+def _prune(folder: Path, kept: Path) -> None:
+    """Keep the newest :data:`KEEP_EXPLANATIONS` explanations younger than
+    :data:`KEEP_EXPLANATION_DAYS` days (``kept``, just written, always), and drop a partial write
+    older than a day. Only regular files named as lockgen names them are touched: anything else
+    there (another name, a link, a folder), and a folder that is itself a link, is left alone."""
+    import os
+    import stat
+    import time
+
+    if folder.is_symlink():
+        return
+    now = time.time()
+    ours: list[tuple[float, str]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        written, partial = _WRITTEN.fullmatch(entry.name), _PARTIAL.fullmatch(entry.name)
+        if not (written or partial) or entry.name == kept.name:
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if written:
+            ours.append((info.st_mtime, entry.path))
+        elif now - info.st_mtime > 86400:
+            _remove(entry.path)
+    ours.sort(reverse=True)
+    for index, (mtime, name) in enumerate(ours):
+        if index >= KEEP_EXPLANATIONS - 1 or now - mtime > KEEP_EXPLANATION_DAYS * 86400:
+            _remove(name)
+
+
+def _remove(path: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):  # gone already (another run pruning it)
+        Path(path).unlink()
