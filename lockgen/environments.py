@@ -325,18 +325,22 @@ def disagreements(solutions: Mapping[str, Sequence[_Held]]) -> list[str]:
     return lines
 
 
-def pip_disagreements(pins: Mapping[str, Sequence[_Pinned]]) -> list[str]:
-    """Pip packages two of ``pins`` (environment name → its requirements.txt pins, every platform)
-    pin at different versions: ``helper: train has 1.0; serve has 2.0``."""
-    held: dict[str, dict[str, set[str]]] = {}
-    for env, found in pins.items():
-        for pin in found:
-            held.setdefault(pin.name, {}).setdefault(env, set()).add(pin.version)
-    lines = []
-    for name, by_env in sorted(held.items()):
-        if len({frozenset(v) for v in by_env.values()}) > 1:
-            lines.append(f"{name}: " + "; ".join(f"{env} has {', '.join(sorted(v))}" for env, v in by_env.items()))
-    return lines
+def pip_disagreements(pins: Mapping[str, Mapping[str, Sequence[_Pinned]]]) -> list[str]:
+    """Pip packages two of ``pins`` (environment name → platform → its requirements.txt pins that
+    apply there) pin at different versions on a platform both lock for, as ``lock`` resolves a
+    group's pip sections: platform by platform. ``helper: train has 1.0; serve has 2.0 (win-64)``,
+    the platforms where the same difference holds named together."""
+    found: dict[str, list[str]] = {}
+    for platform in sorted({p for by_platform in pins.values() for p in by_platform}):
+        held: dict[str, dict[str, set[str]]] = {}
+        for env, by_platform in pins.items():
+            for pin in by_platform.get(platform, ()):
+                held.setdefault(pin.name, {}).setdefault(env, set()).add(pin.version)
+        for name, by_env in sorted(held.items()):
+            if len({frozenset(v) for v in by_env.values()}) > 1:
+                line = f"{name}: " + "; ".join(f"{env} has {', '.join(sorted(v))}" for env, v in by_env.items())
+                found.setdefault(line, []).append(platform)
+    return [f"{line} ({', '.join(platforms)})" for line, platforms in sorted(found.items())]
 
 
 def one_environment_options(files: Sequence[Path], flags: Flags, name: str | None) -> LockOptions:

@@ -346,8 +346,11 @@ class _PipAgreement:
         """The members' prepared locks, those that disagreed with the group prepared again."""
         if len(self.members) < 2:
             return {}
+        from lockgen.pypi.targets import pins_by_platform
+
         alone = {m.name: _pins(prepared[m.name].files.get(REQUIREMENTS_NAME)) for m in self.members}
-        apart = pip_disagreements({n: p.pins for n, p in alone.items() if p is not None})
+        texts = {m.name: prepared[m.name].files.get(REQUIREMENTS_NAME) for m in self.members}
+        apart = pip_disagreements({n: pins_by_platform(t.decode("utf-8")) for n, t in texts.items() if t is not None})
         if not apart:
             return {}
         agreed = self._resolve_together(apart)

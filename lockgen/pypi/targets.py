@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
 from packaging.version import InvalidVersion, Version
 
 from lockgen.errors import PypiResolutionError
+from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
 from lockgen.platforms import VirtualPackage
 
-__all__ = ["PipTarget", "marker_terms", "pip_target", "platform_marker"]
+__all__ = ["PipTarget", "marker_terms", "pins_by_platform", "pip_target", "platform_marker"]
 
 # conda subdir → (sys_platform, platform_machine, uv triple prefix or None for manylinux)
 _PLATFORMS: dict[str, tuple[str, str, str | None]] = {
@@ -151,3 +153,38 @@ def platform_marker(chosen: Iterable[str], targets: Iterable[str]) -> str | None
     if len(terms) == 1 and terms[0].startswith("("):
         return terms[0][1:-1]
     return " or ".join(terms)
+
+
+def pins_by_platform(text: str, platforms: Sequence[str] = ()) -> dict[str, tuple[Pin, ...]]:
+    """The pins of a pip lock (``requirements.txt``'s text) that apply on each platform it was
+    resolved for (its ``# platforms:`` line, else ``platforms``): each pin's marker, as
+    :func:`platform_marker` writes it, evaluated there (a marker that cannot be evaluated counts
+    everywhere). Empty for a file lockgen did not write."""
+    from packaging.markers import default_environment
+
+    lock = parse_requirements_lock(text)
+    if not lock.generated:
+        return {}
+    pins = parse_compiled(text)
+    markers = {pin.marker: _marker(pin.marker) for pin in pins if pin.marker}
+    found: dict[str, tuple[Pin, ...]] = {}
+    for platform in lock.platforms or platforms:
+        environment = {key: str(value) for key, value in default_environment().items()} | marker_terms(platform)
+        found[platform] = tuple(pin for pin in pins if not pin.marker or _holds(markers[pin.marker], environment))
+    return found
+
+
+def _marker(text: str) -> Marker | None:
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
+
+
+def _holds(marker: Marker | None, environment: dict[str, str]) -> bool:
+    if marker is None:
+        return True
+    try:
+        return marker.evaluate(environment)
+    except UndefinedEnvironmentName:
+        return True

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lockgen.environments import EnvTarget, disagreements, pip_disagreements
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, read_previous
+from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.check import CheckResult, check, journal_stale
@@ -106,11 +106,17 @@ def _group_disagreements(targets: Sequence[EnvTarget]) -> list[Stale]:
 
 
 def _pip_disagreements(group: str, members: Sequence[EnvTarget]) -> list[Stale]:
-    """The pip locks of a group: a package two of them pin must have the same version(s)."""
+    """The pip locks of a group: a package two of them pin on one platform must have the same
+    version(s) there (each pin's marker read per platform, as ``lock`` resolves them)."""
+    from lockgen.pypi.targets import pins_by_platform  # only with several environments: keeps check light
+
     pins = {}
     for m in members:
-        previous = read_previous(m.options.output_dir / REQUIREMENTS_NAME)
-        pins[m.name] = previous.pins if previous is not None else ()
+        try:
+            text = (m.options.output_dir / REQUIREMENTS_NAME).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        pins[m.name] = pins_by_platform(text, m.options.platforms or ())
     lines = pip_disagreements(pins)
     if not lines:
         return []

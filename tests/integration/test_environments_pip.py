@@ -104,7 +104,7 @@ def test_a_group_agrees_on_shared_pip_packages(world: tuple[Path, Server, Server
     (project / "pyproject.toml").write_text(PYPROJECT)
     done = run_lockgen("check", cwd=project)
     assert done.returncode == 6
-    assert "group main: pip: helper: train has 1.0; serve has 2.0; run `lockgen lock`" in done.stderr
+    assert "group main: pip: helper: train has 1.0; serve has 2.0 (linux-64); run `lockgen lock`" in done.stderr
     lock()
     assert _pins(locks / "serve" / "requirements.txt") == {"helper": "1.0"}
     assert run_lockgen("check", cwd=project).returncode == 0
@@ -137,7 +137,7 @@ def test_a_group_whose_pip_sections_cannot_agree_is_named(world: tuple[Path, Ser
     done = run()
     assert done.returncode == 7, done.stderr
     assert "group main: the pip sections of serve, train disagree when each is resolved alone" in done.stderr
-    assert "(helper: serve has 2.0; train has 1.0)" in done.stderr
+    assert "(helper: serve has 2.0; train has 1.0 (linux-64))" in done.stderr
     assert "helper: serve `helper==2.0` (serve.yml:5), train `helper` (environment.yml:9)" in done.stderr
     assert not (project / "locks").exists() or not any((project / "locks").rglob("*.txt"))
 
