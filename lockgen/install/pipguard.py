@@ -9,11 +9,14 @@ to end; one request per connection for plain http) and counts the bytes each hos
 
 The rule is the conda downloads' (``LOCKGEN_DOWNLOAD_MIN_RATE`` bytes per second over
 ``LOCKGEN_DOWNLOAD_MIN_RATE_WINDOW`` seconds), judged while a host is answering: each time bytes
-arrive, once the answer has lasted a whole window (counted from the installer's last bytes on that
-connection), the bytes of the last window must reach the minimum. A connection left idle between
-requests is never judged; a host that sends nothing at all is ended by the installer's read
-timeout. When a host falls below the rule, :attr:`PipGuard.slow` names it (``host:port``, never a
-login) and the caller stops the installer.
+arrive, once the answer has lasted a whole window, the bytes of the last window must reach the
+minimum. An answer is timed from the installer's last bytes on that connection, or from the
+first bytes after the connection was quiet for 5 s (or half the window): a connection left idle
+in the installer's pool, then closed by the host with a few bytes, is not judged, nor is an
+installer slow to ask. A host that sends nothing at all is ended by the installer's read timeout;
+one that pauses more than 5 s between its bytes escapes this count, and ``LOCKGEN_PIP_DEADLINE``
+bounds it. When a host falls below the rule, :attr:`PipGuard.slow` names it (``host:port``, never
+a login) and the caller stops the installer.
 
 Not used when the environment already names a proxy (the installer keeps the user's proxy; the
 pip step is then bounded by ``LOCKGEN_PIP_DEADLINE`` and the read timeout only).
@@ -37,6 +40,8 @@ __all__ = ["PROXY_VARIABLES", "PipGuard", "SlowHost", "proxy_configured"]
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _NO_PROXY = ("NO_PROXY", "no_proxy")
 _HEAD_LIMIT = 64 * 1024
+_QUIET_S = 5.0
+"""A connection quiet this long (or half the window) is not answering: what arrives next starts a new count."""
 
 
 def proxy_configured(environ: Mapping[str, str]) -> bool:
@@ -137,7 +142,8 @@ class PipGuard:
 
     def _relay(self, client: socket.socket, upstream: socket.socket, host: str) -> None:
         arrivals: deque[tuple[float, int]] = deque()
-        asked = time.monotonic()  # when the installer last sent: the answer is timed from there
+        quiet = min(_QUIET_S, self.window_s / 2)
+        started = last = time.monotonic()  # the answer is timed from the installer's last bytes
         while not self.tripped.is_set():
             readable, _, _ = select.select([client, upstream], [], [], 0.25)
             for sock in readable:
@@ -145,16 +151,18 @@ class PipGuard:
                 if not data:
                     return
                 now = time.monotonic()
+                if sock is client or now - last >= quiet:  # a new request, or bytes after a pause: a new count
+                    started, arrivals = now, deque()
+                last = now
                 if sock is client:
                     upstream.sendall(data)
-                    asked, arrivals = now, deque()
                     continue
                 client.sendall(data)
                 arrivals.append((now, len(data)))
                 while arrivals and arrivals[0][0] <= now - self.window_s:
                     arrivals.popleft()
                 received = sum(n for _, n in arrivals)
-                if self.min_rate > 0 and now - asked >= self.window_s and received < self.min_rate * self.window_s:
+                if self.min_rate > 0 and now - started >= self.window_s and received < self.min_rate * self.window_s:
                     self.slow = SlowHost(host, received / self.window_s, self.window_s)
                     self.tripped.set()
                     return

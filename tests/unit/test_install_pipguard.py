@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import socket
+import socketserver
 import sys
 import threading
 import time
@@ -20,17 +22,15 @@ from lockgen.errors import InstallError
 from lockgen.install.pip import PipBudget, PipCommand, run_pip
 from lockgen.install.pipguard import PROXY_VARIABLES, PipGuard
 from lockgen.secrets import SecretRegistry
+from tests.support.channel import QuietHandler, serve_directory
 
 WINDOW = 0.2
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """``/small``: two bytes at once; ``/drip``: one byte every 50 ms (far below 1024 bytes/s)."""
 
     protocol_version = "HTTP/1.1"  # keeps the connection open between requests
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
 
     def do_GET(self) -> None:
         drip = self.path.endswith("/drip")
@@ -49,16 +49,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def server(tmp_path: Path) -> Iterator[str]:
+    with serve_directory(tmp_path, _Handler) as served:
+        yield served.url.removeprefix("http://")
 
 
 def _tunnel(guard: PipGuard, host: str) -> http.client.HTTPConnection:
@@ -105,6 +98,37 @@ def test_an_idle_connection_between_requests_is_not_judged(server: str) -> None:
         plain.request("GET", f"http://{server}/small")
         assert plain.getresponse().read() == b"ok"
         assert guard.slow is None and not guard.tripped.is_set()
+
+
+class _ClosesLater(socketserver.BaseRequestHandler):
+    """Answers at once, then, after a pause longer than the window, sends a few bytes and closes (a TLS
+    close_notify or an HTTP/2 GOAWAY on an idle pooled connection)."""
+
+    def handle(self) -> None:
+        self.request.recv(100)
+        self.request.sendall(b"answer")
+        time.sleep(4 * WINDOW)
+        self.request.sendall(b"bye")
+
+
+def test_bytes_after_a_pause_are_not_an_answer_judged() -> None:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ClosesLater) as tcp:
+        threading.Thread(target=tcp.serve_forever, args=(0.05,), daemon=True).start()
+        port = tcp.server_address[1]
+        with PipGuard(1024, WINDOW) as guard, closing(socket.create_connection(("127.0.0.1", _port(guard)))) as sock:
+            sock.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            assert sock.recv(100).startswith(b"HTTP/1.1 200")
+            sock.sendall(b"hello")
+            received = b""
+            while chunk := sock.recv(100):
+                received += chunk
+            assert received == b"answerbye"
+            assert guard.slow is None
+        tcp.shutdown()
+
+
+def _port(guard: PipGuard) -> int:
+    return int(guard.url.rpartition(":")[2])
 
 
 FETCHES = """
