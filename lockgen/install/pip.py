@@ -8,6 +8,10 @@ its ``*.dist-info``), nothing runs.
 Then ``requirements-unhashed.txt`` (VCS URLs pinned to a commit, local projects, ``-e`` kept),
 with ``--no-deps`` and without ``--require-hashes`` (pip has no hash for either): its relative
 paths are made absolute from the file's ``paths-base``, and must stay inside that project folder.
+
+Each installer run is bounded (:class:`PipBudget`): the whole step by ``LOCKGEN_PIP_DEADLINE``
+(:mod:`lockgen.install.bounded` stops the installer's process group), each host by the minimum
+rate through a loopback proxy (:mod:`lockgen.install.pipguard`).
 """
 
 from __future__ import annotations
