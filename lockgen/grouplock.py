@@ -14,9 +14,10 @@ Where no agreement exists, the union solve fails and the message names the group
 and the specs of each environment that ask for one package differently (``file:line``).
 
 The pip sections agree whatever the table's order (:class:`_PipAgreement`): each member's pip
-section is resolved alone; when members then hold a shared package at different versions, the
-group's pip sections are resolved together once per platform, and each member that differs is
-resolved again with those pins as uv constraints (:attr:`lockgen.plan.PipRequest.agreed`).
+section is resolved alone; when members then hold a shared package at different versions on a
+platform both lock (each pin where its marker applies), the group's pip sections are resolved
+together once per platform, and each member that differs from that on a platform is resolved
+again with those pins as uv constraints (:attr:`lockgen.plan.PipRequest.agreed`).
 
 Solving environments one after the other, pinning what the earlier ones chose, would depend on the
 order (the first member's newest numpy may be one the second cannot use) and blame the wrong
@@ -301,15 +302,6 @@ def _pins(data: bytes | None) -> PreviousLock | None:
     return PreviousLock(parse_requirements_lock(text).inputs, parse_compiled(text))
 
 
-def _off(pins: PreviousLock | None, agreed: PreviousLock) -> list[str]:
-    """The packages ``pins`` holds at a version ``agreed`` does not have."""
-    versions: dict[str, set[str]] = {}
-    for pin in agreed.pins:
-        versions.setdefault(pin.name, set()).add(pin.version)
-    found = pins.pins if pins is not None else ()
-    return sorted({p.name for p in found if p.name in versions and p.version not in versions[p.name]})
-
-
 class _PipAgreement:
     """How a group's pip sections come to agree, whatever the table's order.
 
@@ -346,17 +338,18 @@ class _PipAgreement:
         """The members' prepared locks, those that disagreed with the group prepared again."""
         if len(self.members) < 2:
             return {}
+        from lockgen.pypi.inputs import disagrees
         from lockgen.pypi.targets import pins_by_platform
 
-        alone = {m.name: _pins(prepared[m.name].files.get(REQUIREMENTS_NAME)) for m in self.members}
         texts = {m.name: prepared[m.name].files.get(REQUIREMENTS_NAME) for m in self.members}
-        apart = pip_disagreements({n: pins_by_platform(t.decode("utf-8")) for n, t in texts.items() if t is not None})
+        alone = {n: pins_by_platform(t.decode("utf-8")) for n, t in texts.items() if t is not None}
+        apart = pip_disagreements(alone)
         if not apart:
             return {}
         agreed = self._resolve_together(apart)
         settled: dict[str, PreparedLock] = {}
         for m in self.members:
-            if not _off(alone[m.name], agreed):
+            if not disagrees(_pins(texts[m.name]), agreed, alone.get(m.name, {})):
                 continue
             try:
                 settled[m.name] = prepare(

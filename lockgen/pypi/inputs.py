@@ -5,7 +5,7 @@ conda→PyPI mapping (stub packages, wheel tags), and the warnings about them. N
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,11 +160,19 @@ def env_relative(text: str, request: PipRequest) -> str:
     return text
 
 
-def disagrees(previous: PreviousLock | None, agreed: PreviousLock | None) -> bool:
-    """Whether ``previous`` pins a package at a version the group's ``agreed`` pins do not have."""
+def disagrees(previous: PreviousLock | None, agreed: PreviousLock | None, platforms: Iterable[str]) -> bool:
+    """Whether ``previous`` pins a package, on one of ``platforms``, at a version the group's
+    ``agreed`` pins do not have on that platform (each pin counted where its marker applies)."""
+    from lockgen.pypi.targets import pins_on
+
     if previous is None or agreed is None:
         return False
-    versions: dict[str, set[str]] = {}
-    for pin in agreed.pins:
-        versions.setdefault(pin.name, set()).add(pin.version)
-    return any(pin.name in versions and pin.version not in versions[pin.name] for pin in previous.pins)
+    platforms = tuple(platforms)
+    mine, theirs = pins_on(previous.pins, platforms), pins_on(agreed.pins, platforms)
+    for platform, held in mine.items():
+        versions: dict[str, set[str]] = {}
+        for pin in theirs[platform]:
+            versions.setdefault(pin.name, set()).add(pin.version)
+        if any(p.name in versions and p.version not in versions[p.name] for p in held):
+            return True
+    return False

@@ -103,7 +103,8 @@ def _lock_pip_files(  # noqa: PLR0917
     unhashed_path = request.output_dir / UNHASHED_NAME
     has_direct = any(item.pip.direct for item in platforms)
     previous = previous if previous is not None else read_previous(path)
-    forced = request.update_all or bool(request.update) or disagrees(previous, request.agreed)
+    targets = [p.platform for p in request.platforms]
+    forced = request.update_all or bool(request.update) or disagrees(previous, request.agreed, targets)
     if previous is not None and previous.input_hash == input_hash and not forced:
         unhashed = read_previous(unhashed_path) if has_direct else None
         if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):

@@ -61,7 +61,8 @@ class PipStart:
         self.request = request
         self.secrets = secrets
         self.previous = previous if previous is not None else read_previous(request.output_dir / REQUIREMENTS_NAME)
-        forced = request.update_all or bool(request.update) or disagrees(self.previous, request.agreed)
+        targets = [p.platform for p in request.platforms]
+        forced = request.update_all or bool(request.update) or disagrees(self.previous, request.agreed, targets)
         self.early = (forced or self.previous is None) and not request.strict
         """Whether uv runs start per platform (uv runs in any case: nothing could be up to date)."""
         self.resolver = resolver

@@ -12,7 +12,7 @@ from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
 from lockgen.platforms import VirtualPackage
 
-__all__ = ["PipTarget", "marker_terms", "pins_by_platform", "pip_target", "platform_marker"]
+__all__ = ["PipTarget", "marker_terms", "pins_by_platform", "pins_on", "pip_target", "platform_marker"]
 
 # conda subdir → (sys_platform, platform_machine, uv triple prefix or None for manylinux)
 _PLATFORMS: dict[str, tuple[str, str, str | None]] = {
@@ -157,18 +157,22 @@ def platform_marker(chosen: Iterable[str], targets: Iterable[str]) -> str | None
 
 def pins_by_platform(text: str, platforms: Sequence[str] = ()) -> dict[str, tuple[Pin, ...]]:
     """The pins of a pip lock (``requirements.txt``'s text) that apply on each platform it was
-    resolved for (its ``# platforms:`` line, else ``platforms``): each pin's marker, as
-    :func:`platform_marker` writes it, evaluated there (a marker that cannot be evaluated counts
-    everywhere). Empty for a file lockgen did not write."""
-    from packaging.markers import default_environment
-
+    resolved for (its ``# platforms:`` line, else ``platforms``; see :func:`pins_on`). Empty for a
+    file lockgen did not write."""
     lock = parse_requirements_lock(text)
     if not lock.generated:
         return {}
-    pins = parse_compiled(text)
+    return pins_on(parse_compiled(text), lock.platforms or platforms)
+
+
+def pins_on(pins: Sequence[Pin], platforms: Iterable[str]) -> dict[str, tuple[Pin, ...]]:
+    """Per platform, the ``pins`` whose marker, as :func:`platform_marker` writes it, holds there (a
+    marker that cannot be evaluated counts everywhere)."""
+    from packaging.markers import default_environment
+
     markers = {pin.marker: _marker(pin.marker) for pin in pins if pin.marker}
     found: dict[str, tuple[Pin, ...]] = {}
-    for platform in lock.platforms or platforms:
+    for platform in platforms:
         environment = {key: str(value) for key, value in default_environment().items()} | marker_terms(platform)
         found[platform] = tuple(pin for pin in pins if not pin.marker or _holds(markers[pin.marker], environment))
     return found
