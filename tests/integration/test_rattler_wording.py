@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pyproject import dependency
 from tests.support.rattler_wording import DATA, SCENARIOS, problems, recorded, run
-from tests.unit.test_rattler_output import RECORDED, rattler_requirement
+from tests.unit.test_rattler_output import RECORDED
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -31,7 +32,7 @@ def test_the_installed_rattler_output_is_read(scenario: str, tmp_path: Path) -> 
 
 def test_the_installed_rattler_is_one_whose_output_is_recorded() -> None:
     installed = version("py-rattler")
-    assert installed in rattler_requirement().specifier
+    assert installed in dependency("py-rattler").specifier
     assert installed in RECORDED, (
         f"py-rattler {installed}: no recording in tests/data/rattler-output"
         " (record one: docs/architecture.md, 'py-rattler versions')"

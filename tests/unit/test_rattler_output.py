@@ -9,22 +9,13 @@ docs/architecture.md ("py-rattler versions") says how to record a new version.
 from __future__ import annotations
 
 import pytest
-from packaging.requirements import Requirement
 from packaging.version import Version
 
 from lockgen.conda.explanation import NoSolution
-from tests.support.rattler_wording import DATA, PLATFORM, ROOT, SCENARIOS, body, problems, recorded, recorded_versions
+from tests.support.pyproject import dependency
+from tests.support.rattler_wording import DATA, PLATFORM, SCENARIOS, body, problems, recorded, recorded_versions
 
 RECORDED = recorded_versions()
-
-
-def rattler_requirement() -> Requirement:
-    """The ``py-rattler`` entry of pyproject.toml's dependencies."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    found = [Requirement(d) for d in data["project"]["dependencies"] if Requirement(d).name == "py-rattler"]
-    assert len(found) == 1, found
-    return found[0]
 
 
 @pytest.mark.parametrize("version", RECORDED)
@@ -49,7 +40,7 @@ def test_the_recordings_cover_the_py_rattler_versions_lockgen_allows() -> None:
     """pyproject.toml pins py-rattler to one minor series (``==X.Y.*``): its first release is
     recorded, and no recording lies outside the pin (a wider pin, or a move to another series
     without recording it, fails here)."""
-    specifier = rattler_requirement().specifier
+    specifier = dependency("py-rattler").specifier
     pins = [s.version for s in specifier if s.operator == "==" and s.version.endswith(".*")]
     assert len(pins) == 1 and len(specifier) == 1, f"py-rattler must be pinned as `==X.Y.*`, not {specifier}"
     first = Version(f"{pins[0].removesuffix('.*')}.0")
