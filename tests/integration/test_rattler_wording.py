@@ -23,6 +23,7 @@ from tests.unit.test_rattler_output import RECORDED
 def test_the_installed_rattler_output_is_read(scenario: str, tmp_path: Path) -> None:
     output = run(scenario, tmp_path)
     assert problems(scenario, output.text) == [], f"py-rattler {output.rattler}, scenario {scenario}:\n{output.text}"
+    assert SCENARIOS[scenario].says in output.message.splitlines(), output.message
     if output.rattler in RECORDED:  # else the test below fails
         assert output.text == recorded(scenario, output.rattler), (
             f"py-rattler {output.rattler} says otherwise than {DATA.name}/{output.rattler}/{scenario}.txt"

@@ -61,6 +61,9 @@ class Scenario:
     """The shortest root-to-leaf path of the tree (:func:`shortest_chain`) ..."""
     chains: int
     """... and how many root-to-leaf paths the tree has."""
+    says: str
+    """A line of lockgen's message for it, made from what the parsers read (checked on live runs:
+    the recordings keep rattler's text only)."""
     channels: int = 1
 
 
@@ -106,6 +109,7 @@ def _vision(channels: Channels) -> None:
 
 _NO_OPTIONS = "cannot be installed because there are no viable options:"
 _INCOMPATIBLE = "The following packages are incompatible"
+_NO_CUDA = "  `__cuda >=12` needs the virtual package __cuda, which the target lacks (add it with --cuda VERSION)"
 
 SCENARIOS = {
     s.name: s
@@ -117,6 +121,7 @@ SCENARIOS = {
             missing=("numpi *",),
             chain=("No candidates were found for numpi *.",),
             chains=1,
+            says="  no package named `numpi`; did you mean `numpy`?",
         ),
         Scenario(
             "no-matching-version",
@@ -125,6 +130,7 @@ SCENARIOS = {
             missing=("lib >=3",),
             chain=("No candidates were found for lib >=3.",),
             chains=1,
+            says="  `lib >=3`: no build matches for linux-64 in file://<tmp>/chan0 (versions there: 1.0, 1.5)",
         ),
         Scenario(
             "missing-dependency",
@@ -133,6 +139,7 @@ SCENARIOS = {
             missing=("lib >=2",),
             chain=(f"app * {_NO_OPTIONS}", "app 1.0 would require", "lib >=2, for which no candidates were found."),
             chains=1,
+            says="  `lib >=2`: no build matches for linux-64 in file://<tmp>/chan0 (versions there: 1.0, 1.5)",
         ),
         Scenario(
             "conflicting-direct-specs",
@@ -141,6 +148,7 @@ SCENARIOS = {
             missing=(),
             chain=(_INCOMPATIBLE, "lib <1.2 can be installed with any of the following options:", "lib 1.0"),
             chains=2,
+            says="  └─ lib >=1.4 cannot be installed because there are no viable options:",
         ),
         Scenario(
             "conflict-through-dependencies",
@@ -155,6 +163,7 @@ SCENARIOS = {
                 "lib 1.0",
             ),
             chains=2,
+            says="  the shortest of 2 conflict chains the solver reports:",
         ),
         Scenario(
             "virtual-package-missing",
@@ -163,6 +172,7 @@ SCENARIOS = {
             missing=("__cuda >=12",),
             chain=(f"gpu * {_NO_OPTIONS}", "gpu 1.0 would require", "__cuda >=12, for which no candidates were found."),
             chains=1,
+            says=_NO_CUDA,
         ),
         Scenario(
             "virtual-package-too-old",
@@ -175,6 +185,8 @@ SCENARIOS = {
                 "__glibc >=2.34, for which no candidates were found.",
             ),
             chains=1,
+            says="  `__glibc >=2.34` needs the virtual package __glibc, but the target has __glibc=2.28=0"
+            " (change it with --virtual-package linux-64:__glibc=VERSION)",
         ),
         Scenario(
             "virtual-package-requested",
@@ -183,6 +195,7 @@ SCENARIOS = {
             missing=("__cuda >=12",),
             chain=("No candidates were found for __cuda >=12.",),
             chains=1,
+            says=_NO_CUDA,
         ),
         Scenario(
             "strict-channel-priority",
@@ -198,6 +211,7 @@ SCENARIOS = {
                 " 'file://<tmp>/chan1/'",
             ),
             chains=1,
+            says="  The following packages are incompatible",
             channels=2,
         ),
         Scenario(
@@ -211,6 +225,7 @@ SCENARIOS = {
                 "python >=3.12,<3.13.0a0, for which no candidates were found.",
             ),
             chains=4,
+            says="  the shortest of 4 conflict chains the solver reports:",
             channels=2,
         ),
     )
