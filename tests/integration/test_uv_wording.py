@@ -14,8 +14,9 @@ import pytest
 from packaging.version import Version
 
 from lockgen.pypi.uv import find_uv
+from tests.support.pyproject import dependency
 from tests.support.uv_wording import SCENARIOS, problems, run, uv_version
-from tests.unit.test_uv_output import RECORDED, uv_requirement
+from tests.unit.test_uv_output import RECORDED
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
@@ -26,7 +27,7 @@ def test_the_installed_uv_output_is_read(scenario: str, tmp_path: Path) -> None:
 
 def test_the_installed_uv_is_one_whose_output_is_recorded() -> None:
     installed = Version(uv_version(find_uv()))
-    assert installed in uv_requirement().specifier
+    assert installed in dependency("uv").specifier
     series = {Version(v).release[:2] for v in RECORDED}
     assert installed.release[:2] in series, (
         f"uv {installed}: no recording of its {installed.major}.{installed.minor} series in tests/data/uv-output"

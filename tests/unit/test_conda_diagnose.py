@@ -1,8 +1,9 @@
 """The conda stage's diagnosis, as pure functions on error texts rattler really produced.
 
-Each ``*_TEXT`` below is ``str(exc)`` of an exception py-rattler 0.28 raised (recorded on a
-channel made with tests/support/channel.py, or a loopback server answering with the status
-shown); ports and temporary paths are the only parts rewritten.
+The solver's explanations are py-rattler's recordings (tests/data/rattler-output, made by
+tests/support/rattler_wording.py). Each ``*_TEXT`` below is ``str(exc)`` of a fetch error py-rattler
+0.28 raised (recorded on a loopback server answering with the status shown); ports and temporary
+paths are the only parts rewritten.
 """
 
 from __future__ import annotations
@@ -28,13 +29,8 @@ from lockgen.platforms import VirtualPackage
 from lockgen.repodata.failures import fetch_failure, fetch_reason, first_url
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
+from tests.support.rattler_wording import recorded
 
-NESTED_TEXT = (
-    "Cannot solve the request because of: app * cannot be installed because there are no viable options:\n"
-    "└─ app 1.0 would require\n   └─ lib >=2, for which no candidates were found.\n"
-)
-TOP_TEXT = "Cannot solve the request because of: No candidates were found for lib >=3.\n"
-TYPO_TEXT = "Cannot solve the request because of: No candidates were found for numpi *.\n"
 REFUSED_TEXT = (
     "error sending request for url (http://127.0.0.1:9/conda-forge/linux-64/repodata_shards.msgpack.zst)\n"
     "Caused by: client error (Connect)\nCaused by: tcp connect error\nCaused by: Connection refused (os error 111)"
@@ -63,9 +59,9 @@ def _request(
 
 
 def test_missing_specs_reads_the_top_level_and_the_nested_forms() -> None:
-    assert missing_specs(TOP_TEXT) == ["lib >=3"]
-    assert missing_specs(NESTED_TEXT) == ["lib >=2"]
-    assert missing_specs(TYPO_TEXT) == ["numpi *"]
+    assert missing_specs(recorded("no-matching-version")) == ["lib >=3"]
+    assert missing_specs(recorded("missing-dependency")) == ["lib >=2"]
+    assert missing_specs(recorded("unknown-name")) == ["numpi *"]
     assert missing_specs(REFUSED_TEXT) == []
 
 

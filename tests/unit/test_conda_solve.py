@@ -23,7 +23,7 @@ from lockgen.repodata.gateway import make_gateway
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
 from tests.support.channel import ChannelBuilder
-from tests.unit.test_conda_diagnose import NESTED_TEXT, TYPO_TEXT
+from tests.support.rattler_wording import recorded
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def _translate(channel: ResolvedChannel, cache: Path, text: str, specs: tuple[st
 
 
 def test_a_missing_dependency_is_explained_with_the_versions_on_offer(channel: ResolvedChannel, tmp_path: Path) -> None:
-    error = _translate(channel, tmp_path / "cache", NESTED_TEXT, ("app",))
+    error = _translate(channel, tmp_path / "cache", recorded("missing-dependency"), ("app",))
     assert isinstance(error, SolveError)
     lines = error.message.splitlines()
     assert lines[0] == "linux-64: no solution."
@@ -55,7 +55,7 @@ def test_a_missing_dependency_is_explained_with_the_versions_on_offer(channel: R
 
 
 def test_a_typo_is_named_with_the_closest_package(channel: ResolvedChannel, tmp_path: Path) -> None:
-    error = _translate(channel, tmp_path / "cache", TYPO_TEXT, ("numpi",))
+    error = _translate(channel, tmp_path / "cache", recorded("unknown-name"), ("numpi",))
     assert isinstance(error, SolveError)
     assert error.message.splitlines()[:2] == [
         f"linux-64: unknown package name (not in {channel.name}):",

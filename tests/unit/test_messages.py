@@ -15,6 +15,7 @@ from lockgen.lock import LockResult, lock
 from lockgen.pypi.summary import Divergence, PipSummary
 from lockgen.reporting import RecordingReporter
 from lockgen.spec.envfile import parse_env_text
+from tests.support.rattler_wording import body, recorded
 from tests.unit.test_lock import FakeMapping, Project, env_text
 
 SCREEN = 25
@@ -207,30 +208,17 @@ def test_the_selector_for_a_package_some_platforms_lack_is_true_on_exactly_those
     assert selector_for(have, targets) == selector
 
 
-# rattler's explanation for seed-dl with python=3.10 on win-64 (../shared/channels), as recorded
-RECORDED_TREE = """torchvision >=0.15 cannot be installed because there are no viable options:
-├─ torchvision 0.17.1 | 0.19.1 | 0.20.0 | 0.20.1 would require
-│  └─ python >=3.12,<3.13.0a0, for which no candidates were found.
-├─ torchvision 0.17.0 | 0.17.1 | ... | 0.20.0 would require
-│  └─ python >=3.11,<3.12.0a0, for which no candidates were found.
-└─ torchvision 0.15.2 would require
-   └─ pytorch-cuda 11.8.*, which cannot be installed because there are no viable options:
-      └─ pytorch-cuda 11.8 would require
-         └─ cuda-cudart >=11.8,<12.0, for which no candidates were found.
-The following packages are incompatible
-└─ torchvision >=0.15 cannot be installed because there are no viable options:
-   └─ torchvision 0.21.0 | 0.22.0 | 0.24.0 | 0.26.0 is excluded because due to strict channel priority not \
-using this option from: 'file:///work/shared/channels/conda-forge/'"""
-
-
 def test_the_shortest_conflict_chain_is_the_nearest_leaf_of_the_solvers_tree() -> None:
+    """On rattler's recorded explanation of the shape a real environment's has (torchvision against
+    python 3.10: several versions needing another python, one through a chain of dependencies, newer
+    versions excluded by strict channel priority; tests/support/rattler_wording.py)."""
     from lockgen.conda.explanation import shortest_chain
 
-    chain, count = shortest_chain(RECORDED_TREE)
+    chain, count = shortest_chain(body(recorded("several-conflict-chains")))
     assert count == 4
     assert chain == [
-        "torchvision >=0.15 cannot be installed because there are no viable options:",
-        "torchvision 0.17.1 | 0.19.1 | 0.20.0 | 0.20.1 would require",
+        "vision >=0.15 cannot be installed because there are no viable options:",
+        "vision 0.16.1 | 0.16.2 | ... | 0.20.0 would require",
         "python >=3.12,<3.13.0a0, for which no candidates were found.",
     ]
 

@@ -11,23 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 from packaging.version import Version
 
+from tests.support.pyproject import dependency
 from tests.support.uv_wording import SCENARIOS, problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "uv-output"
 RECORDED = sorted((p.name for p in DATA.iterdir() if p.is_dir()), key=Version)
-
-
-def uv_requirement() -> Requirement:
-    """The ``uv`` entry of pyproject.toml's dependencies."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    found = [Requirement(d) for d in data["project"]["dependencies"] if Requirement(d).name == "uv"]
-    assert len(found) == 1, found
-    return found[0]
 
 
 @pytest.mark.parametrize("version", RECORDED)
@@ -40,7 +31,7 @@ def test_recorded_uv_output_is_read(version: str, scenario: str) -> None:
 def test_the_recordings_span_the_uv_versions_lockgen_allows() -> None:
     """pyproject.toml bounds uv on both sides; its lowest allowed version is recorded, and so is a
     version of the newest minor series it allows: a range wider than what was tested fails here."""
-    specifier = uv_requirement().specifier
+    specifier = dependency("uv").specifier
     lower = [s.version for s in specifier if s.operator == ">="]
     upper = [s.version for s in specifier if s.operator == "<"]
     assert len(lower) == 1 and len(upper) == 1, f"uv must be bounded as `uv>=X,<Y`, not {specifier}"
