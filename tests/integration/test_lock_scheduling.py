@@ -7,15 +7,13 @@ repodata then exceeds it, while sharded repodata (nothing mapped whole) never do
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.channel import ChannelBuilder, serve_directory, sharded_copy
 from tests.support.cli import run_lockgen
 
-ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ("linux-64", "osx-64", "win-64")
 ENV = """\
 name: sched
@@ -37,22 +35,6 @@ def flat_channel(tmp_path: Path) -> Path:
     builder.write()
     (tmp_path / "environment.yml").write_text(ENV)
     return tmp_path / "flat"
-
-
-def _sharded_copy(flat: Path, target: Path) -> Path:
-    """The same channel as CEP-16 shards only (no repodata.json), written by bench/variants.py."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import variants
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    for channel, subdir, repodata in variants.subdirs(flat):
-        out = target / channel / subdir
-        variants.write_shards(repodata, out, subdir)
-        for package in repodata.parent.iterdir():
-            if package.name.endswith((".conda", ".tar.bz2")):
-                (out / package.name).write_bytes(package.read_bytes())
-    return target
 
 
 def _order(stderr: str) -> list[str]:
@@ -119,7 +101,7 @@ def test_within_budget_or_with_jobs_the_platforms_overlap(tmp_path: Path, flat_c
 def test_sharded_repodata_never_holds_platforms_back(tmp_path: Path, flat_channel: Path) -> None:
     pytest.importorskip("msgpack", reason="bench/variants.py writes shards with msgpack (a dev dependency)")
     pytest.importorskip("zstandard", reason="bench/variants.py compresses shards with zstandard (a dev dependency)")
-    sharded = _sharded_copy(flat_channel, tmp_path / "sharded")
+    sharded = sharded_copy(flat_channel, tmp_path / "sharded")
     assert not list(sharded.glob("*/*/repodata.json"))
     with serve_directory(sharded) as server:
         stderr, locks = _lock(tmp_path, server.url, "sharded")  # cold, budget 0

@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import io
 import json
+import sys
 import tarfile
 import threading
 import zipfile
@@ -214,6 +215,24 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 class Server:
     url: str
     requests: list[str]
+
+
+def sharded_copy(flat: Path, target: Path) -> Path:
+    """The channels under ``flat`` as CEP-16 shards only (no repodata.json), written under ``target``
+    by bench/variants.py (needs msgpack and zstandard, dev dependencies)."""
+    bench = str(Path(__file__).resolve().parents[2] / "bench")
+    sys.path.insert(0, bench)
+    try:
+        import variants
+    finally:
+        sys.path.remove(bench)
+    for channel, subdir, repodata in variants.subdirs(flat):
+        out = target / channel / subdir
+        variants.write_shards(repodata, out, subdir)
+        for package in repodata.parent.iterdir():
+            if package.name.endswith((".conda", ".tar.bz2")):
+                (out / package.name).write_bytes(package.read_bytes())
+    return target
 
 
 @contextmanager
