@@ -221,15 +221,9 @@ class RattlerSolver:
     def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
         """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
         (:mod:`lockgen.repodata.limit`), before rattler expands it into the cache."""
-        from lockgen.repodata.limit import check_served_repodata
-        from lockgen.scheduling import flat_repodata_sizes
+        from lockgen.repodata.limit import check_served_repodata, subdirs_to_check
 
-        cached = flat_repodata_sizes(self.cache_dir)
-        todo = {
-            url: shown
-            for url, shown in self._subdirs(requests).items()
-            if url not in cached and strip_credentials(url) not in cached
-        }
+        todo = subdirs_to_check(self.cache_dir, self._subdirs(requests))
         if todo:
             subdirs = [(shown, url) for url, shown in todo.items()]
             check_served_repodata(subdirs, self.timeout_s, self.repodata_max_bytes)

@@ -8,7 +8,10 @@ to, from the frame and block headers alone (no decompression): a raw or RLE bloc
 compressed block at most 128 KiB (the format's block maximum). Past ``LOCKGEN_REPODATA_MAX_MB`` it
 stops reading and the lock fails (exit 5) naming the channel; a bomb costs its few compressed
 kilobytes. A subdir that serves CEP-16 shards (what rattler takes first) or no ``.zst`` is not
-checked here; a cached subdir is not checked again.
+checked here. A subdir rattler has cached, as flat repodata or as a shard index
+(:func:`subdirs_to_check`), is not checked again: a warm lock sends no request for it. What rattler
+fetches later for a cached subdir (a newer flat file, or a flat file where shards were) is checked
+after the fetch by :func:`refuse_oversized_cache`, which removes it from the cache and fails the lock.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.config import DEFAULT_REPODATA_MAX_MB, REPODATA_MAX_ENV
 from lockgen.errors import ChannelError
+from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:  # http.client is loaded only when a subdir is checked, never for a warm cache
     from http.client import HTTPResponse
@@ -30,6 +34,8 @@ __all__ = [
     "RepodataTooLarge",
     "check_served_repodata",
     "refuse_oversized_cache",
+    "sharded_in_cache",
+    "subdirs_to_check",
     "zstd_size_bound",
 ]
 
@@ -124,6 +130,48 @@ def _frame(reader: _Reader, counted: list[int], limit: int) -> bool:
     return True
 
 
+_SHARD_CACHE_MAGIC = b"SHARD-CACHE-V1"
+_SHARD_INDEX = "repodata_shards.msgpack.zst"
+
+
+def sharded_in_cache(cache_dir: Path, subdir_urls: Iterable[str]) -> set[str]:
+    """Those of ``subdir_urls`` (``<channel>/<subdir>`` fetch URLs) whose shard index rattler has
+    cached. Rattler's ``<key>.shards-cache-v1`` file starts with its magic, a little-endian u32
+    length and that many bytes of HTTP cache policy, which name the URL fetched; only that header
+    is read (a few hundred bytes per file)."""
+    wanted = {f"{u}/{_SHARD_INDEX}".encode(): u for u in subdir_urls}
+    wanted.update({f"{strip_credentials(u)}/{_SHARD_INDEX}".encode(): u for u in subdir_urls})
+    found: set[str] = set()
+    try:
+        files = list(cache_dir.glob("*.shards-cache-v1"))
+    except OSError:
+        return found
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                start = handle.read(len(_SHARD_CACHE_MAGIC) + 4)
+                if not start.startswith(_SHARD_CACHE_MAGIC):
+                    continue
+                header = handle.read(min(int.from_bytes(start[-4:], "little"), 1 << 16))
+        except OSError:
+            continue
+        found.update(url for key, url in wanted.items() if key in header)
+    return found
+
+
+def subdirs_to_check(cache_dir: Path, subdirs: Mapping[str, str]) -> dict[str, str]:
+    """The ``subdirs`` (fetch URL of ``<channel>/<subdir>`` → name shown) rattler has not cached,
+    neither as flat repodata nor as a shard index: only those are checked before a solve."""
+    from lockgen.scheduling import flat_repodata_sizes
+
+    flat = flat_repodata_sizes(cache_dir)
+    todo = {url: shown for url, shown in subdirs.items() if url not in flat and strip_credentials(url) not in flat}
+    if todo:
+        sharded = sharded_in_cache(cache_dir, todo)
+        todo = {url: shown for url, shown in todo.items() if url not in sharded}
+    return todo
+
+
 def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, limit: int = _DEFAULT_LIMIT) -> None:
     """``subdirs``: (name shown in messages, fetch URL of ``<channel>/<subdir>``), http(s) only.
 
@@ -199,7 +247,6 @@ def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: i
     name shown) larger than the limit is deleted from the cache and fails the lock. The pre-check
     trusts the server to serve lockgen what it serves rattler; this catches one that does not."""
     from lockgen.scheduling import flat_repodata_sizes
-    from lockgen.secrets import strip_credentials
 
     sizes = flat_repodata_sizes(cache_dir)
     for url, shown in subdirs.items():

@@ -20,7 +20,7 @@ from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.faults.server import serve_faults
 from tests.security.hostile import env, record, write_channel
-from tests.support.channel import QuietHandler, serve_directory
+from tests.support.channel import QuietHandler, serve_directory, sharded_copy
 from tests.support.cli import run_lockgen
 from tests.support.options import flags
 
@@ -238,6 +238,74 @@ class _TwoFaced(QuietHandler):
 def test_bomb_served_only_to_rattler_is_removed_from_the_cache(tmp_path: Path) -> None:
     _, result = _lock_from_bomb(tmp_path, 70, lambda served: serve_directory(served, _TwoFaced))
     assert "channel hostchan, linux-64" in result.stderr and "removed from the cache" in result.stderr
+
+
+class _Counting(QuietHandler):
+    """Records HEAD requests too, answers 404 for every path in ``withdrawn``, and never 304: rattler
+    0.28 fails a lock when its revalidation of a cached shard index is answered 304 Not Modified."""
+
+    withdrawn: set[str] = set()  # noqa: RUF012 - each test's subclass gives its own set
+
+    def do_HEAD(self) -> None:
+        self.server.requests_seen.append(f"HEAD {self.path}")  # type: ignore[attr-defined]
+        if self.path in self.withdrawn:
+            self.send_error(404)
+            return
+        super().do_HEAD()
+
+    def do_GET(self) -> None:
+        del self.headers["If-Modified-Since"]
+        if self.path in self.withdrawn:
+            self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+            self.send_error(404)
+            return
+        super().do_GET()
+
+
+@pytest.mark.slow
+def test_warm_sharded_lock_sends_no_size_check_and_a_bomb_is_still_refused(tmp_path: Path) -> None:
+    """Issue 21: a re-lock on a cached sharded channel makes no HEAD request for the size check (the
+    shard index rattler cached says the subdir is sharded); when the channel later withdraws its
+    shards and serves a flat bomb, rattler's fetch of it is refused and removed from the cache."""
+    pytest.importorskip("msgpack", reason="bench/variants.py writes shards with msgpack (a dev dependency)")
+    flat = tmp_path / "flat"
+    chan = write_channel(flat, {"app-1.0-h0_0.tar.bz2": record("app")})
+    served = sharded_copy(flat, tmp_path / "served")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "environment.yml").write_text(env("app"))
+
+    class Handler(_Counting):
+        withdrawn: set[str] = set()  # noqa: RUF012
+
+    with serve_directory(served, Handler) as server:
+        args = ("lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}")
+        args += ("--cache-dir", str(project / "cache"))
+        limit = {"LOCKGEN_REPODATA_MAX_MB": "50"}
+        cold = run_lockgen(*args, cwd=project, env=limit, timeout=120)
+        assert cold.returncode == 0, cold.stderr
+        heads = [r for r in server.requests if r.startswith("HEAD ")]
+        assert sorted(heads) == [f"HEAD /hostchan/{s}/repodata_shards.msgpack.zst" for s in ("linux-64", "noarch")]
+        first = (project / "locks" / "linux-64.txt").read_bytes()
+
+        (project / "locks" / "linux-64.txt").unlink()
+        server.requests.clear()
+        warm = run_lockgen(*args, cwd=project, env=limit, timeout=120)
+        assert warm.returncode == 0, warm.stderr
+        assert [r for r in server.requests if r.startswith("HEAD ")] == []
+        assert (project / "locks" / "linux-64.txt").read_bytes() == first
+
+        # the channel now serves no shards for linux-64, and a flat repodata that expands to 70 MB
+        plain = (chan / "linux-64" / "repodata.json").read_bytes()
+        (served / "hostchan" / "linux-64" / "repodata.json.zst").write_bytes(_bomb(70, plain[:-1] + b', "pad": "'))
+        Handler.withdrawn.add("/hostchan/linux-64/repodata_shards.msgpack.zst")
+        (project / "locks" / "linux-64.txt").unlink()
+        hostile = run_lockgen(*args, cwd=project, env=limit, timeout=120)
+    assert hostile.returncode == 5, hostile.stderr
+    assert "channel hostchan, linux-64" in hostile.stderr and "LOCKGEN_REPODATA_MAX_MB" in hostile.stderr
+    cached = sum(p.stat().st_size for p in (project / "cache").rglob("*") if p.is_file())
+    assert cached < 10 * 2**20
+    assert not (project / "locks" / "linux-64.txt").exists()
 
 
 # --- item 19: documented exit codes, not internal errors ----------------------------------------
