@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
+from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_not_linked_out, from_root, lexical, project_files
 from lockgen.recorded import Recorded, read_recorded
@@ -50,6 +51,7 @@ __all__ = [
     "ensure_cache_dir",
     "env_int",
     "read_environment",
+    "read_http_settings",
     "read_limits",
     "read_mapping_url",
     "read_state_dirs",
@@ -130,6 +132,39 @@ class Limits:
     """Longest ``install``'s pip step may take (uv or pip, every run together)."""
     repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20
     """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
+    http: HttpSettings = field(default_factory=lambda: HttpSettings(DEFAULT_HTTP_TIMEOUT_S))
+    """What lockgen's own HTTP clients honour (:mod:`lockgen.httpclient`): timeout, proxies, .netrc."""
+
+
+def read_http_settings(timeout_s: int) -> HttpSettings:
+    """Proxies (``http_proxy``/``HTTP_PROXY``, ``https_proxy``/``HTTPS_PROXY``, ``all_proxy``/``ALL_PROXY``,
+    ``no_proxy``/``NO_PROXY``; lower case first, as curl and Python's urllib), the ``.netrc`` file
+    (``NETRC``, else ``~/.netrc``) and CA certificates (``SSL_CERT_FILE``, ``SSL_CERT_DIR``)."""
+
+    def var(name: str) -> str:
+        return (os.environ.get(name.lower()) or os.environ.get(name) or "").strip()
+
+    proxies = []
+    for scheme in ("http", "https", "all"):
+        url = var(f"{scheme.upper()}_PROXY")
+        if url:
+            proxies.append((scheme, url if "://" in url else f"http://{url}"))
+    no_proxy = tuple(h.strip() for h in var("NO_PROXY").split(",") if h.strip())
+    netrc: Path | None = Path(os.environ["NETRC"]) if os.environ.get("NETRC") else None
+    if netrc is None:
+        try:
+            netrc = Path.home() / ".netrc"
+        except RuntimeError:  # no home directory to look in
+            netrc = None
+    ca_file, ca_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    return HttpSettings(
+        timeout_s=timeout_s,
+        proxies=tuple(proxies),
+        no_proxy=no_proxy,
+        netrc=netrc,
+        ca_file=Path(ca_file) if ca_file else None,
+        ca_dir=Path(ca_dir) if ca_dir else None,
+    )
 
 
 def read_limits() -> Limits:
@@ -144,6 +179,7 @@ def read_limits() -> Limits:
         download_min_rate_window_s=env_int(MIN_RATE_WINDOW_ENV, DEFAULT_MIN_RATE_WINDOW_S, 1),
         pip_deadline_s=env_int(PIP_DEADLINE_ENV, DEFAULT_PIP_DEADLINE_S, 1),
         repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
+        http=read_http_settings(env_int(HTTP_TIMEOUT_ENV, DEFAULT_HTTP_TIMEOUT_S, 1)),
     )
 
 

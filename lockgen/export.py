@@ -197,7 +197,7 @@ def _condalock_pip(
     wanted = sorted({pin.name for _, applies in chosen.values() for pin in applies if pin.url is None})
     listed: dict[str, Any] = {}
     if wanted and indexes and not the_plan.options.offline:
-        listed, problems = index_files(wanted, indexes, the_plan.secrets)
+        listed, problems = index_files(wanted, indexes, the_plan.secrets, the_plan.options.limits.http)
         for problem in problems:
             reporter.event("warning", None, f"warning: conda-lock file: {problem}")
     found: dict[str, list[CondaLockPackage]] = {}

@@ -325,6 +325,7 @@ def rattler_solver(
         repodata_budget=options.limits.repodata_budget,
         repodata_max_bytes=options.limits.repodata_max_bytes,
         on_solved=on_solved,
+        http=options.limits.http,
     )
 
 

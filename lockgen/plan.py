@@ -16,6 +16,7 @@ from pathlib import Path
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions
 from lockgen.errors import InputError, Problem
+from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import json_sha256, short_digest
 from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
@@ -107,6 +108,8 @@ class PipRequest:
     mapping_url: str | None = None
     """The conda→PyPI mapping download's URL template (``{channel}``); None: parselmouth's."""
     uv_timeout_s: int = DEFAULT_UV_TIMEOUT_S
+    http: HttpSettings | None = None
+    """lockgen's own requests of the pip stage (the mapping, name hints): :mod:`lockgen.httpclient`."""
     """How long one platform's ``uv pip compile`` may run."""
     agreed: PreviousLock | None = None
     """Pins the pip sections of this one's group agreed on, resolved together (several environments,
@@ -276,4 +279,5 @@ def pip_request(the_plan: LockPlan) -> PipRequest:
         update_all=options.update_all,
         mapping_url=options.mapping_url,
         uv_timeout_s=options.limits.uv_timeout_s,
+        http=options.limits.http,
     )

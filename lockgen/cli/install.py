@@ -137,6 +137,7 @@ def command(
                 download_min_rate=settings.limits.download_min_rate,
                 download_min_rate_window_s=settings.limits.download_min_rate_window_s,
                 pip_deadline_s=settings.limits.pip_deadline_s,
+                http=settings.limits.http,
                 project_dir=settings.files[0].parent if lock_dir is None and settings.files else None,
             )
             _show(options, install_lock(options, StderrReporter(quiet, verbose), environ), environ, quiet)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from lockgen.channels import ResolvedChannel
 from lockgen.conda.explanation import NoSolution, fit_screen
 from lockgen.errors import ChannelError, SolveError
+from lockgen.httpclient import HttpSettings
 from lockgen.models import dependency_name
 from lockgen.repodata.failures import (
     DNS_FAILURE,
@@ -268,15 +269,14 @@ def first_unreachable(channels: Sequence[ResolvedChannel], connect: bool) -> Res
     return None
 
 
-def serves_html(url: str, timeout_s: int) -> bool:
+def serves_html(url: str, http: HttpSettings) -> bool:
     """Whether ``url`` answers with an HTML page (a proxy's login page, say): one bounded request."""
     import httpx
 
+    from lockgen.httpclient import make_client
+
     try:
-        with (
-            httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5) as client,
-            client.stream("GET", url) as response,
-        ):
+        with make_client(http) as client, client.stream("GET", url) as response:
             head = next(response.iter_bytes(512), b"")
             kind = response.headers.get("content-type", "")
     except (httpx.HTTPError, OSError, ValueError):
@@ -304,6 +304,8 @@ class Diagnosis:
     retries: int
     targets: tuple[str, ...] = ()
     """Every platform of the run: a package missing on one of them may exist on the others."""
+    http: HttpSettings | None = None
+    """How to probe a failing URL (:func:`serves_html`); None: with ``timeout_s`` and nothing else."""
 
     async def translate(
         self, exc: Exception, request: SolveRequest, sources: list[str], platforms: list[Any]
@@ -331,7 +333,8 @@ class Diagnosis:
         if url is None:  # e.g. a JSON error: find the subdir that fails
             url = next((f"{u}/repodata.json" for u in await self.failing_subdirs(request)), None)
         reason = fetch_reason(text, self.timeout_s, self.retries)
-        if "not valid" in reason and url and await asyncio.to_thread(serves_html, url, self.timeout_s):
+        http = self.http or HttpSettings(self.timeout_s)
+        if "not valid" in reason and url and await asyncio.to_thread(serves_html, url, http):
             reason = "the server sent an HTML page (a login or proxy page?) instead of repodata"
         channel = channel_of(url, request.channels) if url else None
         if reason.startswith((NO_DNS, REFUSED)):

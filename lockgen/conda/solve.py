@@ -31,6 +31,7 @@ from lockgen.config import (
     DEFAULT_REPODATA_MEMORY_MB,
 )
 from lockgen.errors import ChannelError, SolveError
+from lockgen.httpclient import HttpSettings
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import done_with, make_gateway
@@ -103,6 +104,7 @@ class RattlerSolver:
         repodata_budget: int = DEFAULT_REPODATA_MEMORY_MB * 2**20,
         repodata_max_bytes: int = DEFAULT_REPODATA_MAX_MB * 2**20,
         on_solved: Callable[[str, tuple[LockedPackage, ...]], None] | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         self.cache_dir = cache_dir
         self.on_solved = on_solved
@@ -122,6 +124,8 @@ class RattlerSolver:
         """Bytes of flat repodata mapped at once when ``jobs`` is None (LockOptions.limits)."""
         self.repodata_max_bytes = repodata_max_bytes
         """Largest a subdir's flat repodata may expand to (lockgen.repodata.limit)."""
+        self.http = http or HttpSettings(timeout_s)
+        """lockgen's own requests (the size check, probing a failing URL): :mod:`lockgen.httpclient`."""
         self._gateway: Gateway | None = None
         """Kept across calls: a second call (several environments) loads no repodata the first one loaded."""
 
@@ -226,7 +230,7 @@ class RattlerSolver:
         todo = subdirs_to_check(self.cache_dir, self._subdirs(requests))
         if todo:
             subdirs = [(shown, url) for url, shown in todo.items()]
-            check_served_repodata(subdirs, self.timeout_s, self.repodata_max_bytes)
+            check_served_repodata(subdirs, self.http, self.repodata_max_bytes)
 
     async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
         """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
@@ -259,7 +263,9 @@ class RattlerSolver:
         return error
 
     def _diagnosis(self, gateway: Gateway, targets: tuple[str, ...] = ()) -> Diagnosis:
-        return Diagnosis(gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries, targets)
+        return Diagnosis(
+            gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries, targets, self.http
+        )
 
     async def _solve_one(
         self, gateway: Gateway, request: SolveRequest, targets: tuple[str, ...] = ()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from lockgen.channels import Mirror
 from lockgen.errors import InstallError
+from lockgen.httpclient import HttpSettings
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Downloader, HostUnreachable
 from lockgen.install.link import link_packages
@@ -97,6 +98,8 @@ class InstallOptions:
     download_min_rate_window_s: float = 30
     pip_deadline_s: int = 3600
     """Longest the pip step may take, every installer run together (``LOCKGEN_PIP_DEADLINE``)."""
+    http: HttpSettings | None = None
+    """Proxies, ``.netrc`` and timeout of the downloads (``config``'s ``Limits.http``); None: ``timeout_s`` only."""
     project_dir: Path | None = None
     """The environment file's folder when installing the project's own locks: requirements-unhashed.txt's
     local paths must start there (None: a lock given by path; its ``paths-base`` is taken as written)."""
@@ -248,7 +251,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         options.cache_dir / "archives",
         secrets,
         jobs=options.jobs,
-        timeout_s=options.timeout_s,
+        http=options.http or HttpSettings(options.timeout_s),
         retries=options.retries,
         deadline_s=options.download_deadline_s,
         min_rate=options.download_min_rate,

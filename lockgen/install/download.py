@@ -23,11 +23,13 @@ from urllib.parse import unquote, urlsplit
 from lockgen.config import (
     DEADLINE_ENV,
     DEFAULT_DOWNLOAD_DEADLINE_S,
+    DEFAULT_HTTP_TIMEOUT_S,
     DEFAULT_MIN_RATE,
     DEFAULT_MIN_RATE_WINDOW_S,
     MIN_RATE_ENV,
     MIN_RATE_WINDOW_ENV,
 )
+from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.secrets import SecretRegistry
 
@@ -127,7 +129,7 @@ class Downloader:
         secrets: SecretRegistry | None = None,
         *,
         jobs: int = 8,
-        timeout_s: float = 60,
+        http: HttpSettings | None = None,
         retries: int = 3,
         deadline_s: float = DEFAULT_DOWNLOAD_DEADLINE_S,
         min_rate: int = DEFAULT_MIN_RATE,
@@ -136,7 +138,8 @@ class Downloader:
         self.archive_dir = archive_dir
         self.secrets = secrets or SecretRegistry()
         self.jobs = jobs
-        self.timeout_s = timeout_s
+        self.http = http or HttpSettings(DEFAULT_HTTP_TIMEOUT_S)
+        """Timeout, proxies and credentials of the one client every download shares (:mod:`lockgen.httpclient`)."""
         self.retries = retries
         self.deadline_s = deadline_s
         self.min_rate = min_rate
@@ -162,11 +165,9 @@ class Downloader:
         async with contextlib.AsyncExitStack() as stack:
             client = None  # no HTTP client (nor its SSL context, ~40 ms) when every file is local
             if any(not url.startswith("file://") for _, url in wanted):
-                import httpx
+                from lockgen.httpclient import make_async_client
 
-                client = await stack.enter_async_context(
-                    httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True)
-                )
+                client = await stack.enter_async_context(make_async_client(self.http))
             tasks = [asyncio.create_task(self._one(client, limit, entry, url)) for entry, url in wanted]
             try:
                 results = await asyncio.gather(*tasks)

@@ -14,14 +14,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles.requirements import Pin
 from lockgen.pypi.targets import PipTarget
 from lockgen.secrets import SecretRegistry, strip_credentials
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["IndexFile", "PinnedFile", "file_for_pin", "index_files", "tag_ranking"]
 
@@ -149,14 +154,22 @@ def _clean(url: str) -> str:
 
 
 def index_files(
-    names: Sequence[str], indexes: Sequence[str], secrets: SecretRegistry, timeout_s: float = 30.0
+    names: Sequence[str],
+    indexes: Sequence[str],
+    secrets: SecretRegistry,
+    http: HttpSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
 ) -> tuple[dict[str, list[IndexFile]], list[str]]:
-    """name → files listed by the first index that knows it; plus what could not be fetched (masked)."""
+    """name → files listed by the first index that knows it; plus what could not be fetched (masked).
+    ``http``: timeout, proxies and credentials (:mod:`lockgen.httpclient`); ``transport``: tests' network."""
     import httpx
+
+    from lockgen.httpclient import make_client
 
     files: dict[str, list[IndexFile]] = {}
     problems: list[str] = []
-    with httpx.Client(timeout=timeout_s, follow_redirects=True, headers={"Accept": _ACCEPT}) as client:
+    with make_client(http, transport=transport, headers={"Accept": _ACCEPT}) as client:
         for name in sorted(set(names)):
             for index in indexes or (PYPI_SIMPLE,):
                 page = f"{index.rstrip('/')}/{canonicalize_name(name)}/"

@@ -74,7 +74,11 @@ def mapping_for(
     memo_dir = mapping_memo_dir(request)
     if source is None and request.pypi_mapping is None:
         source = ParselmouthSource(
-            request.cache_dir, offline=request.offline, url_template=request.mapping_url, memo_dir=memo_dir
+            request.cache_dir,
+            offline=request.offline,
+            url_template=request.mapping_url,
+            memo_dir=memo_dir,
+            http=request.http,
         )
     return load_mapping(request.channels, request.pypi_mapping, source, memo_dir=memo_dir)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from lockgen.errors import ConfigError
+from lockgen.httpclient import HttpSettings
 
 __all__ = [
     "BUILTIN_RENAMES",
@@ -307,6 +308,7 @@ class ParselmouthSource:
         transport: object | None = None,
         *,
         memo_dir: Path | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         self.cache_dir = cache_dir / "pypi-mapping"
         self.memo_dir = memo_dir
@@ -315,6 +317,9 @@ class ParselmouthSource:
         self.url_template = url_template or MAPPING_URL
         self.refresh_age_s = refresh_age_s
         self.transport = transport
+        """An httpx transport standing in for the network (tests)."""
+        self.http = http or HttpSettings(FETCH_TIMEOUT_S)
+        """Proxies and credentials of the fetch (:mod:`lockgen.httpclient`)."""
 
     def _cached(self, channel: str) -> tuple[Path, float | None]:
         path = self.cache_dir / f"{channel}.json"
@@ -352,12 +357,13 @@ class ParselmouthSource:
     def _fetch(self, url: str) -> bytes:
         import httpx
 
-        timeout = httpx.Timeout(FETCH_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        kwargs: dict[str, object] = {"timeout": timeout, "follow_redirects": True}
-        if self.transport is not None:
-            kwargs["transport"] = self.transport
+        from lockgen.httpclient import make_client
+
+        cap = self.http.timeout_s  # LOCKGEN_HTTP_TIMEOUT bounds this short fetch too
+        timeout = httpx.Timeout(min(FETCH_TIMEOUT_S, cap), connect=min(CONNECT_TIMEOUT_S, cap))
+        transport = self.transport if isinstance(self.transport, httpx.BaseTransport) else None
         try:
-            with httpx.Client(**kwargs) as client:  # type: ignore[arg-type]
+            with make_client(self.http, transport=transport, timeout=timeout) as client:
                 response = client.get(url)
         except httpx.HTTPError as exc:
             raise OSError(f"{type(exc).__name__}: {exc}") from exc

@@ -73,7 +73,9 @@ def _with_suggestions(
     if pip is not None and not pip.no_index:
         indexes = [pip.index_url or "https://pypi.org/simple", *pip.extra_index_urls]
     candidates = candidate_names(mapping.tables, origins)
-    lines = suggestion_lines(exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline)
+    lines = suggestion_lines(
+        exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline, http=request.http
+    )
     return "\n".join([*lines, exc.message])
 
 

@@ -15,6 +15,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 
+from lockgen.httpclient import HttpSettings
 from lockgen.secrets import strip_credentials
 
 __all__ = ["candidate_names", "close_names", "suggestion_lines"]
@@ -50,15 +51,17 @@ def close_names(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     return list(difflib.get_close_matches(wanted, sorted(set(candidates) - {wanted}), n=n, cutoff=0.8))
 
 
-def _listing(index: str) -> list[str]:
+def _listing(index: str, http: HttpSettings) -> list[str]:
     """The project names an index lists at its root, when the listing is small; [] otherwise."""
     import httpx
+
+    from lockgen.httpclient import make_client
 
     if strip_credentials(index).rstrip("/") == PYPI_SIMPLE:
         return []  # about 40 MB: never fetched for a hint
     try:
         with (
-            httpx.Client(timeout=TIMEOUT_S, follow_redirects=False) as client,
+            make_client(http, timeout=min(TIMEOUT_S, http.timeout_s), follow_redirects=False) as client,
             client.stream("GET", index.rstrip("/") + "/", headers={"Accept": "text/html"}) as response,
         ):
             if response.status_code != 200:
@@ -74,11 +77,13 @@ def _listing(index: str) -> list[str]:
     return [c for c in (_canonical(m) for m in _ANCHOR.findall(text)) if _NAME.fullmatch(c)]
 
 
-def _exists(index: str, name: str) -> bool:
+def _exists(index: str, name: str, http: HttpSettings) -> bool:
     import httpx
 
+    from lockgen.httpclient import make_client
+
     try:
-        with httpx.Client(timeout=TIMEOUT_S, follow_redirects=False) as client:
+        with make_client(http, timeout=min(TIMEOUT_S, http.timeout_s), follow_redirects=False) as client:
             response = client.get(f"{index.rstrip('/')}/{name}/", headers={"Accept": "text/html"})
     except (httpx.HTTPError, OSError, ValueError):
         return False
@@ -92,19 +97,22 @@ def suggestion_lines(
     candidates: set[str],
     *,
     network: bool,
+    http: HttpSettings | None = None,
 ) -> list[str]:
     """One line per name no index has: where it is written, where uv looked, and the close names
     that exist there (``environment.yml:9: `transformrs` is on no index searched (https://pypi.org/simple);
     did you mean `transformers`?``). ``network`` False (offline, ``--no-index``): the close names
-    are not checked on the index."""
+    are not checked on the index. ``http``: proxies and credentials (:mod:`lockgen.httpclient`)."""
     import time
+
+    settings = http or HttpSettings(TIMEOUT_S)
 
     deadline = time.monotonic() + CHECK_BUDGET_S  # a slow index delays the error message at most this much
     lines = []
     listed: set[str] = set()
     if network:
         for index in indexes:
-            listed.update(_listing(index))
+            listed.update(_listing(index, settings))
     shown = ", ".join(strip_credentials(i) for i in indexes) or "the given package locations"
     for name in missing:
         close = close_names(name, candidates | listed)
@@ -113,7 +121,7 @@ def suggestion_lines(
             for candidate in close:
                 if len(confirmed) == 3 or (candidate not in listed and time.monotonic() > deadline):
                     break
-                if candidate in listed or any(_exists(i, candidate) for i in indexes):
+                if candidate in listed or any(_exists(i, candidate, settings) for i in indexes):
                     confirmed.append(candidate)
             close = confirmed
         where = f"{origins[name]}: " if name in origins else ""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +26,10 @@ from lockgen.config import DEFAULT_REPODATA_MAX_MB, REPODATA_MAX_ENV
 from lockgen.errors import ChannelError
 from lockgen.secrets import strip_credentials
 
-if TYPE_CHECKING:  # http.client is loaded only when a subdir is checked, never for a warm cache
-    from http.client import HTTPResponse
+if TYPE_CHECKING:  # httpx is loaded only when a subdir is checked, never for a warm cache
+    import httpx
+
+    from lockgen.httpclient import HttpSettings
 
 __all__ = [
     "RepodataTooLarge",
@@ -172,17 +173,21 @@ def subdirs_to_check(cache_dir: Path, subdirs: Mapping[str, str]) -> dict[str, s
     return todo
 
 
-def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, limit: int = _DEFAULT_LIMIT) -> None:
+def check_served_repodata(
+    subdirs: Sequence[tuple[str, str]], http: HttpSettings, limit: int = _DEFAULT_LIMIT
+) -> None:
     """``subdirs``: (name shown in messages, fetch URL of ``<channel>/<subdir>``), http(s) only.
 
     Raises ChannelError for the first whose ``repodata.json.zst`` would expand past ``limit``. A
-    subdir that cannot be reached is skipped: rattler's own fetch reports that failure. Uses the
-    standard library's HTTP client (cheap to import: this runs before every cold solve)."""
+    subdir that cannot be reached is skipped: rattler's own fetch reports that failure. The requests
+    go through :mod:`lockgen.httpclient` (proxies, ``.netrc``, the timeout)."""
     todo = [(shown, url) for shown, url in subdirs if url.startswith(("http://", "https://"))]
     if not todo:
         return
-    with ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
-        found = list(pool.map(lambda item: _check_one(item[1], limit, timeout_s), todo))
+    from lockgen.httpclient import make_client
+
+    with make_client(http) as client, ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:
+        found = list(pool.map(lambda item: _check_one(client, item[1], limit), todo))
     for (shown, _), bound in zip(todo, found, strict=True):
         if bound is not None:
             raise ChannelError(
@@ -192,54 +197,22 @@ def check_served_repodata(subdirs: Sequence[tuple[str, str]], timeout_s: int, li
             )
 
 
-def _check_one(subdir_url: str, limit: int, timeout_s: int) -> int | None:
+def _check_one(client: httpx.Client, subdir_url: str, limit: int) -> int | None:
     """The bound that passed ``limit``, or None (within it, sharded, absent or unreachable)."""
-    from http.client import HTTPException
+    import httpx
 
     try:
-        with _request("HEAD", f"{subdir_url}/repodata_shards.msgpack.zst", timeout_s) as response:
-            if response.status != 404:
-                return None  # sharded: rattler reads the shards, not the flat file; or failing: rattler says why
-        with _request("GET", f"{subdir_url}/repodata.json.zst", timeout_s) as response:
-            if response.status != 200:
+        if client.head(f"{subdir_url}/{_SHARD_INDEX}").status_code != 404:
+            return None  # sharded: rattler reads the shards, not the flat file; or failing: rattler says why
+        with client.stream("GET", f"{subdir_url}/repodata.json.zst") as response:
+            if response.status_code != 200:
                 return None
-            zstd_size_bound(iter(lambda: response.read(64 * 1024), b""), limit)
+            zstd_size_bound(response.iter_raw(64 * 1024), limit)
     except RepodataTooLarge as exc:
         return exc.bound
-    except (OSError, ValueError, HTTPException):
+    except (OSError, ValueError, httpx.HTTPError):
         return None
     return None
-
-
-@contextmanager
-def _request(method: str, url: str, timeout_s: int, redirects: int = 5) -> Iterator[HTTPResponse]:
-    """One request (basic auth from ``user:password@``), following up to ``redirects`` redirects."""
-    import base64
-    from http.client import HTTPConnection, HTTPSConnection
-    from urllib.parse import unquote, urljoin, urlsplit
-
-    for _ in range(redirects + 1):
-        parts = urlsplit(url)
-        kind = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-        connection = kind(parts.hostname or "", parts.port, timeout=timeout_s)
-        headers = {"User-Agent": "lockgen"}
-        if parts.username is not None:
-            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        try:
-            connection.request(
-                method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=headers
-            )
-            response = connection.getresponse()
-            location = response.getheader("Location")
-            if response.status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)
-                continue
-            yield response
-            return
-        finally:
-            connection.close()
-    raise ValueError("too many redirects")
 
 
 def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: int = _DEFAULT_LIMIT) -> None:

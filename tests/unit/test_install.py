@@ -12,6 +12,7 @@ import pytest
 
 from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
+from lockgen.httpclient import HttpSettings
 from lockgen.install import activation_hint, read_lock
 from lockgen.install.download import Downloader, HostUnreachable
 from lockgen.install.pip import pinned_requirements, pip_command, requirements_satisfied
@@ -185,7 +186,7 @@ def test_a_refused_connection_stops_every_download_at_once(tmp_path: Path) -> No
     """Connection refused (or a DNS failure) is not retried per package: one error for the host."""
     entries = [_entry("a-1-0.tar.bz2", "0" * 32), _entry("b-1-0.tar.bz2", "1" * 32, line=5)]
     with pytest.raises(HostUnreachable, match=r"127\.0\.0\.1:9 is unreachable \(Connection refused\)"):
-        _fetch(Downloader(tmp_path / "archives", retries=3, timeout_s=5), entries, "http://user:pw@127.0.0.1:9")
+        _fetch(Downloader(tmp_path / "archives", retries=3, http=HttpSettings(5)), entries, "http://user:pw@127.0.0.1:9")
     assert not list((tmp_path / "archives").iterdir())  # no partial file left
 
 
@@ -295,7 +296,7 @@ class _Dripping(QuietHandler):
 
 def test_a_dripping_download_ends_at_the_deadline(tmp_path: Path) -> None:
     entry = _entry("a-1-0.tar.bz2", "0" * 32)
-    downloader = Downloader(tmp_path / "archives", retries=3, timeout_s=5, deadline_s=1)
+    downloader = Downloader(tmp_path / "archives", retries=3, http=HttpSettings(5), deadline_s=1)
     with serve_directory(tmp_path, _Dripping) as server:
         _, failures = _fetch(downloader, [entry], server.url)
     assert len(failures) == 1

@@ -26,6 +26,7 @@ RANKS: dict[str, int] = {
     "models": 0,
     "errors": 0,
     "secrets": 0,
+    "httpclient": 0,  # the one HTTP client factory (httpx, imported inside its functions)
     "reporting": 0,
     "platforms": 0,
     "printable": 0,  # escaping what is shown (terminal, Markdown)

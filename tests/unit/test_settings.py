@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from lockgen.conda import RattlerSolver
 from lockgen.config import Flags, Limits, LockFlags, SolveFlags, build_options
 from lockgen.errors import ConfigError, InputError
+from lockgen.httpclient import HttpSettings
 from lockgen.pypi.mapping import MAPPING_URL, ParselmouthSource
 from lockgen.pypi.uv import UvResolver
 from tests.conftest import ROOT
@@ -31,11 +32,17 @@ ODD_ENVIRONMENT = {
     "LOCKGEN_PIP_DEADLINE": "13",
     "LOCKGEN_REPODATA_MAX_MB": "5",
     "LOCKGEN_PYPI_MAPPING_URL": "http://127.0.0.1:9/{channel}.json",
+    "HTTPS_PROXY": "127.0.0.1:3128",
+    "NO_PROXY": "internal.test, .corp.test",
+    "NETRC": "/nowhere/netrc",
+    "SSL_CERT_FILE": "/nowhere/ca.pem",
 }
 
 
 @pytest.fixture
 def odd_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "ALL_PROXY", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
     for name, value in ODD_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
 
@@ -51,6 +58,13 @@ def test_limits_are_read_from_the_environment_into_the_settings(tmp_path: Path) 
         download_deadline_s=11,
         pip_deadline_s=13,
         repodata_max_bytes=5 * 2**20,
+        http=HttpSettings(
+            timeout_s=7,
+            proxies=(("https", "http://127.0.0.1:3128"),),
+            no_proxy=("internal.test", ".corp.test"),
+            netrc=Path("/nowhere/netrc"),
+            ca_file=Path("/nowhere/ca.pem"),
+        ),
     )
     assert options.mapping_url == ODD_ENVIRONMENT["LOCKGEN_PYPI_MAPPING_URL"]
 

@@ -1,0 +1,197 @@
+"""The one place lockgen makes an HTTP client (httpx): the repodata size check, package downloads,
+index pages for ``--conda-lock-file``, the conda→PyPI mapping, pip name hints and the HTML probe of
+a failing channel all call :func:`make_client` or :func:`make_async_client`.
+
+What every client honours, from :class:`HttpSettings` (which ``config`` resolves once from the
+environment; nothing here reads it):
+
+- proxies: ``HTTP_PROXY`` for ``http://`` URLs, ``HTTPS_PROXY`` for ``https://``, ``ALL_PROXY`` for
+  both when the scheme's own is unset; hosts listed in ``NO_PROXY`` (a name also covers its
+  subdomains, ``host:port`` only that port, ``*`` every host) are reached directly;
+- credentials: a URL's own ``user:password@`` first; else the ``machine`` entry of the ``.netrc``
+  file for exactly that host (``NETRC``, default ``~/.netrc``; its ``default`` entry is never used,
+  so a login is never sent to a host it was not written for). Credentials go only with the first
+  request: a redirect to another host (or from https to http) drops them (httpx's rule);
+- CA certificates: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's bundle;
+- the timeout (``LOCKGEN_HTTP_TIMEOUT``), unless the caller asks for a shorter one.
+
+``transport`` (an ``httpx`` transport such as ``httpx.MockTransport``) replaces the network, so tests
+serve files in-process; proxies do not apply to it. httpx and ssl are imported inside the functions:
+a command that makes no request (``check``, a no-op ``lock``) never loads them.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+__all__ = ["USER_AGENT", "HttpSettings", "make_async_client", "make_client"]
+
+USER_AGENT = "lockgen"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """How lockgen's own HTTP clients reach the network (rattler's Gateway does its own HTTP)."""
+
+    timeout_s: float
+    """Seconds (``LOCKGEN_HTTP_TIMEOUT``; config's ``DEFAULT_HTTP_TIMEOUT_S`` when unset)."""
+    proxies: tuple[tuple[str, str], ...] = ()
+    """(``http``, ``https`` or ``all``, proxy URL), from ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``."""
+    no_proxy: tuple[str, ...] = ()
+    """Hosts reached without a proxy (``NO_PROXY``)."""
+    netrc: Path | None = None
+    """The ``.netrc`` file whose ``machine`` entries give credentials (None: none)."""
+    ca_file: Path | None = None
+    ca_dir: Path | None = None
+
+
+def make_client(
+    settings: HttpSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    follow_redirects: bool = True,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """A synchronous client; use it in a ``with`` block. ``timeout`` overrides ``settings.timeout_s``."""
+    import httpx
+
+    if transport is None:
+        transport, mounts = _transports(settings, httpx.HTTPTransport)
+    else:
+        mounts = {}
+    return httpx.Client(
+        transport=transport,
+        mounts=mounts,
+        auth=_auth(settings),
+        timeout=settings.timeout_s if timeout is None else timeout,
+        follow_redirects=follow_redirects,
+        max_redirects=5,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        trust_env=False,
+    )
+
+
+def make_async_client(
+    settings: HttpSettings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    follow_redirects: bool = True,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.AsyncClient:
+    """An asyncio client; use it in an ``async with`` block."""
+    import httpx
+
+    if transport is None:
+        transport, mounts = _transports(settings, httpx.AsyncHTTPTransport)
+    else:
+        mounts = {}
+    return httpx.AsyncClient(
+        transport=transport,
+        mounts=mounts,
+        auth=_auth(settings),
+        timeout=settings.timeout_s if timeout is None else timeout,
+        follow_redirects=follow_redirects,
+        max_redirects=5,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        trust_env=False,
+    )
+
+
+def _ssl_context(settings: HttpSettings) -> ssl.SSLContext | bool:
+    if settings.ca_file is None and settings.ca_dir is None:
+        return True  # httpx's default: certifi's bundle
+    import ssl
+
+    return ssl.create_default_context(
+        cafile=str(settings.ca_file) if settings.ca_file else None,
+        capath=str(settings.ca_dir) if settings.ca_dir else None,
+    )
+
+
+def _transports(settings: HttpSettings, kind: Any) -> tuple[Any, dict[str, Any]]:
+    """The direct transport, and the mounts that send each scheme through its proxy (NO_PROXY hosts:
+    ``None``, httpx's word for the direct transport)."""
+    verify = _ssl_context(settings)
+    make = kind  # HTTPTransport or AsyncHTTPTransport: the same keyword arguments
+    direct = make(verify=verify, trust_env=False)
+    mounts: dict[str, Any] = {}
+    proxies = dict(settings.proxies)
+    if "*" in settings.no_proxy:
+        return direct, mounts
+    for scheme in ("http", "https"):
+        proxy = proxies.get(scheme) or proxies.get("all")
+        if proxy:
+            mounts[f"{scheme}://"] = make(proxy=proxy, verify=verify, trust_env=False)
+    if mounts:
+        for host in settings.no_proxy:
+            mounts.update(dict.fromkeys(_direct_patterns(host)))
+    return direct, mounts
+
+
+def _direct_patterns(entry: str) -> list[str]:
+    """httpx mount patterns for one ``NO_PROXY`` entry: the host and its subdomains."""
+    host = entry.strip().lstrip(".").lower()
+    if not host:
+        return []
+    if host.startswith("[") or host.count(":") > 1:  # an IPv6 address, bracketed or not
+        return [f"all://{host if host.startswith('[') else f'[{host}]'}"]
+    if host.replace(".", "").replace(":", "").isdigit():  # an IPv4 address (perhaps with a port)
+        return [f"all://{host}"]
+    return [f"all://{host}", f"all://*.{host}"]
+
+
+def _auth(settings: HttpSettings) -> httpx.Auth:
+    import httpx
+
+    netrc_path = settings.netrc
+
+    class _Credentials(httpx.Auth):
+        """A URL's own credentials, else the ``.netrc`` machine entry of exactly the request's host."""
+
+        def __init__(self) -> None:
+            self._logins: dict[str, tuple[str, str]] | None = None
+
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            if "Authorization" not in request.headers:
+                url = request.url
+                login = (url.username, url.password) if url.username or url.password else self._netrc(url.host)
+                if login is not None:
+                    pair = f"{login[0]}:{login[1]}".encode()
+                    request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+            yield request
+
+        def _netrc(self, host: str) -> tuple[str, str] | None:
+            if netrc_path is None:
+                return None
+            if self._logins is None:
+                self._logins = _read_netrc(netrc_path)
+            return self._logins.get(host.lower())
+
+    return _Credentials()
+
+
+def _read_netrc(path: Path) -> dict[str, tuple[str, str]]:
+    """host → (login, password) of ``path``'s ``machine`` entries; {} when it cannot be read or parsed
+    (as curl and pip: a broken ``.netrc`` means no credentials, not a failed lock)."""
+    import netrc
+
+    try:
+        parsed = netrc.netrc(str(path))
+    except (OSError, netrc.NetrcParseError):
+        return {}
+    logins: dict[str, tuple[str, str]] = {}
+    for host, (login, _, password) in parsed.hosts.items():
+        if host != "default":  # `default` is stored under this key: never sent to an unnamed host
+            logins[host.lower()] = (login or "", password or "")
+    return logins
