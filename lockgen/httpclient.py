@@ -22,7 +22,6 @@ a command that makes no request (``check``, a no-op ``lock``) never loads them.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +166,8 @@ def _auth(settings: HttpSettings) -> httpx.Auth:
                 url = request.url
                 login = (url.username, url.password) if url.username or url.password else self._netrc(url.host)
                 if login is not None:
+                    import base64
+
                     pair = f"{login[0]}:{login[1]}".encode()
                     request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
             yield request
