@@ -27,8 +27,18 @@ from typing import TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from lockgen.config import DEFAULT_REPODATA_MEMORY_MB
+from lockgen.secrets import strip_credentials
 
-__all__ = ["REPODATA_BUDGET", "Schedule", "flat_repodata_sizes", "plan_schedule", "run_scheduled", "unknown_channels"]
+__all__ = [
+    "REPODATA_BUDGET",
+    "SHARD_INDEX",
+    "Schedule",
+    "flat_repodata_sizes",
+    "plan_schedule",
+    "run_scheduled",
+    "sharded_in_cache",
+    "unknown_channels",
+]
 
 REPODATA_BUDGET = DEFAULT_REPODATA_MEMORY_MB * 2**20
 """Bytes of flat repodata that ``auto`` lets platforms map at the same time (noarch included): one
@@ -73,6 +83,34 @@ def flat_repodata_sizes(cache_dir: Path) -> dict[str, int]:
         if found:
             sizes[base] = max(size, sizes.get(base, 0))
     return sizes
+
+
+_SHARD_CACHE_MAGIC = b"SHARD-CACHE-V1"
+SHARD_INDEX = "repodata_shards.msgpack.zst"
+"""A CEP-16 subdir's shard index, under ``<channel>/<subdir>/``."""
+def sharded_in_cache(cache_dir: Path, subdir_urls: Iterable[str]) -> set[str]:
+    """Those of ``subdir_urls`` (``<channel>/<subdir>`` fetch URLs) whose shard index rattler has
+    cached. Rattler's ``<key>.shards-cache-v1`` file starts with its magic, a little-endian u32
+    length and that many bytes of HTTP cache policy, which name the URL fetched; only that header
+    is read (a few hundred bytes per file)."""
+    wanted = {f"{u}/{SHARD_INDEX}".encode(): u for u in subdir_urls}
+    wanted.update({f"{strip_credentials(u)}/{SHARD_INDEX}".encode(): u for u in subdir_urls})
+    found: set[str] = set()
+    try:
+        files = list(cache_dir.glob("*.shards-cache-v1"))
+    except OSError:
+        return found
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                start = handle.read(len(_SHARD_CACHE_MAGIC) + 4)
+                if not start.startswith(_SHARD_CACHE_MAGIC):
+                    continue
+                header = handle.read(min(int.from_bytes(start[-4:], "little"), 1 << 16))
+        except OSError:
+            continue
+        found.update(url for key, url in wanted.items() if key in header)
+    return found
 
 
 def _local_size(subdir_url: str) -> int:

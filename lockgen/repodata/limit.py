@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.config import DEFAULT_REPODATA_MAX_MB, REPODATA_MAX_ENV
 from lockgen.errors import ChannelError
+from lockgen.scheduling import SHARD_INDEX, flat_repodata_sizes, sharded_in_cache
 from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:  # httpx is loaded only when a subdir is checked, never for a warm cache
@@ -35,7 +36,6 @@ __all__ = [
     "RepodataTooLarge",
     "check_served_repodata",
     "refuse_oversized_cache",
-    "sharded_in_cache",
     "subdirs_to_check",
     "zstd_size_bound",
 ]
@@ -131,40 +131,9 @@ def _frame(reader: _Reader, counted: list[int], limit: int) -> bool:
     return True
 
 
-_SHARD_CACHE_MAGIC = b"SHARD-CACHE-V1"
-_SHARD_INDEX = "repodata_shards.msgpack.zst"
-
-
-def sharded_in_cache(cache_dir: Path, subdir_urls: Iterable[str]) -> set[str]:
-    """Those of ``subdir_urls`` (``<channel>/<subdir>`` fetch URLs) whose shard index rattler has
-    cached. Rattler's ``<key>.shards-cache-v1`` file starts with its magic, a little-endian u32
-    length and that many bytes of HTTP cache policy, which name the URL fetched; only that header
-    is read (a few hundred bytes per file)."""
-    wanted = {f"{u}/{_SHARD_INDEX}".encode(): u for u in subdir_urls}
-    wanted.update({f"{strip_credentials(u)}/{_SHARD_INDEX}".encode(): u for u in subdir_urls})
-    found: set[str] = set()
-    try:
-        files = list(cache_dir.glob("*.shards-cache-v1"))
-    except OSError:
-        return found
-    for path in files:
-        try:
-            with path.open("rb") as handle:
-                start = handle.read(len(_SHARD_CACHE_MAGIC) + 4)
-                if not start.startswith(_SHARD_CACHE_MAGIC):
-                    continue
-                header = handle.read(min(int.from_bytes(start[-4:], "little"), 1 << 16))
-        except OSError:
-            continue
-        found.update(url for key, url in wanted.items() if key in header)
-    return found
-
-
 def subdirs_to_check(cache_dir: Path, subdirs: Mapping[str, str]) -> dict[str, str]:
     """The ``subdirs`` (fetch URL of ``<channel>/<subdir>`` → name shown) rattler has not cached,
     neither as flat repodata nor as a shard index: only those are checked before a solve."""
-    from lockgen.scheduling import flat_repodata_sizes
-
     flat = flat_repodata_sizes(cache_dir)
     todo = {url: shown for url, shown in subdirs.items() if url not in flat and strip_credentials(url) not in flat}
     if todo:
@@ -202,7 +171,7 @@ def _check_one(client: httpx.Client, subdir_url: str, limit: int) -> int | None:
     import httpx
 
     try:
-        if client.head(f"{subdir_url}/{_SHARD_INDEX}").status_code != 404:
+        if client.head(f"{subdir_url}/{SHARD_INDEX}").status_code != 404:
             return None  # sharded: rattler reads the shards, not the flat file; or failing: rattler says why
         with client.stream("GET", f"{subdir_url}/repodata.json.zst") as response:
             if response.status_code != 200:
@@ -219,8 +188,6 @@ def refuse_oversized_cache(cache_dir: Path, subdirs: Mapping[str, str], limit: i
     """After a fetch: a cached flat repodata of ``subdirs`` (fetch URL of ``<channel>/<subdir>`` →
     name shown) larger than the limit is deleted from the cache and fails the lock. The pre-check
     trusts the server to serve lockgen what it serves rattler; this catches one that does not."""
-    from lockgen.scheduling import flat_repodata_sizes
-
     sizes = flat_repodata_sizes(cache_dir)
     for url, shown in subdirs.items():
         size = max(sizes.get(url, 0), sizes.get(strip_credentials(url), 0))
