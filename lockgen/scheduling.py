@@ -13,7 +13,8 @@ The estimate reads what rattler left in its cache: ``<key>.info.json`` (the URL 
 estimate finds nothing and the platforms run concurrently, as before this module existed. Local
 ``file://`` channels are measured on disk. For a channel never fetched before, lockgen first fetches
 its noarch alone (a solve needs it anyway): flat, it lands in the cache and sizes the guess for the
-platforms (``NOARCH_FACTOR``); sharded, it does not, and the platforms run concurrently.
+platforms (``NOARCH_FACTOR``); sharded, its shard index does (``<key>.shards-cache-v1``, see
+:func:`sharded_in_cache`), and the platforms run concurrently.
 """
 
 from __future__ import annotations
@@ -144,9 +145,13 @@ def _size(channel: str, subdir: str, cached: Mapping[str, int]) -> int | None:
 
 def unknown_channels(channels: Iterable[str], cache_dir: Path) -> list[str]:
     """Channels whose repodata format is not known yet: the caller fetches their noarch first (a flat
-    noarch lands in the cache, a sharded one does not) and plans after that."""
+    noarch lands in the cache, a sharded one leaves its shard index there) and plans after that."""
     cached = flat_repodata_sizes(cache_dir)
-    return sorted({c for c in channels if _size(c, "noarch", cached) is None})
+    unknown = {c for c in channels if _size(c, "noarch", cached) is None}
+    if unknown:
+        noarch = {f"{c.rstrip('/')}/noarch": c for c in unknown}
+        unknown -= {noarch[url] for url in sharded_in_cache(cache_dir, noarch)}
+    return sorted(unknown)
 
 
 def plan_schedule(

@@ -14,6 +14,7 @@ from lockgen.scheduling import (
     flat_repodata_sizes,
     plan_schedule,
     run_scheduled,
+    sharded_in_cache,
     unknown_channels,
 )
 
@@ -88,6 +89,25 @@ def test_a_channel_never_seen_is_unknown_and_weighs_nothing(tmp_path: Path) -> N
     assert unknown_channels([CHANNEL, OTHER, OTHER], tmp_path) == [OTHER]
     schedule = plan_schedule([("linux-64", [OTHER])], None, tmp_path)
     assert schedule.weights == (0,)
+
+
+def _shard_cache(cache: Path, key: str, url: str) -> None:
+    """What rattler leaves for a sharded subdir: its magic, a u32 length, a cache policy naming the URL."""
+    header = b"\x92\x99\x80" + url.encode() + b"\xa3GET"
+    cache.mkdir(parents=True, exist_ok=True)
+    start = b"SHARD-CACHE-V1" + len(header).to_bytes(4, "little")
+    (cache / f"{key}.shards-cache-v1").write_bytes(start + header + b"index")
+
+
+def test_a_channel_whose_noarch_shards_are_cached_is_known(tmp_path: Path) -> None:
+    _shard_cache(tmp_path, "s1", f"{CHANNEL}/noarch/repodata_shards.msgpack.zst")
+    _shard_cache(tmp_path, "s2", f"{OTHER}/linux-64/repodata_shards.msgpack.zst")
+    (tmp_path / "s3.shards-cache-v1").write_bytes(b"not a shard cache " + f"{OTHER}/noarch".encode())
+    with_login = "https://u:secret@mirror.example/other/linux-64"  # rattler's cache may hold it without
+    wanted = [f"{CHANNEL}/noarch", f"{CHANNEL}/linux-64", f"{OTHER}/noarch", with_login]
+    assert sharded_in_cache(tmp_path, wanted) == {f"{CHANNEL}/noarch", with_login}
+    assert unknown_channels([CHANNEL, OTHER], tmp_path) == [OTHER]  # no need to fetch CHANNEL's noarch first
+    assert plan_schedule([("linux-64", [CHANNEL])], None, tmp_path).weights == (0,)
 
 
 def test_local_channels_are_measured_on_disk(tmp_path: Path) -> None:
