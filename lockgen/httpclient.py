@@ -23,7 +23,7 @@ a command that makes no request (``check``, a no-op ``lock``) never loads them.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +43,9 @@ class HttpSettings:
 
     timeout_s: float
     """Seconds (``LOCKGEN_HTTP_TIMEOUT``; config's ``DEFAULT_HTTP_TIMEOUT_S`` when unset)."""
-    proxies: tuple[tuple[str, str], ...] = ()
-    """(``http``, ``https`` or ``all``, proxy URL), from ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``."""
+    proxies: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """(``http``, ``https`` or ``all``, proxy URL), from ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``.
+    Left out of ``repr``: a proxy URL may carry a login."""
     no_proxy: tuple[str, ...] = ()
     """Hosts reached without a proxy (``NO_PROXY``)."""
     netrc: Path | None = None

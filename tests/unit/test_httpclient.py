@@ -229,3 +229,9 @@ def test_a_proxy_never_sees_a_netrc_login_for_another_host(
         _mapping(server.url, _settings(monkeypatch, NETRC=str(netrc), HTTP_PROXY=proxy.url), tmp_path)
     assert Handler.seen == [("127.0.0.1/conda-forge.json", "")]
     assert proxy.targets() == [f"{server.url}/conda-forge.json"]
+
+
+def test_a_proxy_login_is_not_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    http = _settings(monkeypatch, HTTPS_PROXY="http://user:pr0xy-secret@proxy.invalid:3128")
+    assert http.proxies == (("https", "http://user:pr0xy-secret@proxy.invalid:3128"),)
+    assert "pr0xy-secret" not in repr(http)
