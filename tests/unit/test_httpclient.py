@@ -235,3 +235,27 @@ def test_a_proxy_login_is_not_in_the_settings_repr(monkeypatch: pytest.MonkeyPat
     http = _settings(monkeypatch, HTTPS_PROXY="http://user:pr0xy-secret@proxy.invalid:3128")
     assert http.proxies == (("https", "http://user:pr0xy-secret@proxy.invalid:3128"),)
     assert "pr0xy-secret" not in repr(http)
+
+
+def test_only_the_factory_makes_http_clients() -> None:
+    """Every client goes through lockgen/httpclient.py: no other module builds an httpx client or
+    imports another HTTP client library (an annotation naming ``httpx.Client`` is fine)."""
+    import ast
+
+    package = Path(__file__).resolve().parents[2] / "lockgen"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "httpclient.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "Client", "AsyncClient", "HTTPTransport", "AsyncHTTPTransport"
+            ):  # fmt: skip
+                found.append(f"{path.relative_to(package)}:{node.lineno}")
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.relative_to(package)}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in (
+                "requests", "urllib3", "aiohttp"
+            ) or n in ("http.client", "urllib.request")]  # fmt: skip
+    assert found == []
