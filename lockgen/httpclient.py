@@ -65,20 +65,7 @@ def make_client(
     """A synchronous client; use it in a ``with`` block. ``timeout`` overrides ``settings.timeout_s``."""
     import httpx
 
-    if transport is None:
-        transport, mounts = _transports(settings, httpx.HTTPTransport)
-    else:
-        mounts = {}
-    return httpx.Client(
-        transport=transport,
-        mounts=mounts,
-        auth=_auth(settings),
-        timeout=settings.timeout_s if timeout is None else timeout,
-        follow_redirects=follow_redirects,
-        max_redirects=5,
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-        trust_env=False,
-    )
+    return httpx.Client(**_options(settings, transport, timeout, follow_redirects, headers, kind=httpx.HTTPTransport))
 
 
 def make_async_client(
@@ -92,20 +79,34 @@ def make_async_client(
     """An asyncio client; use it in an ``async with`` block."""
     import httpx
 
-    if transport is None:
-        transport, mounts = _transports(settings, httpx.AsyncHTTPTransport)
-    else:
-        mounts = {}
     return httpx.AsyncClient(
-        transport=transport,
-        mounts=mounts,
-        auth=_auth(settings),
-        timeout=settings.timeout_s if timeout is None else timeout,
-        follow_redirects=follow_redirects,
-        max_redirects=5,
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-        trust_env=False,
+        **_options(settings, transport, timeout, follow_redirects, headers, kind=httpx.AsyncHTTPTransport)
     )
+
+
+def _options(
+    settings: HttpSettings,
+    transport: object | None,
+    timeout: httpx.Timeout | float | None,
+    follow_redirects: bool,
+    headers: Mapping[str, str] | None,
+    *,
+    kind: Any,
+) -> dict[str, Any]:
+    """The keyword arguments both client kinds take; ``kind`` makes the network transports."""
+    mounts: dict[str, Any] = {}
+    if transport is None:
+        transport, mounts = _transports(settings, kind)
+    return {
+        "transport": transport,
+        "mounts": mounts,
+        "auth": _auth(settings),
+        "timeout": settings.timeout_s if timeout is None else timeout,
+        "follow_redirects": follow_redirects,
+        "max_redirects": 5,
+        "headers": {"User-Agent": USER_AGENT, **(headers or {})},
+        "trust_env": False,  # what the environment says came through `settings`, read once by config
+    }
 
 
 def _ssl_context(settings: HttpSettings) -> ssl.SSLContext | bool:
