@@ -23,7 +23,7 @@ from lockgen.errors import ConfigError
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_not_linked_out, from_root, lexical, project_files
-from lockgen.recorded import Recorded, read_recorded
+from lockgen.recorded import DEFAULT_VALUES, Recorded, read_recorded
 from lockgen.toolconfig import (
     check_platforms,
     conda_lock_path,
@@ -319,11 +319,14 @@ def env_int(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def build_options(files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False) -> LockOptions:
+def build_options(
+    files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False, recorded: Recorded | None = None
+) -> LockOptions:
     """The settings of every command (see :func:`_build_options`); a bad ``[tool.lockgen]`` value's
-    error names the pyproject.toml line of its key."""
+    error names the pyproject.toml line of its key. ``recorded``: what the locks say they were made
+    with, when they are not those in the output folder (an environment's, :mod:`lockgen.environments`)."""
     try:
-        return _build_options(files, cli, require_project=require_project)
+        return _build_options(files, cli, require_project=require_project, recorded=recorded)
     except ConfigError as exc:
         located = with_line(exc.message)
         if type(exc) is not ConfigError or located == exc.message:
@@ -331,7 +334,9 @@ def build_options(files: Sequence[Path], cli: Flags = Flags(), *, require_projec
         raise ConfigError(located) from exc
 
 
-def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) -> LockOptions:
+def _build_options(
+    files: Sequence[Path], cli: Flags, *, require_project: bool, recorded: Recorded | None
+) -> LockOptions:
     """The settings of every command: ``cli`` (what the user set) over ``[tool.lockgen]`` of the
     pyproject.toml beside the first environment file over the environment over defaults.
 
@@ -367,7 +372,8 @@ def _build_options(files: Sequence[Path], cli: Flags, *, require_project: bool) 
     output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
     # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
     template_now = solve.filename_template or str(tool.get("filename-template", "{platform}.txt"))
-    recorded = read_recorded(output_dir, template_now)
+    if recorded is None:
+        recorded = read_recorded(output_dir, template_now)
     solve, reused_overrides, reused = _reuse_recorded(solve, tool, recorded, bool(overrides_raw))
     overrides = reused_overrides or overrides
     if solve.exclude_newer == "none":  # `--exclude-newer none`: no cut-off, whatever the locks or [tool.lockgen] say
@@ -480,10 +486,6 @@ def _locations(
     return output_dir, cache_dir, from_config
 
 
-_DEFAULTS = ("none", "strict", "md5")
-"""Recorded values that are the defaults anyway: nothing to reuse."""
-
-
 def _reuse_recorded(
     solve: SolveFlags, tool: Mapping[str, Any], recorded: Recorded, overridden: bool
 ) -> tuple[SolveFlags, tuple[tuple[str, VirtualPackage], ...], list[str]]:
@@ -496,7 +498,7 @@ def _reuse_recorded(
         ("hash_kind", "hash", "--hash"),
         ("exclude_newer", "exclude-newer", "--exclude-newer"),
     ):
-        if getattr(solve, attr) is None and key not in tool and recorded.options.get(key, "none") not in _DEFAULTS:
+        if getattr(solve, attr) is None and key not in tool and recorded.options.get(key, "none") not in DEFAULT_VALUES:
             values[attr] = recorded.options[key]
             reused.append(f"{option} {recorded.options[key]}")
     overrides: tuple[tuple[str, VirtualPackage], ...] = ()

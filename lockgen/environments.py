@@ -30,17 +30,20 @@ from lockgen.config import Flags, LockOptions, build_options
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder, find_project_root
+from lockgen.recorded import Recorded, read_recorded
 from lockgen.toolconfig import read_tool_config
 
 __all__ = [
     "TABLE",
     "EnvTarget",
     "Environment",
+    "check_group_options",
     "declared_environments",
     "disagreements",
     "environment_targets",
     "parse_environments",
     "pip_disagreements",
+    "recorded_options",
     "select",
 ]
 
@@ -269,7 +272,8 @@ def environment_targets(
     chosen = select(environments, names)
     if whole_groups:
         chosen = with_groups(environments, chosen)
-    base = build_options(files, flags)
+    base = build_options(files, flags, recorded=Recorded())  # the locks straight in locks/ are no environment's
+    recorded = recorded_options(environments, chosen, base.output_dir, base.filename_template)
     targets = []
     for env in chosen:
         platforms = base.platforms
@@ -279,16 +283,74 @@ def environment_targets(
                 continue
         output_dir = base.output_dir / env.name
         check_lock_folder(output_dir, env.pyproject.parent if env.pyproject is not None else Path.cwd())
+        # the entry's cuda wins over --cuda and [tool.lockgen]; the options its own locks record fill the rest
+        own = base
+        if recorded[env.name].reusable:
+            solve = flags.solve if env.cuda is None else replace(flags.solve, cuda=env.cuda)
+            own = build_options(files, replace(flags, solve=solve), recorded=recorded[env.name])
         options = replace(
-            base,
+            own,
+            cuda=env.cuda if env.cuda is not None else own.cuda,
             files=env.files,
             output_dir=output_dir,
             platforms=platforms,
             environment_platforms=env.platforms,
-            cuda=env.cuda if env.cuda is not None else base.cuda,
         )
         targets.append(EnvTarget(env, options))
     return tuple(targets)
+
+
+_SHARED = ("channel-priority", "exclude-newer", "hash")
+"""Recorded options a group member without locks of its own takes from the rest of its group."""
+
+
+def recorded_options(
+    environments: Sequence[Environment], chosen: Sequence[Environment], root: Path, template: str
+) -> dict[str, Recorded]:
+    """What each of ``chosen``'s locks (``root/<name>/``) say they were made with, as a single
+    environment's locks say it (:func:`lockgen.recorded.read_recorded`). An environment whose locks
+    say nothing (none yet) takes, in this order: what the rest of its group's locks agree on for
+    channel priority, exclude-newer and hash (not cuda or virtual packages, which differ by
+    environment); else what the locks straight in ``root`` say (a project moving to the table)."""
+    wanted = {e.group for e in chosen if e.group}
+    reading = [e for e in environments if e in chosen or (e.group and e.group in wanted)]
+    own = {e.name: read_recorded(root / e.name, template) for e in reading}
+    before: Recorded | None = None
+    found: dict[str, Recorded] = {}
+    for env in chosen:
+        mine = own[env.name]
+        others = [own[e.name].options for e in reading if e.group and e.group == env.group and own[e.name].options]
+        if not mine.options and others:
+            first = others[0]
+            agreed = {k: first[k] for k in _SHARED if k in first and all(o.get(k) == first[k] for o in others)}
+            mine = Recorded(agreed, mine.overrides)
+        elif not mine.options:
+            before = read_recorded(root, template) if before is None else before
+            mine = before
+        found[env.name] = mine
+    return found
+
+
+def check_group_options(targets: Sequence[EnvTarget]) -> None:
+    """A group is solved as one: its members must agree on channel priority and exclude-newer. They
+    do unless their locks record different ones (locked apart, or edited); ConfigError (exit 2)
+    naming each member's value and the option that settles it."""
+    groups: dict[str, list[EnvTarget]] = {}
+    for target in targets:
+        if target.environment.group:
+            groups.setdefault(target.environment.group, []).append(target)
+    for group, members in groups.items():
+        for option in ("--channel-priority", "--exclude-newer"):
+            values = {m.name: _solve_option(m.options, option) for m in members}
+            if len(set(values.values())) > 1:
+                told = "; ".join(f"{name} {v}" for name, v in values.items())
+                choices = " or ".join(f"`{option} {v}`" for v in dict.fromkeys(values.values()))
+                key = option.removeprefix("--")
+                raise ConfigError(
+                    f"{members[0].environment.where}: group {group} is solved as one, but its environments' locks"
+                    f" record different {option} ({told}); lock the group with one: {choices}"
+                    f" (or set {key} in [tool.lockgen])"
+                )
 
 
 class _Held(Protocol):
@@ -363,3 +425,10 @@ def environment_options(files: Sequence[Path], flags: Flags, names: Sequence[str
     without the table: for commands that go over every lock folder (``verify``)."""
     targets = environment_targets(files, flags, names)
     return (build_options(files, flags),) if targets is None else tuple(t.options for t in targets)
+
+
+def _solve_option(options: LockOptions, option: str) -> str:
+    """The value of ``--channel-priority`` or ``--exclude-newer`` in ``options``, as the locks record it."""
+    if option == "--channel-priority":
+        return options.channel_priority
+    return options.exclude_newer.isoformat() if options.exclude_newer else "none"

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name
 
-__all__ = ["Recorded", "read_recorded"]
+__all__ = ["DEFAULT_VALUES", "Recorded", "read_recorded"]
+
+DEFAULT_VALUES = ("none", "strict", "md5")
+"""Recorded values that are the defaults anyway: nothing to reuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +22,11 @@ class Recorded:
     overrides: tuple[tuple[str, VirtualPackage], ...] = ()
     """Virtual packages that differ from the platform's defaults (what ``--cuda``/``--virtual-package`` did)."""
 
+    @property
+    def reusable(self) -> bool:
+        """Reusing it changes something: a value other than the default, or a virtual package."""
+        return bool(self.overrides) or any(v not in DEFAULT_VALUES for v in self.options.values())
+
 
 def read_recorded(output_dir: Path, template: str) -> Recorded:
     """The solve-shaping options recorded in the locks under ``output_dir`` (empty when there are none,
@@ -28,13 +36,17 @@ def read_recorded(output_dir: Path, template: str) -> Recorded:
 
     options: list[dict[str, str]] = []
     overrides: list[tuple[str, VirtualPackage]] = []
-    if not output_dir.is_dir():
+    try:
+        present = {p.name for p in output_dir.iterdir()}
+    except OSError:
         return Recorded()
     for platform in sorted(KNOWN_PLATFORMS):
         try:
             name = lock_file_name(template, platform)
         except ValueError:  # a bad template: build_options says so
             return Recorded()
+        if Path(name).parts[0] not in present:
+            continue
         lock = read_lock_file(output_dir / name, platform).lock
         if lock is None:
             continue

@@ -8,6 +8,7 @@ pyproject.toml is part of a pull request: a path it gives must stay inside the p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,7 +83,13 @@ def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
 
 
 def parse_tool_text(text: str, where: str) -> dict[str, Any]:
-    """``[tool.lockgen]`` of a pyproject.toml's text (``where`` names it in errors)."""
+    """``[tool.lockgen]`` of a pyproject.toml's text (``where`` names it in errors). Each environment
+    of ``[tool.lockgen.environments]`` builds its settings from the same text: it is parsed once."""
+    return dict(_parse_tool_text(text, where))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_tool_text(text: str, where: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover

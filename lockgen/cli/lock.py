@@ -81,8 +81,15 @@ def command(
         for note in notes:
             reporter.event("note", None, note)
         if targets is not None:
+            from lockgen.environments import check_group_options
             from lockgen.grouplock import lock_environments
 
+            check_group_options(targets)
+            for target in targets:
+                if target.options.from_locks:
+                    reused = ", ".join(target.options.from_locks)
+                    note = f"{target.name}: as the locks were made: {reused} (give another value to change)"
+                    reporter.event("note", None, note)
             for locked in lock_environments(targets, reporter):
                 if not quiet:
                     echo(f"[{locked.name}]")

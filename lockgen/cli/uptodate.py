@@ -35,11 +35,13 @@ def run_check(
         ensure_project(files)
         targets = environment_targets(files, flags, environments)
         if targets is not None:
+            from lockgen.environments import check_group_options
             from lockgen.review.groups import check_environments
 
+            check_group_options(targets)
             root = build_options(files, flags).output_dir
             result = check_environments(targets, root, StderrReporter(quiet, verbose))
-            reused: tuple[str, ...] = ()
+            reused = tuple(f"{t.name}: {option}" for t in targets for option in t.options.from_locks)
         else:
             options = build_options(files, flags)
             reused = options.from_locks
