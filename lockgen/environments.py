@@ -31,12 +31,13 @@ from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder, find_project_root
 from lockgen.recorded import Recorded, read_recorded
-from lockgen.toolconfig import read_tool_config
+from lockgen.toolconfig import read_tool_config, toml_where
 
 __all__ = [
     "TABLE",
     "EnvTarget",
     "Environment",
+    "adopting",
     "check_group_options",
     "declared_environments",
     "disagreements",
@@ -425,6 +426,49 @@ def environment_options(files: Sequence[Path], flags: Flags, names: Sequence[str
     without the table: for commands that go over every lock folder (``verify``)."""
     targets = environment_targets(files, flags, names)
     return (build_options(files, flags),) if targets is None else tuple(t.options for t in targets)
+
+
+def adopting(targets: Sequence[EnvTarget], flags: Flags, names: Sequence[str]) -> EnvTarget | None:
+    """The environment ``lock --from``/``--conda-lock-file`` are for, locked on its own as one
+    environment into ``<output-dir>/<name>/`` (None: neither option is given). They concern one
+    environment's lock: without exactly one ``-e NAME``, for a member of a group (locked together),
+    or from ``[tool.lockgen] conda-lock-file`` (one path for every environment), a ConfigError
+    (exit 2) says so and how to do it; never is one environment locked silently instead of all."""
+    lock = flags.lock
+    given = [o for o, v in (("--from", lock.from_lock), ("--conda-lock-file", lock.conda_lock_file)) if v]
+    tool_file = [t for t in targets if t.options.conda_lock_file is not None] if not lock.conda_lock_file else []
+    if tool_file:
+        env = tool_file[0].environment
+        where = toml_where(env.pyproject, "conda-lock-file") if env.pyproject else "[tool.lockgen]"
+        raise ConfigError(
+            f"{where}: conda-lock-file names one file, and {TABLE} declares several environments; remove it"
+            f" and write each environment's with `lockgen lock -e NAME --conda-lock-file PATH`"
+        )
+    if not given:
+        return None
+    options = " and ".join(given)
+    concern = f"{options} {'are' if len(given) > 1 else 'is'} for one environment's lock"
+    if len(set(names)) != 1:
+        known = ", ".join(dict.fromkeys(t.name for t in targets)) or "none"
+        raise ConfigError(
+            f"{concern}, and {TABLE} declares the project's environments: name the one it is for with"
+            f" -e NAME (one of {known}); the others keep their locks"
+        )
+    name = names[0]
+    found = [t for t in targets if t.name == name]
+    if not found:
+        raise ConfigError(f"-e {name} {options}: -p chose none of environment {name}'s platforms")
+    target = found[0]
+    if len(targets) > 1:  # -e NAME brought the rest of its group
+        env = target.environment
+        others = ", ".join(t.name for t in targets)
+        raise ConfigError(
+            f"-e {name} {options}: {name} is locked together with its group {env.group} ({others}), and {concern}:"
+            f" remove `group` from {name}'s entry ({env.where}) for one"
+            f" `lockgen lock -e {name} {' '.join(f'{o} PATH' for o in given)}`, then put it back;"
+            " `lockgen lock` keeps the pins the group allows"
+        )
+    return target
 
 
 def _solve_option(options: LockOptions, option: str) -> str:

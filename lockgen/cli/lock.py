@@ -81,15 +81,27 @@ def command(
         for note in notes:
             reporter.event("note", None, note)
         if targets is not None:
-            from lockgen.environments import check_group_options
+            from lockgen.environments import adopting, check_group_options
             from lockgen.grouplock import lock_environments
 
             check_group_options(targets)
+            alone = adopting(targets, flags, environments)
             for target in targets:
                 if target.options.from_locks:
                     reused = ", ".join(target.options.from_locks)
                     note = f"{target.name}: as the locks were made: {reused} (give another value to change)"
                     reporter.event("note", None, note)
+            if alone is not None:  # --from / --conda-lock-file: that one environment's lock, as without the table
+                from lockgen.lockfiles import recover
+
+                root = alone.options.output_dir.parent  # an interrupted commit of every environment ends first
+                if root.is_dir():
+                    recover(root, state_dirs=alone.options.state_dirs)
+                result = lock(alone.options, reporter)
+                if not quiet:
+                    echo(f"[{alone.name}]")
+                    _echo_result(result)
+                return 0
             for locked in lock_environments(targets, reporter):
                 if not quiet:
                     echo(f"[{locked.name}]")

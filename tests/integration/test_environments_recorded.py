@@ -22,7 +22,9 @@ CANONICAL = "https://conda.anaconda.org"
 ENV = "channels:\n  - testchan\nplatforms:\n  - linux-64\ndependencies:\n  - liba\n"
 CUT = "2024-06-01T00:00:00+00:00"
 APART = '[tool.lockgen.environments]\nold = { file = "old.yml" }\nnew = { file = "new.yml" }\n'
-TOGETHER = '[tool.lockgen.environments]\nold = { file = "old.yml", group = "g" }\nnew = { file = "new.yml", group = "g" }\n'
+TOGETHER = (
+    '[tool.lockgen.environments]\nold = { file = "old.yml", group = "g" }\nnew = { file = "new.yml", group = "g" }\n'
+)
 
 
 def _run(root: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
