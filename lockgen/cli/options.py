@@ -241,7 +241,8 @@ lock_options: Decorator = bundle(
             "from_lock",
             type=click.Path(path_type=Path, exists=True),
             help="Start from another tool's lock: a conda-lock.yml, an explicit file, or a directory of them;"
-            " its pins are kept where the specs still allow them (docs/from-conda-lock.md).",
+            " its pins are kept where the specs still allow them (docs/from-conda-lock.md). With several"
+            " environments: the one -e names.",
         ),
         click.option(
             "--conda-lock-file",
@@ -249,7 +250,8 @@ lock_options: Decorator = bundle(
             "conda_lock_file",
             type=click.Path(path_type=Path, dir_okay=False),
             help="Also write the solution as conda-lock's unified lock (format v1) at this path; it replaces"
-            " only a file lockgen wrote, or the --from file [default: none, or [tool.lockgen] conda-lock-file].",
+            " only a file lockgen wrote, or the --from file [default: none, or [tool.lockgen] conda-lock-file]."
+            " With several environments: the one -e names.",
         ),
         click.option("--check", "check_only", is_flag=True, help="Do not lock; exit like `lockgen check`."),
         offline_option("Use only cached repodata; say what is missing."),
