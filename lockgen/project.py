@@ -4,6 +4,7 @@ are followed. Reads files and folders only, never a setting."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -30,13 +31,23 @@ DEFAULT_ENV_FILE = "environment.yml"
 
 def _has_tool_section(pyproject: Path) -> bool:
     """Whether ``pyproject`` has a ``[tool.lockgen]`` table (a file that does not parse has none)."""
+    try:
+        return _declares_tool(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
+@functools.lru_cache(maxsize=4)
+def _declares_tool(text: str) -> bool:
+    """Whether a pyproject.toml's text has ``[tool.lockgen]``; one parse per text (each environment of
+    ``[tool.lockgen.environments]`` finds the project again)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = tomllib.loads(text)
+    except ValueError:
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "lockgen" in tool
