@@ -8,6 +8,7 @@ The channel (tests/support/twoenvs.py) has ``liba`` 1.0 and 2.0; the adopted loc
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,14 +53,25 @@ def test_from_and_conda_lock_file_lock_the_environment_named(root: Path) -> None
 
 def test_a_group_member_and_a_shared_conda_lock_file_are_refused_with_the_fix(root: Path) -> None:
     project = root / "project"
-    (project / "pyproject.toml").write_text(
-        APART.replace('"old.yml" }', '"old.yml", group = "g" }').replace('"new.yml" }', '"new.yml", group = "g" }')
+    grouped = APART.replace('"old.yml" }', '"old.yml", group = "g" }').replace(
+        '"new.yml" }', '"new.yml", group = "g" }'
     )
+    (project / "pyproject.toml").write_text(grouped)
     done = run(root, "lock", "-e", "old", "--from", root / "adopted.txt")
     assert done.returncode == 2, done.stderr
     assert "old is locked together with its group g (old, new)" in done.stderr
     assert "remove `group` from old's entry" in done.stderr and "pyproject.toml:2)" in done.stderr
     assert not (project / "locks").exists()
+    # the fix it gives: old out of the group for that one lock, then back; the group keeps old's pin
+    (project / "pyproject.toml").write_text(grouped.replace('"old.yml", group = "g" }', '"old.yml" }'))
+    done = run(root, "lock", "-e", "old", "--from", root / "adopted.txt")
+    assert done.returncode == 0 and liba(root, "old") == "1.0", done.stderr
+    (project / "pyproject.toml").write_text(grouped)
+    done = run(root, "lock")
+    assert done.returncode == 0, done.stderr
+    assert liba(root, "old") == liba(root, "new") == "1.0"  # new alone would take 2.0
+    assert run(root, "check").returncode == 0
+    shutil.rmtree(project / "locks")
 
     (project / "pyproject.toml").write_text('[tool.lockgen]\nconda-lock-file = "conda-lock.yml"\n\n' + APART)
     done = run(root, "lock")
