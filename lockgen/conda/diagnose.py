@@ -56,9 +56,12 @@ __all__ = [
 _PROBE_TIMEOUT_S = 3
 _MISSING = re.compile(
     r"(?:No candidates were found for (?P<top>[^\n]+?)\.\s*$)"
-    r"|(?:[└├]─ (?P<dep>[^\n]+?), for which no candidates were found)",
+    r"|(?:└─ (?P<dep>[^\n]+?), for which no candidates were found)",
     re.MULTILINE,
 )
+"""A requested spec nothing matches (a line of its own), or a dependency: always the last child
+(``└─``) of the version that requires it, since a version the solver rejects for a requirement
+that found nothing is rejected for that one alone (tests/data/rattler-output)."""
 
 
 def missing_specs(text: str) -> list[str]:
