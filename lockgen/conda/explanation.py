@@ -3,10 +3,12 @@ solver's explanation; the whole explanation kept aside (a file the message names
 
 rattler explains a failed solve as a tree (``├─``/``└─``, three columns per level): a root for
 each spec that cannot be installed, a child per group of candidate versions, down to a leaf that
-says why (``..., for which no candidates were found.``). For a real environment the tree runs to
-hundreds or thousands of lines; the path from a root to its nearest leaf is the shortest complete
-reason, and enough to act on. Pure functions on text, tested on recorded trees
-(tests/unit/test_messages.py).
+says why (``..., for which no candidates were found.``, ``..., which conflicts with the versions
+reported above.``) or names a version that could be installed (one side of a conflict). For a real
+environment the tree runs to hundreds or thousands of lines; the path from a root to its nearest
+leaf that says why is the shortest complete reason, and enough to act on; a conflict is drawn
+beside the branch it conflicts with, so both sides show. Pure functions on text, tested on rattler's
+recorded trees (tests/unit/test_rattler_output.py, tests/unit/test_messages.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "KEEP_EXPLANATION_DAYS",
     "SCREEN_LINES",
     "NoSolution",
+    "conflicting_branch",
     "fit_screen",
     "keep_explanation",
     "shortest_chain",
@@ -33,8 +36,9 @@ SCREEN_LINES = 25
 """What an unsolvable lock prints at most (every platform together), the footer included."""
 _WHOLE_TREE_LINES = 8
 """A tree this short is shown whole."""
-_LIMITS = ((3, 6), (2, 4), (1, 3))
-"""(summary lines, chain lines) per platform, tried in order until every platform fits the screen."""
+_LIMITS = ((3, 6, True), (2, 4, True), (1, 3, True), (1, 3, False))
+"""(summary lines, lines a chain, whether a conflict's other side is drawn beside its chain) per
+platform, tried in order until every platform fits the screen."""
 
 
 @dataclass(slots=True)
@@ -65,26 +69,85 @@ def _paths(node: _Node) -> list[list[str]]:
     return [[node.text, *rest] for child in node.children for rest in _paths(child)]
 
 
+_WHY = (
+    "for which no candidates were found",  # nothing matches the requirement
+    "No candidates were found for",  # ... a requested spec
+    "there are no viable options",  # its options are drawn elsewhere in the tree (shown once)
+    "conflicts with",  # another branch installs another version (or constrains it): "reported above"
+    "is excluded because",  # strict channel priority, exclude_newer
+    "is locked, but",
+)
+"""What a leaf of the tree says when it is why the request fails; any other leaf is a version the
+solver could install (``lib 1.0`` under ``..., which can be installed with any of the following options:``)."""
+_CONFLICT = "conflicts with"
+
+
+def _failing(path: Sequence[str]) -> bool:
+    return any(why in path[-1] for why in _WHY)
+
+
 def shortest_chain(tree: str) -> tuple[list[str], int]:
-    """The shortest root-to-leaf path of a rattler explanation (node texts; the first one found among
-    equals), and how many such paths the tree has."""
+    """The shortest root-to-leaf path of a rattler explanation that ends where the solver says why
+    (a leaf in :data:`_WHY`; the first one found among equals), and how many such conflict chains
+    the tree has. A path ending at a version that can be installed is one side of a conflict, not
+    its reason: it is shown only beside the chain whose leaf conflicts with it (:func:`conflicting_branch`).
+    A tree without such a leaf (wording rattler does not use yet): the shortest of all its paths."""
     paths = [p for root in _parse(tree) for p in _paths(root)]
-    if not paths:
+    failing = [p for p in paths if _failing(p)] or paths
+    if not failing:
         return [], 0
-    return min(paths, key=len), len(paths)
+    return min(failing, key=len), len(failing)
+
+
+def conflicting_branch(tree: str, chain: Sequence[str]) -> list[str]:
+    """When ``chain`` (a root-to-leaf path of the tree) ends saying that its version ``conflicts with``
+    versions reported above, the path of the tree it conflicts with: one with a step on the same
+    package (``lib 1.5, which conflicts ...`` → ``lib <1.2, which can be installed ...``), drawn
+    before it, a branch that can be installed rather than another failure, the shortest among
+    equals; else empty."""
+    if not chain or _CONFLICT not in chain[-1]:
+        return []
+    name = chain[-1].split()[0]
+    paths = [p for root in _parse(tree) for p in _paths(root)]
+    at = next((i for i, p in enumerate(paths) if p == list(chain)), len(paths))
+    same = [
+        (i > at, _failing(p), len(p), i)
+        for i, p in enumerate(paths)
+        if i != at and any(step.split()[:1] == [name] for step in p)
+    ]
+    return paths[min(same)[3]] if same else []
+
+
+def _elide(chain: Sequence[str], most: int) -> list[str]:
+    """``chain`` in at most ``most`` steps: its middle replaced by ``… N more steps``."""
+    if len(chain) <= most:
+        return list(chain)
+    head = max(1, most // 2 - 1)
+    tail = most - head - 1
+    return [*chain[:head], f"… {len(chain) - head - tail} more steps", *chain[len(chain) - tail :]]
 
 
 def _render_chain(chain: Sequence[str], most: int) -> list[str]:
     """``chain`` drawn as the tree draws it, one node a line; longer than ``most`` lines: the middle elided."""
-    shown: list[tuple[int, str]] = list(enumerate(chain))
-    if len(chain) > most:
-        head = max(1, most // 2 - 1)
-        tail = most - head - 1
-        skipped = len(chain) - head - tail
-        shown = [*shown[:head], (head, f"… {skipped} more steps"), *shown[len(chain) - tail :]]
-    lines = []
-    for position, (_, text) in enumerate(shown):
-        lines.append(f"{'   ' * (position - 1)}└─ {text}" if position else text)
+    shown = _elide(chain, most)
+    return [f"{'   ' * (position - 1)}└─ {text}" if position else text for position, text in enumerate(shown)]
+
+
+def _render_fork(other: Sequence[str], chain: Sequence[str], most: int) -> list[str]:
+    """Two root-to-leaf paths drawn as the tree draws them: their common first steps once, then
+    ``other`` (above, as in the tree) and ``chain``, each elided to ``most`` lines; paths from
+    different roots are drawn one after the other."""
+    shared = 0
+    while shared < min(len(other), len(chain)) - 1 and other[shared] == chain[shared]:
+        shared += 1
+    if not shared:
+        return [*_render_chain(other, most), *_render_chain(chain, most)]
+    trunk = _render_chain(chain[:shared], most)
+    indent = "   " * (shared - 1)
+    lines = [*trunk]
+    for steps, fork, bar in ((other[shared:], "├─", "│  "), (chain[shared:], "└─", "   ")):
+        for depth, text in enumerate(_elide(steps, most)):
+            lines.append(f"{indent}{fork} {text}" if not depth else f"{indent}{bar}{'   ' * (depth - 1)}└─ {text}")
     return lines
 
 
@@ -109,9 +172,10 @@ def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.rstrip().splitlines())
 
 
-def render(part: _Unsolvable, most_hints: int, most_chain: int) -> str:
+def render(part: _Unsolvable, most_hints: int, most_chain: int, both_sides: bool) -> str:
     """One platform's short form: headline, at most ``most_hints`` summary lines, the tree itself
-    when short, else its shortest conflict chain in at most ``most_chain`` lines."""
+    when short, else its shortest conflict chain in at most ``most_chain`` lines, and (``both_sides``)
+    when that chain ends in a conflict, the branch it conflicts with drawn beside it, as long."""
     lines = [f"{part.platform}: no solution."]
     hints = list(part.hints)
     lines += [f"  {h}" for h in hints[:most_hints]]
@@ -123,8 +187,11 @@ def render(part: _Unsolvable, most_hints: int, most_chain: int) -> str:
     chain, count = shortest_chain(part.tree)
     if not chain:
         return "\n".join([*lines, _indent("\n".join(tree_lines[:most_chain]))])
-    lines.append(f"  the shortest of {count} conflict chains the solver reports:" if count > 1 else "  why:")
-    lines += [f"    {line}" for line in _render_chain(chain, most_chain)]
+    other = conflicting_branch(part.tree, chain) if both_sides else []
+    beside = ", beside what it conflicts with" if other else ""
+    lines.append(f"  the shortest of {count} conflict chains the solver reports{beside}:" if count > 1 else "  why:")
+    drawn = _render_fork(other, chain, most_chain) if other else _render_chain(chain, most_chain)
+    lines += [f"    {line}" for line in drawn]
     return "\n".join(lines)
 
 
@@ -133,10 +200,10 @@ def fit_screen(parts: Sequence[_Unsolvable], others: Sequence[tuple[str, str]]) 
     concerns, tightened until the whole fits :data:`SCREEN_LINES` (one line left for the footer);
     ``others``: (platform, message) of platforms that failed otherwise (unknown names)."""
     text = ""
-    for most_hints, most_chain in _LIMITS:
+    for most_hints, most_chain, both_sides in _LIMITS:
         bodies: dict[str, list[str]] = {}  # the platform's name in a body stands for every platform sharing it
         for part in parts:
-            body = render(part, most_hints, most_chain).removeprefix(f"{part.platform}: ")
+            body = render(part, most_hints, most_chain, both_sides).removeprefix(f"{part.platform}: ")
             bodies.setdefault(body.replace(part.platform, "\0"), []).append(part.platform)
         for platform, message in others:
             bodies.setdefault(message.removeprefix(f"{platform}: ").replace(platform, "\0"), []).append(platform)

@@ -5,7 +5,9 @@ py-rattler explains an unsolvable request in human text, not an API: a tree draw
 ``No candidates were found for <spec>.``. ``lockgen/conda/diagnose.py`` reads the specs that found
 nothing (:func:`~lockgen.conda.diagnose.missing_specs`) and strips the ``Cannot solve the request
 because of:`` prefix; ``lockgen/conda/explanation.py`` parses the tree into its shortest conflict
-chain (:func:`~lockgen.conda.explanation.shortest_chain`). Each :class:`Scenario` builds small
+chain (:func:`~lockgen.conda.explanation.shortest_chain`: a path ending where the solver says why)
+and, when that ends in a conflict, the branch it conflicts with
+(:func:`~lockgen.conda.explanation.conflicting_branch`). Each :class:`Scenario` builds small
 channels in a folder and solves one request there through lockgen's own adapter
 (:meth:`RattlerSolver._solve_one <lockgen.conda.solve.RattlerSolver._solve_one>`, with the virtual
 packages lockgen assumes for linux-64 and strict channel priority); :func:`problems` says what
@@ -32,7 +34,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from lockgen.conda.diagnose import missing_specs
-from lockgen.conda.explanation import shortest_chain
+from lockgen.conda.explanation import conflicting_branch, shortest_chain
 from lockgen.platforms import default_virtual_packages
 from tests.support.channel import ChannelBuilder
 
@@ -58,13 +60,15 @@ class Scenario:
     missing: tuple[str, ...]
     """What :func:`missing_specs` reads: the specs nothing was found for, in order."""
     chain: tuple[str, ...]
-    """The shortest root-to-leaf path of the tree (:func:`shortest_chain`) ..."""
+    """The shortest root-to-leaf path of the tree that ends where the solver says why (:func:`shortest_chain`) ..."""
     chains: int
-    """... and how many root-to-leaf paths the tree has."""
+    """... how many such paths the tree has ..."""
     says: str
     """A line of lockgen's message for it, made from what the parsers read (checked on live runs:
     the recordings keep rattler's text only)."""
     channels: int = 1
+    other: tuple[str, ...] = ()
+    """... and the path that chain conflicts with, drawn beside it (:func:`conflicting_branch`)."""
 
 
 def _app_and_lib(channels: Channels) -> None:
@@ -77,6 +81,12 @@ def _app_and_lib(channels: Channels) -> None:
 def _two_users_of_lib(channels: Channels) -> None:
     channels[0].add("app", "1.0", depends=["lib >=1.5"])
     channels[0].add("tool", "1.0", depends=["lib <1.2"])
+    channels[0].add("lib", "1.0")
+    channels[0].add("lib", "1.5")
+
+
+def _app_constrains_lib(channels: Channels) -> None:
+    channels[0].add("app", "1.0", constrains=["lib <1.2"])
     channels[0].add("lib", "1.0")
     channels[0].add("lib", "1.5")
 
@@ -109,6 +119,7 @@ def _vision(channels: Channels) -> None:
 
 _NO_OPTIONS = "cannot be installed because there are no viable options:"
 _INCOMPATIBLE = "The following packages are incompatible"
+_REPORTED = "conflicts with the versions reported above."
 _NO_CUDA = "  `__cuda >=12` needs the virtual package __cuda, which the target lacks (add it with --cuda VERSION)"
 
 SCENARIOS = {
@@ -146,9 +157,10 @@ SCENARIOS = {
             ("lib >=1.4", "lib <1.2"),
             _app_and_lib,
             missing=(),
-            chain=(_INCOMPATIBLE, "lib <1.2 can be installed with any of the following options:", "lib 1.0"),
-            chains=2,
+            chain=(_INCOMPATIBLE, f"lib >=1.4 {_NO_OPTIONS}", f"lib 1.5, which {_REPORTED}"),
+            chains=1,
             says="  └─ lib >=1.4 cannot be installed because there are no viable options:",
+            other=(_INCOMPATIBLE, "lib <1.2 can be installed with any of the following options:", "lib 1.0"),
         ),
         Scenario(
             "conflict-through-dependencies",
@@ -157,13 +169,35 @@ SCENARIOS = {
             missing=(),
             chain=(
                 _INCOMPATIBLE,
+                f"app * {_NO_OPTIONS}",
+                "app 1.0 would require",
+                f"lib >=1.5, which {_NO_OPTIONS}",
+                f"lib 1.5, which {_REPORTED}",
+            ),
+            chains=1,
+            says=f"             └─ lib 1.5, which {_REPORTED}",
+            other=(
+                _INCOMPATIBLE,
                 "tool * can be installed with any of the following options:",
                 "tool 1.0 would require",
                 "lib <1.2, which can be installed with any of the following options:",
                 "lib 1.0",
             ),
-            chains=2,
-            says="  the shortest of 2 conflict chains the solver reports:",
+        ),
+        Scenario(
+            "constrained-by-dependency",
+            ("app", "lib >=1.5"),
+            _app_constrains_lib,
+            missing=(),
+            chain=(
+                _INCOMPATIBLE,
+                f"app * {_NO_OPTIONS}",
+                "app 1.0 would constrain",
+                "lib <1.2, which conflicts with any installable versions previously reported",
+            ),
+            chains=1,
+            says="     └─ app 1.0 would constrain",
+            other=(_INCOMPATIBLE, "lib >=1.5 can be installed with any of the following options:", "lib 1.5"),
         ),
         Scenario(
             "virtual-package-missing",
@@ -252,6 +286,9 @@ def problems(scenario: str, text: str) -> list[str]:
         found.append(
             f"shortest_chain: read {chain!r} of {count}, expected {list(wanted.chain)!r} of {wanted.chains} in:\n{text}"
         )
+    other = conflicting_branch(body(text), chain)
+    if other != list(wanted.other):
+        found.append(f"conflicting_branch: read {other!r}, expected {list(wanted.other)!r} in:\n{text}")
     return found
 
 

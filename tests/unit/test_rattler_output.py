@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from lockgen.conda.explanation import NoSolution
+from lockgen.conda.diagnose import combine_failures
+from lockgen.conda.explanation import SCREEN_LINES, NoSolution
 from tests.support.pyproject import dependency
 from tests.support.rattler_wording import DATA, PLATFORM, SCENARIOS, body, problems, recorded, recorded_versions
 
@@ -34,6 +35,88 @@ def test_a_long_explanation_is_shown_as_its_shortest_chain(version: str) -> None
         "    └─ vision 0.16.1 | 0.16.2 | ... | 0.20.0 would require",
         "       └─ python >=3.12,<3.13.0a0, for which no candidates were found.",
     ]
+
+
+@pytest.mark.parametrize("version", RECORDED)
+def test_a_conflict_is_shown_with_both_sides_ending_where_it_fails(version: str) -> None:
+    """tool needs lib <1.2, app needs lib >=1.5: the chain shown ends at the leaf saying why (lib 1.5
+    conflicts with the versions reported above), drawn beside the branch it conflicts with, the
+    one that picked lib 1.0. (Before: the shortest path of all, tool's branch down to `lib 1.0`,
+    which can be installed: the message named neither app nor lib >=1.5.)"""
+    message = NoSolution(PLATFORM, [], body(recorded("conflict-through-dependencies", version))).message
+    assert message.splitlines()[1:] == [
+        "  why:",
+        "    The following packages are incompatible",
+        "    ├─ tool * can be installed with any of the following options:",
+        "    │  └─ tool 1.0 would require",
+        "    │     └─ lib <1.2, which can be installed with any of the following options:",
+        "    │        └─ lib 1.0",
+        "    └─ app * cannot be installed because there are no viable options:",
+        "       └─ app 1.0 would require",
+        "          └─ lib >=1.5, which cannot be installed because there are no viable options:",
+        "             └─ lib 1.5, which conflicts with the versions reported above.",
+    ]
+
+
+_PLATFORMS = ("linux-64", "osx-64", "win-64")
+
+
+def _conflict_on(platform: str, version: str, hints: int = 0) -> NoSolution:
+    """conflict-through-dependencies with a number per platform in every package name: a different tree each."""
+    tree = body(recorded("conflict-through-dependencies", version))
+    for name in ("tool", "app", "lib"):
+        tree = tree.replace(f"{name} ", f"{name}{_PLATFORMS.index(platform)} ")
+    return NoSolution(platform, [f"summary line {i}" for i in range(hints)], tree)
+
+
+@pytest.mark.parametrize("version", RECORDED)
+def test_both_sides_of_conflicts_on_several_platforms_fit_one_screen(version: str) -> None:
+    """Two platforms' different conflicts: both sides of each (with many summary lines too, their
+    middles elided); three: the screen keeps each platform's chain to where it fails, its middle
+    elided, without the other side."""
+    two = combine_failures([(p, _conflict_on(p, version)) for p in _PLATFORMS[:2]]).message
+    lines = two.splitlines()
+    assert len(lines) < SCREEN_LINES
+    for n, platform in enumerate(_PLATFORMS[:2]):
+        at = lines.index(f"{platform}: no solution.")
+        assert lines[at + 1 : at + 11] == [
+            "  why:",
+            "    The following packages are incompatible",
+            f"    ├─ tool{n} * can be installed with any of the following options:",
+            f"    │  └─ tool{n} 1.0 would require",
+            f"    │     └─ lib{n} <1.2, which can be installed with any of the following options:",
+            f"    │        └─ lib{n} 1.0",
+            f"    └─ app{n} * cannot be installed because there are no viable options:",
+            f"       └─ app{n} 1.0 would require",
+            f"          └─ lib{n} >=1.5, which cannot be installed because there are no viable options:",
+            f"             └─ lib{n} 1.5, which conflicts with the versions reported above.",
+        ]
+    crowded = combine_failures([(p, _conflict_on(p, version, hints=5)) for p in _PLATFORMS[:2]]).message
+    lines = crowded.splitlines()
+    assert len(lines) < SCREEN_LINES
+    for n, platform in enumerate(_PLATFORMS[:2]):
+        at = lines.index(f"{platform}: no solution.")
+        assert lines[at + 3 : at + 11] == [
+            "  why:",
+            "    The following packages are incompatible",
+            f"    ├─ tool{n} * can be installed with any of the following options:",
+            "    │  └─ … 2 more steps",
+            f"    │     └─ lib{n} 1.0",
+            f"    └─ app{n} * cannot be installed because there are no viable options:",
+            "       └─ … 2 more steps",
+            f"          └─ lib{n} 1.5, which conflicts with the versions reported above.",
+        ]
+    three = combine_failures([(p, _conflict_on(p, version)) for p in _PLATFORMS]).message
+    lines = three.splitlines()
+    assert len(lines) < SCREEN_LINES
+    for n, platform in enumerate(_PLATFORMS):
+        at = lines.index(f"{platform}: no solution.")
+        assert lines[at + 1 : at + 5] == [
+            "  why:",
+            "    The following packages are incompatible",
+            "    └─ … 3 more steps",
+            f"       └─ lib{n} 1.5, which conflicts with the versions reported above.",
+        ]
 
 
 def test_the_recordings_cover_the_py_rattler_versions_lockgen_allows() -> None:
