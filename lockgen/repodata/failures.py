@@ -35,6 +35,9 @@ _FETCH_REASONS = tuple(
     for pattern, reason in (
         (r"connection refused", "connection refused (is the server up, and the URL right?)" + _RETRIED),
         (DNS_FAILURE, NO_DNS),
+        (r"invalid peer certificate", "the server's TLS certificate is not trusted (self-signed, or a proxy that"
+         " intercepts https?)"),
+        (r"received corrupt message", "the TLS handshake failed (does the server speak https at that port?)"),
         (r"no such file|could not find subdir", "not found"),
         (r"timed out", "no answer within {timeout} s (LOCKGEN_HTTP_TIMEOUT sets the limit)" + _RETRIED),
         (r"redirect", "the server redirects in a loop (too many redirects)"),
