@@ -15,7 +15,8 @@ lockgen's parsers did not read as they must. The solve runs in a child process (
 solved with rattler can crash at interpreter exit). ``tests/data/rattler-output/<py-rattler
 version>/<scenario>.txt`` keeps what each supported py-rattler said (read by
 ``tests/unit/test_rattler_output.py``); the installed py-rattler is run by
-``tests/integration/test_rattler_wording.py``. To record (docs/architecture.md, "py-rattler versions")::
+``tests/integration/test_rattler_wording.py``. Its fetch errors are recorded alongside
+(:mod:`tests.support.rattler_fetch_wording`). To record both (docs/architecture.md, "py-rattler versions")::
 
     .venv/bin/python -m tests.support.rattler_wording record tests/data/rattler-output
     .venv/bin/python -m tests.support.rattler_wording record --python /tmp/r/bin/python tests/data/rattler-output
@@ -383,8 +384,11 @@ def main(argv: Sequence[str]) -> None:
         import tempfile
 
         python = argv[2] if len(argv) == 4 else sys.executable
+        from tests.support import rattler_fetch_wording
+
         with tempfile.TemporaryDirectory(prefix="rattler-wording-") as scratch:
             print(record(Path(argv[-1]), Path(scratch), python))
+            rattler_fetch_wording.record(Path(argv[-1]), Path(scratch) / "fetch", python)
         return
     sys.exit("usage: python -m tests.support.rattler_wording record [--python PATH] <data folder>")
 

@@ -1,7 +1,10 @@
-"""py-rattler's recorded explanations, read by lockgen's parsers: every supported version, every scenario.
+"""py-rattler's recorded explanations and fetch errors, read by lockgen's parsers: every supported
+version, every scenario.
 
 ``tests/data/rattler-output/<version>/<scenario>.txt`` is what that py-rattler said (``str()`` of its
-SolverError) in :mod:`tests.support.rattler_wording`'s scenarios, solved through lockgen's adapter.
+SolverError) in :mod:`tests.support.rattler_wording`'s scenarios, solved through lockgen's adapter;
+``<version>/fetch/<scenario>.txt`` what it said when repodata could not be fetched
+(:mod:`tests.support.rattler_fetch_wording`).
 The installed py-rattler is checked live by ``tests/integration/test_rattler_wording.py``;
 docs/architecture.md ("py-rattler versions") says how to record a new version.
 """
@@ -13,6 +16,7 @@ from packaging.version import Version
 
 from lockgen.conda.diagnose import combine_failures
 from lockgen.conda.explanation import SCREEN_LINES, NoSolution
+from tests.support import rattler_fetch_wording as fetch
 from tests.support.pyproject import dependency
 from tests.support.rattler_wording import DATA, PLATFORM, SCENARIOS, body, problems, recorded, recorded_versions
 
@@ -134,3 +138,21 @@ def test_the_recordings_cover_the_py_rattler_versions_lockgen_allows() -> None:
 def test_every_recording_is_complete() -> None:
     for version in RECORDED:
         assert sorted(p.stem for p in (DATA / version).glob("*.txt")) == sorted(SCENARIOS), version
+        fetched = (DATA / version / fetch.FOLDER).glob("*.txt")
+        assert sorted(p.stem for p in fetched) == sorted(fetch.FETCH_SCENARIOS), version
+
+
+@pytest.mark.parametrize("version", RECORDED)
+@pytest.mark.parametrize("scenario", sorted(fetch.FETCH_SCENARIOS))
+def test_recorded_fetch_errors_are_read(version: str, scenario: str) -> None:
+    """Which URL failed and why, in words (lockgen/repodata/failures.py), from rattler's error chain."""
+    assert fetch.problems(scenario, fetch.recorded(scenario, version)) == []
+
+
+@pytest.mark.parametrize("version", RECORDED)
+def test_a_tls_failure_is_not_read_as_corrupt_repodata(version: str) -> None:
+    """rustls says `received corrupt message` when https:// meets a plain-http server; lockgen read
+    "corrupt" as a corrupt compressed repodata file (and said nothing of an untrusted certificate)."""
+    for scenario in ("tls-to-plain-http", "self-signed"):
+        reason = fetch.fetch_reason(fetch.restore_port(fetch.recorded(scenario, version)), fetch.TIMEOUT_S, 0)
+        assert "TLS" in reason and "compressed" not in reason, (scenario, reason)
