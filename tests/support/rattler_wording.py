@@ -86,6 +86,15 @@ def _two_users_of_lib(channels: Channels) -> None:
     channels[0].add("lib", "1.5")
 
 
+def _users_of_lib_deep_down(channels: Channels) -> None:
+    channels[0].add("a", "1.0", depends=["b"])
+    channels[0].add("b", "1.0", depends=["lib <1.2"])
+    channels[0].add("c", "1.0", depends=["d"])
+    channels[0].add("d", "1.0", depends=["lib >=1.5"])
+    channels[0].add("lib", "1.0")
+    channels[0].add("lib", "1.5")
+
+
 def _app_constrains_lib(channels: Channels) -> None:
     channels[0].add("app", "1.0", constrains=["lib <1.2"])
     channels[0].add("lib", "1.0")
@@ -183,6 +192,32 @@ SCENARIOS = {
                 "tool 1.0 would require",
                 "lib <1.2, which can be installed with any of the following options:",
                 "lib 1.0",
+            ),
+        ),
+        Scenario(
+            "conflict-deep-in-both-branches",
+            ("a", "c"),
+            _users_of_lib_deep_down,
+            missing=(),
+            chain=(
+                _INCOMPATIBLE,
+                f"a * {_NO_OPTIONS}",
+                "a 1.0 would require",
+                f"b *, which {_NO_OPTIONS}",
+                "b 1.0 would require",
+                f"lib <1.2, which {_NO_OPTIONS}",
+                f"lib 1.0, which {_REPORTED}",
+            ),
+            chains=1,
+            says="    │           └─ lib >=1.5, which can be installed with any of the following options:",
+            other=(
+                _INCOMPATIBLE,
+                "c * can be installed with any of the following options:",
+                "c 1.0 would require",
+                "d *, which can be installed with any of the following options:",
+                "d 1.0 would require",
+                "lib >=1.5, which can be installed with any of the following options:",
+                "lib 1.5",
             ),
         ),
         Scenario(
