@@ -82,7 +82,6 @@ def test_a_tab_says_yaml_indents_with_spaces() -> None:
 # --- lock: --update names, the mapping note and the pip summary once per change ---------------------------------
 
 
-
 class UnreachableMapping(FakeMapping):
     NOTE = "conda→PyPI mapping for {channel} could not be fetched: ConnectError; using the cached copy"
 
@@ -151,7 +150,9 @@ def test_a_missing_mirror_directory_is_named_as_such_even_when_nothing_needs_sol
     project.root.mkdir()
     project.lock(env_text())
     monkeypatch.chdir(project.root)
-    flags = Flags(output_dir=project.locks, solve=SolveFlags(mirrors=("https://conda.anaconda.org=../shared/channels",)))
+    flags = Flags(
+        output_dir=project.locks, solve=SolveFlags(mirrors=("https://conda.anaconda.org=../shared/channels",))
+    )
     options = build_options([project.env], flags)
     missing = tmp_path / "shared" / "channels"
     with pytest.raises(ConfigError) as info:
@@ -220,6 +221,35 @@ def test_the_shortest_conflict_chain_is_the_nearest_leaf_of_the_solvers_tree() -
         "vision >=0.15 cannot be installed because there are no viable options:",
         "vision 0.16.1 | 0.16.2 | ... | 0.20.0 would require",
         "python >=3.12,<3.13.0a0, for which no candidates were found.",
+    ]
+
+
+def test_a_conflict_whose_other_side_is_under_another_root_is_drawn_after_it() -> None:
+    from lockgen.conda.explanation import NoSolution
+
+    tree = "\n".join(
+        [
+            "tool * can be installed with any of the following options:",
+            "└─ tool 1.0 would require",
+            "   └─ lib <1.2, which can be installed with any of the following options:",
+            "      └─ lib 1.0",
+            "app * cannot be installed because there are no viable options:",
+            "└─ app 1.0 would require",
+            "   └─ lib >=1.5, which cannot be installed because there are no viable options:",
+            "      ├─ lib 1.5, which conflicts with the versions reported above.",
+            "      └─ lib 1.6, which conflicts with the versions reported above.",
+        ]
+    )
+    assert NoSolution("linux-64", [], tree).message.splitlines()[1:] == [
+        "  the shortest of 2 conflict chains the solver reports, beside what it conflicts with:",
+        "    tool * can be installed with any of the following options:",
+        "    └─ tool 1.0 would require",
+        "       └─ lib <1.2, which can be installed with any of the following options:",
+        "          └─ lib 1.0",
+        "    app * cannot be installed because there are no viable options:",
+        "    └─ app 1.0 would require",
+        "       └─ lib >=1.5, which cannot be installed because there are no viable options:",
+        "          └─ lib 1.5, which conflicts with the versions reported above.",
     ]
 
 

@@ -65,6 +65,20 @@ def test_a_conflict_is_shown_with_both_sides_ending_where_it_fails(version: str)
 _PLATFORMS = ("linux-64", "osx-64", "win-64")
 
 
+@pytest.mark.parametrize("version", RECORDED)
+def test_among_several_chains_the_conflict_is_said_to_be_drawn_beside_its_other_side(version: str) -> None:
+    """Two trees in one explanation (as rattler writes one per group of problems): the shorter
+    conflict is shown, with the branch it conflicts with, and the header says which is which."""
+    tree = "\n".join(
+        body(recorded(s, version)) for s in ("conflict-through-dependencies", "conflict-deep-in-both-branches")
+    )
+    lines = NoSolution(PLATFORM, [], tree).message.splitlines()
+    assert lines[1] == "  the shortest of 2 conflict chains the solver reports, beside what it conflicts with:"
+    assert lines[2:] == [
+        f"    {line}" for line in body(recorded("conflict-through-dependencies", version)).splitlines()
+    ]
+
+
 def _conflict_on(platform: str, version: str, hints: int = 0) -> NoSolution:
     """conflict-through-dependencies with a number per platform in every package name: a different tree each."""
     tree = body(recorded("conflict-through-dependencies", version))
