@@ -11,6 +11,8 @@ docs/architecture.md ("py-rattler versions") says how to record a new version.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from packaging.version import Version
 
@@ -87,34 +89,25 @@ def _conflict_on(platform: str, version: str, hints: int = 0) -> NoSolution:
     return NoSolution(platform, [f"summary line {i}" for i in range(hints)], tree)
 
 
+def _shown(failures: list[NoSolution]) -> dict[str, list[str]]:
+    """Each platform's lines of the combined message, below its headline; the whole fits the screen."""
+    lines = combine_failures([(f.platforms[0], f) for f in failures]).message.splitlines()
+    assert len(lines) < SCREEN_LINES
+    starts = [i for i, line in enumerate(lines) if line.endswith(": no solution.")] + [len(lines) + 1]
+    return {lines[a].split(":")[0]: lines[a + 1 : b - 1] for a, b in pairwise(starts)}
+
+
 @pytest.mark.parametrize("version", RECORDED)
 def test_both_sides_of_conflicts_on_several_platforms_fit_one_screen(version: str) -> None:
     """Two platforms' different conflicts: both sides of each (with many summary lines too, their
     middles elided); three: the screen keeps each platform's chain to where it fails, its middle
     elided, without the other side."""
-    two = combine_failures([(p, _conflict_on(p, version)) for p in _PLATFORMS[:2]]).message
-    lines = two.splitlines()
-    assert len(lines) < SCREEN_LINES
-    for n, platform in enumerate(_PLATFORMS[:2]):
-        at = lines.index(f"{platform}: no solution.")
-        assert lines[at + 1 : at + 11] == [
-            "  why:",
-            "    The following packages are incompatible",
-            f"    ├─ tool{n} * can be installed with any of the following options:",
-            f"    │  └─ tool{n} 1.0 would require",
-            f"    │     └─ lib{n} <1.2, which can be installed with any of the following options:",
-            f"    │        └─ lib{n} 1.0",
-            f"    └─ app{n} * cannot be installed because there are no viable options:",
-            f"       └─ app{n} 1.0 would require",
-            f"          └─ lib{n} >=1.5, which cannot be installed because there are no viable options:",
-            f"             └─ lib{n} 1.5, which conflicts with the versions reported above.",
-        ]
-    crowded = combine_failures([(p, _conflict_on(p, version, hints=5)) for p in _PLATFORMS[:2]]).message
-    lines = crowded.splitlines()
-    assert len(lines) < SCREEN_LINES
-    for n, platform in enumerate(_PLATFORMS[:2]):
-        at = lines.index(f"{platform}: no solution.")
-        assert lines[at + 3 : at + 11] == [
+    two = [_conflict_on(p, version) for p in _PLATFORMS[:2]]
+    for failure, (platform, lines) in zip(two, _shown(two).items(), strict=True):
+        assert lines == ["  why:", *(f"    {line}" for line in failure.parts[0].tree.splitlines())], platform
+    crowded = _shown([_conflict_on(p, version, hints=5) for p in _PLATFORMS[:2]])
+    for n, lines in enumerate(crowded.values()):
+        assert lines[2:] == [
             "  why:",
             "    The following packages are incompatible",
             f"    ├─ tool{n} * can be installed with any of the following options:",
@@ -124,12 +117,10 @@ def test_both_sides_of_conflicts_on_several_platforms_fit_one_screen(version: st
             "       └─ … 2 more steps",
             f"          └─ lib{n} 1.5, which conflicts with the versions reported above.",
         ]
-    three = combine_failures([(p, _conflict_on(p, version)) for p in _PLATFORMS]).message
-    lines = three.splitlines()
-    assert len(lines) < SCREEN_LINES
-    for n, platform in enumerate(_PLATFORMS):
-        at = lines.index(f"{platform}: no solution.")
-        assert lines[at + 1 : at + 5] == [
+    three = _shown([_conflict_on(p, version) for p in _PLATFORMS])
+    assert list(three) == list(_PLATFORMS)
+    for n, lines in enumerate(three.values()):
+        assert lines == [
             "  why:",
             "    The following packages are incompatible",
             "    └─ … 3 more steps",
