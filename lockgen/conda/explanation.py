@@ -76,10 +76,18 @@ _WHY = (
     "conflicts with",  # another branch installs another version (or constrains it): "reported above"
     "is excluded because",  # strict channel priority, exclude_newer
     "is locked, but",
+    "cannot be fulfilled",  # a constraint (a group's agreement) no candidate meets: ``the constraint lib <1.2 ...``
 )
 """What a leaf of the tree says when it is why the request fails; any other leaf is a version the
 solver could install (``lib 1.0`` under ``..., which can be installed with any of the following options:``)."""
-_CONFLICT = "conflicts with"
+_CONSTRAINT = "the constraint "
+
+
+def _conflicting_package(leaf: str) -> str | None:
+    """The package a leaf says is in conflict with something drawn above it, if it says so."""
+    if leaf.startswith(_CONSTRAINT) and "cannot be fulfilled" in leaf:
+        return leaf.removeprefix(_CONSTRAINT).split(maxsplit=1)[0]
+    return leaf.split(maxsplit=1)[0] if "conflicts with" in leaf else None
 
 
 def _failing(path: Sequence[str]) -> bool:
@@ -101,13 +109,13 @@ def shortest_chain(tree: str) -> tuple[list[str], int]:
 
 def conflicting_branch(tree: str, chain: Sequence[str]) -> list[str]:
     """When ``chain`` (a root-to-leaf path of the tree) ends saying that its version ``conflicts with``
-    versions reported above, the path of the tree it conflicts with: one with a step on the same
-    package (``lib 1.5, which conflicts ...`` → ``lib <1.2, which can be installed ...``), drawn
-    before it, a branch that can be installed rather than another failure, the shortest among
-    equals; else empty."""
-    if not chain or _CONFLICT not in chain[-1]:
+    versions reported above (or that ``the constraint ...`` on a package ``cannot be fulfilled``),
+    the path of the tree it conflicts with: one with a step on the same package (``lib 1.5, which
+    conflicts ...`` → ``lib <1.2, which can be installed ...``), drawn before it, a branch that can
+    be installed rather than another failure, the shortest among equals; else empty."""
+    name = _conflicting_package(chain[-1]) if chain else None
+    if name is None:
         return []
-    name = chain[-1].split()[0]
     paths = [p for root in _parse(tree) for p in _paths(root)]
     at = next((i for i, p in enumerate(paths) if p == list(chain)), len(paths))
     same = [

@@ -70,6 +70,8 @@ class Scenario:
     channels: int = 1
     other: tuple[str, ...] = ()
     """... and the path that chain conflicts with, drawn beside it (:func:`conflicting_branch`)."""
+    constraints: tuple[str, ...] = ()
+    """Constraints on the solve (what a group of environments agreed on)."""
 
 
 def _app_and_lib(channels: Channels) -> None:
@@ -236,6 +238,23 @@ SCENARIOS = {
             other=(_INCOMPATIBLE, "lib >=1.5 can be installed with any of the following options:", "lib 1.5"),
         ),
         Scenario(
+            "constraint-not-fulfilled",  # a group member solved within its group's agreement
+            ("app",),
+            _two_users_of_lib,
+            missing=(),
+            chain=(_INCOMPATIBLE, "the constraint lib <1.2 cannot be fulfilled"),
+            chains=1,
+            says="  └─ the constraint lib <1.2 cannot be fulfilled",
+            other=(
+                _INCOMPATIBLE,
+                "app * can be installed with any of the following options:",
+                "app 1.0 would require",
+                "lib >=1.5, which can be installed with any of the following options:",
+                "lib 1.5",
+            ),
+            constraints=("lib <1.2",),
+        ),
+        Scenario(
             "virtual-package-missing",
             ("gpu",),
             _needs_virtual,
@@ -369,7 +388,9 @@ def _solve(scenario_name: str, folder: Path) -> Output:
     for builder in builders:
         builder.write()
     channels = tuple(resolve_channel(b.url) for b in builders)
-    request = SolveRequest(PLATFORM, scenario.specs, channels, LINUX, channel_priority="strict")
+    request = SolveRequest(
+        PLATFORM, scenario.specs, channels, LINUX, channel_priority="strict", constraints=scenario.constraints
+    )
     solver = RattlerSolver(folder / "cache")
     text = message = ""
     try:
