@@ -203,6 +203,11 @@ def render(part: _Unsolvable, most_hints: int, most_chain: int, both_sides: bool
     return "\n".join(lines)
 
 
+def _platform_words(platform: str) -> re.Pattern[str]:
+    """``platform`` as a word of its own: not the tail of a package name such as ``gcc_linux-64``."""
+    return re.compile(rf"(?<![\w.-]){re.escape(platform)}(?![\w.-])")
+
+
 def fit_screen(parts: Sequence[_Unsolvable], others: Sequence[tuple[str, str]]) -> str:
     """Every unsolvable platform's short form, the same text said once for the platforms it
     concerns, tightened until the whole fits :data:`SCREEN_LINES` (one line left for the footer);
@@ -212,9 +217,10 @@ def fit_screen(parts: Sequence[_Unsolvable], others: Sequence[tuple[str, str]]) 
         bodies: dict[str, list[str]] = {}  # the platform's name in a body stands for every platform sharing it
         for part in parts:
             body = render(part, most_hints, most_chain, both_sides).removeprefix(f"{part.platform}: ")
-            bodies.setdefault(body.replace(part.platform, "\0"), []).append(part.platform)
+            bodies.setdefault(_platform_words(part.platform).sub("\0", body), []).append(part.platform)
         for platform, message in others:
-            bodies.setdefault(message.removeprefix(f"{platform}: ").replace(platform, "\0"), []).append(platform)
+            body = message.removeprefix(f"{platform}: ")
+            bodies.setdefault(_platform_words(platform).sub("\0", body), []).append(platform)
         text = "\n\n".join(f"{', '.join(ps)}: {body.replace(chr(0), ', '.join(ps))}" for body, ps in bodies.items())
         if len(text.splitlines()) < SCREEN_LINES:
             break
