@@ -377,7 +377,12 @@ class Diagnosis:
                 names = None
             if names is not None and not names:
                 where = self.secrets.redact(f"{channel.fetch}/{request.platform}/repodata.json")
-                notes.append(f"  note: {channel.name} has no {request.platform} packages: {where} is missing or empty")
+                try:  # a noarch-only channel is usual (it serves every platform): say so, not "empty"
+                    noarch = bool(await self.gateway.names([channel.fetch], ["noarch"]))  # type: ignore[list-item]
+                except Exception:
+                    noarch = False
+                what = "only noarch packages" if noarch else "no packages"
+                notes.append(f"  note: {channel.name} has {what} for {request.platform}: {where} is missing or empty")
         return notes
 
     async def _explain(

@@ -51,7 +51,7 @@ def test_a_missing_dependency_is_explained_with_the_versions_on_offer(channel: R
     assert lines[1] == f"  `lib >=2`: no build matches for linux-64 in {channel.name} (versions there: 1.0, 1.5)"
     assert "└─ lib >=2, for which no candidates were found." in error.message
     # the channel's linux-64 is empty (everything is noarch): said as a note, with the summary
-    assert lines[2].startswith(f"  note: {channel.name} has no linux-64 packages")
+    assert lines[2].startswith(f"  note: {channel.name} has only noarch packages for linux-64: ")
 
 
 def test_a_typo_is_named_with_the_closest_package(channel: ResolvedChannel, tmp_path: Path) -> None:
