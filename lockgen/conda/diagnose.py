@@ -378,7 +378,7 @@ class Diagnosis:
             if names is not None and not names:
                 where = self.secrets.redact(f"{channel.fetch}/{request.platform}/repodata.json")
                 try:  # a noarch-only channel is usual (it serves every platform): say so, not "empty"
-                    noarch = bool(await self.gateway.names([channel.fetch], ["noarch"]))  # type: ignore[list-item]
+                    noarch = bool(await self.gateway.names([channel.fetch], ["noarch"]))
                 except Exception:
                     noarch = False
                 what = "only noarch packages" if noarch else "no packages"
