@@ -33,6 +33,7 @@ from lockgen.lockfiles.header import (
     render_input_hash,
     text_digest,
 )
+from lockgen.pipsyntax import plain_pin
 from lockgen.secrets import strip_credentials
 
 __all__ = [
@@ -126,6 +127,9 @@ def _pin_from_line(line: str) -> Pin | None:
     spec = " ".join(t for t in tokens if not t.startswith("--hash="))
     if not spec or spec.startswith("-"):
         return None
+    plain = plain_pin(spec)  # lockgen's own pins, read without importing packaging (check, a no-op lock)
+    if plain is not None:
+        return Pin(plain[0], plain[1], None, tuple(hashes), plain[2])
     from packaging.requirements import InvalidRequirement, Requirement  # not at import: `lock` uses this module's names
     from packaging.utils import canonicalize_name
 
