@@ -94,7 +94,8 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        full = re.sub(r"(^|\s)#.*$", "", pending + line).strip()
+        full = pending + line
+        full = (re.sub(r"(^|\s)#.*$", "", full) if "#" in full else full).strip()  # the regex is slow on hash lines
         pending = ""
         if full:
             lines.append((start, full))

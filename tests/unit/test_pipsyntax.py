@@ -177,11 +177,16 @@ def test_other_pins_are_left_to_packaging_and_still_read(line: str) -> None:
 
 
 _NAMES = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,8}[A-Za-z0-9])?", fullmatch=True)
-_VERSIONS = st.from_regex(r"(?:[0-9]!)?[0-9]{1,3}(?:\.[0-9]{1,3}){0,3}(?:(?:a|b|rc)[0-9])?(?:\.post[0-9])?(?:\.dev[0-9])?(?:\+[a-z0-9]{1,4})?", fullmatch=True)  # fmt: skip
+_VERSIONS = st.from_regex(
+    r"(?:[0-9]!)?[0-9]{1,3}(?:\.[0-9]{1,3}){0,3}(?:(?:a|b|rc)[0-9])?(?:\.post[0-9])?(?:\.dev[0-9])?(?:\+[a-z0-9]{1,4})?",
+    fullmatch=True,
+)
 _VARIABLES = st.sampled_from(
     ["sys_platform", "platform_machine", "platform_system", "os_name", "python_version", "implementation_name", "extra"]
 )
-_VALUES = st.sampled_from(["linux", "darwin", "win32", "x86_64", "AMD64", "arm64", "3.11", "nt", "posix", "v1", "Linux"])
+_VALUES = st.sampled_from(
+    ["linux", "darwin", "win32", "x86_64", "AMD64", "arm64", "3.11", "nt", "posix", "v1", "Linux"]
+)
 _ITEMS = st.builds(
     lambda var, op, value, quote: f"{var} {op} {quote}{value}{quote}",
     _VARIABLES,
