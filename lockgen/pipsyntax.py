@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 __all__ = ["canonical_name", "marker_applies", "plain_marker", "plain_pin"]
 
@@ -63,6 +64,7 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@lru_cache(maxsize=512)  # a lock's few distinct markers, read once per pin and per platform: never changed
 def _marker(text: str) -> _Marker | None:
     """``text`` as packaging's tree of a marker (``[item, "and", [item, "or", item]]``), or None when it
     is not of the shapes read here: ``variable op "value"`` items, ``and``/``or``, and parentheses
