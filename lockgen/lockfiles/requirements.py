@@ -33,6 +33,7 @@ from lockgen.lockfiles.header import (
     render_input_hash,
     text_digest,
 )
+from lockgen.pipsyntax import plain_pin
 from lockgen.secrets import strip_credentials
 
 __all__ = [
@@ -93,7 +94,8 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        full = re.sub(r"(^|\s)#.*$", "", pending + line).strip()
+        full = pending + line
+        full = (re.sub(r"(^|\s)#.*$", "", full) if "#" in full else full).strip()  # the regex is slow on hash lines
         pending = ""
         if full:
             lines.append((start, full))
@@ -126,6 +128,9 @@ def _pin_from_line(line: str) -> Pin | None:
     spec = " ".join(t for t in tokens if not t.startswith("--hash="))
     if not spec or spec.startswith("-"):
         return None
+    plain = plain_pin(spec)  # lockgen's own pins, read without importing packaging (check, a no-op lock)
+    if plain is not None:
+        return Pin(plain[0], plain[1], None, tuple(hashes), plain[2])
     from packaging.requirements import InvalidRequirement, Requirement  # not at import: `lock` uses this module's names
     from packaging.utils import canonicalize_name
 

@@ -15,9 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import (
@@ -28,8 +26,13 @@ from lockgen.lockfiles.requirements import (
     logical_lines,
     project_digest,
 )
+from lockgen.pipsyntax import canonical_name
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location, PipEntry
+from lockgen.spec.pipentry import plain_requirement_name
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 __all__ = [
     "DirectRequirement",
@@ -306,7 +309,7 @@ def _given_hashes(col: _Collector, requirement: Requirement, hashes: frozenset[s
             " (as pip's hash-checking mode requires); pin the version or drop the --hash options",
         )
         return
-    col.given_hashes.append(GivenHashes(canonicalize_name(requirement.name), hashes, where))
+    col.given_hashes.append(GivenHashes(canonical_name(requirement.name), hashes, where))
 
 
 def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool) -> None:
@@ -321,7 +324,7 @@ def _handle_line(col: _Collector, text: str, where: Location, base: Path, depth:
         _handle_plain_line(col, text, where, base, depth, constraints=constraints)
 
 
-def _handle_plain_line(
+def _handle_plain_line(  # noqa: PLR0911
     col: _Collector, text: str, where: Location, base: Path, depth: int, *, constraints: bool
 ) -> None:
     if text.startswith("-"):
@@ -334,6 +337,14 @@ def _handle_plain_line(
     if "://" in text and not _NAMED_URL.match(text):
         col.requirements.append(text)  # a bare URL: uv reads the name from the file name
         return
+    plain = plain_requirement_name(text) if hashes is None else None  # the common shapes: packaging not imported
+    if plain is not None:
+        (col.constraints if constraints else col.requirements).append(text)
+        if not constraints:
+            col.names.append((canonical_name(plain), where))
+        return
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
@@ -349,7 +360,7 @@ def _handle_plain_line(
         col.constraints.append(text)
         return
     col.requirements.append(text)
-    col.names.append((canonicalize_name(requirement.name), where))
+    col.names.append((canonical_name(requirement.name), where))
 
 
 def _local_folder(text: str, base: Path) -> Path:
@@ -375,7 +386,7 @@ def _direct(
         requirement = text if name else url
         col.direct.append(DirectRequirement(shown, where, editable=False, url=requirement))
         if name:
-            col.names.append((canonicalize_name(name), where))
+            col.names.append((canonical_name(name), where))
         return
     folder = _local_folder(url, base)
     if not folder.is_dir():

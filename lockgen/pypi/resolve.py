@@ -4,7 +4,6 @@ out, ``--hash`` options honoured) and the VCS/local lines; a name no index has g
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +35,8 @@ def resolve(
 ) -> tuple[dict[str, tuple[Pin, ...]], dict[str, tuple[str, ...]]]:
     """Per platform: the hashed pins, and the pinned VCS/local-project lines. ``early``: the
     platforms whose uv run started while conda was still solving others (their results are used)."""
+    import tempfile  # not at import: a no-op lock resolves nothing
+
     with tempfile.TemporaryDirectory(prefix="lockgen-pip-") as tmp:
         todo = [item for item in platforms if item.target is not None and not (early and early.started(item))]
         jobs = [write_job(Path(tmp), item, previous, request) for item in todo]

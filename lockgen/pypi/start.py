@@ -4,6 +4,7 @@ platform's uv run started as its conda solution arrives.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -119,13 +120,13 @@ class PipStart:
             return item, self.resolver.compile([job])
         except LockgenError as exc:  # reported by lock_pip_files, if the run was given the final inputs
             return item, exc
+        finally:  # removed while other platforms' uv still run, not all at the end (hundreds of stub files)
+            shutil.rmtree(self._folder / platform, ignore_errors=True)
 
     def close(self) -> None:
         """Wait for the runs started (a failed lock too: no uv is left running) and remove their files."""
         self._pool.shutdown(wait=True)
         if self._folder is not None:
-            import shutil
-
             shutil.rmtree(self._folder, ignore_errors=True)
 
 

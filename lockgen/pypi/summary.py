@@ -11,11 +11,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.version import InvalidVersion, Version
 
 from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.models import package_count
+from lockgen.pipsyntax import marker_applies
 from lockgen.pypi.targets import marker_terms
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]
@@ -85,6 +85,11 @@ class PipSummary:
 def _applies(pin: Pin, environment: Mapping[str, str]) -> bool:
     if not pin.marker:
         return True
+    applies = marker_applies(pin.marker, environment)  # lockgen's own markers: packaging.markers not imported
+    if applies is not None:
+        return applies
+    from packaging.markers import InvalidMarker, Marker
+
     try:
         return Marker(pin.marker).evaluate(dict(environment))
     except InvalidMarker:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
 from packaging.version import InvalidVersion, Version
 
 from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
 from lockgen.platforms import VirtualPackage
+
+if TYPE_CHECKING:  # packaging.markers (with packaging.tags: ~10 ms) only with several environments' pins
+    from packaging.markers import Marker
 
 __all__ = ["PipTarget", "marker_terms", "pins_by_platform", "pins_on", "pip_target", "platform_marker"]
 
@@ -179,6 +182,8 @@ def pins_on(pins: Sequence[Pin], platforms: Iterable[str]) -> dict[str, tuple[Pi
 
 
 def _marker(text: str) -> Marker | None:
+    from packaging.markers import InvalidMarker, Marker
+
     try:
         return Marker(text)
     except InvalidMarker:
@@ -188,6 +193,8 @@ def _marker(text: str) -> Marker | None:
 def _holds(marker: Marker | None, environment: dict[str, str]) -> bool:
     if marker is None:
         return True
+    from packaging.markers import UndefinedEnvironmentName
+
     try:
         return marker.evaluate(environment)
     except UndefinedEnvironmentName:

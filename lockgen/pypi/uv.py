@@ -200,12 +200,14 @@ class UvResolver:
         earlier = job.output.read_text(encoding="utf-8") if job.output.is_file() else ""
         kept = {p.name for p in parse_compiled(earlier)} - set(job.upgrade_packages)
         probing = job.newest_probe is not None and not job.no_build
-        with ThreadPoolExecutor(max_workers=2) as pool:  # the probes need nothing of the compile: run beside it
-            probes = [pool.submit(self._probe, job, deadline, wheels_only=w) for w in (False, True) if probing]
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the probe needs nothing of the compile: run beside it
+            probe = pool.submit(self._probe, job, deadline, wheels_only=False) if probing else None
             builds = self._rounds(job, [], deadline)
             text = job.output.read_text(encoding="utf-8")
-            found = [probe.result() for probe in probes]
-        newer = self._sdist_only_releases(text, kept, found[0], found[1]) if found else []
+            newest = probe.result() if probe is not None else {}
+        newer = self._sdist_only_releases(text, kept, newest, {})  # candidates, before asking which have wheels
+        if newer:  # rare: only then does the wheels-only probe decide (one uv run per platform saved otherwise)
+            newer = self._sdist_only_releases(text, kept, newest, self._probe(job, deadline, wheels_only=True))
         if newer:
             names = [name for name, _, _ in newer]
             try:
@@ -278,7 +280,8 @@ class UvResolver:
         version to a wheel), so lockgen takes it too. A release with wheels for other platforms only
         (wandb on macOS x86_64) is not one: the wheels-first pick stands (pip's ``--prefer-binary``).
         Pins of the previous lock (``kept``) stay. ``newest`` and ``wheels``: the two quick ``--no-deps``
-        uv runs (:meth:`_probe`, started with the compile; any failure: none).
+        uv runs (:meth:`_probe`; any failure: none): the first beside the compile, the wheels-only one
+        only when the first names a candidate (``wheels`` empty gives every candidate).
         """
         locked = {p.name: p for p in parse_compiled(text)}
         found = []

@@ -13,20 +13,32 @@ from collections.abc import Sequence
 
 import yaml
 
+from lockgen.pipsyntax import plain_marker
 from lockgen.spec.condaspec import LEADING_NAME, PLAIN_OPERATOR, PLAIN_VERSION
 from lockgen.spec.model import PipEntry
 from lockgen.spec.yamlread import Reader, describe, folded_item
 
-__all__ = ["check_pip_entry", "empty_pip_before_items", "parse_pip_block", "pip_key"]
+__all__ = ["check_pip_entry", "empty_pip_before_items", "parse_pip_block", "pip_key", "plain_requirement_name"]
 
 _PLAIN_PIP_REQUIREMENT = re.compile(
-    rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    rf"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
     rf"(?: *{PLAIN_OPERATOR} *{PLAIN_VERSION}(?: *, *{PLAIN_OPERATOR} *{PLAIN_VERSION})*)?"
 )
 """The common shapes of a pip requirement (``numpy``, ``wandb>=0.15``, ``scipy>=1.10,<1.14``), which
 packaging's Requirement always accepts (tests/unit/test_spec_plain.py checks that on generated
 examples): they skip importing packaging, so ``check`` and a no-op ``lock`` stay fast. Anything
 else is validated by packaging."""
+
+
+def plain_requirement_name(text: str) -> str | None:
+    """The name (as written) of a requirement of the plain shapes (:data:`_PLAIN_PIP_REQUIREMENT`, then
+    maybe ``; <marker>`` of the shapes :func:`lockgen.pipsyntax.plain_marker` reads), which packaging
+    accepts; None for any other line (packaging reads it)."""
+    head, semicolon, marker = text.partition(";")
+    found = _PLAIN_PIP_REQUIREMENT.fullmatch(head.rstrip(" \t") if semicolon else head)
+    if found is None or (semicolon and not plain_marker(marker)):
+        return None
+    return found.group("name")
 
 
 def empty_pip_before_items(reader: Reader, node: yaml.MappingNode, after: Sequence[yaml.Node]) -> bool:
@@ -79,7 +91,7 @@ def check_pip_entry(text: str) -> str | None:
     if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")):
         return None
     text = text.split(" --", 1)[0].strip()  # per-requirement options (--hash=...): lockgen.pypi reads them
-    if _PLAIN_PIP_REQUIREMENT.fullmatch(text):
+    if plain_requirement_name(text) is not None:
         return None
     from packaging.requirements import InvalidRequirement, Requirement
 

@@ -97,3 +97,37 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded |= {"lockgen.pypi.uvstderr", "lockgen.pypi.stage", "lockgen.pypi.resolve", "lockgen.pypi.jobs"} | _SOLVER
     unloaded |= {"httpx", "ssl"}
     assert modules.isdisjoint(unloaded), modules & unloaded
+
+
+_PACKAGING_PARSERS = {"packaging.requirements", "packaging.markers", "packaging.utils", "packaging.tags"}
+"""10-17 ms of imports (packaging.utils imports packaging.tags, logging, subprocess, sysconfig): the
+pip lines and lockgen's own pins are read by lockgen.pipsyntax instead (docs/performance.md, "Round 4")."""
+
+
+def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: Path, world: World) -> None:
+    world.write_env(["appa", "native", 'colorama ; sys_platform == "win32"'])
+    first = world.lock()
+    assert first.returncode == 0, first.stderr
+    written = world.requirements()
+    assert '; sys_platform == "win32"' in written  # markers in the lock: they are read and evaluated too
+    assert "versions differ between platforms" in first.stdout
+
+    env = {"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json"}
+    mirror = ("--mirror", f"https://conda.anaconda.org={world.channel_server.url}")
+    done, modules = run_listing(tmp_path, "lock", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout
+    assert "pin differs between platforms" in done.stdout or "pins differ between platforms" in done.stdout
+    assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
+    assert world.requirements() == written
+
+    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
+
+    (world.root / "environment.yml").write_text(
+        (world.root / "environment.yml").read_text().replace("- appa", "- appa>=1.0")
+    )
+    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    assert done.returncode == 6, done.stdout + done.stderr  # still judged: the pip section changed
+    assert "appa" in done.stderr

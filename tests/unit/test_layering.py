@@ -30,6 +30,7 @@ RANKS: dict[str, int] = {
     "reporting": 0,
     "platforms": 0,
     "printable": 0,  # escaping what is shown (terminal, Markdown)
+    "pipsyntax": 0,  # pip lines of the common shapes, read without packaging (lockfiles reads pins with it)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,

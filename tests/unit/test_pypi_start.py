@@ -82,3 +82,23 @@ def test_errors_come_in_the_order_lock_pip_files_raises_them(tmp_path: Path) -> 
     start.solved("linux-64", CONDA["linux-64"])
     with pytest.raises(InputError, match="--bogus-option"):
         lock_pip_files(request, CONDA, RecordingReporter(), started=start)
+
+
+def test_a_platforms_stub_folder_is_removed_when_its_uv_run_ends(tmp_path: Path) -> None:
+    """Not all at the end: while the last platform's uv runs, the others' stub wheels are gone already
+    (removing hundreds of stub files after the last run was serial time on every pip lock)."""
+    request = _request(tmp_path, env_text(pip=("rich",)))
+    early = FakePip({"rich": ["13.0.0"]})
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=early, mapping_source=FakeMapping())
+    start.solved("osx-64", CONDA["osx-64"])
+    start.runs._runs["osx-64"].result()  # wait for that run to end
+    (job,) = early.jobs
+    folder = job.requirements.parent
+    assert folder.name == "osx-64"
+    assert not folder.exists()  # its run is over; the lock goes on (close() is not called yet)
+    assert folder.parent.is_dir()
+    found = lock_pip_files(request, CONDA, RecordingReporter(), started=start)
+    plain = FakePip({"rich": ["13.0.0"]})
+    assert found == lock_pip_files(request, CONDA, RecordingReporter(), resolver=plain, mapping_source=FakeMapping())
+    assert not folder.parent.exists()
+

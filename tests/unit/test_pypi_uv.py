@@ -344,3 +344,36 @@ def test_the_newest_release_probes_run_beside_the_compile(tmp_path: Path) -> Non
     assert UvResolver(tmp_path / "cache", uv_path=uv).compile([job(tmp_path, newest_probe=probe)]) == {
         "osx-64": "ok==1\n"
     }
+
+
+PROBES_LOGGED = """
+from pathlib import Path
+args = sys.argv[1:]
+out = Path(args[args.index("--output-file") + 1])
+with open(out.parent / "calls.log", "a") as log:
+    probe = "--no-deps" in args
+    log.write(("wheels-probe" if probe and "--only-binary" in args else "probe" if probe else "compile") + "\\n")
+one = " \\\\\\n    --hash=sha256:" + "a" * 64 + "\\n"
+if "--no-deps" in args:
+    out.write_text("accelerate==" + ("1.0" if "--only-binary" in args else NEWEST) + one)
+else:
+    out.write_text("accelerate==" + ("2.0" if "--no-binary" in args else "1.0") + one)
+"""
+
+
+@pytest.mark.parametrize(
+    ("newest", "probes", "locked"), [("1.0", ["probe"], "1.0"), ("2.0", ["probe", "wheels-probe"], "2.0")]
+)
+def test_the_wheels_only_probe_runs_only_for_a_newer_sdist_only_release(
+    tmp_path: Path, newest: str, probes: list[str], locked: str
+) -> None:
+    """The newest release of a named requirement is the one locked (no candidate): the wheels-only probe,
+    which only tells whether a newer sdist-only release also has wheels, is not run (one uv run per
+    platform fewer on every pip lock). A candidate: it runs, and decides as before."""
+    probe = tmp_path / "named.in"
+    probe.write_text("accelerate\n")
+    uv = fake_uv(tmp_path, f"NEWEST = {newest!r}\n{PROBES_LOGGED}")
+    texts = UvResolver(tmp_path / "cache", uv_path=uv).compile([job(tmp_path, newest_probe=probe)])
+    calls = (tmp_path / "calls.log").read_text().split()
+    assert sorted(c for c in calls if c != "compile") == probes
+    assert texts["osx-64"].startswith(f"accelerate=={locked}")  # 2.0: sdist only (the fake's wheels stop at 1.0)
