@@ -13,23 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lockgen.changes import PlatformChange, platform_change
 from lockgen.channels import check_mirror_directory
 from lockgen.config import LockOptions
-from lockgen.errors import ConfigError, OutputError
+from lockgen.errors import ConfigError
 from lockgen.export import CondaLockTarget
-from lockgen.lockfiles import (
-    CommitResult,
-    ExplicitLock,
-    commit_files,
-    form_problem,
-    is_generated,
-    recover,
-    render_explicit,
-)
+from lockgen.lockfiles import CommitResult, ExplicitLock, commit_files, form_problem, recover, render_explicit
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
-from lockgen.models import LockedPackage, conda_version_order, package_count
-from lockgen.plan import LockPlan, PlatformPlan, pip_plan, pip_request, plan
+from lockgen.lockpip import PipStage, pip_files, pip_seed, pip_summary, start_pip
+from lockgen.models import LockedPackage
+from lockgen.plan import LockPlan, PlatformPlan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.solverequest import SolveRequest
@@ -44,53 +38,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.uv import PipResolver
     from lockgen.secrets import SecretRegistry
 
-__all__ = ["LockResult", "Move", "PlatformChange", "PreparedLock", "lock", "pending_requests", "prepare"]
-
-
-@dataclass(frozen=True, slots=True)
-class Move:
-    """A package that a reviewer must see: one the environment file names, or any downgrade."""
-
-    name: str
-    kind: str
-    """``added``, ``removed``, ``upgraded``, ``downgraded`` or ``rebuilt``."""
-    old: str
-    new: str
-    direct: bool
-
-    def __str__(self) -> str:
-        versions = {"added": self.new, "removed": self.old}.get(self.kind, f"{self.old} → {self.new}")
-        return f"{self.name} {versions} ({self.kind}{', in your specs' if self.direct else ''})"
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformChange:
-    platform: str
-    count: int
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    reused: bool = False
-    downgraded: tuple[str, ...] = ()
-    """Those of ``changed`` whose version went down."""
-    rebuilt: tuple[str, ...] = ()
-    """Those of ``changed`` with the same version (another build)."""
-    moves: tuple[Move, ...] = ()
-    """Changes to packages the environment file names, then every other downgrade (not for a new lock)."""
-
-    @property
-    def summary(self) -> str:
-        if self.reused:
-            return f"{self.platform}: {package_count(self.count)}, up to date"
-        upgraded = len(self.changed) - len(self.downgraded) - len(self.rebuilt)
-        counts = (("added", len(self.added)), ("removed", len(self.removed)), ("upgraded", upgraded),
-                  ("downgraded", len(self.downgraded)), ("rebuilt", len(self.rebuilt)))  # fmt: skip
-        parts = ", ".join(f"{n} {kind}" for kind, n in counts if n) or "no changes"
-        return f"{self.platform}: {package_count(self.count)} ({parts})"
-
-    def lines(self) -> list[str]:
-        """The summary, then one indented line per :attr:`moves`."""
-        return [self.summary, *(f"  {move}" for move in self.moves)]
+__all__ = ["LockResult", "PreparedLock", "lock", "pending_requests", "prepare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,33 +65,6 @@ def _read_previous(path: Path) -> ExplicitLock | None:
     return read_lock_file(path).lock
 
 
-def _change(
-    platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...], direct: frozenset[str] = frozenset()
-) -> PlatformChange:
-    before = {e.name: (e.version, e.build) for e in old.entries} if old else {}
-    after = {p.name: (p.version, p.build) for p in new}
-    added = tuple(sorted(set(after) - set(before)))
-    removed = tuple(sorted(set(before) - set(after)))
-    changed = tuple(sorted(n for n in set(after) & set(before) if after[n] != before[n]))
-    order = {n: conda_version_order(before[n][0], after[n][0]) for n in changed}
-    kinds = dict.fromkeys(added, "added") | dict.fromkeys(removed, "removed")
-    kinds |= {n: "downgraded" if o > 0 else "upgraded" if o < 0 else "rebuilt" for n, o in order.items()}
-    moves: list[Move] = []
-    if old is not None:  # a new lock: every package is new, none moved
-        for name in sorted(kinds, key=lambda n: (n not in direct, n)):
-            if name in direct or kinds[name] == "downgraded":
-                was, now = before.get(name, ("", ""))[0], after.get(name, ("", ""))[0]
-                moves.append(Move(name, kinds[name], was, now, name in direct))
-    return PlatformChange(
-        platform=platform,
-        count=len(new),
-        added=added,
-        removed=removed,
-        changed=changed,
-        downgraded=tuple(n for n in changed if order[n] > 0),
-        rebuilt=tuple(n for n in changed if order[n] == 0),
-        moves=tuple(moves),
-    )
 
 
 def _preferred(previous: ExplicitLock | None, options: LockOptions) -> tuple[str, ...]:
@@ -173,7 +94,7 @@ class PreparedLock:
             commit.unchanged,
             commit.removed,
             self.notes,
-            _pip_summary(self.files.get(REQUIREMENTS_NAME)),
+            pip_summary(self.files.get(REQUIREMENTS_NAME)),
             self.started_from,
             beside,
         )
@@ -237,7 +158,7 @@ def prepare(
     # the pip stage begins with the solve, unless a group's agreed pins (several environments) shape its jobs
     unset = all(x is None for x in (presolved, pip_agreed, solver))
     pip_start = (
-        _start_pip(the_plan, reporter, pip_resolver, mapping_source, pins)
+        start_pip(the_plan, reporter, pip_resolver, mapping_source, pins)
         if unset and to_solve and the_plan.spec.pip is not None
         else None
     )
@@ -271,14 +192,14 @@ def prepare(
             )
             files[p.lock_name] = text.encode()
             direct = frozenset(d.name for d in the_plan.spec.dependencies)
-            changes.append(_change(p.platform, previous[p.platform], solutions[p.platform], direct))
+            changes.append(platform_change(p.platform, previous[p.platform], solutions[p.platform], direct))
         else:
             old = previous[p.platform]
             assert old is not None
             changes.append(PlatformChange(p.platform, len(old.entries), reused=True))
     files.update(_stale_platform_files(the_plan, out_dir))
-    pip = _PipStage(pip_resolver, mapping_source, _pip_seed(pins), pip_agreed, pip_start)
-    files.update(_pip_files(the_plan, solutions, previous, reporter, pip))
+    pip = PipStage(pip_resolver, mapping_source, pip_seed(pins), pip_agreed, pip_start)
+    files.update(pip_files(the_plan, solutions, previous, reporter, pip))
     started: tuple[str, ...] = ()
     if pins is not None:
         started = _started_from(
@@ -436,14 +357,6 @@ def _started_pins(
     return pins, {platform: pins.conda.get(platform) or old for platform, old in previous.items()}
 
 
-def _pip_seed(pins: PreviousPins | None) -> PreviousLock | None:
-    if pins is None:
-        return None
-    from lockgen.migrate import pip_previous
-
-    return pip_previous(pins)
-
-
 def _commit(
     out_dir: Path,
     files: dict[str, bytes | None],
@@ -505,14 +418,6 @@ def _started_from(  # noqa: PLR0917
     return summarize(pins, targets, solutions, facts, requirements, environments, pip_lines, unhashed, listed)
 
 
-def _pip_summary(text: bytes | None) -> PipSummary | None:
-    if text is None:
-        return None
-    from lockgen.pypi.summary import summarize_requirements
-
-    return summarize_requirements(text.decode("utf-8", errors="replace"))
-
-
 def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan, path: Path) -> bool:
     """The lock was made from these inputs and is byte for byte what lockgen writes (as ``check`` judges)."""
     if previous is None or previous.input_hash != platform.input_hash:
@@ -540,75 +445,3 @@ def _stale_platform_files(the_plan: LockPlan, out_dir: Path) -> dict[str, bytes 
         if name not in targeted and path.is_file() and generated_file(path):
             stale[name] = None
     return stale
-
-
-@dataclass(frozen=True, slots=True)
-class _PipStage:
-    """How the pip section is locked: the resolver and mapping source (None: uv, parselmouth), and
-    ``seed`` (from ``--from``), which replaces the existing requirements.txt as the pins to keep."""
-
-    resolver: PipResolver | None = None
-    mapping_source: MappingSource | None = None
-    seed: PreviousLock | None = None
-    agreed: PreviousLock | None = None
-    """Several environments: the pins the group's pip sections agreed on (PipRequest.agreed)."""
-    started: PipStart | None = None
-    """Begun while conda solved (:func:`_start_pip`): its mapping, pip lines and early uv runs are used."""
-
-
-def _pip_files(
-    the_plan: LockPlan,
-    solutions: Mapping[str, tuple[LockedPackage, ...]],
-    previous: Mapping[str, ExplicitLock | None],
-    reporter: Reporter,
-    stage: _PipStage,
-) -> dict[str, bytes | None]:
-    """The pip section's lock, or its removal when the environment has no pip section."""
-    if the_plan.spec.pip is None:
-        unhashed = the_plan.options.output_dir / UNHASHED_NAME
-        ours = unhashed.is_file() and is_generated(unhashed.read_bytes())
-        return {REQUIREMENTS_NAME: None, **({UNHASHED_NAME: None} if ours else {})}
-    from lockgen.pypi.stage import lock_pip_files  # not on the conda-only path: it loads packaging and the mapping code
-
-    targets = pip_plan(the_plan)
-    conda: dict[str, tuple[tuple[str, str], ...]] = {}
-    for p in targets.platforms:
-        if p.platform in solutions:
-            conda[p.platform] = tuple((pkg.name, pkg.version) for pkg in solutions[p.platform])
-            continue
-        old = previous.get(p.platform) or _read_previous(the_plan.options.output_dir / p.lock_name)
-        if old is None:
-            raise OutputError(f"{p.lock_name} is missing or malformed; run `lockgen lock` for {p.platform}")
-        conda[p.platform] = tuple((e.name, e.version) for e in old.entries)
-    request = pip_request(targets)
-    return lock_pip_files(
-        replace(request, agreed=stage.agreed) if stage.agreed is not None else request,
-        conda,
-        reporter,
-        secrets=the_plan.secrets,
-        resolver=stage.resolver,
-        mapping_source=stage.mapping_source,
-        previous=stage.seed,
-        started=stage.started,
-    )
-
-
-def _start_pip(
-    the_plan: LockPlan,
-    reporter: Reporter,
-    resolver: PipResolver | None,
-    mapping_source: MappingSource | None,
-    pins: PreviousPins | None,
-) -> PipStart:
-    """The pip stage, begun before the conda solve (mapping and pip lines read meanwhile, each platform's
-    uv started with its conda solution when uv runs in any case): see lockgen.pypi.start.PipStart."""
-    from lockgen.pypi.start import PipStart
-
-    return PipStart(
-        pip_request(pip_plan(the_plan)),
-        reporter,
-        the_plan.secrets,
-        resolver=resolver,
-        mapping_source=mapping_source,
-        previous=_pip_seed(pins),
-    )

@@ -46,6 +46,8 @@ RANKS: dict[str, int] = {
     "plan": 5,
     "pypi": 6,
     "lock": 7,
+    "changes": 7,  # what a re-lock moved per platform (lock's summary)
+    "lockpip": 7,  # lock's pip step: begun beside the conda solve, finished with its solutions
     "grouplock": 7,
     "export": 7,
     "condalockhash": 7,  # conda-lock's content_hash, written by export

@@ -1,0 +1,90 @@
+"""What a re-lock changed on each platform: counts for the summary, and the moves a reviewer must see.
+
+:func:`platform_change` compares a platform's previous lock with its new solution; ``lock`` prints
+each :class:`PlatformChange` (its summary line, then one line per :class:`Move`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lockgen.lockfiles import ExplicitLock
+from lockgen.models import LockedPackage, conda_version_order, package_count
+
+__all__ = ["Move", "PlatformChange", "platform_change"]
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A package that a reviewer must see: one the environment file names, or any downgrade."""
+
+    name: str
+    kind: str
+    """``added``, ``removed``, ``upgraded``, ``downgraded`` or ``rebuilt``."""
+    old: str
+    new: str
+    direct: bool
+
+    def __str__(self) -> str:
+        versions = {"added": self.new, "removed": self.old}.get(self.kind, f"{self.old} → {self.new}")
+        return f"{self.name} {versions} ({self.kind}{', in your specs' if self.direct else ''})"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformChange:
+    platform: str
+    count: int
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    reused: bool = False
+    downgraded: tuple[str, ...] = ()
+    """Those of ``changed`` whose version went down."""
+    rebuilt: tuple[str, ...] = ()
+    """Those of ``changed`` with the same version (another build)."""
+    moves: tuple[Move, ...] = ()
+    """Changes to packages the environment file names, then every other downgrade (not for a new lock)."""
+
+    @property
+    def summary(self) -> str:
+        if self.reused:
+            return f"{self.platform}: {package_count(self.count)}, up to date"
+        upgraded = len(self.changed) - len(self.downgraded) - len(self.rebuilt)
+        counts = (("added", len(self.added)), ("removed", len(self.removed)), ("upgraded", upgraded),
+                  ("downgraded", len(self.downgraded)), ("rebuilt", len(self.rebuilt)))  # fmt: skip
+        parts = ", ".join(f"{n} {kind}" for kind, n in counts if n) or "no changes"
+        return f"{self.platform}: {package_count(self.count)} ({parts})"
+
+    def lines(self) -> list[str]:
+        """The summary, then one indented line per :attr:`moves`."""
+        return [self.summary, *(f"  {move}" for move in self.moves)]
+
+
+
+def platform_change(
+    platform: str, old: ExplicitLock | None, new: tuple[LockedPackage, ...], direct: frozenset[str] = frozenset()
+) -> PlatformChange:
+    before = {e.name: (e.version, e.build) for e in old.entries} if old else {}
+    after = {p.name: (p.version, p.build) for p in new}
+    added = tuple(sorted(set(after) - set(before)))
+    removed = tuple(sorted(set(before) - set(after)))
+    changed = tuple(sorted(n for n in set(after) & set(before) if after[n] != before[n]))
+    order = {n: conda_version_order(before[n][0], after[n][0]) for n in changed}
+    kinds = dict.fromkeys(added, "added") | dict.fromkeys(removed, "removed")
+    kinds |= {n: "downgraded" if o > 0 else "upgraded" if o < 0 else "rebuilt" for n, o in order.items()}
+    moves: list[Move] = []
+    if old is not None:  # a new lock: every package is new, none moved
+        for name in sorted(kinds, key=lambda n: (n not in direct, n)):
+            if name in direct or kinds[name] == "downgraded":
+                was, now = before.get(name, ("", ""))[0], after.get(name, ("", ""))[0]
+                moves.append(Move(name, kinds[name], was, now, name in direct))
+    return PlatformChange(
+        platform=platform,
+        count=len(new),
+        added=added,
+        removed=removed,
+        changed=changed,
+        downgraded=tuple(n for n in changed if order[n] > 0),
+        rebuilt=tuple(n for n in changed if order[n] == 0),
+        moves=tuple(moves),
+    )
