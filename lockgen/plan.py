@@ -113,7 +113,7 @@ class PipRequest:
     """How long one platform's ``uv pip compile`` may run."""
     agreed: PreviousLock | None = None
     """Pins the pip sections of this one's group agreed on, resolved together (several environments,
-    :class:`lockgen.grouplock._PipAgreement`): a pip package they also install must be the same
+    :class:`lockgen.pipagreement.PipAgreement`): a pip package they also install must be the same
     version here (a constraint, not a requirement)."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "evaluate_selector",
     "lock_file_name",
     "lock_file_names",
+    "lowest_versions",
     "parse_virtual_package_override",
     "selector_names",
 ]
@@ -98,6 +100,21 @@ class VirtualPackage:
 
     def __str__(self) -> str:
         return f"{self.name}={self.version}={self.build}"
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.replace("-", ".").split("."))
+
+
+def lowest_versions(packages: Iterable[VirtualPackage]) -> tuple[VirtualPackage, ...]:
+    """Each virtual package of ``packages`` once, at its lowest version (the first of equal ones),
+    sorted: what several targets locked together must all run on (glibc, macOS, CUDA)."""
+    lowest: dict[str, VirtualPackage] = {}
+    for package in packages:
+        known = lowest.get(package.name)
+        if known is None or _version_key(package.version) < _version_key(known.version):
+            lowest[package.name] = package
+    return tuple(sorted(lowest.values()))
 
 
 def _os_and_arch(platform: str) -> tuple[str, str]:

@@ -49,6 +49,7 @@ RANKS: dict[str, int] = {
     "changes": 7,  # what a re-lock moved per platform (lock's summary)
     "lockpip": 7,  # lock's pip step: begun beside the conda solve, finished with its solutions
     "grouplock": 7,
+    "pipagreement": 7,  # a group's pip sections agreeing (grouplock's pip side)
     "export": 7,
     "condalockhash": 7,  # conda-lock's content_hash, written by export
     "migrate": 7,
