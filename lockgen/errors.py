@@ -9,6 +9,7 @@ traceback is shown only with ``-v``. Messages never contain credentials: they pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "EXIT_CODES",
@@ -20,26 +21,37 @@ __all__ = [
     "OutputError",
     "Problem",
     "PypiResolutionError",
+    "Severity",
     "SolveError",
     "StaleLockError",
     "VerifyError",
 ]
 
 
+Severity = Literal["error", "warning", "note"]
+"""An error stops the run (:class:`InputError` lists them all); a warning or a note is reported
+(:class:`lockgen.reporting.Notice`) and the run goes on."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One problem found in an input file, with its location when known."""
+    """One problem found in an input file, with its location when known, and its severity.
+
+    Shown as ``file:line: message`` for an error and ``file:line: warning: message`` (or ``note:``)
+    otherwise, the form compilers use and editors jump from."""
 
     message: str
     file: str | None = None
     line: int | None = None
+    severity: Severity = "error"
 
     def __str__(self) -> str:
+        label = "" if self.severity == "error" else f"{self.severity}: "
         if self.file is None:
-            return self.message
+            return f"{label}{self.message}"
         if self.line is None:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+            return f"{self.file}: {label}{self.message}"
+        return f"{self.file}:{self.line}: {label}{self.message}"
 
 
 class LockgenError(Exception):

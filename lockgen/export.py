@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lockgen.config import LockOptions
-from lockgen.errors import OutputError
+from lockgen.errors import OutputError, Problem
 from lockgen.lockfiles import ExplicitLock
 from lockgen.lockfiles.header import generated_line
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan
-from lockgen.reporting import Reporter
+from lockgen.reporting import Notice, Reporter
 
 if TYPE_CHECKING:
     from lockgen.lockfiles.condalock import CondaLockPackage
@@ -106,12 +106,11 @@ class CondaLockTarget:
                 " after creating the environment, run"
                 " `pip install --no-deps --require-hashes -r locks/requirements.txt`."
             )
-            reporter.event(
-                "warning",
-                None,
-                f"warning: {self.path} lacks pip packages {', '.join(left_out)} (their file could not be looked up"
-                f" on the index); they are in {REQUIREMENTS_NAME}: install it with pip after `conda-lock install`",
+            message = (
+                f"{self.path} lacks pip packages {', '.join(left_out)} (their file could not be looked up"
+                f" on the index); they are in {REQUIREMENTS_NAME}: install it with pip after `conda-lock install`"
             )
+            reporter.report(Notice(Problem(message, severity="warning")))
         unhashed = _unhashed_names(files.get(UNHASHED_NAME))
         if unhashed:
             header.append(
@@ -119,12 +118,11 @@ class CondaLockTarget:
                 f" them); they are in {UNHASHED_NAME}: after creating the environment, run"
                 f" `pip install --no-deps -r locks/{UNHASHED_NAME}`."
             )
-            reporter.event(
-                "warning",
-                None,
-                f"warning: {self.path} lacks pip packages {', '.join(unhashed)}: conda-lock's format cannot hold VCS"
-                f" URLs or local projects; they are in {UNHASHED_NAME}: install it with pip after `conda-lock install`",
+            message = (
+                f"{self.path} lacks pip packages {', '.join(unhashed)}: conda-lock's format cannot hold VCS"
+                f" URLs or local projects; they are in {UNHASHED_NAME}: install it with pip after `conda-lock install`"
             )
+            reporter.report(Notice(Problem(message, severity="warning")))
         channels = [c.canonical for c in the_plan.platforms[0].request.channels] if the_plan.platforms else []
         text = render_condalock(
             {p: tuple(pkgs) for p, pkgs in solutions.items()},
@@ -199,7 +197,7 @@ def _condalock_pip(
     if wanted and indexes and not the_plan.options.offline:
         listed, problems = index_files(wanted, indexes, the_plan.secrets, the_plan.options.limits.http)
         for problem in problems:
-            reporter.event("warning", None, f"warning: conda-lock file: {problem}")
+            reporter.report(Notice(Problem(f"conda-lock file: {problem}", severity="warning")))
     found: dict[str, list[CondaLockPackage]] = {}
     missing: set[str] = set()
     for platform, (target, applies) in chosen.items():

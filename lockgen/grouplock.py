@@ -49,7 +49,7 @@ from lockgen.models import LockedPackage
 from lockgen.pipagreement import PipAgreement
 from lockgen.plan import LockPlan, plan
 from lockgen.platforms import lowest_versions
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import Event, Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
 
@@ -156,14 +156,14 @@ class _OnceReporter:
 
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
-        self.seen: set[tuple[str, str | None, str]] = set()
+        self.seen: set[Notice] = set()
 
-    def event(self, kind: str, platform: str | None, detail: str) -> None:
-        if kind in ("note", "warning"):
-            if (kind, platform, detail) in self.seen:
+    def report(self, event: Event) -> None:
+        if isinstance(event, Notice) and not event.repeated:
+            if event in self.seen:
                 return
-            self.seen.add((kind, platform, detail))
-        self.reporter.event(kind, platform, detail)
+            self.seen.add(event)
+        self.reporter.report(event)
 
 
 def lock_environments(
@@ -178,7 +178,7 @@ def lock_environments(
 
     Every solve and every pip resolution happens before anything is written; then all environments'
     files are committed at once, all or nothing (one journal at the output root)."""
-    reporter = _OnceReporter(reporter or NullReporter())
+    once = _OnceReporter(reporter or NullReporter())
     if not targets:  # -p chose no platform any environment targets
         return ()
     root = targets[0].options.output_dir.parent  # each environment's folder is <output-dir>/<name>
@@ -190,7 +190,7 @@ def lock_environments(
                 "--from and --conda-lock-file lock one environment; with [tool.lockgen.environments]"
                 " they are not supported yet"
             )
-    plans = {t.name: plan(t.options, reporter) for t in targets}
+    plans = {t.name: plan(t.options, once) for t in targets}
     every = {t.name: {r.platform: r for r in pending_requests(t.options, plans[t.name], force=True)} for t in targets}
     due = {t.name: {r.platform for r in pending_requests(t.options, plans[t.name])} for t in targets}
     groups: dict[str, list[EnvTarget]] = {}
@@ -219,13 +219,13 @@ def lock_environments(
 
     solved: dict[str, tuple[LockedPackage, ...]] = {}
     if first:
-        solved = _solve(solver or _default_solver(targets, plans, reporter), first, unions, every)
+        solved = _solve(solver or _default_solver(targets, plans, once), first, unions, every)
 
     prepared: dict[str, PreparedLock] = {}
     for target in targets:
         prepared[target.name] = prepare(
             target.options,
-            reporter,
+            once,
             presolved=_presolved(target, every, solved),
             pip_resolver=pip_resolver,
             mapping_source=mapping_source,
@@ -234,7 +234,7 @@ def lock_environments(
         group = members[0].environment.group
         if group and len(members) > 1:
             presolved = {m.name: _presolved(m, every, solved) for m in members}
-            agreement = PipAgreement(group, members, plans, presolved, reporter, pip_resolver, mapping_source)
+            agreement = PipAgreement(group, members, plans, presolved, once, pip_resolver, mapping_source)
             prepared.update(agreement.settle(prepared))
     return _commit_all(root, targets, prepared)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lockgen.changes import PlatformChange, platform_change
 from lockgen.channels import check_mirror_directory
 from lockgen.config import LockOptions
-from lockgen.errors import ConfigError
+from lockgen.errors import ConfigError, Problem
 from lockgen.export import CondaLockTarget
 from lockgen.lockfiles import CommitResult, ExplicitLock, commit_files, form_problem, recover, render_explicit
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
@@ -25,7 +25,7 @@ from lockgen.lockpip import PipStage, pip_files, pip_seed, pip_summary, start_pi
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class LockResult:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Problem, ...] = field(default=())
     pip: PipSummary | None = None
     """What requirements.txt holds per platform (None without a pip section)."""
     started_from: tuple[str, ...] = field(default=())
@@ -81,7 +81,7 @@ class PreparedLock:
     output_dir: Path
     files: dict[str, bytes | None]
     changes: tuple[PlatformChange, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Problem, ...]
     started_from: tuple[str, ...] = ()
     condalock: CondaLockTarget | None = None
     condalock_files: dict[str, bytes] = field(default_factory=dict)
@@ -154,7 +154,7 @@ def prepare(
     solutions: dict[str, tuple[LockedPackage, ...]] = {}
     if to_solve:
         for note in the_plan.solve_notes:
-            reporter.event("note", None, note)
+            reporter.report(Notice(note))
     # the pip stage begins with the solve, unless a group's agreed pins (several environments) shape its jobs
     unset = all(x is None for x in (presolved, pip_agreed, solver))
     pip_start = (

@@ -29,7 +29,7 @@ from lockgen.lockfiles.requirements import (
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PipPlatform, PipRequest
 from lockgen.platforms import lowest_versions
-from lockgen.reporting import Reporter
+from lockgen.reporting import PIP_LOCK_EVENTS, Event, Notice, Reporter
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ class _QuietReporter:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
 
-    def event(self, kind: str, platform: str | None, detail: str) -> None:
-        if kind not in ("note", "warning", "pip"):
-            self.reporter.event(kind, platform, detail)
+    def report(self, event: Event) -> None:
+        if not isinstance(event, (Notice, *PIP_LOCK_EVENTS)):
+            self.reporter.report(event)
 
 
 def _pins(data: bytes | None) -> PreviousLock | None:

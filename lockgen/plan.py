@@ -20,7 +20,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import json_sha256, short_digest
 from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
 from lockgen.solverequest import SolveRequest
 from lockgen.spec.envfile import load_env_specs
@@ -61,7 +61,7 @@ class LockPlan:
     platforms: tuple[PlatformPlan, ...]
     explicit_platforms: bool
     secrets: SecretRegistry
-    solve_notes: tuple[str, ...] = ()
+    solve_notes: tuple[Problem, ...] = ()
     """Said when a conda lock is solved, not on every run (``pip`` added for the pip section)."""
 
     @property
@@ -156,7 +156,7 @@ def _input_parts(payload: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
 
 
 PIP_ADDED_NOTE = (
-    "note: the pip: section is installed with pip, which the conda dependencies do not list: `pip` added"
+    "the pip: section is installed with pip, which the conda dependencies do not list: `pip` added"
     " to them (as conda-lock does); list `- pip` yourself to choose its version and silence this note"
 )
 
@@ -182,7 +182,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     reporter = reporter or NullReporter()
     spec = load_env_specs(options.files)
     for note in spec.notes:
-        reporter.event("warning" if "warning" in note else "note", None, note)
+        reporter.report(Notice(note))
     explicit = options.platforms is not None
     platforms = options.platforms or options.environment_platforms or spec.platforms or DEFAULT_PLATFORMS
     problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
@@ -228,7 +228,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
                 platform, options.lock_name(platform), request, json_sha256(payload), _input_parts(payload), shown
             )
         )
-    solve_notes = tuple(f"{where}: {PIP_ADDED_NOTE}" for where in added)
+    solve_notes = tuple(Problem(PIP_ADDED_NOTE, where.file, where.line, "note") for where in added)
     return LockPlan(spec, options, tuple(plans), explicit, secrets, solve_notes)
 
 

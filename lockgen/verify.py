@@ -32,7 +32,7 @@ from lockgen.platforms import check_platform, lock_file_names
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import NullReporter, ReadingRepodata, Reporter
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
         else:
             parsed.append((path, None, [Finding(path, None, None, f"cannot read: {read.error}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
-    reporter.event("fetch", None, f"reading repodata for {len(entries)} lines")
+    reporter.report(ReadingRepodata(len(entries)))
     found = asyncio.run(_lookup(options, entries))
     if found.failures:
         raise ChannelError(_fetch_failures(options, found.failures))

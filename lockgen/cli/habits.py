@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from lockgen.cli.options import collect_into
-from lockgen.errors import ConfigError
+from lockgen.errors import ConfigError, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,14 +117,13 @@ def lock_habits(func: F) -> F:
     return _add(func, _LOCK, _LOCK_SHORT, kind=True)
 
 
-def check_lock_habits(habits: Habits) -> list[str]:
+def check_lock_habits(habits: Habits) -> list[Problem]:
     """Refuse the unsupported conda-lock options; return notes to print for the accepted ones."""
     notes = []
     for kind in habits.values.get("habit_kind", ()) or ():
         if kind == "explicit":
-            notes.append(
-                "note: --kind explicit is what lockgen always writes (OUTPUT_DIR/<platform>.txt, @EXPLICIT); ignored"
-            )
+            message = "--kind explicit is what lockgen always writes (OUTPUT_DIR/<platform>.txt, @EXPLICIT); ignored"
+            notes.append(Problem(message, severity="note"))
         elif kind == "lock":
             raise ConfigError(
                 "`lockgen lock --kind lock` is a conda-lock option: lockgen writes conda-lock.yml with"

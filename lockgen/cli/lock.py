@@ -70,6 +70,7 @@ def command(
         from lockgen.lock import lock
         from lockgen.project import ensure_project
         from lockgen.repodata.gateway import keep_gateways_until_exit
+        from lockgen.reporting import Notice
 
         keep_gateways_until_exit()  # run_core leaves through os._exit: nothing rattler loaded needs freeing
 
@@ -79,7 +80,7 @@ def command(
         targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
         reporter = StderrReporter(quiet, verbose)
         for note in notes:
-            reporter.event("note", None, note)
+            reporter.report(Notice(note))
         if targets is not None:
             from lockgen.environments import adopting, check_group_options
             from lockgen.grouplock import lock_environments
@@ -87,10 +88,8 @@ def command(
             check_group_options(targets)
             alone = adopting(targets, flags, environments)
             for target in targets:
-                if target.options.from_locks:
-                    reused = ", ".join(target.options.from_locks)
-                    note = f"{target.name}: as the locks were made: {reused} (give another value to change)"
-                    reporter.event("note", None, note)
+                if target.options.from_locks and not quiet:
+                    _say_reused(target.options.from_locks, f"{target.name}: ")
             if alone is not None:  # --from / --conda-lock-file: that one environment's lock, as without the table
                 from lockgen.lockfiles import recover
 
@@ -108,15 +107,21 @@ def command(
                     _echo_result(locked.result)
             return 0
         options = build_options(inputs.files, flags)
-        if options.from_locks:
-            reused = ", ".join(options.from_locks)
-            reporter.event("note", None, f"as the locks were made: {reused} (give another value to change)")
+        if options.from_locks and not quiet:
+            _say_reused(options.from_locks)
         result = lock(options, reporter)
         if not quiet:
             _echo_result(result)
         return 0
 
     run_core(verbose, action)
+
+
+def _say_reused(reused: tuple[str, ...], who: str = "") -> None:
+    """The options taken from what the locks record, on stderr (unless --quiet, as notes are)."""
+    from lockgen.secrets import redact
+
+    echo(redact(f"{who}as the locks were made: {', '.join(reused)} (give another value to change)"), err=True)
 
 
 def _echo_result(result: LockResult) -> None:

@@ -15,9 +15,27 @@ import click
 
 from lockgen.errors import LockgenError
 from lockgen.printable import printable
+from lockgen.reporting import (
+    Event,
+    Extracting,
+    Fetching,
+    Linking,
+    LinkingPackage,
+    Notice,
+    PipMapping,
+    PipResolved,
+    PipResolving,
+    PipRetrying,
+    PipUpToDate,
+    ReadingRepodata,
+    RepodataNotReleased,
+    Solved,
+    Solving,
+    SolvingInTurns,
+)
 from lockgen.secrets import redact
 
-__all__ = ["StderrReporter", "echo", "finish", "print_traceback", "run_core"]
+__all__ = ["StderrReporter", "echo", "finish", "print_traceback", "progress_line", "run_core"]
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -27,22 +45,60 @@ def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
 
 
 class StderrReporter:
-    """Shows progress on stderr when it is a terminal (or -v), warnings always (unless --quiet)."""
+    """Shows progress on stderr when it is a terminal (or -v), notes and warnings always (unless --quiet)."""
 
     def __init__(self, quiet: bool, verbose: bool) -> None:
         self.quiet = quiet
         self.verbose = verbose
         self.progress = verbose or sys.stderr.isatty()
 
-    def event(self, kind: str, platform: str | None, detail: str) -> None:
+    def report(self, event: Event) -> None:
         if self.quiet:
             return
-        detail = redact(detail)  # the core masks what it knows; this catches URL credentials it did not
-        if kind in ("warning", "note"):
-            echo(detail, err=True)
+        if isinstance(event, Notice) and not event.repeated:
+            echo(redact(str(event.problem)), err=True)  # the core masks what it knows; this catches the rest
         elif self.progress:
+            platform, detail = progress_line(event)
             where = f"[{platform}] " if platform else ""
-            echo(f"{where}{detail}", err=True)
+            echo(f"{where}{redact(detail)}", err=True)
+
+
+def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
+    """How ``event`` reads as a progress line: the platform (or solve target) it is about, and the words."""
+    if isinstance(event, Notice):
+        return None, str(event.problem)
+    if isinstance(event, SolvingInTurns):
+        return None, f"not every platform at once: {event.reason}"
+    if isinstance(event, Solving):
+        return event.target, f"solving {event.specs} specs"
+    if isinstance(event, Solved):
+        return event.target, f"{event.packages} packages"
+    if isinstance(event, RepodataNotReleased):
+        return event.platform, f"could not release repodata of {event.platform}: {event.error}"
+    if isinstance(event, ReadingRepodata):
+        return None, f"reading repodata for {event.lines} lines"
+    if isinstance(event, PipMapping):
+        return None, (
+            f"conda→PyPI names from {event.description}: digest {event.digest} over {event.packages} conda packages"
+        )
+    if isinstance(event, PipUpToDate):
+        return None, f"{event.file} is up to date"
+    if isinstance(event, PipResolving):
+        return event.platform, f"resolving pip packages for {event.python_platform}"
+    if isinstance(event, PipRetrying):
+        no_wheel, sdists = ", ".join(event.no_wheel), ", ".join(event.sdists)
+        return event.platform, f"no wheel fits {no_wheel}: resolving again, sdists only for {sdists}"
+    if isinstance(event, PipResolved):
+        return event.platform, "pip packages resolved"
+    if isinstance(event, Fetching):
+        return event.platform, f"fetching {event.packages} packages"
+    if isinstance(event, Extracting):
+        return event.platform, f"extracting {event.fresh} and checking {event.checked} packages"
+    if isinstance(event, Linking):
+        return event.platform, f"linking {event.packages} packages into {event.prefix}"
+    if isinstance(event, LinkingPackage):
+        return event.platform, f"{'removing' if event.removing else 'linking'} {event.package}"
+    return event.platform, f"{event.tool}: installing {event.requirements}"
 
 
 def run_core(verbose: bool, action: Callable[[], int]) -> None:

@@ -35,7 +35,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.repodata.gateway import done_with, make_gateway
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import NullReporter, RepodataNotReleased, Reporter, Solved, Solving, SolvingInTurns
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.solverequest import SolveRequest
 
@@ -173,7 +173,7 @@ class RattlerSolver:
             width = f"{len(every)} at once, as one environment (--jobs N changes this)"
             schedule = replace(schedule, most=len(every), reason=f"{schedule.reason}; {len(requests)} solves, {width}")
         if not schedule.concurrent and len(requests) > 1:
-            self.reporter.event("solve", None, f"not every platform at once: {schedule.reason}")
+            self.reporter.report(SolvingInTurns(schedule.reason))
 
         remaining = {platform: sum(1 for p, _ in targets if p == platform) for platform, _ in targets}
 
@@ -187,9 +187,7 @@ class RattlerSolver:
                 try:
                     gateway.clear_repodata_cache(channel, subdirs)
                 except Exception as exc:  # only memory is at stake: never fail a lock over it
-                    self.reporter.event(
-                        "solve", platform, f"could not release repodata of {platform}: {self.secrets.redact(str(exc))}"
-                    )
+                    self.reporter.report(RepodataNotReleased(platform, self.secrets.redact(str(exc))))
 
         def job(request: SolveRequest) -> Callable[[], Awaitable[tuple[LockedPackage, ...]]]:
             return lambda: self._solve_one(gateway, request, every)
@@ -275,7 +273,7 @@ class RattlerSolver:
         channels, specs = _rewrite_channel_specs(request)
         sources = [c.fetch for c in channels]
         platforms: list[Any] = [request.platform, "noarch"]
-        self.reporter.event("solve", request.key, f"solving {len(specs)} specs")
+        self.reporter.report(Solving(request.key, len(specs)))
         try:
             locked = await self._preferred_records(gateway, request, sources, platforms)
             records = await solve(
@@ -293,7 +291,7 @@ class RattlerSolver:
         except Exception as exc:
             raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
         packages = [_to_locked(r, channels, request.platform) for r in records]
-        self.reporter.event("solved", request.key, f"{len(packages)} packages")
+        self.reporter.report(Solved(request.key, len(packages)))
         solution = tuple(sort_dependency_order(packages))
         if self.on_solved is not None:
             self.on_solved(request.key, solution)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lockgen.channels import Mirror
-from lockgen.errors import InstallError
+from lockgen.errors import InstallError, Problem
 from lockgen.httpclient import HttpSettings
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Downloader, HostUnreachable
@@ -70,7 +70,7 @@ from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import PackageUrl
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, fetch_url
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import Extracting, Fetching, Linking, Notice, NullReporter, PipInstalling, Reporter
 from lockgen.secrets import SecretRegistry
 
 __all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "project_mirrors", "read_lock"]
@@ -246,7 +246,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     secrets = SecretRegistry()
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
-    reporter.event("fetch", options.platform, f"fetching {len(plan.to_install)} packages")
+    reporter.report(Fetching(options.platform, len(plan.to_install)))
     downloader = Downloader(
         options.cache_dir / "archives",
         secrets,
@@ -291,10 +291,10 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         for (channel, subdir), why in sorted(found.failures.items())
     )
     for note in notes:
-        reporter.event("note", options.platform, note)
+        reporter.report(Notice(Problem(note, severity="note"), options.platform))
     with staging_dir(options.cache_dir / "pkgs") as staging:
         fresh = [(by_url[e.url], r) for e, r in zip(plan.to_install, records, strict=True) if e.url in by_url]
-        reporter.event("link", options.platform, f"extracting {len(fresh)} and checking {len(records)} packages")
+        reporter.report(Extracting(options.platform, len(fresh), len(records)))
         try:
             segments = {r.file_name: cache_segment(r) for r in records}
             jobs = min(options.jobs, os.cpu_count() or 1)
@@ -319,7 +319,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         for entry, record in zip(plan.to_install, records, strict=True):
             if entry.url not in through_staging and canonical_ok(entry.url):
                 record.url = entry.url
-        reporter.event("link", options.platform, f"linking {len(records)} packages into {prefix}")
+        reporter.report(Linking(options.platform, len(records), prefix))
         await link_packages(options.platform, prefix, plan, records, reporter, layers or [staging])
         # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
         restoring = asyncio.create_task(asyncio.to_thread(restore_canonical_urls, prefix, rewrite))
@@ -371,7 +371,7 @@ def _pip_step(
         return result
     if options.foreign_platform and options.platform != host_platform():
         note = f"{requirements} not installed: the environment's Python cannot run on this machine"
-        reporter.event("note", options.platform, note)
+        reporter.report(Notice(Problem(note, severity="note"), options.platform))
         return _replace(result, notes=(*result.notes, note))
     python = python_executable(prefix, options.platform)
     if not python.exists():
@@ -398,7 +398,7 @@ def _pip_step(
     tool = "up-to-date"
     if not requirements_satisfied(prefix, requirements, environment):
         command = pip_command(python, requirements, options.pip_installer)
-        reporter.event("pip", options.platform, f"{command.tool}: installing {requirements}")
+        reporter.report(PipInstalling(options.platform, command.tool, requirements))
         run_pip(command, secrets, budget=budget, shown=str(requirements))
         tool = command.tool
     if unhashed:
@@ -408,7 +408,7 @@ def _pip_step(
             resolved = Path(tmp) / UNHASHED_NAME
             resolved.write_text(unhashed, encoding="utf-8")
             command = pip_command(python, resolved, options.pip_installer, require_hashes=False)
-            reporter.event("pip", options.platform, f"{command.tool}: installing {options.unhashed_path}")
+            reporter.report(PipInstalling(options.platform, command.tool, options.unhashed_path))
             run_pip(command, secrets, budget=budget, shown=str(options.unhashed_path))
         tool = command.tool
     return _replace(result, pip=tool)

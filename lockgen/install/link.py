@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
 from lockgen.install.prefix import PrefixPlan, read_conda_meta, remove_stray_probes
-from lockgen.reporting import Reporter
+from lockgen.reporting import LinkingPackage, Reporter
 
 if TYPE_CHECKING:
     from rattler import Config, RepoDataRecord
@@ -36,11 +36,11 @@ class _LinkProgress:
         self.platform = platform
 
     def on_link_start(self, operation: int, package_name: str) -> int:
-        self.reporter.event("link", self.platform, f"linking {package_name}")
+        self.reporter.report(LinkingPackage(self.platform, package_name))
         return operation
 
     def on_unlink_start(self, operation: int, package_name: str) -> int:
-        self.reporter.event("link", self.platform, f"removing {package_name}")
+        self.reporter.report(LinkingPackage(self.platform, package_name, removing=True))
         return operation
 
 

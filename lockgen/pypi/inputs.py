@@ -14,7 +14,7 @@ from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.header import json_sha256
 from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.pypi.requirements import PipInput, parse_pip_entries
-from lockgen.reporting import Reporter
+from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def all_platform_inputs(
     for p in request.platforms:
         item, notes = platform_inputs(p, inputs[p.platform], conda.get(p.platform, ()), mapping)
         for note in notes:
-            reporter.event("note", p.platform, f"note: {note}")
+            reporter.report(Notice(Problem(note, severity="note"), p.platform))
         result.append(item)
     return result
 

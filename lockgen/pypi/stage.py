@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.errors import InputError
+from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, PreviousLock, read_previous
 from lockgen.pypi.digests import mapping_digest, pip_input_hash
 from lockgen.pypi.direct import check_editables
@@ -18,7 +18,7 @@ from lockgen.pypi.header import pip_header
 from lockgen.pypi.inputs import all_platform_inputs, disagrees, env_relative, mapping_for, pip_warnings, read_inputs
 from lockgen.pypi.requirements import PipInput
 from lockgen.pypi.resolve import resolve
-from lockgen.reporting import Reporter
+from lockgen.reporting import Notice, PipMapping, PipUpToDate, Reporter
 from lockgen.secrets import SecretRegistry, redact
 
 if TYPE_CHECKING:
@@ -93,11 +93,11 @@ def _lock_pip_files(  # noqa: PLR0917
     if warnings and request.strict:
         raise InputError([replace(w, message=f"{secrets.redact(w.message)} (--strict)") for w in warnings])
     for warning in warnings:
-        reporter.event("warning", None, f"warning: {secrets.redact(str(warning))}")
+        # said as `warning: file:line: message` (docs/pip.md), the location inside the message
+        reporter.report(Notice(Problem(secrets.redact(str(warning)), severity="warning")))
     digest, count = mapping_digest(conda, mapping)
     mapping.remember()  # what it answered for these packages: the next no-op parses no table
-    source_line = f"conda→PyPI names from {mapping.description}: digest {digest} over {count} conda packages"
-    reporter.event("pip", None, source_line)
+    reporter.report(PipMapping(mapping.description, digest, count))
     input_hash = pip_input_hash(request, platforms, digest)
     path = request.output_dir / REQUIREMENTS_NAME
     unhashed_path = request.output_dir / UNHASHED_NAME
@@ -109,7 +109,7 @@ def _lock_pip_files(  # noqa: PLR0917
         unhashed = read_previous(unhashed_path) if has_direct else None
         if not has_direct or (unhashed is not None and unhashed.input_hash == input_hash):
             _mapping_notes(mapping, reporter, secrets, changed=False)
-            reporter.event("pip", None, f"{REQUIREMENTS_NAME} is up to date")
+            reporter.report(PipUpToDate(REQUIREMENTS_NAME))
             kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
             return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
     _mapping_notes(mapping, reporter, secrets, changed=True)
@@ -129,12 +129,11 @@ def _lock_pip_files(  # noqa: PLR0917
         base = Path(os.path.relpath(request.base_dir.resolve(), request.output_dir.resolve())).as_posix()
         header = replace(header, unhashed=UNHASHED_NAME, paths_base=base)
         if base not in (".", ".."):
-            reporter.event(
-                "warning",
-                None,
-                f"warning: {UNHASHED_NAME} starts its paths at {base}; `lockgen install` accepts only a lock folder"
-                " in the environment file's folder or next to it (e.g. `-o locks`)",
+            message = (
+                f"{UNHASHED_NAME} starts its paths at {base}; `lockgen install` accepts only a lock folder"
+                " in the environment file's folder or next to it (e.g. `-o locks`)"
             )
+            reporter.report(Notice(Problem(message, severity="warning")))
     # URLs are written without credentials already; `redact` (URL userinfo and /t/ tokens only, not
     # every registered string, which could match a package name) also covers text quoted from pip lines.
     from lockgen.pypi.render import render_requirements, render_unhashed
@@ -152,4 +151,4 @@ def _mapping_notes(mapping: PypiMapping, reporter: Reporter, secrets: SecretRegi
     """The mapping's notes (could not be fetched, a cached copy used) are warnings when the pip lock
     is resolved again, and only progress (``-v``) when it is kept: once per change, not every run."""
     for note in mapping.notes:
-        reporter.event("note" if changed else "pip", None, f"note: {secrets.redact(note)}")
+        reporter.report(Notice(Problem(secrets.redact(note), severity="note"), repeated=not changed))

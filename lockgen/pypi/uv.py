@@ -32,7 +32,7 @@ from typing import Protocol
 from packaging.version import InvalidVersion, Version
 
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
-from lockgen.errors import ChannelError, ConfigError, LockgenError, PypiResolutionError
+from lockgen.errors import ChannelError, ConfigError, LockgenError, Problem, PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
@@ -47,7 +47,7 @@ from lockgen.pypi.uvstderr import (
     matched_names,
     needs_build,
 )
-from lockgen.reporting import NullReporter, Reporter
+from lockgen.reporting import Notice, NullReporter, PipResolved, PipResolving, PipRetrying, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 
 __all__ = ["CompileJob", "PipResolver", "UvResolver", "find_uv"]
@@ -195,7 +195,7 @@ class UvResolver:
 
     def _run(self, job: CompileJob) -> str:
         platform = job.target.platform
-        self.reporter.event("pip", platform, f"resolving pip packages for {job.target.python_platform}")
+        self.reporter.report(PipResolving(platform, job.target.python_platform))
         deadline = time.monotonic() + self.timeout_s
         earlier = job.output.read_text(encoding="utf-8") if job.output.is_file() else ""
         kept = {p.name for p in parse_compiled(earlier)} - set(job.upgrade_packages)
@@ -214,14 +214,14 @@ class UvResolver:
                 builds = self._rounds(job, [*builds, *names], deadline)
                 text = job.output.read_text(encoding="utf-8")
                 for name, old, new in newer:
-                    self.reporter.event("note", platform, _newer_sdist_note(platform, name, old, new))
+                    self.reporter.report(Notice(_newer_sdist_note(platform, name, old, new), platform))
             except PypiResolutionError as exc:
                 job.output.write_text(text, encoding="utf-8")
                 for name, old, new in newer:
-                    self.reporter.event("warning", platform, _newer_sdist_failed(platform, name, old, new, exc))
-        self.reporter.event("pip", platform, "pip packages resolved")
+                    self.reporter.report(Notice(_newer_sdist_failed(platform, name, old, new, exc), platform))
+        self.reporter.report(PipResolved(platform))
         if builds:
-            self.reporter.event("warning", platform, sdist_warning(platform, builds))
+            self.reporter.report(Notice(sdist_warning(platform, builds), platform))
         return text
 
     def _rounds(self, job: CompileJob, builds: list[str], deadline: float) -> list[str]:
@@ -246,8 +246,7 @@ class UvResolver:
                     f" uv runs ({', '.join(builds + needed)}); pin versions that have wheels for {platform}"
                 )
             builds += needed
-            detail = f"no wheel fits {', '.join(needed)}: resolving again, sdists only for {', '.join(builds)}"
-            self.reporter.event("pip", platform, detail)
+            self.reporter.report(PipRetrying(platform, tuple(needed), tuple(builds)))
         if first is not None and builds and set(matched_names(NO_SDIST, stderr)) & set(builds):
             stderr = first  # no wheel fits and there is no sdist either: the wheels-only run says which wheels exist
         message = explain_failure(
@@ -377,33 +376,36 @@ def _short(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def _newer_sdist_note(platform: str, name: str, old: str, new: str) -> str:
-    return (
-        f"note: {platform}: {name} {new} has only an sdist (older {old} has wheels): locked {new} from its"
+def _newer_sdist_note(platform: str, name: str, old: str, new: str) -> Problem:
+    message = (
+        f"{platform}: {name} {new} has only an sdist (older {old} has wheels): locked {new} from its"
         f" sdist, as pip installs the newest version; pin `{name}<{new}` to keep the wheel"
     )
+    return Problem(message, severity="note")
 
 
-def _newer_sdist_failed(platform: str, name: str, old: str, new: str, error: PypiResolutionError) -> str:
+def _newer_sdist_failed(platform: str, name: str, old: str, new: str, error: PypiResolutionError) -> Problem:
     lines = error.message.splitlines()
     reason = next((line.strip()[2:] for line in lines if line.strip().startswith("- ")), lines[0])
-    return (
-        f"warning: {platform}: {name} {new} has only an sdist and could not be locked ({reason}); kept {old},"
+    message = (
+        f"{platform}: {name} {new} has only an sdist and could not be locked ({reason}); kept {old},"
         " which has wheels (pip would try to build the newer one)"
     )
+    return Problem(message, severity="warning")
 
 
-def sdist_warning(platform: str, builds: Sequence[str]) -> str:
+def sdist_warning(platform: str, builds: Sequence[str]) -> Problem:
     """What a lock from sdists cannot promise: their metadata was built here, not on ``platform``."""
     import platform as host
 
     names = ", ".join(f"`{n}`" for n in builds)
-    return (
-        f"warning: {platform}: {names} locked from sdist (no wheel fits {platform}); the dependencies locked"
+    message = (
+        f"{platform}: {names} locked from sdist (no wheel fits {platform}); the dependencies locked"
         f" for {'it' if len(builds) == 1 else 'them'} come from metadata built on this machine"
         f" ({host.system()} {host.machine()}), not on {platform}: if a setup.py picks dependencies by platform,"
         f" check them on {platform}, or pin a version that has a wheel"
     )
+    return Problem(message, severity="warning")
 
 
 def build_python(short: str) -> str:

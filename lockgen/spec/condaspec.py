@@ -81,9 +81,11 @@ def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDepend
                 reader.problem(f"invalid conda spec {value!r}: {_conda_pin_fix(value) or first}", node)
                 return None
             words = ", ".join(f"`{w}`" for w in dropped)
-            reader.notes.append(
-                f"{reader.location(node)}: warning: `{value}`: conda ignores {words} in brackets (pip-style extras"
-                f" are not conda's; conda packages have no extras), so lockgen locks `{lenient}`"
+            reader.note(
+                f"`{value}`: conda ignores {words} in brackets (pip-style extras"
+                f" are not conda's; conda packages have no extras), so lockgen locks `{lenient}`",
+                node,
+                "warning",
             )
             value = lenient
     head, sep, rest = value.partition("::")

@@ -128,9 +128,9 @@ def _parse(reader: Reader, text: str) -> _Parsed:
         elif key == "platforms":
             _parse_platforms(reader, value_node, parsed)
         elif key in _IGNORED_KEYS:
-            reader.notes.append(f"{reader.location(key_node)}: note: `{key}:` is ignored by lockgen")
+            reader.note(f"`{key}:` is ignored by lockgen", key_node)
         else:
-            reader.notes.append(f"{reader.location(key_node)}: warning: unknown top-level key `{key}` (ignored)")
+            reader.note(f"unknown top-level key `{key}` (ignored)", key_node, "warning")
     if "dependencies" not in seen:
         reader.problems.append(Problem("no `dependencies:` list", reader.file))
     return parsed
@@ -263,7 +263,7 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
     deps: dict[str, CondaDependency] = {}
     pip: dict[str, PipEntry] | None = None
     platforms: tuple[str, ...] | None = None
-    notes: list[str] = []
+    notes: list[Problem] = []
     locations: dict[str, Location] = {}
     for spec in specs:
         name = spec.name or name
@@ -299,5 +299,6 @@ def merge_specs(specs: Iterable[EnvSpec]) -> EnvSpec:
     )
 
 
-def _override_note(old: str, old_at: Location, new: str, new_at: Location, kind: str = "") -> str:
-    return f"{new_at}: note: {kind}`{new}` replaces `{old}` from {old_at} (a later -f file wins for the same package)"
+def _override_note(old: str, old_at: Location, new: str, new_at: Location, kind: str = "") -> Problem:
+    message = f"{kind}`{new}` replaces `{old}` from {old_at} (a later -f file wins for the same package)"
+    return Problem(message, new_at.file, new_at.line, "note")

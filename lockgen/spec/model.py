@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lockgen.errors import Problem
 from lockgen.platforms import evaluate_selector
 
 __all__ = ["CondaDependency", "EnvSpec", "Location", "PipEntry"]
@@ -54,7 +55,8 @@ class EnvSpec:
     dependencies: tuple[CondaDependency, ...]
     pip: tuple[PipEntry, ...] | None
     platforms: tuple[str, ...] | None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Problem, ...] = field(default=())
+    """Warnings and notes about the file(s) (severity ``warning`` or ``note``): reported, not fatal."""
     channel_locations: tuple[tuple[str, Location], ...] = field(default=())
     """Where each channel (and ``defaults``) is listed: the first file and line that names it."""
 

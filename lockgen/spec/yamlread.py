@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from lockgen.errors import Problem
+from lockgen.errors import Problem, Severity
 from lockgen.platforms import evaluate_selector
 from lockgen.spec.model import Location
 
@@ -30,13 +30,16 @@ class Reader:
         self.file = file
         self.lines = text.splitlines()
         self.problems: list[Problem] = []
-        self.notes: list[str] = []
+        self.notes: list[Problem] = []
 
     def problem(self, message: str, node: yaml.Node | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
         if len(message) > MAX_PROBLEM_CHARS:
             message = message[: MAX_PROBLEM_CHARS - 3] + "..."
         self.problems.append(Problem(message, self.file, line))
+
+    def note(self, message: str, node: yaml.Node, severity: Severity = "note") -> None:
+        self.notes.append(Problem(message, self.file, node.start_mark.line + 1, severity))
 
     def location(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.config import Limits, LockOptions
-from lockgen.errors import SolveError
+from lockgen.errors import Problem, SolveError
 from lockgen.lock import LockResult, lock
 from lockgen.lockfiles import parse_explicit
 from lockgen.lockfiles.requirements import parse_compiled
@@ -142,15 +142,35 @@ def test_a_pip_section_without_pip_in_the_conda_list_gets_pip_and_says_so(projec
     project.lock(env_text(), reporter)
     assert all(r.specs == ("python=3.11", "numpy", "pip") for r in project.solver.calls[0])
     assert "pip" in project.versions("linux-64")
-    notes = [m for _, _, m in reporter.events if "`pip` added" in m]
-    assert notes == [f"{project.env}:12: {PIP_ADDED_NOTE}"], notes  # the first pip line
+    notes = [n.problem for n in reporter.notices if "`pip` added" in n.problem.message]
+    assert notes == [Problem(PIP_ADDED_NOTE, str(project.env), 12, "note")], notes  # the first pip line
+    assert str(notes[0]) == f"{project.env}:12: note: {PIP_ADDED_NOTE}"
     assert '# specs: ["python=3.11", "numpy", "pip"]' in (project.locks / "linux-64.txt").read_text()
     # listed (any spelling of the spec), or no pip section: nothing added, nothing said
     for conda, pip in ((("python=3.11", "pip"), ("rich",)), (("python=3.11",), ())):
         reporter = RecordingReporter()
         project.lock(env_text(conda, pip), reporter)
         assert all(r.specs == conda for r in project.solver.calls[-1])
-        assert not [m for _, _, m in reporter.events if "`pip` added" in m]
+        assert not [n for n in reporter.notices if "`pip` added" in n.problem.message]
+
+
+def test_a_note_is_reported_with_its_own_severity_whatever_its_words(tmp_path: Path) -> None:
+    """A note about a package named ``pytest-warnings`` is a note, an unknown key a warning: each says
+    its severity (plan once guessed it from the words, and took any note mentioning "warning" for one)."""
+    base, over = tmp_path / "base.yml", tmp_path / "over.yml"
+    base.write_text("channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pytest-warnings=0.2\n")
+    over.write_text("dependencies:\n  - pytest-warnings>=0.3\nnotes: x\n")
+    reporter = RecordingReporter()
+    plan(LockOptions(files=(base, over), output_dir=tmp_path / "locks", cache_dir=tmp_path / "cache"), reporter)
+    said = [(n.problem.severity, str(n.problem)) for n in reporter.notices]
+    assert said == [
+        (
+            "note",
+            f"{over}:2: note: `pytest-warnings>=0.3` replaces `pytest-warnings=0.2` from {base}:4 (a later -f file"
+            " wins for the same package)",
+        ),
+        ("warning", f"{over}:3: warning: unknown top-level key `notes` (ignored)"),
+    ]
 
 
 def test_relock_after_an_edit_keeps_pins_of_untouched_packages(project: Project) -> None:

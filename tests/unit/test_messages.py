@@ -121,10 +121,10 @@ def test_the_mapping_note_is_said_when_the_pip_lock_is_resolved_not_on_every_run
     first, again = RecordingReporter(), RecordingReporter()
     _lock(project, first)
     _lock(project, again)
-    said = [d for kind, _, d in first.events if kind == "note" and "could not be fetched" in d]
+    said = [str(n.problem) for n in first.notices if not n.repeated and "could not be fetched" in n.problem.message]
     assert said == [f"note: {UnreachableMapping.NOTE.format(channel='conda-forge')}"]
-    assert not [d for kind, _, d in again.events if kind in ("note", "warning")]
-    assert any("could not be fetched" in d for kind, _, d in again.events if kind == "pip")  # -v still shows it
+    assert not [n for n in again.notices if not n.repeated]
+    assert any("could not be fetched" in n.problem.message for n in again.notices if n.repeated)  # -v still shows it
 
 
 def test_the_pip_versions_differ_block_is_listed_when_requirements_change_and_counted_otherwise() -> None:

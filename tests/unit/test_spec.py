@@ -114,21 +114,25 @@ def test_no_pip_section_is_none_and_empty_pip_list_is_empty() -> None:
 
 def test_unknown_keys_warn_and_prefix_variables_are_noted() -> None:
     spec = parse_env_text(_env("  - python\n", "prefix: /opt/env\nvariables:\n  A: b\nfoo: 1\n"), "e.yml")
-    assert any("prefix" in n and "ignored" in n and n.startswith("e.yml:4") for n in spec.notes)
-    assert any("variables" in n and "ignored" in n for n in spec.notes)
-    assert any("warning: unknown top-level key `foo`" in n for n in spec.notes)
+    notes = [str(n) for n in spec.notes]
+    assert any("prefix" in n and "ignored" in n and n.startswith("e.yml:4: note: ") for n in notes)
+    assert any("variables" in n and "ignored" in n for n in notes)
+    assert any("e.yml:7: warning: unknown top-level key `foo`" in n for n in notes)
+    assert [n.severity for n in spec.notes] == ["note", "note", "warning"]
 
 
 def test_pip_style_extras_in_a_conda_spec_are_dropped_with_a_warning() -> None:
     deps = "  - dask[complete]\n  - numpy[version='>=1.2', foo]\n  - xarray[io,viz]>=2023\n"
     spec = parse_env_text(_env(deps), "e.yml")
     assert [d.spec for d in spec.dependencies] == ["dask", "numpy[version='>=1.2']", "xarray>=2023"]
-    assert spec.notes[0] == (
+    notes = [str(n) for n in spec.notes]
+    assert notes[0] == (
         "e.yml:5: warning: `dask[complete]`: conda ignores `complete` in brackets (pip-style extras are not"
         " conda's; conda packages have no extras), so lockgen locks `dask`"
     )
-    assert "e.yml:6: warning:" in spec.notes[1] and "`foo`" in spec.notes[1]
-    assert "ignores `io`, `viz`" in spec.notes[2]
+    assert "e.yml:6: warning:" in notes[1] and "`foo`" in notes[1]
+    assert "ignores `io`, `viz`" in notes[2]
+    assert {n.severity for n in spec.notes} == {"warning"}
 
 
 BAD_INPUTS = [
@@ -205,7 +209,7 @@ def test_merge_later_file_wins(tmp_path: Path) -> None:
     assert [d.spec for d in spec.dependencies] == ["scipy", "numpy>=2", "pytorch"]
     assert spec.pip is not None and [e.text for e in spec.pip] == ["rich>=14", "wandb"]
     assert spec.files == (str(base), str(over))
-    overrides = [n for n in spec.notes if "replaces" in n]
+    overrides = [str(n) for n in spec.notes if "replaces" in n.message]
     assert overrides == [
         f"{over}:4: note: `numpy>=2` replaces `numpy=1.26` from {base}:5 (a later -f file wins for the same package)",
         f"{over}:7: note: pip `rich>=14` replaces `rich==13` from {base}:8 (a later -f file wins for the same package)",
@@ -227,4 +231,4 @@ def test_yaml_alias_bomb_does_not_expand() -> None:
     bomb += "name: t\nchannels: [conda-forge]\ndependencies: [python]\n"
     spec = parse_env_text(bomb, "bomb.yml")
     assert [d.name for d in spec.dependencies] == ["python"]
-    assert sum("unknown top-level key" in n for n in spec.notes) == 9
+    assert sum("unknown top-level key" in n.message for n in spec.notes) == 9
