@@ -388,11 +388,12 @@ def _started_from(  # noqa: PLR0917
 ) -> tuple[str, ...]:
     """The ``--from`` summary of the platforms in ``solutions``."""
     from lockgen.errors import PypiResolutionError
-    from lockgen.migrate import SolveFacts, summarize
+    from lockgen.migrate import PlatformOutcome, SolveFacts, summarize
     from lockgen.pypi.targets import pip_target
 
-    facts = {
-        p.platform: SolveFacts(
+    outcomes = []
+    for p in the_plan.platforms:
+        facts = SolveFacts(
             tuple(zip(p.request.specs, p.request.origins, strict=False)),
             tuple(v.name for v in p.request.virtual_packages),
             offers.get(p.platform),
@@ -400,22 +401,15 @@ def _started_from(  # noqa: PLR0917
             p.request.channel_priority,
             p.request.exclude_newer,
         )
-        for p in the_plan.platforms
-    }
-    environments: dict[str, Mapping[str, str] | None] = {}
-    for p in the_plan.platforms:
-        pairs = [(pkg.name, pkg.version) for pkg in solutions.get(p.platform, ())]
+        solution = solutions.get(p.platform)
+        pairs = [(pkg.name, pkg.version) for pkg in solution or ()]
         try:
-            environments[p.platform] = pip_target(p.platform, pairs, p.request.virtual_packages).marker_environment()
+            environment = pip_target(p.platform, pairs, p.request.virtual_packages).marker_environment()
         except PypiResolutionError:
-            environments[p.platform] = None
-    targets = [p.platform for p in the_plan.platforms]
-    pip_lines = {
-        p.platform: tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
-        for p in the_plan.platforms
-    }
-    listed = tuple(the_plan.spec.platforms or ())
-    return summarize(pins, targets, solutions, facts, requirements, environments, pip_lines, unhashed, listed)
+            environment = None
+        lines = tuple((e.text, str(e.location)) for e in the_plan.spec.pip_entries(p.platform))
+        outcomes.append(PlatformOutcome(p.platform, solution, facts, environment, lines))
+    return summarize(pins, outcomes, requirements, unhashed, tuple(the_plan.spec.platforms or ()))
 
 
 def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan, path: Path) -> bool:

@@ -22,7 +22,7 @@ from lockgen.models import LockedPackage, PackageUrl
 if TYPE_CHECKING:
     from lockgen.conda import PinnedOffers
 
-__all__ = ["PlatformSeed", "SolveFacts", "load_pins", "pip_previous", "summarize"]
+__all__ = ["PlatformOutcome", "PlatformSeed", "SolveFacts", "load_pins", "pip_previous", "summarize"]
 
 
 def load_pins(path: Path) -> PreviousPins:
@@ -332,14 +332,24 @@ def summarize_pip(  # noqa: PLR0917
     )
 
 
-def summarize(  # noqa: PLR0917
+@dataclass(frozen=True, slots=True)
+class PlatformOutcome:
+    """What one target platform of a ``--from`` run came to, as :func:`summarize` reads it."""
+
+    platform: str
+    solution: tuple[LockedPackage, ...] | None
+    """Its new conda solution; None when it was not solved (a failed run summarizes the others)."""
+    facts: SolveFacts = SolveFacts()
+    marker_environment: Mapping[str, str] | None = None
+    """Its pip marker environment, to tell which requirements.txt lines apply (None: not known)."""
+    pip_lines: tuple[tuple[str, str], ...] = ()
+    """The ``pip:`` lines that apply to it: (text, where it is written)."""
+
+
+def summarize(
     pins: PreviousPins,
-    targets: Sequence[str],
-    solutions: Mapping[str, Sequence[LockedPackage]],
-    facts: Mapping[str, SolveFacts],
+    outcomes: Sequence[PlatformOutcome],
     requirements: bytes | None,
-    environments: Mapping[str, Mapping[str, str] | None],
-    pip_lines: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     unhashed: bytes | None = None,
     listed: Sequence[str] = (),
 ) -> tuple[str, ...]:
@@ -347,30 +357,29 @@ def summarize(  # noqa: PLR0917
     lines = [f"started from {pins.source}:"]
     total = kept = 0
     flexible: set[str] = set()
-    for platform in targets:
+    for outcome in outcomes:
+        platform, solution = outcome.platform, outcome.solution
         seed = pins.conda.get(platform)
         if seed is None or not seed.entries:
-            if platform in solutions:
+            if solution is not None:
                 lines.append(f"{platform}: no pins in {pins.source}; solved from the specs alone")
             continue
         optional = dict(pins.optional.get(platform, ()))
-        solved = {p.name for p in solutions.get(platform, ())}
-        if platform in solutions:
+        solved = {p.name for p in solution or ()}
+        if solution is not None:
             result = summarize_conda(
                 platform,
                 seed,
-                solutions[platform],
-                facts.get(platform, SolveFacts()),
+                solution,
+                outcome.facts,
                 optional=tuple(optional),
                 virtual_needs=pins.virtual_needs,
                 recorded=pins.recorded,
             )
             total, kept = total + result.total, kept + result.kept
             lines += result.lines("conda")
-            flexible |= set(flexible_pins(seed, facts.get(platform, SolveFacts())))
-        pip = summarize_pip(
-            platform, pins, requirements, environments.get(platform), (pip_lines or {}).get(platform, ()), unhashed
-        )
+            flexible |= set(flexible_pins(seed, outcome.facts))
+        pip = summarize_pip(platform, pins, requirements, outcome.marker_environment, outcome.pip_lines, unhashed)
         if pip is not None:
             total, kept = total + pip.total, kept + pip.kept
             lines += pip.lines("pip")
@@ -382,6 +391,7 @@ def summarize(  # noqa: PLR0917
                 + ", ".join(unused[:8])
                 + (" ..." if len(unused) > 8 else "")
             )
+    targets = {outcome.platform for outcome in outcomes}
     others = [p for p in pins.platforms if p not in targets]
     chosen = [p for p in others if p in listed]  # listed, but -p chose other platforms this run
     if chosen:
