@@ -212,6 +212,7 @@ def test_records_from_archives_when_repodata_is_gone(tmp_path: Path, scenario: C
     result = _install(tmp_path, mirror, prefix, "-v")
     assert result.returncode == 0, result.stderr
     assert "records read from the package files" in result.stderr
+    assert "\nnote: repodata unavailable for " in result.stderr  # labelled like every other note
     assert f"[{PLATFORM}] linking app" in result.stderr  # the installer's progress reaches -v
     app = json.loads((prefix / "conda-meta" / "app-1.1-h2_0.json").read_text())
     assert app["depends"] == ["libcore >=2"]
