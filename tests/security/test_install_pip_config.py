@@ -56,7 +56,8 @@ def test_python_m_pip_does_not_import_a_pip_folder_from_the_project(world: World
     marker = world.root.parent / f"{world.root.name}-pip-ran"
     (world.root / "pip").mkdir()  # the pull request's own `pip` package, at the project's root
     (world.root / "pip" / "__init__.py").write_text("")
-    (world.root / "pip" / "__main__.py").write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text('x')\n")
+    planted = f"from pathlib import Path\nPath({str(marker)!r}).write_text('x')\n"
+    (world.root / "pip" / "__main__.py").write_text(planted)
     world.run("install", "-p", "linux-64", "--prefix", str(prefix), "--pip-installer", "pip")
     # the environment's pip here is a stand-in without __main__, so the step fails; what matters is whose ran
     assert not marker.exists(), "install ran the project's pip/__main__.py"
