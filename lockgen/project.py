@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lockgen.channels import Mirror
 from lockgen.errors import ConfigError, InputError, Problem
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "inside",
     "lexical",
     "project_files",
+    "project_mirrors",
     "project_roots",
 ]
 
@@ -150,3 +152,22 @@ def check_not_linked_out(output_dir: Path, project: Path) -> None:
             " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
             f" the real folder with -o {real}"
         )
+
+
+def project_mirrors(mirrors: Sequence[Mirror], roots: Sequence[Path]) -> list[tuple[Mirror, Path]]:
+    """The mirrors that read packages from a folder inside ``roots`` (the project's tree), with that folder.
+
+    Such a folder comes with the repository, so a pull request can fill it with its own archives and
+    re-lock with their hashes: ``install`` refuses them unless told otherwise (``--allow-project-mirror``)."""
+    from urllib.parse import unquote, urlsplit
+
+    found = []
+    resolved = [root.resolve() for root in roots]
+    for mirror in mirrors:
+        parts = urlsplit(mirror.replacement)
+        if parts.scheme != "file":
+            continue
+        folder = Path(unquote(parts.path)).resolve()
+        if any(folder == root or root in folder.parents for root in resolved):
+            found.append((mirror, folder))
+    return found
