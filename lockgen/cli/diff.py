@@ -196,7 +196,12 @@ def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:
     """``result`` with the solver's "why not newer" for each downgraded package the environment file names."""
     from lockgen.errors import LockgenError
     from lockgen.holdback import why_not_newer as holdback
+    from lockgen.plan import plan
+    from lockgen.review.explain import refuse_unasked_channels, review_mirrors
 
+    options = dataclasses.replace(options, mirrors=review_mirrors(options)[0])  # not a PR's mirror URLs
+    if result.downgraded_direct():
+        refuse_unasked_channels(options, plan(options), "diff --why-not-newer")
     answers = []
     for package, platform in result.downgraded_direct():
         try:

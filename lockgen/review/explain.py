@@ -47,6 +47,7 @@ __all__ = [
     "Step",
     "explain",
     "explain_records",
+    "refuse_unasked_channels",
     "review_mirrors",
 ]
 
@@ -183,8 +184,6 @@ def _refuse_unasked_reads(
     """Before anything is fetched: ExplainError for a lock line whose channel the environment does not
     list (the lock is stale, or was edited), ConfigError for a channel explain may not read on its own
     (:func:`~lockgen.channels.unasked_channels`; the environment file can name any host)."""
-    from lockgen.channels import PUBLIC_CHANNEL_HOSTS, unasked_channels
-    from lockgen.project import project_roots
     from lockgen.secrets import strip_credentials
 
     planned = next(p for p in the_plan.platforms if p.platform == platform).request.channels
@@ -198,12 +197,21 @@ def _refuse_unasked_reads(
             f" not a channel of {', '.join(the_plan.source_names)}{more}: the lock is stale or was edited;"
             " nothing was fetched. Run `lockgen check`, and `lockgen lock` to re-lock"
         )
+    refuse_unasked_channels(options, the_plan)
+
+
+def refuse_unasked_channels(options: LockOptions, the_plan: LockPlan, command: str = "explain") -> None:
+    """ConfigError for a channel of ``the_plan`` that a read-only command may not read on its own
+    (:func:`~lockgen.channels.unasked_channels`; the environment file can name any host)."""
+    from lockgen.channels import PUBLIC_CHANNEL_HOSTS, unasked_channels
+    from lockgen.project import project_roots
+
     roots = project_roots(options.files[0]) if options.files else ()
     channels = [c.canonical for p in the_plan.platforms for c in p.request.channels]
     refused = unasked_channels(channels, options.mirrors, roots)
     if refused:
         raise ConfigError(
-            f"explain reads a channel only from {', '.join(sorted(PUBLIC_CHANNEL_HOSTS))} (https), a folder inside"
+            f"{command} reads a channel only from {', '.join(sorted(PUBLIC_CHANNEL_HOSTS))} (https), a folder inside"
             " the project, or where a --mirror on its own command line sends it (the environment file, like"
             f" anything a pull request commits, can name any host); not read: {', '.join(refused)}. If you trust"
             " it, pass `--mirror CHANNEL=WHERE` (`--mirror CHANNEL=CHANNEL` reads it where it is)"
