@@ -19,7 +19,7 @@ from lockgen.channels import Mirror
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
@@ -229,9 +229,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
 
     wanted = canonicalize_name(name)
     folder = options.output_dir
-    try:
-        text = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _read_pip_lock(folder / REQUIREMENTS_NAME)
+    if text is None:
         return None
     lock = parse_requirements_lock(text)
     platforms = lock.platforms or ()
@@ -250,10 +249,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
         for pin in lock.pins()
         if pin.name == wanted
     ]
-    try:
-        unhashed = read_unhashed((folder / UNHASHED_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        unhashed = None
+    unhashed_text = _read_pip_lock(folder / UNHASHED_NAME)
+    unhashed = read_unhashed(unhashed_text) if unhashed_text is not None else None
     for line in unhashed.lines if unhashed else ():
         if line.name and canonicalize_name(line.name) == wanted and line.url:
             uses.append(PipPinUse(line.url, where(line.marker), (VIA_PIP_SECTION,), UNHASHED_NAME))
@@ -267,6 +264,17 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
             continue
         requested += [str(loc) for n, loc in names if n == wanted and str(loc) not in requested]
     return PipExplanation(wanted, folder, tuple(uses), tuple(requested))
+
+
+def _read_pip_lock(path: Path) -> str | None:
+    """A pip lock's text (None: absent or unreadable); ExplainError for a symbolic link, which check and
+    diff refuse too: a committed link can point anywhere, and what it shows is not the project's lock."""
+    if path.is_symlink():
+        raise ExplainError(f"{path} {LINKED_FILE}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _read_lock(path: Path) -> ExplicitLock:

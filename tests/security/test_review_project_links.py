@@ -68,3 +68,19 @@ def test_check_does_not_follow_a_local_project_link_out_of_the_project(world: Wo
     assert relocked.returncode == 3, relocked.stdout + relocked.stderr
     assert "`-e ./sub`: outside the environment file's folder" in relocked.stderr
     assert outside.name not in relocked.stdout + relocked.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
+def test_explain_does_not_read_a_linked_pip_lock(world: World) -> None:  # noqa: F811
+    locked = world.run("lock", "-p", "linux-64")
+    assert locked.returncode == 0, locked.stderr
+    requirements = world.root / "locks" / "requirements.txt"
+    outside = world.root.parent / f"{world.root.name}-requirements.txt"
+    outside.write_text(requirements.read_text().replace("helper==1.0", "helper==9.9.9"))
+    requirements.unlink()
+    requirements.symlink_to(outside)
+    result = world.run("explain", "helper", "-p", "linux-64")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "requirements.txt is a symbolic link, not a file lockgen wrote" in result.stderr
+    assert "9.9.9" not in result.stdout + result.stderr
+    count("hostile review inputs refused")
