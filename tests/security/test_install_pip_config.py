@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.figures import count
-from tests.integration.test_install_with_pip import World, _python, world  # noqa: F401  (the fixture)
+from tests.integration.test_install_with_pip import World, conda_part_installed, world  # noqa: F401  (the fixture)
 from tests.support.channel import serve_directory
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
@@ -23,13 +23,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 def _prefix_with_conda_part(world: World) -> Path:  # noqa: F811
     locked = world.run("lock", "-p", "linux-64")
     assert locked.returncode == 0, locked.stderr
-    prefix = world.root / "env"
-    first = world.run("install", "-p", "linux-64", "--prefix", str(prefix), "--no-pip")
-    assert first.returncode == 0, first.stderr
-    probe = _python(prefix, "import sys; print(sys.prefix)")
-    if probe.returncode != 0 or Path(probe.stdout.strip()).resolve() != prefix.resolve():
-        pytest.skip("this interpreter does not run from a copy (needs a shared libpython with an absolute runpath)")
-    return prefix
+    return conda_part_installed(world)
 
 
 @pytest.mark.parametrize("where", ["pyproject.toml", "uv.toml"])
