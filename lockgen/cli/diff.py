@@ -200,10 +200,17 @@ def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:
     from lockgen.review.explain import refuse_unasked_channels, review_mirrors
 
     options = dataclasses.replace(options, mirrors=review_mirrors(options)[0])  # not a PR's mirror URLs
-    if result.downgraded_direct():
-        refuse_unasked_channels(options, plan(options), "diff --why-not-newer")
-    answers = []
+    refused = ""
+    try:
+        if result.downgraded_direct():
+            refuse_unasked_channels(options, plan(options), "diff --why-not-newer")
+    except LockgenError as exc:
+        refused = exc.message
+    answers: list[tuple[str, ...]] = []
     for package, platform in result.downgraded_direct():
+        if refused:
+            answers.append((f"why not newer ({package} on {platform}): not solved: {refused}",))
+            continue
         try:
             answers.append(tuple(holdback(options, package, platform).lines))
         except LockgenError as exc:

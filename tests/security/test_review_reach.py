@@ -125,3 +125,28 @@ def test_diff_shows_a_pull_request_that_changes_the_mirrors_install_downloads_th
     assert f"[tool.lockgen] mirrors changed: added {CANONICAL}=https://***@pr.example/m" in shown.stdout
     assert "s3cret" not in shown.stdout + shown.stderr
     count("hostile review inputs refused")
+
+
+def test_diff_why_not_newer_does_not_solve_against_a_host_the_environment_names(
+    project: Path, channel_root: Path, pr_host: Server
+) -> None:
+    """A pull request downgrades `app` and moves the channel to its own host: `diff --why-not-newer`
+    shows the downgrade but solves nothing against that host."""
+    from tests.security.test_review_pr_settings import _git
+
+    lock = project / "locks" / "linux-64.txt"
+    reviewed = lock.read_text()
+    lock.write_text(reviewed.replace("/app-1.1-", "/app-1.2-"))  # the base had a newer app
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    lock.write_text(reviewed)
+    env = project / "environment.yml"
+    env.write_text(env.read_text().replace(f"  - {CHANNEL}\n", f"  - {pr_host.url}/{CHANNEL}\n"))
+    result = run_lockgen("diff", "--why-not-newer", cwd=project)
+    assert result.returncode == 6, result.stdout + result.stderr
+    assert "app" in result.stdout and "why not newer (app on linux-64): not solved: diff --why-not-newer reads" in (
+        result.stdout
+    ), result.stdout
+    assert pr_host.requests == []
+    count("hostile review inputs refused")
