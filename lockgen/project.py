@@ -137,18 +137,20 @@ def check_env_files(files: Sequence[Path]) -> None:
     (the folder it is named in, or the git work tree holding it): a pull request can commit such a
     link, and its target is not the project's file. Only the link's own text is shown, never where
     it leads."""
+    import shlex
+
     problems = []
     for file in files:
         path = lexical(file)
         if not path.is_symlink() or inside(path.resolve(), project_roots(file)):
             continue
-        shown = str(file)
+        shown, quoted = str(file), shlex.quote(str(file))
         problems.append(
             Problem(
                 f"a symbolic link (to {str(path.readlink())!r}) that leads out of the project folder"
                 f" {env_folder(file)}; lockgen reads the environment file, its pyproject.toml, locks and -r files"
                 " in the project only. Replace the link by a copy of the file it points to, e.g."
-                f' `cp --remove-destination "$(readlink -f {shown})" {shown}`',
+                f' `cp --remove-destination "$(readlink -f {quoted})" {quoted}`',
                 shown,
             )
         )
