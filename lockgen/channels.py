@@ -20,6 +20,7 @@ from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
     "CHANNEL_ALIAS",
+    "PUBLIC_CHANNEL_HOSTS",
     "Mirror",
     "ResolvedChannel",
     "check_mirror_directory",
@@ -29,6 +30,7 @@ __all__ = [
     "resolve_channels",
     "split_channel_spec",
     "to_canonical_url",
+    "unasked_channels",
     "with_spec_channels",
 ]
 
@@ -36,6 +38,12 @@ CHANNEL_ALIAS = "https://conda.anaconda.org"
 DEFAULTS_MAIN = ("https://repo.anaconda.com/pkgs/main", "https://repo.anaconda.com/pkgs/r")
 DEFAULTS_WIN = ("https://repo.anaconda.com/pkgs/msys2",)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+PUBLIC_CHANNEL_HOSTS = frozenset({"conda.anaconda.org", "conda-static.anaconda.org", "repo.anaconda.com"})
+"""Where a read-only command (``explain``, ``verify``) reads a channel without being told: Anaconda's
+public channel hosts, over https. A lock line or an environment file can name any other host, and a
+pull request can commit both, so any other location is read only when a ``--mirror`` on the
+command's own line sends the channel there (or, for ``explain``, it is a folder inside the project)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +277,25 @@ def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
     if (last in KNOWN_PLATFORMS or last == "noarch") and base and not base.endswith(":/"):
         return base, last, rest
     return head.rstrip("/") if "://" in head or head.startswith((".", "/", "~")) else head, None, rest
+
+
+def unasked_channels(canonicals: Iterable[str], mirrors: Sequence[Mirror], roots: Sequence[Path] = ()) -> list[str]:
+    """The canonical channel URLs of ``canonicals`` that a read-only command must not read: no mirror
+    of ``mirrors`` (the trusted ones: the command line's) sends them elsewhere, they are not https on
+    one of :data:`PUBLIC_CHANNEL_HOSTS`, and they are not a folder inside ``roots`` (the project's
+    tree, resolved)."""
+    from urllib.parse import unquote
+
+    out = []
+    for canonical in dict.fromkeys(canonicals):
+        if any(canonical == m.canonical or canonical.startswith(m.canonical + "/") for m in mirrors):
+            continue  # also `--mirror URL=URL`: "read this channel where it is"
+        parts = urlsplit(canonical)
+        if parts.scheme == "https" and (parts.hostname or "") in PUBLIC_CHANNEL_HOSTS and parts.port in (None, 443):
+            continue
+        if parts.scheme == "file" and roots:
+            folder = Path(unquote(parts.path)).resolve()
+            if any(folder == root or root in folder.parents for root in roots):
+                continue
+        out.append(canonical)
+    return out

@@ -22,7 +22,7 @@ from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
-from lockgen.project import check_not_linked_out, from_root, lexical, project_files
+from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
 from lockgen.recorded import DEFAULT_VALUES, Recorded, read_recorded
 from lockgen.toolconfig import (
     check_platforms,
@@ -348,6 +348,7 @@ def _build_options(
     flags = cli
     solve, how = flags.solve, flags.lock
     files, root = project_files(files, require_project)
+    check_env_files(files)
     tool, pyproject = read_tool_config(files[0])
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()

@@ -10,18 +10,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lockgen.channels import Mirror
 from lockgen.errors import ConfigError, InputError, Problem
 
 __all__ = [
     "DEFAULT_ENV_FILE",
+    "check_env_files",
     "check_lock_folder",
     "check_not_linked_out",
     "ensure_project",
+    "env_folder",
     "find_project_root",
     "from_root",
     "inside",
     "lexical",
     "project_files",
+    "project_mirrors",
     "project_roots",
 ]
 
@@ -107,9 +111,15 @@ def lexical(path: Path) -> Path:
     return Path(os.path.normpath(Path(path).absolute()))
 
 
+def env_folder(env_file: Path) -> Path:
+    """The folder an environment file is named in, resolved: the project's folder. A link's target
+    never chooses it (a committed ``environment.yml -> /elsewhere/env.yml`` stays in this project)."""
+    return lexical(env_file).parent.resolve()
+
+
 def project_roots(env_file: Path) -> tuple[Path, ...]:
     """The project's tree, resolved: the environment file's folder and the git work tree holding it."""
-    here = Path(env_file).resolve().parent
+    here = env_folder(env_file)
     roots = [here]
     for parent in (here, *here.parents):
         if (parent / ".git").exists():
@@ -120,6 +130,32 @@ def project_roots(env_file: Path) -> tuple[Path, ...]:
 
 def inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
+
+
+def check_env_files(files: Sequence[Path]) -> None:
+    """InputError (exit 3) for an environment file that is a symbolic link leading out of the project
+    (the folder it is named in, or the git work tree holding it): a pull request can commit such a
+    link, and its target is not the project's file. Only the link's own text is shown, never where
+    it leads."""
+    import shlex
+
+    problems = []
+    for file in files:
+        path = lexical(file)
+        if not path.is_symlink() or inside(path.resolve(), project_roots(file)):
+            continue
+        shown, quoted = str(file), shlex.quote(str(file))
+        problems.append(
+            Problem(
+                f"a symbolic link (to {str(path.readlink())!r}) that leads out of the project folder"
+                f" {env_folder(file)}; lockgen reads the environment file, its pyproject.toml, locks and -r files"
+                " in the project only. Replace the link by a copy of the file it points to, e.g."
+                f' `cp --remove-destination "$(readlink -f {quoted})" {quoted}`',
+                shown,
+            )
+        )
+    if problems:
+        raise InputError(problems)
 
 
 def check_lock_folder(output_dir: Path, project: Path) -> None:
@@ -150,3 +186,22 @@ def check_not_linked_out(output_dir: Path, project: Path) -> None:
             " lockgen reads and writes locks inside the project only: replace the link by a folder, or pass"
             f" the real folder with -o {real}"
         )
+
+
+def project_mirrors(mirrors: Sequence[Mirror], roots: Sequence[Path]) -> list[tuple[Mirror, Path]]:
+    """The mirrors that read packages from a folder inside ``roots`` (the project's tree), with that folder.
+
+    Such a folder comes with the repository, so a pull request can fill it with its own archives and
+    re-lock with their hashes: ``install`` refuses them unless told otherwise (``--allow-project-mirror``)."""
+    from urllib.parse import unquote, urlsplit
+
+    found = []
+    resolved = [root.resolve() for root in roots]
+    for mirror in mirrors:
+        parts = urlsplit(mirror.replacement)
+        if parts.scheme != "file":
+            continue
+        folder = Path(unquote(parts.path)).resolve()
+        if any(folder == root or root in folder.parents for root in resolved):
+            found.append((mirror, folder))
+    return found

@@ -18,6 +18,8 @@ _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>
 """``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
 _TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)(?=/|$)")
 _TOKEN_IN_TEXT = re.compile(r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)")
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3}[^\s'\"`<>]+")
+"""A URL in a message: a ``/t/<token>`` segment is masked only there (``/home/t/project`` is a folder)."""
 MASK = "***"
 
 
@@ -35,7 +37,12 @@ def redact(text: str, extra: tuple[str, ...] | frozenset[str] = ()) -> str:
         if len(secret) >= 4:
             text = text.replace(secret, MASK)
     text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
-    return _TOKEN_IN_TEXT.sub(f"/t/{MASK}", text)
+    return _URL_IN_TEXT.sub(_mask_token, text)
+
+
+def _mask_token(url: re.Match[str]) -> str:
+    found = url.group(0)
+    return found if found.lower().startswith("file:") else _TOKEN_IN_TEXT.sub(f"/t/{MASK}", found)
 
 
 class SecretRegistry:

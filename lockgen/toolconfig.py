@@ -17,7 +17,7 @@ from typing import Any
 from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS, lock_file_name
-from lockgen.project import inside, project_roots
+from lockgen.project import env_folder, inside, project_roots
 
 __all__ = [
     "TOOL_KEYS",
@@ -72,7 +72,7 @@ def parse_date(text: str) -> dt.datetime:
 
 def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     """``[tool.lockgen]`` from the pyproject.toml beside ``env_file`` (empty when absent)."""
-    pyproject = env_file.resolve().parent / "pyproject.toml"
+    pyproject = env_folder(env_file) / "pyproject.toml"
     if not pyproject.is_file():
         return {}, None
     try:

@@ -130,6 +130,7 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
         else:
             parsed.append((path, None, [Finding(path, None, None, f"cannot read: {read.error}")]))
     entries = [e for _, lock, _ in parsed if lock is not None for e in lock.entries]
+    _refuse_unasked_channels(options, [(path, lock) for path, lock, _ in parsed if lock is not None])
     reporter.report(ReadingRepodata(len(entries)))
     found = asyncio.run(_lookup(options, entries))
     if found.failures:
@@ -142,6 +143,32 @@ def verify_locks(options: VerifyOptions, reporter: Reporter | None = None) -> Ve
         reports.append(LockReport(path, parsed_lock.platform if parsed_lock else None, count, tuple(findings)))
     unhashed = _unhashed_report(options.lock_dir)
     return VerifyReport(tuple(reports) + unhashed)
+
+
+def _refuse_unasked_channels(options: VerifyOptions, locks: Sequence[tuple[Path, ExplicitLock]]) -> None:
+    """VerifyError, before anything is fetched, when a lock line names a channel verify may not read on
+    its own (:func:`~lockgen.channels.unasked_channels`): a lock line can name any host."""
+    from lockgen.channels import PUBLIC_CHANNEL_HOSTS, unasked_channels
+    from lockgen.secrets import strip_credentials
+
+    lines: dict[str, list[str]] = {}
+    for path, lock in locks:
+        for entry in lock.entries:
+            lines.setdefault(entry.package.channel, []).append(f"{path}:{entry.line}")
+    refused = unasked_channels(lines, options.mirrors)
+    if not refused:
+        return
+    shown = [
+        f"  {strip_credentials(c)} ({lines[c][0]}{f' and {len(lines[c]) - 1} more lines' if len(lines[c]) > 1 else ''})"
+        for c in refused
+    ]
+    raise VerifyError(
+        "cannot verify: lock lines name channels verify does not read unless told to:\n" + "\n".join(shown) + "\n"
+        f"  verify reads only {', '.join(sorted(PUBLIC_CHANNEL_HOSTS))} (https) and what a --mirror on its own"
+        " command line names: a lock line, like anything a pull request commits, can name any host. If you"
+        " trust such a channel, pass `--mirror CHANNEL=WHERE` (`--mirror CHANNEL=CHANNEL` reads it where it is)",
+        [line.strip() for line in shown],
+    )
 
 
 def _unhashed_report(lock_dir: Path) -> tuple[LockReport, ...]:

@@ -46,6 +46,16 @@ def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], templ
     return read_revision(argument, lock_dir, env_files, template=template)
 
 
+def _tool_mirrors(text: str | None, where: str) -> tuple[str, ...]:
+    """``[tool.lockgen] mirrors`` of a pyproject.toml's text as written (credentials masked), sorted."""
+    from lockgen.secrets import redact
+    from lockgen.toolconfig import parse_tool_text
+
+    values = parse_tool_text(text, where).get("mirrors", ()) if text is not None else ()
+    pairs = [f"{k}={v}" for k, v in values.items()] if isinstance(values, dict) else list(values)
+    return tuple(sorted(redact(str(pair)) for pair in pairs))
+
+
 def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path, str, str]:
     """Where the locks were at ``revision`` by that revision's own [tool.lockgen] (pyproject.toml is part of
     the pull request, so the other side's settings must not choose where this side is read): (folder, template,
@@ -154,15 +164,24 @@ def command(
 
         def side(argument: str | None) -> LockSet:
             """One side; unless -o named the folder, a revision's locks are where that revision's settings put them."""
+            from lockgen.review.sources import read_revision_file
+
+            pyproject = (env_files[0] if env_files else Path("environment.yml")).absolute().parent / "pyproject.toml"
             if argument is None:
                 found = read_directory(lock_dir, "working tree", env_files, template=template)
+                text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
+                found = dataclasses.replace(found, mirrors=_tool_mirrors(text, str(pyproject)))
                 here = f"{_relative_to_project(lock_dir, env_files)}/{template}"
                 return found if inputs.output_dir is not None else dataclasses.replace(found, location=here)
-            if inputs.output_dir is not None or Path(argument).is_dir():
+            if Path(argument).is_dir():
                 return _read_side(argument, lock_dir, env_files, template)
+            text = read_revision_file(argument, pyproject)
+            mirrors = _tool_mirrors(text, f"{argument}:pyproject.toml")
+            if inputs.output_dir is not None:
+                return dataclasses.replace(_read_side(argument, lock_dir, env_files, template), mirrors=mirrors)
             folder, its_template, location = _revision_location(argument, env_files)
             found = _read_side(argument, folder, env_files, its_template)
-            return dataclasses.replace(found, location=location)
+            return dataclasses.replace(found, location=location, mirrors=mirrors)
 
         result = diff_locks(side(base or "HEAD"), side(head))
         if why_not_newer and head is None:
@@ -177,9 +196,21 @@ def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:
     """``result`` with the solver's "why not newer" for each downgraded package the environment file names."""
     from lockgen.errors import LockgenError
     from lockgen.holdback import why_not_newer as holdback
+    from lockgen.plan import plan
+    from lockgen.review.explain import refuse_unasked_channels, review_mirrors
 
-    answers = []
+    options = dataclasses.replace(options, mirrors=review_mirrors(options)[0])  # not a PR's mirror URLs
+    refused = ""
+    try:
+        if result.downgraded_direct():
+            refuse_unasked_channels(options, plan(options), "diff --why-not-newer")
+    except LockgenError as exc:
+        refused = exc.message
+    answers: list[tuple[str, ...]] = []
     for package, platform in result.downgraded_direct():
+        if refused:
+            answers.append((f"why not newer ({package} on {platform}): not solved: {refused}",))
+            continue
         try:
             answers.append(tuple(holdback(options, package, platform).lines))
         except LockgenError as exc:

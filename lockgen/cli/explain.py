@@ -52,19 +52,34 @@ def command(
     and why it is not newer.
 
     Dependency data comes from the channels' repodata for exactly the files in the lock (from the
-    cache only with --offline; use the same --mirror and --cache-dir as `lock`). "Why not newer"
+    cache only with --offline; use the same --mirror and --cache-dir as `lock`). Channels are read
+    from conda.anaconda.org and repo.anaconda.com, folders inside the project, or where --mirror sends
+    them; [tool.lockgen] mirrors that are URLs or folders elsewhere are ignored (pull requests edit
+    pyproject.toml). "Why not newer"
     solves the platform again with `NAME >VERSION`, then without one spec at a time: the specs whose
     removal lets a newer NAME in are the causes, each with the dependency chain where it clashes.
     """
 
     def action() -> int:
+        from dataclasses import replace
+
         from lockgen.environments import one_environment_options
         from lockgen.project import ensure_project
-        from lockgen.review.explain import Explanation, explain
+        from lockgen.review.explain import Explanation, explain, review_mirrors
+        from lockgen.secrets import redact
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
         ensure_project(inputs.files)
         options = one_environment_options(inputs.files, flags, environment)
+        kept, left_out = review_mirrors(options)
+        if left_out:
+            shown = ", ".join(redact(str(m)) for m in left_out)
+            echo(
+                f"note: explain ignores [tool.lockgen] mirrors {shown} (pyproject.toml can come with a pull request;"
+                " only a folder inside the project is read); pass --mirror to use them",
+                err=True,
+            )
+        options = replace(options, mirrors=kept)  # for "why not newer" too
         found = explain(options, name, platform)
         echo(format_explanation(found), nl=False)
         if why_not_newer and isinstance(found, Explanation):

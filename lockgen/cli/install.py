@@ -149,8 +149,7 @@ def command(
 def _refuse_project_mirrors(mirrors: tuple[Mirror, ...], lockfile: Path | None, lock_dir: Path) -> None:
     """Refuse a [tool.lockgen] mirror folder inside the project's tree (the working folder's, and the locks')."""
     from lockgen.errors import ConfigError
-    from lockgen.install.core import project_mirrors
-    from lockgen.project import project_roots
+    from lockgen.project import project_mirrors, project_roots
 
     roots = {*project_roots(Path("environment.yml")), *project_roots(lockfile or lock_dir)}
     inside = project_mirrors(mirrors, sorted(roots))

@@ -59,9 +59,13 @@ def _raise_signalled(number: int, _frame: object) -> None:
 
 
 def run_bounded(
-    argv: Sequence[str], env: Mapping[str, str], timeout: float | None, stop: threading.Event | None = None
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    timeout: float | None,
+    stop: threading.Event | None = None,
+    cwd: str | None = None,
 ) -> tuple[int, str]:
-    """Run ``argv`` in its own process group; (exit code, stdout + stderr). Raises Late when
+    """Run ``argv`` in its own process group (in ``cwd``, else here); (exit code, stdout + stderr). Raises Late when
     ``timeout`` passes first, Stopped when ``stop`` is set first; then, and on any interruption
     (Ctrl-C, SIGTERM, SIGHUP: the installer's group no longer gets the terminal's or the job's
     signals), the whole group is stopped."""
@@ -81,6 +85,7 @@ def run_bounded(
             stderr=subprocess.PIPE,
             text=True,
             env=dict(env),
+            cwd=cwd,
             start_new_session=os.name == "posix",
         )
         out, err = _wait(process, timeout, stop)

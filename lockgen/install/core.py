@@ -73,7 +73,7 @@ from lockgen.repodata.lookup import ChannelLookup, fetch_url
 from lockgen.reporting import Extracting, Fetching, Linking, Notice, NullReporter, PipInstalling, Reporter
 from lockgen.secrets import SecretRegistry
 
-__all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "project_mirrors", "read_lock"]
+__all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "read_lock"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,25 +136,6 @@ class InstallResult:
     @property
     def changed(self) -> bool:
         return bool(self.installed or self.removed) or self.pip in ("uv", "pip")
-
-
-def project_mirrors(mirrors: Sequence[Mirror], roots: Sequence[Path]) -> list[tuple[Mirror, Path]]:
-    """The mirrors that read packages from a folder inside ``roots`` (the project's tree), with that folder.
-
-    Such a folder comes with the repository, so a pull request can fill it with its own archives and
-    re-lock with their hashes: ``install`` refuses them unless told otherwise (``--allow-project-mirror``)."""
-    from urllib.parse import unquote, urlsplit
-
-    found = []
-    resolved = [root.resolve() for root in roots]
-    for mirror in mirrors:
-        parts = urlsplit(mirror.replacement)
-        if parts.scheme != "file":
-            continue
-        folder = Path(unquote(parts.path)).resolve()
-        if any(folder == root or root in folder.parents for root in resolved):
-            found.append((mirror, folder))
-    return found
 
 
 def host_platform() -> str:

@@ -80,10 +80,11 @@ def pip_command(
     uv = _find_uv() if installer in ("auto", "uv") else None
     if installer == "uv" and uv is None:
         raise InstallError("--pip-installer uv: uv was not found")
-    tail = ("--no-deps", *(("--require-hashes",) if require_hashes else ()), "-r", str(requirements))
+    # absolute: the installer runs in an empty folder of its own (see run_pip)
+    tail = ("--no-deps", *(("--require-hashes",) if require_hashes else ()), "-r", str(requirements.absolute()))
     if uv is not None:
-        return PipCommand("uv", (uv, "pip", "install", "--python", str(python), *tail))
-    return PipCommand("pip", (str(python), "-m", "pip", "install", "--no-input", *tail))
+        return PipCommand("uv", (uv, "pip", "install", "--python", str(python.absolute()), *tail))
+    return PipCommand("pip", (str(python.absolute()), "-m", "pip", "install", "--no-input", *tail))
 
 
 def marker_environment(platform: str, python_version: str | None) -> dict[str, str] | None:
@@ -284,9 +285,17 @@ def run_pip(
 ) -> str:
     """Run the installer; returns its combined output. Raises InstallError (output masked) on failure,
     when ``budget`` runs out, and when a host sends slower than its minimum rate (the installer and
-    all it started are stopped first)."""
+    all it started are stopped first).
+
+    The installer reads no configuration file lockgen did not choose: it runs in an empty folder of
+    its own (not the project, where a pull request could commit a ``pyproject.toml`` with
+    ``[tool.uv]``, a ``uv.toml``, or a ``pip`` package that ``python -m pip`` would import first),
+    with ``UV_NO_CONFIG=1`` and ``PIP_CONFIG_FILE`` set to the null device unless the user set it.
+    Where it fetches from is the lock's option lines plus the user's own environment variables.
+    """
     import contextlib
     import os
+    import tempfile
     import time
 
     from lockgen.config import PIP_DEADLINE_ENV
@@ -297,6 +306,8 @@ def run_pip(
     env.update(extra_env)
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
+    env["UV_NO_CONFIG"] = "1"  # no pyproject.toml / uv.toml found by looking around (UV_CONFIG_FILE still counts)
+    env.setdefault("PIP_CONFIG_FILE", os.devnull)  # pip then reads no pip.conf at all
     timeout = None
     if budget is not None:
         read_timeout = str(max(1, min(budget.http_timeout_s, budget.seconds)))
@@ -310,9 +321,9 @@ def run_pip(
     try:
         if timeout is not None and timeout <= 0:
             raise Late
-        with guard or contextlib.nullcontext():
+        with guard or contextlib.nullcontext(), tempfile.TemporaryDirectory(prefix="lockgen-pip-") as here:
             run_env = guard.environment(env) if guard is not None else env
-            returncode, output = run_bounded(command.argv, run_env, timeout, guard.tripped if guard else None)
+            returncode, output = run_bounded(command.argv, run_env, timeout, guard.tripped if guard else None, here)
         if guard is not None and guard.slow is not None:  # the installer may have ended first, on the cut
             raise Stopped
     except FileNotFoundError as exc:

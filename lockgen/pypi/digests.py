@@ -16,6 +16,8 @@ from lockgen.secrets import redact
 from lockgen.spec.model import PipEntry
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lockgen.plan import PipRequest
     from lockgen.pypi.inputs import Conda, PlatformInputs
     from lockgen.pypi.mapping import PypiMapping
@@ -52,11 +54,18 @@ def pip_sources_digest(request: PipRequest) -> str:
         # a local project's metadata files: an edited pyproject.toml changes what is locked
         projects = [local_project_of(e.text, base) for e in entries]
         included = sources_digest_lines(entries, request.allow_includes)
-        return [*included, *(project_digest(p) for p in projects if p is not None)]
+        return [*included, *(_metadata_digest(p, base) for p in projects if p is not None)]
 
     distinct = {json.dumps(lines(p.entries)) for p in request.platforms}
     payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
     return short_digest(payload)
+
+
+def _metadata_digest(project: Path, base: Path) -> str:
+    """:func:`project_digest` of a local project inside ``base`` (the environment file's folder); a
+    folder outside it (a committed link, ``../x``) is never read: ``lock`` refuses the line anyway."""
+    home = base.resolve()
+    return project_digest(project) if project == home or home in project.parents else "(outside)"
 
 
 def pip_source_lines(request: PipRequest) -> tuple[str, ...]:
@@ -74,7 +83,7 @@ def pip_source_lines(request: PipRequest) -> tuple[str, ...]:
         for entry in platform.entries:
             project = local_project_of(entry.text, base)
             if project is not None:
-                found[f"{entry.text.strip()} metadata {project_digest(project)[:12]}"] = None
+                found[f"{entry.text.strip()} metadata {_metadata_digest(project, base)[:12]}"] = None
     return tuple(found)
 
 

@@ -27,6 +27,7 @@ from lockgen.lockfiles.requirements import (
     project_digest,
 )
 from lockgen.pipsyntax import canonical_name
+from lockgen.project import env_folder
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location, PipEntry
 from lockgen.spec.pipentry import plain_requirement_name
@@ -201,7 +202,7 @@ def _excerpt(text: str) -> str:
 def project_roots(env_file: Path, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
     """Where ``-r``/``-c`` files may be read from: the environment file's directory, the root of the
     git repository holding it, and the directories ``extra`` allows (``--allow-include``)."""
-    here = env_file.resolve().parent
+    here = env_folder(env_file)
     roots = [here]
     for parent in (here, *here.parents):
         if (parent / ".git").exists():
@@ -389,6 +390,14 @@ def _direct(
             col.names.append((canonical_name(name), where))
         return
     folder = _local_folder(url, base)
+    home = col.cwd.resolve() if col.cwd is not None else None
+    if home is not None and folder != home and home not in folder.parents:  # not read, its path not shown
+        col.problem(
+            where,
+            f"`{shown}`: outside the environment file's folder (a symbolic link is followed); lockgen locks and"
+            " installs local projects inside the project tree only: move the project into it",
+        )
+        return
     if not folder.is_dir():
         kind = "an editable install needs a project folder" if editable else "a local project must be a folder"
         col.problem(where, f"`{shown}`: {folder} is not a folder ({kind}; archives by path cannot be locked)")

@@ -333,6 +333,10 @@ def diff_locks(base: LockSet, head: LockSet) -> DiffResult:
             " filename-template changed): each side is read from its own place; check what else is left in the old one",
         )
     moved += _settings_changes(base, head)
+    if base.mirrors is not None and head.mirrors is not None and base.mirrors != head.mirrors:
+        change = [f"removed {m}" for m in base.mirrors if m not in head.mirrors]
+        change += [f"added {m}" for m in head.mirrors if m not in base.mirrors]
+        moved += (f"[tool.lockgen] mirrors changed: {'; '.join(change)} (`lockgen install` downloads through them)",)
     return DiffResult(base.label, head.label, tuple(targets), common, base.direct | head.direct, moved)
 
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from lockgen.channels import Mirror
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import (
     REQUIREMENTS_NAME,
     UNHASHED_NAME,
@@ -46,6 +47,8 @@ __all__ = [
     "Step",
     "explain",
     "explain_records",
+    "refuse_unasked_channels",
+    "review_mirrors",
 ]
 
 MAX_CHAINS = 20
@@ -143,6 +146,7 @@ def explain(
     """Explain ``name`` in ``platform``'s lock (default: this machine's platform, else the first locked target)."""
     if platform is not None:
         options = replace(options, platforms=(platform,))
+    options = replace(options, mirrors=review_mirrors(options)[0])
     the_plan = plan(options, reporter)
     targets = [p.platform for p in the_plan.platforms]
     chosen = platform or _default_platform(targets, [t for t in targets if _lock_path(options, t).is_file()])
@@ -154,11 +158,64 @@ def explain(
         if pip is not None:
             return pip
         raise ExplainError(f"{wanted} is not in {path} ({len(lock.entries)} packages); see `lockgen diff` or the lock")
+    _refuse_unasked_reads(options, the_plan, chosen, path, lock)
     source = source or RepodataSource(the_plan, options)
     records = source.records(chosen, lock.entries)
     specs = [(d.spec, str(d.location)) for d in the_plan.spec.conda_dependencies(chosen)]
     chains, constraints = explain_records(records, specs, wanted)
     return Explanation(chosen, path, records[wanted], chains, constraints)
+
+
+def review_mirrors(options: LockOptions) -> tuple[tuple[Mirror, ...], tuple[Mirror, ...]]:
+    """(the mirrors explain reads through, the ``[tool.lockgen] mirrors`` it leaves out). The command
+    line's are all taken; of pyproject.toml's (which a pull request can edit) only folders inside the
+    project's tree, which the PR could commit anyway: never a URL or a folder elsewhere."""
+    from lockgen.project import project_mirrors, project_roots
+
+    if "mirrors" not in options.from_config or not options.files:
+        return options.mirrors, ()
+    inside = {mirror for mirror, _ in project_mirrors(options.mirrors, project_roots(options.files[0]))}
+    return tuple(m for m in options.mirrors if m in inside), tuple(m for m in options.mirrors if m not in inside)
+
+
+def _refuse_unasked_reads(
+    options: LockOptions, the_plan: LockPlan, platform: str, path: Path, lock: ExplicitLock
+) -> None:
+    """Before anything is fetched: ExplainError for a lock line whose channel the environment does not
+    list (the lock is stale, or was edited), ConfigError for a channel explain may not read on its own
+    (:func:`~lockgen.channels.unasked_channels`; the environment file can name any host)."""
+    from lockgen.secrets import strip_credentials
+
+    planned = next(p for p in the_plan.platforms if p.platform == platform).request.channels
+    listed = {c.canonical for c in planned}
+    stray = [e for e in lock.entries if strip_credentials(e.package.channel) not in listed]
+    if stray:
+        first = stray[0]
+        more = f" (and {len(stray) - 1} more lines)" if len(stray) > 1 else ""
+        raise ExplainError(
+            f"{path}:{first.line}: {first.name} comes from {strip_credentials(first.package.channel)}, which is"
+            f" not a channel of {', '.join(the_plan.source_names)}{more}: the lock is stale or was edited;"
+            " nothing was fetched. Run `lockgen check`, and `lockgen lock` to re-lock"
+        )
+    refuse_unasked_channels(options, the_plan)
+
+
+def refuse_unasked_channels(options: LockOptions, the_plan: LockPlan, command: str = "explain") -> None:
+    """ConfigError for a channel of ``the_plan`` that a read-only command may not read on its own
+    (:func:`~lockgen.channels.unasked_channels`; the environment file can name any host)."""
+    from lockgen.channels import PUBLIC_CHANNEL_HOSTS, unasked_channels
+    from lockgen.project import project_roots
+
+    roots = project_roots(options.files[0]) if options.files else ()
+    channels = [c.canonical for p in the_plan.platforms for c in p.request.channels]
+    refused = unasked_channels(channels, options.mirrors, roots)
+    if refused:
+        raise ConfigError(
+            f"{command} reads a channel only from {', '.join(sorted(PUBLIC_CHANNEL_HOSTS))} (https), a folder inside"
+            " the project, or where a --mirror on its own command line sends it (the environment file, like"
+            f" anything a pull request commits, can name any host); not read: {', '.join(refused)}. If you trust"
+            " it, pass `--mirror CHANNEL=WHERE` (`--mirror CHANNEL=CHANNEL` reads it where it is)"
+        )
 
 
 def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExplanation | None:
@@ -172,9 +229,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
 
     wanted = canonicalize_name(name)
     folder = options.output_dir
-    try:
-        text = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _read_pip_lock(folder / REQUIREMENTS_NAME)
+    if text is None:
         return None
     lock = parse_requirements_lock(text)
     platforms = lock.platforms or ()
@@ -193,10 +249,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
         for pin in lock.pins()
         if pin.name == wanted
     ]
-    try:
-        unhashed = read_unhashed((folder / UNHASHED_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        unhashed = None
+    unhashed_text = _read_pip_lock(folder / UNHASHED_NAME)
+    unhashed = read_unhashed(unhashed_text) if unhashed_text is not None else None
     for line in unhashed.lines if unhashed else ():
         if line.name and canonicalize_name(line.name) == wanted and line.url:
             uses.append(PipPinUse(line.url, where(line.marker), (VIA_PIP_SECTION,), UNHASHED_NAME))
@@ -210,6 +264,17 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
             continue
         requested += [str(loc) for n, loc in names if n == wanted and str(loc) not in requested]
     return PipExplanation(wanted, folder, tuple(uses), tuple(requested))
+
+
+def _read_pip_lock(path: Path) -> str | None:
+    """A pip lock's text (None: absent or unreadable); ExplainError for a symbolic link, which check and
+    diff refuse too: a committed link can point anywhere, and what it shows is not the project's lock."""
+    if path.is_symlink():
+        raise ExplainError(f"{path} {LINKED_FILE}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _read_lock(path: Path) -> ExplicitLock:

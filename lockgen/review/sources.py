@@ -90,6 +90,9 @@ class LockSet:
     """Where the locks were looked for (a folder, or ``folder at REV``), for messages."""
     pip_platforms: tuple[str, ...] | None = None
     """The platforms the pip lock was resolved for (its ``# platforms:`` line; None: not recorded)."""
+    mirrors: tuple[str, ...] | None = None
+    """That side's ``[tool.lockgen] mirrors`` (``CANONICAL=REPLACEMENT``, credentials masked; None: not
+    read): ``install`` downloads through them, so ``diff`` must show a pull request that changes them."""
     settings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per platform, the solve options its lock records (``# options:`` pairs and ``# virtual-packages:``):
     ``check`` and ``lock`` reuse them, so ``diff`` must show a pull request that changes them."""

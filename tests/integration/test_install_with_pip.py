@@ -73,16 +73,23 @@ def _python(prefix: Path, code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_lock_then_install_conda_and_pip_parts(world: World) -> None:
-    locked = world.run("lock", "-p", "linux-64")
-    assert locked.returncode == 0, locked.stderr
-    assert "helper==1.0" in (world.root / "locks" / "requirements.txt").read_text()
+def conda_part_installed(world: World) -> Path:
+    """``install --no-pip`` of the locked project into ``world.root/env``; skips the test when the
+    prefix's Python cannot run from its copy."""
     prefix = world.root / "env"
     first = world.run("install", "-p", "linux-64", "--prefix", str(prefix), "--no-pip")
     assert first.returncode == 0, first.stderr
     probe = _python(prefix, "import sys; print(sys.prefix)")
     if probe.returncode != 0 or Path(probe.stdout.strip()).resolve() != prefix.resolve():
         pytest.skip("this interpreter does not run from a copy (needs a shared libpython with an absolute runpath)")
+    return prefix
+
+
+def test_lock_then_install_conda_and_pip_parts(world: World) -> None:
+    locked = world.run("lock", "-p", "linux-64")
+    assert locked.returncode == 0, locked.stderr
+    assert "helper==1.0" in (world.root / "locks" / "requirements.txt").read_text()
+    prefix = conda_part_installed(world)
     second = world.run("install", "-p", "linux-64", "--prefix", str(prefix))
     assert second.returncode == 0, second.stderr
     assert "installed locks/requirements.txt with uv" in second.stdout
@@ -110,12 +117,7 @@ def test_install_brings_vcs_and_editable_projects(world: World) -> None:
     assert "helper==1.0" in (world.root / "locks" / "requirements.txt").read_text()
     unhashed = (world.root / "locks" / "requirements-unhashed.txt").read_text()
     assert f"@{commit}" in unhashed and "-e ./localproj" in unhashed
-    prefix = world.root / "env"
-    first = world.run("install", "-p", "linux-64", "--prefix", str(prefix), "--no-pip")
-    assert first.returncode == 0, first.stderr
-    probe = _python(prefix, "import sys; print(sys.prefix)")
-    if probe.returncode != 0 or Path(probe.stdout.strip()).resolve() != prefix.resolve():
-        pytest.skip("this interpreter does not run from a copy (needs a shared libpython with an absolute runpath)")
+    prefix = conda_part_installed(world)
     second = world.run("install", "-p", "linux-64", "--prefix", str(prefix))
     assert second.returncode == 0, second.stderr
     imported = _python(prefix, "import helper, vcspkg, localproj; print(localproj.__file__)")

@@ -98,3 +98,19 @@ def test_password_in_remote_requirements_file_is_masked(tmp_path: Path, option: 
     assert "remote requirement files are not supported" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
     assert "user" not in result.stderr.split("remote requirement")[0].rsplit(option, 1)[-1]
+
+
+def test_a_folder_named_t_in_a_path_is_not_a_token(tmp_path: Path) -> None:
+    """Audit finding 14: ``/home/t/proj/environment.yml:26`` printed as ``/home/t/***/environment.yml:26``."""
+    assert redact("/tmp/h/t/proj/environment.yml:26: bad spec") == "/tmp/h/t/proj/environment.yml:26: bad spec"
+    assert redact(f"file:///home/t/{TOKEN}/chan") == f"file:///home/t/{TOKEN}/chan"  # a local channel's folder
+    shown = redact(f"see https://host.example/t/{TOKEN}/chan and /srv/t/x")
+    assert shown == "see https://host.example/t/***/chan and /srv/t/x"
+    assert TOKEN not in redact(f"`https://host.example/t/{TOKEN}`")  # a URL ending at the token, quoted
+    # the CLI end to end: a project under a folder named `t` keeps its file:line
+    project = tmp_path / "t" / "proj"
+    project.mkdir(parents=True)
+    (project / "environment.yml").write_text("name: x\nchannels: [conda-forge]\ndependencies:\n  - numpy=>2\n")
+    result = run_lockgen("check", "-f", project / "environment.yml", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"{project / 'environment.yml'}:4" in result.stderr, result.stderr
