@@ -290,7 +290,8 @@ class LockOptions:
     from_config: tuple[str, ...] = ()
     """The ``[tool.lockgen]`` keys that set a value here (no flag overrode them): pyproject.toml is part
     of a pull request, so ``verify`` ignores its ``mirrors`` and ``cache-dir``, and ``check`` and
-    ``diff`` say when ``output-dir`` moved the locks."""
+    ``diff`` say when ``output-dir`` moved the locks; its ``platforms`` are the targets, as
+    environment.yml's (a platform taken out is stale), not a ``-p`` subset."""
     allow_project_mirror: bool = False
     """``LOCKGEN_ALLOW_PROJECT_MIRROR=1`` (or ``install --allow-project-mirror``): let ``install`` take a
     mirror that is a folder inside the project, which a pull request could fill."""
@@ -371,6 +372,8 @@ def _build_options(
         raise ConfigError(f"{told(solve.virtual_packages, 'virtual-packages') or '--virtual-package'}: {exc}") from exc
 
     output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
+    if "platforms" in tool and not flags.platforms:  # the targets, as environment.yml's: not a -p subset
+        from_config += ("platforms",)
     # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
     template_now = solve.filename_template or str(tool.get("filename-template", "{platform}.txt"))
     if recorded is None:

@@ -60,6 +60,7 @@ class LockPlan:
     options: LockOptions
     platforms: tuple[PlatformPlan, ...]
     explicit_platforms: bool
+    """``-p`` chose a subset of the targets: the others' locks are kept, requirements.txt still covers them."""
     secrets: SecretRegistry
     solve_notes: tuple[Problem, ...] = ()
     """Said when a conda lock is solved, not on every run (``pip`` added for the pip section)."""
@@ -183,7 +184,7 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     spec = load_env_specs(options.files)
     for note in spec.notes:
         reporter.report(Notice(note))
-    explicit = options.platforms is not None
+    explicit = options.platforms is not None and "platforms" not in options.from_config  # -p: a subset
     platforms = options.platforms or options.environment_platforms or spec.platforms or DEFAULT_PLATFORMS
     problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
     if not spec.channels:

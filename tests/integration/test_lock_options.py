@@ -192,6 +192,25 @@ def test_platforms_from_file_and_stale_platform_removed(tmp_path: Path, mirror: 
     assert "osx-64.txt" in out and "win-64.txt" in out
 
 
+def test_platform_removed_from_pyproject_platforms_is_removed_as_from_the_file(tmp_path: Path, mirror: Path) -> None:
+    """[tool.lockgen] platforms set the targets as environment.yml's `platforms:` does: a platform taken
+    out is stale for check, and lock removes its lock (only a lock lockgen wrote)."""
+    env = "channels: [main]\ndependencies: [tool]\n"
+    code, _, err = _lock(tmp_path, env, *_mirror_args(mirror))
+    assert code == 0, err
+    (tmp_path / "locks" / "notes.txt").write_text("mine")
+    (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nplatforms = ["linux-64", "osx-arm64"]\n')
+    check = run_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+    assert check.returncode == 6, check.stdout + check.stderr
+    assert "platform removed" in check.stderr and "osx-64.txt" in check.stderr and "win-64.txt" in check.stderr
+    code, out, err = _lock(tmp_path, env, *_mirror_args(mirror))
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "locks").glob("*.txt")) == ["linux-64.txt", "notes.txt", "osx-arm64.txt"]
+    assert "osx-64.txt" in out and "win-64.txt" in out
+    check = run_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_credentials_never_written_or_shown(tmp_path: Path) -> None:
     canary = "tk-CANARY-5f3a9c"
     root = tmp_path / "served"

@@ -11,7 +11,7 @@ from lockgen.config import build_options
 from lockgen.lockfiles import parse_explicit, render_explicit
 from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, render_requirements_lock
 from lockgen.models import LockedPackage
-from lockgen.plan import pip_request, plan
+from lockgen.plan import pip_plan, pip_request, plan
 from lockgen.review.check import CheckResult, check
 from lockgen.review.pipcheck import check_pip_lock
 from tests.support.options import flags
@@ -129,6 +129,25 @@ def test_platform_added_and_removed(root: Path) -> None:
 
 def test_explicit_platform_subset_does_not_flag_the_others(root: Path) -> None:
     assert check(_options(root, platforms=("linux-64",))).ok
+
+
+def test_platform_removed_in_pyproject_is_stale_as_in_environment_yml(root: Path) -> None:
+    """[tool.lockgen] platforms are the targets (as environment.yml's `platforms:`), not a -p subset:
+    a platform taken out is stale, and requirements.txt is no longer resolved for it."""
+    (root / "pyproject.toml").write_text('[tool.lockgen]\nplatforms = ["linux-64"]\n')
+    result = check(_options(root))
+    assert _reasons(result) == {("osx-64", "removed")}
+    assert "platform removed" in result.stale[0].detail
+    the_plan = plan(_options(root))
+    assert not the_plan.explicit_platforms
+    assert [p.platform for p in pip_plan(the_plan).platforms] == ["linux-64"]
+    assert [p.platform for p in pip_request(pip_plan(the_plan)).platforms] == ["linux-64"]
+    # -p still picks a subset: the other targets' locks stay, requirements.txt keeps covering them
+    assert check(_options(root, platforms=("linux-64",))).ok
+    assert [p.platform for p in pip_plan(plan(_options(root, platforms=("linux-64",)))).platforms] == [
+        "linux-64",
+        "osx-64",
+    ]
 
 
 def test_malformed_lock(root: Path) -> None:
