@@ -51,7 +51,7 @@ def _declares_tool(text: str) -> bool:
         import tomli as tomllib
     try:
         data = tomllib.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or tables nested too deep
         return False
     tool = data.get("tool")
     return isinstance(tool, dict) and "lockgen" in tool

@@ -98,7 +98,12 @@ def _parse_tool_text(text: str, where: str) -> dict[str, Any]:
         data = tomllib.loads(text)
     except ValueError as exc:
         raise ConfigError(f"{where}: cannot read: {exc}") from exc
-    section = data.get("tool", {}).get("lockgen", {})
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{where}: cannot read: arrays or tables nested too deep") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{where}: `tool` must be a table")
+    section = tool.get("lockgen", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{where}: [tool.lockgen] must be a table")
     unknown = sorted(set(section) - TOOL_KEYS)
@@ -212,7 +217,8 @@ def check_platforms(value: Any, origin: str | None) -> tuple[str, ...] | None:
     """``-p`` values, or [tool.lockgen] platforms written at ``origin``, checked."""
     if value is None:
         return None
-    platforms = tuple(string_list(list(value), origin or "-p/--platform"))
+    listed = list(value) if isinstance(value, (list, tuple)) else value  # a number or a text is no list
+    platforms = tuple(string_list(listed, origin or "-p/--platform"))
     bad = [p for p in platforms if p not in KNOWN_PLATFORMS]
     if bad:
         raise ConfigError(

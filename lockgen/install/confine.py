@@ -275,7 +275,7 @@ def package_files(directory: Path, name: str, scan: Scan | None = None) -> Packa
     if link_json.is_file():
         try:
             data = json.loads(link_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ValueError(f"{name}: info/link.json is not valid JSON ({exc})") from exc
         noarch = data.get("noarch") if isinstance(data, dict) else None
         if isinstance(noarch, dict) and noarch.get("type") == "python":
@@ -284,7 +284,7 @@ def package_files(directory: Path, name: str, scan: Scan | None = None) -> Packa
                 entry_points.append(str(point).split("=", 1)[0].strip())
     index = directory / "info" / "index.json"
     if not noarch_python and index.is_file():
-        with contextlib.suppress(OSError, ValueError, AttributeError):
+        with contextlib.suppress(OSError, ValueError, AttributeError, RecursionError):
             noarch_python = json.loads(index.read_text(encoding="utf-8")).get("noarch") == "python"
     return PackageFiles(name, tuple(files), links, tuple(entry_points), noarch_python)
 

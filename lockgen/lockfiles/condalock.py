@@ -190,6 +190,8 @@ def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise MalformedLock(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        raise MalformedLock(f"{where}: not valid YAML (lists or mappings nested too deep)") from None
     if not isinstance(data, dict) or "package" not in data or "metadata" not in data:
         raise _fail(where, "not a conda-lock lock file (no `metadata` and `package`)")
     version = data.get("version")

@@ -258,7 +258,7 @@ def canonical_explicit(lock: ExplicitLock) -> str:
 def _parse_specs(value: str, number: int) -> tuple[str, ...]:
     try:
         listed = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         listed = None
     if not isinstance(listed, list):
         raise MalformedLock("`# specs:` is not a JSON list", number)

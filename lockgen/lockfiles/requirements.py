@@ -261,7 +261,7 @@ def _json_lines(value: str | None) -> tuple[str, ...] | None:
         return None
     try:
         listed = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
         return None
@@ -417,7 +417,7 @@ def _pyproject_metadata(data: bytes) -> bytes:
         import tomli as tomllib
     try:
         parsed = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return data
     kept = {key: parsed[key] for key in ("project", "build-system") if key in parsed}
     return json.dumps(kept, sort_keys=True, default=str).encode()

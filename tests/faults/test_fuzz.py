@@ -8,6 +8,7 @@ the session summary ("fuzz cases").
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from pathlib import Path
@@ -18,10 +19,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockgen.config import LockOptions
-from lockgen.errors import InputError
+from lockgen.config import Flags, LockOptions, build_options
+from lockgen.environments import declared_environments
+from lockgen.errors import ConfigError, InputError
+from lockgen.lockfiles.condalock import parse_condalock, read_condalock
+from lockgen.lockfiles.explicit import MalformedLock
+from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import parse_requirements_lock
 from lockgen.plan import plan
 from lockgen.spec.envfile import load_env_specs, parse_env_text
+from lockgen.toolconfig import TOOL_KEYS
 from tests.faults.figures import count
 from tests.support.cli import run_lockgen
 
@@ -257,3 +264,167 @@ def test_cli_platform_option_traversal(tmp_path: Path, channel_root: Path) -> No
     locks = tmp_path / "locks"
     assert sorted(p.name for p in locks.glob("*")) in ([], [".lockgen.lock"])  # at most the writers' flock file
     assert not (tmp_path.parent / "linux-64.txt").exists()
+
+
+# --- Every other reader of structured input a pull request can commit: pyproject.toml (tomllib), conda-lock.yml
+# (yaml), the JSON in a lock's header. Deep nesting and wrong types end in the typed error, never an internal one.
+
+TOOL_SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["linux-64", "auto", "md5", "2026-01-01", "locks", "../x", "{platform}.txt", "12.4", ""]),
+)
+tool_values = st.recursive(
+    TOOL_SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.sampled_from(["a", "file", "group"]), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (inline arrays and tables; strings as JSON writes them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _options_outcome(root: Path, pyproject: str) -> str:
+    """``build_options`` (as every command starts) and the environments table over ``pyproject``:
+    'ok' or 'config-error'; any other exception fails the test."""
+    count("fuzz cases")
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    try:
+        for writes in (False, True):
+            build_options([root / "environment.yml"], Flags(writes_locks=writes))
+        declared_environments([root / "environment.yml"])
+    except ConfigError as exc:
+        assert "pyproject.toml" in exc.message, exc.message
+        return "config-error"
+    return "ok"
+
+
+@pytest.fixture(scope="module")
+def tool_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fuzz-tool")
+    (root / "environment.yml").write_text("channels: [conda-forge]\ndependencies: [python]\n")
+    return root
+
+
+@FUZZ
+@given(key=st.sampled_from(sorted(TOOL_KEYS)), value=tool_values)
+def test_random_tool_lockgen_values(tool_dir: Path, key: str, value: Any) -> None:
+    _options_outcome(tool_dir, f"[tool.lockgen]\n{key} = {_toml(value)}\n")
+
+
+@FUZZ
+@given(key=st.sampled_from(["file", "group", "platforms", "cuda", "other"]), value=tool_values)
+def test_random_environment_entries(tool_dir: Path, key: str, value: Any) -> None:
+    entry = f'file = "environment.yml"\n{key} = {_toml(value)}\n' if key != "file" else f"file = {_toml(value)}\n"
+    _options_outcome(tool_dir, f"[tool.lockgen.environments.x]\n{entry}")
+
+
+WRONG_TYPES = ["5", "true", "1.5", "2026-01-01", '"linux-64"', "[1]", "[[1]]", "{a = 1}"]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES)
+@pytest.mark.parametrize("key", sorted(TOOL_KEYS))
+def test_each_tool_key_with_a_wrong_type(tool_dir: Path, key: str, value: str) -> None:
+    _options_outcome(tool_dir, f"[tool.lockgen]\n{key} = {value}\n")
+
+
+DEEP_TOML = {
+    "array": "[tool.other]\ndeep = " + "[" * 5_000 + "]" * 5_000 + "\n",
+    "inline-table": "[tool.other]\ndeep = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n",
+    "in-tool-lockgen": "[tool.lockgen]\nplatforms = " + "[" * 5_000 + "]" * 5_000 + "\n",
+    "tool-not-a-table": "tool = 5\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_TOML))
+def test_deep_or_mistyped_pyproject(tool_dir: Path, name: str) -> None:
+    assert _options_outcome(tool_dir, DEEP_TOML[name]) == "config-error"
+
+
+DEEP_YAML = {
+    "flow": "version: 1\nmetadata: " + "[" * 20_000 + "]" * 20_000 + "\npackage: []\n",
+    "mapping": "version: 1\nmetadata: {platforms: [linux-64]}\npackage: " + "{a: " * 5_000 + "b" + "}" * 5_000 + "\n",
+    "block": "version: 1\npackage: []\nmetadata:\n" + "".join("  " * i + "- \n" for i in range(1, 3_000)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_YAML))
+def test_deep_conda_lock_yml(tmp_path: Path, name: str) -> None:
+    count("fuzz cases")
+    path = tmp_path / "conda-lock.yml"
+    path.write_text(DEEP_YAML[name])
+    with pytest.raises(MalformedLock) as info:
+        read_condalock(path)
+    assert str(path) in str(info.value)
+
+
+@FUZZ
+@given(document=values)
+def test_random_conda_lock_structures(document: Any) -> None:
+    """conda-lock.yml's reader on any YAML document, in and around its shape: the lock or MalformedLock."""
+    count("fuzz cases")
+    for text in (_yaml(document), _yaml({"version": 1, "metadata": document, "package": [document]})):
+        with contextlib.suppress(MalformedLock):
+            parse_condalock(text)
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("line", ["# specs: ", "# options: format=2 ", "# virtual-packages: "])
+def test_deep_json_in_an_explicit_lock_header(tmp_path: Path, line: str) -> None:
+    count("fuzz cases")
+    path = tmp_path / "linux-64.txt"
+    path.write_text(f"# platform: linux-64\n{line}{DEEP_JSON}\n@EXPLICIT\n")
+    read = read_lock_file(path, "linux-64")
+    assert read.problem in (None, LockProblem.MALFORMED)
+
+
+def test_deep_json_in_requirements_txt_header() -> None:
+    count("fuzz cases")
+    lock = parse_requirements_lock(f"# input-hash: sha256:{'0' * 64}\n# pip-lines: {DEEP_JSON}\nidna==3.10\n")
+    assert lock.pip_lines is None
+
+
+CLI_PYPROJECT = {
+    "deep-array": (DEEP_TOML["array"], "nested too deep"),
+    "platforms-number": ("[tool.lockgen]\nplatforms = 5\n", "pyproject.toml:2: [tool.lockgen] platforms"),
+}
+
+
+@pytest.mark.parametrize("command", ["check", "diff", "lock"])
+@pytest.mark.parametrize("name", sorted(CLI_PYPROJECT))
+def test_cli_bad_pyproject_exit_2(tmp_path: Path, name: str, command: str) -> None:
+    text, said = CLI_PYPROJECT[name]
+    (tmp_path / "environment.yml").write_text("channels: [c]\ndependencies: [a]\n")
+    (tmp_path / "pyproject.toml").write_text(text)
+    offline = ("--offline", "--cache-dir", tmp_path / "c") if command == "lock" else ()
+    result = run_lockgen(command, *offline, cwd=tmp_path)
+    count("fuzz cases (CLI)")
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert said in result.stderr and "pyproject.toml" in result.stderr
+
+
+def test_cli_install_deep_conda_lock_yml(tmp_path: Path) -> None:
+    (tmp_path / "deep-lock.yml").write_text(DEEP_YAML["flow"])
+    result = run_lockgen("install", "deep-lock.yml", "--prefix", tmp_path / "env", cwd=tmp_path)
+    count("fuzz cases (CLI)")
+    assert result.returncode == 9, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "deep-lock.yml: not valid YAML" in result.stderr
+    assert not (tmp_path / "env").exists()
