@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
-from lockgen.errors import ConfigError
+from lockgen.errors import ConfigError, InputError, Problem
+from lockgen.filesize import SizeLimit
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
@@ -50,11 +51,14 @@ __all__ = [
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
+    "lock_folder_files",
     "read_environment",
     "read_http_settings",
     "read_limits",
     "read_mapping_url",
     "read_state_dirs",
+    "read_tool_settings",
+    "refuse_oversized",
 ]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
@@ -88,6 +92,14 @@ PIP_DEADLINE_ENV = "LOCKGEN_PIP_DEADLINE"
 STATE_HOME_ENV = "XDG_STATE_HOME"
 DEFAULT_PIP_DEADLINE_S = 3600
 """The whole pip step of ``install`` (both installer runs): a dripping index or a hung build ends there."""
+INPUT_MAX_ENV = "LOCKGEN_INPUT_MAX_MB"
+DEFAULT_INPUT_MAX_MB = 1
+"""Environment files and pyproject.toml: a real environment.yml is a few KB (1 MiB of YAML reads in ~3 s)."""
+LOCK_MAX_ENV = "LOCKGEN_LOCK_MAX_MB"
+DEFAULT_LOCK_MAX_MB = 8
+"""Each file in the locks folder: about 160 times our largest lock (requirements.txt, 51 KB)."""
+INPUT_FILES = SizeLimit(DEFAULT_INPUT_MAX_MB * 2**20, INPUT_MAX_ENV, "an environment file or pyproject.toml")
+LOCK_FILES = SizeLimit(DEFAULT_LOCK_MAX_MB * 2**20, LOCK_MAX_ENV, "a file in the locks folder")
 
 
 def default_cache_dir() -> Path:
@@ -134,6 +146,10 @@ class Limits:
     """Largest a channel's flat repodata may expand to (a decompression bomb is refused)."""
     http: HttpSettings = field(default_factory=lambda: HttpSettings(DEFAULT_HTTP_TIMEOUT_S))
     """What lockgen's own HTTP clients honour (:mod:`lockgen.httpclient`): timeout, proxies, .netrc."""
+    input_files: SizeLimit = INPUT_FILES
+    """Largest environment file or pyproject.toml read (``LOCKGEN_INPUT_MAX_MB``)."""
+    lock_files: SizeLimit = LOCK_FILES
+    """Largest file in the locks folder read (``LOCKGEN_LOCK_MAX_MB``)."""
 
 
 def read_http_settings(timeout_s: int) -> HttpSettings:
@@ -180,7 +196,36 @@ def read_limits() -> Limits:
         pip_deadline_s=env_int(PIP_DEADLINE_ENV, DEFAULT_PIP_DEADLINE_S, 1),
         repodata_max_bytes=env_int(REPODATA_MAX_ENV, DEFAULT_REPODATA_MAX_MB, 1) * 2**20,
         http=read_http_settings(env_int(HTTP_TIMEOUT_ENV, DEFAULT_HTTP_TIMEOUT_S, 1)),
+        input_files=_size_limit(INPUT_FILES),
+        lock_files=_size_limit(LOCK_FILES),
     )
+
+
+def _size_limit(default: SizeLimit) -> SizeLimit:
+    return replace(default, max_bytes=env_int(default.setting, default.max_bytes // 2**20, 1) * 2**20)
+
+
+def read_tool_settings(env_file: Path) -> tuple[dict[str, Any], Path | None]:
+    """``[tool.lockgen]`` beside ``env_file`` (:func:`read_tool_config`) within ``LOCKGEN_INPUT_MAX_MB``,
+    for a reader that has no :class:`LockOptions` yet (the environments table)."""
+    return read_tool_config(env_file, _size_limit(INPUT_FILES))
+
+
+def lock_folder_files(path: Path) -> list[Path]:
+    """The files of a locks folder that commands read: each ``*.txt`` (the locks, requirements*.txt, and
+    any other, which check and verify look into); ``path`` itself when it is a file."""
+    return sorted(path.glob("*.txt")) if path.is_dir() else [path]
+
+
+def refuse_oversized(files: Sequence[Path], locks: Sequence[Path], limits: Limits) -> None:
+    """Before anything reads them: environment files and lock files, each within its
+    :class:`SizeLimit`; else InputError (exit 3) naming each file with its size, the limit and the
+    setting that raises it."""
+    found = [(path, limits.input_files.problem(path)) for path in files]
+    found += [(path, limits.lock_files.problem(path)) for path in locks]
+    problems = [Problem(reason, str(path)) for path, reason in found if reason is not None]
+    if problems:
+        raise InputError(problems)
 
 
 def read_state_dirs() -> tuple[Path, ...]:
@@ -350,7 +395,8 @@ def _build_options(
     solve, how = flags.solve, flags.lock
     files, root = project_files(files, require_project)
     check_env_files(files)
-    tool, pyproject = read_tool_config(files[0])
+    limits = read_limits()
+    tool, pyproject = read_tool_config(files[0], limits.input_files)
     where = f"{pyproject}: [tool.lockgen]" if pyproject else "[tool.lockgen]"
     tool_dir = pyproject.parent if pyproject else Path.cwd()
 
@@ -372,6 +418,7 @@ def _build_options(
         raise ConfigError(f"{told(solve.virtual_packages, 'virtual-packages') or '--virtual-package'}: {exc}") from exc
 
     output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
+    refuse_oversized(files, lock_folder_files(output_dir) if output_dir.is_dir() else [], limits)
     if "platforms" in tool and not flags.platforms:  # the targets, as environment.yml's: not a -p subset
         from_config += ("platforms",)
     # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
@@ -430,7 +477,7 @@ def _build_options(
         conda_lock_file=conda_lock_file,
         allow_includes=tuple(allow_includes),
         withheld_includes=withheld,
-        limits=read_limits(),
+        limits=limits,
         mapping_url=read_mapping_url(),
         from_config=from_config,
         allow_project_mirror=os.environ.get(ALLOW_PROJECT_MIRROR_ENV, "").strip().lower() in ("1", "true", "yes"),

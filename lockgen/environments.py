@@ -26,12 +26,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import Flags, LockOptions, build_options
+from lockgen.config import Flags, LockOptions, build_options, read_tool_settings
 from lockgen.errors import ConfigError
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder, find_project_root
 from lockgen.recorded import Recorded, read_recorded
-from lockgen.toolconfig import read_tool_config, toml_where
+from lockgen.toolconfig import toml_where
 
 __all__ = [
     "TABLE",
@@ -230,7 +230,7 @@ def declared_environments(files: Sequence[Path]) -> tuple[Environment, ...] | No
     else:  # the project found from the working folder up, as build_options finds it
         root = find_project_root(Path.cwd())
         env_file = root / "environment.yml" if root is not None else Path("environment.yml")
-    tool, pyproject = read_tool_config(env_file)
+    tool, pyproject = read_tool_settings(env_file)
     if pyproject is None or "environments" not in tool:
         return None
     return parse_environments(tool["environments"], pyproject)

@@ -147,7 +147,7 @@ EXIT_CODES: dict[int, str] = {
     0: "success (for `check`: locks up to date; for `diff`: no changes)",
     1: "unexpected internal error (a bug: please report it with `-v` output)",
     2: "bad command-line option or `[tool.lockgen]` setting",
-    3: "invalid environment file (every problem listed with file:line)",
+    3: "invalid environment file (every problem listed with file:line), or an input file over its size limit",
     4: "no solution for a platform (conflict explained, per platform) or unknown package",
     5: "a channel, index or mapping could not be fetched (URL and reason given)",
     6: "`check`: a lock is missing, malformed or stale; `diff`: changes found",

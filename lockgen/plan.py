@@ -181,7 +181,7 @@ def conda_specs(spec: EnvSpec, platform: str) -> tuple[tuple[str, ...], tuple[st
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     """Read the environment file(s) and work out every platform's request. No network."""
     reporter = reporter or NullReporter()
-    spec = load_env_specs(options.files)
+    spec = load_env_specs(options.files, options.limits.input_files)
     for note in spec.notes:
         reporter.report(Notice(note))
     explicit = options.platforms is not None and "platforms" not in options.from_config  # -p: a subset

@@ -31,11 +31,15 @@ __all__ = [
 
 
 DEFAULT_ENV_FILE = "environment.yml"
+_READ_AT_MOST = 2**20
+"""Largest pyproject.toml read to find out whether it has [tool.lockgen]."""
 
 
 def _has_tool_section(pyproject: Path) -> bool:
     """Whether ``pyproject`` has a ``[tool.lockgen]`` table (a file that does not parse has none)."""
     try:
+        if pyproject.stat().st_size > _READ_AT_MOST:  # a project: its settings' reader applies the size limit
+            return True
         return _declares_tool(pyproject.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False

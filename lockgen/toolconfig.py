@@ -16,6 +16,7 @@ from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
+from lockgen.filesize import SizeLimit
 from lockgen.platforms import KNOWN_PLATFORMS, lock_file_name
 from lockgen.project import env_folder, inside, project_roots
 
@@ -70,11 +71,15 @@ def parse_date(text: str) -> dt.datetime:
     return parsed.astimezone(dt.timezone.utc)
 
 
-def read_tool_config(env_file: Path) -> tuple[dict[str, Any], Path | None]:
-    """``[tool.lockgen]`` from the pyproject.toml beside ``env_file`` (empty when absent)."""
+def read_tool_config(env_file: Path, limit: SizeLimit) -> tuple[dict[str, Any], Path | None]:
+    """``[tool.lockgen]`` from the pyproject.toml beside ``env_file`` (empty when absent); a file over
+    ``limit`` is a ConfigError, unread."""
     pyproject = env_folder(env_file) / "pyproject.toml"
     if not pyproject.is_file():
         return {}, None
+    too_large = limit.problem(pyproject)
+    if too_large:
+        raise ConfigError(f"{pyproject}: {too_large}")
     try:
         text = pyproject.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:

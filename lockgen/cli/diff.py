@@ -23,6 +23,7 @@ from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
     from lockgen.config import LockOptions
+    from lockgen.filesize import SizeLimit
     from lockgen.review.diff import DiffResult
     from lockgen.review.sources import LockSet
 
@@ -34,7 +35,9 @@ def _in(side: str, environment: str) -> str:
     return str(Path(side) / environment) if environment and Path(side).is_dir() else side
 
 
-def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str) -> LockSet:
+def _read_side(
+    argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str, limit: SizeLimit
+) -> LockSet:
     """A directory when ``argument`` names one (its specs: the environment file beside it, else the
     working tree's), else a git revision of ``lock_dir`` (its specs: the environment file at that revision).
     Only files named by ``template`` (and requirements.txt) are locks."""
@@ -42,8 +45,8 @@ def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], templ
 
     path = Path(argument)
     if path.is_dir():
-        return read_directory(path, argument, environment_beside(path, env_files), template=template)
-    return read_revision(argument, lock_dir, env_files, template=template)
+        return read_directory(path, argument, environment_beside(path, env_files), template=template, limit=limit)
+    return read_revision(argument, lock_dir, env_files, template=template, limit=limit)
 
 
 def _tool_mirrors(text: str | None, where: str) -> tuple[str, ...]:
@@ -56,7 +59,7 @@ def _tool_mirrors(text: str | None, where: str) -> tuple[str, ...]:
     return tuple(sorted(redact(str(pair)) for pair in pairs))
 
 
-def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path, str, str]:
+def _revision_location(revision: str, env_files: tuple[Path, ...], limit: SizeLimit) -> tuple[Path, str, str]:
     """Where the locks were at ``revision`` by that revision's own [tool.lockgen] (pyproject.toml is part of
     the pull request, so the other side's settings must not choose where this side is read): (folder, template,
     ``folder/template`` for the move warning)."""
@@ -64,7 +67,7 @@ def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path
     from lockgen.toolconfig import lock_location, parse_tool_text
 
     project = (env_files[0] if env_files else Path("environment.yml")).absolute().parent
-    text = read_revision_file(revision, project / "pyproject.toml")
+    text = read_revision_file(revision, project / "pyproject.toml", limit)
     where = f"{revision}:pyproject.toml"
     folder, template = lock_location(parse_tool_text(text, where) if text is not None else {}, where)
     return project / folder, template, f"{folder}/{template}"
@@ -88,8 +91,8 @@ def _revision_location(revision: str, env_files: tuple[Path, ...]) -> tuple[Path
     type=click.IntRange(min=0),
     default=60_000,
     show_default=True,
-    help="Markdown longer than this leaves out its largest tables (and says so), to fit a pull-request"
-    " comment (GitHub's limit: 65,536); 0: no limit.",
+    help="Output (text or Markdown) longer than this leaves out its largest tables (and says so), to fit"
+    " a pull-request comment (GitHub's limit: 65,536) or a screen; 0: no limit.",
 )
 @click.option(
     "--why-not-newer",
@@ -141,11 +144,12 @@ def command(
         def compare(options: LockOptions, sub: str = "") -> DiffResult:
             """One environment's locks (``sub``: its folder name, "" without the table)."""
             lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
-            old = _read_side(_in(base or "HEAD", sub), lock_dir, env_files, template)
+            limit = options.limits.lock_files
+            old = _read_side(_in(base or "HEAD", sub), lock_dir, env_files, template, limit)
             new = (
-                _read_side(_in(head, sub), lock_dir, env_files, template)
+                _read_side(_in(head, sub), lock_dir, env_files, template, limit)
                 if head
-                else read_directory(lock_dir, "working tree", env_files, template=template)
+                else read_directory(lock_dir, "working tree", env_files, template=template, limit=limit)
             )
             return diff_locks(old, new)
 
@@ -161,6 +165,7 @@ def command(
         solve = SolveFlags(mirrors=mirrors, cache_dir=cache_dir)
         options = build_options(inputs.files, Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline)))
         lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
+        limit = options.limits.lock_files
 
         def side(argument: str | None) -> LockSet:
             """One side; unless -o named the folder, a revision's locks are where that revision's settings put them."""
@@ -168,19 +173,19 @@ def command(
 
             pyproject = (env_files[0] if env_files else Path("environment.yml")).absolute().parent / "pyproject.toml"
             if argument is None:
-                found = read_directory(lock_dir, "working tree", env_files, template=template)
+                found = read_directory(lock_dir, "working tree", env_files, template=template, limit=limit)
                 text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
                 found = dataclasses.replace(found, mirrors=_tool_mirrors(text, str(pyproject)))
                 here = f"{_relative_to_project(lock_dir, env_files)}/{template}"
                 return found if inputs.output_dir is not None else dataclasses.replace(found, location=here)
             if Path(argument).is_dir():
-                return _read_side(argument, lock_dir, env_files, template)
-            text = read_revision_file(argument, pyproject)
+                return _read_side(argument, lock_dir, env_files, template, limit)
+            text = read_revision_file(argument, pyproject, options.limits.input_files)
             mirrors = _tool_mirrors(text, f"{argument}:pyproject.toml")
             if inputs.output_dir is not None:
-                return dataclasses.replace(_read_side(argument, lock_dir, env_files, template), mirrors=mirrors)
-            folder, its_template, location = _revision_location(argument, env_files)
-            found = _read_side(argument, folder, env_files, its_template)
+                return dataclasses.replace(_read_side(argument, lock_dir, env_files, template, limit), mirrors=mirrors)
+            folder, its_template, location = _revision_location(argument, env_files, options.limits.input_files)
+            found = _read_side(argument, folder, env_files, its_template, limit)
             return dataclasses.replace(found, location=location, mirrors=mirrors)
 
         result = diff_locks(side(base or "HEAD"), side(head))

@@ -105,7 +105,7 @@ def command(
     def action() -> int:
         import tempfile
 
-        from lockgen.config import read_environment
+        from lockgen.config import lock_folder_files, read_environment, refuse_oversized
         from lockgen.environments import one_environment_options
         from lockgen.install import InstallOptions, install_lock
         from lockgen.install.core import host_platform
@@ -116,6 +116,9 @@ def command(
         target = prefix_for(prefix, name, platform, environ)
         _check_platform_option(platform)
         settings = one_environment_options((), locks.flags(), environment)
+        if lockfile is not None:  # a lock named here, outside the locks folder build_options looked into
+            beside = [] if lockfile.is_dir() else [lockfile.parent / "requirements.txt"]
+            refuse_oversized((), [*lock_folder_files(lockfile), *beside], settings.limits)
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
             chosen = platform or host_platform()
             lock_dir, template = install_source(lockfile, chosen, Path(scratch))

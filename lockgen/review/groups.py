@@ -66,7 +66,7 @@ def _direct_first(lines: list[str], members: Sequence[EnvTarget]) -> list[str]:
     named: set[str] = set()
     for m in members:
         try:
-            named |= {d.name for d in load_env_specs(m.options.files).dependencies}
+            named |= {d.name for d in load_env_specs(m.options.files, m.options.limits.input_files).dependencies}
         except InputError:  # check() reports the file's problems; this is only an order
             continue
     return sorted(lines, key=lambda line: line.partition(":")[0] not in named)

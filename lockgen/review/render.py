@@ -54,13 +54,23 @@ def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str
     return lines
 
 
-def render_text(result: DiffResult) -> str:
-    """The terminal table: headline, one summary line per lock, then the changes."""
+def render_text(result: DiffResult, limit: int | None = None) -> str:
+    """The terminal table: headline, one summary line per lock, then the changes; longer than ``limit``
+    characters, cut as :func:`render_markdown` cuts a comment."""
+    return _fit(result, limit, lambda brief, notable: _text(result, brief, limit, notable))
+
+
+def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
     lines += [f"  warning: {note}" for note in result.moved]
-    for n in result.notable():
+    if brief:
+        lines.append(f"  (summarised to fit {limit:,} characters; `lockgen diff --max-chars 0` shows every row)")
+    notable = result.notable()
+    for n in notable[:notable_shown]:
         lines.append(f"  {n.name}{'*' if n.direct else ''} {n.kind} {n.versions} {n.where}")
-    if result.notable():
+    if notable_shown is not None and notable_shown < len(notable):
+        lines.append(f"  … and {len(notable) - notable_shown} more")
+    if notable:
         lines.append("")
     for answer in result.why:
         lines += [f"  {line}" for line in answer] + [""]
@@ -71,13 +81,16 @@ def render_text(result: DiffResult) -> str:
     def marker(target: str) -> Callable[[Change], str]:
         return lambda c: f"{c.name}*" if result.is_direct(target, c) else c.name
 
+    def table(name: str, changes: Sequence[Change], target: str) -> list[str]:
+        return [f"  {len(changes)} rows left out"] if name in brief else _table(changes, marker(target))
+
     if result.common:
-        common = _table(result.common, marker(result.common_platforms[0]))
+        common = table("common", result.common, result.common_platforms[0])
         lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *common]
     for target in result.targets:
         own = result.own_changes(target)
         if own:
-            lines += ["", f"{target.target}:", *_table(own, marker(target.target))]
+            lines += ["", f"{target.target}:", *table(target.target, own, target.target)]
     return "\n".join(lines) + "\n"
 
 
@@ -139,7 +152,13 @@ def render_markdown(result: DiffResult, limit: int | None = None) -> str:
 
     Longer than ``limit`` characters: the largest tables are left out (largest first) until it fits, and the
     comment says so; then, if needed, the headline's list is cut short."""
-    full = _markdown(result, set(), None)
+    return _fit(result, limit, lambda brief, notable: _markdown(result, brief, limit if brief else None, notable))
+
+
+def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int | None], str]) -> str:
+    """``write(brief, notable_shown)`` whole, or, longer than ``limit``, with the largest tables left out
+    (largest first) until it fits; then, if needed, the list of notable changes cut short."""
+    full = write(set(), None)
     if limit is None or len(full) <= limit:
         return full
     sections = sorted(
@@ -151,13 +170,13 @@ def render_markdown(result: DiffResult, limit: int | None = None) -> str:
         if rows == 0:
             continue
         brief.add(name)
-        text = _markdown(result, brief, limit)
+        text = write(brief, None)
         if len(text) <= limit:
             return text
     notable = len(result.notable())
     while notable > 0:
         notable //= 2
-        text = _markdown(result, brief, limit, notable)
+        text = write(brief, notable)
         if len(text) <= limit:
             return text
     return text
@@ -262,4 +281,4 @@ def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT) -> 
         return render_markdown(result, limit or None)
     if fmt == "json":
         return render_json(result)
-    return render_text(result)
+    return render_text(result, limit or None)

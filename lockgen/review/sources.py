@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
+from lockgen.filesize import SizeLimit
 from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
@@ -205,16 +206,22 @@ def read_files(
 
 
 def read_directory(
-    path: Path, label: str | None = None, env_files: Sequence[Path] = (), *, template: str = DEFAULT_TEMPLATE
+    path: Path,
+    label: str | None = None,
+    env_files: Sequence[Path] = (),
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    limit: SizeLimit | None = None,
 ) -> LockSet:
     """The locks in ``path`` (an absent directory holds no locks; a journal there is never applied);
-    ``env_files``: the environment files whose specs to mark as direct."""
+    ``env_files``: the environment files whose specs to mark as direct. A file over ``limit`` is refused, unread."""
     files: dict[str, str] = {}
     if path.is_dir():
         for item in sorted(path.iterdir()):
             if item.suffix == ".txt" and item.is_symlink():
                 raise ReviewSourceError(f"{item} {LINKED_FILE}")
             if item.is_file() and item.suffix == ".txt":
+                _refuse_large(str(item), limit.problem(item) if limit else None)
                 files[item.name] = item.read_text(encoding="utf-8", errors="replace")
     found = read_files(label or str(path), files, direct_specs(_read_texts(env_files)), template=template)
     return replace(found, where=f"{path.resolve()}{'' if path.is_dir() else ' (no such folder)'}")
@@ -234,11 +241,22 @@ def _existing_parent(path: Path) -> Path:
     return Path.cwd()
 
 
+def _refuse_large(where: str, problem: str | None) -> None:
+    if problem is not None:
+        raise ReviewSourceError(f"{where}: {problem}")
+
+
 def read_revision(
-    revision: str, lock_dir: Path, env_files: Sequence[Path] = (), *, template: str = DEFAULT_TEMPLATE
+    revision: str,
+    lock_dir: Path,
+    env_files: Sequence[Path] = (),
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    limit: SizeLimit | None = None,
 ) -> LockSet:
     """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``, and the
-    specs ``env_files`` (paths in the working tree) named at that revision."""
+    specs ``env_files`` (paths in the working tree) named at that revision. A lock over ``limit`` (the
+    size git records) is refused, unread."""
     if revision.startswith("-") or not revision.strip():
         raise ReviewSourceError(f"not a git revision: {revision!r}")
     absolute = lock_dir.resolve()
@@ -258,7 +276,7 @@ def read_revision(
         raise ReviewSourceError(f"unknown git revision {revision!r} (nor a directory)")
     _refuse_linked_folder(revision, relative, root)
     prefix = "" if relative == "." else relative.rstrip("/") + "/"
-    listing = _git(["ls-tree", "-z", revision, "--", prefix or "."], root)
+    listing = _git(["ls-tree", "-l", "-z", revision, "--", prefix or "."], root)
     files: dict[str, str] = {}
     for line in listing.stdout.decode("utf-8", errors="replace").split("\0"):
         mode, _, entry = line.partition("\t")
@@ -267,6 +285,8 @@ def read_revision(
             continue
         if mode.startswith("120000 "):
             raise ReviewSourceError(f"{revision}: {prefix}{name} {LINKED_FILE}")
+        size = mode.split()[-1]
+        _refuse_large(f"{revision}:{prefix}{name}", limit.size_problem(int(size)) if limit and size.isdigit() else None)
         blob = _git(["show", f"{revision}:{prefix}{name}"], root)
         if blob.returncode == 0:
             files[name] = blob.stdout.decode("utf-8", errors="replace")
@@ -307,8 +327,9 @@ def _refuse_linked_folder(revision: str, relative: str, root: Path) -> None:
             )
 
 
-def read_revision_file(revision: str, path: Path) -> str | None:
-    """The text of the working-tree file ``path`` at git ``revision`` (None: absent there, or no repository)."""
+def read_revision_file(revision: str, path: Path, limit: SizeLimit | None = None) -> str | None:
+    """The text of the working-tree file ``path`` at git ``revision`` (None: absent there, or no repository);
+    over ``limit`` (the size git records), refused unread."""
     if revision.startswith("-") or not revision.strip():
         raise ReviewSourceError(f"not a git revision: {revision!r}")
     absolute = path.resolve()
@@ -320,6 +341,9 @@ def read_revision_file(revision: str, path: Path) -> str | None:
         inside = absolute.relative_to(root).as_posix()
     except ValueError:
         return None
+    if limit is not None:
+        size = _git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout.decode().strip()
+        _refuse_large(f"{revision}:{inside}", limit.size_problem(int(size)) if size.isdigit() else None)
     blob = _git(["show", f"{revision}:{inside}"], root)
     return blob.stdout.decode("utf-8", errors="replace") if blob.returncode == 0 else None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from lockgen.errors import InputError, Problem
+from lockgen.filesize import SizeLimit
 from lockgen.models import bad_channel_name
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.secrets import redact
@@ -23,9 +24,8 @@ from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry
 from lockgen.spec.pipentry import empty_pip_before_items, parse_pip_block, pip_key
 from lockgen.spec.yamlread import Reader, compose, describe, folded_item
 
-__all__ = ["MAX_EXPANDED_NODES", "MAX_FILE_BYTES", "load_env_specs", "merge_specs", "other_format", "parse_env_text"]
+__all__ = ["MAX_EXPANDED_NODES", "load_env_specs", "merge_specs", "other_format", "parse_env_text"]
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS = 200
 MAX_EXPANDED_NODES = 100_000
 """YAML nodes a document may hold once aliases (``*name``) are expanded: a real environment file
@@ -217,8 +217,9 @@ def other_format(path: Path, text: str) -> str | None:
     return None
 
 
-def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
-    """Read and merge environment files in order; later files win for the same package name."""
+def load_env_specs(paths: Sequence[Path | str], limit: SizeLimit | None = None) -> EnvSpec:
+    """Read and merge environment files in order; later files win for the same package name. A file
+    over ``limit`` (``LockOptions.limits.input_files``) is a problem, unread."""
     if not paths:
         raise InputError([Problem("no environment file given")])
     problems: list[Problem] = []
@@ -227,8 +228,9 @@ def load_env_specs(paths: Sequence[Path | str]) -> EnvSpec:
         path = Path(raw)
         shown = str(raw)
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                problems.append(Problem(f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB", shown))
+            too_large = limit.problem(path) if limit is not None else None
+            if too_large:
+                problems.append(Problem(too_large, shown))
                 continue
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockgen.config import Flags, LockOptions, build_options
+from lockgen.config import Flags, Limits, LockOptions, build_options
 from lockgen.environments import declared_environments
 from lockgen.errors import ConfigError, InputError
 from lockgen.lockfiles.condalock import parse_condalock, read_condalock
@@ -198,7 +198,7 @@ def test_oversized_and_binary_files(tmp_path: Path) -> None:
     for path in (huge, binary, tmp_path, tmp_path / "missing.yml"):
         count("fuzz cases")
         with pytest.raises(InputError):
-            load_env_specs([path])
+            load_env_specs([path], Limits().input_files)
 
 
 CLI_CASES = {
