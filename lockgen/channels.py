@@ -23,6 +23,7 @@ __all__ = [
     "PUBLIC_CHANNEL_HOSTS",
     "Mirror",
     "ResolvedChannel",
+    "channel_prefixed",
     "check_mirror_directory",
     "defaults_channel_for",
     "parse_mirror",
@@ -264,13 +265,31 @@ def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:
     return strip_credentials(url)
 
 
+_BRACKET_CHANNEL = re.compile(
+    r"""\[(?P<before>[^\[\]]*?)(?<![\w-])channel\s*=\s*(?P<q>['"]?)(?P<channel>[^'",\[\]\s]+)(?P=q)\s*,?(?P<after>[^\[\]]*)\]"""
+)
+
+
+def channel_prefixed(text: str) -> str:
+    """A spec's channel as ``channel::`` (conda's other spelling, ``idna[channel=conda-forge]`` or
+    ``numpy[channel='conda-forge', version='>=2']``, → ``conda-forge::idna``, ``conda-forge::numpy[version='>=2']``);
+    ``text`` itself when it has no ``channel=`` in brackets or already a ``::``."""
+    match = None if "::" in text else _BRACKET_CHANNEL.search(text)
+    if match is None:
+        return text
+    kept = f"{match.group('before')}{match.group('after')}".strip().strip(",").strip()
+    spec = f"{text[: match.start()]}{f'[{kept}]' if kept else ''}{text[match.end() :]}".strip()
+    return f"{match.group('channel')}::{spec}"
+
+
 def split_channel_spec(text: str) -> tuple[str | None, str | None, str]:
-    """``channel[/subdir]::match`` → (channel, subdir, match); (None, None, text) without a channel.
+    """``channel[/subdir]::match`` (or ``match[channel=channel[/subdir]]``) → (channel, subdir, match);
+    (None, None, text) without a channel.
 
     The one reader of a spec's channel part. The channel is a URL, a path or a name (with labels:
     ``conda-forge/label/dev``); a last segment naming a platform or ``noarch`` is a subdir, not part
     of the channel (``conda-forge/linux-64::numpy``)."""
-    head, sep, rest = text.partition("::")
+    head, sep, rest = channel_prefixed(text).partition("::")
     if not sep or not head:
         return None, None, text
     base, _, last = head.rstrip("/").rpartition("/")

@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from lockgen.channels import split_channel_spec
+from lockgen.channels import channel_prefixed, split_channel_spec
 from lockgen.models import PACKAGE_NAME, bad_channel_name, url_problem
 from lockgen.secrets import redact
 from lockgen.spec.model import CondaDependency
@@ -88,6 +88,7 @@ def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDepend
                 "warning",
             )
             value = lenient
+    value = channel_prefixed(value)  # `idna[channel=conda-forge]` is `conda-forge::idna`
     head, sep, rest = value.partition("::")
     if not sep:
         head, rest = "", value

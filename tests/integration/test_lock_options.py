@@ -158,6 +158,22 @@ def test_channel_qualified_spec_goes_through_the_mirror(tmp_path: Path, mirror: 
     assert str(mirror) not in text
 
 
+def test_bracket_channel_spec_locks_as_the_double_colon_form(tmp_path: Path, mirror: Path) -> None:
+    """`name[channel=...]` is conda's other spelling of `channel::name`: the same lock, from the named channel."""
+    written = {}
+    forms = ("extra::shared-name>=2", "shared-name>=2[channel=extra]", "shared-name[channel='extra', version='>=2']")
+    for form in forms:
+        env = f'channels: [main]\ndependencies:\n  - tool\n  - "{form}"\n'
+        code, _, err = _lock(tmp_path, env, *_mirror_args(mirror), "-p", "osx-64")
+        assert code == 0, (form, err)
+        text = (tmp_path / "locks" / "osx-64.txt").read_text()
+        assert "https://conda.anaconda.org/extra/noarch/shared-name-9.0-0.tar.bz2#" in text, form
+        written[form] = [line for line in text.splitlines() if not line.startswith(("# specs:", "# input-hash:"))]
+        check = run_lockgen("check", "-p", "osx-64", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+        assert check.returncode == 0, (form, check.stdout + check.stderr)
+    assert len({tuple(lines) for lines in written.values()}) == 1
+
+
 def test_sha256_hashes_and_filename_template(tmp_path: Path, mirror: Path) -> None:
     env = "channels: [main]\ndependencies: [tool]\n"
     code, _, err = _lock(

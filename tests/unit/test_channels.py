@@ -111,6 +111,12 @@ def test_defaults_expand_per_platform_as_conda_does() -> None:
         ("https://host.example/chan/noarch::x 1.*", ("https://host.example/chan", "noarch", "x 1.*")),
         ("https://host.example/chan/::x", ("https://host.example/chan", None, "x")),
         ("./local::x", ("./local", None, "x")),
+        # conda's bracket spelling of the channel reads as the `::` one
+        ("idna[channel=conda-forge]", ("conda-forge", None, "idna")),
+        ("numpy[channel='conda-forge', version='>=2']", ("conda-forge", None, "numpy[version='>=2']")),
+        ("numpy[version='>=2',channel=\"conda-forge/linux-64\"]", ("conda-forge", "linux-64", "numpy[version='>=2']")),
+        ("numpy >=1[channel=https://host.example/chan]", ("https://host.example/chan", None, "numpy >=1")),
+        ("numpy[build=*cpu*]", (None, None, "numpy[build=*cpu*]")),
     ],
 )
 def test_a_spec_channel_is_read_in_one_place(text: str, parts: tuple[str | None, str | None, str]) -> None:

@@ -41,6 +41,21 @@ def test_every_spec_form_parses(text: str, name: str, channel: str | None) -> No
     assert dep.location.line == 5
 
 
+@pytest.mark.parametrize(
+    ("text", "canonical", "channel"),
+    [
+        ("idna[channel=conda-forge]", "conda-forge::idna", "conda-forge"),
+        ("idna[channel=conda-forge, version='>=3']", "conda-forge::idna[version='>=3']", "conda-forge"),
+        ("idna>=3[channel='conda-forge/label/dev']", "conda-forge/label/dev::idna>=3", "conda-forge/label/dev"),
+    ],
+)
+def test_a_bracket_channel_is_the_double_colon_form(text: str, canonical: str, channel: str) -> None:
+    """conda spells a spec's channel two ways; lockgen reads (and records) both as `channel::`."""
+    spec = parse_env_text(_env(f'  - "{text}"\n'), "env.yml")
+    (dep,) = spec.dependencies
+    assert (dep.spec, dep.name, dep.channel) == (canonical, "idna", channel)
+
+
 SELECTORS = {
     "linux": {"linux-64": True, "osx-64": False, "win-64": False, "linux-aarch64": True, "osx-arm64": False},
     "osx": {"linux-64": False, "osx-64": True, "win-64": False, "osx-arm64": True},
