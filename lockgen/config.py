@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from lockgen.channels import Mirror, parse_mirror
-from lockgen.errors import ConfigError, InputError, Problem
-from lockgen.filesize import SizeLimit
+from lockgen.errors import ConfigError
+from lockgen.filesize import SizeLimit, lock_folder_files, refuse_oversized
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
@@ -51,14 +51,12 @@ __all__ = [
     "default_cache_dir",
     "ensure_cache_dir",
     "env_int",
-    "lock_folder_files",
     "read_environment",
     "read_http_settings",
     "read_limits",
     "read_mapping_url",
     "read_state_dirs",
     "read_tool_settings",
-    "refuse_oversized",
 ]
 
 CHANNEL_PRIORITIES = ("strict", "flexible", "disabled")
@@ -209,23 +207,6 @@ def read_tool_settings(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     """``[tool.lockgen]`` beside ``env_file`` (:func:`read_tool_config`) within ``LOCKGEN_INPUT_MAX_MB``,
     for a reader that has no :class:`LockOptions` yet (the environments table)."""
     return read_tool_config(env_file, _size_limit(INPUT_FILES))
-
-
-def lock_folder_files(path: Path) -> list[Path]:
-    """The files of a locks folder that commands read: each ``*.txt`` (the locks, requirements*.txt, and
-    any other, which check and verify look into); ``path`` itself when it is a file."""
-    return sorted(path.glob("*.txt")) if path.is_dir() else [path]
-
-
-def refuse_oversized(files: Sequence[Path], locks: Sequence[Path], limits: Limits) -> None:
-    """Before anything reads them: environment files and lock files, each within its
-    :class:`SizeLimit`; else InputError (exit 3) naming each file with its size, the limit and the
-    setting that raises it."""
-    found = [(path, limits.input_files.problem(path)) for path in files]
-    found += [(path, limits.lock_files.problem(path)) for path in locks]
-    problems = [Problem(reason, str(path)) for path, reason in found if reason is not None]
-    if problems:
-        raise InputError(problems)
 
 
 def read_state_dirs() -> tuple[Path, ...]:
@@ -418,9 +399,7 @@ def _build_options(
         raise ConfigError(f"{told(solve.virtual_packages, 'virtual-packages') or '--virtual-package'}: {exc}") from exc
 
     output_dir, cache_dir, from_config = _locations(flags, tool, pyproject, files[0], root)
-    refuse_oversized(files, lock_folder_files(output_dir) if output_dir.is_dir() else [], limits)
-    if "platforms" in tool and not flags.platforms:  # the targets, as environment.yml's: not a -p subset
-        from_config += ("platforms",)
+    refuse_oversized(files, limits.input_files, lock_folder_files(output_dir), limits.lock_files)
     # What shapes the solution and neither the command line nor [tool.lockgen] sets: as the locks say
     template_now = solve.filename_template or str(tool.get("filename-template", "{platform}.txt"))
     if recorded is None:
@@ -522,7 +501,12 @@ def _locations(
     """The lock folder, the cache folder (None: the default) and which [tool.lockgen] keys were used.
     ``root``: the project found from the working folder up (its ``locks``, wherever lockgen runs in it)."""
     solve = flags.solve
-    used = (("mirrors", solve.mirrors), ("output-dir", flags.output_dir), ("cache-dir", solve.cache_dir))
+    used = (
+        ("mirrors", solve.mirrors),
+        ("output-dir", flags.output_dir),
+        ("cache-dir", solve.cache_dir),
+        ("platforms", flags.platforms),  # the targets, as environment.yml's: not a -p subset
+    )
     from_config = tuple(key for key, flag in used if key in tool and flag in (None, ()))
     project = lexical(env_file).parent
     output_dir = Path(flags.output_dir) if flags.output_dir is not None else Path("locks")

@@ -7,10 +7,13 @@ refused at once instead of costing seconds and gigabytes in every read-only comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SizeLimit"]
+from lockgen.errors import InputError, Problem
+
+__all__ = ["SizeLimit", "lock_folder_files", "refuse_oversized"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +41,23 @@ class SizeLimit:
             f"{size / 2**20:.1f} MiB, over the {self.max_bytes / 2**20:g} MiB limit for {self.what};"
             f" not read (if the file is real, raise the limit: {self.setting}=N, in MiB)"
         )
+
+
+def lock_folder_files(path: Path) -> list[Path]:
+    """The files of a locks folder that commands read: each ``*.txt`` (the locks, requirements*.txt, and
+    any other, which check and verify look into); ``path`` itself when it is a file; none when absent."""
+    if path.is_dir():
+        return sorted(path.glob("*.txt"))
+    return [path] if path.is_file() else []
+
+
+def refuse_oversized(
+    inputs: Sequence[Path], input_limit: SizeLimit, locks: Sequence[Path], lock_limit: SizeLimit
+) -> None:
+    """Before anything reads them: environment files (``inputs``) and ``locks``, each within its limit;
+    else InputError (exit 3) naming each file with its size, the limit and the setting that raises it."""
+    found = [(path, input_limit.problem(path)) for path in inputs]
+    found += [(path, lock_limit.problem(path)) for path in locks]
+    problems = [Problem(reason, str(path)) for path, reason in found if reason is not None]
+    if problems:
+        raise InputError(problems)

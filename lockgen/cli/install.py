@@ -105,8 +105,9 @@ def command(
     def action() -> int:
         import tempfile
 
-        from lockgen.config import lock_folder_files, read_environment, refuse_oversized
+        from lockgen.config import read_environment
         from lockgen.environments import one_environment_options
+        from lockgen.filesize import lock_folder_files, refuse_oversized
         from lockgen.install import InstallOptions, install_lock
         from lockgen.install.core import host_platform
         from lockgen.install.envs import install_source, prefix_for
@@ -118,7 +119,8 @@ def command(
         settings = one_environment_options((), locks.flags(), environment)
         if lockfile is not None:  # a lock named here, outside the locks folder build_options looked into
             beside = [] if lockfile.is_dir() else [lockfile.parent / "requirements.txt"]
-            refuse_oversized((), [*lock_folder_files(lockfile), *beside], settings.limits)
+            limits = settings.limits
+            refuse_oversized((), limits.input_files, [*lock_folder_files(lockfile), *beside], limits.lock_files)
         with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
             chosen = platform or host_platform()
             lock_dir, template = install_source(lockfile, chosen, Path(scratch))
