@@ -281,6 +281,10 @@ class LockOptions:
     output_dir: Path
     cache_dir: Path
     platforms: tuple[str, ...] | None = None
+    """``-p``: a subset of the targets (the other targets' locks are kept); None: every target."""
+    config_platforms: tuple[str, ...] | None = None
+    """``[tool.lockgen] platforms``: the targets, as environment.yml's ``platforms:`` (over it, under an
+    environment's own); a platform taken out is stale and its lock removed."""
     mirrors: tuple[Mirror, ...] = ()
     cuda: str | None = None
     virtual_overrides: tuple[tuple[str, VirtualPackage], ...] = ()
@@ -316,8 +320,7 @@ class LockOptions:
     from_config: tuple[str, ...] = ()
     """The ``[tool.lockgen]`` keys that set a value here (no flag overrode them): pyproject.toml is part
     of a pull request, so ``verify`` ignores its ``mirrors`` and ``cache-dir``, and ``check`` and
-    ``diff`` say when ``output-dir`` moved the locks; its ``platforms`` are the targets, as
-    environment.yml's (a platform taken out is stale), not a ``-p`` subset."""
+    ``diff`` say when ``output-dir`` moved the locks."""
     allow_project_mirror: bool = False
     """``LOCKGEN_ALLOW_PROJECT_MIRROR=1`` (or ``install --allow-project-mirror``): let ``install`` take a
     mirror that is a folder inside the project, which a pull request could fill."""
@@ -384,7 +387,8 @@ def _build_options(
     def told(value: Any, tool_key: str) -> str | None:
         return tool_origin(value, tool_key, tool, pyproject)
 
-    platforms = check_platforms(flags.platforms or tool.get("platforms"), told(flags.platforms, "platforms"))
+    platforms = check_platforms(flags.platforms or None, None)  # -p: a subset of the targets
+    config_platforms = check_platforms(tool.get("platforms"), told(None, "platforms"))
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
@@ -437,6 +441,7 @@ def _build_options(
         files=tuple(Path(f) for f in files),
         output_dir=output_dir,
         platforms=platforms,
+        config_platforms=config_platforms,
         mirrors=tuple(mirrors),
         cuda=str(cuda) if cuda is not None else None,
         virtual_overrides=overrides,
@@ -501,12 +506,7 @@ def _locations(
     """The lock folder, the cache folder (None: the default) and which [tool.lockgen] keys were used.
     ``root``: the project found from the working folder up (its ``locks``, wherever lockgen runs in it)."""
     solve = flags.solve
-    used = (
-        ("mirrors", solve.mirrors),
-        ("output-dir", flags.output_dir),
-        ("cache-dir", solve.cache_dir),
-        ("platforms", flags.platforms),  # the targets, as environment.yml's: not a -p subset
-    )
+    used = (("mirrors", solve.mirrors), ("output-dir", flags.output_dir), ("cache-dir", solve.cache_dir))
     from_config = tuple(key for key, flag in used if key in tool and flag in (None, ()))
     project = lexical(env_file).parent
     output_dir = Path(flags.output_dir) if flags.output_dir is not None else Path("locks")

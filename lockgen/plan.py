@@ -184,8 +184,9 @@ def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     spec = load_env_specs(options.files, options.limits.input_files)
     for note in spec.notes:
         reporter.report(Notice(note))
-    explicit = options.platforms is not None and "platforms" not in options.from_config  # -p: a subset
-    platforms = options.platforms or options.environment_platforms or spec.platforms or DEFAULT_PLATFORMS
+    explicit = options.platforms is not None
+    targets = options.environment_platforms or options.config_platforms or spec.platforms or DEFAULT_PLATFORMS
+    platforms = options.platforms or targets
     problems = [Problem(f"unknown platform {p!r}") for p in platforms if p not in KNOWN_PLATFORMS]
     if not spec.channels:
         problems.append(Problem("no channels listed (add `channels: [conda-forge]`)", str(spec.files[0])))

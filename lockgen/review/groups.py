@@ -116,7 +116,7 @@ def _pip_disagreements(group: str, members: Sequence[EnvTarget]) -> list[Stale]:
             text = (m.options.output_dir / REQUIREMENTS_NAME).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             text = ""
-        pins[m.name] = pins_by_platform(text, m.options.platforms or ())
+        pins[m.name] = pins_by_platform(text, m.options.platforms or m.options.config_platforms or ())
     lines = pip_disagreements(pins)
     if not lines:
         return []

@@ -47,7 +47,7 @@ def test_tool_config_is_read_and_cli_wins(tmp_path: Path) -> None:
     )
     env = tmp_path / "environment.yml"
     options = build_options([env], flags())
-    assert options.platforms == ("linux-64",)
+    assert (options.platforms, options.config_platforms) == (None, ("linux-64",))  # the targets, not a -p subset
     assert options.cuda == "12.4"
     assert options.exclude_newer == dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
     assert options.mirrors[0].replacement == (tmp_path / "mirror").as_uri()

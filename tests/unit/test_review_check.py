@@ -142,12 +142,13 @@ def test_platform_removed_in_pyproject_is_stale_as_in_environment_yml(root: Path
     assert not the_plan.explicit_platforms
     assert [p.platform for p in pip_plan(the_plan).platforms] == ["linux-64"]
     assert [p.platform for p in pip_request(pip_plan(the_plan)).platforms] == ["linux-64"]
-    # -p still picks a subset: the other targets' locks stay, requirements.txt keeps covering them
+    # -p still picks a subset of those targets: the others' locks stay, requirements.txt keeps covering
+    # them; a lock that is no target (osx-64.txt here) is not covered
     assert check(_options(root, platforms=("linux-64",))).ok
-    assert [p.platform for p in pip_plan(plan(_options(root, platforms=("linux-64",)))).platforms] == [
-        "linux-64",
-        "osx-64",
-    ]
+    assert [p.platform for p in pip_plan(plan(_options(root, platforms=("linux-64",)))).platforms] == ["linux-64"]
+    (root / "pyproject.toml").write_text('[tool.lockgen]\nplatforms = ["linux-64", "osx-64", "win-64"]\n')
+    chosen = pip_plan(plan(_options(root, platforms=("linux-64",))))
+    assert chosen.explicit_platforms and [p.platform for p in chosen.platforms] == ["linux-64", "osx-64"]
 
 
 def test_malformed_lock(root: Path) -> None:
