@@ -387,8 +387,7 @@ def _build_options(
     def told(value: Any, tool_key: str) -> str | None:
         return tool_origin(value, tool_key, tool, pyproject)
 
-    platforms = check_platforms(flags.platforms or None, None)  # -p: a subset of the targets
-    config_platforms = check_platforms(tool.get("platforms"), told(None, "platforms"))
+    platforms, config_platforms = _platforms(flags.platforms, tool, told(None, "platforms"))
 
     mirrors = [parse_mirror(m) for m in solve.mirrors]
     if not mirrors and "mirrors" in tool:
@@ -498,6 +497,13 @@ def _solve_choices(
             raise
         raise ConfigError(exc.message.replace("--exclude-newer", origin, 1)) from None
     return priority, hash_kind, exclude_newer
+
+
+def _platforms(
+    cli: tuple[str, ...], tool: Mapping[str, Any], origin: str | None
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """``-p`` (a subset of the targets) and ``[tool.lockgen] platforms`` (the targets), each checked."""
+    return check_platforms(cli or None, None), check_platforms(tool.get("platforms"), origin)
 
 
 def _locations(
