@@ -26,7 +26,8 @@ from functools import cmp_to_key
 
 from lockgen.channels import ResolvedChannel
 from lockgen.conda import CondaSolver
-from lockgen.conda.match import narrowed, spec_matches
+from lockgen.conda.match import narrowed
+from lockgen.matchspec import spec_matches
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, SolveError
 from lockgen.lockfiles.lockdir import read_lock_file

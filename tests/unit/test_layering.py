@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     "platforms": 0,
     "printable": 0,  # escaping what is shown (terminal, Markdown)
     "pipsyntax": 0,  # pip lines of the common shapes, read without packaging (lockfiles reads pins with it)
+    "matchspec": 0,  # whether a package satisfies a conda spec (check holds locks to specs)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,
