@@ -24,6 +24,7 @@ from lockgen.lockfiles.header import (
     with_current_marker,
 )
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
+from lockgen.printable import one_line
 from lockgen.secrets import redact
 
 __all__ = [
@@ -262,7 +263,7 @@ def _parse_specs(value: str, number: int) -> tuple[str, ...]:
         listed = None
     if not isinstance(listed, list):
         raise MalformedLock("`# specs:` is not a JSON list", number)
-    return tuple(str(item) for item in listed)
+    return tuple(one_line(str(item)) for item in listed)  # a "\n" decoded from the JSON never starts a line
 
 
 def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:

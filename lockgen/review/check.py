@@ -8,9 +8,11 @@ breakdown after the input hash (``specs=… channels=… virtual=… options=…
 The digests in a header are not keyed: anyone can recompute them. So check also re-derives what
 it can without the network: a lock's bytes must be exactly what lockgen writes for its parsed
 content (no extra line, comment or option), every conda URL must lie under one of the
-platform's channels in its subdir or noarch, and requirements.txt's options lines must be those
-the pip section asks for. What it cannot prove is that a hash or URL is the one the channel or
-index serves: ``lockgen verify`` checks that against repodata.
+platform's channels in its subdir or noarch, its ``# specs:``/``# options:`` lines those the inputs
+give, every spec met by a package line (:mod:`lockgen.lockspecs`), and requirements.txt's
+options lines those the pip section asks for, each direct requirement pinned. What it cannot prove
+is that a hash or URL is the one the channel or index serves, or that the lock is a closed
+solution: ``lockgen verify`` checks that against repodata.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from lockgen.config import LockOptions
 from lockgen.lockfiles import TXN_DIR, ExplicitLock, form_problem, stray_journal
 from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockspecs import header_edits, package_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
@@ -169,8 +172,12 @@ def check_platform_lock(platform: PlatformPlan, path: Path, the_plan: LockPlan) 
             ]
         reason = "hand-edited" if problem and problem.startswith(("package lines", "line ")) else "malformed"
         return [Stale(platform.platform, path.name, reason, f"{path}: {problem}")]
+    edits = header_edits(platform, lock)
+    if edits:
+        return [Stale(platform.platform, path.name, "hand-edited", f"{path}: {edit}") for edit in edits]
     if lock.input_hash == platform.input_hash:
-        return []
+        found = package_problems(platform, lock)
+        return [Stale(platform.platform, path.name, "hand-edited", f"{path}: {why}") for why in found]
     return _changed_inputs(platform, lock, path, the_plan)
 
 

@@ -45,6 +45,7 @@ RANKS: dict[str, int] = {
     "repodata": 4,
     "scheduling": 4,
     "plan": 5,
+    "lockspecs": 5,  # a platform lock held to its inputs beyond the hashes (check, and lock before it keeps one)
     "pypi": 6,
     "lock": 7,
     "changes": 7,  # what a re-lock moved per platform (lock's summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 
 from lockgen.config import build_options
 from lockgen.lockfiles import parse_explicit, render_explicit
+from lockgen.lockfiles.header import short_digest
 from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, render_requirements_lock
-from lockgen.models import LockedPackage
+from lockgen.models import LockedPackage, dependency_name
 from lockgen.plan import pip_request, plan
 from lockgen.review.check import CheckResult, check
 from lockgen.review.pipcheck import check_pip_lock
@@ -31,29 +33,49 @@ def _options(root: Path, **cli: Any) -> Any:
     return build_options([root / "environment.yml"], flags(output_dir=root / "locks", cache_dir=root / "c", **cli))
 
 
-def _write_locks(root: Path, **cli: Any) -> None:
-    """Locks as `lockgen lock` would write them for the current inputs (fake but well-formed packages)."""
+Edit = Callable[[list[LockedPackage]], list[LockedPackage]]
+
+
+def _package(platform: str, name: str, version: str = "2.0") -> LockedPackage:
+    url = f"https://conda.anaconda.org/conda-forge/{platform}/{name}-{version}-h0_0.conda"
+    return LockedPackage(name, version, "h0_0", platform, url, md5="0" * 32, sha256="a" * 64)
+
+
+def _write_locks(
+    root: Path,
+    edit: Edit | None = None,
+    specs: tuple[str, ...] | None = None,
+    lock_options: tuple[tuple[str, str], ...] | None = None,
+    **cli: Any,
+) -> None:
+    """Locks as `lockgen lock` would write them for the current inputs (fake but well-formed packages).
+
+    ``edit``, ``specs`` and ``lock_options`` change linux-64's packages or header lines as a pull request
+    could, every digest recomputed (anyone can: they are not keyed)."""
     options = _options(root, **cli)
     the_plan = plan(options)
     (root / "locks").mkdir(exist_ok=True)
     for p in the_plan.platforms:
-        packages = [
-            LockedPackage(
-                d.name, "1.0", "h0_0", p.platform,
-                f"https://conda.anaconda.org/conda-forge/{p.platform}/{d.name}-1.0-h0_0.conda",
-                md5="0" * 32, sha256="a" * 64,
-            )
-            for d in the_plan.spec.conda_dependencies(p.platform)
-        ]  # fmt: skip
+        packages = [_package(p.platform, name) for name in map(dependency_name, p.request.specs)]  # with pip
+        crafted = p.platform == "linux-64"
+        if edit is not None and crafted:
+            packages = edit(packages)
+        header_specs = specs if specs is not None and crafted else p.request.specs
+        header_options = lock_options if lock_options is not None and crafted else p.options
+        parts = dict(p.input_parts)
+        parts["specs"] = short_digest({"specs": list(header_specs)})
+        if header_options != p.options:
+            values = {k: None if v == "none" else v for k, v in header_options}
+            parts["options"] = short_digest({**values, "format": int(str(values["format"]))})
         text = render_explicit(
             p.platform,
             packages,
             p.input_hash,
             the_plan.source_names,
             options.hash_kind,
-            input_parts=p.input_parts,
-            specs=p.request.specs,
-            options=p.options,
+            input_parts=tuple(parts.items()),
+            specs=header_specs,
+            options=header_options,
         )
         (root / "locks" / p.lock_name).write_text(text)
 
@@ -156,7 +178,7 @@ def test_header_for_another_platform(root: Path) -> None:
 
 def test_hand_edited_package_line(root: Path) -> None:
     path = root / "locks" / "linux-64.txt"
-    path.write_text(path.read_text().replace("numpy-1.0-h0_0", "numpy-1.1-h0_0"))
+    path.write_text(path.read_text().replace("numpy-2.0-h0_0", "numpy-2.1-h0_0"))
     result = check(_options(root))
     assert _reasons(result) == {("linux-64", "hand-edited")}
 
@@ -260,9 +282,7 @@ def test_an_edited_pip_line_or_included_file_is_named_with_its_place(root: Path)
     (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==14.0\n    - -r extra.txt\n    - tqdm\n")
     (stale,) = [s for s in check(_options(root)).stale if s.file == "requirements.txt"]
     env = root / "environment.yml"
-    assert stale.detail == (
-        f"spec changed: `rich==13.0` became `rich==14.0` ({env}:9); `tqdm` added ({env}:11)"
-    )
+    assert stale.detail == (f"spec changed: `rich==13.0` became `rich==14.0` ({env}:9); `tqdm` added ({env}:11)")
     (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n    - -r extra.txt\n")
     (root / "extra.txt").write_text("tqdm\nclick\n")
     (stale,) = [s for s in check(_options(root)).stale if s.file == "requirements.txt"]
@@ -281,3 +301,62 @@ def test_tool_tables_of_an_editable_project_do_not_stale_the_pip_lock(root: Path
     (root / "pyproject.toml").write_text(pyproject.replace('["rich"]', '["rich", "click"]'))
     (stale,) = [s for s in check(_options(root)).stale if s.file == "requirements.txt"]
     assert stale.detail == f"spec changed: `-e .`: its dependency metadata changed ({root / 'environment.yml'}:9)"
+
+
+# A pull request can edit a lock and recompute every digest of its header (they are plain sha256):
+# check holds the package lines to the specs and the header lines to the inputs instead.
+
+
+def _stale_lines(root: Path) -> list[str]:
+    return [s.detail.split(": ", 1)[1] for s in check(_options(root)).stale]
+
+
+def test_a_package_line_that_breaks_its_spec_is_stale(root: Path) -> None:
+    _write_locks(root, lambda ps: [_package("linux-64", "numpy", "1.19") if p.name == "numpy" else p for p in ps])
+    lines = _stale_lines(root)
+    assert len(lines) == 1 and lines[0].startswith("numpy 1.19 h0_0 (line "), lines
+    assert "does not satisfy `numpy >=1.20` (" in lines[0] and "environment.yml:6)" in lines[0]
+    assert _reasons(check(_options(root))) == {("linux-64", "hand-edited")}
+
+
+def test_a_spec_without_its_package_line_is_stale(root: Path) -> None:
+    _write_locks(root, lambda ps: [p for p in ps if p.name != "libzlib"])
+    lines = _stale_lines(root)
+    assert len(lines) == 1 and lines[0].startswith("libzlib: no package line, but `libzlib` ("), lines
+
+
+def test_a_package_listed_twice_is_stale(root: Path) -> None:
+    _write_locks(root, lambda ps: [*ps, _package("linux-64", "numpy", "2.1")])
+    assert any(line.startswith("numpy is listed more than once (lines ") for line in _stale_lines(root))
+
+
+def test_an_edited_options_line_is_stale(root: Path) -> None:
+    path = root / "locks" / "linux-64.txt"
+    path.write_text(path.read_text().replace("channel-priority=strict", "channel-priority=flexible"))
+    assert _stale_lines(root) == [
+        "the `# options:` line does not match the input hash's options= part: edited after lockgen wrote it"
+    ]
+    pairs = plan(_options(root)).platforms[0].options
+    _write_locks(root, lock_options=tuple((k, "flexible" if k == "channel-priority" else v) for k, v in pairs))
+    assert _stale_lines(root) == ["the `# options:` line is not what the inputs give: edited after lockgen wrote it"]
+
+
+def test_an_edited_specs_line_is_stale_and_its_newline_never_starts_a_line(root: Path) -> None:
+    _write_locks(root, specs=("numpy >=1.0", "libzlib", "\n::error::injected"))
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "hand-edited")}
+    assert "\n" not in "".join(s.detail for s in result.stale)
+    spec_line = next(line for line in (root / "locks" / "linux-64.txt").read_text().splitlines() if "specs:" in line)
+    lock = parse_explicit((root / "locks" / "linux-64.txt").read_text())
+    assert lock.specs is not None and lock.specs[2] == "\\u000a::error::injected", spec_line
+
+
+def test_specs_and_options_lines_as_the_inputs_give_them_even_when_the_input_hash_is_current(root: Path) -> None:
+    path = root / "locks" / "linux-64.txt"
+    lock = parse_explicit(path.read_text())
+    assert lock.specs == ("numpy >=1.20", "libzlib")
+    text = path.read_text().replace('"numpy >=1.20"', '"numpy >=1.0"')
+    parts = dict(lock.input_parts)
+    text = text.replace(f"specs={parts['specs']}", f"specs={short_digest({'specs': ['numpy >=1.0', 'libzlib']})}")
+    path.write_text(text)
+    assert _stale_lines(root) == ["the `# specs:` line is not what the inputs give: edited after lockgen wrote it"]
