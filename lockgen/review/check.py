@@ -38,6 +38,7 @@ from lockgen.review.unhashedcheck import check_unhashed_lock, expected_direct, n
 __all__ = ["CHECK_JSON_FORMAT", "CheckResult", "check", "journal_stale", "render_check_json"]
 
 JOURNAL_TARGET = "journal"
+CONDA_LOCK_TARGET = "conda-lock"
 
 _PART_REASONS = {
     "specs": "spec changed",
@@ -94,7 +95,23 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     if needed or unhashed_path.exists() or unhashed_path.is_symlink():
         checked.append(UNHASHED_NAME)
     stale.extend(check_unhashed_lock(needed, unhashed_path, pip_path, direct))
+    if options.conda_lock_file is not None:
+        checked.append(options.conda_lock_file.name)
+        stale.extend(_condalock_stale(options.conda_lock_file, pip_targets))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
+
+
+def _condalock_stale(path: Path, targets: LockPlan) -> list[Stale]:
+    """conda-lock.yml against the locks it is written with (:mod:`lockgen.condalockcheck`)."""
+    from lockgen.condalockcheck import condalock_disagreements
+
+    out_dir = targets.options.output_dir
+    locks = {p.platform: read_lock_file(out_dir / p.lock_name, p.platform).lock for p in targets.platforms}
+    pip_path = out_dir / REQUIREMENTS_NAME
+    requirements = pip_path.read_text(encoding="utf-8", errors="replace") if pip_path.is_file() else None
+    found = condalock_disagreements(path, locks, requirements)
+    reason = "missing" if found and found[0].endswith("has lockgen write it") else "hand-edited"
+    return [Stale(CONDA_LOCK_TARGET, path.name, reason, detail) for detail in found]
 
 
 def journal_stale(out_dir: Path) -> list[Stale]:

@@ -54,6 +54,7 @@ RANKS: dict[str, int] = {
     "pipagreement": 7,  # a group's pip sections agreeing (grouplock's pip side)
     "export": 7,
     "condalockhash": 7,  # conda-lock's content_hash, written by export
+    "condalockcheck": 7,  # conda-lock.yml held to the locks it is written with (check; lock keeps only such a file)
     "migrate": 7,
     "frompins": 7,  # --from: the pins of a lock lockgen did not write, read for migrate
     "holdback": 7,  # "why not newer?": solves again (so above conda); review shows its answer
