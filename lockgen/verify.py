@@ -36,7 +36,7 @@ from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
 from lockgen.reporting import NullReporter, ReadingRepodata, Reporter
-from lockgen.secrets import SecretRegistry
+from lockgen.secrets import SecretRegistry, strip_credentials
 
 if TYPE_CHECKING:
     from rattler import RepoDataRecord
@@ -308,6 +308,8 @@ def _record_findings(
         return Finding(path, entry.line, entry.name, problem)
 
     out = []
+    if strip_credentials(entry.url) != entry.url:  # lockgen never writes a login or token into a lock
+        out.append(finding("URL carries credentials (a login or a /t/ token): lockgen never writes them"))
     allowed = {lock.platform, "noarch"} if lock.platform else None
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))

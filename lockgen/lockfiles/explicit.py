@@ -25,7 +25,7 @@ from lockgen.lockfiles.header import (
 )
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
 from lockgen.printable import one_line
-from lockgen.secrets import redact
+from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
     "ExplicitEntry",
@@ -226,6 +226,9 @@ def form_problem(lock: ExplicitLock, text: str, platform: str, channels: Collect
 def _url_problem(lock: ExplicitLock, platform: str, channels: Collection[str]) -> str | None:
     for entry in lock.entries:
         if entry.package.channel not in channels:
+            if strip_credentials(entry.url) != entry.url:
+                why = "carries credentials (lockgen never writes them)"
+                return f"package lines were edited: line {entry.line}'s URL {why}"
             return f"package lines were edited: line {entry.line} is not under any of the platform's channels"
         if entry.subdir not in (platform, "noarch"):
             return f"package lines were edited: line {entry.line} is in subdir {entry.subdir}"

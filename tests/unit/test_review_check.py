@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -472,3 +473,14 @@ def test_conda_lock_file_missing_a_package_or_missing_is_stale(root: Path) -> No
     assert details == ["libzlib 2.0 (linux-64's lock, line 8): not in conda-lock.yml"], details
     (root / "conda-lock.yml").unlink()
     assert _reasons(check(_with_condalock(root))) == {("conda-lock", "missing")}
+
+
+def test_a_lock_url_carrying_credentials_is_stale(root: Path) -> None:
+    def login(packages: list[LockedPackage]) -> list[LockedPackage]:
+        return [dataclasses.replace(p, url=p.url.replace("https://", "https://user:s3cretpass@")) for p in packages]
+
+    _write_locks(root, login)
+    (stale,) = check(_options(root)).stale
+    assert stale.detail.endswith(
+        "package lines were edited: line 7's URL carries credentials (lockgen never writes them)"
+    )

@@ -153,3 +153,10 @@ def test_the_lock_is_the_solution_of_its_specs() -> None:
         f"{PATH}: libd: no package line, but the header's `# specs:` asks for `libd`",
         f"{PATH}:7: app: 1.0 0 does not satisfy `app >=2` (the header's `# specs:`)",
     ]
+
+
+def test_a_url_carrying_credentials_is_a_finding() -> None:
+    text = _lock_text("liba-1.0-0.tar.bz2").replace("https://", "https://user:s3cretpass@")
+    lock = parse_explicit(text)
+    findings = [str(f) for f in check_lock(PATH, lock, {lock.entries[0].url: CHANNEL["liba-1.0-0.tar.bz2"]})]
+    assert findings == [f"{PATH}:4: liba: URL carries credentials (a login or a /t/ token): lockgen never writes them"]
