@@ -190,3 +190,10 @@ def test_a_conda_lock_file_edited_apart_from_the_locks_fails_check_and_diff_warn
     _lock(project)  # lock rewrites it
     assert good in path.read_text()
     assert run_lockgen("check", cwd=project).returncode == 0
+    text = path.read_text()
+    start = text.index(good)
+    md5 = text[text.index("md5: ", start) + 5 :][:32]
+    path.write_text(text[:start] + text[start:].replace(f"md5: {md5}", f"md5: {'e' * 32}", 1))  # the same URL
+    assert "is not the lock's" in run_lockgen("check", cwd=project).stderr
+    _lock(project)
+    assert path.read_text() == text
