@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.lockfiles import ExplicitLock, MalformedLock
 from lockgen.lockfiles.header import is_generated
+from lockgen.printable import one_line
 from lockgen.secrets import redact
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def condalock_disagreements(
         found += _pip_disagreements(path, platform, requirements, lock.for_platform(platform, "pip"))
     if len(found) > SHOWN:
         found = [*found[: SHOWN - 1], f"and {len(found) - SHOWN + 1} more places where {path.name} disagrees"]
-    return found
+    return [one_line(line) for line in found]  # a YAML string may hold a newline: it never starts a line
 
 
 def _conda_disagreements(
