@@ -161,7 +161,7 @@ def _marker_holds(marker: Marker, platform: str, python: str | None) -> bool:
     lock does not record for the platform (``platform_system``, ``implementation_name``, ...)."""
     from packaging.markers import UndefinedEnvironmentName
 
-    from lockgen.pypi.targets import marker_terms
+    from lockgen.platforms import marker_terms
 
     if python is None or not _marker_names(marker) <= _KNOWN:
         return False
