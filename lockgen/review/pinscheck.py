@@ -15,20 +15,18 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.lockfiles.requirements import VIA_PIP_SECTION, Pin, RequirementsLock
+from lockgen.pipsyntax import canonical_name, marker_applies
 from lockgen.plan import LockPlan
+from lockgen.platforms import marker_terms
 from lockgen.review.stale import PIP_TARGET, Stale
-
-if TYPE_CHECKING:
-    from packaging.markers import Marker
+from lockgen.spec.pipentry import plain_requirement_name
 
 __all__ = ["DirectRequirements", "direct_requirements", "pin_problems"]
 
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
-_PYTHON = re.compile(r"^# (?P<platform>[\w-]+): against .*?, Python (?P<version>\d+\.\d+(?:\.\d+)?),")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +49,9 @@ def direct_requirements(pip_targets: LockPlan, inputs: Sequence[tuple[str, tuple
     names: dict[str, str] = {}
     for platform in pip_targets.platforms:
         for entry in pip_targets.spec.pip_entries(platform.platform):
-            name = _name(entry.text)
-            if name is not None:
-                names.setdefault(name, str(entry.location))
+            parsed = _requirement(entry.text.split(" #", 1)[0].strip())
+            if parsed is not None:
+                names.setdefault(parsed[0], str(entry.location))
     conda = []
     for platform in pip_targets.platforms:
         lock = read_lock_file(pip_targets.options.output_dir / platform.lock_name, platform.platform).lock
@@ -63,43 +61,54 @@ def direct_requirements(pip_targets: LockPlan, inputs: Sequence[tuple[str, tuple
     return DirectRequirements(tuple(inputs), tuple(names.items()), tuple(conda), channels, own)
 
 
-def _name(text: str) -> str | None:
+def _requirement(line: str) -> tuple[str, str, str | None, bool] | None:
+    """(canonical name, specifier, marker, names a URL) of a requirement line; None when it is none
+    (an option, a local path). The common shapes are read without packaging
+    (:func:`lockgen.spec.pipentry.plain_requirement_name`), any other by packaging."""
+    if not line or line.startswith(("-", ".", "/", "~")):
+        return None  # an option (`--index-url`, `-r`), a local path
+    name = plain_requirement_name(line)
+    if name is not None:
+        head, _, marker = line.partition(";")
+        return canonical_name(name), head.strip()[len(name) :].strip(), marker.strip() or None, False
     from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
 
     try:
-        return canonicalize_name(Requirement(text.split(" #", 1)[0].strip()).name)
+        requirement = Requirement(line)
     except InvalidRequirement:
         return None
+    written = str(requirement.marker) if requirement.marker is not None else None
+    return canonical_name(requirement.name), str(requirement.specifier), written, bool(requirement.url)
+
+
+def _applies(marker: str | None, platform: str) -> bool | None:
+    """Whether ``marker`` holds on ``platform`` (None: it compares what the platform alone does not say)."""
+    return True if marker is None else marker_applies(marker, marker_terms(platform))
 
 
 def pin_problems(path: Path, lock: RequirementsLock, direct: DirectRequirements) -> list[Stale]:
     """Each direct requirement not pinned as it asks, each pin without a well-formed sha256, each pin
     that claims the pip: section without being listed there: the pin or requirement first."""
-    from lockgen.pypi.targets import pins_on
-
     pins = lock.pins()
     found = [_hash_problem(pin) for pin in pins]
-    listed = {name for _, lines in direct.requirements for line in lines if (name := _name(line))}
+    listed = {parsed[0] for _, lines in direct.requirements for line in lines if (parsed := _requirement(line))}
     found += [
         f"{_shown(pin)} says `# via {VIA_PIP_SECTION}`, but the pip: section does not list {pin.name}"
         for pin in pins
         if VIA_PIP_SECTION in pin.via and pin.name not in listed
     ]
-    by_platform = pins_on(pins, lock.platforms or [p for p, _ in direct.requirements])
-    pythons = {m["platform"]: m["version"] for line in lock.header if (m := _PYTHON.match(line))}
+    targets = lock.platforms or [p for p, _ in direct.requirements]
     where = dict(direct.where)
     platforms: dict[str, list[str]] = {}
     for platform, lines in direct.requirements:
-        if platform not in by_platform:
+        if platform not in targets:
             continue
-        on = {pin.name: pin for pin in by_platform[platform]}
+        on = {pin.name: pin for pin in pins if _applies(pin.marker, platform) is not False}  # unknown: counts
         for line in lines:
-            problem = _requirement_problem(line, platform, on, direct, pythons.get(platform))
+            problem = _requirement_problem(line, platform, on, direct)
             if problem:
-                platforms.setdefault(f"{problem} ({where.get(_name(line) or '', 'the pip: section')})", []).append(
-                    platform
-                )
+                name = (_requirement(line) or ("",))[0]
+                platforms.setdefault(f"{problem} ({where.get(name, 'the pip: section')})", []).append(platform)
     found += [f"{problem} on {', '.join(names)}" for problem, names in platforms.items()]
     unique = list(dict.fromkeys(p for p in found if p))
     return [Stale(PIP_TARGET, path.name, "hand-edited", f"{path}: {problem}") for problem in unique]
@@ -118,69 +127,32 @@ def _hash_problem(pin: Pin) -> str | None:
     return None
 
 
-def _requirement_problem(
-    line: str, platform: str, pins: Mapping[str, Pin], direct: DirectRequirements, python: str | None
-) -> str | None:
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    try:
-        requirement = Requirement(line)
-    except InvalidRequirement:
-        return None  # a URL or a local project: requirements-unhashed.txt's
-    applies = requirement.marker is None or _marker_holds(requirement.marker, platform, python)
-    if requirement.url or not applies:
-        return None
-    name = canonicalize_name(requirement.name)
+def _requirement_problem(line: str, platform: str, pins: Mapping[str, Pin], direct: DirectRequirements) -> str | None:
+    parsed = _requirement(line)
+    if parsed is None or parsed[3] or _applies(parsed[2], platform) is not True:
+        return None  # a URL or local project (requirements-unhashed.txt's), or not judged here
+    name, specifier, _, _ = parsed
     pin = pins.get(name)
     if pin is None:
-        return (
-            None
-            if _from_conda(name, dict(direct.conda).get(platform, frozenset()), direct)
-            else (f"{name}: no pin, but `{line}` asks for it")
-        )
-    if pin.url is None and requirement.specifier and not requirement.specifier.contains(pin.version, prereleases=True):
-        return f"{_shown(pin)} does not satisfy `{line}`"
+        if _from_conda(name, dict(direct.conda).get(platform, frozenset()), direct):
+            return None
+        return f"{name}: no pin, but `{line}` asks for it"
+    if pin.url is None and specifier:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            allowed = SpecifierSet(specifier).contains(pin.version, prereleases=True)
+        except InvalidSpecifier:
+            return None
+        if not allowed:
+            return f"{_shown(pin)} does not satisfy `{line}`"
     return None
-
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_WORD = re.compile(r"[a-z_]+")
-
-
-def _marker_names(marker: Marker) -> set[str]:
-    """The variables a marker names (its words outside quotes, but ``and``, ``or``, ``in``, ``not``)."""
-    return set(_WORD.findall(_QUOTED.sub(" ", str(marker)))) - {"and", "or", "in", "not"}
-
-
-_KNOWN = frozenset({"python_version", "python_full_version", "sys_platform", "platform_machine"})
-
-
-def _marker_holds(marker: Marker, platform: str, python: str | None) -> bool:
-    """Whether ``marker`` holds on ``platform``: False (not judged) when it names a variable the
-    lock does not record for the platform (``platform_system``, ``implementation_name``, ...)."""
-    from packaging.markers import UndefinedEnvironmentName
-
-    from lockgen.platforms import marker_terms
-
-    if python is None or not _marker_names(marker) <= _KNOWN:
-        return False
-    environment = {"python_version": ".".join(python.split(".")[:2]), "python_full_version": python}
-    environment |= marker_terms(platform)
-    if _marker_names(marker) - set(environment):
-        return False
-    try:
-        return bool(marker.evaluate(environment))
-    except UndefinedEnvironmentName:
-        return False
 
 
 def _from_conda(name: str, conda: frozenset[str], direct: DirectRequirements) -> bool:
     """Whether conda installs ``name`` on the platform: a conda package of that name, or one the
     conda→PyPI tables map to it (a ``--pypi-mapping`` file of the user's: not judged, True)."""
-    from packaging.utils import canonicalize_name
-
-    if direct.own_mapping or any(canonicalize_name(c) == name for c in conda):
+    if direct.own_mapping or any(canonical_name(c) == name for c in conda):
         return True
     from lockgen.pypi.mapping import mapping_channel_name, snapshot_table
 
@@ -189,6 +161,6 @@ def _from_conda(name: str, conda: frozenset[str], direct: DirectRequirements) ->
         if table is None:
             continue
         for conda_name in conda:
-            if any(canonicalize_name(n) == name for n in table.get(conda_name) or ()):
+            if any(canonical_name(n) == name for n in table.get(conda_name) or ()):
                 return True
     return False
