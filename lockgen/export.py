@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lockgen.condalockcheck import condalock_disagreements
 from lockgen.config import LockOptions
 from lockgen.errors import OutputError, Problem
 from lockgen.lockfiles import ExplicitLock
@@ -77,6 +78,12 @@ class CondaLockTarget:
             same_hash = hashes.get(p.platform) == wanted[p.platform]
             if old is None or not same_hash or urls != sorted(e.url for e in old.entries):
                 current = False
+        if current:  # the same URLs: each with the lock's hash, and the pip files requirements.txt's
+            requirements = options.output_dir / REQUIREMENTS_NAME
+            text = requirements.read_text(encoding="utf-8", errors="replace") if requirements.is_file() else None
+            current = not condalock_disagreements(
+                path, {p.platform: previous.get(p.platform) for p in the_plan.platforms}, text
+            )
         return cls(path, in_out, current)
 
     def files(

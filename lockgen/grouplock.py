@@ -104,7 +104,7 @@ def member_solution(agreed: Sequence[LockedPackage], request: SolveRequest) -> t
     (a CUDA build chosen for the group, on a member without CUDA): the caller then solves the
     member within the agreement, and the solver says what does not fit."""
     from lockgen.channels import split_channel_spec
-    from lockgen.conda import spec_matches
+    from lockgen.matchspec import spec_matches
     from lockgen.models import dependency_name, sort_dependency_order
 
     by_name = {p.name: p for p in agreed}

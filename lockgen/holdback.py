@@ -26,10 +26,11 @@ from functools import cmp_to_key
 
 from lockgen.channels import ResolvedChannel
 from lockgen.conda import CondaSolver
-from lockgen.conda.match import narrowed, spec_matches
+from lockgen.conda.match import narrowed
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, SolveError
 from lockgen.lockfiles.lockdir import read_lock_file
+from lockgen.matchspec import spec_matches
 from lockgen.models import LockedPackage, conda_version_order, dependency_name
 from lockgen.plan import LockPlan, plan
 from lockgen.solverequest import SolveRequest

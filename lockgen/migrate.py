@@ -91,7 +91,7 @@ class PlatformSeed:
 
 def _spec_excludes(specs: Sequence[tuple[str, str]], name: str, version: str, build: str, subdir: str) -> str | None:
     """The environment's spec (with where it was written) that the old pin fails, if any."""
-    from lockgen.conda import spec_matches
+    from lockgen.matchspec import spec_matches
 
     for spec, origin in specs:
         if spec_matches(spec, name, version, build, subdir) is False:
@@ -133,7 +133,7 @@ def _moved_reason(  # noqa: PLR0911
     recorded: Mapping[str, tuple[tuple[str, str], ...]],
 ) -> str:
     """Why the pinned ``entry`` could not be kept, most specific cause first."""
-    from lockgen.conda import spec_matches
+    from lockgen.matchspec import spec_matches
 
     name = entry.name
     why = _spec_excludes(facts.specs, name, entry.version, entry.build, entry.subdir)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 __all__ = [
     "DEFAULT_PLATFORMS",
     "KNOWN_PLATFORMS",
+    "PIP_MARKER_TERMS",
     "VirtualPackage",
     "check_platform",
     "default_virtual_packages",
@@ -17,6 +18,7 @@ __all__ = [
     "lock_file_name",
     "lock_file_names",
     "lowest_versions",
+    "marker_terms",
     "parse_virtual_package_override",
     "selector_names",
 ]
@@ -33,6 +35,27 @@ KNOWN_PLATFORMS: frozenset[str] = frozenset(
         "emscripten-wasm32", "wasi-wasm32", "zos-z",
     }
 )  # fmt: skip
+
+
+PIP_MARKER_TERMS: dict[str, tuple[str, str]] = {
+    "linux-64": ("linux", "x86_64"),
+    "linux-aarch64": ("linux", "aarch64"),
+    "osx-64": ("darwin", "x86_64"),
+    "osx-arm64": ("darwin", "arm64"),
+    "win-64": ("win32", "AMD64"),
+    "win-arm64": ("win32", "ARM64"),
+    "win-32": ("win32", "x86"),
+}
+"""conda subdir → its ``sys_platform`` and ``platform_machine`` (pip's markers): the platforms pip
+packages are locked for."""
+
+
+def marker_terms(platform: str) -> dict[str, str]:
+    """The marker variables lockgen's pin markers use, as they are on ``platform`` (empty if unknown)."""
+    if platform not in PIP_MARKER_TERMS:
+        return {}
+    sys_platform, machine = PIP_MARKER_TERMS[platform]
+    return {"sys_platform": sys_platform, "platform_machine": machine}
 
 
 def lock_file_names(template: str) -> dict[str, str]:

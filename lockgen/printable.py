@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["markdown_code", "markdown_text", "printable"]
+__all__ = ["markdown_code", "markdown_text", "one_line", "printable"]
 
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (but tab and newline), DEL, C1 (CSI 0x9b, OSC 0x9d, ...)
@@ -34,6 +34,13 @@ def printable(text: str) -> str:
     decodes to the same character.
     """
     return _UNSAFE.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` as :func:`printable` makes it, with newlines escaped too (``\\u000a``): what a lock file's
+    header holds as one value (a spec, a pip line decoded from its JSON) can never start a line of
+    its own in what lockgen prints (a GitHub workflow command such as ``::error::`` must start one)."""
+    return printable(text).replace("\n", "\\u000a")
 
 
 def markdown_code(text: str) -> str:

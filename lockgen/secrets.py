@@ -31,12 +31,14 @@ def strip_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
-def redact(text: str, extra: tuple[str, ...] | frozenset[str] = ()) -> str:
-    """Mask credentials in URLs found in ``text``, and every literal string in ``extra``."""
+def redact(text: str, extra: tuple[str, ...] | frozenset[str] = (), *, keep_git_user: bool = False) -> str:
+    """Mask credentials in URLs found in ``text``, and every literal string in ``extra``; with
+    ``keep_git_user``, an ssh ``git@`` login is kept (no secret: as :func:`public_vcs_url` writes it)."""
     for secret in sorted(extra, key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, MASK)
-    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    keep = "git" if keep_git_user else None
+    text = _USERINFO.sub(lambda m: m.group() if m.group("userinfo") == keep else f"{m.group('scheme')}{MASK}@", text)
     return _URL_IN_TEXT.sub(_mask_token, text)
 
 

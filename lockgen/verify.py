@@ -5,7 +5,10 @@ record's, no package name appears twice, every line's subdir is the header's pla
 ``noarch``, every dependency (virtual packages ``__*`` aside) is satisfied by another line of the
 same file, ``constrains`` hold, and dependencies come before their dependents (members of a
 dependency cycle may appear in either order), and the package lines still have the digest
-``lock`` recorded in the header (a hand edit shows). Each problem is a :class:`Finding` naming the file,
+``lock`` recorded in the header (a hand edit shows). The lock is the solution of its ``# specs:``
+line: each spec is met by its package line, and every package is a spec's or another package's
+dependency (a line a pull request added for nothing shows). ``check`` holds that line to the
+environment file. Each problem is a :class:`Finding` naming the file,
 line and package; the caller decides how to show them.
 """
 
@@ -33,7 +36,7 @@ from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
 from lockgen.reporting import NullReporter, ReadingRepodata, Reporter
-from lockgen.secrets import SecretRegistry
+from lockgen.secrets import SecretRegistry, strip_credentials
 
 if TYPE_CHECKING:
     from rattler import RepoDataRecord
@@ -236,7 +239,46 @@ def check_lock(
         else:
             first[entry.name] = entry
     findings += _closure_findings(path, first, records)
+    findings += _solution_findings(path, lock, first, records)
     return sorted(findings, key=lambda f: (f.line or 0, f.problem))
+
+
+def _solution_findings(
+    path: Path, lock: ExplicitLock, by_name: Mapping[str, ExplicitEntry], records: Mapping[str, RepoDataRecord]
+) -> list[Finding]:
+    """The lock as the solution of its ``# specs:``: each spec met by its package line, and every
+    package reached from the specs through the records' dependencies (nothing else was asked for)."""
+    from lockgen.matchspec import spec_matches
+
+    if lock.specs is None or any(entry.url not in records for entry in by_name.values()):
+        return []  # an older lock, or lines the channel does not list (reported above)
+    findings = []
+    roots = []
+    for spec in lock.specs:
+        name = dependency_name(spec.rpartition("::")[2])
+        roots.append(name)
+        entry = by_name.get(name)
+        if entry is None:
+            findings.append(
+                Finding(path, None, name, f"no package line, but the header's `# specs:` asks for `{spec}`")
+            )
+        elif spec_matches(spec, entry.name, entry.version, entry.build, entry.subdir) is False:
+            have = f"{entry.version} {entry.build}"
+            findings.append(
+                Finding(path, entry.line, name, f"{have} does not satisfy `{spec}` (the header's `# specs:`)")
+            )
+    graph = _dependency_graph(by_name, records)
+    reached = set(roots)
+    stack = [name for name in roots if name in graph]
+    while stack:
+        for dep in graph[stack.pop()] - reached:
+            reached.add(dep)
+            stack.append(dep)
+    for name, entry in by_name.items():
+        if name not in reached:
+            problem = f"{entry.version} {entry.build}: neither a spec nor a dependency of a package of the lock"
+            findings.append(Finding(path, entry.line, name, f"not needed: {problem}"))
+    return findings
 
 
 def _header_findings(path: Path, lock: ExplicitLock) -> list[Finding]:
@@ -266,6 +308,8 @@ def _record_findings(
         return Finding(path, entry.line, entry.name, problem)
 
     out = []
+    if strip_credentials(entry.url) != entry.url:  # lockgen never writes a login or token into a lock
+        out.append(finding("URL carries credentials (a login or a /t/ token): lockgen never writes them"))
     allowed = {lock.platform, "noarch"} if lock.platform else None
     if allowed and entry.subdir not in allowed:
         out.append(finding(f"URL is in subdir {entry.subdir}, but the lock is for {lock.platform}"))

@@ -189,12 +189,31 @@ def command(
             return dataclasses.replace(found, location=location, mirrors=mirrors)
 
         result = diff_locks(side(base or "HEAD"), side(head))
+        if head is None and options.conda_lock_file is not None:
+            result = _with_condalock(result, options)
         if why_not_newer and head is None:
             result = _with_why(result, options)
         echo(render(result, fmt, max_chars), nl=False)
         return EXIT_CHANGED if result.changed else 0
 
     run_core(verbose, action)
+
+
+def _with_condalock(result: DiffResult, options: LockOptions) -> DiffResult:
+    """``result`` warning (exit 6) of each place the working tree's conda-lock.yml disagrees with its locks:
+    it is written from the same solution, so the locks' rows are its rows, unless a hand edit made it differ."""
+    from lockgen.condalockcheck import condalock_disagreements
+    from lockgen.lockfiles.lockdir import read_lock_file
+    from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+    from lockgen.plan import plan
+
+    out_dir = options.output_dir
+    locks = {p.platform: read_lock_file(out_dir / p.lock_name, p.platform).lock for p in plan(options).platforms}
+    pip_path = out_dir / REQUIREMENTS_NAME
+    requirements = pip_path.read_text(encoding="utf-8", errors="replace") if pip_path.is_file() else None
+    found = condalock_disagreements(options.conda_lock_file or Path(), locks, requirements)
+    shown = [f"{options.conda_lock_file} disagrees with the locks (not what lockgen wrote): {line}" for line in found]
+    return dataclasses.replace(result, moved=(*result.moved, *shown)) if shown else result
 
 
 def _with_why(result: DiffResult, options: LockOptions) -> DiffResult:

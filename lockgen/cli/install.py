@@ -144,6 +144,7 @@ def command(
                 pip_deadline_s=settings.limits.pip_deadline_s,
                 http=settings.limits.http,
                 project_dir=settings.files[0].parent if lock_dir is None and settings.files else None,
+                shown_as=lockfile if lock_dir == Path(scratch) else None,  # a conda-lock.yml's scratch copy
             )
             _show(options, install_lock(options, StderrReporter(quiet, verbose), environ), environ, quiet)
         return 0

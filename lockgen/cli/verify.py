@@ -31,8 +31,10 @@ def command(
 
     Every URL must be a file in its channel's repodata with the same hash, no name may appear
     twice, lines must come in dependency order, every dependency must be satisfied by another
-    line of the same file, and every line's subdir must be the lock's platform or noarch.
-    Each problem is reported with file, line and package; exit 8 when there is any.
+    line of the same file, and every line's subdir must be the lock's platform or noarch. The
+    lock must be the solution of its `# specs:` line: each spec met, every package a spec's or
+    another package's dependency; no URL may carry credentials. Each problem is reported with
+    file, line and package; exit 8 when there is any.
 
     The repodata comes from the channels themselves: [tool.lockgen] mirrors and cache-dir are
     ignored (pyproject.toml may come with the pull request under review). Pass --mirror and

@@ -1,27 +1,9 @@
-"""Whether a package satisfies a conda match spec, without the caller importing rattler."""
+"""Conda versions compared and a spec narrowed, without the caller importing rattler (whether a package
+satisfies a spec: :mod:`lockgen.matchspec`)."""
 
 from __future__ import annotations
 
-__all__ = ["narrowed", "spec_matches", "version_lower"]
-
-
-def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) -> bool | None:
-    """Whether ``name`` ``version`` ``build`` (of ``subdir``) satisfies ``spec``; None when ``spec`` is
-    about another package, or when rattler cannot read the spec or the version (nothing to say then)."""
-    from rattler import MatchSpec, PackageRecord
-    from rattler.package.build_string import BuildString
-
-    try:
-        match = MatchSpec(spec, strict=False)
-    except Exception:  # a spec rattler cannot read: the solve reported it
-        return None
-    if match.name is None or match.name.normalized != name:
-        return None
-    try:
-        record = PackageRecord(name, version, BuildString(build), 0, subdir)
-    except Exception:  # an unparsable old version: say nothing rather than guess
-        return None
-    return bool(match.matches(record))
+__all__ = ["narrowed", "version_lower"]
 
 
 def version_lower(new: str, old: str) -> bool:

@@ -104,9 +104,18 @@ class InstallOptions:
     """The environment file's folder when installing the project's own locks: requirements-unhashed.txt's
     local paths must start there (None: a lock given by path; its ``paths-base`` is taken as written)."""
 
+    shown_as: Path | None = None
+    """The file the user named when ``lock_dir`` holds lockgen's copy of it (a conda-lock.yml made
+    explicit in a scratch folder): messages name it, never the copy."""
+
     @property
     def lock_path(self) -> Path:
         return self.lock_dir / self.filename_template.format(platform=self.platform)
+
+    @property
+    def shown_path(self) -> Path:
+        """The lock as messages name it: the user's file."""
+        return self.shown_as or self.lock_path
 
     @property
     def requirements_path(self) -> Path:
@@ -209,7 +218,7 @@ def install_lock(
     drop_stale_staging(options.cache_dir / "pkgs")  # left by a killed install, even one that had finished linking
     _check_prefix(prefix)
     plan = plan_prefix(lock.entries, read_conda_meta(prefix))
-    result = InstallResult(prefix, options.platform, options.lock_path, unchanged=len(plan.unchanged))
+    result = InstallResult(prefix, options.platform, options.shown_path, unchanged=len(plan.unchanged))
     if not plan.up_to_date:
         result = asyncio.run(_apply_plan(options, prefix, plan, reporter))
     return _pip_step(options, lock, result, reporter, environ)
@@ -262,7 +271,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
 
         lines = "\n  ".join(describe_failures(failures, len(wanted), options.mirrors))
         raise InstallError(
-            f"{options.lock_path}: {len(failures)} of {len(wanted)} packages could not be fetched or verified;"
+            f"{options.shown_path}: {len(failures)} of {len(wanted)} packages could not be fetched or verified;"
             f" {prefix} was not changed:\n  {lines}"
         )
     by_url = {a.entry.url: a for a in archives}
@@ -285,11 +294,11 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             check_paths([x.files for x in ordered], _confinement(options, prefix, plan))
         except UnsafePath as exc:
             raise InstallError(
-                f"{options.lock_path}: {exc}; a package may only write inside the prefix,"
+                f"{options.shown_path}: {exc}; a package may only write inside the prefix,"
                 f" so nothing was installed ({prefix} was not changed)"
             ) from exc
         except StagingError as exc:
-            raise InstallError(f"{options.lock_path}: {exc}; {prefix} was not changed") from exc
+            raise InstallError(f"{options.shown_path}: {exc}; {prefix} was not changed") from exc
         layers, through_staging = link_tree(
             staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)]
         )
@@ -308,7 +317,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     return InstallResult(
         prefix,
         options.platform,
-        options.lock_path,
+        options.shown_path,
         installed=tuple(e.package.stem for e in plan.to_install),
         removed=tuple(PackageUrl.parse(p.file_name).stem for p in plan.to_remove),
         unchanged=len(plan.unchanged),

@@ -24,7 +24,8 @@ from lockgen.lockfiles.header import (
     with_current_marker,
 )
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
-from lockgen.secrets import redact
+from lockgen.printable import one_line
+from lockgen.secrets import redact, strip_credentials
 
 __all__ = [
     "ExplicitEntry",
@@ -225,6 +226,9 @@ def form_problem(lock: ExplicitLock, text: str, platform: str, channels: Collect
 def _url_problem(lock: ExplicitLock, platform: str, channels: Collection[str]) -> str | None:
     for entry in lock.entries:
         if entry.package.channel not in channels:
+            if strip_credentials(entry.url) != entry.url:
+                why = "carries credentials (lockgen never writes them)"
+                return f"package lines were edited: line {entry.line}'s URL {why}"
             return f"package lines were edited: line {entry.line} is not under any of the platform's channels"
         if entry.subdir not in (platform, "noarch"):
             return f"package lines were edited: line {entry.line} is in subdir {entry.subdir}"
@@ -262,7 +266,7 @@ def _parse_specs(value: str, number: int) -> tuple[str, ...]:
         listed = None
     if not isinstance(listed, list):
         raise MalformedLock("`# specs:` is not a JSON list", number)
-    return tuple(str(item) for item in listed)
+    return tuple(one_line(str(item)) for item in listed)  # a "\n" decoded from the JSON never starts a line
 
 
 def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:

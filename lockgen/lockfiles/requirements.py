@@ -34,6 +34,7 @@ from lockgen.lockfiles.header import (
     text_digest,
 )
 from lockgen.pipsyntax import plain_pin
+from lockgen.printable import one_line
 from lockgen.secrets import strip_credentials
 
 __all__ = [
@@ -265,7 +266,7 @@ def _json_lines(value: str | None) -> tuple[str, ...] | None:
         return None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
         return None
-    return tuple(listed)
+    return tuple(one_line(item) for item in listed)  # a "\n" decoded from the JSON never starts a line
 
 
 @dataclass(frozen=True, slots=True)

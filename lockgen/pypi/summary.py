@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.models import package_count
 from lockgen.pipsyntax import marker_applies
-from lockgen.pypi.targets import marker_terms
+from lockgen.platforms import marker_terms
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]
 

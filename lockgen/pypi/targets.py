@@ -10,22 +10,23 @@ from packaging.version import InvalidVersion, Version
 
 from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
-from lockgen.platforms import VirtualPackage
+from lockgen.platforms import PIP_MARKER_TERMS, VirtualPackage, marker_terms
 
 if TYPE_CHECKING:  # packaging.markers (with packaging.tags: ~10 ms) only with several environments' pins
     from packaging.markers import Marker
 
-__all__ = ["PipTarget", "marker_terms", "pins_by_platform", "pins_on", "pip_target", "platform_marker"]
+__all__ = ["PipTarget", "pins_by_platform", "pins_on", "pip_target", "platform_marker"]
 
-# conda subdir → (sys_platform, platform_machine, uv triple prefix or None for manylinux)
-_PLATFORMS: dict[str, tuple[str, str, str | None]] = {
-    "linux-64": ("linux", "x86_64", None),
-    "linux-aarch64": ("linux", "aarch64", None),
-    "osx-64": ("darwin", "x86_64", "x86_64-apple-darwin"),
-    "osx-arm64": ("darwin", "arm64", "aarch64-apple-darwin"),
-    "win-64": ("win32", "AMD64", "x86_64-pc-windows-msvc"),
-    "win-arm64": ("win32", "ARM64", "aarch64-pc-windows-msvc"),
-    "win-32": ("win32", "x86", "i686-pc-windows-msvc"),
+# conda subdir → uv's triple (None: manylinux, from __glibc); sys_platform and platform_machine:
+# lockgen.platforms.PIP_MARKER_TERMS
+_TRIPLES: dict[str, str | None] = {
+    "linux-64": None,
+    "linux-aarch64": None,
+    "osx-64": "x86_64-apple-darwin",
+    "osx-arm64": "aarch64-apple-darwin",
+    "win-64": "x86_64-pc-windows-msvc",
+    "win-arm64": "aarch64-pc-windows-msvc",
+    "win-32": "i686-pc-windows-msvc",
 }
 _MANYLINUX_ARCH = {"linux-64": "x86_64", "linux-aarch64": "aarch64"}
 # glibc minor versions uv knows as `<arch>-manylinux_2_<minor>` targets (uv 0.5 and later).
@@ -105,10 +106,11 @@ def python_version_of(conda: Sequence[tuple[str, str]], platform: str) -> str:
 
 def pip_target(platform: str, conda: Sequence[tuple[str, str]], virtual: Sequence[VirtualPackage]) -> PipTarget:
     """The resolver target for ``platform``, from its conda solution and virtual packages."""
-    if platform not in _PLATFORMS:
-        supported = ", ".join(sorted(_PLATFORMS))
+    if platform not in _TRIPLES:
+        supported = ", ".join(sorted(_TRIPLES))
         raise PypiResolutionError(f"{platform}: pip packages cannot be locked for this platform (only {supported})")
-    sys_platform, machine, triple = _PLATFORMS[platform]
+    sys_platform, machine = PIP_MARKER_TERMS[platform]
+    triple = _TRIPLES[platform]
     python = python_version_of(conda, platform)
     notes: tuple[str, ...] = ()
     macos = None
@@ -120,16 +122,7 @@ def pip_target(platform: str, conda: Sequence[tuple[str, str]], virtual: Sequenc
 
 
 def _term(platform: str) -> tuple[str, str]:
-    sys_platform, machine, _ = _PLATFORMS[platform]
-    return sys_platform, machine
-
-
-def marker_terms(platform: str) -> dict[str, str]:
-    """The marker variables :func:`platform_marker` writes, as they are on ``platform`` (empty if unknown)."""
-    if platform not in _PLATFORMS:
-        return {}
-    sys_platform, machine = _term(platform)
-    return {"sys_platform": sys_platform, "platform_machine": machine}
+    return PIP_MARKER_TERMS[platform]
 
 
 def platform_marker(chosen: Iterable[str], targets: Iterable[str]) -> str | None:

@@ -8,9 +8,11 @@ breakdown after the input hash (``specs=… channels=… virtual=… options=…
 The digests in a header are not keyed: anyone can recompute them. So check also re-derives what
 it can without the network: a lock's bytes must be exactly what lockgen writes for its parsed
 content (no extra line, comment or option), every conda URL must lie under one of the
-platform's channels in its subdir or noarch, and requirements.txt's options lines must be those
-the pip section asks for. What it cannot prove is that a hash or URL is the one the channel or
-index serves: ``lockgen verify`` checks that against repodata.
+platform's channels in its subdir or noarch, its ``# specs:``/``# options:`` lines those the inputs
+give, every spec met by a package line (:mod:`lockgen.lockspecs`), and requirements.txt's
+options lines those the pip section asks for, each direct requirement pinned. What it cannot prove
+is that a hash or URL is the one the channel or index serves, or that the lock is a closed
+solution: ``lockgen verify`` checks that against repodata.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from lockgen.config import LockOptions
 from lockgen.lockfiles import TXN_DIR, ExplicitLock, form_problem, stray_journal
 from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockspecs import header_edits, package_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
@@ -35,6 +38,7 @@ from lockgen.review.unhashedcheck import check_unhashed_lock, expected_direct, n
 __all__ = ["CHECK_JSON_FORMAT", "CheckResult", "check", "journal_stale", "render_check_json"]
 
 JOURNAL_TARGET = "journal"
+CONDA_LOCK_TARGET = "conda-lock"
 
 _PART_REASONS = {
     "specs": "spec changed",
@@ -91,7 +95,23 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     if needed or unhashed_path.exists() or unhashed_path.is_symlink():
         checked.append(UNHASHED_NAME)
     stale.extend(check_unhashed_lock(needed, unhashed_path, pip_path, direct))
+    if options.conda_lock_file is not None:
+        checked.append(options.conda_lock_file.name)
+        stale.extend(_condalock_stale(options.conda_lock_file, pip_targets))
     return CheckResult(out_dir, tuple(checked), tuple(stale))
+
+
+def _condalock_stale(path: Path, targets: LockPlan) -> list[Stale]:
+    """conda-lock.yml against the locks it is written with (:mod:`lockgen.condalockcheck`)."""
+    from lockgen.condalockcheck import condalock_disagreements
+
+    out_dir = targets.options.output_dir
+    locks = {p.platform: read_lock_file(out_dir / p.lock_name, p.platform).lock for p in targets.platforms}
+    pip_path = out_dir / REQUIREMENTS_NAME
+    requirements = pip_path.read_text(encoding="utf-8", errors="replace") if pip_path.is_file() else None
+    found = condalock_disagreements(path, locks, requirements)
+    reason = "missing" if found and found[0].endswith("has lockgen write it") else "hand-edited"
+    return [Stale(CONDA_LOCK_TARGET, path.name, reason, detail) for detail in found]
 
 
 def journal_stale(out_dir: Path) -> list[Stale]:
@@ -169,8 +189,12 @@ def check_platform_lock(platform: PlatformPlan, path: Path, the_plan: LockPlan) 
             ]
         reason = "hand-edited" if problem and problem.startswith(("package lines", "line ")) else "malformed"
         return [Stale(platform.platform, path.name, reason, f"{path}: {problem}")]
+    edits = header_edits(platform, lock)
+    if edits:
+        return [Stale(platform.platform, path.name, "hand-edited", f"{path}: {edit}") for edit in edits]
     if lock.input_hash == platform.input_hash:
-        return []
+        found = package_problems(platform, lock)
+        return [Stale(platform.platform, path.name, "hand-edited", f"{path}: {why}") for why in found]
     return _changed_inputs(platform, lock, path, the_plan)
 
 

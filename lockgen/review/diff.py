@@ -374,7 +374,7 @@ def _applies(marker: str, platform: str) -> bool:
         return True
     from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName, default_environment
 
-    from lockgen.pypi.targets import marker_terms
+    from lockgen.platforms import marker_terms
 
     environment: dict[str, str] = {**default_environment(), **marker_terms(platform)}  # type: ignore[dict-item]
     try:

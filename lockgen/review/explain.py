@@ -224,8 +224,8 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
+    from lockgen.platforms import marker_terms
     from lockgen.pypi.requirements import parse_pip_entries
-    from lockgen.pypi.targets import marker_terms
 
     wanted = canonicalize_name(name)
     folder = options.output_dir

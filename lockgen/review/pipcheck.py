@@ -14,6 +14,7 @@ from lockgen.lockfiles import GENERATED_PREFIX, first_difference
 from lockgen.lockfiles.lockdir import LINKED_FILE
 from lockgen.lockfiles.requirements import RequirementsLock, body_digest, parse_requirements_lock, render_body
 from lockgen.plan import LockPlan, pip_request
+from lockgen.review.pinscheck import DirectRequirements, direct_requirements, pin_problems
 from lockgen.review.stale import PIP_TARGET, Stale
 
 __all__ = ["PipExpectation", "check_pip_lock", "expected_pip"]
@@ -31,6 +32,8 @@ class PipExpectation:
     """What the pip lock is made from now, readable (see :func:`lockgen.pypi.digests.pip_source_lines`)."""
     where: tuple[tuple[str, str], ...] = ()
     """A pip line's text → its ``file:line``."""
+    direct: DirectRequirements | None = None
+    """What the pins must cover (None when the pip section cannot be read: its problem is reported)."""
 
 
 def expected_pip(pip_targets: LockPlan) -> PipExpectation:
@@ -38,15 +41,19 @@ def expected_pip(pip_targets: LockPlan) -> PipExpectation:
     from lockgen.pypi.header import option_lines
     from lockgen.pypi.requirements import parse_pip_entries
 
+    direct = None
     try:
         inputs = [parse_pip_entries(pip_targets.spec.pip_entries(p.platform)) for p in pip_targets.platforms]
         options: tuple[str, ...] | None = option_lines(inputs)
+        wanted = [(p.platform, i.requirements) for p, i in zip(pip_targets.platforms, inputs, strict=True)]
+        direct = direct_requirements(pip_targets, wanted)
     except InputError:
         options = None
     request = pip_request(pip_targets)
     entries = [e for p in pip_targets.platforms for e in pip_targets.spec.pip_entries(p.platform)]
     where = {e.text.strip(): str(e.location) for e in entries}
-    return PipExpectation(pip_sources_digest(request), options, pip_source_lines(request), tuple(where.items()))
+    lines = pip_source_lines(request)
+    return PipExpectation(pip_sources_digest(request), options, lines, tuple(where.items()), direct)
 
 
 def check_pip_lock(
@@ -180,4 +187,6 @@ def _pip_body_problems(path: Path, lock: RequirementsLock, expected: PipExpectat
         line = first_difference(body, canonical)
         detail = f"{path}: body line {line} is not as lockgen writes it (a line, option or hash edited by hand)"
         return [Stale(PIP_TARGET, path.name, "hand-edited", detail)]
+    if expected is not None and expected.direct is not None:
+        return pin_problems(path, lock, expected.direct)
     return []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from lockgen.printable import markdown_code, markdown_text
 from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
+from lockgen.secrets import redact
 
 __all__ = ["DIFF_JSON_FORMAT", "FORMATS", "MARKDOWN_LIMIT", "render", "render_json", "render_markdown", "render_text"]
 
@@ -276,9 +277,14 @@ def render_json(result: DiffResult) -> str:
 
 
 def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT) -> str:
-    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit)."""
+    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit).
+
+    Every URL's credentials (``user:password@``, ``/t/<token>/``) are masked: lockgen never writes
+    them, so a lock that holds one was crafted, and a diff is posted where anyone reads it."""
     if fmt == "markdown":
-        return render_markdown(result, limit or None)
-    if fmt == "json":
-        return render_json(result)
-    return render_text(result, limit or None)
+        shown = render_markdown(result, limit or None)
+    elif fmt == "json":
+        shown = render_json(result)
+    else:
+        shown = render_text(result, limit or None)
+    return redact(shown, keep_git_user=True)

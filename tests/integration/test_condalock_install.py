@@ -122,3 +122,15 @@ def test_install_dash_p_with_a_path_says_it_is_the_platform(tmp_path: Path, scen
     assert "-p is the platform" in result.stderr and "--prefix ./env" in result.stderr
     neither = run_lockgen("install", lockfile, cwd=tmp_path)
     assert neither.returncode == 2 and "-n NAME" in neither.stderr
+
+
+def test_install_errors_name_the_condalock_file_not_its_temporary_copy(
+    tmp_path: Path, scenario: ChannelBuilder
+) -> None:
+    lockfile = _condalock_for_install(tmp_path, scenario)
+    app_md5 = scenario.record(next(p for p in scenario.packages if p.name == "app"))["md5"]
+    lockfile.write_text(lockfile.read_text().replace(str(app_md5), "1" * 31 + "a"))
+    result = _install_file(tmp_path, str(tmp_path / "mirror"), lockfile, "--prefix", tmp_path / "env")
+    assert result.returncode == 9, result.stderr
+    assert result.stderr.startswith(f"error: {lockfile}: 1 of "), result.stderr
+    assert "lockgen-install-" not in result.stderr

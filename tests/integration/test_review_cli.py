@@ -165,3 +165,35 @@ def test_explain_offline_needs_the_cache(project: Path) -> None:
     assert "offline: the cache" in cold.stderr and "has no repodata for" in cold.stderr
     assert warm.returncode == 0, warm.stderr
     assert "`app >=1.0` (environment.yml:5) -> app 1.1 (h2_0)" in warm.stdout
+
+
+def test_a_conda_lock_file_edited_apart_from_the_locks_fails_check_and_diff_warns(project: Path) -> None:
+    """conda-lock.yml is what `conda-lock install` and `micromamba create -f` read: a pull request that
+    points a package at its own host there must not pass as "up to date" / "no changes"."""
+    (project / "pyproject.toml").write_text('[tool.lockgen]\nconda-lock-file = "conda-lock.yml"\n')
+    _git(project, "init", "-q")
+    _lock(project)
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "locks")
+    assert run_lockgen("check", cwd=project).returncode == 0
+    path = project / "conda-lock.yml"
+    good = "url: https://conda.anaconda.org/testchan/linux-64/app-1.1-h2_0.tar.bz2"
+    assert good in path.read_text()
+    path.write_text(path.read_text().replace(good, "url: http://127.0.0.1:9/testchan/linux-64/app-1.1-h2_0.tar.bz2"))
+    check = run_lockgen("check", cwd=project)
+    assert check.returncode == 6
+    expected = "app 1.1 (conda-lock.yml, linux-64): url http://127.0.0.1:9/testchan/linux-64/app-1.1-h2_0.tar.bz2"
+    assert f"  conda-lock: {expected} is not the lock's" in check.stderr
+    diff = run_lockgen("diff", cwd=project)
+    assert diff.returncode == 6, diff.stderr
+    assert f"warning: conda-lock.yml disagrees with the locks (not what lockgen wrote): {expected}" in diff.stdout
+    _lock(project)  # lock rewrites it
+    assert good in path.read_text()
+    assert run_lockgen("check", cwd=project).returncode == 0
+    text = path.read_text()
+    start = text.index(good)
+    md5 = text[text.index("md5: ", start) + 5 :][:32]
+    path.write_text(text[:start] + text[start:].replace(f"md5: {md5}", f"md5: {'e' * 32}", 1))  # the same URL
+    assert "is not the lock's" in run_lockgen("check", cwd=project).stderr
+    _lock(project)
+    assert path.read_text() == text

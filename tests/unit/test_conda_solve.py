@@ -15,10 +15,10 @@ from rattler.exceptions import SolverError
 from rattler.package.build_string import BuildString
 
 from lockgen.channels import ResolvedChannel, resolve_channel
-from lockgen.conda import spec_matches
 from lockgen.conda.diagnose import Diagnosis
 from lockgen.conda.solve import _spec_sources, _to_locked
 from lockgen.errors import ChannelError, SolveError
+from lockgen.matchspec import spec_matches
 from lockgen.repodata.gateway import make_gateway
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest

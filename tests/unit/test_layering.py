@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "printable": 0,  # escaping what is shown (terminal, Markdown)
     "pipsyntax": 0,  # pip lines of the common shapes, read without packaging (lockfiles reads pins with it)
     "filesize": 0,  # size limits on files a pull request can commit, checked before reading
+    "matchspec": 0,  # whether a package satisfies a conda spec (check holds locks to specs)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,
@@ -45,6 +46,7 @@ RANKS: dict[str, int] = {
     "repodata": 4,
     "scheduling": 4,
     "plan": 5,
+    "lockspecs": 5,  # a platform lock held to its inputs beyond the hashes (check, and lock before it keeps one)
     "pypi": 6,
     "lock": 7,
     "changes": 7,  # what a re-lock moved per platform (lock's summary)
@@ -53,6 +55,7 @@ RANKS: dict[str, int] = {
     "pipagreement": 7,  # a group's pip sections agreeing (grouplock's pip side)
     "export": 7,
     "condalockhash": 7,  # conda-lock's content_hash, written by export
+    "condalockcheck": 7,  # conda-lock.yml held to the locks it is written with (check; lock keeps only such a file)
     "migrate": 7,
     "frompins": 7,  # --from: the pins of a lock lockgen did not write, read for migrate
     "holdback": 7,  # "why not newer?": solves again (so above conda); review shows its answer

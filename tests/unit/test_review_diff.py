@@ -239,3 +239,20 @@ def test_a_change_of_the_solve_options_a_lock_records_is_a_warning() -> None:
     assert "added virtual-package __cuda=12.6=0" in warning
     same = diff_locks(base, LockSet("head", base.conda, settings=dict(base.settings)))
     assert not same.changed and not same.moved
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])  # json has no URLs
+def test_credentials_in_a_crafted_lock_url_are_masked_in_every_format(fmt: str) -> None:
+    """lockgen never writes a login or token into a lock: one there was put by a pull request, and a
+    diff is shown where anyone reads it (a PR comment, a CI log)."""
+    from lockgen.review.render import render
+
+    old_url = "https://conda.anaconda.org/c/linux-64/x-1-0.conda"
+    new_url = "https://user:s3cretpass@conda.anaconda.org/t/tk-9f8e7d/c/linux-64/x-1-0.conda"
+    old = LockSet("a", {"linux-64": {"x": PackageState("1", "0", old_url, "d" * 32)}})
+    new = LockSet("b", {"linux-64": {"x": PackageState("1", "0", new_url, "d" * 32)}})
+    shown = render(diff_locks(old, new), fmt)
+    assert "https://***@conda.anaconda.org/t/***/c/linux-64/x-1-0.conda" in shown
+    assert "s3cretpass" not in shown and "tk-9f8e7d" not in shown and "user:" not in shown
+    vcs = PackageState("git+ssh://git@github.com/o/r.git@abc", "", "git+ssh://git@github.com/o/r.git@abc")
+    assert "git+ssh://git@github.com" in render(diff_locks(LockSet("a", pip={}), LockSet("b", pip={"r": vcs})), fmt)

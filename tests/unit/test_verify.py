@@ -133,3 +133,30 @@ def test_recorded_package_digest_detects_hand_edits() -> None:
         f"{PATH}: package lines were edited after lockgen wrote them (header packages={packages_digest(lines)},"
         f" lines now {packages_digest(lines[:1])})"
     ]
+
+
+def _with_specs(text: str, *specs: str) -> str:
+    quoted = ", ".join(f'"{spec}"' for spec in specs)
+    return text.replace("@EXPLICIT", f"# specs: [{quoted}]\n@EXPLICIT")
+
+
+def test_the_lock_is_the_solution_of_its_specs() -> None:
+    """A pull request adds a line nothing needs, drops a spec's package, or swaps a version out of its
+    spec: each line is in the channel with its hash, yet the lock is not what the specs solve to."""
+    solution = ("liba-1.0-0.tar.bz2", "libb-2.0-0.tar.bz2", "app-1.0-0.tar.bz2")
+    assert _check(_with_specs(_lock_text(*solution), "app >=1")) == []
+    assert _check(_with_specs(_lock_text(*solution, "cyc1-1-0.tar.bz2", "cyc2-1-0.tar.bz2"), "app >=1")) == [
+        f"{PATH}:8: cyc1: not needed: 1 0: neither a spec nor a dependency of a package of the lock",
+        f"{PATH}:9: cyc2: not needed: 1 0: neither a spec nor a dependency of a package of the lock",
+    ]
+    assert _check(_with_specs(_lock_text(*solution), "app >=2", "libd")) == [
+        f"{PATH}: libd: no package line, but the header's `# specs:` asks for `libd`",
+        f"{PATH}:7: app: 1.0 0 does not satisfy `app >=2` (the header's `# specs:`)",
+    ]
+
+
+def test_a_url_carrying_credentials_is_a_finding() -> None:
+    text = _lock_text("liba-1.0-0.tar.bz2").replace("https://", "https://user:s3cretpass@")
+    lock = parse_explicit(text)
+    findings = [str(f) for f in check_lock(PATH, lock, {lock.entries[0].url: CHANNEL["liba-1.0-0.tar.bz2"]})]
+    assert findings == [f"{PATH}:4: liba: URL carries credentials (a login or a /t/ token): lockgen never writes them"]

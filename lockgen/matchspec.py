@@ -1,0 +1,78 @@
+"""Whether a package satisfies a conda match spec: :func:`spec_matches`.
+
+In the base layer, so ``check`` (which never imports the solver) can hold a lock's package lines to
+the environment's specs. Without importing rattler, which costs more than the rest of ``check``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lockgen.models import PACKAGE_NAME
+
+__all__ = ["spec_matches"]
+
+_NUMBERS = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
+_PLAIN = re.compile(
+    rf"(?:{PACKAGE_NAME}::)?(?P<name>{PACKAGE_NAME})"
+    rf"(?: *=(?P<prefix>{_NUMBERS})(?:\.\*)?| *(?P<ranges>(?:>=|<=|>|<|!=|==){_NUMBERS}"
+    rf"(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*))?"
+)
+"""The common spec shapes (``numpy``, ``python=3.11``, ``scipy>=1.10,<1.14``): matched here when the
+version is plain numbers too; anything else goes to rattler (tests/unit/test_matchspec.py holds
+the two to the same answers)."""
+_RANGE = re.compile(rf"(>=|<=|>|<|!=|==)({_NUMBERS})")
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "!=": lambda a, b: a != b,
+    "==": lambda a, b: a == b,
+}
+
+
+_RATTLER = object()
+"""What :func:`_plain_match` returns for a shape it leaves to rattler."""
+
+
+def _plain_match(spec: str, name: str, version: str) -> bool | object | None:
+    """:func:`spec_matches`'s answer for a plain spec and a version of plain numbers, else ``_RATTLER``."""
+    match = _PLAIN.fullmatch(spec.strip())
+    if match is None or not re.fullmatch(_NUMBERS, version):
+        return _RATTLER
+    if match["name"].lower() != name:
+        return None
+    have = [int(part) for part in version.split(".")]
+    if match["prefix"]:
+        want = [int(part) for part in match["prefix"].split(".")]
+        return have[: len(want)] == want if len(have) >= len(want) else _RATTLER
+    for operator, number in _RANGE.findall(match["ranges"] or ""):
+        bound = [int(part) for part in number.split(".")]
+        width = max(len(bound), len(have))
+        left, right = have + [0] * (width - len(have)), bound + [0] * (width - len(bound))
+        if not _COMPARE[operator](left, right):
+            return False
+    return True
+
+
+def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) -> bool | None:
+    """Whether ``name`` ``version`` ``build`` (of ``subdir``) satisfies ``spec``; None when ``spec`` is
+    about another package, or when rattler cannot read the spec or the version (nothing to say then)."""
+    plain = _plain_match(spec, name, version)
+    if plain is not _RATTLER:
+        return plain if plain is None else bool(plain)
+    from rattler import MatchSpec, PackageRecord
+    from rattler.package.build_string import BuildString
+
+    try:
+        match = MatchSpec(spec, strict=False)
+    except Exception:  # a spec rattler cannot read: the solve reported it
+        return None
+    if match.name is None or match.name.normalized != name:
+        return None
+    try:
+        record = PackageRecord(name, version, BuildString(build), 0, subdir)
+    except Exception:  # an unparsable old version: say nothing rather than guess
+        return None
+    return bool(match.matches(record))
