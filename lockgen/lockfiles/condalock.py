@@ -314,6 +314,11 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _hex(digest: str) -> str:
+    """A hex digest as YAML: plain, but quoted when it is all digits (YAML would read an integer)."""
+    return f"'{digest}'" if digest.isdigit() else digest
+
+
 def _url_value(value: str) -> str:
     return value if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"#{}\[\],]+$", value) else _quote(value)
 
@@ -334,9 +339,9 @@ def _conda_entry(platform: str, package: LockedPackage) -> list[str]:
     lines.append(f"  url: {_url_value(package.url)}")
     lines.append("  hash:")
     if package.md5:
-        lines.append(f"    md5: {package.md5}")
+        lines.append(f"    md5: {_hex(package.md5)}")
     if package.sha256:
-        lines.append(f"    sha256: {package.sha256}")
+        lines.append(f"    sha256: {_hex(package.sha256)}")
     lines += ["  category: main", "  optional: false"]
     return lines
 
@@ -351,7 +356,7 @@ def _pip_entry(platform: str, pin: CondaLockPackage) -> list[str]:
         "  dependencies: {}",
         f"  url: {_url_value(pin.url)}",
         "  hash:",
-        f"    sha256: {pin.sha256}",
+        f"    sha256: {_hex(pin.sha256)}",
         "  category: main",
         "  optional: false",
     ]

@@ -256,3 +256,21 @@ def test_install_refuses_env_var_placeholders_in_urls() -> None:
     text = LOCK.replace(f"url: {CF}/linux-64/_libgcc", "url: https://${TOKEN}@example.org/chan/linux-64/_libgcc")
     with pytest.raises(MalformedLock, match="environment variable placeholder"):
         explicit_for_platform(parse_condalock(text), "linux-64", "conda-lock.yml")
+
+
+def test_a_digest_made_only_of_digits_reads_back_as_the_same_string() -> None:
+    # a hex digest can happen to be all digits: plain YAML would read it back as an integer
+    md5, sha = "0" + "1" * 31, "9" * 64
+    package = LockedPackage("zlib", "1.3", "h0_0", "linux-64", f"{CF}/linux-64/zlib-1.3-h0_0.conda", md5, sha, ())
+    wheel = "https://files.example/six-1.16.0-py2.py3-none-any.whl"
+    text = render_condalock(
+        {"linux-64": (package,)},
+        {"linux-64": (CondaLockPackage("six", "1.16.0", "pip", "linux-64", wheel, sha256=sha),)},
+        channels=["conda-forge"],
+        sources=["environment.yml"],
+        content_hash={"linux-64": "a" * 64},
+    )
+    lock = parse_condalock(text)
+    (conda,) = lock.for_platform("linux-64", "conda")
+    (pip,) = lock.for_platform("linux-64", "pip")
+    assert (conda.md5, conda.sha256, pip.sha256) == (md5, sha, sha)
