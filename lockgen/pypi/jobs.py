@@ -40,7 +40,7 @@ def write_job(root: Path, item: PlatformInputs, previous: PreviousLock | None, r
         (folder / "agreed.txt").write_text("".join(f"{a}\n" for a in agreed), encoding="utf-8")
         constraints.append(folder / "agreed.txt")
     named = [r for r in item.pip.requirements if "://" not in r]  # pip's pick of each: see uv.py
-    probe = folder / "named.in" if named else None
+    probe = folder / "named.in" if named and not item.pip.prefer_binary else None  # --prefer-binary: wheels win
     if probe is not None:
         probe.write_text("".join(f"{r}\n" for r in named), encoding="utf-8")
     output = folder / "requirements.txt"

@@ -55,6 +55,13 @@ _SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 _OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _SHORT_GLUED = re.compile(r"^(?P<opt>-[rcif])(?P<value>\S.*)$")
+TRUSTED_HOST_REFUSAL = (
+    "pip option --trusted-host is not supported in a locked pip section: it lets pip and uv fetch from that"
+    " host over plain http or without checking its TLS certificate, so anyone on the way could change what is"
+    " locked and installed; serve the index over https and drop the option (for a certificate from a private"
+    " CA, set SSL_CERT_FILE to its bundle: docs/reliability.md, \"Proxies, .netrc and certificates\")"
+)
+SUPPORTED_OPTIONS = "-r, -c, -e, --index-url, --extra-index-url, --find-links, --no-index, --pre, --prefer-binary"
 _OPTIONS_WITH_VALUE = {
     "-r": "--requirement",
     "--requirement": "--requirement",
@@ -132,6 +139,10 @@ class PipInput:
     """What the find-links locations hold, machine-independent: URLs, or directory (as written) and file names."""
     pre: bool = False
     no_index: bool = False
+    no_index_at: Location | None = None
+    """Where ``--no-index`` is written (the first one), for messages."""
+    prefer_binary: bool = False
+    """``--prefer-binary``: an older version with a wheel wins over a newer sdist-only release."""
     warnings: tuple[Problem, ...] = ()
     """Lines that were skipped (``-e .``, local paths): shown and written to the header, errors with --strict."""
     names: tuple[tuple[str, Location], ...] = ()
@@ -153,6 +164,8 @@ class PipInput:
             "pre": self.pre,
             "no-index": self.no_index,
         }
+        if self.prefer_binary:  # only when written: the input hash of every other section is unchanged
+            payload["prefer-binary"] = True
         if self.direct:
             payload["direct"] = [d.hash_payload() for d in self.direct]
         if self.given_hashes:
@@ -170,6 +183,8 @@ class _Collector:
     find_links_key: list[str] = field(default_factory=list)
     pre: bool = False
     no_index: bool = False
+    no_index_at: Location | None = None
+    prefer_binary: bool = False
     warnings: list[Problem] = field(default_factory=list)
     names: list[tuple[str, Location]] = field(default_factory=list)
     direct: list[DirectRequirement] = field(default_factory=list)
@@ -238,10 +253,21 @@ def _handle_option(col: _Collector, text: str, where: Location, base: Path, dept
         return
     if opt == "--no-index":
         col.no_index = True
+        col.no_index_at = col.no_index_at or where
+        return
+    if opt == "--prefer-binary":
+        col.prefer_binary = True
+        return
+    if opt == "--trusted-host":
+        col.problem(where, TRUSTED_HOST_REFUSAL)
         return
     long = _OPTIONS_WITH_VALUE.get(opt)
     if long is None:
-        col.problem(where, f"pip option {opt} is not supported in a locked pip section")
+        col.problem(
+            where,
+            f"pip option {opt} is not supported in a locked pip section (lockgen understands {SUPPORTED_OPTIONS}:"
+            " docs/pip.md); remove the line",
+        )
         return
     if not value:
         col.problem(where, f"pip option {opt} needs a value")
@@ -514,6 +540,8 @@ def _pip_input(col: _Collector) -> PipInput:
         find_links_key=tuple(col.find_links_key),
         pre=col.pre,
         no_index=col.no_index,
+        no_index_at=col.no_index_at,
+        prefer_binary=col.prefer_binary,
         warnings=tuple(col.warnings),
         names=tuple(col.names),
         sources=tuple(col.sources),

@@ -15,6 +15,7 @@ from lockgen.pypi.direct import direct_lines
 from lockgen.pypi.inputs import env_relative
 from lockgen.pypi.jobs import write_job
 from lockgen.pypi.requirements import GivenHashes
+from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
     from lockgen.plan import PipRequest
@@ -66,10 +67,14 @@ def _with_suggestions(
 ) -> str:
     """uv's failure led by one line per requirement no index has: file:line and the close names
     that exist on the index (:mod:`lockgen.pypi.suggest`)."""
-    from lockgen.pypi.suggest import candidate_names, suggestion_lines
+    from lockgen.pypi.suggest import candidate_names, no_index_lines, suggestion_lines
 
     origins = {name: env_relative(str(where), request) for item in platforms for name, where in item.pip.names}
     pip = next((item.pip for item in platforms if item.target is not None), None)
+    if pip is not None and pip.no_index:  # uv looked in the find-links locations only: no PyPI name is a hint
+        at = env_relative(str(pip.no_index_at), request) if pip.no_index_at else ""
+        shown = [_shown_location(f, request.base_dir) for f in pip.find_links]
+        return "\n".join([*no_index_lines(exc.missing, origins, pip.find_links, shown, at), exc.message])
     indexes: list[str] = []
     if pip is not None and not pip.no_index:
         indexes = [pip.index_url or "https://pypi.org/simple", *pip.extra_index_urls]
@@ -78,6 +83,14 @@ def _with_suggestions(
         exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline, http=request.http
     )
     return "\n".join([*lines, exc.message])
+
+
+def _shown_location(location: str, base: Path) -> str:
+    """A find-links folder relative to the environment file's folder when inside it; a URL without login."""
+    if "://" in location:
+        return strip_credentials(location)
+    path = Path(location)
+    return str(path.relative_to(base.resolve())) if path.is_relative_to(base.resolve()) else location
 
 
 def _with_given_hashes(

@@ -6,7 +6,9 @@ and of lockgen's snapshot of parselmouth's tables (the Python packages conda-for
 build, which covers the ones deep-learning environments name), and the pip section's other
 names; an index other than PyPI (a private or test index, small) is asked for its project list,
 at most :data:`MAX_LISTING_BYTES`. The closest few are then checked on the index itself, one
-request each (``<index>/<name>/``), so a suggestion always exists where uv looked.
+request each (``<index>/<name>/``), so a suggestion always exists where uv looked. With
+``--no-index`` uv looked in the ``--find-links`` locations only: the message says so, and close
+names come from the files of those folders, never from PyPI's names (:func:`no_index_lines`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from lockgen.httpclient import HttpSettings
 from lockgen.secrets import strip_credentials
 
-__all__ = ["candidate_names", "close_names", "suggestion_lines"]
+__all__ = ["candidate_names", "close_names", "no_index_lines", "suggestion_lines"]
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 MAX_LISTING_BYTES = 2 * 1024 * 1024
@@ -127,4 +129,58 @@ def suggestion_lines(
         where = f"{origins[name]}: " if name in origins else ""
         guess = f"; did you mean {', '.join(f'`{c}`' for c in close[:3])}?" if close else "; check the name"
         lines.append(f"{where}no package named `{name}` on {shown}{guess}")
+    return lines
+
+
+def _folder_names(folder: str) -> set[str]:
+    """The project names of the wheels and sdists in a local find-links folder (none for a URL)."""
+    from pathlib import Path
+
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
+    path = Path(folder)
+    if "://" in folder or not path.is_dir():
+        return set()
+    names = set()
+    for file in path.iterdir():
+        try:
+            if file.name.endswith(".whl"):
+                names.add(_canonical(parse_wheel_filename(file.name)[0]))
+            elif file.name.endswith((".tar.gz", ".zip")):
+                names.add(_canonical(parse_sdist_filename(file.name)[0]))
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
+    return names
+
+
+def no_index_lines(
+    missing: Sequence[str], origins: dict[str, str], find_links: Sequence[str], shown: Sequence[str], no_index_at: str
+) -> list[str]:
+    """One line per name uv did not find with ``--no-index`` (written at ``no_index_at``): it looked
+    only in the ``find_links`` locations (``shown``: as the message names them), so the close names
+    are those of the files there."""
+    cause = f"`--no-index` ({no_index_at}) turns the package index off" if no_index_at else "`--no-index` is set"
+    folders: set[str] = set()
+    for location in find_links:
+        folders |= _folder_names(location)
+    lines = []
+    for name in missing:
+        where = f"{origins[name]}: " if name in origins else ""
+        if not find_links:
+            lines.append(
+                f"{where}no package named `{name}`: {cause} and the pip section names no --find-links location,"
+                f" so only what conda installs is there; add `--find-links DIR` with a wheel of {name},"
+                " or remove --no-index"
+            )
+            continue
+        close = close_names(name, folders)
+        plural = "s" if len(shown) > 1 else ""
+        guess = (
+            f"; did you mean {', '.join(f'`{c}`' for c in close[:3])}?"
+            if close
+            else f"; add a wheel of {name} there, or remove --no-index"
+        )
+        lines.append(
+            f"{where}no package named `{name}` in the --find-links location{plural} {', '.join(shown)}: {cause}{guess}"
+        )
     return lines

@@ -147,3 +147,35 @@ def test_the_pip_versions_differ_block_is_said_when_requirements_change_not_on_e
     assert "versions differ between platforms" not in again.stdout
     assert "  1 pin differs between platforms (listed when requirements.txt changes)" in again.stdout
     assert len((again.stdout + again.stderr).splitlines()) <= SCREEN
+
+
+def test_a_missing_package_with_no_index_names_no_index_and_suggests_no_pypi_name(world: World) -> None:  # noqa: F811
+    """With `--no-index` and no `--find-links`, no package can be found: the message says so and where
+    the option is, never a PyPI name (`six` is close to `silx`, a name of the conda→PyPI mapping)."""
+    world.write_env(["--no-index", "six"], ("python=3.11", "numpy", "py-appc", "pip"))
+    result = world.lock()
+    assert result.returncode == 7, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "error: environment.yml:12: no package named `six`: `--no-index` (environment.yml:11) turns the package"
+        " index off and the pip section names no --find-links location, so only what conda installs is there;"
+        " add `--find-links DIR` with a wheel of six, or remove --no-index"
+    ), result.stderr
+    assert "did you mean" not in result.stderr and "silx" not in result.stderr
+    assert "pypi.org" not in result.stderr and world.index_url not in result.stderr
+    assert len(lines) <= SCREEN
+
+
+def test_a_missing_package_with_no_index_names_the_find_links_folder_and_what_it_holds(world: World) -> None:  # noqa: F811
+    wheels = world.root / "wheels"
+    wheels.mkdir()
+    appa = next(w for w in world.index.wheels if w.name == "appa")
+    shutil.copy(world.index.path_of(appa), wheels)
+    world.write_env(["--no-index", "--find-links wheels", "appaa"], ("python=3.11", "numpy", "py-appc", "pip"))
+    result = world.lock()
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "error: environment.yml:13: no package named `appaa` in the --find-links location wheels: `--no-index`"
+        " (environment.yml:11) turns the package index off; did you mean `appa`?"
+    ), result.stderr
+    assert "pypi.org" not in result.stderr and world.index_url not in result.stderr
