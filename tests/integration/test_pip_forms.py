@@ -282,3 +282,20 @@ def test_unhashed_file_goes_when_no_longer_needed_but_never_a_foreign_one(forms:
     check = world.lock("-p", "linux-64", "--check")
     assert check.returncode == 6, check.stdout + check.stderr
     assert "lists no VCS URL or local project" in check.stderr
+
+
+def test_prefer_binary_keeps_the_older_wheel_over_a_newer_sdist_only_release(forms: World) -> None:
+    """pip's `--prefer-binary` in the pip section: the newest release with a wheel wins over a newer
+    sdist-only one (without it lockgen locks oldwheel 2.0 from its sdist, as pip would install it)."""
+    world = forms
+    index = world.index
+    wheel = index.add("oldwheel", "1.0")
+    index.add_sdist("oldwheel", "2.0", sdist_bytes("oldwheel", "2.0"))
+    index.write()
+    world.write_env(["--prefer-binary", "oldwheel"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert pins_for(world.requirements(), "linux-64")["oldwheel"] == ("1.0", [index.sha256(wheel)])
+    assert "has only an sdist" not in result.stderr
+    options = [line for _, line in logical_lines(world.requirements()) if line.startswith("--")]
+    assert not any(o.startswith("--prefer-binary") for o in options), options  # the pins need no more

@@ -92,7 +92,7 @@ def test_all_problems_at_once_with_locations(tmp_path: Path) -> None:
         parse_pip_entries(entries(tmp_path, "--trusted-host x", "-r missing.txt", "--index-url", "not a requirement!!"))
     lines = [str(p) for p in info.value.problems]
     env = str(tmp_path / "environment.yml")
-    assert lines[0] == f"{env}:20: pip option --trusted-host is not supported in a locked pip section"
+    assert lines[0].startswith(f"{env}:20: pip option --trusted-host is not supported in a locked pip section: ")
     assert lines[1].startswith(f"{env}:21: cannot read missing.txt")
     assert lines[2] == f"{env}:22: pip option --index-url needs a value"
     assert lines[3].startswith(f"{env}:23: invalid pip requirement 'not a requirement!!'")
@@ -178,3 +178,30 @@ def test_hash_options_that_cannot_be_checked_are_refused_by_name(tmp_path: Path)
     assert messages[1][0] == 21 and "lockgen checks sha256 hashes only" in messages[1][1]
     assert messages[2][0] == 22 and "pip option --config-settings on a requirement line" in messages[2][1]
     assert messages[3][0] == 23 and "only a pinned requirement (name==version) takes --hash" in messages[3][1]
+
+
+def test_trusted_host_is_refused_with_the_reason_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        parse_pip_entries(entries(tmp_path, "--trusted-host pypi.internal"))
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == (str(tmp_path / "environment.yml"), 20)
+    assert "plain http or without checking its TLS certificate" in problem.message  # why
+    assert "serve the index over https and drop the option" in problem.message  # the fix
+    assert "set SSL_CERT_FILE to its bundle" in problem.message  # a private CA's certificate
+    assert 'docs/reliability.md, "Proxies, .netrc and certificates"' in problem.message
+
+
+def test_another_option_is_refused_naming_the_options_lockgen_understands(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        parse_pip_entries(entries(tmp_path, "--no-binary :all:"))
+    (problem,) = info.value.problems
+    assert problem.message.startswith("pip option --no-binary is not supported in a locked pip section (lockgen")
+    assert "--prefer-binary" in problem.message and problem.message.endswith("remove the line")
+
+
+def test_prefer_binary_is_read_and_changes_the_input_hash_only_when_written(tmp_path: Path) -> None:
+    plain = parse_pip_entries(entries(tmp_path, "numpy"))
+    prefer = parse_pip_entries(entries(tmp_path, "--prefer-binary", "numpy"))
+    assert (plain.prefer_binary, prefer.prefer_binary) == (False, True)
+    assert "prefer-binary" not in plain.hash_payload()  # every existing lock keeps its input hash
+    assert prefer.hash_payload() == {**plain.hash_payload(), "prefer-binary": True}
