@@ -59,7 +59,7 @@ TRUSTED_HOST_REFUSAL = (
     "pip option --trusted-host is not supported in a locked pip section: it lets pip and uv fetch from that"
     " host over plain http or without checking its TLS certificate, so anyone on the way could change what is"
     " locked and installed; serve the index over https and drop the option (for a certificate from a private"
-    " CA, set SSL_CERT_FILE to its bundle: docs/reliability.md, \"Proxies, .netrc and certificates\")"
+    ' CA, set SSL_CERT_FILE to its bundle: docs/reliability.md, "Proxies, .netrc and certificates")'
 )
 SUPPORTED_OPTIONS = "-r, -c, -e, --index-url, --extra-index-url, --find-links, --no-index, --pre, --prefer-binary"
 _OPTIONS_WITH_VALUE = {
@@ -242,24 +242,30 @@ def _is_local_path(text: str) -> bool:
     return text.startswith((".", "/", "~", "file:")) or bool(re.match(r"^[A-Za-z]:[\\/]", text))
 
 
+_FLAGS = ("--pre", "--no-index", "--prefer-binary", "--trusted-host")
+
+
+def _flag(col: _Collector, opt: str, where: Location) -> None:
+    """An option of :data:`_FLAGS` (``--trusted-host`` takes a value, refused whatever it is)."""
+    if opt == "--pre":
+        col.pre = True
+    elif opt == "--no-index":
+        col.no_index = True
+        col.no_index_at = col.no_index_at or where
+    elif opt == "--prefer-binary":  # the sdist-only newest release is not taken (lockgen/pypi/jobs.py)
+        col.prefer_binary = True
+    else:
+        col.problem(where, TRUSTED_HOST_REFUSAL)
+
+
 def _handle_option(col: _Collector, text: str, where: Location, base: Path, depth: int) -> None:
     parsed = _split_option(text)
     if parsed is None:
         col.problem(where, f"cannot read pip option {_excerpt(text)}")
         return
     opt, value = parsed
-    if opt == "--pre":
-        col.pre = True
-        return
-    if opt == "--no-index":
-        col.no_index = True
-        col.no_index_at = col.no_index_at or where
-        return
-    if opt == "--prefer-binary":
-        col.prefer_binary = True
-        return
-    if opt == "--trusted-host":
-        col.problem(where, TRUSTED_HOST_REFUSAL)
+    if opt in _FLAGS:
+        _flag(col, opt, where)
         return
     long = _OPTIONS_WITH_VALUE.get(opt)
     if long is None:

@@ -4,6 +4,7 @@ out, ``--hash`` options honoured) and the VCS/local lines; a name no index has g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from lockgen.pypi.direct import direct_lines
 from lockgen.pypi.inputs import env_relative
 from lockgen.pypi.jobs import write_job
 from lockgen.pypi.requirements import GivenHashes
-from lockgen.secrets import strip_credentials
+from lockgen.secrets import public_vcs_url, strip_credentials, without_login
 
 if TYPE_CHECKING:
     from lockgen.plan import PipRequest
@@ -44,9 +45,11 @@ def resolve(
         try:
             texts = early.compile(resolver, jobs, platforms) if early else resolver.compile(jobs)
         except PypiResolutionError as exc:
-            if not exc.missing:
+            lead = _git_lines(exc.message, platforms, request)
+            if not exc.missing and not lead:
                 raise
-            raise PypiResolutionError(_with_suggestions(exc, request, platforms, mapping), exc.missing) from exc
+            message = _with_suggestions(exc, request, platforms, mapping) if exc.missing else exc.message
+            raise PypiResolutionError("\n".join([*lead, message]), exc.missing) from exc
     resolved: dict[str, tuple[Pin, ...]] = {}
     direct: dict[str, tuple[str, ...]] = {}
     problems: list[Problem] = []
@@ -83,6 +86,49 @@ def _with_suggestions(
         exc.missing, origins, indexes, candidates, network=bool(indexes) and not request.offline, http=request.http
     )
     return "\n".join([*lines, exc.message])
+
+
+def _git_lines(message: str, platforms: Sequence[PlatformInputs], request: PipRequest) -> list[str]:
+    """A git fetch uv could not do, tied to the pip line that asked for it: file:line, the URL without
+    login, git's reason and the fix (none when uv's failure is not a git fetch)."""
+    from lockgen.pypi.uvstderr import git_failure
+
+    failure = git_failure(message)
+    if failure is None:
+        return []
+    said = f" (git: {without_login(failure.said)})" if failure.said else ""
+    if failure.ref_missing:
+        why = f"the repository has no branch, tag or commit `{failure.ref}`{said}; check the ref after `@`"
+    elif failure.repository_missing:
+        why = (
+            f"git could not fetch the repository{said}; check the URL (a private repository needs a login git"
+            " can use: ~/.netrc or a credential helper, never one written in the URL)"
+        )
+    else:
+        why = f"git could not fetch it{said}"
+    wanted = _repository(failure.url)
+    lines = [
+        f"{env_relative(str(direct.where), request)}: `{public_vcs_url(_vcs_part(direct.url))}`: {why}"
+        for item in platforms
+        for direct in item.pip.direct
+        if direct.url is not None and _repository(_vcs_part(direct.url)) == wanted
+    ]
+    return list(dict.fromkeys(lines)) or [f"a dependency's git URL `{public_vcs_url(failure.url)}`: {why}"]
+
+
+def _vcs_part(url: str) -> str:
+    """``git+https://...@ref`` of ``name @ git+https://...@ref`` (or of itself)."""
+    return url.split(" @ ", 1)[1].strip() if " @ " in url else url.strip()
+
+
+def _repository(url: str) -> str:
+    """A repository URL compared without ``git+``, login, ref, fragment or ``.git``: the line's URL and
+    the one uv hands git (``https://user:****@host/org/repo.git``) give the same key."""
+    text = re.sub(r"^[a-z]+\+", "", url.split("#", 1)[0])
+    scheme, _, rest = text.partition("://")
+    host, _, path = rest.partition("/")
+    path = path.rpartition("@")[0] if "@" in path else path
+    return f"{scheme}://{host.rpartition('@')[2].lower()}/{path.rstrip('/').removesuffix('.git')}"
 
 
 def _shown_location(location: str, base: Path) -> str:

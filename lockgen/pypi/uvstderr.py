@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from lockgen.errors import ChannelError, LockgenError, PypiResolutionError
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
@@ -48,6 +49,51 @@ NOT_IN_REGISTRY = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*) was not found in the (?:package registry|provided package locations)"
 )
 NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
+
+
+_BOX = re.compile(r"[│├╰─▶×]")
+_GIT_FETCH = re.compile(r"git fetch [^`]*?'(?P<url>[^'\s]+)' '[^'\s]+'")
+_GIT_REF = re.compile(r"failed to fetch (?:branch or tag|branch|tag|commit) `(?P<ref>[^`]+)`")
+_GIT_FATAL = re.compile(r"fatal: (?P<why>\S.*)")
+_NO_REF = re.compile(r"couldn't find remote ref|not our ref|did not match any|unknown revision", re.IGNORECASE)
+_NO_REPO = re.compile(
+    r"does not appear to be a git repository|repository .*not found|returned error: 40[134]|"
+    r"Authentication failed|could not read Username|terminal prompts disabled",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GitFailure:
+    """A git fetch uv ran that failed: the repository URL as uv passed it to git (a password masked
+    by uv and by the secret registry), the ref asked for, and git's own reason."""
+
+    url: str
+    ref: str | None
+    said: str
+    """git's first ``fatal:`` line (empty when there is none)."""
+
+    @property
+    def ref_missing(self) -> bool:
+        return self.ref is not None and _NO_REF.search(self.said) is not None
+
+    @property
+    def repository_missing(self) -> bool:
+        return _NO_REPO.search(self.said) is not None
+
+
+def git_failure(stderr: str) -> GitFailure | None:
+    """The git fetch a failed uv run names (``Git operation failed``), None when there is none."""
+    if "Git operation failed" not in stderr:
+        return None
+    flat = " ".join(_BOX.sub(" ", stderr).split())
+    fetch = _GIT_FETCH.search(flat)
+    if fetch is None:
+        return None
+    ref = _GIT_REF.search(flat)
+    fatal = _GIT_FATAL.search(stderr)
+    said = fatal.group("why").strip() if fatal else ""
+    return GitFailure(fetch.group("url"), ref.group("ref") if ref else None, said)
 
 
 def needs_build(stderr: str) -> list[str]:
@@ -168,7 +214,8 @@ def explain_failure(
         where = f"{target.python_platform}, Python {target.python_version}"
         why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
         findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
-    for match in _BUILD_FAILED.finditer(flat):
+    building = [] if git_failure(stderr) else list(_BUILD_FAILED.finditer(flat))  # a failed git fetch built nothing
+    for match in building:
         cause = _build_cause(stderr)
         findings.append(
             f"{match.group('what')}: building its sdist for metadata failed on this machine"

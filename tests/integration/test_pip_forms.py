@@ -23,6 +23,7 @@ from tests.integration.test_pip_local_index import (
     pins_for,
     served_world,
 )
+from tests.support.channel import serve_directory
 from tests.support.cli import run_lockgen
 from tests.support.projects import make_git_repo, make_project, sdist_bytes
 
@@ -299,3 +300,31 @@ def test_prefer_binary_keeps_the_older_wheel_over_a_newer_sdist_only_release(for
     assert "has only an sdist" not in result.stderr
     options = [line for _, line in logical_lines(world.requirements()) if line.startswith("--")]
     assert not any(o.startswith("--prefer-binary") for o in options), options  # the pins need no more
+
+
+@pytest.mark.parametrize("case", ["ref", "repository"])
+def test_a_git_url_that_cannot_be_fetched_names_its_line_and_the_url_without_login(
+    forms: World, tmp_path: Path, case: str
+) -> None:
+    """uv's clone failure is tied back to the pip line that asked for it (here in a `-r` file):
+    file:line, the URL with its login left out, and what is wrong (the ref, or the repository)."""
+    world = forms
+    _add_sources(world)
+    served = tmp_path / "git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(world.root / "repo"), str(served / "repo.git")], check=True)
+    subprocess.run(["git", "update-server-info"], cwd=served / "repo.git", check=True)  # git's plain http
+    with serve_directory(served) as server:
+        login = server.url.replace("http://", "http://someone:s3cretpw@")
+        url, fix = {
+            "ref": (f"{login}/repo.git@nosuchref", "the repository has no branch, tag or commit `nosuchref`"),
+            "repository": (f"{login}/missing.git@main", "git could not fetch the repository"),
+        }[case]
+        (world.root / "requirements-git.txt").write_text(f"# from git\nvcspkg @ git+{url}\n")
+        world.write_env(["appa", "-r requirements-git.txt"])
+        result = world.lock("-p", "linux-64")
+    assert result.returncode == 7, result.stderr
+    shown = url.replace("someone:s3cretpw@", "")
+    first = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert first.startswith(f"error: requirements-git.txt:2: `git+{shown}`: {fix}"), result.stderr
+    assert "building its sdist" not in result.stderr, result.stderr  # nothing was built: the fetch failed
+    assert "s3cretpw" not in result.stderr
