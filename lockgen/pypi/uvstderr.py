@@ -54,7 +54,7 @@ NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no v
 _BOX = re.compile(r"[│├╰─▶×]")
 _GIT_FETCH = re.compile(r"git fetch [^`]*?'(?P<url>[^'\s]+)' '[^'\s]+'")
 _GIT_REF = re.compile(r"failed to fetch (?:branch or tag|branch|tag|commit) `(?P<ref>[^`]+)`")
-_GIT_FATAL = re.compile(r"fatal: (?P<why>\S.*)")
+_GIT_FATAL = re.compile(r"fatal: (?P<why>\S.*?)(?= fatal: | --- |$)")
 _NO_REF = re.compile(r"couldn't find remote ref|not our ref|did not match any|unknown revision", re.IGNORECASE)
 _NO_REPO = re.compile(
     r"does not appear to be a git repository|repository .*not found|returned error: 40[134]|"
@@ -71,7 +71,7 @@ class GitFailure:
     url: str
     ref: str | None
     said: str
-    """git's first ``fatal:`` line (empty when there is none)."""
+    """git's first ``fatal:`` message, on one line (empty when there is none)."""
 
     @property
     def ref_missing(self) -> bool:
@@ -91,8 +91,8 @@ def git_failure(stderr: str) -> GitFailure | None:
     if fetch is None:
         return None
     ref = _GIT_REF.search(flat)
-    fatal = _GIT_FATAL.search(stderr)
-    said = fatal.group("why").strip() if fatal else ""
+    fatal = _GIT_FATAL.search(flat)  # uv before 0.13 wraps git's lines
+    said = fatal.group("why").strip()[:200] if fatal else ""
     return GitFailure(fetch.group("url"), ref.group("ref") if ref else None, said)
 
 

@@ -8,6 +8,7 @@ parsers (docs/pip.md, "uv versions"). Each scenario serves its own index on 127.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from tests.unit.test_uv_output import RECORDED
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_the_installed_uv_output_is_read(scenario: str, tmp_path: Path) -> None:
+    if SCENARIOS[scenario].git and shutil.which("git") is None:
+        pytest.skip("needs git")
     output = run(find_uv(), scenario, tmp_path)
     assert problems(scenario, output) == [], f"uv {uv_version(find_uv())}, scenario {scenario}:\n{output}"
 

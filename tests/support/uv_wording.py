@@ -31,11 +31,13 @@ from lockgen.pypi.uvstderr import (
     NO_SDIST,
     NOT_FOUND,
     NOT_IN_REGISTRY,
+    GitFailure,
     explain_failure,
+    git_failure,
     matched_names,
     needs_build,
 )
-from tests.support.projects import build_tool_files, legacy_sdist_bytes, sdist_bytes
+from tests.support.projects import build_tool_files, legacy_sdist_bytes, make_git_repo, sdist_bytes
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 LINUX = PipTarget("linux-64", "x86_64-manylinux_2_28", "3.11.9", "linux", "x86_64")
@@ -61,6 +63,9 @@ class Scenario:
     unreachable: bool = False
     """The index URL points at a port nothing listens on."""
     index: Callable[[SimpleIndex], None] = field(default=lambda index: None)
+    git: bool = False
+    """A git repository of project ``gitpkg`` is made in ``<folder>/repo``; ``{folder}`` in the
+    requirement is the folder's ``file://`` URL."""
 
 
 def _expect(found: object, wanted: object, what: str) -> list[str]:
@@ -132,6 +137,29 @@ def _unreachable(stderr: str) -> list[str]:
     return [] if network else [f"network failure: not read as one in:\n{stderr}"]
 
 
+def _git(stderr: str, url_end: str) -> tuple[list[str], GitFailure | None]:
+    failure = git_failure(stderr)
+    if failure is None:
+        return [f"git failure: not read in:\n{stderr}"], None
+    message = _message(stderr, "git-ref-missing")
+    said = _in(failure.url, url_end, "the URL git fetched")
+    return [*said, *([f"read as a build failure:\n{message}"] if "building its sdist" in message else [])], failure
+
+
+def _git_ref_missing(stderr: str) -> list[str]:
+    found, failure = _git(stderr, "/repo")
+    if failure is None:
+        return found
+    return [*found, *_expect((failure.ref, failure.ref_missing), ("nosuchref", True), "the missing ref")]
+
+
+def _git_repository_missing(stderr: str) -> list[str]:
+    found, failure = _git(stderr, "/missing")
+    if failure is None:
+        return found
+    return [*found, *_expect(failure.repository_missing, True, "the missing repository")]
+
+
 def _sdist_only(index: SimpleIndex) -> None:
     index.add_sdist("onlysd", "1.0", sdist_bytes("onlysd", "1.0"))
 
@@ -163,6 +191,8 @@ SCENARIOS = {
         Scenario("build-failed", "brokenpkg", _build_failed, builds=("brokenpkg",), index=_broken),
         Scenario("unreachable-index", "alpha", _unreachable, unreachable=True),
         Scenario("resolved", "alpha", _resolved, index=_beta),
+        Scenario("git-ref-missing", "gitpkg @ git+{folder}/repo@nosuchref", _git_ref_missing, git=True),
+        Scenario("git-repository-missing", "gitpkg @ git+{folder}/missing", _git_repository_missing, git=True),
     )
 }
 """Every failure of uv's that lockgen reads, by name (the recorded files' names)."""
@@ -192,7 +222,9 @@ def run(uv: str, scenario_name: str, folder: Path) -> str:
     recording does not depend on them)."""
     scenario = SCENARIOS[scenario_name]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "requirements.in").write_text(f"{scenario.requirement}\n")
+    if scenario.git:
+        make_git_repo(folder / "repo", "gitpkg", "1.0")
+    (folder / "requirements.in").write_text(f"{scenario.requirement.replace('{folder}', folder.as_uri())}\n")
     stubs = write_stubs(folder / "stubs", scenario.provided)
     resolver = UvResolver(folder / "cache", uv_path=uv)
     with _index_url(scenario, folder) as url:
@@ -211,7 +243,7 @@ def run(uv: str, scenario_name: str, folder: Path) -> str:
             resolver.argv(job, scenario.builds), env=env, capture_output=True, text=True, timeout=120, check=False
         )
     text = job.output.read_text(encoding="utf-8") if done.returncode == 0 else done.stderr
-    text = text.replace(str(folder), "<tmp>")
+    text = re.sub(r"(git-v\d+/db/)[0-9a-f]+", r"\1<key>", text.replace(str(folder), "<tmp>"))
     return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
 
 
