@@ -104,6 +104,11 @@ class DirectRequirement:
         assert self.url is not None
         return self.url
 
+    @property
+    def vcs_url(self) -> str | None:
+        """The VCS URL alone (``git+https://...@ref``, login included), None for a local project."""
+        return _vcs_url(self.url) if self.url is not None else None
+
     def hash_payload(self) -> list[str]:
         if self.path is not None:
             return ["editable" if self.editable else "path", self.text.removeprefix("-e").strip(), self.digest]

@@ -108,17 +108,12 @@ def _git_lines(message: str, platforms: Sequence[PlatformInputs], request: PipRe
         why = f"git could not fetch it{said}"
     wanted = _repository(failure.url)
     lines = [
-        f"{env_relative(str(direct.where), request)}: `{public_vcs_url(_vcs_part(direct.url))}`: {why}"
+        f"{env_relative(str(direct.where), request)}: `{public_vcs_url(direct.vcs_url)}`: {why}"
         for item in platforms
         for direct in item.pip.direct
-        if direct.url is not None and _repository(_vcs_part(direct.url)) == wanted
+        if direct.vcs_url is not None and _repository(direct.vcs_url) == wanted
     ]
     return list(dict.fromkeys(lines)) or [f"a dependency's git URL `{public_vcs_url(failure.url)}`: {why}"]
-
-
-def _vcs_part(url: str) -> str:
-    """``git+https://...@ref`` of ``name @ git+https://...@ref`` (or of itself)."""
-    return url.split(" @ ", 1)[1].strip() if " @ " in url else url.strip()
 
 
 def _repository(url: str) -> str:
