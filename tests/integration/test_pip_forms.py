@@ -300,6 +300,10 @@ def test_prefer_binary_keeps_the_older_wheel_over_a_newer_sdist_only_release(for
     assert "has only an sdist" not in result.stderr
     options = [line for _, line in logical_lines(world.requirements()) if line.startswith("--")]
     assert not any(o.startswith("--prefer-binary") for o in options), options  # the pins need no more
+    check = run_lockgen("check", "-p", "linux-64", cwd=world.root)
+    assert check.returncode == 0, check.stdout + check.stderr
+    world.write_env(["oldwheel"])  # the option taken out: the lock is stale (the input hash covers it)
+    assert run_lockgen("check", "-p", "linux-64", cwd=world.root).returncode == 6
 
 
 @pytest.mark.parametrize("case", ["ref", "repository"])
