@@ -54,7 +54,9 @@ NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no v
 _BOX = re.compile(r"[│├╰─▶×]")
 _GIT_FETCH = re.compile(r"git fetch [^`]*?'(?P<url>[^'\s]+)' '[^'\s]+'")
 _GIT_REF = re.compile(r"failed to fetch (?:branch or tag|branch|tag|commit) `(?P<ref>[^`]+)`")
-_GIT_FATAL = re.compile(r"fatal: (?P<why>\S.*?)(?= fatal: | --- |$)")
+_GIT_FATAL = re.compile(r"^(?P<indent>.*?)fatal: (?P<why>\S.*)$", re.MULTILINE)
+_GIT_CACHE = re.compile(r"^.*failed to (?:clone|fetch) into: \S+\n", re.MULTILINE)
+"""uv's line naming its git cache folder: "clone" for the first platform's run, "fetch" for the next."""
 _NO_REF = re.compile(r"couldn't find remote ref|not our ref|did not match any|unknown revision", re.IGNORECASE)
 _NO_REPO = re.compile(
     r"does not appear to be a git repository|repository .*not found|returned error: 40[134]|"
@@ -91,9 +93,23 @@ def git_failure(stderr: str) -> GitFailure | None:
     if fetch is None:
         return None
     ref = _GIT_REF.search(flat)
-    fatal = _GIT_FATAL.search(flat)  # uv before 0.13 wraps git's lines
-    said = fatal.group("why").strip()[:200] if fatal else ""
+    fatal = _GIT_FATAL.search(stderr)
+    said = _git_said(stderr, fatal) if fatal else ""
     return GitFailure(fetch.group("url"), ref.group("ref") if ref else None, said)
+
+
+def _git_said(stderr: str, fatal: re.Match[str]) -> str:
+    """git's ``fatal:`` message, with the lines uv before 0.13 wrapped it onto (same indent, up to a
+    blank line or the next ``fatal:``), on one line."""
+    said = [fatal.group("why").strip()]
+    indent = " " * len(fatal.group("indent"))
+    for line in stderr[fatal.end() :].splitlines()[1:]:
+        if not line.startswith(indent) or not line[len(indent) :].strip() or line[len(indent)] == " ":
+            break
+        if line[len(indent) :].startswith("fatal:"):
+            break
+        said.append(line.strip())
+    return " ".join(said)[:200]
 
 
 def needs_build(stderr: str) -> list[str]:
@@ -214,7 +230,10 @@ def explain_failure(
         where = f"{target.python_platform}, Python {target.python_version}"
         why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
         findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
-    building = [] if git_failure(stderr) else list(_BUILD_FAILED.finditer(flat))  # a failed git fetch built nothing
+    git = git_failure(stderr) is not None
+    building = [] if git else list(_BUILD_FAILED.finditer(flat))  # a failed git fetch built nothing
+    if git:  # the same failure on every platform reads the same, so it is said once
+        stderr = _GIT_CACHE.sub("", stderr)
     for match in building:
         cause = _build_cause(stderr)
         findings.append(

@@ -325,10 +325,12 @@ def test_a_git_url_that_cannot_be_fetched_names_its_line_and_the_url_without_log
         }[case]
         (world.root / "requirements-git.txt").write_text(f"# from git\nvcspkg @ git+{url}\n")
         world.write_env(["appa", "-r requirements-git.txt"])
-        result = world.lock("-p", "linux-64")
+        result = world.lock()  # every platform: said once
     assert result.returncode == 7, result.stderr
     shown = url.replace("someone:s3cretpw@", "")
     first = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
     assert first.startswith(f"error: requirements-git.txt:2: `git+{shown}`: {fix}"), result.stderr
     assert "building its sdist" not in result.stderr, result.stderr  # nothing was built: the fetch failed
+    assert result.stderr.count(first.removeprefix("error: ")) == 1, result.stderr
+    assert result.stderr.count("linux-64, osx-64, win-64: the pip section cannot be resolved") == 1, result.stderr
     assert "s3cretpw" not in result.stderr

@@ -150,14 +150,17 @@ def _git_ref_missing(stderr: str) -> list[str]:
     found, failure = _git(stderr, "/repo")
     if failure is None:
         return found
-    return [*found, *_expect((failure.ref, failure.ref_missing), ("nosuchref", True), "the missing ref")]
+    read = (failure.ref, failure.ref_missing, failure.said)
+    return [*found, *_expect(read, ("nosuchref", True, "couldn't find remote ref refs/tags/nosuchref"), "the ref")]
 
 
 def _git_repository_missing(stderr: str) -> list[str]:
     found, failure = _git(stderr, "/missing")
     if failure is None:
         return found
-    return [*found, *_expect(failure.repository_missing, True, "the missing repository")]
+    said = failure.said.replace(str(Path(failure.url.removeprefix("file://")).parent), "<tmp>")  # a live run
+    wanted = (True, "'<tmp>/missing' does not appear to be a git repository")
+    return [*found, *_expect((failure.repository_missing, said), wanted, "the missing repository")]
 
 
 def _sdist_only(index: SimpleIndex) -> None:
