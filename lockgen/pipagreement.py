@@ -29,7 +29,8 @@ from lockgen.lockfiles.requirements import (
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PipPlatform, PipRequest
 from lockgen.platforms import lowest_versions
-from lockgen.reporting import PIP_LOCK_EVENTS, Event, Notice, Reporter
+from lockgen.progress import PIP_LOCK_EVENTS
+from lockgen.reporting import Event, Notice, Reporter
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
