@@ -146,5 +146,6 @@ def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, worl
     assert done.returncode == 0, done.stdout + done.stderr
     assert modules.isdisjoint(_SPECIFIERS), modules & _SPECIFIERS
     assert "lockgen.progress" not in modules  # 15 event classes check never reports (Round 5)
+    assert "lockgen.lockfiles.unhashed" not in modules  # no requirements-unhashed.txt to read
 
     # the verdict on a pin outside its bounds: tests/unit/test_review_check.py (plain and other shapes)
