@@ -27,9 +27,9 @@ from lockgen.lockfiles.requirements import (
     read_previous,
 )
 from lockgen.models import LockedPackage
+from lockgen.pipprogress import PIP_LOCK_EVENTS
 from lockgen.plan import LockPlan, PipPlatform, PipRequest
 from lockgen.platforms import lowest_versions
-from lockgen.progress import PIP_LOCK_EVENTS
 from lockgen.reporting import Event, Notice, Reporter
 from lockgen.secrets import SecretRegistry
 

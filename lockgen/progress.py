@@ -1,8 +1,9 @@
-"""The core's progress events, one frozen dataclass per kind: the conda solve, verify, the pip lock,
-install (:mod:`lockgen.reporting` has the reporter and :class:`~lockgen.reporting.Notice`).
+"""The core's progress events, one frozen dataclass per kind: the conda solve, verify, install
+(:mod:`lockgen.reporting` has the reporter and :class:`~lockgen.reporting.Notice`; the pip lock's
+events are in :mod:`lockgen.pipprogress`).
 
-Apart from :mod:`lockgen.reporting` so that the commands that report no progress (``check``) do not
-build these classes (about 0.4 ms each at import; docs/performance.md, "Round 5").
+Apart from :mod:`lockgen.reporting` so that the commands that report none of them (``check``, a
+no-op ``lock``) do not build these classes (about 0.35 ms each at import; docs/performance.md, "Round 5").
 """
 
 from __future__ import annotations
@@ -11,17 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "PIP_LOCK_EVENTS",
     "Extracting",
     "Fetching",
     "Linking",
     "LinkingPackage",
     "PipInstalling",
-    "PipMapping",
-    "PipResolved",
-    "PipResolving",
-    "PipRetrying",
-    "PipUpToDate",
     "ReadingRepodata",
     "RepodataNotReleased",
     "Solved",
@@ -68,47 +63,6 @@ class RepodataNotReleased:
 class ReadingRepodata:
     lines: int
     """How many lock lines are looked up."""
-
-
-# the pip lock
-
-
-@dataclass(frozen=True, slots=True)
-class PipMapping:
-    """Which conda→PyPI name mapping was used, and a digest of what it said for the locked packages."""
-
-    description: str
-    digest: str
-    packages: int
-
-
-@dataclass(frozen=True, slots=True)
-class PipUpToDate:
-    file: str
-
-
-@dataclass(frozen=True, slots=True)
-class PipResolving:
-    platform: str
-    python_platform: str
-
-
-@dataclass(frozen=True, slots=True)
-class PipRetrying:
-    """No wheel fits ``no_wheel``: resolving again, with sdists allowed for ``sdists`` only."""
-
-    platform: str
-    no_wheel: tuple[str, ...]
-    sdists: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PipResolved:
-    platform: str
-
-
-PIP_LOCK_EVENTS = (PipMapping, PipUpToDate, PipResolving, PipRetrying, PipResolved)
-"""The pip lock's progress events."""
 
 
 # install

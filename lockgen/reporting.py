@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from lockgen.errors import Problem
 
 if TYPE_CHECKING:
+    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
     from lockgen.progress import (
         Extracting,
         Fetching,
         Linking,
         LinkingPackage,
         PipInstalling,
-        PipMapping,
-        PipResolved,
-        PipResolving,
-        PipRetrying,
-        PipUpToDate,
         ReadingRepodata,
         RepodataNotReleased,
         Solved,

@@ -48,16 +48,13 @@ class StderrReporter:
 
 def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
     """How ``event`` reads as a progress line: the platform (or solve target) it is about, and the words."""
-    from lockgen.progress import (  # here: check reports no progress, and need not build these classes
+    # here, not at the top: check reports no progress, and need not build these classes
+    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
+    from lockgen.progress import (
         Extracting,
         Fetching,
         Linking,
         LinkingPackage,
-        PipMapping,
-        PipResolved,
-        PipResolving,
-        PipRetrying,
-        PipUpToDate,
         ReadingRepodata,
         RepodataNotReleased,
         Solved,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, PreviousLock, read_previous
-from lockgen.progress import PipMapping, PipUpToDate
+from lockgen.pipprogress import PipMapping, PipUpToDate
 from lockgen.pypi.digests import mapping_digest, pip_input_hash
 from lockgen.pypi.direct import check_editables
 from lockgen.pypi.header import pip_header

@@ -34,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, Problem, PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled
-from lockgen.progress import PipResolved, PipResolving, PipRetrying
+from lockgen.pipprogress import PipResolved, PipResolving, PipRetrying
 from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
 from lockgen.pypi.uvstderr import (

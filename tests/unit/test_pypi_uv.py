@@ -254,7 +254,7 @@ def rounds_uv(tmp_path: Path, needs: list[str]) -> tuple[str, Path]:
 def test_wheels_only_first_then_builds_only_for_the_packages_that_need_one(tmp_path: Path) -> None:
     import json
 
-    from lockgen.progress import PipRetrying
+    from lockgen.pipprogress import PipRetrying
     from lockgen.reporting import RecordingReporter
 
     uv, log = rounds_uv(tmp_path, [])
