@@ -10,7 +10,7 @@ import re
 
 from lockgen.models import PACKAGE_NAME
 
-__all__ = ["spec_matches"]
+__all__ = ["plain_ranges_hold", "spec_matches"]
 
 _NUMBERS = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
 _PLAIN = re.compile(
@@ -22,6 +22,7 @@ _PLAIN = re.compile(
 version is plain numbers too; anything else goes to rattler (tests/unit/test_matchspec.py holds
 the two to the same answers)."""
 _RANGE = re.compile(rf"(>=|<=|>|<|!=|==)({_NUMBERS})")
+_RANGES = re.compile(rf"(?:>=|<=|>|<|!=|==){_NUMBERS}(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*")
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -47,13 +48,30 @@ def _plain_match(spec: str, name: str, version: str) -> bool | object | None:
     if match["prefix"]:
         want = [int(part) for part in match["prefix"].split(".")]
         return have[: len(want)] == want if len(have) >= len(want) else _RATTLER
-    for operator, number in _RANGE.findall(match["ranges"] or ""):
+    return _holds(match["ranges"] or "", have)
+
+
+def _holds(ranges: str, have: list[int]) -> bool:
+    """Whether the version ``have`` meets every bound of ``ranges`` (numbers padded with zeros)."""
+    for operator, number in _RANGE.findall(ranges):
         bound = [int(part) for part in number.split(".")]
         width = max(len(bound), len(have))
         left, right = have + [0] * (width - len(have)), bound + [0] * (width - len(bound))
         if not _COMPARE[operator](left, right):
             return False
     return True
+
+
+def plain_ranges_hold(specifier: str, version: str) -> bool | None:
+    """Whether ``version`` meets a pip specifier of plain-number bounds (``>=1.2``, ``>=1.2, <2``),
+    as packaging's ``SpecifierSet.contains(version, prereleases=True)`` answers for such a version
+    and specifier (plain numbers are padded with zeros and compared in order, as conda compares
+    them: no pre-, post- or local part to treat apart). None for any other shape (``~=``, ``==1.*``,
+    ``1.0rc1``): packaging judges those (tests/unit/test_matchspec.py holds the two to the same answers)."""
+    compact = specifier.replace(" ", "")
+    if not _RANGES.fullmatch(compact) or not re.fullmatch(_NUMBERS, version):
+        return None
+    return _holds(compact, [int(part) for part in version.split(".")])
 
 
 def spec_matches(spec: str, name: str, version: str, build: str, subdir: str) -> bool | None:

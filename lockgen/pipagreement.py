@@ -27,9 +27,10 @@ from lockgen.lockfiles.requirements import (
     read_previous,
 )
 from lockgen.models import LockedPackage
+from lockgen.pipprogress import PIP_LOCK_EVENTS
 from lockgen.plan import LockPlan, PipPlatform, PipRequest
 from lockgen.platforms import lowest_versions
-from lockgen.reporting import PIP_LOCK_EVENTS, Event, Notice, Reporter
+from lockgen.reporting import Event, Notice, Reporter
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:

@@ -3,39 +3,37 @@
 One frozen dataclass per kind of event (as resolvelib's reporter has one method per event): the
 core says what happened, with its data, and never words a progress line nor prints
 (``cli/runner.py`` does both). A note or a warning is a :class:`~lockgen.errors.Problem` of that
-severity, reported as a :class:`Notice`.
+severity, reported as a :class:`Notice`; the progress events are in :mod:`lockgen.progress`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from lockgen.errors import Problem
 
+if TYPE_CHECKING:
+    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
+    from lockgen.progress import (
+        Extracting,
+        Fetching,
+        Linking,
+        LinkingPackage,
+        PipInstalling,
+        ReadingRepodata,
+        RepodataNotReleased,
+        Solved,
+        Solving,
+        SolvingInTurns,
+    )
+
 __all__ = [
-    "PIP_LOCK_EVENTS",
     "Event",
-    "Extracting",
-    "Fetching",
-    "Linking",
-    "LinkingPackage",
     "Notice",
     "NullReporter",
-    "PipInstalling",
-    "PipMapping",
-    "PipResolved",
-    "PipResolving",
-    "PipRetrying",
-    "PipUpToDate",
-    "ReadingRepodata",
     "RecordingReporter",
-    "RepodataNotReleased",
     "Reporter",
-    "Solved",
-    "Solving",
-    "SolvingInTurns",
 ]
 
 
@@ -52,128 +50,7 @@ class Notice:
     with ``-v`` only, so that it is said once per change and not on every run."""
 
 
-# the conda solve
-
-
-@dataclass(frozen=True, slots=True)
-class SolvingInTurns:
-    """The platforms are solved a few at a time, not all at once (the memory budget)."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Solving:
-    target: str
-    """The request's key: a platform, or ``<environment>/<platform>``, or a group's label."""
-    specs: int
-
-
-@dataclass(frozen=True, slots=True)
-class Solved:
-    target: str
-    packages: int
-
-
-@dataclass(frozen=True, slots=True)
-class RepodataNotReleased:
-    """A solved platform's repodata could not be dropped from memory (only memory is at stake)."""
-
-    platform: str
-    error: str
-
-
-# verify
-
-
-@dataclass(frozen=True, slots=True)
-class ReadingRepodata:
-    lines: int
-    """How many lock lines are looked up."""
-
-
-# the pip lock
-
-
-@dataclass(frozen=True, slots=True)
-class PipMapping:
-    """Which conda→PyPI name mapping was used, and a digest of what it said for the locked packages."""
-
-    description: str
-    digest: str
-    packages: int
-
-
-@dataclass(frozen=True, slots=True)
-class PipUpToDate:
-    file: str
-
-
-@dataclass(frozen=True, slots=True)
-class PipResolving:
-    platform: str
-    python_platform: str
-
-
-@dataclass(frozen=True, slots=True)
-class PipRetrying:
-    """No wheel fits ``no_wheel``: resolving again, with sdists allowed for ``sdists`` only."""
-
-    platform: str
-    no_wheel: tuple[str, ...]
-    sdists: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PipResolved:
-    platform: str
-
-
-PIP_LOCK_EVENTS = (PipMapping, PipUpToDate, PipResolving, PipRetrying, PipResolved)
-"""The pip lock's progress events."""
-
-
-# install
-
-
-@dataclass(frozen=True, slots=True)
-class Fetching:
-    platform: str
-    packages: int
-
-
-@dataclass(frozen=True, slots=True)
-class Extracting:
-    platform: str
-    fresh: int
-    """Archives to extract."""
-    checked: int
-    """Packages checked (extracted now or before)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Linking:
-    platform: str
-    packages: int
-    prefix: Path
-
-
-@dataclass(frozen=True, slots=True)
-class LinkingPackage:
-    platform: str
-    package: str
-    removing: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PipInstalling:
-    platform: str
-    tool: str
-    """``uv`` or ``pip``."""
-    requirements: Path
-
-
-Event: TypeAlias = (
+Event: TypeAlias = """(
     Notice
     | SolvingInTurns
     | Solving
@@ -190,8 +67,9 @@ Event: TypeAlias = (
     | Linking
     | LinkingPackage
     | PipInstalling
-)
-"""Every kind of event the core reports."""
+)"""
+"""Every kind of event the core reports: a :class:`Notice` or a progress event of :mod:`lockgen.progress`
+(a string, so that importing this module does not import that one: check reports no progress)."""
 
 
 class Reporter(Protocol):

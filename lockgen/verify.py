@@ -32,10 +32,11 @@ from lockgen.lockfiles.requirements import (
 from lockgen.lockfiles.unhashed import read_unhashed, unhashed_problems
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
+from lockgen.progress import ReadingRepodata
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of
-from lockgen.reporting import NullReporter, ReadingRepodata, Reporter
+from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 
 if TYPE_CHECKING:

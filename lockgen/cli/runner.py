@@ -15,24 +15,7 @@ import click
 
 from lockgen.errors import LockgenError
 from lockgen.printable import printable
-from lockgen.reporting import (
-    Event,
-    Extracting,
-    Fetching,
-    Linking,
-    LinkingPackage,
-    Notice,
-    PipMapping,
-    PipResolved,
-    PipResolving,
-    PipRetrying,
-    PipUpToDate,
-    ReadingRepodata,
-    RepodataNotReleased,
-    Solved,
-    Solving,
-    SolvingInTurns,
-)
+from lockgen.reporting import Event, Notice
 from lockgen.secrets import redact
 
 __all__ = ["StderrReporter", "echo", "finish", "print_traceback", "progress_line", "run_core"]
@@ -65,6 +48,20 @@ class StderrReporter:
 
 def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
     """How ``event`` reads as a progress line: the platform (or solve target) it is about, and the words."""
+    # here, not at the top: check reports no progress, and need not build these classes
+    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
+    from lockgen.progress import (
+        Extracting,
+        Fetching,
+        Linking,
+        LinkingPackage,
+        ReadingRepodata,
+        RepodataNotReleased,
+        Solved,
+        Solving,
+        SolvingInTurns,
+    )
+
     if isinstance(event, Notice):
         return None, str(event.problem)
     if isinstance(event, SolvingInTurns):

@@ -34,8 +34,9 @@ from lockgen.errors import ChannelError, SolveError
 from lockgen.httpclient import HttpSettings
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
+from lockgen.progress import RepodataNotReleased, Solved, Solving, SolvingInTurns
 from lockgen.repodata.gateway import done_with, make_gateway
-from lockgen.reporting import NullReporter, RepodataNotReleased, Reporter, Solved, Solving, SolvingInTurns
+from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 from lockgen.solverequest import SolveRequest
 

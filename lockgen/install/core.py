@@ -68,9 +68,10 @@ from lockgen.lockfiles import ExplicitEntry, ExplicitLock
 from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import PackageUrl
+from lockgen.progress import Extracting, Fetching, Linking, PipInstalling
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, fetch_url
-from lockgen.reporting import Extracting, Fetching, Linking, Notice, NullReporter, PipInstalling, Reporter
+from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 
 __all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "read_lock"]

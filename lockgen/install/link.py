@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
 from lockgen.install.prefix import PrefixPlan, read_conda_meta, remove_stray_probes
-from lockgen.reporting import LinkingPackage, Reporter
+from lockgen.progress import LinkingPackage
+from lockgen.reporting import Reporter
 
 if TYPE_CHECKING:
     from rattler import Config, RepoDataRecord

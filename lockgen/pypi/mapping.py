@@ -374,12 +374,13 @@ class ParselmouthSource:
         return response.content
 
 
-def snapshot_table(channel: str) -> Mapping[str, Sequence[str] | None] | None:
-    """lockgen's copy of parselmouth's table for ``channel`` (conda-forge, pytorch), or None."""
+def snapshot_table(channel: str, memo_dir: Path | None = None) -> Mapping[str, Sequence[str] | None] | None:
+    """lockgen's copy of parselmouth's table for ``channel`` (conda-forge, pytorch), or None;
+    ``memo_dir`` as for :func:`load_mapping` (an offline no-op then parses no 34k-entry table)."""
     path = _SNAPSHOT_DIR / f"parselmouth-{channel}.json.gz"
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", channel) or not path.is_file():
         return None
-    return _parse_table(gzip.decompress(path.read_bytes()), str(path))
+    return _table(gzip.decompress(path.read_bytes()), str(path), memo_dir)
 
 
 def _from_file(path: Path, memo_dir: Path | None) -> PypiMapping:
@@ -408,7 +409,7 @@ def load_mapping(
         table, note = source.load(name) if source is not None else (None, None)
         label = name
         if table is None:
-            table = snapshot_table(name)
+            table = snapshot_table(name, memo_dir)
             if table is not None:
                 used_snapshot = f"lockgen's snapshot of {SNAPSHOT_DATE}"
                 note = f"{note}; using {used_snapshot}" if note else None

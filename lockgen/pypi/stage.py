@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, PreviousLock, read_previous
+from lockgen.pipprogress import PipMapping, PipUpToDate
 from lockgen.pypi.digests import mapping_digest, pip_input_hash
 from lockgen.pypi.direct import check_editables
 from lockgen.pypi.header import pip_header
 from lockgen.pypi.inputs import all_platform_inputs, disagrees, env_relative, mapping_for, pip_warnings, read_inputs
 from lockgen.pypi.requirements import PipInput
 from lockgen.pypi.resolve import resolve
-from lockgen.reporting import Notice, PipMapping, PipUpToDate, Reporter
+from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact
 
 if TYPE_CHECKING:

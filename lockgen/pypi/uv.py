@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
 from lockgen.errors import ChannelError, ConfigError, LockgenError, Problem, PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled
+from lockgen.pipprogress import PipResolved, PipResolving, PipRetrying
 from lockgen.pypi.stubs import ProvidedPackage
 from lockgen.pypi.targets import PipTarget
 from lockgen.pypi.uvstderr import (
@@ -47,7 +48,7 @@ from lockgen.pypi.uvstderr import (
     matched_names,
     needs_build,
 )
-from lockgen.reporting import Notice, NullReporter, PipResolved, PipResolving, PipRetrying, Reporter
+from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 
 __all__ = ["CompileJob", "PipResolver", "UvResolver", "find_uv"]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.lockfiles.requirements import VIA_PIP_SECTION, Pin, RequirementsLock
+from lockgen.matchspec import plain_ranges_hold
 from lockgen.pipsyntax import canonical_name, marker_applies
 from lockgen.plan import LockPlan
 from lockgen.platforms import marker_terms
@@ -138,12 +139,14 @@ def _requirement_problem(line: str, platform: str, pins: Mapping[str, Pin], dire
             return None
         return f"{name}: no pin, but `{line}` asks for it"
     if pin.url is None and specifier:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        allowed = plain_ranges_hold(specifier, pin.version)  # the common shapes without packaging
+        if allowed is None:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-        try:
-            allowed = SpecifierSet(specifier).contains(pin.version, prereleases=True)
-        except InvalidSpecifier:
-            return None
+            try:
+                allowed = SpecifierSet(specifier).contains(pin.version, prereleases=True)
+            except InvalidSpecifier:
+                return None
         if not allowed:
             return f"{_shown(pin)} does not satisfy `{line}`"
     return None

@@ -12,12 +12,12 @@ from lockgen.errors import InputError
 from lockgen.lockfiles import GENERATED_PREFIX, first_difference
 from lockgen.lockfiles.lockdir import generated_file
 from lockgen.lockfiles.requirements import input_hash_of, is_direct_line
-from lockgen.lockfiles.unhashed import UnhashedLock, read_unhashed, unhashed_problems
 from lockgen.plan import LockPlan
 from lockgen.review.stale import PIP_TARGET, Stale
 from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
+    from lockgen.lockfiles.unhashed import UnhashedLock
     from lockgen.pypi.requirements import DirectRequirement
 
 __all__ = ["DirectExpectation", "check_unhashed_lock", "expected_direct", "needs_unhashed"]
@@ -90,6 +90,8 @@ def check_unhashed_lock(
 
 
 def _unhashed_problems(path: Path, requirements: Path, expected: DirectExpectation | None) -> list[Stale]:
+    from lockgen.lockfiles.unhashed import read_unhashed  # only when the file exists: keeps check light
+
     lock: UnhashedLock | None = None
     problem: tuple[str, str] | None
     if path.is_symlink() or not path.is_file():
@@ -111,6 +113,8 @@ def _unhashed_form(path: Path, lock: UnhashedLock, requirements: Path) -> tuple[
     """(reason, detail) when the file is not lockgen's, unsafe, of another run or edited; else None."""
     if not generated_file(path):
         return "malformed", f"{path} was not written by lockgen (no `{GENERATED_PREFIX}` first line)"
+    from lockgen.lockfiles.unhashed import unhashed_problems
+
     problems = unhashed_problems(lock)
     if problems:
         return "malformed", f"{path}: " + "; ".join(f"line {n}: {why}" if n else why for n, why in problems)

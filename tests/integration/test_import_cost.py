@@ -119,6 +119,7 @@ def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: P
     assert "nothing changed" in done.stdout
     assert "pin differs between platforms" in done.stdout or "pins differ between platforms" in done.stdout
     assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
+    assert "lockgen.progress" not in modules  # the solve's and install's events (Round 5); pipprogress's are said
     assert world.requirements() == written
 
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
@@ -131,3 +132,21 @@ def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: P
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
     assert done.returncode == 6, done.stdout + done.stderr  # still judged: the pip section changed
     assert "appa" in done.stderr
+
+
+_SPECIFIERS = {"packaging.specifiers", "packaging.version"}
+"""3-4 ms of imports: check holds each pin to its requirement's plain-number bounds with
+lockgen.matchspec.plain_ranges_hold (docs/performance.md, "Round 5")."""
+
+
+def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, world: World) -> None:
+    world.write_env(["appa>=0.9, <2", "native!=0.1"])
+    first = world.lock()
+    assert first.returncode == 0, first.stderr
+    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert modules.isdisjoint(_SPECIFIERS), modules & _SPECIFIERS
+    assert "lockgen.progress" not in modules  # 15 event classes check never reports (Round 5)
+    assert "lockgen.lockfiles.unhashed" not in modules  # no requirements-unhashed.txt to read
+
+    # the verdict on a pin outside its bounds: tests/unit/test_review_check.py (plain and other shapes)

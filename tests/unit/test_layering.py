@@ -28,6 +28,8 @@ RANKS: dict[str, int] = {
     "secrets": 0,
     "httpclient": 0,  # the one HTTP client factory (httpx, imported inside its functions)
     "reporting": 0,
+    "progress": 0,  # the progress events (apart from reporting: check reports none)
+    "pipprogress": 0,  # the pip lock's progress events (a no-op lock reports two)
     "platforms": 0,
     "printable": 0,  # escaping what is shown (terminal, Markdown)
     "pipsyntax": 0,  # pip lines of the common shapes, read without packaging (lockfiles reads pins with it)

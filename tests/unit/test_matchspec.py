@@ -1,4 +1,5 @@
-"""``spec_matches``: the plain shapes it answers without rattler give rattler's answers."""
+"""``spec_matches``: the plain shapes it answers without rattler give rattler's answers;
+``plain_ranges_hold``: the pip specifiers it answers without packaging give packaging's answers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 import pytest
 
-from lockgen.matchspec import spec_matches
+from lockgen.matchspec import plain_ranges_hold, spec_matches
 
 VERSIONS = ["1", "1.0", "1.0.0", "1.2", "1.2.3", "1.10", "2", "2.0", "2.0.1", "0.9", "3.11.15", "3.110", "2024.01"]
 SPECS = [
@@ -61,3 +62,43 @@ def test_plain_specs_need_no_rattler() -> None:
         "assert 'rattler' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+PIP_SPECIFIERS = [
+    ">=1.2",
+    ">= 1.2",
+    ">=1.0,<2.0",
+    ">=1.0, <2",
+    "<2,>=1.0",
+    ">1.0",
+    "<1.10",
+    "<=1.10",
+    "!=1.2",
+    "==1.0",
+    "==2",
+    ">=1.2.3,!=1.10,<2024",
+    "==01.2",
+]
+
+
+@pytest.mark.parametrize(("specifier", "version"), list(itertools.product(PIP_SPECIFIERS, VERSIONS)))
+def test_plain_pip_ranges_are_packagings(specifier: str, version: str) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    assert plain_ranges_hold(specifier, version) is SpecifierSet(specifier).contains(version, prereleases=True)
+
+
+def test_other_pip_shapes_are_left_to_packaging() -> None:
+    for specifier, version in [
+        ("~=1.2", "1.2.3"),
+        ("==1.*", "1.2"),
+        ("===1.0", "1.0"),
+        (">=1.0rc1", "1.0"),
+        (">=1.0", "1.0rc1"),
+        (">=1.0", "1.0.post1"),
+        (">=1.0", "1.0+local"),
+        (">=1.0", "1!1.0"),
+        ("", "1.0"),
+        (">=1.0,", "1.0"),
+    ]:
+        assert plain_ranges_hold(specifier, version) is None, (specifier, version)

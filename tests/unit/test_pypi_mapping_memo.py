@@ -38,6 +38,19 @@ def test_a_second_load_answers_from_the_memo_without_parsing(tmp_path: Path) -> 
     assert [t.parsed for t in _tables(again)] == [True]
 
 
+def test_lockgens_snapshot_is_answered_from_the_memo_too(tmp_path: Path) -> None:
+    """Offline with no cached table, every lock falls back to lockgen's snapshot (34k entries)."""
+    memo = tmp_path / "cache" / "memo"
+    first = load_mapping(["conda-forge"], None, None, memo_dir=memo)
+    assert "snapshot" in first.description
+    expected = first.answers(NAMES)
+    assert [t.parsed for t in _tables(first)] == [True]
+    first.remember()
+    again = load_mapping(["conda-forge"], None, None, memo_dir=memo)
+    assert again.answers(NAMES) == expected == load_mapping(["conda-forge"], None, None).answers(NAMES)
+    assert [t.parsed for t in _tables(again)] == [False]
+
+
 def test_other_bytes_are_parsed_and_answer_for_themselves(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     memo = tmp_path / "memo"

@@ -254,7 +254,8 @@ def rounds_uv(tmp_path: Path, needs: list[str]) -> tuple[str, Path]:
 def test_wheels_only_first_then_builds_only_for_the_packages_that_need_one(tmp_path: Path) -> None:
     import json
 
-    from lockgen.reporting import PipRetrying, RecordingReporter
+    from lockgen.pipprogress import PipRetrying
+    from lockgen.reporting import RecordingReporter
 
     uv, log = rounds_uv(tmp_path, [])
     assert UvResolver(tmp_path, uv_path=uv).compile([job(tmp_path)]) == {"osx-64": "ok==1\n"}

@@ -425,6 +425,15 @@ def test_a_pin_outside_its_requirement_is_stale(pip_root: Path) -> None:
     ]
 
 
+def test_a_pin_outside_a_bound_packaging_reads_is_stale(tmp_path: Path) -> None:
+    (tmp_path / "environment.yml").write_text(ENV + "  - pip:\n    - rich~=13.0\n    - tqdm>=4.0rc1\n")
+    _write_locks(tmp_path)
+    env = tmp_path / "environment.yml"
+    assert _pip_stale(tmp_path, _pins(f"rich==14.0 {HASH}", f"tqdm==4.0 {HASH}")) == [
+        f"rich==14.0 does not satisfy `rich~=13.0` ({env}:9) on linux-64, osx-64"
+    ]
+
+
 def test_a_pin_without_a_sha256_is_stale(pip_root: Path) -> None:
     found = _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", "tqdm==4.0 --hash=sha256:00"))
     assert found == ["tqdm==4.0: `--hash=sha256:00` is not a sha256 hash"]
