@@ -42,8 +42,9 @@ def expected_pip(pip_targets: LockPlan) -> PipExpectation:
     from lockgen.pypi.requirements import parse_pip_entries
 
     direct = None
+    allowed = pip_targets.options.allow_includes
     try:
-        inputs = [parse_pip_entries(pip_targets.spec.pip_entries(p.platform)) for p in pip_targets.platforms]
+        inputs = [parse_pip_entries(pip_targets.spec.pip_entries(p.platform), allowed) for p in pip_targets.platforms]
         options: tuple[str, ...] | None = option_lines(inputs)
         wanted = [(p.platform, i.requirements) for p, i in zip(pip_targets.platforms, inputs, strict=True)]
         direct = direct_requirements(pip_targets, wanted)

@@ -185,3 +185,15 @@ def test_read_only_commands_never_open_it(tmp_path: Path, variant: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "up to date" in done.stdout
     assert set(opened) == {str(world.outside / "reqs.txt")}  # the positive control: the hook sees opens
+
+
+def test_the_trusted_check_holds_the_pins_to_an_included_file(world: World) -> None:
+    """With ``--allow-include`` the included requirements count like the others: their pins must be
+    there (a lock that lost them is stale), not skipped because the file lies outside."""
+    from lockgen.plan import pip_plan, plan
+    from lockgen.review.pipcheck import expected_pip
+
+    expectation = expected_pip(pip_plan(plan(world.options(allow=(world.outside,)))))
+    assert expectation.options is not None
+    assert expectation.direct is not None
+    assert "rich" in repr(expectation.direct)
