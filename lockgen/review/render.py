@@ -27,22 +27,48 @@ def _rows(changes: Sequence[Change], mark: Callable[[Change], str]) -> list[tupl
     return [(mark(c), c.kind, c.old_label or "-", c.new_label or "-") for c in changes]
 
 
-def _direct_shown(result: DiffResult) -> bool:
+def _direct_shown(result: DiffResult, verbose: bool) -> bool:
     """Whether any listed change is of a package the environment file names."""
-    return any(result.is_direct(t.target, c) for t in result.targets for c in t.changes)
+    shown = [t for t in result.targets if verbose or not _whole(t)]
+    return any(result.is_direct(t.target, c) for t in shown for c in t.changes)
 
 
 def _files(result: DiffResult) -> str:
     return ", ".join(result.direct.files) or "the environment file"
 
 
-def _headline(result: DiffResult) -> str:
+def _whole(target: TargetDiff) -> bool:
+    """A lock added or removed whole: its summary line says it; its rows only under ``-v`` (and in JSON)."""
+    return target.status in ("added", "removed")
+
+
+def _row_totals(result: DiffResult) -> dict[str, int]:
+    """:meth:`DiffResult.totals` less the rows of locks added or removed whole (named once instead)."""
     totals = result.totals()
+    for target in result.targets:
+        if _whole(target):
+            for change in target.changes:
+                totals[change.kind] -= 1
+    return totals
+
+
+def _headline(result: DiffResult) -> str:
     changed = [t.target for t in result.targets if t.status != "unchanged"]
     if not changed:
         return "no package changed; see the warnings" if result.moved else "no changes"
-    parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
-    return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
+    parts = [", ".join(f"{n} {kind}" for kind, n in _row_totals(result).items() if n)]
+    for status, label in (("added", "new lock"), ("removed", "lock removed")):
+        names = [t.target for t in result.targets if t.status == status]
+        if names:
+            parts.append(f"{label}{'s' if len(names) > 1 else ''} {', '.join(names)}")
+    return f"{len(changed)} of {len(result.targets)} locks changed: {'; '.join(p for p in parts if p)}"
+
+
+def _whole_hint(result: DiffResult, verbose: bool) -> str | None:
+    """Where the rows of a lock added or removed whole are, when they are not shown."""
+    if verbose or not any(_whole(t) and t.changes for t in result.targets):
+        return None
+    return "the packages of a lock added or removed whole: `lockgen diff -v`, or `--format json`"
 
 
 def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str = "  ") -> list[str]:
@@ -55,13 +81,16 @@ def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str
     return lines
 
 
-def render_text(result: DiffResult, limit: int | None = None) -> str:
+def render_text(result: DiffResult, limit: int | None = None, verbose: bool = False) -> str:
     """The terminal table: headline, one summary line per lock, then the changes; longer than ``limit``
-    characters, cut as :func:`render_markdown` cuts a comment."""
-    return _fit(result, limit, lambda brief, notable: _text(result, brief, limit, notable))
+    characters, cut as :func:`render_markdown` cuts a comment. A lock added or removed whole is its
+    summary line; ``verbose``: its rows too."""
+    return _fit(result, limit, lambda brief, notable: _text(result, brief, limit, notable, verbose), verbose)
 
 
-def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
+def _text(
+    result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None, verbose: bool = False
+) -> str:
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
     lines += [f"  warning: {note}" for note in result.moved]
     if brief:
@@ -76,8 +105,11 @@ def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown:
     for answer in result.why:
         lines += [f"  {line}" for line in answer] + [""]
     lines += [f"  {t.summary}" for t in result.targets]
-    if _direct_shown(result):
+    if _direct_shown(result, verbose):
         lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
+    hint = _whole_hint(result, verbose)
+    if hint:
+        lines.append(f"  ({hint})")
 
     def marker(target: str) -> Callable[[Change], str]:
         return lambda c: f"{c.name}*" if result.is_direct(target, c) else c.name
@@ -90,7 +122,7 @@ def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown:
         lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *common]
     for target in result.targets:
         own = result.own_changes(target)
-        if own:
+        if own and (verbose or not _whole(target)):
             lines += ["", f"{target.target}:", *table(target.target, own, target.target)]
     return "\n".join(lines) + "\n"
 
@@ -148,22 +180,31 @@ def _md_target(result: DiffResult, target: TargetDiff, brief: bool = False) -> l
     return ["", "<details>", summary, "", *table, "", "</details>"]
 
 
-def render_markdown(result: DiffResult, limit: int | None = None) -> str:
-    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock.
+def render_markdown(result: DiffResult, limit: int | None = None, verbose: bool = False) -> str:
+    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock
+    (a lock added or removed whole: its summary line; ``verbose``: its rows too).
 
     Longer than ``limit`` characters: the largest tables are left out (largest first) until it fits, and the
     comment says so; then, if needed, the headline's list is cut short."""
-    return _fit(result, limit, lambda brief, notable: _markdown(result, brief, limit if brief else None, notable))
+    return _fit(
+        result,
+        limit,
+        lambda brief, notable: _markdown(result, brief, limit if brief else None, notable, verbose),
+        verbose,
+    )
 
 
-def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int | None], str]) -> str:
+def _fit(
+    result: DiffResult, limit: int | None, write: Callable[[set[str], int | None], str], verbose: bool = False
+) -> str:
     """``write(brief, notable_shown)`` whole, or, longer than ``limit``, with the largest tables left out
     (largest first) until it fits; then, if needed, the list of notable changes cut short."""
     full = write(set(), None)
     if limit is None or len(full) <= limit:
         return full
     sections = sorted(
-        [("common", len(result.common))] + [(t.target, len(result.own_changes(t))) for t in result.targets],
+        [("common", len(result.common))]
+        + [(t.target, len(result.own_changes(t))) for t in result.targets if verbose or not _whole(t)],
         key=lambda item: (-item[1], item[0]),
     )
     brief: set[str] = set()
@@ -183,7 +224,9 @@ def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int |
     return text
 
 
-def _markdown(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
+def _markdown(
+    result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None, verbose: bool = False
+) -> str:
     base, head = markdown_code(result.base), markdown_code(result.head)
     lines = [f"### Lock changes: {base} → {head}", "", f"**{markdown_text(_headline(result))}**", ""]
     lines += [f"> **Warning**: {markdown_text(note)}\n" for note in result.moved]
@@ -200,13 +243,16 @@ def _markdown(result: DiffResult, brief: set[str], limit: int | None, notable_sh
         lines.append("")
     for answer in result.why:
         lines += _md_why(answer)
-    if result.changed:
-        totals = result.totals()
+    totals = _row_totals(result)
+    if result.changed and any(totals.values()):
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
         lines += ["| " + " | ".join(str(totals[k]) for k in KINDS) + " |", ""]
     lines += [f"- {markdown_text(t.summary)}" for t in result.targets]
-    if _direct_shown(result):
+    if _direct_shown(result, verbose):
         lines += ["", f"**Bold**: named in {markdown_text(_files(result))}; the other packages are dependencies."]
+    hint = _whole_hint(result, verbose)
+    if hint:
+        lines += ["", "_Packages of a lock added or removed whole: `lockgen diff -v`, or `--format json`._"]
     if result.common:
         if "common" in brief:
             common = _left_out(len(result.common))
@@ -214,7 +260,7 @@ def _markdown(result: DiffResult, brief: set[str], limit: int | None, notable_sh
             common = _md_table(result, result.common_platforms[0], result.common)
         lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *common]
     for target in result.targets:
-        if target.status != "unchanged":
+        if target.status != "unchanged" and (verbose or not _whole(target)):
             lines += _md_target(result, target, target.target in brief)
     return "\n".join(lines) + "\n"
 
@@ -276,15 +322,16 @@ def render_json(result: DiffResult) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT) -> str:
-    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit).
+def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT, verbose: bool = False) -> str:
+    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit); ``verbose``:
+    also every row of a lock added or removed whole (JSON always has them).
 
     Every URL's credentials (``user:password@``, ``/t/<token>/``) are masked: lockgen never writes
     them, so a lock that holds one was crafted, and a diff is posted where anyone reads it."""
     if fmt == "markdown":
-        shown = render_markdown(result, limit or None)
+        shown = render_markdown(result, limit or None, verbose)
     elif fmt == "json":
         shown = render_json(result)
     else:
-        shown = render_text(result, limit or None)
+        shown = render_text(result, limit or None, verbose)
     return redact(shown, keep_git_user=True)

@@ -1,0 +1,44 @@
+"""Reviewer output leads with what matters and fits a screen or a comment (audit finding 13)."""
+
+from __future__ import annotations
+
+import json
+
+from lockgen.review.diff import diff_locks
+from lockgen.review.render import render_json, render_markdown, render_text
+from lockgen.review.sources import LockSet, PackageState
+
+
+def _packages(count: int, build: str = "0") -> dict[str, PackageState]:
+    return {f"pkg{i:03d}": PackageState(f"1.{i}", build) for i in range(count)}
+
+
+def test_a_removed_lock_is_one_line_and_its_rows_only_under_verbose_and_in_json() -> None:
+    old = LockSet("a", {"linux-64": _packages(240), "win-64": _packages(240)}, None)
+    new = LockSet("b", {"linux-64": _packages(240)}, None)
+    result = diff_locks(old, new)
+    text = render_text(result)
+    assert text.splitlines()[0] == "lockgen diff a → b: 1 of 2 locks changed: lock removed win-64"
+    assert "  win-64: lock removed (had 240 packages)" in text
+    assert "pkg001" not in text
+    assert len(text.splitlines()) < 10
+    markdown = render_markdown(result)
+    assert "pkg001" not in markdown and "| added |" not in markdown
+    assert len(markdown) < 600
+    assert text.count("pkg") == 0
+    verbose = render_text(result, verbose=True)
+    assert "  pkg001   removed  1.1    -" in verbose
+    assert "pkg001" in render_markdown(result, verbose=True)
+    data = json.loads(render_json(result))
+    win = next(lock for lock in data["locks"] if lock["target"] == "win-64")
+    assert len(win["changes"]) == 240
+    assert data["totals"]["removed"] == 240  # JSON keeps its shape and numbers
+
+
+def test_a_new_lock_beside_row_changes_names_both() -> None:
+    old = LockSet("a", {"linux-64": {"numpy": PackageState("1.26.0", "0")}}, None)
+    new = LockSet("b", {"linux-64": {"numpy": PackageState("1.26.4", "0")}, "osx-arm64": _packages(5)}, None)
+    text = render_text(diff_locks(old, new))
+    assert text.splitlines()[0] == "lockgen diff a → b: 2 of 2 locks changed: 1 upgraded; new lock osx-arm64"
+    assert "  numpy    upgraded  1.26.0  1.26.4" in text
+    assert "pkg000" not in text
