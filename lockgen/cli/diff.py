@@ -103,7 +103,7 @@ def _revision_location(revision: str, env_files: tuple[Path, ...], limit: SizeLi
 @mirror_option()
 @cache_dir_option("Repodata (for --why-not-newer)")
 @offline_option("With --why-not-newer: use only cached repodata.")
-@verbose_option("Also every package of a lock added or removed whole (a platform added or dropped); tracebacks on errors.")
+@verbose_option("Also every package of a lock added or removed whole (a platform added or dropped); tracebacks.")
 def command(
     base: str | None,
     head: str | None,

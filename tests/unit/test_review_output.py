@@ -42,3 +42,34 @@ def test_a_new_lock_beside_row_changes_names_both() -> None:
     assert text.splitlines()[0] == "lockgen diff a → b: 2 of 2 locks changed: 1 upgraded; new lock osx-arm64"
     assert "  numpy    upgraded  1.26.0  1.26.4" in text
     assert "pkg000" not in text
+
+
+def test_a_removed_defaults_is_named_once_and_an_unknown_list_names_the_channels() -> None:
+    from lockgen.channels import DEFAULTS_MAIN, ResolvedChannel
+    from lockgen.lockfiles import short_digest
+    from lockgen.review.channelchange import channel_changes
+
+    forge = "https://conda.anaconda.org/conda-forge"
+    now = [ResolvedChannel("conda-forge", forge, forge, "conda-forge", "environment.yml:3")]
+    digest = short_digest({"channels": [forge, *DEFAULTS_MAIN]})
+    assert channel_changes(digest, now, [forge]) == "channels changed: `defaults` removed"
+    assert channel_changes("0" * 12, now, [forge]) == (
+        "channels changed (the list the lock was made from is not known): now `conda-forge` (environment.yml:3)"
+    )
+
+
+def test_check_says_a_reason_shared_by_platforms_once() -> None:
+    from lockgen.review.stale import Stale, grouped_lines
+
+    long = "spec changed: " + "; ".join(f"`pkg{i}>=1` added (environment.yml:{i})" for i in range(20))
+    assert len(long) > 500
+    stale = [Stale(p, f"{p}.txt", "specs", long) for p in ("linux-64", "osx-64", "win-64")]
+    stale += [Stale(p, f"{p}.txt", "hand-edited", f"locks/{p}.txt: the `# options:` line was edited") for p in "ab"]
+    stale.append(Stale("win-64", "win-64.txt", "missing", "locks/win-64.txt is missing"))
+    assert grouped_lines(stale) == [
+        f"linux-64, osx-64, win-64: {long}",
+        "a, b: the `# options:` line was edited",
+        "win-64: locks/win-64.txt is missing",
+    ]
+    one = [Stale("linux-64", "linux-64.txt", "hand-edited", "locks/linux-64.txt: line 9 is not as lockgen writes it")]
+    assert grouped_lines(one) == ["linux-64: locks/linux-64.txt: line 9 is not as lockgen writes it"]
