@@ -6,7 +6,7 @@ import json
 
 from lockgen.review.diff import diff_locks
 from lockgen.review.render import render_json, render_markdown, render_text
-from lockgen.review.sources import LockSet, PackageState
+from lockgen.review.sources import DirectSpecs, LockSet, PackageState
 
 
 def _packages(count: int, build: str = "0") -> dict[str, PackageState]:
@@ -73,3 +73,46 @@ def test_check_says_a_reason_shared_by_platforms_once() -> None:
     ]
     one = [Stale("linux-64", "linux-64.txt", "hand-edited", "locks/linux-64.txt: line 9 is not as lockgen writes it")]
     assert grouped_lines(one) == ["linux-64: locks/linux-64.txt: line 9 is not as lockgen writes it"]
+
+
+def _bump(python: str, tag: str, libfoo: str) -> LockSet:
+    """A python bump: 40 packages rebuilt at the same version, 30 dependencies upgraded, one downgraded."""
+    conda = {}
+    for platform in ("linux-64", "osx-64", "win-64"):
+        packages = {f"ext{i:02d}": PackageState(f"1.{i}", f"{tag}h{i}_0") for i in range(40)}
+        packages |= {f"dep{i:02d}": PackageState(f"{2 if tag == 'py311' else 3}.{i}", "h0_0") for i in range(30)}
+        packages["pandas"] = PackageState("3.0.5", f"{tag}h0_1")
+        packages["python"] = PackageState(python, "h0_0_cpython")
+        packages["libfoo"] = PackageState(libfoo, "h0_0")
+        conda[platform] = packages
+    direct = DirectSpecs(frozenset({"python", "pandas"}), frozenset(), ("environment.yml",))
+    return LockSet(tag, conda, None, direct=direct)
+
+
+def test_a_python_bump_counts_rebuilds_and_leads_with_what_moved() -> None:
+    result = diff_locks(_bump("3.11.9", "py311", "2.0"), _bump("3.12.4", "py312", "1.9"))
+    text = render_text(result)
+    lines = text.splitlines()
+    assert len(lines) <= 40, text
+    assert lines[1:4] == [
+        "  python* upgraded 3.11.9 → 3.12.4 on linux-64, osx-64, win-64",
+        "  libfoo downgraded 2.0 → 1.9 on linux-64, osx-64, win-64",
+        "  41 packages rebuilt for python 3.12 (same versions) on linux-64, osx-64, win-64",
+    ]
+    assert "pandas" not in text and "ext01" not in text
+    assert "(the tables of 32 rows are left out to fit a screen: `lockgen diff -v` shows every row)" in text
+    verbose = render_text(result, verbose=True)
+    assert "  pandas*  rebuilt     3.0.5 (py311h0_1)  3.0.5 (py312h0_1)" in verbose
+    markdown = render_markdown(result)
+    assert "- 41 packages rebuilt for python 3.12 (same versions) on linux-64, osx-64, win-64" in markdown
+    assert "ext01" not in markdown and "`dep01`" in markdown
+    assert len(markdown) < 8_000
+    data = json.loads(render_json(result))
+    assert data["totals"]["rebuilt"] == 41 and len(data["common"]["changes"]) == 73
+
+
+def test_a_few_rebuilds_are_still_listed() -> None:
+    old = LockSet("a", {"linux-64": {"openssl": PackageState("3.1.9", "h3_0")}}, None)
+    new = LockSet("b", {"linux-64": {"openssl": PackageState("3.1.9", "h3_1")}}, None)
+    text = render_text(diff_locks(old, new))
+    assert "  openssl  rebuilt  3.1.9 (h3_0)  3.1.9 (h3_1)" in text and "packages rebuilt" not in text
