@@ -7,9 +7,9 @@ Pure functions from a result to text; the CLI prints what they return. The forma
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 
+from lockgen.models import build_python
 from lockgen.printable import markdown_code, markdown_text
 from lockgen.review.diff import KINDS, Change, DiffResult, Notable, TargetDiff
 from lockgen.secrets import redact
@@ -86,14 +86,6 @@ def _notable(result: DiffResult, verbose: bool) -> tuple[Notable, ...]:
     return tuple(n for n in found if (n.name, n.kind, n.old, n.new) not in counted)
 
 
-_PY_TAG = re.compile(r"py(3)(\d\d?)(?!\d)")
-
-
-def _python_of(build: str) -> str | None:
-    found = _PY_TAG.search(build)
-    return f"{found[1]}.{found[2]}" if found else None
-
-
 def _rebuild_lines(result: DiffResult, verbose: bool) -> list[str]:
     """``32 packages rebuilt for python 3.12 (same versions) on linux-64, osx-64, win-64``: the rebuilds
     of the same version with another build, counted (one line per cause), not listed."""
@@ -106,7 +98,7 @@ def _rebuild_lines(result: DiffResult, verbose: bool) -> list[str]:
         for change in target.changes:
             if not change.build_only or change.old is None or change.new is None:
                 continue
-            old, new = _python_of(change.old.build), _python_of(change.new.build)
+            old, new = build_python(change.old.build), build_python(change.new.build)
             cause = f" for python {new}" if new and old != new else ""
             names, where = groups.setdefault(cause, (set(), []))
             names.add(change.name)

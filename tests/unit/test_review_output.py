@@ -116,3 +116,25 @@ def test_a_few_rebuilds_are_still_listed() -> None:
     new = LockSet("b", {"linux-64": {"openssl": PackageState("3.1.9", "h3_1")}}, None)
     text = render_text(diff_locks(old, new))
     assert "  openssl  rebuilt  3.1.9 (h3_0)  3.1.9 (h3_1)" in text and "packages rebuilt" not in text
+
+
+def test_the_lock_summary_of_a_python_bump_counts_rebuilds_and_lists_what_moved() -> None:
+    from lockgen.changes import platform_change
+    from lockgen.lockfiles import parse_explicit, render_explicit
+    from lockgen.models import LockedPackage
+
+    def packages(tag: str, python: str) -> list[LockedPackage]:
+        found = [(f"ext{i:02d}", f"1.{i}", f"{tag}h{i}_0") for i in range(20)]
+        found += [("pandas", "3.0.5", f"{tag}h0_1"), ("python", python, "h0_0_cpython")]
+        base = "https://conda.anaconda.org/conda-forge/linux-64"
+        return [
+            LockedPackage(n, v, b, "linux-64", f"{base}/{n}-{v}-{b}.conda", md5=f"{i:032x}")
+            for i, (n, v, b) in enumerate(found)
+        ]
+
+    old = parse_explicit(render_explicit("linux-64", packages("py311", "3.11.9"), "sha256:" + "0" * 64, ["e.yml"]))
+    change = platform_change("linux-64", old, tuple(packages("py312", "3.12.4")), frozenset({"pandas", "python"}))
+    assert change.lines() == [
+        "linux-64: 22 packages (1 upgraded, 21 rebuilt for python 3.12 at the same versions)",
+        "  python 3.11.9 → 3.12.4 (upgraded, in your specs)",
+    ]
