@@ -44,9 +44,9 @@ class PlatformChange:
     """Those of ``changed`` with the same version (another build)."""
     moves: tuple[Move, ...] = ()
     """Changes to packages the environment file names, then every other downgrade (not for a new lock)."""
-    rebuilt_for: str = ""
-    """The python version (``3.12``) most of :attr:`rebuilt` were rebuilt for (their build strings' ``pyXY``
-    tag moved to it): a python bump; the summary says so."""
+    rebuilt_for: tuple[str, int] | None = None
+    """(the python version, ``3.12``, how many of :attr:`rebuilt` were rebuilt for it: their build strings'
+    ``pyXY`` tag moved to it) when that is most of them: a python bump; the summary says so."""
 
     @property
     def summary(self) -> str:
@@ -55,7 +55,13 @@ class PlatformChange:
         upgraded = len(self.changed) - len(self.downgraded) - len(self.rebuilt)
         counts = (("added", len(self.added)), ("removed", len(self.removed)), ("upgraded", upgraded),
                   ("downgraded", len(self.downgraded)), ("rebuilt", len(self.rebuilt)))  # fmt: skip
-        rebuilt_for = f" for python {self.rebuilt_for} at the same versions" if self.rebuilt_for else ""
+        rebuilt_for = ""
+        if self.rebuilt_for is not None:
+            python, count = self.rebuilt_for
+            rebuilt_for = (
+                f" for python {python} at the same versions" if count == len(self.rebuilt)
+                else f" at the same versions, {count} of them for python {python}"
+            )  # fmt: skip
         parts = ", ".join(f"{n} {kind}{rebuilt_for if kind == 'rebuilt' else ''}" for kind, n in counts if n)
         parts = parts or "no changes"
         return f"{self.platform}: {package_count(self.count)} ({parts})"
@@ -96,7 +102,7 @@ def platform_change(
         downgraded=tuple(n for n in changed if order[n] > 0),
         rebuilt=rebuilt,
         moves=tuple(moves),
-        rebuilt_for=_python_bump([(before[n][1], after[n][1]) for n in rebuilt]) if fold else "",
+        rebuilt_for=_python_bump([(before[n][1], after[n][1]) for n in rebuilt]) if fold else None,
     )
 
 
@@ -105,12 +111,12 @@ FOLD_REBUILDS = 5
 are no longer listed one by one: the summary's count covers them (``lockgen diff -v`` lists them)."""
 
 
-def _python_bump(builds: list[tuple[str, str]]) -> str:
-    """The python version most of these (old build, new build) pairs moved their ``pyXY`` tag to, or ""."""
+def _python_bump(builds: list[tuple[str, str]]) -> tuple[str, int] | None:
+    """The python version most of these (old build, new build) pairs moved their ``pyXY`` tag to, and how many."""
     moved: dict[str, int] = {}
     for old, new in builds:
         was, now = build_python(old), build_python(new)
         if now and was != now:
             moved[now] = moved.get(now, 0) + 1
     best = max(moved.items(), key=lambda item: item[1], default=("", 0))
-    return best[0] if best[1] * 2 > len(builds) else ""
+    return best if best[1] * 2 > len(builds) else None

@@ -138,3 +138,11 @@ def test_the_lock_summary_of_a_python_bump_counts_rebuilds_and_lists_what_moved(
         "linux-64: 22 packages (1 upgraded, 21 rebuilt for python 3.12 at the same versions)",
         "  python 3.11.9 → 3.12.4 (upgraded, in your specs)",
     ]
+
+
+def test_a_summary_says_how_many_rebuilds_a_python_bump_explains() -> None:
+    from lockgen.changes import PlatformChange
+
+    rebuilt = tuple(f"p{i}" for i in range(26))
+    change = PlatformChange("win-64", 243, changed=rebuilt, rebuilt=rebuilt, rebuilt_for=("3.12", 17))
+    assert change.summary == "win-64: 243 packages (26 rebuilt at the same versions, 17 of them for python 3.12)"
