@@ -20,7 +20,7 @@ This module solves (it is at ``lock``'s layer, above ``conda``); ``review`` show
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cmp_to_key
 
@@ -56,6 +56,11 @@ class Blocker:
     newer_chain: tuple[str, ...] = ()
     """From the newer NAME to the same package in the solution without the spec, the last one as the
     requirement that asks for it: ``pytorch 2.12.0``, ``libtorch 2.12.0``, ``libabseil >=20260107.1,...``."""
+    gap: str = ""
+    """Set when the spec's own package is what the newer NAME's builds disagree with and no build of the
+    newer NAME works with the spec at all (a solve of the two alone fails): what the build a solve
+    without the spec takes comes with (``python 3.14.0``). A gap in what the channels publish (no
+    ``pytorch 2.12.0`` for ``python=3.12``), not a conflict another spec could resolve."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,13 @@ class HoldBack:
             ]
         lines = [head]
         for blocker in self.blockers:
+            if blocker.gap:
+                lines.append(
+                    f"  `{blocker.spec}` ({blocker.origin}): no build of {self.name} {blocker.newer} in the"
+                    f" channels installs with it on {self.platform} (a gap in the channels' builds, not a conflict;"
+                    f" without the spec, {self.name} {blocker.newer} solves with {blocker.gap})"
+                )
+                continue
             lines.append(
                 f"  `{blocker.spec}` ({blocker.origin}): without it, {self.name} {blocker.newer} solves"
             )
@@ -158,9 +170,22 @@ def why_not_newer(
         return HoldBack(wanted, platform, entry.version, None, (), len(candidates))
     locked = solver.solve([replace(planned.request, preferred=tuple(e.url for e in read.lock.entries))])[platform]
     found = [_blocker(spec, origin, wanted, locked, solved) for spec, origin, solved in causes]
+    found = [_gap(blocker, base, wanted, attempt) for blocker in found]
     # the cause that lets the newest version in first: the one that holds it back the most
     blockers = tuple(sorted(found, key=cmp_to_key(_newest_first)))
     return HoldBack(wanted, platform, entry.version, None, blockers, len(candidates))
+
+
+def _gap(
+    blocker: Blocker, base: SolveRequest, name: str, attempt: Callable[[SolveRequest], object | None]
+) -> Blocker:
+    """``blocker`` with :attr:`Blocker.gap` kept when its spec's own package is where the newer ``name``
+    disagrees (:func:`_blocker` sets it then) and ``name ==NEWER`` with that spec alone does not solve:
+    no such build is published; else cleared (a conflict, shown by the chains)."""
+    if not blocker.gap or len(blocker.chain) != 1:
+        return blocker
+    alone = replace(base, specs=(f"{name} =={blocker.newer}", blocker.spec), origins=(), preferred=())
+    return replace(blocker, gap="") if attempt(alone) is not None else blocker
 
 
 def _newest_first(a: Blocker, b: Blocker) -> int:
@@ -264,4 +289,5 @@ def _blocker(
     _, met, path, dep = min(clashes, key=lambda c: (c[0], c[1], len(c[3])))
     chain = tuple(f"{n} {now[n].version}" for n, _ in mine[met])
     newer_chain = (*(f"{n} {then[n].version}" for n, _ in path), dep)
-    return Blocker(spec, origin, newer, chain, newer_chain)
+    candidate = f"{met} {then[met].version}" if met == root else ""  # confirmed (or dropped) by _gap
+    return Blocker(spec, origin, newer, chain, newer_chain, candidate)

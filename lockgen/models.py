@@ -11,6 +11,7 @@ __all__ = [
     "LockedPackage",
     "PackageUrl",
     "bad_channel_name",
+    "build_python",
     "conda_version_order",
     "dependency_name",
     "package_count",
@@ -174,6 +175,15 @@ def sort_dependency_order(packages: list[LockedPackage] | tuple[LockedPackage, .
         if newly:
             ready = sorted(set(ready) | set(newly))
     return [by_name[n] for n in ordered]
+
+
+_PY_TAG = re.compile(r"py(3)(\d\d?)(?!\d)")
+
+
+def build_python(build: str) -> str | None:
+    """The python a build string says it is for (``py312h8a5da7c_0``, ``np2py312h...`` → ``3.12``), or None."""
+    found = _PY_TAG.search(build)
+    return f"{found[1]}.{found[2]}" if found else None
 
 
 def package_count(count: int) -> str:

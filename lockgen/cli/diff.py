@@ -103,7 +103,7 @@ def _revision_location(revision: str, env_files: tuple[Path, ...], limit: SizeLi
 @mirror_option()
 @cache_dir_option("Repodata (for --why-not-newer)")
 @offline_option("With --why-not-newer: use only cached repodata.")
-@verbose_option("Tracebacks on errors.")
+@verbose_option("Also every package of a lock added or removed whole (a platform added or dropped); tracebacks.")
 def command(
     base: str | None,
     head: str | None,
@@ -159,7 +159,7 @@ def command(
 
             results = [(t.name, compare(t.options, t.name)) for t in targets]
             every = environments_diff(base or "HEAD", head or "working tree", results)
-            echo(render_environments(every, fmt), nl=False)
+            echo(render_environments(every, fmt, verbose), nl=False)
             return EXIT_CHANGED if every.changed else 0
 
         solve = SolveFlags(mirrors=mirrors, cache_dir=cache_dir)
@@ -193,7 +193,7 @@ def command(
             result = _with_condalock(result, options)
         if why_not_newer and head is None:
             result = _with_why(result, options)
-        echo(render(result, fmt, max_chars), nl=False)
+        echo(render(result, fmt, max_chars, verbose), nl=False)
         return EXIT_CHANGED if result.changed else 0
 
     run_core(verbose, action)

@@ -31,6 +31,7 @@ def run_check(
         from lockgen.errors import StaleLockError
         from lockgen.project import ensure_project
         from lockgen.review.check import check, render_check_json
+        from lockgen.review.stale import grouped_lines
 
         ensure_project(files)
         targets = environment_targets(files, flags, environments)
@@ -65,7 +66,7 @@ def run_check(
             reasons.setdefault(stale.target, []).append(stale.detail)
         count = len(reasons)
         lines = [f"{count} lock{'s are' if count != 1 else ' is'} not up to date in {result.output_dir}:"]
-        lines += [f"  {s}" for s in result.stale]
+        lines += [f"  {line}" for line in grouped_lines(result.stale)]
         lines.append("run `lockgen lock` to update them")
         raise StaleLockError("\n".join(lines), reasons)
 

@@ -216,6 +216,11 @@ def _changed_inputs(platform: PlatformPlan, lock: ExplicitLock, path: Path, the_
             detail = _spec_changes(platform, lock) or detail + _spec_detail(platform, lock, the_plan)
         elif part == "options":
             detail = _option_changes(platform, lock) or f"{detail} (the lock predates the `# options:` line)"
+        elif part == "channels":
+            from lockgen.review.channelchange import channel_changes
+
+            locked = list(dict.fromkeys(e.package.channel for e in lock.entries))
+            detail = channel_changes(before[part], platform.request.channels, locked)
         elif part == "virtual" and lock.virtual is not None:
             detail = _virtual_changes(platform, lock) or detail
         found.append(Stale(platform.platform, path.name, part, detail))

@@ -56,6 +56,17 @@ class Change:
         return old, new
 
     @property
+    def build_only(self) -> bool:
+        """A conda rebuild of the same version with another build string (a python bump rebuilds many):
+        counted on one line unless asked for (``diff -v``). A rebuild whose file or hash changed under the
+        same build is not one: that is always listed."""
+        old, new = self.old, self.new
+        return (
+            self.kind == "rebuilt" and old is not None and new is not None
+            and bool(old.build) and bool(new.build) and old.build != new.build
+        )  # fmt: skip
+
+    @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.name, self.kind, self.old_label, self.new_label)
 

@@ -42,7 +42,7 @@ def _section(body: str, first: int) -> list[str]:
     return ["#" + line if line.startswith("#### ") else line for line in lines]
 
 
-def render_environments(result: EnvironmentsDiff, fmt: str) -> str:
+def render_environments(result: EnvironmentsDiff, fmt: str, verbose: bool = False) -> str:
     if fmt == "json":
         data = {
             "format": DIFF_JSON_FORMAT,
@@ -57,11 +57,11 @@ def render_environments(result: EnvironmentsDiff, fmt: str) -> str:
         lines: list[str] = [f"### Lock changes: `{result.base}` → `{result.head}`", "", f"**{result.headline()}**"]
         for name, r in result.environments:
             lines += ["", f"#### Environment `{name}`", ""]
-            lines += _section(render(r, "markdown"), 2) if r.changed else [f"no changes ({_count(r)})"]
+            lines += _section(render(r, "markdown", verbose=verbose), 2) if r.changed else [f"no changes ({_count(r)})"]
         return "\n".join(lines) + "\n"
     lines = [f"lockgen diff {result.base} → {result.head}: {result.headline()}"]
     for name, r in result.environments:
-        lines += ["", f"[{name}]", *_section(render(r, "text"), 1)]
+        lines += ["", f"[{name}]", *_section(render(r, "text", verbose=verbose), 1)]
     return "\n".join(lines) + "\n"
 
 

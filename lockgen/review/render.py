@@ -9,11 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
+from lockgen.models import build_python
 from lockgen.printable import markdown_code, markdown_text
-from lockgen.review.diff import KINDS, Change, DiffResult, TargetDiff
+from lockgen.review.diff import KINDS, Change, DiffResult, Notable, TargetDiff
 from lockgen.secrets import redact
 
-__all__ = ["DIFF_JSON_FORMAT", "FORMATS", "MARKDOWN_LIMIT", "render", "render_json", "render_markdown", "render_text"]
+__all__ = [
+    "DIFF_JSON_FORMAT",
+    "FORMATS",
+    "MARKDOWN_LIMIT",
+    "SCREEN_LINES",
+    "render",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]
 
 FORMATS = ("text", "markdown", "json")
 DIFF_JSON_FORMAT = 1
@@ -27,22 +37,96 @@ def _rows(changes: Sequence[Change], mark: Callable[[Change], str]) -> list[tupl
     return [(mark(c), c.kind, c.old_label or "-", c.new_label or "-") for c in changes]
 
 
-def _direct_shown(result: DiffResult) -> bool:
+def _direct_shown(result: DiffResult, verbose: bool) -> bool:
     """Whether any listed change is of a package the environment file names."""
-    return any(result.is_direct(t.target, c) for t in result.targets for c in t.changes)
+    shown = [t for t in result.targets if verbose or not _whole(t)]
+    return any(result.is_direct(t.target, c) for t in shown for c in t.changes)
 
 
 def _files(result: DiffResult) -> str:
     return ", ".join(result.direct.files) or "the environment file"
 
 
-def _headline(result: DiffResult) -> str:
+def _whole(target: TargetDiff) -> bool:
+    """A lock added or removed whole: its summary line says it; its rows only under ``-v`` (and in JSON)."""
+    return target.status in ("added", "removed")
+
+
+def _row_totals(result: DiffResult) -> dict[str, int]:
+    """:meth:`DiffResult.totals` less the rows of locks added or removed whole (named once instead)."""
     totals = result.totals()
+    for target in result.targets:
+        if _whole(target):
+            for change in target.changes:
+                totals[change.kind] -= 1
+    return totals
+
+
+FOLD_REBUILDS = 5
+"""From this many rows of rebuilds of the same version with another build (a python bump rebuilds most
+packages), they are counted on a line each cause rather than listed (``-v`` lists them)."""
+
+
+def _folds(result: DiffResult, verbose: bool) -> bool:
+    rows = sum(1 for t in result.targets if not _whole(t) for c in t.changes if c.build_only)
+    return not verbose and rows >= FOLD_REBUILDS
+
+
+def _listed(result: DiffResult, changes: Sequence[Change], verbose: bool) -> tuple[Change, ...]:
+    """The rows a table shows: rebuilds of the same version (another build) not when they are counted."""
+    return tuple(c for c in changes if not c.build_only) if _folds(result, verbose) else tuple(changes)
+
+
+def _notable(result: DiffResult, verbose: bool) -> tuple[Notable, ...]:
+    """The list under the headline: a named package rebuilt at the same version is in the rebuild count."""
+    found = result.notable()
+    if not _folds(result, verbose):
+        return found
+    counted = {c.key for t in result.targets for c in t.changes if c.build_only}
+    return tuple(n for n in found if (n.name, n.kind, n.old, n.new) not in counted)
+
+
+def _rebuild_lines(result: DiffResult, verbose: bool) -> list[str]:
+    """``32 packages rebuilt for python 3.12 (same versions) on linux-64, osx-64, win-64``: the rebuilds
+    of the same version with another build, counted (one line per cause), not listed."""
+    if not _folds(result, verbose):
+        return []
+    groups: dict[str, tuple[set[str], list[str]]] = {}
+    for target in result.targets:
+        if _whole(target):
+            continue
+        for change in target.changes:
+            if not change.build_only or change.old is None or change.new is None:
+                continue
+            old, new = build_python(change.old.build), build_python(change.new.build)
+            cause = f" for python {new}" if new and old != new else ""
+            names, where = groups.setdefault(cause, (set(), []))
+            names.add(change.name)
+            if target.target not in where:
+                where.append(target.target)
+    return [
+        f"{len(names)} package{'s' if len(names) != 1 else ''} rebuilt{cause} (same versions) on {', '.join(where)}"
+        for cause, (names, where) in sorted(groups.items(), key=lambda item: -len(item[1][0]))
+    ]
+
+
+def _headline(result: DiffResult) -> str:
     changed = [t.target for t in result.targets if t.status != "unchanged"]
     if not changed:
         return "no package changed; see the warnings" if result.moved else "no changes"
-    parts = ", ".join(f"{n} {kind}" for kind, n in totals.items() if n)
-    return f"{len(changed)} of {len(result.targets)} locks changed: {parts or 'locks added or removed'}"
+    parts = [", ".join(f"{n} {kind}" for kind, n in _row_totals(result).items() if n)]
+    for status, label in (("added", "new lock"), ("removed", "lock removed")):
+        names = [t.target for t in result.targets if t.status == status]
+        if names:
+            parts.append(f"{label}{'s' if len(names) > 1 else ''} {', '.join(names)}")
+    return f"{len(changed)} of {len(result.targets)} locks changed: {'; '.join(p for p in parts if p)}"
+
+
+def _whole_hint(result: DiffResult, verbose: bool) -> str | None:
+    """Where the rows of a lock added or removed whole are, when they are not shown."""
+    if verbose or not any(_whole(t) and t.changes for t in result.targets):
+        return None
+    return "the packages of a lock added or removed whole: `lockgen diff -v`, or `--format json`"
 
 
 def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str = "  ") -> list[str]:
@@ -55,29 +139,54 @@ def _table(changes: Sequence[Change], mark: Callable[[Change], str], indent: str
     return lines
 
 
-def render_text(result: DiffResult, limit: int | None = None) -> str:
+def render_text(result: DiffResult, limit: int | None = None, verbose: bool = False) -> str:
     """The terminal table: headline, one summary line per lock, then the changes; longer than ``limit``
-    characters, cut as :func:`render_markdown` cuts a comment."""
-    return _fit(result, limit, lambda brief, notable: _text(result, brief, limit, notable))
+    characters, cut as :func:`render_markdown` cuts a comment. A lock added or removed whole is its
+    summary line; ``verbose``: its rows too."""
+    text = _fit(result, limit, lambda brief, notable: _text(result, brief, limit, notable, verbose=verbose), verbose)
+    if verbose or text.count("\n") <= SCREEN_LINES:
+        return text
+    short = _text(result, set(), None, None, verbose=verbose, screen=True)
+    return short if limit is None or len(short) <= limit else text
 
 
-def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
+SCREEN_LINES = 40
+"""Text longer than this many lines leaves out its tables (``-v`` shows them): the headline, what
+matters and the summaries fit a terminal."""
+
+
+def _text(
+    result: DiffResult,
+    brief: set[str],
+    limit: int | None,
+    notable_shown: int | None = None,
+    *,
+    verbose: bool = False,
+    screen: bool = False,
+) -> str:
     lines = [f"lockgen diff {result.base} → {result.head}: {_headline(result)}"]
     lines += [f"  warning: {note}" for note in result.moved]
     if brief:
         lines.append(f"  (summarised to fit {limit:,} characters; `lockgen diff --max-chars 0` shows every row)")
-    notable = result.notable()
+    notable = _notable(result, verbose)
     for n in notable[:notable_shown]:
         lines.append(f"  {n.name}{'*' if n.direct else ''} {n.kind} {n.versions} {n.where}")
     if notable_shown is not None and notable_shown < len(notable):
         lines.append(f"  … and {len(notable) - notable_shown} more")
-    if notable:
+    rebuilt = _rebuild_lines(result, verbose)
+    lines += [f"  {line}" for line in rebuilt]
+    if notable or rebuilt:
         lines.append("")
     for answer in result.why:
         lines += [f"  {line}" for line in answer] + [""]
     lines += [f"  {t.summary}" for t in result.targets]
-    if _direct_shown(result):
+    if _direct_shown(result, verbose):
         lines.append(f"  (* named in {_files(result)}; the other packages are dependencies)")
+    hint = _whole_hint(result, verbose)
+    if hint:
+        lines.append(f"  ({hint})")
+    if _rebuild_lines(result, verbose):
+        lines.append("  (the packages rebuilt at the same version: `lockgen diff -v`, or `--format json`)")
 
     def marker(target: str) -> Callable[[Change], str]:
         return lambda c: f"{c.name}*" if result.is_direct(target, c) else c.name
@@ -85,12 +194,19 @@ def _text(result: DiffResult, brief: set[str], limit: int | None, notable_shown:
     def table(name: str, changes: Sequence[Change], target: str) -> list[str]:
         return [f"  {len(changes)} rows left out"] if name in brief else _table(changes, marker(target))
 
-    if result.common:
-        common = table("common", result.common, result.common_platforms[0])
+    shared = _listed(result, result.common, verbose)
+    if screen:
+        rows = len(shared) + sum(
+            len(_listed(result, result.own_changes(t), verbose)) for t in result.targets if not _whole(t)
+        )
+        lines.append(f"  (the tables of {rows} rows are left out to fit a screen: `lockgen diff -v` shows every row)")
+        return "\n".join(lines) + "\n"
+    if shared:
+        common = table("common", shared, result.common_platforms[0])
         lines += ["", f"every platform ({', '.join(result.common_platforms)}):", *common]
     for target in result.targets:
-        own = result.own_changes(target)
-        if own:
+        own = _listed(result, result.own_changes(target), verbose)
+        if own and (verbose or not _whole(target)):
             lines += ["", f"{target.target}:", *table(target.target, own, target.target)]
     return "\n".join(lines) + "\n"
 
@@ -137,10 +253,10 @@ def _left_out(rows: int) -> list[str]:
     return [f"_{rows} rows left out to fit the comment; run `lockgen diff` for them._"]
 
 
-def _md_target(result: DiffResult, target: TargetDiff, brief: bool = False) -> list[str]:
+def _md_target(result: DiffResult, target: TargetDiff, brief: bool = False, verbose: bool = False) -> list[str]:
     """A collapsible section with the lock's own changes; none when they were all common (listed above).
     ``brief``: the summary without the table (to fit a size limit)."""
-    own = result.own_changes(target)
+    own = _listed(result, result.own_changes(target), verbose)
     if not own:
         return []
     table = _left_out(len(own)) if brief else _md_table(result, target.target, own)
@@ -148,22 +264,35 @@ def _md_target(result: DiffResult, target: TargetDiff, brief: bool = False) -> l
     return ["", "<details>", summary, "", *table, "", "</details>"]
 
 
-def render_markdown(result: DiffResult, limit: int | None = None) -> str:
-    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock.
+def render_markdown(result: DiffResult, limit: int | None = None, verbose: bool = False) -> str:
+    """A pull-request comment: headline numbers, summaries, common changes, then a collapsible section a lock
+    (a lock added or removed whole: its summary line; ``verbose``: its rows too).
 
     Longer than ``limit`` characters: the largest tables are left out (largest first) until it fits, and the
     comment says so; then, if needed, the headline's list is cut short."""
-    return _fit(result, limit, lambda brief, notable: _markdown(result, brief, limit if brief else None, notable))
+    return _fit(
+        result,
+        limit,
+        lambda brief, notable: _markdown(result, brief, limit if brief else None, notable, verbose),
+        verbose,
+    )
 
 
-def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int | None], str]) -> str:
+def _fit(
+    result: DiffResult, limit: int | None, write: Callable[[set[str], int | None], str], verbose: bool = False
+) -> str:
     """``write(brief, notable_shown)`` whole, or, longer than ``limit``, with the largest tables left out
     (largest first) until it fits; then, if needed, the list of notable changes cut short."""
     full = write(set(), None)
     if limit is None or len(full) <= limit:
         return full
     sections = sorted(
-        [("common", len(result.common))] + [(t.target, len(result.own_changes(t))) for t in result.targets],
+        [("common", len(_listed(result, result.common, verbose)))]
+        + [
+            (t.target, len(_listed(result, result.own_changes(t), verbose)))
+            for t in result.targets
+            if verbose or not _whole(t)
+        ],
         key=lambda item: (-item[1], item[0]),
     )
     brief: set[str] = set()
@@ -174,7 +303,7 @@ def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int |
         text = write(brief, None)
         if len(text) <= limit:
             return text
-    notable = len(result.notable())
+    notable = len(_notable(result, verbose))
     while notable > 0:
         notable //= 2
         text = write(brief, notable)
@@ -183,39 +312,47 @@ def _fit(result: DiffResult, limit: int | None, write: Callable[[set[str], int |
     return text
 
 
-def _markdown(result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None) -> str:
+def _markdown(
+    result: DiffResult, brief: set[str], limit: int | None, notable_shown: int | None = None, verbose: bool = False
+) -> str:
     base, head = markdown_code(result.base), markdown_code(result.head)
     lines = [f"### Lock changes: {base} → {head}", "", f"**{markdown_text(_headline(result))}**", ""]
     lines += [f"> **Warning**: {markdown_text(note)}\n" for note in result.moved]
     if brief:
         lines += [f"> Summarised to fit {limit:,} characters: the largest tables are left out; run"
                   f" `lockgen diff --format markdown --max-chars 0` for the whole comment.", ""]  # fmt: skip
-    notable = result.notable()
+    notable = _notable(result, verbose)
     for n in notable[:notable_shown]:
         name = f"**{markdown_code(n.name)}**" if n.direct else markdown_code(n.name)
         lines.append(f"- {name} {n.kind} {markdown_text(n.versions)} {markdown_text(n.where)}")
     if notable_shown is not None and notable_shown < len(notable):
         lines.append(f"- … and {len(notable) - notable_shown} more (run `lockgen diff` for them)")
-    if notable:
+    rebuilt = _rebuild_lines(result, verbose)
+    lines += [f"- {markdown_text(line)}" for line in rebuilt]
+    if notable or rebuilt:
         lines.append("")
     for answer in result.why:
         lines += _md_why(answer)
-    if result.changed:
-        totals = result.totals()
+    totals = _row_totals(result)
+    if result.changed and any(totals.values()):
         lines += ["| " + " | ".join(KINDS) + " |", "|" + "---|" * len(KINDS)]
         lines += ["| " + " | ".join(str(totals[k]) for k in KINDS) + " |", ""]
     lines += [f"- {markdown_text(t.summary)}" for t in result.targets]
-    if _direct_shown(result):
+    if _direct_shown(result, verbose):
         lines += ["", f"**Bold**: named in {markdown_text(_files(result))}; the other packages are dependencies."]
-    if result.common:
-        if "common" in brief:
-            common = _left_out(len(result.common))
-        else:
-            common = _md_table(result, result.common_platforms[0], result.common)
+    hint = _whole_hint(result, verbose)
+    if hint:
+        lines += ["", "_Packages of a lock added or removed whole: `lockgen diff -v`, or `--format json`._"]
+    if rebuilt:
+        lines += ["", "_Packages rebuilt at the same version: `lockgen diff -v`, or `--format json`._"]
+    shared = _listed(result, result.common, verbose)
+    if shared:
+        brief_common = "common" in brief
+        common = _left_out(len(shared)) if brief_common else _md_table(result, result.common_platforms[0], shared)
         lines += ["", f"#### Every platform ({', '.join(result.common_platforms)})", "", *common]
     for target in result.targets:
-        if target.status != "unchanged":
-            lines += _md_target(result, target, target.target in brief)
+        if target.status != "unchanged" and (verbose or not _whole(target)):
+            lines += _md_target(result, target, target.target in brief, verbose)
     return "\n".join(lines) + "\n"
 
 
@@ -276,15 +413,16 @@ def render_json(result: DiffResult) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT) -> str:
-    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit).
+def render(result: DiffResult, fmt: str, limit: int | None = MARKDOWN_LIMIT, verbose: bool = False) -> str:
+    """``result`` as ``fmt``; markdown kept under ``limit`` characters (None or 0: no limit); ``verbose``:
+    also every row of a lock added or removed whole (JSON always has them).
 
     Every URL's credentials (``user:password@``, ``/t/<token>/``) are masked: lockgen never writes
     them, so a lock that holds one was crafted, and a diff is posted where anyone reads it."""
     if fmt == "markdown":
-        shown = render_markdown(result, limit or None)
+        shown = render_markdown(result, limit or None, verbose)
     elif fmt == "json":
         shown = render_json(result)
     else:
-        shown = render_text(result, limit or None)
+        shown = render_text(result, limit or None, verbose)
     return redact(shown, keep_git_user=True)

@@ -82,3 +82,50 @@ def test_nothing_holds_back_a_package_a_newer_version_of_which_solves(tmp_path: 
     found = why_not_newer(options, "tool", "linux-64", world)  # type: ignore[arg-type]
     assert found.newer == "1.1" and found.blockers == ()
     assert "a solve takes tool 1.1; locks move only when asked: `lockgen lock --update tool`" in found.lines[1]
+
+
+class PythonWorld:
+    """app 2.0 is published only for python 3.14: with `python=3.12`, app stays at 1.0 (a gap in the
+    channel's builds). `other 1.0` works with any python but conflicts with app 2.0."""
+
+    def __init__(self, gap: bool = True) -> None:
+        self.gap = gap
+        self.calls: list[tuple[str, ...]] = []
+
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        (request,) = requests
+        specs = request.specs
+        self.calls.append(specs)
+        newer = "app >=1,>1.0" in specs or "app ==2.0" in specs
+        pinned = "python=3.12" in specs
+        if newer and pinned and (self.gap or len(specs) > 2):
+            raise SolveError("no solution", ("linux-64",))
+        python = "3.14.0" if newer and self.gap else "3.12.1"
+        app = _pkg("app", "2.0", "python >=3.14,<3.15" if self.gap else "python") if newer else _pkg("app", "1.0")
+        return {"linux-64": (app, _pkg("python", python))}
+
+
+def _python_project(tmp_path: Path, world: PythonWorld) -> object:
+    (tmp_path / "environment.yml").write_text(ENV.replace("  - plugin\n  - tool\n", "  - python=3.12\n"))
+    options = build_options([tmp_path / "environment.yml"], flags(output_dir=tmp_path / "locks", cache_dir=tmp_path))
+    (platform,) = plan(options).platforms
+    (tmp_path / "locks").mkdir()
+    solution = world.solve([platform.request])["linux-64"]
+    (tmp_path / "locks" / "linux-64.txt").write_text(
+        render_explicit("linux-64", solution, platform.input_hash, ["environment.yml"])
+    )
+    return options
+
+
+def test_no_build_for_the_environments_python_is_a_gap_not_a_requirement(tmp_path: Path) -> None:
+    world = PythonWorld()
+    found = why_not_newer(_python_project(tmp_path, world), "app", "linux-64", world)  # type: ignore[arg-type]
+    (blocker,) = found.blockers
+    assert blocker.gap == "python 3.14.0"
+    assert ("app ==2.0", "python=3.12") in world.calls  # the solve that shows no such build exists
+    assert found.lines[1:] == [
+        f"  `python=3.12` ({tmp_path / 'environment.yml'}:5): no build of app 2.0 in the channels installs with"
+        " it on linux-64 (a gap in the channels' builds, not a conflict; without the spec, app 2.0 solves with"
+        " python 3.14.0)"
+    ]
+    assert not any("needs `python" in line for line in found.lines)

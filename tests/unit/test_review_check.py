@@ -534,3 +534,31 @@ def test_a_direct_requirement_is_judged_where_its_marker_holds(tmp_path: Path) -
     ]
     pinned = _pins(f'colorama==0.4 ; sys_platform == "darwin" {HASH}', f"rich==13.1 {HASH}")
     assert _pip_stale(tmp_path, pinned) == []
+
+
+def _channels_detail(root: Path) -> set[str]:
+    return {s.detail.replace(f"{root}/", "") for s in check(_options(root)).stale if s.reason == "channels"}
+
+
+def test_a_channel_change_names_the_channel_and_its_line(tmp_path: Path) -> None:
+    two = ENV.replace("  - conda-forge\n", "  - conda-forge\n  - bioconda\n")
+    (tmp_path / "environment.yml").write_text(ENV)
+    _write_locks(tmp_path)
+    (tmp_path / "environment.yml").write_text(two)
+    assert _channels_detail(tmp_path) == {"channels changed: `bioconda` added (environment.yml:4)"}
+    _write_locks(tmp_path)
+    (tmp_path / "environment.yml").write_text(ENV)
+    assert _channels_detail(tmp_path) == {"channels changed: `bioconda` removed"}
+    (tmp_path / "environment.yml").write_text(two.replace("conda-forge\n  - bioconda", "bioconda\n  - conda-forge"))
+    assert _channels_detail(tmp_path) == {
+        "channels changed: order changed: `conda-forge`, `bioconda` became `bioconda` (environment.yml:3),"
+        " `conda-forge` (environment.yml:4)"
+    }
+
+
+def test_options_lines_edited_in_every_lock_are_hand_edits_not_old_locks(root: Path) -> None:
+    for path in (root / "locks").glob("*.txt"):
+        path.write_text(path.read_text().replace("channel-priority=strict", "channel-priority=flexible"))
+    result = check(_options(root))
+    assert _reasons(result) == {("linux-64", "hand-edited"), ("osx-64", "hand-edited")}
+    assert not any("predates" in s.detail for s in result.stale)

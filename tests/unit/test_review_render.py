@@ -131,9 +131,9 @@ def test_markdown_fits_a_pull_request_comment_by_default() -> None:
     old = LockSet("main", {"linux-64": {"python": PackageState("3.11.9", "h0_0")}})
     python = {"python": PackageState("3.11.9", "h0_0")}
     new = LockSet("pr", {p: {**many, **python} for p in ("linux-64", "osx-64", "win-64")})
-    full = render(diff_locks(old, new), "markdown", 0)
+    full = render(diff_locks(old, new), "markdown", 0, verbose=True)  # -v: the new locks' rows too
     assert len(full) > 65_536
-    fitted = render(diff_locks(old, new), "markdown")
+    fitted = render(diff_locks(old, new), "markdown", verbose=True)
     assert len(fitted) <= 60_000
     assert "> Summarised to fit 60,000 characters: the largest tables are left out" in fitted
     assert "rows left out to fit the comment" in fitted
