@@ -22,7 +22,7 @@ from lockgen.cli.runner import echo, run_core
 from lockgen.config import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
-    from lockgen.config import LockOptions
+    from lockgen.config import Limits, LockOptions
     from lockgen.filesize import SizeLimit
     from lockgen.review.diff import DiffResult
     from lockgen.review.sources import LockSet
@@ -35,9 +35,7 @@ def _in(side: str, environment: str) -> str:
     return str(Path(side) / environment) if environment and Path(side).is_dir() else side
 
 
-def _read_side(
-    argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str, limit: SizeLimit
-) -> LockSet:
+def _read_side(argument: str, lock_dir: Path, env_files: tuple[Path, ...], template: str, limits: Limits) -> LockSet:
     """A directory when ``argument`` names one (its specs: the environment file beside it, else the
     working tree's), else a git revision of ``lock_dir`` (its specs: the environment file at that revision).
     Only files named by ``template`` (and requirements.txt) are locks."""
@@ -45,8 +43,11 @@ def _read_side(
 
     path = Path(argument)
     if path.is_dir():
-        return read_directory(path, argument, environment_beside(path, env_files), template=template, limit=limit)
-    return read_revision(argument, lock_dir, env_files, template=template, limit=limit)
+        files = environment_beside(path, env_files)
+        return read_directory(path, argument, files, template=template, limit=limits.lock_files)
+    return read_revision(
+        argument, lock_dir, env_files, template=template, limit=limits.lock_files, env_limit=limits.input_files
+    )
 
 
 def _tool_mirrors(text: str | None, where: str) -> tuple[str, ...]:
@@ -145,9 +146,9 @@ def command(
             """One environment's locks (``sub``: its folder name, "" without the table)."""
             lock_dir, env_files, template = options.output_dir, options.files, options.filename_template
             limit = options.limits.lock_files
-            old = _read_side(_in(base or "HEAD", sub), lock_dir, env_files, template, limit)
+            old = _read_side(_in(base or "HEAD", sub), lock_dir, env_files, template, options.limits)
             new = (
-                _read_side(_in(head, sub), lock_dir, env_files, template, limit)
+                _read_side(_in(head, sub), lock_dir, env_files, template, options.limits)
                 if head
                 else read_directory(lock_dir, "working tree", env_files, template=template, limit=limit)
             )
@@ -179,13 +180,14 @@ def command(
                 here = f"{_relative_to_project(lock_dir, env_files)}/{template}"
                 return found if inputs.output_dir is not None else dataclasses.replace(found, location=here)
             if Path(argument).is_dir():
-                return _read_side(argument, lock_dir, env_files, template, limit)
+                return _read_side(argument, lock_dir, env_files, template, options.limits)
             text = read_revision_file(argument, pyproject, options.limits.input_files)
             mirrors = _tool_mirrors(text, f"{argument}:pyproject.toml")
             if inputs.output_dir is not None:
-                return dataclasses.replace(_read_side(argument, lock_dir, env_files, template, limit), mirrors=mirrors)
+                found = _read_side(argument, lock_dir, env_files, template, options.limits)
+                return dataclasses.replace(found, mirrors=mirrors)
             folder, its_template, location = _revision_location(argument, env_files, options.limits.input_files)
-            found = _read_side(argument, folder, env_files, its_template, limit)
+            found = _read_side(argument, folder, env_files, its_template, options.limits)
             return dataclasses.replace(found, location=location, mirrors=mirrors)
 
         result = diff_locks(side(base or "HEAD"), side(head))

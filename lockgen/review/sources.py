@@ -253,10 +253,11 @@ def read_revision(
     *,
     template: str = DEFAULT_TEMPLATE,
     limit: SizeLimit | None = None,
+    env_limit: SizeLimit | None = None,
 ) -> LockSet:
     """The locks that ``lock_dir`` (a path in the working tree) held at git ``revision``, and the
-    specs ``env_files`` (paths in the working tree) named at that revision. A lock over ``limit`` (the
-    size git records) is refused, unread."""
+    specs ``env_files`` (paths in the working tree) named at that revision. A lock over ``limit``, an
+    environment file over ``env_limit`` (the sizes git records) is refused, unread."""
     if revision.startswith("-") or not revision.strip():
         raise ReviewSourceError(f"not a git revision: {revision!r}")
     absolute = lock_dir.resolve()
@@ -296,6 +297,9 @@ def read_revision(
             inside = env_file.resolve().relative_to(root).as_posix()
         except ValueError:
             continue  # outside the repository: it has no version at that revision
+        if env_limit is not None:
+            size = _git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout.decode().strip()
+            _refuse_large(f"{revision}:{inside}", env_limit.size_problem(int(size)) if size.isdigit() else None)
         blob = _git(["show", f"{revision}:{inside}"], root)
         if blob.returncode == 0:
             environments[inside] = blob.stdout.decode("utf-8", errors="replace")

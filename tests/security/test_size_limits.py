@@ -146,6 +146,29 @@ def test_diff_refuses_a_large_lock_in_a_revision_by_the_size_git_records(project
     assert "HEAD:pyproject.toml: 1.5 MiB, over the 1 MiB limit" in result.stderr
 
 
+def test_diff_refuses_a_large_environment_file_in_a_revision_unread(project: Path) -> None:
+    """The environment file a revision's specs come from is held to the input limit by the size git
+    records, as the working tree's is: a pull request cannot hand `diff` a huge one in its history."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], cwd=project, check=True,
+                       capture_output=True)  # fmt: skip
+
+    env = project / "environment.yml"
+    original = env.read_text()
+    env.write_text(_padded(original, int(1.5 * MIB)))
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "big environment file")
+    env.write_text(original)  # the working tree is small again
+    with pytest.raises(ReviewSourceError) as info:
+        read_revision("HEAD", project / "locks", [env], env_limit=replace(INPUT_FILES, max_bytes=MIB))
+    count("hostile review inputs refused")
+    assert "HEAD:environment.yml: 1.5 MiB, over the 1 MiB limit" in info.value.message
+    result = run_lockgen("diff", "HEAD", cwd=project, env={"LOCKGEN_INPUT_MAX_MB": "1"})
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "HEAD:environment.yml: 1.5 MiB" in result.stderr
+
+
 def test_diff_text_is_summarised_to_fit() -> None:
     """A lock with tens of thousands of changed rows: the text table is left out, as the Markdown one
     is, and --max-chars 0 shows every row."""
