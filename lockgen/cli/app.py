@@ -2,21 +2,23 @@
 
 One module per command (``lockgen.cli.<name>``, each defining ``command``); commands import
 :mod:`~lockgen.cli.options` and :mod:`~lockgen.cli.runner`, never each other or this module.
-Nothing here decides anything about locking.
+Nothing here decides anything about locking. :func:`main`, the console script, is the one place the
+process leaves through ``os._exit``; ``cli`` itself only returns or raises (click's test runner calls it).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import ClassVar
+import os
+import sys
+from typing import ClassVar, NoReturn
 
 import click
 
 from lockgen import __version__
 from lockgen.cli.options import EXIT_HELP
-from lockgen.cli.runner import finish
 
-__all__ = ["LazyGroup", "cli", "main"]
+__all__ = ["LazyGroup", "cli", "finish", "main"]
 
 
 class LazyGroup(click.Group):
@@ -45,9 +47,17 @@ def cli() -> None:
     """
 
 
-def main() -> None:
+def main() -> NoReturn:
+    """The console script: run ``cli`` on the command line, flush, and leave through ``os._exit``.
+
+    rattler can crash during interpreter teardown after a solve, so the process never gets there; and
+    a Gateway the solver is done with need not be freed (:func:`~lockgen.repodata.gateway.done_with`).
+    """
+    from lockgen.repodata.gateway import keep_gateways_until_exit
+
+    keep_gateways_until_exit()
     try:
-        cli.main(standalone_mode=False)
+        returned = cli.main(standalone_mode=False)  # a command's exit code (click's Exit), else None
     except click.exceptions.ClickException as exc:
         exc.show()
         finish(exc.exit_code)
@@ -56,7 +66,13 @@ def main() -> None:
         finish(130)
     except click.exceptions.Exit as exc:
         finish(exc.exit_code)
-    finish(0)
+    finish(returned if isinstance(returned, int) else 0)
+
+
+def finish(code: int) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,10 +69,7 @@ def command(
         from lockgen.environments import environment_targets
         from lockgen.lock import lock
         from lockgen.project import ensure_project
-        from lockgen.repodata.gateway import keep_gateways_until_exit
         from lockgen.reporting import Notice
-
-        keep_gateways_until_exit()  # run_core leaves through os._exit: nothing rattler loaded needs freeing
 
         notes = check_lock_habits(habits)
         flags = Flags(inputs.output_dir, platforms, solve, how, writes_locks=True)

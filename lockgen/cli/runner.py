@@ -1,15 +1,17 @@
-"""Running a command: progress on stderr, expected errors mapped to exit codes, leaving through os._exit.
+"""Running a command: progress on stderr, expected errors mapped to exit codes.
 
 Expected failures (:class:`~lockgen.errors.LockgenError`) print one message and exit with their
-documented code; a traceback appears only with ``-v``.
+documented code; a traceback appears only with ``-v``. A command ends by raising click's ``Exit``
+with its code, so click's test runner can call it in-process; only the console script
+(:func:`lockgen.cli.app.main`) then leaves through ``os._exit``.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
 import click
 
@@ -18,7 +20,7 @@ from lockgen.printable import printable
 from lockgen.reporting import Event, Notice
 from lockgen.secrets import redact
 
-__all__ = ["StderrReporter", "echo", "finish", "print_traceback", "progress_line", "run_core"]
+__all__ = ["StderrReporter", "echo", "print_traceback", "progress_line", "run_core"]
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -98,11 +100,11 @@ def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
     return event.platform, f"{event.tool}: installing {event.requirements}"
 
 
-def run_core(verbose: bool, action: Callable[[], int]) -> None:
-    """Run ``action``; map expected errors to exit codes; always leave through os._exit.
+def run_core(verbose: bool, action: Callable[[], int]) -> NoReturn:
+    """Run ``action``; map expected errors to exit codes; end with click's ``Exit`` carrying the code.
 
-    rattler can crash during interpreter teardown after a solve, so lockgen flushes its streams
-    and exits with ``os._exit`` instead of letting the interpreter shut down normally.
+    The streams are flushed first: the console script (:func:`lockgen.cli.app.main`) leaves through
+    ``os._exit``, as rattler can crash during interpreter teardown after a solve.
     """
     code = 1
     try:
@@ -119,7 +121,7 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
         if not verbose:
             # Ctrl-C can land while asyncio builds its event loop: the half-made loop's __del__ then
             # fails when the interrupted frames are freed, and Python prints that as a traceback.
-            # Nothing is left to clean up (finish() leaves through os._exit): keep the exit quiet.
+            # Nothing is left to clean up (the console script leaves through os._exit): keep the exit quiet.
             sys.unraisablehook = lambda _unraisable: None
         click.echo(interrupted_message(), err=True)
         code = 130
@@ -130,7 +132,9 @@ def run_core(verbose: bool, action: Callable[[], int]) -> None:
             print_traceback()
         echo(f"internal error: {type(exc).__name__}: {redact(str(exc))} (run with -v for a traceback)", err=True)
         code = 1
-    finish(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    raise click.exceptions.Exit(code)
 
 
 def interrupted_message() -> str:
@@ -151,9 +155,3 @@ def print_traceback() -> None:
     """The current traceback (with its chained causes) on stderr, URL credentials masked: a third-party
     exception's text may carry a URL with ``user:password@`` or ``/t/<token>/``."""
     echo(redact(traceback.format_exc()), err=True, nl=False)
-
-
-def finish(code: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

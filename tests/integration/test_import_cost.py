@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 _LISTING = """\
 import json, os, sys
-import lockgen.cli.runner as runner
+import lockgen.cli.app as app
 
 def finish(code):
     sys.stdout.flush()
@@ -32,10 +32,9 @@ def finish(code):
         json.dump(sorted(sys.modules), out)
     os._exit(code)
 
-runner.finish = finish
+app.finish = finish
 sys.argv = ["lockgen", *sys.argv[1:]]
-from lockgen.cli.app import main
-main()
+app.main()
 """
 
 
