@@ -15,7 +15,7 @@ import yaml
 
 from lockgen.lockfiles.condalock import parse_condalock
 from tests.support.channel import ChannelBuilder, Package, Server, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.condalock import condalock_text, explicit_text, package_url
 
 PLATFORMS = ("linux-64", "osx-64")
@@ -41,7 +41,7 @@ class World:
     """Per platform, what conda-lock pinned (every package at its older version)."""
 
     def lock(self, *args: str | Path, out: str = "locks"):  # type: ignore[no-untyped-def]
-        return run_lockgen(
+        return invoke_lockgen(
             "lock",
             "--mirror",
             f"https://conda.anaconda.org={self.server.url}",

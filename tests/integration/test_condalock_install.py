@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.test_install_small_channel import CANONICAL, PLATFORM, _lock, scenario
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 __all__ = ["scenario"]  # the fixture, shared
 
@@ -30,7 +30,7 @@ def _condalock_for_install(tmp_path: Path, scenario: ChannelBuilder) -> Path:
 
 
 def _install_file(tmp_path: Path, mirror: str, *args: str | Path, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    return run_lockgen(
+    return invoke_lockgen(
         "install",
         *args,
         "-p",
@@ -117,10 +117,10 @@ def test_install_refuses_conda_lock_habits_with_our_equivalent(
 
 def test_install_dash_p_with_a_path_says_it_is_the_platform(tmp_path: Path, scenario: ChannelBuilder) -> None:
     lockfile = _condalock_for_install(tmp_path, scenario)
-    result = run_lockgen("install", "-p", "./env", lockfile, cwd=tmp_path)
+    result = invoke_lockgen("install", "-p", "./env", lockfile, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "-p is the platform" in result.stderr and "--prefix ./env" in result.stderr
-    neither = run_lockgen("install", lockfile, cwd=tmp_path)
+    neither = invoke_lockgen("install", lockfile, cwd=tmp_path)
     assert neither.returncode == 2 and "-n NAME" in neither.stderr
 
 

@@ -22,7 +22,7 @@ from tests.integration.test_condalock import PLATFORMS
 from tests.integration.test_pip_forms import forms  # noqa: F401  (the fixture)
 from tests.integration.test_pip_local_index import World
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.condalock import HEADER, conda_entry, condalock_text, explicit_text
 from tests.support.projects import make_git_repo, make_project
 
@@ -135,7 +135,7 @@ def chan(tmp_path: Path) -> Iterator[condalock_world.World]:
 
 def _lock(world: condalock_world.World, *args: str, run: str) -> subprocess.CompletedProcess[str]:
     """A lock with its own cache and output, so a second solve sees the channel as it is now."""
-    return run_lockgen(
+    return invoke_lockgen(
         "lock",
         "--mirror",
         f"https://conda.anaconda.org={world.server.url}",

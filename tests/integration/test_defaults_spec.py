@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 
 def test_defaults_colon_colon_pkg_locks_from_pkgs_main(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_defaults_colon_colon_pkg_locks_from_pkgs_main(tmp_path: Path) -> None:
         "channels:\n  - conda-forge\ndependencies:\n  - zlib\n  - defaults::libgomp\n"
     )
     with serve_directory(tmp_path / "forge") as forge_server, serve_directory(tmp_path / "anaconda") as anaconda:
-        result = run_lockgen(
+        result = invoke_lockgen(
             "lock",
             "-p",
             "linux-64",

@@ -19,7 +19,7 @@ import pytest
 from lockgen.lockfiles.requirements import parse_requirements_lock
 from lockgen.pypi.targets import pins_by_platform
 from tests.support.channel import ChannelBuilder, Server, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 PYPROJECT = """\
@@ -78,7 +78,7 @@ def _project(
     (project / "train.yml").write_text("channels:\n  - testchan\ndependencies:\n  - pip:\n    - tool\n")
 
     def lock(*args: str) -> CompletedProcess[str]:
-        return run_lockgen(
+        return invoke_lockgen(
             "lock",
             "--mirror",
             f"https://conda.anaconda.org={channels.url}",
@@ -114,12 +114,12 @@ def test_a_group_agrees_on_shared_pip_packages(world: tuple[Path, Server, Server
     lock("-e", "serve", "--update", "helper")
     assert _pins(locks / "serve" / "requirements.txt") == {"helper": "2.0"}
     (project / "pyproject.toml").write_text(PYPROJECT)
-    done = run_lockgen("check", cwd=project)
+    done = invoke_lockgen("check", cwd=project)
     assert done.returncode == 6
     assert "group main: pip: helper: train has 1.0; serve has 2.0 (linux-64); run `lockgen lock`" in done.stderr
     lock()
     assert _pins(locks / "serve" / "requirements.txt") == {"helper": "1.0"}
-    assert run_lockgen("check", cwd=project).returncode == 0
+    assert invoke_lockgen("check", cwd=project).returncode == 0
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -138,7 +138,7 @@ def test_the_tables_order_does_not_change_the_locks(world: tuple[Path, Server, S
     root = world[0]
     assert _pins(root / "swapped" / "locks" / "serve" / "requirements.txt") == {"helper": "1.0"}
     assert _files(root / "in-order" / "locks") == _files(root / "swapped" / "locks")
-    assert run_lockgen("check", cwd=root / "swapped").returncode == 0
+    assert invoke_lockgen("check", cwd=root / "swapped").returncode == 0
 
 
 def test_a_group_whose_pip_sections_cannot_agree_is_named(world: tuple[Path, Server, Server, Server]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from lockgen.environments import disagreements
 from lockgen.lockfiles import parse_explicit
 from tests.conftest import SHARED, SHARED_CHANNELS
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 EXCLUDE_NEWER = "2026-06-01"
 
@@ -49,7 +49,7 @@ def _run(root: Path, shared: Path, *args: str) -> tuple[int, str, str]:
     mirror = ("--mirror", f"https://conda.anaconda.org={shared / 'channels'}")
     needs_mirror = args[0] in ("lock", "install", "verify", "explain")
     extra = (*mirror, "--cache-dir", str(root.parent / "cache")) if needs_mirror else ()
-    result = run_lockgen(*args, *extra, cwd=root)
+    result = invoke_lockgen(*args, *extra, cwd=root)
     return result.returncode, result.stdout, result.stderr
 
 

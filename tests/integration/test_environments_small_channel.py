@@ -16,7 +16,7 @@ import pytest
 
 from lockgen.lockfiles import parse_explicit
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 CANONICAL = "https://conda.anaconda.org"
 PYPROJECT = """\
@@ -43,7 +43,7 @@ def _channel(root: Path) -> None:
 def _run(root: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     mirror = ("--mirror", f"{CANONICAL}={root / 'mirror'}", "--cache-dir", root / "cache")
     needs = args[0] in ("lock", "explain", "install", "verify")
-    return run_lockgen(*args, *(mirror if needs else ()), cwd=root / "project")
+    return invoke_lockgen(*args, *(mirror if needs else ()), cwd=root / "project")
 
 
 def _liba(lock: Path) -> str:

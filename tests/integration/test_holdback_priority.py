@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 
 def _channel(root: Path, version: str) -> ChannelBuilder:
@@ -27,11 +27,11 @@ def test_strict_priority_is_named_and_asking_for_newer_moves_it(tmp_path: Path) 
     env = f"channels:\n  - {first.url}\n  - {second.url}\ndependencies:\n  - tool\n  - other\n"
     (tmp_path / "environment.yml").write_text(env)
     cache = tmp_path / "cache"
-    locked = run_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path)
+    locked = invoke_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path)
     assert locked.returncode == 0, locked.stderr
     assert "tool-1.0-h0_0" in _locked(tmp_path)
 
-    explained = run_lockgen("explain", "tool", "-p", "linux-64", "--cache-dir", cache, cwd=tmp_path)
+    explained = invoke_lockgen("explain", "tool", "-p", "linux-64", "--cache-dir", cache, cwd=tmp_path)
     assert explained.returncode == 0, explained.stderr
     why = explained.stdout.split("why not newer", 1)[1]
     assert "strict channel priority" in why
@@ -39,11 +39,11 @@ def test_strict_priority_is_named_and_asking_for_newer_moves_it(tmp_path: Path) 
     assert "tool 2.0" in why and "`tool >1.0`" in why and "`--update tool` alone does not" in why
 
     # what it says is what happens: --update keeps 1.0, asking for a newer version takes 2.0
-    update = run_lockgen("lock", "-p", "linux-64", "--update", "tool", "--cache-dir", cache, "--quiet", cwd=tmp_path)
+    update = invoke_lockgen("lock", "-p", "linux-64", "--update", "tool", "--cache-dir", cache, "--quiet", cwd=tmp_path)
     assert update.returncode == 0, update.stderr
     assert "tool-1.0-h0_0" in _locked(tmp_path)
     (tmp_path / "environment.yml").write_text(env.replace("  - tool\n", "  - tool >1.0\n"))
-    asked = run_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path)
+    asked = invoke_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path)
     assert asked.returncode == 0, asked.stderr
     assert "tool-2.0-h0_0" in _locked(tmp_path)
 
@@ -58,9 +58,9 @@ def test_a_single_channel_says_nothing_holds_it_back(tmp_path: Path) -> None:
     env = f"channels:\n  - {both.url}\ndependencies:\n  - tool <2\n  - other\n"
     (tmp_path / "environment.yml").write_text(env)
     cache = tmp_path / "cache"
-    assert run_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path).returncode == 0
+    assert invoke_lockgen("lock", "-p", "linux-64", "--cache-dir", cache, "--quiet", cwd=tmp_path).returncode == 0
     (tmp_path / "environment.yml").write_text(env.replace("tool <2", "tool"))
-    explained = run_lockgen("explain", "tool", "-p", "linux-64", "--cache-dir", cache, cwd=tmp_path)
+    explained = invoke_lockgen("explain", "tool", "-p", "linux-64", "--cache-dir", cache, cwd=tmp_path)
     why = explained.stdout.split("why not newer", 1)[1]
     assert "strict channel priority" not in why
     assert "nothing in the environment holds it back" in why

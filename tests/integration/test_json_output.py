@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.ci import ROOT, environment_text, make_channel, make_project
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 
 def _documented(command: str) -> Any:
@@ -41,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_check_json_up_to_date_and_stale(project: Path) -> None:
-    stale = run_lockgen("check", "--format", "json", cwd=project)
+    stale = invoke_lockgen("check", "--format", "json", cwd=project)
     assert stale.returncode == 6, stale.stderr
     data = json.loads(stale.stdout)
     assert data["format"] == 1 and data["ok"] is False
@@ -55,9 +55,9 @@ def test_check_json_up_to_date_and_stale(project: Path) -> None:
     assert set(first) == set(documented["stale"][0])
     assert data["reused_options"] == []  # nothing recorded in the locks differs from the defaults
 
-    relocked = run_lockgen("lock", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
+    relocked = invoke_lockgen("lock", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
     assert relocked.returncode == 0, relocked.stderr
-    fresh = run_lockgen("check", "--format", "json", cwd=project)
+    fresh = invoke_lockgen("check", "--format", "json", cwd=project)
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads(fresh.stdout) == {
         "format": 1,
@@ -72,16 +72,16 @@ def test_check_json_up_to_date_and_stale(project: Path) -> None:
 def test_check_json_error_leaves_stdout_empty(tmp_path: Path) -> None:
     """An error is not a verdict: exit 3 on stderr, no JSON that a tool could take for one."""
     (tmp_path / "environment.yml").write_text("dependencies:\n  - app\n - bad\n")
-    done = run_lockgen("check", "--format", "json", cwd=tmp_path)
+    done = invoke_lockgen("check", "--format", "json", cwd=tmp_path)
     assert done.returncode not in (0, 6)
     assert done.stdout == ""
     assert done.stderr.startswith("error:")
 
 
 def test_diff_json_matches_the_documented_shape(project: Path) -> None:
-    relocked = run_lockgen("lock", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
+    relocked = invoke_lockgen("lock", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
     assert relocked.returncode == 0, relocked.stderr
-    done = run_lockgen("diff", "--format", "json", cwd=project)
+    done = invoke_lockgen("diff", "--format", "json", cwd=project)
     assert done.returncode == 6, done.stderr
     data = json.loads(done.stdout)
     assert data["format"] == 1 and data["changed"] is True
@@ -98,10 +98,10 @@ def test_diff_json_matches_the_documented_shape(project: Path) -> None:
 
 def test_check_names_the_options_it_took_from_the_locks(project: Path) -> None:
     """A lock made with --cuda: a plain check reuses it and says so, on stderr and in the JSON."""
-    made = run_lockgen("lock", "--cuda", "12.6", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
+    made = invoke_lockgen("lock", "--cuda", "12.6", "--cache-dir", project.parent / "cache", "--quiet", cwd=project)
     assert made.returncode == 0, made.stderr
-    plain = run_lockgen("check", cwd=project)
+    plain = invoke_lockgen("check", cwd=project)
     assert plain.returncode == 0, plain.stderr
     assert "with the options the locks record: --cuda 12.6" in plain.stderr
-    data = json.loads(run_lockgen("check", "--format", "json", cwd=project).stdout)
+    data = json.loads(invoke_lockgen("check", "--format", "json", cwd=project).stdout)
     assert data["reused_options"] == ["--cuda 12.6"]

@@ -10,7 +10,7 @@ import pytest
 
 from lockgen.lockfiles import parse_explicit
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 DAY_MS = 86_400_000
 T0 = 1_750_000_000_000  # 2025-06-15
@@ -19,7 +19,7 @@ T0 = 1_750_000_000_000  # 2025-06-15
 def _lock(tmp_path: Path, env_text: str, *args: str | Path) -> tuple[int, str, str]:
     env = tmp_path / "environment.yml"
     env.write_text(env_text)
-    result = run_lockgen("lock", "-f", env, "--cache-dir", tmp_path / "cache", *args, cwd=tmp_path)
+    result = invoke_lockgen("lock", "-f", env, "--cache-dir", tmp_path / "cache", *args, cwd=tmp_path)
     return result.returncode, result.stdout, result.stderr
 
 

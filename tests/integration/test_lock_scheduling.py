@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import ChannelBuilder, serve_directory, sharded_copy
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
 ENV = """\
@@ -54,7 +54,7 @@ def _one_at_a_time(steps: list[str]) -> bool:
 
 
 def _lock(tmp_path: Path, server_url: str, out: str, *extra: str, budget: str = "0") -> tuple[str, dict[str, str]]:
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock",
         "-v",
         "--mirror",
@@ -127,7 +127,7 @@ def test_bad_jobs_settings_are_config_errors(
 ) -> None:
     if pyproject:
         (tmp_path / "pyproject.toml").write_text(pyproject)
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock", "--mirror", f"https://conda.anaconda.org={flat_channel}", "--cache-dir", tmp_path / "c", *args,
         cwd=tmp_path, env=env,
     )  # fmt: skip
@@ -146,7 +146,7 @@ def test_jobs_from_pyproject_and_environment(tmp_path: Path, flat_channel: Path)
         stderr, _ = _lock(tmp_path, server.url, "three")
         assert _order(stderr)[:3] == ["start linux-64", "start osx-64", "start win-64"]
         (tmp_path / "pyproject.toml").unlink()
-        result = run_lockgen(
+        result = invoke_lockgen(
             "lock", "-v", "--mirror", f"https://conda.anaconda.org={server.url}", "--cache-dir", tmp_path / "c",
             "-o", tmp_path / "env", cwd=tmp_path, env={"LOCKGEN_JOBS": "1", "LOCKGEN_REPODATA_MEMORY_MB": "320"},
         )  # fmt: skip

@@ -15,7 +15,7 @@ import yaml
 
 from lockgen.lockfiles import parse_explicit
 from lockgen.models import dependency_name
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
 
@@ -35,7 +35,7 @@ def _conda_part(source: Path, target: Path) -> Path:
 
 
 def _lock(env: Path, out: Path, shared: Path, *extra: str) -> tuple[int, str, str]:
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock",
         "-f",
         env,

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.integration.test_pip_local_index import PLATFORMS, World, world  # noqa: F401  (the fixture)
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 SCREEN = 25
 
@@ -33,7 +33,7 @@ def test_a_pypi_typo_gets_its_line_and_did_you_mean_said_once_for_every_platform
 def _lock_local(root: Path, env: str, *args: str) -> subprocess.CompletedProcess[str]:
     (root / "environment.yml").write_text(env)
     mirror = f"https://conda.anaconda.org={root / 'channels'}"
-    return run_lockgen("lock", "--mirror", mirror, "--cache-dir", root / "cache", *args, cwd=root)
+    return invoke_lockgen("lock", "--mirror", mirror, "--cache-dir", root / "cache", *args, cwd=root)
 
 
 def test_a_package_missing_on_one_platform_says_where_it_exists_and_the_selector(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_install_from_a_mirror_without_package_files_is_one_line_naming_the_mirr
     for subdir in ("noarch", "linux-64"):
         (bare / subdir).mkdir(parents=True)
         shutil.copy(builder.root / subdir / "repodata.json", bare / subdir / "repodata.json")
-    result = run_lockgen(
+    result = invoke_lockgen(
         "install", "-p", "linux-64", "--prefix", tmp_path / "env", "--mirror",
         f"https://conda.anaconda.org={tmp_path / 'bare'}", "--cache-dir", tmp_path / "cache", cwd=tmp_path,
     )  # fmt: skip
@@ -120,7 +120,7 @@ def _readme_blocks() -> list[str]:
 def test_readmes_unsolvable_example_is_what_lockgen_prints(shared_dir: Path, tmp_path: Path) -> None:
     shutil.copy(shared_dir / "environments" / "conflict-tf-torch.yml", tmp_path / "environment.yml")
     mirror = f"https://conda.anaconda.org={shared_dir / 'channels'}"
-    result = run_lockgen("lock", "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
+    result = invoke_lockgen("lock", "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
     assert result.returncode == 4
     shown = _readme_blocks()[0]
     kept = re.compile(r" is in \S+/explanations/")
@@ -130,7 +130,7 @@ def test_readmes_unsolvable_example_is_what_lockgen_prints(shared_dir: Path, tmp
 def test_readmes_input_example_is_what_lockgen_prints(tmp_path: Path) -> None:
     env = "name: dl\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pandas=>2.0\n  - pip\n"
     (tmp_path / "environment.yml").write_text(env + "  - pip:\n    - einops=0.8.0\n    - transformers>=4.30\n")
-    result = run_lockgen("lock", cwd=tmp_path)
+    result = invoke_lockgen("lock", cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr == _readme_blocks()[1]
 

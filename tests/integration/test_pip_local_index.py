@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 
 from lockgen.lockfiles.requirements import logical_lines
 from tests.support.channel import ChannelBuilder, Server, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
@@ -107,7 +107,7 @@ class World:
         return path
 
     def lock(self, *args: str, out: str = "locks", env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        return run_lockgen(
+        return invoke_lockgen(
             "lock",
             "--mirror",
             f"https://conda.anaconda.org={self.channel_server.url}",
@@ -396,7 +396,7 @@ def test_find_links_directory_relative_to_the_env_file(world: World) -> None:
 def test_unreachable_index_is_a_network_error(world: World) -> None:
     env = world.write_env(["appa"])
     env.write_text(env.read_text().replace(world.index_url, "http://127.0.0.1:9/simple"))
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock",
         "-p",
         "linux-64",
@@ -431,5 +431,5 @@ def test_relocking_one_platform_keeps_the_others_in_requirements(world: World) -
     after = world.requirements()
     assert "# platforms: linux-64, osx-64, win-64" in after
     assert after == before
-    check = run_lockgen("check", "-p", "linux-64", cwd=world.root)
+    check = invoke_lockgen("check", "-p", "linux-64", cwd=world.root)
     assert check.returncode == 0, check.stderr + check.stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen, run_lockgen
 
 ENV = """\
 channels:
@@ -70,11 +70,11 @@ def test_check_up_to_date_then_stale_offline(project: Path) -> None:
 
 def test_check_option_change_and_quiet(project: Path) -> None:
     _lock(project)
-    result = run_lockgen("check", "-q", "--hash", "sha256", *_mirror(project), cwd=project)
+    result = invoke_lockgen("check", "-q", "--hash", "sha256", *_mirror(project), cwd=project)
     assert result.returncode == 6
     assert result.stdout == ""
     assert "linux-64, osx-64: option changed: --hash from md5 to sha256" in result.stderr
-    assert run_lockgen("check", "-q", *_mirror(project), cwd=project).returncode == 0
+    assert invoke_lockgen("check", "-q", *_mirror(project), cwd=project).returncode == 0
 
 
 def test_check_keeps_solver_and_http_client_unimported(project: Path) -> None:
@@ -120,7 +120,7 @@ def test_diff_against_git_revisions(project: Path) -> None:
 
 
 def test_diff_outside_git_names_the_problem(tmp_path: Path) -> None:
-    result = run_lockgen("diff", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    result = invoke_lockgen("diff", cwd=tmp_path, env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
     assert result.returncode == 2
     assert "is not in a git repository" in result.stderr
 
@@ -139,17 +139,17 @@ def test_explain_chains_and_constraints(project: Path) -> None:
 
 def test_explain_errors(project: Path) -> None:
     _lock(project)
-    missing = run_lockgen("explain", "numpy", "-p", "linux-64", *_mirror(project), cwd=project)
+    missing = invoke_lockgen("explain", "numpy", "-p", "linux-64", *_mirror(project), cwd=project)
     assert missing.returncode == 2
     assert "numpy is not in locks/linux-64.txt" in missing.stderr
-    unlocked = run_lockgen("explain", "app", "-p", "win-64", *_mirror(project), cwd=project)
+    unlocked = invoke_lockgen("explain", "app", "-p", "win-64", *_mirror(project), cwd=project)
     assert unlocked.returncode == 2
     assert "locks/win-64.txt does not exist; run `lockgen lock` first" in unlocked.stderr
 
 
 def test_explain_a_platform_locked_with_p(project: Path) -> None:
     _lock(project, "-p", "osx-64")
-    default = run_lockgen("explain", "pydata", *_mirror(project), cwd=project)
+    default = invoke_lockgen("explain", "pydata", *_mirror(project), cwd=project)
     assert default.returncode == 0, default.stderr
     assert default.stdout.startswith("pydata 3.0 (pyh_0) is in locks/osx-64.txt (osx-64)")
 
@@ -157,10 +157,10 @@ def test_explain_a_platform_locked_with_p(project: Path) -> None:
 def test_explain_offline_needs_the_cache(project: Path) -> None:
     with serve_directory(project / "mirror") as server:
         served = ["--mirror", f"https://conda.anaconda.org={server.url}"]
-        first = run_lockgen("lock", *served, "--cache-dir", project / "cache", cwd=project)
+        first = invoke_lockgen("lock", *served, "--cache-dir", project / "cache", cwd=project)
         assert first.returncode == 0, first.stderr
-        cold = run_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "empty", cwd=project)
-        warm = run_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "cache", cwd=project)
+        cold = invoke_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "empty", cwd=project)
+        warm = invoke_lockgen("explain", "pydata", "--offline", *served, "--cache-dir", project / "cache", cwd=project)
     assert cold.returncode == 5
     assert "offline: the cache" in cold.stderr and "has no repodata for" in cold.stderr
     assert warm.returncode == 0, warm.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "diff"
 SCENARIOS = ("empty", "mixed", "platforms", "common")
@@ -26,7 +26,7 @@ def test_diff_matches_golden(tmp_path: Path, scenario: str, fmt: str) -> None:
     shutil.copytree(GOLDEN / scenario / "new", tmp_path / "new")
     if (GOLDEN / scenario / "environment.yml").is_file():  # beside both sides: its specs are marked
         shutil.copy(GOLDEN / scenario / "environment.yml", tmp_path / "environment.yml")
-    result = run_lockgen("diff", "old", "new", "--format", fmt, cwd=tmp_path)
+    result = invoke_lockgen("diff", "old", "new", "--format", fmt, cwd=tmp_path)
     assert result.stderr == ""
     assert result.returncode == (0 if scenario == "empty" else 6)
     expected = GOLDEN / scenario / FORMATS[fmt]

@@ -17,7 +17,7 @@ import pytest
 
 from tests.integration.test_pip_local_index import World, build_conda, build_index
 from tests.support.channel import serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.pypi_index import serve_index
 
 
@@ -46,10 +46,10 @@ def test_a_dropped_platform_is_one_note_not_marker_churn(pipworld: World) -> Non
     assert result.returncode == 0, result.stderr
     assert 'native==1.1 ; sys_platform == "linux"' in pipworld.requirements()  # the marker changed
 
-    diff = run_lockgen("diff", "before", "locks", "--format", "json", cwd=pipworld.root)
+    diff = invoke_lockgen("diff", "before", "locks", "--format", "json", cwd=pipworld.root)
     assert diff.returncode == 6, diff.stderr
     (pip,) = [lock for lock in json.loads(diff.stdout)["locks"] if lock["target"] == "pip"]
     assert pip["changes"] == []  # linux-64 and osx-64 install exactly what they did
     assert pip["notes"] == ["win-64 no longer resolved (its 2 packages gone)"]
-    text = run_lockgen("diff", "before", "locks", cwd=pipworld.root).stdout
+    text = invoke_lockgen("diff", "before", "locks", cwd=pipworld.root).stdout
     assert "  pip: win-64 no longer resolved (its 2 packages gone) (" in text

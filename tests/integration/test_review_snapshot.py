@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_CHANNELS
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 BASE_ENV = """\
 name: dl
@@ -39,7 +39,7 @@ def _git(root: Path, *args: str) -> None:
 
 
 def _lock(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    result = run_lockgen("lock", *MIRROR, *PINNED, "--cache-dir", root.parent / "cache", *extra, cwd=root)
+    result = invoke_lockgen("lock", *MIRROR, *PINNED, "--cache-dir", root.parent / "cache", *extra, cwd=root)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -76,9 +76,9 @@ def test_the_scenario_downgrades_pytorch_on_osx(scenario: tuple[Path, str]) -> N
 
 def test_diff_from_a_subfolder_reads_the_projects_locks(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
-    at_root = run_lockgen("diff", cwd=root)
+    at_root = invoke_lockgen("diff", cwd=root)
     for folder in (root / "src", root / "locks"):
-        inside = run_lockgen("diff", cwd=folder)
+        inside = invoke_lockgen("diff", cwd=folder)
         assert inside.returncode == 6, inside.stderr
         assert inside.stdout == at_root.stdout
     assert "3 of 3 locks changed" in at_root.stdout
@@ -86,7 +86,7 @@ def test_diff_from_a_subfolder_reads_the_projects_locks(scenario: tuple[Path, st
 
 def test_diff_without_locks_on_either_side_is_an_error(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
-    result = run_lockgen("diff", "-o", "lcoks", cwd=root)
+    result = invoke_lockgen("diff", "-o", "lcoks", cwd=root)
     assert result.returncode == 2
     assert "no changes" not in result.stdout + result.stderr
     assert f"none in {root.resolve() / 'lcoks'} at HEAD" in result.stderr
@@ -94,9 +94,9 @@ def test_diff_without_locks_on_either_side_is_an_error(scenario: tuple[Path, str
 
 def test_check_and_explain_from_a_subfolder(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
-    check = run_lockgen("check", *PINNED, cwd=root / "src")
+    check = invoke_lockgen("check", *PINNED, cwd=root / "src")
     assert check.returncode == 0, check.stderr
-    explain = run_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, "--offline", "--cache-dir",
+    explain = invoke_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, "--offline", "--cache-dir",
                           root.parent / "cache", cwd=root / "src")  # fmt: skip
     assert explain.returncode == 0, explain.stderr
     assert "pytorch 2.4.0" in explain.stdout
@@ -117,13 +117,13 @@ def test_lock_summary_names_the_pytorch_downgrade(scenario: tuple[Path, str]) ->
 
 def test_diff_headline_names_the_downgrade_before_any_table(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
-    markdown = run_lockgen("diff", "--format", "markdown", cwd=root).stdout
+    markdown = invoke_lockgen("diff", "--format", "markdown", cwd=root).stdout
     first_table = markdown.index("\n|")
     headline = markdown[:first_table]
     assert "- **`pytorch`** downgraded 2.12.0 → 2.4.0 on osx-64" in headline
     assert "- **`tensorboard`** added 2.20.0 on linux-64, osx-64, win-64" in headline
     assert "- `libprotobuf` downgraded 6.33.5 → 4.25.3 on osx-64" in headline
-    text = run_lockgen("diff", cwd=root).stdout.splitlines()
+    text = invoke_lockgen("diff", cwd=root).stdout.splitlines()
     assert text[1] == "  pytorch* downgraded 2.12.0 → 2.4.0 on osx-64"
 
 
@@ -155,14 +155,14 @@ def test_lock_headers_say_lockgen_lock_in_a_project_without_a_makefile(scenario:
 
 def test_markdown_is_summarised_under_max_chars_and_says_so(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
-    full = run_lockgen("diff", "--format", "markdown", "--max-chars", "0", cwd=root).stdout
+    full = invoke_lockgen("diff", "--format", "markdown", "--max-chars", "0", cwd=root).stdout
     assert len(full) > 3000
-    fitted = run_lockgen("diff", "--format", "markdown", "--max-chars", "3000", cwd=root)
+    fitted = invoke_lockgen("diff", "--format", "markdown", "--max-chars", "3000", cwd=root)
     assert fitted.returncode == 6
     assert len(fitted.stdout) <= 3000
     assert "Summarised to fit 3,000 characters" in fitted.stdout
     assert "- **`pytorch`** downgraded 2.12.0 → 2.4.0 on osx-64" in fitted.stdout
-    assert run_lockgen("diff", "--format", "markdown", cwd=root).stdout == full  # under the default limit
+    assert invoke_lockgen("diff", "--format", "markdown", cwd=root).stdout == full  # under the default limit
 
 
 # --- 3. why not newer: the solver's answer, checked by a second solve ------------------------------------------
@@ -176,7 +176,7 @@ def test_explain_names_what_holds_pytorch_back_and_removing_it_lets_the_newer_ve
     scenario: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, _ = scenario
-    explain = run_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, "--cache-dir", root.parent / "cache", cwd=root)
+    explain = invoke_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, "--cache-dir", root.parent / "cache", cwd=root)
     assert explain.returncode == 0, explain.stderr
     lines = explain.stdout.splitlines()
     start = lines.index("why not newer than pytorch 2.4.0 on osx-64:")
@@ -205,7 +205,7 @@ def test_explain_names_what_holds_pytorch_back_and_removing_it_lets_the_newer_ve
 def test_diff_shows_why_a_named_package_was_downgraded(scenario: tuple[Path, str]) -> None:
     root, _ = scenario
     args = ("diff", "--format", "markdown", "--why-not-newer", *MIRROR, "--cache-dir", root.parent / "cache")
-    markdown = run_lockgen(*args, cwd=root).stdout
+    markdown = invoke_lockgen(*args, cwd=root).stdout
     headline = markdown[: markdown.index("\n|")]
     assert "**Why not newer than pytorch 2.4.0 on osx-64:**" in headline
     assert "- `tensorboard>=2.15` (environment.yml:9): without it, pytorch 2.12.0 solves" in headline
@@ -224,13 +224,13 @@ def test_a_plain_check_and_lock_reuse_the_gpu_options_of_the_lock(scenario: tupl
     header = (tmp_path / "locks" / "linux-64.txt").read_text().splitlines()
     assert "# options: format=2 channel-priority=strict exclude-newer=2026-09-01T00:00:00+00:00 hash=md5" in header
     assert any(line.startswith("# virtual-packages: ") and " __cuda=12.6=0 " in line for line in header)
-    check = run_lockgen("check", cwd=tmp_path)  # neither --cuda nor --exclude-newer: the lock's own
+    check = invoke_lockgen("check", cwd=tmp_path)  # neither --cuda nor --exclude-newer: the lock's own
     assert check.returncode == 0, check.stderr
-    plain = run_lockgen("lock", *MIRROR, "--cache-dir", root.parent / "cache", cwd=tmp_path)
+    plain = invoke_lockgen("lock", *MIRROR, "--cache-dir", root.parent / "cache", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.splitlines()[-1] == "nothing changed in locks"
     assert "as the locks were made: --exclude-newer 2026-09-01T00:00:00+00:00, --cuda 12.6" in plain.stderr
-    other = run_lockgen("check", "--cuda", "12.4", cwd=tmp_path)
+    other = invoke_lockgen("check", "--cuda", "12.4", cwd=tmp_path)
     assert other.returncode == 6
     assert "__cuda 12.6 in the lock, 12.4 now" in other.stderr
 
@@ -240,7 +240,7 @@ def test_the_comment_in_docs_review_md_is_what_the_tool_posts(scenario: tuple[Pa
 
     root, _ = scenario
     args = ("diff", "--format", "markdown", "--why-not-newer", *MIRROR, "--cache-dir", root.parent / "cache")
-    posted = run_lockgen(*args, cwd=root).stdout
+    posted = invoke_lockgen(*args, cwd=root).stdout
     docs = (ROOT / "docs" / "review.md").read_text()
     shown = docs.split("````markdown\n", 1)[1].split("````\n", 1)[0]
     assert shown == posted
@@ -261,13 +261,13 @@ def test_check_names_pip_edits_and_ignores_tool_tables_of_the_local_project(
     _lock(tmp_path, "--pypi-mapping", SHARED_CHANNELS.parent / "pypi-mapping" / "conda-forge.json")
     pyproject = (tmp_path / "pyproject.toml").read_text()
     (tmp_path / "pyproject.toml").write_text(pyproject + '\n[tool.lockgen]\nexclude-newer = "2026-09-01"\n')
-    check = run_lockgen("check", cwd=tmp_path)
+    check = invoke_lockgen("check", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     (tmp_path / "pyproject.toml").write_text(pyproject.replace("dependencies = []", 'dependencies = ["rich"]'))
-    check = run_lockgen("check", cwd=tmp_path)
+    check = invoke_lockgen("check", cwd=tmp_path)
     assert check.returncode == 6
     assert "pip: spec changed: `-e .`: its dependency metadata changed (environment.yml:7)" in check.stderr
     (tmp_path / "pyproject.toml").write_text(pyproject)
     (tmp_path / "environment.yml").write_text(env + "    - rich>=13\n")
-    check = run_lockgen("check", cwd=tmp_path)
+    check = invoke_lockgen("check", cwd=tmp_path)
     assert "pip: spec changed: `rich>=13` added (environment.yml:8)" in check.stderr

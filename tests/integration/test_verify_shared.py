@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.lockfiles import parse_explicit
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 pytestmark = pytest.mark.shared
 
@@ -23,7 +23,7 @@ def _mirror(shared: Path) -> str:
 @pytest.fixture
 def locks(tmp_path: Path, shared_dir: Path) -> Path:
     out = tmp_path / "locks"
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock",
         "-f",
         shared_dir / "environments" / "minimal-pytorch.yml",
@@ -39,7 +39,7 @@ def locks(tmp_path: Path, shared_dir: Path) -> Path:
 
 
 def _verify(locks: Path, shared: Path, *extra: str) -> tuple[int, str, str]:
-    result = run_lockgen(
+    result = invoke_lockgen(
         "verify", "-o", locks, "--mirror", _mirror(shared), "--cache-dir", locks.parent / "cache", *extra
     )
     return result.returncode, result.stdout, result.stderr

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 HERE = Path(__file__).parent
 SCENARIOS = sorted(p.name for p in HERE.iterdir() if (p / "scenario.yml").is_file())
@@ -39,7 +39,7 @@ def lock_scenario(folder: Path, work: Path) -> Path:
     shutil.copy(folder / "environment.yml", work / "environment.yml")
     args = [str(a) for a in scenario.get("args", [])]
     mirror = f"https://conda.anaconda.org={work / 'mirror'}"
-    result = run_lockgen(
+    result = invoke_lockgen(
         "lock",
         "-f",
         "environment.yml",

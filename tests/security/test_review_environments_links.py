@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.faults.figures import count
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 ENV = "name: a\nchannels: [testchan]\nplatforms: [linux-64]\ndependencies:\n  - app {version}\n"
 
@@ -31,7 +31,7 @@ def test_an_environment_lock_folder_linked_out_of_the_project_is_refused(tmp_pat
 
         def run(*args: str | Path) -> tuple[int, str]:
             mirror = f"https://conda.anaconda.org={channel.url}"
-            done = run_lockgen(*args, "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=project)
+            done = invoke_lockgen(*args, "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=project)
             return done.returncode, done.stdout + done.stderr
 
         # a pristine copy of the locks for app 2.0 sits outside; the PR moves the environment to it

@@ -17,7 +17,7 @@ from lockgen.review.check import check
 from lockgen.review.sources import read_directory
 from tests.faults.figures import count
 from tests.security.conftest import options
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 HOSTILE = "https://attacker.example/testchan/linux-64/app-1.1-h2_0.conda#" + "f" * 32
 
@@ -46,7 +46,7 @@ FORGED = {
 def test_check_reports_a_committed_journal_and_never_applies_it(project: Path, channel_root: Path, kind: str) -> None:
     before = (project / "locks" / "linux-64.txt").read_bytes()
     txn = _commit_journal(project, FORGED[kind])
-    result = run_lockgen(
+    result = invoke_lockgen(
         "check", "--mirror", f"https://conda.anaconda.org={channel_root.as_uri()}", "--cache-dir", project / "cache",
         cwd=project,
     )  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.faults.figures import count
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.projects import git
 
 ENV = "name: a\nchannels: [testchan]\nplatforms: [linux-64]\ndependencies:\n  - app {version}\n"
@@ -41,7 +41,7 @@ def test_links_under_locks_are_refused_and_diff_reads_folders_by_name(tmp_path: 
 
         def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
             mirror = f"https://conda.anaconda.org={channel.url}"
-            return run_lockgen(*args, "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=project)
+            return invoke_lockgen(*args, "--mirror", mirror, "--cache-dir", tmp_path / "cache", cwd=project)
 
         env.write_text(ENV.format(version="2.0"))
         assert run("lock").returncode == 0
@@ -59,7 +59,7 @@ def test_links_under_locks_are_refused_and_diff_reads_folders_by_name(tmp_path: 
             lock.unlink()
             lock.symlink_to(target)
             for command, code in ((("check",), 6), (("verify",), 8), (("diff", "HEAD"), 2)):
-                done = run(*command) if command[0] != "diff" else run_lockgen(*command, cwd=project)
+                done = run(*command) if command[0] != "diff" else invoke_lockgen(*command, cwd=project)
                 assert done.returncode == code, (command, done.stdout + done.stderr)
                 assert "linux-64.txt" in done.stdout + done.stderr and "is a symbolic link" in done.stdout + done.stderr
                 count("hostile review inputs refused")
@@ -70,7 +70,7 @@ def test_links_under_locks_are_refused_and_diff_reads_folders_by_name(tmp_path: 
             count("hostile inputs refused")
         git(project, "add", "-A")
         git(project, "commit", "-q", "-m", "linked lock")
-        between = run_lockgen("diff", "HEAD~1", "HEAD", cwd=project)
+        between = invoke_lockgen("diff", "HEAD~1", "HEAD", cwd=project)
         assert between.returncode == 2, between.stdout + between.stderr
         assert "HEAD: locks/linux-64.txt is a symbolic link" in between.stderr, between.stderr
         count("hostile review inputs refused")
@@ -79,12 +79,12 @@ def test_links_under_locks_are_refused_and_diff_reads_folders_by_name(tmp_path: 
         git(project, "reset", "-q", "--hard", "HEAD~1")
         shutil.rmtree(project / "locks")
         (project / "locks").symlink_to(Path("pristine"), target_is_directory=True)
-        working = run_lockgen("diff", "HEAD", cwd=project)
+        working = invoke_lockgen("diff", "HEAD", cwd=project)
         assert working.returncode == 6, working.stdout + working.stderr
         assert "app" in working.stdout and "1.0" in working.stdout and "2.0" in working.stdout, working.stdout
         git(project, "add", "-A")
         git(project, "commit", "-q", "-m", "linked folder")
-        between = run_lockgen("diff", "HEAD~1", "HEAD", cwd=project)
+        between = invoke_lockgen("diff", "HEAD~1", "HEAD", cwd=project)
         assert between.returncode == 2, between.stdout + between.stderr
         assert "HEAD: locks is a symbolic link" in between.stderr, between.stderr
         count("hostile review inputs refused", 2)

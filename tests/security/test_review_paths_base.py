@@ -18,7 +18,7 @@ import pytest
 
 from tests.faults.figures import count
 from tests.integration.test_install_with_pip import World, world  # noqa: F401  (the fixture)
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.projects import make_project
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
@@ -65,7 +65,7 @@ def test_a_moved_paths_base_is_reported_shown_and_refused(world: World) -> None:
     assert "paths-base" in check.stdout + check.stderr
     count("hostile review inputs refused")
 
-    diff = run_lockgen("diff", saved, world.root / "locks", cwd=world.root)
+    diff = invoke_lockgen("diff", saved, world.root / "locks", cwd=world.root)
     assert diff.returncode == 6, diff.stdout + diff.stderr
     assert "paths-base .." in diff.stdout and "paths-base ." in diff.stdout, diff.stdout
     count("hostile review inputs refused")

@@ -24,7 +24,7 @@ from tests.faults.conftest import CHANNEL
 from tests.faults.figures import count
 from tests.security.conftest import options
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.options import flags
 
 CANONICAL = "https://conda.anaconda.org"
@@ -68,12 +68,12 @@ def pr_mirror(project: Path) -> Path:
 
 def test_verify_ignores_mirrors_from_pyproject_and_says_so(pr_mirror: Path, channel_root: Path) -> None:
     env = {**OFFLINE, "LOCKGEN_CACHE_DIR": str(pr_mirror / "verify-cache")}
-    result = run_lockgen("verify", "-p", "linux-64", cwd=pr_mirror, env=env)
+    result = invoke_lockgen("verify", "-p", "linux-64", cwd=pr_mirror, env=env)
     assert result.returncode != 0, result.stdout + result.stderr  # the real channel was not reachable
     assert "verify ignores [tool.lockgen] mirrors" in result.stderr, result.stderr
     count("hostile review inputs refused")
     # the real channel (served here from its folder) says the PR's hashes are not its own
-    real = run_lockgen("verify", "-p", "linux-64", "--mirror", f"{CANONICAL}={channel_root}", cwd=pr_mirror, env=env)
+    real = invoke_lockgen("verify", "-p", "linux-64", "--mirror", f"{CANONICAL}={channel_root}", cwd=pr_mirror, env=env)
     assert real.returncode == 8, real.stdout + real.stderr
     assert f"checking through a mirror: {CANONICAL} is read from {channel_root.as_uri()}" in real.stderr
 
@@ -82,12 +82,12 @@ def test_verify_ignores_mirrors_from_pyproject_and_says_so(pr_mirror: Path, chan
 def test_install_refuses_a_pyproject_mirror_inside_the_project(pr_mirror: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "env"
     env = {"LOCKGEN_CACHE_DIR": str(tmp_path / "install-cache")}
-    refused = run_lockgen("install", "-p", "linux-64", "--prefix", prefix, cwd=pr_mirror, env=env)
+    refused = invoke_lockgen("install", "-p", "linux-64", "--prefix", prefix, cwd=pr_mirror, env=env)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "a folder inside the project, where a pull request could put its own" in refused.stderr
     assert not prefix.exists()
     count("hostile inputs refused")
-    allowed = run_lockgen(
+    allowed = invoke_lockgen(
         "install", "-p", "linux-64", "--prefix", prefix, cwd=pr_mirror, env={**env, "LOCKGEN_ALLOW_PROJECT_MIRROR": "1"}
     )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
@@ -125,15 +125,15 @@ def test_diff_reads_each_side_where_its_own_settings_put_the_locks(project: Path
     _git(project, "add", "environment.yml", "locks")
     _git(project, "commit", "-qm", "main")
     _move_output_dir(project)
-    result = run_lockgen("diff", "HEAD", cwd=project)
+    result = invoke_lockgen("diff", "HEAD", cwd=project)
     assert result.returncode == 6, result.stdout + result.stderr
     assert "warning: the locks moved from locks/{platform}.txt to locks-reviewed/{platform}.txt" in result.stdout
     assert "new lock" not in result.stdout, result.stdout  # each side read from its own folder
     count("hostile review inputs refused")
-    markdown = run_lockgen("diff", "HEAD", "--format", "markdown", cwd=project)
+    markdown = invoke_lockgen("diff", "HEAD", "--format", "markdown", cwd=project)
     assert "> **Warning**: the locks moved" in markdown.stdout
     # -o names the folder for both sides: the user chose it
-    chosen = run_lockgen("diff", "HEAD", "-o", "locks", cwd=project)
+    chosen = invoke_lockgen("diff", "HEAD", "-o", "locks", cwd=project)
     assert chosen.returncode == 6 and "moved" not in chosen.stdout and "6.6" in chosen.stdout, chosen.stdout
 
 
@@ -175,7 +175,7 @@ def test_a_locks_folder_linked_out_of_the_project_is_refused(
     assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
     count("hostile review inputs refused")
     for command in ("check", "diff"):  # read-only commands do not read through it either
-        result = run_lockgen(command, cwd=project)
+        result = invoke_lockgen(command, cwd=project)
         assert result.returncode == 2 and "through a symbolic link" in result.stderr, (command, result.stderr)
     # the real folder, named on the command line, is the user's choice
     settings = build_options([project / "environment.yml"], flags(output_dir=outside))
@@ -217,14 +217,14 @@ def test_no_command_passes_control_characters_to_the_terminal(tmp_path: Path) ->
         (tmp_path / side).mkdir()
         (tmp_path / side / "linux-64.txt").write_text(_lock_text(names))
     for fmt in ("text", "markdown", "json"):
-        result = run_lockgen("diff", tmp_path / "old", tmp_path / "new", "--format", fmt, cwd=tmp_path)
+        result = invoke_lockgen("diff", tmp_path / "old", tmp_path / "new", "--format", fmt, cwd=tmp_path)
         assert result.returncode == 6, result.stderr
         assert not any(c in result.stdout + result.stderr for c in "\x1b\x07\x9b\x08\u202e"), (fmt, result.stdout)
         assert "\\u001b]0;pwned\\u0007" in result.stdout  # shown, inert
         count("hostile review inputs refused")
     # an environment file's spec quoted in an error (stderr)
     (tmp_path / "environment.yml").write_text('channels: [x]\ndependencies:\n  - "bad\\e]0;pwned\\a spec ==="\n')
-    result = run_lockgen("check", cwd=tmp_path)
+    result = invoke_lockgen("check", cwd=tmp_path)
     assert result.returncode == 3, result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr, result.stderr
     assert "\\u001b" in result.stderr

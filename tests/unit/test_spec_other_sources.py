@@ -8,7 +8,7 @@ import pytest
 
 from lockgen.errors import InputError
 from lockgen.spec.envfile import load_env_specs
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 
 POETRY = """\
 [tool.poetry]
@@ -71,7 +71,7 @@ def test_other_sources_are_named_with_the_way_to_move(
 
 def test_the_cli_refuses_a_pyproject_given_to_f_with_exit_3(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PEP621)
-    result = run_lockgen("lock", "-f", "pyproject.toml", cwd=tmp_path)
+    result = invoke_lockgen("lock", "-f", "pyproject.toml", cwd=tmp_path)
     assert result.returncode == 3, result.stderr
     assert "pyproject.toml" in result.stderr and "not an environment file" in result.stderr
     assert "malformed YAML" not in result.stderr
