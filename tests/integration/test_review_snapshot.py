@@ -176,7 +176,8 @@ def test_explain_names_what_holds_pytorch_back_and_removing_it_lets_the_newer_ve
     scenario: tuple[Path, str], tmp_path: Path
 ) -> None:
     root, _ = scenario
-    explain = invoke_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, "--cache-dir", root.parent / "cache", cwd=root)
+    cache = ("--cache-dir", root.parent / "cache")
+    explain = invoke_lockgen("explain", "pytorch", "-p", "osx-64", *MIRROR, *cache, cwd=root)
     assert explain.returncode == 0, explain.stderr
     lines = explain.stdout.splitlines()
     start = lines.index("why not newer than pytorch 2.4.0 on osx-64:")
