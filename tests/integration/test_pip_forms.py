@@ -24,7 +24,7 @@ from tests.integration.test_pip_local_index import (
     served_world,
 )
 from tests.support.channel import serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen
 from tests.support.projects import make_git_repo, make_project, sdist_bytes
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -192,7 +192,7 @@ def test_check_and_diff_read_the_unhashed_file(forms: World) -> None:
     stale = world.lock("-p", "linux-64", "--check")
     assert stale.returncode != 0
     assert "vcspkg is not pinned to a full commit hash" in stale.stdout + stale.stderr
-    diff = run_lockgen("diff", saved, locks, cwd=world.root)
+    diff = invoke_lockgen("diff", saved, locks, cwd=world.root)
     assert diff.returncode == 6, diff.stderr  # 6: the locks differ
     assert "vcspkg" in diff.stdout and commit[:12] in diff.stdout, diff.stdout
     # removed while the environment still lists a VCS URL: missing
@@ -233,21 +233,21 @@ def test_explain_answers_for_pip_packages(forms: World) -> None:
     assert world.lock("-p", "linux-64", "-p", "osx-64").returncode == 0
     text = world.requirements()
     assert "vcsdep==1.0 \\\n" in text and "    # via vcspkg\n" in text and "    # via pip: section\n" in text
-    dep = run_lockgen("explain", "vcsdep", cwd=world.root)
+    dep = invoke_lockgen("explain", "vcsdep", cwd=world.root)
     assert dep.returncode == 0, dep.stderr
     assert dep.stdout == (
         "vcsdep==1.0 is in locks/requirements.txt (pip), on linux-64, osx-64\n  required by: vcspkg\n"
     )
-    native = run_lockgen("explain", "native", cwd=world.root)
+    native = invoke_lockgen("explain", "native", cwd=world.root)
     assert native.returncode == 0, native.stderr
     expected = "native==1.0 is in locks/requirements.txt (pip), on osx-64\n  required by: the pip: section\n"
     assert expected in native.stdout
     assert "native==1.1 is in locks/requirements.txt (pip), on linux-64\n" in native.stdout
     assert "  listed at: environment.yml:11" in native.stdout
-    vcs = run_lockgen("explain", "vcspkg", cwd=world.root)
+    vcs = invoke_lockgen("explain", "vcspkg", cwd=world.root)
     assert vcs.returncode == 0, vcs.stderr
     assert f"vcspkg @ git+{repo}@{commit} is in locks/{UNHASHED} (pip), on linux-64, osx-64" in vcs.stdout
-    assert run_lockgen("explain", "nosuchpkg", cwd=world.root).returncode == 2
+    assert invoke_lockgen("explain", "nosuchpkg", cwd=world.root).returncode == 2
 
 
 def test_pip_installs_the_hashed_file_with_require_hashes(forms: World) -> None:
@@ -300,10 +300,10 @@ def test_prefer_binary_keeps_the_older_wheel_over_a_newer_sdist_only_release(for
     assert "has only an sdist" not in result.stderr
     options = [line for _, line in logical_lines(world.requirements()) if line.startswith("--")]
     assert not any(o.startswith("--prefer-binary") for o in options), options  # the pins need no more
-    check = run_lockgen("check", "-p", "linux-64", cwd=world.root)
+    check = invoke_lockgen("check", "-p", "linux-64", cwd=world.root)
     assert check.returncode == 0, check.stdout + check.stderr
     world.write_env(["oldwheel"])  # the option taken out: the lock is stale (the input hash covers it)
-    assert run_lockgen("check", "-p", "linux-64", cwd=world.root).returncode == 6
+    assert invoke_lockgen("check", "-p", "linux-64", cwd=world.root).returncode == 6
 
 
 @pytest.mark.parametrize("case", ["ref", "repository"])

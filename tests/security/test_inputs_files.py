@@ -21,7 +21,7 @@ from tests.faults.figures import count
 from tests.faults.server import serve_faults
 from tests.security.hostile import env, record, write_channel
 from tests.support.channel import QuietHandler, serve_directory, sharded_copy
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen, run_lockgen
 from tests.support.options import flags
 
 CANARY = "envcanary-93c1d7aa0f"
@@ -315,7 +315,7 @@ def test_warm_sharded_lock_sends_no_size_check_and_a_bomb_is_still_refused(tmp_p
 @pytest.mark.slow
 def test_bad_filename_template_is_a_config_error(tmp_path: Path, template: str) -> None:
     (tmp_path / "environment.yml").write_text(env("app"))
-    result = run_lockgen("lock", "--offline", "-p", "linux-64", "--filename-template", template, cwd=tmp_path)
+    result = invoke_lockgen("lock", "--offline", "-p", "linux-64", "--filename-template", template, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "--filename-template" in result.stderr and "internal error" not in result.stderr
 
@@ -332,9 +332,9 @@ def test_unusable_cache_dir_is_a_config_error(tmp_path: Path, how: str) -> None:
     a_file.write_text("")
     mirror = ("--mirror", f"https://conda.anaconda.org={served}")
     if how == "option":
-        result = run_lockgen("lock", "-p", "linux-64", *mirror, "--cache-dir", "/proc/lockgen-cache", cwd=project)
+        result = invoke_lockgen("lock", "-p", "linux-64", *mirror, "--cache-dir", "/proc/lockgen-cache", cwd=project)
     else:
-        result = run_lockgen("lock", "-p", "linux-64", *mirror, cwd=project, env={"LOCKGEN_CACHE_DIR": str(a_file)})
+        result = invoke_lockgen("lock", "-p", "linux-64", *mirror, cwd=project, env={"LOCKGEN_CACHE_DIR": str(a_file)})
     assert result.returncode == 2, result.stderr
     assert "internal error" not in result.stderr
     assert "cache" in result.stderr
@@ -345,7 +345,7 @@ def test_unusable_cache_dir_is_a_config_error(tmp_path: Path, how: str) -> None:
 def test_malformed_url_host_is_an_input_error(tmp_path: Path, url: str) -> None:
     for text in (f"channels:\n  - {url}\ndependencies:\n  - app\n", f"channels: [x]\ndependencies:\n  - {url}::app\n"):
         (tmp_path / "environment.yml").write_text(text)
-        result = run_lockgen("lock", "--offline", "-p", "linux-64", "--cache-dir", tmp_path / "c", cwd=tmp_path)
+        result = invoke_lockgen("lock", "--offline", "-p", "linux-64", "--cache-dir", tmp_path / "c", cwd=tmp_path)
         assert result.returncode == 3, result.stderr
         assert "environment.yml:" in result.stderr and "internal error" not in result.stderr
 
@@ -354,7 +354,7 @@ def test_malformed_url_host_is_an_input_error(tmp_path: Path, url: str) -> None:
 def test_malformed_mirror_url_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "environment.yml").write_text(env("app"))
     for mirror in ("http://[::1x]/c=/tmp", "https://conda.anaconda.org=http://[::1x]/c"):
-        result = run_lockgen(
+        result = invoke_lockgen(
             "lock", "--offline", "-p", "linux-64", "--mirror", mirror, "--cache-dir", tmp_path / "c", cwd=tmp_path
         )
         assert result.returncode == 2, result.stderr

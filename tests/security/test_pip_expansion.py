@@ -27,7 +27,7 @@ from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
 from tests.support.channel import QuietHandler, Server, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen, run_lockgen
 from tests.support.pypi_index import SimpleIndex
 
 CANARY = "canary-5e11c0de"
@@ -98,7 +98,7 @@ class World:
     mapping: Server
 
     def run(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        return run_lockgen(
+        return invoke_lockgen(
             *args,
             "--mirror",
             f"https://conda.anaconda.org={self.channel.url}",
@@ -205,10 +205,10 @@ def test_option_lines_added_to_the_lock_are_seen_and_never_obeyed(world: World, 
     lines.insert(at, line + "\n")
     requirements.write_text("".join(lines))  # what a pull request can commit
 
-    checked = run_lockgen("check", cwd=world.root)
+    checked = invoke_lockgen("check", cwd=world.root)
     assert checked.returncode == 6, checked.stdout + checked.stderr
     assert "requirements.txt" in checked.stdout + checked.stderr
-    diffed = run_lockgen("diff", "HEAD", cwd=world.root)
+    diffed = invoke_lockgen("diff", "HEAD", cwd=world.root)
     assert diffed.returncode == 6, diffed.stdout + diffed.stderr
     assert f"option: {line}" in diffed.stdout, diffed.stdout  # the reviewer sees the line itself
 
@@ -241,12 +241,12 @@ def test_option_lines_added_to_the_pip_section(world: World) -> None:
     (world.root / "leak" / "links").mkdir()
     (world.root / "leak" / "links" / "index.html").write_text("<html><body></body></html>\n")
     world.environment(f"--index-url {world.index.url}/simple", f"--find-links {world.leak.url}/links/", "helper")
-    stale = run_lockgen("check", cwd=world.root)
+    stale = invoke_lockgen("check", cwd=world.root)
     assert stale.returncode == 6, stale.stdout + stale.stderr  # the pip section changed: the lock is stale
     assert world.run("lock", "-p", "linux-64").returncode == 0
-    diffed = run_lockgen("diff", "HEAD", cwd=world.root)
+    diffed = invoke_lockgen("diff", "HEAD", cwd=world.root)
     assert f"option: --find-links {world.leak.url}/links/" in diffed.stdout, diffed.stdout
-    assert run_lockgen("check", cwd=world.root).returncode == 0
+    assert invoke_lockgen("check", cwd=world.root).returncode == 0
     count("hostile input cases", 2)
 
 

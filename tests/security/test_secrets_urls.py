@@ -15,7 +15,7 @@ from lockgen.secrets import SecretRegistry, redact, strip_credentials
 from tests.faults.figures import count
 from tests.security.hostile import env, lock_texts, record, write_channel
 from tests.support.channel import QuietHandler, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen, run_lockgen
 
 TOKEN = "subtok-4b9e71c2d0aa"
 PASSWORD = "pwcanary-77e1f3"
@@ -66,12 +66,12 @@ def test_token_in_sub_path_never_reaches_locks_or_output(tmp_path: Path) -> None
     with serve_directory(served, _TokenInSubPath) as server:
         channel = f"{server.url}/api/t/{TOKEN}/hostchan"
         (project / "environment.yml").write_text(env("app").replace("hostchan", channel))
-        result = run_lockgen("lock", "-v", "-p", "linux-64", "--cache-dir", tmp_path / "cache", cwd=project)
+        result = invoke_lockgen("lock", "-v", "-p", "linux-64", "--cache-dir", tmp_path / "cache", cwd=project)
         assert result.returncode == 0, result.stderr
         assert any(f"/t/{TOKEN}/" in p for p in server.requests), "the token was not used to fetch"
         # and a failing fetch: the URL in the error keeps the token masked
         (project / "environment.yml").write_text(env("app").replace("hostchan", channel + "-missing"))
-        failed = run_lockgen("lock", "-v", "-p", "linux-64", "--cache-dir", tmp_path / "cache2", cwd=project)
+        failed = invoke_lockgen("lock", "-v", "-p", "linux-64", "--cache-dir", tmp_path / "cache2", cwd=project)
     count("secret checks", 2)
     locks = lock_texts(project)
     assert f"{server.url}/api/hostchan/linux-64/app-1.0-h0_0.tar.bz2" in locks
