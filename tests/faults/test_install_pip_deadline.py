@@ -132,7 +132,10 @@ def world(tmp_path: Path) -> Iterator[World]:
     index.write()
     (tmp_path / "mapping").mkdir()
     (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"python": None, "tinypy": ["tinypy"]}))
-    handler = type("_Drip", (_DripIndex,), {"drip": threading.Event()})
+    class Drip(_DripIndex):
+        drip = threading.Event()  # this test's own switch
+
+    handler = Drip
     with (
         serve_directory(tmp_path / "channels") as channel,
         serve_directory(tmp_path / "index", handler) as index_server,

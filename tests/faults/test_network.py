@@ -21,7 +21,7 @@ LINUX = f"/{CHANNEL}/linux-64/"
 @dataclass(frozen=True)
 class Case:
     name: str
-    inject: Callable[[FaultServer], None]
+    inject: Callable[[FaultServer], object]
     reason: str
     """A regex the error message must match (case-insensitive)."""
 

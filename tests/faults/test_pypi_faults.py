@@ -62,7 +62,7 @@ def _lock_with_fault(world: PipWorld, pattern: str, spec: Mapping[str, object]) 
     return result
 
 
-INDEX_FAULTS = {
+INDEX_FAULTS: dict[str, dict[str, object]] = {
     "http-500": {"kind": "status", "status": 500},
     "http-503": {"kind": "status", "status": 503},
     "stall": {"kind": "stall", "seconds": 30},
@@ -84,7 +84,7 @@ def test_index_fault(pip_world: PipWorld, name: str) -> None:
     assert snapshot(pip_world.root / "locks") == before
 
 
-MAPPING_FAULTS = {
+MAPPING_FAULTS: dict[str, dict[str, object]] = {
     "http-500": {"kind": "status", "status": 500},
     "stall": {"kind": "stall", "seconds": 30},
     "invalid-json": {"kind": "garbage", "body": b'{"python": [1,'},

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -149,7 +150,7 @@ def _lock(world: condalock_world.World, *args: str, run: str) -> subprocess.Comp
 
 
 def _edit_record(
-    world: condalock_world.World, subdir: str, file_name: str, change: Callable[[dict], dict | None]
+    world: condalock_world.World, subdir: str, file_name: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
 ) -> None:
     path = world.channel.root / subdir / "repodata.json"
     data = json.loads(path.read_text())

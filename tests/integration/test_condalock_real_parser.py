@@ -34,7 +34,7 @@ def conda_lock_python(request: pytest.FixtureRequest) -> Path:
     """A venv with conda-lock from PyPI, kept in pytest's cache between runs."""
     from uv import find_uv_bin
 
-    root = Path(request.config.cache.mkdir("conda-lock-venv"))  # type: ignore[union-attr]
+    root = Path(request.config.cache.mkdir("conda-lock-venv"))
     venv = root / CONDA_LOCK.replace("==", "-")
     python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     marker = venv / ".installed"

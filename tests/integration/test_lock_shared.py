@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +22,7 @@ PLATFORMS = ("linux-64", "osx-64", "win-64")
 
 
 @cache
-def _records(channels: Path, channel: str, subdir: str) -> dict[str, dict[str, object]]:
+def _records(channels: Path, channel: str, subdir: str) -> dict[str, dict[str, Any]]:
     data = json.loads((channels / channel / subdir / "repodata.json").read_text())
     return {**data.get("packages", {}), **data.get("packages.conda", {})}
 
@@ -67,7 +68,7 @@ def _check_against_snapshot(lock_file: Path, platform: str, channels: Path) -> l
         assert entry.subdir in (platform, "noarch")
         record = _records(channels, "conda-forge", entry.subdir)[entry.file_name]
         assert entry.md5 == record["md5"], entry.url
-        for dep in record.get("depends", []):  # type: ignore[union-attr]
+        for dep in record.get("depends", []):
             dep_name = dependency_name(str(dep))
             if dep_name.startswith("__"):
                 continue

@@ -38,7 +38,7 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run([*base, *args], cwd=root, check=True, capture_output=True)
 
 
-def _lock(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _lock(root: Path, *extra: str | Path) -> subprocess.CompletedProcess[str]:
     result = invoke_lockgen("lock", *MIRROR, *PINNED, "--cache-dir", root.parent / "cache", *extra, cwd=root)
     assert result.returncode == 0, result.stderr
     return result

@@ -132,11 +132,12 @@ def test_the_judge_refuses_a_fifo_and_strips_bits_whatever_the_extractor_did(tmp
     os.mkfifo(tmp_path / "share" / "pipe")
     (tmp_path / "share" / "tool").write_bytes(b"x")
     (tmp_path / "share" / "tool").chmod(0o4755)
-    paths = {"paths": [_entry("share/tool", b"x")], "paths_version": 1}
+    entries = [_entry("share/tool", b"x")]
+    paths = {"paths": entries, "paths_version": 1}
     (tmp_path / "info" / "paths.json").write_text(json.dumps(paths))
     package_files(tmp_path, "p-1-0")
     assert not (tmp_path / "share" / "tool").stat().st_mode & stat.S_ISUID
-    paths["paths"].append(_entry("share/pipe", b""))
+    entries.append(_entry("share/pipe", b""))
     (tmp_path / "info" / "paths.json").write_text(json.dumps(paths))
     with pytest.raises(UnsafePath, match="FIFO"):
         package_files(tmp_path, "p-1-0")

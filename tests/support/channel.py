@@ -243,7 +243,7 @@ def serve_directory(root: Path, handler_class: type[QuietHandler] | None = None)
     def handler(*args: object, **kwargs: object) -> QuietHandler:
         return cls(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests_seen = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.support.channel import QuietHandler, Server, serve_directory
 
@@ -135,11 +136,11 @@ class SimpleIndex:
             json_page = self._json_page(name, wheels)
             for file_name in sorted(sdists.get(name, [])):
                 digest = hashlib.sha256(self.sdists[file_name]).hexdigest()
-                json_page["files"].append(  # type: ignore[attr-defined]
+                json_page["files"].append(
                     {"filename": file_name, "url": f"../../files/{file_name}", "hashes": {"sha256": digest}}
                 )
-                json_page["versions"] = sorted(  # type: ignore[call-overload]
-                    {*json_page["versions"], file_name.rsplit("-", 1)[1].removesuffix(".tar.gz")}  # type: ignore[misc]
+                json_page["versions"] = sorted(
+                    {*json_page["versions"], file_name.rsplit("-", 1)[1].removesuffix(".tar.gz")}
                 )
             (page / "index.json").write_text(json.dumps(json_page, indent=1))
         index = "\n".join(f'<a href="{n}/">{n}</a><br/>' for n in sorted(pages))
@@ -154,7 +155,7 @@ class SimpleIndex:
         digest = hashlib.sha256(self.sdists[file_name]).hexdigest()
         return f'<a href="../../files/{file_name}#sha256={digest}">{file_name}</a><br/>'
 
-    def _json_page(self, name: str, wheels: list[Wheel]) -> dict[str, object]:
+    def _json_page(self, name: str, wheels: list[Wheel]) -> dict[str, Any]:
         entries = []
         for wheel in wheels:
             entry: dict[str, object] = {

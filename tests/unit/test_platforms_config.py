@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_tool_config_is_read_and_cli_wins(tmp_path: Path) -> None:
         {"channel_priority": "loose"},
     ],
 )
-def test_bad_options(tmp_path: Path, values: dict[str, object]) -> None:
+def test_bad_options(tmp_path: Path, values: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         build_options([tmp_path / "environment.yml"], flags(**values))
 
@@ -106,9 +107,9 @@ def test_a_bad_tool_value_names_its_pyproject_line_not_a_flag(
     assert message.startswith(f"{tmp_path / 'pyproject.toml'}:6: [tool.lockgen] {key}"), message
     assert said in message and "--" not in message, message
     (tmp_path / "pyproject.toml").unlink()
-    bad = tuple(json.loads(value)) if value.startswith("[") else json.loads(value)
+    bad: dict[str, Any] = {flag: tuple(json.loads(value)) if value.startswith("[") else json.loads(value)}
     with pytest.raises(ConfigError) as info:
-        build_options([tmp_path / "environment.yml"], flags(**{flag: bad}))
+        build_options([tmp_path / "environment.yml"], flags(**bad))
     assert "pyproject.toml" not in info.value.message and said in info.value.message
 
 

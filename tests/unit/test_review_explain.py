@@ -9,7 +9,7 @@ import pytest
 
 from lockgen.config import LockOptions, build_options
 from lockgen.lockfiles import ExplicitEntry
-from lockgen.review.explain import ExplainError, Record, explain, explain_records
+from lockgen.review.explain import ExplainError, Explanation, Record, explain, explain_records
 from tests.support.options import flags
 
 RECORDS = {
@@ -72,6 +72,7 @@ def test_explain_with_a_dependency_source(tmp_path: Path) -> None:
     source = FakeSource()
     found = explain(options, "Python", "linux-64", source=source)
     assert source.asked == [("linux-64", 4)]
+    assert isinstance(found, Explanation)
     assert found.target == RECORDS["python"]
     assert [[s.record.name for s in c] for c in found.chains] == [["tool", "app", "python"]]
     assert {c.spec for c in found.constraints} == {"python >=3.10", "python"}

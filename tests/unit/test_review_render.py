@@ -34,7 +34,9 @@ dependencies:
 PLATFORMS = ("linux-64", "osx-64")
 
 
-def _side(label: str, numpy: str, six: str, extra: dict[str, str] | None = None, **kw: DirectSpecs) -> LockSet:
+def _side(
+    label: str, numpy: str, six: str, extra: dict[str, str] | None = None, direct: DirectSpecs | None = None
+) -> LockSet:
     conda = {
         p: {
             "numpy": PackageState(numpy, "0"),
@@ -43,7 +45,8 @@ def _side(label: str, numpy: str, six: str, extra: dict[str, str] | None = None,
         }
         for p in PLATFORMS
     }
-    return LockSet(label, conda, {"rich-text": PackageState("13.9"), "mdurl": PackageState("0.1")}, **kw)
+    pip = {"rich-text": PackageState("13.9"), "mdurl": PackageState("0.1")}
+    return LockSet(label, conda, pip, direct if direct is not None else DirectSpecs())
 
 
 def test_direct_specs_are_read_from_every_platform_and_the_pip_section() -> None:

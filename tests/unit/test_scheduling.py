@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -123,8 +124,10 @@ def test_local_channels_are_measured_on_disk(tmp_path: Path) -> None:
     assert unknown_channels([(tmp_path / "flat").as_uri()], cache) == []
 
 
-def _tracked_jobs(names: list[str], log: list[str], live: list[int], peak: list[int]) -> list[object]:
-    def make(name: str) -> object:
+def _tracked_jobs(
+    names: list[str], log: list[str], live: list[int], peak: list[int]
+) -> list[Callable[[], Awaitable[str]]]:
+    def make(name: str) -> Callable[[], Awaitable[str]]:
         async def job() -> str:
             live[0] += 1
             peak[0] = max(peak[0], live[0])
@@ -152,7 +155,7 @@ def test_runner_keeps_within_capacity_and_releases_before_the_next_starts() -> N
 
     jobs = _tracked_jobs(["a", "boom", "c"], log, live, peak)
     schedule = Schedule((200, 200, 200), capacity=300)
-    results = asyncio.run(run_scheduled(schedule, jobs, release))  # type: ignore[arg-type]
+    results: list[object] = list(asyncio.run(run_scheduled(schedule, jobs, release)))
     assert results[0] == "A" and results[2] == "C"
     assert isinstance(results[1], ValueError)  # a failure is returned, the others still run
     assert peak[0] == 1
@@ -166,7 +169,7 @@ def test_runner_lets_fitting_jobs_overlap() -> None:
     live, peak = [0], [0]
     jobs = _tracked_jobs(["a", "b", "c", "d"], log, live, peak)
     schedule = Schedule((100, 100, 100, 100), capacity=250)
-    results = asyncio.run(run_scheduled(schedule, jobs, lambda i: None))  # type: ignore[arg-type]
+    results: list[object] = list(asyncio.run(run_scheduled(schedule, jobs, lambda i: None)))
     assert results == ["A", "B", "C", "D"]
     assert peak[0] == 2
 
@@ -175,7 +178,7 @@ def test_runner_runs_an_oversized_job_alone_rather_than_never() -> None:
     log: list[str] = []
     live, peak = [0], [0]
     jobs = _tracked_jobs(["a", "b"], log, live, peak)
-    results = asyncio.run(run_scheduled(Schedule((500, 10), capacity=100), jobs, lambda i: None))  # type: ignore[arg-type]
+    results: list[object] = list(asyncio.run(run_scheduled(Schedule((500, 10), capacity=100), jobs, lambda i: None)))
     assert results == ["A", "B"]
     assert peak[0] == 1
 
@@ -185,7 +188,7 @@ def test_concurrent_schedule_runs_everything_at_once() -> None:
     live, peak = [0], [0]
     jobs = _tracked_jobs(["a", "b", "c"], log, live, peak)
     released: list[int] = []
-    results = asyncio.run(run_scheduled(Schedule((0, 0, 0), capacity=0), jobs, released.append))  # type: ignore[arg-type]
+    results: list[object] = list(asyncio.run(run_scheduled(Schedule((0, 0, 0), capacity=0), jobs, released.append)))
     assert results == ["A", "B", "C"]
     assert peak[0] == 3
     assert released == []
@@ -215,7 +218,7 @@ def test_most_caps_the_count_even_when_everything_fits() -> None:
     jobs = _tracked_jobs(["a", "b", "c", "d", "e", "f"], log, live, peak)
     schedule = Schedule((10,) * 6, capacity=1000, most=3)
     assert not schedule.concurrent
-    results = asyncio.run(run_scheduled(schedule, jobs, lambda i: None))  # type: ignore[arg-type]
+    results: list[object] = list(asyncio.run(run_scheduled(schedule, jobs, lambda i: None)))
     assert results == ["A", "B", "C", "D", "E", "F"]
     assert peak[0] == 3
     assert Schedule((10,) * 3, capacity=1000, most=3).concurrent
