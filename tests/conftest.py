@@ -19,6 +19,14 @@ SLOW_DIRS = ("integration", "faults", "security", "scenarios")
 scenarios): all `slow`."""
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under exactly ``-m "not slow"`` (`make test-fast`), the slow folders are not even collected: every
+    test in them would be deselected, and importing them is most of the collection time."""
+    if config.option.markexpr.strip() == "not slow" and collection_path.parent == ROOT / "tests":
+        return collection_path.name in SLOW_DIRS or None
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/integration, tests/faults and tests/security `slow`, so `make test-fast`
     (``-m "not slow"``) runs the unit and in-process tests only; `make test` runs everything."""

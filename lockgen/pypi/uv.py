@@ -117,7 +117,7 @@ class UvResolver:
         reporter: Reporter | None = None,
         *,
         offline: bool = False,
-        timeout_s: int = DEFAULT_UV_TIMEOUT_S,
+        timeout_s: float = DEFAULT_UV_TIMEOUT_S,
         uv_path: str | None = None,
     ) -> None:
         self.cache_dir = cache_dir
