@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.figures import count
-from tests.support.channel import ChannelBuilder, Package
+from tests.support.channel import ChannelBuilder, Package, send_dripping
 from tests.support.cli import run_lockgen
 
 PLATFORM = "linux-64"
@@ -266,17 +266,7 @@ class _Drip(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
             return
         data = Path(self.translate_path(self.path)).read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            for byte in data:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                if self.server.stopping.wait(0.3):  # type: ignore[attr-defined]
-                    return
-        except OSError:
-            return
+        send_dripping(self, data, every=0.3, stop=self.server.stopping)  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,9 @@ import pytest
 
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
-from tests.support.channel import QuietHandler, Server, serve_directory
+from tests.support.channel import QuietHandler, Server, send_dripping, serve_directory
 from tests.support.cli import run_lockgen
+from tests.support.processes import ends, kill_left
 from tests.support.projects import make_project
 from tests.support.pypi_index import SimpleIndex
 
@@ -60,17 +60,7 @@ class _DripIndex(QuietHandler):
         local = Path(self.translate_path(self.path))
         local = local / "index.html" if local.is_dir() else local
         body = local.read_bytes() if local.is_file() else b"<html><body></body></html>\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            return
+        send_dripping(self, body, content_type="text/html")
 
 
 @dataclass
@@ -209,20 +199,14 @@ def test_a_hung_build_is_stopped_with_everything_the_installer_started(world: Wo
             timeout=150,
         )  # fmt: skip
         assert pid_file.is_file(), result.stdout + result.stderr  # the build backend did start
-        builder = int(pid_file.read_text())
-        for _ in range(50):  # a killed process may take a moment to be reaped by init
-            if not _alive(builder):
-                break
-            time.sleep(0.2)
-        assert not _alive(builder), "the build backend uv started is still running"
+        assert ends(int(pid_file.read_text())), "the build backend uv started is still running"
         assert result.returncode == 9, result.stdout + result.stderr
         [line] = _error_lines(result.stderr)
         assert "install -r locks/requirements-unhashed.txt` did not finish within 20 s" in line, line
         assert "or a local project's build may be stalled" in line and "LOCKGEN_PIP_DEADLINE" in line, line
         assert _running_with(str(world.prefix)) == []
     finally:
-        if pid_file.is_file() and _alive(int(pid_file.read_text())):
-            os.kill(int(pid_file.read_text()), 9)  # the process this test's backend started, by its id
+        kill_left(pid_file)  # the process this test's backend started
     count("hostile input cases")
 
 

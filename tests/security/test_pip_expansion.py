@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from lockgen.pypi.requirements import parse_pip_entries
 from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
-from tests.support.channel import QuietHandler, Server, serve_directory
+from tests.support.channel import QuietHandler, Server, send_dripping, serve_directory
 from tests.support.cli import invoke_lockgen, run_lockgen
 from tests.support.pypi_index import SimpleIndex
 
@@ -258,18 +257,7 @@ class _DripIndex(QuietHandler):
 
     def do_GET(self) -> None:
         self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
-        body = b"<html><body>" + b" " * 4096 + b"</body></html>\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            return
+        send_dripping(self, b"<html><body>" + b" " * 4096 + b"</body></html>\n", content_type="text/html")
 
 
 @pytest.mark.slow

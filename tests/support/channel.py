@@ -14,6 +14,7 @@ import json
 import sys
 import tarfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -196,6 +197,33 @@ class ChannelBuilder:
         repodata = json.loads((self.root / package.subdir / "repodata.json").read_text())
         key = "packages.conda" if package.fmt == ".conda" else "packages"
         return dict(repodata[key][package.file_name])
+
+
+def send_dripping(
+    handler: http.server.BaseHTTPRequestHandler,
+    body: bytes,
+    *,
+    content_type: str | None = None,
+    every: float = 0.2,
+    stop: threading.Event | None = None,
+) -> None:
+    """Answer 200 with ``body``, one byte every ``every`` seconds (a server too slow for any deadline, whose
+    reads never time out), until the client hangs up or ``stop`` is set."""
+    handler.send_response(200)
+    if content_type is not None:
+        handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    try:
+        for byte in body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            if stop is not None and stop.wait(every):
+                return
+            if stop is None:
+                time.sleep(every)
+    except OSError:
+        return
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from lockgen.install.pip import pinned_requirements, pip_command, requirements_s
 from lockgen.install.prefix import plan_prefix, python_executable, read_conda_meta
 from lockgen.lockfiles import ExplicitEntry, parse_explicit
 from lockgen.repodata.lookup import fetch_url
-from tests.support.channel import QuietHandler, serve_directory
+from tests.support.channel import QuietHandler, send_dripping, serve_directory
 
 BASE = "https://conda.anaconda.org/conda-forge"
 
@@ -282,16 +281,7 @@ class _Dripping(QuietHandler):
     """Promises a 1 KB file and sends one byte every 0.2 s."""
 
     def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "1024")
-        self.end_headers()
-        try:
-            for _ in range(1024):
-                self.wfile.write(b"x")
-                self.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            return
+        send_dripping(self, b"x" * 1024)
 
 
 def test_a_dripping_download_ends_at_the_deadline(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from lockgen.errors import InstallError
 from lockgen.install.pip import PipBudget, PipCommand, pip_hosts, run_pip
 from lockgen.secrets import SecretRegistry
+from tests.support.processes import ends, kill_left
 
 SPAWNS_AND_SLEEPS = """
 import os, subprocess, sys, time
@@ -21,14 +21,6 @@ open(sys.argv[1] + ".installer", "w").write(str(os.getpid()))
 open(sys.argv[1], "w").write(str(child.pid))
 time.sleep(60)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -49,15 +41,9 @@ def test_the_installer_and_its_children_are_stopped_at_the_deadline(tmp_path: Pa
         assert "`pip install -r locks/requirements.txt` did not finish within 2 s" in message
         assert "the package index index.example:8443 may be stalled" in message
         assert "LOCKGEN_PIP_DEADLINE" in message
-        child = int(pid_file.read_text())
-        for _ in range(50):
-            if not _alive(child):
-                break
-            time.sleep(0.1)
-        assert not _alive(child), "the installer's child outlived the deadline"
+        assert ends(int(pid_file.read_text())), "the installer's child outlived the deadline"
     finally:
-        if pid_file.is_file() and _alive(int(pid_file.read_text())):
-            os.kill(int(pid_file.read_text()), 9)  # the process this test started, by its id
+        kill_left(pid_file)
 
 
 def test_a_spent_budget_runs_nothing(tmp_path: Path) -> None:
@@ -122,14 +108,9 @@ def test_sigterm_to_lockgen_stops_the_installer_group_too(tmp_path: Path) -> Non
         child = int(pid_file.read_text())
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=60) == -signal.SIGTERM
-        for _ in range(50):
-            if not _alive(child):
-                break
-            time.sleep(0.1)
-        assert not _alive(child), "the installer's child outlived lockgen"
+        assert ends(child), "the installer's child outlived lockgen"
     finally:
         if runner.poll() is None:
             runner.kill()
         for left in (pid_file, pid_file.with_name(pid_file.name + ".installer")):
-            if left.is_file() and left.read_text() and _alive(int(left.read_text())):
-                os.kill(int(left.read_text()), 9)  # processes this test started, by their id
+            kill_left(left)
