@@ -26,10 +26,9 @@ from lockgen.errors import InstallError
 from lockgen.install import InstallOptions, install_lock
 from lockgen.install.staging import CACHE_NAME, fingerprint
 from tests.faults.figures import count
-from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
 
 PLATFORM = "linux-64"
-CANONICAL = "https://conda.anaconda.org"
 BASE = b"base\n"
 BASE_SEGMENT = "base-1.0-h0_0"
 """The package directory in its extracted cache entry: rattler's name for it, so rattler links from the entry."""

@@ -26,11 +26,10 @@ from pathlib import Path
 import pytest
 
 from tests.faults.figures import count
-from tests.support.channel import ChannelBuilder, Package, send_dripping
+from tests.support.channel import CANONICAL, ChannelBuilder, Package, send_dripping
 from tests.support.cli import run_lockgen
 
 PLATFORM = "linux-64"
-CANONICAL = "https://conda.anaconda.org"
 DATA = b"payload\n"
 
 pytestmark = pytest.mark.skipif(

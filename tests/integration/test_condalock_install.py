@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_install_small_channel import CANONICAL, PLATFORM, _lock, scenario
-from tests.support.channel import ChannelBuilder
+from tests.integration.test_install_small_channel import PLATFORM, _lock, scenario
+from tests.support.channel import CANONICAL, ChannelBuilder
 from tests.support.cli import invoke_lockgen
 
 __all__ = ["scenario"]  # the fixture, shared

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 from tests.support.condalock import HEADER
 
 PINNED = "libtiff-4.6.0-h129831d_3.conda"
@@ -24,15 +24,7 @@ ENV = "channels:\n  - conda-forge\ndependencies:\n  - libtiff=4.6.0\n  - libzlib
 
 
 def _lock(root: Path, shared: Path, *args: str) -> tuple[int, str, str]:
-    done = invoke_lockgen(
-        "lock",
-        "--mirror",
-        f"https://conda.anaconda.org={shared / 'channels'}",
-        "--cache-dir",
-        root / "cache",
-        *args,
-        cwd=root,
-    )
+    done = invoke_lockgen("lock", *mirror_options(shared / "channels", root / "cache"), *args, cwd=root)
     return done.returncode, done.stdout, done.stderr
 
 

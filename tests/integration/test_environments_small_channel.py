@@ -16,9 +16,8 @@ import pytest
 
 from lockgen.lockfiles import parse_explicit
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 
-CANONICAL = "https://conda.anaconda.org"
 PYPROJECT = """\
 [tool.lockgen.environments]
 base = { file = "environment.yml", group = "main" }
@@ -41,7 +40,7 @@ def _channel(root: Path) -> None:
 
 
 def _run(root: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    mirror = ("--mirror", f"{CANONICAL}={root / 'mirror'}", "--cache-dir", root / "cache")
+    mirror = mirror_options(root / "mirror", root / "cache")
     needs = args[0] in ("lock", "explain", "install", "verify")
     return invoke_lockgen(*args, *(mirror if needs else ()), cwd=root / "project")
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
+from tests.support.cli import mirror_options, run_lockgen
 
 PLATFORM = "linux-64"
 ENV = """\
@@ -33,7 +33,6 @@ dependencies:
   - app
   - tinypy
 """
-CANONICAL = "https://conda.anaconda.org"
 HOST_IS_LINUX_64 = sys.platform.startswith("linux") and platform.machine() == "x86_64"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
@@ -83,17 +82,7 @@ def build_install_channel(root: Path, *, pip: bool = False) -> ChannelBuilder:
 
 
 def _lock(tmp_path: Path, mirror: str, *extra: str) -> None:
-    result = run_lockgen(
-        "lock",
-        "-p",
-        PLATFORM,
-        "--mirror",
-        f"{CANONICAL}={mirror}",
-        "--cache-dir",
-        tmp_path / "cache",
-        *extra,
-        cwd=tmp_path,
-    )
+    result = run_lockgen("lock", "-p", PLATFORM, *mirror_options(mirror, tmp_path / "cache"), *extra, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
@@ -104,10 +93,7 @@ def _install(tmp_path: Path, mirror: str, prefix: Path, *extra: str) -> subproce
         *platform_args,
         "--prefix",
         prefix,
-        "--mirror",
-        f"{CANONICAL}={mirror}",
-        "--cache-dir",
-        "cache",  # relative to cwd, as users write it
+        *mirror_options(mirror, "cache"),  # the cache relative to cwd, as users write it
         *extra,
         cwd=tmp_path,
         env={"CONDA_EXE": "", "MAMBA_EXE": "", "MAMBA_ROOT_PREFIX": ""},

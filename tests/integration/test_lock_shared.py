@@ -16,7 +16,7 @@ import yaml
 
 from lockgen.lockfiles import parse_explicit
 from lockgen.models import dependency_name
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
 
@@ -42,10 +42,7 @@ def _lock(env: Path, out: Path, shared: Path, *extra: str) -> tuple[int, str, st
         env,
         "-o",
         out,
-        "--mirror",
-        f"https://conda.anaconda.org={shared / 'channels'}",
-        "--cache-dir",
-        out.parent / "cache",
+        *mirror_options(shared / "channels", out.parent / "cache"),
         *extra,
     )
     return result.returncode, result.stdout, result.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import invoke_lockgen, run_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options, run_lockgen
 
 ENV = """\
 channels:
@@ -44,8 +44,8 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _mirror(root: Path) -> list[str]:
-    return ["--mirror", f"https://conda.anaconda.org={root / 'mirror'}", "--cache-dir", str(root / "cache")]
+def _mirror(root: Path) -> tuple[str, ...]:
+    return mirror_options(root / "mirror", root / "cache")
 
 
 def _lock(root: Path, *extra: str) -> None:

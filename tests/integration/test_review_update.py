@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lockgen.lockfiles import parse_explicit
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 
 OLD = 1_700_000_000_000  # 2023-11-14
 NEWER = 1_705_276_800_000  # 2024-01-15, before the cut-off
@@ -47,7 +47,7 @@ def _channel(root: Path, snapshot: int) -> None:
 
 
 def _lock(root: Path, *extra: str) -> str:
-    mirror = ["--mirror", f"https://conda.anaconda.org={root / 'mirror'}", "--cache-dir", str(root / "cache")]
+    mirror = mirror_options(root / "mirror", root / "cache")
     result = invoke_lockgen("lock", *mirror, "--exclude-newer", CUTOFF, *extra, cwd=root)
     assert result.returncode == 0, result.stderr
     return result.stdout

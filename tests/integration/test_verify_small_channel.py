@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
+from tests.support.cli import mirror_options, run_lockgen
 
-CANONICAL = "https://conda.anaconda.org"
 BASE = f"{CANONICAL}/testchan"
 ENV = """\
 name: small
@@ -50,33 +49,15 @@ def channel(tmp_path: Path) -> ChannelBuilder:
 
 
 def _lock(tmp_path: Path, *extra: str) -> Path:
-    result = run_lockgen(
-        "lock",
-        "-p",
-        "linux-64",
-        "-p",
-        "osx-64",
-        "--mirror",
-        f"{CANONICAL}={tmp_path / 'mirror'}",
-        "--cache-dir",
-        tmp_path / "cache",
-        *extra,
-        cwd=tmp_path,
-    )
+    mirror = mirror_options(tmp_path / "mirror", tmp_path / "cache")
+    result = run_lockgen("lock", "-p", "linux-64", "-p", "osx-64", *mirror, *extra, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return tmp_path / "locks" / "linux-64.txt"
 
 
 def _verify(tmp_path: Path, *extra: str, mirror: str | None = None) -> tuple[int, str, str]:
-    result = run_lockgen(
-        "verify",
-        "--mirror",
-        f"{CANONICAL}={mirror or tmp_path / 'mirror'}",
-        "--cache-dir",
-        tmp_path / "cache",
-        *extra,
-        cwd=tmp_path,
-    )
+    options = mirror_options(mirror or tmp_path / "mirror", tmp_path / "cache")
+    result = run_lockgen("verify", *options, *extra, cwd=tmp_path)
     return result.returncode, result.stdout, result.stderr
 
 

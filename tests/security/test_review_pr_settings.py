@@ -23,11 +23,10 @@ from lockgen.review.sources import read_files
 from tests.faults.conftest import CHANNEL
 from tests.faults.figures import count
 from tests.security.conftest import options
-from tests.support.channel import ChannelBuilder
+from tests.support.channel import CANONICAL, ChannelBuilder
 from tests.support.cli import invoke_lockgen
 from tests.support.options import flags
 
-CANONICAL = "https://conda.anaconda.org"
 OFFLINE = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "HTTPS_PROXY": "http://127.0.0.1:9",

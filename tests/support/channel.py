@@ -199,6 +199,10 @@ class ChannelBuilder:
         return dict(repodata[key][package.file_name])
 
 
+CANONICAL = "https://conda.anaconda.org"
+"""Where conda-forge's packages live; tests send it to a channel of their own with ``--mirror``."""
+
+
 def send_dripping(
     handler: http.server.BaseHTTPRequestHandler,
     body: bytes,

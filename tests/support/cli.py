@@ -17,6 +17,13 @@ from click.testing import CliRunner
 
 from lockgen.cli.app import cli
 from lockgen.lockfiles import commit
+from tests.support.channel import CANONICAL
+
+
+def mirror_options(mirror: str | Path, cache: str | Path) -> tuple[str, ...]:
+    """``--mirror`` sending https://conda.anaconda.org to ``mirror`` (a folder or a server's URL), so locks keep
+    canonical URLs, and ``--cache-dir cache``."""
+    return ("--mirror", f"{CANONICAL}={mirror}", "--cache-dir", str(cache))
 
 
 def invoke_lockgen(

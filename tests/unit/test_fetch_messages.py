@@ -13,6 +13,7 @@ from lockgen.errors import ChannelError
 from lockgen.repodata.failures import fetch_failure
 from lockgen.review.explain import MissingRepodataError, explain
 from lockgen.verify import VerifyOptions, verify_locks
+from tests.support.channel import CANONICAL
 from tests.support.options import flags
 
 DNS_CHAIN = (
@@ -20,7 +21,6 @@ DNS_CHAIN = (
     "Caused by: client error (Connect)\nCaused by: dns error\nCaused by: failed to lookup address information"
 )
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, the connection is refused at once
-CANONICAL = "https://conda.anaconda.org"
 
 
 def test_an_unreachable_channel_is_one_line_naming_url_channel_and_reason() -> None:
