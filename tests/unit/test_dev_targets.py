@@ -65,3 +65,57 @@ def test_every_test_directory_is_either_fast_or_slow() -> None:
     folders = {p.parent.name for p in (ROOT / "tests").glob("*/test_*.py")}
     # security: in-process review-integrity tests (its few subprocess tests are marked slow one by one)
     assert folders <= {"unit", "security", *SLOW_DIRS}
+
+
+class _Option:
+    def __init__(self, markexpr: str) -> None:
+        self.markexpr = markexpr
+
+
+class _Config:
+    def __init__(self, markexpr: str) -> None:
+        self.option = _Option(markexpr)
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "where", "ignored"),
+    [
+        ("not slow", "integration", True),
+        ("not slow", "security", True),
+        ("not slow", "unit", None),
+        ("not slow", "support", None),
+        ("", "integration", None),  # make test: everything is collected
+        ("slow", "integration", None),
+        ("not slow and not network", "integration", None),  # any other expression: collected, then deselected
+    ],
+)
+def test_test_fast_does_not_collect_the_slow_folders(markexpr: str, where: str, ignored: bool | None) -> None:
+    from tests.conftest import pytest_ignore_collect
+
+    assert pytest_ignore_collect(ROOT / "tests" / where, _Config(markexpr)) is ignored  # type: ignore[arg-type]
+
+
+def test_pre_commit_runs_what_make_lint_runs() -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    _, lint = _recipe("lint")
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    [repo] = config["repos"]
+    assert repo["repo"] == "local"  # the tools of .venv, the versions make lint uses
+    entries = {hook["id"]: hook["entry"] for hook in repo["hooks"]}
+    assert entries == {"ruff": ".venv/bin/ruff check", "mypy": ".venv/bin/mypy"}
+    assert lint == ["$(BIN)/ruff check lockgen tests bench action", "$(BIN)/mypy"]
+    ruff_files = next(hook["files"] for hook in repo["hooks"] if hook["id"] == "ruff")
+    assert ruff_files == "^(" + "|".join(lint[0].split()[2:]) + ")/"
+    bin_dir = Path(sys.executable).parent
+    done = subprocess.run(
+        [str(bin_dir / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
