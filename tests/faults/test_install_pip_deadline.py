@@ -26,7 +26,7 @@ import pytest
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
 from tests.support.channel import QuietHandler, Server, send_dripping, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import mapping_env, mirror_options, run_lockgen
 from tests.support.processes import ends, kill_left
 from tests.support.projects import make_project
 from tests.support.pypi_index import SimpleIndex
@@ -80,13 +80,10 @@ class World:
     ) -> subprocess.CompletedProcess[str]:
         return run_lockgen(
             *args,
-            "--mirror",
-            f"https://conda.anaconda.org={self.channel.url}",
-            "--cache-dir",
-            self.root / "cache",
+            *mirror_options(self.channel.url, self.root / "cache"),
             cwd=self.root,
             env={
-                "LOCKGEN_PYPI_MAPPING_URL": self.mapping.url + "/{channel}.json",
+                **mapping_env(self.mapping.url),
                 "UV_CACHE_DIR": str(self.root / "uv-cache"),  # uv must ask the index, not its cache
                 **(env or {}),
             },

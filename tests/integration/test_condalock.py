@@ -6,6 +6,7 @@ older ones, so a fresh solve would move them and only a kept pin stays put.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import yaml
 
 from lockgen.lockfiles.condalock import parse_condalock
 from tests.support.channel import ChannelBuilder, Package, Server, serve_directory
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 from tests.support.condalock import condalock_text, explicit_text, package_url
 
 PLATFORMS = ("linux-64", "osx-64")
@@ -40,18 +41,9 @@ class World:
     old: dict[str, list[Package]]
     """Per platform, what conda-lock pinned (every package at its older version)."""
 
-    def lock(self, *args: str | Path, out: str = "locks"):  # type: ignore[no-untyped-def]
-        return invoke_lockgen(
-            "lock",
-            "--mirror",
-            f"https://conda.anaconda.org={self.server.url}",
-            "--cache-dir",
-            self.root / "cache",
-            "-o",
-            out,
-            *args,
-            cwd=self.root,
-        )
+    def lock(self, *args: str | Path, out: str = "locks") -> subprocess.CompletedProcess[str]:
+        options = mirror_options(self.server.url, self.root / "cache")
+        return invoke_lockgen("lock", *options, "-o", out, *args, cwd=self.root)
 
     def urls(self, platform: str, out: str = "locks") -> list[str]:
         lines = (self.root / out / f"{platform}.txt").read_text().splitlines()

@@ -19,7 +19,7 @@ import pytest
 from lockgen.lockfiles.requirements import parse_requirements_lock
 from lockgen.pypi.targets import pins_by_platform
 from tests.support.channel import ChannelBuilder, Server, serve_directory
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mapping_env, mirror_options
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 PYPROJECT = """\
@@ -78,16 +78,8 @@ def _project(
     (project / "train.yml").write_text("channels:\n  - testchan\ndependencies:\n  - pip:\n    - tool\n")
 
     def lock(*args: str) -> CompletedProcess[str]:
-        return invoke_lockgen(
-            "lock",
-            "--mirror",
-            f"https://conda.anaconda.org={channels.url}",
-            "--cache-dir",
-            root / "cache",
-            *args,
-            cwd=project,
-            env={"LOCKGEN_PYPI_MAPPING_URL": mapping.url + "/{channel}.json"},
-        )
+        options = mirror_options(channels.url, root / "cache")
+        return invoke_lockgen("lock", *options, *args, cwd=project, env=mapping_env(mapping.url))
 
     return lock
 

@@ -18,7 +18,7 @@ from tests.integration.test_lock_small_channel import channel as channel  # noqa
 from tests.integration.test_pip_local_index import World
 from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
 from tests.support.channel import ChannelBuilder, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import mapping_env, mirror_options, run_lockgen
 
 pytestmark = pytest.mark.slow
 
@@ -81,9 +81,9 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     assert first.returncode == 0, first.stderr
     assert "pip: 1 package on each of" in first.stdout  # written: summarised
 
-    env = {"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json"}
-    mirror = ("--mirror", f"https://conda.anaconda.org={world.channel_server.url}")
-    done, modules = run_listing(tmp_path, "lock", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env)
+    env = mapping_env(world.mapping_server.url)
+    mirror = mirror_options(world.channel_server.url, world.root / "cache")
+    done, modules = run_listing(tmp_path, "lock", *mirror, cwd=world.root, env=env)
     assert done.returncode == 0, done.stderr
     assert "nothing changed" in done.stdout
     unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.uvstderr", "lockgen.pypi.render"}

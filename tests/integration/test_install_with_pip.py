@@ -20,7 +20,7 @@ import pytest
 
 from tests.integration.test_install_small_channel import build_install_channel
 from tests.support.channel import Server, serve_directory
-from tests.support.cli import run_lockgen
+from tests.support.cli import mapping_env, mirror_options, run_lockgen
 from tests.support.projects import make_git_repo, make_project
 from tests.support.pypi_index import SimpleIndex
 
@@ -35,15 +35,8 @@ class World:
     mapping: Server
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_lockgen(
-            *args,
-            "--mirror",
-            f"https://conda.anaconda.org={self.channel.url}",
-            "--cache-dir",
-            self.root / "cache",
-            cwd=self.root,
-            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping.url + "/{channel}.json"},
-        )
+        options = mirror_options(self.channel.url, self.root / "cache")
+        return run_lockgen(*args, *options, cwd=self.root, env=mapping_env(self.mapping.url))
 
 
 @pytest.fixture

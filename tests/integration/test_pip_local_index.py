@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from packaging.markers import Marker
@@ -21,7 +22,7 @@ from packaging.requirements import Requirement
 
 from lockgen.lockfiles.requirements import logical_lines
 from tests.support.channel import ChannelBuilder, Server, serve_directory
-from tests.support.cli import invoke_lockgen
+from tests.support.cli import invoke_lockgen, mapping_env, mirror_options
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
@@ -106,19 +107,10 @@ class World:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def lock(self, *args: str, out: str = "locks", env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        return invoke_lockgen(
-            "lock",
-            "--mirror",
-            f"https://conda.anaconda.org={self.channel_server.url}",
-            "--cache-dir",
-            self.root / "cache",
-            "-o",
-            out,
-            *args,
-            cwd=self.root,
-            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping_server.url + "/{channel}.json", **(env or {})},
-        )
+    def lock(self, *args: str, out: str = "locks", env: dict[str, str] | None = None) -> CompletedProcess[str]:
+        options = mirror_options(self.channel_server.url, self.root / "cache")
+        environment = {**mapping_env(self.mapping_server.url), **(env or {})}
+        return invoke_lockgen("lock", *options, "-o", out, *args, cwd=self.root, env=environment)
 
     def requirements(self, out: str = "locks") -> str:
         return (self.root / out / "requirements.txt").read_text()
@@ -400,12 +392,9 @@ def test_unreachable_index_is_a_network_error(world: World) -> None:
         "lock",
         "-p",
         "linux-64",
-        "--mirror",
-        f"https://conda.anaconda.org={world.channel_server.url}",
-        "--cache-dir",
-        world.root / "cache",
+        *mirror_options(world.channel_server.url, world.root / "cache"),
         cwd=world.root,
-        env={"LOCKGEN_PYPI_MAPPING_URL": world.mapping_server.url + "/{channel}.json", "UV_HTTP_RETRIES": "0"},
+        env={**mapping_env(world.mapping_server.url), "UV_HTTP_RETRIES": "0"},
     )
     assert result.returncode == 5, result.stderr
     assert "linux-64: a Python package index could not be reached" in result.stderr

@@ -26,7 +26,7 @@ from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.integration.test_install_small_channel import build_install_channel
 from tests.support.channel import QuietHandler, Server, send_dripping, serve_directory
-from tests.support.cli import invoke_lockgen, run_lockgen
+from tests.support.cli import invoke_lockgen, mapping_env, mirror_options, run_lockgen
 from tests.support.pypi_index import SimpleIndex
 
 CANARY = "canary-5e11c0de"
@@ -97,15 +97,8 @@ class World:
     mapping: Server
 
     def run(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        return invoke_lockgen(
-            *args,
-            "--mirror",
-            f"https://conda.anaconda.org={self.channel.url}",
-            "--cache-dir",
-            self.root / "cache",
-            cwd=self.root,
-            env={"LOCKGEN_PYPI_MAPPING_URL": self.mapping.url + "/{channel}.json", **SECRET_ENV},
-        )
+        options = mirror_options(self.channel.url, self.root / "cache")
+        return invoke_lockgen(*args, *options, cwd=self.root, env={**mapping_env(self.mapping.url), **SECRET_ENV})
 
     def environment(self, *pip_lines: str) -> None:
         lines = "".join(f"    - {line}\n" for line in pip_lines)
@@ -266,12 +259,9 @@ def test_a_dripping_index_is_bounded_by_the_uv_timeout(world: World, tmp_path: P
         world.environment(f"--index-url {slow.url}/simple", "helper")
         result = run_lockgen(
             "lock",
-            "--mirror",
-            f"https://conda.anaconda.org={world.channel.url}",
-            "--cache-dir",
-            world.root / "cache",
+            *mirror_options(world.channel.url, world.root / "cache"),
             cwd=world.root,
-            env={"LOCKGEN_PYPI_MAPPING_URL": world.mapping.url + "/{channel}.json", "LOCKGEN_UV_TIMEOUT": "4"},
+            env={**mapping_env(world.mapping.url), "LOCKGEN_UV_TIMEOUT": "4"},
             timeout=120,  # far above the 4 s budget: a hang fails here, not in CI's own timeout
         )
     assert slow.requests, "uv never asked the slow index"

@@ -26,6 +26,12 @@ def mirror_options(mirror: str | Path, cache: str | Path) -> tuple[str, ...]:
     return ("--mirror", f"{CANONICAL}={mirror}", "--cache-dir", str(cache))
 
 
+def mapping_env(mapping_url: str) -> dict[str, str]:
+    """The environment that makes lockgen read the conda→PyPI name mapping of channel ``C`` from
+    ``mapping_url/C.json`` (a folder a test serves) instead of parselmouth's."""
+    return {"LOCKGEN_PYPI_MAPPING_URL": mapping_url + "/{channel}.json"}
+
+
 def invoke_lockgen(
     *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
