@@ -70,6 +70,7 @@ def main() -> NoReturn:
 
 
 def finish(code: int) -> NoReturn:
+    """Flush stdout and stderr, then end the process with ``code`` at once (no interpreter teardown)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
