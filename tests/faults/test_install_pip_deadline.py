@@ -12,7 +12,6 @@ asked to, and a local project whose in-tree build backend writes its process id 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,12 +23,11 @@ from pathlib import Path
 import pytest
 
 from tests.faults.figures import count
-from tests.integration.test_install_small_channel import build_install_channel
-from tests.support.channel import QuietHandler, Server, send_dripping, serve_directory
+from tests.integration.test_install_small_channel import served_pip_install
+from tests.support.channel import QuietHandler, Server, send_dripping
 from tests.support.cli import mapping_env, mirror_options, run_lockgen
 from tests.support.processes import ends, kill_left
 from tests.support.projects import make_project
-from tests.support.pypi_index import SimpleIndex
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64; /proc is read"),
@@ -113,21 +111,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    build_install_channel(tmp_path / "channels", pip=True)  # lockgen adds pip for the pip section
-    index = SimpleIndex(tmp_path / "index")
-    index.add("helper", "1.0")
-    index.write()
-    (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"python": None, "tinypy": ["tinypy"]}))
     class Drip(_DripIndex):
         drip = threading.Event()  # this test's own switch
 
     handler = Drip
-    with (
-        serve_directory(tmp_path / "channels") as channel,
-        serve_directory(tmp_path / "index", handler) as index_server,
-        serve_directory(tmp_path / "mapping") as mapping,
-    ):
+    with served_pip_install(tmp_path, handler) as (channel, index_server, mapping):
         yield World(tmp_path, channel, index_server, mapping, handler)
         handler.drip.clear()
 
@@ -146,14 +134,6 @@ def _running_with(text: str) -> list[str]:
         if text in cmdline and state != "Z":
             found.append(f"{proc.name}: {cmdline}")
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _error_lines(stderr: str) -> list[str]:

@@ -17,12 +17,15 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
+from tests.support.channel import CANONICAL, ChannelBuilder, QuietHandler, Server, serve_directory
 from tests.support.cli import mirror_options, run_lockgen
+from tests.support.pypi_index import SimpleIndex
 
 PLATFORM = "linux-64"
 ENV = """\
@@ -48,6 +51,24 @@ def _python_files() -> dict[str, bytes]:
         f"bin/python{sys.version_info[0]}.{sys.version_info[1]}": data,
         "pyvenv.cfg": cfg.encode(),
     }
+
+
+@contextmanager
+def served_pip_install(root: Path, index_handler: type[QuietHandler] = QuietHandler) -> Iterator[tuple[Server, ...]]:
+    """The install channel (with pip), a PyPI-like index holding ``helper`` 1.0 and a conda→PyPI mapping,
+    built under ``root`` and served on 127.0.0.1: (channel, index, mapping)."""
+    build_install_channel(root / "channels", pip=True)  # lockgen adds pip for the pip section
+    index = SimpleIndex(root / "index")
+    index.add("helper", "1.0")
+    index.write()
+    (root / "mapping").mkdir()
+    (root / "mapping" / "testchan.json").write_text(json.dumps({"python": None, "tinypy": ["tinypy"]}))
+    with (
+        serve_directory(root / "channels") as channel,
+        serve_directory(root / "index", index_handler) as index_server,
+        serve_directory(root / "mapping") as mapping,
+    ):
+        yield channel, index_server, mapping
 
 
 def build_install_channel(root: Path, *, pip: bool = False) -> ChannelBuilder:

@@ -7,7 +7,6 @@ installs the pip part with the environment's own Python through uv.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_install_small_channel import build_install_channel
-from tests.support.channel import Server, serve_directory
+from tests.integration.test_install_small_channel import served_pip_install
+from tests.support.channel import Server
 from tests.support.cli import mapping_env, mirror_options, run_lockgen
 from tests.support.projects import make_git_repo, make_project
-from tests.support.pypi_index import SimpleIndex
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the test channel is linux-64")
 
@@ -41,17 +39,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    build_install_channel(tmp_path / "channels", pip=True)  # lockgen adds pip for the pip section
-    index = SimpleIndex(tmp_path / "index")
-    index.add("helper", "1.0")
-    index.write()
-    (tmp_path / "mapping").mkdir()
-    (tmp_path / "mapping" / "testchan.json").write_text(json.dumps({"python": None, "tinypy": ["tinypy"]}))
-    with (
-        serve_directory(tmp_path / "channels") as channel,
-        serve_directory(tmp_path / "index") as index_server,
-        serve_directory(tmp_path / "mapping") as mapping,
-    ):
+    with served_pip_install(tmp_path) as (channel, index_server, mapping):
         (tmp_path / "environment.yml").write_text(
             "name: e\nchannels:\n  - testchan\ndependencies:\n  - python\n  - tinypy\n"
             f"  - pip:\n    - --index-url {index_server.url}/simple\n    - helper\n"
