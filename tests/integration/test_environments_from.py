@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.twoenvs import APART, CANONICAL, ENV, liba, make, run
+from tests.support.channel import CANONICAL
+from tests.support.twoenvs import APART, ENV, liba, make, run
 
 
 @pytest.fixture

@@ -202,10 +202,8 @@ def test_a_member_differing_on_one_platform_is_resolved_again_and_check_agrees(t
             b_file.write("    - helper>=2 ; sys_platform == 'win32'\n")
 
         def lock() -> None:
-            done = run_lockgen(
-                "lock", "--mirror", f"https://conda.anaconda.org={channels.url}", "--cache-dir", root / "cache",
-                cwd=project, env={"LOCKGEN_PYPI_MAPPING_URL": mapping.url + "/{channel}.json"},
-            )  # fmt: skip
+            options = mirror_options(channels.url, root / "cache")
+            done = invoke_lockgen("lock", *options, cwd=project, env=mapping_env(mapping.url))
             assert done.returncode == 0, done.stderr
 
         (project / "pyproject.toml").write_text('[tool.lockgen.environments]\na = { file = "a.yml", group = "g" }\n')
@@ -219,5 +217,5 @@ def test_a_member_differing_on_one_platform_is_resolved_again_and_check_agrees(t
         lock()
         assert _helper(b) == {"linux-64": {"1.0"}, "win-64": {"2.0"}}
         assert _helper(a) == {"linux-64": {"1.0"}, "win-64": {"2.0"}}  # before: 1.0 kept on win-64
-        checked = run_lockgen("check", cwd=project)
+        checked = invoke_lockgen("check", cwd=project)
         assert checked.returncode == 0, checked.stderr

@@ -21,7 +21,7 @@ from tests.faults.figures import count
 from tests.faults.server import serve_faults
 from tests.security.hostile import env, record, write_channel
 from tests.support.channel import QuietHandler, serve_directory, sharded_copy
-from tests.support.cli import invoke_lockgen, run_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options, run_lockgen
 from tests.support.options import flags
 
 CANARY = "envcanary-93c1d7aa0f"
@@ -279,8 +279,7 @@ def test_warm_sharded_lock_sends_no_size_check_and_a_bomb_is_still_refused(tmp_p
         withdrawn: set[str] = set()  # noqa: RUF012
 
     with serve_directory(served, Handler) as server:
-        args = ("lock", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={server.url}")
-        args += ("--cache-dir", str(project / "cache"))
+        args = ("lock", "-p", "linux-64", *mirror_options(server.url, project / "cache"))
         limit = {"LOCKGEN_REPODATA_MAX_MB": "50"}
         cold = run_lockgen(*args, cwd=project, env=limit, timeout=120)
         assert cold.returncode == 0, cold.stderr

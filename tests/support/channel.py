@@ -255,7 +255,7 @@ def sharded_copy(flat: Path, target: Path) -> Path:
     bench = str(Path(__file__).resolve().parents[2] / "bench")
     sys.path.insert(0, bench)
     try:
-        import variants
+        import variants  # type: ignore[import-not-found]  # bench/ is put on sys.path just above
     finally:
         sys.path.remove(bench)
     for channel, subdir, repodata in variants.subdirs(flat):

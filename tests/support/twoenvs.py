@@ -9,9 +9,8 @@ from pathlib import Path
 
 from lockgen.lockfiles import parse_explicit
 from tests.support.channel import ChannelBuilder
-from tests.support.cli import run_lockgen
+from tests.support.cli import invoke_lockgen, mirror_options
 
-CANONICAL = "https://conda.anaconda.org"
 ENV = "channels:\n  - testchan\nplatforms:\n  - linux-64\ndependencies:\n  - liba\n"
 """An environment file asking for liba (2.0 unless a cut-off or a pin holds it at 1.0)."""
 APART = '[tool.lockgen.environments]\nold = { file = "old.yml" }\nnew = { file = "new.yml" }\n'
@@ -34,8 +33,8 @@ def make(root: Path, files: Mapping[str, str]) -> Path:
 
 def run(root: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """lockgen in ``root/project``; ``lock`` reads the channel through ``--mirror``."""
-    mirror = ("--mirror", f"{CANONICAL}={root / 'mirror'}", "--cache-dir", root / "cache")
-    return run_lockgen(*args, *(mirror if args[0] == "lock" else ()), cwd=root / "project")
+    mirror = mirror_options(root / "mirror", root / "cache")
+    return invoke_lockgen(*args, *(mirror if args[0] == "lock" else ()), cwd=root / "project")
 
 
 def lock_text(root: Path, env: str) -> str:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
 import zstandard
@@ -32,8 +33,8 @@ from lockgen.repodata.limit import check_served_repodata
 from tests.support.channel import QuietHandler, serve_directory
 from tests.support.proxy import serve_proxy
 
-_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
-_VARIABLES += ("NO_PROXY", "NETRC", "SSL_CERT_FILE", "SSL_CERT_DIR")
+_VARIABLES: tuple[str, ...] = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+_VARIABLES += ("ALL_PROXY", "NO_PROXY", "NETRC", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> HttpSettings:
@@ -131,7 +132,7 @@ def _serve_tls(root: Path, cert: Path, key: Path) -> Iterator[str]:
     def handler(*args: object, **kwargs: object) -> QuietHandler:
         return QuietHandler(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests_seen = []  # type: ignore[attr-defined]
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -178,7 +179,8 @@ class _Recording(QuietHandler):
         self.seen.append((f"{self.headers['Host'].split(':')[0]}{self.path}", self.headers.get("Authorization", "")))
         if self.path == "/hop":
             self.send_response(302)
-            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/conda-forge.json")
+            port = cast("tuple[str, int]", self.server.server_address)[1]  # an IPv4 server: (host, port)
+            self.send_header("Location", f"http://localhost:{port}/conda-forge.json")
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -252,6 +254,8 @@ def test_only_the_factory_makes_http_clients() -> None:
                 "Client", "AsyncClient", "HTTPTransport", "AsyncHTTPTransport"
             ):  # fmt: skip
                 found.append(f"{path.relative_to(package)}:{node.lineno}")
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
