@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,8 @@ SHARED_MAPPING = SHARED / "pypi-mapping"
 
 
 SLOW_DIRS = ("integration", "faults", "security", "scenarios")
-"""Tests that drive the CLI end to end in subprocesses (channel servers, uv, kills, hostile inputs, golden
-scenarios): all `slow`."""
+"""Tests that drive the CLI end to end, in-process or in subprocesses (channel servers, uv, kills, hostile
+inputs, golden scenarios): all `slow`."""
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -68,3 +69,15 @@ def shared_dir() -> Path:
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
+
+
+@pytest.fixture(autouse=True)
+def _leaves_no_trace() -> Iterator[None]:
+    """Every test leaves the working folder and the environment as it found them: many run the CLI in this
+    process (tests/support/cli.py's invoke_lockgen), and what one leaves the next would inherit."""
+    cwd, environ = os.getcwd(), dict(os.environ)
+    yield
+    assert os.getcwd() == cwd, f"the test left the working folder at {os.getcwd()}"
+    keys = {*environ, *os.environ} - {"PYTEST_CURRENT_TEST"}  # pytest's own, set for each phase of a test
+    changed = sorted(k for k in keys if environ.get(k) != os.environ.get(k))
+    assert not changed, f"the test changed the environment: {changed}"
