@@ -25,6 +25,7 @@ from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
 from lockgen.install import InstallOptions, install_lock
 from lockgen.install.staging import CACHE_NAME, fingerprint
+from lockgen.reporting import Event, Linking
 from tests.faults.figures import count
 from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
 
@@ -251,8 +252,8 @@ class _RemoveOnLink:
     def __init__(self, entry: Path) -> None:
         self.entry = entry
 
-    def event(self, kind: str, platform: str | None, detail: str) -> None:
-        if kind == "link" and detail.startswith("linking 2 packages into"):
+    def report(self, event: Event) -> None:
+        if isinstance(event, Linking) and event.packages == 2:
             shutil.rmtree(self.entry)
 
 

@@ -306,7 +306,7 @@ def _serve_tls(folder: Path) -> Iterator[str]:
     def handler(*args: object, **kwargs: object) -> QuietHandler:
         return QuietHandler(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests_seen = []  # type: ignore[attr-defined]
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -18,6 +18,8 @@ from packaging.version import Version
 
 from lockgen.conda.diagnose import combine_failures
 from lockgen.conda.explanation import SCREEN_LINES, NoSolution
+from lockgen.errors import LockgenError
+from lockgen.repodata.failures import fetch_reason
 from tests.support import rattler_fetch_wording as fetch
 from tests.support.pyproject import dependency
 from tests.support.rattler_wording import DATA, PLATFORM, SCENARIOS, body, problems, recorded, recorded_versions
@@ -91,7 +93,9 @@ def _conflict_on(platform: str, version: str, hints: int = 0) -> NoSolution:
 
 def _shown(failures: list[NoSolution]) -> dict[str, list[str]]:
     """Each platform's lines of the combined message, below its headline; the whole fits the screen."""
-    lines = combine_failures([(f.platforms[0], f) for f in failures]).message.splitlines()
+    error = combine_failures([(f.platforms[0], f) for f in failures])
+    assert isinstance(error, LockgenError)
+    lines = error.message.splitlines()
     assert len(lines) < SCREEN_LINES
     starts = [i for i, line in enumerate(lines) if line.endswith(": no solution.")] + [len(lines) + 1]
     return {lines[a].split(":")[0]: lines[a + 1 : b - 1] for a, b in pairwise(starts)}
@@ -159,5 +163,5 @@ def test_a_tls_failure_is_not_read_as_corrupt_repodata(version: str) -> None:
     """rustls says `received corrupt message` when https:// meets a plain-http server; lockgen read
     "corrupt" as a corrupt compressed repodata file (and said nothing of an untrusted certificate)."""
     for scenario in ("tls-to-plain-http", "self-signed"):
-        reason = fetch.fetch_reason(fetch.restore_port(fetch.recorded(scenario, version)), fetch.TIMEOUT_S, 0)
+        reason = fetch_reason(fetch.restore_port(fetch.recorded(scenario, version)), fetch.TIMEOUT_S, 0)
         assert "TLS" in reason and "compressed" not in reason, (scenario, reason)
