@@ -169,7 +169,7 @@ def test_bracket_channel_spec_locks_as_the_double_colon_form(tmp_path: Path, mir
         text = (tmp_path / "locks" / "osx-64.txt").read_text()
         assert "https://conda.anaconda.org/extra/noarch/shared-name-9.0-0.tar.bz2#" in text, form
         written[form] = [line for line in text.splitlines() if not line.startswith(("# specs:", "# input-hash:"))]
-        check = run_lockgen("check", "-p", "osx-64", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+        check = invoke_lockgen("check", "-p", "osx-64", "-f", tmp_path / "environment.yml", cwd=tmp_path)
         assert check.returncode == 0, (form, check.stdout + check.stderr)
     assert len({tuple(lines) for lines in written.values()}) == 1
 
@@ -216,14 +216,14 @@ def test_platform_removed_from_pyproject_platforms_is_removed_as_from_the_file(t
     assert code == 0, err
     (tmp_path / "locks" / "notes.txt").write_text("mine")
     (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nplatforms = ["linux-64", "osx-arm64"]\n')
-    check = run_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+    check = invoke_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
     assert check.returncode == 6, check.stdout + check.stderr
     assert "platform removed" in check.stderr and "osx-64.txt" in check.stderr and "win-64.txt" in check.stderr
     code, out, err = _lock(tmp_path, env, *_mirror_args(mirror))
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "locks").glob("*.txt")) == ["linux-64.txt", "notes.txt", "osx-arm64.txt"]
     assert "osx-64.txt" in out and "win-64.txt" in out
-    check = run_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
+    check = invoke_lockgen("check", "-f", tmp_path / "environment.yml", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
 
 
