@@ -25,7 +25,8 @@ from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
 from lockgen.install import InstallOptions, install_lock
 from lockgen.install.staging import CACHE_NAME, fingerprint
-from lockgen.reporting import Event, Linking
+from lockgen.progress import Linking
+from lockgen.reporting import Event
 from tests.faults.figures import count
 from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
 

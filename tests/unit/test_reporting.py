@@ -113,7 +113,7 @@ def test_every_event_kind_has_its_wording() -> None:
     from lockgen import pipprogress, progress, reporting
 
     names = {**vars(pipprogress), **vars(progress), **vars(reporting)}
-    kinds = set(typing.get_args(eval(reporting.Event, names)))  # a string alias
+    kinds = set(typing.get_args(eval(typing.cast(str, reporting.Event), names)))  # a string alias at run time
     worded = {type(event) for event, _ in PROGRESS} | {Notice}
     assert kinds == worded
     for event, line in PROGRESS:
