@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import VCS_PREFIXES, logical_lines
-from lockgen.pypi.requirements import DirectRequirement
+from lockgen.pypi.pipinput import DirectRequirement
 from lockgen.secrets import public_vcs_url
 
 if TYPE_CHECKING:

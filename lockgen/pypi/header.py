@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.pypi.digests import pip_source_lines
-from lockgen.pypi.requirements import PipInput
+from lockgen.pypi.pipinput import PipInput
 from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.header import json_sha256
 from lockgen.lockfiles.requirements import PreviousLock
-from lockgen.pypi.requirements import PipInput, parse_pip_entries
+from lockgen.pypi.pipinput import PipInput
+from lockgen.pypi.requirements import parse_pip_entries
 from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact
 

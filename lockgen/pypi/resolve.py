@@ -15,7 +15,7 @@ from lockgen.lockfiles.requirements import VCS_PREFIXES, Pin, PreviousLock, pars
 from lockgen.pypi.direct import direct_lines
 from lockgen.pypi.inputs import env_relative
 from lockgen.pypi.jobs import write_job
-from lockgen.pypi.requirements import GivenHashes
+from lockgen.pypi.pipinput import GivenHashes
 from lockgen.secrets import public_vcs_url, strip_credentials, without_login
 
 if TYPE_CHECKING:

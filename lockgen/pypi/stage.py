@@ -17,7 +17,7 @@ from lockgen.pypi.digests import mapping_digest, pip_input_hash
 from lockgen.pypi.direct import check_editables
 from lockgen.pypi.header import pip_header
 from lockgen.pypi.inputs import all_platform_inputs, disagrees, env_relative, mapping_for, pip_warnings, read_inputs
-from lockgen.pypi.requirements import PipInput
+from lockgen.pypi.pipinput import PipInput
 from lockgen.pypi.resolve import resolve
 from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact

@@ -16,7 +16,7 @@ from lockgen.errors import LockgenError
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, PreviousLock, read_previous
 from lockgen.pypi.inputs import PlatformInputs, disagrees, mapping_for, platform_inputs, read_inputs
 from lockgen.pypi.jobs import write_job
-from lockgen.pypi.requirements import PipInput
+from lockgen.pypi.pipinput import PipInput
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 

@@ -18,7 +18,7 @@ from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
     from lockgen.lockfiles.unhashed import UnhashedLock
-    from lockgen.pypi.requirements import DirectRequirement
+    from lockgen.pypi.pipinput import DirectRequirement
 
 __all__ = ["DirectExpectation", "check_unhashed_lock", "expected_direct", "needs_unhashed"]
 
