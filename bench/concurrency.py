@@ -19,7 +19,8 @@ from pathlib import Path
 
 def main() -> None:
     from lockgen.conda import RattlerSolver
-    from lockgen.config import Flags, SolveFlags, build_options
+    from lockgen.config import build_options
+    from lockgen.flags import Flags, SolveFlags
     from lockgen.plan import plan
 
     env_file, cache_dir, mirror, runs = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])

@@ -19,7 +19,8 @@ from pathlib import Path
 
 
 def prepare(env_file: Path, locks: Path, cache_dir: Path, mapping: Path, folder: Path) -> None:
-    from lockgen.config import Flags, LockFlags, SolveFlags, build_options
+    from lockgen.config import build_options
+    from lockgen.flags import Flags, LockFlags, SolveFlags
     from lockgen.lockfiles.lockdir import read_lock_file
     from lockgen.plan import pip_plan, pip_request, plan
     from lockgen.pypi.inputs import all_platform_inputs, mapping_for, read_inputs

@@ -21,6 +21,7 @@ from typing import Any
 from lockgen.channels import Mirror, parse_mirror
 from lockgen.errors import ConfigError
 from lockgen.filesize import SizeLimit, lock_folder_files, refuse_oversized
+from lockgen.flags import Flags, LockFlags, SolveFlags
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
@@ -230,49 +231,8 @@ def read_mapping_url() -> str | None:
     return os.environ.get(MAPPING_URL_ENV) or None
 
 
-@dataclass(frozen=True, slots=True)
-class SolveFlags:
-    """The command-line options that change what is solved (they feed each lock's input hash)."""
-
-    mirrors: tuple[str, ...] = ()
-    cuda: str | None = None
-    virtual_packages: tuple[str, ...] = ()
-    channel_priority: str | None = None
-    exclude_newer: str | None = None
-    hash_kind: str | None = None
-    allow_includes: tuple[Path, ...] = ()
-    filename_template: str | None = None
-    pypi_mapping: Path | None = None
-    cache_dir: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LockFlags:
-    """The command-line options of ``lock`` that say how to lock, not what."""
-
-    update: tuple[str, ...] = ()
-    update_all: bool = False
-    from_lock: Path | None = None
-    conda_lock_file: Path | None = None
-    offline: bool = False
-    jobs: str | None = None
-    strict: bool = False
-    only_binary: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Flags:
-    """What the command line said; None or empty where the user set nothing ([tool.lockgen] fills those)."""
-
-    output_dir: Path | None = None
-    platforms: tuple[str, ...] = ()
-    solve: SolveFlags = SolveFlags()
-    lock: LockFlags = LockFlags()
-    writes_locks: bool = False
-    """The command writes the locks (``lock``; not ``lock --check``): only then are ``[tool.lockgen]
-    allow-includes`` honoured. A read-only command (check, diff, explain, install, verify) runs on what
-    a pull request committed, pyproject.toml included: it reads outside the project only where its own
-    command line says (``--allow-include``)."""
+NO_FLAGS = Flags()
+"""A command line that set nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +310,7 @@ def env_int(name: str, default: int, minimum: int) -> int:
 
 
 def build_options(
-    files: Sequence[Path], cli: Flags = Flags(), *, require_project: bool = False, recorded: Recorded | None = None
+    files: Sequence[Path], cli: Flags = NO_FLAGS, *, require_project: bool = False, recorded: Recorded | None = None
 ) -> LockOptions:
     """The settings of every command (see :func:`_build_options`); a bad ``[tool.lockgen]`` value's
     error names the pyproject.toml line of its key. ``recorded``: what the locks say they were made

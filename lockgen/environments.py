@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import Flags, LockOptions, build_options, read_tool_settings
+from lockgen.config import LockOptions, build_options, read_tool_settings
 from lockgen.errors import ConfigError
+from lockgen.flags import Flags
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder, find_project_root
 from lockgen.recorded import Recorded, read_recorded

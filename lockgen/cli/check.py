@@ -15,7 +15,7 @@ from lockgen.cli.options import (
     verbose_option,
 )
 from lockgen.cli.uptodate import run_check
-from lockgen.config import Flags, SolveFlags
+from lockgen.flags import Flags, SolveFlags
 
 
 @click.command("check", short_help="Are the locks up to date with environment.yml? (no network)", epilog=SEE_EXIT_CODES)

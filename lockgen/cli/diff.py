@@ -19,7 +19,7 @@ from lockgen.cli.options import (
     verbose_option,
 )
 from lockgen.cli.runner import echo, run_core
-from lockgen.config import Flags, LockFlags, SolveFlags
+from lockgen.flags import Flags, LockFlags, SolveFlags
 
 if TYPE_CHECKING:
     from lockgen.config import Limits, LockOptions

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from lockgen.config import Flags, LockFlags, SolveFlags
 from lockgen.errors import EXIT_CODES
+from lockgen.flags import Flags, LockFlags, SolveFlags
 
 __all__ = [
     "EXIT_HELP",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lockgen.cli.runner import StderrReporter, echo, run_core
-from lockgen.config import Flags
+from lockgen.flags import Flags
 
 __all__ = ["run_check"]
 

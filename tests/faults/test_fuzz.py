@@ -19,9 +19,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lockgen.config import Flags, Limits, LockOptions, build_options
+from lockgen.config import Limits, LockOptions, build_options
 from lockgen.environments import declared_environments
 from lockgen.errors import ConfigError, InputError
+from lockgen.flags import Flags
 from lockgen.lockfiles.condalock import parse_condalock, read_condalock
 from lockgen.lockfiles.explicit import MalformedLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file

@@ -20,7 +20,8 @@ _RELOCK = """\
 import os, sys
 from pathlib import Path
 import lockgen.conda.solve as solve
-from lockgen.config import Flags, LockFlags, SolveFlags, build_options
+from lockgen.config import build_options
+from lockgen.flags import Flags, LockFlags, SolveFlags
 from lockgen.lock import lock
 
 calls = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lockgen.config import Flags, LockFlags, SolveFlags
+from lockgen.flags import Flags, LockFlags, SolveFlags
 
 
 def flags(

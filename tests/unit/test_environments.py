@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.config import Flags
 from lockgen.environments import declared_environments, disagreements, environment_targets
 from lockgen.errors import ConfigError
+from lockgen.flags import Flags
 from lockgen.grouplock import agreement_constraints, union_request
 from lockgen.models import LockedPackage
 from lockgen.platforms import VirtualPackage

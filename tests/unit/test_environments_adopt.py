@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.config import Flags, LockFlags
 from lockgen.environments import EnvTarget, adopting, check_group_options, environment_targets
 from lockgen.errors import ConfigError
+from lockgen.flags import Flags, LockFlags
 
 TABLE = '[tool.lockgen.environments]\nold = { file = "environment.yml" }\n'
 GROUPED = 'a = { file = "environment.yml", group = "g" }\nb = { file = "environment.yml", group = "g" }\n'

@@ -39,6 +39,7 @@ RANKS: dict[str, int] = {
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,
     "config": 3,
+    "flags": 3,  # what the command line said (config fills the rest)
     "project": 3,  # where the project is (config, environments, pypi and the CLI find it)
     "toolconfig": 3,  # [tool.lockgen] read and checked
     "recorded": 3,  # the options the existing locks record

@@ -144,7 +144,8 @@ def test_the_pip_versions_differ_block_is_listed_when_requirements_change_and_co
 def test_a_missing_mirror_directory_is_named_as_such_even_when_nothing_needs_solving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lockgen.config import Flags, SolveFlags, build_options
+    from lockgen.config import build_options
+    from lockgen.flags import Flags, SolveFlags
 
     project = Project(tmp_path / "project")
     project.root.mkdir()

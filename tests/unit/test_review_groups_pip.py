@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.config import Flags
 from lockgen.environments import environment_targets, pip_disagreements
+from lockgen.flags import Flags
 from lockgen.lockfiles.requirements import Header, parse_compiled, render_requirements_lock
 from lockgen.pypi.targets import pins_by_platform
 from lockgen.review.groups import check_environments

@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from lockgen.conda import RattlerSolver
-from lockgen.config import Flags, Limits, LockFlags, SolveFlags, build_options
+from lockgen.config import Limits, build_options
 from lockgen.errors import ConfigError, InputError
+from lockgen.flags import Flags, LockFlags, SolveFlags
 from lockgen.httpclient import HttpSettings
 from lockgen.pypi.mapping import MAPPING_URL, ParselmouthSource
 from lockgen.pypi.uv import UvResolver
