@@ -318,6 +318,8 @@ def run_pip(
         timeout = budget.deadline - time.monotonic()
     guarded = budget is not None and budget.min_rate > 0 and not proxy_configured(env)
     guard = PipGuard(budget.min_rate, budget.min_rate_window_s) if guarded and budget is not None else None
+    if guard is not None:
+        secrets.add(guard.secret)  # the installer may print its proxy URL
     try:
         if timeout is not None and timeout <= 0:
             raise Late

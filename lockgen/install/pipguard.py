@@ -20,11 +20,20 @@ a login) and the caller stops the installer.
 
 Not used when the environment already names a proxy (the installer keeps the user's proxy; the
 pip step is then bounded by ``LOCKGEN_PIP_DEADLINE`` and the read timeout only).
+
+The proxy relays only for the installer it was made for: its URL carries a secret of this run
+(``http://lockgen:SECRET@127.0.0.1:PORT``; uv and pip send it as ``Proxy-Authorization``), and a
+connection without it is answered 407 and closed, so another local user or process cannot use it
+as a relay while the step runs. The caller registers :attr:`PipGuard.secret` so no message shows
+it. A request for the proxy itself is refused (no loop).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hmac
+import os
 import select
 import socket
 import socketserver
@@ -40,6 +49,7 @@ __all__ = ["PROXY_VARIABLES", "PipGuard", "SlowHost", "proxy_configured"]
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 _NO_PROXY = ("NO_PROXY", "no_proxy")
 _HEAD_LIMIT = 64 * 1024
+_USER = "lockgen"
 _QUIET_S = 5.0
 """A connection quiet this long (or half the window) is not answering: what arrives next starts a new count."""
 
@@ -65,6 +75,9 @@ class PipGuard:
         self.min_rate = min_rate
         self.window_s = window_s
         self.slow: SlowHost | None = None
+        self.secret = os.urandom(24).hex()
+        """The password of this run's proxy URL: a connection that does not send it is refused."""
+        self._authorization = "Basic " + base64.b64encode(f"{_USER}:{self.secret}".encode()).decode()
         self.tripped = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -81,9 +94,19 @@ class PipGuard:
         )
 
     @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT``, where the proxy listens."""
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        """The proxy URL the installer is given, with this run's secret (never shown: see :attr:`secret`)."""
+        return f"http://{_USER}:{self.secret}@{self.address}"
+
+    @property
+    def authorization(self) -> str:
+        """The ``Proxy-Authorization`` value a client of :attr:`url` sends."""
+        return self._authorization
 
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         """``env`` with every proxy variable naming this proxy, and no host excluded from it."""
@@ -115,14 +138,20 @@ class PipGuard:
             head, rest = _read_head(client)
             if head is None:
                 return
+            if not self._authorized(head):
+                client.sendall(_answer(b"407 Proxy Authentication Required", b"Proxy-Authenticate: Basic"))
+                return
             target, first = _route(head)
             if target is None:
-                client.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                client.sendall(_answer(b"400 Bad Request"))
                 return
             try:
                 upstream = socket.create_connection(target, timeout=30)
             except OSError:
-                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                client.sendall(_answer(b"502 Bad Gateway"))
+                return
+            if upstream.getpeername()[:2] == self._server.server_address[:2]:  # the proxy itself: no loop
+                client.sendall(_answer(b"400 Bad Request"))
                 return
             upstream.settimeout(None)
             self._track(upstream)
@@ -139,6 +168,18 @@ class PipGuard:
             for sock in (client, upstream):
                 if sock is not None:
                     _close(sock)
+
+    def _authorized(self, head: bytes) -> bool:
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"proxy-authorization":
+                given = value.strip().decode("latin-1")
+                scheme, _, credentials = given.partition(" ")
+                expected_scheme, _, expected = self._authorization.partition(" ")
+                return scheme.lower() == expected_scheme.lower() and hmac.compare_digest(
+                    credentials.strip().encode("latin-1"), expected.encode("latin-1")
+                )
+        return False
 
     def _relay(self, client: socket.socket, upstream: socket.socket, host: str) -> None:
         arrivals: deque[tuple[float, int]] = deque()
@@ -166,6 +207,10 @@ class PipGuard:
                     self.slow = SlowHost(host, received / self.window_s, self.window_s)
                     self.tripped.set()
                     return
+
+
+def _answer(status: bytes, *headers: bytes) -> bytes:
+    return b"\r\n".join([b"HTTP/1.1 " + status, *headers, b"Connection: close", b"Content-Length: 0", b"", b""])
 
 
 def _close(sock: socket.socket) -> None:

@@ -5,6 +5,7 @@ naming the host and the setting. Windows here are fractions of a second; the ser
 
 from __future__ import annotations
 
+import base64
 import http.client
 import http.server
 import socket
@@ -17,12 +18,15 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from uv import find_uv_bin
 
 from lockgen.errors import InstallError
+from lockgen.install import pipguard
 from lockgen.install.pip import PipBudget, PipCommand, run_pip
 from lockgen.install.pipguard import PROXY_VARIABLES, PipGuard
 from lockgen.secrets import SecretRegistry
 from tests.support.channel import QuietHandler, serve_directory
+from tests.support.pypi_index import SimpleIndex, serve_index
 
 WINDOW = 0.2
 
@@ -55,15 +59,26 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def _tunnel(guard: PipGuard, host: str) -> http.client.HTTPConnection:
-    proxy = guard.url.removeprefix("http://")
-    connection = http.client.HTTPConnection(proxy, timeout=10)
+    connection = http.client.HTTPConnection(guard.address, timeout=10)
     name, _, port = host.partition(":")
-    connection.set_tunnel(name, int(port))  # CONNECT, as uv and pip do for https
+    connection.set_tunnel(name, int(port), {"Proxy-Authorization": guard.authorization})  # CONNECT, as for https
     return connection
 
 
+class _Plain(http.client.HTTPConnection):
+    """A client of the proxy over plain http: every request carries the proxy's secret."""
+
+    authorization = ""
+
+    def putrequest(self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False) -> None:
+        super().putrequest(method, url, skip_host, skip_accept_encoding)
+        self.putheader("Proxy-Authorization", self.authorization)
+
+
 def _plain(guard: PipGuard) -> http.client.HTTPConnection:
-    return http.client.HTTPConnection(guard.url.removeprefix("http://"), timeout=10)
+    connection = _Plain(guard.address, timeout=10)
+    connection.authorization = guard.authorization
+    return connection
 
 
 def test_a_dripping_host_is_cut_through_a_tunnel(server: str) -> None:
@@ -116,7 +131,7 @@ def test_bytes_after_a_pause_are_not_an_answer_judged() -> None:
         threading.Thread(target=tcp.serve_forever, args=(0.05,), daemon=True).start()
         port = tcp.server_address[1]
         with PipGuard(1024, WINDOW) as guard, closing(socket.create_connection(("127.0.0.1", _port(guard)))) as sock:
-            sock.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            sock.sendall(_connect(f"127.0.0.1:{port}", guard.authorization))
             assert sock.recv(100).startswith(b"HTTP/1.1 200")
             sock.sendall(b"hello")
             received = b""
@@ -128,7 +143,82 @@ def test_bytes_after_a_pause_are_not_an_answer_judged() -> None:
 
 
 def _port(guard: PipGuard) -> int:
-    return int(guard.url.rpartition(":")[2])
+    return int(guard.address.rpartition(":")[2])
+
+
+def _connect(target: str, authorization: str | None) -> bytes:
+    login = f"Proxy-Authorization: {authorization}\r\n" if authorization is not None else ""
+    return f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{login}\r\n".encode()
+
+
+def _answer(guard: PipGuard, request: bytes) -> bytes:
+    with closing(socket.create_connection(("127.0.0.1", _port(guard)), timeout=10)) as sock:
+        sock.sendall(request)
+        return sock.recv(200)
+
+
+def test_only_the_installer_given_the_secret_can_use_the_proxy(server: str) -> None:
+    """The proxy listens on 127.0.0.1 while the step runs: another local user or process, not given
+    the run's secret, must not get a relay to any host."""
+    wrong = "Basic " + base64.b64encode(b"lockgen:" + b"0" * 48).decode()
+    with PipGuard(1024, WINDOW) as guard:
+        assert guard.secret in guard.url and guard.url.endswith(f"@{guard.address}")
+        for request in (
+            _connect(server, None),
+            _connect(server, wrong),
+            _connect(server, guard.authorization.replace("Basic ", "Bearer ")),
+            f"GET http://{server}/small HTTP/1.1\r\nHost: {server}\r\n\r\n".encode(),
+        ):
+            assert _answer(guard, request).startswith(b"HTTP/1.1 407 "), request
+        assert _answer(guard, _connect(server, guard.authorization)).startswith(b"HTTP/1.1 200 ")
+    with PipGuard(1024, WINDOW) as other:
+        assert other.secret != guard.secret
+
+
+def test_the_proxy_does_not_relay_to_itself() -> None:
+    with PipGuard(1024, WINDOW) as guard:
+        for target in (guard.address, f"0.0.0.0:{_port(guard)}"):
+            assert _answer(guard, _connect(target, guard.authorization)).startswith(b"HTTP/1.1 400 "), target
+        own = f"GET http://{guard.address}/ HTTP/1.1\r\nProxy-Authorization: {guard.authorization}\r\n\r\n"
+        assert _answer(guard, own.encode()).startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_uv_and_pip_send_the_secret_and_go_through_the_proxy_to_a_loopback_index(
+    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installers given the proxy URL send its secret (else this install fails with 407), and a
+    loopback index (tests', a user's local mirror) is reached through the proxy too: no NO_PROXY."""
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    relayed: list[str] = []
+    route = pipguard._route
+
+    def recording(head: bytes) -> tuple[tuple[str, int] | None, bytes | None]:
+        target, first = route(head)
+        relayed.append(f"{target[0]}:{target[1]}" if target else "")
+        return target, first
+
+    monkeypatch.setattr(pipguard, "_route", recording)
+    index = SimpleIndex(tmp_path / "index")
+    index.add("tiny", "1.0")
+    index.write()
+    with serve_index(index.root) as served:
+        url = f"{served.url}/simple"
+        target = tmp_path / "target"
+        common = ("--no-deps", "--target", str(target), "--index-url", url, "tiny")
+        argv = (
+            (str(find_uv_bin()), "pip", "install", "--python", sys.executable, "--no-cache", *common)
+            if tool == "uv"
+            else (sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-cache-dir", *common)
+        )
+        registry = SecretRegistry()
+        output = run_pip(PipCommand(tool, argv), registry, [("UV_PYTHON_DOWNLOADS", "never")],
+                         PipBudget.starting_now(60, 60, min_rate=1, min_rate_window_s=30))  # fmt: skip
+    assert (target / "tiny").is_dir() or any(target.glob("tiny-1.0.dist-info")), output
+    assert served.url.removeprefix("http://") in relayed
+    [secret] = [s for s in registry.secrets if len(s) == 48]  # registered: any message of the step masks it
+    assert secret not in output
 
 
 FETCHES = """
@@ -166,7 +256,7 @@ def test_the_users_proxy_is_kept_and_no_rule_means_no_guard(monkeypatch: pytest.
     monkeypatch.setenv("NO_PROXY", "internal.example")
     command = PipCommand("pip", (sys.executable, "-c", SHOWS_PROXY))
     guarded = run_pip(command, SecretRegistry(), budget=PipBudget.starting_now(60, 60, min_rate=1024))
-    assert guarded.startswith("http://127.0.0.1:") and guarded.endswith(" None")
+    assert guarded.startswith("http://***@127.0.0.1:") and guarded.endswith(" None")  # the run's secret masked
     off = run_pip(command, SecretRegistry(), budget=PipBudget.starting_now(60, 60, min_rate=0))
     assert off == "None internal.example"
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
