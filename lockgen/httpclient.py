@@ -131,13 +131,39 @@ def _transports(settings: HttpSettings, kind: Any) -> tuple[Any, dict[str, Any]]
     if "*" in settings.no_proxy:
         return direct, mounts
     for scheme in ("http", "https"):
-        proxy = proxies.get(scheme) or proxies.get("all")
+        named = scheme if proxies.get(scheme) else "all"
+        proxy = proxies.get(named)
         if proxy:
+            _check_proxy(named, proxy)
             mounts[f"{scheme}://"] = make(proxy=proxy, verify=verify, trust_env=False)
     if mounts:
         for host in settings.no_proxy:
             mounts.update(dict.fromkeys(_direct_patterns(host)))
     return direct, mounts
+
+
+def _check_proxy(scheme: str, url: str) -> None:
+    """Raise ConfigError, naming the variable and never its login, for a proxy httpx cannot use."""
+    from urllib.parse import urlsplit
+
+    from lockgen.errors import ConfigError
+    from lockgen.secrets import strip_credentials
+
+    variable = f"{scheme.upper()}_PROXY"
+    kind = urlsplit(url).scheme.lower()
+    if kind in ("socks5", "socks5h"):
+        import importlib.util
+
+        if importlib.util.find_spec("socksio") is None:
+            raise ConfigError(
+                f"{variable} names a SOCKS proxy ({strip_credentials(url)}): lockgen's own requests need the"
+                " socksio package for it (pip install socksio, or httpx[socks]), or set an http:// proxy"
+            )
+    elif kind not in ("http", "https"):
+        raise ConfigError(
+            f"{variable} names a proxy of an unknown kind ({strip_credentials(url)}): use an http://, https:// or"
+            " socks5:// proxy URL"
+        )
 
 
 def _direct_patterns(entry: str) -> list[str]:

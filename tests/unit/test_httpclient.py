@@ -24,7 +24,7 @@ import pytest
 import zstandard
 
 from lockgen.config import read_http_settings
-from lockgen.errors import ChannelError
+from lockgen.errors import ChannelError, ConfigError
 from lockgen.httpclient import HttpSettings, make_client
 from lockgen.install.download import Downloader
 from lockgen.lockfiles import ExplicitEntry
@@ -263,3 +263,26 @@ def test_only_the_factory_makes_http_clients() -> None:
                 "requests", "urllib3", "aiohttp"
             ) or n in ("http.client", "urllib.request")]  # fmt: skip
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "shown"),
+    [
+        ("HTTPS_PROXY", "ftp://user:pr0xy-secret@127.0.0.1:1", "unknown kind (ftp://127.0.0.1:1)"),
+        ("ALL_PROXY", "socks5://user:pr0xy-secret@127.0.0.1:1", "SOCKS proxy (socks5://127.0.0.1:1)"),
+    ],
+)
+def test_a_proxy_httpx_cannot_use_is_a_typed_error_naming_the_variable(
+    variable: str, url: str, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not an internal error (httpx raises ImportError for socks without socksio, ValueError for
+    another scheme), and the proxy's login is not in the message."""
+    import importlib.util
+
+    if "socks" in url and importlib.util.find_spec("socksio") is not None:
+        pytest.skip("socksio is installed: httpx can use a SOCKS proxy")
+    http = _settings(monkeypatch, **{variable: url})
+    with pytest.raises(ConfigError) as caught:
+        make_client(http)
+    assert caught.value.message.startswith(f"{variable} names a") and shown in caught.value.message
+    assert "pr0xy-secret" not in caught.value.message and "user" not in caught.value.message
