@@ -309,8 +309,16 @@ def unasked_channels(canonicals: Iterable[str], mirrors: Sequence[Mirror], roots
     for canonical in dict.fromkeys(canonicals):
         if any(canonical == m.canonical or canonical.startswith(m.canonical + "/") for m in mirrors):
             continue  # also `--mirror URL=URL`: "read this channel where it is"
-        parts = urlsplit(canonical)
-        if parts.scheme == "https" and (parts.hostname or "") in PUBLIC_CHANNEL_HOSTS and parts.port in (None, 443):
+        try:
+            parts = urlsplit(canonical)
+            port = parts.port
+        except ValueError:  # a port out of range, a broken [IPv6]: not a public host, refused (not a crash)
+            out.append(canonical)
+            continue
+        if "\\" in canonical:  # rattler (WHATWG) ends the host at a backslash, Python at `/` only:
+            out.append(canonical)  # https://evil\@conda.anaconda.org/...: conda.anaconda.org to one, evil to the other
+            continue
+        if parts.scheme == "https" and (parts.hostname or "") in PUBLIC_CHANNEL_HOSTS and port in (None, 443):
             continue
         if parts.scheme == "file" and roots:
             folder = Path(unquote(parts.path)).resolve()

@@ -163,7 +163,8 @@ def _refuse_unasked_channels(options: VerifyOptions, locks: Sequence[tuple[Path,
     if not refused:
         return
     shown = [
-        f"  {strip_credentials(c)} ({lines[c][0]}{f' and {len(lines[c]) - 1} more lines' if len(lines[c]) > 1 else ''})"
+        f"  {strip_credentials(c)} ({lines[c][0]}{f' and {len(lines[c]) - 1} more lines' if len(lines[c]) > 1 else ''}"
+        f"{'; its URL holds a backslash, which ends the host for rattler' if chr(92) in c else ''})"
         for c in refused
     ]
     raise VerifyError(

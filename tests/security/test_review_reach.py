@@ -6,6 +6,8 @@ or what a ``--mirror`` on their own command line names."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,4 +151,39 @@ def test_diff_why_not_newer_does_not_solve_against_a_host_the_environment_names(
         result.stdout
     ), result.stdout
     assert pr_host.requests == []
+    count("hostile review inputs refused")
+
+
+@pytest.mark.parametrize("host", ["https://127.0.0.1:{port}\\@conda.anaconda.org", "https://conda.anaconda.org:99999"])
+def test_verify_refuses_a_lock_line_whose_host_parsers_disagree_on(
+    project: Path, channel_root: Path, host: str
+) -> None:
+    """``https://HOST\\@conda.anaconda.org/...``: Python's URL parser reads conda.anaconda.org (a login
+    before it), rattler's (WHATWG) ends the host at the backslash and connects to HOST. A port out of
+    range is refused too (it was an internal error)."""
+    contacts: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.1)
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    continue
+                contacts.append(conn)
+                conn.close()
+
+        watcher = threading.Thread(target=accept, daemon=True)
+        watcher.start()
+        where = _move_first_line(project, host.format(port=listener.getsockname()[1]))
+        mirror = f"{CANONICAL}={channel_root}"
+        result = run_lockgen("verify", "-p", "linux-64", "--mirror", mirror, cwd=project, env=OFFLINE)
+        stop.set()
+        watcher.join()
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert "cannot verify: lock lines name channels verify does not read unless told to" in result.stderr
+    assert f"({where}" in result.stderr and "internal error" not in result.stderr, result.stderr
+    assert contacts == []
     count("hostile review inputs refused")
