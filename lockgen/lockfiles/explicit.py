@@ -23,7 +23,7 @@ from lockgen.lockfiles.header import (
     text_digest,
     with_current_marker,
 )
-from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
+from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, split_filename
 from lockgen.printable import one_line
 from lockgen.secrets import redact, strip_credentials
 
@@ -316,10 +316,19 @@ def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:
     )
 
 
-def _parse_entry(line: str, number: int) -> ExplicitEntry:
-    url, _, fragment = line.partition("#")
+def _package_url(url: str, line: str, number: int) -> None:
+    """MalformedLock unless ``url`` ends in a package file ``NAME-VERSION-BUILD.conda`` (or ``.tar.bz2``):
+    a line whose name has no version or build would meet any spec naming it (nothing to compare)."""
     if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
         raise MalformedLock(f"not a package URL: {line!r}", number)
+    name, version, build, _ = split_filename(url.rpartition("/")[2])
+    if not (name and version and build):
+        raise MalformedLock(f"not a package file name NAME-VERSION-BUILD: {line!r}", number)
+
+
+def _parse_entry(line: str, number: int) -> ExplicitEntry:
+    url, _, fragment = line.partition("#")
+    _package_url(url, line, number)
     md5 = sha256 = None
     if fragment.startswith("sha256:") and _SHA256.match(fragment[7:]):
         sha256 = fragment[7:]
@@ -332,8 +341,7 @@ def _parse_entry(line: str, number: int) -> ExplicitEntry:
 
 def _unhashed_entry(line: str, number: int) -> ExplicitEntry:
     url = line.partition("#")[0].strip()
-    if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
-        raise MalformedLock(f"not a package URL: {line!r}", number)
+    _package_url(url, line, number)
     return ExplicitEntry(url, None, None, number)
 
 

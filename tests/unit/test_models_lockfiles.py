@@ -79,6 +79,10 @@ def test_missing_hash_is_an_error_not_none() -> None:
         "@EXPLICIT\nhttps://h/c/linux-64/a-1-0.conda#md5:None\n",
         "@EXPLICIT\nhttps://h/c/linux-64/a-1-0.conda#" + "0" * 64 + "\n",  # bare 64-hex
         "no explicit marker\n",
+        "@EXPLICIT\nhttps://h/c/linux-64/a.conda#" + "0" * 32 + "\n",  # no version or build: meets any spec
+        "@EXPLICIT\nhttps://h/c/linux-64/a--.conda#" + "0" * 32 + "\n",
+        "@EXPLICIT\nhttps://h/c/linux-64/a-1.tar.bz2#" + "0" * 32 + "\n",
+        "@EXPLICIT\nhttps://h/c/linux-64/.conda#" + "0" * 32 + "\n",
     ],
 )
 def test_parse_rejects_malformed(text: str) -> None:

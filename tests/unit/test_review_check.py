@@ -11,6 +11,7 @@ import pytest
 
 from lockgen.config import build_options
 from lockgen.lockfiles import parse_explicit, render_explicit
+from lockgen.lockfiles.explicit import packages_digest
 from lockgen.lockfiles.header import short_digest
 from lockgen.lockfiles.requirements import Header, body_digest, parse_compiled, render_requirements_lock
 from lockgen.models import LockedPackage, dependency_name
@@ -342,6 +343,20 @@ def test_a_package_line_that_breaks_its_spec_is_stale(root: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("numpy 1.19 h0_0 (line "), lines
     assert "does not satisfy `numpy >=1.20` (" in lines[0] and "environment.yml:6)" in lines[0]
     assert _reasons(check(_options(root))) == {("linux-64", "hand-edited")}
+
+
+def test_a_package_line_without_version_or_build_is_not_taken_as_meeting_its_spec(root: Path) -> None:
+    """``.../numpy.conda``, its packages= digest recomputed: no version to compare with ``numpy >=1.20``,
+    so it was taken as meeting it; it is a malformed lock."""
+    path = root / "locks" / "linux-64.txt"
+    lock = parse_explicit(path.read_text())
+    [numpy] = [e for e in lock.entries if e.name == "numpy"]
+    edited = numpy.url.replace(numpy.file_name, "numpy.conda")
+    body = [e.hash_line.replace(numpy.url, edited) for e in lock.entries]
+    text = path.read_text().replace(numpy.url, edited)
+    path.write_text(text.replace(f"packages={lock.recorded_packages_digest}", f"packages={packages_digest(body)}"))
+    lines = _stale_lines(root)
+    assert len(lines) == 1 and "not a package file name NAME-VERSION-BUILD" in lines[0], lines
 
 
 def test_a_spec_without_its_package_line_is_stale(root: Path) -> None:
