@@ -92,7 +92,14 @@ def pin_problems(path: Path, lock: RequirementsLock, direct: DirectRequirements)
     that claims the pip: section without being listed there: the pin or requirement first."""
     pins = lock.pins()
     found = [_hash_problem(pin) for pin in pins]
-    listed = {parsed[0] for _, lines in direct.requirements for line in lines if (parsed := _requirement(line))}
+    requirements = [parsed for _, lines in direct.requirements for line in lines if (parsed := _requirement(line))]
+    listed = {parsed[0] for parsed in requirements}
+    by_url = {parsed[0] for parsed in requirements if parsed[3]}
+    found += [  # uv writes `name @ URL` only for a requirement that names the URL: any other is an edit
+        f"{_shown(pin)}: the pip: section names no URL for {pin.name}"
+        for pin in pins
+        if pin.url is not None and pin.name not in by_url
+    ]
     found += [
         f"{_shown(pin)} says `# via {VIA_PIP_SECTION}`, but the pip: section does not list {pin.name}"
         for pin in pins

@@ -354,6 +354,9 @@ def test_direct_url_with_hash(world: World) -> None:
     assert lines[0].startswith(f"colorama @ {world.index_server.url}/files/{wheel.file_name}")
     assert f"--hash=sha256:{digest}" in lines[0]
     assert hashlib.sha256(world.index.path_of(wheel).read_bytes()).hexdigest() == digest
+    checked = run_lockgen("check", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={world.channel_server.url}",
+                          "--cache-dir", world.root / "cache", cwd=world.root)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # the URL pin is the one the section names
 
 
 def test_without_a_mapping_the_fallback_is_used_and_said(world: World) -> None:

@@ -433,6 +433,16 @@ def test_a_direct_requirement_without_its_pin_is_stale(pip_root: Path) -> None:
     ]
 
 
+def test_a_pin_moved_to_a_url_the_pip_section_does_not_name_is_stale(pip_root: Path) -> None:
+    """``rich @ https://elsewhere/...whl`` meets `rich>=13` by its file name's version, but uv writes a
+    URL pin only for a requirement that names it: install would fetch from a host nobody asked for."""
+    wheel = "https://evil.invalid/rich-13.1-py3-none-any.whl"
+    assert _pip_stale(pip_root, _pins(f"rich @ {wheel} {HASH}", f"tqdm==4.0 {HASH}", f"colorama @ {wheel} {HASH}")) == [
+        f"colorama @ {wheel}: the pip: section names no URL for colorama",
+        f"rich @ {wheel}: the pip: section names no URL for rich",
+    ]
+
+
 def test_a_pin_outside_its_requirement_is_stale(pip_root: Path) -> None:
     env = pip_root / "environment.yml"
     assert _pip_stale(pip_root, _pins(f"rich==12.0 {HASH}", f"tqdm==4.0 {HASH}")) == [
