@@ -28,6 +28,7 @@ from lockgen.spec.pipentry import plain_requirement_name
 __all__ = ["DirectRequirements", "direct_requirements", "pin_problems"]
 
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_BARE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,9 @@ def _requirement(line: str) -> tuple[str, str, str | None, bool] | None:
     (:func:`lockgen.spec.pipentry.plain_requirement_name`), any other by packaging."""
     if not line or line.startswith(("-", ".", "/", "~")):
         return None  # an option (`--index-url`, `-r`), a local path
+    if _BARE_URL.match(line):  # pip's `https://host/name-1.0-py3-none-any.whl` (or `...#egg=name`) line
+        name = _url_name(line.split(" ;", 1)[0].strip())
+        return (canonical_name(name), "", None, True) if name else None
     name = plain_requirement_name(line)
     if name is not None:
         head, _, marker = line.partition(";")
@@ -80,6 +84,21 @@ def _requirement(line: str) -> tuple[str, str, str | None, bool] | None:
         return None
     written = str(requirement.marker) if requirement.marker is not None else None
     return canonical_name(requirement.name), str(requirement.specifier), written, bool(requirement.url)
+
+
+def _url_name(url: str) -> str | None:
+    """The distribution name a bare URL names: its ``#egg=`` fragment, else its archive's file name."""
+    path, _, fragment = url.partition("#")
+    egg = re.search(r"(?:^|&)egg=([A-Za-z0-9._-]+)", fragment)
+    if egg:
+        return egg.group(1)
+    file_name = path.partition("?")[0].rstrip("/").rpartition("/")[2]
+    if file_name.endswith(".whl"):
+        return file_name.partition("-")[0] or None
+    for ext in (".tar.gz", ".zip", ".tar.bz2", ".tgz"):
+        if file_name.endswith(ext):
+            return file_name.removesuffix(ext).rpartition("-")[0] or None
+    return None
 
 
 def _applies(marker: str | None, platform: str) -> bool | None:

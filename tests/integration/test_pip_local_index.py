@@ -359,6 +359,19 @@ def test_direct_url_with_hash(world: World) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr  # the URL pin is the one the section names
 
 
+def test_a_bare_wheel_url_is_locked_and_then_checked_up_to_date(world: World) -> None:
+    """pip's `https://host/name-1.0-py3-none-any.whl` line (no `name @`): check read no name from it and
+    found its pin's `# via pip: section` unlisted, right after lock wrote it."""
+    wheel = next(w for w in world.index.wheels if w.name == "colorama")
+    world.write_env([f"{world.index_server.url}/files/{wheel.file_name}"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert world.requirements().count(f"colorama @ {world.index_server.url}/files/{wheel.file_name}") == 1
+    checked = run_lockgen("check", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={world.channel_server.url}",
+                          "--cache-dir", world.root / "cache", cwd=world.root)  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_without_a_mapping_the_fallback_is_used_and_said(world: World) -> None:
     (world.root / "mapping" / "testchan.json").unlink()  # the mapping server now answers 404
     world.write_env(["appa"])
