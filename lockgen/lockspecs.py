@@ -70,6 +70,28 @@ def header_edits(platform: PlatformPlan, lock: ExplicitLock) -> list[str]:
     return problems
 
 
+def _spec_sources(platform: PlatformPlan) -> list[tuple[frozenset[str], str | None] | None]:
+    """For each spec of ``platform``: the canonical URLs its ``channel::`` may name (``defaults``: any
+    of Anaconda's) and its subdir, or None when it names no channel (the solver adds the channels a
+    spec names to the platform's, so rattler's MatchSpec, which ignores a record's channel, cannot
+    tell a package from another listed channel)."""
+    from lockgen.channels import DEFAULTS_MAIN, DEFAULTS_WIN, split_channel_spec, with_spec_channels
+
+    parsed = [split_channel_spec(text) for text in platform.request.specs]
+    named = [channel for channel, _, _ in parsed if channel]
+    if not named:
+        return [None] * len(parsed)
+    _, found = with_spec_channels(platform.request.channels, named, platform=platform.platform)
+    sources: list[tuple[frozenset[str], str | None] | None] = []
+    for channel, subdir, _ in parsed:
+        if channel is None:
+            sources.append(None)
+            continue
+        urls = {*DEFAULTS_MAIN, *DEFAULTS_WIN} if channel == "defaults" else {found[channel].canonical}
+        sources.append((frozenset(u.rstrip("/") for u in urls), subdir))
+    return sources
+
+
 def package_problems(platform: PlatformPlan, lock: ExplicitLock) -> list[str]:
     """Each spec no package line meets (the spec and where it is written first), then each package
     listed twice."""
@@ -77,17 +99,22 @@ def package_problems(platform: PlatformPlan, lock: ExplicitLock) -> list[str]:
     for index, entry in enumerate(lock.entries):
         by_name.setdefault(entry.name, []).append(index)
     problems = []
-    for spec, origin in zip(_shown_specs(platform), platform.request.origins, strict=False):
+    sources = _spec_sources(platform)
+    for spec, origin, source in zip(_shown_specs(platform), platform.request.origins, sources, strict=False):
         name = dependency_name(spec.rpartition("::")[2] if "::" in spec else spec)
         found = by_name.get(name)
         if not found:
             problems.append(f"{name}: no package line, but `{spec}` ({origin}) asks for it")
             continue
         entry = lock.entries[found[0]]
+        where = f"{entry.name} {entry.version} {entry.build} (line {entry.line})"
         if spec_matches(spec, entry.name, entry.version, entry.build, entry.subdir) is False:
-            problems.append(
-                f"{entry.name} {entry.version} {entry.build} (line {entry.line}) does not satisfy `{spec}` ({origin})"
-            )
+            problems.append(f"{where} does not satisfy `{spec}` ({origin})")
+        elif source is not None and (
+            entry.package.channel.rstrip("/") not in source[0] or source[1] not in (None, entry.subdir)
+        ):
+            channel = redact(entry.package.channel)
+            problems.append(f"{where} is from {channel}, not the channel `{spec}` names ({origin})")
     for name, indexes in by_name.items():
         if len(indexes) > 1:
             lines = ", ".join(str(lock.entries[i].line) for i in indexes)

@@ -359,6 +359,31 @@ def test_a_package_line_without_version_or_build_is_not_taken_as_meeting_its_spe
     assert len(lines) == 1 and "not a package file name NAME-VERSION-BUILD" in lines[0], lines
 
 
+def test_a_package_line_from_another_listed_channel_than_its_spec_names_is_stale(tmp_path: Path) -> None:
+    """`conda-forge::libzlib` met by a line from pytorch (listed too): rattler's MatchSpec ignores a
+    record's channel, so the name, version and build matched and check said up to date."""
+    env = ENV.replace("  - conda-forge\n", "  - conda-forge\n  - pytorch\n").replace(
+        "  - libzlib", "  - conda-forge::libzlib"
+    )
+    (tmp_path / "environment.yml").write_text(env)
+    _write_locks(tmp_path)
+    assert _stale_lines(tmp_path) == []
+
+    def to_pytorch(packages: list[LockedPackage]) -> list[LockedPackage]:
+        return [
+            dataclasses.replace(p, url=p.url.replace("/conda-forge/", "/pytorch/")) if p.name == "libzlib" else p
+            for p in packages
+        ]
+
+    _write_locks(tmp_path, to_pytorch)
+    lines = _stale_lines(tmp_path)
+    assert len(lines) == 1 and lines[0].startswith("libzlib 2.0 h0_0 (line "), lines
+    assert lines[0].endswith(
+        " is from https://conda.anaconda.org/pytorch, not the channel `conda-forge::libzlib` names"
+        f" ({tmp_path / 'environment.yml'}:8)"
+    ), lines
+
+
 def test_a_spec_without_its_package_line_is_stale(root: Path) -> None:
     _write_locks(root, lambda ps: [p for p in ps if p.name != "libzlib"])
     lines = _stale_lines(root)
