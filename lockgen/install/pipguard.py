@@ -50,6 +50,8 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "http
 _NO_PROXY = ("NO_PROXY", "no_proxy")
 _HEAD_LIMIT = 64 * 1024
 _USER = "lockgen"
+_HEAD_TIMEOUT_S = 30.0
+"""The longest wait for a request's line and headers."""
 _QUIET_S = 5.0
 """A connection quiet this long (or half the window) is not answering: what arrives next starts a new count."""
 
@@ -71,9 +73,10 @@ class SlowHost:
 class PipGuard:
     """The loopback proxy of one pip step; use as a context manager around the installer's run."""
 
-    def __init__(self, min_rate: int, window_s: float) -> None:
+    def __init__(self, min_rate: int, window_s: float, head_timeout_s: float = _HEAD_TIMEOUT_S) -> None:
         self.min_rate = min_rate
         self.window_s = window_s
+        self.head_timeout_s = head_timeout_s
         self.slow: SlowHost | None = None
         self.secret = os.urandom(24).hex()
         """The password of this run's proxy URL: a connection that does not send it is refused."""
@@ -135,7 +138,9 @@ class PipGuard:
         self._track(client)
         upstream = None
         try:
+            client.settimeout(self.head_timeout_s)  # a connection that never asks does not hold a thread
             head, rest = _read_head(client)
+            client.settimeout(None)
             if head is None:
                 return
             if not self._authorized(head):

@@ -175,6 +175,16 @@ def test_only_the_installer_given_the_secret_can_use_the_proxy(server: str) -> N
         assert other.secret != guard.secret
 
 
+def test_a_connection_that_never_asks_is_closed() -> None:
+    """Another local process may connect and send nothing: the proxy closes it after the head timeout
+    instead of holding a thread until the step ends."""
+    with (
+        PipGuard(1024, WINDOW, head_timeout_s=0.1) as guard,
+        closing(socket.create_connection(("127.0.0.1", _port(guard)), timeout=10)) as sock,
+    ):
+        assert sock.recv(100) == b""
+
+
 def test_the_proxy_does_not_relay_to_itself() -> None:
     with PipGuard(1024, WINDOW) as guard:
         for target in (guard.address, f"0.0.0.0:{_port(guard)}"):
