@@ -97,7 +97,7 @@ def package_problems(platform: PlatformPlan, lock: ExplicitLock) -> list[str]:
     listed twice."""
     by_name: dict[str, list[int]] = {}
     for index, entry in enumerate(lock.entries):
-        by_name.setdefault(entry.name, []).append(index)
+        by_name.setdefault(entry.name.lower(), []).append(index)  # conda's names: `NumPy` is numpy
     problems = []
     sources = _spec_sources(platform)
     for spec, origin, source in zip(_shown_specs(platform), platform.request.origins, sources, strict=False):
@@ -108,7 +108,7 @@ def package_problems(platform: PlatformPlan, lock: ExplicitLock) -> list[str]:
             continue
         entry = lock.entries[found[0]]
         where = f"{entry.name} {entry.version} {entry.build} (line {entry.line})"
-        if spec_matches(spec, entry.name, entry.version, entry.build, entry.subdir) is False:
+        if spec_matches(spec, entry.name.lower(), entry.version, entry.build, entry.subdir) is False:
             problems.append(f"{where} does not satisfy `{spec}` ({origin})")
         elif source is not None and (
             entry.package.channel.rstrip("/") not in source[0] or source[1] not in (None, entry.subdir)

@@ -395,6 +395,17 @@ def test_a_package_listed_twice_is_stale(root: Path) -> None:
     assert any(line.startswith("numpy is listed more than once (lines ") for line in _stale_lines(root))
 
 
+def test_a_package_listed_twice_under_another_case_is_stale(root: Path) -> None:
+    """conda reads `NumPy` as numpy (rattler normalises names): a second line so named installs over the first."""
+    _write_locks(root, lambda ps: [*ps, _package("linux-64", "NumPy", "1.0")])
+    assert any(line.startswith("numpy is listed more than once (lines ") for line in _stale_lines(root))
+    _write_locks(root, lambda ps: [_package("linux-64", "NumPy", "1.0") if p.name == "numpy" else p for p in ps])
+    assert any(
+        line.startswith("NumPy 1.0 h0_0 (line ") and "does not satisfy `numpy >=1.20`" in line
+        for line in _stale_lines(root)
+    )
+
+
 def test_an_edited_options_line_is_stale(root: Path) -> None:
     path = root / "locks" / "linux-64.txt"
     path.write_text(path.read_text().replace("channel-priority=strict", "channel-priority=flexible"))
