@@ -272,3 +272,31 @@ def test_the_users_proxy_is_kept_and_no_rule_means_no_guard(monkeypatch: pytest.
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     kept = run_pip(command, SecretRegistry(), budget=PipBudget.starting_now(60, 60, min_rate=1024))
     assert kept == "http://proxy.example:3128 internal.example"
+
+
+@pytest.mark.parametrize("tool", ["uv", "pip"])
+def test_uv_and_pip_send_the_secret_with_a_connect_for_https(
+    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """For an https index the installers open a CONNECT tunnel: it carries the secret too (else the
+    proxy answers 407 and routes nothing). Port 1 refuses: the step fails, after the tunnel was asked."""
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    relayed: list[bytes] = []
+    route = pipguard._route
+
+    def recording(head: bytes) -> tuple[tuple[str, int] | None, bytes | None]:
+        relayed.append(head.split(b"\r\n")[0])
+        return route(head)
+
+    monkeypatch.setattr(pipguard, "_route", recording)
+    common = ("--target", str(tmp_path / "t"), "--index-url", "https://127.0.0.1:1/simple", "tiny")
+    argv = (
+        (str(find_uv_bin()), "pip", "install", "--python", sys.executable, "--no-cache", *common)
+        if tool == "uv"
+        else (sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--retries", "0", *common)
+    )
+    env = [("UV_PYTHON_DOWNLOADS", "never"), ("UV_HTTP_RETRIES", "0")]
+    with pytest.raises(InstallError):
+        run_pip(PipCommand(tool, argv), SecretRegistry(), env, PipBudget.starting_now(60, 30, min_rate=1))
+    assert relayed and relayed[0].startswith(b"CONNECT 127.0.0.1:1 "), relayed
