@@ -40,7 +40,8 @@ def condalock_disagreements(
     if path.is_symlink() or not path.is_file():
         return [f"{path} is missing (or not a regular file): [tool.lockgen] conda-lock-file has lockgen write it"]
     try:
-        head = path.read_bytes()[:4096]
+        with path.open("rb") as file:  # only the first line: a 200 MB file is refused by size, unread
+            head = file.read(4096)
         lock = read_condalock(path)
     except (OSError, MalformedLock) as exc:
         return [f"{path} cannot be read: {exc}"]
