@@ -201,15 +201,7 @@ def test_uv_and_pip_send_the_secret_and_go_through_the_proxy_to_a_loopback_index
     loopback index (tests', a user's local mirror) is reached through the proxy too: no NO_PROXY."""
     for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    relayed: list[str] = []
-    route = pipguard._route
-
-    def recording(head: bytes) -> tuple[tuple[str, int] | None, bytes | None]:
-        target, first = route(head)
-        relayed.append(f"{target[0]}:{target[1]}" if target else "")
-        return target, first
-
-    monkeypatch.setattr(pipguard, "_route", recording)
+    relayed = _relayed(monkeypatch)
     index = SimpleIndex(tmp_path / "index")
     index.add("tiny", "1.0")
     index.write()
@@ -217,16 +209,13 @@ def test_uv_and_pip_send_the_secret_and_go_through_the_proxy_to_a_loopback_index
         url = f"{served.url}/simple"
         target = tmp_path / "target"
         common = ("--no-deps", "--target", str(target), "--index-url", url, "tiny")
-        argv = (
-            (str(find_uv_bin()), "pip", "install", "--python", sys.executable, "--no-cache", *common)
-            if tool == "uv"
-            else (sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-cache-dir", *common)
-        )
+        argv = _installer(tool, common)
         registry = SecretRegistry()
         output = run_pip(PipCommand(tool, argv), registry, [("UV_PYTHON_DOWNLOADS", "never")],
                          PipBudget.starting_now(60, 60, min_rate=1, min_rate_window_s=30))  # fmt: skip
     assert (target / "tiny").is_dir() or any(target.glob("tiny-1.0.dist-info")), output
-    assert served.url.removeprefix("http://") in relayed
+    host = served.url.removeprefix("http://").encode()
+    assert any(line.startswith(b"GET http://" + host + b"/") for line in relayed), relayed
     [secret] = [s for s in registry.secrets if len(s) == 48]  # registered: any message of the step masks it
     assert secret not in output
 
@@ -282,6 +271,24 @@ def test_uv_and_pip_send_the_secret_with_a_connect_for_https(
     proxy answers 407 and routes nothing). Port 1 refuses: the step fails, after the tunnel was asked."""
     for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
+    relayed = _relayed(monkeypatch)
+    common = ("--target", str(tmp_path / "t"), "--index-url", "https://127.0.0.1:1/simple", "tiny")
+    argv = _installer(tool, ("--retries", "0", *common) if tool == "pip" else common)
+    env = [("UV_PYTHON_DOWNLOADS", "never"), ("UV_HTTP_RETRIES", "0")]
+    with pytest.raises(InstallError):
+        run_pip(PipCommand(tool, argv), SecretRegistry(), env, PipBudget.starting_now(60, 30, min_rate=1))
+    assert relayed and relayed[0].startswith(b"CONNECT 127.0.0.1:1 "), relayed
+
+
+def _installer(tool: str, args: tuple[str, ...]) -> tuple[str, ...]:
+    """`uv pip install` or `pip install` into the test's Python, no cache, no version check."""
+    if tool == "uv":
+        return (str(find_uv_bin()), "pip", "install", "--python", sys.executable, "--no-cache", *args)
+    return (sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-cache-dir", *args)
+
+
+def _relayed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The request line of every request the proxy routes (only those with the run's secret reach it)."""
     relayed: list[bytes] = []
     route = pipguard._route
 
@@ -290,13 +297,4 @@ def test_uv_and_pip_send_the_secret_with_a_connect_for_https(
         return route(head)
 
     monkeypatch.setattr(pipguard, "_route", recording)
-    common = ("--target", str(tmp_path / "t"), "--index-url", "https://127.0.0.1:1/simple", "tiny")
-    argv = (
-        (str(find_uv_bin()), "pip", "install", "--python", sys.executable, "--no-cache", *common)
-        if tool == "uv"
-        else (sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--retries", "0", *common)
-    )
-    env = [("UV_PYTHON_DOWNLOADS", "never"), ("UV_HTTP_RETRIES", "0")]
-    with pytest.raises(InstallError):
-        run_pip(PipCommand(tool, argv), SecretRegistry(), env, PipBudget.starting_now(60, 30, min_rate=1))
-    assert relayed and relayed[0].startswith(b"CONNECT 127.0.0.1:1 "), relayed
+    return relayed
