@@ -112,6 +112,10 @@ class World:
         environment = {**mapping_env(self.mapping_server.url), **(env or {})}
         return invoke_lockgen("lock", *options, "-o", out, *args, cwd=self.root, env=environment)
 
+    def check(self, *args: str) -> CompletedProcess[str]:
+        options = mirror_options(self.channel_server.url, self.root / "cache")
+        return invoke_lockgen("check", *options, *args, cwd=self.root)
+
     def requirements(self, out: str = "locks") -> str:
         return (self.root / out / "requirements.txt").read_text()
 
@@ -354,8 +358,7 @@ def test_direct_url_with_hash(world: World) -> None:
     assert lines[0].startswith(f"colorama @ {world.index_server.url}/files/{wheel.file_name}")
     assert f"--hash=sha256:{digest}" in lines[0]
     assert hashlib.sha256(world.index.path_of(wheel).read_bytes()).hexdigest() == digest
-    checked = run_lockgen("check", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={world.channel_server.url}",
-                          "--cache-dir", world.root / "cache", cwd=world.root)  # fmt: skip
+    checked = world.check("-p", "linux-64")
     assert checked.returncode == 0, checked.stdout + checked.stderr  # the URL pin is the one the section names
 
 
@@ -367,8 +370,7 @@ def test_a_bare_wheel_url_is_locked_and_then_checked_up_to_date(world: World) ->
     result = world.lock("-p", "linux-64")
     assert result.returncode == 0, result.stderr
     assert world.requirements().count(f"colorama @ {world.index_server.url}/files/{wheel.file_name}") == 1
-    checked = run_lockgen("check", "-p", "linux-64", "--mirror", f"https://conda.anaconda.org={world.channel_server.url}",
-                          "--cache-dir", world.root / "cache", cwd=world.root)  # fmt: skip
+    checked = world.check("-p", "linux-64")
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
