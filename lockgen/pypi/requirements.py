@@ -27,7 +27,7 @@ from lockgen.lockfiles.requirements import (
     project_digest,
 )
 from lockgen.pipsyntax import canonical_name
-from lockgen.project import env_folder
+from lockgen.project import project_roots
 from lockgen.pypi.pipinput import DirectRequirement, GivenHashes, PipInput, vcs_url_of
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location, PipEntry
@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
 __all__ = [
+    "include_roots",
     "outside_includes",
     "parse_pip_entries",
-    "project_roots",
     "sources_digest_lines",
 ]
 
@@ -116,17 +116,11 @@ def _excerpt(text: str) -> str:
     return repr(short)
 
 
-def project_roots(env_file: Path, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
-    """Where ``-r``/``-c`` files may be read from: the environment file's directory, the root of the
-    git repository holding it, and the directories ``extra`` allows (``--allow-include``)."""
-    here = env_folder(env_file)
-    roots = [here]
-    for parent in (here, *here.parents):
-        if (parent / ".git").exists():
-            roots.append(parent)
-            break
-    roots += [Path(p).expanduser().resolve() for p in extra]
-    return tuple(dict.fromkeys(roots))
+def include_roots(env_file: Path, extra: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """Where ``-r``/``-c`` files may be read from: the project's tree (:func:`lockgen.project.project_roots`:
+    the environment file's directory and the git work tree holding it) and the directories ``extra``
+    allows (``--allow-include``)."""
+    return tuple(dict.fromkeys([*project_roots(env_file), *(Path(p).expanduser().resolve() for p in extra)]))
 
 
 def _split_option(text: str) -> tuple[str, str | None] | None:
@@ -353,7 +347,7 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
         return
     path = base / Path(value).expanduser()
     resolved = path.resolve()
-    roots = col.roots or project_roots(Path(where.file))
+    roots = col.roots or include_roots(Path(where.file))
     if not any(resolved.is_relative_to(root) for root in roots):
         col.outside.append((where, f"{kind} {value}", resolved))
         col.problem(
@@ -408,10 +402,10 @@ def _read_bounded(path: Path) -> bytes:
 
 
 def _collect(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -> _Collector:
-    """``-r``/``-c`` files must lie in the project's tree (:func:`project_roots`) or under a
+    """``-r``/``-c`` files must lie in the project's tree (:func:`include_roots`) or under a
     directory of ``allow_includes``."""
     col = _Collector()
-    roots = [r for f in dict.fromkeys(e.location.file for e in entries) for r in project_roots(Path(f), allow_includes)]
+    roots = [r for f in dict.fromkeys(e.location.file for e in entries) for r in include_roots(Path(f), allow_includes)]
     col.roots = tuple(dict.fromkeys(roots))
     for entry in entries:
         base = Path(entry.location.file).parent
