@@ -22,6 +22,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,38 @@ def test_sigkill_during_lock_leaves_old_or_new(
     assert snapshot(project.locks) == new
 
 
+def _ctrl_c_trials(
+    run: list[str],
+    project: Project,
+    sets: tuple[dict[str, bytes], dict[str, bytes]],
+    latest: float,
+    rng: random.Random,
+    restore: Callable[[Path, dict[str, bytes]], None],
+    label: str,
+) -> list[tuple[int, str]]:
+    """12 runs of ``run`` from the ``old`` set (``sets``: old, new), each sent SIGINT at a random moment
+    up to ``latest`` seconds: every one leaves the old or the new set, no journal, and an
+    "interrupted" message that names the set on disk. Each run's exit code and stderr."""
+    old, new = sets
+    trials = []
+    for _ in range(12):
+        restore(project.locks, old)
+        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0, latest))
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        state = _classify(snapshot(project.locks), old, new)
+        count(label)
+        count("lost or mixed after recovery", state == "mixed")
+        assert state in ("old", "new"), err
+        assert not (project.locks / TXN_DIR).exists()
+        if err.startswith("interrupted"):  # the message says which set is on disk
+            said = "new" if "holds the whole new set" in err else "old" if "no lock file was written" in err else "?"
+            assert said == state, (state, err)
+        trials.append((proc.returncode, err))
+    return trials
+
+
 def test_ctrl_c_during_lock_leaves_old_or_new_without_recovery(project: Project, channel_root: Path) -> None:
     """SIGINT (Ctrl-C): lockgen itself finishes or discards its journal, so even a plain reader sees
     the old or the new set, with no journal left behind."""
@@ -109,27 +142,15 @@ def test_ctrl_c_during_lock_leaves_old_or_new_without_recovery(project: Project,
     duration = time.monotonic() - started
     new = snapshot(project.locks)
     clean = 0
-    for _ in range(12):
-        _restore(project.locks, old)
-        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0, duration * 1.2))
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        state = _classify(snapshot(project.locks), old, new)
-        count("interrupt trials (SIGINT)")
-        count("lost or mixed after recovery", state == "mixed")
-        assert state in ("old", "new"), err
-        assert not (project.locks / TXN_DIR).exists()
+    trials = _ctrl_c_trials(run, project, (old, new), duration * 1.2, rng, _restore, "interrupt trials (SIGINT)")
+    for returncode, err in trials:
         if err.startswith("interrupted"):
             clean += 1
-            assert proc.returncode == 130 and "Traceback" not in err
-            # the message says which set is on disk
-            said = "new" if "holds the whole new set" in err else "old" if "no lock file was written" in err else "?"
-            assert said == state, (state, err)
-        elif proc.returncode != 0:  # Python's own start-up (before its handler, or in site/imports)
+            assert returncode == 130 and "Traceback" not in err
+        elif returncode != 0:  # Python's own start-up (before its handler, or in site/imports)
             # click's own Ctrl-C handling while it parses options: a clean "aborted", exit 130
-            clicks = proc.returncode == 130 and err.strip() == "aborted"
-            assert proc.returncode == -signal.SIGINT or "KeyboardInterrupt" in err or clicks, (proc.returncode, err)
+            clicks = returncode == 130 and err.strip() == "aborted"
+            assert returncode == -signal.SIGINT or "KeyboardInterrupt" in err or clicks, (returncode, err)
             assert "lockgen/lock.py" not in err, err
             count("interrupts during interpreter start-up (SIGINT)")
     assert second.returncode == 0
@@ -391,17 +412,5 @@ def test_ctrl_c_during_a_lock_of_several_environments_leaves_every_old_or_every_
     assert second.returncode == 0, second.stderr
     new = snapshot(project.locks)
     assert {k for k in new if new[k] != old.get(k)} >= {"a/linux-64.txt", "b/linux-64.txt"}
-    for _ in range(12):
-        _restore_tree(project.locks, old)
-        proc = subprocess.Popen(run, cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0, duration * 1.2))
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        state = _classify(snapshot(project.locks), old, new)
-        count("interrupt trials (SIGINT, several environments)")
-        count("lost or mixed after recovery", state == "mixed")
-        assert state in ("old", "new"), err
-        assert not (project.locks / TXN_DIR).exists()
-        if err.startswith("interrupted"):
-            said = "new" if "holds the whole new set" in err else "old" if "no lock file was written" in err else "?"
-            assert said == state, (state, err)
+    label = "interrupt trials (SIGINT, several environments)"
+    _ctrl_c_trials(run, project, (old, new), duration * 1.2, rng, _restore_tree, label)
