@@ -50,7 +50,6 @@ __all__ = [
     "SolveFlags",
     "build_options",
     "default_cache_dir",
-    "ensure_cache_dir",
     "env_int",
     "read_environment",
     "read_http_settings",
@@ -108,22 +107,6 @@ def default_cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("lockgen", appauthor=False))
-
-
-def ensure_cache_dir(path: Path, what: str = "cache directory") -> Path:
-    """Create ``path`` if needed; a path that cannot be a directory raises ConfigError (exit 2)."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as exc:
-        raise ConfigError(
-            f"{what} {path} exists and is not a directory (check --cache-dir / LOCKGEN_CACHE_DIR)"
-        ) from exc
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ConfigError(f"cannot create {what} {path}: {reason} (check --cache-dir / LOCKGEN_CACHE_DIR)") from exc
-    if not path.is_dir():
-        raise ConfigError(f"{what} {path} is not a directory (check --cache-dir / LOCKGEN_CACHE_DIR)")
-    return path
 
 
 @dataclass(frozen=True, slots=True)

@@ -346,7 +346,7 @@ class ParselmouthSource:
                 table = _parse_table(path.read_bytes(), str(path))
                 return table, f"conda→PyPI mapping for {channel}: {exc}; using the cached copy"
             return None, f"conda→PyPI mapping for {channel} could not be fetched: {exc}"
-        from lockgen.config import ensure_cache_dir
+        from lockgen.cachedir import ensure_cache_dir
 
         ensure_cache_dir(self.cache_dir)
         tmp = path.with_suffix(f".tmp{os.getpid()}")

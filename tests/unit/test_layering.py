@@ -39,6 +39,7 @@ RANKS: dict[str, int] = {
     "channels": 1,  # channel names and ``channel::spec``, which spec reads
     "spec": 2,
     "config": 3,
+    "cachedir": 3,  # the cache directory made ready (gateway and mapping write into it)
     "flags": 3,  # what the command line said (config fills the rest)
     "project": 3,  # where the project is (config, environments, pypi and the CLI find it)
     "toolconfig": 3,  # [tool.lockgen] read and checked
