@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from rattler import Gateway, MatchSpec, RepoDataRecord
 
-__all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver"]
+__all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver", "several_environments"]
 
 
 class PinnedOffers:
@@ -134,7 +134,8 @@ class RattlerSolver:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
         from concurrent.futures import ThreadPoolExecutor
 
-        _fewer_malloc_arenas()
+        if several_environments(requests):
+            _fewer_malloc_arenas()
         with ThreadPoolExecutor(max_workers=1) as pool:  # the size check overlaps loading rattler
             check = None if self.offline else pool.submit(self._check_repodata_sizes, requests)
             return asyncio.run(self._solve_all(requests, check))
@@ -315,6 +316,17 @@ class RattlerSolver:
         every = [r for records in result for r in records]
         self.offers[request.platform] = PinnedOffers(compute=lambda: _offers(request, every, found))
         return found
+
+
+def several_environments(requests: Sequence[SolveRequest]) -> bool:
+    """Whether ``requests`` solve some platform more than once (several environments in one run):
+    then the solves' threads share two glibc heaps (:func:`_fewer_malloc_arenas`).
+
+    One environment is left with glibc's default: the shared heaps saved it 5-10 MB of peak memory
+    but cost ~100 ms of CPU on the dl environment's warm lock (0.80 against 0.69 s), the threads
+    waiting on each other's heap locks; with ten environments the memory saved was 60-70 MB and the
+    CPU within noise (docs/performance.md, "Round 6")."""
+    return len(requests) > len({r.platform for r in requests})
 
 
 _M_ARENA_MAX = -8

@@ -16,7 +16,7 @@ from rattler.package.build_string import BuildString
 
 from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.conda.diagnose import Diagnosis
-from lockgen.conda.solve import _spec_sources, _to_locked
+from lockgen.conda.solve import _spec_sources, _to_locked, several_environments
 from lockgen.errors import ChannelError, SolveError
 from lockgen.matchspec import spec_matches
 from lockgen.repodata.gateway import make_gateway
@@ -117,3 +117,13 @@ def test_spec_matches_answers_for_the_named_package_only() -> None:
     assert spec_matches("numpy * py312*", "numpy", "1.26.4", "py311_0", "linux-64") is False
     assert spec_matches("scipy <1", "numpy", "1.26.4", "py311_0", "linux-64") is None
     assert spec_matches("numpy >=>=1", "numpy", "1.26.4", "py311_0", "linux-64") is None
+
+
+def test_only_several_environments_share_the_solver_threads_heaps(channel: ResolvedChannel) -> None:
+    """One environment keeps glibc's own heaps (the shared ones cost ~100 ms of CPU on a warm lock);
+    a platform solved more than once in a run (several environments) shares two."""
+    one = [SolveRequest(p, ("app",), (channel,), ()) for p in ("linux-64", "osx-64", "win-64")]
+    assert not several_environments(one)
+    assert not several_environments(one[:1])
+    second = [SolveRequest(p, ("app",), (channel,), (), label=f"gpu/{p}") for p in ("linux-64", "osx-64")]
+    assert several_environments(one + second)
