@@ -10,6 +10,7 @@ lock files, logs or error messages. A VCS URL is written to a lock by :func:`pub
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials", "without_login"]
@@ -23,8 +24,11 @@ _URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3}[^\s'\"`<>]+")
 MASK = "***"
 
 
+@lru_cache(maxsize=512)
 def strip_credentials(url: str) -> str:
-    """Return ``url`` without userinfo or a ``/t/<token>`` segment (the canonical, shareable form)."""
+    """Return ``url`` without userinfo or a ``/t/<token>`` segment (the canonical, shareable form).
+
+    Memoised: a solve asks this of the same few channel URLs for every record it locks."""
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
     path = parts.path if parts.scheme == "file" else _TOKEN.sub("", parts.path)

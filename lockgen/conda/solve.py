@@ -292,7 +292,8 @@ class RattlerSolver:
             )
         except Exception as exc:
             raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
-        packages = [_to_locked(r, channels, request.platform) for r in records]
+        owners: dict[str | None, ResolvedChannel | None] = {}  # a few distinct channel strings: look each up once
+        packages = [_to_locked(r, channels, request.platform, owners) for r in records]
         self.reporter.report(Solved(request.key, len(packages)))
         solution = tuple(sort_dependency_order(packages))
         if self.on_solved is not None:
@@ -423,22 +424,25 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*(?:" + "|".join(map(re.es
 
 def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel | None, platform: str) -> str | None:
     """Why a solved record must not be written to a lock (its repodata lies), or None."""
-    if not _FILE_NAME.fullmatch(record.file_name):
+    file = record.file_name
+    if not _FILE_NAME.fullmatch(file):
         return "its file name is not a package file name"
     if channel is None or not url.startswith(channel.canonical + "/"):
         where = urlsplit(url).netloc or url.split(":", 1)[0]
         return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
     served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
-    checks = (
-        (file_name != record.file_name, f"its URL names another file ({file_name!r})"),
-        (
-            record.subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != record.subdir,
-            f"it claims subdir {record.subdir!r} but is listed in {served_from or 'the channel root'!r}",
-        ),
-        (not record.md5 or not any(record.md5), "its md5 is missing or all zeros"),
-        (record.sha256 is not None and not any(record.sha256), "its sha256 is all zeros"),
-    )
-    return next((problem for failed, problem in checks if failed), None)
+    if file_name != file:
+        return f"its URL names another file ({file_name!r})"
+    subdir = record.subdir
+    if subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != subdir:
+        return f"it claims subdir {subdir!r} but is listed in {served_from or 'the channel root'!r}"
+    md5 = record.md5
+    if not md5 or not any(md5):
+        return "its md5 is missing or all zeros"
+    sha256 = record.sha256
+    if sha256 is not None and not any(sha256):
+        return "its sha256 is all zeros"
+    return None
 
 
 def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
@@ -447,9 +451,22 @@ def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel])
     return next((c for c in channels if served == c.fetch or bare in (strip_credentials(c.fetch), c.canonical)), None)
 
 
-def _to_locked(record: RepoDataRecord, channels: Sequence[ResolvedChannel], platform: str) -> LockedPackage:
+def _to_locked(
+    record: RepoDataRecord,
+    channels: Sequence[ResolvedChannel],
+    platform: str,
+    owners: dict[str | None, ResolvedChannel | None] | None = None,
+) -> LockedPackage:
+    """``record`` as lockgen's package, or ChannelError when its repodata lies. ``owners`` memoises
+    :func:`_owning_channel` by the record's channel string across one solve's records."""
     url = to_canonical_url(record.url, channels)
-    channel = _owning_channel(record, channels)
+    served = record.channel
+    if owners is None:
+        channel = _owning_channel(record, channels)
+    elif served in owners:
+        channel = owners[served]
+    else:
+        channel = owners[served] = _owning_channel(record, channels)
     problem = _record_problem(record, url, channel, platform)
     if problem is not None:
         name = channel.name if channel else strip_credentials(record.channel or "?")
