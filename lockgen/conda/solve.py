@@ -23,7 +23,6 @@ from lockgen.channels import (
     to_canonical_url,
     with_spec_channels,
 )
-from lockgen.conda.diagnose import Diagnosis, combine_failures, concerned_requests
 from lockgen.config import (
     DEFAULT_HTTP_RETRIES,
     DEFAULT_HTTP_TIMEOUT_S,
@@ -44,6 +43,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from rattler import Gateway, MatchSpec, RepoDataRecord
+
+    from lockgen.conda.diagnose import Diagnosis
 
 __all__ = ["CondaSolver", "PinnedOffers", "RattlerSolver", "several_environments"]
 
@@ -160,13 +161,17 @@ class RattlerSolver:
             # A noarch every solve needs failed: report it now rather than fetch it again. When it
             # concerns only some platforms (msys2 is win-*'s), the others are solved and report
             # their own outcome: one failed URL says nothing about their channels.
-            if failed is not None and len(concerned := concerned_requests(requests, str(failed))) == len(requests):
-                translated = [
-                    (r.key, await self._diagnosis(gateway).translate(failed, r, sources, [r.platform, "noarch"]))
-                    for r, (_, sources) in zip(requests, targets, strict=True)
-                    if r in concerned
-                ]
-                raise self._kept(combine_failures(translated))
+            if failed is not None:
+                from lockgen.conda.diagnose import combine_failures, concerned_requests
+
+                concerned = concerned_requests(requests, str(failed))
+                if len(concerned) == len(requests):
+                    translated = [
+                        (r.key, await self._diagnosis(gateway).translate(failed, r, sources, [r.platform, "noarch"]))
+                        for r, (_, sources) in zip(requests, targets, strict=True)
+                        if r in concerned
+                    ]
+                    raise self._kept(combine_failures(translated))
         schedule = plan_schedule(targets, self.jobs, self.cache_dir, self.repodata_budget)
         every = tuple(dict.fromkeys(r.platform for r in requests))  # several environments: each platform once
         if self.jobs is None and len(every) < len(requests):
@@ -208,7 +213,9 @@ class RattlerSolver:
             else:
                 solved[request.key] = result
         self.solved = solved  # when some platform failed: what the others' solves found
-        if failures:
+        if failures:  # the diagnosis module loads only when something failed
+            from lockgen.conda.diagnose import combine_failures
+
             raise self._kept(combine_failures(failures))
         return solved
 
@@ -263,6 +270,8 @@ class RattlerSolver:
         return error
 
     def _diagnosis(self, gateway: Gateway, targets: tuple[str, ...] = ()) -> Diagnosis:
+        from lockgen.conda.diagnose import Diagnosis
+
         return Diagnosis(
             gateway, self.secrets, self.cache_dir, self.offline, self.timeout_s, self.retries, targets, self.http
         )
@@ -431,18 +440,17 @@ def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel |
         where = urlsplit(url).netloc or url.split(":", 1)[0]
         return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
     served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
+    subdir, md5, sha256 = record.subdir, record.md5, record.sha256
+    problem = None  # each message is worded only for the record that has that problem
     if file_name != file:
-        return f"its URL names another file ({file_name!r})"
-    subdir = record.subdir
-    if subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != subdir:
-        return f"it claims subdir {subdir!r} but is listed in {served_from or 'the channel root'!r}"
-    md5 = record.md5
-    if not md5 or not any(md5):
-        return "its md5 is missing or all zeros"
-    sha256 = record.sha256
-    if sha256 is not None and not any(sha256):
-        return "its sha256 is all zeros"
-    return None
+        problem = f"its URL names another file ({file_name!r})"
+    elif subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != subdir:
+        problem = f"it claims subdir {subdir!r} but is listed in {served_from or 'the channel root'!r}"
+    elif not md5 or not any(md5):
+        problem = "its md5 is missing or all zeros"
+    elif sha256 is not None and not any(sha256):
+        problem = "its sha256 is all zeros"
+    return problem
 
 
 def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:

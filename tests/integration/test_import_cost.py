@@ -1,5 +1,5 @@
 """What the quick commands leave unloaded (docs/performance.md): a warm conda-only lock loads no pip
-code, packaging or http.client; a no-op lock with a pip section loads no resolver or conda solver and writes no stub;
+code, packaging, http.client or failure diagnosis; a no-op lock with a pip section loads no resolver or conda solver and writes no stub;
 ``check`` loads no conda solver and none of the pip stage's resolving modules. Behaviour, not timing: each
 command runs in a subprocess that lists ``sys.modules`` when it leaves."""
 
@@ -69,6 +69,7 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
     assert {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()} == before
     assert not {m for m in modules if m.split(".")[0] == "packaging" or m.startswith("lockgen.pypi")}
     assert not {"http.client", "httpx"} & modules  # the size check of never-fetched repodata had nothing to do
+    assert not {"lockgen.conda.diagnose", "lockgen.conda.explanation"} & modules  # nothing failed (Round 6)
 
 
 _SOLVER = {"lockgen.conda", "lockgen.conda.solve", "lockgen.conda.diagnose"}
