@@ -1,7 +1,8 @@
 """What the quick commands leave unloaded (docs/performance.md): a warm conda-only lock loads no pip
 code, packaging, http.client or failure diagnosis; a no-op lock with a pip section loads no resolver
-or conda solver and writes no stub; ``check`` loads no conda solver and none of the pip stage's resolving modules. Behaviour, not timing: each
-command runs in a subprocess that lists ``sys.modules`` when it leaves."""
+or conda solver and writes no stub; ``check`` loads no conda solver and none of the pip stage's
+resolving modules. Behaviour, not timing: each command runs in a subprocess that lists
+``sys.modules`` when it leaves."""
 
 from __future__ import annotations
 
