@@ -12,7 +12,8 @@ environment; nothing here reads it):
   file for exactly that host (``NETRC``, default ``~/.netrc``; its ``default`` entry is never used,
   so a login is never sent to a host it was not written for). Credentials go only with the first
   request: a redirect to another host (or from https to http) drops them (httpx's rule);
-- CA certificates: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's bundle;
+- CA certificates: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set, else certifi's bundle, loaded at a
+  client's first ``https://`` request (:class:`_TlsOnDemand`; plain http never loads them);
 - the timeout (``LOCKGEN_HTTP_TIMEOUT``), unless the caller asks for a shorter one.
 
 ``transport`` (an ``httpx`` transport such as ``httpx.MockTransport``) replaces the network, so tests
@@ -123,9 +124,11 @@ def _ssl_context(settings: HttpSettings) -> ssl.SSLContext | bool:
 def _transports(settings: HttpSettings, kind: Any) -> tuple[Any, dict[str, Any]]:
     """The direct transport, and the mounts that send each scheme through its proxy (NO_PROXY hosts:
     ``None``, httpx's word for the direct transport)."""
-    verify = _ssl_context(settings)
-    make = kind  # HTTPTransport or AsyncHTTPTransport: the same keyword arguments
-    direct = make(verify=verify, trust_env=False)
+
+    def make(**options: Any) -> _TlsOnDemand:  # HTTPTransport or AsyncHTTPTransport: the same keywords
+        return _TlsOnDemand(lambda verify: kind(verify=verify, trust_env=False, **options), settings)
+
+    direct = make()
     mounts: dict[str, Any] = {}
     proxies = dict(settings.proxies)
     if "*" in settings.no_proxy:
@@ -135,11 +138,69 @@ def _transports(settings: HttpSettings, kind: Any) -> tuple[Any, dict[str, Any]]
         proxy = proxies.get(named)
         if proxy:
             _check_proxy(named, proxy)
-            mounts[f"{scheme}://"] = make(proxy=proxy, verify=verify, trust_env=False)
+            mounts[f"{scheme}://"] = make(proxy=proxy)
     if mounts:
         for host in settings.no_proxy:
             mounts.update(dict.fromkeys(_direct_patterns(host)))
     return direct, mounts
+
+
+class _TlsOnDemand:
+    """A transport that loads the CA store only for a request that needs it.
+
+    Building httpx's verifying transport loads certifi's bundle (or ``SSL_CERT_FILE``): ~40 ms of CPU
+    the first time in a process, paid even when every URL is ``http://`` (a mirror on the local
+    network). So an ``https://`` request goes to a verifying transport made on first use, and an
+    ``http://`` one to a transport whose context trusts no certificate at all: plain http makes no
+    TLS handshake, and were one ever attempted through it, it would fail closed. A redirect from
+    http to https is a new request: httpx hands it here again, and it is verified.
+    Both httpx transport kinds are served (``handle_request`` / ``handle_async_request``)."""
+
+    def __init__(self, build: Any, settings: HttpSettings) -> None:
+        self._build = build
+        self._settings = settings
+        self._plain: Any = None
+        self._tls: Any = None
+
+    def _for(self, scheme: str) -> Any:
+        if scheme == "https":
+            if self._tls is None:
+                self._tls = self._build(_ssl_context(self._settings))
+            return self._tls
+        if self._plain is None:
+            import ssl
+
+            self._plain = self._build(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))  # verifies, trusting no one
+        return self._plain
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme).handle_request(request)  # type: ignore[no-any-return]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._for(request.url.scheme).handle_async_request(request)  # type: ignore[no-any-return]
+
+    def _made(self) -> list[Any]:
+        return [t for t in (self._plain, self._tls) if t is not None]
+
+    def close(self) -> None:
+        for transport in self._made():
+            transport.close()
+
+    async def aclose(self) -> None:
+        for transport in self._made():
+            await transport.aclose()
+
+    def __enter__(self) -> _TlsOnDemand:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> _TlsOnDemand:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def _check_proxy(scheme: str, url: str) -> None:

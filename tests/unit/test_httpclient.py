@@ -146,10 +146,8 @@ def _serve_tls(root: Path, cert: Path, key: Path) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.slow  # makes an RSA key
-def test_https_goes_through_a_connect_tunnel(
-    tmp_path: Path, served: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (the openssl command makes them)."""
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a certificate for 127.0.0.1")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -158,6 +156,14 @@ def test_https_goes_through_a_connect_tunnel(
          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
         check=True, capture_output=True,
     )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.slow  # makes an RSA key
+def test_https_goes_through_a_connect_tunnel(
+    tmp_path: Path, served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _certificate(tmp_path)
     with _serve_tls(served, cert, key) as url, serve_proxy() as proxy:
         http = _settings(monkeypatch, HTTPS_PROXY=proxy.url, SSL_CERT_FILE=str(cert))
         _check(url, http)
@@ -165,6 +171,54 @@ def test_https_goes_through_a_connect_tunnel(
     port = url.rsplit(":", 1)[1]
     assert proxy.targets() == [f"127.0.0.1:{port}"] * 3
     assert proxy.targets("CONNECT") == proxy.targets()
+
+
+# --- the CA store, loaded only for https ------------------------------------------------------------
+
+
+def test_plain_http_never_loads_the_ca_store(tmp_path: Path, served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SSL_CERT_FILE`` naming a file that holds no certificate: every ``http://`` request still
+    works, since loading the CA store waits for the first ``https://`` one (~40 ms of CPU saved on a
+    plain-http mirror); that one fails, refused rather than sent unverified."""
+    junk = tmp_path / "not-a-certificate.pem"
+    junk.write_text("no certificate here\n")
+    http = _settings(monkeypatch, SSL_CERT_FILE=str(junk))
+    with serve_directory(served) as server:
+        _check(server.url, http)
+        _download(server.url, http, tmp_path)
+        _mapping(server.url, http, tmp_path)
+        with make_client(http) as client, pytest.raises(ssl.SSLError):
+            client.get(f"https://127.0.0.1:{server.url.rsplit(':', 1)[1]}/conda-forge.json")
+
+
+class _ToTls(QuietHandler):
+    """Redirects every request to the same path on ``target`` (an https server)."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", f"{self.target}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.slow  # makes an RSA key
+def test_a_redirect_from_http_to_https_is_verified(
+    tmp_path: Path, served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The https request a redirect makes is verified against the configured CA store: it succeeds
+    with ``SSL_CERT_FILE`` naming the server's certificate and is refused with the default store."""
+    cert, key = _certificate(tmp_path)
+    with _serve_tls(served, cert, key) as tls_url:
+        handler = type("Handler", (_ToTls,), {"target": tls_url})
+        with serve_directory(served, handler) as server:
+            trusted = _settings(monkeypatch, SSL_CERT_FILE=str(cert))
+            _mapping(server.url, trusted, tmp_path / "trusted")
+            with make_client(trusted) as client:
+                assert client.get(f"{server.url}/conda-forge.json").json() == {"numpy-base": ["numpy"]}
+            with make_client(_settings(monkeypatch)) as client, pytest.raises(Exception, match="CERTIFICATE_VERIFY"):
+                client.get(f"{server.url}/conda-forge.json")
 
 
 # --- credentials ------------------------------------------------------------------------------------
