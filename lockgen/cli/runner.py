@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeAlias, TypeGuard
 
 import click
 
@@ -19,6 +19,11 @@ from lockgen.errors import LockgenError
 from lockgen.printable import printable
 from lockgen.reporting import Event, Notice
 from lockgen.secrets import redact
+
+if TYPE_CHECKING:
+    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
+
+_PipEvent: TypeAlias = "PipMapping | PipUpToDate | PipResolving | PipRetrying | PipResolved"
 
 __all__ = ["StderrReporter", "echo", "print_traceback", "progress_line", "run_core"]
 
@@ -48,15 +53,28 @@ class StderrReporter:
             echo(f"{where}{redact(detail)}", err=True)
 
 
-def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
+def progress_line(event: Event) -> tuple[str | None, str]:
     """How ``event`` reads as a progress line: the platform (or solve target) it is about, and the words."""
-    # here, not at the top: check reports no progress, and need not build these classes
-    from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate
+    if isinstance(event, Notice):
+        return None, str(event.problem)
+    if _pip_lock_event(event):  # a no-op lock's; it need not build the solve's and install's classes
+        return _pip_line(event)
+    return _solve_or_install_line(event)
+
+
+def _pip_lock_event(event: Event) -> TypeGuard[_PipEvent]:
+    """Whether ``event`` is one of :mod:`lockgen.pipprogress`'s (which the core loaded to make it)."""
+    return type(event).__module__ == "lockgen.pipprogress"
+
+
+def _solve_or_install_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
+    # here, not at the top: check reports no progress, and a no-op lock only the pip lock's
     from lockgen.progress import (
         Extracting,
         Fetching,
         Linking,
         LinkingPackage,
+        PipInstalling,
         ReadingRepodata,
         RepodataNotReleased,
         Solved,
@@ -76,6 +94,22 @@ def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
         return event.platform, f"could not release repodata of {event.platform}: {event.error}"
     if isinstance(event, ReadingRepodata):
         return None, f"reading repodata for {event.lines} lines"
+    if isinstance(event, Fetching):
+        return event.platform, f"fetching {event.packages} packages"
+    if isinstance(event, Extracting):
+        return event.platform, f"extracting {event.fresh} and checking {event.checked} packages"
+    if isinstance(event, Linking):
+        return event.platform, f"linking {event.packages} packages into {event.prefix}"
+    if isinstance(event, LinkingPackage):
+        return event.platform, f"{'removing' if event.removing else 'linking'} {event.package}"
+    if isinstance(event, PipInstalling):
+        return event.platform, f"{event.tool}: installing {event.requirements}"
+    return _pip_line(event)
+
+
+def _pip_line(event: _PipEvent) -> tuple[str | None, str]:
+    from lockgen.pipprogress import PipMapping, PipResolving, PipRetrying, PipUpToDate
+
     if isinstance(event, PipMapping):
         return None, (
             f"conda→PyPI names from {event.description}: digest {event.digest} over {event.packages} conda packages"
@@ -87,17 +121,7 @@ def progress_line(event: Event) -> tuple[str | None, str]:  # noqa: PLR0911
     if isinstance(event, PipRetrying):
         no_wheel, sdists = ", ".join(event.no_wheel), ", ".join(event.sdists)
         return event.platform, f"no wheel fits {no_wheel}: resolving again, sdists only for {sdists}"
-    if isinstance(event, PipResolved):
-        return event.platform, "pip packages resolved"
-    if isinstance(event, Fetching):
-        return event.platform, f"fetching {event.packages} packages"
-    if isinstance(event, Extracting):
-        return event.platform, f"extracting {event.fresh} and checking {event.checked} packages"
-    if isinstance(event, Linking):
-        return event.platform, f"linking {event.packages} packages into {event.prefix}"
-    if isinstance(event, LinkingPackage):
-        return event.platform, f"{'removing' if event.removing else 'linking'} {event.package}"
-    return event.platform, f"{event.tool}: installing {event.requirements}"
+    return event.platform, "pip packages resolved"
 
 
 def run_core(verbose: bool, action: Callable[[], int]) -> NoReturn:

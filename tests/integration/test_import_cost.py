@@ -123,6 +123,14 @@ def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: P
     assert "lockgen.progress" not in modules  # the solve's and install's events (Round 5); pipprogress's are said
     assert world.requirements() == written
 
+    # with -v (as the bench runs it) the pip lock's progress is worded without the solve's and install's classes
+    done, modules = run_listing(
+        tmp_path, "lock", "-v", *mirror, "--cache-dir", world.root / "cache", cwd=world.root, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "requirements.txt is up to date" in done.stderr
+    assert "lockgen.progress" not in modules  # Round 6
+
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
