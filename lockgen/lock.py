@@ -17,7 +17,6 @@ from lockgen.changes import PlatformChange, platform_change
 from lockgen.channels import check_mirror_directory
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, Problem
-from lockgen.export import CondaLockTarget
 from lockgen.lockfiles import CommitResult, ExplicitLock, commit_files, form_problem, recover, render_explicit
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
@@ -31,6 +30,7 @@ from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
     from lockgen.conda import CondaSolver, PinnedOffers
+    from lockgen.export import CondaLockTarget
     from lockgen.frompins import PreviousPins
     from lockgen.lockfiles.requirements import PreviousLock
     from lockgen.pypi.mapping import MappingSource
@@ -119,6 +119,17 @@ def lock(
     return prepared.result(result, beside)
 
 
+def _condalock_target(
+    options: LockOptions, the_plan: LockPlan, previous: Mapping[str, ExplicitLock | None]
+) -> CondaLockTarget | None:
+    """What ``--conda-lock-file`` asks for; None without it (lockgen.export, loaded only then)."""
+    if not options.conda_lock_file:
+        return None
+    from lockgen.export import CondaLockTarget
+
+    return CondaLockTarget.for_options(options, the_plan, previous)
+
+
 def prepare(
     options: LockOptions,
     reporter: Reporter | None = None,
@@ -145,7 +156,7 @@ def prepare(
     previous = {p.platform: _read_previous(out_dir / p.lock_name) for p in the_plan.platforms}
     pins, previous = _started_pins(options, previous)
     _check_update_names(options, the_plan, previous)
-    condalock = CondaLockTarget.for_options(options, the_plan, previous) if options.conda_lock_file else None
+    condalock = _condalock_target(options, the_plan, previous)
     forced = options.update_all or bool(options.update) or (condalock is not None and not condalock.current)
     to_solve = [
         p for p in the_plan.platforms if forced or not _up_to_date(previous[p.platform], p, out_dir / p.lock_name)

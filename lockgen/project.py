@@ -141,13 +141,13 @@ def check_env_files(files: Sequence[Path]) -> None:
     (the folder it is named in, or the git work tree holding it): a pull request can commit such a
     link, and its target is not the project's file. Only the link's own text is shown, never where
     it leads."""
-    import shlex
-
     problems = []
     for file in files:
         path = lexical(file)
         if not path.is_symlink() or inside(path.resolve(), project_roots(file)):
             continue
+        import shlex  # here: only a link leading out is worded
+
         shown, quoted = str(file), shlex.quote(str(file))
         problems.append(
             Problem(

@@ -9,7 +9,6 @@ with its code, so click's test runner can call it in-process; only the console s
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn, TypeAlias, TypeGuard
 
@@ -178,4 +177,6 @@ def interrupted_message() -> str:
 def print_traceback() -> None:
     """The current traceback (with its chained causes) on stderr, URL credentials masked: a third-party
     exception's text may carry a URL with ``user:password@`` or ``/t/<token>/``."""
+    import traceback  # here, not at the top: it imports textwrap, and only a failure with -v prints one
+
     echo(redact(traceback.format_exc()), err=True, nl=False)
