@@ -51,6 +51,7 @@ __all__ = [
     "build_options",
     "default_cache_dir",
     "env_int",
+    "platform_cache_dir",
     "read_environment",
     "read_http_settings",
     "read_limits",
@@ -101,9 +102,14 @@ LOCK_FILES = SizeLimit(DEFAULT_LOCK_MAX_MB * 2**20, LOCK_MAX_ENV, "a file in the
 
 
 def default_cache_dir() -> Path:
+    """``LOCKGEN_CACHE_DIR``, else the platform's user cache folder (:func:`platform_cache_dir`)."""
     env = os.environ.get(CACHE_DIR_ENV)
-    if env:
-        return Path(env)
+    return Path(env) if env else platform_cache_dir()
+
+
+def platform_cache_dir() -> Path:
+    """The platform's user cache folder for lockgen. platformdirs (and the ``tempfile`` and ``shutil`` it
+    imports, 3-6 ms) is loaded only when a command needs a cache: ``check`` never does."""
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("lockgen", appauthor=False))
@@ -222,7 +228,9 @@ NO_FLAGS = Flags()
 class LockOptions:
     files: tuple[Path, ...]
     output_dir: Path
-    cache_dir: Path
+    chosen_cache_dir: Path | None
+    """``--cache-dir``, ``[tool.lockgen] cache-dir`` or ``LOCKGEN_CACHE_DIR``; None: the platform's user cache
+    folder, which :attr:`cache_dir` looks up when a command first needs it."""
     platforms: tuple[str, ...] | None = None
     """``-p``: a subset of the targets (the other targets' locks are kept); None: every target."""
     config_platforms: tuple[str, ...] | None = None
@@ -276,6 +284,16 @@ class LockOptions:
 
     def lock_name(self, platform: str) -> str:
         return self.filename_template.format(platform=platform)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where repodata, the conda→PyPI mapping and packages are cached."""
+        return self.chosen_cache_dir if self.chosen_cache_dir is not None else platform_cache_dir()
+
+
+def _env_cache_dir() -> Path | None:
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env) if env else None
 
 
 def env_int(name: str, default: int, minimum: int) -> int:
@@ -390,7 +408,7 @@ def _build_options(
         channel_priority=priority,
         exclude_newer=exclude_newer,
         hash_kind=hash_kind,
-        cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
+        chosen_cache_dir=Path(cache_dir) if cache_dir else _env_cache_dir(),
         filename_template=template,
         offline=how.offline,
         update=tuple(how.update),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
-from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions
+from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions, platform_cache_dir
 from lockgen.errors import InputError, Problem
 from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import json_sha256, short_digest
@@ -97,7 +97,8 @@ class PipRequest:
     channels: tuple[str, ...]
     """The conda channels, in priority order: they choose the conda→PyPI name mapping."""
     output_dir: Path
-    cache_dir: Path
+    chosen_cache_dir: Path | None
+    """As :attr:`lockgen.config.LockOptions.chosen_cache_dir`: None, the platform's user cache folder."""
     exclude_newer: dt.datetime | None = None
     pypi_mapping: Path | None = None
     allow_includes: tuple[Path, ...] = ()
@@ -116,6 +117,11 @@ class PipRequest:
     """Pins the pip sections of this one's group agreed on, resolved together (several environments,
     :class:`lockgen.pipagreement.PipAgreement`): a pip package they also install must be the same
     version here (a constraint, not a requirement)."""
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where the mapping and uv's cache are kept (looked up here: ``check`` never reads it)."""
+        return self.chosen_cache_dir if self.chosen_cache_dir is not None else platform_cache_dir()
 
 
 def _virtual_packages(platform: str, options: LockOptions) -> tuple[VirtualPackage, ...]:
@@ -270,7 +276,7 @@ def pip_request(the_plan: LockPlan) -> PipRequest:
         base_dir=spec.base_dir,
         channels=spec.channels,
         output_dir=options.output_dir,
-        cache_dir=options.cache_dir,
+        chosen_cache_dir=options.chosen_cache_dir,
         exclude_newer=options.exclude_newer,
         pypi_mapping=options.pypi_mapping,
         allow_includes=options.allow_includes,

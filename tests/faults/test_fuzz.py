@@ -137,7 +137,7 @@ def test_random_spec_strings_through_plan(plan_dir: Path, specs: list[str], plat
     with contextlib.suppress(InputError):
         plan(
             LockOptions(
-                files=(env,), output_dir=plan_dir / "locks", cache_dir=plan_dir / "cache", platforms=(platform,)
+                files=(env,), output_dir=plan_dir / "locks", chosen_cache_dir=plan_dir / "cache", platforms=(platform,)
             )
         )
 

@@ -291,7 +291,7 @@ def test_a_failed_migration_names_the_pins_that_need_flexible_priority(tmp_path:
     options = LockOptions(
         files=(tmp_path / "environment.yml",),
         output_dir=tmp_path / "locks",
-        cache_dir=tmp_path / "cache",
+        chosen_cache_dir=tmp_path / "cache",
         from_lock=tmp_path / "spec.txt",
     )
     with pytest.raises(SolveError) as caught:
@@ -359,7 +359,7 @@ def test_an_unsolvable_platforms_explanation_is_kept_to_one_screen(tmp_path: Pat
     options = LockOptions(
         files=(tmp_path / "environment.yml",),
         output_dir=tmp_path / "locks",
-        cache_dir=tmp_path / "cache",
+        chosen_cache_dir=tmp_path / "cache",
         platforms=("linux-64", "osx-64"),
         from_lock=tmp_path / "spec.txt",
     )

@@ -156,9 +156,10 @@ def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, worl
     world.write_env(["appa>=0.9, <2", "native!=0.1"])
     first = world.lock()
     assert first.returncode == 0, first.stderr
-    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    done, modules = run_listing(tmp_path, "check", cwd=world.root, env={"LOCKGEN_CACHE_DIR": ""})  # no cache chosen
     assert done.returncode == 0, done.stdout + done.stderr
     assert modules.isdisjoint(_SPECIFIERS), modules & _SPECIFIERS
+    assert "platformdirs" not in modules  # the default cache folder is looked up only by a command using it (Round 6)
     assert "lockgen.progress" not in modules  # 15 event classes check never reports (Round 5)
     assert "lockgen.lockfiles.unhashed" not in modules  # no requirements-unhashed.txt to read
 

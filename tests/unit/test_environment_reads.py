@@ -135,14 +135,15 @@ def test_lock_options_built_directly_read_nothing(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("LOCKGEN_PYPI_MAPPING_URL", "https://mapping.invalid/{channel}")
     monkeypatch.setenv("LOCKGEN_UV_TIMEOUT", "7")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    options = LockOptions(files=(tmp_path / "environment.yml",), output_dir=tmp_path / "locks", cache_dir=tmp_path)
+    env = tmp_path / "environment.yml"
+    options = LockOptions(files=(env,), output_dir=tmp_path / "locks", chosen_cache_dir=tmp_path)
     assert options.limits == Limits() and options.mapping_url is None and options.state_dirs == ()
     (tmp_path / "environment.yml").write_text("dependencies: []\n")
     built = build_options([tmp_path / "environment.yml"], flags(cache_dir=tmp_path / "cache"))
     assert built.limits.uv_timeout_s == 7 and built.mapping_url == "https://mapping.invalid/{channel}"
     assert built.state_dirs[0] == tmp_path / "state"
     monkeypatch.setenv("LOCKGEN_HTTP_TIMEOUT", "soon")
-    LockOptions(files=(), output_dir=tmp_path, cache_dir=tmp_path)  # a bad variable concerns build_options only
+    LockOptions(files=(), output_dir=tmp_path, chosen_cache_dir=tmp_path)  # a bad variable concerns build_options only
     with pytest.raises(ConfigError, match="LOCKGEN_HTTP_TIMEOUT"):
         build_options([tmp_path / "environment.yml"], flags(cache_dir=tmp_path / "cache"))
 
@@ -155,6 +156,31 @@ def test_state_dirs_follow_xdg_only_when_absolute(tmp_path: Path, monkeypatch: p
     assert read_state_dirs() == (tmp_path / "state", tmp_path / "home" / ".local" / "state")
     monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # the XDG rule: a relative value is ignored
     assert read_state_dirs() == (tmp_path / "home" / ".local" / "state",)
+
+
+def test_the_default_cache_folder_is_looked_up_when_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No --cache-dir, [tool.lockgen] cache-dir or LOCKGEN_CACHE_DIR: the options and the pip request keep None,
+    and ``cache_dir`` is the platform's user cache folder (platformdirs, loaded then: ``check`` never asks)."""
+    from platformdirs import user_cache_dir
+
+    from lockgen.config import build_options
+    from lockgen.plan import pip_request, plan
+    from tests.support.options import flags
+
+    monkeypatch.delenv("LOCKGEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    env = tmp_path / "environment.yml"
+    env.write_text("channels: [conda-forge]\ndependencies:\n  - python\n  - pip\n  - pip: [rich]\n")
+    options = build_options([env], flags(output_dir=tmp_path / "locks"))
+    request = pip_request(plan(options))
+    assert options.chosen_cache_dir is None and request.chosen_cache_dir is None
+    assert options.cache_dir == request.cache_dir == Path(user_cache_dir("lockgen", appauthor=False))
+    monkeypatch.setenv("LOCKGEN_CACHE_DIR", str(tmp_path / "chosen"))  # read by build_options, once
+    assert options.cache_dir == Path(user_cache_dir("lockgen", appauthor=False))
+    chosen = build_options([env], flags(output_dir=tmp_path / "locks"))
+    assert chosen.chosen_cache_dir == chosen.cache_dir == pip_request(plan(chosen)).cache_dir == tmp_path / "chosen"
+    flagged = build_options([env], flags(output_dir=tmp_path / "locks", cache_dir=tmp_path / "c"))
+    assert flagged.cache_dir == pip_request(plan(flagged)).cache_dir == tmp_path / "c"
 
 
 def test_the_journal_key_lives_where_the_caller_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

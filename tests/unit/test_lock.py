@@ -107,7 +107,8 @@ class Project:
     def lock(self, text: str | None = None, reporter: RecordingReporter | None = None, **options: object) -> LockResult:
         if text is not None:
             self.env.write_text(text)
-        settings = LockOptions(files=(self.env,), output_dir=self.locks, cache_dir=self.root / "cache", **options)  # type: ignore[arg-type]
+        cache = self.root / "cache"
+        settings = LockOptions(files=(self.env,), output_dir=self.locks, chosen_cache_dir=cache, **options)  # type: ignore[arg-type]
         reporter = reporter or RecordingReporter()
         return lock(settings, reporter, self.solver, pip_resolver=self.pip, mapping_source=FakeMapping())
 
@@ -162,7 +163,7 @@ def test_a_note_is_reported_with_its_own_severity_whatever_its_words(tmp_path: P
     base.write_text("channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pytest-warnings=0.2\n")
     over.write_text("dependencies:\n  - pytest-warnings>=0.3\nnotes: x\n")
     reporter = RecordingReporter()
-    plan(LockOptions(files=(base, over), output_dir=tmp_path / "locks", cache_dir=tmp_path / "cache"), reporter)
+    plan(LockOptions(files=(base, over), output_dir=tmp_path / "locks", chosen_cache_dir=tmp_path / "cache"), reporter)
     said = [(n.problem.severity, str(n.problem)) for n in reporter.notices]
     assert said == [
         (
@@ -285,7 +286,7 @@ def test_pip_request_carries_the_settings_the_pip_backends_take(project: Project
     options = LockOptions(
         files=(project.env,),
         output_dir=project.locks,
-        cache_dir=project.root / "cache",
+        chosen_cache_dir=project.root / "cache",
         limits=Limits(uv_timeout_s=7),
         mapping_url=url,
     )

@@ -91,7 +91,8 @@ class UnreachableMapping(FakeMapping):
 
 
 def _lock(project: Project, reporter: RecordingReporter, **options: object) -> LockResult:
-    settings = LockOptions(files=(project.env,), output_dir=project.locks, cache_dir=project.root / "cache", **options)  # type: ignore[arg-type]
+    cache = project.root / "cache"
+    settings = LockOptions(files=(project.env,), output_dir=project.locks, chosen_cache_dir=cache, **options)  # type: ignore[arg-type]
     return lock(settings, reporter, project.solver, pip_resolver=project.pip, mapping_source=UnreachableMapping())
 
 

@@ -67,7 +67,7 @@ def make_request(tmp_path: Path, env: str = ENV, **kwargs: object) -> PipRequest
         files=(tmp_path / "environment.yml",),
         output_dir=tmp_path / "locks",
         platforms=("linux-64", "win-64"),
-        cache_dir=tmp_path / "cache",
+        chosen_cache_dir=tmp_path / "cache",
         pypi_mapping=mapping,
         **kwargs,  # type: ignore[arg-type]
     )

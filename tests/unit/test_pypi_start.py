@@ -22,7 +22,7 @@ CONDA = dict.fromkeys(PLATFORMS, (("python", "3.11.9"), ("numpy", "1.26.4")))
 def _request(tmp_path: Path, text: str, **options: object):  # type: ignore[no-untyped-def]
     env = tmp_path / "environment.yml"
     env.write_text(text)
-    settings = LockOptions(files=(env,), output_dir=tmp_path / "locks", cache_dir=tmp_path / "cache", **options)  # type: ignore[arg-type]
+    settings = LockOptions(files=(env,), output_dir=tmp_path / "locks", chosen_cache_dir=tmp_path / "cache", **options)  # type: ignore[arg-type]
     return pip_request(pip_plan(plan(settings)))
 
 
