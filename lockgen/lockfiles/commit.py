@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import re
-import shutil
-import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -214,6 +211,8 @@ def _journal_key(out_dir: Path, create: bool, state_dirs: Sequence[Path]) -> byt
 def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests: Mapping[str, str]) -> str:
     payload = {"dir": str(out_dir.resolve()), "put": put, "delete": delete, "sha256": dict(digests)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    import hmac  # here, as shutil and signal below: read-only commands (check) never commit nor recover
+
     return hmac.new(key, blob, hashlib.sha256).hexdigest()
 
 
@@ -278,6 +277,8 @@ def _trusted_plan(out_dir: Path, txn: Path, state_dirs: Sequence[Path]) -> tuple
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise _foreign(txn, "has a manifest lockgen did not write (no seal)") from None
     key = _journal_key(out_dir, False, state_dirs)
+    import hmac
+
     if key is None or not hmac.compare_digest(seal, _seal(key, out_dir, put, delete, digests)):
         raise _foreign(txn, "was not written by lockgen on this machine for this directory (its seal does not match)")
     for name in put:
@@ -305,6 +306,8 @@ def _discard(txn: Path) -> None:
     """Remove a journal: the manifest first, so a half-removed journal never looks committed."""
     with contextlib.suppress(FileNotFoundError):
         (txn / MANIFEST).unlink()
+    import shutil
+
     shutil.rmtree(txn, ignore_errors=True)
 
 
@@ -319,6 +322,8 @@ def _signals_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import signal
+
     caught: list[int] = []
     held = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {s: signal.signal(s, lambda number, _frame: caught.append(number)) for s in held}
