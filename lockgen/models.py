@@ -106,8 +106,12 @@ class PackageUrl:
 
 def split_filename(filename: str) -> tuple[str, str, str, str]:
     """``numpy-1.26.4-py311h_0.conda`` → (``numpy``, ``1.26.4``, ``py311h_0``, ``.conda``)."""
-    ext = next((e for e in PACKAGE_EXTENSIONS if filename.endswith(e)), "")
-    stem = filename.removesuffix(ext) if ext else filename
+    for ext in PACKAGE_EXTENSIONS:  # a loop, not next() over a generator: twice per lock line (Round 6)
+        if filename.endswith(ext):
+            stem = filename[: -len(ext)]
+            break
+    else:
+        ext, stem = "", filename
     parts = stem.rsplit("-", 2)
     if len(parts) != 3:
         return stem, "", "", ext

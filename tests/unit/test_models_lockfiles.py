@@ -194,3 +194,5 @@ def test_package_url_tar_bz2_and_odd_names() -> None:
     )
     odd = PackageUrl.parse("https://host/c/linux-64/notapackage.conda")
     assert (odd.name, odd.version, odd.build) == ("notapackage", "", "")
+    other = PackageUrl.parse("https://host/c/linux-64/a-1-0.whl")  # not a conda archive: no extension split off
+    assert (other.name, other.version, other.build, other.ext, other.stem) == ("a", "1", "0.whl", "", "a-1-0.whl")
