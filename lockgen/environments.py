@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 TABLE = "[tool.lockgen.environments]"
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_NAME = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
 _KEYS = ("file", "group", "platforms", "cuda")
 
 
@@ -143,7 +144,7 @@ def _string_list(value: Any, where: str, what: str) -> list[str]:
 
 def _environment(name: str, entry: Any, root: Path, pyproject: Path, line: int | None) -> Environment:
     where = f"{pyproject}:{line}" if line else f"{pyproject}: {TABLE}"
-    if not _NAME.fullmatch(name):
+    if not re.fullmatch(_NAME, name):
         raise ConfigError(
             f"{where}: environment name {name!r} is not a plain identifier (letters, digits, `_`, `-`;"
             " starting with a letter)"
@@ -165,7 +166,7 @@ def _environment(name: str, entry: Any, root: Path, pyproject: Path, line: int |
         seen[key] = text
         files.append(path)
     group = entry.get("group")
-    if group is not None and not (isinstance(group, str) and _NAME.fullmatch(group)):
+    if group is not None and not (isinstance(group, str) and re.fullmatch(_NAME, group)):
         raise ConfigError(f"{where}: environment {name}: group must be a plain identifier, got {group!r}")
     platforms = None
     if "platforms" in entry:

@@ -54,11 +54,12 @@ def markdown_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`<>\[\]|&])")
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_MARKDOWN_SPECIAL = r"([\\`<>\[\]|&])"
 
 
 def markdown_text(text: str) -> str:
     """``text`` as literal Markdown text: every character that could open markup a reader would not
     see as text (a link or image ``[...](...)``, an HTML tag or entity, a code span, a table pipe)
     backslash-escaped; emphasis characters are left, they cannot hide or add content."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text).replace("\n", " "))
+    return re.sub(_MARKDOWN_SPECIAL, r"\\\1", printable(text).replace("\n", " "))

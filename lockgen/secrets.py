@@ -18,7 +18,7 @@ __all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials", "w
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@")
 """``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
 _TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)(?=/|$)")
-_TOKEN_IN_TEXT = re.compile(r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)")
+_TOKEN_IN_TEXT = r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)"  # noqa: S105 - a pattern, compiled when first used
 _URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3}[^\s'\"`<>]+")
 """A URL in a message: a ``/t/<token>`` segment is masked only there (``/home/t/project`` is a folder)."""
 MASK = "***"
@@ -48,7 +48,7 @@ def redact(text: str, extra: tuple[str, ...] | frozenset[str] = (), *, keep_git_
 
 def _mask_token(url: re.Match[str]) -> str:
     found = url.group(0)
-    return found if found.lower().startswith("file:") else _TOKEN_IN_TEXT.sub(f"/t/{MASK}", found)
+    return found if found.lower().startswith("file:") else re.sub(_TOKEN_IN_TEXT, f"/t/{MASK}", found)
 
 
 class SecretRegistry:

@@ -49,10 +49,11 @@ MAX_INCLUDE_BYTES = 1024 * 1024
 EXCERPT_CHARS = 40
 """How much of a line that is not a valid requirement a message shows: a ``-r`` aimed at a
 secret file must not print it."""
-_SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
-_OPTION = re.compile(r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$")
-_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
-_SHORT_GLUED = re.compile(r"^(?P<opt>-[rcif])(?P<value>\S.*)$")
+# Patterns, compiled when first used (re's cache): an up-to-date check or no-op lock uses none.
+_SHA256 = r"^sha256:[0-9a-f]{64}$"
+_OPTION = r"^(?P<opt>-[A-Za-z]|--[a-z][a-z-]*)(?:[ =]\s*(?P<value>.*))?$"
+_NAMED_URL = r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@"
+_SHORT_GLUED = r"^(?P<opt>-[rcif])(?P<value>\S.*)$"
 TRUSTED_HOST_REFUSAL = (
     "pip option --trusted-host is not supported in a locked pip section: it lets pip and uv fetch from that"
     " host over plain http or without checking its TLS certificate, so anyone on the way could change what is"
@@ -124,10 +125,10 @@ def include_roots(env_file: Path, extra: Sequence[Path] = ()) -> tuple[Path, ...
 
 
 def _split_option(text: str) -> tuple[str, str | None] | None:
-    glued = _SHORT_GLUED.match(text)
+    glued = re.match(_SHORT_GLUED, text)
     if glued and not text.startswith("--"):
         return glued.group("opt"), glued.group("value").strip()
-    match = _OPTION.match(text)
+    match = re.match(_OPTION, text)
     if match is None:
         return None
     value = match.group("value")
@@ -214,7 +215,7 @@ def _split_hashes(col: _Collector, text: str, where: Location) -> tuple[str, fro
             return requirement.strip(), None
         if not value and tokens and not tokens[0].startswith("--"):
             value = tokens.pop(0)
-        if not _SHA256.match(value):
+        if not re.match(_SHA256, value):
             col.problem(
                 where,
                 f"--hash {_excerpt(value)}: lockgen checks sha256 hashes only, written --hash=sha256:<64 hex digits>",
@@ -263,7 +264,7 @@ def _handle_plain_line(  # noqa: PLR0911
     if _is_local_path(text) or text.startswith(VCS_PREFIXES):
         _direct(col, text, where, col.cwd or base, editable=False, constraints=constraints)
         return
-    if "://" in text and not _NAMED_URL.match(text):
+    if "://" in text and not re.match(_NAMED_URL, text):
         col.requirements.append(text)  # a bare URL: uv reads the name from the file name
         return
     plain = plain_requirement_name(text) if hashes is None else None  # the common shapes: packaging not imported

@@ -316,7 +316,8 @@ def _removed_platforms(the_plan: LockPlan, out_dir: Path) -> list[Stale]:
 CHECK_JSON_FORMAT = 1
 """The version of ``check --format json``'s shape (docs/json.md); raised only when a field changes
 meaning or goes away, never for an added field."""
-_PLACE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|txt|toml|in|cfg)):(\d+)")
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_PLACE = r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:ya?ml|txt|toml|in|cfg)):(\d+)"
 
 
 def render_check_json(result: CheckResult, reused: tuple[str, ...] = ()) -> str:
@@ -325,7 +326,7 @@ def render_check_json(result: CheckResult, reused: tuple[str, ...] = ()) -> str:
     import json
 
     def places(detail: str) -> list[dict[str, object]]:
-        found = dict.fromkeys((m[1], int(m[2])) for m in _PLACE.finditer(detail))
+        found = dict.fromkeys((m[1], int(m[2])) for m in re.finditer(_PLACE, detail))
         return [{"file": file, "line": line} for file, line in found]
 
     data = {

@@ -128,7 +128,8 @@ def _pip_inputs_changed(
     return []
 
 
-_DIGEST_TAIL = re.compile(r" (?:metadata )?[0-9a-f]{12}$")
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_DIGEST_TAIL = r" (?:metadata )?[0-9a-f]{12}$"
 
 
 def _pip_key(line: str) -> str:
@@ -137,8 +138,8 @@ def _pip_key(line: str) -> str:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    if _DIGEST_TAIL.search(line):
-        return _DIGEST_TAIL.sub("", line)
+    if re.search(_DIGEST_TAIL, line):
+        return re.sub(_DIGEST_TAIL, "", line)
     try:
         return canonicalize_name(Requirement(line.split(" #", 1)[0].strip()).name)
     except InvalidRequirement:
@@ -162,7 +163,7 @@ def _pip_line_changes(before: tuple[str, ...], expected: PipExpectation) -> str 
         at = f" ({place})" if place else ""
         if old is not None:
             removed.remove(old)
-            if _DIGEST_TAIL.search(line):
+            if re.search(_DIGEST_TAIL, line):
                 what = "its dependency metadata" if " metadata " in line else "its contents"
                 changes.append(f"`{key}`: {what} changed{at}")
             else:

@@ -47,7 +47,8 @@ def channel_url_problem(value: str) -> str | None:
     return None
 
 
-_BRACKET = re.compile(r"\[(?P<body>[^\[\]]*)\]")
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_BRACKET = r"\[(?P<body>[^\[\]]*)\]"
 
 
 def _without_bare_bracket_words(value: str) -> tuple[str, list[str]]:
@@ -61,7 +62,7 @@ def _without_bare_bracket_words(value: str) -> tuple[str, list[str]]:
         dropped.extend(i for i in items if "=" not in i)
         return f"[{','.join(kept)}]" if kept else ""
 
-    return _BRACKET.sub(keep, value).strip(), dropped
+    return re.sub(_BRACKET, keep, value).strip(), dropped
 
 
 def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDependency | None:
@@ -117,12 +118,13 @@ def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDepend
     )
 
 
-_SWAPPED_OPERATOR = re.compile(rf"(?P<name>^{PACKAGE_NAME}(?:::)?[A-Za-z0-9_.\-]*)\s*=(?P<op>[<>])")
+# A pattern, compiled when first used (re's cache): only a spec with `=<` or `=>` needs it.
+_SWAPPED_OPERATOR = rf"(?P<name>^{PACKAGE_NAME}(?:::)?[A-Za-z0-9_.\-]*)\s*=(?P<op>[<>])"
 
 
 def _conda_pin_fix(value: str) -> str | None:
     """The fix for a comparison written backwards in a conda spec (``pandas=>2.0``, ``numpy=<2``)."""
-    match = _SWAPPED_OPERATOR.match(value)
+    match = re.match(_SWAPPED_OPERATOR, value)
     if match is None:
         return None
     fixed = f"{match.group('name')}{match.group('op')}={value[match.end() :].lstrip()}"

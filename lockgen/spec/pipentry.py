@@ -104,14 +104,15 @@ def check_pip_entry(text: str) -> str | None:
     return None
 
 
-_CONDA_STYLE_PIN = re.compile(
+# A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
+_CONDA_STYLE_PIN = (
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?)\s*=(?P<op>[<>]?)\s*(?P<rest>[^=<>!~].*)$"
 )
 
 
 def _pip_pin_fix(text: str) -> str | None:
     """The fix for a conda-style pin written under ``pip:`` (``einops=0.8.0``, ``torch=2.*``, ``x=>1``)."""
-    match = _CONDA_STYLE_PIN.match(text)
+    match = re.match(_CONDA_STYLE_PIN, text)
     if match is None:
         return None
     name, op, rest = match.group("name"), match.group("op"), match.group("rest").strip()
