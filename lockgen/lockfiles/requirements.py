@@ -23,6 +23,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -193,8 +194,12 @@ def _via_by_line(text: str) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
+@lru_cache(maxsize=64)
 def parse_compiled(text: str) -> tuple[Pin, ...]:
-    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``)."""
+    """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``).
+
+    Once per text and process (the pins are immutable): ``check`` and a no-op ``lock`` read them twice,
+    for the pip section's verdict and for the pins held to the requirements."""
     via = _via_by_line(text)
     pins = []
     for number, line in logical_lines(text):

@@ -176,6 +176,18 @@ def test_other_pins_are_left_to_packaging_and_still_read(line: str) -> None:
         assert (found[0].name, found[0].version, found[0].marker) == expected
 
 
+
+def test_a_requirements_text_is_parsed_once_per_process() -> None:
+    """check and a no-op lock read the pins twice (the verdict, the pins held to the requirements): the
+    second read is the first's immutable result (Round 6); another text is parsed for itself."""
+    text = "appa==1.0 \\\n    --hash=sha256:" + "a" * 64 + "\n    # via pip: section\n"
+    first = parse_compiled(text)
+    assert [(p.name, p.version, p.via) for p in first] == [("appa", "1.0", ("pip: section",))]
+    assert parse_compiled(text) is first
+    other = parse_compiled(text.replace("1.0", "2.0"))
+    assert other is not first and other[0].version == "2.0"
+
+
 _NAMES = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,8}[A-Za-z0-9])?", fullmatch=True)
 _VERSIONS = st.from_regex(
     r"(?:[0-9]!)?[0-9]{1,3}(?:\.[0-9]{1,3}){0,3}(?:(?:a|b|rc)[0-9])?(?:\.post[0-9])?(?:\.dev[0-9])?(?:\+[a-z0-9]{1,4})?",
