@@ -6,10 +6,9 @@ each :class:`PlatformChange` (its summary line, then one line per :class:`Move`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lockgen.lockfiles import ExplicitLock
 from lockgen.models import LockedPackage, build_python, conda_version_order, package_count
+from lockgen.records import dataclass
 
 __all__ = ["Move", "PlatformChange", "platform_change"]
 

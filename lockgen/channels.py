@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from lockgen.errors import ConfigError
 from lockgen.models import bad_channel_name, url_problem
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.records import dataclass
 from lockgen.secrets import redact, strip_credentials
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
 from lockgen.recorded import DEFAULT_VALUES, Recorded, read_recorded
+from lockgen.records import dataclass
 from lockgen.toolconfig import (
     check_platforms,
     conda_lock_path,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ from lockgen.flags import Flags
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder, find_project_root
 from lockgen.recorded import Recorded, read_recorded
+from lockgen.records import dataclass
 from lockgen.toolconfig import toml_where
 
 __all__ = [

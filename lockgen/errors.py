@@ -8,8 +8,9 @@ traceback is shown only with ``-v``. Messages never contain credentials: they pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from lockgen.records import dataclass
 
 __all__ = [
     "EXIT_CODES",

@@ -9,7 +9,6 @@ indexes: conda-lock names one file per platform) and per-platform content hashes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from lockgen.lockfiles.header import generated_line
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan
+from lockgen.records import dataclass
 from lockgen.reporting import Notice, Reporter
 
 if TYPE_CHECKING:

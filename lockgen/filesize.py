@@ -8,10 +8,10 @@ refused at once instead of costing seconds and gigabytes in every read-only comm
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InputError, Problem
+from lockgen.records import dataclass
 
 __all__ = ["SizeLimit", "lock_folder_files", "refuse_oversized"]
 

@@ -3,8 +3,9 @@ recorded options and the defaults (:func:`lockgen.config.build_options`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from lockgen.records import dataclass
 
 __all__ = ["Flags", "LockFlags", "SolveFlags"]
 

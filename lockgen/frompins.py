@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lockgen.lockfiles.condalock import (
@@ -24,6 +24,7 @@ from lockgen.lockfiles.condalock import (
 )
 from lockgen.lockfiles.explicit import ExplicitLock, MalformedLock, parse_explicit
 from lockgen.lockfiles.requirements import VCS_PREFIXES
+from lockgen.records import dataclass
 
 __all__ = ["PipPinned", "PreviousPins", "read_pins", "url_commit"]
 

@@ -35,7 +35,7 @@ or a Ctrl-C anywhere leaves every environment's previous locks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ from lockgen.models import LockedPackage
 from lockgen.pipagreement import PipAgreement
 from lockgen.plan import LockPlan, plan
 from lockgen.platforms import lowest_versions
+from lockgen.records import dataclass
 from lockgen.reporting import Event, Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cmp_to_key
 
 from lockgen.channels import ResolvedChannel
@@ -33,6 +33,7 @@ from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.matchspec import spec_matches
 from lockgen.models import LockedPackage, conda_version_order, dependency_name
 from lockgen.plan import LockPlan, plan
+from lockgen.records import dataclass
 from lockgen.solverequest import SolveRequest
 
 __all__ = ["MAX_PROBES", "Blocker", "HoldBack", "why_not_newer"]

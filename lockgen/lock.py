@@ -9,7 +9,7 @@ mapping source are parameters: tests drive the orchestrator with fakes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from lockgen.lockspecs import header_edits, package_problems
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.records import dataclass
 from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.solverequest import SolveRequest
 

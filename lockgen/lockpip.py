@@ -10,7 +10,7 @@ removes them when the environment has no pip section.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lockgen.errors import OutputError
@@ -19,6 +19,7 @@ from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, pip_plan, pip_request
+from lockgen.records import dataclass
 from lockgen.reporting import Reporter
 
 if TYPE_CHECKING:

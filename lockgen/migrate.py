@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from lockgen.frompins import PreviousPins, read_pins
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock, MalformedLock
 from lockgen.lockfiles.requirements import Pin, PreviousLock, parse_compiled
 from lockgen.models import LockedPackage, PackageUrl
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:
     from lockgen.conda import PinnedOffers

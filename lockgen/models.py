@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from lockgen.records import dataclass
 
 __all__ = [
     "PACKAGE_EXTENSIONS",

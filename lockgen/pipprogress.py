@@ -4,7 +4,7 @@ these, builds none of the others (docs/performance.md, "Round 5")."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from lockgen.records import dataclass
 
 __all__ = [
     "PIP_LOCK_EVENTS",

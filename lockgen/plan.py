@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
@@ -20,6 +20,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import json_sha256, short_digest
 from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
+from lockgen.records import dataclass
 from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, redact
 from lockgen.solverequest import SolveRequest

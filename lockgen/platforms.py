@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from lockgen.records import dataclass
 
 __all__ = [
     "DEFAULT_PLATFORMS",

@@ -8,8 +8,9 @@ no-op ``lock``) do not build these classes (about 0.35 ms each at import; docs/p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from lockgen.records import dataclass
 
 __all__ = [
     "Extracting",

@@ -3,10 +3,11 @@ lines): :func:`lockgen.config.build_options` reuses those a command does not set
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lockgen.platforms import KNOWN_PLATFORMS, VirtualPackage, lock_file_name
+from lockgen.records import dataclass
 
 __all__ = ["DEFAULT_VALUES", "Recorded", "read_recorded"]
 

@@ -8,10 +8,10 @@ severity, reported as a :class:`Notice`; the progress events are in :mod:`lockge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from lockgen.errors import Problem
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:
     from lockgen.pipprogress import PipMapping, PipResolved, PipResolving, PipRetrying, PipUpToDate

@@ -8,10 +8,11 @@ no-op ``lock``) can build requests without importing the solver and its diagnost
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lockgen.channels import ResolvedChannel
 from lockgen.platforms import VirtualPackage
+from lockgen.records import dataclass
 
 __all__ = ["SolveRequest"]
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from lockgen.lockfiles.unhashed import read_unhashed, unhashed_problems
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names
 from lockgen.progress import ReadingRepodata
+from lockgen.records import dataclass
 from lockgen.repodata.failures import fetch_failure, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, LookupResult, hash_of

@@ -8,13 +8,13 @@ with a fix rather than a bare "no such option".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import click
 
 from lockgen.cli.options import collect_into
 from lockgen.errors import ConfigError, Problem
+from lockgen.records import dataclass
 
 F = TypeVar("F", bound=Callable[..., Any])
 

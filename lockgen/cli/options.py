@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import click
 
 from lockgen.errors import EXIT_CODES
 from lockgen.flags import Flags, LockFlags, SolveFlags
+from lockgen.records import dataclass
 
 __all__ = [
     "EXIT_HELP",

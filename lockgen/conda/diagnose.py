@@ -13,7 +13,6 @@ import contextlib
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from lockgen.conda.explanation import NoSolution, fit_screen
 from lockgen.errors import ChannelError, SolveError
 from lockgen.httpclient import HttpSettings
 from lockgen.models import dependency_name
+from lockgen.records import dataclass
 from lockgen.repodata.failures import (
     DNS_FAILURE,
     NO_DNS,

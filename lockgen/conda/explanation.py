@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lockgen.errors import SolveError
+from lockgen.records import dataclass
 
 __all__ = [
     "KEEP_EXPLANATIONS",

@@ -28,11 +28,11 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import OutputError
 from lockgen.lockfiles.header import GENERATED_PREFIX, is_generated
+from lockgen.records import dataclass
 
 __all__ = [
     "KEY_FILE",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -29,6 +28,7 @@ import yaml
 from lockgen.lockfiles.explicit import ExplicitEntry, ExplicitLock, MalformedLock
 from lockgen.lockfiles.requirements import VCS_PREFIXES
 from lockgen.models import PACKAGE_EXTENSIONS, PACKAGE_NAME, LockedPackage
+from lockgen.records import dataclass
 
 __all__ = [
     "CondaLockFile",

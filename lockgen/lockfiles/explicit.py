@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lockgen.errors import OutputError
@@ -25,6 +25,7 @@ from lockgen.lockfiles.header import (
 )
 from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, split_filename
 from lockgen.printable import one_line
+from lockgen.records import dataclass
 from lockgen.secrets import redact, strip_credentials
 
 __all__ = [

@@ -9,7 +9,6 @@ for another platform, are decided once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from lockgen.lockfiles.explicit import ExplicitLock, MalformedLock, parse_explic
 from lockgen.lockfiles.header import is_generated
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.platforms import lock_file_names
+from lockgen.records import dataclass
 
 __all__ = [
     "LINKED_FILE",

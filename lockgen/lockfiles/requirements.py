@@ -22,7 +22,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -36,6 +36,7 @@ from lockgen.lockfiles.header import (
 )
 from lockgen.pipsyntax import plain_pin
 from lockgen.printable import one_line
+from lockgen.records import dataclass
 from lockgen.secrets import strip_credentials
 
 __all__ = [

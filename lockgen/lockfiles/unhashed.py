@@ -13,7 +13,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from lockgen.lockfiles.header import render_input_hash
 from lockgen.lockfiles.requirements import (
@@ -24,6 +23,7 @@ from lockgen.lockfiles.requirements import (
     logical_lines,
     parse_requirements_lock,
 )
+from lockgen.records import dataclass
 from lockgen.secrets import without_login
 
 __all__ = ["UnhashedLine", "UnhashedLock", "read_unhashed", "render_unhashed_lock", "unhashed_problems"]

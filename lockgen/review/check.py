@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.config import LockOptions
@@ -29,6 +28,7 @@ from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.lockspecs import header_edits, package_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.records import dataclass
 from lockgen.reporting import Reporter
 from lockgen.review.includes import refuse_outside_includes
 from lockgen.review.pipcheck import check_pip_lock, expected_pip

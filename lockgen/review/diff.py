@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from lockgen.models import conda_version_order, package_count
+from lockgen.records import dataclass
 from lockgen.review.sources import OPTION_PREFIX, DirectSpecs, LockSet, PackageState, ReviewSourceError
 
 __all__ = ["KINDS", "Change", "DiffResult", "Notable", "TargetDiff", "diff_locks"]

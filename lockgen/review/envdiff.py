@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from lockgen.records import dataclass
 from lockgen.review.diff import DiffResult
 from lockgen.review.render import DIFF_JSON_FORMAT, _headline, render
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from lockgen.lockfiles.requirements import (
 from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.models import PackageUrl, dependency_name
 from lockgen.plan import LockPlan, plan
+from lockgen.records import dataclass
 from lockgen.repodata.failures import fetch_failure, first_url, offline_miss
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup

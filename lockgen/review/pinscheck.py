@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.lockfiles.lockdir import read_lock_file
@@ -22,6 +21,7 @@ from lockgen.matchspec import plain_ranges_hold
 from lockgen.pipsyntax import canonical_name, marker_applies
 from lockgen.plan import LockPlan
 from lockgen.platforms import marker_terms
+from lockgen.records import dataclass
 from lockgen.review.stale import PIP_TARGET, Stale
 from lockgen.spec.pipentry import plain_requirement_name
 

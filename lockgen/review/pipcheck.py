@@ -6,7 +6,6 @@ judged)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import InputError
@@ -14,6 +13,7 @@ from lockgen.lockfiles import GENERATED_PREFIX, first_difference
 from lockgen.lockfiles.lockdir import LINKED_FILE
 from lockgen.lockfiles.requirements import RequirementsLock, body_digest, parse_requirements_lock, render_body
 from lockgen.plan import LockPlan, pip_request
+from lockgen.records import dataclass
 from lockgen.review.pinscheck import DirectRequirements, direct_requirements, pin_problems
 from lockgen.review.stale import PIP_TARGET, Stale
 

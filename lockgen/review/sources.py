@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 from lockgen.errors import ConfigError
@@ -25,6 +25,7 @@ from lockgen.filesize import SizeLimit
 from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
+from lockgen.records import dataclass
 from lockgen.secrets import without_login
 
 __all__ = [

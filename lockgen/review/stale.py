@@ -8,7 +8,8 @@ Shared by the checks of each lock kind (:mod:`lockgen.review.check` for the plat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from lockgen.records import dataclass
 
 __all__ = ["PIP_TARGET", "Stale", "grouped_lines"]
 

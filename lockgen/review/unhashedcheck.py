@@ -4,7 +4,6 @@ hashes): present exactly when the pip section lists such lines, safe to install,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +12,7 @@ from lockgen.lockfiles import GENERATED_PREFIX, first_difference
 from lockgen.lockfiles.lockdir import generated_file
 from lockgen.lockfiles.requirements import input_hash_of, is_direct_line
 from lockgen.plan import LockPlan
+from lockgen.records import dataclass
 from lockgen.review.stale import PIP_TARGET, Stale
 from lockgen.secrets import strip_credentials
 

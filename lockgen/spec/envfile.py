@@ -9,7 +9,7 @@ Several files merge in order (:func:`merge_specs`: a later file wins for the sam
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 import yaml
@@ -18,6 +18,7 @@ from lockgen.errors import InputError, Problem
 from lockgen.filesize import SizeLimit
 from lockgen.models import bad_channel_name
 from lockgen.platforms import KNOWN_PLATFORMS
+from lockgen.records import dataclass
 from lockgen.secrets import redact
 from lockgen.spec.condaspec import channel_url_problem, conda_dependency
 from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry

@@ -6,11 +6,12 @@ by :meth:`EnvSpec.conda_dependencies` and :meth:`EnvSpec.pip_entries`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lockgen.errors import Problem
 from lockgen.platforms import evaluate_selector
+from lockgen.records import dataclass
 
 __all__ = ["CondaDependency", "EnvSpec", "Location", "PipEntry"]
 
