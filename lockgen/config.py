@@ -104,8 +104,7 @@ LOCK_FILES = SizeLimit(DEFAULT_LOCK_MAX_MB * 2**20, LOCK_MAX_ENV, "a file in the
 
 def default_cache_dir() -> Path:
     """``LOCKGEN_CACHE_DIR``, else the platform's user cache folder (:func:`platform_cache_dir`)."""
-    env = os.environ.get(CACHE_DIR_ENV)
-    return Path(env) if env else platform_cache_dir()
+    return _env_cache_dir() or platform_cache_dir()
 
 
 def platform_cache_dir() -> Path:
