@@ -23,7 +23,7 @@ from lockgen.lockfiles.header import (
     text_digest,
     with_current_marker,
 )
-from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, split_filename
+from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl
 from lockgen.printable import one_line
 from lockgen.records import dataclass
 from lockgen.secrets import redact, strip_credentials
@@ -318,13 +318,18 @@ def parse_explicit(text: str, *, hashes: bool = True) -> ExplicitLock:
 
 
 def _package_url(url: str, line: str, number: int) -> None:
-    """MalformedLock unless ``url`` ends in a package file ``NAME-VERSION-BUILD.conda`` (or ``.tar.bz2``):
-    a line whose name has no version or build would meet any spec naming it (nothing to compare)."""
+    """MalformedLock unless ``url`` is a URL ending in a package archive (``.conda`` or ``.tar.bz2``)."""
     if not url.endswith(PACKAGE_EXTENSIONS) or "://" not in url:
         raise MalformedLock(f"not a package URL: {line!r}", number)
-    name, version, build, _ = split_filename(url.rpartition("/")[2])
-    if not (name and version and build):
+
+
+def _package_file(entry: ExplicitEntry, line: str, number: int) -> ExplicitEntry:
+    """``entry`` unless its file is not ``NAME-VERSION-BUILD.conda`` (or ``.tar.bz2``): a line whose name
+    has no version or build would meet any spec naming it (nothing to compare). The entry's URL is split
+    once, when it is made."""
+    if not (entry.name and entry.version and entry.build):
         raise MalformedLock(f"not a package file name NAME-VERSION-BUILD: {line!r}", number)
+    return entry
 
 
 def _parse_entry(line: str, number: int) -> ExplicitEntry:
@@ -335,15 +340,16 @@ def _parse_entry(line: str, number: int) -> ExplicitEntry:
         sha256 = fragment[7:]
     elif _MD5.match(fragment):
         md5 = fragment
-    else:
+    entry = _package_file(ExplicitEntry(url, md5, sha256, number), line, number)  # the file name's error first
+    if md5 is None and sha256 is None:
         raise MalformedLock(f"missing or malformed hash in {line!r}", number)
-    return ExplicitEntry(url, md5, sha256, number)
+    return entry
 
 
 def _unhashed_entry(line: str, number: int) -> ExplicitEntry:
     url = line.partition("#")[0].strip()
     _package_url(url, line, number)
-    return ExplicitEntry(url, None, None, number)
+    return _package_file(ExplicitEntry(url, None, None, number), line, number)
 
 
 def read_explicit(path: Path) -> ExplicitLock | None:

@@ -59,6 +59,25 @@ def test_malformed_lock_is_typed_with_line_and_path(tmp_path: Path) -> None:
     assert no_marker.value.line is None and str(no_marker.value) == "no @EXPLICIT line"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("zlib-1.3.1-h4ab18f5_1.conda", "zlib.conda", "not a package file name NAME-VERSION-BUILD"),
+        (f"zlib-1.3.1-h4ab18f5_1.conda#sha256:{SHA}", "zlib.conda#sha256:nothex", "not a package file name"),
+        ("zlib-1.3.1-h4ab18f5_1.conda", "zlib-1.3.1-h4ab18f5_1.whl", "not a package URL"),
+        (f"#sha256:{SHA}", "#", "missing or malformed hash"),
+    ],
+)
+def test_a_bad_package_line_is_named_by_its_first_fault(old: str, new: str, reason: str) -> None:
+    """The URL's shape, then the file name, then the hash: one message per line, the first that fails."""
+    with pytest.raises(MalformedLock) as caught:
+        parse_explicit(_lock_text().replace(old, new))
+    assert caught.value.line == 5 and caught.value.reason.startswith(reason), caught.value.reason
+    if "hash" not in reason:  # conda list --explicit output, read without hashes: the same faults
+        with pytest.raises(MalformedLock, match=reason):
+            parse_explicit(_lock_text().replace(old, new), hashes=False)
+
+
 def test_entries_are_split_by_package_url() -> None:
     entry = parse_explicit(_lock_text()).entries[0]
     assert (entry.name, entry.version, entry.build, entry.subdir) == ("zlib", "1.3.1", "h4ab18f5_1", "linux-64")
