@@ -24,9 +24,11 @@ a command that makes no request (``check``, a no-op ``lock``) never loads them.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:
     import ssl

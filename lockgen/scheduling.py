@@ -22,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from lockgen.config import DEFAULT_REPODATA_MEMORY_MB
+from lockgen.records import dataclass
 from lockgen.secrets import strip_credentials
 
 __all__ = [

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, ResolvedChannel, resolve_channel
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.models import PackageUrl
+from lockgen.records import dataclass
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:
