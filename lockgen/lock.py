@@ -181,12 +181,7 @@ def prepare(
         if solver is None:
             solver = _rattler_solver(options, the_plan, reporter, pip_start)
         requests = [_with_preferred(p.request, _preferred(previous[p.platform], options)) for p in to_solve]
-        try:
-            solutions = _solve(solver, requests, pins, the_plan)
-        except BaseException:
-            if pip_start is not None:
-                pip_start.close()
-            raise
+        solutions = _solve_beside_pip(solver, requests, pins, the_plan, pip_start)
     offers: Mapping[str, PinnedOffers] = getattr(solver, "offers", None) or {}
     files: dict[str, bytes | None] = {}
     changes: list[PlatformChange] = []
@@ -264,6 +259,27 @@ def rattler_solver(
 
 
 _SCREEN_LINES = 40
+
+
+def _solve_beside_pip(
+    solver: CondaSolver,
+    requests: list[SolveRequest],
+    pins: PreviousPins | None,
+    the_plan: LockPlan,
+    pip_start: PipStart | None,
+) -> dict[str, tuple[LockedPackage, ...]]:
+    """:func:`_solve`, with the pip stage begun beside it: closed when the solve fails; otherwise
+    waited for until each platform's uv has its job (:meth:`PipStart.launched`), so that the last
+    platform's uv starts before this process renders its files (docs/performance.md, round 6)."""
+    try:
+        solutions = _solve(solver, requests, pins, the_plan)
+    except BaseException:
+        if pip_start is not None:
+            pip_start.close()
+        raise
+    if pip_start is not None:
+        pip_start.launched()
+    return solutions
 
 
 def _solve(

@@ -76,6 +76,7 @@ class PipStart:
             uv.uv = find_uv()  # here, not in the runs' threads: finding it reads sysconfig, which is not thread-safe
             self.resolver = uv
         self.runs = EarlyRuns()
+        self._launching: list[threading.Event] = []
         self._pool = ThreadPoolExecutor(max_workers=1 + len(request.platforms), thread_name_prefix="lockgen-pip")
         self._prepared = self._pool.submit(self._prepare, mapping_source)
         self._folder: Path | None = None
@@ -98,24 +99,36 @@ class PipStart:
         """``platform``'s conda solution is known: start its uv run now (when :attr:`early`). Quick:
         called from the solver's event loop."""
         if self.early and any(p.platform == platform for p in self.request.platforms):
-            self.runs.add(platform, self._pool.submit(self._run, platform, pairs))
+            launching = threading.Event()
+            self._launching.append(launching)
+            self.runs.add(platform, self._pool.submit(self._run, platform, pairs, launching))
 
     def solved_packages(self, platform: str, packages: Sequence[LockedPackage]) -> None:
         """:meth:`solved`, given the solver's packages."""
         self.solved(platform, tuple((p.name, p.version) for p in packages))
 
-    def _run(self, platform: str, pairs: tuple[tuple[str, str], ...]) -> EarlyRun | None:
-        prepared = self.prepared()
-        if prepared.error is not None or prepared.mapping is None or self.resolver is None:
-            return None
-        where = next(p for p in self.request.platforms if p.platform == platform)
-        item, _notes = platform_inputs(where, prepared.inputs[platform], pairs, prepared.mapping)  # notes: shown later
-        if item.target is None:
-            return None
-        with self._folder_lock:
-            if self._folder is None:
-                self._folder = Path(tempfile.mkdtemp(prefix="lockgen-pip-"))
-        job = write_job(self._folder, item, self.previous, self.request)  # one folder per platform inside
+    def launched(self) -> None:
+        """Wait until every run begun has handed its job to uv (or ended). The caller's next work (the
+        conda files, the pip stage's own inputs) then runs while uv does, instead of contending for
+        the interpreter with the Python that still stands between the last solution and its uv."""
+        for launching in list(self._launching):
+            launching.wait()
+
+    def _run(self, platform: str, pairs: tuple[tuple[str, str], ...], launching: threading.Event) -> EarlyRun | None:
+        try:
+            prepared = self.prepared()
+            if prepared.error is not None or prepared.mapping is None or self.resolver is None:
+                return None
+            where = next(p for p in self.request.platforms if p.platform == platform)
+            item, _notes = platform_inputs(where, prepared.inputs[platform], pairs, prepared.mapping)  # shown later
+            if item.target is None:
+                return None
+            with self._folder_lock:
+                if self._folder is None:
+                    self._folder = Path(tempfile.mkdtemp(prefix="lockgen-pip-"))
+            job = write_job(self._folder, item, self.previous, self.request)  # one folder per platform inside
+        finally:
+            launching.set()
         try:
             return item, self.resolver.compile([job])
         except LockgenError as exc:  # reported by lock_pip_files, if the run was given the final inputs

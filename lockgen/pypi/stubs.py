@@ -117,7 +117,8 @@ def _record_hash(data: bytes) -> str:
 def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
     """A valid, metadata-only wheel (byte-identical for the same package). Made once per package and
     process: the platforms of a lock share most of their conda packages, and building the zip is
-    most of what writing a stub costs."""
+    most of what writing a stub costs. Stored, not deflated: three small text files gain nothing
+    from compression, and deflating them was three quarters of the cost (docs/performance.md)."""
     import io
     import zipfile  # here: a lock whose pip section is up to date writes no stub
 
@@ -132,10 +133,9 @@ def stub_wheel_bytes(package: ProvidedPackage) -> bytes:
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
     files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for path, data in files.items():
             info = zipfile.ZipInfo(path, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
     return buffer.getvalue()

@@ -201,14 +201,19 @@ class UvResolver:
         earlier = job.output.read_text(encoding="utf-8") if job.output.is_file() else ""
         kept = {p.name for p in parse_compiled(earlier)} - set(job.upgrade_packages)
         probing = job.newest_probe is not None and not job.no_build
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the probe needs nothing of the compile: run beside it
-            probe = pool.submit(self._probe, job, deadline, wheels_only=False) if probing else None
+        if probing and not _compile_caches_probe(job):  # the probe needs nothing of the compile: run beside it
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                compiled = pool.submit(self._rounds, job, [], deadline)  # submitted first: the compile is the long one
+                newest = self._probe(job, deadline, wheels_only=False)
+                builds = compiled.result()
+        else:  # after it, from the index pages it has just fetched into uv's cache (no download, a third the CPU)
             builds = self._rounds(job, [], deadline)
-            text = job.output.read_text(encoding="utf-8")
-            newest = probe.result() if probe is not None else {}
+            newest = self._probe(job, deadline, wheels_only=False, cached=True) if probing else {}
+        text = job.output.read_text(encoding="utf-8")
         newer = self._sdist_only_releases(text, kept, newest, {})  # candidates, before asking which have wheels
         if newer:  # rare: only then does the wheels-only probe decide (one uv run per platform saved otherwise)
-            newer = self._sdist_only_releases(text, kept, newest, self._probe(job, deadline, wheels_only=True))
+            wheels = self._probe(job, deadline, wheels_only=True, cached=_compile_caches_probe(job))
+            newer = self._sdist_only_releases(text, kept, newest, wheels)
         if newer:
             names = [name for name, _, _ in newer]
             try:
@@ -298,24 +303,30 @@ class UvResolver:
                 found.append((name, main.version, pin.version))
         return found
 
-    def _probe(self, job: CompileJob, deadline: float, *, wheels_only: bool) -> dict[str, Pin]:
+    def _probe(self, job: CompileJob, deadline: float, *, wheels_only: bool, cached: bool = False) -> dict[str, Pin]:
+        """One ``--no-deps`` probe (:meth:`_sdist_only_releases`). ``cached``: the compile has just
+        fetched every index page it reads (:func:`_compile_caches_probe`), so it runs offline first,
+        from uv's cache, and again online only if that fails (a page the compile did not fetch)."""
         assert job.newest_probe is not None
         output = job.newest_probe.with_suffix(".wheels.txt" if wheels_only else ".any.txt")
-        output.unlink(missing_ok=True)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return {}
-        try:
-            done = subprocess.run(
-                self.probe_argv(job, job.newest_probe, output, wheels_only=wheels_only),
-                env=self.environment(job), capture_output=True, text=True, timeout=remaining, check=False,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return {}
-        if done.returncode != 0 or not output.is_file():
-            return {}
-        return {p.name: p for p in parse_compiled(output.read_text(encoding="utf-8"))}
+        argv = self.probe_argv(job, job.newest_probe, output, wheels_only=wheels_only)
+        env = self.environment(job)
+        tries = [{**env, "UV_OFFLINE": "1"}, env] if cached and not self.offline else [env]
+        for environment in tries:
+            output.unlink(missing_ok=True)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {}
+            try:
+                done = subprocess.run(
+                    argv, env=environment, capture_output=True, text=True, timeout=remaining, check=False,
+                    stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+            except (OSError, subprocess.TimeoutExpired):
+                return {}
+            if done.returncode == 0 and output.is_file():
+                return {p.name: p for p in parse_compiled(output.read_text(encoding="utf-8"))}
+        return {}
 
     def _invoke(self, job: CompileJob, builds: Sequence[str], deadline: float) -> str | None:
         """One uv run: None when it succeeded, else its stderr (secrets masked). Network failures raise."""
@@ -371,6 +382,14 @@ class UvResolver:
         if failures:
             raise combine_failures(failures)
         return results
+
+
+def _compile_caches_probe(job: CompileJob) -> bool:
+    """Whether the compile leaves in uv's cache every index page a probe of ``job`` reads: one index
+    (with extra indexes, a page an earlier index did not have was never cached) and local find-links
+    only (a remote find-links page may not be cached). The compile fetches the page of every named
+    requirement it resolves, just before the probe reads it: the same page the probe would download."""
+    return not job.extra_index_urls and all("://" not in link for link in job.find_links)
 
 
 def _short(version: str) -> str:

@@ -3,6 +3,7 @@ own conda solution, and the files are those lock_pip_files makes without it."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,45 @@ def test_a_platforms_stub_folder_is_removed_when_its_uv_run_ends(tmp_path: Path)
     assert found == lock_pip_files(request, CONDA, RecordingReporter(), resolver=plain, mapping_source=FakeMapping())
     assert not folder.parent.exists()
 
+
+
+class _HeldPip(FakePip):
+    """uv that does not finish until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__({"rich": ["13.0.0"]})
+        self.release = threading.Event()
+
+    def compile(self, jobs):  # type: ignore[no-untyped-def]
+        self.release.wait(30)
+        return super().compile(jobs)
+
+
+def test_launched_waits_for_each_run_to_hand_its_job_to_uv_not_for_uv(tmp_path: Path) -> None:
+    """After the last solve, the lock waits until every platform's job is written and given to uv
+    (:meth:`PipStart.launched`), then renders its files while uv runs: its own Python no longer
+    delays the last platform's uv. It does not wait for uv itself."""
+    request = _request(tmp_path, env_text(pip=("rich",)))
+    held = _HeldPip()
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=held, mapping_source=FakeMapping())
+    for platform in PLATFORMS:
+        start.solved(platform, CONDA[platform])
+    start.launched()  # returns while every uv run is still held
+    for platform in PLATFORMS:
+        folder = start._folder / platform  # type: ignore[operator]
+        assert (folder / "requirements.in").read_text() == "rich\n"  # its job is written: uv has it
+        assert (folder / "stubs-constraints.txt").read_text() == "numpy==1.26.4+conda\n"
+        assert not start.runs._runs[platform].done()
+    held.release.set()
+    plain = FakePip({"rich": ["13.0.0"]})
+    expected = lock_pip_files(request, CONDA, RecordingReporter(), resolver=plain, mapping_source=FakeMapping())
+    assert lock_pip_files(request, CONDA, RecordingReporter(), started=start) == expected
+
+
+def test_launched_returns_when_a_run_ends_before_uv(tmp_path: Path) -> None:
+    request = _request(tmp_path, env_text(pip=("rich", "--bogus-option")))  # the pip lines cannot be read
+    start = PipStart(request, RecordingReporter(), SecretRegistry(), resolver=_HeldPip(), mapping_source=FakeMapping())
+    start.solved("linux-64", CONDA["linux-64"])
+    start.launched()
+    assert start.runs._runs["linux-64"].result() is None
+    start.close()

@@ -58,6 +58,8 @@ def test_stub_is_a_valid_wheel(tmp_path: Path) -> None:
     assert {str(t) for t in tags} == {"py3-none-any"}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = set(archive.namelist())
+        # stored, not deflated: three small text files gain nothing from compression (docs/performance.md)
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
         dist_info = "typing_extensions-4.12.2+conda.dist-info"
         assert members == {f"{dist_info}/METADATA", f"{dist_info}/WHEEL", f"{dist_info}/RECORD"}
         metadata = archive.read(f"{dist_info}/METADATA").decode()

@@ -336,15 +336,60 @@ out.write_text("ok==1\\n" if marker.exists() else "probe-after-compile==1\\n")
 
 
 def test_the_newest_release_probes_run_beside_the_compile(tmp_path: Path) -> None:
-    """The two ``--no-deps`` probes do not wait for the compile (they do not need its result): a
-    compile that ends only once a probe has begun ends with ``ok`` (with the probes after it, it
-    would give up waiting and say so)."""
+    """With an extra index (whose pages the compile may not leave in uv's cache), the ``--no-deps``
+    probe does not wait for the compile (it does not need its result): a compile that ends only once
+    a probe has begun ends with ``ok`` (with the probe after it, it would give up waiting and say so)."""
     probe = tmp_path / "named.in"
     probe.write_text("accelerate\n")
     uv = fake_uv(tmp_path, PROBE_BESIDE)
-    assert UvResolver(tmp_path / "cache", uv_path=uv).compile([job(tmp_path, newest_probe=probe)]) == {
-        "osx-64": "ok==1\n"
-    }
+    beside = job(tmp_path, newest_probe=probe, extra_index_urls=("https://extra.example/simple",))
+    assert UvResolver(tmp_path / "cache", uv_path=uv).compile([beside]) == {"osx-64": "ok==1\n"}
+
+
+PROBE_AFTER = """
+import os
+from pathlib import Path
+args = sys.argv[1:]
+out = Path(args[args.index("--output-file") + 1])
+kind = "compile" if "--no-deps" not in args else "offline-probe" if os.environ.get("UV_OFFLINE") else "probe"
+with open(out.parent / "calls.log", "a") as log:
+    log.write(kind + "\\n")
+if kind == "offline-probe" and CACHED is None:  # a page the compile did not fetch: uv fails offline
+    sys.stderr.write("error: accelerate was not found in the cache\\n")
+    sys.exit(2)
+one = " \\\\\\n    --hash=sha256:" + "a" * 64 + "\\n"
+newest = {"compile": "1.0", "offline-probe": CACHED, "probe": "2.0"}[kind]
+out.write_text("accelerate==" + newest + one)
+"""
+
+
+@pytest.mark.parametrize(("cached", "calls"), [("1.0", ["compile", "offline-probe"]),
+                                               (None, ["compile", "offline-probe", "probe"])])  # fmt: skip
+def test_the_probe_reads_the_pages_the_compile_fetched_offline_first(
+    tmp_path: Path, cached: str | None, calls: list[str]
+) -> None:
+    """One index, no remote find-links: the compile has just fetched every index page the probe
+    reads, so the probe runs after it with ``UV_OFFLINE=1`` (from uv's cache: no download, no second
+    copy of the largest pages on the wire while the compiles run). When that fails (a page the compile
+    did not fetch), the probe runs again online, so the answer is the one it had before."""
+    probe = tmp_path / "named.in"
+    probe.write_text("accelerate\n")
+    uv = fake_uv(tmp_path, f"CACHED = {cached!r}\n{PROBE_AFTER}")
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    local = job(tmp_path, newest_probe=probe, find_links=(str(stubs),))
+    texts = UvResolver(tmp_path / "cache", uv_path=uv).compile([local])
+    assert (tmp_path / "calls.log").read_text().split()[: len(calls)] == calls
+    assert texts["osx-64"].startswith("accelerate==1.0")
+
+
+def test_a_remote_find_links_page_keeps_the_probe_online(tmp_path: Path) -> None:
+    probe = tmp_path / "named.in"
+    probe.write_text("accelerate\n")
+    uv = fake_uv(tmp_path, f"CACHED = '1.0'\n{PROBE_AFTER}")
+    remote = job(tmp_path, newest_probe=probe, find_links=("https://links.example/wheels/",))
+    UvResolver(tmp_path / "cache", uv_path=uv).compile([remote])
+    assert sorted((tmp_path / "calls.log").read_text().split())[:2] == ["compile", "probe"]
 
 
 PROBES_LOGGED = """
