@@ -285,8 +285,9 @@ class UvResolver:
         version to a wheel), so lockgen takes it too. A release with wheels for other platforms only
         (wandb on macOS x86_64) is not one: the wheels-first pick stands (pip's ``--prefer-binary``).
         Pins of the previous lock (``kept``) stay. ``newest`` and ``wheels``: the two quick ``--no-deps``
-        uv runs (:meth:`_probe`; any failure: none): the first beside the compile, the wheels-only one
-        only when the first names a candidate (``wheels`` empty gives every candidate).
+        uv runs (:meth:`_probe`; any failure: none): the first after the compile, offline from the pages
+        it fetched (beside it when :func:`_compile_caches_probe` says the cache may lack one), the
+        wheels-only one only when the first names a candidate (``wheels`` empty gives every candidate).
         """
         locked = {p.name: p for p in parse_compiled(text)}
         found = []
