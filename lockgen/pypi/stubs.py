@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ __all__ = ["LOCAL_LABEL", "ProvidedPackage", "StubFiles", "conda_to_pep440", "pr
 
 LOCAL_LABEL = "conda"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_BUILDING = threading.Lock()
+"""Held while stubs are built: platforms solved at the same moment share most of their packages,
+and each stub is built once (the next platform waits for it) instead of by every thread at once."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -157,8 +161,10 @@ def write_stubs(directory: Path, packages: Iterable[ProvidedPackage]) -> StubFil
     """Write the stub wheels into ``directory`` and the two constraints files beside it."""
     directory.mkdir(parents=True, exist_ok=True)
     chosen = list(packages)
-    for package in chosen:
-        (directory / package.wheel_name).write_bytes(stub_wheel_bytes(package))
+    with _BUILDING:
+        wheels = [(package.wheel_name, stub_wheel_bytes(package)) for package in chosen]
+    for name, data in wheels:
+        (directory / name).write_bytes(data)
     constraints = directory.parent / f"{directory.name}-constraints.txt"
     constraints.write_text("".join(f"{p.constraint}\n" for p in chosen), encoding="utf-8")
     build_constraints = directory.parent / f"{directory.name}-build-constraints.txt"

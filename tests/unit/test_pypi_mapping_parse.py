@@ -52,3 +52,33 @@ def test_stub_wheels_are_built_once_per_package(tmp_path: Path) -> None:
     assert stub_wheel_bytes.cache_info().misses == len(packages)
     first = sorted((p.name, p.read_bytes()) for p in (tmp_path / "linux-64" / "stubs").iterdir())
     assert first == sorted((p.name, p.read_bytes()) for p in (tmp_path / "win-64" / "stubs").iterdir())
+
+
+def test_platforms_writing_stubs_at_once_build_each_stub_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two platforms solved at the same moment write their stubs in two threads: the second waits
+    for the first's stubs instead of building them again (hashing slowed down so that both threads
+    are building at once)."""
+    import threading
+    import time
+
+    from lockgen.pypi import stubs
+
+    slow = stubs._record_hash
+
+    def record_hash(data: bytes) -> str:
+        time.sleep(0.002)
+        return slow(data)
+
+    monkeypatch.setattr(stubs, "_record_hash", record_hash)
+    packages = [ProvidedPackage(f"p{i}", "1.0", f"p{i}", "1.0") for i in range(20)]
+    stub_wheel_bytes.cache_clear()
+    threads = [
+        threading.Thread(target=write_stubs, args=(tmp_path / platform / "stubs", packages))
+        for platform in ("osx-64", "win-64")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stub_wheel_bytes.cache_info().misses == len(packages)
+    assert len(list((tmp_path / "win-64" / "stubs").iterdir())) == len(packages)
