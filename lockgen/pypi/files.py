@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -23,6 +22,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles.requirements import Pin
 from lockgen.pypi.targets import PipTarget
+from lockgen.records import dataclass
 from lockgen.secrets import SecretRegistry, strip_credentials
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from lockgen.lockfiles.header import json_sha256
 from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.pypi.pipinput import PipInput
 from lockgen.pypi.requirements import parse_pip_entries
+from lockgen.records import dataclass
 from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact
 

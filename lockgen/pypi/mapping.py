@@ -22,12 +22,13 @@ import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
 from lockgen.errors import ConfigError
 from lockgen.httpclient import HttpSettings
+from lockgen.records import dataclass
 
 __all__ = [
     "BUILTIN_RENAMES",

@@ -4,10 +4,10 @@ installed from a VCS URL or a local folder (:class:`DirectRequirement`) and the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.errors import Problem
+from lockgen.records import dataclass
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from lockgen.lockfiles.requirements import (
 from lockgen.pipsyntax import canonical_name
 from lockgen.project import project_roots
 from lockgen.pypi.pipinput import DirectRequirement, GivenHashes, PipInput, vcs_url_of
+from lockgen.records import dataclass
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location, PipEntry
 from lockgen.spec.pipentry import plain_requirement_name

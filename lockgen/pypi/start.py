@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, PreviousLock, read
 from lockgen.pypi.inputs import PlatformInputs, disagrees, mapping_for, platform_inputs, read_inputs
 from lockgen.pypi.jobs import write_job
 from lockgen.pypi.pipinput import PipInput
+from lockgen.records import dataclass
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 

@@ -19,10 +19,11 @@ import functools
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
+
+from lockgen.records import dataclass
 
 __all__ = ["LOCAL_LABEL", "ProvidedPackage", "StubFiles", "conda_to_pep440", "provided_packages", "write_stubs"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
@@ -17,6 +16,7 @@ from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.models import package_count
 from lockgen.pipsyntax import marker_applies
 from lockgen.platforms import marker_terms
+from lockgen.records import dataclass
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
@@ -11,6 +10,7 @@ from packaging.version import InvalidVersion, Version
 from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
 from lockgen.platforms import PIP_MARKER_TERMS, VirtualPackage, marker_terms
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:  # packaging.markers (with packaging.tags: ~10 ms) only with several environments' pins
     from packaging.markers import Marker

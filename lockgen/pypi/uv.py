@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +48,7 @@ from lockgen.pypi.uvstderr import (
     matched_names,
     needs_build,
 )
+from lockgen.records import dataclass
 from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry, strip_credentials
 

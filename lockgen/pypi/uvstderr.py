@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from lockgen.errors import ChannelError, LockgenError, PypiResolutionError
 from lockgen.pypi.stubs import LOCAL_LABEL, ProvidedPackage
 from lockgen.pypi.targets import PipTarget
+from lockgen.records import dataclass
 
 NETWORK = re.compile(
     r"(error sending request|dns error|failed to lookup address|Could not connect|connection refused|"
