@@ -4,10 +4,12 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
 
 1. read the lock and ``<prefix>/conda-meta``; if they agree, nothing happens (conda part);
 2. download every new or changed file in parallel into ``<cache>/archives`` and check each
-   against the lock's hash; any failure stops here, the prefix untouched;
+   against the lock's hash; any failure stops the install once the downloads end, the prefix
+   untouched;
 3. build each record from the channel's repodata (through the mirror), or from the archive;
 4. take each package from lockgen's extracted cache when its entry still checks, else extract the
-   verified archive (:mod:`lockgen.install.staging`; other tools' extractions are never trusted),
+   verified archive (:mod:`lockgen.install.staging`; other tools' extractions are never trusted) as
+   soon as it is verified, while the other files download (rattler extracts on its own threads),
    and check every path each package would write (:mod:`lockgen.install.confine`): one path
    outside the prefix refuses the whole install, the prefix untouched;
 5. link the packages with rattler's installer (link options set, so it probes nothing in
@@ -24,16 +26,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror
 from lockgen.errors import InstallError, Problem
 from lockgen.httpclient import HttpSettings
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
-from lockgen.install.download import Downloader, HostUnreachable
-from lockgen.install.link import link_packages
+from lockgen.install.download import Archive, Downloader, DownloadFailure, HostUnreachable
+from lockgen.install.link import link_packages, refusing_client
 from lockgen.install.pip import (
     PipBudget,
     marker_environment,
@@ -57,10 +60,10 @@ from lockgen.install.records import canonical_ok, record_for, restore_canonical_
 from lockgen.install.staging import (
     Extracted,
     ExtractedCache,
+    Extractions,
     StagingError,
     cache_segment,
     drop_stale_staging,
-    extract_all,
     link_tree,
     staging_dir,
 )
@@ -73,6 +76,11 @@ from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, fetch_url
 from lockgen.reporting import Notice, NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
+
+if TYPE_CHECKING:
+    from rattler import RepoDataRecord
+
+    from lockgen.repodata.lookup import LookupResult
 
 __all__ = ["InstallOptions", "InstallResult", "host_platform", "install_lock", "read_lock"]
 
@@ -238,16 +246,6 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     for mirror in options.mirrors:
         secrets.add_url(mirror.replacement)
     reporter.report(Fetching(options.platform, len(plan.to_install)))
-    downloader = Downloader(
-        options.cache_dir / "archives",
-        secrets,
-        jobs=options.jobs,
-        http=options.http or HttpSettings(options.timeout_s),
-        retries=options.retries,
-        deadline_s=options.download_deadline_s,
-        min_rate=options.download_min_rate,
-        min_rate_window_s=options.download_min_rate_window_s,
-    )
     cache = ExtractedCache(options.cache_dir / "pkgs")
     lookup = ChannelLookup(
         make_gateway(options.cache_dir, timeout_s=options.timeout_s, retries=options.retries), options.mirrors, secrets
@@ -255,51 +253,52 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
     looking_up = asyncio.create_task(lookup.lookup(plan.to_install))
     reused = await asyncio.to_thread(_reusable, cache, plan.to_install)
     wanted = [(e, fetch_url(e.url, options.mirrors)) for e in plan.to_install if e.url not in reused]
-    try:
-        archives, failures = await downloader.fetch_all(wanted) if wanted else ([], [])
-    except HostUnreachable as exc:
-        looking_up.cancel()
-        await asyncio.gather(looking_up, return_exceptions=True)
-        canonical = next((e.url for e, url in wanted if url == exc.url or exc.host in url), wanted[0][0].url)
-        origin = "/".join(canonical.split("/", 3)[:3])
-        raise InstallError(
-            f"{exc} (fetching {exc.url}); stopped before changing anything ({prefix} was not changed)."
-            f" If the packages are reachable elsewhere, pass --mirror {origin}=<URL or local directory>"
-        ) from exc
-    found = await looking_up
-    if failures:
-        from lockgen.install.failures import describe_failures
-
-        lines = "\n  ".join(describe_failures(failures, len(wanted), options.mirrors))
-        raise InstallError(
-            f"{options.shown_path}: {len(failures)} of {len(wanted)} packages could not be fetched or verified;"
-            f" {prefix} was not changed:\n  {lines}"
-        )
-    by_url = {a.entry.url: a for a in archives}
-    records = [await record_for(by_url.get(e.url) or reused[e.url], found.records.get(e.url)) for e in plan.to_install]
-    notes = tuple(
-        f"repodata unavailable for {channel}/{subdir}; records read from the package files ({why})"
-        for (channel, subdir), why in sorted(found.failures.items())
-    )
-    for note in notes:
-        reporter.report(Notice(Problem(note, severity="note"), options.platform))
+    client = refusing_client()
     with staging_dir(options.cache_dir / "pkgs") as staging:
-        fresh = [(by_url[e.url], r) for e, r in zip(plan.to_install, records, strict=True) if e.url in by_url]
-        reporter.report(Extracting(options.platform, len(fresh), len(records)))
+        # each archive is extracted as soon as it is verified, while the others download
+        extractions = Extractions(cache, staging, client, jobs=min(options.jobs, os.cpu_count() or 1))
+        verified_records: dict[str, asyncio.Task[RepoDataRecord]] = {}
+
+        async def record_of(archive: Archive) -> RepoDataRecord:
+            found = await asyncio.shield(looking_up)
+            return await record_for(archive, found.records.get(archive.entry.url))
+
+        async def segment_of(record: asyncio.Task[RepoDataRecord]) -> str:
+            return cache_segment(await record)
+
+        def on_verified(archive: Archive) -> None:
+            record = verified_records[archive.entry.url] = asyncio.create_task(record_of(archive))
+            extractions.start(archive, segment_of(record))
+
         try:
-            segments = {r.file_name: cache_segment(r) for r in records}
-            jobs = min(options.jobs, os.cpu_count() or 1)
-            extracted = await extract_all(cache, staging, [(a, segments[r.file_name]) for a, r in fresh], jobs=jobs)
-            packages = {x.entry.url: x for x in (*reused.values(), *extracted)}
-            ordered = [packages[e.url] for e in plan.to_install]
-            check_paths([x.files for x in ordered], _confinement(options, prefix, plan))
-        except UnsafePath as exc:
-            raise InstallError(
-                f"{options.shown_path}: {exc}; a package may only write inside the prefix,"
-                f" so nothing was installed ({prefix} was not changed)"
-            ) from exc
-        except StagingError as exc:
-            raise InstallError(f"{options.shown_path}: {exc}; {prefix} was not changed") from exc
+            archives, failures = await _fetch(_downloader(options, secrets), wanted, on_verified, looking_up, prefix)
+            found = await looking_up
+            if failures:
+                raise _fetch_failed(options, failures, len(wanted), prefix)
+            records = [
+                await verified_records[e.url] if e.url in verified_records
+                else await record_for(reused[e.url], found.records.get(e.url))
+                for e in plan.to_install
+            ]  # fmt: skip
+            notes = _repodata_notes(found, reporter, options.platform)
+            fresh = [e.url for e in plan.to_install if e.url in verified_records]
+            reporter.report(Extracting(options.platform, len(fresh), len(records)))
+            try:
+                segments = {r.file_name: cache_segment(r) for r in records}
+                extracted = await extractions.results(fresh)
+                packages = {x.entry.url: x for x in (*reused.values(), *extracted)}
+                ordered = [packages[e.url] for e in plan.to_install]
+                check_paths([x.files for x in ordered], _confinement(options, prefix, plan))
+            except UnsafePath as exc:
+                raise InstallError(
+                    f"{options.shown_path}: {exc}; a package may only write inside the prefix,"
+                    f" so nothing was installed ({prefix} was not changed)"
+                ) from exc
+            except StagingError as exc:
+                raise InstallError(f"{options.shown_path}: {exc}; {prefix} was not changed") from exc
+        finally:  # rattler's threads may still write into the staging directory: wait for them
+            await extractions.stop()
+            await asyncio.gather(*verified_records.values(), return_exceptions=True)
         layers, through_staging = link_tree(
             staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)]
         )
@@ -311,7 +310,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             if entry.url not in through_staging and canonical_ok(entry.url):
                 record.url = entry.url
         reporter.report(Linking(options.platform, len(records), prefix))
-        await link_packages(options.platform, prefix, plan, records, reporter, layers or [staging])
+        await link_packages(options.platform, prefix, plan, records, reporter, layers or [staging], client)
         # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
         restoring = asyncio.create_task(asyncio.to_thread(restore_canonical_urls, prefix, rewrite))
     await restoring
@@ -326,6 +325,65 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
         reused=len(reused),
         notes=notes,
     )
+
+
+def _downloader(options: InstallOptions, secrets: SecretRegistry) -> Downloader:
+    return Downloader(
+        options.cache_dir / "archives",
+        secrets,
+        jobs=options.jobs,
+        http=options.http or HttpSettings(options.timeout_s),
+        retries=options.retries,
+        deadline_s=options.download_deadline_s,
+        min_rate=options.download_min_rate,
+        min_rate_window_s=options.download_min_rate_window_s,
+    )
+
+
+async def _fetch(
+    downloader: Downloader,
+    wanted: Sequence[tuple[ExplicitEntry, str]],
+    on_verified: Callable[[Archive], None],
+    looking_up: asyncio.Task[LookupResult],
+    prefix: Path,
+) -> tuple[list[Archive], list[DownloadFailure]]:
+    """Download and verify ``wanted``; InstallError naming a fix when a host is unreachable."""
+    if not wanted:
+        return [], []
+    try:
+        return await downloader.fetch_all(wanted, on_verified)
+    except HostUnreachable as exc:
+        looking_up.cancel()
+        await asyncio.gather(looking_up, return_exceptions=True)
+        canonical = next((e.url for e, url in wanted if url == exc.url or exc.host in url), wanted[0][0].url)
+        origin = "/".join(canonical.split("/", 3)[:3])
+        raise InstallError(
+            f"{exc} (fetching {exc.url}); stopped before changing anything ({prefix} was not changed)."
+            f" If the packages are reachable elsewhere, pass --mirror {origin}=<URL or local directory>"
+        ) from exc
+
+
+def _fetch_failed(
+    options: InstallOptions, failures: Sequence[DownloadFailure], wanted: int, prefix: Path
+) -> InstallError:
+    from lockgen.install.failures import describe_failures
+
+    lines = "\n  ".join(describe_failures(failures, wanted, options.mirrors))
+    return InstallError(
+        f"{options.shown_path}: {len(failures)} of {wanted} packages could not be fetched or verified;"
+        f" {prefix} was not changed:\n  {lines}"
+    )
+
+
+def _repodata_notes(found: LookupResult, reporter: Reporter, platform: str) -> tuple[str, ...]:
+    """A note (reported, and returned) per channel whose repodata could not be read."""
+    notes = tuple(
+        f"repodata unavailable for {channel}/{subdir}; records read from the package files ({why})"
+        for (channel, subdir), why in sorted(found.failures.items())
+    )
+    for note in notes:
+        reporter.report(Notice(Problem(note, severity="note"), platform))
+    return notes
 
 
 def _reusable(cache: ExtractedCache, entries: Sequence[ExplicitEntry]) -> dict[str, Extracted]:

@@ -147,9 +147,10 @@ class Downloader:
         self.min_rate_window_s = min_rate_window_s
 
     async def fetch_all(
-        self, wanted: Sequence[tuple[ExplicitEntry, str]]
+        self, wanted: Sequence[tuple[ExplicitEntry, str]], on_verified: Callable[[Archive], None] | None = None
     ) -> tuple[list[Archive], list[DownloadFailure]]:
         """Fetch every (entry, fetch URL); returns the archives and every failure (never raises for one).
+        ``on_verified`` is called with each archive as soon as its hash matched (in the event loop).
 
         Raises :class:`HostUnreachable` (the other downloads cancelled, their partial files removed)
         as soon as one host cannot be resolved or connected to; refuses a lock naming a URL twice.
@@ -168,7 +169,7 @@ class Downloader:
                 from lockgen.httpclient import make_async_client
 
                 client = await stack.enter_async_context(make_async_client(self.http))
-            tasks = [asyncio.create_task(self._one(client, limit, entry, url)) for entry, url in wanted]
+            tasks = [asyncio.create_task(self._one(client, limit, entry, url, on_verified)) for entry, url in wanted]
             try:
                 results = await asyncio.gather(*tasks)
             except BaseException:
@@ -181,6 +182,19 @@ class Downloader:
         return archives, failures
 
     async def _one(
+        self,
+        client: httpx.AsyncClient | None,
+        limit: asyncio.Semaphore,
+        entry: ExplicitEntry,
+        url: str,
+        on_verified: Callable[[Archive], None] | None,
+    ) -> Archive | DownloadFailure:
+        archive = await self._verified(client, limit, entry, url)
+        if on_verified is not None and isinstance(archive, Archive):
+            on_verified(archive)
+        return archive
+
+    async def _verified(
         self, client: httpx.AsyncClient | None, limit: asyncio.Semaphore, entry: ExplicitEntry, url: str
     ) -> Archive | DownloadFailure:
         target = self.archive_dir / entry.file_name

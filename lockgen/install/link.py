@@ -18,15 +18,24 @@ from lockgen.progress import LinkingPackage
 from lockgen.reporting import Reporter
 
 if TYPE_CHECKING:
-    from rattler import Config, RepoDataRecord
+    from rattler import Client, Config, RepoDataRecord
 
-__all__ = ["link_packages"]
+__all__ = ["link_packages", "refusing_client"]
 
 
 def _refuse_fetch(host: str, path: str) -> dict[str, str] | None:
     """rattler's client hook: every package was checked by lockgen and is in the cache rattler links
     from; a request means one vanished since, and rattler may not fetch it past lockgen's checks."""
     raise RuntimeError(f"lockgen fetches and checks every package itself; refusing {host}{path}")
+
+
+def refusing_client() -> Client:
+    """A client for rattler that sends nothing: every archive lockgen hands rattler is a local file it
+    verified, and a request would mean rattler fetches something past lockgen's checks."""
+    from rattler import Client
+    from rattler.networking.middleware import AddHeadersMiddleware
+
+    return Client([AddHeadersMiddleware(_refuse_fetch)])
 
 
 class _LinkProgress:
@@ -72,9 +81,9 @@ async def link_packages(  # noqa: PLR0917
     new: Sequence[RepoDataRecord],
     reporter: Reporter,
     layers: Sequence[Path],
+    client: Client,
 ) -> None:
-    from rattler import Client, PackageCache, PrefixRecord, Subdir, install
-    from rattler.networking.middleware import AddHeadersMiddleware
+    from rattler import PackageCache, PrefixRecord, Subdir, install
     from rattler.package_cache import ValidationMode
 
     installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
@@ -97,7 +106,7 @@ async def link_packages(  # noqa: PLR0917
             package_cache=cache,
             reporter=_LinkProgress(reporter, platform),  # type: ignore[arg-type]
             config=_link_config(prefix, layers[0]),
-            client=Client([AddHeadersMiddleware(_refuse_fetch)]),
+            client=client,
         )
     except Exception as exc:
         raise InstallError(

@@ -4,7 +4,9 @@ Each package is extracted once from an archive lockgen has just verified against
 ``<cache>/pkgs/lockgen-extracted-v1/<key>/<segment>`` (``<key>`` is the lock's hash:
 ``sha256-<hex>`` or ``md5-<hex>``; ``<segment>`` rattler's ``name-version-build``, so the entry is
 itself a package cache rattler links from). The extraction happens in a private staging directory
-(``<cache>/pkgs/.lockgen-stage-<pid>-*``), which is walked once: what the package would write, its
+(``<cache>/pkgs/.lockgen-stage-<pid>-*``; rattler extracts it on its own threads, reading the
+file through a client that refuses every request, and returns the hashes of what it read, which
+must be the verified ones), which is walked once: what the package would write, its
 symbolic links, and a digest of the type, mode, size, mtime and inode of every file and link,
 written to ``manifest.json`` beside the package; the finished entry is then renamed into place
 (atomic: an entry is complete or absent). A later install reuses an entry only when
@@ -47,7 +49,7 @@ import shutil
 import stat
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,17 +68,17 @@ from lockgen.install.download import Archive
 from lockgen.lockfiles import ExplicitEntry
 
 if TYPE_CHECKING:
-    from rattler import RepoDataRecord
+    from rattler import Client, RepoDataRecord
 
 __all__ = [
     "CACHE_NAME",
     "Extracted",
     "ExtractedCache",
+    "Extractions",
     "StagingError",
     "cache_key",
     "cache_segment",
     "drop_stale_staging",
-    "extract_all",
     "fingerprint",
     "link_tree",
     "staging_dir",
@@ -312,15 +314,24 @@ class ExtractedCache:
 
     # --- extraction -------------------------------------------------------------------------------
 
-    def extract(self, archive: Archive, staging: Path, segment: str) -> Extracted:
+    async def extract(self, archive: Archive, staging: Path, segment: str, client: Client) -> Extracted:
         """Extract ``archive`` (verified) into ``staging``, check every member, then store it in the
-        cache (when usable). Raises StagingError or UnsafePath."""
+        cache (when usable). Raises StagingError or UnsafePath.
+
+        rattler extracts on its own threads (``client`` refuses every request: the archive is a local
+        file), so Python's lock stays free for the downloads and the other packages' scans."""
         key = cache_key(archive.entry)
         work = staging / f"{key}.part"
         work.mkdir()
         work.chmod(0o755)
         root = work / segment
-        _extract_checked(archive, root)
+        await _extract_checked(archive, root, client)
+        return await asyncio.to_thread(self._store, archive, work, segment)
+
+    def _store(self, archive: Archive, work: Path, segment: str) -> Extracted:
+        """Scan a fresh extraction (``work / segment``), write its manifest and rename it into the cache."""
+        key = cache_key(archive.entry)
+        root = work / segment
         root.chmod(0o755)
         try:
             scan = scan_package(root, segment, self.member_check)
@@ -361,11 +372,13 @@ class ExtractedCache:
         return Extracted(archive.entry, stored, archive.md5, archive.sha256, archive.size, package, reused=False)
 
 
-def _extract_checked(archive: Archive, destination: Path) -> None:
-    from rattler.package_streaming import extract
+async def _extract_checked(archive: Archive, destination: Path, client: Client) -> None:
+    from rattler.package_streaming import download_and_extract
 
     try:
-        sha256, md5 = extract(archive.path, destination)
+        sha256, md5 = await download_and_extract(
+            client, archive.path.as_uri(), destination, expected_sha=bytes.fromhex(archive.sha256)
+        )
     except Exception as exc:
         raise StagingError(f"{archive.entry.name} ({archive.entry.url}): cannot extract the archive ({exc})") from exc
     if sha256.hex() != archive.sha256 or md5.hex() != archive.md5:
@@ -375,21 +388,42 @@ def _extract_checked(archive: Archive, destination: Path) -> None:
         )
 
 
-async def extract_all(
-    cache: ExtractedCache, staging: Path, items: Sequence[tuple[Archive, str]], jobs: int = 4
-) -> list[Extracted]:
-    """Extract every (archive, cache segment), ``jobs`` at a time; in order."""
-    limit = asyncio.Semaphore(max(1, jobs))
+class Extractions:
+    """Extractions started as each archive is verified, ``jobs`` at a time, while the others download.
 
-    async def one(archive: Archive, segment: str) -> Extracted:
-        async with limit:
-            return await asyncio.to_thread(cache.extract, archive, staging, segment)
+    Each waits for its cache segment (the package's record), then extracts into ``staging`` and
+    stores the entry (:meth:`ExtractedCache.extract`). :meth:`stop` must run before ``staging`` is
+    removed: it starts no more and waits for those running (rattler's threads write into it)."""
 
-    results = await asyncio.gather(*(one(a, s) for a, s in items), return_exceptions=True)
-    for result in results:  # every extraction has finished: the caller may remove the directory
-        if isinstance(result, BaseException):
-            raise result
-    return [r for r in results if isinstance(r, Extracted)]
+    def __init__(self, cache: ExtractedCache, staging: Path, client: Client, jobs: int = 2) -> None:
+        self.cache = cache
+        self.staging = staging
+        self.client = client
+        self._limit = asyncio.Semaphore(max(1, jobs))
+        self._tasks: dict[str, asyncio.Task[Extracted]] = {}
+        self._stopped = False
+
+    def start(self, archive: Archive, segment: Awaitable[str]) -> None:
+        """Extract ``archive`` once ``segment`` is known and a slot is free."""
+        self._tasks[archive.entry.url] = asyncio.create_task(self._one(archive, segment))
+
+    async def _one(self, archive: Archive, segment: Awaitable[str]) -> Extracted:
+        name = await segment
+        async with self._limit:
+            if self._stopped:
+                raise StagingError(f"{archive.entry.name}: not extracted (the install stopped)")
+            return await self.cache.extract(archive, self.staging, name, self.client)
+
+    async def results(self, urls: Iterable[str]) -> list[Extracted]:
+        """The extractions of ``urls`` (each started), in that order, once every extraction finished;
+        raises the first failure in that order."""
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        return [self._tasks[url].result() for url in urls]
+
+    async def stop(self) -> None:
+        """Start no more extractions, and wait for those running."""
+        self._stopped = True
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 
 def link_tree(staging: Path, packages: Sequence[tuple[str, Extracted]]) -> tuple[list[Path], set[str]]:

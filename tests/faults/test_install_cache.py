@@ -17,7 +17,9 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -28,7 +30,7 @@ from lockgen.install.staging import CACHE_NAME, fingerprint
 from lockgen.progress import Linking
 from lockgen.reporting import Event
 from tests.faults.figures import count
-from tests.support.channel import CANONICAL, ChannelBuilder, serve_directory
+from tests.support.channel import CANONICAL, ChannelBuilder, QuietHandler, serve_directory
 
 PLATFORM = "linux-64"
 BASE = b"base\n"
@@ -276,4 +278,67 @@ def test_an_entry_gone_between_the_check_and_the_link_is_never_fetched(tmp_path:
         with pytest.raises(InstallError, match=r"linking into .* failed"):
             install_lock(again, _RemoveOnLink(world.base_entry()))
         assert not any(r.endswith(".tar.bz2") or r.endswith(".conda") for r in server.requests), server.requests
+    count("cache faults injected")
+
+
+def _held_until(world: Cached, held: str, wait_s: float = 20) -> type[QuietHandler]:
+    """A handler that sends ``held`` only once ``base`` is in the extracted cache (or ``wait_s`` passed),
+    noting in ``seen`` whether it was."""
+
+    class Held(QuietHandler):
+        seen: ClassVar[list[bool]] = []
+
+        def do_GET(self) -> None:
+            if self.path.endswith(held):
+                deadline = time.monotonic() + wait_s
+                while not list(world.entries.glob(f"*/{BASE_SEGMENT}")) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                Held.seen.append(bool(list(world.entries.glob(f"*/{BASE_SEGMENT}"))))
+            super().do_GET()
+
+    return Held
+
+
+def test_an_archive_is_extracted_while_another_still_downloads(tmp_path: Path) -> None:
+    """Extraction starts as soon as an archive is verified, not once every download is done: the
+    server holds ``app`` back until ``base`` is in the extracted cache (so a cold install overlaps
+    its downloads with rattler's extractions)."""
+    world = Cached(tmp_path)
+    handler = _held_until(world, "app-2.0-h1_0.conda")
+    with serve_directory(tmp_path / "mirror", handler) as server:
+        lock = world.root / "locks" / f"{PLATFORM}.txt"
+        lock.write_text(lock.read_text().replace(CANONICAL, server.url))
+        options = InstallOptions(
+            prefix=tmp_path / "p", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
+        )
+        result = install_lock(options)
+    assert handler.seen == [True]  # type: ignore[attr-defined]
+    assert (tmp_path / "p" / "lib" / "base.txt").read_bytes() == BASE
+    assert result.downloaded == 2
+    assert not list((world.cache / "pkgs").glob(".lockgen-stage-*"))
+
+
+def test_a_failed_download_stops_the_install_after_the_extractions_started(tmp_path: Path) -> None:
+    """One archive fails its hash while another was already extracted: the install refuses with the
+    download's failure, the prefix untouched, no staging left behind; the verified package stays in
+    the extracted cache (it came from a verified archive) and the next install reuses it."""
+    world = Cached(tmp_path)
+    app = tmp_path / "mirror" / "testchan" / PLATFORM / "app-2.0-h1_0.conda"
+    good = app.read_bytes()
+    app.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # served after base is extracted
+    handler = _held_until(world, "app-2.0-h1_0.conda")
+    with serve_directory(tmp_path / "mirror", handler) as server:
+        lock = world.root / "locks" / f"{PLATFORM}.txt"
+        lock.write_text(lock.read_text().replace(CANONICAL, server.url))
+        options = InstallOptions(
+            prefix=tmp_path / "p", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
+        )
+        with pytest.raises(InstallError, match=r"(?s)1 of 2 packages could not be fetched or verified.*hash mismatch"):
+            install_lock(options)
+        assert not (tmp_path / "p" / "conda-meta").exists()
+        assert not list((world.cache / "pkgs").glob(".lockgen-stage-*"))
+        assert handler.seen == [True]  # type: ignore[attr-defined]
+        app.write_bytes(good)
+        result = install_lock(options)
+    assert (result.reused, result.downloaded) == (1, 1)
     count("cache faults injected")
