@@ -326,11 +326,13 @@ def check_paths(packages: Sequence[PackageFiles], confinement: Confinement) -> N
         for path, target in package.links.items():
             links[_normal(confinement.target(package, path))] = target
     resolver = _Resolver(confinement, links)
+    check = resolver.check
     for package in packages:
+        name, moved = package.name, package.noarch_python  # only noarch: python paths land elsewhere
         for path in package.files:
-            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=True)
+            check(name, path, _normal(confinement.target(package, path) if moved else path), True)
         for path in package.links:
-            resolver.check(package.name, path, _normal(confinement.target(package, path)), follow_last=False)
+            check(name, path, _normal(confinement.target(package, path) if moved else path), False)
         for point in package.entry_points:
             resolver.check(package.name, point, f"{confinement.scripts}/{point}", follow_last=True)
 
@@ -364,6 +366,9 @@ def _walk(root: Path) -> tuple[set[str], set[str], dict[str, str]]:
 
 
 def _normal(path: str) -> str:
+    """``path`` with ``/`` separators, normalised as :func:`posixpath.normpath` does."""
+    if path and "\\" not in path and "//" not in path and "/." not in path and path[0] != "." and path[-1] != "/":
+        return path  # nothing normpath would change (most paths: tens of thousands per install)
     return posixpath.normpath(path.replace("\\", "/"))
 
 

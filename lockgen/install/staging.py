@@ -107,12 +107,24 @@ def fingerprint(fields: Iterable[tuple[int, int, int, int]]) -> str:
     return "q-" + hashlib.blake2b(packed, digest_size=20).hexdigest()
 
 
-def _stat_chunk(paths: Sequence[str]) -> list[tuple[int, int, int, int]] | None:
-    """(mode, size, mtime_ns, inode) of each path (not following a last symbolic link); None when one is missing."""
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _stat_members(root: str, members: Sequence[str]) -> list[tuple[int, int, int, int]] | None:
+    """(mode, size, mtime_ns, inode) of each member under ``root`` (not following a last symbolic
+    link), in order; None when one is missing. Each directory is opened once (not through a
+    symbolic link) and its members looked up in it: a third less than one whole path per file."""
+    fields: list[tuple[int, int, int, int]] = []
     try:
-        return list(map(_STAT_FIELDS, map(os.lstat, paths)))
+        for directory, names in itertools.groupby(members, key=lambda member: member.rpartition("/")[0]):
+            handle = os.open(f"{root}{os.sep}{directory}" if directory else root, _DIRECTORY_FLAGS)
+            try:
+                fields += [_STAT_FIELDS(os.lstat(name.rpartition("/")[2], dir_fd=handle)) for name in names]
+            finally:
+                os.close(handle)
     except (OSError, ValueError):
         return None
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +132,8 @@ class _Pending:
     """A cache entry whose manifest checked, before its files are."""
 
     found: Extracted
-    paths: list[str]
+    root: str
+    members: list[str]
     digest: str
 
 
@@ -263,7 +276,7 @@ class ExtractedCache:
         pending = self._check_manifest(entry, key, directory)
         if pending is None or not self._links_hold(pending.found):
             return None
-        fields = _stat_chunk(pending.paths)
+        fields = _stat_members(pending.root, pending.members)
         return pending.found if fields is not None and fingerprint(fields) == pending.digest else None
 
     def _check_manifest(self, entry: ExplicitEntry, key: str, directory: Path) -> _Pending | None:  # noqa: PLR0911
@@ -299,9 +312,8 @@ class ExtractedCache:
         root = directory / package.name
         if not _private(root, self.uid):
             return None
-        base = f"{root}{os.sep}"  # ~46k files in a big environment: no Path objects
         found = Extracted(entry, root, md5, sha256, size, package, reused=True)
-        return _Pending(found, [base + m for m in members], digest)
+        return _Pending(found, str(root), members, digest)
 
     def _discard(self, directory: Path) -> None:
         """Move a bad entry aside (one rename, so no reader sees it half-deleted), then delete it."""

@@ -122,6 +122,14 @@ def _swap_for_link(path: Path) -> None:
     path.symlink_to("/etc/hostname")
 
 
+def _directory_swapped_for_link(path: Path) -> None:
+    """The directory moved aside and a symbolic link put in its place: every file still has its
+    inode, size and mtime, but the entry is no longer the tree lockgen wrote."""
+    directory = path.parent
+    directory.rename(directory.with_name("lib.moved"))
+    directory.symlink_to("lib.moved", target_is_directory=True)
+
+
 def _torn_manifest(path: Path) -> None:
     manifest = path.parents[2] / "manifest.json"
     manifest.write_bytes(manifest.read_bytes()[:40])
@@ -168,6 +176,7 @@ def _unfinished_entry(path: Path) -> None:
         _same_size_edit,
         _edit_keeping_mtime,
         _swap_for_link,
+        _directory_swapped_for_link,
         _torn_manifest,
         _manifest_for_another_key,
         _manifest_under_older_rules,

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lockgen.errors import InstallError
-from lockgen.install.confine import Confinement, PackageFiles, UnsafePath, check_paths, unsafe_path_reason
+from lockgen.install.confine import (
+    Confinement,
+    PackageFiles,
+    UnsafePath,
+    _normal,
+    check_paths,
+    unsafe_path_reason,
+)
 from lockgen.install.core import check_platform_runs_here
 from lockgen.install.prefix import remove_stray_probes
 from lockgen.platforms import check_platform, lock_file_name
@@ -165,3 +175,13 @@ def test_one_tar_member_is_judged_alone() -> None:
         assert expected in (tar_member_problem(bad) or ""), bad.name
     assert safe_mode(0o104755) == 0o100755 and safe_mode(0o42775) == 0o40775 and safe_mode(0o1777) == 0o777
     assert stat.S_IMODE(safe_mode(0o6755)) == 0o755
+
+
+_SEGMENTS = st.sampled_from(["lib", "a.so", ".hidden", ".", "..", "", "x..y", "site-packages", "\\", "b/"])
+
+
+@given(st.lists(_SEGMENTS, max_size=6).map("/".join), st.booleans())
+def test_paths_are_normalised_as_normpath_does(path: str, leading: bool) -> None:
+    """The check's shortcut for paths already normal gives what posixpath.normpath gives, for any spelling."""
+    path = f"/{path}" if leading else path
+    assert _normal(path) == posixpath.normpath(path.replace("\\", "/"))
