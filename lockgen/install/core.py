@@ -37,17 +37,6 @@ from lockgen.httpclient import HttpSettings
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Archive, Downloader, DownloadFailure, HostUnreachable
 from lockgen.install.link import link_packages, refusing_client
-from lockgen.install.pip import (
-    PipBudget,
-    marker_environment,
-    pip_command,
-    pip_hosts,
-    refuse_expansions,
-    refuse_foreign_options,
-    requirements_satisfied,
-    run_pip,
-    unhashed_requirements,
-)
 from lockgen.install.prefix import (
     PrefixPlan,
     installed_files,
@@ -215,6 +204,8 @@ def install_lock(
     if not options.foreign_platform:
         check_platform_runs_here(options.platform, host_platform())
     if options.pip:  # before any change: a pull request can edit the pip locks
+        from lockgen.install.pip import refuse_expansions, refuse_foreign_options
+
         for pip_lock in (options.requirements_path, options.unhashed_path):
             if pip_lock.is_symlink():
                 raise InstallError(f"{pip_lock} {LINKED_FILE}")
@@ -418,6 +409,16 @@ def _pip_step(
     requirements, prefix = options.requirements_path, result.prefix
     if not options.pip or not requirements.is_file():
         return result
+    from lockgen.install.pip import (
+        PipBudget,
+        marker_environment,
+        pip_command,
+        pip_hosts,
+        requirements_satisfied,
+        run_pip,
+        unhashed_requirements,
+    )
+
     if options.foreign_platform and options.platform != host_platform():
         note = f"{requirements} not installed: the environment's Python cannot run on this machine"
         reporter.report(Notice(Problem(note, severity="note"), options.platform))
