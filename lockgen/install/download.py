@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import shutil
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -87,14 +86,37 @@ class _Digest:
     size: int
 
 
+class _Hashing:
+    """The md5, sha256 and size of the bytes given to :meth:`update`, in order."""
+
+    def __init__(self) -> None:
+        self.md5, self.sha256, self.size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+
+    def update(self, chunk: bytes) -> None:
+        self.md5.update(chunk)
+        self.sha256.update(chunk)
+        self.size += len(chunk)
+
+    def digest(self) -> _Digest:
+        return _Digest(self.md5.hexdigest(), self.sha256.hexdigest(), self.size)
+
+
 def _hash_file(path: Path) -> _Digest:
-    md5, sha256, size = hashlib.md5(usedforsecurity=False), hashlib.sha256(), 0
+    hashing = _Hashing()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
-            md5.update(chunk)
-            sha256.update(chunk)
-            size += len(chunk)
-    return _Digest(md5.hexdigest(), sha256.hexdigest(), size)
+            hashing.update(chunk)
+    return hashing.digest()
+
+
+def _copy_hashed(source: Path, dest: Path) -> _Digest:
+    """Copy ``source`` to ``dest``, hashing what was written."""
+    hashing = _Hashing()
+    with source.open("rb") as reading, dest.open("wb") as writing:
+        while chunk := reading.read(_CHUNK):
+            writing.write(chunk)
+            hashing.update(chunk)
+    return hashing.digest()
 
 
 def _connect_reason(exc: BaseException) -> str:
@@ -205,14 +227,13 @@ class Downloader:
         partial = target.with_name(f".{target.name}.{os.getpid()}-{entry.line}.part")
         try:
             async with limit:
-                try:
-                    await asyncio.wait_for(self._fetch(client, url, partial), self.deadline_s)
+                try:  # the bytes are hashed as they are written: verified as soon as the last one is
+                    digest = await asyncio.wait_for(self._fetch(client, url, partial), self.deadline_s)
                 except TimeoutError as exc:
                     raise _Failed(
                         f"not complete after {self.deadline_s:g} s (the server sends too slowly; set"
                         f" {DEADLINE_ENV} to allow more time per file)"
                     ) from exc
-            digest = await asyncio.to_thread(_hash_file, partial)
             if not _matches(entry, digest):
                 got = f"sha256 {digest.sha256}" if entry.sha256 else f"md5 {digest.md5}"
                 raise _Failed(f"hash mismatch: the lock says {_expected(entry)}, the file has {got}")
@@ -224,22 +245,21 @@ class Downloader:
                 partial.unlink()
         return Archive(entry, target, digest.md5, digest.sha256, digest.size, reused=False)
 
-    async def _fetch(self, client: httpx.AsyncClient | None, url: str, dest: Path) -> None:
+    async def _fetch(self, client: httpx.AsyncClient | None, url: str, dest: Path) -> _Digest:
+        """Write ``url``'s bytes to ``dest``; their hashes."""
         if url.startswith("file://"):
             source = Path(unquote(urlsplit(url).path))
             try:
-                await asyncio.to_thread(shutil.copyfile, source, dest)
+                return await asyncio.to_thread(_copy_hashed, source, dest)
             except OSError as exc:
                 raise _Failed(f"cannot read the file: {exc.strerror or exc}") from exc
-            return
         import httpx
 
         assert client is not None  # made whenever a URL is not file://
         last = "no attempt made"
         for attempt in range(self.retries + 1):
             try:
-                await self._http_get(client, url, dest)
-                return
+                return await self._http_get(client, url, dest)
             except _Failed:
                 raise
             except httpx.ConnectError as exc:  # DNS failure, connection refused: retrying will not help
@@ -254,21 +274,21 @@ class Downloader:
                 await asyncio.sleep(0.2 * 2**attempt)
         raise _Failed(f"unreachable after {self.retries + 1} attempts ({last})")
 
-    async def _http_get(self, client: httpx.AsyncClient, url: str, dest: Path) -> None:
-        received = 0
+    async def _http_get(self, client: httpx.AsyncClient, url: str, dest: Path) -> _Digest:
+        hashing = _Hashing()  # afresh at each attempt
 
         async def read(response: httpx.Response) -> None:
-            nonlocal received
             with dest.open("wb") as handle:
                 async for chunk in response.aiter_bytes():  # as they arrive: the rate rule counts every byte
                     handle.write(chunk)
-                    received += len(chunk)
+                    hashing.update(chunk)
 
         async with client.stream("GET", url) as response:
             if response.status_code in (401, 403, 404, 410):
                 raise _Failed(f"HTTP {response.status_code}: the file is missing or not accessible")
             response.raise_for_status()
-            await self._at_min_rate(read(response), lambda: received, url)
+            await self._at_min_rate(read(response), lambda: hashing.size, url)
+        return hashing.digest()
 
     async def _at_min_rate(
         self, reading: Coroutine[object, object, None], received: Callable[[], int], url: str

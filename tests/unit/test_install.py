@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -179,6 +180,41 @@ def test_http_download_missing_file_and_masked_credentials(tmp_path: Path) -> No
         f"line 9: missing ({server.url.replace('http://', 'http://***@')}/conda-forge/linux-64/missing-1-0.tar.bz2):"
         " HTTP 404: the file is missing or not accessible"
     ]
+
+
+class _CutOnce(QuietHandler):
+    """Sends the first request for each file only half its body (then closes), the next ones whole."""
+
+    seen: ClassVar[set[str]] = set()
+
+    def do_GET(self) -> None:
+        if self.path in _CutOnce.seen:
+            super().do_GET()
+            return
+        _CutOnce.seen.add(self.path)
+        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+        data = Path(self.translate_path(self.path)).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True
+
+
+def test_a_download_cut_short_is_verified_on_the_retry_alone(tmp_path: Path) -> None:
+    """Each attempt is hashed afresh as it streams: the half sent first counts for nothing."""
+    data = bytes(range(256)) * 4096
+    entry = _channel_file(tmp_path / "chan", "a-1-0.tar.bz2", data)
+    with serve_directory(tmp_path / "chan", _CutOnce) as server:
+        wanted = [(entry, f"{server.url}/conda-forge/linux-64/a-1-0.tar.bz2")]
+        archives, failures = asyncio.run(Downloader(tmp_path / "archives", retries=1).fetch_all(wanted))
+    assert failures == []
+    (archive,) = archives
+    assert (archive.md5, archive.sha256, archive.size) == (
+        entry.md5, hashlib.sha256(data).hexdigest(), len(data),
+    )  # fmt: skip
+    assert archive.path.read_bytes() == data
+    assert len(server.requests) == 2
 
 
 def test_a_refused_connection_stops_every_download_at_once(tmp_path: Path) -> None:
