@@ -326,22 +326,21 @@ class ExtractedCache:
 
     # --- extraction -------------------------------------------------------------------------------
 
-    async def extract(self, archive: Archive, staging: Path, segment: str, client: Client) -> Extracted:
-        """Extract ``archive`` (verified) into ``staging``, check every member, then store it in the
-        cache (when usable). Raises StagingError or UnsafePath.
+    async def unpack(self, archive: Archive, staging: Path, segment: str, client: Client) -> Path:
+        """Extract ``archive`` (verified) into ``staging / <key>.part / segment``; that ``.part``
+        directory, for :meth:`store`. Raises StagingError.
 
         rattler extracts on its own threads (``client`` refuses every request: the archive is a local
         file), so Python's lock stays free for the downloads and the other packages' scans."""
-        key = cache_key(archive.entry)
-        work = staging / f"{key}.part"
+        work = staging / f"{cache_key(archive.entry)}.part"
         work.mkdir()
         work.chmod(0o755)
-        root = work / segment
-        await _extract_checked(archive, root, client)
-        return await asyncio.to_thread(self._store, archive, work, segment)
+        await _extract_checked(archive, work / segment, client)
+        return work
 
-    def _store(self, archive: Archive, work: Path, segment: str) -> Extracted:
-        """Scan a fresh extraction (``work / segment``), write its manifest and rename it into the cache."""
+    def store(self, archive: Archive, work: Path, segment: str) -> Extracted:
+        """Check every member of a fresh extraction (``work / segment``), write its manifest and rename
+        it into the cache (when usable). Raises StagingError or UnsafePath."""
         key = cache_key(archive.entry)
         root = work / segment
         root.chmod(0o755)
@@ -403,9 +402,11 @@ async def _extract_checked(archive: Archive, destination: Path, client: Client) 
 class Extractions:
     """Extractions started as each archive is verified, ``jobs`` at a time, while the others download.
 
-    Each waits for its cache segment (the package's record), then extracts into ``staging`` and
-    stores the entry (:meth:`ExtractedCache.extract`). :meth:`stop` must run before ``staging`` is
-    removed: it starts no more and waits for those running (rattler's threads write into it)."""
+    Each waits for its cache segment (the package's record), then extracts into ``staging``
+    (:meth:`ExtractedCache.unpack`; ``jobs`` at a time) and checks and stores the entry
+    (:meth:`ExtractedCache.store`, in a thread beside the next extractions). :meth:`stop` must run
+    before ``staging`` is removed: it starts no more and waits for those running (rattler's threads
+    and the scans write into it)."""
 
     def __init__(self, cache: ExtractedCache, staging: Path, client: Client, jobs: int = 2) -> None:
         self.cache = cache
@@ -421,10 +422,11 @@ class Extractions:
 
     async def _one(self, archive: Archive, segment: Awaitable[str]) -> Extracted:
         name = await segment
-        async with self._limit:
+        async with self._limit:  # rattler's extractions, ``jobs`` at a time; the scans (Python) beside them
             if self._stopped:
                 raise StagingError(f"{archive.entry.name}: not extracted (the install stopped)")
-            return await self.cache.extract(archive, self.staging, name, self.client)
+            work = await self.cache.unpack(archive, self.staging, name, self.client)
+        return await asyncio.to_thread(self.cache.store, archive, work, name)
 
     async def results(self, urls: Iterable[str]) -> list[Extracted]:
         """The extractions of ``urls`` (each started), in that order, once every extraction finished;
