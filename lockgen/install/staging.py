@@ -110,21 +110,41 @@ def fingerprint(fields: Iterable[tuple[int, int, int, int]]) -> str:
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _stat_members(root: str, members: Sequence[str]) -> list[tuple[int, int, int, int]] | None:
-    """(mode, size, mtime_ns, inode) of each member under ``root`` (not following a last symbolic
-    link), in order; None when one is missing. Each directory is opened once (not through a
-    symbolic link) and its members looked up in it: a third less than one whole path per file."""
-    fields: list[tuple[int, int, int, int]] = []
+def _member_stats(root: str, members: Sequence[str]) -> Iterator[tuple[int, int, int, int]]:
+    """(mode, size, mtime_ns, inode) of each member under ``root``, in order, not following a last
+    symbolic link. Each directory is opened once (not through a symbolic link) and its members
+    looked up in it: a third less than one whole path per file. Raises OSError when one is missing."""
+    current, handle = None, -1
     try:
-        for directory, names in itertools.groupby(members, key=lambda member: member.rpartition("/")[0]):
-            handle = os.open(f"{root}{os.sep}{directory}" if directory else root, _DIRECTORY_FLAGS)
-            try:
-                fields += [_STAT_FIELDS(os.lstat(name.rpartition("/")[2], dir_fd=handle)) for name in names]
-            finally:
-                os.close(handle)
+        for member in members:  # a directory's members are listed together (one scandir each)
+            directory, _, name = member.rpartition("/")
+            if directory != current:
+                if handle >= 0:
+                    os.close(handle)
+                    handle = -1
+                handle = os.open(f"{root}{os.sep}{directory}" if directory else root, _DIRECTORY_FLAGS)
+                current = directory
+            info = os.lstat(name, dir_fd=handle)
+            yield info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino
+    finally:
+        if handle >= 0:
+            os.close(handle)
+
+
+def _members_digest(root: str, members: Sequence[str]) -> str | None:
+    """:func:`fingerprint` of the members under ``root`` as they are now; None when one is missing."""
+    packed = array("q")
+    try:
+        for fields in _member_stats(root, members):
+            packed.extend(fields)
     except (OSError, ValueError):
         return None
-    return fields
+    except OverflowError:  # an inode number beyond 2**63 (some network file systems): the slow way
+        try:
+            return fingerprint(list(_member_stats(root, members)))
+        except (OSError, ValueError):
+            return None
+    return "q-" + hashlib.blake2b(packed.tobytes(), digest_size=20).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +296,7 @@ class ExtractedCache:
         pending = self._check_manifest(entry, key, directory)
         if pending is None or not self._links_hold(pending.found):
             return None
-        fields = _stat_members(pending.root, pending.members)
-        return pending.found if fields is not None and fingerprint(fields) == pending.digest else None
+        return pending.found if _members_digest(pending.root, pending.members) == pending.digest else None
 
     def _check_manifest(self, entry: ExplicitEntry, key: str, directory: Path) -> _Pending | None:  # noqa: PLR0911
         manifest_path = directory / "manifest.json"
