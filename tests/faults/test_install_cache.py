@@ -308,6 +308,13 @@ def _held_until(world: Cached, held: str, wait_s: float = 20) -> type[QuietHandl
     return Held
 
 
+def _served(world: Cached, url: str, prefix: Path) -> InstallOptions:
+    """Options installing ``world``'s lock into ``prefix`` from the server at ``url`` (no mirror)."""
+    lock = world.root / "locks" / f"{PLATFORM}.txt"
+    lock.write_text(lock.read_text().replace(CANONICAL, url))
+    return InstallOptions(prefix=prefix, platform=PLATFORM, lock_dir=lock.parent, cache_dir=world.cache, pip=False)
+
+
 def test_an_archive_is_extracted_while_another_still_downloads(tmp_path: Path) -> None:
     """Extraction starts as soon as an archive is verified, not once every download is done: the
     server holds ``app`` back until ``base`` is in the extracted cache (so a cold install overlaps
@@ -315,11 +322,7 @@ def test_an_archive_is_extracted_while_another_still_downloads(tmp_path: Path) -
     world = Cached(tmp_path)
     handler = _held_until(world, "app-2.0-h1_0.conda")
     with serve_directory(tmp_path / "mirror", handler) as server:
-        lock = world.root / "locks" / f"{PLATFORM}.txt"
-        lock.write_text(lock.read_text().replace(CANONICAL, server.url))
-        options = InstallOptions(
-            prefix=tmp_path / "p", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
-        )
+        options = _served(world, server.url, tmp_path / "p")
         result = install_lock(options)
     assert handler.seen == [True]  # type: ignore[attr-defined]
     assert (tmp_path / "p" / "lib" / "base.txt").read_bytes() == BASE
@@ -337,11 +340,7 @@ def test_a_failed_download_stops_the_install_after_the_extractions_started(tmp_p
     app.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # served after base is extracted
     handler = _held_until(world, "app-2.0-h1_0.conda")
     with serve_directory(tmp_path / "mirror", handler) as server:
-        lock = world.root / "locks" / f"{PLATFORM}.txt"
-        lock.write_text(lock.read_text().replace(CANONICAL, server.url))
-        options = InstallOptions(
-            prefix=tmp_path / "p", platform=PLATFORM, lock_dir=world.root / "locks", cache_dir=world.cache, pip=False
-        )
+        options = _served(world, server.url, tmp_path / "p")
         with pytest.raises(InstallError, match=r"(?s)1 of 2 packages could not be fetched or verified.*hash mismatch"):
             install_lock(options)
         assert not (tmp_path / "p" / "conda-meta").exists()
