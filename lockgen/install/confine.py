@@ -35,9 +35,10 @@ import posixpath
 import re
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:
     import tarfile

@@ -27,7 +27,7 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,7 @@ from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import PackageUrl
 from lockgen.progress import Extracting, Fetching, Linking, PipInstalling
+from lockgen.records import dataclass
 from lockgen.repodata.gateway import make_gateway
 from lockgen.repodata.lookup import ChannelLookup, fetch_url
 from lockgen.reporting import Notice, NullReporter, Reporter

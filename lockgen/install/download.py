@@ -14,7 +14,6 @@ import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -30,6 +29,7 @@ from lockgen.config import (
 )
 from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import ExplicitEntry
+from lockgen.records import dataclass
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:

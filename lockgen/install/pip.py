@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +32,7 @@ from lockgen.lockfiles.requirements import (
     logical_lines,
 )
 from lockgen.lockfiles.unhashed import read_unhashed
+from lockgen.records import dataclass
 from lockgen.secrets import SecretRegistry
 
 if TYPE_CHECKING:

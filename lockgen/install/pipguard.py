@@ -41,8 +41,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from lockgen.records import dataclass
 
 __all__ = ["PROXY_VARIABLES", "PipGuard", "SlowHost", "proxy_configured"]
 

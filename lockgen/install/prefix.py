@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lockgen.lockfiles import ExplicitEntry
+from lockgen.records import dataclass
 
 __all__ = [
     "InstalledPackage",

@@ -50,7 +50,6 @@ import stat
 import tempfile
 from array import array
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +65,7 @@ from lockgen.install.confine import (
 )
 from lockgen.install.download import Archive
 from lockgen.lockfiles import ExplicitEntry
+from lockgen.records import dataclass
 
 if TYPE_CHECKING:
     from rattler import Client, RepoDataRecord

@@ -209,3 +209,31 @@ def test_lockgens_records_are_built_here() -> None:
 
     for cls in (LockOptions, ExplicitEntry, PackageUrl):
         assert cls.__eq__.__code__.co_filename == records.__file__, cls
+
+
+def test_no_lockgen_module_builds_a_class_with_the_standard_decorator() -> None:
+    """Every lockgen module takes ``dataclass`` from lockgen.records (``field``, ``replace`` and the
+    rest still come from the standard library): a new module that did not would pay the three
+    compiled methods again, and a module moved between owners would lose it unnoticed."""
+    import ast
+    from pathlib import Path
+
+    package = Path(records.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path == Path(records.__file__):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            standard = (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "dataclasses"
+                and any(alias.name == "dataclass" for alias in node.names)
+            )
+            attribute = (
+                isinstance(node, ast.Attribute)
+                and node.attr == "dataclass"
+                and (isinstance(node.value, ast.Name) and node.value.id == "dataclasses")
+            )
+            if (standard or attribute) and isinstance(node, (ast.ImportFrom, ast.Attribute)):
+                offenders.append(f"{path.relative_to(package.parent)}:{node.lineno}")
+    assert offenders == []
