@@ -159,21 +159,27 @@ class _TlsOnDemand:
     Both httpx transport kinds are served (``handle_request`` / ``handle_async_request``)."""
 
     def __init__(self, build: Any, settings: HttpSettings) -> None:
+        import threading
+
         self._build = build
         self._settings = settings
         self._plain: Any = None
         self._tls: Any = None
+        self._making = threading.Lock()  # a sync client is shared by threads (the size check's pool)
 
     def _for(self, scheme: str) -> Any:
-        if scheme == "https":
-            if self._tls is None:
+        https = scheme == "https"
+        made = self._tls if https else self._plain
+        if made is not None:
+            return made
+        with self._making:  # built once: a second transport would never be closed
+            if https and self._tls is None:
                 self._tls = self._build(_ssl_context(self._settings))
-            return self._tls
-        if self._plain is None:
-            import ssl
+            elif not https and self._plain is None:
+                import ssl
 
-            self._plain = self._build(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))  # verifies, trusting no one
-        return self._plain
+                self._plain = self._build(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))  # verifies, trusting no one
+            return self._tls if https else self._plain
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._for(request.url.scheme).handle_request(request)  # type: ignore[no-any-return]

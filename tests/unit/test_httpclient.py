@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
@@ -189,6 +190,29 @@ def test_plain_http_never_loads_the_ca_store(tmp_path: Path, served: Path, monke
         _mapping(server.url, http, tmp_path)
         with make_client(http) as client, pytest.raises(ssl.SSLError):
             client.get(f"https://127.0.0.1:{server.url.rsplit(':', 1)[1]}/conda-forge.json")
+
+
+def test_threads_sharing_a_client_build_its_transport_once() -> None:
+    """The size check's threads share one client: their first requests, at once, make one plain
+    transport (a second one would be dropped without being closed)."""
+    from lockgen.httpclient import _TlsOnDemand
+
+    built: list[object] = []
+    start = threading.Barrier(8)
+
+    def build(verify: object) -> object:
+        built.append(verify)
+        return object()
+
+    transport = _TlsOnDemand(build, HttpSettings(10))
+
+    def first_request() -> object:
+        start.wait()
+        return transport._for("http")  # the routing under test
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        handed = set(map(id, pool.map(lambda _: first_request(), range(8))))
+    assert len(built) == 1 and len(handed) == 1
 
 
 class _ToTls(QuietHandler):
