@@ -35,9 +35,13 @@ from lockgen.secrets import SecretRegistry
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
+__all__ = ["SMALL_ARCHIVE", "Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
 
 _CHUNK = 1 << 20
+SMALL_ARCHIVE = 1 << 20
+"""A file this small is copied, hashed and extracted in the event loop's thread: a few system calls,
+which cost less than handing them to another thread (Python's lock passed back and forth at each
+one, a wake-up of the loop for the result)."""
 
 
 class HostUnreachable(Exception):
@@ -250,6 +254,8 @@ class Downloader:
         if url.startswith("file://"):
             source = Path(unquote(urlsplit(url).path))
             try:
+                if source.stat().st_size <= SMALL_ARCHIVE:
+                    return _copy_hashed(source, dest)
                 return await asyncio.to_thread(_copy_hashed, source, dest)
             except OSError as exc:
                 raise _Failed(f"cannot read the file: {exc.strerror or exc}") from exc

@@ -63,7 +63,7 @@ from lockgen.install.confine import (
     scan_package,
     unsafe_path_reason,
 )
-from lockgen.install.download import Archive
+from lockgen.install.download import SMALL_ARCHIVE, Archive
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.records import dataclass
 
@@ -345,17 +345,34 @@ class ExtractedCache:
 
     # --- extraction -------------------------------------------------------------------------------
 
+    def _work_dir(self, archive: Archive, staging: Path) -> Path:
+        work = staging / f"{cache_key(archive.entry)}.part"
+        work.mkdir()
+        work.chmod(0o755)
+        return work
+
     async def unpack(self, archive: Archive, staging: Path, segment: str, client: Client) -> Path:
         """Extract ``archive`` (verified) into ``staging / <key>.part / segment``; that ``.part``
         directory, for :meth:`store`. Raises StagingError.
 
         rattler extracts on its own threads (``client`` refuses every request: the archive is a local
         file), so Python's lock stays free for the downloads and the other packages' scans."""
-        work = staging / f"{cache_key(archive.entry)}.part"
-        work.mkdir()
-        work.chmod(0o755)
+        work = self._work_dir(archive, staging)
         await _extract_checked(archive, work / segment, client)
         return work
+
+    def unpack_and_store(self, archive: Archive, staging: Path, segment: str) -> Extracted:
+        """:meth:`unpack` then :meth:`store`, in the calling thread (rattler extracts holding Python's
+        lock): for a small archive, whose extraction costs less than handing it to rattler's threads."""
+        from rattler.package_streaming import extract
+
+        work = self._work_dir(archive, staging)
+        try:
+            sha256, md5 = extract(archive.path, work / segment)
+        except Exception as exc:
+            raise _cannot_extract(archive, exc) from exc
+        _check_extracted(archive, sha256, md5)
+        return self.store(archive, work, segment)
 
     def store(self, archive: Archive, work: Path, segment: str) -> Extracted:
         """Check every member of a fresh extraction (``work / segment``), write its manifest and rename
@@ -410,7 +427,16 @@ async def _extract_checked(archive: Archive, destination: Path, client: Client) 
             client, archive.path.as_uri(), destination, expected_sha=bytes.fromhex(archive.sha256)
         )
     except Exception as exc:
-        raise StagingError(f"{archive.entry.name} ({archive.entry.url}): cannot extract the archive ({exc})") from exc
+        raise _cannot_extract(archive, exc) from exc
+    _check_extracted(archive, sha256, md5)
+
+
+def _cannot_extract(archive: Archive, exc: Exception) -> StagingError:
+    return StagingError(f"{archive.entry.name} ({archive.entry.url}): cannot extract the archive ({exc})")
+
+
+def _check_extracted(archive: Archive, sha256: bytes, md5: bytes) -> None:
+    """The extraction read the verified bytes (its hashes are the verified ones); else StagingError."""
     if sha256.hex() != archive.sha256 or md5.hex() != archive.md5:
         raise StagingError(
             f"{archive.entry.name} ({archive.entry.url}): the archive changed after it was verified"
@@ -441,6 +467,14 @@ class Extractions:
 
     async def _one(self, archive: Archive, segment: Awaitable[str]) -> Extracted:
         name = await segment
+        if archive.size <= SMALL_ARCHIVE:
+            # extracted, checked and stored right here, in the event loop's thread (about a millisecond):
+            # handing it to another thread would cost more (Python's lock passed back and forth at each
+            # system call, a wake-up of the loop for the result), and rattler's threads stay free for
+            # the large archives
+            if self._stopped:
+                raise StagingError(f"{archive.entry.name}: not extracted (the install stopped)")
+            return self.cache.unpack_and_store(archive, self.staging, name)
         async with self._limit:  # rattler's extractions, ``jobs`` at a time; the scans (Python) beside them
             if self._stopped:
                 raise StagingError(f"{archive.entry.name}: not extracted (the install stopped)")
