@@ -29,8 +29,7 @@ import pytest
 
 from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
-from lockgen.install import InstallOptions, install_lock, read_lock
-from lockgen.install import download, staging
+from lockgen.install import InstallOptions, download, install_lock, read_lock, staging
 from lockgen.install.download import Archive
 from lockgen.install.link import refusing_client
 from lockgen.install.staging import CACHE_NAME, ExtractedCache, StagingError, fingerprint
