@@ -160,7 +160,7 @@ def test_an_archive_whose_bytes_are_not_the_verified_ones_is_not_stored(tmp_path
     cache = ExtractedCache(world.cache / "pkgs")
     staged = tmp_path / "staging"
     staged.mkdir()
-    with pytest.raises(StagingError, match="changed after it was verified|cannot extract"):
+    with pytest.raises(StagingError, match="the archive changed after it was verified"):
         if small:
             cache.unpack_and_store(claimed, staged, BASE_SEGMENT)
         else:
