@@ -122,13 +122,13 @@ def _threads_running_install_code(run: Callable[[], object]) -> set[str]:
         if event == "call" and where in frame.f_code.co_filename:
             names.add(threading.current_thread().name)
 
-    threading.setprofile(profile)  # type: ignore[arg-type]
-    sys.setprofile(profile)  # type: ignore[arg-type]
+    threading.setprofile(profile)
+    sys.setprofile(profile)
     try:
         run()
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
     return names
 
 
