@@ -9,7 +9,8 @@ Order of work, so a bad lock or a bad mirror never half-changes an environment:
 3. build each record from the channel's repodata (through the mirror), or from the archive;
 4. take each package from lockgen's extracted cache when its entry still checks, else extract the
    verified archive (:mod:`lockgen.install.staging`; other tools' extractions are never trusted) as
-   soon as it is verified, while the other files download (rattler extracts on its own threads),
+   soon as it is verified, while the other files download (rattler extracts a large archive on its
+   own threads, a small one in the event loop's thread),
    and check every path each package would write (:mod:`lockgen.install.confine`): one path
    outside the prefix refuses the whole install, the prefix untouched;
 5. link the packages with rattler's installer (link options set, so it probes nothing in

@@ -4,9 +4,10 @@ Each package is extracted once from an archive lockgen has just verified against
 ``<cache>/pkgs/lockgen-extracted-v1/<key>/<segment>`` (``<key>`` is the lock's hash:
 ``sha256-<hex>`` or ``md5-<hex>``; ``<segment>`` rattler's ``name-version-build``, so the entry is
 itself a package cache rattler links from). The extraction happens in a private staging directory
-(``<cache>/pkgs/.lockgen-stage-<pid>-*``; rattler extracts it on its own threads, reading the
-file through a client that refuses every request, and returns the hashes of what it read, which
-must be the verified ones), which is walked once: what the package would write, its
+(``<cache>/pkgs/.lockgen-stage-<pid>-*``; rattler extracts it, a large archive on its own threads
+reading the file through a client that refuses every request, a small one (up to
+:data:`~lockgen.install.download.SMALL_ARCHIVE`) in the event loop's thread, and returns the hashes
+of what it read, which must be the verified ones), which is walked once: what the package would write, its
 symbolic links, and a digest of the type, mode, size, mtime and inode of every file and link,
 written to ``manifest.json`` beside the package; the finished entry is then renamed into place
 (atomic: an entry is complete or absent). A later install reuses an entry only when
@@ -448,8 +449,10 @@ class Extractions:
     """Extractions started as each archive is verified, ``jobs`` at a time, while the others download.
 
     Each waits for its cache segment (the package's record), then extracts into ``staging``
-    (:meth:`ExtractedCache.unpack`; ``jobs`` at a time) and checks and stores the entry
-    (:meth:`ExtractedCache.store`, in a thread beside the next extractions). :meth:`stop` must run
+    (:meth:`ExtractedCache.unpack`, on rattler's threads, ``jobs`` at a time) and checks and stores
+    the entry (:meth:`ExtractedCache.store`, in the install's worker thread beside the next
+    extractions); a small archive is extracted, checked and stored at once in the event loop's
+    thread (:meth:`ExtractedCache.unpack_and_store`). :meth:`stop` must run
     before ``staging`` is removed: it starts no more and waits for those running (rattler's threads
     and the scans write into it)."""
 
