@@ -28,7 +28,6 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -223,7 +222,7 @@ def install_lock(
     plan = plan_prefix(lock.entries, read_conda_meta(prefix))
     result = InstallResult(prefix, options.platform, options.shown_path, unchanged=len(plan.unchanged))
     if not plan.up_to_date:
-        result = asyncio.run(_apply_plan_in_one_thread(options, prefix, plan, reporter))
+        result = asyncio.run(_apply_plan(options, prefix, plan, reporter))
     return _pip_step(options, lock, result, reporter, environ)
 
 
@@ -233,17 +232,6 @@ def _check_prefix(prefix: Path) -> None:
         raise InstallError(f"{prefix} exists and is not a directory")
     if prefix.is_dir() and not (prefix / "conda-meta").is_dir() and any(prefix.iterdir()):
         raise InstallError(f"{prefix} is not empty and is not a conda environment (no conda-meta); refusing to use it")
-
-
-async def _apply_plan_in_one_thread(
-    options: InstallOptions, prefix: Path, plan: PrefixPlan, reporter: Reporter
-) -> InstallResult:
-    """:func:`_apply_plan` with one worker thread for its Python work (large files' copies, scans and
-    manifests, the cache check): that work holds Python's lock between system calls, so more threads
-    would only pass the lock back and forth at each call (asyncio's six workers: ~80 k futex calls for
-    121 small packages); rattler's threads extract the large archives beside it without the lock."""
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(1, thread_name_prefix="lockgen-install"))
-    return await _apply_plan(options, prefix, plan, reporter)
 
 
 async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, reporter: Reporter) -> InstallResult:
