@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 __all__ = ["SMALL_ARCHIVE", "Archive", "DownloadFailure", "Downloader", "HostUnreachable"]
 
 _CHUNK = 1 << 20
-SMALL_ARCHIVE = 1 << 20
-"""A file this small is copied, hashed and extracted in the event loop's thread: a few system calls,
-which cost less than handing them to another thread (Python's lock passed back and forth at each
-one, a wake-up of the loop for the result)."""
+SMALL_ARCHIVE = 1 << 18
+"""A file this small is copied, hashed, extracted and stored in the event loop's thread: that costs
+less than handing it to other threads (Python's lock passed back and forth at each system call, a
+wake-up of the loop for each result). Larger ones are extracted on rattler's threads, which hold no
+Python lock while they create the files (1 MiB here made a channel of 0.1–1 MB archives slower:
+the loop's thread held the lock the large files' copies waited for)."""
 
 
 class HostUnreachable(Exception):
