@@ -450,7 +450,7 @@ class Extractions:
 
     Each waits for its cache segment (the package's record), then extracts into ``staging``
     (:meth:`ExtractedCache.unpack`, on rattler's threads, ``jobs`` at a time) and checks and stores
-    the entry (:meth:`ExtractedCache.store`, in the install's worker thread beside the next
+    the entry (:meth:`ExtractedCache.store`, in a worker thread beside the next
     extractions); a small archive is extracted, checked and stored at once in the event loop's
     thread (:meth:`ExtractedCache.unpack_and_store`). :meth:`stop` must run
     before ``staging`` is removed: it starts no more and waits for those running (rattler's threads
