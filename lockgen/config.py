@@ -25,7 +25,7 @@ from lockgen.flags import Flags, LockFlags, SolveFlags
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
 from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
-from lockgen.recorded import DEFAULT_VALUES, Recorded, read_recorded
+from lockgen.recorded import Recorded, read_recorded, reuse_recorded
 from lockgen.records import dataclass
 from lockgen.toolconfig import (
     check_platforms,
@@ -368,7 +368,7 @@ def _build_options(
     template_now = solve.filename_template or str(tool.get("filename-template", "{platform}.txt"))
     if recorded is None:
         recorded = read_recorded(output_dir, template_now)
-    solve, reused_overrides, reused = _reuse_recorded(solve, tool, recorded, bool(overrides_raw))
+    solve, reused_overrides, reused = reuse_recorded(solve, tool, recorded, bool(overrides_raw))
     overrides = reused_overrides or overrides
     if solve.exclude_newer == "none":  # `--exclude-newer none`: no cut-off, whatever the locks or [tool.lockgen] say
         solve = replace(solve, exclude_newer=None)
@@ -486,31 +486,3 @@ def _locations(
     if "cache-dir" in from_config:
         cache_dir = tool_path(tool["cache-dir"], "cache-dir", pyproject, project)
     return output_dir, cache_dir, from_config
-
-
-def _reuse_recorded(
-    solve: SolveFlags, tool: Mapping[str, Any], recorded: Recorded, overridden: bool
-) -> tuple[SolveFlags, tuple[tuple[str, VirtualPackage], ...], list[str]]:
-    """``solve`` with the locks' recorded options where neither it nor [tool.lockgen] sets one; the
-    virtual-package overrides to reuse (empty: none); what was reused, as options."""
-    reused: list[str] = []
-    values: dict[str, Any] = {}
-    for attr, key, option in (
-        ("channel_priority", "channel-priority", "--channel-priority"),
-        ("hash_kind", "hash", "--hash"),
-        ("exclude_newer", "exclude-newer", "--exclude-newer"),
-    ):
-        if getattr(solve, attr) is None and key not in tool and recorded.options.get(key, "none") not in DEFAULT_VALUES:
-            values[attr] = recorded.options[key]
-            reused.append(f"{option} {recorded.options[key]}")
-    overrides: tuple[tuple[str, VirtualPackage], ...] = ()
-    if solve.cuda is None and not overridden and "cuda" not in tool and recorded.overrides:
-        cuda = {v.version for _, v in recorded.overrides if v.name == "__cuda" and v.build == "0"}
-        if len(cuda) == 1:  # --cuda: for every linux and windows target, also one locked later
-            values["cuda"] = cuda.pop()
-            reused.append(f"--cuda {values['cuda']}")
-        overrides = tuple((p, v) for p, v in recorded.overrides if "cuda" not in values or v.name != "__cuda")
-        reused += [f"--virtual-package {p}:{v.name}={v.version}" for p, v in overrides]
-    if solve.cuda == "none":  # `--cuda none`: no __cuda, whatever the locks say
-        values["cuda"] = None
-    return replace(solve, **values), overrides, reused
