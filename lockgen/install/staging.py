@@ -40,16 +40,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import itertools
 import json
-import operator
 import os
 import re
 import shutil
 import stat
 import tempfile
-from array import array
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +61,7 @@ from lockgen.install.confine import (
     unsafe_path_reason,
 )
 from lockgen.install.download import SMALL_ARCHIVE, Archive
+from lockgen.install.fingerprint import fingerprint, members_digest
 from lockgen.lockfiles import ExplicitEntry
 from lockgen.records import dataclass
 
@@ -80,7 +77,6 @@ __all__ = [
     "cache_key",
     "cache_segment",
     "drop_stale_staging",
-    "fingerprint",
     "link_tree",
     "staging_dir",
 ]
@@ -88,7 +84,6 @@ __all__ = [
 CACHE_NAME = "lockgen-extracted-v1"
 _MANIFEST_VERSION = 2
 """2: the package directory is named by its segment, and the fingerprints are one digest (1: ``pkg``, a list)."""
-_STAT_FIELDS = operator.attrgetter("st_mode", "st_size", "st_mtime_ns", "st_ino")
 _PREFIX = ".lockgen-stage-"
 _STALE = re.compile(rf"^{re.escape(_PREFIX)}(\d+)-")
 _STALE_DISCARD = re.compile(r"^\.discard-(\d+)-")
@@ -96,56 +91,6 @@ _STALE_DISCARD = re.compile(r"^\.discard-(\d+)-")
 
 class StagingError(Exception):
     """An archive could not be extracted, or its extraction does not match the verified file."""
-
-
-def fingerprint(fields: Iterable[tuple[int, int, int, int]]) -> str:
-    """One digest of every member's (st_mode, st_size, st_mtime_ns, st_ino), in order."""
-    listed = list(fields)
-    try:
-        packed = array("q", itertools.chain.from_iterable(listed)).tobytes()
-    except OverflowError:  # an inode number beyond 2**63 (some network file systems)
-        return "r-" + hashlib.blake2b(repr(listed).encode(), digest_size=20).hexdigest()
-    return "q-" + hashlib.blake2b(packed, digest_size=20).hexdigest()
-
-
-_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _member_stats(root: str, members: Sequence[str]) -> Iterator[tuple[int, int, int, int]]:
-    """(mode, size, mtime_ns, inode) of each member under ``root``, in order, not following a last
-    symbolic link. Each directory is opened once (not through a symbolic link) and its members
-    looked up in it: a third less than one whole path per file. Raises OSError when one is missing."""
-    current, handle = None, -1
-    try:
-        for member in members:  # a directory's members are listed together (one scandir each)
-            directory, _, name = member.rpartition("/")
-            if directory != current:
-                if handle >= 0:
-                    os.close(handle)
-                    handle = -1
-                handle = os.open(f"{root}{os.sep}{directory}" if directory else root, _DIRECTORY_FLAGS)
-                current = directory
-            info = os.lstat(name, dir_fd=handle)
-            yield info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino
-    finally:
-        if handle >= 0:
-            os.close(handle)
-
-
-def _members_digest(root: str, members: Sequence[str]) -> str | None:
-    """:func:`fingerprint` of the members under ``root`` as they are now; None when one is missing."""
-    packed = array("q")
-    try:
-        for fields in _member_stats(root, members):
-            packed.extend(fields)
-    except (OSError, ValueError):
-        return None
-    except OverflowError:  # an inode number beyond 2**63 (some network file systems): the slow way
-        try:
-            return fingerprint(list(_member_stats(root, members)))
-        except (OSError, ValueError):
-            return None
-    return "q-" + hashlib.blake2b(packed.tobytes(), digest_size=20).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +242,7 @@ class ExtractedCache:
         pending = self._check_manifest(entry, key, directory)
         if pending is None or not self._links_hold(pending.found):
             return None
-        return pending.found if _members_digest(pending.root, pending.members) == pending.digest else None
+        return pending.found if members_digest(pending.root, pending.members) == pending.digest else None
 
     def _check_manifest(self, entry: ExplicitEntry, key: str, directory: Path) -> _Pending | None:  # noqa: PLR0911
         manifest_path = directory / "manifest.json"

@@ -31,8 +31,9 @@ from lockgen.channels import parse_mirror
 from lockgen.errors import InstallError
 from lockgen.install import InstallOptions, download, install_lock, read_lock, staging
 from lockgen.install.download import Archive
+from lockgen.install.fingerprint import fingerprint
 from lockgen.install.link import refusing_client
-from lockgen.install.staging import CACHE_NAME, ExtractedCache, StagingError, fingerprint
+from lockgen.install.staging import CACHE_NAME, ExtractedCache, StagingError
 from lockgen.progress import Linking
 from lockgen.reporting import Event
 from tests.faults.figures import count
