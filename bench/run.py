@@ -246,6 +246,13 @@ def write_env(source: Path, target: Path, pip: bool) -> list[str]:
     return [d for d in data["dependencies"] if isinstance(d, str)]
 
 
+def user_cache(work: Path) -> Path:
+    """A cache folder beside the project ``work``, outside it, as a user's default one is: lockgen keeps
+    no memo in a cache a pull request could commit (the mapping's, docs/performance.md), so a cache
+    inside the project would parse the 34k-entry mapping again on every run (25-31 ms of CPU)."""
+    return work.parent / f"{work.name}-user-cache"
+
+
 def virtual_args() -> list[str]:
     from lockgen.platforms import default_virtual_packages
 
@@ -346,10 +353,7 @@ class Bench:
             return
         work, specs = self.dl_work("dl-pip", pip=True)
         mapping = str(self.args.shared / "pypi-mapping" / "conda-forge.json")
-        # A cache outside the project, as a user's default one is (see noop): there the mapping's
-        # memo applies; a cache inside the project could be committed by a pull request, and lockgen
-        # keeps no memo in it, so every run would parse the 34k-entry table again (25-31 ms of CPU).
-        cache = work.parent / f"{work.name}-user-cache"
+        cache = user_cache(work)
         cmd = [*self.lockgen(work, "zst", cache=cache), "--pypi-mapping", mapping]
         engine_cmd = self.engine(work, "zst", ["conda-forge"], specs)
         run_once(cmd, self.scratch, self.server)  # conda cache, uv cache and mapping warm
@@ -394,9 +398,7 @@ class Bench:
     def noop(self) -> None:
         work, _ = self.dl_work("noop", pip=_pip_functional())
         extra = ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
-        # A cache outside the project, as a user's default one is: lockgen keeps no memo in a cache
-        # a pull request could commit (the mapping's memo, docs/performance.md).
-        cache = work.parent / f"{work.name}-user-cache"
+        cache = user_cache(work)
         run_once([*self.lockgen(work, "zst", cache=cache), *extra], self.scratch, self.server)
         runs = max(self.args.runs, 7)
         env_args = ["-f", str(work / "environment.yml"), "-o", str(work / "locks")]
