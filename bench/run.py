@@ -271,6 +271,8 @@ class Bench:
     modes: dict[str, list[Path]]
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    references: dict[str, list[Sample]] = field(default_factory=dict)
+    """``python -c pass`` and ``python -c "import yaml, click"``, measured once per run (`reference`)."""
 
     @property
     def py(self) -> str:
@@ -409,9 +411,9 @@ class Bench:
             self.add(Row("4b. `lockgen check` (dl + pip)", check))
         else:
             self.notes.append("4b. skipped: `lockgen check` is not implemented in this checkout.")
-        bare = repeat(runs, [self.py, "-c", "pass"], self.scratch, None)
+        bare = self.reference("pass")
         rattler = repeat(runs, [self.py, "-c", "import rattler"], self.scratch, None)
-        yaml_click = repeat(runs, [self.py, "-c", "import yaml, click"], self.scratch, None)
+        yaml_click = self.reference("import yaml, click")
         self.add(Row("4c. reference: `python -c pass`", bare))
         self.add(Row("4d. reference: `python -c 'import rattler'`", rattler))
         self.add(Row("4e. reference: `python -c 'import yaml, click'`", yaml_click))
@@ -425,6 +427,34 @@ class Bench:
                 f" check +{check_ms:.0f} ms wall / +{check_cpu:.0f} ms CPU (medians)."
             )
         self.importtime(work, env_args)
+
+    def reference(self, code: str) -> list[Sample]:
+        if code not in self.references:
+            runs = max(self.args.runs, 7)
+            self.references[code] = repeat(runs, [self.py, "-c", code], self.scratch, None)
+        return self.references[code]
+
+    def floors(self) -> None:
+        """What the warm lock rows cannot go below: the engine's own run plus importing click and PyYAML
+        (beyond ``python -c pass``), which a lockgen command needs and the engine does not."""
+        warm = [row for row in self.rows if row.engine and "warm" in row.scenario and "pip" not in row.scenario]
+        if not warm:
+            return
+        bare, yaml_click = self.reference("pass"), self.reference("import yaml, click")
+        extra_wall = Row._median(yaml_click, "wall") - Row._median(bare, "wall")
+        extra_cpu = Row._median(yaml_click, "cpu") - Row._median(bare, "cpu")
+        shown = []
+        for row in warm:
+            ew, ec = Row._median(row.engine, "wall"), Row._median(row.engine, "cpu")
+            lw, lc = Row._median(row.lockgen, "wall"), Row._median(row.lockgen, "cpu")
+            floor = f"{(ew + extra_wall) / ew:.2f}" + (f" / {(ec + extra_cpu) / ec:.2f}" if ec else "")
+            beyond = f"+{(lw - ew - extra_wall) * 1000:.0f} ms wall / +{(lc - ec - extra_cpu) * 1000:.0f} ms CPU"
+            shown.append(f"{row.scenario.split('. ', 1)[-1]}: floor {floor}, lockgen {beyond} above it")
+        self.notes.append(
+            f"Floors of the warm lock rows (wall / CPU ratios): the engine plus `import yaml, click` beyond"
+            f" `python -c pass` (+{extra_wall * 1000:.0f} ms wall / +{extra_cpu * 1000:.0f} ms CPU in this run),"
+            f" which every lockgen command pays and the engine does not. " + "; ".join(shown) + "."
+        )
 
     def importtime(self, work: Path, env_args: list[str]) -> None:
         heavy = ("rattler", "httpx", "packaging", "yaml", "click", "asyncio", "lockgen.pypi")
@@ -700,6 +730,7 @@ def main() -> None:
         for name in SCENARIOS:
             if name in only:
                 getattr(bench, name.replace("-", "_"))()
+        bench.floors()
     write_results(bench, started, load_before, args.output)
     print(f"wrote {args.output}")
     sys.stdout.flush()
