@@ -56,7 +56,7 @@ def pip_sources_digest(request: PipRequest) -> str:
         included = sources_digest_lines(entries, request.allow_includes)
         return [*included, *(_metadata_digest(p, base) for p in projects if p is not None)]
 
-    distinct = {json.dumps(lines(p.entries)) for p in request.platforms}
+    distinct = {json.dumps(lines(entries)) for entries in dict.fromkeys(p.entries for p in request.platforms)}
     payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
     return short_digest(payload)
 
@@ -74,13 +74,13 @@ def pip_source_lines(request: PipRequest) -> tuple[str, ...]:
     digest. Written as ``# pip-lines:``, so ``check`` can name what changed."""
     base = request.base_dir
     found: dict[str, None] = {}
-    for platform in request.platforms:
-        lines = sources_digest_lines(platform.entries, request.allow_includes)
+    for entries in dict.fromkeys(p.entries for p in request.platforms):  # platforms without selectors: one walk
+        lines = sources_digest_lines(entries, request.allow_includes)
         for number, line in enumerate(lines):
-            included = number >= len(platform.entries) and re.fullmatch(r".* [0-9a-f]{64}", line)
+            included = number >= len(entries) and re.fullmatch(r".* [0-9a-f]{64}", line)
             # an included file: 12 hex digits of its sha256 tell an edit
             found[redact(line[:-52] if included else line)] = None
-        for entry in platform.entries:
+        for entry in entries:
             project = local_project_of(entry.text, base)
             if project is not None:
                 found[f"{entry.text.strip()} metadata {_metadata_digest(project, base)[:12]}"] = None

@@ -31,7 +31,7 @@ from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.records import dataclass
 from lockgen.reporting import Reporter
 from lockgen.review.includes import refuse_outside_includes
-from lockgen.review.pipcheck import check_pip_lock, expected_pip
+from lockgen.review.pipcheck import check_pip_lock, expected_pip, read_pip_inputs
 from lockgen.review.stale import Stale
 from lockgen.review.unhashedcheck import check_unhashed_lock, expected_direct, needs_unhashed
 
@@ -87,10 +87,11 @@ def check(options: LockOptions, reporter: Reporter | None = None) -> CheckResult
     pip_targets = pip_plan(the_plan)  # requirements.txt serves every target, also under -p
     refuse_outside_includes(pip_targets)  # before any pip input is read: nothing outside the project unasked
     targets = tuple(p.platform for p in pip_targets.platforms)
-    expected = expected_pip(pip_targets) if the_plan.spec.pip is not None else None
+    inputs = read_pip_inputs(pip_targets) if the_plan.spec.pip is not None else None  # once, for both files
+    expected = expected_pip(pip_targets, inputs) if the_plan.spec.pip is not None else None
     stale.extend(check_pip_lock(the_plan.spec.pip is not None, pip_path, targets, expected))
     unhashed_path = out_dir / UNHASHED_NAME
-    direct = expected_direct(pip_targets)
+    direct = expected_direct(pip_targets, inputs)
     needed = needs_unhashed(pip_targets) if direct is None else bool(direct.lines)
     if needed or unhashed_path.exists() or unhashed_path.is_symlink():
         checked.append(UNHASHED_NAME)

@@ -27,10 +27,9 @@ def refuse_outside_includes(the_plan: LockPlan) -> None:
 
     options = the_plan.options
     problems: dict[Problem, None] = {}
-    for platform in the_plan.platforms:
-        for where, written, resolved in outside_includes(
-            the_plan.spec.pip_entries(platform.platform), options.allow_includes
-        ):
+    distinct = dict.fromkeys(the_plan.spec.pip_entries(p.platform) for p in the_plan.platforms)  # one walk each
+    for entries in distinct:
+        for where, written, resolved in outside_includes(entries, options.allow_includes):
             problems[Problem(_why(written, resolved, options.withheld_includes), where.file, where.line)] = None
     if problems:
         raise InputError(list(problems))

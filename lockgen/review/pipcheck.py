@@ -6,7 +6,9 @@ judged)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError
 from lockgen.lockfiles import GENERATED_PREFIX, first_difference
@@ -17,7 +19,11 @@ from lockgen.records import dataclass
 from lockgen.review.pinscheck import DirectRequirements, direct_requirements, pin_problems
 from lockgen.review.stale import PIP_TARGET, Stale
 
-__all__ = ["PipExpectation", "check_pip_lock", "expected_pip"]
+if TYPE_CHECKING:
+    from lockgen.pypi.pipinput import PipInput
+    from lockgen.spec.model import PipEntry
+
+__all__ = ["PipExpectation", "check_pip_lock", "expected_pip", "read_pip_inputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +42,40 @@ class PipExpectation:
     """What the pins must cover (None when the pip section cannot be read: its problem is reported)."""
 
 
-def expected_pip(pip_targets: LockPlan) -> PipExpectation:
-    from lockgen.pypi.digests import pip_source_lines, pip_sources_digest
-    from lockgen.pypi.header import option_lines
+def read_pip_inputs(pip_targets: LockPlan) -> dict[str, PipInput] | None:
+    """Each target platform's pip lines (and the files they include) read once per distinct list: the
+    platforms of a section without selectors share one reading (was one per platform, for the options
+    and again for requirements-unhashed.txt). None when a line or file cannot be read: the ``pip=``
+    digest covers that problem and the check reports the section as changed."""
     from lockgen.pypi.requirements import parse_pip_entries
 
-    direct = None
     allowed = pip_targets.options.allow_includes
+    entries = {p.platform: pip_targets.spec.pip_entries(p.platform) for p in pip_targets.platforms}
+    read: dict[tuple[PipEntry, ...], PipInput] = {}
     try:
-        inputs = [parse_pip_entries(pip_targets.spec.pip_entries(p.platform), allowed) for p in pip_targets.platforms]
-        options: tuple[str, ...] | None = option_lines(inputs)
-        wanted = [(p.platform, i.requirements) for p, i in zip(pip_targets.platforms, inputs, strict=True)]
-        direct = direct_requirements(pip_targets, wanted)
+        for lines in entries.values():
+            if lines not in read:
+                read[lines] = parse_pip_entries(lines, allowed)
     except InputError:
-        options = None
+        return None
+    return {platform: read[lines] for platform, lines in entries.items()}
+
+
+def expected_pip(pip_targets: LockPlan, inputs: Mapping[str, PipInput] | None = None) -> PipExpectation:
+    """``inputs``: :func:`read_pip_inputs` of ``pip_targets`` (read here when not given)."""
+    from lockgen.pypi.digests import pip_source_lines, pip_sources_digest
+    from lockgen.pypi.header import option_lines
+
+    direct = None
+    options: tuple[str, ...] | None = None
+    inputs = read_pip_inputs(pip_targets) if inputs is None else inputs
+    if inputs is not None:
+        read = [inputs[p.platform] for p in pip_targets.platforms]
+        wanted = [(p.platform, i.requirements) for p, i in zip(pip_targets.platforms, read, strict=True)]
+        try:
+            options, direct = option_lines(read), direct_requirements(pip_targets, wanted)
+        except InputError:
+            options, direct = None, None
     request = pip_request(pip_targets)
     entries = [e for p in pip_targets.platforms for e in pip_targets.spec.pip_entries(p.platform)]
     where = {e.text.strip(): str(e.location) for e in entries}

@@ -4,10 +4,10 @@ hashes): present exactly when the pip section lists such lines, safe to install,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lockgen.errors import InputError
 from lockgen.lockfiles import GENERATED_PREFIX, first_difference
 from lockgen.lockfiles.lockdir import generated_file
 from lockgen.lockfiles.requirements import input_hash_of, is_direct_line
@@ -18,7 +18,7 @@ from lockgen.secrets import strip_credentials
 
 if TYPE_CHECKING:
     from lockgen.lockfiles.unhashed import UnhashedLock
-    from lockgen.pypi.pipinput import DirectRequirement
+    from lockgen.pypi.pipinput import DirectRequirement, PipInput
 
 __all__ = ["DirectExpectation", "check_unhashed_lock", "expected_direct", "needs_unhashed"]
 
@@ -45,21 +45,15 @@ class DirectExpectation:
     base_dir: Path
 
 
-def expected_direct(pip_targets: LockPlan) -> DirectExpectation | None:
-    """The VCS/local lines the pip section asks for, per platform (None: the section cannot be read)."""
-    spec, options = pip_targets.spec, pip_targets.options
+def expected_direct(pip_targets: LockPlan, inputs: Mapping[str, PipInput] | None) -> DirectExpectation | None:
+    """The VCS/local lines the pip section asks for, per platform (None: the section cannot be read).
+    ``inputs``: each platform's pip lines as read (:func:`lockgen.review.pipcheck.read_pip_inputs`)."""
+    spec = pip_targets.spec
     if spec.pip is None:
         return DirectExpectation({}, (), spec.base_dir)
-    from lockgen.pypi.requirements import parse_pip_entries  # only with a pip section: keeps check light
-
-    try:
-        inputs = {
-            p.platform: parse_pip_entries(spec.pip_entries(p.platform), options.allow_includes)
-            for p in pip_targets.platforms
-        }
-    except InputError:
+    if inputs is None:
         return None
-    lines = {platform: pip.direct for platform, pip in inputs.items() if pip.direct}
+    lines = {p.platform: inputs[p.platform].direct for p in pip_targets.platforms if inputs[p.platform].direct}
     return DirectExpectation(lines, tuple(p.platform for p in pip_targets.platforms), spec.base_dir)
 
 
