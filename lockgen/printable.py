@@ -15,7 +15,9 @@ import re
 
 __all__ = ["markdown_code", "markdown_text", "one_line", "printable"]
 
-_UNSAFE = re.compile(
+# A pattern, compiled when first used (re's cache): printable text with newlines and tabs (what
+# commands print almost always) never needs it.
+_UNSAFE = (
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (but tab and newline), DEL, C1 (CSI 0x9b, OSC 0x9d, ...)
     "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # bidirectional controls, line separators
     "\ufeff\ufff9-\ufffb]"
@@ -33,7 +35,9 @@ def printable(text: str) -> str:
     range and the bidirectional overrides are all escaped; inside a JSON string the escape still
     decodes to the same character.
     """
-    return _UNSAFE.sub(_escape, text)
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # every character _UNSAFE matches is one str.isprintable refuses (Cc, Cf, Zl, Zp)
+    return re.sub(_UNSAFE, _escape, text)
 
 
 def one_line(text: str) -> str:
