@@ -24,7 +24,14 @@ from lockgen.filesize import SizeLimit, lock_folder_files, refuse_oversized
 from lockgen.flags import Flags, LockFlags, SolveFlags
 from lockgen.httpclient import HttpSettings
 from lockgen.platforms import VirtualPackage, parse_virtual_package_override
-from lockgen.project import check_env_files, check_not_linked_out, from_root, lexical, project_files
+from lockgen.project import (
+    check_env_files,
+    check_not_linked_out,
+    find_project_root,
+    from_root,
+    lexical,
+    project_files,
+)
 from lockgen.recorded import Recorded, read_recorded, reuse_recorded
 from lockgen.records import dataclass
 from lockgen.toolconfig import (
@@ -52,6 +59,7 @@ __all__ = [
     "build_options",
     "default_cache_dir",
     "env_int",
+    "environments_table",
     "platform_cache_dir",
     "read_environment",
     "read_http_settings",
@@ -197,6 +205,21 @@ def read_tool_settings(env_file: Path) -> tuple[dict[str, Any], Path | None]:
     """``[tool.lockgen]`` beside ``env_file`` (:func:`read_tool_config`) within ``LOCKGEN_INPUT_MAX_MB``,
     for a reader that has no :class:`LockOptions` yet (the environments table)."""
     return read_tool_config(env_file, _size_limit(INPUT_FILES))
+
+
+def environments_table(files: Sequence[Path]) -> tuple[Any, Path] | None:
+    """``[tool.lockgen.environments]`` and the pyproject.toml holding it, beside the first of ``files`` (none
+    given: the project found from the working folder up, as :func:`build_options` finds it); None without
+    the table (a command then needs nothing of :mod:`lockgen.environments`)."""
+    if files:
+        env_file = Path(files[0])
+    else:
+        root = find_project_root(Path.cwd())
+        env_file = root / "environment.yml" if root is not None else Path("environment.yml")
+    tool, pyproject = read_tool_settings(env_file)
+    if pyproject is None or "environments" not in tool:
+        return None
+    return tool["environments"], pyproject
 
 
 def read_state_dirs() -> tuple[Path, ...]:

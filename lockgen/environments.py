@@ -26,11 +26,11 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Protocol
 
-from lockgen.config import LockOptions, build_options, read_tool_settings
+from lockgen.config import LockOptions, build_options, environments_table
 from lockgen.errors import ConfigError
 from lockgen.flags import Flags
 from lockgen.platforms import KNOWN_PLATFORMS
-from lockgen.project import check_lock_folder, find_project_root
+from lockgen.project import check_lock_folder
 from lockgen.recorded import Recorded, read_recorded
 from lockgen.records import dataclass
 from lockgen.toolconfig import toml_where
@@ -228,15 +228,8 @@ def check_group_platforms(group: str, members: Sequence[tuple[Environment, set[s
 
 def declared_environments(files: Sequence[Path]) -> tuple[Environment, ...] | None:
     """The project's environments, or None when pyproject.toml (beside the first file) has no table."""
-    if files:
-        env_file = Path(files[0])
-    else:  # the project found from the working folder up, as build_options finds it
-        root = find_project_root(Path.cwd())
-        env_file = root / "environment.yml" if root is not None else Path("environment.yml")
-    tool, pyproject = read_tool_settings(env_file)
-    if pyproject is None or "environments" not in tool:
-        return None
-    return parse_environments(tool["environments"], pyproject)
+    found = environments_table(files)
+    return None if found is None else parse_environments(*found)
 
 
 def select(environments: Sequence[Environment], names: Sequence[str]) -> tuple[Environment, ...]:
