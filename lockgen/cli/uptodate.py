@@ -26,15 +26,18 @@ def run_check(
     ``[tool.lockgen.environments]``: those named in ``environments`` (all when empty)."""
 
     def action() -> int:
-        from lockgen.config import build_options
-        from lockgen.environments import environment_targets
+        from lockgen.config import build_options, environments_table
         from lockgen.errors import StaleLockError
         from lockgen.project import ensure_project
         from lockgen.review.check import check, render_check_json
         from lockgen.review.stale import grouped_lines
 
         ensure_project(files)
-        targets = environment_targets(files, flags, environments)
+        targets = None
+        if environments or environments_table(files) is not None:  # no table, no -e: one environment
+            from lockgen.environments import environment_targets
+
+            targets = environment_targets(files, flags, environments)
         if targets is not None:
             from lockgen.environments import check_group_options
             from lockgen.review.groups import check_environments

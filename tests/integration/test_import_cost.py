@@ -101,6 +101,7 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded = {"lockgen.pypi.mapping", "lockgen.pypi.stubs", "lockgen.pypi.targets", "lockgen.pypi.uv", "zipfile"}
     unloaded |= {"lockgen.pypi.uvstderr", "lockgen.pypi.stage", "lockgen.pypi.resolve", "lockgen.pypi.jobs"} | _SOLVER
     unloaded |= {"httpx", "ssl", *_NEVER_ON_SUCCESS, "shutil", "signal", "hmac"}  # a commit's: check makes none
+    unloaded |= {"lockgen.environments"}  # no [tool.lockgen.environments], no -e: one environment (Round 7)
     assert modules.isdisjoint(unloaded), modules & unloaded
 
 
