@@ -56,7 +56,7 @@ def pip_sources_digest(request: PipRequest) -> str:
         included = sources_digest_lines(entries, request.allow_includes)
         return [*included, *(_metadata_digest(p, base) for p in projects if p is not None)]
 
-    distinct = {json.dumps(lines(entries)) for entries in dict.fromkeys(p.entries for p in request.platforms)}
+    distinct = {json.dumps(lines(entries)) for entries in {p.entries: None for p in request.platforms}}
     payload = {"exclude-newer": str(request.exclude_newer), "lines": sorted(distinct)}
     return short_digest(payload)
 
