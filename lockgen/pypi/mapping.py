@@ -16,7 +16,6 @@ agree on those packages.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -381,6 +380,8 @@ def snapshot_table(channel: str, memo_dir: Path | None = None) -> Mapping[str, S
     path = _SNAPSHOT_DIR / f"parselmouth-{channel}.json.gz"
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", channel) or not path.is_file():
         return None
+    import gzip  # here: only a lock with no fetched table reads the snapshot
+
     return _table(gzip.decompress(path.read_bytes()), str(path), memo_dir)
 
 

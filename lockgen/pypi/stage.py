@@ -14,11 +14,8 @@ from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, PreviousLock, read_previous
 from lockgen.pipprogress import PipMapping, PipUpToDate
 from lockgen.pypi.digests import mapping_digest, pip_input_hash
-from lockgen.pypi.direct import check_editables
-from lockgen.pypi.header import pip_header
 from lockgen.pypi.inputs import all_platform_inputs, disagrees, env_relative, mapping_for, pip_warnings, read_inputs
 from lockgen.pypi.pipinput import PipInput
-from lockgen.pypi.resolve import resolve
 from lockgen.reporting import Notice, Reporter
 from lockgen.secrets import SecretRegistry, redact
 
@@ -114,6 +111,11 @@ def _lock_pip_files(  # noqa: PLR0917
             kept = {UNHASHED_NAME: unhashed_path.read_bytes()} if has_direct else {}
             return {REQUIREMENTS_NAME: path.read_bytes(), **kept}
     _mapping_notes(mapping, reporter, secrets, changed=True)
+    # here, not at import: a lock whose pip section is up to date (above) resolves nothing
+    from lockgen.pypi.direct import check_editables
+    from lockgen.pypi.header import pip_header
+    from lockgen.pypi.resolve import resolve
+
     if resolver is None:
         from lockgen.pypi.uv import UvResolver
 
