@@ -98,13 +98,23 @@ def mapping_memo_dir(request: PipRequest) -> Path | None:
 
 
 def platform_inputs(
-    p: PipPlatform, pip: PipInput, pairs: tuple[tuple[str, str], ...], mapping: PypiMapping
+    p: PipPlatform,
+    pip: PipInput,
+    pairs: tuple[tuple[str, str], ...],
+    mapping: PypiMapping,
+    names: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[PlatformInputs, tuple[str, ...]]:
-    """One platform's pip inputs against its conda solution ``pairs``, and the notes to show about it."""
+    """One platform's pip inputs against its conda solution ``pairs``, and the notes to show about it.
+
+    ``names``: what ``mapping`` answered so far (conda name → PyPI names), filled here; the platforms
+    of a lock share most of their packages, so :func:`all_platform_inputs` asks once per name."""
     from lockgen.pypi.stubs import provided_packages
     from lockgen.pypi.targets import pip_target
 
-    names = {name: mapping.pypi_names(name) for name, _ in pairs}
+    names = {} if names is None else names
+    for name, _ in pairs:
+        if name not in names:
+            names[name] = mapping.pypi_names(name)
     provided, notes = provided_packages(pairs, names)
     target = None
     if pip.requirements or pip.direct:
@@ -117,8 +127,9 @@ def all_platform_inputs(
     request: PipRequest, inputs: Mapping[str, PipInput], conda: Conda, mapping: PypiMapping, reporter: Reporter
 ) -> list[PlatformInputs]:
     result = []
+    names: dict[str, tuple[str, ...]] = {}
     for p in request.platforms:
-        item, notes = platform_inputs(p, inputs[p.platform], conda.get(p.platform, ()), mapping)
+        item, notes = platform_inputs(p, inputs[p.platform], conda.get(p.platform, ()), mapping, names)
         for note in notes:
             reporter.report(Notice(Problem(note, severity="note"), p.platform))
         result.append(item)

@@ -63,12 +63,14 @@ class ProvidedPackage:
         return f"{self.name.replace('-', '_')}-{self.stub_version}-py3-none-any.whl"
 
 
+@functools.lru_cache(maxsize=4096)
 def conda_to_pep440(version: str) -> str | None:
     """The PEP 440 public version a conda version stands for, or None when there is no sensible one.
 
     conda accepts ``_`` as a separator and a ``!`` epoch like PEP 440; a local part (``+cpu``) is
     dropped because the stub adds its own. ``1.26.4`` → ``1.26.4``; ``2.1.0.post1`` →
-    ``2.1.0.post1``; ``1_2_3`` → ``1.2.3``; ``9e`` → None.
+    ``2.1.0.post1``; ``1_2_3`` → ``1.2.3``; ``9e`` → None. Remembered per version: the platforms
+    of a lock share most of their packages, and each asks for every one.
     """
     text = version.strip().split("+", 1)[0].replace("_", ".")
     if not text or not text[0].isdigit():
@@ -102,12 +104,15 @@ def provided_packages(
             )
             continue
         for name in names:
-            candidate = ProvidedPackage(name, version, conda_name, conda_version)
             current = chosen.get(name)
+            if current is None:
+                chosen[name] = ProvidedPackage(name, version, conda_name, conda_version)
+                continue
             own = re.sub(r"[-_.]+", "-", conda_name).lower() == name
-            if current is None or (own and re.sub(r"[-_.]+", "-", current.conda_name).lower() != name):
-                chosen[name] = candidate
-    return tuple(sorted(chosen.values())), tuple(notes)
+            if own and re.sub(r"[-_.]+", "-", current.conda_name).lower() != name:
+                chosen[name] = ProvidedPackage(name, version, conda_name, conda_version)
+    # one package per PyPI name: ordered by name is ordered as the records compare
+    return tuple(chosen[name] for name in sorted(chosen)), tuple(notes)
 
 
 def _record_hash(data: bytes) -> str:

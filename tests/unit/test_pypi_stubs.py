@@ -49,6 +49,16 @@ def test_provided_packages_notes_and_choice() -> None:
     assert notes == ("conda weird 9e: not a PEP 440 version, so pip is not told it is installed",)
 
 
+def test_provided_packages_keep_the_first_claim_unless_the_own_package_comes_later() -> None:
+    conda = [("numpy", "1.26.4"), ("numpy-base", "1.26.4"), ("zz-bundle", "1.0"), ("a-py", "2.0"), ("b", "2.0")]
+    names = {"numpy": ("numpy",), "numpy-base": ("numpy",), "zz-bundle": ("aaa", "numpy"), "a-py": ("zzz",)}
+    names |= {"b": ("aaa",)}
+    provided, _ = provided_packages(conda, names)
+    assert list(provided) == sorted(provided)  # in the order the records compare (one per PyPI name)
+    assert [(p.name, p.conda_name) for p in provided] == [("aaa", "b"), ("numpy", "numpy"), ("zzz", "a-py")]
+    assert provided_packages(list(reversed(conda)), names) == (provided, ())  # the same whatever the input order
+
+
 def test_stub_is_a_valid_wheel(tmp_path: Path) -> None:
     package = ProvidedPackage("typing-extensions", "4.12.2", "typing_extensions", "4.12.2")
     data = stub_wheel_bytes(package)
