@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-import string
+import re
 from collections.abc import Iterable
 
 from lockgen.records import dataclass
@@ -97,19 +97,20 @@ def check_platform(platform: str) -> str:
     return platform
 
 
+_TEMPLATE = r"(?:[^{}]|\{\{|\}\}|\{platform:?\})*"
+"""What :func:`lock_file_name` accepts: text, ``{{``, ``}}`` and ``{platform}`` (or ``{platform:}``,
+no conversion and no format spec), exactly the templates whose only field ``string.Formatter``
+finds is a plain ``platform`` (the ``string`` module is not imported for it: 0.5 ms on every command)."""
+
+
 def lock_file_name(template: str, platform: str) -> str:
     """The lock file name ``template`` gives ``platform``; ValueError for a template that is not a
     plain file name holding ``{platform}`` (path separators, ``..``, other fields, bad braces)."""
     if "{platform}" not in template or "/" in template or "\\" in template or ".." in template:
         raise ValueError(f"the filename template must contain {{platform}} and no path separators, got {template!r}")
     check_platform(platform)
-    bad = ValueError(f"the filename template {template!r} is not valid: only {{platform}} may be used")
-    try:
-        fields = [(field, spec, conversion) for _, field, spec, conversion in string.Formatter().parse(template)]
-    except ValueError as exc:
-        raise bad from exc
-    if any(field is not None and (field != "platform" or spec or conversion) for field, spec, conversion in fields):
-        raise bad
+    if re.fullmatch(_TEMPLATE, template) is None:
+        raise ValueError(f"the filename template {template!r} is not valid: only {{platform}} may be used")
     name = template.format(platform=platform)
     if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise ValueError(f"the filename template {template!r} does not give a plain file name")

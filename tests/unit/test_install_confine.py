@@ -105,6 +105,35 @@ def test_platform_and_template_validation() -> None:
             lock_file_name(template, "linux-64")
 
 
+def test_filename_templates_are_judged_as_string_formatter_parses_them() -> None:
+    """lock_file_name checks a template without the string module (Round 7): it accepts exactly the
+    templates in which string.Formatter finds no field but a plain ``platform`` (no spec, no conversion)."""
+    import itertools
+    import string
+
+    def only_platform(template: str) -> bool:
+        try:
+            parsed = list(string.Formatter().parse(template))
+        except ValueError:
+            return False
+        return all(field is None or (field == "platform" and not spec and not conv) for _, field, spec, conv in parsed)
+
+    tokens = ("{", "}", "platform", ":", "!r", "x", "[0]", "{platform}", "{{", "}}", ">3")
+    checked = 0
+    for size in range(1, 5):
+        for parts in itertools.product(tokens, repeat=size):
+            template = "".join(parts)
+            if "{platform}" not in template:
+                continue
+            try:
+                accepted = lock_file_name(template, "linux-64") == template.format(platform="linux-64")
+            except ValueError:
+                accepted = False
+            assert accepted == only_platform(template), template
+            checked += 1
+    assert checked > 1000
+
+
 def test_foreign_platforms() -> None:
     check_platform_runs_here("linux-64", "linux-64")
     check_platform_runs_here("osx-64", "osx-arm64")  # Rosetta
