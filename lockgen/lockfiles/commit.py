@@ -306,7 +306,14 @@ def _discard(txn: Path) -> None:
     """Remove a journal: the manifest first, so a half-removed journal never looks committed."""
     with contextlib.suppress(FileNotFoundError):
         (txn / MANIFEST).unlink()
-    import shutil
+    try:
+        txn.rmdir()  # the usual journal: absent (before a commit) or emptied by _apply (after one)
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass  # not empty (a sub-folder, an interrupted commit's files), or not a folder
+    import shutil  # here: a commit whose journal is empty, the usual one, needs no shutil (2 ms with its compressors)
 
     shutil.rmtree(txn, ignore_errors=True)
 
