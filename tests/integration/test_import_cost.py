@@ -65,16 +65,25 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
         assert first.returncode == 0, first.stderr
         before = {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()}
         done, modules = run_listing(tmp_path, *args, "--update-all", cwd=tmp_path)
+        # a warm lock that writes its files: the commit's journal is removed without shutil (Round 7)
+        wrote, wrote_modules = run_listing(tmp_path, *args, "-o", tmp_path / "fresh", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "rattler" in modules  # it did solve again
     assert {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()} == before
     assert not {m for m in modules if m.split(".")[0] == "packaging" or m.startswith("lockgen.pypi")}
     assert not {"http.client", "httpx"} & modules  # the size check of never-fetched repodata had nothing to do
     assert not {"lockgen.conda.diagnose", "lockgen.conda.explanation"} & modules  # nothing failed (Round 6)
+    assert wrote.returncode == 0, wrote.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()} == before  # every file written anew
+    assert "shutil" not in wrote_modules
 
 
 _SOLVER = {"lockgen.conda", "lockgen.conda.solve", "lockgen.conda.diagnose"}
 """Nothing is solved: the conda request type comes from lockgen.solverequest, not the solver package."""
+
+
+_RESOLVING_ONLY = {"lockgen.pypi.resolve", "lockgen.pypi.jobs", "lockgen.pypi.direct", "lockgen.pypi.header"}
+"""The pip stage's modules for a pip section that is resolved again: a no-op keeps requirements.txt (Round 7)."""
 
 
 _NEVER_ON_SUCCESS = {"traceback", "textwrap", "shlex"}
@@ -94,6 +103,7 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     assert "nothing changed" in done.stdout
     unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.uvstderr", "lockgen.pypi.render"}
     unloaded |= {"httpx", "ssl", *_SOLVER, *_NEVER_ON_SUCCESS, "lockgen.export"}  # export: no --conda-lock-file
+    unloaded |= _RESOLVING_ONLY | {"gzip", "string"}  # the snapshot's gzip, string.Formatter (Round 7)
     assert modules.isdisjoint(unloaded), modules & unloaded
 
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
