@@ -22,7 +22,6 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -125,7 +124,7 @@ class Pin:
         return (self.version, self.url)
 
 
-def _pin_from_line(line: str) -> Pin | None:
+def _pin_from_line(line: str, via: tuple[str, ...] = ()) -> Pin | None:
     tokens = line.split()
     hashes = sorted({t.split("=", 1)[1] for t in tokens if t.startswith("--hash=")})
     spec = " ".join(t for t in tokens if not t.startswith("--hash="))
@@ -133,7 +132,7 @@ def _pin_from_line(line: str) -> Pin | None:
         return None
     plain = plain_pin(spec)  # lockgen's own pins, read without importing packaging (check, a no-op lock)
     if plain is not None:
-        return Pin(plain[0], plain[1], None, tuple(hashes), plain[2])
+        return Pin(plain[0], plain[1], None, tuple(hashes), plain[2], via)
     from packaging.requirements import InvalidRequirement, Requirement  # not at import: `lock` uses this module's names
     from packaging.utils import canonicalize_name
 
@@ -148,11 +147,11 @@ def _pin_from_line(line: str) -> Pin | None:
         match = re.search(r"-(?P<version>\d[^-]*)-[^-]+-[^-]+-[^-]+\.whl", requirement.url)
         if match:
             version = match.group("version")
-        return Pin(name, version, requirement.url, tuple(hashes), marker)
+        return Pin(name, version, requirement.url, tuple(hashes), marker, via)
     exact = [s.version for s in requirement.specifier if s.operator in ("==", "===")]
     if len(exact) != 1:
         return None
-    return Pin(name, exact[0], None, tuple(hashes), marker)
+    return Pin(name, exact[0], None, tuple(hashes), marker, via)
 
 
 VIA_PIP_SECTION = "pip: section"
@@ -204,9 +203,9 @@ def parse_compiled(text: str) -> tuple[Pin, ...]:
     via = _via_by_line(text)
     pins = []
     for number, line in logical_lines(text):
-        pin = _pin_from_line(line)
+        pin = _pin_from_line(line, via.get(number, ()))  # made with its `# via`, not copied with it
         if pin is not None:
-            pins.append(replace(pin, via=via.get(number, ())) if number in via else pin)
+            pins.append(pin)
     return tuple(pins)
 
 
