@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.mapping import MappingSource, PypiMapping
     from lockgen.pypi.stubs import ProvidedPackage
     from lockgen.pypi.targets import PipTarget
+    from lockgen.spec.model import PipEntry
 
 
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
@@ -54,9 +55,12 @@ def read_inputs(request: PipRequest, secrets: SecretRegistry) -> dict[str, PipIn
     find-links URLs they name are added to ``secrets``."""
     inputs: dict[str, PipInput] = {}
     problems: list[Problem] = []
+    parsed: dict[tuple[PipEntry, ...], PipInput] = {}  # platforms with the same lines (no selector) share them
     for p in request.platforms:
         try:
-            inputs[p.platform] = parse_pip_entries(p.entries, request.allow_includes)
+            if p.entries not in parsed:
+                parsed[p.entries] = parse_pip_entries(p.entries, request.allow_includes)
+            inputs[p.platform] = parsed[p.entries]
         except InputError as exc:
             problems += [q for q in exc.problems if q not in problems]
     if problems:

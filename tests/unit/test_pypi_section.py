@@ -214,3 +214,16 @@ def test_secrets_are_masked_but_names_like_them_are_not(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         lock_pip_files(make_request(tmp_path, env, strict=True), CONDA, RecordingReporter(), resolver=EchoResolver())
     assert "hunter22" not in info.value.message
+
+
+def test_platforms_with_the_same_pip_lines_share_one_reading(tmp_path: Path) -> None:
+    """The pip lines (and the files they include) are read once per distinct list, not once per platform (Round 7)."""
+    from lockgen.pypi.inputs import read_inputs
+    from lockgen.secrets import SecretRegistry
+
+    inputs = read_inputs(make_request(tmp_path), SecretRegistry())
+    assert inputs["win-64"].requirements == ("accelerate", "colorama")  # colorama: windows only
+    assert inputs["linux-64"].requirements == ("accelerate",)
+    same = read_inputs(make_request(tmp_path, ENV.replace("  # [win]", "")), SecretRegistry())
+    assert same["linux-64"] is same["win-64"]
+    assert same["linux-64"].requirements == ("accelerate", "colorama")
