@@ -21,7 +21,6 @@ from lockgen.lockfiles import CommitResult, ExplicitLock, commit_files, form_pro
 from lockgen.lockfiles.lockdir import generated_file, read_lock_file
 from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.lockpip import PipStage, pip_files, pip_seed, pip_summary, start_pip
-from lockgen.lockspecs import header_edits, package_problems
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan, plan
 from lockgen.platforms import KNOWN_PLATFORMS
@@ -451,6 +450,8 @@ def _up_to_date(previous: ExplicitLock | None, platform: PlatformPlan, path: Pat
         return False
     if form_problem(previous, text, platform.platform, {c.canonical for c in platform.request.channels}) is not None:
         return False
+    from lockgen.lockspecs import header_edits, package_problems  # here: a new lock is held to nothing
+
     return not header_edits(platform, previous) and not package_problems(platform, previous)
 
 
