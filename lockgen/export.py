@@ -17,7 +17,7 @@ from lockgen.config import LockOptions
 from lockgen.errors import OutputError, Problem
 from lockgen.lockfiles import ExplicitLock
 from lockgen.lockfiles.header import generated_line
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, PlatformPlan
 from lockgen.records import dataclass

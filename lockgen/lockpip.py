@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import OutputError
 from lockgen.lockfiles import ExplicitLock, is_generated
-from lockgen.lockfiles.lockdir import read_lock_file
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, UNHASHED_NAME, read_lock_file
 from lockgen.models import LockedPackage
 from lockgen.plan import LockPlan, pip_plan, pip_request
 from lockgen.records import dataclass

@@ -17,15 +17,8 @@ from typing import TYPE_CHECKING
 from lockgen.environments import EnvTarget, pip_disagreements
 from lockgen.errors import PypiResolutionError
 from lockgen.lock import PreparedLock, prepare
-from lockgen.lockfiles.lockdir import read_lock_file
-from lockgen.lockfiles.requirements import (
-    REQUIREMENTS_NAME,
-    Pin,
-    PreviousLock,
-    parse_compiled,
-    parse_requirements_lock,
-    read_previous,
-)
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, read_lock_file
+from lockgen.lockfiles.requirements import Pin, PreviousLock, parse_compiled, parse_requirements_lock, read_previous
 from lockgen.models import LockedPackage
 from lockgen.pipprogress import PIP_LOCK_EVENTS
 from lockgen.plan import LockPlan, PipPlatform, PipRequest

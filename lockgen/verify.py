@@ -22,12 +22,8 @@ from typing import TYPE_CHECKING
 from lockgen.channels import Mirror, resolve_channel
 from lockgen.errors import ChannelError, ConfigError, VerifyError
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
-from lockgen.lockfiles.requirements import (
-    REQUIREMENTS_NAME,
-    UNHASHED_NAME,
-    input_hash_of,
-)
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, UNHASHED_NAME, LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import input_hash_of
 from lockgen.lockfiles.unhashed import read_unhashed, unhashed_problems
 from lockgen.models import dependency_name
 from lockgen.platforms import check_platform, lock_file_names

@@ -205,8 +205,7 @@ def _with_condalock(result: DiffResult, options: LockOptions) -> DiffResult:
     """``result`` warning (exit 6) of each place the working tree's conda-lock.yml disagrees with its locks:
     it is written from the same solution, so the locks' rows are its rows, unless a hand edit made it differ."""
     from lockgen.condalockcheck import condalock_disagreements
-    from lockgen.lockfiles.lockdir import read_lock_file
-    from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+    from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, read_lock_file
     from lockgen.plan import plan
 
     out_dir = options.output_dir

@@ -124,7 +124,7 @@ def _say_reused(reused: tuple[str, ...], who: str = "") -> None:
 def _echo_result(result: LockResult) -> None:
     from pathlib import Path
 
-    from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+    from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME
 
     for change in result.changes:
         for line in change.lines():

@@ -58,8 +58,7 @@ from lockgen.install.staging import (
     staging_dir,
 )
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockfiles.lockdir import LINKED_FILE, REQUIREMENTS_NAME, UNHASHED_NAME, LockProblem, read_lock_file
 from lockgen.models import PackageUrl
 from lockgen.progress import Extracting, Fetching, Linking, PipInstalling
 from lockgen.records import dataclass

@@ -24,13 +24,8 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
 from lockgen.install.bounded import Late, Stopped, run_bounded
-from lockgen.lockfiles.requirements import (
-    EXPANSION_FIX,
-    UNHASHED_NAME,
-    expandable_lines,
-    input_hash_of,
-    logical_lines,
-)
+from lockgen.lockfiles.lockdir import UNHASHED_NAME
+from lockgen.lockfiles.requirements import EXPANSION_FIX, expandable_lines, input_hash_of, logical_lines
 from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.records import dataclass
 from lockgen.secrets import SecretRegistry

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from lockgen.lockfiles.explicit import ExplicitLock, MalformedLock, parse_explicit
 from lockgen.lockfiles.header import is_generated
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
 from lockgen.platforms import lock_file_names
 from lockgen.records import dataclass
 
 __all__ = [
     "LINKED_FILE",
+    "REQUIREMENTS_NAME",
+    "UNHASHED_NAME",
     "LockDir",
     "LockProblem",
     "LockRead",
@@ -29,6 +30,11 @@ __all__ = [
     "read_lock_file",
     "read_lock_text",
 ]
+
+REQUIREMENTS_NAME = "requirements.txt"
+"""The pip lock in a lock folder (:mod:`lockgen.lockfiles.requirements` reads and writes it)."""
+UNHASHED_NAME = "requirements-unhashed.txt"
+"""Its VCS and local-project lines (:mod:`lockgen.lockfiles.unhashed`)."""
 
 _CLAIM_LINES = 50
 """How far into a file :func:`claims_platform` looks."""

@@ -40,8 +40,6 @@ from lockgen.secrets import strip_credentials
 
 __all__ = [
     "PROJECT_FILES",
-    "REQUIREMENTS_NAME",
-    "UNHASHED_NAME",
     "VCS_PREFIXES",
     "VIA_PIP_SECTION",
     "Header",
@@ -63,8 +61,6 @@ __all__ = [
     "render_requirements_lock",
 ]
 
-REQUIREMENTS_NAME = "requirements.txt"
-UNHASHED_NAME = "requirements-unhashed.txt"
 _PIP_SECTION = " (the pip: section)"
 """What the generated line of both pip lock files says after the environment file names."""
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InputError, Problem
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, PreviousLock, read_previous
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockfiles.requirements import PreviousLock, read_previous
 from lockgen.pipprogress import PipMapping, PipUpToDate
 from lockgen.pypi.digests import mapping_digest, pip_input_hash
 from lockgen.pypi.inputs import all_platform_inputs, disagrees, env_relative, mapping_for, pip_warnings, read_inputs

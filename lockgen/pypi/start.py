@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import LockgenError
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, PreviousLock, read_previous
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME
+from lockgen.lockfiles.requirements import PreviousLock, read_previous
 from lockgen.pypi.inputs import PlatformInputs, disagrees, mapping_for, platform_inputs, read_inputs
 from lockgen.pypi.jobs import write_job
 from lockgen.pypi.pipinput import PipInput

@@ -23,8 +23,15 @@ from pathlib import Path
 
 from lockgen.config import LockOptions
 from lockgen.lockfiles import TXN_DIR, ExplicitLock, form_problem, stray_journal
-from lockgen.lockfiles.lockdir import LockDir, LockProblem, claims_platform, generated_file, read_lock_file
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME
+from lockgen.lockfiles.lockdir import (
+    REQUIREMENTS_NAME,
+    UNHASHED_NAME,
+    LockDir,
+    LockProblem,
+    claims_platform,
+    generated_file,
+    read_lock_file,
+)
 from lockgen.lockspecs import header_edits, package_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, plan
 from lockgen.platforms import KNOWN_PLATFORMS

@@ -19,13 +19,8 @@ from lockgen.channels import Mirror
 from lockgen.config import LockOptions
 from lockgen.errors import ChannelError, ConfigError
 from lockgen.lockfiles import ExplicitEntry, ExplicitLock
-from lockgen.lockfiles.lockdir import LINKED_FILE, LockProblem, read_lock_file
-from lockgen.lockfiles.requirements import (
-    REQUIREMENTS_NAME,
-    UNHASHED_NAME,
-    VIA_PIP_SECTION,
-    parse_requirements_lock,
-)
+from lockgen.lockfiles.lockdir import LINKED_FILE, REQUIREMENTS_NAME, UNHASHED_NAME, LockProblem, read_lock_file
+from lockgen.lockfiles.requirements import VIA_PIP_SECTION, parse_requirements_lock
 from lockgen.lockfiles.unhashed import read_unhashed
 from lockgen.models import PackageUrl, dependency_name
 from lockgen.plan import LockPlan, plan

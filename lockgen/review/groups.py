@@ -14,8 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lockgen.environments import EnvTarget, disagreements, pip_disagreements
-from lockgen.lockfiles.lockdir import generated_file, read_lock_file
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, generated_file, read_lock_file
 from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.reporting import Reporter
 from lockgen.review.check import CheckResult, check, journal_stale

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from lockgen.errors import ConfigError
 from lockgen.filesize import SizeLimit
-from lockgen.lockfiles.lockdir import LINKED_FILE, claims_platform, read_lock_text
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME, UNHASHED_NAME, logical_lines, parse_requirements_lock
+from lockgen.lockfiles.lockdir import LINKED_FILE, REQUIREMENTS_NAME, UNHASHED_NAME, claims_platform, read_lock_text
+from lockgen.lockfiles.requirements import logical_lines, parse_requirements_lock
 from lockgen.platforms import lock_file_names
 from lockgen.records import dataclass
 from lockgen.secrets import without_login

@@ -12,7 +12,7 @@ import pytest
 from lockgen.cli.runner import progress_line
 from lockgen.config import LockOptions
 from lockgen.errors import InputError
-from lockgen.lockfiles.requirements import REQUIREMENTS_NAME
+from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME
 from lockgen.plan import PipRequest, pip_request, plan
 from lockgen.pypi.stage import lock_pip_files
 from lockgen.pypi.uv import CompileJob

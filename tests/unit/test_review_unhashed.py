@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from lockgen.config import build_options
-from lockgen.lockfiles.requirements import UNHASHED_NAME, body_digest, parse_requirements_lock
+from lockgen.lockfiles.lockdir import UNHASHED_NAME
+from lockgen.lockfiles.requirements import body_digest, parse_requirements_lock
 from lockgen.pypi.stage import lock_pip_files
 from lockgen.reporting import RecordingReporter
 from lockgen.review.check import check
