@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lockgen.channels import ResolvedChannel, resolve_channels, with_spec_channels
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, LockOptions, platform_cache_dir
 from lockgen.errors import InputError, Problem
 from lockgen.httpclient import HttpSettings
 from lockgen.lockfiles import json_sha256, short_digest
-from lockgen.lockfiles.requirements import PreviousLock
 from lockgen.platforms import DEFAULT_PLATFORMS, KNOWN_PLATFORMS, VirtualPackage, default_virtual_packages
 from lockgen.records import dataclass
 from lockgen.reporting import Notice, NullReporter, Reporter
@@ -26,6 +26,9 @@ from lockgen.secrets import SecretRegistry, redact
 from lockgen.solverequest import SolveRequest
 from lockgen.spec.envfile import load_env_specs
 from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry
+
+if TYPE_CHECKING:
+    from lockgen.lockfiles.requirements import PreviousLock  # a conda-only lock loads no pip lock reader
 
 __all__ = [
     "INPUT_PARTS",
