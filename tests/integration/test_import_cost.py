@@ -75,7 +75,11 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
     assert not {"lockgen.conda.diagnose", "lockgen.conda.explanation"} & modules  # nothing failed (Round 6)
     assert wrote.returncode == 0, wrote.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()} == before  # every file written anew
-    assert "shutil" not in wrote_modules
+    # nor the pip lock's reader (Round 7: lockdir names requirements.txt), nor, with no previous lock to hold
+    # to its specs, lockspecs and matchspec
+    unloaded = {"shutil", "lockgen.lockfiles.requirements", "lockgen.lockspecs", "lockgen.matchspec"}
+    assert wrote_modules.isdisjoint(unloaded), wrote_modules & unloaded
+    assert "lockgen.lockfiles.requirements" not in modules  # --update-all
 
 
 _SOLVER = {"lockgen.conda", "lockgen.conda.solve", "lockgen.conda.diagnose"}
