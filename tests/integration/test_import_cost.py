@@ -24,13 +24,20 @@ from tests.support.cli import mapping_env, mirror_options, run_lockgen
 pytestmark = pytest.mark.slow
 
 _LISTING = """\
-import json, os, sys
+import gc, json, os, sys
 import lockgen.cli.app as app
+
+def collections():
+    return [s["collections"] for s in gc.get_stats()]
+
+before = collections()
 
 def finish(code):
     sys.stdout.flush()
     with open(os.environ["LOCKGEN_TEST_MODULES"], "w") as out:
         json.dump(sorted(sys.modules), out)
+    with open(os.environ["LOCKGEN_TEST_MODULES"] + ".gc", "w") as out:
+        json.dump([after - then for after, then in zip(collections(), before)], out)
     os._exit(code)
 
 app.finish = finish
@@ -55,6 +62,11 @@ def run_listing(
         check=False,
     )
     return done, set(json.loads(listing.read_text()))
+
+
+def collections_run(tmp_path: Path) -> list[int]:
+    """How many garbage collections of each generation the last :func:`run_listing` made after its imports."""
+    return list(json.loads((tmp_path / "modules.json.gc").read_text()))
 
 
 def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: ChannelBuilder) -> None:
@@ -109,6 +121,7 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded |= {"httpx", "ssl", *_SOLVER, *_NEVER_ON_SUCCESS, "lockgen.export"}  # export: no --conda-lock-file
     unloaded |= _RESOLVING_ONLY | {"gzip", "string"}  # the snapshot's gzip, string.Formatter (Round 7)
     assert modules.isdisjoint(unloaded), modules & unloaded
+    assert collections_run(tmp_path) == [0, 0, 0]  # nothing for the collector to do in a no-op (Round 7)
 
     done, modules = run_listing(tmp_path, "check", cwd=world.root)
     assert done.returncode == 0, done.stdout + done.stderr
