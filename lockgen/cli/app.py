@@ -22,7 +22,9 @@ from lockgen.cli.options import EXIT_HELP
 __all__ = ["LazyGroup", "cli", "finish", "main"]
 
 _GC_THRESHOLD = 20_000
-"""New container objects (net) between two young-generation collections in a command's process."""
+"""New container objects (net) between two young-generation collections in a ``lock`` or ``check`` process."""
+_FEWER_COLLECTIONS = ("lock", "check")
+"""The commands that raise it: ``install`` keeps the default (its peak memory is held to rattler's)."""
 
 
 class LazyGroup(click.Group):
@@ -59,8 +61,10 @@ def main() -> NoReturn:
     """
     # The collector's default threshold (700 new objects) made a no-op `lock` collect 22 times (~3 ms)
     # to free 5 objects: lockgen makes few reference cycles, and a command that allocates more than
-    # this still collects (docs/performance.md, "Round 7").
-    gc.set_threshold(_GC_THRESHOLD, 10, 10)
+    # this still collects (docs/performance.md, "Round 7"). The group takes no option with a value:
+    # the first word that is not an option is the command.
+    if next((a for a in sys.argv[1:] if not a.startswith("-")), None) in _FEWER_COLLECTIONS:
+        gc.set_threshold(_GC_THRESHOLD, 10, 10)
     from lockgen.repodata.gateway import keep_gateways_until_exit
 
     keep_gateways_until_exit()
