@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import heapq
 import re
 
 from lockgen.records import dataclass
@@ -29,8 +31,10 @@ PACKAGE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 _DEP_NAME = re.compile(rf"^\s*(?:[^\s:]+::)?(?P<name>{PACKAGE_NAME})")
 
 
+@functools.lru_cache(maxsize=8192)
 def dependency_name(spec: str) -> str:
-    """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``)."""
+    """The package name a dependency string refers to (``numpy >=1.2`` → ``numpy``); remembered per
+    string: a lock's platforms share most of their packages' dependency strings."""
     match = _DEP_NAME.match(spec)
     return match.group("name").lower() if match else spec.strip().lower()
 
@@ -162,23 +166,21 @@ def sort_dependency_order(packages: list[LockedPackage] | tuple[LockedPackage, .
             dependents[d].add(name)
     remaining = {name: len(ds) for name, ds in deps.items()}
     ordered: list[str] = []
-    ready = sorted(n for n, count in remaining.items() if count == 0)
+    ready = [n for n, count in remaining.items() if count == 0]  # a heap: the first name ready is taken first
+    heapq.heapify(ready)
     while remaining:
         if not ready:  # a cycle: release the first remaining name
             ready = [min(remaining)]
-        name = ready.pop(0)
+        name = heapq.heappop(ready)
         if name not in remaining:
             continue
         del remaining[name]
         ordered.append(name)
-        newly = []
         for dependent in dependents[name]:
             if dependent in remaining:
                 remaining[dependent] -= 1
                 if remaining[dependent] == 0:
-                    newly.append(dependent)
-        if newly:
-            ready = sorted(set(ready) | set(newly))
+                    heapq.heappush(ready, dependent)
     return [by_name[n] for n in ordered]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockgen.errors import OutputError
 from lockgen.lockfiles import TXN_DIR, commit_files, journal_manifest, parse_explicit, recover, render_explicit
@@ -43,6 +45,21 @@ def test_dependencies_come_first_ties_by_name() -> None:
 def test_cycles_are_broken_deterministically() -> None:
     packages = [pkg("b", "a"), pkg("a", "b"), pkg("c", "a")]
     assert [p.name for p in sort_dependency_order(packages)] == ["a", "b", "c"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdefghij"), st.sets(st.sampled_from("abcdefghijk"), max_size=4), max_size=10))
+def test_the_order_is_the_smallest_ready_name_first(graph: dict[str, set[str]]) -> None:
+    """The order, by its definition: repeatedly the smallest name whose (locked) dependencies all come
+    earlier; when none is ready (a cycle), the smallest remaining one. Round 7 made it a heap."""
+    packages = [pkg(name, *sorted(deps)) for name, deps in graph.items()]
+    expected: list[str] = []
+    left = set(graph)
+    while left:
+        ready = [n for n in left if not ({d for d in graph[n] if d in graph and d != n} & left)]
+        expected.append(min(ready or left))
+        left.discard(expected[-1])
+    assert [p.name for p in sort_dependency_order(packages)] == expected
 
 
 def test_render_and_parse_roundtrip() -> None:
