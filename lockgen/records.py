@@ -93,9 +93,7 @@ else:
 
         def build(cls):
             if by_hand:
-                built = _built_by_hand(
-                    cls, repr=repr, eq=eq, order=order, frozen=frozen, match_args=match_args, slots=slots
-                )
+                built = _built_by_hand(cls, options)
                 if built is not None:
                     return built
             return _built_by_the_standard_library(cls, **options)
@@ -103,7 +101,10 @@ else:
         return build if cls is None else build(cls)
 
     def _built_by_the_standard_library(cls, **options):
-        if options["order"] or options["unsafe_hash"]:  # the standard library's table decides the hash
+        """The standard library's class, its ``__repr__``, ``__eq__`` and ``__hash__`` the closures
+        here unless ``order`` or ``unsafe_hash`` (its table decides the hash) or on a Python not
+        checked here."""
+        if options["order"] or options["unsafe_hash"] or not _BY_HAND:
             return dataclasses.dataclass(cls, **options)
         body, repr, eq, frozen = cls.__dict__, options["repr"], options["eq"], options["frozen"]
         wants = {"repr": repr and "__repr__" not in body, "eq": eq and "__eq__" not in body}
@@ -111,6 +112,7 @@ else:
         built = dataclasses.dataclass(cls, **options | {"repr": False, "eq": False})
         for name, method in _compared(built.__qualname__, dataclasses.fields(built), frozen=frozen, **wants).items():
             setattr(built, name, method)
+        setattr(built, dataclasses._PARAMS, _params(**options))  # as asked, not as built
         return built
 
     def _has_own_hash(body):
@@ -132,9 +134,10 @@ else:
 
     _ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
 
-    def _built_by_hand(cls, *, repr, eq, order, frozen, match_args, slots):
+    def _built_by_hand(cls, options):
         """The class built as the standard library builds it, or None (the class untouched) for a
         class it would build otherwise or refuse, or that is not proven here."""
+        repr, eq, order, frozen, slots = (options[name] for name in ("repr", "eq", "order", "frozen", "slots"))
         body = cls.__dict__
         if frozen and ("__setattr__" in body or "__delattr__" in body):
             return None  # the standard library refuses them
@@ -145,9 +148,7 @@ else:
             return None
         qualname = cls.__qualname__
         added = {
-            dataclasses._PARAMS: _params(
-                repr=repr, eq=eq, order=order, frozen=frozen, match_args=match_args, slots=slots
-            ),
+            dataclasses._PARAMS: _params(**options),
             dataclasses._FIELDS: {f.name: f for f in fields},
         }
         if "__init__" not in body:
@@ -170,7 +171,7 @@ else:
         added |= _compared(qualname, fields, repr=False, eq=False, hashed=eq and not own_hash, frozen=frozen)
         if not cls.__doc__:
             added["__doc__"] = _LazyDoc()
-        if match_args and "__match_args__" not in body:
+        if options["match_args"] and "__match_args__" not in body:
             added["__match_args__"] = tuple(f.name for f in fields if f.init)
         if slots:  # the class made again, with its slots: nothing to set on this one
             return _with_slots(cls, added, fields, frozen)
@@ -255,10 +256,12 @@ else:
             or dataclasses._is_kw_only(found, dataclasses)
         )
 
-    def _params(*, repr, eq, order, frozen, match_args, slots):
+    def _params(*, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot):
         if _VERSION >= (3, 12):
-            return dataclasses._DataclassParams(True, repr, eq, order, False, frozen, match_args, False, slots, False)
-        return dataclasses._DataclassParams(True, repr, eq, order, False, frozen)
+            return dataclasses._DataclassParams(
+                init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot
+            )
+        return dataclasses._DataclassParams(init, repr, eq, order, unsafe_hash, frozen)
 
     def _with_slots(cls, added, fields, frozen):
         """The standard library's ``_add_slots`` for a class whose only base is ``object``, given
@@ -426,7 +429,7 @@ else:
         """The standard library's ``__init__`` for ``fields``: the same parameters, defaults and
         annotations, the same body (``object.__setattr__`` when frozen, a factory called for a
         missing argument, ``__post_init__`` last)."""
-        kinds, assigned, params, defaults, values = [], [], [], [], {}
+        kinds, assigned, params, defaults, defaulted = [], [], [], [], []
         for f in fields:
             factory = f.default_factory is not _MISSING
             if f.init:
@@ -441,13 +444,19 @@ else:
             else:
                 continue  # read from the class attribute, or unset, as the standard library leaves it
             if kind != "param":
-                values[f"__dataclass_dflt_{len(kinds)}__"] = f.default_factory if factory else f.default
+                defaulted.append((_DEFAULT_NAME.format(f.name), f.default_factory if factory else f.default))
             kinds.append(kind)
             assigned.append(f.name)
-        key = (frozen, post_init, tuple(kinds))
+        # The compiler orders the free variables by name, the standard library's named after the
+        # fields: the same order here, for the same code.
+        ranks = [0] * len(defaulted)
+        for rank, at in enumerate(sorted(range(len(defaulted)), key=lambda at: defaulted[at][0])):
+            ranks[at] = rank
+        values = {_default(rank): value for rank, (_, value) in zip(ranks, defaulted, strict=True)}
+        key = (frozen, post_init, tuple(kinds), tuple(ranks))
         code = _SHAPES.get(key)
         if code is None:
-            code = _SHAPES[key] = _init_code(frozen, post_init, kinds)
+            code = _SHAPES[key] = _init_code(frozen, post_init, kinds, ranks)
         named = {_placeholder(i): name for i, name in enumerate(assigned)}
         code = code.replace(
             co_varnames=tuple(named.get(name, name) for name in code.co_varnames),
@@ -462,12 +471,17 @@ else:
         function.__qualname__ = f"{qualname}.__init__"
         return function
 
+    _DEFAULT_NAME = "_dflt_{}" if _VERSION < (3, 12) else "__dataclass_dflt_{}__"
+
+    def _default(rank):
+        return f"__dataclass_dflt_{rank:04d}__"
+
     def _placeholder(i):
         """A field's name in a shape's code: all the same width, so each field's line is laid out
         alike (the code's line table repeats)."""
         return f"_{i:04d}"
 
-    def _init_code(frozen, post_init, kinds):
+    def _init_code(frozen, post_init, kinds, ranks):
         """The code of ``__init__`` for one shape, its fields named ``_0000``, ``_0001``, ..., as
         the standard library writes it: compiled, or for the common frozen shape (no factory, no
         ``__post_init__``) repeated from the compiler's code of one and two fields."""
@@ -475,7 +489,7 @@ else:
             code = _repeated(len(kinds))
             if code is not None:
                 return code
-        return _compiled(frozen, post_init, kinds)
+        return _compiled(frozen, post_init, kinds, ranks)
 
     # The most fields a repeated code is made for: every operand that grows with the fields stays
     # one byte, and from 3.12 the compiler loads a local past the 64th with a check (its line is
@@ -491,6 +505,7 @@ else:
         compiler's code of three fields: where it differs, every shape is compiled."""
         if "frozen" not in _PATTERN:
             one, two, three = (_compiled(True, False, ("param",) * n) for n in (1, 2, 3))
+            _SHAPES.update({(True, False, ("param",) * n, ()): code for n, code in enumerate((one, two, three), 1)})
             pattern = _repeats(one, two)
             _PATTERN["frozen"] = pattern if pattern is not None and _made(pattern, 3) == three else None
         pattern = _PATTERN["frozen"]
@@ -547,22 +562,23 @@ else:
             **made,
         )
 
-    def _compiled(frozen, post_init, kinds):
+    def _compiled(frozen, post_init, kinds, ranks=()):
         """The standard library's text of ``__init__`` for the shape, compiled."""
-        params, lines = ["self"], []
+        params, lines, ranks = ["self"], [], iter(ranks)
         free = ["__dataclass_builtins_object__", "__dataclass_HAS_DEFAULT_FACTORY__"]
         for i, kind in enumerate(kinds):
-            name, default = _placeholder(i), f"__dataclass_dflt_{i}__"
+            name = _placeholder(i)
             if kind in {"param", "factory"}:
                 params.append(name)
+            value = name
             if kind != "param":
+                default = _default(next(ranks))
                 free.append(default)
-            value = {
-                "param": name,
-                "factory": f"{default}() if {name} is __dataclass_HAS_DEFAULT_FACTORY__ else {name}",
-                "call": f"{default}()",
-                "default": default,
-            }[kind]
+                value = {
+                    "factory": f"{default}() if {name} is __dataclass_HAS_DEFAULT_FACTORY__ else {name}",
+                    "call": f"{default}()",
+                    "default": default,
+                }[kind]
             if frozen:
                 lines.append(f"  __dataclass_builtins_object__.__setattr__(self,{name!r},{value})")
             else:
