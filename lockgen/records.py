@@ -88,7 +88,8 @@ else:
     ):
         options = {"init": init, "repr": repr, "eq": eq, "order": order, "unsafe_hash": unsafe_hash}
         options |= {"frozen": frozen, "match_args": match_args, "kw_only": kw_only, "slots": slots}
-        options |= {"weakref_slot": weakref_slot}
+        if weakref_slot:  # only when asked: 3.10's has no such parameter (and so refuses it)
+            options["weakref_slot"] = True
         by_hand = _BY_HAND and init and not (unsafe_hash or kw_only or weakref_slot)
 
         def build(cls):
@@ -256,7 +257,7 @@ else:
             or dataclasses._is_kw_only(found, dataclasses)
         )
 
-    def _params(*, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot):
+    def _params(*, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot=False):
         if _VERSION >= (3, 12):
             return dataclasses._DataclassParams(
                 init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot
@@ -414,11 +415,14 @@ else:
             if function is None:
                 qualname, globals, fields, shape = self.of
                 function = self.function = _init_function(qualname, globals, fields, **shape)
-            for klass in owner.__mro__ if owner is not None else ():
+            # The class holding this: the owner's, or (inspect.signature from 3.13 asks for a class's
+            # __init__ as a descriptor of that class) the instance's when it is a class.
+            classes = (*getattr(owner, "__mro__", ()), *(instance.__mro__ if isinstance(instance, type) else ()))
+            for klass in classes:
                 if klass.__dict__.get("__init__") is self:
                     type.__setattr__(klass, "__init__", function)
                     break
-            return function if instance is None else types.MethodType(function, instance)
+            return function.__get__(instance, owner)
 
     # (frozen, post_init, kinds) -> the code of ``__init__``, its fields named ``_0000``, ...; a
     # field's kind: "param" (an argument), "factory" (an argument, else its default_factory called),
