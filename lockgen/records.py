@@ -167,8 +167,7 @@ else:
             compared = _values(tuple(f.name for f in fields if f.compare))
             added |= {name: _named(qualname, _order_of(name, test, compared)) for name, test in _ORDER.items()}
         if frozen:
-            added["__setattr__"] = _named(qualname, _frozen_setattr(cls, fields))
-            added["__delattr__"] = _named(qualname, _frozen_delattr(cls, fields))
+            added |= {name: _named(qualname, method) for name, method in _frozen_methods(cls, fields)}
         added |= _compared(qualname, fields, repr=False, eq=False, hashed=eq and not own_hash, frozen=frozen)
         if not cls.__doc__:
             added["__doc__"] = _LazyDoc()
@@ -231,19 +230,26 @@ else:
                 return None
         elif isinstance(default, types.MemberDescriptorType):
             return None
-        else:
-            f = dataclasses.field(default=default)
+        else:  # field(default=default), as the standard library's _get_field makes it (3.10-3.13's Field)
+            f = _Field(default, _MISSING, True, True, None, True, None, _MISSING)
         if isinstance(f.default, (list, dict, set)) or f.default.__class__.__hash__ is None:
             return None  # the standard library refuses a mutable default (3.10: these three)
         return f
 
+    _IDENTIFIED = {}  # a string annotation -> the names the standard library's pattern reads in it
+
     def _is_special(annotation, names):
         """Whether the standard library might read the string annotation as a ``ClassVar``, an
         ``InitVar`` or ``KW_ONLY``: its own test (``_is_type``), once for the three."""
-        match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)
-        if not match:
+        identified = _IDENTIFIED.get(annotation, _MISSING)
+        if identified is _MISSING:
+            match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)
+            identified = match and match.groups()
+            if len(_IDENTIFIED) < 4096:
+                _IDENTIFIED[annotation] = identified
+        if not identified:
             return False
-        module_name, name = match.groups()
+        module_name, name = identified
         if module_name:
             found = names.get(module_name)
             return found is dataclasses or found is sys.modules.get("typing")
@@ -276,15 +282,13 @@ else:
         body.pop("__dict__", None)
         if _VERSION >= (3, 11):
             body.pop("__weakref__", None)  # gh-102069
-        qualname = cls.__qualname__
-        cls = type(cls)(cls.__name__, cls.__bases__, body)
-        cls.__qualname__ = qualname
-        if frozen:
+        body["__qualname__"] = cls.__qualname__  # (type() takes it from there, as set after)
+        if frozen:  # (set after by the standard library: the same class either way)
             if _VERSION < (3, 11) or "__getstate__" not in body:
-                cls.__getstate__ = dataclasses._dataclass_getstate
+                body["__getstate__"] = dataclasses._dataclass_getstate
             if _VERSION < (3, 11) or "__setstate__" not in body:
-                cls.__setstate__ = dataclasses._dataclass_setstate
-        return cls
+                body["__setstate__"] = dataclasses._dataclass_setstate
+        return type(cls)(cls.__name__, cls.__bases__, body)
 
     def _named(qualname, function):
         function.__qualname__ = f"{qualname}.{function.__name__}"
@@ -364,7 +368,9 @@ else:
             return names
         return frozenset(names) if names else None
 
-    def _frozen_setattr(cls, fields):
+    def _frozen_methods(cls, fields):
+        """The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
+        slots, not the class made again: the standard library's do the same)."""
         names, error = _frozen_names(fields), dataclasses.FrozenInstanceError
 
         def __setattr__(self, name, value):
@@ -372,17 +378,12 @@ else:
                 raise error(f"cannot assign to field {name!r}")
             super(cls, self).__setattr__(name, value)
 
-        return __setattr__
-
-    def _frozen_delattr(cls, fields):
-        names, error = _frozen_names(fields), dataclasses.FrozenInstanceError
-
         def __delattr__(self, name):
             if type(self) is cls or (names is not None and name in names):
                 raise error(f"cannot delete field {name!r}")
             super(cls, self).__delattr__(name)
 
-        return __delattr__
+        return ("__setattr__", __setattr__), ("__delattr__", __delattr__)
 
     class _LazyDoc:
         """The docstring the standard library gives a class without one (its name and signature),
