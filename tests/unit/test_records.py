@@ -57,22 +57,7 @@ def _a(*args: Any, **kwargs: Any) -> _Args:
 _THREE_STRINGS = [_a("u", None, 1), _a("u", None, 1), _a("v", "m", 2, ("t",)), _a(url="w", md5="x", line=3)]
 
 
-@_shape("frozen slots", _THREE_STRINGS, frozen=True, slots=True)
-def _frozen_slots() -> type:
-    class Entry:
-        """doc"""
-
-        url: str
-        md5: str | None
-        line: int = 0
-        tags: tuple[str, ...] = ()
-        note: str = field(default="", repr=False, compare=False)
-
-    return Entry
-
-
-@_shape("frozen", _THREE_STRINGS, frozen=True)
-def _frozen() -> type:
+def _entry() -> type:
     class Entry:
         url: str
         md5: str | None
@@ -83,15 +68,9 @@ def _frozen() -> type:
     return Entry
 
 
-@_shape("slots", _THREE_STRINGS, slots=True)
-def _slots() -> type:
-    class Entry:
-        url: str
-        md5: str | None
-        line: int = 0
-        tags: tuple[str, ...] = ()
-
-    return Entry
+_shape("frozen slots", _THREE_STRINGS, frozen=True, slots=True)(_entry)
+_shape("frozen", _THREE_STRINGS, frozen=True)(_entry)
+_shape("slots", _THREE_STRINGS, slots=True)(_entry)
 
 
 @_shape("plain", [_a(1), _a(1), _a(2, [3]), _a(a=4, b=[5])])
@@ -106,6 +85,8 @@ def _plain() -> type:
 @_shape("factories, frozen slots", [_a(1), _a(1), _a(2, {"x": 1}, [3]), _a(1, c=[2])], frozen=True, slots=True)
 def _factories() -> type:
     class Made:
+        """A docstring: kept."""
+
         a: int
         z: dict[str, int] = field(default_factory=dict)
         c: list[int] = field(default_factory=list)
@@ -167,6 +148,22 @@ def _one() -> type:
         a: str
 
     return One
+
+
+def _one_int() -> type:
+    class One:
+        a: int
+
+    return One
+
+
+_ONES = [_a(1), _a(1), _a(2)]
+_shape("no repr no eq", _ONES, repr=False, eq=False, frozen=True)(_one_int)
+_shape("eq, no repr, no match_args", _ONES, repr=False, match_args=False, slots=True)(_one_int)
+_shape("order, not frozen", _ONES, order=True)(_one_int)
+_shape("unsafe_hash", _ONES, unsafe_hash=True)(_one_int)
+if sys.version_info >= (3, 11):  # 3.10's dataclass has no weakref_slot (refused alike: test_a_class_is_refused)
+    _shape("weakref_slot", _ONES, frozen=True, slots=True, weakref_slot=True)(_one_int)
 
 
 @_shape("no field", [_a(), _a()], frozen=True, slots=True)
@@ -231,36 +228,12 @@ def _own_init() -> type:
     return OwnInit
 
 
-@_shape("no repr no eq", [_a(1), _a(1), _a(2)], repr=False, eq=False, frozen=True)
-def _bare() -> type:
-    class Bare:
-        a: int
-
-    return Bare
-
-
-@_shape("eq, no repr, no match_args", [_a(1), _a(1), _a(2)], repr=False, match_args=False, slots=True)
-def _no_match() -> type:
-    class NoMatch:
-        a: int
-
-    return NoMatch
-
-
 @_shape("order", [_a(1), _a(1), _a(1, "b"), _a(2)], order=True, frozen=True, slots=True)
 def _order() -> type:
     class Ordered:
         a: int
         b: str = ""
         c: int = field(default=0, compare=False)
-
-    return Ordered
-
-
-@_shape("order, not frozen", [_a(1), _a(1), _a(2)], order=True)
-def _order_plain() -> type:
-    class Ordered:
-        a: int
 
     return Ordered
 
@@ -356,25 +329,6 @@ def _field_kw_only() -> type:
         b: int = field(kw_only=True)
 
     return FieldKwOnly
-
-
-@_shape("unsafe_hash", [_a(1), _a(1), _a(2)], unsafe_hash=True)
-def _unsafe_hash() -> type:
-    class Unsafe:
-        a: int
-
-    return Unsafe
-
-
-def _weakref_slot() -> type:
-    class Weak:
-        a: int
-
-    return Weak
-
-
-if sys.version_info >= (3, 11):  # 3.10's dataclass has no weakref_slot (refused alike: test_a_class_is_refused)
-    _shape("weakref_slot", [_a(1), _a(1), _a(2)], frozen=True, slots=True, weakref_slot=True)(_weakref_slot)
 
 
 @_shape("init=False", [_a(), _a()], init=False, frozen=True)
@@ -578,9 +532,9 @@ def _refused() -> list[tuple[dict[str, Any], Callable[[], type]]]:
         ({}, field_without_annotation),
         ({"frozen": True}, own_setattr),
         ({"order": True}, own_lt),
-        ({"order": True, "eq": False}, _order_plain),
+        ({"order": True, "eq": False}, _one_int),
         ({"slots": True}, own_slots),
-        ({"weakref_slot": True}, _one),
+        ({"weakref_slot": True}, _one_int),
         ({}, two_kw_only_markers),
     ]
 
