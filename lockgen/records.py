@@ -12,8 +12,7 @@ Here the common class is built by hand, with the standard library's results:
   ``__delattr__`` are closures over the field names, doing what each Python's own do (the same
   tuples or fields compared and hashed, the same text and recursion guard, the same errors);
 - ``__init__`` is the standard library's code (the same parameters, defaults, annotations and
-  body), made for each shape of class once -- for the common frozen one, repeated from the
-  compiler's code of one and two fields -- and given the class's names; it is made at the class's
+  body), compiled once for each shape of class and given the class's names; it is made at the class's
   first instantiation, or first look at ``__init__``, so a class never instantiated makes none;
 - the docstring the standard library writes for a class without one (its signature) is written
   when first read.
@@ -461,7 +460,7 @@ else:
         key = (frozen, post_init, tuple(kinds), tuple(ranks))
         code = _SHAPES.get(key)
         if code is None:
-            code = _SHAPES[key] = _init_code(frozen, post_init, kinds, ranks)
+            code = _SHAPES[key] = _compiled(frozen, post_init, kinds, ranks)
         named = {_placeholder(i): name for i, name in enumerate(assigned)}
         code = code.replace(
             co_varnames=tuple(named.get(name, name) for name in code.co_varnames),
@@ -482,90 +481,8 @@ else:
         return f"__dataclass_dflt_{rank:04d}__"
 
     def _placeholder(i):
-        """A field's name in a shape's code: all the same width, so each field's line is laid out
-        alike (the code's line table repeats)."""
+        """A field's name in a shape's code, replaced by the class's own when a class takes it."""
         return f"_{i:04d}"
-
-    def _init_code(frozen, post_init, kinds, ranks):
-        """The code of ``__init__`` for one shape, its fields named ``_0000``, ``_0001``, ..., as
-        the standard library writes it: compiled, or for the common frozen shape (no factory, no
-        ``__post_init__``) repeated from the compiler's code of one and two fields."""
-        if frozen and not post_init and 2 < len(kinds) <= _REPEATED_UP_TO and set(kinds) == {"param"}:
-            code = _repeated(len(kinds))
-            if code is not None:
-                return code
-        return _compiled(frozen, post_init, kinds, ranks)
-
-    # The most fields a repeated code is made for: every operand that grows with the fields stays
-    # one byte, and from 3.12 the compiler loads a local past the 64th with a check (its line is
-    # no longer the last one repeated). tests/unit/test_records.py compares every count up to it.
-    _REPEATED_UP_TO = 60
-    _PATTERN = {}  # "frozen" -> how the code repeats, or None where it does not
-
-    def _repeated(count):
-        """The compiled code of the frozen ``__init__`` of ``count`` plain fields, made without
-        compiling: the compiler lays out one line a field, each the last one's with its operands one
-        further (the local and the constant it loads) and, from 3.11, the free variable's index
-        after the locals, so the code of one and two fields gives the rest. Checked once against the
-        compiler's code of three fields: where it differs, every shape is compiled."""
-        if "frozen" not in _PATTERN:
-            one, two, three = (_compiled(True, False, ("param",) * n) for n in (1, 2, 3))
-            _SHAPES.update({(True, False, ("param",) * n, ()): code for n, code in enumerate((one, two, three), 1)})
-            pattern = _repeats(one, two)
-            _PATTERN["frozen"] = pattern if pattern is not None and _made(pattern, 3) == three else None
-        pattern = _PATTERN["frozen"]
-        return None if pattern is None else _made(pattern, count)
-
-    def _repeats(one, two):
-        """How the code of one field becomes two's: the bytecode's head, first field's bytes, how
-        they grow per field and per field count, and tail; each table's (line numbers, exceptions)
-        place for a field's entries and those entries. None if it is not so."""
-        size = len(two.co_code) - len(one.co_code)
-        start = next((at for at, _, line in one.co_lines() if line == one.co_firstlineno + 1), None)
-        a, b = one.co_code, two.co_code
-        if start is None or size <= 0 or a[:start] != b[:start] or a[start + size :] != b[start + 2 * size :]:
-            return None
-        first, again, second = a[start : start + size], b[start : start + size], b[start + size : start + 2 * size]
-        per_field, per_count = _steps(again, second), _steps(first, again)
-        if min(per_field + per_count) < 0:
-            return None
-        growing = [(x, y, z) for x, y, z in zip(first, per_field, per_count, strict=True) if y or z]
-        numbers = (int.from_bytes(bytes(part), "big") for part in (first, per_field, per_count))
-        code = (a[:start], size, *numbers, growing, a[start + size :])
-        tables = {}
-        for name in ("co_linetable", "co_exceptiontable") if _VERSION >= (3, 11) else ("co_linetable",):
-            a, b = getattr(one, name), getattr(two, name)
-            size = len(b) - len(a)
-            if size < 0:
-                return None
-            at = len(a)
-            while at > 0 and a[at - 1] == b[at - 1 + size]:
-                at -= 1  # the earliest place a field's entries can go ...
-            if b[:at] != a[:at] or b[at + size :] != a[at:]:
-                return None  # ... and they must go there
-            tables[name] = (a[:at], b[at : at + size], a[at:])
-        return one, code, tables
-
-    def _steps(before, after):
-        return [y - x for x, y in zip(before, after, strict=True)]
-
-    def _made(pattern, count):
-        one, (head, size, first, per_field, per_count, growing, tail), tables = pattern
-        if any(value + (count - 1) * (grow + shift) > 255 for value, grow, shift in growing):
-            return None  # an operand past one byte (below, no byte may carry into the next)
-        start = first + (count - 1) * per_count
-        body = head + b"".join((start + i * per_field).to_bytes(size, "big") for i in range(count))
-        made = {name: before + entries * (count - 1) + after for name, (before, entries, after) in tables.items()}
-        fields = tuple(_placeholder(i) for i in range(count))
-        consts, at = one.co_consts, one.co_consts.index(_placeholder(0))
-        return one.replace(
-            co_argcount=count + 1,
-            co_nlocals=count + 1,
-            co_varnames=(*one.co_varnames[:1], *fields),
-            co_consts=(*consts[:at], *fields, *consts[at + 1 :]),
-            co_code=body + tail,
-            **made,
-        )
 
     def _compiled(frozen, post_init, kinds, ranks=()):
         """The standard library's text of ``__init__`` for the shape, compiled."""

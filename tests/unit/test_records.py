@@ -584,20 +584,6 @@ def test_init_is_made_at_first_use() -> None:
     assert first_called("u", None) == first_called("u", None)
 
 
-@pytest.mark.skipif(not private._BY_HAND, reason="this Python's classes all go to the standard library")
-def test_the_repeated_init_code_is_the_compilers() -> None:
-    """Every field count the code is repeated for gives the compiler's code, byte for byte."""
-    attributes = ["co_code", "co_consts", "co_names", "co_varnames", "co_freevars", "co_linetable", "co_stacksize"]
-    attributes += ["co_nlocals", "co_argcount", "co_flags", "co_firstlineno", "co_name", "co_filename"]
-    if sys.version_info >= (3, 11):
-        attributes += ["co_qualname", "co_exceptiontable"]
-    for count in range(3, private._REPEATED_UP_TO + 1):
-        made, compiled = private._repeated(count), private._compiled(True, False, ("param",) * count)
-        assert made is not None, count
-        for attribute in attributes:
-            assert getattr(made, attribute) == getattr(compiled, attribute), (count, attribute)
-
-
 def _lockgen_record_classes() -> list[Any]:
     found = []
     for info in pkgutil.walk_packages(lockgen.__path__, "lockgen."):
