@@ -1,14 +1,34 @@
-"""``dataclass``: the standard library's, built with fewer methods compiled at import.
+"""``dataclass``: the standard library's, built without compiling a method per class at import.
 
-Python compiles each method a dataclass generates from source text (one ``exec`` each, about
-0.08 ms): six for a frozen class (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
-``__setattr__``, ``__delattr__``), about 0.5 ms a class, and ``check`` builds some fifty of them
-before it reads a line. Here ``__repr__``, ``__eq__`` and ``__hash__`` are closures over the field
-names, with the standard library's results (the same tuples compared and hashed, the same text,
-the same guard against a recursive repr); ``__init__``, the frozen ``__setattr__`` and
-``__delattr__``, slots, ``order`` and ``unsafe_hash`` are the standard library's own. The class is
-a standard dataclass (``fields``, ``replace``, ``asdict``), and the type checker sees
-:func:`dataclasses.dataclass` itself. docs/performance.md ("Round 6") has the measurements.
+The standard library compiles every method a dataclass gets from source text (``exec``:
+``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, the frozen ``__setattr__`` and
+``__delattr__``) and reads each string annotation three times for ``ClassVar``, ``InitVar`` and
+``KW_ONLY``: about 0.4 ms a class, and a no-op ``lock`` builds sixty before it reads a line.
+
+Here the common class is built by hand, with the standard library's results:
+
+- fields are found in one pass over the annotations, with the standard library's own tests;
+- ``__repr__``, ``__eq__``, ``__hash__``, the ordering methods and the frozen ``__setattr__`` and
+  ``__delattr__`` are closures over the field names, doing what each Python's own do (the same
+  tuples or fields compared and hashed, the same text and recursion guard, the same errors);
+- ``__init__`` is the standard library's code (the same parameters, defaults, annotations and
+  body), compiled once for each shape of class and given the class's names; it is made at the class's
+  first instantiation, or first look at ``__init__``, so a class never instantiated makes none;
+- the docstring the standard library writes for a class without one (its signature) is written
+  when first read.
+
+That covers a class whose only base is ``object``, with string annotations (``from __future__
+import annotations``), defaults, ``field()`` (``default``, ``default_factory``, ``init``,
+``repr``, ``compare``, ``hash``, ``metadata``), ``frozen``, ``slots``, ``eq``, ``repr``,
+``order``, ``match_args`` and ``__post_init__`` without ``InitVar``. Anything else -- a base
+class, ``unsafe_hash``, ``kw_only``, ``weakref_slot``, ``init=False`` on the class, a ``ClassVar``,
+``InitVar`` or ``KW_ONLY``, an annotation that is not a string, whatever the standard library
+would refuse, a Python other than 3.10-3.13 -- is built by the standard library (its ``__repr__``,
+``__eq__`` and ``__hash__`` still the closures unless ``order`` or ``unsafe_hash``). Either way
+the class is a standard dataclass (``fields``, ``replace``, ``asdict``, pickling,
+``inspect.signature``) and the type checker sees :func:`dataclasses.dataclass` itself.
+tests/unit/test_records.py holds every behaviour to the standard library's; docs/performance.md
+("Round 6: fixed costs", "Round 7: record classes") has the measurements.
 """
 
 from __future__ import annotations
@@ -21,8 +41,34 @@ __all__ = ["dataclass"]
 if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass  # noqa: PLC0414 - re-exported for the type checker only
 else:
-    import reprlib
+    import inspect
+    import operator
+    import sys
+    import types
+    from _thread import get_ident
     from operator import attrgetter
+
+    _MISSING = dataclasses.MISSING
+    _Field = dataclasses.Field
+    _VERSION = sys.version_info[:2]
+    # The standard library's private names a class is built by hand with: without any of them (a
+    # Python not checked here), every class goes to the standard library.
+    _PRIVATE = (
+        "_FIELD",
+        "_FIELDS",
+        "_PARAMS",
+        "_DataclassParams",
+        "_HAS_DEFAULT_FACTORY",
+        "_POST_INIT_NAME",
+        "_MODULE_IDENTIFIER_RE",
+        "_is_classvar",
+        "_is_initvar",
+        "_is_kw_only",
+        "_dataclass_getstate",
+        "_dataclass_setstate",
+        *(("_replace",) if _VERSION >= (3, 13) else ()),
+    )
+    _BY_HAND = (3, 10) <= _VERSION <= (3, 13) and all(hasattr(dataclasses, name) for name in _PRIVATE)
 
     def dataclass(
         cls=None,
@@ -39,31 +85,213 @@ else:
         slots=False,
         weakref_slot=False,
     ):
+        options = {"init": init, "repr": repr, "eq": eq, "order": order, "unsafe_hash": unsafe_hash}
+        options |= {"frozen": frozen, "match_args": match_args, "kw_only": kw_only, "slots": slots}
+        if weakref_slot:  # only when asked: 3.10's has no such parameter (and so refuses it)
+            options["weakref_slot"] = True
+        by_hand = _BY_HAND and init and not (unsafe_hash or kw_only or weakref_slot)
+
         def build(cls):
-            options = {"init": init, "frozen": frozen, "match_args": match_args, "kw_only": kw_only}
-            options |= {"slots": slots, "weakref_slot": weakref_slot}
-            if order or unsafe_hash:  # the standard library's table decides the hash: left to it
-                return dataclasses.dataclass(cls, repr=repr, eq=eq, order=order, unsafe_hash=unsafe_hash, **options)
-            body = cls.__dict__
-            own_hash = body.get("__hash__", dataclasses.MISSING)
-            explicit_hash = not (own_hash is dataclasses.MISSING or (own_hash is None and "__eq__" in body))
-            wants_repr, wants_eq = repr and "__repr__" not in body, eq and "__eq__" not in body
-            built = dataclasses.dataclass(cls, repr=False, eq=False, **options)
-            fields = dataclasses.fields(built)
-            if wants_repr:
-                _add(built, "__repr__", _repr_of(tuple(f.name for f in fields if f.repr)))
-            if wants_eq:
-                _add(built, "__eq__", _eq_of(_values(tuple(f.name for f in fields if f.compare))))
-            if eq and not explicit_hash:  # the standard library's rule: frozen and eq hash, eq alone does not
-                hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
-                built.__hash__ = _hash_of(_values(hashed)) if frozen else None
-            return built
+            if by_hand:
+                built = _built_by_hand(cls, options)
+                if built is not None:
+                    return built
+            return _built_by_the_standard_library(cls, **options)
 
         return build if cls is None else build(cls)
 
-    def _add(cls, name, function):
-        function.__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, function)
+    def _built_by_the_standard_library(cls, **options):
+        """The standard library's class, its ``__repr__``, ``__eq__`` and ``__hash__`` the closures
+        here unless ``order`` or ``unsafe_hash`` (its table decides the hash) or on a Python not
+        checked here."""
+        if options["order"] or options["unsafe_hash"] or not _BY_HAND:
+            return dataclasses.dataclass(cls, **options)
+        body, repr, eq, frozen = cls.__dict__, options["repr"], options["eq"], options["frozen"]
+        wants = {"repr": repr and "__repr__" not in body, "eq": eq and "__eq__" not in body}
+        wants["hashed"] = eq and not _has_own_hash(body)
+        built = dataclasses.dataclass(cls, **options | {"repr": False, "eq": False})
+        for name, method in _compared(built.__qualname__, dataclasses.fields(built), frozen=frozen, **wants).items():
+            setattr(built, name, method)
+        setattr(built, dataclasses._PARAMS, _params(**options))  # as asked, not as built
+        return built
+
+    def _has_own_hash(body):
+        own_hash = body.get("__hash__", _MISSING)
+        return not (own_hash is _MISSING or (own_hash is None and "__eq__" in body))
+
+    def _compared(qualname, fields, *, repr, eq, hashed, frozen):
+        """``__repr__``, ``__eq__`` and ``__hash__`` as the standard library adds them, by name
+        (``fields``: the real fields, in order)."""
+        methods = {}
+        if repr:
+            methods["__repr__"] = _named(qualname, _repr_of(tuple(f.name for f in fields if f.repr)))
+        if eq:
+            methods["__eq__"] = _named(qualname, _eq_of(tuple(f.name for f in fields if f.compare)))
+        if hashed:  # the standard library's rule: frozen and eq hash, eq alone does not
+            names = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+            methods["__hash__"] = _named(qualname, _hash_of(_values(names))) if frozen else None
+        return methods
+
+    _ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
+
+    def _built_by_hand(cls, options):
+        """The class built as the standard library builds it, or None (the class untouched) for a
+        class it would build otherwise or refuse, or that is not proven here."""
+        repr, eq, order, frozen, slots = (options[name] for name in ("repr", "eq", "order", "frozen", "slots"))
+        body = cls.__dict__
+        if frozen and ("__setattr__" in body or "__delattr__" in body):
+            return None  # the standard library refuses them
+        if order and (not eq or any(name in body for name in _ORDER)):
+            return None  # the standard library refuses them
+        fields = _fields_of(cls)
+        if fields is None:
+            return None
+        qualname = cls.__qualname__
+        added = {
+            dataclasses._PARAMS: _params(**options),
+            dataclasses._FIELDS: {f.name: f for f in fields},
+        }
+        if "__init__" not in body:
+            shape = {"frozen": frozen, "post_init": hasattr(cls, dataclasses._POST_INIT_NAME), "slots": slots}
+            added["__init__"] = _LazyInit(qualname, sys.modules[cls.__module__].__dict__, fields, shape)
+        if _VERSION >= (3, 13) and "__replace__" not in body:
+            added["__replace__"] = dataclasses._replace
+        wants_repr, wants_eq, own_hash = (
+            repr and "__repr__" not in body,
+            eq and "__eq__" not in body,
+            _has_own_hash(body),
+        )
+        added |= _compared(qualname, fields, repr=wants_repr, eq=wants_eq, hashed=False, frozen=frozen)
+        if order:
+            compared = _values(tuple(f.name for f in fields if f.compare))
+            added |= {name: _named(qualname, _order_of(name, test, compared)) for name, test in _ORDER.items()}
+        if frozen:
+            added |= {name: _named(qualname, method) for name, method in _frozen_methods(cls, fields)}
+        added |= _compared(qualname, fields, repr=False, eq=False, hashed=eq and not own_hash, frozen=frozen)
+        if not cls.__doc__:
+            added["__doc__"] = _LazyDoc()
+        if options["match_args"] and "__match_args__" not in body:
+            added["__match_args__"] = tuple(f.name for f in fields if f.init)
+        if slots:  # the class made again, with its slots: nothing to set on this one
+            return _with_slots(cls, added, fields, frozen)
+        for f in fields:  # a Field as the class attribute: its default, or nothing, in its place
+            if isinstance(body.get(f.name), _Field):
+                if f.default is _MISSING:
+                    delattr(cls, f.name)
+                else:
+                    setattr(cls, f.name, f.default)
+        for name, value in added.items():
+            setattr(cls, name, value)
+        # abc.update_abstractmethods has nothing to do: only a class ABCMeta built has abstract
+        # methods, and this one's type is ``type``, its only base ``object``.
+        return cls
+
+    def _fields_of(cls):
+        """The fields, built as the standard library's ``_get_field`` builds them, or None for
+        anything but plain fields of a class whose only base is ``object``."""
+        body = cls.__dict__
+        module = sys.modules.get(cls.__module__)
+        annotations = body.get("__annotations__", {})
+        if cls.__bases__ != (object,) or type(cls) is not type or module is None or "__slots__" in body:
+            return None
+        if type(annotations) is not dict:
+            return None
+        fields, names, seen_default = [], module.__dict__, False
+        for name, annotation in annotations.items():
+            f = _field_of(cls, name, annotation, names)
+            if f is None:
+                return None
+            if not f.init:
+                pass
+            elif f.default is not _MISSING or f.default_factory is not _MISSING:
+                seen_default = True
+            elif seen_default:
+                return None  # the standard library refuses a field without a default after one with
+            fields.append(f)
+        if any(isinstance(value, _Field) and name not in annotations for name, value in body.items()):
+            return None  # the standard library refuses a field() without an annotation
+        for f, (name, annotation) in zip(fields, annotations.items(), strict=True):
+            f.name, f.type, f._field_type = name, annotation, dataclasses._FIELD
+            if f.kw_only is _MISSING:
+                f.kw_only = False
+        return fields
+
+    def _field_of(cls, name, annotation, names):
+        """One plain field's Field (its name and type not yet set), or None."""
+        if type(annotation) is not str or not name.isidentifier() or name == "self" or name.startswith("__"):
+            return None
+        if _is_special(annotation, names):
+            return None
+        default = getattr(cls, name, _MISSING)
+        if isinstance(default, _Field):
+            f = default
+            if f.kw_only not in {_MISSING, False}:
+                return None
+        elif isinstance(default, types.MemberDescriptorType):
+            return None
+        else:  # field(default=default), as the standard library's _get_field makes it (3.10-3.13's Field)
+            f = _Field(default, _MISSING, True, True, None, True, None, _MISSING)
+        if isinstance(f.default, (list, dict, set)) or f.default.__class__.__hash__ is None:
+            return None  # the standard library refuses a mutable default (3.10: these three)
+        return f
+
+    _IDENTIFIED = {}  # a string annotation -> the names the standard library's pattern reads in it
+
+    def _is_special(annotation, names):
+        """Whether the standard library might read the string annotation as a ``ClassVar``, an
+        ``InitVar`` or ``KW_ONLY``: its own test (``_is_type``), once for the three."""
+        identified = _IDENTIFIED.get(annotation, _MISSING)
+        if identified is _MISSING:
+            match = dataclasses._MODULE_IDENTIFIER_RE.match(annotation)
+            identified = match and match.groups()
+            if len(_IDENTIFIED) < 4096:
+                _IDENTIFIED[annotation] = identified
+        if not identified:
+            return False
+        module_name, name = identified
+        if module_name:
+            found = names.get(module_name)
+            return found is dataclasses or found is sys.modules.get("typing")
+        found = names.get(name)
+        if found is None:
+            return False
+        typing = sys.modules.get("typing")
+        return (
+            (typing is not None and dataclasses._is_classvar(found, typing))
+            or dataclasses._is_initvar(found, dataclasses)
+            or dataclasses._is_kw_only(found, dataclasses)
+        )
+
+    def _params(*, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot=False):
+        if _VERSION >= (3, 12):
+            return dataclasses._DataclassParams(
+                init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot
+            )
+        return dataclasses._DataclassParams(init, repr, eq, order, unsafe_hash, frozen)
+
+    def _with_slots(cls, added, fields, frozen):
+        """The standard library's ``_add_slots`` for a class whose only base is ``object``, given
+        what the standard library would have set on ``cls`` first."""
+        body = dict(cls.__dict__)
+        body |= added
+        names = tuple(f.name for f in fields)
+        body["__slots__"] = names
+        for name in names:
+            body.pop(name, None)
+        body.pop("__dict__", None)
+        if _VERSION >= (3, 11):
+            body.pop("__weakref__", None)  # gh-102069
+        body["__qualname__"] = cls.__qualname__  # (type() takes it from there, as set after)
+        if frozen:  # (set after by the standard library: the same class either way)
+            if _VERSION < (3, 11) or "__getstate__" not in body:
+                body["__getstate__"] = dataclasses._dataclass_getstate
+            if _VERSION < (3, 11) or "__setstate__" not in body:
+                body["__setstate__"] = dataclasses._dataclass_setstate
+        return type(cls)(cls.__name__, cls.__bases__, body)
+
+    def _named(qualname, function):
+        function.__qualname__ = f"{qualname}.{function.__name__}"
+        return function
 
     def _values(names):
         """The tuple ``(obj.a, obj.b, ...)`` of ``names``, as the generated methods build it."""
@@ -75,14 +303,41 @@ else:
         return lambda obj: ()
 
     def _repr_of(names):
+        running = set()  # the standard library's guard against a recursive repr
+
         def __repr__(self):
-            shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-            return f"{self.__class__.__qualname__}({shown})"
+            key = id(self), get_ident()
+            if key in running:
+                return "..."
+            running.add(key)
+            try:
+                shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+                return f"{self.__class__.__qualname__}({shown})"
+            finally:
+                running.discard(key)
 
-        return reprlib.recursive_repr()(__repr__)
+        return __repr__
 
-    def _eq_of(values):
-        def __eq__(self, other):
+    def _eq_of(names):
+        if _VERSION >= (3, 13):  # ``self is other or self.a == other.a and ...``
+            getters = tuple(attrgetter(name) for name in names)
+
+            def __eq__(self, other):
+                if self is other:
+                    return True
+                if other.__class__ is self.__class__:
+                    result = True
+                    for get in getters:
+                        result = get(self) == get(other)
+                        if not result:
+                            return result
+                    return result
+                return NotImplemented
+
+            return __eq__
+        values = _values(names)
+
+        def __eq__(self, other):  # the tuples compared, before 3.13
             if other.__class__ is self.__class__:
                 return values(self) == values(other)
             return NotImplemented
@@ -94,3 +349,167 @@ else:
             return hash(values(self))
 
         return __hash__
+
+    def _order_of(name, test, values):
+        def compare(self, other):
+            if other.__class__ is self.__class__:
+                return test(values(self), values(other))
+            return NotImplemented
+
+        compare.__name__ = name
+        return compare
+
+    def _frozen_names(fields):
+        """What ``name in ...`` tests in the frozen methods: a tuple before 3.12, a set after (no
+        test at all for a class without fields)."""
+        names = tuple(f.name for f in fields)
+        if _VERSION < (3, 12):
+            return names
+        return frozenset(names) if names else None
+
+    def _frozen_methods(cls, fields):
+        """The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
+        slots, not the class made again: the standard library's do the same)."""
+        names, error = _frozen_names(fields), dataclasses.FrozenInstanceError
+
+        def __setattr__(self, name, value):
+            if type(self) is cls or (names is not None and name in names):
+                raise error(f"cannot assign to field {name!r}")
+            super(cls, self).__setattr__(name, value)
+
+        def __delattr__(self, name):
+            if type(self) is cls or (names is not None and name in names):
+                raise error(f"cannot delete field {name!r}")
+            super(cls, self).__delattr__(name)
+
+        return ("__setattr__", __setattr__), ("__delattr__", __delattr__)
+
+    class _LazyDoc:
+        """The docstring the standard library gives a class without one (its name and signature),
+        written into the class when first read."""
+
+        __slots__ = ()
+
+        def __get__(self, instance, owner):
+            try:
+                text = str(inspect.signature(owner)).replace(" -> None", "")
+            except (TypeError, ValueError):
+                if _VERSION < (3, 11):
+                    raise
+                text = ""
+            doc = owner.__name__ + text
+            type.__setattr__(owner, "__doc__", doc)
+            return doc
+
+    class _LazyInit:
+        """A class's ``__init__`` until it is first called or looked at: then the function, made
+        for its shape and put in the class in its place."""
+
+        __slots__ = ("function", "of")
+
+        def __init__(self, qualname, globals, fields, shape):
+            self.of, self.function = (qualname, globals, fields, shape), None
+
+        def __get__(self, instance, owner=None):
+            function = self.function
+            if function is None:
+                qualname, globals, fields, shape = self.of
+                function = self.function = _init_function(qualname, globals, fields, **shape)
+            # The class holding this: the owner's, or (inspect.signature from 3.13 asks for a class's
+            # __init__ as a descriptor of that class) the instance's when it is a class.
+            classes = (*getattr(owner, "__mro__", ()), *(instance.__mro__ if isinstance(instance, type) else ()))
+            for klass in classes:
+                if klass.__dict__.get("__init__") is self:
+                    type.__setattr__(klass, "__init__", function)
+                    break
+            return function.__get__(instance, owner)
+
+    # (frozen, post_init, kinds) -> the code of ``__init__``, its fields named ``_0000``, ...; a
+    # field's kind: "param" (an argument), "factory" (an argument, else its default_factory called),
+    # "call" (init=False: its default_factory called), "default" (init=False in a slots class).
+    _SHAPES = {}
+
+    def _init_function(qualname, globals, fields, *, frozen, post_init, slots):
+        """The standard library's ``__init__`` for ``fields``: the same parameters, defaults and
+        annotations, the same body (``object.__setattr__`` when frozen, a factory called for a
+        missing argument, ``__post_init__`` last)."""
+        kinds, assigned, params, defaults, defaulted = [], [], [], [], []
+        for f in fields:
+            factory = f.default_factory is not _MISSING
+            if f.init:
+                params.append(f)
+                kind = "factory" if factory else "param"
+                if factory or f.default is not _MISSING:
+                    defaults.append(dataclasses._HAS_DEFAULT_FACTORY if factory else f.default)
+            elif factory:
+                kind = "call"
+            elif slots and f.default is not _MISSING:
+                kind = "default"  # no class attribute to read it from
+            else:
+                continue  # read from the class attribute, or unset, as the standard library leaves it
+            if kind != "param":
+                defaulted.append((_DEFAULT_NAME.format(f.name), f.default_factory if factory else f.default))
+            kinds.append(kind)
+            assigned.append(f.name)
+        # The compiler orders the free variables by name, the standard library's named after the
+        # fields: the same order here, for the same code.
+        ranks = [0] * len(defaulted)
+        for rank, at in enumerate(sorted(range(len(defaulted)), key=lambda at: defaulted[at][0])):
+            ranks[at] = rank
+        values = {_default(rank): value for rank, (_, value) in zip(ranks, defaulted, strict=True)}
+        key = (frozen, post_init, tuple(kinds), tuple(ranks))
+        code = _SHAPES.get(key)
+        if code is None:
+            code = _SHAPES[key] = _compiled(frozen, post_init, kinds, ranks)
+        named = {_placeholder(i): name for i, name in enumerate(assigned)}
+        code = code.replace(
+            co_varnames=tuple(named.get(name, name) for name in code.co_varnames),
+            co_consts=tuple(named.get(c, c) if type(c) is str else c for c in code.co_consts),
+            co_names=tuple(named.get(name, name) for name in code.co_names),
+        )
+        values["__dataclass_builtins_object__"] = object
+        values["__dataclass_HAS_DEFAULT_FACTORY__"] = dataclasses._HAS_DEFAULT_FACTORY
+        closure = tuple(types.CellType(values[name]) for name in code.co_freevars)
+        function = types.FunctionType(code, globals, "__init__", tuple(defaults) or None, closure)
+        function.__annotations__ = {f.name: f.type for f in params} | {"return": None}
+        function.__qualname__ = f"{qualname}.__init__"
+        return function
+
+    _DEFAULT_NAME = "_dflt_{}" if _VERSION < (3, 12) else "__dataclass_dflt_{}__"
+
+    def _default(rank):
+        return f"__dataclass_dflt_{rank:04d}__"
+
+    def _placeholder(i):
+        """A field's name in a shape's code, replaced by the class's own when a class takes it."""
+        return f"_{i:04d}"
+
+    def _compiled(frozen, post_init, kinds, ranks=()):
+        """The standard library's text of ``__init__`` for the shape, compiled."""
+        params, lines, ranks = ["self"], [], iter(ranks)
+        free = ["__dataclass_builtins_object__", "__dataclass_HAS_DEFAULT_FACTORY__"]
+        for i, kind in enumerate(kinds):
+            name = _placeholder(i)
+            if kind in {"param", "factory"}:
+                params.append(name)
+            value = name
+            if kind != "param":
+                default = _default(next(ranks))
+                free.append(default)
+                value = {
+                    "factory": f"{default}() if {name} is __dataclass_HAS_DEFAULT_FACTORY__ else {name}",
+                    "call": f"{default}()",
+                    "default": default,
+                }[kind]
+            if frozen:
+                lines.append(f"  __dataclass_builtins_object__.__setattr__(self,{name!r},{value})")
+            else:
+                lines.append(f"  self.{name}={value}")
+        if post_init:
+            lines.append(f"  self.{dataclasses._POST_INIT_NAME}()")
+        body = "\n".join(lines or ["  pass"])
+        text = f"def __create_fn__({','.join(free)}):\n def __init__({','.join(params)}):\n{body}\n return __init__"
+        create = next(
+            c for c in compile(text, "<string>", "exec", dont_inherit=True).co_consts if type(c) is types.CodeType
+        )
+        return next(c for c in create.co_consts if type(c) is types.CodeType)
