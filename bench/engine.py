@@ -4,8 +4,10 @@ One rattler Gateway, one ``solve`` per platform run concurrently (asyncio.gather
 written as an ``@EXPLICIT`` file of ``url#md5`` lines. No spec parsing, no hashing of inputs, no
 ordering, no pip. With ``--one-at-a-time`` the platforms are solved in turn and each one's subdir is
 dropped from the Gateway before the next: the least memory rattler needs for flat repodata, which
-is what lockgen's ``--jobs auto`` does when repodata is large. Usage (bench/run.py builds the
-arguments)::
+is what lockgen's ``--jobs auto`` does when repodata is large. Like lockgen's command line, it keeps
+its Gateway until ``os._exit``: dropping one frees every subdir it loaded (20-30 ms of the main
+thread on the dl environment), work a process that leaves through ``os._exit`` need not do
+(docs/performance.md, "Round 7: the warm sharded lock"). Usage (bench/run.py builds the arguments)::
 
     python bench/engine.py --cache-dir C --out-dir O --channel URL [--channel URL ...] \
         --spec 'python=3.11' ... --platform linux-64 --virtual linux-64:__glibc=2.17=0 ... \
@@ -33,10 +35,15 @@ def _args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+_KEPT: list[object] = []
+"""The Gateway, kept until ``os._exit`` (lockgen's ``keep_gateways_until_exit``)."""
+
+
 async def _main(args: argparse.Namespace) -> None:
     from rattler import BuildString, Gateway, GenericVirtualPackage, PackageName, Version, solve
 
     gateway = Gateway(cache_dir=args.cache_dir)
+    _KEPT.append(gateway)
 
     def virtual(platform: str) -> list[GenericVirtualPackage]:
         found = []
