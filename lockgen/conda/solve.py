@@ -10,7 +10,7 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -133,12 +133,16 @@ class RattlerSolver:
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
-        from concurrent.futures import ThreadPoolExecutor
 
         if several_environments(requests):
             _fewer_malloc_arenas()
+        todo = {} if self.offline else self._unchecked_subdirs(requests)
+        if not todo:  # every subdir cached (a warm lock): no size check, so no thread for it
+            return asyncio.run(self._solve_all(requests))
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=1) as pool:  # the size check overlaps loading rattler
-            check = None if self.offline else pool.submit(self._check_repodata_sizes, requests)
+            check = pool.submit(self._check_repodata_sizes, todo)
             return asyncio.run(self._solve_all(requests, check))
 
     async def _solve_all(
@@ -229,15 +233,21 @@ class RattlerSolver:
                     found.setdefault(f"{channel.fetch}/{subdir}", f"channel {channel.name}, {subdir}")
         return found
 
-    def _check_repodata_sizes(self, requests: Sequence[SolveRequest]) -> None:
-        """Refuse a never-fetched subdir whose compressed repodata would expand past the limit
-        (:mod:`lockgen.repodata.limit`), before rattler expands it into the cache."""
-        from lockgen.repodata.limit import check_served_repodata, subdirs_to_check
+    def _unchecked_subdirs(self, requests: Sequence[SolveRequest]) -> dict[str, str]:
+        """The subdirs the requests read that rattler has not cached (fetch URL → name shown): only
+        those get the size check. A few file names and headers in the cache folder, read before
+        any thread starts (docs/performance.md, "Round 7: the warm sharded lock")."""
+        from lockgen.repodata.limit import subdirs_to_check
 
-        todo = subdirs_to_check(self.cache_dir, self._subdirs(requests))
-        if todo:
-            subdirs = [(shown, url) for url, shown in todo.items()]
-            check_served_repodata(subdirs, self.http, self.repodata_max_bytes)
+        return subdirs_to_check(self.cache_dir, self._subdirs(requests))
+
+    def _check_repodata_sizes(self, todo: Mapping[str, str]) -> None:
+        """Refuse a never-fetched subdir of ``todo`` whose compressed repodata would expand past the
+        limit (:mod:`lockgen.repodata.limit`), before rattler expands it into the cache."""
+        from lockgen.repodata.limit import check_served_repodata
+
+        subdirs = [(shown, url) for url, shown in todo.items()]
+        check_served_repodata(subdirs, self.http, self.repodata_max_bytes)
 
     async def _learn_formats(self, gateway: Gateway, channels: Sequence[str]) -> Exception | None:
         """Fetch noarch of each channel not seen before, so the schedule knows flat from sharded.
@@ -431,16 +441,23 @@ def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
 _FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*(?:" + "|".join(map(re.escape, PACKAGE_EXTENSIONS)) + ")")
 
 
-def _record_problem(record: RepoDataRecord, url: str, channel: ResolvedChannel | None, platform: str) -> str | None:
-    """Why a solved record must not be written to a lock (its repodata lies), or None."""
-    file = record.file_name
+def _record_problem(  # noqa: PLR0917 - the record's fields, each read from rattler once (_to_locked)
+    file: str,
+    subdir: str,
+    md5: bytes | None,
+    sha256: bytes | None,
+    url: str,
+    channel: ResolvedChannel | None,
+    platform: str,
+) -> str | None:
+    """Why a solved record (its file name, subdir and digests) must not be written to a lock (its
+    repodata lies), or None."""
     if not _FILE_NAME.fullmatch(file):
         return "its file name is not a package file name"
     if channel is None or not url.startswith(channel.canonical + "/"):
         where = urlsplit(url).netloc or url.split(":", 1)[0]
         return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
     served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
-    subdir, md5, sha256 = record.subdir, record.md5, record.sha256
     problem = None  # each message is worded only for the record that has that problem
     if file_name != file:
         problem = f"its URL names another file ({file_name!r})"
@@ -475,11 +492,12 @@ def _to_locked(
         channel = owners[served]
     else:
         channel = owners[served] = _owning_channel(record, channels)
-    problem = _record_problem(record, url, channel, platform)
+    file, subdir, md5, sha256 = record.file_name, record.subdir, record.md5, record.sha256  # each read once
+    problem = _record_problem(file, subdir, md5, sha256, url, channel, platform)
     if problem is not None:
-        name = channel.name if channel else strip_credentials(record.channel or "?")
+        name = channel.name if channel else strip_credentials(served or "?")
         raise ChannelError(
-            f"channel {name}: refusing {record.file_name!r} ({record.subdir}): {problem}; the channel's"
+            f"channel {name}: refusing {file!r} ({subdir}): {problem}; the channel's"
             " repodata is wrong or was tampered with, and nothing was written"
         )
     timestamp = record.timestamp
@@ -487,10 +505,10 @@ def _to_locked(
         name=record.name.normalized,
         version=str(record.version),
         build=str(record.build),
-        subdir=record.subdir,
+        subdir=subdir,
         url=url,
-        md5=record.md5.hex() if record.md5 else None,
-        sha256=record.sha256.hex() if record.sha256 else None,
+        md5=md5.hex() if md5 else None,
+        sha256=sha256.hex() if sha256 else None,
         depends=tuple(record.depends),
         constrains=tuple(record.constrains),
         build_number=record.build_number,

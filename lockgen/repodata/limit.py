@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,6 +152,8 @@ def check_served_repodata(
     todo = [(shown, url) for shown, url in subdirs if url.startswith(("http://", "https://"))]
     if not todo:
         return
+    from concurrent.futures import ThreadPoolExecutor  # here: a warm lock checks nothing and starts no thread
+
     from lockgen.httpclient import make_client
 
     with make_client(http) as client, ThreadPoolExecutor(max_workers=min(8, len(todo))) as pool:

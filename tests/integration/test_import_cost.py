@@ -18,7 +18,7 @@ from tests.integration.test_lock_small_channel import ENV
 from tests.integration.test_lock_small_channel import channel as channel  # noqa: PLC0414 - the fixture
 from tests.integration.test_pip_local_index import World
 from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
-from tests.support.channel import ChannelBuilder, serve_directory
+from tests.support.channel import ChannelBuilder, QuietHandler, serve_directory, sharded_copy
 from tests.support.cli import mapping_env, mirror_options, run_lockgen
 
 pytestmark = pytest.mark.slow
@@ -84,6 +84,7 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
     assert {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()} == before
     assert not {m for m in modules if m.split(".")[0] == "packaging" or m.startswith("lockgen.pypi")}
     assert not {"http.client", "httpx"} & modules  # the size check of never-fetched repodata had nothing to do
+    assert "concurrent.futures.thread" not in modules  # ...so no thread was started for it (Round 7)
     assert not {"lockgen.conda.diagnose", "lockgen.conda.explanation"} & modules  # nothing failed (Round 6)
     assert wrote.returncode == 0, wrote.stderr
     assert {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()} == before  # every file written anew
@@ -92,6 +93,35 @@ def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: Channel
     unloaded = {"shutil", "lockgen.lockfiles.requirements", "lockgen.lockspecs", "lockgen.matchspec"}
     assert wrote_modules.isdisjoint(unloaded), wrote_modules & unloaded
     assert "lockgen.lockfiles.requirements" not in modules  # --update-all
+
+
+class _Never304(QuietHandler):
+    """Answers a conditional GET in full: rattler 0.28 fails a lock when its revalidation of a cached
+    shard index is answered 304 Not Modified (tests/security/test_inputs_files.py)."""
+
+    def do_GET(self) -> None:
+        del self.headers["If-Modified-Since"]
+        super().do_GET()
+
+
+def test_warm_sharded_lock_starts_no_size_check_thread(tmp_path: Path, channel: ChannelBuilder) -> None:
+    """A re-lock on a channel whose shard index rattler has cached checks no size (nothing is fetched
+    whole), so it starts no thread for the check: the bench's warm sharded rows (Round 7)."""
+    pytest.importorskip("msgpack", reason="bench/variants.py writes shards with msgpack (a dev dependency)")
+    pytest.importorskip("zstandard", reason="bench/variants.py compresses shards with zstandard (a dev dependency)")
+    (tmp_path / "environment.yml").write_text(ENV)
+    sharded = sharded_copy(tmp_path / "mirror", tmp_path / "sharded")
+    with serve_directory(sharded, _Never304) as server:
+        args = ("lock", "--mirror", f"https://conda.anaconda.org={server.url}", "--cache-dir", tmp_path / "cache")
+        first = run_lockgen(*args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert any(r.endswith("repodata_shards.msgpack.zst") for r in server.requests)  # sharded: no flat file
+        before = {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()}
+        done, modules = run_listing(tmp_path, *args, "--update-all", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "rattler" in modules  # it did solve again
+    assert {p.name: p.read_bytes() for p in (tmp_path / "locks").iterdir()} == before
+    assert "concurrent.futures.thread" not in modules
 
 
 _SOLVER = {"lockgen.conda", "lockgen.conda.solve", "lockgen.conda.diagnose"}
