@@ -224,6 +224,34 @@ def repeat(
     return samples
 
 
+_REPORT_THREADS = """\
+import os, resource, sys, time
+def report():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    main = time.thread_time()
+    print(f"bench-threads {main:.4f} {usage.ru_utime + usage.ru_stime - main:.4f}", file=sys.stderr, flush=True)
+"""
+LOCKGEN_THREADS = _REPORT_THREADS + """\
+import lockgen.cli.app as app
+leave = app.finish
+def finish(code):
+    report()
+    leave(code)
+app.finish = finish
+sys.argv = ["lockgen", *sys.argv[1:]]
+app.main()
+"""
+ENGINE_THREADS = _REPORT_THREADS + f"""\
+sys.path.insert(0, {str(BENCH)!r})
+import asyncio, engine
+asyncio.run(engine._main(engine._args(sys.argv[1:])))
+report()
+os._exit(0)
+"""
+"""``python -c`` programs that run ``lockgen`` or bench/engine.py as the rows do and, as the process
+leaves, print its main thread's CPU seconds and the rest of its CPU (rattler's threads)."""
+
+
 def wipe(*paths: Path) -> Callable[[], None]:
     def clear() -> None:
         for path in paths:
@@ -326,6 +354,32 @@ class Bench:
         self.add(row)
         return row
 
+    def threads(self, row: Row, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str]) -> None:
+        """Where a warm row's CPU goes: lockgen's and the engine's main thread against their other
+        threads (rattler's), medians of ``--runs`` interleaved runs of each, wrapped to report them
+        (docs/performance.md, "Round 7: the warm sharded lock"). Untimed: the row is measured unwrapped."""
+        lock = [self.py, "-c", LOCKGEN_THREADS, *self.lockgen(work, mode)[3:]]
+        engine = [self.py, "-c", ENGINE_THREADS, *self.engine(work, mode, channels, specs)[2:]]
+        found: dict[str, list[tuple[float, float]]] = {"lockgen": [], "engine": []}
+        for _ in range(self.args.runs):
+            for who, cmd, out in (("lockgen", lock, "locks"), ("engine", engine, "engine-out")):
+                wipe(work / out)()
+                sample = run_once(cmd, self.scratch, None)
+                lines = [text.split()[1:] for _, text in sample.events if text.startswith("bench-threads ")]
+                if lines:
+                    found[who].append((float(lines[-1][0]), float(lines[-1][1])))
+        if not found["lockgen"] or not found["engine"]:
+            return
+
+        def ms(who: str, i: int) -> float:
+            return statistics.median(x[i] for x in found[who]) * 1000
+
+        self.notes.append(
+            f"{row.scenario}, CPU by thread (medians of {len(found['lockgen'])}): main thread lockgen"
+            f" {ms('lockgen', 0):.0f} ms, engine {ms('engine', 0):.0f} ms; other threads (rattler's) lockgen"
+            f" {ms('lockgen', 1):.0f} ms, engine {ms('engine', 1):.0f} ms."
+        )
+
     def add(self, row: Row) -> None:
         self.rows.append(row)
         print(" | ".join(row.cells()) + (f"  ({row.note})" if row.note else ""), flush=True)
@@ -346,7 +400,8 @@ class Bench:
     def dl_warm(self) -> None:
         for mode in ("zst", "sharded"):
             work, specs = self.dl_work(f"dl-warm-{mode}")
-            self.pair(f"2. dl conda, warm, {mode}", work, mode, ["conda-forge"], specs, cold=False)
+            row = self.pair(f"2. dl conda, warm, {mode}", work, mode, ["conda-forge"], specs, cold=False)
+            self.threads(row, work, mode, ["conda-forge"], specs)
 
     def dl_pip(self) -> None:
         if not _pip_functional():
@@ -536,8 +591,10 @@ class Bench:
                 (work / "environment.yml").write_text(env)
                 name = f"5. scale, {'cold' if cold else 'warm'}, {mode}" + (f", lockgen {label}" if label else "")
                 note = "engine one platform at a time" if engine_extra else ""
-                self.pair(name, work, f"scale-{mode}", ["scale"], info["specs"], cold=cold,
-                          lock_extra=lock_extra, engine_extra=engine_extra, note=note)  # fmt: skip
+                row = self.pair(name, work, f"scale-{mode}", ["scale"], info["specs"], cold=cold,
+                                lock_extra=lock_extra, engine_extra=engine_extra, note=note)  # fmt: skip
+                if mode == "sharded" and not cold:
+                    self.threads(row, work, f"scale-{mode}", ["scale"], info["specs"])
 
     def install(self) -> None:
         """`lockgen install` beside py-rattler's own `rattler.install` of the same records (bench/rattler_install.py),
