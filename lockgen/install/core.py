@@ -302,7 +302,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             if entry.url not in through_staging and canonical_ok(entry.url):
                 record.url = entry.url
         reporter.report(Linking(options.platform, len(records), prefix))
-        await link_packages(options.platform, prefix, plan, records, reporter, layers or [staging], client)
+        await link_packages(options.platform, prefix, plan, records, reporter, layers or [(staging, None)], client)
         # the records are rewritten (I/O-bound: one atomic replace each) while the staging goes
         restoring = asyncio.create_task(asyncio.to_thread(restore_canonical_urls, prefix, rewrite))
     await restoring

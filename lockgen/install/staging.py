@@ -441,22 +441,25 @@ class Extractions:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 
-def link_tree(staging: Path, packages: Sequence[tuple[str, Extracted]]) -> tuple[list[Path], set[str]]:
+def link_tree(
+    staging: Path, packages: Sequence[tuple[str, Extracted]]
+) -> tuple[list[tuple[Path, str | None]], set[str]]:
     """The package cache layers rattler links ``packages`` (segment, extraction) from: each entry of
-    the extracted cache itself, and ``staging`` for the others (``<segment>`` → the extraction); with
-    the URLs of the packages linked through ``staging`` (deleted afterwards)."""
-    layers: list[Path] = []
+    the extracted cache itself, and ``staging`` for the others (``<segment>`` → the extraction), each
+    with the one segment it is to serve (None: ``staging``, which serves several); with the URLs of
+    the packages linked through ``staging`` (deleted afterwards)."""
+    layers: list[tuple[Path, str | None]] = []
     through_staging: set[str] = set()
 
     for segment, extracted in packages:
         directory = extracted.directory
         if directory.name == segment and not directory.parent.is_relative_to(staging):
-            layers.append(directory.parent)
+            layers.append((directory.parent, segment))
             continue
         through_staging.add(extracted.entry.url)
         place = staging / segment
         if directory != place:
             place.symlink_to(directory, target_is_directory=True)
     if through_staging:
-        layers.append(staging)
+        layers.append((staging, None))
     return layers, through_staging

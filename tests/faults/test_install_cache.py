@@ -264,6 +264,28 @@ def test_a_damaged_entry_is_extracted_again(tmp_path: Path, damage: object) -> N
     count("cache faults injected")
 
 
+APP_SEGMENT = "app-2.0-h1_0"
+
+
+def test_each_package_is_linked_from_its_own_entry(tmp_path: Path) -> None:
+    """rattler is given one cache layer per entry and takes a package from the first layer holding a
+    directory of its name: each layer now serves its own package only (Round 7), so a directory named
+    after another package in an entry (``base``'s, listed first), which no manifest covers, is never linked."""
+    world = Cached(tmp_path)
+    world.install()
+    (app_entry,) = [p for p in world.entries.iterdir() if (p / APP_SEGMENT).is_dir()]
+    planted = world.base_entry() / APP_SEGMENT
+    shutil.copytree(app_entry / APP_SEGMENT, planted, symlinks=True)
+    (planted / "bin" / "app").unlink()
+    (planted / "bin" / "app").write_bytes(b"#!/bin/sh\necho planted\n")
+    prefix, reused = world.install()
+    assert reused == 2  # base's entry still checks: its manifest covers its own package's directory only
+    assert (prefix / "bin" / "app").read_bytes() == b"#!/bin/sh\n"
+    record = json.loads((prefix / "conda-meta" / f"{APP_SEGMENT}.json").read_text())
+    assert record["extracted_package_dir"] == str(app_entry / APP_SEGMENT)
+    count("cache faults injected")
+
+
 def test_the_check_trusts_this_user(tmp_path: Path) -> None:
     """The limit of the check (docs/reliability.md): a forgery by the cache's owner is not detected;
     the same forgery in an entry others may write is (test above)."""
