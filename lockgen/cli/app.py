@@ -24,7 +24,8 @@ __all__ = ["LazyGroup", "cli", "finish", "main"]
 _GC_THRESHOLD = 20_000
 """New container objects (net) between two young-generation collections in a ``lock`` or ``check`` process."""
 _FEWER_COLLECTIONS = ("lock", "check")
-"""The commands that raise it: ``install`` keeps the default (its peak memory is held to rattler's)."""
+"""The commands that raise it: ``install`` keeps the default (its peak memory is held to rattler's), after
+its imports, which it makes with the collector off (:mod:`lockgen.cli.install`)."""
 
 
 class LazyGroup(click.Group):
@@ -63,8 +64,11 @@ def main() -> NoReturn:
     # to free 5 objects: lockgen makes few reference cycles, and a command that allocates more than
     # this still collects (docs/performance.md, "Round 7"). The group takes no option with a value:
     # the first word that is not an option is the command.
-    if next((a for a in sys.argv[1:] if not a.startswith("-")), None) in _FEWER_COLLECTIONS:
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if command in _FEWER_COLLECTIONS:
         gc.set_threshold(_GC_THRESHOLD, 10, 10)
+    elif command == "install":
+        gc.disable()  # for its imports only: lockgen.cli.install turns it on again once they are done
     from lockgen.repodata.gateway import keep_gateways_until_exit
 
     keep_gateways_until_exit()

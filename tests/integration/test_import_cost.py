@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.faults.test_install_cache import Cached
 from tests.integration.test_lock_small_channel import ENV
 from tests.integration.test_lock_small_channel import channel as channel  # noqa: PLC0414 - the fixture
 from tests.integration.test_pip_local_index import World
 from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
-from tests.support.channel import ChannelBuilder, QuietHandler, serve_directory, sharded_copy
+from tests.support.channel import CANONICAL, ChannelBuilder, QuietHandler, serve_directory, sharded_copy
 from tests.support.cli import mapping_env, mirror_options, run_lockgen
 
 pytestmark = pytest.mark.slow
@@ -38,6 +40,8 @@ def finish(code):
         json.dump(sorted(sys.modules), out)
     with open(os.environ["LOCKGEN_TEST_MODULES"] + ".gc", "w") as out:
         json.dump([after - then for after, then in zip(collections(), before)], out)
+    with open(os.environ["LOCKGEN_TEST_MODULES"] + ".collector", "w") as out:
+        json.dump({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}, out)
     os._exit(code)
 
 app.finish = finish
@@ -62,6 +66,11 @@ def run_listing(
         check=False,
     )
     return done, set(json.loads(listing.read_text()))
+
+
+def collector_state(tmp_path: Path) -> dict[str, object]:
+    """Whether the collector was on when the last :func:`run_listing` exited, and how many objects it had set aside."""
+    return dict(json.loads((tmp_path / "modules.json.collector").read_text()))
 
 
 def collections_run(tmp_path: Path) -> list[int]:
@@ -222,3 +231,25 @@ def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, worl
     assert "lockgen.lockfiles.unhashed" not in modules  # no requirements-unhashed.txt to read
 
     # the verdict on a pin outside its bounds: tests/unit/test_review_check.py (plain and other shapes)
+
+
+@pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and platform.machine() == "x86_64"),
+    reason="installs a linux-64 lock, which only a linux-64 machine runs",
+)
+def test_install_makes_its_imports_with_the_collector_off(tmp_path: Path) -> None:
+    """A warm install (docs/performance.md, "Round 7: install's fixed costs"): the objects its imports make
+    (rattler's, asyncio's, lockgen's) are set aside, never examined by the collector, which is on again
+    for the install's own objects."""
+    world = Cached(tmp_path / "world")
+    args = ("install", "-q", "--no-pip", "-p", "linux-64", "-o", world.root / "locks", "--cache-dir", world.cache)
+    args += ("--mirror", f"{CANONICAL}={world.root / 'mirror'}")
+    first = run_lockgen(*args, "--prefix", tmp_path / "first", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    done, modules = run_listing(tmp_path, *args, "--prefix", tmp_path / "second", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "second" / "lib" / "base.txt").read_bytes() == b"base\n"
+    assert {"rattler", "asyncio"} <= modules
+    state = collector_state(tmp_path)
+    assert state["enabled"] is True
+    assert isinstance(state["frozen"], int) and state["frozen"] > 10_000, state
