@@ -11,7 +11,7 @@ from lockgen.cachedir import ensure_cache_dir
 from lockgen.config import DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from rattler import Gateway
+    from rattler import Client, Gateway
 
 __all__ = [
     "done_with",
@@ -44,13 +44,16 @@ def make_gateway(
     offline: bool = False,
     timeout_s: int = DEFAULT_HTTP_TIMEOUT_S,
     retries: int = DEFAULT_HTTP_RETRIES,
+    client: Client | None = None,
 ) -> Gateway:
     """A Gateway caching in ``cache_dir`` (created if needed; ConfigError when it cannot be); with
-    ``offline``, repodata is read from that cache only."""
+    ``offline``, repodata is read from that cache only. ``client``: the one it fetches with, for a caller
+    whose channels are all local folders (None: a new one, with retries, credentials and the timeout)."""
     from rattler import Client, Gateway, SourceConfig
     from rattler.networking.middleware import AuthenticationMiddleware, RetryMiddleware
 
     config = SourceConfig(cache_action="force-cache-only" if offline else "cache-or-fetch")
-    client = Client([RetryMiddleware(retries), AuthenticationMiddleware()], timeout=timeout_s)
+    if client is None:
+        client = Client([RetryMiddleware(retries), AuthenticationMiddleware()], timeout=timeout_s)
     ensure_cache_dir(cache_dir)
     return Gateway(cache_dir=cache_dir, default_config=config, client=client)

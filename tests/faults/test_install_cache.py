@@ -336,6 +336,31 @@ def test_an_install_from_local_files_builds_no_http_client(tmp_path: Path) -> No
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_an_install_from_local_files_builds_one_rattler_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repodata read from local folders needs no client of its own: the one that refuses every request
+    serves the lookup too (Round 7: each client reads the system's certificates, ~4 ms), and the
+    records still come from the channel's repodata (no note that it was unavailable)."""
+    import rattler
+
+    made: list[object] = []
+    original = rattler.Client.__init__
+
+    def counted(self: rattler.Client, *args: object, **kwargs: object) -> None:
+        made.append(args)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rattler.Client, "__init__", counted)
+    world = Cached(tmp_path)
+    mirror = parse_mirror(f"{CANONICAL}={world.root / 'mirror'}")
+    for prefix in ("cold", "warm"):
+        made.clear()
+        options = InstallOptions(tmp_path / prefix, PLATFORM, world.root / "locks", world.cache, (mirror,), pip=False)
+        result = install_lock(options)
+        assert result.notes == ()
+        assert len(result.installed) == 2
+        assert len(made) == 1, prefix
+
+
 def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None:
     world = Cached(tmp_path)
     world.install()

@@ -242,8 +242,9 @@ def test_install_makes_its_imports_with_the_collector_off(tmp_path: Path) -> Non
     (rattler's, asyncio's, lockgen's) are set aside, never examined by the collector, which is on again
     for the install's own objects."""
     world = Cached(tmp_path / "world")
-    args = ("install", "-q", "--no-pip", "-p", "linux-64", "-o", world.root / "locks", "--cache-dir", world.cache)
-    args += ("--mirror", f"{CANONICAL}={world.root / 'mirror'}")
+    mirror = f"{CANONICAL}={world.root / 'mirror'}"
+    args: tuple[str | Path, ...] = ("install", "-q", "--no-pip", "-p", "linux-64", "-o", world.root / "locks")
+    args += ("--cache-dir", world.cache, "--mirror", mirror)
     first = run_lockgen(*args, "--prefix", tmp_path / "first", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     done, modules = run_listing(tmp_path, *args, "--prefix", tmp_path / "second", cwd=tmp_path)
