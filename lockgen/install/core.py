@@ -290,7 +290,7 @@ async def _apply_plan(options: InstallOptions, prefix: Path, plan: PrefixPlan, r
             await extractions.stop()
             await asyncio.gather(*verified_records.values(), return_exceptions=True)
         layers, through_staging = link_tree(
-            staging, [(segments[r.file_name], x) for r, x in zip(records, ordered, strict=True)]
+            staging, [(segments[r.file_name], r.name.normalized, x) for r, x in zip(records, ordered, strict=True)]
         )
         # rattler writes each conda-meta record from its record: the canonical URL where it is http(s)
         # and the package links from its extracted cache entry (a directory that stays); only the other

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
 from lockgen.install.prefix import PrefixPlan, read_conda_meta, remove_stray_probes
-from lockgen.install.staging import cache_segment
 from lockgen.progress import LinkingPackage
 from lockgen.reporting import Reporter
 
@@ -76,24 +75,22 @@ def _link_config(prefix: Path, cache: Path) -> Config:
     return config
 
 
-def _package_cache(layers: Sequence[tuple[Path, str | None]], records: Sequence[RepoDataRecord]) -> PackageCache:
-    """The package cache rattler links ``records`` from: ``layers`` in order, each (directory, the one
-    segment it serves, or None for a directory that serves several).
+def _package_cache(layers: Sequence[tuple[Path, str | None]]) -> PackageCache:
+    """The package cache rattler links from: ``layers`` in order, each (directory, the name of the one
+    package it serves, or None for a directory that serves several).
 
     rattler looks a package up in each layer in turn, one ``stat`` of ``<layer>/<segment>`` a layer,
     until one holds it: with one layer per extracted cache entry, n packages cost about n²/2 failed
-    ``stat`` calls (7 k for 121 packages). A layer that serves one segment is filtered to its package's
+    ``stat`` calls (7 k for 121 packages). A layer that serves one package is filtered to that package's
     name (a lock names each package once), so rattler looks for a package in its own entry only, and
     never takes it from a directory that lockgen checked for another package."""
     from rattler import MatchSpec, PackageCache
     from rattler.package_cache import PackageCacheLayer, ValidationMode
 
     skip = ValidationMode.skip()
-    names = {cache_segment(record): record.name.normalized for record in records}
     built = []
-    for directory, segment in layers:
+    for directory, name in layers:
         layer = PackageCacheLayer(directory).with_validation_mode(skip)
-        name = names.get(segment) if segment is not None else None
         if name is not None:  # a package name (rattler checked it) is a spec matching that name exactly
             layer = layer.with_filter(MatchSpec(name))
         built.append(layer)
@@ -119,7 +116,7 @@ async def link_packages(  # noqa: PLR0917
     # every package in these layers was checked by lockgen (extracted from a verified archive just now,
     # or an extracted cache entry whose every file still matches its manifest): rattler need not look
     # at each file again, and may fetch nothing (a package gone since is an error, not a download)
-    cache = _package_cache(layers, new)
+    cache = _package_cache(layers)
     try:
         await install(
             records,

@@ -442,19 +442,19 @@ class Extractions:
 
 
 def link_tree(
-    staging: Path, packages: Sequence[tuple[str, Extracted]]
+    staging: Path, packages: Sequence[tuple[str, str, Extracted]]
 ) -> tuple[list[tuple[Path, str | None]], set[str]]:
-    """The package cache layers rattler links ``packages`` (segment, extraction) from: each entry of
-    the extracted cache itself, and ``staging`` for the others (``<segment>`` → the extraction), each
-    with the one segment it is to serve (None: ``staging``, which serves several); with the URLs of
-    the packages linked through ``staging`` (deleted afterwards)."""
+    """The package cache layers rattler links ``packages`` (segment, package name, extraction) from:
+    each entry of the extracted cache itself, and ``staging`` for the others (``<segment>`` → the
+    extraction), each with the name of the one package it is to serve (None: ``staging``, which serves
+    several); with the URLs of the packages linked through ``staging`` (deleted afterwards)."""
     layers: list[tuple[Path, str | None]] = []
     through_staging: set[str] = set()
 
-    for segment, extracted in packages:
+    for segment, name, extracted in packages:
         directory = extracted.directory
         if directory.name == segment and not directory.parent.is_relative_to(staging):
-            layers.append((directory.parent, segment))
+            layers.append((directory.parent, name))
             continue
         through_staging.add(extracted.entry.url)
         place = staging / segment
