@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,8 +105,6 @@ def command(
     """
 
     def action() -> int:
-        import tempfile
-
         from lockgen.config import read_environment
         from lockgen.environments import one_environment_options
         from lockgen.filesize import lock_folder_files, refuse_oversized
@@ -123,9 +123,9 @@ def command(
             beside = [] if lockfile.is_dir() else [lockfile.parent / "requirements.txt"]
             limits = settings.limits
             refuse_oversized((), limits.input_files, [*lock_folder_files(lockfile), *beside], limits.lock_files)
-        with tempfile.TemporaryDirectory(prefix="lockgen-install-") as scratch:
+        with _scratch(lockfile) as scratch:
             chosen = platform or host
-            lock_dir, template = install_source(lockfile, chosen, Path(scratch))
+            lock_dir, template = install_source(lockfile, chosen, Path(scratch)) if scratch else (None, "")
             if "mirrors" in settings.from_config and not (allow_project_mirror or settings.allow_project_mirror):
                 _refuse_project_mirrors(settings.mirrors, lockfile, settings.output_dir)
             options = InstallOptions(
@@ -146,12 +146,22 @@ def command(
                 pip_deadline_s=settings.limits.pip_deadline_s,
                 http=settings.limits.http,
                 project_dir=settings.files[0].parent if lock_dir is None and settings.files else None,
-                shown_as=lockfile if lock_dir == Path(scratch) else None,  # a conda-lock.yml's scratch copy
+                shown_as=lockfile if scratch and lock_dir == Path(scratch) else None,  # a conda-lock.yml's scratch copy
             )
             _show(options, install_lock(options, StderrReporter(quiet, verbose), environ), environ, quiet)
         return 0
 
     run_core(verbose, action)
+
+
+def _scratch(lockfile: Path | None) -> AbstractContextManager[str | None]:
+    """A scratch folder for what a LOCKFILE given here is turned into (a conda-lock.yml's explicit lock),
+    removed afterwards; none without one (the project's locks are read where they are)."""
+    if lockfile is None:
+        return contextlib.nullcontext()
+    import tempfile
+
+    return tempfile.TemporaryDirectory(prefix="lockgen-install-")
 
 
 def _collect_from_here() -> None:

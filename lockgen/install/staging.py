@@ -45,7 +45,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,14 +141,27 @@ def drop_stale_staging(parent: Path) -> None:
 
 @contextlib.contextmanager
 def staging_dir(package_cache: Path) -> Iterator[Path]:
-    """A fresh staging directory under ``package_cache``, removed on exit (stale ones first)."""
+    """A fresh staging directory under ``package_cache``, removed on exit (the caller drops stale ones
+    first: :func:`drop_stale_staging`)."""
     package_cache.mkdir(parents=True, exist_ok=True)
-    drop_stale_staging(package_cache)
-    path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=package_cache))
+    path = _new_private_dir(package_cache, f"{_PREFIX}{os.getpid()}-")
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _new_private_dir(parent: Path, prefix: str, attempts: int = 100) -> Path:
+    """A directory ``<prefix><12 random hex digits>`` created under ``parent``, for this user only
+    (what ``tempfile.mkdtemp`` makes, without loading ``tempfile`` and its random generator)."""
+    for _ in range(attempts):
+        path = parent / f"{prefix}{os.urandom(6).hex()}"
+        try:
+            path.mkdir(0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no new directory name under {parent} after {attempts} attempts")
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,8 @@ def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, worl
 def test_install_makes_its_imports_with_the_collector_off(tmp_path: Path) -> None:
     """A warm install (docs/performance.md, "Round 7: install's fixed costs"): the objects its imports make
     (rattler's, asyncio's, lockgen's) are set aside, never examined by the collector, which is on again
-    for the install's own objects."""
+    for the install's own objects; and it loads no ``tempfile`` (with ``--cache-dir``: the default cache
+    folder's lookup, platformdirs, loads it)."""
     world = Cached(tmp_path / "world")
     mirror = f"{CANONICAL}={world.root / 'mirror'}"
     args: tuple[str | Path, ...] = ("install", "-q", "--no-pip", "-p", "linux-64", "-o", world.root / "locks")
@@ -251,6 +252,7 @@ def test_install_makes_its_imports_with_the_collector_off(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "second" / "lib" / "base.txt").read_bytes() == b"base\n"
     assert {"rattler", "asyncio"} <= modules
+    assert "tempfile" not in modules  # no scratch folder without a LOCKFILE; the staging folder made by hand
     state = collector_state(tmp_path)
     assert state["enabled"] is True
     assert isinstance(state["frozen"], int) and state["frozen"] > 10_000, state

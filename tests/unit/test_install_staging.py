@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lockgen.install.confine import UnsafePath, scan_package
+from lockgen.install.staging import staging_dir
 
 
 def _package(root: Path) -> Path:
@@ -53,3 +54,16 @@ def test_a_mode_the_check_changes_is_fingerprinted_as_changed(tmp_path: Path) ->
     scan = scan_package(root, "p-1-0", strip)
     assert scan.fingerprints["lib/a.so"][0] == target.lstat().st_mode
     assert not target.lstat().st_mode & stat.S_ISUID
+
+
+def test_the_staging_directory_is_new_private_and_removed(tmp_path: Path) -> None:
+    """Made by hand (no ``tempfile``): a new directory each time, for this user only, named so the next
+    install knows whose it is (``.lockgen-stage-<pid>-``), and gone afterwards."""
+    with staging_dir(tmp_path / "pkgs") as first, staging_dir(tmp_path / "pkgs") as second:
+        assert first != second
+        for made in (first, second):
+            assert made.parent == tmp_path / "pkgs"
+            assert made.name.startswith(f".lockgen-stage-{os.getpid()}-")
+            assert stat.S_IMODE(made.lstat().st_mode) & 0o077 == 0
+        (first / "x").write_bytes(b"x")
+    assert not list((tmp_path / "pkgs").iterdir())
