@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.channels import Mirror, resolve_channel
-from lockgen.errors import InstallError, Problem
+from lockgen.errors import ConfigError, InstallError, Problem
 from lockgen.httpclient import HttpSettings
 from lockgen.install.confine import Confinement, UnsafePath, check_paths
 from lockgen.install.download import Archive, Downloader, DownloadFailure, HostUnreachable
@@ -323,8 +323,11 @@ def _channel_lookup(
     """The repodata lookup of ``entries``. When every channel they come from is read from a local folder
     (a mirror), the lookup fetches no URL: it is given ``client`` (the install's, which refuses every
     request) rather than a client of its own, which costs ~4 ms to make (the system's certificates are read)."""
-    channels = {channel_of(e.url) for e in entries}
-    local = all(resolve_channel(c, options.mirrors).fetch.startswith("file://") for c in channels)
+    try:
+        channels = {channel_of(e.url) for e in entries}
+        local = all(resolve_channel(c, options.mirrors).fetch.startswith("file://") for c in channels)
+    except ConfigError:  # a channel the lookup cannot read either: it notes that, and reads the packages
+        local = False
     gateway = make_gateway(
         options.cache_dir, timeout_s=options.timeout_s, retries=options.retries, client=client if local else None
     )

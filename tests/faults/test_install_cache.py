@@ -361,6 +361,22 @@ def test_an_install_from_local_files_builds_one_rattler_client(tmp_path: Path, m
         assert len(made) == 1, prefix
 
 
+def test_a_channel_the_lookup_cannot_read_is_noted_not_fatal(tmp_path: Path) -> None:
+    """Choosing the lookup's client (local folders or not) reads each channel's name first: one that is
+    no valid channel (the lock edited, its packages still in the cache by hash) is left to the lookup,
+    which notes it and reads the records from the packages, as before."""
+    world = Cached(tmp_path)
+    world.install()
+    lock = world.root / "locks" / f"{PLATFORM}.txt"
+    lock.write_text(lock.read_text().replace("/testchan/", "/test chan/"))
+    mirror = parse_mirror(f"{CANONICAL}={world.root / 'mirror'}")
+    options = InstallOptions(tmp_path / "p", PLATFORM, world.root / "locks", world.cache, (mirror,), pip=False)
+    result = install_lock(options)
+    assert result.reused == 2
+    unread = f"repodata unavailable for {CANONICAL}/test chan/{PLATFORM}"
+    assert [note.split(";")[0] for note in result.notes] == [unread]
+
+
 def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None:
     world = Cached(tmp_path)
     world.install()
