@@ -409,7 +409,7 @@ def _confinement(options: InstallOptions, prefix: Path, plan: PrefixPlan) -> Con
         site_packages = "lib/python{}/site-packages".format(".".join(python.version.split(".")[:2]))
     replaced = {e.name for e in plan.to_install} | {p.name for p in plan.to_remove}
     removed: set[str] = set()
-    for name, installed in read_conda_meta(prefix).items():
+    for name, installed in plan.installed.items():
         if name in replaced:
             removed.update(installed_files(installed.meta_path))
     return Confinement(prefix, site_packages, "Scripts" if windows else "bin", frozenset(removed))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen.errors import InstallError
-from lockgen.install.prefix import PrefixPlan, read_conda_meta, remove_stray_probes
+from lockgen.install.prefix import PrefixPlan, remove_stray_probes
 from lockgen.progress import LinkingPackage
 from lockgen.reporting import Reporter
 
@@ -108,7 +108,7 @@ async def link_packages(  # noqa: PLR0917
 ) -> None:
     from rattler import PrefixRecord, Subdir, install
 
-    installed = [PrefixRecord.from_path(p.meta_path) for p in read_conda_meta(prefix).values()]
+    installed = [PrefixRecord.from_path(p.meta_path) for p in plan.installed.values()]
     keep = {e.name for e in plan.unchanged}
     records: list[RepoDataRecord] = [r for r in installed if r.name.normalized in keep]
     records += list(new)

@@ -88,6 +88,8 @@ class PrefixPlan:
     to_install: tuple[ExplicitEntry, ...]
     """New packages and packages whose URL or hash differs from the lock."""
     to_remove: tuple[InstalledPackage, ...]
+    installed: Mapping[str, InstalledPackage]
+    """The prefix's records the plan was made from (:func:`read_conda_meta`: read once per install)."""
 
     @property
     def up_to_date(self) -> bool:
@@ -111,7 +113,7 @@ def plan_prefix(entries: Sequence[ExplicitEntry], installed: Mapping[str, Instal
         changed += relink
     wanted = {e.name for e in entries}
     removed = tuple(p for name, p in sorted(installed.items()) if name not in wanted)
-    return PrefixPlan(tuple(unchanged), tuple(sorted(changed, key=lambda e: e.line)), removed)
+    return PrefixPlan(tuple(unchanged), tuple(sorted(changed, key=lambda e: e.line)), removed, installed)
 
 
 def python_executable(prefix: Path, platform: str) -> Path:

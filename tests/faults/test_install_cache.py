@@ -377,6 +377,31 @@ def test_a_channel_the_lookup_cannot_read_is_noted_not_fatal(tmp_path: Path) -> 
     assert [note.split(";")[0] for note in result.notes] == [unread]
 
 
+def test_an_update_reads_the_prefix_records_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prefix's conda-meta records are parsed once per install, for the plan, the paths it removes
+    and the installer (Round 7: three times before; ~50 ms each for the realistic bench environment)."""
+    from lockgen.install import core, link, prefix
+
+    world = Cached(tmp_path)
+    first, _ = world.install()
+    lock = world.root / "locks" / f"{PLATFORM}.txt"
+    lock.write_text("".join(line for line in lock.read_text().splitlines(keepends=True) if "/app-" not in line))
+    reads: list[Path] = []
+
+    def counted(where: Path) -> dict[str, prefix.InstalledPackage]:
+        reads.append(where)
+        return prefix.read_conda_meta(where)
+
+    monkeypatch.setattr(core, "read_conda_meta", counted)
+    monkeypatch.setattr(link, "read_conda_meta", counted, raising=False)
+    mirror = parse_mirror(f"{CANONICAL}={world.root / 'mirror'}")
+    result = install_lock(InstallOptions(first, PLATFORM, world.root / "locks", world.cache, (mirror,), pip=False))
+    assert result.removed == ("app-2.0-h1_0",) and result.unchanged == 1
+    assert not (first / "bin" / "app").exists()
+    assert (first / "lib" / "base.txt").read_bytes() == BASE
+    assert reads == [first.resolve()]
+
+
 def test_what_a_killed_install_was_discarding_is_removed(tmp_path: Path) -> None:
     world = Cached(tmp_path)
     world.install()
