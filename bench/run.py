@@ -231,7 +231,9 @@ def report():
     main = time.thread_time()
     print(f"bench-threads {main:.4f} {usage.ru_utime + usage.ru_stime - main:.4f}", file=sys.stderr, flush=True)
 """
-LOCKGEN_THREADS = _REPORT_THREADS + """\
+LOCKGEN_THREADS = (
+    _REPORT_THREADS
+    + """\
 import lockgen.cli.app as app
 leave = app.finish
 def finish(code):
@@ -241,13 +243,17 @@ app.finish = finish
 sys.argv = ["lockgen", *sys.argv[1:]]
 app.main()
 """
-ENGINE_THREADS = _REPORT_THREADS + f"""\
+)
+ENGINE_THREADS = (
+    _REPORT_THREADS
+    + f"""\
 sys.path.insert(0, {str(BENCH)!r})
 import asyncio, engine
 asyncio.run(engine._main(engine._args(sys.argv[1:])))
 report()
 os._exit(0)
 """
+)
 """``python -c`` programs that run ``lockgen`` or bench/engine.py as the rows do and, as the process
 leaves, print its main thread's CPU seconds and the rest of its CPU (rattler's threads)."""
 
@@ -490,9 +496,11 @@ class Bench:
         return self.references[code]
 
     def floors(self) -> None:
-        """What the warm lock rows cannot go below: the engine's own run plus importing click and PyYAML
-        (beyond ``python -c pass``), which a lockgen command needs and the engine does not."""
-        warm = [row for row in self.rows if row.engine and "warm" in row.scenario and "pip" not in row.scenario]
+        """What the warm conda lock rows cannot go below: the engine's own run plus importing click and
+        PyYAML (beyond ``python -c pass``), which ``lockgen lock`` needs and the engine does not (the pip
+        row and the install rows have floors of their own: docs/performance.md)."""
+        lock_rows = ("2.", "5.")  # the conda-only lock rows
+        warm = [r for r in self.rows if r.engine and r.scenario.startswith(lock_rows) and "warm" in r.scenario]
         if not warm:
             return
         bare, yaml_click = self.reference("pass"), self.reference("import yaml, click")
@@ -503,7 +511,7 @@ class Bench:
             ew, ec = Row._median(row.engine, "wall"), Row._median(row.engine, "cpu")
             lw, lc = Row._median(row.lockgen, "wall"), Row._median(row.lockgen, "cpu")
             floor = f"{(ew + extra_wall) / ew:.2f}" + (f" / {(ec + extra_cpu) / ec:.2f}" if ec else "")
-            beyond = f"+{(lw - ew - extra_wall) * 1000:.0f} ms wall / +{(lc - ec - extra_cpu) * 1000:.0f} ms CPU"
+            beyond = f"{(lw - ew - extra_wall) * 1000:+.0f} ms wall / {(lc - ec - extra_cpu) * 1000:+.0f} ms CPU"
             shown.append(f"{row.scenario.split('. ', 1)[-1]}: floor {floor}, lockgen {beyond} above it")
         self.notes.append(
             f"Floors of the warm lock rows (wall / CPU ratios): the engine plus `import yaml, click` beyond"
