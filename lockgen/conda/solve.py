@@ -9,20 +9,18 @@ dataclasses so the rest of the code does not follow rattler's API churn.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 from lockgen.channels import (
     ResolvedChannel,
     defaults_channel_for,
     split_channel_spec,
-    to_canonical_url,
     with_spec_channels,
 )
+from lockgen.conda.locked import owning_channel, to_locked
 from lockgen.config import (
     DEFAULT_HTTP_RETRIES,
     DEFAULT_HTTP_TIMEOUT_S,
@@ -31,12 +29,12 @@ from lockgen.config import (
 )
 from lockgen.errors import ChannelError, SolveError
 from lockgen.httpclient import HttpSettings
-from lockgen.models import PACKAGE_EXTENSIONS, LockedPackage, PackageUrl, dependency_name, sort_dependency_order
+from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.progress import RepodataNotReleased, Solved, Solving, SolvingInTurns
 from lockgen.repodata.gateway import done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
-from lockgen.secrets import SecretRegistry, strip_credentials
+from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
 
 if TYPE_CHECKING:
@@ -312,7 +310,7 @@ class RattlerSolver:
         except Exception as exc:
             raise await self._diagnosis(gateway, targets).translate(exc, request, sources, platforms) from exc
         owners: dict[str | None, ResolvedChannel | None] = {}  # a few distinct channel strings: look each up once
-        packages = [_to_locked(r, channels, request.platform, owners) for r in records]
+        packages = [to_locked(r, channels, request.platform, owners) for r in records]
         self.reporter.report(Solved(request.key, len(packages)))
         solution = tuple(sort_dependency_order(packages))
         if self.on_solved is not None:
@@ -385,7 +383,7 @@ def _offers(
     for record in every:
         served = record.channel
         if served not in owners:
-            owners[served] = _owning_channel(record, channels)
+            owners[served] = owning_channel(record, channels)
         owner = owners[served]
         if owner is not None:
             by_name.setdefault(record.name.normalized, set()).add(owner.canonical)
@@ -393,7 +391,7 @@ def _offers(
     records = []
     for record in found:
         try:
-            records.append(_to_locked(record, channels, request.platform))
+            records.append(to_locked(record, channels, request.platform))
         except ChannelError:  # a record that lies is refused by the solve itself if chosen
             continue
     return (
@@ -436,82 +434,3 @@ def _virtual_packages(packages: Sequence[VirtualPackage]) -> list[Any]:
     from rattler import BuildString, GenericVirtualPackage, PackageName, Version
 
     return [GenericVirtualPackage(PackageName(vp.name), Version(vp.version), BuildString(vp.build)) for vp in packages]
-
-
-_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!-]*(?:" + "|".join(map(re.escape, PACKAGE_EXTENSIONS)) + ")")
-
-
-def _record_problem(  # noqa: PLR0917 - the record's fields, each read from rattler once (_to_locked)
-    file: str,
-    subdir: str,
-    md5: bytes | None,
-    sha256: bytes | None,
-    url: str,
-    channel: ResolvedChannel | None,
-    platform: str,
-) -> str | None:
-    """Why a solved record (its file name, subdir and digests) must not be written to a lock (its
-    repodata lies), or None."""
-    if not _FILE_NAME.fullmatch(file):
-        return "its file name is not a package file name"
-    if channel is None or not url.startswith(channel.canonical + "/"):
-        where = urlsplit(url).netloc or url.split(":", 1)[0]
-        return f"its URL points outside the channel (to {where}; repodata `base_url`?)"
-    served_from, _, file_name = url[len(channel.canonical) + 1 :].rpartition("/")
-    problem = None  # each message is worded only for the record that has that problem
-    if file_name != file:
-        problem = f"its URL names another file ({file_name!r})"
-    elif subdir not in (platform, "noarch") or served_from.rsplit("/", 1)[-1] != subdir:
-        problem = f"it claims subdir {subdir!r} but is listed in {served_from or 'the channel root'!r}"
-    elif not md5 or not any(md5):
-        problem = "its md5 is missing or all zeros"
-    elif sha256 is not None and not any(sha256):
-        problem = "its sha256 is all zeros"
-    return problem
-
-
-def _owning_channel(record: RepoDataRecord, channels: Sequence[ResolvedChannel]) -> ResolvedChannel | None:
-    served = (record.channel or "").rstrip("/")  # rattler masks a password here: compare without credentials
-    bare = strip_credentials(served)
-    return next((c for c in channels if served == c.fetch or bare in (strip_credentials(c.fetch), c.canonical)), None)
-
-
-def _to_locked(
-    record: RepoDataRecord,
-    channels: Sequence[ResolvedChannel],
-    platform: str,
-    owners: dict[str | None, ResolvedChannel | None] | None = None,
-) -> LockedPackage:
-    """``record`` as lockgen's package, or ChannelError when its repodata lies. ``owners`` memoises
-    :func:`_owning_channel` by the record's channel string across one solve's records."""
-    url = to_canonical_url(record.url, channels)
-    served = record.channel
-    if owners is None:
-        channel = _owning_channel(record, channels)
-    elif served in owners:
-        channel = owners[served]
-    else:
-        channel = owners[served] = _owning_channel(record, channels)
-    file, subdir, md5, sha256 = record.file_name, record.subdir, record.md5, record.sha256  # each read once
-    problem = _record_problem(file, subdir, md5, sha256, url, channel, platform)
-    if problem is not None:
-        name = channel.name if channel else strip_credentials(served or "?")
-        raise ChannelError(
-            f"channel {name}: refusing {file!r} ({subdir}): {problem}; the channel's"
-            " repodata is wrong or was tampered with, and nothing was written"
-        )
-    timestamp = record.timestamp
-    return LockedPackage(
-        name=record.name.normalized,
-        version=str(record.version),
-        build=str(record.build),
-        subdir=subdir,
-        url=url,
-        md5=md5.hex() if md5 else None,
-        sha256=sha256.hex() if sha256 else None,
-        depends=tuple(record.depends),
-        constrains=tuple(record.constrains),
-        build_number=record.build_number,
-        timestamp_ms=int(timestamp.timestamp() * 1000) if timestamp else None,
-        size=record.size,
-    )

@@ -16,7 +16,8 @@ from rattler.package.build_string import BuildString
 
 from lockgen.channels import ResolvedChannel, resolve_channel
 from lockgen.conda.diagnose import Diagnosis
-from lockgen.conda.solve import _spec_sources, _to_locked, several_environments
+from lockgen.conda.locked import to_locked
+from lockgen.conda.solve import _spec_sources, several_environments
 from lockgen.errors import ChannelError, SolveError
 from lockgen.matchspec import spec_matches
 from lockgen.repodata.gateway import make_gateway
@@ -91,7 +92,7 @@ def _record(url: str, channel: str, subdir: str = "linux-64", md5: str = "ab" * 
 def test_a_solved_record_becomes_a_canonical_locked_package(tmp_path: Path) -> None:
     mirror = f"{tmp_path.as_uri()}/conda-forge"
     forge = ResolvedChannel("conda-forge", "https://conda.anaconda.org/conda-forge", mirror)
-    locked = _to_locked(_record(f"{mirror}/linux-64/numpy-1.26.4-py311_0.conda", mirror + "/"), [forge], "linux-64")
+    locked = to_locked(_record(f"{mirror}/linux-64/numpy-1.26.4-py311_0.conda", mirror + "/"), [forge], "linux-64")
     assert locked.url == "https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py311_0.conda"
     assert (locked.name, locked.version, locked.build, locked.md5) == ("numpy", "1.26.4", "py311_0", "ab" * 16)
 
@@ -108,7 +109,7 @@ def test_a_record_whose_repodata_lies_is_refused(url: str, subdir: str, md5: str
     forge = resolve_channel("conda-forge")
     record = _record(url.format(c=forge.fetch), forge.fetch + "/", subdir, md5)
     with pytest.raises(ChannelError, match=problem):
-        _to_locked(record, [forge], "linux-64")
+        to_locked(record, [forge], "linux-64")
 
 
 def test_spec_matches_answers_for_the_named_package_only() -> None:
