@@ -13,7 +13,8 @@ Here the common class is built by hand, with the standard library's results:
   tuples or fields compared and hashed, the same text and recursion guard, the same errors);
 - ``__init__`` is the standard library's code (the same parameters, defaults, annotations and
   body), compiled once for each shape of class and given the class's names; it is made at the class's
-  first instantiation, or first look at ``__init__``, so a class never instantiated makes none;
+  first instantiation, or first look at ``__init__``, so a class never instantiated makes none
+  (:mod:`lockgen.recordinit`);
 - the docstring the standard library writes for a class without one (its signature) is written
   when first read.
 
@@ -47,6 +48,8 @@ else:
     import types
     from _thread import get_ident
     from operator import attrgetter
+
+    from lockgen.recordinit import LazyInit
 
     _MISSING = dataclasses.MISSING
     _Field = dataclasses.Field
@@ -153,7 +156,7 @@ else:
         }
         if "__init__" not in body:
             shape = {"frozen": frozen, "post_init": hasattr(cls, dataclasses._POST_INIT_NAME), "slots": slots}
-            added["__init__"] = _LazyInit(qualname, sys.modules[cls.__module__].__dict__, fields, shape)
+            added["__init__"] = LazyInit(qualname, sys.modules[cls.__module__].__dict__, fields, shape)
         if _VERSION >= (3, 13) and "__replace__" not in body:
             added["__replace__"] = dataclasses._replace
         wants_repr, wants_eq, own_hash = (
@@ -400,116 +403,3 @@ else:
             doc = owner.__name__ + text
             type.__setattr__(owner, "__doc__", doc)
             return doc
-
-    class _LazyInit:
-        """A class's ``__init__`` until it is first called or looked at: then the function, made
-        for its shape and put in the class in its place."""
-
-        __slots__ = ("function", "of")
-
-        def __init__(self, qualname, globals, fields, shape):
-            self.of, self.function = (qualname, globals, fields, shape), None
-
-        def __get__(self, instance, owner=None):
-            function = self.function
-            if function is None:
-                qualname, globals, fields, shape = self.of
-                function = self.function = _init_function(qualname, globals, fields, **shape)
-            # The class holding this: the owner's, or (inspect.signature from 3.13 asks for a class's
-            # __init__ as a descriptor of that class) the instance's when it is a class.
-            classes = (*getattr(owner, "__mro__", ()), *(instance.__mro__ if isinstance(instance, type) else ()))
-            for klass in classes:
-                if klass.__dict__.get("__init__") is self:
-                    type.__setattr__(klass, "__init__", function)
-                    break
-            return function.__get__(instance, owner)
-
-    # (frozen, post_init, kinds) -> the code of ``__init__``, its fields named ``_0000``, ...; a
-    # field's kind: "param" (an argument), "factory" (an argument, else its default_factory called),
-    # "call" (init=False: its default_factory called), "default" (init=False in a slots class).
-    _SHAPES = {}
-
-    def _init_function(qualname, globals, fields, *, frozen, post_init, slots):
-        """The standard library's ``__init__`` for ``fields``: the same parameters, defaults and
-        annotations, the same body (``object.__setattr__`` when frozen, a factory called for a
-        missing argument, ``__post_init__`` last)."""
-        kinds, assigned, params, defaults, defaulted = [], [], [], [], []
-        for f in fields:
-            factory = f.default_factory is not _MISSING
-            if f.init:
-                params.append(f)
-                kind = "factory" if factory else "param"
-                if factory or f.default is not _MISSING:
-                    defaults.append(dataclasses._HAS_DEFAULT_FACTORY if factory else f.default)
-            elif factory:
-                kind = "call"
-            elif slots and f.default is not _MISSING:
-                kind = "default"  # no class attribute to read it from
-            else:
-                continue  # read from the class attribute, or unset, as the standard library leaves it
-            if kind != "param":
-                defaulted.append((_DEFAULT_NAME.format(f.name), f.default_factory if factory else f.default))
-            kinds.append(kind)
-            assigned.append(f.name)
-        # The compiler orders the free variables by name, the standard library's named after the
-        # fields: the same order here, for the same code.
-        ranks = [0] * len(defaulted)
-        for rank, at in enumerate(sorted(range(len(defaulted)), key=lambda at: defaulted[at][0])):
-            ranks[at] = rank
-        values = {_default(rank): value for rank, (_, value) in zip(ranks, defaulted, strict=True)}
-        key = (frozen, post_init, tuple(kinds), tuple(ranks))
-        code = _SHAPES.get(key)
-        if code is None:
-            code = _SHAPES[key] = _compiled(frozen, post_init, kinds, ranks)
-        named = {_placeholder(i): name for i, name in enumerate(assigned)}
-        code = code.replace(
-            co_varnames=tuple(named.get(name, name) for name in code.co_varnames),
-            co_consts=tuple(named.get(c, c) if type(c) is str else c for c in code.co_consts),
-            co_names=tuple(named.get(name, name) for name in code.co_names),
-        )
-        values["__dataclass_builtins_object__"] = object
-        values["__dataclass_HAS_DEFAULT_FACTORY__"] = dataclasses._HAS_DEFAULT_FACTORY
-        closure = tuple(types.CellType(values[name]) for name in code.co_freevars)
-        function = types.FunctionType(code, globals, "__init__", tuple(defaults) or None, closure)
-        function.__annotations__ = {f.name: f.type for f in params} | {"return": None}
-        function.__qualname__ = f"{qualname}.__init__"
-        return function
-
-    _DEFAULT_NAME = "_dflt_{}" if _VERSION < (3, 12) else "__dataclass_dflt_{}__"
-
-    def _default(rank):
-        return f"__dataclass_dflt_{rank:04d}__"
-
-    def _placeholder(i):
-        """A field's name in a shape's code, replaced by the class's own when a class takes it."""
-        return f"_{i:04d}"
-
-    def _compiled(frozen, post_init, kinds, ranks=()):
-        """The standard library's text of ``__init__`` for the shape, compiled."""
-        params, lines, ranks = ["self"], [], iter(ranks)
-        free = ["__dataclass_builtins_object__", "__dataclass_HAS_DEFAULT_FACTORY__"]
-        for i, kind in enumerate(kinds):
-            name = _placeholder(i)
-            if kind in {"param", "factory"}:
-                params.append(name)
-            value = name
-            if kind != "param":
-                default = _default(next(ranks))
-                free.append(default)
-                value = {
-                    "factory": f"{default}() if {name} is __dataclass_HAS_DEFAULT_FACTORY__ else {name}",
-                    "call": f"{default}()",
-                    "default": default,
-                }[kind]
-            if frozen:
-                lines.append(f"  __dataclass_builtins_object__.__setattr__(self,{name!r},{value})")
-            else:
-                lines.append(f"  self.{name}={value}")
-        if post_init:
-            lines.append(f"  self.{dataclasses._POST_INIT_NAME}()")
-        body = "\n".join(lines or ["  pass"])
-        text = f"def __create_fn__({','.join(free)}):\n def __init__({','.join(params)}):\n{body}\n return __init__"
-        create = next(
-            c for c in compile(text, "<string>", "exec", dont_inherit=True).co_consts if type(c) is types.CodeType
-        )
-        return next(c for c in create.co_consts if type(c) is types.CodeType)
