@@ -22,7 +22,6 @@ error (:func:`stray_journal`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -30,6 +29,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from lockgen.digest import sha256
 from lockgen.errors import OutputError
 from lockgen.lockfiles.header import GENERATED_PREFIX, is_generated
 from lockgen.records import dataclass
@@ -211,6 +211,7 @@ def _journal_key(out_dir: Path, create: bool, state_dirs: Sequence[Path]) -> byt
 def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests: Mapping[str, str]) -> str:
     payload = {"dir": str(out_dir.resolve()), "put": put, "delete": delete, "sha256": dict(digests)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    import hashlib  # hmac loads OpenSSL anyway: its HMAC is OpenSSL's with OpenSSL's sha256
     import hmac  # here, as shutil and signal below: read-only commands (check) never commit nor recover
 
     return hmac.new(key, blob, hashlib.sha256).hexdigest()
@@ -221,7 +222,7 @@ def journal_manifest(
 ) -> bytes:
     """The sealed MANIFEST for staging ``files`` and removing ``delete`` in ``out_dir`` (unsealed without a key)."""
     put = sorted(files)
-    digests = {name: hashlib.sha256(files[name]).hexdigest() for name in put}
+    digests = {name: sha256(files[name]).hexdigest() for name in put}
     plan: dict[str, object] = {"put": put, "delete": list(delete), "sha256": digests}
     key = _journal_key(out_dir, True, state_dirs)
     if key is not None:
@@ -284,7 +285,7 @@ def _trusted_plan(out_dir: Path, txn: Path, state_dirs: Sequence[Path]) -> tuple
     for name in put:
         _check_name(name)
         staged = txn / name
-        if staged.exists() and hashlib.sha256(staged.read_bytes()).hexdigest() != digests.get(name):
+        if staged.exists() and sha256(staged.read_bytes()).hexdigest() != digests.get(name):
             raise _foreign(txn, f"holds a {name} that differs from the one lockgen staged")
     for name in delete:
         _check_name(name)

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
+
+from lockgen.digest import sha256
 
 __all__ = [
     "GENERATED_PREFIX",
@@ -70,7 +71,7 @@ def with_current_marker(text: str) -> str:
 def json_sha256(payload: object) -> str:
     """``sha256:<hex>`` of ``payload`` as canonical JSON (sorted keys, no spaces)."""
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
+    return "sha256:" + sha256(blob).hexdigest()
 
 
 def short_digest(payload: object) -> str:
@@ -80,7 +81,7 @@ def short_digest(payload: object) -> str:
 
 def text_digest(text: str) -> str:
     """12 hex digits of the sha256 of ``text`` (a lock's package lines, a pip lock's body)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return sha256(text.encode()).hexdigest()[:12]
 
 
 def render_input_hash(input_hash: str, parts: Sequence[tuple[str, str]] = ()) -> str:

@@ -17,7 +17,6 @@ It imports no stage module, so ``check`` does not import the resolver's modules.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
@@ -26,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from lockgen.digest import sha256
 from lockgen.lockfiles.header import (
     generated_line,
     is_generated,
@@ -398,7 +398,7 @@ def project_digest(folder: Path) -> str:
     """sha256 over a local project's dependency metadata, so an edited dependency re-locks: of
     pyproject.toml only the ``[project]`` and ``[build-system]`` tables (a ``[tool.*]`` edit, such as
     ``[tool.lockgen]``, cannot change the resolution), setup.cfg and setup.py whole."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for name in PROJECT_FILES:
         try:
             data = (folder / name).read_bytes()

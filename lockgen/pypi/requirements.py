@@ -9,7 +9,6 @@ file is :mod:`lockgen.pypi.render`'s.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lockgen.digest import sha256
 from lockgen.errors import InputError, Problem
 from lockgen.lockfiles.requirements import (
     EXPANSION,
@@ -364,7 +364,7 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
         return
     try:
         data = _read_bounded(resolved)
-        col.sources.append((value, hashlib.sha256(data).hexdigest()))
+        col.sources.append((value, sha256(data).hexdigest()))
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

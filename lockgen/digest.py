@@ -1,0 +1,27 @@
+"""``sha256`` for lockgen's own small digests (input hashes, lock bodies, ``-r`` files, the commit's
+manifest), without loading OpenSSL.
+
+``import hashlib`` loads OpenSSL's libcrypto (``_hashlib``) whatever digest is asked for: about 3 ms
+at the start of every command that imports it, more than ``check`` spends on all its digests. The
+interpreter's own sha256 gives the same digest and loads in 0.2 ms, but is slower on large inputs
+(about 3.5 ms a megabyte against OpenSSL's 0.8): files that large (the conda→PyPI mapping, package
+archives) are digested with :mod:`hashlib`. An interpreter built without its own sha256 falls back to
+:mod:`hashlib`'s (docs/performance.md, "Round 8: the shared startup").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__all__ = ["sha256"]
+
+if TYPE_CHECKING:
+    from hashlib import sha256 as sha256  # noqa: PLC0414 - the type checker sees hashlib's signature
+else:
+    try:
+        from _sha2 import sha256  # Python 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python 3.10 and 3.11
+        except ImportError:  # built without it (--with-builtin-hashlib-hashes leaving sha256 out)
+            from hashlib import sha256
