@@ -168,6 +168,8 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded |= {"lockgen.pypi.uvstderr", "lockgen.pypi.stage", "lockgen.pypi.resolve", "lockgen.pypi.jobs"} | _SOLVER
     unloaded |= {"httpx", "ssl", *_NEVER_ON_SUCCESS, "shutil", "signal", "hmac"}  # a commit's: check makes none
     unloaded |= {"lockgen.environments"}  # no [tool.lockgen.environments], no -e: one environment (Round 7)
+    unloaded |= {"lockgen.lockfiles.commit"}  # check writes nothing: the journal is found by lockdir (Round 8)
+    unloaded |= {"lockgen.repodata.gateway", "lockgen.cachedir"}  # no solve: no Gateway to keep (Round 8)
     assert modules.isdisjoint(unloaded), modules & unloaded
 
 
