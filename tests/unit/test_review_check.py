@@ -315,6 +315,31 @@ def test_an_edited_pip_line_or_included_file_is_named_with_its_place(root: Path)
     assert stale.detail == f"spec changed: `extra.txt`: its contents changed ({env}:10)"
 
 
+def test_check_walks_the_pip_locks_body_once(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its pins and its options lines come from one walk of requirements.txt's body (two before:
+    docs/performance.md, "Round 8: check"); an added options line is still found
+    (tests/security/test_review_body.py)."""
+    from lockgen.lockfiles import requirements
+
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n")
+    _write_locks(root)
+    _pip_lock_for_now(root)
+    path = root / "locks" / "requirements.txt"
+    body = requirements.parse_requirements_lock(path.read_text()).body
+    walked: list[str] = []
+    walk = requirements.logical_lines
+
+    def counted(text: str) -> list[tuple[int, str]]:
+        walked.append(text)
+        return walk(text)
+
+    monkeypatch.setattr(requirements, "logical_lines", counted)
+    parse_compiled.cache_clear()  # the memos: this process read that body before
+    getattr(requirements, "_logical", parse_compiled).cache_clear()
+    assert check(_options(root)).stale == ()
+    assert walked.count(body) == 1
+
+
 def test_tool_tables_of_an_editable_project_do_not_stale_the_pip_lock(root: Path) -> None:
     pyproject = '[project]\nname = "mine"\nversion = "1.0"\ndependencies = ["rich"]\n'
     (root / "pyproject.toml").write_text(pyproject)
