@@ -487,6 +487,29 @@ def test_pins_that_cover_the_pip_section_are_up_to_date(pip_root: Path) -> None:
     assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}")) == []
 
 
+def test_the_conda_locks_are_read_for_the_pins_only_when_a_requirement_has_none(
+    pip_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether conda installs a requirement matters only when it has no pin: with every one pinned the
+    conda locks are not read again for the pins (once per platform before: docs/performance.md, "Round
+    8: check"); without numpy's pin they are, once per platform, and they list it."""
+    from lockgen.lockfiles.lockdir import LockRead, read_lock_file
+    from lockgen.review import pinscheck
+
+    read: list[str] = []
+    real = read_lock_file
+
+    def counted(path: Path, platform: str | None = None) -> LockRead:
+        read.append(path.name)
+        return real(path, platform)
+
+    monkeypatch.setattr(pinscheck, "read_lock_file", counted)
+    assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}", f"numpy==2.0 {HASH}")) == []
+    assert read == []
+    assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}")) == []
+    assert sorted(read) == ["linux-64.txt", "osx-64.txt"]
+
+
 def test_a_direct_requirement_without_its_pin_is_stale(pip_root: Path) -> None:
     env = pip_root / "environment.yml"
     assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}")) == [
