@@ -28,7 +28,7 @@ Everything else is the single-environment code, run once per environment: :func:
 of all environments go through one solver, so each channel/subdir's repodata is fetched and loaded
 once, and the solves run concurrently as the memory budget allows (``--jobs``). Nothing is written
 until every environment's files are computed; then one journaled commit at the output root writes
-them all (:func:`lockgen.lockfiles.commit_files` with ``<environment>/<file>`` names), so a failure
+them all (:func:`lockgen.lockfiles.commit.commit_files` with ``<environment>/<file>`` names), so a failure
 or a Ctrl-C anywhere leaves every environment's previous locks.
 """
 
@@ -43,7 +43,7 @@ from lockgen.conda import CondaSolver
 from lockgen.environments import EnvTarget, check_group_platforms, disagreements
 from lockgen.errors import ConfigError, SolveError
 from lockgen.lock import LockResult, PreparedLock, pending_requests, prepare, rattler_solver
-from lockgen.lockfiles import CommitResult, commit_files, recover
+from lockgen.lockfiles.commit import CommitResult, commit_files, recover
 from lockgen.lockfiles.lockdir import read_lock_file
 from lockgen.models import LockedPackage
 from lockgen.pipagreement import PipAgreement

@@ -17,7 +17,8 @@ from lockgen.changes import PlatformChange, platform_change
 from lockgen.channels import check_mirror_directory
 from lockgen.config import LockOptions
 from lockgen.errors import ConfigError, Problem
-from lockgen.lockfiles import CommitResult, ExplicitLock, commit_files, form_problem, recover, render_explicit
+from lockgen.lockfiles import ExplicitLock, form_problem, render_explicit
+from lockgen.lockfiles.commit import CommitResult, commit_files, recover
 from lockgen.lockfiles.lockdir import REQUIREMENTS_NAME, UNHASHED_NAME, generated_file, read_lock_file
 from lockgen.lockpip import PipStage, pip_files, pip_seed, pip_summary, start_pip
 from lockgen.models import LockedPackage

@@ -27,6 +27,10 @@ _FEWER_COLLECTIONS = ("lock", "check")
 """The commands that raise it: ``install`` keeps the default (its peak memory is held to rattler's), after
 its imports, which it makes with the collector off (:mod:`lockgen.cli.install`)."""
 
+_NEVER_SOLVES = ("check",)
+"""The commands that run no solver, so have no Gateway to keep until exit: they do not load
+:mod:`lockgen.repodata.gateway` (and the cache folder's code) for the switch."""
+
 
 class LazyGroup(click.Group):
     """Imports a command's module only when the command is run (or listed by --help), so
@@ -69,9 +73,10 @@ def main() -> NoReturn:
         gc.set_threshold(_GC_THRESHOLD, 10, 10)
     elif command == "install":
         gc.disable()  # for its imports only: lockgen.cli.install turns it on again once they are done
-    from lockgen.repodata.gateway import keep_gateways_until_exit
+    if command not in _NEVER_SOLVES:
+        from lockgen.repodata.gateway import keep_gateways_until_exit
 
-    keep_gateways_until_exit()
+        keep_gateways_until_exit()
     try:
         returned = cli.main(standalone_mode=False)  # a command's exit code (click's Exit), else None
     except click.exceptions.ClickException as exc:

@@ -88,7 +88,7 @@ def command(
                 if target.options.from_locks and not quiet:
                     _say_reused(target.options.from_locks, f"{target.name}: ")
             if alone is not None:  # --from / --conda-lock-file: that one environment's lock, as without the table
-                from lockgen.lockfiles import recover
+                from lockgen.lockfiles.commit import recover
 
                 root = alone.options.output_dir.parent  # an interrupted commit of every environment ends first
                 if root.is_dir():

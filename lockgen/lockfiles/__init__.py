@@ -7,19 +7,11 @@
 - :mod:`~lockgen.lockfiles.header`: the generated marker, the input-hash line, the JSON digest.
 - :mod:`~lockgen.lockfiles.commit`: writing a set of files all or nothing (journal, recovery).
 
-The explicit format and the commit are re-exported here: most callers need only those.
+The explicit format and the header are re-exported here: most callers need only those. The commit's
+names are imported from :mod:`~lockgen.lockfiles.commit` itself, so a command that writes nothing
+(``check``, ``diff``) never loads the writer.
 """
 
-from lockgen.lockfiles.commit import (
-    TXN_DIR,
-    CommitResult,
-    JournalError,
-    commit_files,
-    journal_manifest,
-    output_lock,
-    recover,
-    stray_journal,
-)
 from lockgen.lockfiles.explicit import (
     ExplicitEntry,
     ExplicitLock,
@@ -36,25 +28,17 @@ from lockgen.lockfiles.header import GENERATED_PREFIX, is_generated, json_sha256
 
 __all__ = [
     "GENERATED_PREFIX",
-    "TXN_DIR",
-    "CommitResult",
     "ExplicitEntry",
     "ExplicitLock",
-    "JournalError",
     "MalformedLock",
     "canonical_explicit",
-    "commit_files",
     "first_difference",
     "form_problem",
     "is_generated",
-    "journal_manifest",
     "json_sha256",
-    "output_lock",
     "packages_digest",
     "parse_explicit",
     "read_explicit",
-    "recover",
     "render_explicit",
     "short_digest",
-    "stray_journal",
 ]

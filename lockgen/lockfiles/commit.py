@@ -32,12 +32,12 @@ from pathlib import Path
 from lockgen.digest import sha256
 from lockgen.errors import OutputError
 from lockgen.lockfiles.header import GENERATED_PREFIX, is_generated
+from lockgen.lockfiles.lockdir import TXN_DIR, stray_journal
 from lockgen.records import dataclass
 
 __all__ = [
     "KEY_FILE",
     "MANIFEST",
-    "TXN_DIR",
     "CommitResult",
     "JournalError",
     "commit_files",
@@ -46,10 +46,8 @@ __all__ = [
     "output_lock",
     "plan_changes",
     "recover",
-    "stray_journal",
 ]
 
-TXN_DIR = ".lockgen-txn"
 MANIFEST = "MANIFEST"
 KEY_FILE = "journal.key"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -228,12 +226,6 @@ def journal_manifest(
     if key is not None:
         plan["seal"] = _seal(key, out_dir, put, list(delete), digests)
     return json.dumps(plan, sort_keys=True).encode()
-
-
-def stray_journal(out_dir: Path) -> Path | None:
-    """The journal directory in ``out_dir``, if any (read-only commands report it, never apply it)."""
-    txn = out_dir / TXN_DIR
-    return txn if txn.is_dir() or txn.is_symlink() or txn.exists() else None
 
 
 def _foreign(txn: Path, why: str) -> JournalError:

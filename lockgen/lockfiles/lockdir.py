@@ -3,7 +3,8 @@
 Every command reads locks through here (``lock`` its previous locks, ``check``, ``diff``,
 ``explain``, ``install``, ``verify``) and maps a :class:`LockRead`'s problem to its own message and
 exit code: the reading, decoding and parsing, and what counts as missing, unreadable, malformed or
-for another platform, are decided once.
+for another platform, are decided once. A commit's journal left in the folder (:func:`stray_journal`)
+is found here too, so a command that writes nothing need not load the writer to report one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lockgen.records import dataclass
 __all__ = [
     "LINKED_FILE",
     "REQUIREMENTS_NAME",
+    "TXN_DIR",
     "UNHASHED_NAME",
     "LockDir",
     "LockProblem",
@@ -29,12 +31,16 @@ __all__ = [
     "generated_file",
     "read_lock_file",
     "read_lock_text",
+    "stray_journal",
 ]
 
 REQUIREMENTS_NAME = "requirements.txt"
 """The pip lock in a lock folder (:mod:`lockgen.lockfiles.requirements` reads and writes it)."""
 UNHASHED_NAME = "requirements-unhashed.txt"
 """Its VCS and local-project lines (:mod:`lockgen.lockfiles.unhashed`)."""
+
+TXN_DIR = ".lockgen-txn"
+"""The journal of a commit in progress (:mod:`lockgen.lockfiles.commit` writes and applies it)."""
 
 _CLAIM_LINES = 50
 """How far into a file :func:`claims_platform` looks."""
@@ -131,6 +137,12 @@ def generated_file(path: Path) -> bool:
             return is_generated(handle.read(200))
     except OSError:
         return False
+
+
+def stray_journal(out_dir: Path) -> Path | None:
+    """The journal directory in ``out_dir``, if any (read-only commands report it, never apply it)."""
+    txn = out_dir / TXN_DIR
+    return txn if txn.is_dir() or txn.is_symlink() or txn.exists() else None
 
 
 def claims_platform(text: str) -> str | None:

@@ -191,6 +191,13 @@ def _via_by_line(text: str) -> dict[int, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=64)
+def _logical(text: str) -> tuple[tuple[int, str], ...]:
+    """:func:`logical_lines`, once per text and process: ``check`` reads a pip lock's pins and its
+    options lines from the same body, one walk."""
+    return tuple(logical_lines(text))
+
+
+@lru_cache(maxsize=64)
 def parse_compiled(text: str) -> tuple[Pin, ...]:
     """The pins of a requirements file as uv writes it (``name==version \\`` + ``--hash=`` lines, ``# via``).
 
@@ -198,7 +205,7 @@ def parse_compiled(text: str) -> tuple[Pin, ...]:
     for the pip section's verdict and for the pins held to the requirements."""
     via = _via_by_line(text)
     pins = []
-    for number, line in logical_lines(text):
+    for number, line in _logical(text):
         pin = _pin_from_line(line, via.get(number, ()))  # made with its `# via`, not copied with it
         if pin is not None:
             pins.append(pin)
@@ -237,7 +244,7 @@ class RequirementsLock:
 
     def option_lines(self) -> list[str]:
         """The body's option lines (``--index-url ...``), continuations joined."""
-        return [line for _, line in logical_lines(self.body) if line.startswith("-")]
+        return [line for _, line in _logical(self.body) if line.startswith("-")]
 
 
 def parse_requirements_lock(text: str) -> RequirementsLock:

@@ -100,6 +100,10 @@ class _Collector:
     sources: list[tuple[str, str]] = field(default_factory=list)
     roots: tuple[Path, ...] = ()
     """Directories ``-r``/``-c`` files may live in (resolved); empty: each entry's project tree."""
+    root_files: tuple[str, ...] = ()
+    """The environment files whose project trees (and ``allowed``) give :attr:`roots`, worked out at the
+    first ``-r``/``-c`` line: pip lines without one look up no project tree."""
+    allowed: tuple[Path, ...] = ()
     cwd: Path | None = None
     """Where pip runs: the folder of the environment file whose pip line is being read (conda runs
     pip there). Local projects in a ``-r`` file are relative to it, as pip reads them, while nested
@@ -349,6 +353,8 @@ def _include(col: _Collector, value: str, base: Path, where: Location, depth: in
         return
     path = base / Path(value).expanduser()
     resolved = path.resolve()
+    if not col.roots and col.root_files:
+        col.roots = tuple(dict.fromkeys(r for f in col.root_files for r in include_roots(Path(f), col.allowed)))
     roots = col.roots or include_roots(Path(where.file))
     if not any(resolved.is_relative_to(root) for root in roots):
         col.outside.append((where, f"{kind} {value}", resolved))
@@ -407,8 +413,7 @@ def _collect(entries: Sequence[PipEntry], allow_includes: Sequence[Path] = ()) -
     """``-r``/``-c`` files must lie in the project's tree (:func:`include_roots`) or under a
     directory of ``allow_includes``."""
     col = _Collector()
-    roots = [r for f in dict.fromkeys(e.location.file for e in entries) for r in include_roots(Path(f), allow_includes)]
-    col.roots = tuple(dict.fromkeys(roots))
+    col.root_files, col.allowed = tuple(dict.fromkeys(e.location.file for e in entries)), tuple(allow_includes)
     for entry in entries:
         base = Path(entry.location.file).parent
         col.cwd = base

@@ -22,15 +22,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lockgen.config import LockOptions
-from lockgen.lockfiles import TXN_DIR, ExplicitLock, form_problem, stray_journal
+from lockgen.lockfiles import ExplicitLock, form_problem
 from lockgen.lockfiles.lockdir import (
     REQUIREMENTS_NAME,
+    TXN_DIR,
     UNHASHED_NAME,
     LockDir,
     LockProblem,
     claims_platform,
     generated_file,
     read_lock_file,
+    stray_journal,
 )
 from lockgen.lockspecs import header_edits, package_problems
 from lockgen.plan import LockPlan, PlatformPlan, pip_plan, plan

@@ -39,8 +39,9 @@ class DirectRequirements:
     """Platform → the requirement lines of its pip: section (``-r`` files included)."""
     where: tuple[tuple[str, str], ...]
     """A requirement's canonical name → its ``file:line``."""
-    conda: tuple[tuple[str, frozenset[str]], ...]
-    """Platform → the package names of its conda lock (conda installs those; requirements.txt leaves them out)."""
+    locks: tuple[tuple[str, Path], ...]
+    """Platform → its conda lock: conda installs the packages it lists (requirements.txt leaves them out).
+    Read only for a requirement that has no pin (:func:`_conda_names`)."""
     channels: tuple[str, ...]
     """The conda channels: their conda→PyPI tables name what conda installs under another name."""
     own_mapping: bool
@@ -54,13 +55,21 @@ def direct_requirements(pip_targets: LockPlan, inputs: Sequence[tuple[str, tuple
             parsed = _requirement(entry.text.split(" #", 1)[0].strip())
             if parsed is not None:
                 names.setdefault(parsed[0], str(entry.location))
-    conda = []
-    for platform in pip_targets.platforms:
-        lock = read_lock_file(pip_targets.options.output_dir / platform.lock_name, platform.platform).lock
-        conda.append((platform.platform, frozenset(e.name for e in lock.entries) if lock else frozenset()))
+    out_dir = pip_targets.options.output_dir
+    locks = tuple((p.platform, out_dir / p.lock_name) for p in pip_targets.platforms)
     channels = tuple(dict.fromkeys(c.written for p in pip_targets.platforms for c in p.request.channels))
     own = pip_targets.options.pypi_mapping is not None
-    return DirectRequirements(tuple(inputs), tuple(names.items()), tuple(conda), channels, own)
+    return DirectRequirements(tuple(inputs), tuple(names.items()), locks, channels, own)
+
+
+def _conda_names(direct: DirectRequirements, platform: str, read: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The package names of ``platform``'s conda lock (none when it is missing or does not read), read
+    once per platform into ``read``."""
+    if platform not in read:
+        path = dict(direct.locks).get(platform)
+        lock = read_lock_file(path, platform).lock if path is not None else None
+        read[platform] = frozenset(e.name for e in lock.entries) if lock else frozenset()
+    return read[platform]
 
 
 def _requirement(line: str) -> tuple[str, str, str | None, bool] | None:
@@ -127,12 +136,13 @@ def pin_problems(path: Path, lock: RequirementsLock, direct: DirectRequirements)
     targets = lock.platforms or [p for p, _ in direct.requirements]
     where = dict(direct.where)
     platforms: dict[str, list[str]] = {}
+    conda: dict[str, frozenset[str]] = {}
     for platform, lines in direct.requirements:
         if platform not in targets:
             continue
         on = {pin.name: pin for pin in pins if _applies(pin.marker, platform) is not False}  # unknown: counts
         for line in lines:
-            problem = _requirement_problem(line, platform, on, direct)
+            problem = _requirement_problem(line, platform, on, direct, conda)
             if problem:
                 name = (_requirement(line) or ("",))[0]
                 platforms.setdefault(f"{problem} ({where.get(name, 'the pip: section')})", []).append(platform)
@@ -154,14 +164,16 @@ def _hash_problem(pin: Pin) -> str | None:
     return None
 
 
-def _requirement_problem(line: str, platform: str, pins: Mapping[str, Pin], direct: DirectRequirements) -> str | None:
+def _requirement_problem(
+    line: str, platform: str, pins: Mapping[str, Pin], direct: DirectRequirements, conda: dict[str, frozenset[str]]
+) -> str | None:
     parsed = _requirement(line)
     if parsed is None or parsed[3] or _applies(parsed[2], platform) is not True:
         return None  # a URL or local project (requirements-unhashed.txt's), or not judged here
     name, specifier, _, _ = parsed
     pin = pins.get(name)
     if pin is None:
-        if _from_conda(name, dict(direct.conda).get(platform, frozenset()), direct):
+        if _from_conda(name, platform, direct, conda):
             return None
         return f"{name}: no pin, but `{line}` asks for it"
     if pin.url is None and specifier:
@@ -178,10 +190,13 @@ def _requirement_problem(line: str, platform: str, pins: Mapping[str, Pin], dire
     return None
 
 
-def _from_conda(name: str, conda: frozenset[str], direct: DirectRequirements) -> bool:
-    """Whether conda installs ``name`` on the platform: a conda package of that name, or one the
-    conda→PyPI tables map to it (a ``--pypi-mapping`` file of the user's: not judged, True)."""
-    if direct.own_mapping or any(canonical_name(c) == name for c in conda):
+def _from_conda(name: str, platform: str, direct: DirectRequirements, read: dict[str, frozenset[str]]) -> bool:
+    """Whether conda installs ``name`` on ``platform``: a package of that name in its conda lock, or one
+    the conda→PyPI tables map to it (a ``--pypi-mapping`` file of the user's: not judged, True)."""
+    if direct.own_mapping:
+        return True
+    conda = _conda_names(direct, platform, read)
+    if any(canonical_name(c) == name for c in conda):
         return True
     from lockgen.pypi.mapping import mapping_channel_name, snapshot_table
 

@@ -20,6 +20,7 @@ from lockgen.review.pinscheck import DirectRequirements, direct_requirements, pi
 from lockgen.review.stale import PIP_TARGET, Stale
 
 if TYPE_CHECKING:
+    from lockgen.plan import PipRequest
     from lockgen.pypi.pipinput import PipInput
     from lockgen.spec.model import PipEntry
 
@@ -34,12 +35,24 @@ class PipExpectation:
     """``pip=`` on the input-hash line: the pip lines and every file they include."""
     options: tuple[str, ...] | None
     """The options lines lockgen writes for this pip section (None when the section cannot be read)."""
-    lines: tuple[str, ...] = ()
-    """What the pip lock is made from now, readable (see :func:`lockgen.pypi.digests.pip_source_lines`)."""
-    where: tuple[tuple[str, str], ...] = ()
-    """A pip line's text → its ``file:line``."""
     direct: DirectRequirements | None = None
     """What the pins must cover (None when the pip section cannot be read: its problem is reported)."""
+    request: PipRequest | None = None
+    """What the digest was made from: only when it differs from the lock's are its lines read again, to
+    name the pip lines that changed (:func:`_pip_line_changes`); an up-to-date check never needs them."""
+
+    def lines(self) -> tuple[str, ...]:
+        """What the pip lock is made from now, readable (see :func:`lockgen.pypi.digests.pip_source_lines`)."""
+        if self.request is None:
+            return ()
+        from lockgen.pypi.digests import pip_source_lines
+
+        return pip_source_lines(self.request)
+
+    def where(self) -> dict[str, str]:
+        """A pip line's text → its ``file:line``."""
+        entries = [e for p in self.request.platforms for e in p.entries] if self.request is not None else []
+        return {e.text.strip(): str(e.location) for e in entries}
 
 
 def read_pip_inputs(pip_targets: LockPlan) -> dict[str, PipInput] | None:
@@ -63,7 +76,7 @@ def read_pip_inputs(pip_targets: LockPlan) -> dict[str, PipInput] | None:
 
 def expected_pip(pip_targets: LockPlan, inputs: Mapping[str, PipInput] | None = None) -> PipExpectation:
     """``inputs``: :func:`read_pip_inputs` of ``pip_targets`` (read here when not given)."""
-    from lockgen.pypi.digests import pip_source_lines, pip_sources_digest
+    from lockgen.pypi.digests import pip_sources_digest
     from lockgen.pypi.header import option_lines
 
     direct = None
@@ -77,10 +90,7 @@ def expected_pip(pip_targets: LockPlan, inputs: Mapping[str, PipInput] | None = 
         except InputError:
             options, direct = None, None
     request = pip_request(pip_targets)
-    entries = [e for p in pip_targets.platforms for e in pip_targets.spec.pip_entries(p.platform)]
-    where = {e.text.strip(): str(e.location) for e in entries}
-    lines = pip_source_lines(request)
-    return PipExpectation(pip_sources_digest(request), options, lines, tuple(where.items()), direct)
+    return PipExpectation(pip_sources_digest(request), options, direct, request)
 
 
 def check_pip_lock(
@@ -175,8 +185,8 @@ def _pip_key(line: str) -> str:
 def _pip_line_changes(before: tuple[str, ...], expected: PipExpectation) -> str | None:
     """``spec changed: `rich>=13` became `rich>=14` (environment.yml:12); ...`` from the lock's
     ``# pip-lines:`` and now (None when they are the same: what changed is not recorded there)."""
-    where = dict(expected.where)
-    now = expected.lines
+    where = expected.where()
+    now = expected.lines()
     removed = [line for line in before if line not in now]
     changes = []
     for line in now:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.lockfiles import TXN_DIR, journal_manifest, output_lock, recover
+from lockgen.lockfiles.commit import journal_manifest, output_lock, recover
+from lockgen.lockfiles.lockdir import TXN_DIR
 from tests.faults.conftest import ENV, FAST_NET, Project, snapshot
 from tests.faults.figures import count
 

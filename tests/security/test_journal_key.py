@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from lockgen.config import read_state_dirs
-from lockgen.lockfiles import TXN_DIR, JournalError
-from lockgen.lockfiles.commit import _seal, key_path
+from lockgen.lockfiles.commit import JournalError, _seal, key_path
+from lockgen.lockfiles.lockdir import TXN_DIR
 from tests.faults.figures import count
 from tests.security.conftest import options
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.lockfiles import TXN_DIR, JournalError, journal_manifest, recover
+from lockgen.lockfiles.commit import JournalError, journal_manifest, recover
+from lockgen.lockfiles.lockdir import TXN_DIR
 from lockgen.review.check import check
 from lockgen.review.sources import read_directory
 from tests.faults.figures import count

@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from lockgen.repodata import gateway
 from tests.support.cli import invoke_lockgen
 
@@ -55,9 +57,12 @@ CONSOLE = textwrap.dedent(
 )
 
 
-def test_the_console_script_flushes_and_leaves_through_os_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("command", "keep"), [("lock", True), ("check", False)])
+def test_the_console_script_flushes_and_leaves_through_os_exit(tmp_path: Path, command: str, keep: bool) -> None:
+    """A command that may solve keeps its Gateways until ``os._exit``; ``check`` never solves, so it does
+    not set the switch (nor load :mod:`lockgen.repodata.gateway` for it: docs/performance.md, "Round 8: check")."""
     done = subprocess.run(
-        [sys.executable, "-c", CONSOLE, "check", "-f", "missing.yml"],
+        [sys.executable, "-c", CONSOLE, command, "-f", "missing.yml"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -65,4 +70,4 @@ def test_the_console_script_flushes_and_leaves_through_os_exit(tmp_path: Path) -
         check=False,
     )
     assert done.returncode == 3
-    assert done.stderr.endswith("  missing.yml: no such file\nfinish 3 keep True\n"), done.stderr
+    assert done.stderr.endswith(f"  missing.yml: no such file\nfinish 3 keep {keep}\n"), done.stderr

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lockgen.errors import OutputError
-from lockgen.lockfiles import TXN_DIR, commit_files, journal_manifest, parse_explicit, recover, render_explicit
+from lockgen.lockfiles import parse_explicit, render_explicit
+from lockgen.lockfiles.commit import commit_files, journal_manifest, recover
+from lockgen.lockfiles.lockdir import TXN_DIR
 from lockgen.models import LockedPackage, dependency_name, sort_dependency_order
 
 BASE = "https://conda.anaconda.org/conda-forge/linux-64"

@@ -8,6 +8,7 @@ import pytest
 
 from lockgen.errors import InputError
 from lockgen.lockfiles.requirements import Pin, PreviousLock, logical_lines, parse_compiled, read_previous
+from lockgen.project import project_roots
 from lockgen.pypi.requirements import parse_pip_entries
 from lockgen.spec.model import Location, PipEntry
 
@@ -103,6 +104,36 @@ def test_include_cycle_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("-r a.txt\n")
     with pytest.raises(InputError, match="included again"):
         parse_pip_entries(entries(tmp_path, "-r a.txt"))
+
+
+def test_the_project_tree_is_looked_up_at_the_first_include(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``-r``/``-c`` files may live (the environment file's folder, its git work tree: paths
+    resolved, parents searched) is worked out at the first such line: ``check`` and a no-op ``lock``
+    read pip lines without one several times, 0.1 ms a lookup before (docs/performance.md, "Round 8:
+    check"). An include outside the tree is still refused, one inside still read."""
+    from lockgen.pypi import requirements
+    from lockgen.pypi.requirements import outside_includes
+
+    looked: list[Path] = []
+
+    def counted(env_file: Path) -> tuple[Path, ...]:
+        looked.append(env_file)
+        return project_roots(env_file)
+
+    monkeypatch.setattr(requirements, "project_roots", counted)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert parse_pip_entries(entries(project, "rich>=13", "--pre")).requirements == ("rich>=13",)
+    assert outside_includes(entries(project, "rich>=13")) == []
+    assert looked == []
+    (project / "extra.txt").write_text("tqdm\n")
+    (tmp_path / "secret.txt").write_text("evil\n")
+    assert parse_pip_entries(entries(project, "rich>=13", "-r extra.txt")).requirements == ("rich>=13", "tqdm")
+    assert len(looked) == 1
+    [(where, written, _)] = outside_includes(entries(project, "rich>=13", "-r ../secret.txt"))
+    assert (where.line, written) == (21, "-r ../secret.txt")
+    with pytest.raises(InputError, match="outside the project"):
+        parse_pip_entries(entries(project, "-r ../secret.txt"))
 
 
 def test_logical_lines() -> None:

@@ -315,6 +315,31 @@ def test_an_edited_pip_line_or_included_file_is_named_with_its_place(root: Path)
     assert stale.detail == f"spec changed: `extra.txt`: its contents changed ({env}:10)"
 
 
+def test_check_walks_the_pip_locks_body_once(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its pins and its options lines come from one walk of requirements.txt's body (two before:
+    docs/performance.md, "Round 8: check"); an added options line is still found
+    (tests/security/test_review_body.py)."""
+    from lockgen.lockfiles import requirements
+
+    (root / "environment.yml").write_text(ENV + "  - pip:\n    - rich==13.0\n")
+    _write_locks(root)
+    _pip_lock_for_now(root)
+    path = root / "locks" / "requirements.txt"
+    body = requirements.parse_requirements_lock(path.read_text()).body
+    walked: list[str] = []
+    walk = requirements.logical_lines
+
+    def counted(text: str) -> list[tuple[int, str]]:
+        walked.append(text)
+        return walk(text)
+
+    monkeypatch.setattr(requirements, "logical_lines", counted)
+    parse_compiled.cache_clear()  # the memos: this process read that body before
+    getattr(requirements, "_logical", parse_compiled).cache_clear()
+    assert check(_options(root)).stale == ()
+    assert walked.count(body) == 1
+
+
 def test_tool_tables_of_an_editable_project_do_not_stale_the_pip_lock(root: Path) -> None:
     pyproject = '[project]\nname = "mine"\nversion = "1.0"\ndependencies = ["rich"]\n'
     (root / "pyproject.toml").write_text(pyproject)
@@ -460,6 +485,29 @@ HASH = f"--hash=sha256:{'b' * 64}"
 def test_pins_that_cover_the_pip_section_are_up_to_date(pip_root: Path) -> None:
     # numpy has no pin: conda installs it (the conda locks list it)
     assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}")) == []
+
+
+def test_the_conda_locks_are_read_for_the_pins_only_when_a_requirement_has_none(
+    pip_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether conda installs a requirement matters only when it has no pin: with every one pinned the
+    conda locks are not read again for the pins (once per platform before: docs/performance.md, "Round
+    8: check"); without numpy's pin they are, once per platform, and they list it."""
+    from lockgen.lockfiles.lockdir import LockRead, read_lock_file
+    from lockgen.review import pinscheck
+
+    read: list[str] = []
+    real = read_lock_file
+
+    def counted(path: Path, platform: str | None = None) -> LockRead:
+        read.append(path.name)
+        return real(path, platform)
+
+    monkeypatch.setattr(pinscheck, "read_lock_file", counted)
+    assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}", f"numpy==2.0 {HASH}")) == []
+    assert read == []
+    assert _pip_stale(pip_root, _pins(f"rich==13.1 {HASH}", f"tqdm==4.0 {HASH}")) == []
+    assert sorted(read) == ["linux-64.txt", "osx-64.txt"]
 
 
 def test_a_direct_requirement_without_its_pin_is_stale(pip_root: Path) -> None:
