@@ -160,6 +160,7 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.uvstderr", "lockgen.pypi.render"}
     unloaded |= {"httpx", "ssl", *_SOLVER, *_NEVER_ON_SUCCESS, "lockgen.export"}  # export: no --conda-lock-file
     unloaded |= _RESOLVING_ONLY | {"gzip", "string"}  # the snapshot's gzip, string.Formatter (Round 7)
+    unloaded |= {"packaging", "packaging.version"}  # plain versions are read without it (Round 8)
     assert modules.isdisjoint(unloaded), modules & unloaded
     assert collections_run(tmp_path) == [0, 0, 0]  # nothing for the collector to do in a no-op (Round 7)
 
@@ -194,6 +195,7 @@ def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: P
     assert "nothing changed" in done.stdout
     assert "pin differs between platforms" in done.stdout or "pins differ between platforms" in done.stdout
     assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
+    assert "packaging.version" not in modules  # divergent pins of plain versions ordered without it (Round 8)
     assert "lockgen.progress" not in modules  # the solve's and install's events (Round 5); pipprogress's are said
     assert world.requirements() == written
 
