@@ -213,10 +213,11 @@ def form_problem(lock: ExplicitLock, text: str, platform: str, channels: Collect
         return f"says `# platform: {lock.platform}`, expected {platform}"
     if not lock.input_hash:
         return "has no `# input-hash:` line (not written by lockgen?)"
+    body = [e.hash_line for e in lock.entries]  # once, for the digest and the bytes
     recorded = lock.recorded_packages_digest
-    if recorded is not None and recorded != lock.packages_digest():
+    if recorded is not None and recorded != packages_digest(body):
         return "package lines were edited after lockgen wrote them"
-    expected = canonical_explicit(lock)
+    expected = _canonical(lock, body)
     text = with_current_marker(text)
     if text != expected:
         line = first_difference(text, expected)
@@ -247,7 +248,10 @@ def first_difference(text: str, expected: str) -> int:
 
 def canonical_explicit(lock: ExplicitLock) -> str:
     """The bytes lockgen would have written for ``lock``'s parsed content: any other byte was added by hand."""
-    body = [e.hash_line for e in lock.entries]
+    return _canonical(lock, [e.hash_line for e in lock.entries])
+
+
+def _canonical(lock: ExplicitLock, body: Sequence[str]) -> str:
     return _render(
         lock.sources,
         lock.platform,
