@@ -120,6 +120,10 @@ def mapping_channel_name(channel: str) -> str | None:
 
 
 def _canonical(name: str) -> str:
+    """PEP 503's normalized name. Most names of a table are already normal: given back as they are
+    (what the substitution would give them; the mapping is asked for ~300 names a no-op lock)."""
+    if "_" not in name and "." not in name and "--" not in name and name.lower() == name:
+        return name
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
