@@ -22,7 +22,7 @@ from tests.integration.test_lock_small_channel import channel as channel  # noqa
 from tests.integration.test_pip_local_index import World
 from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
 from tests.support.channel import CANONICAL, ChannelBuilder, QuietHandler, serve_directory, sharded_copy
-from tests.support.cli import mapping_env, mirror_options, run_lockgen
+from tests.support.cli import invoke_lockgen, mapping_env, mirror_options, run_lockgen
 
 pytestmark = pytest.mark.slow
 
@@ -174,6 +174,34 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     if sha256.__module__ != "_hashlib":  # the interpreter has its own sha256: check never loads OpenSSL (Round 8)
         unloaded |= {"_hashlib", "hashlib"}
     assert modules.isdisjoint(unloaded), modules & unloaded
+
+
+def test_noop_lock_finds_the_mappings_memo_without_openssl(
+    tmp_path: Path, world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With lockgen's cache outside the project (where the mapping's memo is kept), a no-op lock finds
+    the memo by the mapping's BLAKE2b and loads no OpenSSL (Round 8); a mapping that answers
+    differently for a locked package is still seen: the pip lock is made again."""
+    world.write_env(["appa"])
+    cache = tmp_path_factory.mktemp("user-cache")
+    env = mapping_env(world.mapping_server.url)
+    mirror = mirror_options(world.channel_server.url, cache)
+    for _ in range(2):  # the first run downloads the table, the second reads the cached copy and writes its memo
+        first = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
+        assert first.returncode == 0, first.stderr
+    assert list((cache / "pypi-mapping").glob("memo-*/*.json"))
+
+    done, modules = run_listing(tmp_path, "lock", *mirror, cwd=world.root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout
+    assert modules.isdisjoint({"hashlib", "_hashlib"}), modules & {"hashlib", "_hashlib"}
+
+    table = world.root / "mapping" / "testchan.json"
+    table.write_text(table.read_text().replace('"py-appc"', '"py-appc-renamed"'))
+    (cache / "pypi-mapping" / "testchan.json").unlink()  # the cached download: fetched again
+    again = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "wrote requirements.txt" in again.stdout, again.stdout + again.stderr
 
 
 _PACKAGING_PARSERS = {"packaging.requirements", "packaging.markers", "packaging.utils", "packaging.tags"}
