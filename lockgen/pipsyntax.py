@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["canonical_name", "marker_applies", "plain_marker", "plain_pin"]
+__all__ = ["canonical_name", "marker_applies", "plain_marker", "plain_pin", "plain_release"]
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 
@@ -179,3 +179,13 @@ def _compare(item: _Item, environment: Mapping[str, str]) -> bool | None:
     if _VERSIONISH.match(value):
         return None
     return (environment[var] == value) is (op == "==")
+
+
+def plain_release(version: str) -> tuple[int, ...] | None:
+    """``1.26.4`` → ``(1, 26, 4)``: packaging's ``Version(version).release`` for a version of ASCII
+    digits and dots only, which has nothing but a release (the versions of conda's pythons and of most
+    pins); None for any other text."""
+    parts = version.split(".")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)

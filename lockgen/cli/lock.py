@@ -65,8 +65,7 @@ def command(
         return
 
     def action() -> int:
-        from lockgen.config import build_options
-        from lockgen.environments import environment_targets
+        from lockgen.config import build_options, environments_table
         from lockgen.lock import lock
         from lockgen.project import ensure_project
         from lockgen.reporting import Notice
@@ -74,7 +73,11 @@ def command(
         notes = check_lock_habits(habits)
         flags = Flags(inputs.output_dir, platforms, solve, how, writes_locks=True)
         ensure_project(inputs.files)
-        targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
+        targets = None
+        if environments or environments_table(inputs.files) is not None:  # no table, no -e: one environment
+            from lockgen.environments import environment_targets
+
+            targets = environment_targets(inputs.files, flags, environments, whole_groups=True)
         reporter = StderrReporter(quiet, verbose)
         for note in notes:
             reporter.report(Notice(note))

@@ -120,6 +120,10 @@ def mapping_channel_name(channel: str) -> str | None:
 
 
 def _canonical(name: str) -> str:
+    """PEP 503's normalized name. Most names of a table are already normal: given back as they are
+    (what the substitution would give them; the mapping is asked for ~300 names a no-op lock)."""
+    if "_" not in name and "." not in name and "--" not in name and name.lower() == name:
+        return name
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -189,8 +193,20 @@ def _parse_table(data: bytes, where: str) -> dict[str, Sequence[str] | None]:
     return table
 
 
-MEMO_DIR = "memo-v1"
-"""Under ``<cache>/pypi-mapping``: what a table answered, by the sha256 of its bytes (:class:`_MemoTable`)."""
+MEMO_DIR = "memo-v2"
+"""Under ``<cache>/pypi-mapping``: what a table answered, by the BLAKE2b of its bytes (:class:`_MemoTable`;
+``memo-v1`` named them by their sha256)."""
+
+
+def _memo_key(data: bytes) -> str:
+    """The name of ``data``'s memo: its BLAKE2b (32 bytes), the interpreter's own digest (about 1 ms a
+    megabyte), so that a no-op lock loads no OpenSSL: ``import hashlib`` loads it (about 2.5 ms), and
+    nothing else of a no-op needs it (docs/performance.md, "Round 8: the no-op lock")."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # an interpreter built without it: hashlib's
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Sequence[str] | None]:
@@ -198,9 +214,7 @@ def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Seque
     when asked for a name the memo of these exact bytes does not hold."""
     if memo_dir is None:
         return _parse_table(data, where)
-    import hashlib
-
-    table = _MemoTable(data, where, memo_dir / f"{hashlib.sha256(data).hexdigest()}.json")
+    table = _MemoTable(data, where, memo_dir / f"{_memo_key(data)}.json")
     if not table.memo_loaded:
         table.parse()  # no memo: parse (and refuse a malformed table) now, as without a memo
     return table
@@ -209,7 +223,7 @@ def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Seque
 class _MemoTable(Mapping[str, "Sequence[str] | None"]):
     """A table whose lookups are answered from a memo when it can, else from the parsed bytes.
 
-    The memo lives in lockgen's cache directory (never the project), keyed by the sha256 of the
+    The memo lives in lockgen's cache directory (never the project), keyed by the BLAKE2b of the
     table's bytes, and lockgen writes it only from a table it parsed and checked in full: the same
     bytes give the same answers, so a no-op lock answers its few hundred names without parsing a
     34k-entry table (docs/performance.md). Any other use (a name the memo lacks, iterating) parses.

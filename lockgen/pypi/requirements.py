@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,6 @@ from lockgen.lockfiles.requirements import (
 from lockgen.pipsyntax import canonical_name
 from lockgen.project import project_roots
 from lockgen.pypi.pipinput import DirectRequirement, GivenHashes, PipInput, vcs_url_of
-from lockgen.records import dataclass
 from lockgen.secrets import strip_credentials
 from lockgen.spec.model import Location, PipEntry
 from lockgen.spec.pipentry import plain_requirement_name
@@ -77,37 +75,68 @@ _OPTIONS_WITH_VALUE = {
 }
 
 
-@dataclass(slots=True)
 class _Collector:
-    requirements: list[str] = field(default_factory=list)
-    constraints: list[str] = field(default_factory=list)
-    index_url: str | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    find_links_key: list[str] = field(default_factory=list)
-    pre: bool = False
-    no_index: bool = False
-    no_index_at: Location | None = None
-    prefer_binary: bool = False
-    warnings: list[Problem] = field(default_factory=list)
-    names: list[tuple[str, Location]] = field(default_factory=list)
-    direct: list[DirectRequirement] = field(default_factory=list)
-    given_hashes: list[GivenHashes] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    outside: list[tuple[Location, str, Path]] = field(default_factory=list)
-    """``-r``/``-c`` files refused unread as outside the allowed roots: (where, ``-r FILE`` as written, resolved)."""
-    seen_files: set[Path] = field(default_factory=set)
-    sources: list[tuple[str, str]] = field(default_factory=list)
-    roots: tuple[Path, ...] = ()
-    """Directories ``-r``/``-c`` files may live in (resolved); empty: each entry's project tree."""
-    root_files: tuple[str, ...] = ()
-    """The environment files whose project trees (and ``allowed``) give :attr:`roots`, worked out at the
-    first ``-r``/``-c`` line: pip lines without one look up no project tree."""
-    allowed: tuple[Path, ...] = ()
-    cwd: Path | None = None
-    """Where pip runs: the folder of the environment file whose pip line is being read (conda runs
-    pip there). Local projects in a ``-r`` file are relative to it, as pip reads them, while nested
-    ``-r``/``-c`` files are relative to the file that names them."""
+    """What one platform's pip lines (and the files they include) add up to, while they are read.
+
+    A plain class, not a record: made once per pip section and never compared or copied, its
+    ``__init__`` is written here instead of made from a record's shape at first use (Round 8)."""
+
+    __slots__ = (
+        "allowed",
+        "constraints",
+        "cwd",
+        "direct",
+        "extra_index_urls",
+        "find_links",
+        "find_links_key",
+        "given_hashes",
+        "index_url",
+        "names",
+        "no_index",
+        "no_index_at",
+        "outside",
+        "pre",
+        "prefer_binary",
+        "problems",
+        "requirements",
+        "root_files",
+        "roots",
+        "seen_files",
+        "sources",
+        "warnings",
+    )
+
+    def __init__(self) -> None:
+        self.requirements: list[str] = []
+        self.constraints: list[str] = []
+        self.index_url: str | None = None
+        self.extra_index_urls: list[str] = []
+        self.find_links: list[str] = []
+        self.find_links_key: list[str] = []
+        self.pre = False
+        self.no_index = False
+        self.no_index_at: Location | None = None
+        self.prefer_binary = False
+        self.warnings: list[Problem] = []
+        self.names: list[tuple[str, Location]] = []
+        self.direct: list[DirectRequirement] = []
+        self.given_hashes: list[GivenHashes] = []
+        self.problems: list[Problem] = []
+        self.outside: list[tuple[Location, str, Path]] = []
+        """``-r``/``-c`` files refused unread as outside the allowed roots: (where, ``-r FILE`` as
+        written, resolved)."""
+        self.seen_files: set[Path] = set()
+        self.sources: list[tuple[str, str]] = []
+        self.roots: tuple[Path, ...] = ()
+        """Directories ``-r``/``-c`` files may live in (resolved); empty: each entry's project tree."""
+        self.root_files: tuple[str, ...] = ()
+        """The environment files whose project trees (and ``allowed``) give :attr:`roots`, worked out at
+        the first ``-r``/``-c`` line: pip lines without one look up no project tree."""
+        self.allowed: tuple[Path, ...] = ()
+        self.cwd: Path | None = None
+        """Where pip runs: the folder of the environment file whose pip line is being read (conda runs
+        pip there). Local projects in a ``-r`` file are relative to it, as pip reads them, while nested
+        ``-r``/``-c`` files are relative to the file that names them."""
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(message, where.file, where.line))

@@ -21,14 +21,18 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
-
 from lockgen.records import dataclass
 
 __all__ = ["LOCAL_LABEL", "ProvidedPackage", "StubFiles", "conda_to_pep440", "provided_packages", "write_stubs"]
 
 LOCAL_LABEL = "conda"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_NUMBER = "(?:0|[1-9][0-9]*)"
+_NORMAL = re.compile(
+    rf"(?:[1-9][0-9]*!)?{_NUMBER}(?:\.{_NUMBER})*(?:(?:a|b|rc){_NUMBER})?(?:\.post{_NUMBER})?(?:\.dev{_NUMBER})?"
+)
+"""A PEP 440 public version already in its normal form (what ``packaging``'s ``Version(text).public``
+gives back unchanged): no leading zeros, no zero epoch, ``a``/``b``/``rc``, ``.post``, ``.dev``."""
 _BUILDING = threading.Lock()
 """Held while stubs are built: platforms solved at the same moment share most of their packages,
 and each stub is built once (the next platform waits for it) instead of by every thread at once."""
@@ -75,6 +79,10 @@ def conda_to_pep440(version: str) -> str | None:
     text = version.strip().split("+", 1)[0].replace("_", ".")
     if not text or not text[0].isdigit():
         return None
+    if _NORMAL.fullmatch(text):  # most conda versions: packaging would give them back as they are
+        return text
+    from packaging.version import InvalidVersion, Version  # here: a no-op's versions are all normal (Round 8)
+
     try:
         parsed = Version(text)
     except InvalidVersion:

@@ -8,15 +8,17 @@ older macOS, a dependency conda pins differently) is written with a marker and i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-
-from packaging.version import InvalidVersion, Version
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from lockgen.lockfiles.requirements import Pin, parse_compiled
 from lockgen.models import package_count
-from lockgen.pipsyntax import marker_applies
+from lockgen.pipsyntax import marker_applies, plain_release
 from lockgen.platforms import marker_terms
 from lockgen.records import dataclass
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = ["Divergence", "PipSummary", "summarize_requirements"]
 
@@ -96,11 +98,32 @@ def _applies(pin: Pin, environment: Mapping[str, str]) -> bool:
         return True
 
 
-def _version_key(text: str) -> tuple[int, Version | str]:
-    try:
-        return (1, Version(text))
-    except InvalidVersion:
-        return (0, text)  # a URL pin: after every version
+def _newest_first(versions: Iterable[str]) -> list[str]:
+    """``versions`` (and URLs, after every version) newest first, in packaging's order; versions of
+    digits and dots alone are ordered without importing it (Round 8): by their releases without
+    trailing zeros, where packaging's order of such versions is decided."""
+    listed = list(versions)
+    releases = [plain_release(v) for v in listed]
+    plain = [r for r in releases if r is not None]
+    if len(plain) == len(listed):
+        trimmed = {v: _trimmed(r) for v, r in zip(listed, plain, strict=True)}
+        return sorted(listed, key=trimmed.__getitem__, reverse=True)
+    from packaging.version import InvalidVersion, Version
+
+    def key(text: str) -> tuple[int, Version | str]:
+        try:
+            return (1, Version(text))
+        except InvalidVersion:
+            return (0, text)  # a URL pin: after every version
+
+    return sorted(listed, key=key, reverse=True)
+
+
+def _trimmed(release: tuple[int, ...]) -> tuple[int, ...]:
+    end = len(release)
+    while end and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
 
 
 def summarize_requirements(text: str) -> PipSummary | None:
@@ -127,7 +150,7 @@ def summarize_requirements(text: str) -> PipSummary | None:
                 got.setdefault(version, []).append(platform)
         missing = tuple(p for p in platforms if name not in per_platform[p])
         if len(got) > 1:
-            versions = tuple((v, tuple(got[v])) for v in sorted(got, key=_version_key, reverse=True))
+            versions = tuple((v, tuple(got[v])) for v in _newest_first(got))
             notes = [f"{p} is resolved for macOS {macos[p]}" for _, ps in versions[1:] for p in ps if p in macos]
             divergent.append(Divergence(name, versions, missing, "; ".join(notes)))
         elif missing and got:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from packaging.version import InvalidVersion, Version
-
 from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Pin, parse_compiled, parse_requirements_lock
+from lockgen.pipsyntax import plain_release
 from lockgen.platforms import PIP_MARKER_TERMS, VirtualPackage, marker_terms
 from lockgen.records import dataclass
 
@@ -97,11 +96,23 @@ def python_version_of(conda: Sequence[tuple[str, str]], platform: str) -> str:
             f"{platform}: the pip section needs Python, but the conda solution has no `python` package"
             " (add `- python` to dependencies)"
         )
-    try:
-        release = Version(found.split("+")[0]).release
-    except InvalidVersion as exc:
-        raise PypiResolutionError(f"{platform}: conda python version {found!r} is not a Python version") from exc
+    release = _release(found.split("+")[0])
+    if release is None:
+        raise PypiResolutionError(f"{platform}: conda python version {found!r} is not a Python version")
     return ".".join(str(p) for p in (*release, 0, 0)[:3])
+
+
+def _release(text: str) -> tuple[int, ...] | None:
+    """packaging's ``Version(text).release`` (None: not a version); a plain ``3.11.9`` without importing it."""
+    release = plain_release(text)
+    if release is not None:
+        return release
+    from packaging.version import InvalidVersion, Version  # here: conda's pythons are plain X.Y.Z (Round 8)
+
+    try:
+        return Version(text).release
+    except InvalidVersion:
+        return None
 
 
 def pip_target(platform: str, conda: Sequence[tuple[str, str]], virtual: Sequence[VirtualPackage]) -> PipTarget:

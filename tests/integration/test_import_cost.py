@@ -22,7 +22,7 @@ from tests.integration.test_lock_small_channel import channel as channel  # noqa
 from tests.integration.test_pip_local_index import World
 from tests.integration.test_pip_local_index import world as world  # noqa: PLC0414 - the fixture
 from tests.support.channel import CANONICAL, ChannelBuilder, QuietHandler, serve_directory, sharded_copy
-from tests.support.cli import mapping_env, mirror_options, run_lockgen
+from tests.support.cli import invoke_lockgen, mapping_env, mirror_options, run_lockgen
 
 pytestmark = pytest.mark.slow
 
@@ -160,6 +160,8 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded = {"rattler", "asyncio", "zipfile", "lockgen.pypi.uv", "lockgen.pypi.uvstderr", "lockgen.pypi.render"}
     unloaded |= {"httpx", "ssl", *_SOLVER, *_NEVER_ON_SUCCESS, "lockgen.export"}  # export: no --conda-lock-file
     unloaded |= _RESOLVING_ONLY | {"gzip", "string"}  # the snapshot's gzip, string.Formatter (Round 7)
+    unloaded |= {"packaging", "packaging.version"}  # plain versions are read without it (Round 8)
+    unloaded |= {"lockgen.environments"}  # no [tool.lockgen.environments], no -e: one environment (Round 8)
     assert modules.isdisjoint(unloaded), modules & unloaded
     assert collections_run(tmp_path) == [0, 0, 0]  # nothing for the collector to do in a no-op (Round 7)
 
@@ -174,6 +176,34 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded |= {"lockgen.lockfiles.commit"}  # check writes nothing: the journal is found by lockdir (Round 8)
     unloaded |= {"lockgen.repodata.gateway", "lockgen.cachedir"}  # no solve: no Gateway to keep (Round 8)
     assert modules.isdisjoint(unloaded), modules & unloaded
+
+
+def test_noop_lock_finds_the_mappings_memo_without_openssl(
+    tmp_path: Path, world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With lockgen's cache outside the project (where the mapping's memo is kept), a no-op lock finds
+    the memo by the mapping's BLAKE2b and loads no OpenSSL (Round 8); a mapping that answers
+    differently for a locked package is still seen: the pip lock is made again."""
+    world.write_env(["appa"])
+    cache = tmp_path_factory.mktemp("user-cache")
+    env = mapping_env(world.mapping_server.url)
+    mirror = mirror_options(world.channel_server.url, cache)
+    for _ in range(2):  # the first run downloads the table, the second reads the cached copy and writes its memo
+        first = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
+        assert first.returncode == 0, first.stderr
+    assert list((cache / "pypi-mapping").glob("memo-*/*.json"))
+
+    done, modules = run_listing(tmp_path, "lock", *mirror, cwd=world.root, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout
+    assert modules.isdisjoint({"hashlib", "_hashlib"}), modules & {"hashlib", "_hashlib"}
+
+    table = world.root / "mapping" / "testchan.json"
+    table.write_text(table.read_text().replace('"py-appc"', '"py-appc-renamed"'))
+    (cache / "pypi-mapping" / "testchan.json").unlink()  # the cached download: fetched again
+    again = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "wrote requirements.txt" in again.stdout, again.stdout + again.stderr
 
 
 _PACKAGING_PARSERS = {"packaging.requirements", "packaging.markers", "packaging.utils", "packaging.tags"}
@@ -196,6 +226,7 @@ def test_noop_lock_and_check_read_pins_and_markers_without_packaging(tmp_path: P
     assert "nothing changed" in done.stdout
     assert "pin differs between platforms" in done.stdout or "pins differ between platforms" in done.stdout
     assert modules.isdisjoint(_PACKAGING_PARSERS), modules & _PACKAGING_PARSERS
+    assert "packaging.version" not in modules  # divergent pins of plain versions ordered without it (Round 8)
     assert "lockgen.progress" not in modules  # the solve's and install's events (Round 5); pipprogress's are said
     assert world.requirements() == written
 

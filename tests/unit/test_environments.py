@@ -14,6 +14,7 @@ from lockgen.grouplock import agreement_constraints, union_request
 from lockgen.models import LockedPackage
 from lockgen.platforms import VirtualPackage
 from lockgen.solverequest import SolveRequest
+from tests.support.cli import invoke_lockgen
 
 HEAD = '[tool.lockgen]\nhash = "sha256"\n\n[tool.lockgen.environments]\n'  # the entries start on line 5
 
@@ -40,6 +41,21 @@ def test_no_table_is_one_environment_as_before(tmp_path: Path, monkeypatch: pyte
     assert environment_targets((), Flags(), ()) is None
     with pytest.raises(ConfigError, match="-e/--environment needs"):
         environment_targets((), Flags(), ("cpu",))
+
+
+@pytest.mark.parametrize("command", [("lock",), ("check",)])
+def test_the_commands_refuse_environments_and_files_as_they_should(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """``lock`` and ``check`` read lockgen.environments only with a table or ``-e`` (Round 8): ``-e``
+    without the table, and ``-f`` with it, are still refused (exit 2), before anything is solved."""
+    (tmp_path / "environment.yml").write_text("channels: [conda-forge]\ndependencies: [python]\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.lockgen]\nhash = "sha256"\n')
+    no_table = invoke_lockgen(*command, "-e", "cpu", cwd=tmp_path)
+    assert no_table.returncode == 2, no_table.stderr
+    assert "-e/--environment needs [tool.lockgen.environments]" in no_table.stderr
+    _project(tmp_path, 'cpu = { file = "environment.yml" }\n')
+    with_file = invoke_lockgen(*command, "-f", "environment.yml", cwd=tmp_path)
+    assert with_file.returncode == 2, with_file.stderr
+    assert "choose environments with -e NAME instead of -f (cpu)" in with_file.stderr
 
 
 def test_targets_carry_each_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from lockgen.lockfiles.requirements import logical_lines, parse_compiled
-from lockgen.pipsyntax import canonical_name, marker_applies, plain_pin
+from lockgen.pipsyntax import canonical_name, marker_applies, plain_pin, plain_release
 from lockgen.spec.pipentry import _PLAIN_PIP_REQUIREMENT, plain_requirement_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -265,3 +266,36 @@ def test_lockgens_markers_are_evaluated_here() -> None:
 def test_canonical_name_is_packagings() -> None:
     for name in ("Foo_Bar.baz", "a--b__c..d", "NUMPY", "x"):
         assert canonical_name(name) == canonicalize_name(name)
+
+
+_VERSION_TEXT = st.text(alphabet="0123456789.٣ +ab", min_size=0, max_size=12)
+_RELEASES = st.lists(st.integers(0, 10**12), min_size=1, max_size=6).map(lambda r: ".".join(map(str, r)))
+
+
+@_SETTINGS
+@given(st.one_of(_VERSION_TEXT, _RELEASES))
+def test_plain_release_is_packagings_release(text: str) -> None:
+    """A release read without packaging (Round 8) is packaging's, for a version with nothing but a release."""
+    release = plain_release(text)
+    if release is None:
+        return
+    version = Version(text)
+    assert release == version.release
+    assert str(version) == ".".join(map(str, release))  # nothing else: no pre-, post-, dev-release or local part
+
+
+@pytest.mark.parametrize("text", ["1.26.4", "0", "01.002", "2024.06.13", "3.11.9"])
+def test_plain_release_reads_plain_versions(text: str) -> None:
+    assert plain_release(text) == Version(text).release
+
+
+@pytest.mark.parametrize(
+    "text", ["", "1.", ".1", "1..2", "v1", " 1", "1 ", "1.0rc1", "1.0+cpu", "٣.١", "1!2", "1.0.post1"]
+)
+def test_plain_release_leaves_the_rest_to_packaging(text: str) -> None:
+    assert plain_release(text) is None
+    try:
+        Version(text)
+    except InvalidVersion:
+        return
+    assert Version(text).release is not None  # valid, but not plain: packaging reads it

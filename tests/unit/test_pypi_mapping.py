@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockgen.errors import ConfigError
 from lockgen.pypi.mapping import ParselmouthSource, PypiMapping, load_mapping, mapping_channel_name, snapshot_table
@@ -155,3 +157,29 @@ def test_shared_parselmouth_copy_reads(shared_dir: Path) -> None:
     assert mapping.pypi_names("pytorch") == ("torch",)
     assert mapping.pypi_names("libgcc") == ()
     assert mapping.pypi_names("typing_extensions") == ("typing-extensions",)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="aZz09-_.İßK ", max_size=8))
+def test_the_shortcut_for_normal_names_is_the_substitution(name: str) -> None:
+    """Names already normal are given back as they are (Round 8): exactly what PEP 503's substitution
+    gives, for any mix of letters (cased, uncased, ones whose lower case differs in length) and separators."""
+    import re
+
+    from lockgen.pypi.mapping import _canonical
+
+    assert _canonical(name) == re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_names_of_the_packaged_snapshot_are_normalized_as_before() -> None:
+    import gzip
+    import re
+    from pathlib import Path
+
+    import lockgen.pypi.mapping as mapping
+
+    snapshot = Path(mapping.__file__).parent.parent / "data" / "parselmouth-conda-forge.json.gz"
+    table = json.loads(gzip.decompress(snapshot.read_bytes()))
+    names = {n for values in table.values() for n in values or ()} | set(table)
+    assert len(names) > 10_000
+    assert all(mapping._canonical(n) == re.sub(r"[-_.]+", "-", n).lower() for n in names)

@@ -100,3 +100,44 @@ def test_write_stubs_and_constraints(tmp_path: Path) -> None:
     assert files.constraints.read_text() == "torch==2.1.0+conda\nnumpy==1.26.4+conda\n"
     # sdist build environments must never install a stub: each one is excluded there, exactly
     assert files.build_constraints.read_text() == "torch!=2.1.0+conda\nnumpy!=1.26.4+conda\n"
+
+
+def _pep440_by_packaging(conda: str) -> str | None:
+    """What ``conda_to_pep440`` answered before Round 8: every version through packaging's ``Version``."""
+    from packaging.version import InvalidVersion
+
+    text = conda.strip().split("+", 1)[0].replace("_", ".")
+    if not text or not text[0].isdigit():
+        return None
+    try:
+        return Version(text).public
+    except InvalidVersion:
+        return None
+
+
+def _version_grid() -> list[str]:
+    epochs = ["", "0!", "1!", "01!", "12!"]
+    releases = ["0", "1", "01", "00", "1.0", "1.02", "10.0.0", "2024.06.13", "1_2_3", "1..2", "1.", "1.x"]
+    pres = ["", "a1", "a0", "b2", "rc3", "rc01", "a", "alpha1", "beta2", "c1", "pre1", "preview1", "RC1", "-rc1"]
+    pres.append(".rc1")
+    posts = ["", ".post0", ".post1", ".post01", "post1", "-1", "-post2", ".r1", "rev3", ".post", "_post4"]
+    devs = ["", ".dev0", ".dev1", ".dev01", "dev1", "-dev2", ".dev", "_dev3"]
+    return [e + r + p + q + d for e in epochs for r in releases for p in pres for q in posts for d in devs]
+
+
+def test_conda_versions_become_what_packaging_says() -> None:
+    """The normal-form shortcut (no packaging import for versions already normal) answers what packaging
+    answers, for a grid of epochs, releases, pre-, post- and dev-releases (normal, odd and invalid),
+    with and without a local part and spaces, and for every version in this repository's own locks:
+    a wrong answer would change the pip input hash or the stubs."""
+    grid = _version_grid()
+    grid += [f" {v}+cpu " for v in grid[::7]]
+    for lock in (Path(__file__).parents[2] / "locks").glob("*.txt"):
+        for line in lock.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("http://", "https://")):
+                stem = line.partition("#")[0].rsplit("/", 1)[1].removesuffix(".conda").removesuffix(".tar.bz2")
+                grid.append(stem.rsplit("-", 2)[1])
+    assert len(grid) > 50_000
+    differ = [v for v in grid if conda_to_pep440(v) != _pep440_by_packaging(v)]
+    assert not differ, differ[:20]
+    assert sum(conda_to_pep440(v) is not None for v in grid) > 10_000  # the grid holds valid versions, too

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
+from packaging.version import InvalidVersion, Version
+
 from lockgen.lockfiles.requirements import Header, Pin
 from lockgen.pypi.render import render_requirements
-from lockgen.pypi.summary import summarize_requirements
+from lockgen.pypi.summary import _newest_first, summarize_requirements
 
 PLATFORMS = ("linux-64", "osx-64", "osx-arm64", "win-64")
 
@@ -64,3 +68,28 @@ def test_the_headline_reads_right_for_one_platform_and_one_package() -> None:
 
     assert PipSummary((("linux-64", 25),), ()).headline == "pip: 25 packages on linux-64"
     assert PipSummary((("linux-64", 1), ("osx-64", 1)), ()).headline == "pip: 1 package on each of linux-64, osx-64"
+
+
+def _newest_first_by_packaging(versions: list[str]) -> list[str]:
+    """The summary's order before Round 8: packaging's Version for every pin, URLs after them."""
+
+    def key(text: str) -> tuple[int, Version | str]:
+        try:
+            return (1, Version(text))
+        except InvalidVersion:
+            return (0, text)
+
+    return sorted(versions, key=key, reverse=True)
+
+
+def test_divergent_versions_are_ordered_as_packaging_orders_them() -> None:
+    """Plain versions are ordered without packaging (Round 8): the same order, ties (``1.0``, ``1.0.0``,
+    ``01.0``) kept in their first order as packaging's sort keeps them, and mixed lists (a pre-release,
+    a URL) ordered by packaging itself."""
+    rng = random.Random(8)
+    pool = ["0", "0.0", "1", "1.0", "1.0.0", "01.0", "1.2", "1.10", "1.2.0", "1.2.1", "2", "2.0.0.0", "10", "1.02"]
+    pool += ["1.0rc1", "1.0.post1", "2.0.dev0", "https://example.org/a-1.0.tar.gz", "1!0.1"]
+    for _ in range(3000):
+        choices = pool[: rng.choice([14, len(pool)])]
+        versions = list(dict.fromkeys(rng.choice(choices) for _ in range(rng.randint(2, 6))))
+        assert _newest_first(versions) == _newest_first_by_packaging(versions), versions

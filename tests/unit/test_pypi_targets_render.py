@@ -9,7 +9,7 @@ from lockgen.errors import PypiResolutionError
 from lockgen.lockfiles.requirements import Header, Pin, logical_lines
 from lockgen.platforms import VirtualPackage, default_virtual_packages
 from lockgen.pypi.render import merge_pins, render_requirements
-from lockgen.pypi.targets import pip_target, platform_marker
+from lockgen.pypi.targets import pip_target, platform_marker, python_version_of
 
 CONDA = (("python", "3.11.9"), ("numpy", "1.26.4"))
 
@@ -112,3 +112,30 @@ def test_urls_lose_their_credentials() -> None:
     assert "secret" not in text
     assert "pkg @ https://files.example/pkg-1.0-py3-none-any.whl \\\n    --hash=sha256:a\n" in text
     assert "\n--index-url https://x/simple\n" in text
+
+
+def _python_by_packaging(version: str) -> str | None:
+    """What ``python_version_of`` answered before Round 8: the release of packaging's ``Version``."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        release = Version(version.split("+", 1)[0]).release
+    except InvalidVersion:
+        return None
+    return ".".join(str(p) for p in (*release, 0, 0)[:3])
+
+
+@pytest.mark.parametrize("tail", ["", "+cpu", "rc1", ".post1", "a2.dev0", " ", ".", "x"])
+@pytest.mark.parametrize(
+    "head", ["3", "3.11", "3.11.9", "3.011.09", "03.11.0", "3.13.0.1", "v3.12", " 3.10", "3..1", "", "٣.١١"]
+)
+def test_the_python_version_is_what_packaging_says(head: str, tail: str) -> None:
+    """Plain ``X.Y.Z`` is read without packaging (Round 8): the same answer, or the same refusal, for
+    plain, padded, odd and invalid versions (the version is part of the pip input hash)."""
+    version = head + tail
+    expected = _python_by_packaging(version)
+    if expected is None:
+        with pytest.raises(PypiResolutionError, match="is not a Python version"):
+            python_version_of([("python", version)], "linux-64")
+    else:
+        assert python_version_of([("python", version)], "linux-64") == expected
