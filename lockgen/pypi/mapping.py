@@ -135,6 +135,9 @@ class PypiMapping:
     description: str
     fallback: bool = False
     notes: tuple[str, ...] = field(default=())
+    _answered: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What :meth:`pypi_names` answered (the same name is asked for each platform, the digest and the
+    overlap warnings; the tables never change)."""
 
     def remember(self) -> None:
         """Keep, in the cache, what each table answered (see :class:`_MemoTable`)."""
@@ -148,6 +151,12 @@ class PypiMapping:
 
     def pypi_names(self, conda_name: str) -> tuple[str, ...]:
         """PyPI names (canonical, sorted) that conda package ``conda_name`` installs; () when none."""
+        found = self._answered.get(conda_name)
+        if found is None:
+            found = self._answered[conda_name] = self._lookup(conda_name)
+        return found
+
+    def _lookup(self, conda_name: str) -> tuple[str, ...]:
         for table in self.tables:
             if conda_name in table:
                 found = table[conda_name]
