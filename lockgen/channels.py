@@ -266,16 +266,17 @@ def to_canonical_url(url: str, channels: Iterable[ResolvedChannel]) -> str:
     return strip_credentials(url)
 
 
-_BRACKET_CHANNEL = re.compile(
+_BRACKET_CHANNEL = (
     r"""\[(?P<before>[^\[\]]*?)(?<![\w-])channel\s*=\s*(?P<q>['"]?)(?P<channel>[^'",\[\]\s]+)(?P=q)\s*,?(?P<after>[^\[\]]*)\]"""
 )
+"""A pattern, compiled when a spec with brackets is first read (re's cache): most environments have none."""
 
 
 def channel_prefixed(text: str) -> str:
     """A spec's channel as ``channel::`` (conda's other spelling, ``idna[channel=conda-forge]`` or
     ``numpy[channel='conda-forge', version='>=2']``, → ``conda-forge::idna``, ``conda-forge::numpy[version='>=2']``);
     ``text`` itself when it has no ``channel=`` in brackets or already a ``::``."""
-    match = None if "::" in text else _BRACKET_CHANNEL.search(text)
+    match = None if "::" in text or "[" not in text else re.search(_BRACKET_CHANNEL, text)
     if match is None:
         return text
     kept = f"{match.group('before')}{match.group('after')}".strip().strip(",").strip()

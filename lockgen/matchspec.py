@@ -10,17 +10,19 @@ import re
 
 from lockgen.models import PACKAGE_NAME
 
-__all__ = ["plain_ranges_hold", "spec_matches"]
+__all__ = ["PLAIN_SPEC", "plain_ranges_hold", "spec_matches"]
 
 _NUMBERS = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
-_PLAIN = re.compile(
+PLAIN_SPEC = re.compile(
     rf"(?:{PACKAGE_NAME}::)?(?P<name>{PACKAGE_NAME})"
     rf"(?: *=(?P<prefix>{_NUMBERS})(?:\.\*)?| *(?P<ranges>(?:>=|<=|>|<|!=|==){_NUMBERS}"
     rf"(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*))?"
 )
-"""The common spec shapes (``numpy``, ``python=3.11``, ``scipy>=1.10,<1.14``): matched here when the
-version is plain numbers too; anything else goes to rattler (tests/unit/test_matchspec.py holds
-the two to the same answers)."""
+"""The common spec shapes (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``), the one pattern of them:
+matched here when the version is plain numbers too, anything else goes to rattler
+(tests/unit/test_matchspec.py holds the two to the same answers); the environment file's reader
+(:mod:`lockgen.spec.condaspec`) takes a spec of these shapes without asking rattler, which always
+accepts them (tests/unit/test_spec_plain.py checks that on generated examples)."""
 _RANGE = re.compile(rf"(>=|<=|>|<|!=|==)({_NUMBERS})")
 _RANGES = re.compile(rf"(?:>=|<=|>|<|!=|==){_NUMBERS}(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*")
 _COMPARE = {
@@ -39,7 +41,7 @@ _RATTLER = object()
 
 def _plain_match(spec: str, name: str, version: str) -> bool | object | None:
     """:func:`spec_matches`'s answer for a plain spec and a version of plain numbers, else ``_RATTLER``."""
-    match = _PLAIN.fullmatch(spec.strip())
+    match = PLAIN_SPEC.fullmatch(spec.strip())
     if match is None or not re.fullmatch(_NUMBERS, version):
         return _RATTLER
     if match["name"].lower() != name:

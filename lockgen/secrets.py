@@ -15,11 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["SecretRegistry", "public_vcs_url", "redact", "strip_credentials", "without_login"]
 
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@")
+# Patterns, compiled when first used (re's cache): only a URL with a login or a /t/ segment, or a
+# message with a URL in it, needs them, and a command that shows and reads none compiles none.
+_USERINFO = r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3})(?P<userinfo>[^/@\s]+)@"
 """``user:pw@`` after a scheme, also in the ``https:/`` form a path normalisation leaves."""
-_TOKEN = re.compile(r"/t/(?P<token>[^/\s]+)(?=/|$)")
-_TOKEN_IN_TEXT = r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)"  # noqa: S105 - a pattern, compiled when first used
-_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3}[^\s'\"`<>]+")
+_TOKEN = r"/t/(?P<token>[^/\s]+)(?=/|$)"  # noqa: S105 - a pattern
+_TOKEN_IN_TEXT = r"/t/(?P<token>[^/\s'\"`()<>\[\],;]+)(?=[/\s'\"`()<>\[\],;]|$)"  # noqa: S105 - a pattern
+_URL_IN_TEXT = r"[a-zA-Z][a-zA-Z0-9+.-]*:/{1,3}[^\s'\"`<>]+"
 """A URL in a message: a ``/t/<token>`` segment is masked only there (``/home/t/project`` is a folder)."""
 MASK = "***"
 
@@ -31,7 +33,7 @@ def strip_credentials(url: str) -> str:
     Memoised: a solve asks this of the same few channel URLs for every record it locks."""
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    path = parts.path if parts.scheme == "file" else _TOKEN.sub("", parts.path)
+    path = parts.path if parts.scheme == "file" or "/t/" not in parts.path else re.sub(_TOKEN, "", parts.path)
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
@@ -41,9 +43,13 @@ def redact(text: str, extra: tuple[str, ...] | frozenset[str] = (), *, keep_git_
     for secret in sorted(extra, key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, MASK)
+    if ":/" not in text:  # no URL: no login nor token to mask
+        return text
     keep = "git" if keep_git_user else None
-    text = _USERINFO.sub(lambda m: m.group() if m.group("userinfo") == keep else f"{m.group('scheme')}{MASK}@", text)
-    return _URL_IN_TEXT.sub(_mask_token, text)
+    text = re.sub(
+        _USERINFO, lambda m: m.group() if m.group("userinfo") == keep else f"{m.group('scheme')}{MASK}@", text
+    )
+    return re.sub(_URL_IN_TEXT, _mask_token, text)
 
 
 def _mask_token(url: re.Match[str]) -> str:
@@ -63,8 +69,8 @@ class SecretRegistry:
             userinfo = parts.netloc.rsplit("@", 1)[0]
             self._secrets.add(userinfo)
             self._secrets.update(p for p in userinfo.split(":", 1) if len(p) >= 4)
-        if parts.scheme != "file":
-            self._secrets.update(m.group("token") for m in _TOKEN.finditer(parts.path))
+        if parts.scheme != "file" and "/t/" in parts.path:
+            self._secrets.update(m.group("token") for m in re.finditer(_TOKEN, parts.path))
 
     def add(self, secret: str) -> None:
         if secret:

@@ -12,6 +12,7 @@ import re
 import yaml
 
 from lockgen.channels import channel_prefixed, split_channel_spec
+from lockgen.matchspec import PLAIN_SPEC
 from lockgen.models import PACKAGE_NAME, bad_channel_name, url_problem
 from lockgen.secrets import redact
 from lockgen.spec.model import CondaDependency
@@ -22,14 +23,6 @@ __all__ = ["LEADING_NAME", "PLAIN_OPERATOR", "PLAIN_VERSION", "channel_url_probl
 LEADING_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
 PLAIN_VERSION = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
 PLAIN_OPERATOR = r"(?:>=|<=|>|<|!=|==)"
-_PLAIN_CONDA_SPEC = re.compile(
-    rf"(?:{PACKAGE_NAME}::)?{PACKAGE_NAME}"
-    rf"(?: *={PLAIN_VERSION}(?:\.\*)?| *{PLAIN_OPERATOR}{PLAIN_VERSION}(?:,{PLAIN_OPERATOR}{PLAIN_VERSION})*)?"
-)
-"""The common shapes of a conda spec (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``), which
-rattler's MatchSpec always accepts (tests/unit/test_spec_plain.py checks that on generated
-examples): they skip importing rattler, so ``check`` and a no-op ``lock`` stay fast. Anything else
-is validated by rattler."""
 
 
 def channel_url_problem(value: str) -> str | None:
@@ -66,7 +59,7 @@ def _without_bare_bracket_words(value: str) -> tuple[str, list[str]]:
 
 
 def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDependency | None:
-    if not _PLAIN_CONDA_SPEC.fullmatch(value):
+    if not PLAIN_SPEC.fullmatch(value):  # a common shape (rattler accepts them all): no rattler import
         from rattler import MatchSpec
 
         try:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from rattler import MatchSpec
 
-from lockgen.spec.condaspec import _PLAIN_CONDA_SPEC
+from lockgen.matchspec import PLAIN_SPEC
 from lockgen.spec.envfile import parse_env_text
 from lockgen.spec.pipentry import _PLAIN_PIP_REQUIREMENT
 
@@ -17,7 +17,7 @@ _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list
 
 @pytest.mark.slow  # 400 examples through rattler: ~10 s
 @_SETTINGS
-@given(st.from_regex(_PLAIN_CONDA_SPEC, fullmatch=True))
+@given(st.from_regex(PLAIN_SPEC, fullmatch=True))
 def test_plain_conda_specs_are_valid_match_specs(text: str) -> None:
     MatchSpec(text, strict=False)
 
@@ -45,7 +45,7 @@ def test_plain_pip_requirements_are_valid_requirements(text: str) -> None:
     ],
 )
 def test_plain_conda_shapes(text: str, plain: bool) -> None:
-    assert bool(_PLAIN_CONDA_SPEC.fullmatch(text)) is plain
+    assert bool(PLAIN_SPEC.fullmatch(text)) is plain
 
 
 def test_specs_off_the_fast_path_are_still_checked_by_rattler() -> None:

@@ -1,0 +1,49 @@
+"""Patterns a command compiles only when its input needs them (docs/performance.md, "Round 8: the shared
+startup"): a spec without brackets, a URL without a login or a ``/t/`` token, a message without a URL
+compile none of the bracket-channel and credential patterns; the common conda spec shapes have one
+pattern (:data:`lockgen.matchspec.PLAIN_SPEC`), which the environment file's reader and ``check`` share.
+Behaviour, not timing: a fresh interpreter's ``re`` cache says what was compiled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from lockgen import channels, secrets
+
+_PROBE = """\
+import json, re
+from lockgen.channels import channel_prefixed, split_channel_spec
+from lockgen.secrets import SecretRegistry, redact, strip_credentials
+import lockgen.spec.condaspec
+
+assert split_channel_spec("conda-forge::numpy>=1.26") == ("conda-forge", None, "numpy>=1.26")
+assert channel_prefixed("numpy >=1.26,<2") == "numpy >=1.26,<2"
+assert strip_credentials("https://conda.anaconda.org/conda-forge") == "https://conda.anaconda.org/conda-forge"
+registry = SecretRegistry()
+registry.add_url("https://conda.anaconda.org/conda-forge")
+assert registry.redact("linux-64: 290 packages, up to date") == "linux-64: 290 packages, up to date"
+assert redact("a secret-value here", ("secret-value",)) == "a *** here"
+print(json.dumps([key[1] for key in re._cache if isinstance(key[1], str)]))
+"""
+
+
+def test_plain_inputs_compile_no_bracket_or_credential_pattern() -> None:
+    done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=60)
+    compiled = set(json.loads(done.stdout))
+    patterns = (channels._BRACKET_CHANNEL, secrets._USERINFO, secrets._TOKEN, secrets._URL_IN_TEXT)
+    unneeded = {getattr(p, "pattern", p) for p in patterns}  # the text (a compiled pattern's, before Round 8)
+    assert compiled.isdisjoint(unneeded), compiled & unneeded
+
+
+def test_the_patterns_still_apply_where_their_input_needs_them() -> None:
+    assert channels.channel_prefixed("idna[channel=conda-forge]") == "conda-forge::idna"
+    assert channels.channel_prefixed("numpy[version='>=2']") == "numpy[version='>=2']"
+    url = "https://user:pw@host/t/tk-123/conda-forge"
+    assert secrets.strip_credentials(url) == "https://host/conda-forge"
+    registry = secrets.SecretRegistry()
+    registry.add_url(url)
+    assert {"user:pw", "tk-123"} <= registry.secrets
+    assert secrets.redact(f"fetching {url} failed") == "fetching https://***@host/t/***/conda-forge failed"
+    assert secrets.redact("see /home/t/project") == "see /home/t/project"
