@@ -8,23 +8,12 @@ from __future__ import annotations
 
 import re
 
-from lockgen.models import PACKAGE_NAME
+from lockgen.models import PLAIN_OPERATOR, PLAIN_SPEC, PLAIN_VERSION
 
-__all__ = ["PLAIN_SPEC", "plain_ranges_hold", "spec_matches"]
+__all__ = ["plain_ranges_hold", "spec_matches"]
 
-_NUMBERS = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
-PLAIN_SPEC = re.compile(
-    rf"(?:{PACKAGE_NAME}::)?(?P<name>{PACKAGE_NAME})"
-    rf"(?: *=(?P<prefix>{_NUMBERS})(?:\.\*)?| *(?P<ranges>(?:>=|<=|>|<|!=|==){_NUMBERS}"
-    rf"(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*))?"
-)
-"""The common spec shapes (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``), the one pattern of them:
-matched here when the version is plain numbers too, anything else goes to rattler
-(tests/unit/test_matchspec.py holds the two to the same answers); the environment file's reader
-(:mod:`lockgen.spec.condaspec`) takes a spec of these shapes without asking rattler, which always
-accepts them (tests/unit/test_spec_plain.py checks that on generated examples)."""
-_RANGE = re.compile(rf"(>=|<=|>|<|!=|==)({_NUMBERS})")
-_RANGES = re.compile(rf"(?:>=|<=|>|<|!=|==){_NUMBERS}(?:,(?:>=|<=|>|<|!=|==){_NUMBERS})*")
+_RANGE = re.compile(rf"({PLAIN_OPERATOR})({PLAIN_VERSION})")
+_RANGES = re.compile(rf"{PLAIN_OPERATOR}{PLAIN_VERSION}(?:,{PLAIN_OPERATOR}{PLAIN_VERSION})*")
 _COMPARE = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -41,8 +30,8 @@ _RATTLER = object()
 
 def _plain_match(spec: str, name: str, version: str) -> bool | object | None:
     """:func:`spec_matches`'s answer for a plain spec and a version of plain numbers, else ``_RATTLER``."""
-    match = PLAIN_SPEC.fullmatch(spec.strip())
-    if match is None or not re.fullmatch(_NUMBERS, version):
+    match = re.fullmatch(PLAIN_SPEC, spec.strip())  # a common shape (models.PLAIN_SPEC), else rattler's
+    if match is None or not re.fullmatch(PLAIN_VERSION, version):
         return _RATTLER
     if match["name"].lower() != name:
         return None
@@ -71,7 +60,7 @@ def plain_ranges_hold(specifier: str, version: str) -> bool | None:
     them: no pre-, post- or local part to treat apart). None for any other shape (``~=``, ``==1.*``,
     ``1.0rc1``): packaging judges those (tests/unit/test_matchspec.py holds the two to the same answers)."""
     compact = specifier.replace(" ", "")
-    if not _RANGES.fullmatch(compact) or not re.fullmatch(_NUMBERS, version):
+    if not _RANGES.fullmatch(compact) or not re.fullmatch(PLAIN_VERSION, version):
         return None
     return _holds(compact, [int(part) for part in version.split(".")])
 

@@ -11,6 +11,9 @@ from lockgen.records import dataclass
 __all__ = [
     "PACKAGE_EXTENSIONS",
     "PACKAGE_NAME",
+    "PLAIN_OPERATOR",
+    "PLAIN_SPEC",
+    "PLAIN_VERSION",
     "LockedPackage",
     "PackageUrl",
     "bad_channel_name",
@@ -27,6 +30,21 @@ PACKAGE_EXTENSIONS = (".conda", ".tar.bz2")
 
 PACKAGE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 """A conda package name, as a regular-expression fragment: the one pattern every reader of names uses."""
+PLAIN_VERSION = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
+"""A version of plain numbers (``3.11``, ``2``), as a regular-expression fragment."""
+PLAIN_OPERATOR = r"(?:>=|<=|>|<|!=|==)"
+"""The comparison of a plain bound (``>=1.10``), as a regular-expression fragment."""
+PLAIN_SPEC = (
+    rf"(?:{PACKAGE_NAME}::)?(?P<name>{PACKAGE_NAME})"
+    rf"(?: *=(?P<prefix>{PLAIN_VERSION})(?:\.\*)?| *(?P<ranges>{PLAIN_OPERATOR}{PLAIN_VERSION}"
+    rf"(?:,{PLAIN_OPERATOR}{PLAIN_VERSION})*))?"
+)
+"""The common conda spec shapes (``numpy``, ``python=3.11.*``, ``scipy>=1.10,<1.14``), the one pattern
+of them, compiled when first used (re's cache): the environment file's reader
+(:mod:`lockgen.spec.condaspec`) takes a spec of these shapes without asking rattler, which always
+accepts them (tests/unit/test_spec_plain.py checks that on generated examples), and
+:mod:`lockgen.matchspec` holds a package to one without rattler when its version is plain numbers
+too (tests/unit/test_matchspec.py holds the two to the same answers)."""
 
 _DEP_NAME = re.compile(rf"^\s*(?:[^\s:]+::)?(?P<name>{PACKAGE_NAME})")
 

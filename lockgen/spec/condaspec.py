@@ -12,17 +12,14 @@ import re
 import yaml
 
 from lockgen.channels import channel_prefixed, split_channel_spec
-from lockgen.matchspec import PLAIN_SPEC
-from lockgen.models import PACKAGE_NAME, bad_channel_name, url_problem
+from lockgen.models import PACKAGE_NAME, PLAIN_SPEC, bad_channel_name, url_problem
 from lockgen.secrets import redact
 from lockgen.spec.model import CondaDependency
 from lockgen.spec.yamlread import Reader
 
-__all__ = ["LEADING_NAME", "PLAIN_OPERATOR", "PLAIN_VERSION", "channel_url_problem", "conda_dependency"]
+__all__ = ["LEADING_NAME", "channel_url_problem", "conda_dependency"]
 
 LEADING_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
-PLAIN_VERSION = r"[0-9]{1,9}(?:\.[0-9]{1,9})*"
-PLAIN_OPERATOR = r"(?:>=|<=|>|<|!=|==)"
 
 
 def channel_url_problem(value: str) -> str | None:
@@ -59,7 +56,7 @@ def _without_bare_bracket_words(value: str) -> tuple[str, list[str]]:
 
 
 def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDependency | None:
-    if not PLAIN_SPEC.fullmatch(value):  # a common shape (rattler accepts them all): no rattler import
+    if not re.fullmatch(PLAIN_SPEC, value):  # a common shape (rattler accepts them all): no rattler import
         from rattler import MatchSpec
 
         try:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import yaml
 
+from lockgen.models import PLAIN_OPERATOR, PLAIN_VERSION
 from lockgen.pipsyntax import plain_marker
-from lockgen.spec.condaspec import LEADING_NAME, PLAIN_OPERATOR, PLAIN_VERSION
+from lockgen.spec.condaspec import LEADING_NAME
 from lockgen.spec.model import PipEntry
 from lockgen.spec.yamlread import Reader, describe, folded_item
 

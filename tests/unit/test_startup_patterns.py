@@ -1,7 +1,7 @@
 """Patterns a command compiles only when its input needs them (docs/performance.md, "Round 8: the shared
 startup"): a spec without brackets, a URL without a login or a ``/t/`` token, a message without a URL
 compile none of the bracket-channel and credential patterns; the common conda spec shapes have one
-pattern (:data:`lockgen.matchspec.PLAIN_SPEC`), which the environment file's reader and ``check`` share.
+pattern (:data:`lockgen.models.PLAIN_SPEC`), which the environment file's reader and ``check`` share.
 Behaviour, not timing: a fresh interpreter's ``re`` cache says what was compiled."""
 
 from __future__ import annotations
