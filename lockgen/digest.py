@@ -11,6 +11,7 @@ archives) are digested with :mod:`hashlib`. An interpreter built without its own
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 __all__ = ["sha256"]
@@ -18,10 +19,10 @@ __all__ = ["sha256"]
 if TYPE_CHECKING:
     from hashlib import sha256 as sha256  # noqa: PLC0414 - the type checker sees hashlib's signature
 else:
-    try:
-        from _sha2 import sha256  # Python 3.12 and later
-    except ImportError:
-        try:
-            from _sha256 import sha256  # Python 3.10 and 3.11
-        except ImportError:  # built without it (--with-builtin-hashlib-hashes leaving sha256 out)
-            from hashlib import sha256
+    try:  # the one module of this Python's (a failed import would search every folder on sys.path)
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256
+        else:
+            from _sha256 import sha256
+    except ImportError:  # built without it (--with-builtin-hashlib-hashes leaving sha256 out)
+        from hashlib import sha256
