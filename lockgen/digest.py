@@ -1,12 +1,13 @@
 """``sha256`` for lockgen's own small digests (input hashes, lock bodies, ``-r`` files, the commit's
-manifest), without loading OpenSSL.
+manifest), and ``blake2b`` for the name of the conda→PyPI mapping's memo, without loading OpenSSL.
 
 ``import hashlib`` loads OpenSSL's libcrypto (``_hashlib``) whatever digest is asked for: about 3 ms
 at the start of every command that imports it, more than ``check`` spends on all its digests. The
 interpreter's own sha256 gives the same digest and loads in 0.2 ms, but is slower on large inputs
 (about 3.5 ms a megabyte against OpenSSL's 0.8): files that large (the conda→PyPI mapping, package
-archives) are digested with :mod:`hashlib`. An interpreter built without its own sha256 falls back to
-:mod:`hashlib`'s (docs/performance.md, "Round 8: the shared startup").
+archives) are digested with :mod:`hashlib`; the mapping's memo is named by its BLAKE2b, the builtin digest
+that is fast on a megabyte (about 1 ms). An interpreter built without its own sha256 or BLAKE2b falls
+back to :mod:`hashlib`'s (docs/performance.md, "Round 8: the shared startup" and "the no-op lock").
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-__all__ = ["sha256"]
+__all__ = ["blake2b", "sha256"]
 
 if TYPE_CHECKING:
-    from hashlib import sha256 as sha256  # noqa: PLC0414 - the type checker sees hashlib's signature
+    from hashlib import blake2b as blake2b  # noqa: PLC0414 - the type checker sees hashlib's signatures
+    from hashlib import sha256 as sha256  # noqa: PLC0414
 else:
     try:  # the one module of this Python's (a failed import would search every folder on sys.path)
         if sys.version_info >= (3, 12):
@@ -26,3 +28,7 @@ else:
             from _sha256 import sha256
     except ImportError:  # built without it (--with-builtin-hashlib-hashes leaving sha256 out)
         from hashlib import sha256
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # built without it
+        from hashlib import blake2b

@@ -211,10 +211,8 @@ def _memo_key(data: bytes) -> str:
     """The name of ``data``'s memo: its BLAKE2b (32 bytes), the interpreter's own digest (about 1 ms a
     megabyte), so that a no-op lock loads no OpenSSL: ``import hashlib`` loads it (about 2.5 ms), and
     nothing else of a no-op needs it (docs/performance.md, "Round 8: the no-op lock")."""
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # an interpreter built without it: hashlib's
-        from hashlib import blake2b
+    from lockgen.digest import blake2b
+
     return blake2b(data, digest_size=32).hexdigest()
 
 
