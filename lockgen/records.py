@@ -225,7 +225,14 @@ else:
 
     def _field_of(cls, name, annotation, names):
         """One plain field's Field (its name and type not yet set), or None."""
-        if type(annotation) is not str or not _plain_name(name) or _is_special(annotation, names):
+        if type(annotation) is not str or _is_special(annotation, names):
+            return None
+        plain = _PLAIN_NAMES.get(name)
+        if plain is None:
+            plain = _plain_name(name)
+            if len(_PLAIN_NAMES) < 4096:
+                _PLAIN_NAMES[name] = plain
+        if not plain:
             return None
         default = getattr(cls, name, _MISSING)
         if isinstance(default, _Field):
@@ -239,6 +246,8 @@ else:
         if isinstance(f.default, (list, dict, set)) or f.default.__class__.__hash__ is None:
             return None  # the standard library refuses a mutable default (3.10: these three)
         return f
+
+    _PLAIN_NAMES = {}  # a field's name -> whether it is plain (:func:`_plain_name`)
 
     def _plain_name(name):
         """Whether the standard library's code has ``name`` as it is (ASCII: no name Python would
@@ -417,16 +426,16 @@ else:
 
         return ("__setattr__", __setattr__), ("__delattr__", __delattr__)
 
-    # What inspect.signature(cls) reads of a class besides its ``__init__``: the docstring of a class
-    # with one of them in its body is written now, as the standard library writes it.
-    _SIGNATURE_NAMES = ("__init__", "__new__", "__signature__", "__wrapped__", "_partialmethod", "__partialmethod__")
     _PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes})
 
     def _doc_of(cls, fields, init):
         """The docstring the standard library writes for a class without one, to be written when
-        first read (:class:`_LazyDoc`), or None: written once the class is built (:func:`_doc_now`)."""
+        first read (:class:`_LazyDoc`), or None: written once the class is built (:func:`_doc_now`),
+        for a class whose body has its own ``__init__`` or what else inspect.signature reads of it."""
         body = cls.__dict__
-        if init is None or any(name in body for name in _SIGNATURE_NAMES):
+        if init is None or "__new__" in body or "__signature__" in body or "__wrapped__" in body:
+            return None
+        if "_partialmethod" in body or "__partialmethod__" in body:
             return None
         shown = {}  # a default's repr, taken now: the standard library's docstring is written now
         for f in fields:
