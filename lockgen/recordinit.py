@@ -10,7 +10,6 @@ import dataclasses
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import Field
 from typing import Any
 
 __all__ = ["LazyInit"]
@@ -20,18 +19,19 @@ _VERSION = sys.version_info[:2]
 _PRIVATE: Any = dataclasses  # the standard library's private names (lockgen.records checks they exist)
 
 
+# A field as LazyInit takes it: its name, type, default, default_factory and init.
+Taken = tuple[str, Any, Any, Any, bool]
+
+
 class LazyInit:
     """A class's ``__init__`` until it is first called or looked at: then the function, made
     for its shape and put in the class in its place."""
 
     __slots__ = ("function", "of")
 
-    def __init__(
-        self, qualname: str, globals: dict[str, Any], fields: Sequence[Field[Any]], shape: dict[str, bool]
-    ) -> None:
-        # What the function is made of, as it is now (a Field changed later changes nothing, as
-        # with the standard library's, made now).
-        taken = tuple((f.name, f.type, f.default, f.default_factory, f.init) for f in fields)
+    def __init__(self, qualname: str, globals: dict[str, Any], taken: Sequence[Taken], shape: dict[str, bool]) -> None:
+        # ``taken``: what the function is made of, each field's as it was when the class was made
+        # (a Field changed later changes nothing, as with the standard library's, made then).
         self.of = (qualname, globals, taken, shape)
         self.function: types.FunctionType | None = None
 
@@ -55,9 +55,6 @@ class LazyInit:
         return function.__get__(instance, owner)
 
 
-# A field as taken by LazyInit: its name, type, default, default_factory and init.
-_Taken = tuple[str, Any, Any, Any, bool]
-
 # (frozen, post_init, kinds) -> the code of ``__init__``, its fields named ``_0000``, ...; a
 # field's kind: "param" (an argument), "factory" (an argument, else its default_factory called),
 # "call" (init=False: its default_factory called), "default" (init=False in a slots class).
@@ -65,14 +62,14 @@ _SHAPES: dict[tuple[bool, bool, tuple[str, ...], tuple[int, ...]], types.CodeTyp
 
 
 def _init_function(
-    qualname: str, globals: dict[str, Any], fields: Sequence[_Taken], *, frozen: bool, post_init: bool, slots: bool
+    qualname: str, globals: dict[str, Any], fields: Sequence[Taken], *, frozen: bool, post_init: bool, slots: bool
 ) -> types.FunctionType:
     """The standard library's ``__init__`` for ``fields``: the same parameters, defaults and
     annotations, the same body (``object.__setattr__`` when frozen, a factory called for a
     missing argument, ``__post_init__`` last)."""
     kinds: list[str] = []
     assigned: list[str] = []
-    params: list[_Taken] = []
+    params: list[Taken] = []
     defaults: list[Any] = []
     defaulted: list[tuple[str, Any]] = []
     for f in fields:

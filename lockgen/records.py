@@ -43,13 +43,12 @@ if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass  # noqa: PLC0414 - re-exported for the type checker only
 else:
     import inspect
-    import operator
     import sys
     import types
     from _thread import get_ident
     from keyword import iskeyword
     from operator import attrgetter
-    from types import FunctionType
+    from types import CellType, FunctionType
 
     from lockgen.recordinit import LazyInit
 
@@ -116,7 +115,7 @@ else:
         own_hash = body.get("__hash__", _MISSING)
         return not (own_hash is _MISSING or (own_hash is None and "__eq__" in body))
 
-    _ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
+    _ORDER = ("__lt__", "__le__", "__gt__", "__ge__")
 
     def _built_by_hand(cls, options):
         """The class built as the standard library builds it, or None (the class untouched) for a
@@ -129,9 +128,10 @@ else:
             return None  # the standard library refuses them
         if order and (not eq or any(name in body for name in _ORDER)):
             return None  # the standard library refuses them
-        fields = _fields_of(cls)
-        if fields is None:
+        found = _fields_of(cls)
+        if found is None:
             return None
+        fields, taken = found
         qualname, names = cls.__qualname__, sys.modules[cls.__module__].__dict__
         added = {
             dataclasses._PARAMS: _params(**options),
@@ -146,7 +146,7 @@ else:
         init = None
         if "__init__" not in body:
             shape = {"frozen": frozen, "post_init": hasattr(cls, dataclasses._POST_INIT_NAME), "slots": slots}
-            added["__init__"] = init = LazyInit(qualname, names, fields, shape)
+            added["__init__"] = init = LazyInit(qualname, names, taken, shape)
         added |= _methods(cls, fields, names, options, hashed=hashed)
         doc = None
         if not cls.__doc__:
@@ -175,27 +175,35 @@ else:
         return cls
 
     def _methods(cls, fields, names, options, *, hashed):
-        """The methods the standard library adds after ``__init__``, in its order: each run with the
-        class's module's globals (:func:`_method`)."""
+        """The methods the standard library adds after ``__init__``, in its order."""
         body, qualname, eq, frozen = cls.__dict__, cls.__qualname__, options["eq"], options["frozen"]
         added = {}
         if options["repr"] and "__repr__" not in body:
             added["__repr__"] = _repr_of(qualname, names, tuple(f.name for f in fields if f.repr))
+        compared = None
         if eq and "__eq__" not in body:
-            added["__eq__"] = _method(names, qualname, _eq_of(tuple(f.name for f in fields if f.compare)))
+            if _VERSION >= (3, 13):
+                cell = CellType(tuple(attrgetter(f.name) for f in fields if f.compare))
+            else:
+                cell = compared = CellType(_values(tuple(f.name for f in fields if f.compare)))
+            added["__eq__"] = _method(names, qualname, "__eq__", _EQ_CODE, (cell,))
         if options["order"]:
-            compared = _values(tuple(f.name for f in fields if f.compare))
-            added |= {name: _method(names, qualname, _order_of(name, compared)) for name in _ORDER}
+            cells = (compared or CellType(_values(tuple(f.name for f in fields if f.compare))),)
+            added |= {name: _method(names, qualname, name, _CODES[name], cells) for name in _ORDER}
         if frozen:
-            added |= {name: _method(names, qualname, method) for name, method in _frozen_methods(cls, fields)}
+            cells = (CellType(cls), CellType(dataclasses.FrozenInstanceError), CellType(_frozen_names(fields)))
+            for name in ("__setattr__", "__delattr__"):
+                added[name] = _method(names, qualname, name, _CODES[name], cells)
         if hashed:
             hashing = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
-            added["__hash__"] = _method(names, qualname, _hash_of(_values(hashing))) if frozen else None
+            cells = (CellType(_values(hashing)),)
+            added["__hash__"] = _method(names, qualname, "__hash__", _CODES["__hash__"], cells) if frozen else None
         return added
 
     def _fields_of(cls):
-        """The fields, built as the standard library's ``_get_field`` builds them, or None for
-        anything but plain fields of a class whose only base is ``object``."""
+        """The fields, built as the standard library's ``_get_field`` builds them, and what the
+        class's ``__init__`` is made of, or None for anything but plain fields of a class whose only
+        base is ``object``."""
         body = cls.__dict__
         module = sys.modules.get(cls.__module__)
         annotations = body.get("__annotations__", {})
@@ -217,11 +225,13 @@ else:
             fields.append(f)
         if any(isinstance(value, _Field) and name not in annotations for name, value in body.items()):
             return None  # the standard library refuses a field() without an annotation
+        taken = []  # what the class's __init__ is made of, as it is now (lockgen.recordinit.LazyInit)
         for f, (name, annotation) in zip(fields, annotations.items(), strict=True):
             f.name, f.type, f._field_type = name, annotation, dataclasses._FIELD
             if f.kw_only is _MISSING:
                 f.kw_only = False
-        return fields
+            taken.append((name, annotation, f.default, f.default_factory, f.init))
+        return fields, taken
 
     def _field_of(cls, name, annotation, names):
         """One plain field's Field (its name and type not yet set), or None."""
@@ -358,62 +368,61 @@ else:
         guarded.__wrapped__ = __repr__
         return guarded
 
-    def _eq_of(names):
-        if _VERSION >= (3, 13):  # ``self is other or self.a == other.a and ...``
-            getters = tuple(attrgetter(name) for name in names)
-
-            def __eq__(self, other):
-                if self is other:
-                    return True
-                if other.__class__ is self.__class__:
-                    result = True
-                    for get in getters:
-                        result = get(self) == get(other)
-                        if not result:
-                            return result
-                    return result
-                return NotImplemented
-
-            return __eq__
-        values = _values(names)
+    def _templates():
+        """The code of the methods but ``__repr__``, made once (their names as in the standard
+        library's, what they look up as globals too). A class's methods are functions of it, with
+        the class's module's globals and their own cells (:func:`_method`): ``values`` (a getter of
+        the tuple of fields), ``getters`` (one getter a field), ``cls``, ``error`` and ``names``."""
+        values = getters = cls = error = names = None
+        codes = {}
 
         def __eq__(self, other):  # the tuples compared, before 3.13
             if other.__class__ is self.__class__:
                 return values(self) == values(other)
             return NotImplemented
 
-        return __eq__
+        codes["tuples __eq__"] = __eq__.__code__
 
-    def _hash_of(values):
+        def __eq__(self, other):  # from 3.13: ``self is other or self.a == other.a and ...``
+            if self is other:
+                return True
+            if other.__class__ is self.__class__:
+                result = True
+                for get in getters:
+                    result = get(self) == get(other)
+                    if not result:
+                        return result
+                return result
+            return NotImplemented
+
+        codes["fields __eq__"] = __eq__.__code__
+
+        def __lt__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) < values(other)
+            return NotImplemented
+
+        def __le__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) <= values(other)
+            return NotImplemented
+
+        def __gt__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) > values(other)
+            return NotImplemented
+
+        def __ge__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) >= values(other)
+            return NotImplemented
+
         def __hash__(self):
             return hash(values(self))
 
-        return __hash__
-
-    def _order_of(name, values):
-        test = _ORDER[name]
-
-        def compare(self, other):
-            if other.__class__ is self.__class__:
-                return test(values(self), values(other))
-            return NotImplemented
-
-        compare.__name__ = name
-        return compare
-
-    def _frozen_names(fields):
-        """What ``name in ...`` tests in the frozen methods: a tuple before 3.12, a set after (no
-        test at all for a class without fields)."""
-        names = tuple(f.name for f in fields)
-        if _VERSION < (3, 12):
-            return names
-        return frozenset(names) if names else None
-
-    def _frozen_methods(cls, fields):
-        """The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
-        slots, not the class made again: the standard library's do the same)."""
-        names, error = _frozen_names(fields), dataclasses.FrozenInstanceError
-
+        # The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
+        # slots, not the class made again: the standard library's do the same); ``names`` what
+        # ``name in ...`` tests (:func:`_frozen_names`).
         def __setattr__(self, name, value):
             if type(self) is cls or (names is not None and name in names):
                 raise error(f"cannot assign to field {name!r}")
@@ -424,7 +433,31 @@ else:
                 raise error(f"cannot delete field {name!r}")
             super(cls, self).__delattr__(name)
 
-        return ("__setattr__", __setattr__), ("__delattr__", __delattr__)
+        for function in (__lt__, __le__, __gt__, __ge__, __hash__, __setattr__, __delattr__):
+            codes[function.__name__] = function.__code__
+        return codes
+
+    _CODES = _templates()
+    _EQ_CODE = _CODES["fields __eq__" if _VERSION >= (3, 13) else "tuples __eq__"]
+    # (the cells given in the order of the code's free variables)
+    _BY_HAND = _BY_HAND and _CODES["__setattr__"].co_freevars == ("cls", "error", "names")
+    _BY_HAND = _BY_HAND and _CODES["__delattr__"].co_freevars == ("cls", "error", "names")
+
+    def _method(names, qualname, name, code, cells):
+        """A method as the standard library's: named for the class, and run with the class's
+        module's globals as its generated code is (``hash``, ``type``, ``super`` and
+        ``NotImplemented`` as that module has them; its ``__module__``: it pickles)."""
+        made = FunctionType(code, names, name, None, cells)
+        made.__qualname__ = f"{qualname}.{name}"
+        return made
+
+    def _frozen_names(fields):
+        """What ``name in ...`` tests in the frozen methods: a tuple before 3.12, a set after (no
+        test at all for a class without fields)."""
+        names = tuple(f.name for f in fields)
+        if _VERSION < (3, 12):
+            return names
+        return frozenset(names) if names else None
 
     _PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes})
 
@@ -444,7 +477,7 @@ else:
                 if type(default) is tuple and not default:
                     continue
                 try:
-                    shown[f.name] = _Shown(default.__repr__())
+                    shown[f.name] = _Shown(repr(default))
                 except Exception:
                     return None  # its error, or the docstring without a signature, now
         return _LazyDoc(cls.__name__, init, shown)
