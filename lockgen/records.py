@@ -8,28 +8,37 @@ The standard library compiles every method a dataclass gets from source text (``
 Here the common class is built by hand, with the standard library's results:
 
 - fields are found in one pass over the annotations, with the standard library's own tests;
-- ``__repr__``, ``__eq__``, ``__hash__``, the ordering methods and the frozen ``__setattr__`` and
-  ``__delattr__`` are closures over the field names, doing what each Python's own do (the same
-  tuples or fields compared and hashed, the same text and recursion guard, the same errors);
-- ``__init__`` is the standard library's code (the same parameters, defaults, annotations and
-  body), compiled once for each shape of class and given the class's names; it is made at the class's
-  first instantiation, or first look at ``__init__``, so a class never instantiated makes none
-  (:mod:`lockgen.recordinit`);
+- ``__eq__``, ``__hash__``, the ordering methods and the frozen ``__setattr__`` and
+  ``__delattr__`` are functions of code compiled once, given each class's cells and its module's
+  globals (as the standard library's generated code has them: its ``hash``, ``type``, ``super``
+  and ``NotImplemented``, its ``__module__``), doing what each Python's own do (the same tuples or
+  fields compared and hashed, the same errors); ``__repr__`` is a closure with the same text and
+  recursion guard, and the same ``__wrapped__``;
+- ``__init__`` is the standard library's code (the same parameters, defaults, annotations, body
+  and free variables' names), compiled once for each shape of class and given the class's names;
+  it is made at the class's first instantiation, or first look at ``__init__``, so a class never
+  instantiated makes none (:mod:`lockgen.recordinit`), from the fields as they were when the class
+  was made;
 - the docstring the standard library writes for a class without one (its signature) is written
-  when first read.
+  when first read, from the ``__init__`` and the defaults' reprs as they were when the class was
+  made (a class whose body has its own ``__init__``, ``__new__`` or ``__signature__`` gets it at
+  once);
+- the class's dict has its keys in the order each Python's has them.
 
 That covers a class whose only base is ``object``, with string annotations (``from __future__
 import annotations``), defaults, ``field()`` (``default``, ``default_factory``, ``init``,
 ``repr``, ``compare``, ``hash``, ``metadata``), ``frozen``, ``slots``, ``eq``, ``repr``,
-``order``, ``match_args`` and ``__post_init__`` without ``InitVar``. Anything else -- a base
-class, ``unsafe_hash``, ``kw_only``, ``weakref_slot``, ``init=False`` on the class, a ``ClassVar``,
-``InitVar`` or ``KW_ONLY``, an annotation that is not a string, whatever the standard library
-would refuse, a Python other than 3.10-3.13 -- is built by the standard library (its ``__repr__``,
-``__eq__`` and ``__hash__`` still the closures unless ``order`` or ``unsafe_hash``). Either way
-the class is a standard dataclass (``fields``, ``replace``, ``asdict``, pickling,
-``inspect.signature``) and the type checker sees :func:`dataclasses.dataclass` itself.
-tests/unit/test_records.py holds every behaviour to the standard library's; docs/performance.md
-("Round 6: fixed costs", "Round 7: record classes") has the measurements.
+``order``, ``match_args`` and ``__post_init__`` without ``InitVar``, its fields' names ASCII, not
+keywords, dunders, ``self`` or (before 3.12) a name of the standard library's ``__init__``.
+Anything else -- a base class, another metaclass, ``unsafe_hash``, ``kw_only``,
+``weakref_slot``, ``init=False`` on the class, a ``ClassVar``, ``InitVar`` or ``KW_ONLY``, an
+annotation that is not a string, whatever the standard library would refuse, a Python other than
+3.10-3.13 -- is the standard library's class, as it builds it. Either way the class is a standard
+dataclass (``fields``, ``replace``, ``asdict``, pickling, ``inspect.signature``) and the type
+checker sees :func:`dataclasses.dataclass` itself. tests/unit/test_records.py and
+tests/unit/test_records_differential.py hold every behaviour to the standard library's;
+docs/performance.md ("Round 6: fixed costs", "Round 7: record classes", "Round 8: record classes,
+checked") has the measurements.
 """
 
 from __future__ import annotations
