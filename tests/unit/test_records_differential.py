@@ -352,7 +352,7 @@ def _random_source(seed: int) -> str:
 
 
 _SEED = 20261207
-_RANDOM_SHAPES = 400
+_RANDOM_SHAPES = 300
 
 
 @pytest.mark.parametrize("number", range(_RANDOM_SHAPES))
