@@ -10,7 +10,6 @@ import dataclasses
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import Field
 from typing import Any
 
 __all__ = ["LazyInit"]
@@ -20,23 +19,32 @@ _VERSION = sys.version_info[:2]
 _PRIVATE: Any = dataclasses  # the standard library's private names (lockgen.records checks they exist)
 
 
+# A field as LazyInit takes it: its name, type, default, default_factory and init.
+Taken = tuple[str, Any, Any, Any, bool]
+
+
 class LazyInit:
     """A class's ``__init__`` until it is first called or looked at: then the function, made
     for its shape and put in the class in its place."""
 
     __slots__ = ("function", "of")
 
-    def __init__(
-        self, qualname: str, globals: dict[str, Any], fields: Sequence[Field[Any]], shape: dict[str, bool]
-    ) -> None:
-        self.of = (qualname, globals, fields, shape)
+    def __init__(self, qualname: str, globals: dict[str, Any], taken: Sequence[Taken], shape: dict[str, bool]) -> None:
+        # ``taken``: what the function is made of, each field's as it was when the class was made
+        # (a Field changed later changes nothing, as with the standard library's, made then).
+        self.of = (qualname, globals, taken, shape)
         self.function: types.FunctionType | None = None
 
-    def __get__(self, instance: object, owner: type | None = None) -> Any:
+    def made(self) -> types.FunctionType:
+        """The function (made now if not yet)."""
         function = self.function
         if function is None:
-            qualname, globals, fields, shape = self.of
-            function = self.function = _init_function(qualname, globals, fields, **shape)
+            qualname, globals, taken, shape = self.of
+            function = self.function = _init_function(qualname, globals, taken, **shape)
+        return function
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        function = self.made()
         # The class holding this: the owner's, or (inspect.signature from 3.13 asks for a class's
         # __init__ as a descriptor of that class) the instance's when it is a class.
         classes = (*getattr(owner, "__mro__", ()), *(instance.__mro__ if isinstance(instance, type) else ()))
@@ -54,33 +62,34 @@ _SHAPES: dict[tuple[bool, bool, tuple[str, ...], tuple[int, ...]], types.CodeTyp
 
 
 def _init_function(
-    qualname: str, globals: dict[str, Any], fields: Sequence[Field[Any]], *, frozen: bool, post_init: bool, slots: bool
+    qualname: str, globals: dict[str, Any], fields: Sequence[Taken], *, frozen: bool, post_init: bool, slots: bool
 ) -> types.FunctionType:
     """The standard library's ``__init__`` for ``fields``: the same parameters, defaults and
     annotations, the same body (``object.__setattr__`` when frozen, a factory called for a
     missing argument, ``__post_init__`` last)."""
     kinds: list[str] = []
     assigned: list[str] = []
-    params: list[Field[Any]] = []
+    params: list[Taken] = []
     defaults: list[Any] = []
     defaulted: list[tuple[str, Any]] = []
     for f in fields:
-        factory = f.default_factory is not _MISSING
-        if f.init:
+        name, _, default, default_factory, init = f
+        factory = default_factory is not _MISSING
+        if init:
             params.append(f)
             kind = "factory" if factory else "param"
-            if factory or f.default is not _MISSING:
-                defaults.append(_PRIVATE._HAS_DEFAULT_FACTORY if factory else f.default)
+            if factory or default is not _MISSING:
+                defaults.append(_PRIVATE._HAS_DEFAULT_FACTORY if factory else default)
         elif factory:
             kind = "call"
-        elif slots and f.default is not _MISSING:
+        elif slots and default is not _MISSING:
             kind = "default"  # no class attribute to read it from
         else:
             continue  # read from the class attribute, or unset, as the standard library leaves it
         if kind != "param":
-            defaulted.append((_DEFAULT_NAME.format(f.name), f.default_factory if factory else f.default))
+            defaulted.append((_DEFAULT_NAME.format(name), default_factory if factory else default))
         kinds.append(kind)
-        assigned.append(f.name)
+        assigned.append(name)
     # The compiler orders the free variables by name, the standard library's named after the
     # fields: the same order here, for the same code.
     ranks = [0] * len(defaulted)
@@ -91,22 +100,27 @@ def _init_function(
     code = _SHAPES.get(key)
     if code is None:
         code = _SHAPES[key] = _compiled(frozen, post_init, kinds, ranks)
+    values["__dataclass_builtins_object__"] = object
+    values["__dataclass_HAS_DEFAULT_FACTORY__"] = _PRIVATE._HAS_DEFAULT_FACTORY
+    closure = tuple(types.CellType(values[name]) for name in code.co_freevars)
+    # The class's names in place of the placeholders: its fields', and the free variables' names
+    # the standard library's code has (a default's after its field's name).
     named = {_placeholder(i): name for i, name in enumerate(assigned)}
+    free = {_default(rank): name for rank, (name, _) in zip(ranks, defaulted, strict=True)} | _FREE
     code = code.replace(
         co_varnames=tuple(named.get(name, name) for name in code.co_varnames),
         co_consts=tuple(named.get(c, c) if type(c) is str else c for c in code.co_consts),
         co_names=tuple(named.get(name, name) for name in code.co_names),
+        co_freevars=tuple(free.get(name, name) for name in code.co_freevars),
     )
-    values["__dataclass_builtins_object__"] = object
-    values["__dataclass_HAS_DEFAULT_FACTORY__"] = _PRIVATE._HAS_DEFAULT_FACTORY
-    closure = tuple(types.CellType(values[name]) for name in code.co_freevars)
     function = types.FunctionType(code, globals, "__init__", tuple(defaults) or None, closure)
-    function.__annotations__ = {f.name: f.type for f in params} | {"return": None}
+    function.__annotations__ = {name: type_ for name, type_, *_ in params} | {"return": None}
     function.__qualname__ = f"{qualname}.__init__"
     return function
 
 
 _DEFAULT_NAME = "_dflt_{}" if _VERSION < (3, 12) else "__dataclass_dflt_{}__"
+_FREE = {"__dataclass_HAS_DEFAULT_FACTORY__": "_HAS_DEFAULT_FACTORY"} if _VERSION < (3, 12) else {}
 
 
 def _default(rank: int) -> str:

@@ -8,28 +8,37 @@ The standard library compiles every method a dataclass gets from source text (``
 Here the common class is built by hand, with the standard library's results:
 
 - fields are found in one pass over the annotations, with the standard library's own tests;
-- ``__repr__``, ``__eq__``, ``__hash__``, the ordering methods and the frozen ``__setattr__`` and
-  ``__delattr__`` are closures over the field names, doing what each Python's own do (the same
-  tuples or fields compared and hashed, the same text and recursion guard, the same errors);
-- ``__init__`` is the standard library's code (the same parameters, defaults, annotations and
-  body), compiled once for each shape of class and given the class's names; it is made at the class's
-  first instantiation, or first look at ``__init__``, so a class never instantiated makes none
-  (:mod:`lockgen.recordinit`);
+- ``__eq__``, ``__hash__``, the ordering methods and the frozen ``__setattr__`` and
+  ``__delattr__`` are functions of code compiled once, given each class's cells and its module's
+  globals (as the standard library's generated code has them: its ``hash``, ``type``, ``super``
+  and ``NotImplemented``, its ``__module__``), doing what each Python's own do (the same tuples or
+  fields compared and hashed, the same errors); ``__repr__`` is a closure with the same text and
+  recursion guard, and the same ``__wrapped__``;
+- ``__init__`` is the standard library's code (the same parameters, defaults, annotations, body
+  and free variables' names), compiled once for each shape of class and given the class's names;
+  it is made at the class's first instantiation, or first look at ``__init__``, so a class never
+  instantiated makes none (:mod:`lockgen.recordinit`), from the fields as they were when the class
+  was made;
 - the docstring the standard library writes for a class without one (its signature) is written
-  when first read.
+  when first read, from the ``__init__`` and the defaults' reprs as they were when the class was
+  made (a class whose body has its own ``__init__``, ``__new__`` or ``__signature__`` gets it at
+  once);
+- the class's dict has its keys in the order each Python's has them.
 
 That covers a class whose only base is ``object``, with string annotations (``from __future__
 import annotations``), defaults, ``field()`` (``default``, ``default_factory``, ``init``,
 ``repr``, ``compare``, ``hash``, ``metadata``), ``frozen``, ``slots``, ``eq``, ``repr``,
-``order``, ``match_args`` and ``__post_init__`` without ``InitVar``. Anything else -- a base
-class, ``unsafe_hash``, ``kw_only``, ``weakref_slot``, ``init=False`` on the class, a ``ClassVar``,
-``InitVar`` or ``KW_ONLY``, an annotation that is not a string, whatever the standard library
-would refuse, a Python other than 3.10-3.13 -- is built by the standard library (its ``__repr__``,
-``__eq__`` and ``__hash__`` still the closures unless ``order`` or ``unsafe_hash``). Either way
-the class is a standard dataclass (``fields``, ``replace``, ``asdict``, pickling,
-``inspect.signature``) and the type checker sees :func:`dataclasses.dataclass` itself.
-tests/unit/test_records.py holds every behaviour to the standard library's; docs/performance.md
-("Round 6: fixed costs", "Round 7: record classes") has the measurements.
+``order``, ``match_args`` and ``__post_init__`` without ``InitVar``, its fields' names ASCII, not
+keywords, dunders, ``self`` or (before 3.12) a name of the standard library's ``__init__``.
+Anything else -- a base class, another metaclass, ``unsafe_hash``, ``kw_only``,
+``weakref_slot``, ``init=False`` on the class, a ``ClassVar``, ``InitVar`` or ``KW_ONLY``, an
+annotation that is not a string, whatever the standard library would refuse, a Python other than
+3.10-3.13 -- is the standard library's class, as it builds it. Either way the class is a standard
+dataclass (``fields``, ``replace``, ``asdict``, pickling, ``inspect.signature``) and the type
+checker sees :func:`dataclasses.dataclass` itself. tests/unit/test_records.py and
+tests/unit/test_records_differential.py hold every behaviour to the standard library's;
+docs/performance.md ("Round 6: fixed costs", "Round 7: record classes", "Round 8: record classes,
+checked") has the measurements.
 """
 
 from __future__ import annotations
@@ -43,11 +52,12 @@ if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass  # noqa: PLC0414 - re-exported for the type checker only
 else:
     import inspect
-    import operator
     import sys
     import types
     from _thread import get_ident
+    from keyword import iskeyword
     from operator import attrgetter
+    from types import CellType, FunctionType
 
     from lockgen.recordinit import LazyInit
 
@@ -72,6 +82,11 @@ else:
         *(("_replace",) if _VERSION >= (3, 13) else ()),
     )
     _BY_HAND = (3, 10) <= _VERSION <= (3, 13) and all(hasattr(dataclasses, name) for name in _PRIVATE)
+    # What a field's name may not start with: a dunder (mangled), or, before 3.12, a name of the
+    # standard library's generated ``__init__`` (its sentinel, its defaults' names) that the field's
+    # parameter would hide.
+    _RESERVED = ("__",) if _VERSION >= (3, 12) else ("__", "_dflt_", "_type_", "_HAS_DEFAULT_FACTORY", "MISSING")
+    _RESERVED += ("BUILTINS", "_return_type") if _VERSION < (3, 12) else ()
 
     def dataclass(
         cls=None,
@@ -86,97 +101,74 @@ else:
         match_args=True,
         kw_only=False,
         slots=False,
-        weakref_slot=False,
+        weakref_slot=_MISSING,
     ):
         options = {"init": init, "repr": repr, "eq": eq, "order": order, "unsafe_hash": unsafe_hash}
         options |= {"frozen": frozen, "match_args": match_args, "kw_only": kw_only, "slots": slots}
-        if weakref_slot:  # only when asked: 3.10's has no such parameter (and so refuses it)
-            options["weakref_slot"] = True
-        by_hand = _BY_HAND and init and not (unsafe_hash or kw_only or weakref_slot)
+        if weakref_slot is not _MISSING:  # only when given: 3.10's has no such parameter
+            options["weakref_slot"] = weakref_slot
+            if _VERSION < (3, 11):  # (refused by the call, as the standard library's refuses it)
+                return dataclasses.dataclass(cls, **options)
+        by_hand = _BY_HAND and init and not (unsafe_hash or kw_only or options.get("weakref_slot"))
 
         def build(cls):
             if by_hand:
                 built = _built_by_hand(cls, options)
                 if built is not None:
                     return built
-            return _built_by_the_standard_library(cls, **options)
+            return dataclasses.dataclass(cls, **options)
 
         return build if cls is None else build(cls)
-
-    def _built_by_the_standard_library(cls, **options):
-        """The standard library's class, its ``__repr__``, ``__eq__`` and ``__hash__`` the closures
-        here unless ``order`` or ``unsafe_hash`` (its table decides the hash) or on a Python not
-        checked here."""
-        if options["order"] or options["unsafe_hash"] or not _BY_HAND:
-            return dataclasses.dataclass(cls, **options)
-        body, repr, eq, frozen = cls.__dict__, options["repr"], options["eq"], options["frozen"]
-        wants = {"repr": repr and "__repr__" not in body, "eq": eq and "__eq__" not in body}
-        wants["hashed"] = eq and not _has_own_hash(body)
-        built = dataclasses.dataclass(cls, **options | {"repr": False, "eq": False})
-        for name, method in _compared(built.__qualname__, dataclasses.fields(built), frozen=frozen, **wants).items():
-            setattr(built, name, method)
-        setattr(built, dataclasses._PARAMS, _params(**options))  # as asked, not as built
-        return built
 
     def _has_own_hash(body):
         own_hash = body.get("__hash__", _MISSING)
         return not (own_hash is _MISSING or (own_hash is None and "__eq__" in body))
 
-    def _compared(qualname, fields, *, repr, eq, hashed, frozen):
-        """``__repr__``, ``__eq__`` and ``__hash__`` as the standard library adds them, by name
-        (``fields``: the real fields, in order)."""
-        methods = {}
-        if repr:
-            methods["__repr__"] = _named(qualname, _repr_of(tuple(f.name for f in fields if f.repr)))
-        if eq:
-            methods["__eq__"] = _named(qualname, _eq_of(tuple(f.name for f in fields if f.compare)))
-        if hashed:  # the standard library's rule: frozen and eq hash, eq alone does not
-            names = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
-            methods["__hash__"] = _named(qualname, _hash_of(_values(names))) if frozen else None
-        return methods
-
-    _ORDER = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
+    _ORDER = ("__lt__", "__le__", "__gt__", "__ge__")
 
     def _built_by_hand(cls, options):
         """The class built as the standard library builds it, or None (the class untouched) for a
         class it would build otherwise or refuse, or that is not proven here."""
-        repr, eq, order, frozen, slots = (options[name] for name in ("repr", "eq", "order", "frozen", "slots"))
+        if type(cls) is not type:
+            return None  # (a class of another metaclass, or not a class)
+        eq, order, frozen, slots = (options[name] for name in ("eq", "order", "frozen", "slots"))
         body = cls.__dict__
         if frozen and ("__setattr__" in body or "__delattr__" in body):
             return None  # the standard library refuses them
         if order and (not eq or any(name in body for name in _ORDER)):
             return None  # the standard library refuses them
-        fields = _fields_of(cls)
-        if fields is None:
+        found = _fields_of(cls)
+        if found is None:
             return None
-        qualname = cls.__qualname__
+        fields, taken = found
+        qualname, names = cls.__qualname__, sys.modules[cls.__module__].__dict__
         added = {
             dataclasses._PARAMS: _params(**options),
             dataclasses._FIELDS: {f.name: f for f in fields},
         }
+        hashed = eq and not _has_own_hash(body)  # the standard library's rule: frozen and eq hash, eq alone does not
+        if _VERSION >= (3, 13):  # where 3.13's puts them in the class's dict: first
+            if "__replace__" not in body:
+                added["__replace__"] = dataclasses._replace
+            if hashed:
+                added["__hash__"] = None
+        init = None
         if "__init__" not in body:
             shape = {"frozen": frozen, "post_init": hasattr(cls, dataclasses._POST_INIT_NAME), "slots": slots}
-            added["__init__"] = LazyInit(qualname, sys.modules[cls.__module__].__dict__, fields, shape)
-        if _VERSION >= (3, 13) and "__replace__" not in body:
-            added["__replace__"] = dataclasses._replace
-        wants_repr, wants_eq, own_hash = (
-            repr and "__repr__" not in body,
-            eq and "__eq__" not in body,
-            _has_own_hash(body),
-        )
-        added |= _compared(qualname, fields, repr=wants_repr, eq=wants_eq, hashed=False, frozen=frozen)
-        if order:
-            compared = _values(tuple(f.name for f in fields if f.compare))
-            added |= {name: _named(qualname, _order_of(name, test, compared)) for name, test in _ORDER.items()}
-        if frozen:
-            added |= {name: _named(qualname, method) for name, method in _frozen_methods(cls, fields)}
-        added |= _compared(qualname, fields, repr=False, eq=False, hashed=eq and not own_hash, frozen=frozen)
+            added["__init__"] = init = LazyInit(qualname, names, taken, shape)
+        added |= _methods(cls, fields, names, options, hashed=hashed)
+        doc = None
         if not cls.__doc__:
-            added["__doc__"] = _LazyDoc()
+            doc = _doc_of(cls, fields, init)
+            if doc is not None:
+                added["__doc__"] = doc
         if options["match_args"] and "__match_args__" not in body:
             added["__match_args__"] = tuple(f.name for f in fields if f.init)
         if slots:  # the class made again, with its slots: nothing to set on this one
-            return _with_slots(cls, added, fields, frozen)
+            cls = _with_slots(cls, added, fields, frozen)
+            if doc is None and not cls.__doc__:
+                type.__setattr__(cls, "__doc__", _doc_now(cls))
+            return cls
         for f in fields:  # a Field as the class attribute: its default, or nothing, in its place
             if isinstance(body.get(f.name), _Field):
                 if f.default is _MISSING:
@@ -185,13 +177,42 @@ else:
                     setattr(cls, f.name, f.default)
         for name, value in added.items():
             setattr(cls, name, value)
+        if doc is None and not cls.__doc__:
+            cls.__doc__ = _doc_now(cls)
         # abc.update_abstractmethods has nothing to do: only a class ABCMeta built has abstract
         # methods, and this one's type is ``type``, its only base ``object``.
         return cls
 
+    def _methods(cls, fields, names, options, *, hashed):
+        """The methods the standard library adds after ``__init__``, in its order."""
+        body, qualname, eq, frozen = cls.__dict__, cls.__qualname__, options["eq"], options["frozen"]
+        added = {}
+        if options["repr"] and "__repr__" not in body:
+            added["__repr__"] = _repr_of(qualname, names, tuple(f.name for f in fields if f.repr))
+        compared = None
+        if eq and "__eq__" not in body:
+            if _VERSION >= (3, 13):
+                cell = CellType(tuple(attrgetter(f.name) for f in fields if f.compare))
+            else:
+                cell = compared = CellType(_values(tuple(f.name for f in fields if f.compare)))
+            added["__eq__"] = _method(names, qualname, "__eq__", _EQ_CODE, (cell,))
+        if options["order"]:
+            cells = (compared or CellType(_values(tuple(f.name for f in fields if f.compare))),)
+            added |= {name: _method(names, qualname, name, _CODES[name], cells) for name in _ORDER}
+        if frozen:
+            cells = (CellType(cls), CellType(dataclasses.FrozenInstanceError), CellType(_frozen_names(fields)))
+            for name in ("__setattr__", "__delattr__"):
+                added[name] = _method(names, qualname, name, _CODES[name], cells)
+        if hashed:
+            hashing = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+            cells = (CellType(_values(hashing)),)
+            added["__hash__"] = _method(names, qualname, "__hash__", _CODES["__hash__"], cells) if frozen else None
+        return added
+
     def _fields_of(cls):
-        """The fields, built as the standard library's ``_get_field`` builds them, or None for
-        anything but plain fields of a class whose only base is ``object``."""
+        """The fields, built as the standard library's ``_get_field`` builds them, and what the
+        class's ``__init__`` is made of, or None for anything but plain fields of a class whose only
+        base is ``object``."""
         body = cls.__dict__
         module = sys.modules.get(cls.__module__)
         annotations = body.get("__annotations__", {})
@@ -213,22 +234,29 @@ else:
             fields.append(f)
         if any(isinstance(value, _Field) and name not in annotations for name, value in body.items()):
             return None  # the standard library refuses a field() without an annotation
+        taken = []  # what the class's __init__ is made of, as it is now (lockgen.recordinit.LazyInit)
         for f, (name, annotation) in zip(fields, annotations.items(), strict=True):
             f.name, f.type, f._field_type = name, annotation, dataclasses._FIELD
             if f.kw_only is _MISSING:
                 f.kw_only = False
-        return fields
+            taken.append((name, annotation, f.default, f.default_factory, f.init))
+        return fields, taken
 
     def _field_of(cls, name, annotation, names):
         """One plain field's Field (its name and type not yet set), or None."""
-        if type(annotation) is not str or not name.isidentifier() or name == "self" or name.startswith("__"):
+        if type(annotation) is not str or _is_special(annotation, names):
             return None
-        if _is_special(annotation, names):
+        plain = _PLAIN_NAMES.get(name)
+        if plain is None:
+            plain = _plain_name(name)
+            if len(_PLAIN_NAMES) < 4096:
+                _PLAIN_NAMES[name] = plain
+        if not plain:
             return None
         default = getattr(cls, name, _MISSING)
         if isinstance(default, _Field):
             f = default
-            if f.kw_only not in {_MISSING, False}:
+            if f.kw_only is not _MISSING and f.kw_only is not False:
                 return None
         elif isinstance(default, types.MemberDescriptorType):
             return None
@@ -237,6 +265,19 @@ else:
         if isinstance(f.default, (list, dict, set)) or f.default.__class__.__hash__ is None:
             return None  # the standard library refuses a mutable default (3.10: these three)
         return f
+
+    _PLAIN_NAMES = {}  # a field's name -> whether it is plain (:func:`_plain_name`)
+
+    def _plain_name(name):
+        """Whether the standard library's code has ``name`` as it is (ASCII: no name Python would
+        normalise (NFKC); not a keyword, ``self``, a dunder or a name of its own code)."""
+        return (
+            name.isidentifier()
+            and name.isascii()
+            and name != "self"
+            and not name.startswith(_RESERVED)
+            and not iskeyword(name)
+        )
 
     _IDENTIFIED = {}  # a string annotation -> the names the standard library's pattern reads in it
 
@@ -285,16 +326,21 @@ else:
         if _VERSION >= (3, 11):
             body.pop("__weakref__", None)  # gh-102069
         body["__qualname__"] = cls.__qualname__  # (type() takes it from there, as set after)
-        if frozen:  # (set after by the standard library: the same class either way)
+        made = type(cls)(cls.__name__, cls.__bases__, body)
+        if frozen:  # set on the class made, after its slots (where they come in its dict)
             if _VERSION < (3, 11) or "__getstate__" not in body:
-                body["__getstate__"] = dataclasses._dataclass_getstate
+                type.__setattr__(made, "__getstate__", dataclasses._dataclass_getstate)
             if _VERSION < (3, 11) or "__setstate__" not in body:
-                body["__setstate__"] = dataclasses._dataclass_setstate
-        return type(cls)(cls.__name__, cls.__bases__, body)
+                type.__setattr__(made, "__setstate__", dataclasses._dataclass_setstate)
+        return made
 
-    def _named(qualname, function):
-        function.__qualname__ = f"{qualname}.{function.__name__}"
-        return function
+    def _method(names, qualname, function):
+        """``function`` as the standard library's method: named for the class, and run with the
+        class's module's globals, as its generated code is (the names it looks up there, its
+        ``__module__``: pickled, ``hash`` or ``super`` as that module has them)."""
+        made = FunctionType(function.__code__, names, function.__name__, None, function.__closure__)
+        made.__qualname__ = f"{qualname}.{function.__name__}"
+        return made
 
     def _values(names):
         """The tuple ``(obj.a, obj.b, ...)`` of ``names``, as the generated methods build it."""
@@ -305,76 +351,87 @@ else:
             return lambda obj: (one(obj),)
         return lambda obj: ()
 
-    def _repr_of(names):
+    def _repr_of(qualname, names, shown):
+        """``__repr__``: the text of the fields ``shown``, "..." for a recursive call; its
+        ``__wrapped__`` the unguarded text, as the standard library's (``functools.wraps``, or 3.13's
+        ``reprlib.recursive_repr``)."""
         running = set()  # the standard library's guard against a recursive repr
 
         def __repr__(self):
+            shown_ = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+            return f"{self.__class__.__qualname__}({shown_})"
+
+        def guarded(self):
             key = id(self), get_ident()
             if key in running:
                 return "..."
             running.add(key)
             try:
-                shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-                return f"{self.__class__.__qualname__}({shown})"
+                return __repr__(self)
             finally:
                 running.discard(key)
 
-        return __repr__
+        module = names.get("__name__")
+        __repr__.__qualname__, __repr__.__module__ = "__create_fn__.<locals>.__repr__", module
+        guarded.__name__, guarded.__qualname__, guarded.__module__ = "__repr__", f"{qualname}.__repr__", module
+        guarded.__wrapped__ = __repr__
+        return guarded
 
-    def _eq_of(names):
-        if _VERSION >= (3, 13):  # ``self is other or self.a == other.a and ...``
-            getters = tuple(attrgetter(name) for name in names)
-
-            def __eq__(self, other):
-                if self is other:
-                    return True
-                if other.__class__ is self.__class__:
-                    result = True
-                    for get in getters:
-                        result = get(self) == get(other)
-                        if not result:
-                            return result
-                    return result
-                return NotImplemented
-
-            return __eq__
-        values = _values(names)
+    def _templates():
+        """The code of the methods but ``__repr__``, made once (their names as in the standard
+        library's, what they look up as globals too). A class's methods are functions of it, with
+        the class's module's globals and their own cells (:func:`_method`): ``values`` (a getter of
+        the tuple of fields), ``getters`` (one getter a field), ``cls``, ``error`` and ``names``."""
+        values = getters = cls = error = names = None
+        codes = {}
 
         def __eq__(self, other):  # the tuples compared, before 3.13
             if other.__class__ is self.__class__:
                 return values(self) == values(other)
             return NotImplemented
 
-        return __eq__
+        codes["tuples __eq__"] = __eq__.__code__
 
-    def _hash_of(values):
+        def __eq__(self, other):  # from 3.13: ``self is other or self.a == other.a and ...``
+            if self is other:
+                return True
+            if other.__class__ is self.__class__:
+                result = True
+                for get in getters:
+                    result = get(self) == get(other)
+                    if not result:
+                        return result
+                return result
+            return NotImplemented
+
+        codes["fields __eq__"] = __eq__.__code__
+
+        def __lt__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) < values(other)
+            return NotImplemented
+
+        def __le__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) <= values(other)
+            return NotImplemented
+
+        def __gt__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) > values(other)
+            return NotImplemented
+
+        def __ge__(self, other):
+            if other.__class__ is self.__class__:
+                return values(self) >= values(other)
+            return NotImplemented
+
         def __hash__(self):
             return hash(values(self))
 
-        return __hash__
-
-    def _order_of(name, test, values):
-        def compare(self, other):
-            if other.__class__ is self.__class__:
-                return test(values(self), values(other))
-            return NotImplemented
-
-        compare.__name__ = name
-        return compare
-
-    def _frozen_names(fields):
-        """What ``name in ...`` tests in the frozen methods: a tuple before 3.12, a set after (no
-        test at all for a class without fields)."""
-        names = tuple(f.name for f in fields)
-        if _VERSION < (3, 12):
-            return names
-        return frozenset(names) if names else None
-
-    def _frozen_methods(cls, fields):
-        """The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
-        slots, not the class made again: the standard library's do the same)."""
-        names, error = _frozen_names(fields), dataclasses.FrozenInstanceError
-
+        # The frozen ``__setattr__`` and ``__delattr__``: ``cls`` is the class as decorated (with
+        # slots, not the class made again: the standard library's do the same); ``names`` what
+        # ``name in ...`` tests (:func:`_frozen_names`).
         def __setattr__(self, name, value):
             if type(self) is cls or (names is not None and name in names):
                 raise error(f"cannot assign to field {name!r}")
@@ -385,21 +442,93 @@ else:
                 raise error(f"cannot delete field {name!r}")
             super(cls, self).__delattr__(name)
 
-        return ("__setattr__", __setattr__), ("__delattr__", __delattr__)
+        for function in (__lt__, __le__, __gt__, __ge__, __hash__, __setattr__, __delattr__):
+            codes[function.__name__] = function.__code__
+        return codes
+
+    _CODES = _templates()
+    _EQ_CODE = _CODES["fields __eq__" if _VERSION >= (3, 13) else "tuples __eq__"]
+    # (the cells given in the order of the code's free variables)
+    _BY_HAND = _BY_HAND and _CODES["__setattr__"].co_freevars == ("cls", "error", "names")
+    _BY_HAND = _BY_HAND and _CODES["__delattr__"].co_freevars == ("cls", "error", "names")
+
+    def _method(names, qualname, name, code, cells):
+        """A method as the standard library's: named for the class, and run with the class's
+        module's globals as its generated code is (``hash``, ``type``, ``super`` and
+        ``NotImplemented`` as that module has them; its ``__module__``: it pickles)."""
+        made = FunctionType(code, names, name, None, cells)
+        made.__qualname__ = f"{qualname}.{name}"
+        return made
+
+    def _frozen_names(fields):
+        """What ``name in ...`` tests in the frozen methods: a tuple before 3.12, a set after (no
+        test at all for a class without fields)."""
+        names = tuple(f.name for f in fields)
+        if _VERSION < (3, 12):
+            return names
+        return frozenset(names) if names else None
+
+    _PLAIN = frozenset({type(None), bool, int, float, complex, str, bytes})
+
+    def _doc_of(cls, fields, init):
+        """The docstring the standard library writes for a class without one, to be written when
+        first read (:class:`_LazyDoc`), or None: written once the class is built (:func:`_doc_now`),
+        for a class whose body has its own ``__init__`` or what else inspect.signature reads of it."""
+        body = cls.__dict__
+        if init is None or "__new__" in body or "__signature__" in body or "__wrapped__" in body:
+            return None
+        if "_partialmethod" in body or "__partialmethod__" in body:
+            return None
+        shown = {}  # a default's repr, taken now: the standard library's docstring is written now
+        for f in fields:
+            default = f.default
+            if f.init and default is not _MISSING and type(default) not in _PLAIN:
+                if type(default) is tuple and not default:
+                    continue
+                try:
+                    shown[f.name] = _Shown(repr(default))
+                except Exception:
+                    return None  # its error, or the docstring without a signature, now
+        return _LazyDoc(cls.__name__, init, shown)
+
+    def _doc_now(cls):
+        """The standard library's docstring for ``cls``, now."""
+        try:
+            text = str(inspect.signature(cls)).replace(" -> None", "")
+        except (TypeError, ValueError):
+            if _VERSION < (3, 11):
+                raise
+            text = ""
+        return cls.__name__ + text
+
+    class _Shown:
+        __slots__ = ("text",)
+
+        def __init__(self, text):
+            self.text = text
+
+        def __repr__(self):
+            return self.text
 
     class _LazyDoc:
-        """The docstring the standard library gives a class without one (its name and signature),
-        written into the class when first read."""
+        """The docstring the standard library gives a class without one (its name and signature,
+        as they were when the class was made), written into the class when first read."""
 
-        __slots__ = ()
+        __slots__ = ("init", "name", "shown")
+
+        def __init__(self, name, init, shown):
+            self.name, self.init, self.shown = name, init, shown
 
         def __get__(self, instance, owner):
-            try:
-                text = str(inspect.signature(owner)).replace(" -> None", "")
-            except (TypeError, ValueError):
-                if _VERSION < (3, 11):
-                    raise
-                text = ""
-            doc = owner.__name__ + text
-            type.__setattr__(owner, "__doc__", doc)
+            signature = inspect.signature(self.init.made())
+            shown = self.shown
+            parameters = [
+                p.replace(default=shown[p.name]) if p.name in shown else p
+                for p in tuple(signature.parameters.values())[1:]
+            ]
+            doc = self.name + str(signature.replace(parameters=parameters)).replace(" -> None", "")
+            for klass in owner.__mro__:  # the class holding this (``owner`` may be a subclass)
+                if klass.__dict__.get("__doc__") is self:
+                    type.__setattr__(klass, "__doc__", doc)
+                    break
             return doc

@@ -369,7 +369,12 @@ def _outcome(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return ("raised", type(error).__name__, str(error))
     if isinstance(value, (int, bool, tuple, list, dict)) or value is None:
         return ("ok", value)
-    return ("ok", re.sub(r" at 0x[0-9a-f]+", "", value if isinstance(value, str) else repr(value)))
+    if not isinstance(value, str):
+        try:
+            value = repr(value)
+        except Exception as error:
+            return ("ok", "its repr raised", type(error).__name__, str(error))
+    return ("ok", re.sub(r" at 0x[0-9a-f]+", "", value))
 
 
 def _plain_value(value: Any) -> Any:
