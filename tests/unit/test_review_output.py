@@ -35,6 +35,15 @@ def test_a_removed_lock_is_one_line_and_its_rows_only_under_verbose_and_in_json(
     assert data["totals"]["removed"] == 240  # JSON keeps its shape and numbers
 
 
+def test_headline_counts_locks_added_or_removed_in_plural() -> None:
+    old = LockSet("a", {"linux-64": _packages(3), "osx-64": _packages(3), "win-64": _packages(3)}, None)
+    new = LockSet("b", {"linux-aarch64": _packages(3), "osx-arm64": _packages(3), "win-64": _packages(3)}, None)
+    headline = render_text(diff_locks(old, new)).splitlines()[0]
+    assert headline == (
+        "lockgen diff a → b: 4 of 5 locks changed: new locks linux-aarch64, osx-arm64; locks removed linux-64, osx-64"
+    )
+
+
 def test_a_new_lock_beside_row_changes_names_both() -> None:
     old = LockSet("a", {"linux-64": {"numpy": PackageState("1.26.0", "0")}}, None)
     new = LockSet("b", {"linux-64": {"numpy": PackageState("1.26.4", "0")}, "osx-arm64": _packages(5)}, None)
