@@ -44,6 +44,14 @@ def test_headline_counts_locks_added_or_removed_in_plural() -> None:
     )
 
 
+def test_a_limit_shorter_than_a_diff_with_nothing_to_leave_out_is_no_internal_error() -> None:
+    """`diff --max-chars 10` where nothing changed: no table to leave out, the text as it is (it raised)."""
+    same = LockSet("a", {"linux-64": _packages(3)}, None)
+    result = diff_locks(same, LockSet("b", {"linux-64": _packages(3)}, None))
+    assert render_text(result, 10) == render_text(result)
+    assert render_markdown(result, 10) == render_markdown(result)
+
+
 def test_a_new_lock_beside_row_changes_names_both() -> None:
     old = LockSet("a", {"linux-64": {"numpy": PackageState("1.26.0", "0")}}, None)
     new = LockSet("b", {"linux-64": {"numpy": PackageState("1.26.4", "0")}, "osx-arm64": _packages(5)}, None)
