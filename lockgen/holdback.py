@@ -164,9 +164,9 @@ def why_not_newer(
     capped: list[Blocker] = []
     for spec, origin in own:
         solved = attempt(_probed(_without(base, spec), wanted, entry.version))
-        newer = None if solved is None else _version(solved, wanted)
-        if newer is not None and newer != "?" and conda_version_order(newer, entry.version) > 0:
-            capped.append(Blocker(spec, origin, newer))
+        moved = None if solved is None else _version(solved, wanted)
+        if moved is not None and moved != "?" and conda_version_order(moved, entry.version) > 0:
+            capped.append(Blocker(spec, origin, moved))
     causes: list[tuple[str, str, tuple[LockedPackage, ...]]] = []
     for spec, origin in candidates:
         solved = attempt(_probed(_without(base, spec), wanted, entry.version))

@@ -157,7 +157,7 @@ def test_the_environment_files_own_cap_is_named_as_the_cause(tmp_path: Path) -> 
     (tmp_path / "locks" / "linux-64.txt").write_text(
         render_explicit("linux-64", solution, platform.input_hash, ["environment.yml"])
     )
-    found = why_not_newer(options, "lib", "linux-64", world)  # type: ignore[arg-type]
+    found = why_not_newer(options, "lib", "linux-64", world)
     assert found.version == "1.0" and found.newer is None and found.tried == 2
     (blocker,) = found.blockers
     assert (blocker.spec, blocker.newer) == ("lib <2", "2.0")

@@ -80,7 +80,7 @@ def test_every_module_lockgen_imports_is_a_declared_dependency() -> None:
         if canonicalize_name(distribution.get(module, module)) not in declared
     }
     assert not missing, f"imported but not in [project] dependencies: {missing}"
-    tomli = declared["tomli"]
+    tomli = declared[canonicalize_name("tomli")]
     assert tomli.marker is not None
     assert tomli.marker.evaluate({"python_version": "3.10"})
     assert not tomli.marker.evaluate({"python_version": "3.11"})
