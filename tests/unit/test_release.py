@@ -59,7 +59,8 @@ def _third_party_imports() -> dict[str, list[str]]:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top != "lockgen" and top not in sys.stdlib_module_names:
+                # `_name`: the interpreter's own modules (``_sha2`` on 3.12+, ``_sha256`` before), never a distribution
+                if top != "lockgen" and top not in sys.stdlib_module_names and not top.startswith("_"):
                     found.setdefault(top, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 

@@ -253,7 +253,8 @@ def test_tool_file_paths_are_relative_to_the_pyproject_wherever_lockgen_runs(
         assert options.conda_lock_file is not None and options.pypi_mapping is not None
         assert options.conda_lock_file.resolve() == (tmp_path / "conda-lock.yml").resolve()
         assert options.pypi_mapping.resolve() == (tmp_path / "mapping.json").resolve()
-    cli = build_options((), Flags(solve=SolveFlags(pypi_mapping=Path("mine.json")), lock=LockFlags(conda_lock_file=Path("x.yml"))))
+    given = Flags(solve=SolveFlags(pypi_mapping=Path("mine.json")), lock=LockFlags(conda_lock_file=Path("x.yml")))
+    cli = build_options((), given)
     assert (cli.conda_lock_file, cli.pypi_mapping) == (Path("x.yml"), Path("mine.json"))  # the command line's: cwd
 
 
