@@ -278,3 +278,19 @@ def test_a_hash_edited_past_its_shown_prefix_still_reads_as_two_hashes(old_diges
     assert change.old_label != change.new_label
     assert old_digest.split(maxsplit=1)[0].removeprefix("sha256:") in change.old_label
     assert new_digest.split(maxsplit=1)[0].removeprefix("sha256:") in change.new_label
+
+
+def test_diff_in_a_repository_without_a_commit_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """A new project: `git init`, `lockgen lock`, `lockgen diff` — HEAD does not exist yet."""
+    import subprocess
+
+    from tests.support.cli import invoke_lockgen
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "environment.yml").write_text("channels: [conda-forge]\ndependencies:\n  - python\n")
+    (tmp_path / "locks").mkdir()
+    result = invoke_lockgen("diff", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'HEAD': the git repository" in result.stderr and "has no commit yet" in result.stderr
+    assert "lockgen diff OLD_DIR NEW_DIR" in result.stderr
+    assert "unknown git revision" not in result.stderr
