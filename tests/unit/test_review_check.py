@@ -673,16 +673,16 @@ def test_options_lines_edited_in_every_lock_are_hand_edits_not_old_locks(root: P
     assert not any("predates" in s.detail for s in result.stale)
 
 
-def test_a_pip_line_lock_refuses_is_worded_for_people_not_as_a_digest_line() -> None:
+def test_a_pip_line_lock_refuses_is_worded_for_people_not_as_a_digest_line(tmp_path: Path) -> None:
     """`check` digests a problem reading the pip section (so the section reads as changed); the reason must
     read as what `lockgen lock` refuses, not as an internal ``problem:`` input line that was "added"."""
     from lockgen.review.pipcheck import PipExpectation, _pip_line_changes
 
-    why = "pip option --trusted-host is not supported in a locked pip section: ..."
-    expected = PipExpectation(
-        "d", None, ("rich", "--trusted-host pypi.org", f"problem: {why}"), (("--trusted-host pypi.org", "env.yml:9"),)
-    )
-    detail = _pip_line_changes(("rich",), expected)
+    env = tmp_path / "environment.yml"
+    pip_lines = "    - rich\n    - --trusted-host pypi.org\n"
+    env.write_text(f"channels: [conda-forge]\ndependencies:\n  - pip\n  - pip:\n{pip_lines}")
+    request = pip_request(pip_plan(plan(build_options([env], flags(output_dir=tmp_path / "locks")))))
+    detail = _pip_line_changes(("rich",), PipExpectation("d", None, None, request))
     assert detail is not None
-    assert "`--trusted-host pypi.org` added (env.yml:9)" in detail
-    assert "problem:" not in detail and f"`lockgen lock` refuses a pip line: {why}" in detail
+    assert f"`--trusted-host pypi.org` added ({env}:6)" in detail
+    assert "problem:" not in detail and "`lockgen lock` refuses a pip line: pip option --trusted-host" in detail
