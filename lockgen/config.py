@@ -333,6 +333,15 @@ def env_int(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _beside(tool_dir: Path | None, value: str | Path | None) -> Path | None:
+    """A file [tool.lockgen] names, relative to its pyproject.toml (as ``output-dir``): the same file from
+    any folder of the project; kept as written when lockgen runs beside it (``tool_dir`` None: a path the
+    command line gave, relative to the working folder)."""
+    if value is None:
+        return None
+    return Path(value) if tool_dir is None or Path.cwd() == tool_dir else tool_dir / value
+
+
 def build_options(
     files: Sequence[Path], cli: Flags = NO_FLAGS, *, require_project: bool = False, recorded: Recorded | None = None
 ) -> LockOptions:
@@ -406,14 +415,19 @@ def _build_options(
         )
     version = 'a version such as "12.6"'
     cuda = solve.cuda if solve.cuda is not None else tool_value(tool, "cuda", (str, int, float), version, where)
-    mapping = solve.pypi_mapping or tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
+    mapping = solve.pypi_mapping or _beside(
+        tool_dir, tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
+    )
     if how.jobs is not None:
         jobs = parse_jobs(how.jobs, "--jobs")
     elif "jobs" in tool:
         jobs = parse_jobs(tool["jobs"], f"{where} jobs")
     else:
         jobs = parse_jobs(os.environ.get(JOBS_ENV, "").strip() or "auto", JOBS_ENV)
-    conda_lock_file = conda_lock_path(how.conda_lock_file, tool.get("conda-lock-file"), where)
+    conda_lock_file = _beside(
+        None if how.conda_lock_file else tool_dir,  # --conda-lock-file: relative to the working folder
+        conda_lock_path(how.conda_lock_file, tool.get("conda-lock-file"), where),
+    )
     listed = [tool_dir / p for p in string_list(tool.get("allow-includes", []), f"{where} allow-includes")]
     if solve.allow_includes:
         allow_includes = [Path(p) for p in solve.allow_includes]

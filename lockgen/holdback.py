@@ -157,24 +157,33 @@ def why_not_newer(
     if free is not None:
         newer = next(p for p in free if p.name == wanted)
         return HoldBack(wanted, platform, entry.version, newer.version, held_by=_priority(base, entry.url, newer.url))
-    candidates = [
-        (spec, origin)
-        for spec, origin in zip(base.specs, base.origins or ("",) * len(base.specs), strict=True)
-        if dependency_name(spec) != wanted
-    ][:MAX_PROBES]
+    specs = list(zip(base.specs, base.origins or ("",) * len(base.specs), strict=True))
+    candidates = [(spec, origin) for spec, origin in specs if dependency_name(spec) != wanted][:MAX_PROBES]
+    # NAME's own spec with a version or build (`numpy<2.3`) is the first suspect: a cap the file sets itself
+    own = [(spec, origin) for spec, origin in specs if dependency_name(spec) == wanted and spec.strip() != wanted]
+    capped: list[Blocker] = []
+    for spec, origin in own:
+        solved = attempt(_probed(_without(base, spec), wanted, entry.version))
+        moved = None if solved is None else _version(solved, wanted)
+        if moved is not None and moved != "?" and conda_version_order(moved, entry.version) > 0:
+            capped.append(Blocker(spec, origin, moved))
     causes: list[tuple[str, str, tuple[LockedPackage, ...]]] = []
     for spec, origin in candidates:
         solved = attempt(_probed(_without(base, spec), wanted, entry.version))
         if solved is not None:
             causes.append((spec, origin, solved))
-    if not causes:
-        return HoldBack(wanted, platform, entry.version, None, (), len(candidates))
-    locked = solver.solve([replace(planned.request, preferred=tuple(e.url for e in read.lock.entries))])[platform]
-    found = [_blocker(spec, origin, wanted, locked, solved) for spec, origin, solved in causes]
+    tried = len(candidates) + len(own)
+    if not causes and not capped:
+        return HoldBack(wanted, platform, entry.version, None, (), tried)
+    found = capped
+    if causes:
+        preferred = tuple(e.url for e in read.lock.entries)
+        locked = solver.solve([replace(planned.request, preferred=preferred)])[platform]
+        found += [_blocker(spec, origin, wanted, locked, solved) for spec, origin, solved in causes]
     found = [_gap(blocker, base, wanted, attempt) for blocker in found]
     # the cause that lets the newest version in first: the one that holds it back the most
     blockers = tuple(sorted(found, key=cmp_to_key(_newest_first)))
-    return HoldBack(wanted, platform, entry.version, None, blockers, len(candidates))
+    return HoldBack(wanted, platform, entry.version, None, blockers, tried)
 
 
 def _gap(

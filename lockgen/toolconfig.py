@@ -77,6 +77,11 @@ def read_tool_config(env_file: Path, limit: SizeLimit) -> tuple[dict[str, Any], 
     pyproject = env_folder(env_file) / "pyproject.toml"
     if not pyproject.is_file():
         return {}, None
+    if pyproject.is_symlink() and not inside(pyproject.resolve(), project_roots(env_file)):
+        raise ConfigError(  # as an environment file linked out: a pull request can commit the link
+            f"{pyproject}: a symbolic link (to {str(pyproject.readlink())!r}) that leads out of the project;"
+            " lockgen reads [tool.lockgen] from the project only: replace the link by a copy of the file"
+        )
     too_large = limit.problem(pyproject)
     if too_large:
         raise ConfigError(f"{pyproject}: {too_large}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import os
 import sys
 from typing import ClassVar, NoReturn
@@ -77,6 +78,9 @@ def main() -> NoReturn:
         from lockgen.repodata.gateway import keep_gateways_until_exit
 
         keep_gateways_until_exit()
+    for stream in (sys.stdout, sys.stderr):  # a Windows console redirected to a file writes cp1252: no `→`
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower() not in ("utf-8", "utf8"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         returned = cli.main(standalone_mode=False)  # a command's exit code (click's Exit), else None
     except click.exceptions.ClickException as exc:

@@ -67,8 +67,10 @@ def command(
         from lockgen.project import ensure_project
         from lockgen.review.explain import Explanation, explain, review_mirrors
         from lockgen.secrets import redact
+        from lockgen.toolconfig import check_platforms
 
         flags = Flags(inputs.output_dir, solve=solve, lock=LockFlags(offline=offline))
+        check_platforms((platform,) if platform else None, None)  # -p ../x: a bad option (exit 2), as for check
         ensure_project(inputs.files)
         options = one_environment_options(inputs.files, flags, environment)
         kept, left_out = review_mirrors(options)

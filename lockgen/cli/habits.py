@@ -36,7 +36,7 @@ _LOCK: dict[str, tuple[bool, str]] = {
     "--check-input-hash": (
         False,
         "`lockgen lock` already re-solves only the platforms whose inputs changed; `lockgen check` tells"
-        " without locking (exit 5 when out of date): drop {opt}",
+        " without locking (exit 6 when out of date): drop {opt}",
     ),
     "--strip-auth": (False, "lockgen never writes credentials into a lock: drop {opt}"),
     "--with-cuda": (True, "use --cuda VERSION (adds __cuda to linux and windows targets)"),

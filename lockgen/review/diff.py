@@ -53,7 +53,10 @@ class Change:
             # same version and build: what differs is the file's URL or the hash the lock pins
             if self.old.url != self.new.url:
                 return f"{old} {self.old.url}", f"{new} {self.new.url}"
-            return f"{old} hash {_short(self.old.digest)}", f"{new} hash {_short(self.new.digest)}"
+            shown = _short(self.old.digest), _short(self.new.digest)
+            if shown[0] == shown[1]:  # edited past the shown prefix: the whole hashes, or the row reads "no change"
+                shown = self.old.digest or "none", self.new.digest or "none"
+            return f"{old} hash {shown[0]}", f"{new} hash {shown[1]}"
         return old, new
 
     @property

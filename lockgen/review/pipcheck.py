@@ -192,6 +192,9 @@ def _pip_line_changes(before: tuple[str, ...], expected: PipExpectation) -> str 
     for line in now:
         if line in before:
             continue
+        if line.startswith("problem: "):  # a line lock refuses (digested so the section reads as changed)
+            changes.append(f"`lockgen lock` refuses a pip line: {line.removeprefix('problem: ')}")
+            continue
         key = _pip_key(line)
         old = next((r for r in removed if _pip_key(r) == key), None)
         place = where.get(line) or where.get(key)

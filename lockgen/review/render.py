@@ -115,10 +115,10 @@ def _headline(result: DiffResult) -> str:
     if not changed:
         return "no package changed; see the warnings" if result.moved else "no changes"
     parts = [", ".join(f"{n} {kind}" for kind, n in _row_totals(result).items() if n)]
-    for status, label in (("added", "new lock"), ("removed", "lock removed")):
+    for status, one, several in (("added", "new lock", "new locks"), ("removed", "lock removed", "locks removed")):
         names = [t.target for t in result.targets if t.status == status]
         if names:
-            parts.append(f"{label}{'s' if len(names) > 1 else ''} {', '.join(names)}")
+            parts.append(f"{one if len(names) == 1 else several} {', '.join(names)}")
     return f"{len(changed)} of {len(result.targets)} locks changed: {'; '.join(p for p in parts if p)}"
 
 
@@ -296,6 +296,7 @@ def _fit(
         key=lambda item: (-item[1], item[0]),
     )
     brief: set[str] = set()
+    text = full  # nothing to leave out (no table, no notable change): as it is
     for name, rows in sections:
         if rows == 0:
             continue

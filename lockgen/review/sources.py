@@ -275,6 +275,11 @@ def read_revision(
         raise ReviewSourceError(f"{lock_dir} is outside the git repository at {root}") from exc
     verify = _git(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], root)
     if verify.returncode != 0:
+        if not _git(["rev-list", "-n", "1", "--all"], root).stdout.strip():  # a new repository (git init)
+            raise ReviewSourceError(
+                f"{revision!r}: the git repository at {root} has no commit yet; commit the locks first, or compare"
+                " two folders of locks: `lockgen diff OLD_DIR NEW_DIR`"
+            )
         raise ReviewSourceError(f"unknown git revision {revision!r} (nor a directory)")
     _refuse_linked_folder(revision, relative, root)
     prefix = "" if relative == "." else relative.rstrip("/") + "/"

@@ -89,8 +89,8 @@ def parse_pip_block(reader: Reader, node: yaml.MappingNode, pip: list[PipEntry] 
 
 def check_pip_entry(text: str) -> str | None:
     """Return a problem description for a pip line that cannot be valid, else None."""
-    if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")):
-        return None
+    if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")) or "${" in text:
+        return None  # ${VAR}: refused where pip lines are read, saying why (pip and uv would expand it)
     text = text.split(" --", 1)[0].strip()  # per-requirement options (--hash=...): lockgen.pypi reads them
     if plain_requirement_name(text) is not None:
         return None

@@ -62,7 +62,7 @@ class Reader:
     def string(self, node: yaml.Node, what: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
             kind = describe(node)
-            self.problem(f"{what} must be a string, got {kind}", node)
+            self.problem(f"{what} must be a string, got {kind}{_colon_hint(node)}", node)
             return None
         value = str(node.value).strip()
         if not value:
@@ -154,3 +154,14 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, reader: Reader) -> Problem:
     if scanning and mark is not None and exc.problem_mark is not None and exc.problem_mark.line != mark.line:
         what += f" (PyYAML gave up at line {exc.problem_mark.line + 1})"
     return Problem(f"malformed YAML: {what}", reader.file, line)
+
+
+def _colon_hint(node: yaml.Node) -> str:
+    """For a line YAML read as a mapping because it ends with a colon (``- --only-binary :all:``): quote it."""
+    if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
+        return ""
+    key, value = node.value[0]
+    empty = isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null" and not value.value
+    if not (isinstance(key, yaml.ScalarNode) and empty and (" " in key.value or key.value.startswith("-"))):
+        return ""
+    return f" (YAML reads a line ending with `:` as a mapping: quote it, `- '{key.value}:'`)"

@@ -271,3 +271,22 @@ def test_a_dripping_index_is_bounded_by_the_uv_timeout(world: World, tmp_path: P
     assert f"{slow.url}/simple" in result.stderr and "LOCKGEN_UV_TIMEOUT" in result.stderr
     assert not (world.root / "locks").exists()
     count("network faults injected")
+
+
+@pytest.mark.parametrize("line", ["${LOCKGEN_TEST_CANARY}", "helper==${LOCKGEN_TEST_CANARY}", "${HOME}/vendor/pkg"])
+def test_an_expandable_requirement_in_the_environment_file_is_refused_for_that_reason(
+    tmp_path: Path, line: str
+) -> None:
+    """Read from environment.yml (not only from pip's own lines): a requirement that is nothing but a
+    variable, or a version or path made of one, is refused as an expansion, not as a bad requirement."""
+    from lockgen.spec.envfile import load_env_specs
+
+    env_file = tmp_path / "environment.yml"
+    env_file.write_text(f"dependencies:\n  - python\n  - pip:\n    - helper\n    - {line}\n")
+    spec = load_env_specs([env_file])
+    with pytest.raises(InputError) as caught:
+        parse_pip_entries(spec.pip_entries("linux-64"))
+    message = str(caught.value)
+    assert f"{env_file}:5:" in message
+    assert "would expand this environment variable" in message and "invalid pip requirement" not in message
+    assert CANARY not in message

@@ -64,7 +64,7 @@ def _project(tmp_path: Path) -> tuple[object, World]:
 def test_the_cause_is_the_spec_whose_removal_lets_a_newer_version_solve(tmp_path: Path) -> None:
     options, world = _project(tmp_path)
     found = why_not_newer(options, "app", "linux-64", world)  # type: ignore[arg-type]
-    assert found.version == "1.0" and found.newer is None and found.tried == 2
+    assert found.version == "1.0" and found.newer is None and found.tried == 3  # plugin, tool and app's own `app >=1`
     (blocker,) = found.blockers
     assert (blocker.spec, blocker.origin, blocker.newer) == ("plugin", f"{tmp_path / 'environment.yml'}:5", "2.0")
     assert blocker.chain == ("plugin 1.0", "helper 1.0", "libc 1.9")
@@ -129,3 +129,37 @@ def test_no_build_for_the_environments_python_is_a_gap_not_a_requirement(tmp_pat
         " python 3.14.0)"
     ]
     assert not any("needs `python" in line for line in found.lines)
+
+
+class CappedWorld:
+    """lib 1.0 and 2.0 are published; the environment file itself asks for `lib <2`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        (request,) = requests
+        specs = request.specs
+        self.calls.append(specs)
+        if "lib <2,>1.0" in specs:  # the file's own cap, narrowed by the probe: nothing between 1.0 and 2
+            raise SolveError("no solution", ("linux-64",))
+        return {"linux-64": (_pkg("lib", "2.0" if "lib >1.0" in specs else "1.0"), _pkg("tool", "1.0"))}
+
+
+def test_the_environment_files_own_cap_is_named_as_the_cause(tmp_path: Path) -> None:
+    """`lib <2` in the file holds lib at 1.0: that spec is the answer, not "no newer lib solves"."""
+    (tmp_path / "environment.yml").write_text(ENV.replace("  - app >=1\n  - plugin\n", "  - lib <2\n"))
+    options = build_options([tmp_path / "environment.yml"], flags(output_dir=tmp_path / "locks", cache_dir=tmp_path))
+    world = CappedWorld()
+    (platform,) = plan(options).platforms
+    (tmp_path / "locks").mkdir()
+    solution = world.solve([platform.request])["linux-64"]
+    (tmp_path / "locks" / "linux-64.txt").write_text(
+        render_explicit("linux-64", solution, platform.input_hash, ["environment.yml"])
+    )
+    found = why_not_newer(options, "lib", "linux-64", world)
+    assert found.version == "1.0" and found.newer is None and found.tried == 2
+    (blocker,) = found.blockers
+    assert (blocker.spec, blocker.newer) == ("lib <2", "2.0")
+    assert found.lines[1:] == [f"  `lib <2` ({tmp_path / 'environment.yml'}:4): without it, lib 2.0 solves"]
+    assert ("tool", "lib >1.0") in world.calls  # the solve without the file's own spec that proves it

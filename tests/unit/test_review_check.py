@@ -671,3 +671,18 @@ def test_options_lines_edited_in_every_lock_are_hand_edits_not_old_locks(root: P
     result = check(_options(root))
     assert _reasons(result) == {("linux-64", "hand-edited"), ("osx-64", "hand-edited")}
     assert not any("predates" in s.detail for s in result.stale)
+
+
+def test_a_pip_line_lock_refuses_is_worded_for_people_not_as_a_digest_line(tmp_path: Path) -> None:
+    """`check` digests a problem reading the pip section (so the section reads as changed); the reason must
+    read as what `lockgen lock` refuses, not as an internal ``problem:`` input line that was "added"."""
+    from lockgen.review.pipcheck import PipExpectation, _pip_line_changes
+
+    env = tmp_path / "environment.yml"
+    pip_lines = "    - rich\n    - --trusted-host pypi.org\n"
+    env.write_text(f"channels: [conda-forge]\ndependencies:\n  - pip\n  - pip:\n{pip_lines}")
+    request = pip_request(pip_plan(plan(build_options([env], flags(output_dir=tmp_path / "locks")))))
+    detail = _pip_line_changes(("rich",), PipExpectation("d", None, None, request))
+    assert detail is not None
+    assert f"`--trusted-host pypi.org` added ({env}:6)" in detail
+    assert "problem:" not in detail and "`lockgen lock` refuses a pip line: pip option --trusted-host" in detail

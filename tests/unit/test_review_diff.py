@@ -256,3 +256,41 @@ def test_credentials_in_a_crafted_lock_url_are_masked_in_every_format(fmt: str) 
     assert "s3cretpass" not in shown and "tk-9f8e7d" not in shown and "user:" not in shown
     vcs = PackageState("git+ssh://git@github.com/o/r.git@abc", "", "git+ssh://git@github.com/o/r.git@abc")
     assert "git+ssh://git@github.com" in render(diff_locks(LockSet("a", pip={}), LockSet("b", pip={"r": vcs})), fmt)
+
+
+@pytest.mark.parametrize(
+    ("old_digest", "new_digest"),
+    [
+        ("e675fabcf81499adc7edf58124fb1e01", "e675fabcf81499adc7edf58124fb1e00"),  # conda md5, last digit
+        (  # pip: two sha256 values, the first edited at its end
+            "sha256:84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8 sha256:bb41",
+            "sha256:84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f9 sha256:bb41",
+        ),
+    ],
+)
+def test_a_hash_edited_past_its_shown_prefix_still_reads_as_two_hashes(old_digest: str, new_digest: str) -> None:
+    """A pull request that changes the end of a hash: the rebuilt row must not show two equal labels."""
+    url = "https://conda.anaconda.org/conda-forge/linux-64/bzip2-1.0.8-hda65f42_10.conda"
+    old = LockSet("a", {"linux-64": {"bzip2": PackageState("1.0.8", "hda65f42_10", url, old_digest)}})
+    new = LockSet("b", {"linux-64": {"bzip2": PackageState("1.0.8", "hda65f42_10", url, new_digest)}})
+    (change,) = diff_locks(old, new).targets[0].changes
+    assert change.kind == "rebuilt"
+    assert change.old_label != change.new_label
+    assert old_digest.split(maxsplit=1)[0].removeprefix("sha256:") in change.old_label
+    assert new_digest.split(maxsplit=1)[0].removeprefix("sha256:") in change.new_label
+
+
+def test_diff_in_a_repository_without_a_commit_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """A new project: `git init`, `lockgen lock`, `lockgen diff` — HEAD does not exist yet."""
+    import subprocess
+
+    from tests.support.cli import invoke_lockgen
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "environment.yml").write_text("channels: [conda-forge]\ndependencies:\n  - python\n")
+    (tmp_path / "locks").mkdir()
+    result = invoke_lockgen("diff", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'HEAD': the git repository" in result.stderr and "has no commit yet" in result.stderr
+    assert "lockgen diff OLD_DIR NEW_DIR" in result.stderr
+    assert "unknown git revision" not in result.stderr

@@ -35,6 +35,23 @@ def test_a_removed_lock_is_one_line_and_its_rows_only_under_verbose_and_in_json(
     assert data["totals"]["removed"] == 240  # JSON keeps its shape and numbers
 
 
+def test_headline_counts_locks_added_or_removed_in_plural() -> None:
+    old = LockSet("a", {"linux-64": _packages(3), "osx-64": _packages(3), "win-64": _packages(3)}, None)
+    new = LockSet("b", {"linux-aarch64": _packages(3), "osx-arm64": _packages(3), "win-64": _packages(3)}, None)
+    headline = render_text(diff_locks(old, new)).splitlines()[0]
+    assert headline == (
+        "lockgen diff a → b: 4 of 5 locks changed: new locks linux-aarch64, osx-arm64; locks removed linux-64, osx-64"
+    )
+
+
+def test_a_limit_shorter_than_a_diff_with_nothing_to_leave_out_is_no_internal_error() -> None:
+    """`diff --max-chars 10` where nothing changed: no table to leave out, the text as it is (it raised)."""
+    same = LockSet("a", {"linux-64": _packages(3)}, None)
+    result = diff_locks(same, LockSet("b", {"linux-64": _packages(3)}, None))
+    assert render_text(result, 10) == render_text(result)
+    assert render_markdown(result, 10) == render_markdown(result)
+
+
 def test_a_new_lock_beside_row_changes_names_both() -> None:
     old = LockSet("a", {"linux-64": {"numpy": PackageState("1.26.0", "0")}}, None)
     new = LockSet("b", {"linux-64": {"numpy": PackageState("1.26.4", "0")}, "osx-arm64": _packages(5)}, None)

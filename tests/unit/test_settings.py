@@ -237,6 +237,27 @@ def test_a_pyproject_with_tool_lockgen_marks_the_root_and_places_the_locks(
     assert options.output_dir.resolve() == (tmp_path / "pins").resolve()
 
 
+def test_tool_file_paths_are_relative_to_the_pyproject_wherever_lockgen_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`conda-lock-file` and `pypi-mapping` in [tool.lockgen] name files beside pyproject.toml, as
+    `output-dir` does: from `src/`, check must not call conda-lock.yml missing, nor lock write it there."""
+    (tmp_path / "environment.yml").write_text("dependencies: [python]\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.lockgen]\nconda-lock-file = "conda-lock.yml"\npypi-mapping = "mapping.json"\n'
+    )
+    (tmp_path / "src").mkdir()
+    for folder in (tmp_path, tmp_path / "src"):
+        monkeypatch.chdir(folder)
+        options = build_options(())
+        assert options.conda_lock_file is not None and options.pypi_mapping is not None
+        assert options.conda_lock_file.resolve() == (tmp_path / "conda-lock.yml").resolve()
+        assert options.pypi_mapping.resolve() == (tmp_path / "mapping.json").resolve()
+    given = Flags(solve=SolveFlags(pypi_mapping=Path("mine.json")), lock=LockFlags(conda_lock_file=Path("x.yml")))
+    cli = build_options((), given)
+    assert (cli.conda_lock_file, cli.pypi_mapping) == (Path("x.yml"), Path("mine.json"))  # the command line's: cwd
+
+
 def test_no_project_names_the_folder_searched_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as caught:

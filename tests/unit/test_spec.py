@@ -189,6 +189,19 @@ def test_bad_input_gives_file_line_messages(text: str, expected: list[str]) -> N
         assert any(m.startswith(want) for m in messages), (want, messages)
 
 
+def test_a_pip_line_yaml_reads_as_a_mapping_says_to_quote_it() -> None:
+    """pip's own docs write `--only-binary :all:`: in YAML the ending colon makes it a mapping."""
+    text = "dependencies:\n  - pip\n  - pip:\n    - --only-binary :all:\n    - rich: 13\n"
+    with pytest.raises(InputError) as info:
+        parse_env_text(text, "e.yml")
+    messages = [str(p) for p in info.value.problems]
+    assert messages[0] == (
+        "e.yml:4: a pip requirement must be a string, got a mapping (YAML reads a line ending with `:` as a mapping:"
+        " quote it, `- '--only-binary :all:'`)"
+    )
+    assert messages[1] == "e.yml:5: a pip requirement must be a string, got a mapping"  # not a lost colon
+
+
 def test_all_problems_are_reported_at_once() -> None:
     text = "name: t\nchannels:\n  - 42\nplatforms: [linux-65]\ndependencies:\n  - num$py\n  - ok\n  - '=1'\n"
     with pytest.raises(InputError) as info:
