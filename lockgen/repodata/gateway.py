@@ -34,14 +34,18 @@ def keep_gateways_until_exit() -> None:
 
 
 def collect_from_here() -> None:
-    """The console script (:func:`lockgen.cli.app.main`) turns the collector off while install imports
-    its modules (rattler's and asyncio's among them): what they made lives until the process ends, and
-    collecting it at the default pace cost a warm install ~5 ms for nothing. It is moved out of the
-    collector's reach (``gc.freeze``) and the collector turned on again, for the install's own objects.
-    An in-process call (click's test runner), which leaves the collector on, is left alone."""
+    """The console script (:func:`lockgen.cli.app.main`) turns the collector off while ``install`` and
+    ``lock`` import their modules (rattler's and asyncio's among them): what they made lives until the
+    process ends, and collecting it cost a warm install ~5 ms, a warm lock ~4 ms (one young collection
+    of the ~20 000 objects its imports made), for nothing. Once they are imported (``install`` after
+    its imports, ``lock`` when its solve begins) it is moved out of the collector's reach
+    (``gc.freeze``) and the collector turned on again, for the command's own objects. A ``lock`` that
+    solves nothing (a no-op) leaves it off until it exits. Only in a process that ends with
+    ``os._exit`` (:func:`keep_gateways_until_exit`): a library caller's collector, or one click's test
+    runner leaves on, is left alone (docs/performance.md, "Round 8: the warm lock")."""
     import gc
 
-    if not gc.isenabled():
+    if _keep and not gc.isenabled():
         gc.freeze()
         gc.enable()
 
