@@ -27,6 +27,9 @@ _GC_THRESHOLD = 20_000
 _FEWER_COLLECTIONS = ("lock", "check")
 """The commands that raise it: ``install`` keeps the default (its peak memory is held to rattler's), after
 its imports, which it makes with the collector off (:mod:`lockgen.cli.install`)."""
+_IMPORTS_UNCOLLECTED = ("lock", "install")
+"""The commands that import rattler with the collector off, then set what the imports made aside
+(:func:`~lockgen.repodata.gateway.collect_from_here`: ``install`` after its imports, ``lock`` when it solves)."""
 
 _NEVER_SOLVES = ("check",)
 """The commands that run no solver, so have no Gateway to keep until exit: they do not load
@@ -72,8 +75,8 @@ def main() -> NoReturn:
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command in _FEWER_COLLECTIONS:
         gc.set_threshold(_GC_THRESHOLD, 10, 10)
-    elif command == "install":
-        gc.disable()  # for its imports only: lockgen.cli.install turns it on again once they are done
+    if command in _IMPORTS_UNCOLLECTED:
+        gc.disable()  # for its imports only: turned on again once they are done (collect_from_here)
     if command not in _NEVER_SOLVES:
         from lockgen.repodata.gateway import keep_gateways_until_exit
 

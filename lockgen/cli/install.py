@@ -19,6 +19,7 @@ from lockgen.cli.options import (
     verbose_option,
 )
 from lockgen.cli.runner import StderrReporter, echo, run_core
+from lockgen.repodata.gateway import collect_from_here
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -113,7 +114,7 @@ def command(
         from lockgen.install.envs import install_source, prefix_for
 
         host = host_platform()  # imports rattler
-        _collect_from_here()
+        collect_from_here()
         check_install_habits(habits)
         environ = read_environment()
         target = prefix_for(prefix, name, platform, environ)
@@ -162,19 +163,6 @@ def _scratch(lockfile: Path | None) -> AbstractContextManager[str | None]:
     import tempfile
 
     return tempfile.TemporaryDirectory(prefix="lockgen-install-")
-
-
-def _collect_from_here() -> None:
-    """The console script (:func:`lockgen.cli.app.main`) turns the collector off while install imports
-    its modules (rattler's and asyncio's among them): what they made lives until the process ends, and
-    collecting it at the default pace cost a warm install ~5 ms for nothing. It is moved out of the
-    collector's reach (``gc.freeze``) and the collector turned on again, for the install's own objects.
-    An in-process call (click's test runner), which leaves the collector on, is left alone."""
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def _refuse_project_mirrors(mirrors: tuple[Mirror, ...], lockfile: Path | None, lock_dir: Path) -> None:

@@ -32,7 +32,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.progress import RepodataNotReleased, Solved, Solving, SolvingInTurns
-from lockgen.repodata.gateway import done_with, make_gateway
+from lockgen.repodata.gateway import collect_from_here, done_with, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
@@ -154,6 +154,7 @@ class RattlerSolver:
             self._gateway = make_gateway(
                 self.cache_dir, offline=self.offline, timeout_s=self.timeout_s, retries=self.retries
             )
+        collect_from_here()  # rattler and asyncio imported: the console script's collector on again
         gateway = self._gateway
         targets = [(r.platform, [c.fetch for c in _spec_sources(r)[0]]) for r in requests]
         if size_check is not None:  # nothing is fetched before it passes

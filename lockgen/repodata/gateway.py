@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rattler import Client, Gateway
 
 __all__ = [
+    "collect_from_here",
     "done_with",
     "keep_gateways_until_exit",
     "make_gateway",
@@ -30,6 +31,23 @@ def keep_gateways_until_exit() -> None:
     moot. A library caller, which goes on running, never calls this: its Gateways are freed."""
     global _keep  # noqa: PLW0603 - one switch per process, set by the command line before it locks
     _keep = True
+
+
+def collect_from_here() -> None:
+    """The console script (:func:`lockgen.cli.app.main`) turns the collector off while ``install`` and
+    ``lock`` import their modules (rattler's and asyncio's among them): what they made lives until the
+    process ends, and collecting it cost a warm install ~5 ms, a warm lock ~4 ms (one young collection
+    of the ~20 000 objects its imports made), for nothing. Once they are imported (``install`` after
+    its imports, ``lock`` when its solve begins) it is moved out of the collector's reach
+    (``gc.freeze``) and the collector turned on again, for the command's own objects. A ``lock`` that
+    solves nothing (a no-op) leaves it off until it exits. Only in a process that ends with
+    ``os._exit`` (:func:`keep_gateways_until_exit`): a library caller's collector, or one click's test
+    runner leaves on, is left alone (docs/performance.md, "Round 8: the warm lock")."""
+    import gc
+
+    if _keep and not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def done_with(gateway: Gateway) -> None:

@@ -36,3 +36,19 @@ def test_a_process_that_leaves_through_os_exit_keeps_it(monkeypatch: pytest.Monk
     del held
     gc.collect()
     assert ref() is not None
+
+
+def test_a_library_callers_collector_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library caller that turned the collector off for its own reasons and then locks keeps it off,
+    with nothing set aside: only the console script's collector is turned on again when a solve begins."""
+    monkeypatch.setattr(gateway, "_keep", False)
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        gateway.collect_from_here()
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        if gc.get_freeze_count() != frozen:  # the check failed: give the collector back what was set aside
+            gc.unfreeze()
+        gc.enable()
