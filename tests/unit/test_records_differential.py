@@ -113,6 +113,7 @@ def _class_facts(cls: Any) -> dict[str, Any]:
         facts["init code 2"] = (code.co_name, getattr(code, "co_qualname", None), code.co_firstlineno, code.co_flags)
         facts["init closure"] = inspect.getclosurevars(init).nonlocals
     facts["fields"] = [_field_facts(f) for f in dataclasses.fields(cls)]
+    facts["field reprs"] = [_outcome(repr, f) for f in getattr(cls, "__dataclass_fields__", {}).values()]
     facts["all fields"] = {name: f._field_type.name for name, f in getattr(cls, "__dataclass_fields__", {}).items()}
     facts["params"] = repr(cls.__dataclass_params__)
     facts["class attributes"] = {f.name: repr(vars(cls).get(f.name, "none")) for f in dataclasses.fields(cls)}
@@ -186,7 +187,7 @@ def _instance_facts(cls: Any, classes: list[Any]) -> list[Any]:
         _add(facts, _outcome(repr, obj))
         _add(facts, _outcome(getattr, obj, "__doc__"))
         if cls.__hash__ is not object.__hash__:  # by value (an object hashed by its id: whether it hashes)
-            plain = all(type(getattr(obj, name, None)) in _PLAIN for name in names)
+            plain = all(_plain(getattr(obj, name, None)) for name in names)
             _add(facts, _outcome(hash, obj) if plain else _outcome(hash, obj)[:1])
         for call in (dataclasses.asdict, dataclasses.astuple, copy.copy, copy.deepcopy, vars, weakref.ref):
             _add(facts, _outcome(call, obj))
@@ -219,6 +220,13 @@ def _instance_facts(cls: Any, classes: list[Any]) -> list[Any]:
 
 
 _PLAIN = (int, str, bool, float, tuple, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` hashes by value (not a NaN: hashed by its id)."""
+    return type(value) in _PLAIN and value == value
+
+
 _COMPARISONS = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
 
 
@@ -231,6 +239,7 @@ def _assert_same(source: str) -> None:
 # Random shapes.
 
 _NAMES = ["a", "b", "c", "d", "url", "name", "value", "type", "object", "hash", "super", "id", "match", "_", "x1"]
+_NAMES += ["other", "cls", "values", "getters", "error", "names", "result"]  # the methods' own names
 # Names the standard library's generated code might read otherwise: a keyword, a name Python
 # normalises (NFKC), a private name, the generated code's own names on one Python or another.
 _ODD_NAMES = ["self", "class", "\ufb01le", "__private", "__dataclass_self__", "_HAS_DEFAULT_FACTORY", "_dflt_a"]
@@ -376,8 +385,8 @@ def test_the_random_shapes_cover_lockgens_and_more() -> None:
             del sys.modules[_MODULE]
         built += 1
         by_hand += type(vars(module.K).get("__init__")).__name__ == "LazyInit"
-    assert built > _RANDOM_SHAPES * 0.6
-    assert by_hand > _RANDOM_SHAPES * 0.3 or not getattr(records, "_BY_HAND", False)
+    assert built > _RANDOM_SHAPES * 0.5  # (3.10 refuses weakref_slot: a tenth more refused there)
+    assert by_hand > _RANDOM_SHAPES * 0.25 or not getattr(records, "_BY_HAND", False)
 
 
 # Hand-written edge cases.
@@ -652,6 +661,14 @@ class K(Base):
     __slots__ = ()
     def __init__(self, a):
         super().__init__(a, (a,))
+""",
+    "a NaN field (3.13 compares field by field)": """
+from __future__ import annotations
+NAN = float("nan")
+@dataclass(frozen=True, order=True)
+class K:
+    a: float = NAN
+    b: float = NAN
 """,
     "frozen with its own __setattr__": """
 from __future__ import annotations
