@@ -83,7 +83,9 @@ def _shown(value: Any) -> Any:
         return type(value)(_shown(item) for item in value)
     if isinstance(value, dict):
         return {str(key): _shown(item) for key, item in value.items()}
-    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+    if isinstance(value, str):  # (its addresses taken out before pformat splits the text)
+        return re.sub(r" at 0x[0-9a-f]+", "", value)
+    if value is None or isinstance(value, (bool, int, float, bytes)):
         return value
     return _outcome(repr, value)[1:]
 
