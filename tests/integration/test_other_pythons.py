@@ -107,6 +107,12 @@ def test_supported_versions_match_requires_python() -> None:
     assert "3.9" not in requires
 
 
+def test_a_version_the_machine_lacks_is_none(tmp_path: Path) -> None:
+    """The one answer that skips: uv's "no interpreter found" (its wording is what NOT_FOUND matches), for a
+    version no machine has; a pyenv install of another version is not taken for it."""
+    assert find_interpreter("3.99", tmp_path) is None
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel of this working tree (tracked and untracked files git does not ignore), built by uv from a
