@@ -10,9 +10,8 @@ frozen set/delete, replace, asdict/astuple, copy/deepcopy, pickle round trips, w
 The shapes: seeded random ones (what lockgen writes, and what a future class might: defaults,
 factories, every ``field()`` option, ClassVar, InitVar, KW_ONLY, kw_only, slots, frozen, order,
 unsafe_hash, own methods, a base record whose field a subclass overrides, descriptors as
-defaults, odd field names) and hand-written edge cases. It runs on the running Python; the
-round's check ran it on each of 3.10-3.13, e.g.
-``/tmp/records/v3.12.1/bin/python -m pytest -p no:cacheprovider tests/unit/test_records_differential.py``
+defaults, odd field names) and hand-written edge cases. It runs on the running Python, and
+tests/integration/test_other_pythons.py runs it on every other supported Python the machine has
 (docs/performance.md, "Round 8: record classes, checked")."""
 
 from __future__ import annotations
