@@ -31,6 +31,7 @@ from lockgen.project import (
     from_root,
     lexical,
     project_files,
+    refuse_lock_folder_file,
 )
 from lockgen.recorded import Recorded, read_recorded, reuse_recorded
 from lockgen.records import dataclass
@@ -519,6 +520,10 @@ def _locations(
     if "output-dir" in from_config:
         output_dir = tool_path(tool["output-dir"], "output-dir", pyproject, project)
     check_not_linked_out(output_dir, project)
+    origin = "-o" if flags.output_dir is not None else "the default"
+    if "output-dir" in from_config:
+        origin = f"[tool.lockgen] output-dir in {pyproject}"
+    refuse_lock_folder_file(output_dir, origin)
     cache_dir = Path(solve.cache_dir) if solve.cache_dir else None
     if "cache-dir" in from_config:
         cache_dir = tool_path(tool["cache-dir"], "cache-dir", pyproject, project)
