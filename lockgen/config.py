@@ -414,8 +414,7 @@ def _build_options(
         template = validate_filename_template(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
-    version = 'a version such as "12.6"'
-    cuda = solve.cuda if solve.cuda is not None else tool_value(tool, "cuda", (str, int, float), version, where)
+    cuda = _cuda(solve.cuda, flags.solve.cuda, tool, where)
     mapping = solve.pypi_mapping or _beside(
         tool_dir, tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
     )
@@ -503,6 +502,26 @@ def _platforms(
 ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
     """``-p`` (a subset of the targets) and ``[tool.lockgen] platforms`` (the targets), each checked."""
     return check_platforms(cli or None, None), check_platforms(tool.get("platforms"), origin)
+
+
+def _cuda(chosen: str | None, cli: str | None, tool: Mapping[str, Any], where: str) -> str | float | None:
+    """The ``__cuda`` version: ``chosen`` (the command line's, or the one the locks record), else the
+    ``[tool.lockgen] cuda`` setting. ConfigError when the command line's or the setting's is not a
+    version as conda's ``__cuda`` holds it (``12``, ``12.6``, ``11.8.0``)."""
+    value: str | float | None = chosen
+    given = "--cuda"
+    if chosen is None:
+        value = tool_value(tool, "cuda", (str, int, float), 'a version such as "12.6"', where)
+        given = f"{where} cuda"
+    if value is None or (chosen is not None and cli in (None, "none")):  # none, or the locks' own
+        return value
+    text = str(value)
+    if not (text.isascii() and all(part.isdigit() for part in text.split("."))):
+        raise ConfigError(
+            f"{given} {text!r} is not a version: give the CUDA version the machines' driver supports, as"
+            ' conda\'s __cuda virtual package has it (for example --cuda 12.6, or cuda = "12.6")'
+        )
+    return value
 
 
 def _locations(
