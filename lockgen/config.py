@@ -31,6 +31,7 @@ from lockgen.project import (
     from_root,
     lexical,
     project_files,
+    refuse_lock_folder_file,
 )
 from lockgen.recorded import Recorded, read_recorded, reuse_recorded
 from lockgen.records import dataclass
@@ -413,8 +414,7 @@ def _build_options(
         template = validate_filename_template(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
-    version = 'a version such as "12.6"'
-    cuda = solve.cuda if solve.cuda is not None else tool_value(tool, "cuda", (str, int, float), version, where)
+    cuda = _cuda(solve.cuda, flags.solve.cuda, tool, where)
     mapping = solve.pypi_mapping or _beside(
         tool_dir, tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
     )
@@ -504,6 +504,26 @@ def _platforms(
     return check_platforms(cli or None, None), check_platforms(tool.get("platforms"), origin)
 
 
+def _cuda(chosen: str | None, cli: str | None, tool: Mapping[str, Any], where: str) -> str | float | None:
+    """The ``__cuda`` version: ``chosen`` (the command line's, or the one the locks record), else the
+    ``[tool.lockgen] cuda`` setting. ConfigError when the command line's or the setting's is not a
+    version as conda's ``__cuda`` holds it (``12``, ``12.6``, ``11.8.0``)."""
+    value: str | float | None = chosen
+    given = "--cuda"
+    if chosen is None:
+        value = tool_value(tool, "cuda", (str, int, float), 'a version such as "12.6"', where)
+        given = f"{where} cuda"
+    if value is None or (chosen is not None and cli in (None, "none")):  # none, or the locks' own
+        return value
+    text = str(value)
+    if not (text.isascii() and all(part.isdigit() for part in text.split("."))):
+        raise ConfigError(
+            f"{given} {text!r} is not a version: give the CUDA version the machines' driver supports, as"
+            ' conda\'s __cuda virtual package has it (for example --cuda 12.6, or cuda = "12.6")'
+        )
+    return value
+
+
 def _locations(
     flags: Flags, tool: Mapping[str, Any], pyproject: Path | None, env_file: Path, root: Path | None = None
 ) -> tuple[Path, Path | None, tuple[str, ...]]:
@@ -519,6 +539,10 @@ def _locations(
     if "output-dir" in from_config:
         output_dir = tool_path(tool["output-dir"], "output-dir", pyproject, project)
     check_not_linked_out(output_dir, project)
+    origin = "-o" if flags.output_dir is not None else "the default"
+    if "output-dir" in from_config:
+        origin = f"[tool.lockgen] output-dir in {pyproject}"
+    refuse_lock_folder_file(output_dir, origin)
     cache_dir = Path(solve.cache_dir) if solve.cache_dir else None
     if "cache-dir" in from_config:
         cache_dir = tool_path(tool["cache-dir"], "cache-dir", pyproject, project)

@@ -192,6 +192,16 @@ def check_not_linked_out(output_dir: Path, project: Path) -> None:
         )
 
 
+def refuse_lock_folder_file(output_dir: Path, origin: str) -> None:
+    """ConfigError (exit 2) for a lock folder that exists as something other than a folder (``-o
+    afile``): every command would otherwise fail on each lock with the system's "Not a directory"."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ConfigError(
+            f"the lock folder {output_dir} ({origin}) is a file, not a folder: name the folder the locks are in"
+            " (or go in) with -o DIR, or move the file away"
+        )
+
+
 def project_mirrors(mirrors: Sequence[Mirror], roots: Sequence[Path]) -> list[tuple[Mirror, Path]]:
     """The mirrors that read packages from a folder inside ``roots`` (the project's tree), with that folder.
 

@@ -109,7 +109,10 @@ def _lock_paths(options: VerifyOptions) -> list[tuple[Path, str | None]]:
         if path.name in names or b"@EXPLICIT" in data:
             paths.append((path, names.get(path.name)))
     if not paths:
-        raise VerifyError(f"no @EXPLICIT lock files in {options.lock_dir}")
+        raise ConfigError(  # nothing to read: exit 2, as `diff` with no locks (never "ok" of nothing)
+            f"no @EXPLICIT lock files in {options.lock_dir}: run `lockgen lock` first, or name the locks folder"
+            " with -o"
+        )
     return paths
 
 

@@ -102,8 +102,20 @@ def format_pip_explanation(found: PipExplanation) -> str:
     lines = []
     for use in found.uses:
         shown = f"{found.name}=={use.version}" if "://" not in use.version else f"{found.name} @ {use.version}"
+        if use.local is not None:
+            shown = f"{use.project} (the local project `{use.local}`)"
         on = ", ".join(use.platforms) if use.platforms else "no target platform"
         lines.append(f"{shown} is in {found.lock_dir / use.file} (pip), on {on}")
+        if use.local is not None:
+            lines.append(
+                "  unhashed: a local folder has no file to hash, so pip installs it after requirements.txt:"
+                f" `pip install --no-deps -r {found.lock_dir / use.file}`, from the environment file's folder"
+            )
+        elif "://" in use.version:
+            lines.append(
+                "  unhashed: a VCS checkout has no file to hash; it is pinned to a commit instead, and pip installs"
+                f" it after requirements.txt: `pip install --no-deps -r {found.lock_dir / use.file}`"
+            )
         if use.via:
             required = [("the pip: section" if v == "pip: section" else v) for v in use.via]
             lines.append(f"  required by: {', '.join(required)}")

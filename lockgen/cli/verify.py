@@ -34,7 +34,7 @@ def command(
     line of the same file, and every line's subdir must be the lock's platform or noarch. The
     lock must be the solution of its `# specs:` line: each spec met, every package a spec's or
     another package's dependency; no URL may carry credentials. Each problem is reported with
-    file, line and package; exit 8 when there is any.
+    file, line and package; exit 8 when there is any, exit 2 when there is no lock to check.
 
     The repodata comes from the channels themselves: [tool.lockgen] mirrors and cache-dir are
     ignored (pyproject.toml may come with the pull request under review). Pass --mirror and

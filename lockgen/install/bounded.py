@@ -22,7 +22,7 @@ class Stopped(Exception):
     """The caller asked for the run to end (its ``stop`` event); the process and its group were stopped."""
 
 
-def _stop_group(process: subprocess.Popen[str]) -> None:
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
     """End ``process`` and everything it started (its own session: build backends, git): SIGTERM,
     then SIGKILL for whatever is still there after a short grace."""
     import os
@@ -83,7 +83,6 @@ def run_bounded(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
             env=dict(env),
             cwd=cwd,
             start_new_session=os.name == "posix",
@@ -112,10 +111,12 @@ def run_bounded(
         for number, handler in held.items():
             signal.signal(number, handler)
     _stop_group(process)  # a process it left behind (a daemonised build step) does not outlive the step
-    return process.returncode, out + err
+    # Bytes, decoded here as UTF-8 (what uv and pip write) whatever the locale's encoding (cp1252 on
+    # Windows): an undecodable byte is replaced, never an error that loses the message.
+    return process.returncode, (out + err).decode("utf-8", "replace")
 
 
-def _wait(process: subprocess.Popen[str], timeout: float | None, stop: threading.Event | None) -> tuple[str, str]:
+def _wait(process: subprocess.Popen[bytes], timeout: float | None, stop: threading.Event | None) -> tuple[bytes, bytes]:
     """``process.communicate()``, raising Late after ``timeout`` seconds and Stopped once ``stop`` is set."""
     import time
 
@@ -132,7 +133,7 @@ def _wait(process: subprocess.Popen[str], timeout: float | None, stop: threading
                 raise Late from None
 
 
-def _drain(process: subprocess.Popen[str]) -> None:
+def _drain(process: subprocess.Popen[bytes]) -> None:
     try:
         process.communicate(timeout=5)
     except (subprocess.TimeoutExpired, ValueError, OSError):  # a pipe held by a process outside the group

@@ -56,6 +56,7 @@ __all__ = [
     "parse_compiled",
     "parse_requirements_lock",
     "project_digest",
+    "project_name",
     "read_previous",
     "render_body",
     "render_requirements_lock",
@@ -420,16 +421,42 @@ def project_digest(folder: Path) -> str:
 def _pyproject_metadata(data: bytes) -> bytes:
     """The parts of a pyproject.toml that can change what a resolver sees, as canonical JSON (the bytes
     themselves when the file does not parse: then any edit counts)."""
+    parsed = _toml(data)
+    if parsed is None:
+        return data
+    kept = {key: parsed[key] for key in ("project", "build-system") if key in parsed}
+    return json.dumps(kept, sort_keys=True, default=str).encode()
+
+
+def _toml(data: bytes) -> dict[str, object] | None:
+    """A TOML document (None: not UTF-8 or not TOML)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        parsed = tomllib.loads(data.decode("utf-8"))
+        parsed: dict[str, object] = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return data
-    kept = {key: parsed[key] for key in ("project", "build-system") if key in parsed}
-    return json.dumps(kept, sort_keys=True, default=str).encode()
+        return None
+    return parsed
+
+
+MAX_PROJECT_FILE = 1 << 20
+"""The most of a local project's pyproject.toml that :func:`project_name` reads."""
+
+
+def project_name(folder: Path) -> str | None:
+    """A local project's name from its static ``pyproject.toml`` ``[project] name`` (None: no such
+    file, too large, or no static name: then only a build could tell)."""
+    try:
+        with (folder / "pyproject.toml").open("rb") as file:
+            data = file.read(MAX_PROJECT_FILE + 1)
+    except OSError:
+        return None
+    parsed = _toml(data) if len(data) <= MAX_PROJECT_FILE else None
+    table = parsed.get("project") if parsed else None
+    name = table.get("name") if isinstance(table, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 

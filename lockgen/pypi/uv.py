@@ -321,7 +321,7 @@ class UvResolver:
                 return {}
             try:
                 done = subprocess.run(
-                    argv, env=environment, capture_output=True, text=True, timeout=remaining, check=False,
+                    argv, env=environment, capture_output=True, timeout=remaining, check=False,
                     stdin=subprocess.DEVNULL,
                 )  # fmt: skip
             except (OSError, subprocess.TimeoutExpired):
@@ -347,7 +347,6 @@ class UvResolver:
                 self.argv(job, builds),
                 env=self.environment(job),
                 capture_output=True,
-                text=True,
                 timeout=remaining,
                 check=False,
                 stdin=subprocess.DEVNULL,
@@ -356,7 +355,7 @@ class UvResolver:
             raise late from exc
         if done.returncode == 0:
             return None
-        stderr = self.secrets.redact(done.stderr)
+        stderr = self.secrets.redact(done.stderr.decode("utf-8", "replace"))  # uv writes UTF-8, whatever the locale
         if NETWORK.search(stderr) and "No solution found" not in stderr:
             raise ChannelError(
                 f"{job.target.platform}: a Python package index could not be reached:\n{indent(stderr)}"
@@ -446,11 +445,11 @@ def build_python(short: str) -> str:
         try:
             done = subprocess.run(
                 [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL,
+                capture_output=True, timeout=10, check=False, stdin=subprocess.DEVNULL,
             )  # fmt: skip
         except (OSError, subprocess.TimeoutExpired):
             return sys.executable
-        if done.returncode == 0 and done.stdout.strip() == short:
+        if done.returncode == 0 and done.stdout.decode("utf-8", "replace").strip() == short:
             return found
     return sys.executable
 

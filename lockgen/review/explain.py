@@ -114,6 +114,10 @@ class PipPinUse:
     via: tuple[str, ...]
     """Who requires it (uv's ``# via``): distribution names; ``pip:`` when the pip: section lists it."""
     file: str
+    local: str | None = None
+    """A local project's line in requirements-unhashed.txt (``-e ./localproj``); None for a pin or a VCS URL."""
+    project: str = ""
+    """A local project's name (its static ``[project] name``, else its folder's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,19 +251,46 @@ def explain_pip(options: LockOptions, the_plan: LockPlan, name: str) -> PipExpla
     ]
     unhashed_text = _read_pip_lock(folder / UNHASHED_NAME)
     unhashed = read_unhashed(unhashed_text) if unhashed_text is not None else None
+    local_folders: list[Path] = []
     for line in unhashed.lines if unhashed else ():
         if line.name and canonicalize_name(line.name) == wanted and line.url:
             uses.append(PipPinUse(line.url, where(line.marker), (VIA_PIP_SECTION,), UNHASHED_NAME))
+        elif line.path is not None and (local := _local_project(options, line.path, wanted)) is not None:
+            project, local_folder = local
+            uses.append(PipPinUse("", where(line.marker), (VIA_PIP_SECTION,), UNHASHED_NAME, line.text, project))
+            local_folders.append(local_folder)
     if not uses:
         return None
     requested: list[str] = []
     for target in the_plan.platforms:
         try:
-            names = parse_pip_entries(the_plan.spec.pip_entries(target.platform), options.allow_includes).names
+            parsed = parse_pip_entries(the_plan.spec.pip_entries(target.platform), options.allow_includes)
         except InputError:
             continue
-        requested += [str(loc) for n, loc in names if n == wanted and str(loc) not in requested]
+        named = [loc for n, loc in parsed.names if n == wanted]
+        named += [d.where for d in parsed.direct if d.path is not None and d.path in local_folders]
+        requested += [str(loc) for loc in named if str(loc) not in requested]
     return PipExplanation(wanted, folder, tuple(uses), tuple(requested))
+
+
+def _local_project(options: LockOptions, path: str, wanted: str) -> tuple[str, Path] | None:
+    """(its name, its folder) for a local project's line that is NAME (its static ``[project] name``, or its
+    folder's name), else None. The path is relative to the environment file's folder (as lock writes
+    it) and read only inside that folder: the line comes from a lock a pull request can edit."""
+    from packaging.utils import canonicalize_name
+
+    from lockgen.lockfiles.requirements import project_name
+    from lockgen.project import env_folder
+
+    if not options.files:
+        return None
+    home = env_folder(options.files[0]).resolve()
+    folder = (home / path).resolve()
+    if folder != home and home not in folder.parents:
+        return None
+    static = project_name(folder)
+    names = {canonicalize_name(folder.name), *([canonicalize_name(static)] if static else [])}
+    return (canonicalize_name(static or folder.name), folder) if wanted in names else None
 
 
 def _read_pip_lock(path: Path) -> str | None:

@@ -250,6 +250,37 @@ def test_explain_answers_for_pip_packages(forms: World) -> None:
     assert invoke_lockgen("explain", "nosuchpkg", cwd=world.root).returncode == 2
 
 
+def test_explain_answers_for_a_local_project(forms: World) -> None:
+    """`-e .`-style lines are in requirements-unhashed.txt without a name: explain finds them by the
+    project's static name (or its folder's name) and says what they are and why they are unhashed."""
+    world = forms
+    _add_sources(world)
+    make_project(world.root / "code", "My_Tool", "0.2.0", ["localdep"])
+    world.write_env(["-e ./code", "appa"])
+    assert world.lock("-p", "linux-64").returncode == 0
+    for asked in ("my-tool", "code"):
+        found = invoke_lockgen("explain", asked, cwd=world.root)
+        assert found.returncode == 0, found.stdout + found.stderr
+        assert found.stdout.startswith(
+            f"my-tool (the local project `-e ./code`) is in locks/{UNHASHED} (pip), on linux-64\n"
+            "  unhashed: a local folder has no file to hash"
+        ), found.stdout
+        assert "  listed at: environment.yml:" in found.stdout
+    assert invoke_lockgen("explain", "localproj", cwd=world.root).returncode == 2  # not in this lock
+
+
+def test_explain_answers_for_the_project_itself(forms: World) -> None:
+    """`-e .`: the environment file's own folder is the project."""
+    world = forms
+    _add_sources(world)
+    make_project(world.root, "rootproj", "1.0", ["localdep"])
+    world.write_env(["-e ."])
+    assert world.lock("-p", "linux-64").returncode == 0
+    found = invoke_lockgen("explain", "RootProj", cwd=world.root)
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.startswith(f"rootproj (the local project `-e .`) is in locks/{UNHASHED} (pip), on linux-64\n")
+
+
 def test_pip_installs_the_hashed_file_with_require_hashes(forms: World) -> None:
     world = forms
     _add_sources(world)
