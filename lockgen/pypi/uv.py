@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,9 +45,11 @@ from lockgen.pypi.uvstderr import (
     NOT_IN_REGISTRY,
     combine_failures,
     explain_failure,
+    failure_said,
     indent,
     matched_names,
     needs_build,
+    resolved_warnings,
 )
 from lockgen.records import dataclass
 from lockgen.reporting import Notice, NullReporter, Reporter
@@ -128,11 +131,16 @@ class UvResolver:
         self.timeout_s = timeout_s
         self.uv = uv_path
         self.interpreters: dict[str, str] = {}
+        self._warned: dict[str, list[str]] = {}
+        """platform → what its last successful uv run warned about (:func:`resolved_warnings`)."""
+        self._said: set[str] = set()
+        self._said_lock = threading.Lock()
         """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""
 
     def argv(self, job: CompileJob, builds: Sequence[str] = ()) -> list[str]:
         """uv's arguments; ``builds`` are the packages that may come from an sdist (all others: wheels only)."""
         args = self._common(job, job.requirements, job.output)
+        args.remove("--quiet")  # a run that succeeds prints its warnings (yanked, unknown extra): _run shows them
         if job.no_build:
             args.append("--no-build")
         else:
@@ -227,6 +235,12 @@ class UvResolver:
                 for name, old, new in newer:
                     self.reporter.report(Notice(_newer_sdist_failed(platform, name, old, new, exc), platform))
         self.reporter.report(PipResolved(platform))
+        for warning in self._warned.pop(platform, []):  # the last successful run's: the one whose pins are kept
+            with self._said_lock:  # once for all platforms: the platforms' runs end in any order
+                said = warning in self._said
+                self._said.add(warning)
+            if not said:
+                self.reporter.report(Notice(Problem(warning, severity="warning"), platform))
         if builds:
             self.reporter.report(Notice(sdist_warning(platform, builds), platform))
         return text
@@ -354,8 +368,10 @@ class UvResolver:
         except subprocess.TimeoutExpired as exc:
             raise late from exc
         if done.returncode == 0:
+            said = self.secrets.redact(done.stderr.decode("utf-8", "replace"))  # uv writes UTF-8, whatever the locale
+            self._warned[job.target.platform] = resolved_warnings(said, job.origins)
             return None
-        stderr = self.secrets.redact(done.stderr.decode("utf-8", "replace"))  # uv writes UTF-8, whatever the locale
+        stderr = self.secrets.redact(failure_said(done.stderr.decode("utf-8", "replace")))  # uv writes UTF-8
         if NETWORK.search(stderr) and "No solution found" not in stderr:
             raise ChannelError(
                 f"{job.target.platform}: a Python package index could not be reached:\n{indent(stderr)}"

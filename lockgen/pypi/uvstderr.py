@@ -49,6 +49,15 @@ NOT_IN_REGISTRY = re.compile(
     r"(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*) was not found in the (?:package registry|provided package locations)"
 )
 NOT_FOUND = re.compile(r"not found in the package registry|there (?:are|is) no versions of", re.IGNORECASE)
+_YANKED = re.compile(
+    r"^warning: `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)==(?P<version>[^`\s]+)` is yanked(?: \(reason: (?P<why>.*)\))?$",
+    re.MULTILINE,
+)
+_NO_EXTRA = re.compile(
+    r"^warning: The package `(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)==(?P<version>[^`\s]+)` does not have an extra"
+    r" named `(?P<extra>[^`]+)`$",
+    re.MULTILINE,
+)
 
 
 _BOX = re.compile(r"[│├╰─▶×]")
@@ -169,6 +178,46 @@ def said_once(messages: Sequence[str], separator: str) -> str:
 
 def indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.strip().splitlines())
+
+
+_FAILURE_START = re.compile(r"^(?:error: |\s*× )", re.MULTILINE)
+
+
+def failure_said(stderr: str) -> str:
+    """A failed run's stderr from its error on: without the warnings and progress lines uv prints
+    before it when not ``--quiet`` (``Requirements file ... does not contain any dependencies``,
+    ``Updating <git url>``), as ``--quiet`` would have printed it (the whole text if no error line)."""
+    start = _FAILURE_START.search(stderr)
+    return stderr[start.start() :] if start else stderr
+
+
+def resolved_warnings(stderr: str, origins: Mapping[str, str]) -> list[str]:
+    """What a ``uv pip compile`` that succeeded warned about and the lock must not hide (uv prints it
+    only without ``--quiet``): a yanked version it locked, an extra the package does not have (pip
+    ignores it, so nothing is locked for it; a stub of what conda installs lists no extras: not said).
+    Each names the pip line (``origins``) where known; the platforms that say the same are not named."""
+    from packaging.utils import canonicalize_name
+
+    found = []
+    for match in _YANKED.finditer(stderr):
+        where = origins.get(canonicalize_name(match.group("name")))
+        why = (match.group("why") or "").strip().strip('"')
+        reason = f" (reason: {why})" if why else ""
+        found.append(
+            f"{where + ': ' if where else ''}{match.group('name')} {match.group('version')} is yanked"
+            f" on the index{reason}; it is locked because it is pinned with `==` (pip installs it too, with a"
+            " warning): pin a version that is not yanked"
+        )
+    for match in _NO_EXTRA.finditer(stderr):
+        if match.group("version").endswith(f"+{LOCAL_LABEL}"):
+            continue
+        where = origins.get(canonicalize_name(match.group("name")))
+        found.append(
+            f"{where + ': ' if where else ''}{match.group('name')} {match.group('version')} has no"
+            f" extra `{match.group('extra')}`: nothing is locked for it (pip ignores it too, with a warning);"
+            " check the extra's name"
+        )
+    return found
 
 
 def _conda_side(package: ProvidedPackage, platform: str) -> str:

@@ -79,6 +79,8 @@ def build_index(root: Path) -> SimpleIndex:
     index.add("colorama", "0.4.6")
     index.add("helper", "1.0", upload_time="2024-01-01T00:00:00Z")
     index.add("helper", "2.0", upload_time="2026-10-01T00:00:00Z")
+    index.add("oldy", "1.0", yanked="broken upload")
+    index.add("oldy", "0.9")
     index.write()
     return index
 
@@ -177,6 +179,24 @@ def test_conda_packages_are_excluded_and_hashes_match(world: World) -> None:
     wheel = next(w for w in world.index.wheels if w.name == "appa")
     assert pins(text) == [("appa", "1.0", None, [world.index.sha256(wheel)])]
     assert "# conda→PyPI names: digest " in text  # by content, not by source
+
+
+def test_a_yanked_pin_and_an_unknown_extra_are_said_once_with_their_line(world: World) -> None:
+    """Locked as pip installs them (a yanked version pinned with `==`; the extra ignored), but never
+    silently: uv says both only when not --quiet, so lockgen shows them, once for all platforms."""
+    world.write_env(["oldy==1.0", "appa[nosuch]"])
+    result = world.lock("-p", "linux-64", "-p", "win-64")
+    assert result.returncode == 0, result.stderr
+    assert [(n, v) for n, v, *_ in pins(world.requirements())] == [("appa", "1.0"), ("oldy", "1.0")]
+    yanked = "warning: environment.yml:10: oldy 1.0 is yanked on the index (reason: broken upload); it is locked"
+    extra = "warning: environment.yml:11: appa 1.0 has no extra `nosuch`: nothing is locked for it"
+    assert result.stderr.count(yanked) == 1, result.stderr
+    assert result.stderr.count(extra) == 1, result.stderr
+    world.write_env(["oldy", "appa"])
+    result = world.lock("-p", "linux-64", "-p", "win-64", out="fresh")
+    assert result.returncode == 0, result.stderr
+    assert [(n, v) for n, v, *_ in pins(world.requirements("fresh"))] == [("appa", "1.0"), ("oldy", "0.9")]
+    assert "yanked" not in result.stderr and "extra" not in result.stderr, result.stderr
 
 
 def test_version_conflict_with_conda_is_explained(world: World) -> None:

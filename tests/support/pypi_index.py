@@ -45,6 +45,8 @@ class Wheel:
     """``2024-01-01T00:00:00Z``: listed in the JSON page (uv's --exclude-newer needs it)."""
     files: Mapping[str, str] = field(default_factory=dict)
     """The wheel's code, path → text; empty: one ``<module>/__init__.py`` with the version and payload."""
+    yanked: str | None = None
+    """The reason it is yanked (PEP 592), or None: not yanked."""
 
     @property
     def file_name(self) -> str:
@@ -148,6 +150,7 @@ class SimpleIndex:
 
     def _link(self, wheel: Wheel) -> str:
         attrs = f' data-requires-python="{html.escape(wheel.requires_python)}"' if wheel.requires_python else ""
+        attrs += f' data-yanked="{html.escape(wheel.yanked)}"' if wheel.yanked is not None else ""
         href = f"../../files/{wheel.file_name}#sha256={self.sha256(wheel)}"
         return f'<a href="{href}"{attrs}>{wheel.file_name}</a><br/>'
 
@@ -166,6 +169,8 @@ class SimpleIndex:
             }
             if wheel.upload_time:
                 entry["upload-time"] = wheel.upload_time
+            if wheel.yanked is not None:
+                entry["yanked"] = wheel.yanked or True
             entries.append(entry)
         versions = sorted({w.version for w in wheels})
         return {"meta": {"api-version": "1.1"}, "name": name, "versions": versions, "files": entries}

@@ -33,9 +33,11 @@ from lockgen.pypi.uvstderr import (
     NOT_IN_REGISTRY,
     GitFailure,
     explain_failure,
+    failure_said,
     git_failure,
     matched_names,
     needs_build,
+    resolved_warnings,
 )
 from tests.support.projects import build_tool_files, legacy_sdist_bytes, make_git_repo, sdist_bytes
 from tests.support.pypi_index import SimpleIndex, serve_index
@@ -66,6 +68,8 @@ class Scenario:
     git: bool = False
     """A git repository of project ``gitpkg`` is made in ``<folder>/repo``; ``{folder}`` in the
     requirement is the folder's ``file://`` URL."""
+    stderr: bool = False
+    """The run succeeds and what lockgen reads is its stderr (the warnings), not the file it wrote."""
 
 
 def _expect(found: object, wanted: object, what: str) -> list[str]:
@@ -132,6 +136,17 @@ def _resolved(text: str) -> list[str]:
     return _expect(pins, wanted, f"the requirements uv wrote (or its stderr):\n{text}\n")
 
 
+def _warned(stderr: str) -> list[str]:
+    wanted = [
+        "environment.yml:7: gamma 1.0 is yanked on the index (reason: broken build); it is locked because it is"
+        " pinned with `==` (pip installs it too, with a warning): pin a version that is not yanked",
+        "environment.yml:8: alpha 1.0 has no extra `nosuch`: nothing is locked for it (pip ignores it too, with a"
+        " warning); check the extra's name",
+    ]
+    found = resolved_warnings(stderr, {"gamma": "environment.yml:7", "alpha": "environment.yml:8"})
+    return _expect(found, wanted, f"resolved_warnings, in:\n{stderr}\n")
+
+
 def _unreachable(stderr: str) -> list[str]:
     network = NETWORK.search(stderr) is not None and "No solution found" not in stderr
     return [] if network else [f"network failure: not read as one in:\n{stderr}"]
@@ -176,6 +191,12 @@ def _beta(index: SimpleIndex) -> None:
     index.add("beta", "2.0")
 
 
+def _yanked(index: SimpleIndex) -> None:
+    _beta(index)
+    index.add("gamma", "1.0", yanked="broken build")
+    index.add("gamma", "0.9")
+
+
 def _broken(index: SimpleIndex) -> None:
     index.add("setuptools", "69.5.1", files=build_tool_files("setuptools"))
     index.add("wheel", "0.43.0", files=build_tool_files("wheel"))
@@ -194,6 +215,7 @@ SCENARIOS = {
         Scenario("build-failed", "brokenpkg", _build_failed, builds=("brokenpkg",), index=_broken),
         Scenario("unreachable-index", "alpha", _unreachable, unreachable=True),
         Scenario("resolved", "alpha", _resolved, index=_beta),
+        Scenario("resolved-with-warnings", "gamma==1.0\nalpha[nosuch]", _warned, index=_yanked, stderr=True),
         Scenario("git-ref-missing", "gitpkg @ git+{folder}/repo@nosuchref", _git_ref_missing, git=True),
         Scenario("git-repository-missing", "gitpkg @ git+{folder}/missing", _git_repository_missing, git=True),
     )
@@ -245,7 +267,9 @@ def run(uv: str, scenario_name: str, folder: Path) -> str:
         done = subprocess.run(
             resolver.argv(job, scenario.builds), env=env, capture_output=True, text=True, timeout=120, check=False
         )
-    text = job.output.read_text(encoding="utf-8") if done.returncode == 0 else done.stderr
+    succeeded = done.returncode == 0 and not scenario.stderr
+    text = job.output.read_text(encoding="utf-8") if succeeded else done.stderr
+    text = text if done.returncode == 0 else failure_said(text)  # what lockgen reads of a failure
     text = re.sub(r"(git-v\d+/db/)[0-9a-f]+", r"\1<key>", text.replace(str(folder), "<tmp>"))
     return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", text)
 
