@@ -180,6 +180,10 @@ def indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.strip().splitlines())
 
 
+_NO_VERSION = re.compile(
+    r"(?:there is no version of|only (?P<only>[A-Za-z0-9][A-Za-z0-9._\-]*[<>=!~]=?[^\s,]+) is available and you"
+    r" require) (?P<req>(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*)(?:\[[^\]]*\])?[=<>!~]\S*)"
+)
 _FAILURE_START = re.compile(r"^(?:error: |\s*× )", re.MULTILINE)
 
 
@@ -279,6 +283,16 @@ def explain_failure(
         where = f"{target.python_platform}, Python {target.python_version}"
         why = "--only-binary refuses its sdist" if only_binary else "it has no sdist to build from"
         findings.append(f"{match.group('what')} has no wheel for {platform} ({where}), and {why}")
+    for match in _NO_VERSION.finditer(flat):
+        missing = canonicalize_name(match.group("name"))
+        if missing in provided:
+            continue  # a clash with conda, said above
+        only = f" (the index has {match.group('only')})" if match.group("only") else ""
+        where = f" (pip requirement at {origins[missing]})" if missing in origins else ""
+        findings.append(
+            f"{match.group('req').rstrip(',.')}: no version on the index matches{only}; pin a version it has"
+            f" (`pip index versions {match.group('name')}` lists them){where}"
+        )
     git = git_failure(stderr) is not None
     building = [] if git else list(_BUILD_FAILED.finditer(flat))  # a failed git fetch built nothing
     if git:  # the same failure on every platform reads the same, so it is said once

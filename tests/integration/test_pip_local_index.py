@@ -210,6 +210,20 @@ def test_version_conflict_with_conda_is_explained(world: World) -> None:
     assert not (world.root / "locks" / "linux-64.txt").exists()  # all or nothing
 
 
+def test_a_version_the_index_does_not_have_is_named_with_its_line(world: World) -> None:
+    world.write_env(["appa==9.0"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 7, result.stderr
+    assert (
+        "- appa==9.0: no version on the index matches; pin a version it has (`pip index versions appa` lists"
+        " them) (pip requirement at environment.yml:10)"
+    ) in result.stderr
+    world.write_env(["appb>=3"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 7, result.stderr
+    assert "- appb>=3: no version on the index matches (the index has appb<=2.0); pin a version" in result.stderr
+
+
 def test_resolver_backtracks_to_a_version_that_fits_conda(world: World) -> None:
     world.write_env(["appb"])
     result = world.lock("-p", "linux-64")

@@ -122,6 +122,11 @@ def _not_found(stderr: str) -> list[str]:
     return [*said, *_expect(matched_names(NOT_IN_REGISTRY, stderr), ["nosuchpkg"], "not in the registry")]
 
 
+def _no_version(stderr: str) -> list[str]:
+    message = _message(stderr, "no-such-version")
+    return _in(message, "- beta==9.0: no version on the index matches; pin a version it has", "message")
+
+
 def _build_failed(stderr: str) -> list[str]:
     message = _message(stderr, "build-failed")
     return [
@@ -212,6 +217,7 @@ SCENARIOS = {
         Scenario("dependency-clashes-with-conda", "alpha", _depends_on_conda, provided=(BETA,), index=_beta),
         Scenario("requirement-clashes-with-conda", "beta>=2", _requires_conda, provided=(BETA,), index=_beta),
         Scenario("not-found", "nosuchpkg", _not_found, index=_beta),
+        Scenario("no-such-version", "beta==9.0", _no_version, index=_beta),
         Scenario("build-failed", "brokenpkg", _build_failed, builds=("brokenpkg",), index=_broken),
         Scenario("unreachable-index", "alpha", _unreachable, unreachable=True),
         Scenario("resolved", "alpha", _resolved, index=_beta),
