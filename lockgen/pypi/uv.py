@@ -30,6 +30,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lockgen.config import DEFAULT_UV_TIMEOUT_S, UV_TIMEOUT_ENV
@@ -241,8 +242,10 @@ class UvResolver:
                 self._said.add(warning)
             if not said:
                 self.reporter.report(Notice(Problem(warning, severity="warning"), platform))
-        if builds:
-            self.reporter.report(Notice(sdist_warning(platform, builds), platform))
+        indexed = {canonicalize_name(p.name) for p in parse_compiled(text) if p.url is None}  # not local, VCS, URL:
+        from_index = [name for name in builds if name in indexed]  # those are always built, wheel or not
+        if from_index:
+            self.reporter.report(Notice(sdist_warning(platform, from_index), platform))
         return text
 
     def _rounds(self, job: CompileJob, builds: list[str], deadline: float) -> list[str]:

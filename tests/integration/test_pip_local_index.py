@@ -23,6 +23,7 @@ from packaging.requirements import Requirement
 from lockgen.lockfiles.requirements import logical_lines
 from tests.support.channel import ChannelBuilder, Server, serve_directory
 from tests.support.cli import invoke_lockgen, mapping_env, mirror_options
+from tests.support.projects import make_project
 from tests.support.pypi_index import SimpleIndex, serve_index
 
 PLATFORMS = ("linux-64", "osx-64", "win-64")
@@ -208,6 +209,18 @@ def test_version_conflict_with_conda_is_explained(world: World) -> None:
     assert "(pip requirement at environment.yml:10)" in result.stderr
     assert not (world.root / "locks" / "requirements.txt").exists()
     assert not (world.root / "locks" / "linux-64.txt").exists()  # all or nothing
+
+
+def test_a_local_project_built_for_its_metadata_gets_no_no_wheel_warning(world: World) -> None:
+    """A local project is always built (its metadata has no other source): uv's wheels-only run says
+    its build is disabled, the next run builds it, and nothing tells to "pin a version that has a
+    wheel" (which a warm uv cache never said either)."""
+    make_project(world.root / "proj", "proj", "0.1", ["appa"], dynamic=True)
+    world.write_env(["-e ./proj"])
+    result = world.lock("-p", "linux-64")
+    assert result.returncode == 0, result.stderr
+    assert [(n, v) for n, v, *_ in pins(world.requirements())] == [("appa", "1.0")]
+    assert "locked from sdist" not in result.stderr, result.stderr
 
 
 def test_a_version_the_index_does_not_have_is_named_with_its_line(world: World) -> None:
