@@ -209,8 +209,8 @@ def resolved_warnings(stderr: str, origins: Mapping[str, str]) -> list[str]:
         reason = f" (reason: {why})" if why else ""
         found.append(
             f"{where + ': ' if where else ''}{match.group('name')} {match.group('version')} is yanked"
-            f" on the index{reason}; it is locked because it is pinned with `==` (pip installs it too, with a"
-            " warning): pin a version that is not yanked"
+            f" on the index{reason}; the lock pins it with `==`, so pip installs it (with a warning): pin a version"
+            f" that is not yanked (`--update {match.group('name')}` if the earlier lock kept it)"
         )
     for match in _NO_EXTRA.finditer(stderr):
         if match.group("version").endswith(f"+{LOCAL_LABEL}"):

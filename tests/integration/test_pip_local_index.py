@@ -189,11 +189,15 @@ def test_a_yanked_pin_and_an_unknown_extra_are_said_once_with_their_line(world: 
     result = world.lock("-p", "linux-64", "-p", "win-64")
     assert result.returncode == 0, result.stderr
     assert [(n, v) for n, v, *_ in pins(world.requirements())] == [("appa", "1.0"), ("oldy", "1.0")]
-    yanked = "warning: environment.yml:10: oldy 1.0 is yanked on the index (reason: broken upload); it is locked"
+    yanked = "warning: environment.yml:10: oldy 1.0 is yanked on the index (reason: broken upload); the lock pins"
     extra = "warning: environment.yml:11: appa 1.0 has no extra `nosuch`: nothing is locked for it"
     assert result.stderr.count(yanked) == 1, result.stderr
     assert result.stderr.count(extra) == 1, result.stderr
-    world.write_env(["oldy", "appa"])
+    world.write_env(["oldy", "appa"])  # the earlier pin is kept (until --update), and still said
+    result = world.lock("-p", "linux-64", "-p", "win-64")
+    assert result.returncode == 0, result.stderr
+    assert [(n, v) for n, v, *_ in pins(world.requirements())] == [("appa", "1.0"), ("oldy", "1.0")]
+    assert "oldy 1.0 is yanked on the index" in result.stderr and "`--update oldy`" in result.stderr
     result = world.lock("-p", "linux-64", "-p", "win-64", out="fresh")
     assert result.returncode == 0, result.stderr
     assert [(n, v) for n, v, *_ in pins(world.requirements("fresh"))] == [("appa", "1.0"), ("oldy", "0.9")]

@@ -143,8 +143,9 @@ def _resolved(text: str) -> list[str]:
 
 def _warned(stderr: str) -> list[str]:
     wanted = [
-        "environment.yml:7: gamma 1.0 is yanked on the index (reason: broken build); it is locked because it is"
-        " pinned with `==` (pip installs it too, with a warning): pin a version that is not yanked",
+        "environment.yml:7: gamma 1.0 is yanked on the index (reason: broken build); the lock pins it with `==`,"
+        " so pip installs it (with a warning): pin a version that is not yanked (`--update gamma` if the earlier"
+        " lock kept it)",
         "environment.yml:8: alpha 1.0 has no extra `nosuch`: nothing is locked for it (pip ignores it too, with a"
         " warning); check the extra's name",
     ]
