@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from lockgen.pypi.mapping import MappingSource, PypiMapping
     from lockgen.pypi.stubs import ProvidedPackage
     from lockgen.pypi.targets import PipTarget
-    from lockgen.spec.model import PipEntry
+    from lockgen.spec.model import Location, PipEntry
 
 
 Conda = Mapping[str, tuple[tuple[str, str], ...]]
@@ -141,27 +141,34 @@ def all_platform_inputs(
 
 
 def _overlaps(request: PipRequest, platforms: Sequence[PlatformInputs], mapping: PypiMapping) -> list[Problem]:
-    """Packages listed both as conda dependencies and under pip: (conda first, pip second)."""
-    found: list[Problem] = []
+    """Packages listed both as conda dependencies and under pip: (conda first, pip second); one
+    warning per pair, naming conda's version on each platform when the platforms' versions differ."""
+    seen: dict[tuple[str, str, str, Location], dict[str | None, list[str]]] = {}
     conda_deps = {p.platform: p.conda_dependencies for p in request.platforms}
     for item in platforms:
         provided = {p.name: p for p in item.provided}
-        deps = conda_deps[item.platform]
         for name, where in item.pip.names:
-            for dep in deps:
+            for dep in conda_deps[item.platform]:
                 if name in mapping.pypi_names(dep.name) or name == dep.name:
                     have = provided.get(name)
-                    outcome = (
-                        f"conda's {name} {have.conda_version} is kept and pip does not install it"
-                        if have
-                        else f"conda's {dep.name} is not known as {name}, so pip may install it again"
-                    )
-                    message = (
-                        f"{name} is listed under pip: and as conda dependency `{dep.spec}` ({dep.location}); {outcome}"
-                    )
-                    problem = Problem(message, where.file, where.line)
-                    if problem not in found:
-                        found.append(problem)
+                    key = (name, dep.name, f"`{dep.spec}` ({dep.location})", where)
+                    seen.setdefault(key, {}).setdefault(have.conda_version if have else None, []).append(item.platform)
+    found: list[Problem] = []
+    for (name, conda_name, conda_dep, where), versions in seen.items():
+        known = {v: ps for v, ps in versions.items() if v is not None}
+        each = "; ".join(f"{v} on {', '.join(ps)}" for v, ps in known.items())
+        outcome = (
+            f"conda's {name} {next(iter(known), '')} is kept" if len(known) == 1 else f"conda's {name} ({each}) is kept"
+        )
+        outcome += " and pip does not install it"
+        if None in versions:
+            unknown = f"conda's {conda_name} is not known as {name}, so pip may install it again"
+            outcome = f"{outcome}; {unknown} on {', '.join(versions[None])}" if known else unknown
+        found.append(
+            Problem(
+                f"{name} is listed under pip: and as conda dependency {conda_dep}; {outcome}", where.file, where.line
+            )
+        )
     return found
 
 

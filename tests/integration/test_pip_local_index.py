@@ -352,6 +352,19 @@ def test_package_in_conda_and_pip_warns(world: World) -> None:
     assert world.lock("-p", "win-64", "--strict", out="strict").returncode == 3
 
 
+def test_a_package_in_conda_and_pip_is_said_once_when_conda_versions_differ(world: World) -> None:
+    world.conda.add("numpy", "1.26.5", build="py311h0_0", subdir="osx-64", depends=["python >=3.11,<3.12"])
+    world.conda.write()
+    world.write_env(["numpy", "appa"])
+    result = world.lock()
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "numpy is listed under pip:" in line]
+    assert warnings == [
+        "warning: environment.yml:10: numpy is listed under pip: and as conda dependency `numpy` (environment.yml:6);"
+        " conda's numpy (1.26.4 on linux-64, win-64; 1.26.5 on osx-64) is kept and pip does not install it"
+    ], result.stderr
+
+
 def test_index_credentials_are_used_but_never_written(world: World) -> None:
     port_url = world.index_url.replace("http://", "http://alice:s3cretpass@")
     env = world.write_env(["appa"])
