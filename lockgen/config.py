@@ -48,6 +48,7 @@ from lockgen.toolconfig import (
     tool_path,
     tool_value,
     validate_filename_template,
+    version_not_number,
     with_line,
 )
 
@@ -414,7 +415,7 @@ def _build_options(
         template = validate_filename_template(
             str(tool.get("filename-template", "{platform}.txt")), f"{where} filename-template"
         )
-    cuda = _cuda(solve.cuda, flags.solve.cuda, tool, where)
+    cuda = _cuda(solve.cuda, flags.solve.cuda, tool, where, pyproject)
     mapping = solve.pypi_mapping or _beside(
         tool_dir, tool_value(tool, "pypi-mapping", (str,), "the path of a JSON file", where)
     )
@@ -504,14 +505,18 @@ def _platforms(
     return check_platforms(cli or None, None), check_platforms(tool.get("platforms"), origin)
 
 
-def _cuda(chosen: str | None, cli: str | None, tool: Mapping[str, Any], where: str) -> str | float | None:
+def _cuda(
+    chosen: str | None, cli: str | None, tool: Mapping[str, Any], where: str, pyproject: Path | None
+) -> str | int | None:
     """The ``__cuda`` version: ``chosen`` (the command line's, or the one the locks record), else the
     ``[tool.lockgen] cuda`` setting. ConfigError when the command line's or the setting's is not a
-    version as conda's ``__cuda`` holds it (``12``, ``12.6``, ``11.8.0``)."""
-    value: str | float | None = chosen
+    version as conda's ``__cuda`` holds it (``12``, ``12.6``, ``11.8.0``); a TOML float (``11.10``,
+    read as 11.1) is refused: a whole number (``12``) is exact, a dotted version must be quoted."""
+    value: str | int | None = chosen
     given = "--cuda"
     if chosen is None:
-        value = tool_value(tool, "cuda", (str, int, float), 'a version such as "12.6"', where)
+        version_not_number(tool.get("cuda"), "cuda", where, pyproject)
+        value = tool_value(tool, "cuda", (str, int), 'a version such as "12.6"', where)
         given = f"{where} cuda"
     if value is None or (chosen is not None and cli in (None, "none")):  # none, or the locks' own
         return value

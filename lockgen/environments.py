@@ -33,7 +33,7 @@ from lockgen.platforms import KNOWN_PLATFORMS
 from lockgen.project import check_lock_folder
 from lockgen.recorded import Recorded, read_recorded
 from lockgen.records import dataclass
-from lockgen.toolconfig import toml_where
+from lockgen.toolconfig import toml_where, version_not_number
 
 __all__ = [
     "TABLE",
@@ -176,6 +176,7 @@ def _environment(name: str, entry: Any, root: Path, pyproject: Path, line: int |
         if bad:
             raise ConfigError(f"{where}: environment {name}: unknown platform(s) {', '.join(bad)}")
     cuda = entry.get("cuda")
+    version_not_number(cuda, "cuda", f"{where}: environment {name}:", pyproject if line else None, line)
     if cuda is not None and not (isinstance(cuda, str) and re.fullmatch(r"\d+(\.\d+)*", cuda)):
         raise ConfigError(f'{where}: environment {name}: cuda must be a version string such as "12.6", got {cuda!r}')
     return Environment(name, tuple(files), group, platforms, cuda, line, pyproject)

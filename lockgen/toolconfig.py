@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "tool_path",
     "tool_value",
     "validate_filename_template",
+    "version_not_number",
     "with_line",
 ]
 
@@ -187,18 +189,47 @@ def toml_where(pyproject: Path | None, key: str) -> str:
     """``pyproject.toml:LINE`` of ``key`` in [tool.lockgen] (the file alone when it cannot be found)."""
     if pyproject is None:
         return "[tool.lockgen]"
+    found = _key_line(pyproject, key)
+    return f"{pyproject}:{found[0]}" if found else f"{pyproject}"
+
+
+def _key_line(pyproject: Path, key: str) -> tuple[int, str] | None:
+    """(number, text) of the line that sets ``key`` in [tool.lockgen]; None when it cannot be found."""
     try:
         lines = pyproject.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return f"{pyproject}"
+    except (OSError, ValueError):
+        return None
     section = False
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped.startswith("["):
             section = stripped.replace(" ", "") == "[tool.lockgen]"
         elif section and stripped.split("=", 1)[0].strip().strip("\"'") == key:
-            return f"{pyproject}:{number}"
-    return f"{pyproject}"
+            return number, line
+    return None
+
+
+def version_not_number(value: Any, key: str, where: str, pyproject: Path | None, line: int | None = None) -> None:
+    """ConfigError when the version ``key`` was written as a TOML float: tomllib reads ``11.10`` as
+    11.1, another version, so no float is taken for one. The message quotes the number as written
+    (from the key's line in [tool.lockgen], or ``line`` for an inline table's entry)."""
+    if not isinstance(value, float):
+        return
+    text = None
+    if pyproject is not None and line is None:
+        found = _key_line(pyproject, key)
+        text = found[1] if found else None
+    elif pyproject is not None and line is not None:
+        try:
+            text = pyproject.read_text(encoding="utf-8").splitlines()[line - 1]
+        except (OSError, ValueError, IndexError):
+            text = None
+    match = re.search(rf"(?<![\w-]){re.escape(key)}\s*=\s*([-+\d._eE]+)", text or "")
+    written = match.group(1) if match else repr(value)
+    raise ConfigError(
+        f"{where} {key} = {written} is a TOML number, read as {value!r}, not as the version {written}:"
+        f' quote it, {key} = "{written}"'
+    )
 
 
 def tool_path(value: Any, key: str, pyproject: Path | None, project: Path) -> Path:

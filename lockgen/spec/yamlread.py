@@ -62,7 +62,7 @@ class Reader:
     def string(self, node: yaml.Node, what: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
             kind = describe(node)
-            self.problem(f"{what} must be a string, got {kind}{_colon_hint(node)}", node)
+            self.problem(f"{what} must be a string, got {kind}{_colon_hint(node)}{_number_hint(node)}", node)
             return None
         value = str(node.value).strip()
         if not value:
@@ -154,6 +154,16 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, reader: Reader) -> Problem:
     if scanning and mark is not None and exc.problem_mark is not None and exc.problem_mark.line != mark.line:
         what += f" (PyYAML gave up at line {exc.problem_mark.line + 1})"
     return Problem(f"malformed YAML: {what}", reader.file, line)
+
+
+def _number_hint(node: yaml.Node) -> str:
+    """For a number where text is meant (``- 3.10`` reads as 3.1): quote it, as written."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag in (_INT, _FLOAT)) or len(node.value) > 60:
+        return ""
+    return f' (YAML reads {node.value} as a number: quote it, "{node.value}")'
+
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 
 
 def _colon_hint(node: yaml.Node) -> str:

@@ -34,3 +34,23 @@ def test_the_setting_is_checked_too(tmp_path: Path) -> None:
     result = invoke_lockgen("check", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "cuda 'latest' is not a version" in result.stderr and "pyproject.toml" in result.stderr
+
+
+@pytest.mark.parametrize("written", ["11.10", "12.6", "12.0", "1e1"])
+def test_a_cuda_setting_written_as_a_toml_float_is_refused_with_the_fix(tmp_path: Path, written: str) -> None:
+    """tomllib reads `cuda = 11.10` as 11.1: another CUDA version, so no float is taken for one."""
+    (tmp_path / "environment.yml").write_text(ENV)
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n\n[tool.lockgen]\ncuda = {written}\n')
+    result = invoke_lockgen("check", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{tmp_path / 'pyproject.toml'}:5: [tool.lockgen] cuda = {written} is a TOML number" in result.stderr
+    assert f'quote it, cuda = "{written}"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_whole_number_cuda_setting_is_exact_and_taken(tmp_path: Path) -> None:
+    (tmp_path / "environment.yml").write_text(ENV)
+    (tmp_path / "pyproject.toml").write_text("[tool.lockgen]\ncuda = 12\n")
+    result = invoke_lockgen("check", cwd=tmp_path)
+    assert result.returncode == 6, result.stderr  # no locks yet: the setting itself was taken
+    assert "cuda" not in result.stderr

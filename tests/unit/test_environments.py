@@ -111,7 +111,12 @@ def test_targets_carry_each_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ),
         ('cpu = { file = "environment.yml", output = "x" }\n', ":5: environment cpu: unknown keys output"),
         ('cpu = { group = "main" }\n', ":5: environment cpu needs `file`"),
-        ('cpu = { file = "environment.yml", cuda = 12.6 }\n', ":5: environment cpu: cuda must be a version string"),
+        (
+            'cpu = { file = "environment.yml", cuda = 11.10 }\n',
+            ":5: environment cpu: cuda = 11.10 is a TOML number, read as 11.1, not as the version 11.10: quote it,"
+            ' cuda = "11.10"',
+        ),
+        ('cpu = { file = "environment.yml", cuda = 12 }\n', ":5: environment cpu: cuda must be a version string"),
         ('cpu = { file = "environment.yml", platforms = ["linux-65"] }\n', ":5: environment cpu: unknown platform"),
         (
             'a = { file = "environment.yml", group = "g", platforms = ["linux-64"] }\n'

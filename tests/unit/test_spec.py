@@ -173,6 +173,19 @@ BAD_INPUTS = [
     (_env("  - python\n  - {a: 1}\n"), ["e.yml:6: a mapping in dependencies must be `pip:`"]),
     (_env("  - pip:\n    - 'requests >= = 2'\n"), ["e.yml:6: invalid pip requirement"]),
     (_env("  - 3.5\n"), ["e.yml:5: a dependency must be a string, got a number"]),
+    # YAML reads 3.10 as 3.1: the message quotes the number as written
+    (
+        _env("  - 3.10\n"),
+        ['e.yml:5: a dependency must be a string, got a number (YAML reads 3.10 as a number: quote it, "3.10")'],
+    ),
+    (
+        "name: 1.10\ndependencies: [python]\n",
+        ['e.yml:1: name must be a string, got a number (YAML reads 1.10 as a number: quote it, "1.10")'],
+    ),
+    (
+        _env("  - pip:\n    - 2.0\n"),
+        ['e.yml:6: a pip requirement must be a string, got a number (YAML reads 2.0 as a number: quote it, "2.0")'],
+    ),
     # a list item indented deeper than the one above is folded into it by YAML
     (_env("  - python=3.11\n   - numpy\n"), ["e.yml:6: dependency 'python=3.11 - numpy' holds two list items"]),
     (_env("  - pip:\n    - rich\n     - wandb>=0.15\n"), ["e.yml:7: pip entry 'rich - wandb>=0.15' holds two"]),
