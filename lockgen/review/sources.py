@@ -235,6 +235,17 @@ def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([git, *args], cwd=cwd, capture_output=True, check=False)
 
 
+def _git_path(output: bytes) -> str:
+    """A path (or NUL-separated paths) git wrote: the file system's bytes, as ``os.fsdecode`` reads
+    them (a name that is not UTF-8 is kept, and given back to git or the file system as it was)."""
+    return os.fsdecode(output.rstrip(b"\n"))
+
+
+def _git_text(output: bytes) -> str:
+    """Text git wrote (a file's content, a size, a listing): UTF-8, an undecodable byte replaced."""
+    return output.decode("utf-8", errors="replace")
+
+
 def _existing_parent(path: Path) -> Path:
     for candidate in (path, *path.parents):
         if candidate.is_dir():
@@ -266,7 +277,7 @@ def read_revision(
     top = _git(["rev-parse", "--show-toplevel"], where)
     if top.returncode != 0:
         raise ReviewSourceError(f"{where} is not in a git repository, so {revision!r} cannot be read")
-    root = Path(top.stdout.decode().strip()).resolve()
+    root = Path(_git_path(top.stdout)).resolve()
     try:
         # where the folder is named, not where a link in the working tree leads: a pull request that
         # turns locks/ into a link to a pristine copy must not make both sides read that copy
@@ -285,7 +296,7 @@ def read_revision(
     prefix = "" if relative == "." else relative.rstrip("/") + "/"
     listing = _git(["ls-tree", "-l", "-z", revision, "--", prefix or "."], root)
     files: dict[str, str] = {}
-    for line in listing.stdout.decode("utf-8", errors="replace").split("\0"):
+    for line in _git_path(listing.stdout).split("\0"):  # names as git gave them: `git show` takes them back
         mode, _, entry = line.partition("\t")
         name = entry[len(prefix) :] if entry.startswith(prefix) else ""
         if not name.endswith(".txt") or "/" in name:
@@ -296,7 +307,7 @@ def read_revision(
         _refuse_large(f"{revision}:{prefix}{name}", limit.size_problem(int(size)) if limit and size.isdigit() else None)
         blob = _git(["show", f"{revision}:{prefix}{name}"], root)
         if blob.returncode == 0:
-            files[name] = blob.stdout.decode("utf-8", errors="replace")
+            files[name] = _git_text(blob.stdout)
     environments: dict[str, str] = {}
     for env_file in env_files:
         try:
@@ -304,11 +315,11 @@ def read_revision(
         except ValueError:
             continue  # outside the repository: it has no version at that revision
         if env_limit is not None:
-            size = _git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout.decode().strip()
+            size = _git_text(_git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout).strip()
             _refuse_large(f"{revision}:{inside}", env_limit.size_problem(int(size)) if size.isdigit() else None)
         blob = _git(["show", f"{revision}:{inside}"], root)
         if blob.returncode == 0:
-            environments[inside] = blob.stdout.decode("utf-8", errors="replace")
+            environments[inside] = _git_text(blob.stdout)
     found = read_files(revision, files, direct_specs(environments), template=template)
     return replace(found, where=f"{root / prefix if prefix else root} at {revision}")
 
@@ -329,7 +340,7 @@ def _refuse_linked_folder(revision: str, relative: str, root: Path) -> None:
     parts = [] if relative == "." else relative.split("/")
     for end in range(1, len(parts) + 1):
         prefix = "/".join(parts[:end])
-        listing = _git(["ls-tree", revision, "--", prefix], root).stdout.decode("utf-8", errors="replace")
+        listing = _git_text(_git(["ls-tree", revision, "--", prefix], root).stdout)
         if listing.startswith("120000 "):
             raise ReviewSourceError(
                 f"{revision}: {prefix} is a symbolic link; lockgen writes locks into a real folder, and a link could"
@@ -346,16 +357,16 @@ def read_revision_file(revision: str, path: Path, limit: SizeLimit | None = None
     top = _git(["rev-parse", "--show-toplevel"], _existing_parent(absolute.parent))
     if top.returncode != 0:
         return None
-    root = Path(top.stdout.decode().strip()).resolve()
+    root = Path(_git_path(top.stdout)).resolve()
     try:
         inside = absolute.relative_to(root).as_posix()
     except ValueError:
         return None
     if limit is not None:
-        size = _git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout.decode().strip()
+        size = _git_text(_git(["cat-file", "-s", f"{revision}:{inside}"], root).stdout).strip()
         _refuse_large(f"{revision}:{inside}", limit.size_problem(int(size)) if size.isdigit() else None)
     blob = _git(["show", f"{revision}:{inside}"], root)
-    return blob.stdout.decode("utf-8", errors="replace") if blob.returncode == 0 else None
+    return _git_text(blob.stdout) if blob.returncode == 0 else None
 
 
 _HASH_OPTION = re.compile(r"(?:^|\s)--hash[=\s](\S+)")
