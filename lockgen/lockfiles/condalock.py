@@ -95,9 +95,50 @@ def _fail(where: str, message: str) -> MalformedLock:
     return MalformedLock(f"{where}: {message}")
 
 
+class _Float(float):
+    """A YAML float with the text it was written as and its line (``1.10`` reads as 1.1)."""
+
+    text: str
+    line: int
+
+
+class _Int(int):
+    """A YAML int with the text it was written as and its line (``010`` reads as 8)."""
+
+    text: str
+    line: int
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader; its numbers keep the text they were written as (see :func:`_as_written`)."""
+
+
+def _number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> _Float | _Int:
+    value = loader.construct_yaml_float(node) if node.tag.endswith(":float") else loader.construct_yaml_int(node)
+    number = _Float(value) if isinstance(value, float) else _Int(value)
+    number.text, number.line = str(node.value), node.start_mark.line + 1
+    return number
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _number)
+_Loader.add_constructor("tag:yaml.org,2002:int", _number)
+
+
+def _as_written(value: object, where: str, what: str) -> None:
+    """MalformedLock for a number where text is meant that does not read back as written: YAML reads
+    ``version: 1.10`` as 1.1 (and ``010`` as 8), another version; conda-lock quotes such values."""
+    if isinstance(value, (_Float, _Int)) and str(value) != value.text:
+        raise _fail(
+            where,
+            f"{what} {value.text} (line {value.line}) is a YAML number, read as {value!r}, not as {value.text}:"
+            f" quote it, '{value.text}'",
+        )
+
+
 def _text(value: object, where: str, what: str, *, required: bool = True) -> str | None:
     if value is None and not required:
         return None
+    _as_written(value, where, what)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _fail(where, f"{what} must be a string, got {type(value).__name__}")
     text = str(value).strip()
@@ -142,6 +183,8 @@ def _package(raw: object, where: str) -> CondaLockPackage:
     deps = raw.get("dependencies") or {}
     if not isinstance(deps, dict):
         raise _fail(where, "dependencies must be a mapping of name to version spec")
+    for k, v in deps.items():
+        _as_written(v, where, f"dependencies: {k}:")
     dependencies = tuple(sorted((str(k), "" if v is None else str(v)) for k, v in deps.items()))
     category = _text(raw.get("category", "main"), where, "category") or "main"
     optional = raw.get("optional", category != "main")
@@ -185,7 +228,7 @@ def _channels(value: object, where: str) -> tuple[str, ...]:
 def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
     """Parse conda-lock's unified lock file (format v1). Raises MalformedLock naming the problem."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader, its numbers keeping their text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -204,6 +247,8 @@ def parse_condalock(text: str, where: str = "conda-lock.yml") -> CondaLockFile:
     hashes = metadata.get("content_hash") or {}
     if not isinstance(hashes, dict):
         raise _fail(where, "metadata.content_hash must be a mapping of platform to hash")
+    for key, digest in hashes.items():
+        _as_written(digest, where, f"metadata.content_hash: {key}:")
     raw_packages = data["package"] or []
     if not isinstance(raw_packages, list):
         raise _fail(where, "package must be a list")

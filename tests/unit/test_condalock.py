@@ -274,3 +274,27 @@ def test_a_digest_made_only_of_digits_reads_back_as_the_same_string() -> None:
     (conda,) = lock.for_platform("linux-64", "conda")
     (pip,) = lock.for_platform("linux-64", "pip")
     assert (conda.md5, conda.sha256, pip.sha256) == (md5, sha, sha)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: t.replace("version: '0.1'", "version: 0.10"),
+            r"package 1 \(_libgcc_mutex\): version 0.10 \(line 17\) is a YAML number, read as 0.1, not as 0.10:"
+            r" quote it, '0.10'",
+        ),
+        (lambda t: t.replace("version: 8.0.0", "version: 010"), r"version 010 \(line 28\) is a YAML number, read as 8"),
+        (lambda t: t.replace("python: '>=3.8'", "python: 3.10"), r"dependencies: python: 3.10 \(line 32\)"),
+    ],
+)
+def test_a_version_yaml_reads_as_another_number_is_refused(change, message) -> None:  # type: ignore[no-untyped-def]
+    """YAML reads `version: 0.10` as 0.1 (and `010` as 8): another version; conda-lock quotes such values."""
+    with pytest.raises(MalformedLock, match=message):
+        parse_condalock(change(LOCK))
+
+
+def test_a_version_written_as_a_number_that_reads_back_as_written_is_taken() -> None:
+    lock = parse_condalock(LOCK.replace("version: '0.1'", "version: 0.1").replace("version: 8.0.0", "version: 8"))
+    mutex, pytest_pkg = lock.for_platform("linux-64", "conda")
+    assert (mutex.version, pytest_pkg.version) == ("0.1", "8")
