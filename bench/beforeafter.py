@@ -33,7 +33,7 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from run import CANONICAL, CHILD_ENV, PLATFORMS, virtual_args, write_env  # noqa: E402
+from run import CANONICAL, CHILD_ENV, engine_command, write_env  # noqa: E402
 from server import serve  # noqa: E402
 
 Timed = tuple[float, float]
@@ -91,19 +91,11 @@ def main() -> None:
                 cmd += ["-o", folder / f"locks-{tag}", "--cache-dir", folder / f"cache-{tag}", "--mirror", mirror]
                 return timed(cmd, folder, env)
 
-            def engine(
-                folder: Path = folder, mode: str = mode, specs: list[str] = specs, channels_of: list[str] = channels_of
-            ) -> Timed:
+            engine_cmd = engine_command(py, server.url, folder, mode, channels_of, specs)
+
+            def engine(folder: Path = folder, cmd: list[str] = engine_cmd) -> Timed:
                 shutil.rmtree(folder / "engine-out", ignore_errors=True)
-                cmd: list[str | Path] = [py, BENCH / "engine.py", "--cache-dir", folder / "engine-cache"]
-                cmd += ["--out-dir", folder / "engine-out"]
-                for channel in channels_of:
-                    cmd += ["--channel", f"{server.url}/{mode}/{channel}"]
-                for spec in specs:
-                    cmd += ["--spec", spec]
-                for platform in PLATFORMS:
-                    cmd += ["--platform", platform]
-                return timed([*cmd, *virtual_args()], folder, dict(CHILD_ENV))
+                return timed(cmd, folder, dict(CHILD_ENV))
 
             runners: dict[str, Callable[[], Timed]] = {
                 "after": lambda: lock("after"),

@@ -287,6 +287,22 @@ def user_cache(work: Path) -> Path:
     return work.parent / f"{work.name}-user-cache"
 
 
+def engine_command(
+    py: str, url: str, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str]
+) -> list[str]:
+    """bench/engine.py's command line for ``specs`` from ``channels`` served at ``url``/``mode``, caching
+    and writing under ``work``."""
+    cmd = [py, str(BENCH / "engine.py"), "--cache-dir", str(work / "engine-cache"), "--out-dir"]
+    cmd += [str(work / "engine-out")]
+    for channel in channels:
+        cmd += ["--channel", f"{url}/{mode}/{channel}"]
+    for spec in specs:
+        cmd += ["--spec", spec]
+    for p in PLATFORMS:
+        cmd += ["--platform", p]
+    return cmd + virtual_args()
+
+
 def virtual_args() -> list[str]:
     from lockgen.platforms import default_virtual_packages
 
@@ -319,15 +335,7 @@ class Bench:
         ]  # fmt: skip
 
     def engine(self, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str]) -> list[str]:
-        cmd = [self.py, str(BENCH / "engine.py"), "--cache-dir", str(work / "engine-cache"), "--out-dir"]
-        cmd += [str(work / "engine-out")]
-        for channel in channels:
-            cmd += ["--channel", f"{self.server.url}/{mode}/{channel}"]
-        for spec in specs:
-            cmd += ["--spec", spec]
-        for p in PLATFORMS:
-            cmd += ["--platform", p]
-        return cmd + virtual_args()
+        return engine_command(self.py, self.server.url, work, mode, channels, specs)
 
     def pair(
         self,
