@@ -25,17 +25,26 @@ def _pkg(name: str, version: str, *depends: str) -> LockedPackage:
     return LockedPackage(name, version, "0", "linux-64", url, hashlib.md5(url.encode()).hexdigest(), depends=depends)
 
 
-class World:
-    """app 2.0 needs libc >=2; plugin needs libc <2: app >1 and plugin cannot be together. tool 1.1 is
-    there for the asking."""
+class _Recording:
+    """A fake solver of one linux-64 request that keeps the specs of every solve it was asked for."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, ...]] = []
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
         (request,) = requests
-        specs = request.specs
-        self.calls.append(specs)
+        self.calls.append(request.specs)
+        return {"linux-64": self.answer(request.specs)}
+
+    def answer(self, specs: tuple[str, ...]) -> tuple[LockedPackage, ...]:
+        raise NotImplementedError
+
+
+class World(_Recording):
+    """app 2.0 needs libc >=2; plugin needs libc <2: app >1 and plugin cannot be together. tool 1.1 is
+    there for the asking."""
+
+    def answer(self, specs: tuple[str, ...]) -> tuple[LockedPackage, ...]:
         newer = "app >=1,>1.0" in specs  # the environment file's `app >=1`, narrowed by the probe
         if newer and any(s.startswith("plugin") for s in specs):
             raise SolveError("no solution", ("linux-64",))
@@ -45,7 +54,7 @@ class World:
             packages += [_pkg("plugin", "1.0", "helper"), _pkg("helper", "1.0", "libc <2")]
         if any(s.startswith("tool") for s in specs):
             packages.append(_pkg("tool", "1.1" if "tool >1.0" in specs else "1.0"))  # `tool`, narrowed
-        return {"linux-64": tuple(packages)}
+        return tuple(packages)
 
 
 def _project(tmp_path: Path) -> tuple[object, World]:
@@ -84,25 +93,22 @@ def test_nothing_holds_back_a_package_a_newer_version_of_which_solves(tmp_path: 
     assert "a solve takes tool 1.1; locks move only when asked: `lockgen lock --update tool`" in found.lines[1]
 
 
-class PythonWorld:
+class PythonWorld(_Recording):
     """app 2.0 is published only for python 3.14: with `python=3.12`, app stays at 1.0 (a gap in the
     channel's builds). `other 1.0` works with any python but conflicts with app 2.0."""
 
     def __init__(self, gap: bool = True) -> None:
+        super().__init__()
         self.gap = gap
-        self.calls: list[tuple[str, ...]] = []
 
-    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
-        (request,) = requests
-        specs = request.specs
-        self.calls.append(specs)
+    def answer(self, specs: tuple[str, ...]) -> tuple[LockedPackage, ...]:
         newer = "app >=1,>1.0" in specs or "app ==2.0" in specs
         pinned = "python=3.12" in specs
         if newer and pinned and (self.gap or len(specs) > 2):
             raise SolveError("no solution", ("linux-64",))
         python = "3.14.0" if newer and self.gap else "3.12.1"
         app = _pkg("app", "2.0", "python >=3.14,<3.15" if self.gap else "python") if newer else _pkg("app", "1.0")
-        return {"linux-64": (app, _pkg("python", python))}
+        return (app, _pkg("python", python))
 
 
 def _python_project(tmp_path: Path, world: PythonWorld) -> object:
@@ -131,19 +137,13 @@ def test_no_build_for_the_environments_python_is_a_gap_not_a_requirement(tmp_pat
     assert not any("needs `python" in line for line in found.lines)
 
 
-class CappedWorld:
+class CappedWorld(_Recording):
     """lib 1.0 and 2.0 are published; the environment file itself asks for `lib <2`."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-
-    def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
-        (request,) = requests
-        specs = request.specs
-        self.calls.append(specs)
+    def answer(self, specs: tuple[str, ...]) -> tuple[LockedPackage, ...]:
         if "lib <2,>1.0" in specs:  # the file's own cap, narrowed by the probe: nothing between 1.0 and 2
             raise SolveError("no solution", ("linux-64",))
-        return {"linux-64": (_pkg("lib", "2.0" if "lib >1.0" in specs else "1.0"), _pkg("tool", "1.0"))}
+        return (_pkg("lib", "2.0" if "lib >1.0" in specs else "1.0"), _pkg("tool", "1.0"))
 
 
 def test_the_environment_files_own_cap_is_named_as_the_cause(tmp_path: Path) -> None:
