@@ -132,11 +132,12 @@ class UvResolver:
         self.timeout_s = timeout_s
         self.uv = uv_path
         self.interpreters: dict[str, str] = {}
+        """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""
         self._warned: dict[str, list[str]] = {}
         """platform → what its last successful uv run warned about (:func:`resolved_warnings`)."""
         self._said: set[str] = set()
+        """The warnings already shown: each once for all platforms."""
         self._said_lock = threading.Lock()
-        """``X.Y`` → the interpreter that builds sdist metadata for that target Python (see :func:`build_python`)."""
 
     def argv(self, job: CompileJob, builds: Sequence[str] = ()) -> list[str]:
         """uv's arguments; ``builds`` are the packages that may come from an sdist (all others: wheels only)."""
