@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import email.utils
 import http.server
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -119,12 +121,21 @@ class Server:
     counters: Counters
 
 
+class _Quiet(http.server.ThreadingHTTPServer):
+    """A client that hangs up mid-body (a failed run, a cancelled request) is not the server's error:
+    no traceback for it in the bench's output."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(modes: Mapping[str, Sequence[Path]]) -> Iterator[Server]:
     """Serve ``modes`` (prefix → directories searched in order) on 127.0.0.1, a free port."""
     counters = Counters()
     handler = type("Handler", (_Handler,), {"modes": modes, "counters": counters})  # live: modes may be added
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Quiet(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
