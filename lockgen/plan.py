@@ -188,10 +188,22 @@ def conda_specs(spec: EnvSpec, platform: str) -> tuple[tuple[str, ...], tuple[st
     return (*specs, "pip"), (*origins, f"{where}: the pip: section needs it"), where
 
 
+def env_memo_dir(options: LockOptions) -> Path | None:
+    """Where the memos of parsed environment files are (:mod:`lockgen.spec.memo`): lockgen's cache, when
+    that is outside the project; None: parse every file."""
+    from lockgen.project import memo_allowed
+    from lockgen.spec.memo import MEMO_DIR
+
+    cache_dir = options.cache_dir
+    if not options.files or not memo_allowed(cache_dir, Path(options.files[0])):
+        return None
+    return cache_dir / "envfile" / MEMO_DIR
+
+
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:
     """Read the environment file(s) and work out every platform's request. No network."""
     reporter = reporter or NullReporter()
-    spec = load_env_specs(options.files, options.limits.input_files)
+    spec = load_env_specs(options.files, options.limits.input_files, env_memo_dir(options))
     for note in spec.notes:
         reporter.report(Notice(note))
     explicit = options.platforms is not None

@@ -136,6 +136,13 @@ def inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+def memo_allowed(cache_dir: Path, env_file: Path) -> bool:
+    """Whether lockgen may keep memos in ``cache_dir`` (what a text parsed to, what the mapping answered):
+    only outside the project, since a pull request can commit a folder there and a memo in it would
+    choose what lockgen reads its inputs as."""
+    return not inside(cache_dir.resolve(), project_roots(env_file))
+
+
 def check_env_files(files: Sequence[Path]) -> None:
     """InputError (exit 3) for an environment file that is a symbolic link leading out of the project
     (the folder it is named in, or the git work tree holding it): a pull request can commit such a

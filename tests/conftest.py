@@ -52,6 +52,17 @@ def state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The platform's user cache folder for this test session (``XDG_CACHE_HOME``, which platformdirs reads
+    on Linux), never the user's own: a test that chooses no cache folder still has lockgen write its memos
+    (the environment file's, the mapping's) and repodata somewhere, and the default is looked up then."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def state_dirs(state_home: Path) -> tuple[Path, ...]:
     """What ``LockOptions.state_dirs`` holds in this session: pass it to the commit functions."""

@@ -92,11 +92,10 @@ def mapping_for(
 def mapping_memo_dir(request: PipRequest) -> Path | None:
     """Where the mapping's memo lives: lockgen's cache directory, and only when that is outside the
     project (a pull request can commit a folder there; it must not choose what the mapping answers)."""
-    from lockgen.project import project_roots
+    from lockgen.project import memo_allowed
     from lockgen.pypi.mapping import MEMO_DIR
 
-    real = request.cache_dir.resolve()
-    if any(real == root or root in real.parents for root in project_roots(request.base_dir / "environment.yml")):
+    if not memo_allowed(request.cache_dir, request.base_dir / "environment.yml"):
         return None
     return request.cache_dir / "pypi-mapping" / MEMO_DIR
 

@@ -112,7 +112,7 @@ def direct_specs(texts: Mapping[str, str]) -> DirectSpecs:
     from packaging.utils import canonicalize_name
 
     from lockgen.errors import InputError
-    from lockgen.spec.envfile import parse_env_text
+    from lockgen.spec.document import parse_env_text
 
     conda: set[str] = set()
     pip: set[str] = set()

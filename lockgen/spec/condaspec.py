@@ -14,12 +14,10 @@ import yaml
 from lockgen.channels import channel_prefixed, split_channel_spec
 from lockgen.models import PACKAGE_NAME, PLAIN_SPEC, bad_channel_name, url_problem
 from lockgen.secrets import redact
-from lockgen.spec.model import CondaDependency
+from lockgen.spec.model import LEADING_NAME, CondaDependency
 from lockgen.spec.yamlread import Reader
 
-__all__ = ["LEADING_NAME", "channel_url_problem", "conda_dependency"]
-
-LEADING_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
+__all__ = ["channel_url_problem", "conda_dependency"]
 
 
 def channel_url_problem(value: str) -> str | None:

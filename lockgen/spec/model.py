@@ -6,14 +6,19 @@ by :meth:`EnvSpec.conda_dependencies` and :meth:`EnvSpec.pip_entries`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import field
 from pathlib import Path
 
 from lockgen.errors import Problem
+from lockgen.models import PACKAGE_NAME
 from lockgen.platforms import evaluate_selector
 from lockgen.records import dataclass
 
-__all__ = ["CondaDependency", "EnvSpec", "Location", "PipEntry"]
+__all__ = ["LEADING_NAME", "CondaDependency", "EnvSpec", "Location", "PipEntry"]
+
+LEADING_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
+"""The package name a conda spec or a pip requirement starts with."""
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -1,25 +1,19 @@
-"""The ``pip:`` list of an environment file: :func:`parse_pip_block` reads it into :class:`PipEntry`s.
+"""One line of an environment file's ``pip:`` list, checked as pip would read it, without PyYAML.
 
-Each line is checked as pip would read it (:func:`check_pip_entry`: options, URLs and paths pass
-to :mod:`lockgen.pypi`; a requirement must parse, a conda-style pin gets its fix); an empty
-``- pip:`` followed by items at the conda level is reported; :func:`pip_key` is the name later
-files override an entry by.
+:func:`check_pip_entry`: options, URLs and paths pass to :mod:`lockgen.pypi`; a requirement must
+parse, and a conda-style pin gets its fix. :func:`plain_requirement_name` reads the common shapes
+without packaging (``check`` and the pip lock reader use it too). The ``pip:`` list itself is read
+from the YAML document by :mod:`lockgen.spec.document`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-import yaml
 
 from lockgen.models import PLAIN_OPERATOR, PLAIN_VERSION
 from lockgen.pipsyntax import plain_marker
-from lockgen.spec.condaspec import LEADING_NAME
-from lockgen.spec.model import PipEntry
-from lockgen.spec.yamlread import Reader, describe, folded_item
 
-__all__ = ["check_pip_entry", "empty_pip_before_items", "parse_pip_block", "pip_key", "plain_requirement_name"]
+__all__ = ["check_pip_entry", "plain_requirement_name"]
 
 _PLAIN_PIP_REQUIREMENT = re.compile(
     rf"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)"
@@ -42,51 +36,6 @@ def plain_requirement_name(text: str) -> str | None:
     return found.group("name")
 
 
-def empty_pip_before_items(reader: Reader, node: yaml.MappingNode, after: Sequence[yaml.Node]) -> bool:
-    """Report ``- pip:`` with nothing under it followed by more items at its own level: the pip
-    requirements were written at the conda level (a common slip), so conda would get them and the
-    pip section would be empty. Returns True when reported."""
-    pip = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "pip"]
-    empty = bool(pip) and isinstance(pip[0], yaml.ScalarNode) and pip[0].tag == "tag:yaml.org,2002:null"
-    below = [n for n in after if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:str"]
-    if not empty or not below:
-        return False
-    shown = ", ".join(f"`- {n.value}`" for n in below[:3]) + (f" and {len(below) - 3} more" if len(below) > 3 else "")
-    pip_line = node.start_mark.line + 1
-    reader.problem(
-        f"`- pip:` (line {pip_line}) has nothing indented under it, and the items after it ({shown}) are at"
-        " the conda level, so they would be locked as conda packages and the pip section left empty; indent"
-        " them under `- pip:` (two more spaces), or move the conda ones above `- pip:`",
-        below[0],
-    )
-    return True
-
-
-def parse_pip_block(reader: Reader, node: yaml.MappingNode, pip: list[PipEntry] | None) -> list[PipEntry] | None:
-    """``pip`` (the entries read so far, None: no ``pip:`` yet) with those of a ``- pip:`` mapping added."""
-    for key_node, value_node in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if key != "pip":
-            reader.problem(f"a mapping in dependencies must be `pip:`, got {key!r}", key_node)
-            continue
-        is_null = isinstance(value_node, yaml.ScalarNode) and value_node.tag == "tag:yaml.org,2002:null"
-        if not isinstance(value_node, yaml.SequenceNode) and not is_null:
-            reader.problem(f"`pip:` must be a list, got {describe(value_node)}", value_node)
-            continue
-        entries = pip if pip is not None else []
-        for item in reader.sequence(value_node, "pip"):
-            text = reader.string(item, "a pip requirement")
-            if text is None or folded_item(reader, item, text, "pip entry"):
-                continue
-            problem = check_pip_entry(text)
-            if problem:
-                reader.problem(problem, item)
-                continue
-            entries.append(PipEntry(text=text, selector=reader.selector(item), location=reader.location(item)))
-        pip = entries
-    return pip
-
-
 def check_pip_entry(text: str) -> str | None:
     """Return a problem description for a pip line that cannot be valid, else None."""
     if text.startswith("-") or "://" in text or text.startswith((".", "/", "~")) or "${" in text:
@@ -106,9 +55,7 @@ def check_pip_entry(text: str) -> str | None:
 
 
 # A pattern, compiled when first used (re's cache): an up-to-date check or no-op lock never uses it.
-_CONDA_STYLE_PIN = (
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?)\s*=(?P<op>[<>]?)\s*(?P<rest>[^=<>!~].*)$"
-)
+_CONDA_STYLE_PIN = r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._\-]*(?:\[[^\]]*\])?)\s*=(?P<op>[<>]?)\s*(?P<rest>[^=<>!~].*)$"
 
 
 def _pip_pin_fix(text: str) -> str | None:
@@ -121,10 +68,3 @@ def _pip_pin_fix(text: str) -> str | None:
     if op:  # `x=>1`, `x=<2`: the two characters swapped
         return f"did you mean `{name}{op}={rest}`? (the comparison comes first: `>=`, `<=`)"
     return f"pip uses `==` for an exact version: write `{name}=={rest}` (a single `=` is conda's syntax)"
-
-
-def pip_key(text: str) -> str:
-    match = LEADING_NAME.match(text)
-    if text.startswith("-") or "://" in text or match is None:
-        return text
-    return re.sub(r"[-_.]+", "-", match.group("name")).lower()

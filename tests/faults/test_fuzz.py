@@ -28,7 +28,8 @@ from lockgen.lockfiles.explicit import MalformedLock
 from lockgen.lockfiles.lockdir import LockProblem, read_lock_file
 from lockgen.lockfiles.requirements import parse_requirements_lock
 from lockgen.plan import plan
-from lockgen.spec.envfile import load_env_specs, parse_env_text
+from lockgen.spec.document import parse_env_text
+from lockgen.spec.envfile import load_env_specs
 from lockgen.toolconfig import TOOL_KEYS
 from tests.faults.figures import count
 from tests.support.cli import run_lockgen

@@ -189,7 +189,9 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     assert modules.isdisjoint(unloaded), modules & unloaded
     assert collections_run(tmp_path) == [0, 0, 0]  # nothing for the collector to do in a no-op (Round 7)
 
-    done, modules = run_listing(tmp_path, "check", cwd=world.root)
+    # a cache folder given, as CI gives one: the user's default is looked up with platformdirs, which
+    # loads tempfile and shutil (check reads the environment file's memo there, Round 9)
+    done, modules = run_listing(tmp_path, "check", "--cache-dir", tmp_path / "user-cache", cwd=world.root)
     assert done.returncode == 0, done.stdout + done.stderr
     unloaded = {"lockgen.pypi.mapping", "lockgen.pypi.stubs", "lockgen.pypi.targets", "lockgen.pypi.uv", "zipfile"}
     unloaded |= {"lockgen.pypi.uvstderr", "lockgen.pypi.stage", "lockgen.pypi.resolve", "lockgen.pypi.jobs"} | _SOLVER
@@ -228,6 +230,48 @@ def test_noop_lock_finds_the_mappings_memo_without_openssl(
     again = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
     assert again.returncode == 0, again.stderr
     assert "wrote requirements.txt" in again.stdout, again.stdout + again.stderr
+
+
+_YAML_PARSER = {"yaml", "lockgen.spec.document", "lockgen.spec.yamlread", "lockgen.spec.condaspec"}
+"""About 13 ms of imports: an environment file whose text lockgen parsed before is read from its memo in
+lockgen's cache (docs/performance.md, "Round 9: the environment file's memo")."""
+
+
+def test_an_unchanged_environment_file_is_read_without_yaml(
+    tmp_path: Path, world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A no-op lock and ``check`` load no YAML parser for a text they have read before, with lockgen's cache
+    outside the project (given, or the user's default); an edited file is parsed again, and a cache folder
+    inside the project keeps no memo (tests/security/test_memo_in_project.py: a committed one is not read)."""
+    world.write_env(["appa"])
+    cache = tmp_path_factory.mktemp("user-cache")
+    env = mapping_env(world.mapping_server.url)
+    mirror = mirror_options(world.channel_server.url, cache)
+    first = invoke_lockgen("lock", *mirror, cwd=world.root, env=env)
+    assert first.returncode == 0, first.stderr
+    assert len(list((cache / "envfile").glob("memo-*/*.json"))) == 1
+
+    done, modules = run_listing(tmp_path, "lock", *mirror, cwd=world.root, env=env)
+    assert "nothing changed" in done.stdout, done.stdout + done.stderr
+    assert modules.isdisjoint(_YAML_PARSER), modules & _YAML_PARSER
+    done, modules = run_listing(tmp_path, "check", "--cache-dir", cache, cwd=world.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert modules.isdisjoint(_YAML_PARSER), modules & _YAML_PARSER
+    for _ in range(2):  # the user's default cache folder: the first check keeps the memo, the second reads it
+        done, modules = run_listing(tmp_path, "check", cwd=world.root, env={"LOCKGEN_CACHE_DIR": ""})
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert modules.isdisjoint(_YAML_PARSER), modules & _YAML_PARSER
+
+    world.write_env(["appa>=0.1"])
+    done, modules = run_listing(tmp_path, "check", "--cache-dir", cache, cwd=world.root)
+    assert done.returncode == 6, done.stdout + done.stderr
+    assert modules >= _YAML_PARSER
+    inside = world.root / "cache-in-project"
+    for _ in range(2):
+        done, modules = run_listing(tmp_path, "check", "--cache-dir", inside, cwd=world.root)
+        assert done.returncode == 6, done.stdout + done.stderr
+        assert modules >= _YAML_PARSER
+    assert not (inside / "envfile").exists()
 
 
 _PACKAGING_PARSERS = {"packaging.requirements", "packaging.markers", "packaging.utils", "packaging.tags"}
@@ -286,7 +330,6 @@ def test_check_holds_pins_to_plain_bounds_without_packaging(tmp_path: Path, worl
     done, modules = run_listing(tmp_path, "check", cwd=world.root, env={"LOCKGEN_CACHE_DIR": ""})  # no cache chosen
     assert done.returncode == 0, done.stdout + done.stderr
     assert modules.isdisjoint(_SPECIFIERS), modules & _SPECIFIERS
-    assert "platformdirs" not in modules  # the default cache folder is looked up only by a command using it (Round 6)
     assert "lockgen.progress" not in modules  # 15 event classes check never reports (Round 5)
     assert "lockgen.lockfiles.unhashed" not in modules  # no requirements-unhashed.txt to read
 

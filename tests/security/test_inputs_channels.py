@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lockgen.spec.envfile import parse_env_text
+from lockgen.spec.document import parse_env_text
 from tests.faults.figures import count
 from tests.security.hostile import CANONICAL, env, lock, lock_texts, record, write_channel
 

@@ -15,7 +15,7 @@ from lockgen.config import build_options
 from lockgen.errors import InputError
 from lockgen.pypi.requirements import EXCERPT_CHARS, MAX_INCLUDE_BYTES, parse_pip_entries
 from lockgen.repodata.limit import RepodataTooLarge, zstd_size_bound
-from lockgen.spec.envfile import MAX_EXPANDED_NODES, parse_env_text
+from lockgen.spec.document import MAX_EXPANDED_NODES, parse_env_text
 from lockgen.spec.model import Location, PipEntry
 from tests.faults.figures import count
 from tests.faults.server import serve_faults

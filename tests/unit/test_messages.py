@@ -14,7 +14,7 @@ from lockgen.errors import ConfigError, InputError
 from lockgen.lock import LockResult, lock
 from lockgen.pypi.summary import Divergence, PipSummary
 from lockgen.reporting import RecordingReporter
-from lockgen.spec.envfile import parse_env_text
+from lockgen.spec.document import parse_env_text
 from tests.support.rattler_wording import body, recorded
 from tests.unit.test_lock import FakeMapping, Project, env_text
 

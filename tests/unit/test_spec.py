@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from lockgen.errors import InputError
-from lockgen.spec.envfile import load_env_specs, parse_env_text
+from lockgen.spec.document import parse_env_text
+from lockgen.spec.envfile import load_env_specs
 
 SPEC_FORMS = [
     ("numpy", "numpy", None),

@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from rattler import MatchSpec
 
 from lockgen.models import PLAIN_SPEC
-from lockgen.spec.envfile import parse_env_text
+from lockgen.spec.document import parse_env_text
 from lockgen.spec.pipentry import _PLAIN_PIP_REQUIREMENT
 
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))

@@ -1,0 +1,195 @@
+"""A memo of parsed environment files, so an unchanged file is read without PyYAML.
+
+:func:`~lockgen.spec.document.parse_env_text` is a function of the file's text, the name it is shown
+by and the code that parses it. For a text that parsed without a problem, :func:`store` keeps what it
+returned; :func:`load` gives it back when all three are the same, and ``lock``, a no-op ``lock`` and
+``check`` then import neither PyYAML nor lockgen's parser (about 13 ms of a 115 ms no-op here;
+docs/performance.md, "Round 9: the environment file's memo").
+
+- **Where:** in lockgen's cache directory, and only when that is outside the project
+  (:func:`lockgen.project.memo_allowed`): a pull request can commit a folder in the project, and a
+  memo there would choose what the environment file is read as.
+- **Key:** the BLAKE2b of the Python version, lockgen's version, the shown name and the text: the
+  memo's file name.
+- **The code:** the memo records every module of lockgen and PyYAML loaded when it was written (path,
+  size, modification time). A memo is used only while each of them is unchanged, so an edited checkout
+  or an upgraded PyYAML parses again.
+- **Trust:** a memo that cannot be read, or does not decode to what :func:`store` writes, counts as
+  none (and is written again). Writing is best effort: a cache that cannot be written costs a parse
+  next time, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lockgen import __version__
+from lockgen.digest import blake2b
+from lockgen.errors import Problem
+from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry
+
+__all__ = ["MEMO_DIR", "MEMO_LIMIT", "load", "store"]
+
+MEMO_DIR = "memo-v1"
+"""The memos' folder under ``<cache>/envfile``; a new format gets a new name."""
+MEMO_LIMIT = 200
+"""Memos kept: past it, :func:`store` removes the older half (an edited file leaves one per version)."""
+_SEVERITIES = ("error", "warning", "note")
+
+
+def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
+    digest = blake2b(f"{sys.version}\0{__version__}\0{shown}\0".encode(), digest_size=20)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return memo_dir / f"{digest.hexdigest()}.json"
+
+
+def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
+    """The EnvSpec :func:`store` kept for this text, or None (no memo, the code changed, unreadable)."""
+    try:
+        memo = json.loads(memo_path(memo_dir, shown, text).read_bytes())
+        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or not _code_unchanged(memo["code"]):
+            return None
+        return _decode(memo["spec"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
+    """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
+    memo = {"format": MEMO_DIR, "code": _code_stamps(), "spec": _encode(spec)}
+    path = memo_path(memo_dir, shown, text)
+    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
+    try:
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(memo, separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+        _prune(memo_dir, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _code_stamps() -> list[list[Any]]:
+    """Every loaded module of lockgen and PyYAML (the parser's code and all it uses): path, size, mtime."""
+    stamps = []
+    for name, module in sorted(sys.modules.items()):
+        if name.partition(".")[0] not in ("lockgen", "yaml", "_yaml"):
+            continue
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str):
+            continue
+        try:
+            st = os.stat(file)  # noqa: PTH116 - a hundred paths: no Path object each
+        except OSError:
+            continue
+        stamps.append([file, st.st_size, st.st_mtime_ns])
+    return stamps
+
+
+def _code_unchanged(stamps: Any) -> bool:
+    if not isinstance(stamps, list) or not stamps:
+        return False
+    for file, size, mtime in stamps:
+        try:
+            st = os.stat(file)  # noqa: PTH116 - as above
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return True
+
+
+def _prune(memo_dir: Path, written: Path) -> None:
+    """Past MEMO_LIMIT memos, remove the older half (never the one just written)."""
+    memos = [entry for entry in os.scandir(memo_dir) if entry.name.endswith(".json") and entry.name != written.name]
+    if len(memos) < MEMO_LIMIT:
+        return
+    memos.sort(key=lambda entry: entry.stat().st_mtime_ns)
+    for entry in memos[: len(memos) // 2]:
+        Path(entry.path).unlink(missing_ok=True)
+
+
+def _encode(spec: EnvSpec) -> list[Any]:
+    return [
+        list(spec.files),
+        spec.name,
+        list(spec.channels),
+        spec.nodefaults,
+        [[d.spec, d.name, d.channel, d.selector, *_where(d.location)] for d in spec.dependencies],
+        None if spec.pip is None else [[e.text, e.selector, *_where(e.location)] for e in spec.pip],
+        None if spec.platforms is None else list(spec.platforms),
+        [[n.message, n.file, n.line, n.severity] for n in spec.notes],
+        [[channel, *_where(where)] for channel, where in spec.channel_locations],
+    ]
+
+
+def _where(location: Location) -> list[Any]:
+    return [location.file, location.line]
+
+
+def _decode(data: Any) -> EnvSpec:
+    """What :func:`_encode` wrote, every value's type checked (ValueError otherwise)."""
+    files, name, channels, nodefaults, deps, pip, platforms, notes, located = data
+    return EnvSpec(
+        files=_texts(files),
+        name=_text_or_none(name),
+        channels=_texts(channels),
+        nodefaults=_flag(nodefaults),
+        dependencies=tuple(
+            CondaDependency(_text(s), _text(n), _text_or_none(c), _text_or_none(sel), _location(f, line))
+            for s, n, c, sel, f, line in _list(deps)
+        ),
+        pip=None
+        if pip is None
+        else tuple(PipEntry(_text(t), _text_or_none(sel), _location(f, line)) for t, sel, f, line in _list(pip)),
+        platforms=None if platforms is None else _texts(platforms),
+        notes=tuple(_note(*note) for note in _list(notes)),
+        channel_locations=tuple((_text(c), _location(f, line)) for c, f, line in _list(located)),
+    )
+
+
+def _note(message: Any, file: Any, line: Any, severity: Any) -> Problem:
+    if severity not in _SEVERITIES:
+        raise ValueError(severity)
+    return Problem(_text(message), _text_or_none(file), None if line is None else _number(line), severity)
+
+
+def _location(file: Any, line: Any) -> Location:
+    return Location(_text(file), _number(line))
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(value)
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(_text(item) for item in _list(value))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _number(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError(value)
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(value)
+    return value
