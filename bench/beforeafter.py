@@ -88,7 +88,8 @@ def main() -> None:
                 shutil.rmtree(folder / f"locks-{tag}", ignore_errors=True)
                 env = dict(CHILD_ENV, PYTHONPATH=str(args.old)) if tag == "before" else dict(CHILD_ENV)
                 cmd: list[str | Path] = [py, "-m", "lockgen", "lock", "-v", "-f", folder / "environment.yml"]
-                cmd += ["-o", folder / f"locks-{tag}", "--cache-dir", folder / f"cache-{tag}", "--mirror", mirror]
+                cache = folder.parent / f"{folder.name}-cache-{tag}"  # outside the project, as a user's default
+                cmd += ["-o", folder / f"locks-{tag}", "--cache-dir", cache, "--mirror", mirror]
                 return timed(cmd, folder, env)
 
             engine_cmd = engine_command(py, server.url, folder, mode, channels_of, specs)

@@ -282,8 +282,9 @@ def write_env(source: Path, target: Path, pip: bool) -> list[str]:
 
 def user_cache(work: Path) -> Path:
     """A cache folder beside the project ``work``, outside it, as a user's default one is: lockgen keeps
-    no memo in a cache a pull request could commit (the mapping's, docs/performance.md), so a cache
-    inside the project would parse the 34k-entry mapping again on every run (25-31 ms of CPU)."""
+    no memo in a cache a pull request could commit (the mapping's and the environment file's,
+    docs/performance.md), so a cache inside the project would parse the 34k-entry mapping (25-31 ms of
+    CPU) and the environment file with PyYAML (~13 ms) again on every run. Every lockgen row uses it."""
     return work.parent / f"{work.name}-user-cache"
 
 
@@ -331,7 +332,7 @@ class Bench:
     def lockgen(self, work: Path, mode: str, *extra: str, cache: Path | None = None) -> list[str]:
         return [
             self.py, "-m", "lockgen", "lock", "-v", "-f", str(work / "environment.yml"), "-o", str(work / "locks"),
-            "--cache-dir", str(cache or work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/{mode}", *extra,
+            "--cache-dir", str(cache or user_cache(work)), "--mirror", f"{CANONICAL}={self.server.url}/{mode}", *extra,
         ]  # fmt: skip
 
     def engine(self, work: Path, mode: str, channels: Sequence[str], specs: Sequence[str]) -> list[str]:
@@ -354,7 +355,7 @@ class Bench:
         lock_cmd = [*self.lockgen(work, mode), *lock_extra]
         engine_cmd = [*self.engine(work, mode, channels, specs), *engine_extra]
         if cold:
-            lock_before = wipe(work / "cache", work / "locks")
+            lock_before = wipe(user_cache(work), work / "locks")
             engine_before = wipe(work / "engine-cache", work / "engine-out")
         else:
             run_once(lock_cmd, self.scratch, self.server)  # prime the caches
@@ -402,7 +403,8 @@ class Bench:
 
     def dl_work(self, tag: str, pip: bool = False) -> tuple[Path, list[str]]:
         work = self.scratch / "runs" / tag
-        shutil.rmtree(work, ignore_errors=True)
+        for folder in (work, user_cache(work)):
+            shutil.rmtree(folder, ignore_errors=True)
         specs = write_env(self.args.shared / "environments" / "dl-conda-forge.yml", work / "environment.yml", pip)
         return work, specs
 
@@ -532,7 +534,7 @@ class Bench:
         for command in ("lock", "check"):
             cmd = [self.py, "-X", "importtime", "-m", "lockgen", command, *env_args]
             if command == "lock":
-                cmd += ["--cache-dir", str(work / "cache"), "--mirror", f"{CANONICAL}={self.server.url}/zst"]
+                cmd += ["--cache-dir", str(user_cache(work)), "--mirror", f"{CANONICAL}={self.server.url}/zst"]
                 cmd += ["--pypi-mapping", str(self.args.shared / "pypi-mapping" / "conda-forge.json")]
             done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False, env=CHILD_ENV)
             total, found = import_costs(done.stderr, heavy)
@@ -544,7 +546,7 @@ class Bench:
 
     def concurrency(self) -> None:
         for tag, work, mode in self.concurrency_inputs():
-            cmd = [self.py, str(BENCH / "concurrency.py"), str(work / "environment.yml"), str(work / "cache")]
+            cmd = [self.py, str(BENCH / "concurrency.py"), str(work / "environment.yml"), str(user_cache(work))]
             cmd += [f"{CANONICAL}={self.server.url}/{mode}", str(self.args.runs)]
             done = subprocess.run(cmd, cwd=self.scratch, capture_output=True, text=True, check=False, env=CHILD_ENV)
             if done.returncode != 0:
@@ -563,11 +565,11 @@ class Bench:
     def concurrency_inputs(self) -> list[tuple[str, Path, str]]:
         out = []
         work = self.scratch / "runs" / "dl-warm-zst"
-        if not (work / "cache").is_dir():
+        if not user_cache(work).is_dir():
             work, _ = self.dl_work("concurrency")
         out.append(("dl-conda-forge, zst", work, "zst"))
         scale = self.scratch / "runs" / "scale-sharded-warm"
-        if "scale-sharded" in self.modes and (scale / "cache").is_dir():
+        if "scale-sharded" in self.modes and user_cache(scale).is_dir():
             out.append(("scale, sharded", scale, "scale-sharded"))
         return out
 
@@ -600,7 +602,8 @@ class Bench:
             for cold in (True, False):
                 tag = f"scale-{mode}{'-j3' if lock_extra else ''}-{'cold' if cold else 'warm'}"
                 work = self.scratch / "runs" / tag
-                shutil.rmtree(work, ignore_errors=True)
+                for folder in (work, user_cache(work)):
+                    shutil.rmtree(folder, ignore_errors=True)
                 work.mkdir(parents=True)
                 env = (root / "environment.yml").read_text()
                 env += "platforms:\n" + "".join(f"  - {p}\n" for p in PLATFORMS)
