@@ -1,3 +1,3 @@
-from lockgen.cli.app import main
+from lockgen.cli import main
 
 main()

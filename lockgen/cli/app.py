@@ -2,8 +2,9 @@
 
 One module per command (``lockgen.cli.<name>``, each defining ``command``); commands import
 :mod:`~lockgen.cli.options` and :mod:`~lockgen.cli.runner`, never each other or this module.
-Nothing here decides anything about locking. :func:`main`, the console script, is the one place the
-process leaves through ``os._exit``; ``cli`` itself only returns or raises (click's test runner calls it).
+Nothing here decides anything about locking. :func:`main`, which the console script
+(:func:`lockgen.cli.main`) runs, is the one place the process leaves through ``os._exit``; ``cli``
+itself only returns or raises (click's test runner calls it).
 """
 
 from __future__ import annotations
@@ -62,21 +63,28 @@ def cli() -> None:
     """
 
 
-def main() -> NoReturn:
-    """The console script: run ``cli`` on the command line, flush, and leave through ``os._exit``.
+def main(*, imports_uncollected: bool = False) -> NoReturn:
+    """Run ``cli`` on the command line, flush, and leave through ``os._exit``.
 
     rattler can crash during interpreter teardown after a solve, so the process never gets there; and
     a Gateway the solver is done with need not be freed (:func:`~lockgen.repodata.gateway.done_with`).
+    ``imports_uncollected``: the console script (:func:`lockgen.cli.main`) had the collector off while
+    click and lockgen's modules were imported; what they made lives until exit and is set aside here
+    (``gc.freeze``), then each command's collector is set as below.
     """
     # The collector's default threshold (700 new objects) made a no-op `lock` collect 22 times (~3 ms)
     # to free 5 objects: lockgen makes few reference cycles, and a command that allocates more than
     # this still collects (docs/performance.md, "Round 7"). The group takes no option with a value:
     # the first word that is not an option is the command.
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if imports_uncollected:
+        gc.freeze()  # also starts the young generation's count from zero
     if command in _FEWER_COLLECTIONS:
         gc.set_threshold(_GC_THRESHOLD, 10, 10)
     if command in _IMPORTS_UNCOLLECTED:
         gc.disable()  # for its imports only: turned on again once they are done (collect_from_here)
+    elif imports_uncollected:
+        gc.enable()
     if command not in _NEVER_SOLVES:
         from lockgen.repodata.gateway import keep_gateways_until_exit
 

@@ -79,6 +79,48 @@ def collections_run(tmp_path: Path) -> list[int]:
     return list(json.loads((tmp_path / "modules.json.gc").read_text()))
 
 
+_CONSOLE = """\
+import gc, json, os, runpy, sys
+made = []
+
+def seen(phase, info):
+    if phase == "start" and "click" in sys.modules:
+        made.append(info["generation"])
+
+gc.callbacks.append(seen)
+
+def leave(code, _exit=os._exit):
+    sys.stdout.flush()
+    with open(os.environ["LOCKGEN_TEST_COLLECTOR"], "w") as out:
+        json.dump({"collections": made, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}, out)
+    _exit(code)
+
+os._exit = leave
+sys.argv = ["lockgen", *sys.argv[1:]]
+runpy.run_module("lockgen", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_console(
+    tmp_path: Path, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """Run the console script (``python -m lockgen``, from its first line) with ``args``; its output, the
+    generation of each garbage collection made once click began to be imported, and the collector's state
+    when it exited."""
+    state = tmp_path / "collector.json"
+    full = {**os.environ, **(env or {}), "LOCKGEN_TEST_COLLECTOR": str(state)}
+    done = subprocess.run(
+        [sys.executable, "-c", _CONSOLE, *map(str, args)],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done, dict(json.loads(state.read_text()))
+
+
 def test_warm_conda_only_lock_loads_no_pip_code(tmp_path: Path, channel: ChannelBuilder) -> None:
     (tmp_path / "environment.yml").write_text(ENV)
     with serve_directory(tmp_path / "mirror") as server:
@@ -202,6 +244,36 @@ def test_noop_lock_and_check_load_no_resolver(tmp_path: Path, world: World) -> N
     unloaded |= {"lockgen.lockfiles.commit"}  # check writes nothing: the journal is found by lockdir (Round 8)
     unloaded |= {"lockgen.repodata.gateway", "lockgen.cachedir"}  # no solve: no Gateway to keep (Round 8)
     assert modules.isdisjoint(unloaded), modules & unloaded
+
+
+def test_the_console_script_imports_click_and_lockgen_with_the_collector_off(tmp_path: Path, world: World) -> None:
+    """The objects click's and lockgen's imports make live until the process ends: the console script
+    (``lockgen`` and ``python -m lockgen`` both run ``lockgen.cli.main``) holds the collector off while
+    they are imported and sets them aside (``gc.freeze``), so ``check`` and a no-op ``lock`` make no
+    collection at all (17 young and 2 older ones before, ~2 ms; docs/performance.md, "Round 9: what every
+    command pays before it works"). ``check`` then runs with the collector on; a no-op ``lock`` leaves it
+    off, as it did (Round 8)."""
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["lockgen"] == "lockgen.cli:main"
+    world.write_env(["appa"])
+    first = world.lock()
+    assert first.returncode == 0, first.stderr
+    cache = world.root / "cache"
+    done, state = run_console(tmp_path, "check", "--cache-dir", cache, cwd=world.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date" in done.stdout
+    assert state["collections"] == [], state
+    assert state["enabled"] is True
+    assert isinstance(state["frozen"], int) and state["frozen"] > 5_000, state
+
+    mirror = mirror_options(world.channel_server.url, cache)
+    done, state = run_console(tmp_path, "lock", *mirror, cwd=world.root, env=mapping_env(world.mapping_server.url))
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed" in done.stdout
+    assert state["collections"] == [], state
+    assert state["enabled"] is False  # off until it exits: nothing solved (Round 8)
 
 
 def test_noop_lock_finds_the_mappings_memo_without_openssl(
