@@ -1,5 +1,5 @@
 """The CLI runs in-process under click's test runner (a command ends by raising click's ``Exit``); only the
-console script, ``lockgen.cli.app.main``, leaves through ``os._exit``, after flushing."""
+console script (``lockgen.cli.main``, through ``lockgen.cli.app.main``) leaves through ``os._exit``, after flushing."""
 
 from __future__ import annotations
 
