@@ -202,12 +202,13 @@ def sort_dependency_order(packages: list[LockedPackage] | tuple[LockedPackage, .
     return [by_name[n] for n in ordered]
 
 
-_PY_TAG = re.compile(r"py(3)(\d\d?)(?!\d)")
+_PY_TAG = r"py(3)(\d\d?)(?!\d)"
+"""Compiled when first used (``re``'s cache): ``check`` and a no-op ``lock`` never ask a build's python."""
 
 
 def build_python(build: str) -> str | None:
     """The python a build string says it is for (``py312h8a5da7c_0``, ``np2py312h...`` → ``3.12``), or None."""
-    found = _PY_TAG.search(build)
+    found = re.search(_PY_TAG, build)
     return f"{found[1]}.{found[2]}" if found else None
 
 

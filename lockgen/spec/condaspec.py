@@ -89,7 +89,7 @@ def conda_dependency(reader: Reader, value: str, node: yaml.Node) -> CondaDepend
     if bad_url:
         reader.problem(f"invalid channel URL in spec {redact(value)!r}: {bad_url}", node)
         return None
-    match = LEADING_NAME.match(rest)
+    match = re.match(LEADING_NAME, rest)
     if match is None:
         reader.problem(f"invalid conda spec {value!r}: no package name", node)
         return None

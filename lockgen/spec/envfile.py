@@ -163,10 +163,11 @@ def _override_note(old: str, old_at: Location, new: str, new_at: Location, kind:
 
 def pip_key(text: str) -> str:
     """The name a pip line is merged by: a later file's line for the same package replaces it."""
-    match = LEADING_NAME.match(text)
+    match = re.match(LEADING_NAME, text)
     if text.startswith("-") or "://" in text or match is None:
         return text
-    return _SEPARATORS.sub("-", match.group("name")).lower()
+    return re.sub(_SEPARATORS, "-", match.group("name")).lower()
 
 
-_SEPARATORS = re.compile(r"[-_.]+")
+_SEPARATORS = r"[-_.]+"
+"""Compiled when first used (``re``'s cache): a file read from its memo merges nothing here."""

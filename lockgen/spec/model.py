@@ -6,7 +6,6 @@ by :meth:`EnvSpec.conda_dependencies` and :meth:`EnvSpec.pip_entries`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import field
 from pathlib import Path
 
@@ -17,8 +16,10 @@ from lockgen.records import dataclass
 
 __all__ = ["LEADING_NAME", "CondaDependency", "EnvSpec", "Location", "PipEntry"]
 
-LEADING_NAME = re.compile(rf"^\s*(?P<name>{PACKAGE_NAME})")
-"""The package name a conda spec or a pip requirement starts with."""
+LEADING_NAME = rf"^\s*(?P<name>{PACKAGE_NAME})"
+"""The package name a conda spec or a pip requirement starts with: a pattern compiled when first used
+(``re``'s cache). A file read from its memo (``spec/memo.py``) never uses it: ``check`` and a no-op
+``lock`` compile it only for a changed file."""
 
 
 @dataclass(frozen=True, slots=True, order=True)

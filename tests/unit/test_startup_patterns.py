@@ -47,3 +47,43 @@ def test_the_patterns_still_apply_where_their_input_needs_them() -> None:
     assert {"user:pw", "tk-123"} <= registry.secrets
     assert secrets.redact(f"fetching {url} failed") == "fetching https://***@host/t/***/conda-forge failed"
     assert secrets.redact("see /home/t/project") == "see /home/t/project"
+
+
+_LOCKS_PROBE = """\
+import json, re
+import lockgen.spec.condaspec, lockgen.spec.envfile, lockgen.spec.model
+from lockgen.lockfiles.explicit import parse_explicit
+
+url = "https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-h4ab18f5_1.conda"
+md5 = parse_explicit(f"# platform: linux-64\\n@EXPLICIT\\n{url}#{'0' * 32}\\n").entries[0]
+sha = parse_explicit(f"# platform: linux-64\\n@EXPLICIT\\n{url}#sha256:{'a' * 64}\\n").entries[0]
+assert (md5.md5, md5.sha256, sha.md5, sha.sha256) == ("0" * 32, None, None, "a" * 64)
+print(json.dumps([key[1] for key in re._cache if isinstance(key[1], str)]))
+"""
+
+
+def test_reading_locks_compiles_no_pattern_a_memo_hit_or_a_check_never_uses() -> None:
+    """Round 9: a lock's md5 and sha256 are read without a pattern; the python tag of a build
+    (install's), the leading name of a spec and pip's name separators (an environment file parsed
+    anew, not read from its memo) are compiled when first used. Importing the readers and parsing
+    an md5 and a sha256 lock compile none of them (all five were compiled at import before)."""
+    from lockgen import models
+    from lockgen.spec import envfile, model
+
+    done = subprocess.run([sys.executable, "-c", _LOCKS_PROBE], capture_output=True, text=True, check=True, timeout=60)
+    compiled = set(json.loads(done.stdout))
+    unneeded = {r"^[0-9a-f]{32}$", r"^[0-9a-f]{64}$", models._PY_TAG, model.LEADING_NAME, envfile._SEPARATORS}
+    assert compiled.isdisjoint(unneeded), compiled & unneeded
+
+
+def test_the_deferred_patterns_still_apply() -> None:
+    from lockgen.models import build_python
+    from lockgen.spec.envfile import pip_key
+
+    assert build_python("py312h8a5da7c_0") == "3.12"
+    assert build_python("np2py311h1234_0") == "3.11"
+    assert build_python("h4ab18f5_1") is None
+    assert pip_key("Typing_Extensions>=4") == "typing-extensions"
+    assert pip_key("  rich.text[x]==1") == "rich-text"
+    assert pip_key("-r more.txt") == "-r more.txt"
+    assert pip_key("git+https://host/x.git") == "git+https://host/x.git"
