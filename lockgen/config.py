@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import field, replace
 from pathlib import Path
@@ -118,8 +119,19 @@ def default_cache_dir() -> Path:
 
 
 def platform_cache_dir() -> Path:
-    """The platform's user cache folder for lockgen. platformdirs (and the ``tempfile`` and ``shutil`` it
-    imports, 3-6 ms) is loaded only when a command needs a cache: ``check`` never does."""
+    """The platform's user cache folder for lockgen: platformdirs' ``user_cache_dir("lockgen", appauthor=False)``.
+
+    On Linux that is ``$XDG_CACHE_HOME/lockgen`` when the variable is an absolute path, else
+    ``$HOME/.cache/lockgen``, in every platformdirs lockgen accepts (3.0 on): with both variables plain
+    (``XDG_CACHE_HOME`` unset, empty or absolute; ``HOME`` absolute; not Android) the folder is made
+    from them here, since platformdirs imports ``tempfile`` and ``shutil`` (7-8 ms), which ``check``
+    with no cache folder chosen (a pre-commit hook, the bench) paid for its environment file's memo
+    (docs/performance.md, "Round 9: what every command pays before it works"). Anything else asks
+    platformdirs (tests/unit/test_config.py holds the two to each other)."""
+    xdg, home = os.environ.get("XDG_CACHE_HOME", ""), os.environ.get("HOME", "")
+    plain = (xdg == "" or xdg.startswith("/")) and home.startswith("/")
+    if sys.platform == "linux" and plain and not {"ANDROID_DATA", "ANDROID_ROOT"} & os.environ.keys():
+        return Path(os.path.join(xdg or os.path.expanduser("~/.cache"), "lockgen"))  # noqa: PTH111, PTH118 - platformdirs' own calls
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("lockgen", appauthor=False))

@@ -331,6 +331,8 @@ def test_an_unchanged_environment_file_is_read_without_yaml(
         done, modules = run_listing(tmp_path, "check", cwd=world.root, env={"LOCKGEN_CACHE_DIR": ""})
         assert done.returncode == 0, done.stdout + done.stderr
     assert modules.isdisjoint(_YAML_PARSER), modules & _YAML_PARSER
+    if sys.platform == "linux":  # the folder made from XDG_CACHE_HOME without platformdirs (Round 9)
+        assert modules.isdisjoint({"platformdirs", "tempfile", "shutil"}), modules & {"platformdirs", "tempfile"}
 
     world.write_env(["appa>=0.1"])
     done, modules = run_listing(tmp_path, "check", "--cache-dir", cache, cwd=world.root)
