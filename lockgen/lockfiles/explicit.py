@@ -8,6 +8,7 @@ and one ``URL#md5`` or ``URL#sha256:<hex>`` line per package, in install order.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import field
 from functools import lru_cache
@@ -41,8 +42,8 @@ __all__ = [
     "render_explicit",
 ]
 
-_HEX = "0123456789abcdef"
-"""The digits of a hash as lockgen writes it (lowercase hex): a line's md5 is 32 of them, its sha256 64."""
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class MalformedLock(ValueError):
@@ -348,11 +349,9 @@ def _parse_entry(line: str, number: int) -> ExplicitEntry:
     url, _, fragment = line.partition("#")
     _package_url(url, line, number)
     md5 = sha256 = None
-    # Lowercase hex of the length, without a pattern: `check` and a no-op `lock` read every line of
-    # every lock (the line is stripped: no line break is left for a pattern's `$` to stop before).
-    if fragment.startswith("sha256:") and len(fragment) == 71 and not fragment[7:].strip(_HEX):
+    if fragment.startswith("sha256:") and _SHA256.match(fragment[7:]):
         sha256 = fragment[7:]
-    elif len(fragment) == 32 and not fragment.strip(_HEX):
+    elif _MD5.match(fragment):
         md5 = fragment
     entry = _package_file(ExplicitEntry(url, md5, sha256, number), line, number)  # the file name's error first
     if md5 is None and sha256 is None:

@@ -166,8 +166,7 @@ def pip_key(text: str) -> str:
     match = re.match(LEADING_NAME, text)
     if text.startswith("-") or "://" in text or match is None:
         return text
-    return re.sub(_SEPARATORS, "-", match.group("name")).lower()
+    return _SEPARATORS.sub("-", match.group("name")).lower()
 
 
-_SEPARATORS = r"[-_.]+"
-"""Compiled when first used (``re``'s cache): a file read from its memo merges nothing here."""
+_SEPARATORS = re.compile(r"[-_.]+")
