@@ -56,17 +56,23 @@ def run_listing(
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run the CLI with ``args``; its output and the modules it had loaded when it exited."""
     listing = tmp_path / "modules.json"
-    full = {**os.environ, **(env or {}), "LOCKGEN_TEST_MODULES": str(listing)}
-    done = subprocess.run(
-        [sys.executable, "-c", _LISTING, *map(str, args)],
+    done = _run_script(_LISTING, args, cwd, {**(env or {}), "LOCKGEN_TEST_MODULES": str(listing)})
+    return done, set(json.loads(listing.read_text()))
+
+
+def _run_script(
+    script: str, args: tuple[str | Path, ...], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``python -c script`` with ``args``, in ``cwd``, the environment with ``env`` added."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
         cwd=cwd,
-        env=full,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-    return done, set(json.loads(listing.read_text()))
 
 
 def collector_state(tmp_path: Path) -> dict[str, object]:
@@ -108,16 +114,7 @@ def run_console(
     generation of each garbage collection made once click began to be imported, and the collector's state
     when it exited."""
     state = tmp_path / "collector.json"
-    full = {**os.environ, **(env or {}), "LOCKGEN_TEST_COLLECTOR": str(state)}
-    done = subprocess.run(
-        [sys.executable, "-c", _CONSOLE, *map(str, args)],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _run_script(_CONSOLE, args, cwd, {**(env or {}), "LOCKGEN_TEST_COLLECTOR": str(state)})
     return done, dict(json.loads(state.read_text()))
 
 
