@@ -127,7 +127,7 @@ def platform_cache_dir() -> Path:
     from them here, since platformdirs imports ``tempfile`` and ``shutil`` (7-8 ms), which ``check``
     with no cache folder chosen (a pre-commit hook, the bench) paid for its environment file's memo
     (docs/performance.md, "Round 9: what every command pays before it works"). Anything else asks
-    platformdirs (tests/unit/test_config.py holds the two to each other)."""
+    platformdirs (tests/unit/test_platform_cache_dir.py holds the two to each other)."""
     xdg, home = os.environ.get("XDG_CACHE_HOME", ""), os.environ.get("HOME", "")
     plain = (xdg == "" or xdg.startswith("/")) and home.startswith("/")
     if sys.platform == "linux" and plain and not {"ANDROID_DATA", "ANDROID_ROOT"} & os.environ.keys():
