@@ -11,12 +11,12 @@ docs/performance.md, "Round 9: the environment file's memo").
   memo there would choose what the environment file is read as.
 - **Key:** the BLAKE2b of the Python version, lockgen's version, the shown name and the text: the
   memo's file name.
-- **The code:** the memo records every module of lockgen and PyYAML loaded when it was written (path,
-  size, modification time). A memo is used only while each of them is unchanged, so an edited checkout
-  or an upgraded PyYAML parses again.
-- **Trust:** a memo that cannot be read, or does not decode to what :func:`store` writes, counts as
-  none (and is written again). Writing is best effort: a cache that cannot be written costs a parse
-  next time, never an error.
+- **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
+  was written (path, size, modification time). A memo is used only while each of them is unchanged, so
+  an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
+- **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, or does not
+  decode to what :func:`store` writes, counts as none (and is written again). Writing is best effort: a
+  cache that cannot be written costs a parse next time, never an error.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,15 @@ MEMO_DIR = "memo-v1"
 """The memos' folder under ``<cache>/envfile``; a new format gets a new name."""
 MEMO_LIMIT = 200
 """Memos kept: past it, :func:`store` removes the older half (an edited file leaves one per version)."""
+MEMO_MAX_BYTES = 64 * 2**20
+"""The largest memo written or read (a 20,000-entry file's is a few MB); a larger one is parsed each time."""
 _SEVERITIES = ("error", "warning", "note")
+_PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
 
 
 def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
-    digest = blake2b(f"{sys.version}\0{__version__}\0{shown}\0".encode(), digest_size=20)
+    head = f"{sys.version}\0{__version__}\0{shown}\0"  # a name may hold surrogates (bytes not UTF-8)
+    digest = blake2b(head.encode("utf-8", "surrogatepass"), digest_size=20)
     digest.update(text.encode("utf-8", "surrogatepass"))
     return memo_dir / f"{digest.hexdigest()}.json"
 
@@ -51,7 +56,7 @@ def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
 def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
     """The EnvSpec :func:`store` kept for this text, or None (no memo, the code changed, unreadable)."""
     try:
-        memo = json.loads(memo_path(memo_dir, shown, text).read_bytes())
+        memo = json.loads(_read_memo(memo_path(memo_dir, shown, text)))
         if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or not _code_unchanged(memo["code"]):
             return None
         return _decode(memo["spec"])
@@ -62,11 +67,14 @@ def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
 def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
     """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
     memo = {"format": MEMO_DIR, "code": _code_stamps(), "spec": _encode(spec)}
+    data = json.dumps(memo, separators=(",", ":")).encode()  # ASCII: every other character escaped
+    if len(data) > MEMO_MAX_BYTES:
+        return
     path = memo_path(memo_dir, shown, text)
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
     try:
         memo_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(memo, separators=(",", ":")), encoding="utf-8")
+        tmp.write_bytes(data)
         tmp.replace(path)
         _prune(memo_dir, path)
     except OSError:
@@ -74,11 +82,24 @@ def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _read_memo(path: Path) -> bytes:
+    """The memo's bytes: a regular file of at most MEMO_MAX_BYTES, else OSError (a FIFO put there must
+    not hang the command, nor a huge file fill its memory)."""
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:  # a FIFO: no wait
+        info = os.fstat(file.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size <= MEMO_MAX_BYTES:
+            return file.read(MEMO_MAX_BYTES + 1)
+    raise OSError(f"not a memo: {path}")
+
+
 def _code_stamps() -> list[list[Any]]:
-    """Every loaded module of lockgen and PyYAML (the parser's code and all it uses): path, size, mtime."""
+    """Every loaded module of the packages whose code decides what a text parses to: path, size, mtime.
+    lockgen and PyYAML (the parser), rattler (``MatchSpec`` checks a conda spec of an uncommon shape) and
+    packaging (``Requirement`` checks a pip line of one): an upgrade of any of them may accept or refuse
+    another text. Only what this process loaded: a package the parse did not use did not decide it."""
     stamps = []
     for name, module in sorted(sys.modules.items()):
-        if name.partition(".")[0] not in ("lockgen", "yaml", "_yaml"):
+        if name.partition(".")[0] not in _PARSER_PACKAGES:
             continue
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):

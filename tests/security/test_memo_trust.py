@@ -1,0 +1,38 @@
+"""The environment file's memo is kept and read only in a cache folder outside the project of every
+file read: with ``-f base.yml -f ../pr/gpu.yml`` the second file has a project of its own, which a pull
+request fills, and a memo committed there must not choose what that file is read as."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lockgen.config import build_options
+from lockgen.plan import env_memo_dir, plan
+from lockgen.spec.document import parse_env_text
+from lockgen.spec.memo import MEMO_DIR, store
+from tests.support.options import flags
+
+BASE = "channels: [conda-forge]\nplatforms: [linux-64]\ndependencies:\n  - python=3.11\n"
+PR = "dependencies:\n  - numpy\n  - evil-package\n"
+
+
+def test_a_memo_in_the_second_files_project_is_not_read(tmp_path: Path) -> None:
+    base, pr = tmp_path / "base", tmp_path / "checkout"
+    base.mkdir()
+    (pr / ".git").mkdir(parents=True)  # the pull request's work tree
+    (base / "environment.yml").write_text(BASE)
+    gpu = pr / "gpu.yml"
+    gpu.write_text(PR)
+    cache = pr / ".cache"  # as CI keeps its cache in the work tree
+    files = [base / "environment.yml", gpu]
+    options = build_options(files, flags(output_dir=tmp_path / "locks", cache_dir=cache))
+    assert env_memo_dir(options) is None
+
+    # The memo the pull request commits: its file read as if it asked for numpy only.
+    forged = parse_env_text("dependencies:\n  - numpy\n", str(gpu))
+    store(cache / "envfile" / MEMO_DIR, str(gpu), PR, forged)
+    assert [d.name for d in plan(options).spec.dependencies] == ["python", "numpy", "evil-package"]
+
+    outside = tmp_path / "user-cache"  # a cache outside both projects keeps memos
+    trusted = build_options(files, flags(output_dir=tmp_path / "locks", cache_dir=outside))
+    assert env_memo_dir(trusted) == outside / "envfile" / MEMO_DIR
