@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,43 @@ def test_a_memo_that_is_a_folder_is_none(tmp_path: Path) -> None:
     memo.memo_path(memo_dir, str(env), SIMPLE).mkdir(parents=True)
     assert load_env_specs([env], memo_dir=memo_dir) == load_env_specs([env])
     assert not list(memo_dir.glob("*.tmp*"))  # the write failed, its temporary file removed
+
+
+def test_a_memo_of_another_checkout_of_the_same_version_is_not_used(tmp_path: Path) -> None:
+    """One cache folder serves every virtual environment and checkout of its user: a memo another copy
+    of lockgen wrote (the same version, its parser edited, as in a development checkout) names that
+    copy's modules, which are unchanged; it must not answer for this copy's parser."""
+    import lockgen
+
+    copy = tmp_path / "other-checkout"
+    shutil.copytree(Path(lockgen.__file__).parent, copy / "lockgen", ignore=shutil.ignore_patterns("__pycache__"))
+    document = copy / "lockgen" / "spec" / "document.py"
+    edited = document.read_text().replace(
+        "    parsed = _parse(reader, text)\n", "    parsed = _parse(reader, text)\n    parsed.name = 'edited'\n"
+    )
+    assert edited != document.read_text()
+    document.write_text(edited)
+    env = tmp_path / "environment.yml"
+    env.write_text(SIMPLE, encoding="utf-8")
+    memo_dir = tmp_path / "cache" / "memo"
+    script = (
+        "from pathlib import Path\n"
+        "from lockgen.spec.envfile import load_env_specs\n"
+        f"print(load_env_specs([{str(env)!r}], memo_dir=Path({str(memo_dir)!r})).name)\n"
+    )
+
+    def run(**variables: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, **variables},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert run(PYTHONPATH=str(copy)) == "edited"  # that copy's parser, and its memo kept
+    assert len(list(memo_dir.glob("*.json"))) == 1
+    assert load_env_specs([env], memo_dir=memo_dir).name is None  # this copy's parser
+    assert run() == "None"
