@@ -195,10 +195,10 @@ def env_memo_dir(options: LockOptions) -> Path | None:
     from lockgen.project import memo_allowed
     from lockgen.spec.memo import MEMO_DIR
 
-    cache_dir = options.cache_dir
-    if not options.files or not all(memo_allowed(cache_dir, Path(file)) for file in options.files):
+    memo_dir = options.cache_dir / "envfile" / MEMO_DIR  # itself: a link in the cache may lead elsewhere
+    if not options.files or not all(memo_allowed(memo_dir, Path(file)) for file in options.files):
         return None
-    return cache_dir / "envfile" / MEMO_DIR
+    return memo_dir
 
 
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:

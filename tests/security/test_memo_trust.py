@@ -36,3 +36,20 @@ def test_a_memo_in_the_second_files_project_is_not_read(tmp_path: Path) -> None:
     outside = tmp_path / "user-cache"  # a cache outside both projects keeps memos
     trusted = build_options(files, flags(output_dir=tmp_path / "locks", cache_dir=outside))
     assert env_memo_dir(trusted) == outside / "envfile" / MEMO_DIR
+
+
+def test_a_memo_folder_linked_into_the_project_is_not_read(tmp_path: Path) -> None:
+    """The cache folder is outside the project, but its ``envfile`` folder is a link into it: the
+    memos would be read from where the pull request commits them."""
+    project = tmp_path / "checkout"
+    (project / ".git").mkdir(parents=True)
+    env = project / "environment.yml"
+    env.write_text(BASE + "  - evil-package\n")
+    cache = tmp_path / "user-cache"
+    cache.mkdir()
+    (cache / "envfile").symlink_to(project / "committed", target_is_directory=True)
+    options = build_options([env], flags(output_dir=project / "locks", cache_dir=cache))
+    assert env_memo_dir(options) is None
+    forged = parse_env_text(BASE, str(env))
+    store(project / "committed" / MEMO_DIR, str(env), env.read_text(), forged)
+    assert [d.name for d in plan(options).spec.dependencies] == ["python", "evil-package"]
