@@ -151,3 +151,11 @@ def test_a_memo_of_another_checkout_of_the_same_version_is_not_used(tmp_path: Pa
     assert len(list(memo_dir.glob("*.json"))) == 1
     assert load_env_specs([env], memo_dir=memo_dir).name is None  # this copy's parser
     assert run() == "None"
+
+
+def test_the_test_session_never_uses_the_users_cache(cache_home: Path) -> None:
+    """A test that chooses no cache folder writes memos and repodata into the session's, never into
+    the user's: not through XDG_CACHE_HOME, nor through a LOCKGEN_CACHE_DIR set in the user's shell."""
+    from lockgen.config import default_cache_dir
+
+    assert cache_home in default_cache_dir().parents
