@@ -64,7 +64,7 @@ def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
         if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or not _code_unchanged(memo["code"]):
             return None
         return _decode(memo["spec"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):  # RecursionError: nested deep
         return None
 
 

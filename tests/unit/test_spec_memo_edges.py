@@ -159,3 +159,17 @@ def test_the_test_session_never_uses_the_users_cache(cache_home: Path) -> None:
     from lockgen.config import default_cache_dir
 
     assert cache_home in default_cache_dir().parents
+
+
+def test_a_memo_nested_too_deep_is_none(tmp_path: Path) -> None:
+    """JSON arrays nested past the interpreter's recursion limit: json raises RecursionError, which is
+    a memo that does not decode (it was an internal error)."""
+    env = tmp_path / "environment.yml"
+    env.write_text(SIMPLE, encoding="utf-8")
+    memo_dir = tmp_path / "memo"
+    path = memo.memo_path(memo_dir, str(env), SIMPLE)
+    path.parent.mkdir(parents=True)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert memo.load(memo_dir, str(env), SIMPLE) is None
+    assert load_env_specs([env], memo_dir=memo_dir) == load_env_specs([env])
+    assert memo.load(memo_dir, str(env), SIMPLE) is not None  # written again
