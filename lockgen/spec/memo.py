@@ -9,10 +9,10 @@ docs/performance.md, "Round 9: the environment file's memo").
 - **Where:** in lockgen's cache directory, and only when that is outside the project
   (:func:`lockgen.project.memo_allowed`): a pull request can commit a folder in the project, and a
   memo there would choose what the environment file is read as.
-- **Key:** the BLAKE2b of the Python version, lockgen's version and folder, ``sys.path``, the shown
-  name and the text: the memo's file name. The folder and the path choose which code parses (another
-  virtual environment, another checkout of the same version, ``PYTHONPATH``), and the cache folder is
-  shared by all of them.
+- **Key:** the BLAKE2b of the Python version, lockgen's version and folder, ``sys.prefix``, the shown
+  name and the text: the memo's file name. The folder and the prefix choose which code parses (another
+  checkout of the same version, another virtual environment with its own PyYAML), and the user's cache
+  folder is shared by all of them.
 - **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
   was written (path, size, modification time). A memo is used only while each of them is unchanged, so
   an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
@@ -50,7 +50,7 @@ _LOCKGEN = os.path.dirname(os.path.dirname(__file__))  # noqa: PTH120 - lockgen'
 
 
 def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
-    code = "\0".join((sys.version, __version__, _LOCKGEN, *map(str, sys.path)))
+    code = "\0".join((sys.version, __version__, _LOCKGEN, sys.prefix))
     head = f"{code}\0\0{shown}\0"  # a name may hold surrogates (bytes not UTF-8)
     digest = blake2b(head.encode("utf-8", "surrogatepass"), digest_size=20)
     digest.update(text.encode("utf-8", "surrogatepass"))

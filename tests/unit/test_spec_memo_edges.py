@@ -173,3 +173,15 @@ def test_a_memo_nested_too_deep_is_none(tmp_path: Path) -> None:
     assert memo.load(memo_dir, str(env), SIMPLE) is None
     assert load_env_specs([env], memo_dir=memo_dir) == load_env_specs([env])
     assert memo.load(memo_dir, str(env), SIMPLE) is not None  # written again
+
+
+def test_a_memo_of_another_virtual_environment_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two virtual environments with the same lockgen (an editable checkout) and Python but their own
+    PyYAML share the user's cache: the other's memo names its PyYAML, unchanged, not this one's."""
+    env = tmp_path / "environment.yml"
+    env.write_text(SIMPLE, encoding="utf-8")
+    memo_dir = tmp_path / "memo"
+    spec = load_env_specs([env], memo_dir=memo_dir)
+    assert memo.load(memo_dir, str(env), SIMPLE) == spec
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "other-venv"))
+    assert memo.load(memo_dir, str(env), SIMPLE) is None
