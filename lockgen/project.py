@@ -139,8 +139,12 @@ def inside(path: Path, roots: Sequence[Path]) -> bool:
 def memo_allowed(cache_dir: Path, env_file: Path) -> bool:
     """Whether lockgen may keep memos in ``cache_dir`` (what a text parsed to, what the mapping answered):
     only outside the project, since a pull request can commit a folder there and a memo in it would
-    choose what lockgen reads its inputs as."""
-    return not inside(cache_dir.resolve(), project_roots(env_file))
+    choose what lockgen reads its inputs as. A folder that does not resolve (a loop of links) keeps none."""
+    try:
+        real = cache_dir.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+        return False
+    return not inside(real, project_roots(env_file))
 
 
 def check_env_files(files: Sequence[Path]) -> None:

@@ -53,3 +53,17 @@ def test_a_memo_folder_linked_into_the_project_is_not_read(tmp_path: Path) -> No
     forged = parse_env_text(BASE, str(env))
     store(project / "committed" / MEMO_DIR, str(env), env.read_text(), forged)
     assert [d.name for d in plan(options).spec.dependencies] == ["python", "evil-package"]
+
+
+def test_a_cache_folder_that_is_a_loop_of_links_keeps_no_memo(tmp_path: Path) -> None:
+    """``--cache-dir`` a link to itself: ``check`` needs the cache only for the memo, and read the file
+    itself before the memo; resolving the folder raised (an internal error, exit 1)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    env = project / "environment.yml"
+    env.write_text(BASE)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    options = build_options([env], flags(output_dir=project / "locks", cache_dir=loop))
+    assert env_memo_dir(options) is None
+    assert [d.name for d in plan(options).spec.dependencies] == ["python"]
