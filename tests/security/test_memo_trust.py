@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lockgen.config import build_options
 from lockgen.plan import env_memo_dir, plan
 from lockgen.spec.document import parse_env_text
@@ -67,3 +69,25 @@ def test_a_cache_folder_that_is_a_loop_of_links_keeps_no_memo(tmp_path: Path) ->
     options = build_options([env], flags(output_dir=project / "locks", cache_dir=loop))
     assert env_memo_dir(options) is None
     assert [d.name for d in plan(options).spec.dependencies] == ["python"]
+
+
+def test_a_memo_in_the_project_lockgen_runs_in_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout without ``.git`` (an exported tree, a container build), locked from its root with an
+    environment file in a folder of its own: the cache folder given inside the checkout is outside
+    that file's folder, but inside the project lockgen runs in, which the pull request fills."""
+    checkout = tmp_path / "checkout"
+    (checkout / "envs").mkdir(parents=True)
+    (checkout / "environment.yml").write_text(BASE)
+    gpu = checkout / "envs" / "gpu.yml"
+    gpu.write_text(BASE + "  - evil-package\n")
+    monkeypatch.chdir(checkout)
+    options = build_options([Path("envs/gpu.yml")], flags(output_dir=Path("locks"), cache_dir=Path(".cache")))
+    assert env_memo_dir(options) is None
+    store(Path(".cache/envfile") / MEMO_DIR, "envs/gpu.yml", gpu.read_text(), parse_env_text(BASE, "envs/gpu.yml"))
+    assert [d.name for d in plan(options).spec.dependencies] == ["python", "evil-package"]
+
+    (checkout / "environment.yml").unlink()  # a folder that is no project: its cache is the user's choice
+    (checkout / ".git").mkdir()  # ... unless it is a git work tree
+    assert env_memo_dir(options) is None
+    (checkout / ".git").rmdir()
+    assert env_memo_dir(options) is not None
