@@ -16,8 +16,9 @@ docs/performance.md, "Round 9: the environment file's memo").
 - **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
   was written (path, size, modification time). A memo is used only while each of them is unchanged, so
   an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
-- **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, or does not
-  decode to what :func:`store` writes, counts as none (and is written again). Writing is best effort: a
+- **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, is not this
+  user's or others may write it (a shared cache folder), or does not decode to what :func:`store`
+  writes, counts as none (and is written again: a new file, never through a link). Writing is best effort: a
   cache that cannot be written costs a parse next time, never an error.
 """
 
@@ -46,6 +47,7 @@ MEMO_MAX_BYTES = 64 * 2**20
 """The largest memo written or read (a 20,000-entry file's is a few MB); a larger one is parsed each time."""
 _SEVERITIES = ("error", "warning", "note")
 _PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _LOCKGEN = os.path.dirname(os.path.dirname(__file__))  # noqa: PTH120 - lockgen's folder, as a text
 
 
@@ -76,24 +78,38 @@ def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
         return
     path = memo_path(memo_dir, shown, text)
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
+    created = False
     try:
         memo_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        # A new file, never through a link there; writable by its owner only, as load() requires
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o644)
+        created = True
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         tmp.replace(path)
+        created = False
         _prune(memo_dir, path)
     except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def _read_memo(path: Path) -> bytes:
-    """The memo's bytes: a regular file of at most MEMO_MAX_BYTES, else OSError (a FIFO put there must
-    not hang the command, nor a huge file fill its memory)."""
+    """The memo's bytes: a regular file of at most MEMO_MAX_BYTES, this user's and writable by nobody
+    else, else OSError (a FIFO put there must not hang the command, nor a huge file fill its memory;
+    in a cache folder others may write, a memo they wrote or may change is not this user's)."""
     with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:  # a FIFO: no wait
         info = os.fstat(file.fileno())
-        if stat.S_ISREG(info.st_mode) and info.st_size <= MEMO_MAX_BYTES:
+        if stat.S_ISREG(info.st_mode) and info.st_size <= MEMO_MAX_BYTES and _private(info):
             return file.read(MEMO_MAX_BYTES + 1)
     raise OSError(f"not a memo: {path}")
+
+
+def _private(info: os.stat_result) -> bool:
+    if not hasattr(os, "geteuid"):  # Windows: no owner nor mode to compare
+        return True
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _code_stamps() -> list[list[Any]]:

@@ -4,6 +4,7 @@ request fills, and a memo committed there must not choose what that file is read
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from lockgen.config import build_options
 from lockgen.plan import env_memo_dir, plan
 from lockgen.spec.document import parse_env_text
-from lockgen.spec.memo import MEMO_DIR, store
+from lockgen.spec.memo import MEMO_DIR, load, memo_path, store
 from tests.support.options import flags
 
 BASE = "channels: [conda-forge]\nplatforms: [linux-64]\ndependencies:\n  - python=3.11\n"
@@ -91,3 +92,50 @@ def test_a_memo_in_the_project_lockgen_runs_in_is_not_read(tmp_path: Path, monke
     assert env_memo_dir(options) is None
     (checkout / ".git").rmdir()
     assert env_memo_dir(options) is not None
+
+
+def _kept(tmp_path: Path) -> tuple[Path, Path, Path]:
+    env = tmp_path / "environment.yml"
+    env.write_text(BASE)
+    memo_dir = tmp_path / "cache" / "envfile" / MEMO_DIR
+    store(memo_dir, str(env), BASE, parse_env_text(BASE, str(env)))
+    return env, memo_dir, memo_path(memo_dir, str(env), BASE)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no file owners here")
+def test_a_memo_others_may_write_is_not_read(tmp_path: Path) -> None:
+    """A cache folder shared with others (group- or world-writable): a memo they may rewrite, or one
+    they wrote, is not read; the memos lockgen writes are writable by their owner only."""
+    env, memo_dir, path = _kept(tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o644 & ~_umask()
+    assert load(memo_dir, str(env), BASE) is not None
+    for mode in (0o664, 0o646):
+        path.chmod(mode)
+        assert load(memo_dir, str(env), BASE) is None
+    path.chmod(0o644)
+    assert load(memo_dir, str(env), BASE) is not None
+    if os.geteuid() == 0:  # only root can give a file to another user
+        os.chown(path, 12345, -1)
+        assert load(memo_dir, str(env), BASE) is None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_writing_a_memo_never_follows_a_link(tmp_path: Path) -> None:
+    """Another user of a shared cache folder puts a link where lockgen writes its temporary file: the
+    file it leads to is left as it was (the memo is not written this time)."""
+    env = tmp_path / "environment.yml"
+    env.write_text(BASE)
+    memo_dir = tmp_path / "cache"
+    memo_dir.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    path = memo_path(memo_dir, str(env), BASE)
+    (memo_dir / f"{path.stem}.tmp{os.getpid()}").symlink_to(victim)
+    store(memo_dir, str(env), BASE, parse_env_text(BASE, str(env)))
+    assert victim.read_text() == "mine\n"
+    assert (memo_dir / f"{path.stem}.tmp{os.getpid()}").is_symlink()  # not lockgen's: left there
