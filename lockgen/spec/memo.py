@@ -10,9 +10,9 @@ docs/performance.md, "Round 9: the environment file's memo").
   (:func:`lockgen.project.memo_allowed`): a pull request can commit a folder in the project, and a
   memo there would choose what the environment file is read as.
 - **Key:** the BLAKE2b of the Python version, lockgen's version and folder, ``sys.prefix``, the shown
-  name and the text: the memo's file name. The folder and the prefix choose which code parses (another
-  checkout of the same version, another virtual environment with its own PyYAML), and the user's cache
-  folder is shared by all of them.
+  name and the text: the memo's file name, also written inside it (a memo renamed is not read). The
+  folder and the prefix choose which code parses (another checkout of the same version, another
+  virtual environment with its own PyYAML), and the user's cache folder is shared by all of them.
 - **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
   was written (path, size, modification time). A memo is used only while each of them is unchanged, so
   an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
@@ -61,9 +61,12 @@ def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
 
 def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
     """The EnvSpec :func:`store` kept for this text, or None (no memo, the code changed, unreadable)."""
+    path = memo_path(memo_dir, shown, text)
     try:
-        memo = json.loads(_read_memo(memo_path(memo_dir, shown, text)))
-        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or not _code_unchanged(memo["code"]):
+        memo = json.loads(_read_memo(path))
+        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or memo.get("key") != path.stem:
+            return None  # "key": another text's memo, renamed or linked to this name, is not this one's
+        if not _code_unchanged(memo["code"]):
             return None
         return _decode(memo["spec"])
     except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):  # RecursionError: nested deep
@@ -72,11 +75,11 @@ def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
 
 def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
     """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
-    memo = {"format": MEMO_DIR, "code": _code_stamps(), "spec": _encode(spec)}
+    path = memo_path(memo_dir, shown, text)
+    memo = {"format": MEMO_DIR, "key": path.stem, "code": _code_stamps(), "spec": _encode(spec)}
     data = json.dumps(memo, separators=(",", ":")).encode()  # ASCII: every other character escaped
     if len(data) > MEMO_MAX_BYTES:
         return
-    path = memo_path(memo_dir, shown, text)
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
     created = False
     try:

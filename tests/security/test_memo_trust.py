@@ -139,3 +139,14 @@ def test_writing_a_memo_never_follows_a_link(tmp_path: Path) -> None:
     store(memo_dir, str(env), BASE, parse_env_text(BASE, str(env)))
     assert victim.read_text() == "mine\n"
     assert (memo_dir / f"{path.stem}.tmp{os.getpid()}").is_symlink()  # not lockgen's: left there
+
+
+def test_a_memo_renamed_to_another_texts_name_is_not_read(tmp_path: Path) -> None:
+    """Another user of a shared cache folder (or anyone who can write in it) renames or links the memo
+    of one text to the name of another's: what the first text parsed to is not the second's."""
+    env, memo_dir, genuine = _kept(tmp_path)
+    changed = BASE + "  - evil-package\n"
+    forged = memo_path(memo_dir, str(env), changed)
+    os.link(genuine, forged)
+    assert load(memo_dir, str(env), BASE) is not None
+    assert load(memo_dir, str(env), changed) is None
