@@ -29,6 +29,7 @@ import json
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ MEMO_MAX_BYTES = 64 * 2**20
 _SEVERITIES = ("error", "warning", "note")
 _PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_STALE_TMP_NS = 24 * 3600 * 10**9
 _LOCKGEN = os.path.dirname(os.path.dirname(__file__))  # noqa: PTH120 - lockgen's folder, as a text
 
 
@@ -149,8 +151,16 @@ def _code_unchanged(stamps: Any) -> bool:
 
 
 def _prune(memo_dir: Path, written: Path) -> None:
-    """Past MEMO_LIMIT memos, remove the older half (never the one just written)."""
-    memos = [entry for entry in os.scandir(memo_dir) if entry.name.endswith(".json") and entry.name != written.name]
+    """Past MEMO_LIMIT memos, remove the older half (never the one just written); and any temporary
+    file older than a day (a run stopped while it wrote one)."""
+    memos = []
+    stale = time.time_ns() - _STALE_TMP_NS
+    for entry in os.scandir(memo_dir):
+        if entry.name.endswith(".json"):
+            if entry.name != written.name:
+                memos.append(entry)
+        elif ".tmp" in entry.name and entry.stat(follow_symlinks=False).st_mtime_ns < stale:
+            Path(entry.path).unlink(missing_ok=True)
     if len(memos) < MEMO_LIMIT:
         return
     memos.sort(key=lambda entry: entry.stat().st_mtime_ns)

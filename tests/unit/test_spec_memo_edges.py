@@ -185,3 +185,20 @@ def test_a_memo_of_another_virtual_environment_is_not_used(tmp_path: Path, monke
     assert memo.load(memo_dir, str(env), SIMPLE) == spec
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "other-venv"))
     assert memo.load(memo_dir, str(env), SIMPLE) is None
+
+
+def test_a_temporary_file_a_stopped_run_left_is_removed(tmp_path: Path) -> None:
+    """A run stopped (Ctrl-C, a kill) while it wrote a memo leaves its temporary file: the next memo
+    written removes those older than a day, and leaves a recent one (another run may be writing it)."""
+    env = tmp_path / "environment.yml"
+    env.write_text(SIMPLE, encoding="utf-8")
+    memo_dir = tmp_path / "memo"
+    memo_dir.mkdir()
+    old, recent = memo_dir / "0123abcd.tmp4242", memo_dir / "4567abcd.tmp4343"
+    for leftover in (old, recent):
+        leftover.write_text("{")
+    day_and_more = old.stat().st_mtime_ns - 25 * 3600 * 10**9
+    os.utime(old, ns=(day_and_more, day_and_more))
+    load_env_specs([env], memo_dir=memo_dir)
+    assert sorted(p.name for p in memo_dir.iterdir() if ".tmp" in p.name) == [recent.name]
+    assert len(list(memo_dir.glob("*.json"))) == 1
