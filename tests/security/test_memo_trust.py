@@ -5,6 +5,8 @@ request fills, and a memo committed there must not choose what that file is read
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,8 @@ def test_a_memo_in_the_project_lockgen_runs_in_is_not_read(tmp_path: Path, monke
     assert env_memo_dir(options) is None
     (checkout / ".git").rmdir()
     assert env_memo_dir(options) is not None
+    (checkout / "pyproject.toml").write_text('[project]\nname = "x"\n')  # any Python project, unparsed
+    assert env_memo_dir(options) is None
 
 
 def _kept(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -150,3 +154,15 @@ def test_a_memo_renamed_to_another_texts_name_is_not_read(tmp_path: Path) -> Non
     os.link(genuine, forged)
     assert load(memo_dir, str(env), BASE) is not None
     assert load(memo_dir, str(env), changed) is None
+
+
+def test_finding_the_project_lockgen_runs_in_parses_no_pyproject(tmp_path: Path) -> None:
+    """A pyproject.toml in the working folder counts without being read: parsing it would import
+    tomllib (~3 ms) on every no-op, which the memo is there to spare."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.ruff]\nline-length = 100\n')
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom lockgen.project import memo_allowed\n"
+        "print(memo_allowed(Path('cache'), Path('envs/environment.yml')), 'tomllib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
