@@ -18,8 +18,8 @@ docs/performance.md, "Round 9: the environment file's memo").
   an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
 - **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, is not this
   user's or others may write it (a shared cache folder), or does not decode to what :func:`store`
-  writes, counts as none (and is written again: a new file, never through a link). Writing is best effort: a
-  cache that cannot be written costs a parse next time, never an error.
+  writes, counts as none (and is written again: a new file, never through a link). Writing is best
+  effort: a cache that cannot be written costs a parse next time, never an error.
 """
 
 from __future__ import annotations
