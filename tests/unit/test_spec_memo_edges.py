@@ -153,6 +153,7 @@ def test_a_memo_of_another_checkout_of_the_same_version_is_not_used(tmp_path: Pa
     assert run() == "None"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is the user cache folder on Linux only")
 def test_the_test_session_never_uses_the_users_cache(cache_home: Path) -> None:
     """A test that chooses no cache folder writes memos and repodata into the session's, never into
     the user's: not through XDG_CACHE_HOME, nor through a LOCKGEN_CACHE_DIR set in the user's shell."""
