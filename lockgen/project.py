@@ -139,8 +139,27 @@ def inside(path: Path, roots: Sequence[Path]) -> bool:
 def memo_allowed(cache_dir: Path, env_file: Path) -> bool:
     """Whether lockgen may keep memos in ``cache_dir`` (what a text parsed to, what the mapping answered):
     only outside the project, since a pull request can commit a folder there and a memo in it would
-    choose what lockgen reads its inputs as."""
-    return not inside(cache_dir.resolve(), project_roots(env_file))
+    choose what lockgen reads its inputs as. The project is the environment file's tree and the one lockgen
+    runs in (:func:`_running_project`). A folder that does not resolve (a loop of links) keeps none."""
+    try:
+        real = cache_dir.resolve()
+        running = _running_project(Path.cwd().resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a loop, before Python 3.13
+        return False
+    return not inside(real, (*project_roots(env_file), *running))
+
+
+def _running_project(cwd: Path) -> tuple[Path, ...]:
+    """The project lockgen runs in: the nearest folder from ``cwd`` up with an environment.yml or any
+    pyproject.toml (not parsed: more folders kept from memos, never fewer), and the git work tree
+    holding ``cwd`` (a checkout without ``.git`` running ``-f envs/gpu.yml --cache-dir .cache``)."""
+    found: list[Path] = []
+    for folder in (cwd, *cwd.parents):
+        if not found and ((folder / DEFAULT_ENV_FILE).is_file() or (folder / "pyproject.toml").is_file()):
+            found.append(folder)
+        if (folder / ".git").exists():
+            return (*found, folder)
+    return tuple(found)
 
 
 def check_env_files(files: Sequence[Path]) -> None:

@@ -56,10 +56,12 @@ def state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The platform's user cache folder for this test session (``XDG_CACHE_HOME``, which platformdirs reads
     on Linux), never the user's own: a test that chooses no cache folder still has lockgen write its memos
-    (the environment file's, the mapping's) and repodata somewhere, and the default is looked up then."""
+    (the environment file's, the mapping's) and repodata somewhere, and the default is looked up then.
+    A ``LOCKGEN_CACHE_DIR`` of the user's shell, which comes before it, is unset for the session."""
     folder = tmp_path_factory.mktemp("xdg-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(folder))
+        patch.delenv("LOCKGEN_CACHE_DIR", raising=False)
         yield folder
 
 

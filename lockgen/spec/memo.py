@@ -9,14 +9,17 @@ docs/performance.md, "Round 9: the environment file's memo").
 - **Where:** in lockgen's cache directory, and only when that is outside the project
   (:func:`lockgen.project.memo_allowed`): a pull request can commit a folder in the project, and a
   memo there would choose what the environment file is read as.
-- **Key:** the BLAKE2b of the Python version, lockgen's version, the shown name and the text: the
-  memo's file name.
-- **The code:** the memo records every module of lockgen and PyYAML loaded when it was written (path,
-  size, modification time). A memo is used only while each of them is unchanged, so an edited checkout
-  or an upgraded PyYAML parses again.
-- **Trust:** a memo that cannot be read, or does not decode to what :func:`store` writes, counts as
-  none (and is written again). Writing is best effort: a cache that cannot be written costs a parse
-  next time, never an error.
+- **Key:** the BLAKE2b of the Python version, lockgen's version and folder, ``sys.prefix``, the shown
+  name and the text: the memo's file name, also written inside it (a memo renamed is not read). The
+  folder and the prefix choose which code parses (another checkout of the same version, another
+  virtual environment with its own PyYAML), and the user's cache folder is shared by all of them.
+- **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
+  was written (path, size, modification time). A memo is used only while each of them is unchanged, so
+  an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
+- **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, is not this
+  user's or others may write it (a shared cache folder), or does not decode to what :func:`store`
+  writes, counts as none (and is written again: a new file, never through a link). Writing is best
+  effort: a cache that cannot be written costs a parse next time, never an error.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,46 +44,87 @@ MEMO_DIR = "memo-v1"
 """The memos' folder under ``<cache>/envfile``; a new format gets a new name."""
 MEMO_LIMIT = 200
 """Memos kept: past it, :func:`store` removes the older half (an edited file leaves one per version)."""
+MEMO_MAX_BYTES = 64 * 2**20
+"""The largest memo written or read (a 20,000-entry file's is a few MB); a larger one is parsed each time."""
 _SEVERITIES = ("error", "warning", "note")
+_PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_STALE_TMP_NS = 24 * 3600 * 10**9
+_LOCKGEN = os.path.dirname(os.path.dirname(__file__))  # noqa: PTH120 - lockgen's folder, as a text
 
 
 def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
-    digest = blake2b(f"{sys.version}\0{__version__}\0{shown}\0".encode(), digest_size=20)
+    code = "\0".join((sys.version, __version__, _LOCKGEN, sys.prefix))
+    head = f"{code}\0\0{shown}\0"  # a name may hold surrogates (bytes not UTF-8)
+    digest = blake2b(head.encode("utf-8", "surrogatepass"), digest_size=20)
     digest.update(text.encode("utf-8", "surrogatepass"))
     return memo_dir / f"{digest.hexdigest()}.json"
 
 
 def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
     """The EnvSpec :func:`store` kept for this text, or None (no memo, the code changed, unreadable)."""
+    path = memo_path(memo_dir, shown, text)
     try:
-        memo = json.loads(memo_path(memo_dir, shown, text).read_bytes())
-        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or not _code_unchanged(memo["code"]):
+        memo = json.loads(_read_memo(path))
+        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or memo.get("key") != path.stem:
+            return None  # "key": another text's memo, renamed or linked to this name, is not this one's
+        if not _code_unchanged(memo["code"]):
             return None
         return _decode(memo["spec"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):  # RecursionError: nested deep
         return None
 
 
 def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
     """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
-    memo = {"format": MEMO_DIR, "code": _code_stamps(), "spec": _encode(spec)}
     path = memo_path(memo_dir, shown, text)
+    memo = {"format": MEMO_DIR, "key": path.stem, "code": _code_stamps(), "spec": _encode(spec)}
+    data = json.dumps(memo, separators=(",", ":")).encode()  # ASCII: every other character escaped
+    if len(data) > MEMO_MAX_BYTES:
+        return
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
+    created = False
     try:
         memo_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(memo, separators=(",", ":")), encoding="utf-8")
+        # A new file, never through a link there; writable by its owner only, as load() requires
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o644)
+        created = True
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
         tmp.replace(path)
+        created = False
         _prune(memo_dir, path)
     except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _read_memo(path: Path) -> bytes:
+    """The memo's bytes: a regular file of at most MEMO_MAX_BYTES, this user's and writable by nobody
+    else, else OSError (a FIFO put there must not hang the command, nor a huge file fill its memory;
+    in a cache folder others may write, a memo they wrote or may change is not this user's)."""
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:  # a FIFO: no wait
+        info = os.fstat(file.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size <= MEMO_MAX_BYTES and _private(info):
+            return file.read(MEMO_MAX_BYTES + 1)
+    raise OSError(f"not a memo: {path}")
+
+
+def _private(info: os.stat_result) -> bool:
+    if not hasattr(os, "geteuid"):  # Windows: no owner nor mode to compare
+        return True
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _code_stamps() -> list[list[Any]]:
-    """Every loaded module of lockgen and PyYAML (the parser's code and all it uses): path, size, mtime."""
+    """Every loaded module of the packages whose code decides what a text parses to: path, size, mtime.
+    lockgen and PyYAML (the parser), rattler (``MatchSpec`` checks a conda spec of an uncommon shape) and
+    packaging (``Requirement`` checks a pip line of one): an upgrade of any of them may accept or refuse
+    another text. Only what this process loaded: a package the parse did not use did not decide it."""
     stamps = []
     for name, module in sorted(sys.modules.items()):
-        if name.partition(".")[0] not in ("lockgen", "yaml", "_yaml"):
+        if name.partition(".")[0] not in _PARSER_PACKAGES:
             continue
         file = getattr(module, "__file__", None)
         if not isinstance(file, str):
@@ -105,8 +151,16 @@ def _code_unchanged(stamps: Any) -> bool:
 
 
 def _prune(memo_dir: Path, written: Path) -> None:
-    """Past MEMO_LIMIT memos, remove the older half (never the one just written)."""
-    memos = [entry for entry in os.scandir(memo_dir) if entry.name.endswith(".json") and entry.name != written.name]
+    """Past MEMO_LIMIT memos, remove the older half (never the one just written); and any temporary
+    file older than a day (a run stopped while it wrote one)."""
+    memos = []
+    stale = time.time_ns() - _STALE_TMP_NS
+    for entry in os.scandir(memo_dir):
+        if entry.name.endswith(".json"):
+            if entry.name != written.name:
+                memos.append(entry)
+        elif ".tmp" in entry.name and entry.stat(follow_symlinks=False).st_mtime_ns < stale:
+            Path(entry.path).unlink(missing_ok=True)
     if len(memos) < MEMO_LIMIT:
         return
     memos.sort(key=lambda entry: entry.stat().st_mtime_ns)
