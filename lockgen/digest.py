@@ -6,9 +6,10 @@ at the start of every command that imports it, more than ``check`` spends on all
 interpreter's own sha256 gives the same digest and loads in 0.2 ms, but is slower on large inputs
 (about 3.5 ms a megabyte against OpenSSL's 0.8): files that large (the conda→PyPI mapping, package
 archives) are digested with :mod:`hashlib`; the mapping's memo is named by its BLAKE2b, the builtin digest
-that is fast on a megabyte (about 1 ms). :func:`hmac_sha256` seals the commit's journal the same way: the
-:mod:`hmac` module loads OpenSSL too (about 2-3 ms at the end of every lock that writes a file). An interpreter built without its own sha256 or BLAKE2b falls
-back to :mod:`hashlib`'s (docs/performance.md, "Round 8: the shared startup" and "the no-op lock").
+that is fast on a megabyte (about 1 ms). :func:`hmac_sha256` seals the commit's journal the same way:
+the :mod:`hmac` module loads OpenSSL too (about 2-3 ms at the end of every lock that writes a file). An
+interpreter built without its own sha256 or BLAKE2b falls back to :mod:`hashlib`'s (docs/performance.md,
+"Round 8: the shared startup", "the no-op lock" and "Round 9: the warm lock's main thread").
 """
 
 from __future__ import annotations
