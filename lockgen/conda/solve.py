@@ -32,7 +32,7 @@ from lockgen.httpclient import HttpSettings
 from lockgen.models import LockedPackage, PackageUrl, dependency_name, sort_dependency_order
 from lockgen.platforms import VirtualPackage
 from lockgen.progress import RepodataNotReleased, Solved, Solving, SolvingInTurns
-from lockgen.repodata.gateway import collect_from_here, done_with, make_gateway
+from lockgen.repodata.gateway import collect_from_here, done_with, import_asyncio, make_gateway
 from lockgen.reporting import NullReporter, Reporter
 from lockgen.secrets import SecretRegistry
 from lockgen.solverequest import SolveRequest
@@ -130,6 +130,7 @@ class RattlerSolver:
         """Kept across calls: a second call (several environments) loads no repodata the first one loaded."""
 
     def solve(self, requests: Sequence[SolveRequest]) -> dict[str, tuple[LockedPackage, ...]]:
+        import_asyncio()  # before any thread starts (the size check's), without ssl in the console script
         import asyncio  # not at import time: `check` and a no-op `lock` import this module and never solve
 
         if several_environments(requests):

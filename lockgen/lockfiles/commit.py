@@ -29,7 +29,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from lockgen.digest import sha256
+from lockgen.digest import hmac_sha256, sha256
 from lockgen.errors import OutputError
 from lockgen.lockfiles.header import GENERATED_PREFIX, is_generated
 from lockgen.lockfiles.lockdir import TXN_DIR, stray_journal
@@ -209,10 +209,7 @@ def _journal_key(out_dir: Path, create: bool, state_dirs: Sequence[Path]) -> byt
 def _seal(key: bytes, out_dir: Path, put: list[str], delete: list[str], digests: Mapping[str, str]) -> str:
     payload = {"dir": str(out_dir.resolve()), "put": put, "delete": delete, "sha256": dict(digests)}
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-    import hashlib  # hmac loads OpenSSL anyway: its HMAC is OpenSSL's with OpenSSL's sha256
-    import hmac  # here, as shutil and signal below: read-only commands (check) never commit nor recover
-
-    return hmac.new(key, blob, hashlib.sha256).hexdigest()
+    return hmac_sha256(key, blob)  # not the hmac module's: it loads OpenSSL (docs/performance.md, round 9)
 
 
 def journal_manifest(

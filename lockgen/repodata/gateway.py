@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "collect_from_here",
     "done_with",
+    "import_asyncio",
     "keep_gateways_until_exit",
     "make_gateway",
 ]
@@ -48,6 +50,36 @@ def collect_from_here() -> None:
     if _keep and not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+def import_asyncio() -> None:
+    """Import asyncio for rattler's solves, in the console script without the ``ssl`` module asyncio
+    would load for TLS connections of its own (~6-10 ms, OpenSSL's ``_ssl`` with it: docs/performance.md,
+    "Round 9: the warm lock's main thread"). lockgen makes none: rattler fetches in Rust, lockgen's own
+    requests (httpx) are synchronous and import ``ssl`` themselves when they are made. asyncio takes an
+    ``ssl`` that cannot be imported as an interpreter built without it (its TLS transports refused, the
+    rest unchanged); ``ssl`` stays importable for everything else.
+
+    Only in a process that ends with ``os._exit`` (:func:`keep_gateways_until_exit`), which runs one
+    command and makes no asyncio TLS connection, and only while no other thread runs (one could import
+    ``ssl`` meanwhile): a library caller's asyncio is its own. An asyncio that needs ``ssl`` is imported
+    with it."""
+    if "asyncio" in sys.modules:
+        return
+    import importlib
+    import threading
+
+    if _keep and "ssl" not in sys.modules and threading.active_count() == 1:
+        sys.modules["ssl"] = None  # type: ignore[assignment] # import's own mark for "not importable"
+        try:
+            importlib.import_module("asyncio")
+        except ImportError:  # an asyncio that cannot do without it: what it imported half is imported again
+            for name in [n for n in sys.modules if n == "asyncio" or n.startswith("asyncio.")]:
+                del sys.modules[name]
+        finally:
+            if "ssl" in sys.modules and sys.modules["ssl"] is None:
+                del sys.modules["ssl"]
+    importlib.import_module("asyncio")  # a no-op when imported above
 
 
 def done_with(gateway: Gateway) -> None:

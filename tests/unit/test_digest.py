@@ -1,13 +1,14 @@
-"""lockgen.digest.sha256, the interpreter's own sha256, gives hashlib's digests."""
+"""lockgen.digest.sha256, the interpreter's own sha256, gives hashlib's digests; hmac_sha256 gives hmac's."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import importlib
 
 import pytest
 
-from lockgen.digest import sha256
+from lockgen.digest import hmac_sha256, sha256
 
 
 @pytest.mark.parametrize("data", [b"", b"abc", bytes(range(256)) * 300, "é — ü".encode()])
@@ -30,3 +31,11 @@ def test_sha256_is_not_openssls_where_the_interpreter_has_its_own() -> None:
         assert sha256 is builtin.sha256
         return
     pytest.skip("this interpreter has no sha256 of its own")
+
+
+@pytest.mark.parametrize("key_size", [0, 1, 32, 63, 64, 65, 200])
+@pytest.mark.parametrize("message", [b"", b"abc", bytes(range(256)) * 40])
+def test_hmac_sha256_is_hmacs(key_size: int, message: bytes) -> None:
+    """The commit's seal (lockfiles/commit.py): keys shorter than, as long as and longer than a block."""
+    key = bytes((7 * i + key_size) % 256 for i in range(key_size))
+    assert hmac_sha256(key, message) == hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -52,3 +52,50 @@ def test_a_library_callers_collector_is_left_alone(monkeypatch: pytest.MonkeyPat
         if gc.get_freeze_count() != frozen:  # the check failed: give the collector back what was set aside
             gc.unfreeze()
         gc.enable()
+
+
+_ASYNCIO = """
+import json, sys, threading
+from lockgen.repodata import gateway
+case = sys.argv[1]
+assert "asyncio" not in sys.modules and "ssl" not in sys.modules
+if case != "library":
+    gateway.keep_gateways_until_exit()
+if case == "needs-ssl":  # an asyncio that cannot be imported without ssl
+    class NeedsSsl:
+        def find_spec(self, name, path=None, target=None):
+            if name == "asyncio.base_events" and "ssl" in sys.modules and sys.modules["ssl"] is None:
+                raise ImportError("this asyncio needs ssl")
+            return None
+    sys.meta_path.insert(0, NeedsSsl())
+release = threading.Event()
+if case == "thread":
+    threading.Thread(target=release.wait, daemon=True).start()
+gateway.import_asyncio()
+release.set()
+loaded = "ssl" in sys.modules
+import asyncio
+async def work():
+    return await asyncio.to_thread(sum, [1, 2])
+ran = asyncio.run(work())
+import ssl  # still importable by everything else
+print(json.dumps({"ssl_with_asyncio": loaded, "ran": ran, "ssl": ssl.__name__}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "with_ssl"), [("console", False), ("library", True), ("thread", True), ("needs-ssl", True)]
+)
+def test_asyncio_is_imported_without_ssl_only_in_the_console_script(case: str, with_ssl: bool) -> None:
+    """The console script, one thread running: asyncio without ``ssl`` (~6-10 ms of a warm lock; lockgen
+    makes no asyncio TLS connection), ``ssl`` importable afterwards; a library caller, a process with
+    another thread (which could import ``ssl`` meanwhile) and an asyncio that needs ``ssl`` get it as usual."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _ASYNCIO, case], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"ssl_with_asyncio": with_ssl, "ran": 3, "ssl": "ssl"}
