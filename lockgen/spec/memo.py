@@ -9,33 +9,27 @@ docs/performance.md, "Round 9: the environment file's memo").
 - **Where:** in lockgen's cache directory, and only when that is outside the project
   (:func:`lockgen.project.memo_allowed`): a pull request can commit a folder in the project, and a
   memo there would choose what the environment file is read as.
-- **Key:** the BLAKE2b of the Python version, lockgen's version and folder, ``sys.prefix``, the shown
-  name and the text: the memo's file name, also written inside it (a memo renamed is not read). The
-  folder and the prefix choose which code parses (another checkout of the same version, another
-  virtual environment with its own PyYAML), and the user's cache folder is shared by all of them.
-- **The code:** the memo records every module of lockgen, PyYAML, rattler and packaging loaded when it
-  was written (path, size, modification time). A memo is used only while each of them is unchanged, so
-  an edited checkout or an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again.
-- **Trust:** a memo that cannot be read, is not a regular file of at most MEMO_MAX_BYTES, is not this
-  user's or others may write it (a shared cache folder), or does not decode to what :func:`store`
-  writes, counts as none (and is written again: a new file, never through a link). Writing is best
-  effort: a cache that cannot be written costs a parse next time, never an error.
+- **Key, code, trust:** :mod:`lockgen.memofile`, the reader and writer shared with the conda→PyPI
+  mapping's memo: the memo's name is the BLAKE2b of the code's identity (Python's and lockgen's
+  versions, lockgen's folder, ``sys.prefix``), the shown name and the text, also written inside it; it
+  records every module of lockgen, PyYAML, rattler and packaging loaded when it was written (path,
+  size, modification time) and is used only while each of them is unchanged, so an edited checkout or
+  an upgraded PyYAML (or rattler, packaging: they check uncommon specs) parses again. A memo that is
+  not a regular file of this user's that only they may write, is too large, or does not decode to what
+  :func:`store` writes, counts as none (and is written again: a new file, never through a link).
+  Writing is best effort: a cache that cannot be written costs a parse next time, never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import stat
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from lockgen import __version__
-from lockgen.digest import blake2b
 from lockgen.errors import Problem
+from lockgen.memofile import code_stamps, load_memo, memo_key, store_memo
 from lockgen.spec.model import CondaDependency, EnvSpec, Location, PipEntry
 
 __all__ = ["MEMO_DIR", "MEMO_LIMIT", "load", "store"]
@@ -44,110 +38,37 @@ MEMO_DIR = "memo-v1"
 """The memos' folder under ``<cache>/envfile``; a new format gets a new name."""
 MEMO_LIMIT = 200
 """Memos kept: past it, :func:`store` removes the older half (an edited file leaves one per version)."""
-MEMO_MAX_BYTES = 64 * 2**20
-"""The largest memo written or read (a 20,000-entry file's is a few MB); a larger one is parsed each time."""
 _SEVERITIES = ("error", "warning", "note")
 _PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+"""The packages whose code decides what a text parses to: lockgen and PyYAML (the parser), rattler
+(``MatchSpec`` checks a conda spec of an uncommon shape) and packaging (``Requirement`` checks a pip
+line of one): an upgrade of any of them may accept or refuse another text."""
 _STALE_TMP_NS = 24 * 3600 * 10**9
-_LOCKGEN = os.path.dirname(os.path.dirname(__file__))  # noqa: PTH120 - lockgen's folder, as a text
 
 
 def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
-    code = "\0".join((sys.version, __version__, _LOCKGEN, sys.prefix))
-    head = f"{code}\0\0{shown}\0"  # a name may hold surrogates (bytes not UTF-8)
-    digest = blake2b(head.encode("utf-8", "surrogatepass"), digest_size=20)
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return memo_dir / f"{digest.hexdigest()}.json"
+    # a name may hold surrogates (bytes not UTF-8)
+    parts = (f"{shown}\0".encode("utf-8", "surrogatepass"), text.encode("utf-8", "surrogatepass"))
+    return memo_dir / f"{memo_key(parts, digest_size=20)}.json"
 
 
 def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
     """The EnvSpec :func:`store` kept for this text, or None (no memo, the code changed, unreadable)."""
-    path = memo_path(memo_dir, shown, text)
+    memo = load_memo(memo_path(memo_dir, shown, text), MEMO_DIR)
+    if memo is None:
+        return None
     try:
-        memo = json.loads(_read_memo(path))
-        if not isinstance(memo, dict) or memo.get("format") != MEMO_DIR or memo.get("key") != path.stem:
-            return None  # "key": another text's memo, renamed or linked to this name, is not this one's
-        if not _code_unchanged(memo["code"]):
-            return None
         return _decode(memo["spec"])
-    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):  # RecursionError: nested deep
+    except (ValueError, KeyError, TypeError, IndexError):
         return None
 
 
 def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
     """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
     path = memo_path(memo_dir, shown, text)
-    memo = {"format": MEMO_DIR, "key": path.stem, "code": _code_stamps(), "spec": _encode(spec)}
-    data = json.dumps(memo, separators=(",", ":")).encode()  # ASCII: every other character escaped
-    if len(data) > MEMO_MAX_BYTES:
-        return
-    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
-    created = False
-    try:
-        memo_dir.mkdir(parents=True, exist_ok=True)
-        # A new file, never through a link there; writable by its owner only, as load() requires
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o644)
-        created = True
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        tmp.replace(path)
-        created = False
-        _prune(memo_dir, path)
-    except OSError:
-        if created:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-
-
-def _read_memo(path: Path) -> bytes:
-    """The memo's bytes: a regular file of at most MEMO_MAX_BYTES, this user's and writable by nobody
-    else, else OSError (a FIFO put there must not hang the command, nor a huge file fill its memory;
-    in a cache folder others may write, a memo they wrote or may change is not this user's)."""
-    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:  # a FIFO: no wait
-        info = os.fstat(file.fileno())
-        if stat.S_ISREG(info.st_mode) and info.st_size <= MEMO_MAX_BYTES and _private(info):
-            return file.read(MEMO_MAX_BYTES + 1)
-    raise OSError(f"not a memo: {path}")
-
-
-def _private(info: os.stat_result) -> bool:
-    if not hasattr(os, "geteuid"):  # Windows: no owner nor mode to compare
-        return True
-    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _code_stamps() -> list[list[Any]]:
-    """Every loaded module of the packages whose code decides what a text parses to: path, size, mtime.
-    lockgen and PyYAML (the parser), rattler (``MatchSpec`` checks a conda spec of an uncommon shape) and
-    packaging (``Requirement`` checks a pip line of one): an upgrade of any of them may accept or refuse
-    another text. Only what this process loaded: a package the parse did not use did not decide it."""
-    stamps = []
-    for name, module in sorted(sys.modules.items()):
-        if name.partition(".")[0] not in _PARSER_PACKAGES:
-            continue
-        file = getattr(module, "__file__", None)
-        if not isinstance(file, str):
-            continue
-        try:
-            st = os.stat(file)  # noqa: PTH116 - a hundred paths: no Path object each
-        except OSError:
-            continue
-        stamps.append([file, st.st_size, st.st_mtime_ns])
-    return stamps
-
-
-def _code_unchanged(stamps: Any) -> bool:
-    if not isinstance(stamps, list) or not stamps:
-        return False
-    for file, size, mtime in stamps:
-        try:
-            st = os.stat(file)  # noqa: PTH116 - as above
-        except OSError:
-            return False
-        if st.st_size != size or st.st_mtime_ns != mtime:
-            return False
-    return True
+    if store_memo(path, MEMO_DIR, {"spec": _encode(spec)}, code_stamps(_PARSER_PACKAGES)):
+        with contextlib.suppress(OSError):
+            _prune(memo_dir, path)
 
 
 def _prune(memo_dir: Path, written: Path) -> None:

@@ -37,6 +37,7 @@ RANKS: dict[str, int] = {
     "matchspec": 0,  # whether a package satisfies a conda spec (check holds locks to specs)
     "lockfiles": 0,  # the lock formats (explicit, requirements, condalock, header, commit, lockdir)
     "digest": 0,  # sha256 for small digests, without loading OpenSSL
+    "memofile": 0,  # a memo file in lockgen's cache, read and written safely (spec's memo, the mapping's)
     "records": 0,  # dataclass, with fewer methods compiled at import (every layer's records)
     "recordinit": 0,  # a record class's __init__, made at first use (for records)
     "channels": 1,  # channel names and ``channel::spec``, which spec reads

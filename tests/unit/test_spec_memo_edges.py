@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from lockgen import memofile
 from lockgen.spec import memo
 from lockgen.spec.envfile import load_env_specs
 
@@ -98,7 +99,7 @@ def test_a_memo_over_the_size_limit_is_not_read(tmp_path: Path, monkeypatch: pyt
     (path,) = memo_dir.glob("*.json")
     path.write_bytes(path.read_bytes() + b" " * 4096)  # still a valid memo, only larger
     assert memo.load(memo_dir, str(env), SIMPLE) == expected
-    monkeypatch.setattr(memo, "MEMO_MAX_BYTES", 4096, raising=False)
+    monkeypatch.setattr(memofile, "MEMO_MAX_BYTES", 4096)
     assert memo.load(memo_dir, str(env), SIMPLE) is None
     assert load_env_specs([env], memo_dir=memo_dir) == expected  # parsed; too large a memo is not written
     assert memo.load(memo_dir, str(env), SIMPLE) is None
