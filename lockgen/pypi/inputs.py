@@ -90,14 +90,18 @@ def mapping_for(
 
 
 def mapping_memo_dir(request: PipRequest) -> Path | None:
-    """Where the mapping's memo lives: lockgen's cache directory, and only when that is outside the
-    project (a pull request can commit a folder there; it must not choose what the mapping answers)."""
+    """Where the mapping's memo lives: lockgen's cache directory, and only when that memo folder itself
+    (a link in the cache may lead elsewhere) is outside the project of every environment file and of
+    the first one's folder (a pull request can commit a folder there; it must not choose what the
+    mapping answers; ``-f base.yml -f ../pr/gpu.yml``: each file has its own)."""
     from lockgen.project import memo_allowed
     from lockgen.pypi.mapping import MEMO_DIR
 
-    if not memo_allowed(request.cache_dir, request.base_dir / "environment.yml"):
+    memo_dir = request.cache_dir / "pypi-mapping" / MEMO_DIR
+    files = (request.base_dir / "environment.yml", *map(Path, request.sources))
+    if not all(memo_allowed(memo_dir, file) for file in files):
         return None
-    return request.cache_dir / "pypi-mapping" / MEMO_DIR
+    return memo_dir
 
 
 def platform_inputs(

@@ -202,18 +202,22 @@ def _parse_table(data: bytes, where: str) -> dict[str, Sequence[str] | None]:
     return table
 
 
-MEMO_DIR = "memo-v2"
-"""Under ``<cache>/pypi-mapping``: what a table answered, by the BLAKE2b of its bytes (:class:`_MemoTable`;
-``memo-v1`` named them by their sha256)."""
+MEMO_DIR = "memo-v3"
+"""Under ``<cache>/pypi-mapping``: what a table answered (:class:`_MemoTable`), written and read by
+:mod:`lockgen.memofile`; ``memo-v2`` was named by the BLAKE2b of the table's bytes alone, ``memo-v1`` by
+their sha256."""
+_READER = ("lockgen.pypi.mapping",)
+"""The module whose code decides what a memo holds (:func:`_parse_table`): its file is stamped in the memo."""
 
 
 def _memo_key(data: bytes) -> str:
-    """The name of ``data``'s memo: its BLAKE2b (32 bytes), the interpreter's own digest (about 1 ms a
-    megabyte), so that a no-op lock loads no OpenSSL: ``import hashlib`` loads it (about 2.5 ms), and
-    nothing else of a no-op needs it (docs/performance.md, "Round 8: the no-op lock")."""
-    from lockgen.digest import blake2b
+    """The name of ``data``'s memo: the BLAKE2b (32 bytes) of the code's identity and of ``data``
+    (:func:`lockgen.memofile.memo_key`), the interpreter's own digest (about 1 ms a megabyte), so that a
+    no-op lock loads no OpenSSL: ``import hashlib`` loads it (about 2.5 ms), and nothing else of a no-op
+    needs it (docs/performance.md, "Round 8: the no-op lock")."""
+    from lockgen.memofile import memo_key
 
-    return blake2b(data, digest_size=32).hexdigest()
+    return memo_key((data,), digest_size=32)
 
 
 def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Sequence[str] | None]:
@@ -230,10 +234,12 @@ def _table(data: bytes, where: str, memo_dir: Path | None) -> Mapping[str, Seque
 class _MemoTable(Mapping[str, "Sequence[str] | None"]):
     """A table whose lookups are answered from a memo when it can, else from the parsed bytes.
 
-    The memo lives in lockgen's cache directory (never the project), keyed by the BLAKE2b of the
-    table's bytes, and lockgen writes it only from a table it parsed and checked in full: the same
-    bytes give the same answers, so a no-op lock answers its few hundred names without parsing a
-    34k-entry table (docs/performance.md). Any other use (a name the memo lacks, iterating) parses.
+    The memo lives in lockgen's cache directory (never the project: :func:`lockgen.pypi.inputs.mapping_memo_dir`),
+    named by the BLAKE2b of the code's identity and the table's bytes, and lockgen writes it only from a
+    table it parsed and checked in full: the same bytes read by the same code give the same answers, so a
+    no-op lock answers its few hundred names without parsing a 34k-entry table (docs/performance.md). Any
+    other use (a name the memo lacks, iterating) parses. The memo file is read and written by
+    :mod:`lockgen.memofile` (a memo that is not this table's, not this code's or not to be trusted is none).
     """
 
     def __init__(self, data: bytes, where: str, memo_path: Path) -> None:
@@ -247,13 +253,10 @@ class _MemoTable(Mapping[str, "Sequence[str] | None"]):
         self.memo_loaded = self._load_memo()
 
     def _load_memo(self) -> bool:
-        from lockgen import __version__
+        from lockgen.memofile import load_memo
 
-        try:
-            memo = json.loads(self._memo_path.read_bytes())
-        except (OSError, ValueError):
-            return False
-        if not isinstance(memo, dict) or memo.get("lockgen") != __version__:
+        memo = load_memo(self._memo_path, MEMO_DIR)
+        if memo is None:
             return False
         entries, absent = memo.get("entries"), memo.get("absent")
         if not isinstance(entries, dict) or not isinstance(absent, list) or any(type(a) is not str for a in absent):
@@ -300,21 +303,14 @@ class _MemoTable(Mapping[str, "Sequence[str] | None"]):
         be written only costs the next run a parse."""
         if self._full is None:
             return
-        from lockgen import __version__
+        from lockgen.memofile import code_stamps, store_memo
 
         names = self._asked | set(self._known) | self._absent
         entries = {n: self._full[n] for n in sorted(names) if n in self._full}
         absent = sorted(n for n in names if n not in self._full)
         if entries == self._known and set(absent) == self._absent:
             return
-        memo = {"lockgen": __version__, "entries": entries, "absent": absent}
-        try:
-            self._memo_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._memo_path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(memo, sort_keys=True), encoding="utf-8")
-            tmp.replace(self._memo_path)
-        except OSError:
-            return
+        store_memo(self._memo_path, MEMO_DIR, {"entries": entries, "absent": absent}, code_stamps(_READER))
 
 
 class ParselmouthSource:

@@ -12,7 +12,7 @@ import pytest
 from lockgen.errors import ConfigError
 from lockgen.plan import PipRequest
 from lockgen.pypi.inputs import mapping_memo_dir
-from lockgen.pypi.mapping import PypiMapping, _MemoTable, load_mapping
+from lockgen.pypi.mapping import MEMO_DIR, PypiMapping, _memo_key, _MemoTable, load_mapping
 
 NAMES = ["python", "py-opencv", "numpy", "libfoo", "pytorch"]
 
@@ -92,7 +92,7 @@ def test_no_memo_in_a_cache_inside_the_project(tmp_path: Path) -> None:
     assert mapping_memo_dir(_request(project, project / ".lockgen-cache")) is None
     assert mapping_memo_dir(_request(project / "sub", project / "cache")) is None  # the git work tree counts
     outside = tmp_path / "cache"
-    assert mapping_memo_dir(_request(project, outside)) == outside / "pypi-mapping" / "memo-v2"
+    assert mapping_memo_dir(_request(project, outside)) == outside / "pypi-mapping" / MEMO_DIR
 
 
 _NO_OPENSSL = """
@@ -112,9 +112,9 @@ print(json.dumps([before, "_hashlib" in sys.modules, again.pypi_names("numpy"), 
 
 
 def test_the_memo_is_named_by_the_tables_blake2b_without_loading_openssl(tmp_path: Path) -> None:
-    """The memo's name is the BLAKE2b of the table's bytes, the interpreter's own digest: finding it
-    loads no OpenSSL (``import hashlib`` does: about 2.5 ms of a no-op lock; Round 8)."""
-    import hashlib
+    """The memo's name is the BLAKE2b of the code's identity and the table's bytes, the interpreter's own
+    digest (lockgen.memofile.memo_key): finding it loads no OpenSSL (``import hashlib`` does: about
+    2.5 ms of a no-op lock; Round 8)."""
     import subprocess
     import sys
 
@@ -126,4 +126,4 @@ def test_the_memo_is_named_by_the_tables_blake2b_without_loading_openssl(tmp_pat
     )
     before, after, answer, files = json.loads(done.stdout)
     assert (before, after, answer) == (False, False, ["numpy"])
-    assert files == [f"{hashlib.blake2b(path.read_bytes(), digest_size=32).hexdigest()}.json"]
+    assert files == [f"{_memo_key(path.read_bytes())}.json"]
