@@ -203,3 +203,19 @@ def test_no_memo_in_a_memo_folder_linked_into_the_project(tmp_path: Path) -> Non
     (cache / "pypi-mapping").symlink_to(project / "committed", target_is_directory=True)
     request = _request((str(project / "environment.yml"),), project, cache)
     assert mapping_memo_dir(request) is None
+
+
+def test_a_memo_is_used_only_while_the_table_reader_is_unchanged(tmp_path: Path) -> None:
+    """The memo names the file of the code that read the table (lockgen/pypi/mapping.py): once that
+    file changed (an edited checkout, in the same folder), the memo answers nothing."""
+    import lockgen.pypi.mapping
+
+    path, memo_dir = _table(tmp_path), tmp_path / "memo"
+    memo = _memo_of(path, memo_dir)
+    written = json.loads(memo.read_text())
+    assert [file for file, _, _ in written["code"]] == [lockgen.pypi.mapping.__file__]
+    written["code"][0][2] += 1  # the reader's modification time, as after an edit
+    memo.write_text(json.dumps(written))
+    again = _again(path, memo_dir)
+    assert again.pypi_names("numpy") == ("numpy",)
+    assert _parsed(again) == [True]
