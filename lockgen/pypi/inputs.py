@@ -98,8 +98,9 @@ def mapping_memo_dir(request: PipRequest) -> Path | None:
     from lockgen.pypi.mapping import MEMO_DIR
 
     memo_dir = request.cache_dir / "pypi-mapping" / MEMO_DIR
-    files = (request.base_dir / "environment.yml", *map(Path, request.sources))
-    if not all(memo_allowed(memo_dir, file) for file in files):
+    # The folders the files are named in (the project is found from there): the first file's is base_dir
+    folders = dict.fromkeys((request.base_dir, *(Path(file).parent for file in request.sources)))
+    if not all(memo_allowed(memo_dir, folder / "environment.yml") for folder in folders):
         return None
     return memo_dir
 
