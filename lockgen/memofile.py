@@ -17,6 +17,8 @@ checkout and virtual environment of lockgen, and possibly with other users; so:
   on a FIFO, never reads a huge file whole, never raises. :func:`store_memo` writes a new file (never
   through a link planted at its temporary name), writable by its owner only, and replaces the memo;
   writing is best effort: a cache that cannot be written costs the work next time, never an error.
+  Writing one removes temporary files older than a day (a run stopped while writing) and, past the
+  number of memos the caller keeps, the older half.
 
 Where memos may be kept at all (outside the project) is :func:`lockgen.project.memo_allowed`'s rule.
 """
@@ -28,6 +30,7 @@ import json
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ MEMO_MAX_BYTES = 64 * 2**20
 """The largest memo written or read (a 20,000-entry environment file's is a few MB); a larger one is
 not used (the work is done again)."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_STALE_TMP_NS = 24 * 3600 * 10**9
 _LOCKGEN = os.path.dirname(__file__)  # noqa: PTH120 - lockgen's folder, as a text
 
 
@@ -65,13 +69,16 @@ def load_memo(path: Path, form: str) -> dict[str, Any] | None:
         return None
 
 
-def store_memo(path: Path, form: str, content: dict[str, Any], stamps: list[list[Any]]) -> bool:
-    """Write ``content`` as the memo at ``path`` (format ``form``, the code ``stamps``); whether it was
-    written. Best effort: an error leaves no temporary file of this process's behind."""
+def store_memo(
+    path: Path, form: str, content: dict[str, Any], stamps: list[list[Any]], keep: int | None = None
+) -> None:
+    """Write ``content`` as the memo at ``path`` (format ``form``, the code ``stamps``), then :func:`_prune`
+    the folder (``keep``: how many memos it may hold; None: no limit). Best effort: an error leaves no
+    temporary file of this process's behind."""
     memo = {"format": form, "key": path.stem, "code": stamps, **content}
     data = json.dumps(memo, separators=(",", ":")).encode()  # ASCII: every other character escaped
     if len(data) > MEMO_MAX_BYTES:
-        return False
+        return
     tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}")
     created = False
     try:
@@ -82,12 +89,30 @@ def store_memo(path: Path, form: str, content: dict[str, Any], stamps: list[list
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         tmp.replace(path)
+        created = False
+        _prune(path.parent, path, keep)
     except OSError:
         if created:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        return False
-    return True
+
+
+def _prune(folder: Path, written: Path, keep: int | None) -> None:
+    """Remove any temporary file older than a day (a run stopped while it wrote one) and, past ``keep``
+    memos, the older half (never the one just written)."""
+    memos = []
+    stale = time.time_ns() - _STALE_TMP_NS
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".json"):
+            if entry.name != written.name:
+                memos.append(entry)
+        elif ".tmp" in entry.name and entry.stat(follow_symlinks=False).st_mtime_ns < stale:
+            Path(entry.path).unlink(missing_ok=True)
+    if keep is None or len(memos) < keep:
+        return
+    memos.sort(key=lambda entry: entry.stat().st_mtime_ns)
+    for entry in memos[: len(memos) // 2]:
+        Path(entry.path).unlink(missing_ok=True)
 
 
 def _read(path: Path) -> bytes:

@@ -22,9 +22,6 @@ docs/performance.md, "Round 9: the environment file's memo").
 
 from __future__ import annotations
 
-import contextlib
-import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +40,6 @@ _PARSER_PACKAGES = ("lockgen", "yaml", "_yaml", "rattler", "packaging")
 """The packages whose code decides what a text parses to: lockgen and PyYAML (the parser), rattler
 (``MatchSpec`` checks a conda spec of an uncommon shape) and packaging (``Requirement`` checks a pip
 line of one): an upgrade of any of them may accept or refuse another text."""
-_STALE_TMP_NS = 24 * 3600 * 10**9
 
 
 def memo_path(memo_dir: Path, shown: str, text: str) -> Path:
@@ -66,27 +62,7 @@ def load(memo_dir: Path, shown: str, text: str) -> EnvSpec | None:
 def store(memo_dir: Path, shown: str, text: str, spec: EnvSpec) -> None:
     """Keep ``spec``, what this text parsed to (just now, by this process's code). Best effort."""
     path = memo_path(memo_dir, shown, text)
-    if store_memo(path, MEMO_DIR, {"spec": _encode(spec)}, code_stamps(_PARSER_PACKAGES)):
-        with contextlib.suppress(OSError):
-            _prune(memo_dir, path)
-
-
-def _prune(memo_dir: Path, written: Path) -> None:
-    """Past MEMO_LIMIT memos, remove the older half (never the one just written); and any temporary
-    file older than a day (a run stopped while it wrote one)."""
-    memos = []
-    stale = time.time_ns() - _STALE_TMP_NS
-    for entry in os.scandir(memo_dir):
-        if entry.name.endswith(".json"):
-            if entry.name != written.name:
-                memos.append(entry)
-        elif ".tmp" in entry.name and entry.stat(follow_symlinks=False).st_mtime_ns < stale:
-            Path(entry.path).unlink(missing_ok=True)
-    if len(memos) < MEMO_LIMIT:
-        return
-    memos.sort(key=lambda entry: entry.stat().st_mtime_ns)
-    for entry in memos[: len(memos) // 2]:
-        Path(entry.path).unlink(missing_ok=True)
+    store_memo(path, MEMO_DIR, {"spec": _encode(spec)}, code_stamps(_PARSER_PACKAGES), keep=MEMO_LIMIT)
 
 
 def _encode(spec: EnvSpec) -> list[Any]:

@@ -18,6 +18,7 @@ import pytest
 from lockgen.plan import PipRequest
 from lockgen.pypi.inputs import mapping_memo_dir
 from lockgen.pypi.mapping import PypiMapping, _MemoTable, load_mapping
+from tests.support.memos import leftover_temporaries, temporaries
 
 TABLE = {"numpy": ["numpy"], "py-opencv": ["opencv-python"], "python": None}
 
@@ -219,3 +220,13 @@ def test_a_memo_is_used_only_while_the_table_reader_is_unchanged(tmp_path: Path)
     again = _again(path, memo_dir)
     assert again.pypi_names("numpy") == ("numpy",)
     assert _parsed(again) == [True]
+
+
+def test_a_temporary_file_a_stopped_run_left_is_removed(tmp_path: Path) -> None:
+    """A run stopped while it wrote the memo leaves its temporary file: the next memo written removes
+    those older than a day and leaves a recent one (another run may be writing it), as for the
+    environment file's memo."""
+    path, memo_dir = _table(tmp_path), tmp_path / "memo"
+    recent = leftover_temporaries(memo_dir)
+    _memo_of(path, memo_dir)
+    assert temporaries(memo_dir) == [recent]

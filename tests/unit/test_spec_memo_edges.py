@@ -18,6 +18,7 @@ import pytest
 from lockgen import memofile
 from lockgen.spec import memo
 from lockgen.spec.envfile import load_env_specs
+from tests.support.memos import leftover_temporaries, temporaries
 
 SIMPLE = "channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - requests\n"
 
@@ -195,12 +196,7 @@ def test_a_temporary_file_a_stopped_run_left_is_removed(tmp_path: Path) -> None:
     env = tmp_path / "environment.yml"
     env.write_text(SIMPLE, encoding="utf-8")
     memo_dir = tmp_path / "memo"
-    memo_dir.mkdir()
-    old, recent = memo_dir / "0123abcd.tmp4242", memo_dir / "4567abcd.tmp4343"
-    for leftover in (old, recent):
-        leftover.write_text("{")
-    day_and_more = old.stat().st_mtime_ns - 25 * 3600 * 10**9
-    os.utime(old, ns=(day_and_more, day_and_more))
+    recent = leftover_temporaries(memo_dir)
     load_env_specs([env], memo_dir=memo_dir)
-    assert sorted(p.name for p in memo_dir.iterdir() if ".tmp" in p.name) == [recent.name]
+    assert temporaries(memo_dir) == [recent]
     assert len(list(memo_dir.glob("*.json"))) == 1
