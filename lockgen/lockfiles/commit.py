@@ -269,7 +269,9 @@ def _trusted_plan(out_dir: Path, txn: Path, state_dirs: Sequence[Path]) -> tuple
     key = _journal_key(out_dir, False, state_dirs)
     import hmac
 
-    if key is None or not hmac.compare_digest(seal, _seal(key, out_dir, put, delete, digests)):
+    if key is None or not hmac.compare_digest(  # bytes: compare_digest refuses a str that is not ASCII
+        seal.encode("utf-8", "surrogatepass"), _seal(key, out_dir, put, delete, digests).encode()
+    ):
         raise _foreign(txn, "was not written by lockgen on this machine for this directory (its seal does not match)")
     for name in put:
         _check_name(name)

@@ -120,3 +120,43 @@ def test_check_in_process_names_the_journal(project: Path, channel_root: Path) -
     _commit_journal(project, FORGED["unsealed"])
     stale = check(options(project, channel_root)).stale
     assert [(s.target, s.reason) for s in stale] == [("journal", "journal")]
+
+
+@pytest.mark.parametrize("seal", ["\u00e9" * 64, "\udc80", "0" * 63 + "\u00e9"])
+def test_a_seal_that_is_not_ascii_is_refused_not_an_internal_error(
+    project: Path, state_dirs: tuple[Path, ...], seal: str
+) -> None:
+    """A committed journal's seal is any JSON string: one with non-ASCII characters (or a lone surrogate)
+    made ``hmac.compare_digest`` raise TypeError, an internal error (exit 1) instead of the refusal."""
+    out = project / "locks"
+    journal_manifest(out, {}, [], state_dirs=state_dirs)  # this machine has a key, as after any lock
+    before = (out / "linux-64.txt").read_bytes()
+    manifest = {"put": ["linux-64.txt"], "delete": [], "sha256": {}, "seal": seal}
+    _commit_journal(project, json.dumps(manifest).encode())
+    with pytest.raises(JournalError, match="seal does not match"):
+        recover(out, state_dirs=state_dirs)
+    assert (out / "linux-64.txt").read_bytes() == before
+
+
+def test_a_journal_sealed_with_the_hmac_module_is_still_recovered(project: Path, state_dirs: tuple[Path, ...]) -> None:
+    """A journal left by a lock killed under the previous code (its seal made by ``hmac.new``, before
+    lockgen.digest.hmac_sha256) is recovered by this one: the same key, payload and digest."""
+    import hashlib
+    import hmac
+
+    out = project / "locks"
+    new = (out / "linux-64.txt").read_bytes().replace(b"@EXPLICIT", b"# recovered\n@EXPLICIT")
+    plan = json.loads(journal_manifest(out, {"linux-64.txt": new}, [], state_dirs=state_dirs))
+    from lockgen.lockfiles.commit import key_path
+
+    key_file = key_path(out, state_dirs)
+    assert key_file is not None
+    payload = {"dir": str(out.resolve()), "put": plan["put"], "delete": plan["delete"], "sha256": plan["sha256"]}
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    plan["seal"] = hmac.new(key_file.read_bytes(), blob, hashlib.sha256).hexdigest()  # the previous code's seal
+    txn = out / TXN_DIR
+    txn.mkdir()
+    (txn / "linux-64.txt").write_bytes(new)
+    (txn / "MANIFEST").write_bytes(json.dumps(plan, sort_keys=True).encode())
+    recover(out, state_dirs=state_dirs)
+    assert (out / "linux-64.txt").read_bytes() == new and not txn.exists()
