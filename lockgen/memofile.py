@@ -15,7 +15,8 @@ checkout and virtual environment of lockgen, and possibly with other users; so:
 - **Trust:** a memo that cannot be read, is not a regular file of at most :data:`MEMO_MAX_BYTES`, is not
   this user's or others may write it, or does not decode, counts as none: :func:`load_memo` never hangs
   on a FIFO, never reads a huge file whole, never raises. :func:`store_memo` writes a new file (never
-  through a link planted at its temporary name), writable by its owner only, and replaces the memo;
+  through a link planted at its temporary name), readable and writable by its owner only (an environment
+  file's memo holds its credentials), and replaces the memo;
   writing is best effort: a cache that cannot be written costs the work next time, never an error.
   Writing one removes temporary files older than a day (a run stopped while writing) and, past the
   number of memos the caller keeps, the older half.
@@ -83,8 +84,9 @@ def store_memo(
     created = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A new file, never through a link there; writable by its owner only, as load_memo() requires
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o644)
+        # A new file, never through a link there; its owner's only: writable (load_memo() requires it) and
+        # readable (an environment file's memo holds its credentials: a channel's token, an index's password)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o600)
         created = True
         with os.fdopen(fd, "wb") as file:
             file.write(data)

@@ -111,7 +111,7 @@ def test_a_memo_others_may_write_is_not_read(tmp_path: Path) -> None:
     """A cache folder shared with others (group- or world-writable): a memo they may rewrite, or one
     they wrote, is not read; the memos lockgen writes are writable by their owner only."""
     env, memo_dir, path = _kept(tmp_path)
-    assert path.stat().st_mode & 0o777 == 0o644 & ~_umask()
+    assert path.stat().st_mode & 0o777 == 0o600 & ~_umask()  # and readable by them only: test_memo_secrets.py
     assert load(memo_dir, str(env), BASE) is not None
     for mode in (0o664, 0o646):
         path.chmod(mode)
