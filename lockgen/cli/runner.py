@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeAlias, TypeGuard
 
 import click
 
-from lockgen.errors import LockgenError
+from lockgen.errors import ConfigError, LockgenError
 from lockgen.printable import printable
 from lockgen.reporting import Event, Notice
 from lockgen.secrets import redact
@@ -131,6 +131,7 @@ def run_core(verbose: bool, action: Callable[[], int]) -> NoReturn:
     """
     code = 1
     try:
+        _working_folder_exists()
         code = action()
     except LockgenError as exc:
         if verbose:
@@ -158,6 +159,20 @@ def run_core(verbose: bool, action: Callable[[], int]) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     raise click.exceptions.Exit(code)
+
+
+def _working_folder_exists() -> None:
+    """ConfigError when the folder lockgen runs in was removed (a checkout deleted under an open shell):
+    every relative path and the project are found from it, and ``Path.cwd()`` raised an internal error."""
+    from pathlib import Path
+
+    try:
+        Path.cwd()
+    except FileNotFoundError:
+        raise ConfigError(
+            "the folder lockgen runs in no longer exists (it was removed or moved);"
+            " `cd` to the project and run the command again"
+        ) from None
 
 
 def interrupted_message() -> str:
