@@ -146,7 +146,7 @@ class OutputError(LockgenError):
 
 EXIT_CODES: dict[int, str] = {
     0: "success (for `check`: locks up to date; for `diff`: no changes)",
-    1: "unexpected internal error (a bug: please report it with the output of the command run again with `-v`, e.g. `lockgen lock -v`)",
+    1: "unexpected internal error (a bug: please report it with the command run again with `-v`: `lockgen lock -v`)",
     2: "bad command-line option or `[tool.lockgen]` setting; `diff`, `verify`: no lock files to read",
     3: "invalid environment file (every problem listed with file:line), or an input file over its size limit",
     4: "no solution for a platform (conflict explained, per platform) or unknown package",
