@@ -190,15 +190,11 @@ def conda_specs(spec: EnvSpec, platform: str) -> tuple[tuple[str, ...], tuple[st
 
 def env_memo_dir(options: LockOptions) -> Path | None:
     """Where the memos of parsed environment files are (:mod:`lockgen.spec.memo`): lockgen's cache, when
-    that is outside the project of every file (``-f base.yml -f ../pr/gpu.yml``: each has its own);
-    None: parse every file."""
-    from lockgen.project import memo_allowed
+    that is outside the project of every file (:func:`lockgen.project.memo_folder`); None: parse every file."""
+    from lockgen.project import memo_folder
     from lockgen.spec.memo import MEMO_DIR
 
-    memo_dir = options.cache_dir / "envfile" / MEMO_DIR  # itself: a link in the cache may lead elsewhere
-    if not options.files or not all(memo_allowed(memo_dir, Path(file)) for file in options.files):
-        return None
-    return memo_dir
+    return memo_folder(options.cache_dir / "envfile" / MEMO_DIR, [Path(file) for file in options.files])
 
 
 def plan(options: LockOptions, reporter: Reporter | None = None) -> LockPlan:

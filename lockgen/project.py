@@ -149,6 +149,16 @@ def memo_allowed(cache_dir: Path, env_file: Path) -> bool:
     return not inside(real, (*project_roots(env_file), *running))
 
 
+def memo_folder(memo_dir: Path, env_files: Sequence[Path]) -> Path | None:
+    """``memo_dir`` when lockgen may keep memos there for these environment files: the folder itself (a
+    link in the cache may lead elsewhere) outside the project of each file (``-f base.yml -f
+    ../pr/gpu.yml``: each has its own) and of the one lockgen runs in (:func:`memo_allowed`); else None."""
+    folders = dict.fromkeys(lexical(file).parent for file in env_files)  # a file's project is its folder's
+    if not folders or not all(memo_allowed(memo_dir, folder / DEFAULT_ENV_FILE) for folder in folders):
+        return None
+    return memo_dir
+
+
 def _running_project(cwd: Path) -> tuple[Path, ...]:
     """The project lockgen runs in: the nearest folder from ``cwd`` up with an environment.yml or any
     pyproject.toml (not parsed: more folders kept from memos, never fewer), and the git work tree

@@ -90,19 +90,14 @@ def mapping_for(
 
 
 def mapping_memo_dir(request: PipRequest) -> Path | None:
-    """Where the mapping's memo lives: lockgen's cache directory, and only when that memo folder itself
-    (a link in the cache may lead elsewhere) is outside the project of every environment file and of
-    the first one's folder (a pull request can commit a folder there; it must not choose what the
-    mapping answers; ``-f base.yml -f ../pr/gpu.yml``: each file has its own)."""
-    from lockgen.project import memo_allowed
+    """Where the mapping's memo lives: lockgen's cache directory, when that memo folder is outside the
+    project of every environment file (:func:`lockgen.project.memo_folder`): a pull request can commit
+    a folder there; it must not choose what the mapping answers. The first file's folder is base_dir."""
+    from lockgen.project import memo_folder
     from lockgen.pypi.mapping import MEMO_DIR
 
-    memo_dir = request.cache_dir / "pypi-mapping" / MEMO_DIR
-    # The folders the files are named in (the project is found from there): the first file's is base_dir
-    folders = dict.fromkeys((request.base_dir, *(Path(file).parent for file in request.sources)))
-    if not all(memo_allowed(memo_dir, folder / "environment.yml") for folder in folders):
-        return None
-    return memo_dir
+    files = [request.base_dir / "environment.yml", *(Path(file) for file in request.sources)]
+    return memo_folder(request.cache_dir / "pypi-mapping" / MEMO_DIR, files)
 
 
 def platform_inputs(
